@@ -1,0 +1,48 @@
+# Helpers that keep every module built the same way.
+#
+#   strongroom_module(NAME <m> SOURCES <files> DEPS <targets>)
+#     A static library strongroom_<m> (alias strongroom::<m>) with includes rooted at src/.
+#   strongroom_test(NAME <t> SOURCES <files> DEPS <targets> [LABELS <labels>])
+#     A GoogleTest executable registered with CTest, one CTest entry per test case.
+
+set(STRONGROOM_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wconversion)
+if(STRONGROOM_WERROR)
+  list(APPEND STRONGROOM_WARNINGS -Werror)
+endif()
+
+add_library(strongroom_options INTERFACE)
+target_compile_options(strongroom_options INTERFACE ${STRONGROOM_WARNINGS})
+target_compile_definitions(strongroom_options INTERFACE
+  BOOST_ASIO_NO_DEPRECATED)
+if(STRONGROOM_TESTING)
+  target_compile_definitions(strongroom_options INTERFACE STRONGROOM_TESTING=1)
+endif()
+if(STRONGROOM_SANITIZE)
+  target_compile_options(strongroom_options INTERFACE
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(strongroom_options INTERFACE -fsanitize=address,undefined)
+endif()
+if(STRONGROOM_HARDEN)
+  target_compile_options(strongroom_options INTERFACE
+    -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protection
+    -fcf-protection -fPIE)
+  target_link_options(strongroom_options INTERFACE -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack)
+endif()
+
+function(strongroom_module)
+  cmake_parse_arguments(M "" "NAME" "SOURCES;DEPS" ${ARGN})
+  add_library(strongroom_${M_NAME} STATIC ${M_SOURCES})
+  add_library(strongroom::${M_NAME} ALIAS strongroom_${M_NAME})
+  target_include_directories(strongroom_${M_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(strongroom_${M_NAME} PUBLIC strongroom_options ${M_DEPS})
+endfunction()
+
+function(strongroom_test)
+  cmake_parse_arguments(T "" "NAME" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  target_link_libraries(${T_NAME} PRIVATE strongroom_options ${T_DEPS} GTest::gtest GTest::gmock
+    GTest::gtest_main)
+  gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}"
+    ENVIRONMENT "STRONGROOM_BINARY=$<TARGET_FILE:strongroom>;STRONGROOM_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endfunction()

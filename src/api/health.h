@@ -1,0 +1,24 @@
+#pragma once
+// Liveness and readiness, for load balancers and orchestrators. Neither needs authentication and
+// neither returns any data beyond a status word.
+//   GET /healthz  200 {"status":"ok"} while the process serves requests.
+//   GET /readyz   200 {"status":"ready"} when every readiness check passes (the store can be
+//                 written; later, the audit log too), else 503 {"status":"unavailable",...}.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "http/router.h"
+
+namespace strongroom::api {
+
+struct ReadinessCheck {
+  std::string name;                  // shown in the 503 body, e.g. "store"
+  std::function<Result<void>()> check;
+};
+
+void RegisterHealthRoutes(http::Router& router, std::vector<ReadinessCheck> checks);
+
+}  // namespace strongroom::api

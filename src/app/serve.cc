@@ -1,0 +1,153 @@
+#include "app/serve.h"
+
+#include <fmt/format.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <thread>
+
+#include "api/health.h"
+#include "app/test_routes.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "common/config.h"
+#include "common/instance_lock.h"
+#include "http/server.h"
+#include "http/tls_context.h"
+#include "store/key_store.h"
+#include "store/meta.h"
+#include "store/migrations.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace strongroom::app {
+namespace {
+
+// Secrets live in this process's memory: no core dumps, no ptrace by other users.
+void HardenProcess() {
+  struct rlimit none {0, 0};
+  ::setrlimit(RLIMIT_CORE, &none);
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+void SetUpLogging(const LogConfig& log) {
+  std::shared_ptr<spdlog::logger> logger;
+  if (log.file.empty()) {
+    logger = spdlog::stderr_logger_mt("strongroom");
+  } else {
+    logger = spdlog::basic_logger_mt("strongroom", log.file.string());
+  }
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(log.level));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+  spdlog::flush_every(std::chrono::seconds(1));
+}
+
+int Cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
+
+http::ServerOptions ServerOptionsFrom(const ServerConfig& s) {
+  http::ServerOptions o;
+  auto listen = *ParseHostPort(s.listen);  // validated by LoadConfig
+  o.host = listen.host;
+  o.port = listen.port;
+  if (!s.redirect_listen.empty()) {
+    auto r = *ParseHostPort(s.redirect_listen);
+    o.redirect_enabled = true;
+    o.redirect_host = r.host;
+    o.redirect_port = r.port;
+  }
+  o.public_origin = s.public_origin;
+  o.io_threads = s.io_threads > 0 ? s.io_threads : Cores();
+  o.worker_threads = s.worker_threads > 0 ? s.worker_threads : 2 * Cores();
+  o.worker_queue = s.worker_queue;
+  o.max_connections = s.max_connections;
+  o.max_connections_per_source = s.max_connections_per_source;
+  o.handshake_timeout = s.handshake_timeout;
+  o.header_timeout = s.header_timeout;
+  o.body_timeout = s.body_timeout;
+  o.keepalive_timeout = s.keepalive_timeout;
+  o.shutdown_grace = s.shutdown_grace;
+  o.max_header_bytes = static_cast<size_t>(s.max_header_bytes);
+  o.max_body_bytes = static_cast<size_t>(s.max_body_bytes);
+  return o;
+}
+
+int Fatal(const Error& e) {
+  cli::PrintError(e.message);
+  spdlog::error("start-up failed: {}", e.message);
+  return cli::ExitCodeFor(e);
+}
+
+int Serve(const std::filesystem::path& config_path) {
+  HardenProcess();
+  auto config = LoadConfig(config_path);
+  if (!config) return Fatal(config.error());
+  SetUpLogging(config->log);
+
+  auto lock_path = config->store.path;
+  lock_path += ".lock";
+  auto lock = InstanceLock::Acquire(lock_path);
+  if (!lock) return Fatal(lock.error());
+
+  auto db = store::SqliteStore::Open(
+      {config->store.path, config->store.reader_connections, config->store.max_batch});
+  if (!db) return Fatal(db.error());
+  if (auto r = store::Migrate(**db); !r) return Fatal(r.error());
+  if (auto r = store::CheckEnvironment(**db, config->environment); !r) return Fatal(r.error());
+  auto master = store::OpenMasterKey(**db, config->keys.master_key_file, config->environment);
+  if (!master) return Fatal(master.error());
+
+  auto tls = http::MakeServerTlsContext(
+      {config->tls.certificate, config->tls.private_key, config->tls.min_version});
+  if (!tls) return Fatal(tls.error());
+
+  store::Store& store = **db;
+  http::Router router;
+  api::RegisterHealthRoutes(
+      router, {{"store", [&store] { return store.Write([](store::Transaction&) -> Result<void> {
+                                     return {};
+                                   }); }}});
+  RegisterTestRoutes(router, *config);
+
+  http::AccessLogFn access_log;
+  if (config->log.access_log) {
+    access_log = [](const http::AccessRecord& r) {
+      spdlog::info("request method={} route={} status={} duration_us={} request_id={}", r.method,
+                   r.route, r.status, r.duration.count(), r.request_id);
+    };
+  }
+  http::Server server(ServerOptionsFrom(config->server), **tls, router, std::move(access_log));
+  if (auto r = server.Listen(); !r) return Fatal(r.error());
+
+  const auto listen = *ParseHostPort(config->server.listen);
+  const auto host = listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host;
+  fmt::print("strongroom: serving https://{}:{} ({} environment)\n", host, server.port(),
+             EnvironmentName(config->environment));
+  if (server.redirect_port() != 0) {
+    fmt::print("strongroom: redirecting http on port {} to https\n", server.redirect_port());
+  }
+  std::fflush(stdout);
+  spdlog::info("serving https on port {} environment={}", server.port(),
+               EnvironmentName(config->environment));
+
+  server.Run();
+  spdlog::info("shutting down: closing the store");
+  store.Close();
+  spdlog::info("stopped");
+  spdlog::default_logger()->flush();
+  return cli::kExitOk;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("serve", "Run the HTTPS service");
+  auto config = std::make_shared<std::string>();
+  cmd->add_option("--config", *config, "Path to strongroom.toml")->required();
+  cmd->callback([config, exit_code] { *exit_code = Serve(*config); });
+}
+
+}  // namespace strongroom::app

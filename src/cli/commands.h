@@ -1,0 +1,17 @@
+#pragma once
+// The maintenance subcommands of the `strongroom` binary. Each Add* registers one subcommand on
+// the CLI11 app; when the subcommand runs, its exit code is stored in `*exit_code`.
+// `serve` lives in app/ (it is the composition root).
+
+#include <CLI/CLI.hpp>
+
+namespace strongroom::cli {
+
+void AddInitCommand(CLI::App& app, int* exit_code);
+void AddKeysCommand(CLI::App& app, int* exit_code);
+void AddVersionCommand(CLI::App& app, int* exit_code);
+
+// Prints "strongroom: <message>" to standard error.
+void PrintError(std::string_view message);
+
+}  // namespace strongroom::cli

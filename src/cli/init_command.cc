@@ -1,0 +1,189 @@
+// `strongroom init`: creates a new instance directory, all or nothing.
+//
+// Everything is built in a sibling temporary directory and renamed into place at the end, so an
+// interrupted init leaves no half-made instance, and an existing instance is never overwritten.
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "common/config.h"
+#include "common/file_util.h"
+#include "crypto/master_key.h"
+#include "crypto/random.h"
+#include "crypto/tls_certificate.h"
+#include "store/meta.h"
+#include "store/migrations.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace strongroom::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct InitOptions {
+  std::string data_dir;
+  std::string environment = "production";
+  std::string listen = "127.0.0.1:8443";
+  std::string tls_cert;
+  std::string tls_key;
+};
+
+// TOML basic strings: escape what TOML requires.
+std::string TomlString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+std::string ConfigText(const InitOptions& o, std::string_view cert, std::string_view key) {
+  return fmt::format(R"(# Strongroom instance configuration. Every setting is described, with its default and
+# allowed range, in docs/configuration.md. Relative paths are relative to this file.
+
+# Fixed at init and recorded in the store and the key file; changing it here does not change the
+# instance's environment, it only stops the service from starting.
+environment = {}
+
+[server]
+listen = {}
+# redirect_listen = "127.0.0.1:8080"   # optional plain-HTTP port that only answers 308 to https
+
+[tls]
+certificate = {}
+private_key = {}
+min_version = "1.2"
+
+[store]
+backend = "sqlite"
+path = "strongroom.db"
+
+[keys]
+master_key_file = "keys/master.key"
+
+[log]
+level = "info"
+access_log = true
+)",
+                     TomlString(o.environment), TomlString(o.listen), TomlString(cert),
+                     TomlString(key));
+}
+
+Result<void> MakePrivateDir(const fs::path& p) {
+  if (::mkdir(p.c_str(), 0700) != 0) {
+    return Fail(ErrorCode::kFailedPrecondition, fmt::format("cannot create {}", p.string()));
+  }
+  return {};
+}
+
+std::vector<std::string> CertificateNames(const HostPort& listen) {
+  std::vector<std::string> names = {"localhost", "127.0.0.1", "::1"};
+  if (listen.host != "0.0.0.0" && listen.host != "::" &&
+      std::find(names.begin(), names.end(), listen.host) == names.end()) {
+    names.insert(names.begin(), listen.host);
+  }
+  return names;
+}
+
+Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen,
+                   const fs::path& dir) {
+  RETURN_IF_ERROR(MakePrivateDir(dir));
+  RETURN_IF_ERROR(MakePrivateDir(dir / "keys"));
+  auto& random = crypto::DefaultRandom();
+  RETURN_IF_ERROR(crypto::WriteMasterKeyFile(dir / "keys/master.key",
+                                             crypto::GenerateMasterKey(env, random)));
+  std::string cert_path = o.tls_cert;
+  std::string key_path = o.tls_key;
+  if (cert_path.empty()) {
+    RETURN_IF_ERROR(MakePrivateDir(dir / "tls"));
+    ASSIGN_OR_RETURN(auto cert, crypto::MakeSelfSignedCertificate(CertificateNames(listen)));
+    RETURN_IF_ERROR(WriteNewFile(dir / "tls/cert.pem", AsBytes(cert.certificate_pem), 0644));
+    RETURN_IF_ERROR(WriteNewFile(dir / "tls/key.pem", cert.private_key_pem.view(), 0600));
+    cert_path = "tls/cert.pem";
+    key_path = "tls/key.pem";
+  } else {
+    cert_path = fs::absolute(cert_path).string();
+    key_path = fs::absolute(key_path).string();
+  }
+  RETURN_IF_ERROR(WriteNewFile(dir / "strongroom.toml",
+                               AsBytes(ConfigText(o, cert_path, key_path)), 0600));
+  // The configuration must load cleanly before the instance is declared made.
+  ASSIGN_OR_RETURN(auto config, LoadConfig(dir / "strongroom.toml"));
+  ASSIGN_OR_RETURN(auto db, store::SqliteStore::Open({config.store.path, 1, 1}));
+  RETURN_IF_ERROR(store::Migrate(*db));
+  RETURN_IF_ERROR(store::InitializeInstance(*db, env, random.RandomHex(16)));
+  db->Close();
+  return {};
+}
+
+int RunInit(const InitOptions& o) {
+  const auto env = ParseEnvironment(o.environment);
+  if (!env) {
+    PrintError("--environment must be one of production, preproduction, test, development");
+    return kExitUsage;
+  }
+  auto listen = ParseHostPort(o.listen);
+  if (!listen) {
+    PrintError("--listen " + listen.error().message);
+    return kExitUsage;
+  }
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    PrintError("--tls-cert and --tls-key go together");
+    return kExitUsage;
+  }
+  const fs::path dir = fs::absolute(o.data_dir).lexically_normal();
+  std::error_code ec;
+  if (fs::exists(dir, ec) && (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec))) {
+    PrintError(fmt::format("{} exists and is not an empty directory; init never overwrites an "
+                           "instance",
+                           dir.string()));
+    return kExitUsage;
+  }
+  fs::path staging = dir;
+  staging += ".init-" + crypto::DefaultRandom().RandomHex(4);
+  auto built = Build(o, *env, *listen, staging);
+  if (built) {
+    if (std::rename(staging.c_str(), dir.c_str()) != 0) {
+      built = Fail(ErrorCode::kFailedPrecondition, fmt::format("cannot create {}", dir.string()));
+    } else {
+      built = SyncDirectory(dir.parent_path());
+    }
+  }
+  if (!built) {
+    fs::remove_all(staging, ec);
+    PrintError(built.error().message);
+    return ExitCodeFor(built.error());
+  }
+  fmt::print("Created a {} instance in {}\n", o.environment, dir.string());
+  if (o.tls_cert.empty()) {
+    auto pem = ReadSmallFile(dir / "tls/cert.pem", 64 * 1024);
+    auto fp = pem ? crypto::CertificateFingerprint(*pem) : Result<std::string>("");
+    fmt::print("TLS certificate (self-signed) SHA-256 fingerprint:\n  {}\n", fp ? *fp : "?");
+  }
+  fmt::print("Start it with:\n  strongroom serve --config {}\n", (dir / "strongroom.toml").string());
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddInitCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("init", "Create a new instance: configuration, keys, certificate "
+                                         "and store");
+  auto o = std::make_shared<InitOptions>();
+  cmd->add_option("--data-dir", o->data_dir, "Directory to create (must not exist, or be empty)")
+      ->required();
+  cmd->add_option("--environment", o->environment,
+                  "production, preproduction, test or development (fixed for ever)")
+      ->capture_default_str();
+  cmd->add_option("--listen", o->listen, "HTTPS listen address HOST:PORT")->capture_default_str();
+  cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain (default: self-signed)");
+  cmd->add_option("--tls-key", o->tls_key, "PEM private key for --tls-cert");
+  cmd->callback([o, exit_code] { *exit_code = RunInit(*o); });
+}
+
+}  // namespace strongroom::cli

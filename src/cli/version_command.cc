@@ -1,0 +1,35 @@
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+#include <boost/version.hpp>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "store/migrations.h"
+
+#ifndef STRONGROOM_VERSION
+#define STRONGROOM_VERSION "0.0.0"
+#endif
+
+namespace strongroom::cli {
+
+void PrintError(std::string_view message) { fmt::print(stderr, "strongroom: {}\n", message); }
+
+void AddVersionCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("version", "Print the version and the versions of libraries");
+  cmd->callback([exit_code] {
+    fmt::print("strongroom {}\n", STRONGROOM_VERSION);
+    fmt::print("schema {}\n", store::LatestSchemaVersion());
+    fmt::print("openssl {}\n", OpenSSL_version(OPENSSL_VERSION));
+    fmt::print("sqlite {}\n", sqlite3_libversion());
+    fmt::print("boost {}.{}.{}\n", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000,
+               BOOST_VERSION % 100);
+#ifdef STRONGROOM_TESTING
+    fmt::print("build with test hooks (never deploy)\n");
+#endif
+    *exit_code = kExitOk;
+  });
+}
+
+}  // namespace strongroom::cli

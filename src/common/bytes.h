@@ -1,0 +1,26 @@
+#pragma once
+// Plain byte strings and their text encodings.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace strongroom {
+
+using Bytes = std::vector<uint8_t>;
+
+inline std::span<const uint8_t> AsBytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+inline std::string_view AsChars(std::span<const uint8_t> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+std::string HexEncode(std::span<const uint8_t> bytes);
+// Lower- or upper-case hex; nullopt on odd length or a non-hex character.
+std::optional<Bytes> HexDecode(std::string_view hex);
+
+}  // namespace strongroom

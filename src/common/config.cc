@@ -1,0 +1,285 @@
+#include "common/config.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <set>
+#include <toml++/toml.h>
+
+#include "common/file_util.h"
+
+namespace strongroom {
+namespace {
+
+std::unexpected<Error> ConfigError(std::string_view key, std::string_view what) {
+  return Fail(ErrorCode::kInvalidArgument, fmt::format("configuration key '{}': {}", key, what));
+}
+
+// Reads the keys of one TOML table, remembering which were read so that `Finish` can refuse the
+// rest as unknown.
+class Section {
+ public:
+  Section(const toml::table* table, std::string prefix)
+      : table_(table), prefix_(std::move(prefix)) {}
+
+  Result<void> Int(std::string_view key, int64_t lo, int64_t hi, int& out) {
+    int64_t v = out;
+    RETURN_IF_ERROR(Int64(key, lo, hi, v));
+    out = static_cast<int>(v);
+    return {};
+  }
+
+  Result<void> Millis(std::string_view key, int64_t lo, int64_t hi, std::chrono::milliseconds& out) {
+    int64_t v = out.count();
+    RETURN_IF_ERROR(Int64(key, lo, hi, v));
+    out = std::chrono::milliseconds(v);
+    return {};
+  }
+
+  Result<void> Bool(std::string_view key, bool& out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return {};
+    if (!node->is_boolean()) return ConfigError(Name(key), "must be true or false");
+    out = node->as_boolean()->get();
+    return {};
+  }
+
+  Result<void> String(std::string_view key, size_t max_len, std::string& out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return {};
+    if (!node->is_string()) return ConfigError(Name(key), "must be a string");
+    const std::string& v = node->as_string()->get();
+    if (v.size() > max_len) {
+      return ConfigError(Name(key), fmt::format("must be at most {} characters", max_len));
+    }
+    for (unsigned char c : v) {
+      if (c < 0x20 || c == 0x7f) return ConfigError(Name(key), "must not contain control characters");
+    }
+    out = v;
+    return {};
+  }
+
+  Result<void> Path(std::string_view key, const std::filesystem::path& base,
+                    std::filesystem::path& out) {
+    std::string text = out.string();
+    RETURN_IF_ERROR(String(key, 4096, text));
+    if (text.empty()) {
+      out.clear();
+    } else {
+      std::filesystem::path p(text);
+      out = p.is_absolute() ? p : base / p;
+    }
+    return {};
+  }
+
+  Result<void> OneOf(std::string_view key, std::initializer_list<std::string_view> allowed,
+                     std::string& out) {
+    RETURN_IF_ERROR(String(key, 64, out));
+    for (auto a : allowed) {
+      if (a == out) return {};
+    }
+    std::string list;
+    for (auto a : allowed) list += fmt::format("{}'{}'", list.empty() ? "" : ", ", a);
+    return ConfigError(Name(key), fmt::format("must be one of {}", list));
+  }
+
+  Result<void> Finish() const {
+    if (table_ == nullptr) return {};
+    for (const auto& [k, v] : *table_) {
+      if (!read_.contains(std::string(k.str()))) {
+        // Sub-tables are read by their own Section.
+        if (v.is_table() && prefix_.empty()) continue;
+        return ConfigError(Name(k.str()), "unknown setting");
+      }
+    }
+    return {};
+  }
+
+  void MarkSection(std::string_view name) { read_.insert(std::string(name)); }
+
+ private:
+  const toml::node* Find(std::string_view key) {
+    read_.insert(std::string(key));
+    if (table_ == nullptr) return nullptr;
+    return table_->get(key);
+  }
+
+  Result<void> Int64(std::string_view key, int64_t lo, int64_t hi, int64_t& out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return {};
+    if (!node->is_integer()) return ConfigError(Name(key), "must be an integer");
+    const int64_t v = node->as_integer()->get();
+    if (v < lo || v > hi) {
+      return ConfigError(Name(key), fmt::format("must be between {} and {}", lo, hi));
+    }
+    out = v;
+    return {};
+  }
+
+  std::string Name(std::string_view key) const {
+    return prefix_.empty() ? std::string(key) : fmt::format("{}.{}", prefix_, key);
+  }
+
+  const toml::table* table_;
+  std::string prefix_;
+  std::set<std::string> read_;
+};
+
+Result<const toml::table*> SubTable(const toml::table& root, std::string_view name) {
+  const toml::node* node = root.get(name);
+  if (node == nullptr) return nullptr;
+  if (!node->is_table()) return ConfigError(name, "must be a table");
+  return node->as_table();
+}
+
+Result<void> CheckHostPort(std::string_view key, std::string_view value) {
+  if (auto hp = ParseHostPort(value); !hp) return ConfigError(key, hp.error().message);
+  return {};
+}
+
+Result<void> ReadServer(const toml::table* t, ServerConfig& s) {
+  Section sec(t, "server");
+  RETURN_IF_ERROR(sec.String("listen", 300, s.listen));
+  RETURN_IF_ERROR(CheckHostPort("server.listen", s.listen));
+  RETURN_IF_ERROR(sec.String("redirect_listen", 300, s.redirect_listen));
+  if (!s.redirect_listen.empty()) {
+    RETURN_IF_ERROR(CheckHostPort("server.redirect_listen", s.redirect_listen));
+  }
+  RETURN_IF_ERROR(sec.String("public_origin", 300, s.public_origin));
+  if (!s.public_origin.empty() &&
+      (!s.public_origin.starts_with("https://") || s.public_origin.ends_with("/") ||
+       s.public_origin.find_first_of("?#@ ") != std::string::npos)) {
+    return ConfigError("server.public_origin",
+                       "must be an https origin such as 'https://records.example.org'");
+  }
+  RETURN_IF_ERROR(sec.Int("io_threads", 0, 64, s.io_threads));
+  RETURN_IF_ERROR(sec.Int("worker_threads", 0, 256, s.worker_threads));
+  RETURN_IF_ERROR(sec.Int("worker_queue", 1, 100'000, s.worker_queue));
+  RETURN_IF_ERROR(sec.Int("max_connections", 1, 1'000'000, s.max_connections));
+  RETURN_IF_ERROR(sec.Int("max_connections_per_source", 1, 100'000, s.max_connections_per_source));
+  RETURN_IF_ERROR(sec.Millis("handshake_timeout_ms", 100, 60'000, s.handshake_timeout));
+  RETURN_IF_ERROR(sec.Millis("header_timeout_ms", 100, 60'000, s.header_timeout));
+  RETURN_IF_ERROR(sec.Millis("body_timeout_ms", 100, 600'000, s.body_timeout));
+  RETURN_IF_ERROR(sec.Millis("keepalive_timeout_ms", 100, 600'000, s.keepalive_timeout));
+  RETURN_IF_ERROR(sec.Millis("shutdown_grace_ms", 0, 600'000, s.shutdown_grace));
+  RETURN_IF_ERROR(sec.Int("max_header_bytes", 1024, 65'536, s.max_header_bytes));
+  RETURN_IF_ERROR(sec.Int("max_body_bytes", 1024, 64 * 1024 * 1024, s.max_body_bytes));
+  RETURN_IF_ERROR(sec.Int("max_json_depth", 2, 512, s.max_json_depth));
+  return sec.Finish();
+}
+
+Result<void> ReadTls(const toml::table* t, const std::filesystem::path& base, TlsConfig& tls) {
+  Section sec(t, "tls");
+  RETURN_IF_ERROR(sec.Path("certificate", base, tls.certificate));
+  RETURN_IF_ERROR(sec.Path("private_key", base, tls.private_key));
+  RETURN_IF_ERROR(sec.OneOf("min_version", {"1.2", "1.3"}, tls.min_version));
+  if (tls.certificate.empty()) return ConfigError("tls.certificate", "is required");
+  if (tls.private_key.empty()) return ConfigError("tls.private_key", "is required");
+  return sec.Finish();
+}
+
+Result<void> ReadStore(const toml::table* t, const std::filesystem::path& base, StoreConfig& st) {
+  Section sec(t, "store");
+  RETURN_IF_ERROR(sec.OneOf("backend", {"sqlite"}, st.backend));
+  RETURN_IF_ERROR(sec.Path("path", base, st.path));
+  RETURN_IF_ERROR(sec.Int("reader_connections", 1, 64, st.reader_connections));
+  RETURN_IF_ERROR(sec.Int("max_batch", 1, 10'000, st.max_batch));
+  if (st.path.empty()) return ConfigError("store.path", "is required");
+  return sec.Finish();
+}
+
+Result<void> ReadKeys(const toml::table* t, const std::filesystem::path& base, KeysConfig& k) {
+  Section sec(t, "keys");
+  RETURN_IF_ERROR(sec.Path("master_key_file", base, k.master_key_file));
+  if (k.master_key_file.empty()) return ConfigError("keys.master_key_file", "is required");
+  return sec.Finish();
+}
+
+Result<void> ReadLog(const toml::table* t, const std::filesystem::path& base, LogConfig& log) {
+  Section sec(t, "log");
+  RETURN_IF_ERROR(sec.OneOf("level", {"trace", "debug", "info", "warn", "error"}, log.level));
+  RETURN_IF_ERROR(sec.Path("file", base, log.file));
+  RETURN_IF_ERROR(sec.Bool("access_log", log.access_log));
+  return sec.Finish();
+}
+
+}  // namespace
+
+Result<HostPort> ParseHostPort(std::string_view text) {
+  HostPort hp;
+  std::string_view port_text;
+  if (text.starts_with('[')) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return Fail(ErrorCode::kInvalidArgument, "must be HOST:PORT, e.g. 127.0.0.1:8443 or [::1]:8443");
+    }
+    hp.host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 ||
+        text.substr(0, colon).find(':') != std::string_view::npos) {
+      return Fail(ErrorCode::kInvalidArgument, "must be HOST:PORT, e.g. 127.0.0.1:8443 or [::1]:8443");
+    }
+    hp.host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535 ||
+      port_text.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "port must be a number from 0 to 65535");
+  }
+  if (hp.host.empty()) return Fail(ErrorCode::kInvalidArgument, "host must not be empty");
+  hp.port = static_cast<uint16_t>(port);
+  return hp;
+}
+
+Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::path& path) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, path.string());
+  } catch (const toml::parse_error& e) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("configuration file is not valid TOML (line {}): {}",
+                            e.source().begin.line, e.description()));
+  }
+  Config cfg;
+  cfg.path = path;
+  const auto base = path.parent_path();
+
+  Section top(&root, "");
+  std::string env_name;
+  RETURN_IF_ERROR(top.OneOf("environment", {"production", "preproduction", "test", "development"},
+                            env_name));
+  if (env_name.empty()) return ConfigError("environment", "is required");
+  cfg.environment = *ParseEnvironment(env_name);
+  for (auto name : {"server", "tls", "store", "keys", "log"}) top.MarkSection(name);
+  RETURN_IF_ERROR(top.Finish());
+  for (const auto& [k, v] : root) {
+    const auto key = k.str();
+    if (v.is_table() && key != "server" && key != "tls" && key != "store" && key != "keys" &&
+        key != "log") {
+      return ConfigError(key, "unknown section");
+    }
+  }
+
+  ASSIGN_OR_RETURN(auto server, SubTable(root, "server"));
+  RETURN_IF_ERROR(ReadServer(server, cfg.server));
+  ASSIGN_OR_RETURN(auto tls, SubTable(root, "tls"));
+  RETURN_IF_ERROR(ReadTls(tls, base, cfg.tls));
+  ASSIGN_OR_RETURN(auto store, SubTable(root, "store"));
+  RETURN_IF_ERROR(ReadStore(store, base, cfg.store));
+  ASSIGN_OR_RETURN(auto keys, SubTable(root, "keys"));
+  RETURN_IF_ERROR(ReadKeys(keys, base, cfg.keys));
+  ASSIGN_OR_RETURN(auto log, SubTable(root, "log"));
+  RETURN_IF_ERROR(ReadLog(log, base, cfg.log));
+  return cfg;
+}
+
+Result<Config> LoadConfig(const std::filesystem::path& path) {
+  ASSIGN_OR_RETURN(auto text, ReadSmallFile(path, 1024 * 1024));
+  return ParseConfig(text, std::filesystem::absolute(path));
+}
+
+}  // namespace strongroom

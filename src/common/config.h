@@ -1,0 +1,87 @@
+#pragma once
+// The instance configuration, read from one TOML file (`strongroom.toml`).
+//
+// Guarantee: `LoadConfig` either returns a configuration in which every value is inside its
+// documented range, or one error naming the offending key and what is allowed. Unknown keys,
+// wrong types and out-of-range values are all refused: a typo never silently falls back to a
+// default. Every setting, its default and its range is documented in docs/configuration.md;
+// keep the two in step.
+//
+// Relative paths in the file are resolved against the directory that holds the file.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "common/environment.h"
+#include "common/error.h"
+
+namespace strongroom {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8443";  // host:port of the HTTPS listener
+  std::string redirect_listen;            // host:port of the plain-HTTP 308 listener; "" = off
+  std::string public_origin;              // https origin used in redirects; "" = from `listen`
+  int io_threads = 0;                     // 0 = one per core
+  int worker_threads = 0;                 // 0 = two per core
+  int worker_queue = 1024;
+  int max_connections = 10000;
+  int max_connections_per_source = 100;
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds header_timeout{8'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds keepalive_timeout{60'000};
+  std::chrono::milliseconds shutdown_grace{10'000};
+  int max_header_bytes = 16 * 1024;
+  int max_body_bytes = 1024 * 1024;
+  int max_json_depth = 64;
+};
+
+struct TlsConfig {
+  std::filesystem::path certificate;  // PEM chain
+  std::filesystem::path private_key;  // PEM, 0600
+  std::string min_version = "1.2";    // "1.2" or "1.3"
+};
+
+struct StoreConfig {
+  std::string backend = "sqlite";
+  std::filesystem::path path;  // SQLite database file
+  int reader_connections = 4;
+  int max_batch = 512;  // transactions committed together by the writer
+};
+
+struct KeysConfig {
+  std::filesystem::path master_key_file;
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error
+  std::filesystem::path file;  // "" = standard error
+  bool access_log = true;
+};
+
+struct Config {
+  std::filesystem::path path;  // the file this was read from
+  Environment environment = Environment::kProduction;
+  ServerConfig server;
+  TlsConfig tls;
+  StoreConfig store;
+  KeysConfig keys;
+  LogConfig log;
+};
+
+// Reads and validates the file. Errors are kInvalidArgument (bad content) or kNotFound (no file).
+Result<Config> LoadConfig(const std::filesystem::path& path);
+
+// Parses TOML text as if it had been read from `path` (used by LoadConfig and tests).
+Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::path& path);
+
+// Splits "host:port" or "[v6]:port"; port 0 is allowed (the OS picks one).
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+Result<HostPort> ParseHostPort(std::string_view text);
+
+}  // namespace strongroom

@@ -1,0 +1,18 @@
+#pragma once
+// Hashes and comparisons of secrets.
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+namespace strongroom::crypto {
+
+using Sha256Digest = std::array<uint8_t, 32>;
+
+Sha256Digest Sha256(std::span<const uint8_t> data);
+
+// True when a and b are equal, in time that depends only on their lengths. Use for every
+// comparison of a secret or a value derived from one (tokens, MACs, hashes of tokens).
+bool ConstantTimeEqual(std::span<const uint8_t> a, std::span<const uint8_t> b);
+
+}  // namespace strongroom::crypto

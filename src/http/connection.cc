@@ -1,0 +1,254 @@
+// One TLS connection: handshake, then requests one after another (keep-alive), each bounded in
+// header size and time, body size and time; handlers run inline or on the worker pool.
+//
+// All of a connection's state is touched only on its strand; the worker pool hands results back
+// by posting to it.
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+
+#include "crypto/random.h"
+#include "http/error_response.h"
+#include "http/security_headers.h"
+#include "http/server_impl.h"
+
+namespace strongroom::http {
+namespace {
+
+namespace beast = boost::beast;
+using Clock = std::chrono::steady_clock;
+
+bool IsParseError(const boost::system::error_code& ec) {
+  return ec.category() == beast_http::make_error_code(beast_http::error::bad_target).category();
+}
+
+Result<Response> Invoke(const Handler& handler, Request& request) {
+  try {
+    return handler(request);
+  } catch (const std::exception&) {
+    return Fail(ErrorCode::kInternal, "handler threw");
+  }
+}
+
+class TlsConnection final : public ConnectionBase,
+                            public std::enable_shared_from_this<TlsConnection> {
+ public:
+  TlsConnection(Server::Impl& server, tcp::socket socket, std::string source)
+      : server_(server), stream_(std::move(socket), server.tls), source_(std::move(source)) {}
+
+  ~TlsConnection() override { server_.Release(this, source_); }
+
+  void Start() {
+    server_.Register(this, weak_from_this());
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Handshake(); });
+  }
+
+  void Drain() override {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->keep_alive_ = false;
+      if (self->state_ == State::kIdle || self->state_ == State::kHandshake) {
+        beast::get_lowest_layer(self->stream_).cancel();
+      }
+    });
+  }
+
+ private:
+  enum class State { kHandshake, kReading, kProcessing, kIdle, kClosing };
+
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
+  void Handshake() {
+    Tcp().expires_after(server_.options.handshake_timeout);
+    stream_.async_handshake(asio::ssl::stream_base::server,
+                            [self = shared_from_this()](beast::error_code ec) {
+                              // A failed handshake (plaintext, old protocol, bad suite) gets no
+                              // HTTP response: the connection is simply dropped.
+                              if (!ec) self->ReadHeader();
+                            });
+  }
+
+  void ReadHeader() {
+    state_ = State::kReading;
+    request_id_ = crypto::DefaultRandom().RandomHex(8);
+    started_ = Clock::now();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
+    parser_->body_limit(server_.options.max_body_bytes);
+    Tcp().expires_after(server_.options.header_timeout);
+    beast_http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec == beast_http::error::header_limit) {
+      return SendProtocolError(431, ErrorCode::kResourceExhausted, "request header too large");
+    }
+    if (ec) return OnReadError(ec);
+    const auto length = parser_->content_length();
+    if (length && *length > server_.options.max_body_bytes) {
+      return SendProtocolError(413, ErrorCode::kResourceExhausted, "request body too large");
+    }
+    if (parser_->is_done()) return Dispatch();
+    Tcp().expires_after(server_.options.body_timeout);
+    beast_http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code e, size_t) { self->OnBody(e); });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec == beast_http::error::body_limit) {
+      return SendProtocolError(413, ErrorCode::kResourceExhausted, "request body too large");
+    }
+    if (ec) return OnReadError(ec);
+    Dispatch();
+  }
+
+  void OnReadError(beast::error_code ec) {
+    // A malformed request is answered once, then the connection is closed: after a framing error
+    // nothing that follows on the stream can be trusted. Timeouts and resets are just closed.
+    if (IsParseError(ec) && ec != beast_http::error::end_of_stream &&
+        ec != beast_http::error::partial_message) {
+      return SendProtocolError(400, ErrorCode::kInvalidArgument, "malformed HTTP request");
+    }
+  }
+
+  void SendProtocolError(unsigned status, ErrorCode code, std::string_view message) {
+    keep_alive_ = false;
+    method_ = "-";
+    route_ = "-";
+    Send(ProtocolErrorResponse(status, code, message, request_id_), false);
+  }
+
+  void Dispatch() {
+    state_ = State::kProcessing;
+    Tcp().expires_never();
+    auto request = std::make_shared<Request>();
+    request->message = parser_->release();
+    parser_.reset();
+    request->remote_address = source_;
+    request->request_id = request_id_;
+    keep_alive_ = request->message.keep_alive() && !server_.draining;
+    method_ = std::string(request->message.method_string());
+    head_ = request->method() == beast_http::verb::head;
+
+    const std::string_view target = request->message.target();
+    if (!target.starts_with('/')) {
+      route_ = "-";
+      return SendProtocolError(400, ErrorCode::kInvalidArgument, "request target must be a path");
+    }
+    const auto q = target.find('?');
+    request->path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) request->query = std::string(target.substr(q + 1));
+
+    auto match = server_.router.Find(request->method(), request->path);
+    if (match.handler == nullptr) {
+      route_ = "-";
+      if (match.method_mismatch) {
+        return Send(ProtocolErrorResponse(405, ErrorCode::kInvalidArgument,
+                                          "method not allowed on this path", request_id_),
+                    keep_alive_);
+      }
+      return Send(ErrorResponse(Error{ErrorCode::kNotFound, "no such resource"}, request_id_),
+                  keep_alive_);
+    }
+    route_ = *match.pattern;
+    request->route = route_;
+    request->params = std::move(match.params);
+    const Handler* handler = match.handler;
+    if (match.dispatch == Dispatch::kInline) {
+      return Complete(Invoke(*handler, *request));
+    }
+    auto self = shared_from_this();
+    const bool queued = server_.pool->TrySubmit([self, request, handler] {
+      auto result = Invoke(*handler, *request);
+      asio::post(self->stream_.get_executor(), [self, result = std::move(result)]() mutable {
+        self->Complete(std::move(result));
+      });
+    });
+    if (!queued) {
+      Send(ErrorResponse(Error{ErrorCode::kUnavailable, "the service is busy; retry shortly"},
+                         request_id_),
+           keep_alive_);
+    }
+  }
+
+  void Complete(Result<Response> result) {
+    Send(result ? std::move(*result) : ErrorResponse(result.error(), request_id_), keep_alive_);
+  }
+
+  void Send(Response r, bool keep_alive) {
+    auto& msg = response_.emplace();
+    msg.version(11);
+    msg.result(r.status);
+    if (!r.content_type.empty()) msg.set(beast_http::field::content_type, r.content_type);
+    for (auto& [name, value] : r.headers) msg.set(name, value);
+    AddSecurityHeaders(msg, request_id_);
+    msg.body() = std::move(r.body);
+    msg.keep_alive(keep_alive);
+    msg.prepare_payload();
+    if (head_) msg.body().clear();
+    status_ = r.status;
+    Tcp().expires_after(server_.options.body_timeout);
+    beast_http::async_write(stream_, msg,
+                            [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                              self->OnWrite(ec, keep_alive);
+                            });
+  }
+
+  void OnWrite(beast::error_code ec, bool keep_alive) {
+    if (server_.access_log) {
+      server_.access_log(AccessRecord{
+          method_, route_, status_,
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_),
+          request_id_});
+    }
+    response_.reset();
+    head_ = false;
+    if (ec) return;
+    if (!keep_alive || !keep_alive_ || server_.draining) return Close();
+    if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
+    state_ = State::kIdle;
+    Tcp().expires_after(server_.options.keepalive_timeout);
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](
+                                                       beast::error_code e, size_t n) {
+      if (e) return;  // idle timeout, drain or the client left
+      self->buffer_.commit(n);
+      self->ReadHeader();
+    });
+  }
+
+  void Close() {
+    state_ = State::kClosing;
+    Tcp().expires_after(std::chrono::seconds(2));
+    stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+      beast::error_code ignored;
+      self->Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    });
+  }
+
+  Server::Impl& server_;
+  beast::ssl_stream<beast::tcp_stream> stream_;
+  const std::string source_;
+  beast::flat_buffer buffer_;
+  std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
+  std::optional<beast_http::response<beast_http::string_body>> response_;
+  State state_ = State::kHandshake;
+  bool keep_alive_ = true;
+  bool head_ = false;
+  std::string request_id_;
+  std::string method_;
+  std::string route_;
+  unsigned status_ = 0;
+  Clock::time_point started_;
+};
+
+}  // namespace
+
+void StartTlsConnection(Server::Impl& server, tcp::socket socket, std::string source) {
+  std::make_shared<TlsConnection>(server, std::move(socket), std::move(source))->Start();
+}
+
+}  // namespace strongroom::http

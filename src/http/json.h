@@ -1,0 +1,19 @@
+#pragma once
+// JSON request bodies, parsed strictly: valid UTF-8 only, bounded nesting depth, finite numbers,
+// no comments or trailing commas. Size is bounded before parsing by the server's body limit.
+
+#include <boost/json.hpp>
+#include <string_view>
+
+#include "common/error.h"
+#include "http/message.h"
+
+namespace strongroom::http {
+
+Result<boost::json::value> ParseJson(std::string_view text, int max_depth);
+
+// The request's body as a JSON object; kInvalidArgument unless the Content-Type is
+// application/json and the body is one JSON object.
+Result<boost::json::object> ParseJsonObject(const Request& request, int max_depth);
+
+}  // namespace strongroom::http

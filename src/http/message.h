@@ -1,0 +1,48 @@
+#pragma once
+// The request and response types that handlers see. The HTTP layer fills a Request from the
+// parsed message (path split from query, path parameters decoded by the router) and turns a
+// Response into the wire message, adding the security headers every response carries.
+
+#include <boost/beast/http.hpp>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/error.h"
+
+namespace strongroom::http {
+
+namespace beast_http = boost::beast::http;
+
+struct Request {
+  beast_http::request<beast_http::string_body> message;
+  std::string path;                           // without the query, not decoded
+  std::string query;                          // after '?', not decoded
+  std::map<std::string, std::string> params;  // path parameters, percent-decoded
+  std::string route;                          // the matched route template, for logs
+  std::string remote_address;
+  std::string request_id;
+
+  beast_http::verb method() const { return message.method(); }
+  std::string_view Header(std::string_view name) const;
+  const std::string& body() const { return message.body(); }
+};
+
+struct Response {
+  unsigned status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Response Json(unsigned status, std::string json_text) {
+    return Response{status, "application/json; charset=utf-8", std::move(json_text), {}};
+  }
+  static Response NoContent() { return Response{204, "", "", {}}; }
+};
+
+using Handler = std::function<Result<Response>(Request&)>;
+
+}  // namespace strongroom::http

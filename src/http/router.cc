@@ -1,0 +1,86 @@
+#include "http/router.h"
+
+namespace strongroom::http {
+namespace {
+
+std::vector<std::string_view> Split(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (path.starts_with('/')) path.remove_prefix(1);
+  while (true) {
+    const auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> DecodePathSegment(std::string_view segment) {
+  std::string out;
+  out.reserve(segment.size());
+  for (size_t i = 0; i < segment.size(); ++i) {
+    char c = segment[i];
+    if (c == '%') {
+      if (i + 2 >= segment.size()) return std::nullopt;
+      const int hi = HexDigit(segment[i + 1]);
+      const int lo = HexDigit(segment[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      c = static_cast<char>(hi << 4 | lo);
+      i += 2;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '/') return std::nullopt;
+    out.push_back(c);
+  }
+  return out;
+}
+
+void Router::Add(beast_http::verb method, std::string pattern, Handler handler, Dispatch dispatch) {
+  Route r{method, pattern, {}, std::move(handler), dispatch};
+  for (auto s : Split(pattern)) r.segments.emplace_back(s);
+  routes_.push_back(std::move(r));
+}
+
+Router::Match Router::Find(beast_http::verb method, std::string_view path) const {
+  Match result;
+  const auto want = method == beast_http::verb::head ? beast_http::verb::get : method;
+  const auto parts = Split(path);
+  for (const auto& route : routes_) {
+    if (route.segments.size() != parts.size()) continue;
+    std::map<std::string, std::string> params;
+    bool ok = true;
+    for (size_t i = 0; i < parts.size() && ok; ++i) {
+      const auto& seg = route.segments[i];
+      if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') {
+        auto decoded = DecodePathSegment(parts[i]);
+        ok = decoded.has_value() && !decoded->empty();
+        if (ok) params.emplace(seg.substr(1, seg.size() - 2), std::move(*decoded));
+      } else {
+        ok = seg == parts[i];
+      }
+    }
+    if (!ok) continue;
+    if (route.method != want) {
+      result.method_mismatch = true;
+      continue;
+    }
+    result.handler = &route.handler;
+    result.dispatch = route.dispatch;
+    result.pattern = &route.pattern;
+    result.params = std::move(params);
+    result.method_mismatch = false;
+    return result;
+  }
+  return result;
+}
+
+}  // namespace strongroom::http

@@ -1,0 +1,52 @@
+#pragma once
+// Maps (method, path) to a handler. Patterns are literal segments and `{name}` parameters, e.g.
+// "/api/v1/records/{id}"; a parameter matches one non-empty segment, percent-decoded, and a
+// segment that decodes to a control character or '/' does not match. HEAD is answered by the GET
+// route without a body.
+//
+// Each route says where its handler runs: `kInline` handlers are quick and never block (they run
+// on the I/O thread); `kWorker` handlers may block on the store or CPU-heavy work and run on the
+// bounded worker pool.
+//
+// Thread-safety: register every route before the server starts; matching is then read-only.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/message.h"
+
+namespace strongroom::http {
+
+enum class Dispatch { kInline, kWorker };
+
+class Router {
+ public:
+  void Add(beast_http::verb method, std::string pattern, Handler handler,
+           Dispatch dispatch = Dispatch::kWorker);
+
+  struct Match {
+    const Handler* handler = nullptr;
+    Dispatch dispatch = Dispatch::kWorker;
+    const std::string* pattern = nullptr;
+    std::map<std::string, std::string> params;
+    bool method_mismatch = false;  // the path exists, for other methods
+  };
+  Match Find(beast_http::verb method, std::string_view path) const;
+
+ private:
+  struct Route {
+    beast_http::verb method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+    Dispatch dispatch;
+  };
+  std::vector<Route> routes_;
+};
+
+// Percent-decodes one path segment; nullopt for a malformed escape, a control character or '/'.
+std::optional<std::string> DecodePathSegment(std::string_view segment);
+
+}  // namespace strongroom::http

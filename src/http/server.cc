@@ -1,0 +1,186 @@
+#include "http/server.h"
+
+#include <fmt/format.h>
+
+#include <thread>
+
+#include "http/server_impl.h"
+
+namespace strongroom::http {
+namespace {
+
+Result<tcp::endpoint> Resolve(const std::string& host, uint16_t port) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (!ec) return tcp::endpoint(address, port);
+  if (host == "localhost") return tcp::endpoint(asio::ip::make_address("127.0.0.1"), port);
+  return Fail(ErrorCode::kInvalidArgument,
+              fmt::format("listen address '{}' must be an IP address", host));
+}
+
+Result<void> Bind(asio::io_context& ioc, std::optional<tcp::acceptor>& acceptor,
+                  const std::string& host, uint16_t port) {
+  ASSIGN_OR_RETURN(auto endpoint, Resolve(host, port));
+  boost::system::error_code ec;
+  acceptor.emplace(ioc);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Fail(ErrorCode::kUnavailable,
+                fmt::format("cannot listen on {}:{}: {}", host, port, ec.message()));
+  }
+  return {};
+}
+
+std::string HostForUrl(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+}  // namespace
+
+Server::Impl::Impl(ServerOptions opts, asio::ssl::context& tls_ctx, const Router& r,
+                   AccessLogFn log)
+    : options(std::move(opts)), tls(tls_ctx), router(r), access_log(std::move(log)),
+      ioc(options.io_threads) {}
+
+bool Server::Impl::Admit(const std::string& source) {
+  std::lock_guard lock(mu);
+  if (draining || active >= options.max_connections) return false;
+  int& n = per_source[source];
+  if (n >= options.max_connections_per_source) {
+    if (n == 0) per_source.erase(source);
+    return false;
+  }
+  ++n;
+  ++active;
+  return true;
+}
+
+void Server::Impl::Register(ConnectionBase* c, std::weak_ptr<ConnectionBase> w) {
+  std::lock_guard lock(mu);
+  registry.emplace(c, std::move(w));
+}
+
+void Server::Impl::Release(ConnectionBase* c, const std::string& source) {
+  std::lock_guard lock(mu);
+  registry.erase(c);
+  if (auto it = per_source.find(source); it != per_source.end() && --it->second <= 0) {
+    per_source.erase(it);
+  }
+  if (--active == 0) cv.notify_all();
+}
+
+void Server::Impl::Accept() {
+  acceptor->async_accept(asio::make_strand(ioc), [this](boost::system::error_code ec,
+                                                        tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+    if (!ec) {
+      boost::system::error_code ep_ec;
+      auto remote = socket.remote_endpoint(ep_ec);
+      std::string source = ep_ec ? "unknown" : remote.address().to_string();
+      if (Admit(source)) {
+        StartTlsConnection(*this, std::move(socket), std::move(source));
+      } else {
+        socket.close(ep_ec);  // over a connection cap: refuse without reading a byte
+      }
+    }
+    Accept();
+  });
+}
+
+void Server::Impl::AcceptRedirect() {
+  redirect_acceptor->async_accept(
+      asio::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !redirect_acceptor->is_open()) return;
+        if (!ec) {
+          boost::system::error_code ep_ec;
+          auto remote = socket.remote_endpoint(ep_ec);
+          std::string source = ep_ec ? "unknown" : remote.address().to_string();
+          if (Admit(source)) {
+            StartRedirectConnection(*this, std::move(socket), std::move(source));
+          } else {
+            socket.close(ep_ec);
+          }
+        }
+        AcceptRedirect();
+      });
+}
+
+void Server::Impl::BeginDrain() {
+  draining = true;
+  boost::system::error_code ec;
+  if (acceptor) acceptor->close(ec);
+  if (redirect_acceptor) redirect_acceptor->close(ec);
+  if (signals) signals->cancel(ec);
+  std::vector<std::shared_ptr<ConnectionBase>> live;
+  {
+    std::lock_guard lock(mu);
+    for (auto& [ptr, weak] : registry) {
+      if (auto c = weak.lock()) live.push_back(std::move(c));
+    }
+  }
+  for (auto& c : live) c->Drain();
+}
+
+Server::Server(ServerOptions options, asio::ssl::context& tls, const Router& router,
+               AccessLogFn access_log)
+    : impl_(std::make_unique<Impl>(std::move(options), tls, router, std::move(access_log))) {}
+
+Server::~Server() = default;
+
+Result<void> Server::Listen() {
+  auto& o = impl_->options;
+  RETURN_IF_ERROR(Bind(impl_->ioc, impl_->acceptor, o.host, o.port));
+  if (o.redirect_enabled) {
+    RETURN_IF_ERROR(Bind(impl_->ioc, impl_->redirect_acceptor, o.redirect_host, o.redirect_port));
+  }
+  impl_->redirect_origin = o.public_origin.empty()
+                               ? fmt::format("https://{}:{}", HostForUrl(o.host), port())
+                               : o.public_origin;
+  return {};
+}
+
+uint16_t Server::port() const { return impl_->acceptor ? impl_->acceptor->local_endpoint().port() : 0; }
+
+uint16_t Server::redirect_port() const {
+  return impl_->redirect_acceptor ? impl_->redirect_acceptor->local_endpoint().port() : 0;
+}
+
+void Server::Run() {
+  auto& s = *impl_;
+  s.pool = std::make_unique<WorkerPool>(s.options.worker_threads, s.options.worker_queue);
+  s.signals.emplace(s.ioc, SIGTERM, SIGINT);
+  s.signals->async_wait([this](boost::system::error_code ec, int) {
+    if (!ec) Shutdown();
+  });
+  s.Accept();
+  if (s.redirect_acceptor) s.AcceptRedirect();
+
+  auto guard = asio::make_work_guard(s.ioc);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < s.options.io_threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
+
+  std::unique_lock lock(s.mu);
+  s.cv.wait(lock, [&] { return s.shutdown_requested; });
+  lock.unlock();
+  asio::post(s.ioc, [&s] { s.BeginDrain(); });
+  lock.lock();
+  s.cv.wait_for(lock, s.options.shutdown_grace, [&] { return s.active == 0; });
+  lock.unlock();
+
+  guard.reset();
+  s.ioc.stop();
+  for (auto& t : threads) t.join();
+  s.pool->Stop();
+  // Connections still open past the grace period are destroyed with the io_context.
+}
+
+void Server::Shutdown() {
+  std::lock_guard lock(impl_->mu);
+  impl_->shutdown_requested = true;
+  impl_->cv.notify_all();
+}
+
+}  // namespace strongroom::http

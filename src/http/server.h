@@ -1,0 +1,81 @@
+#pragma once
+// The HTTPS server: Boost.Beast over Asio with OpenSSL, asynchronous I/O on a fixed number of
+// threads (no thread per connection), handlers that may block run on a bounded worker pool.
+//
+// Every resource a client can consume is bounded: total and per-source connections, TLS handshake
+// time, time to send the header (from the first byte of a request), header size, body size and
+// time, and keep-alive idle time. Over a limit the client gets 408/413/431/503 or is cut off, and
+// everyone else goes on being served. Plaintext sent to the TLS port fails the handshake and gets
+// no HTTP response. An optional plain-HTTP listener answers every request with a 308 to the https
+// origin and nothing else.
+//
+// Lifecycle: construct, Listen() (binds; ports are known after it), Run() (blocks), and Shutdown()
+// from any thread (or a signal handler set up by Run) to stop accepting, let in-flight requests
+// finish within the grace period, and return from Run.
+//
+// Thread-safety: Shutdown and the port accessors may be called from any thread.
+
+#include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/error.h"
+#include "http/router.h"
+
+namespace strongroom::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8443;
+  bool redirect_enabled = false;
+  std::string redirect_host;
+  uint16_t redirect_port = 0;
+  std::string public_origin;  // for 308 Location; "" = https://host:port
+  int io_threads = 1;
+  int worker_threads = 2;
+  int worker_queue = 1024;
+  int max_connections = 10000;
+  int max_connections_per_source = 100;
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds header_timeout{8'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds keepalive_timeout{60'000};
+  std::chrono::milliseconds shutdown_grace{10'000};
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 1024 * 1024;
+};
+
+// One line per completed request: method, route template (never the raw path or query), status,
+// duration, request id.
+struct AccessRecord {
+  std::string_view method;
+  std::string_view route;
+  unsigned status;
+  std::chrono::microseconds duration;
+  std::string_view request_id;
+};
+using AccessLogFn = std::function<void(const AccessRecord&)>;
+
+class Server {
+ public:
+  // `tls` and `router` must outlive the server.
+  Server(ServerOptions options, boost::asio::ssl::context& tls, const Router& router,
+         AccessLogFn access_log);
+  ~Server();
+
+  Result<void> Listen();
+  uint16_t port() const;
+  uint16_t redirect_port() const;
+  // Serves until Shutdown (or SIGTERM/SIGINT, which call it). Closes all connections on return.
+  void Run();
+  void Shutdown();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace strongroom::http

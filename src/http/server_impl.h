@@ -1,0 +1,72 @@
+#pragma once
+// Internals shared by the server, its TLS connections and its redirect connections. Not part of
+// the http module's interface.
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "http/server.h"
+#include "http/worker_pool.h"
+
+namespace strongroom::http {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// What the server can ask of any live connection.
+class ConnectionBase {
+ public:
+  virtual ~ConnectionBase() = default;
+  // Finish the request in progress, if any, then close; close at once when idle. Thread-safe.
+  virtual void Drain() = 0;
+};
+
+struct Server::Impl {
+  Impl(ServerOptions opts, asio::ssl::context& tls_ctx, const Router& r, AccessLogFn log);
+
+  // Connection accounting. Admit refuses over the total or per-source cap.
+  bool Admit(const std::string& source);
+  void Register(ConnectionBase* c, std::weak_ptr<ConnectionBase> w);
+  void Release(ConnectionBase* c, const std::string& source);
+
+  void Accept();
+  void AcceptRedirect();
+  void BeginDrain();
+
+  ServerOptions options;
+  asio::ssl::context& tls;
+  const Router& router;
+  AccessLogFn access_log;
+  std::string redirect_origin;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool shutdown_requested = false;                                    // guarded by mu
+  int active = 0;                                                     // guarded by mu
+  std::unordered_map<std::string, int> per_source;                    // guarded by mu
+  std::map<ConnectionBase*, std::weak_ptr<ConnectionBase>> registry;  // guarded by mu
+  std::atomic<bool> draining{false};
+
+  // Declared after the bookkeeping above: destroying the io_context destroys connections that
+  // outlived the grace period, and their destructors release themselves under `mu`.
+  asio::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<tcp::acceptor> redirect_acceptor;
+  std::optional<asio::signal_set> signals;
+  std::unique_ptr<WorkerPool> pool;
+};
+
+// Starts serving one accepted TLS connection.
+void StartTlsConnection(Server::Impl& server, tcp::socket socket, std::string source);
+// Starts serving one accepted plain-HTTP connection with a redirect.
+void StartRedirectConnection(Server::Impl& server, tcp::socket socket, std::string source);
+
+}  // namespace strongroom::http

@@ -1,0 +1,48 @@
+#include "store/meta.h"
+
+#include <fmt/format.h>
+
+namespace strongroom::store {
+
+Result<std::optional<std::string>> GetMeta(Transaction& tx, std::string_view key) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT value FROM meta WHERE key = ?", {std::string(key)}));
+  if (rows.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(rows.front().Text(0));
+}
+
+Result<void> SetMeta(Transaction& tx, std::string_view key, std::string_view value) {
+  RETURN_IF_ERROR(tx.Exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+      "excluded.value",
+      {std::string(key), std::string(value)}));
+  return {};
+}
+
+Result<void> InitializeInstance(Store& store, Environment environment,
+                                std::string_view instance_id) {
+  return store.Write([&](Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto existing, GetMeta(tx, "environment"));
+    if (existing) return Fail(ErrorCode::kAlreadyExists, "the store was initialised before");
+    RETURN_IF_ERROR(SetMeta(tx, "environment", EnvironmentName(environment)));
+    return SetMeta(tx, "instance_id", instance_id);
+  });
+}
+
+Result<void> CheckEnvironment(Store& store, Environment expected) {
+  return store.Read([&](Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto env, GetMeta(tx, "environment"));
+    if (!env) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  "the store has not been initialised: run 'strongroom init'");
+    }
+    if (*env != EnvironmentName(expected)) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  fmt::format("the store belongs to a {} instance but the configuration says {}: "
+                              "stores never cross environments",
+                              *env, EnvironmentName(expected)));
+    }
+    return {};
+  });
+}
+
+}  // namespace strongroom::store

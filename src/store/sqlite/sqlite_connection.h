@@ -1,0 +1,45 @@
+#pragma once
+// One SQLite connection with a cache of prepared statements. Implements Transaction for code that
+// runs inside a transaction the owner has begun.
+//
+// Thread-safety: none. Each connection is used by one thread at a time (the writer thread owns
+// its connection; readers are lent from a pool).
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "common/error.h"
+#include "store/store.h"
+
+namespace strongroom::store {
+
+class SqliteConnection final : public Transaction {
+ public:
+  enum class Mode { kReadWrite, kReadOnly };
+
+  static Result<std::unique_ptr<SqliteConnection>> Open(const std::filesystem::path& path, Mode mode);
+  ~SqliteConnection() override;
+
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  Result<int64_t> Exec(std::string_view sql, const Params& params = {}) override;
+  Result<std::vector<Row>> Query(std::string_view sql, const Params& params = {}) override;
+
+  // Runs SQL text without parameters or caching (BEGIN, COMMIT, PRAGMA...).
+  Result<void> ExecRaw(const char* sql);
+
+ private:
+  explicit SqliteConnection(sqlite3* db) : db_(db) {}
+  Result<sqlite3_stmt*> Prepare(std::string_view sql, const Params& params);
+  std::unexpected<Error> SqliteError(std::string_view what) const;
+
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+}  // namespace strongroom::store

@@ -1,0 +1,177 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <fmt/format.h>
+
+#include <future>
+
+namespace strongroom::store {
+namespace {
+
+std::unexpected<Error> Closed() { return Fail(ErrorCode::kUnavailable, "the store is closed"); }
+
+// Runs a caller's transaction function; an escaping exception becomes an error so that the
+// writer thread survives a bug in one caller.
+Result<void> RunGuarded(const TransactionFn& fn, Transaction& tx) {
+  try {
+    return fn(tx);
+  } catch (const std::exception&) {
+    return Fail(ErrorCode::kInternal, "store: transaction function threw");
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options) {
+  ASSIGN_OR_RETURN(auto writer,
+                   SqliteConnection::Open(options.path, SqliteConnection::Mode::kReadWrite));
+  RETURN_IF_ERROR(writer->ExecRaw(
+      "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(options, std::move(writer)));
+}
+
+SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<SqliteConnection> writer)
+    : options_(std::move(options)), writer_conn_(std::move(writer)) {
+  writer_thread_ = std::thread([this] { WriterLoop(); });
+}
+
+SqliteStore::~SqliteStore() { Close(); }
+
+void SqliteStore::Close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_ && !writer_thread_.joinable()) return;
+    closing_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_thread_.joinable()) writer_thread_.join();
+  std::unique_lock lock(readers_mu_);
+  readers_closed_ = true;
+  // Wait for lent readers to come back, then close them all.
+  readers_cv_.wait(lock, [&] { return static_cast<int>(idle_readers_.size()) == open_readers_; });
+  idle_readers_.clear();
+  open_readers_ = 0;
+  lock.unlock();
+  writer_conn_.reset();
+}
+
+Result<void> SqliteStore::Write(TransactionFn fn) {
+  std::promise<Result<void>> promise;
+  auto future = promise.get_future();
+  WriteAsync(std::move(fn), [&promise](Result<void> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+void SqliteStore::WriteAsync(TransactionFn fn, DoneFn done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!closing_) {
+      queue_.push_back(PendingWrite{std::move(fn), std::move(done)});
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(Closed());
+}
+
+void SqliteStore::WriterLoop() {
+  std::vector<PendingWrite> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      queue_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // closing, and everything queued has been written
+      const size_t n = std::min(queue_.size(), static_cast<size_t>(options_.max_batch));
+      for (size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    CommitBatch(batch);
+    batch.clear();
+  }
+}
+
+void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
+  std::vector<Result<void>> results;
+  results.reserve(batch.size());
+  auto begun = writer_conn_->ExecRaw("BEGIN IMMEDIATE");
+  if (!begun) {
+    for (auto& w : batch) w.done(begun);
+    return;
+  }
+  uint64_t committed = 0;
+  for (auto& w : batch) {
+    auto sp = writer_conn_->ExecRaw("SAVEPOINT w");
+    Result<void> r = sp ? RunGuarded(w.fn, *writer_conn_) : sp;
+    if (r) {
+      ++committed;
+      r = writer_conn_->ExecRaw("RELEASE w");
+    } else if (sp) {
+      (void)writer_conn_->ExecRaw("ROLLBACK TO w");
+      (void)writer_conn_->ExecRaw("RELEASE w");
+    }
+    results.push_back(std::move(r));
+  }
+  auto commit = writer_conn_->ExecRaw("COMMIT");
+  if (!commit) {
+    (void)writer_conn_->ExecRaw("ROLLBACK");
+    for (auto& r : results) {
+      if (r) r = Fail(ErrorCode::kUnavailable, "store: commit failed");
+    }
+    committed = 0;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (commit) ++stats_.commits;
+    stats_.transactions += committed;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+}
+
+Result<std::unique_ptr<SqliteConnection>> SqliteStore::BorrowReader() {
+  std::unique_lock lock(readers_mu_);
+  for (;;) {
+    if (readers_closed_) return Closed();
+    if (!idle_readers_.empty()) {
+      auto conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return conn;
+    }
+    if (open_readers_ < options_.reader_connections) {
+      ++open_readers_;
+      lock.unlock();
+      auto conn = SqliteConnection::Open(options_.path, SqliteConnection::Mode::kReadOnly);
+      if (!conn) {
+        lock.lock();
+        --open_readers_;
+        readers_cv_.notify_all();
+      }
+      return conn;
+    }
+    readers_cv_.wait(lock);
+  }
+}
+
+void SqliteStore::ReturnReader(std::unique_ptr<SqliteConnection> conn) {
+  std::lock_guard lock(readers_mu_);
+  idle_readers_.push_back(std::move(conn));
+  readers_cv_.notify_all();
+}
+
+Result<void> SqliteStore::Read(TransactionFn fn) {
+  ASSIGN_OR_RETURN(auto conn, BorrowReader());
+  Result<void> result = conn->ExecRaw("BEGIN");
+  if (result) {
+    result = RunGuarded(fn, *conn);
+    (void)conn->ExecRaw(result ? "COMMIT" : "ROLLBACK");
+  }
+  ReturnReader(std::move(conn));
+  return result;
+}
+
+StoreStats SqliteStore::Stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+}  // namespace strongroom::store

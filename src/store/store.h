@@ -1,0 +1,74 @@
+#pragma once
+// The database interface every domain module writes through.
+//
+// Guarantees, for every backend (tests/contract/ holds the suite each one must pass):
+// - `Write` runs its function inside a transaction on the store's single writer and returns only
+//   once the transaction is durable (it survives a crash or power cut) or has been rolled back.
+//   Writers are committed in groups: many queued transactions share one commit and one fsync,
+//   each inside its own savepoint, so one transaction's failure never undoes another's.
+//   A function that returns an error has all of its changes rolled back, and Write returns that
+//   error.
+// - `Read` runs its function against a consistent snapshot on a read-only connection.
+// - SQL is parameterised: values reach the database only as `Params`, never spliced into text.
+//   Placeholders are written `?`; backends translate them.
+//
+// Thread-safety: a Store may be used from any number of threads. A Transaction belongs to the
+// function it is passed to and must not escape it.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "store/value.h"
+
+namespace strongroom::store {
+
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  // Runs a statement; returns the number of rows it changed.
+  virtual Result<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
+  virtual Result<std::vector<Row>> Query(std::string_view sql, const Params& params = {}) = 0;
+};
+
+using TransactionFn = std::function<Result<void>(Transaction&)>;
+using DoneFn = std::function<void(Result<void>)>;
+
+struct StoreStats {
+  uint64_t commits = 0;       // durable commits (each one fsync)
+  uint64_t transactions = 0;  // write transactions that committed
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` on the writer; returns when it is durable. Blocks the calling thread.
+  virtual Result<void> Write(TransactionFn fn) = 0;
+  // As Write, but returns at once; `done` runs on the writer thread once the outcome is known, so
+  // it must be short and must not call Write.
+  virtual void WriteAsync(TransactionFn fn, DoneFn done) = 0;
+  // Runs `fn` against a read-only snapshot.
+  virtual Result<void> Read(TransactionFn fn) = 0;
+
+  virtual StoreStats Stats() const = 0;
+  // Finishes queued writes, then closes every connection. Later calls fail with kUnavailable.
+  virtual void Close() = 0;
+};
+
+// Read helper that returns a value: `ASSIGN_OR_RETURN(auto n, ReadValue<int64_t>(store, fn))`.
+template <typename T>
+Result<T> ReadValue(Store& store, const std::function<Result<T>(Transaction&)>& fn) {
+  std::optional<T> out;
+  RETURN_IF_ERROR(store.Read([&](Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto v, fn(tx));
+    out.emplace(std::move(v));
+    return {};
+  }));
+  return std::move(*out);
+}
+
+}  // namespace strongroom::store
