@@ -43,6 +43,9 @@ function(strongroom_test)
   target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${T_NAME} PRIVATE strongroom_options ${T_DEPS} GTest::gtest GTest::gmock
     GTest::gtest_main)
-  gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}"
-    ENVIRONMENT "STRONGROOM_BINARY=$<TARGET_FILE:strongroom>;STRONGROOM_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  set(props ENVIRONMENT "STRONGROOM_BINARY=$<TARGET_FILE:strongroom>")
+  if(T_LABELS)
+    list(APPEND props LABELS "${T_LABELS}")
+  endif()
+  gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES ${props})
 endfunction()

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -30,6 +31,7 @@ void HardenProcess() {
   struct rlimit none {0, 0};
   ::setrlimit(RLIMIT_CORE, &none);
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  ::signal(SIGPIPE, SIG_IGN);  // a peer that vanishes mid-write is an error code, not an exit
 }
 
 void SetUpLogging(const LogConfig& log) {
@@ -124,11 +126,12 @@ int Serve(const std::filesystem::path& config_path) {
 
   const auto listen = *ParseHostPort(config->server.listen);
   const auto host = listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host;
-  fmt::print("strongroom: serving https://{}:{} ({} environment)\n", host, server.port(),
-             EnvironmentName(config->environment));
+  std::string redirect;
   if (server.redirect_port() != 0) {
-    fmt::print("strongroom: redirecting http on port {} to https\n", server.redirect_port());
+    redirect = fmt::format("; redirecting http port {} to https", server.redirect_port());
   }
+  fmt::print("strongroom: serving https://{}:{} ({} environment){}\n", host, server.port(),
+             EnvironmentName(config->environment), redirect);
   std::fflush(stdout);
   spdlog::info("serving https on port {} environment={}", server.port(),
                EnvironmentName(config->environment));

@@ -74,6 +74,10 @@ class Section {
 
   Result<void> OneOf(std::string_view key, std::initializer_list<std::string_view> allowed,
                      std::string& out) {
+    if (table_ == nullptr || table_->get(key) == nullptr) {
+      read_.insert(std::string(key));
+      return {};  // absent: the default stands
+    }
     RETURN_IF_ERROR(String(key, 64, out));
     for (auto a : allowed) {
       if (a == out) return {};

@@ -86,6 +86,9 @@ class TlsConnection final : public ConnectionBase,
     if (ec == beast_http::error::header_limit) {
       return SendProtocolError(431, ErrorCode::kResourceExhausted, "request header too large");
     }
+    if (ec == beast_http::error::body_limit) {  // a declared Content-Length over the limit
+      return SendProtocolError(413, ErrorCode::kResourceExhausted, "request body too large");
+    }
     if (ec) return OnReadError(ec);
     const auto length = parser_->content_length();
     if (length && *length > server_.options.max_body_bytes) {

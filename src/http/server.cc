@@ -136,6 +136,11 @@ Result<void> Server::Listen() {
   if (o.redirect_enabled) {
     RETURN_IF_ERROR(Bind(impl_->ioc, impl_->redirect_acceptor, o.redirect_host, o.redirect_port));
   }
+  // Signals are caught from here on, so a SIGTERM that arrives before Run is not lost.
+  impl_->signals.emplace(impl_->ioc, SIGTERM, SIGINT);
+  impl_->signals->async_wait([this](boost::system::error_code ec, int) {
+    if (!ec) Shutdown();
+  });
   impl_->redirect_origin = o.public_origin.empty()
                                ? fmt::format("https://{}:{}", HostForUrl(o.host), port())
                                : o.public_origin;
@@ -151,10 +156,6 @@ uint16_t Server::redirect_port() const {
 void Server::Run() {
   auto& s = *impl_;
   s.pool = std::make_unique<WorkerPool>(s.options.worker_threads, s.options.worker_queue);
-  s.signals.emplace(s.ioc, SIGTERM, SIGINT);
-  s.signals->async_wait([this](boost::system::error_code ec, int) {
-    if (!ec) Shutdown();
-  });
   s.Accept();
   if (s.redirect_acceptor) s.AcceptRedirect();
 

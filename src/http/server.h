@@ -9,8 +9,8 @@
 // no HTTP response. An optional plain-HTTP listener answers every request with a 308 to the https
 // origin and nothing else.
 //
-// Lifecycle: construct, Listen() (binds; ports are known after it), Run() (blocks), and Shutdown()
-// from any thread (or a signal handler set up by Run) to stop accepting, let in-flight requests
+// Lifecycle: construct, Listen() (binds, and from then on catches SIGTERM/SIGINT; ports are known
+// after it), Run() (blocks), and Shutdown() from any thread (or on those signals) to stop accepting, let in-flight requests
 // finish within the grace period, and return from Run.
 //
 // Thread-safety: Shutdown and the port accessors may be called from any thread.

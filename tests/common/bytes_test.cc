@@ -1,0 +1,51 @@
+#include "common/bytes.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/secret.h"
+
+namespace strongroom {
+namespace {
+
+TEST(HexTest, RoundTripsAndRejectsMalformed) {
+  const Bytes b = {0x00, 0x7f, 0x80, 0xff};
+  EXPECT_EQ(HexEncode(b), "007f80ff");
+  EXPECT_EQ(HexDecode("007F80ff"), b);
+  EXPECT_FALSE(HexDecode("abc"));
+  EXPECT_FALSE(HexDecode("zz"));
+}
+
+TEST(SecretTest, MoveLeavesSourceEmptyAndWipeZeroes) {
+  Secret a(Bytes{1, 2, 3});
+  Secret b = std::move(a);
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(b.size(), 3u);
+  Bytes raw = {9, 9, 9};
+  SecureWipe(raw);
+  EXPECT_EQ(raw, (Bytes{0, 0, 0}));
+}
+
+TEST(ClockTest, ManualClockMovesOnlyWhenTold) {
+  ManualClock clock(TimePoint(std::chrono::milliseconds(1'700'000'000'000)));
+  const auto t0 = clock.Now();
+  EXPECT_EQ(clock.Now(), t0);
+  clock.Advance(std::chrono::minutes(5));
+  EXPECT_EQ(clock.Now() - t0, std::chrono::minutes(5));
+  EXPECT_EQ(FormatRfc3339(t0), "2023-11-14T22:13:20.000Z");
+}
+
+TEST(ErrorTest, EveryCodeHasADistinctName) {
+  std::set<std::string_view> names;
+  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+    names.insert(ErrorCodeName(static_cast<ErrorCode>(c)));
+  }
+  EXPECT_EQ(names.size(), 10u);
+  EXPECT_TRUE(names.contains("failed_precondition"));
+}
+
+}  // namespace
+}  // namespace strongroom

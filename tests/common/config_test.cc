@@ -1,0 +1,134 @@
+#include "common/config.h"
+
+#include <gtest/gtest.h>
+
+namespace strongroom {
+namespace {
+
+constexpr const char* kMinimal = R"(
+environment = "test"
+[tls]
+certificate = "tls/cert.pem"
+private_key = "tls/key.pem"
+[store]
+path = "strongroom.db"
+[keys]
+master_key_file = "keys/master.key"
+)";
+
+Result<Config> Parse(const std::string& text) { return ParseConfig(text, "/etc/sr/strongroom.toml"); }
+
+TEST(ConfigTest, MinimalFileGetsSecureDefaultsAndResolvesPaths) {
+  auto cfg = Parse(kMinimal);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->environment, Environment::kTest);
+  EXPECT_EQ(cfg->server.listen, "127.0.0.1:8443");
+  EXPECT_EQ(cfg->server.header_timeout, std::chrono::milliseconds(8000));
+  EXPECT_EQ(cfg->server.keepalive_timeout, std::chrono::milliseconds(60000));
+  EXPECT_EQ(cfg->server.max_header_bytes, 16 * 1024);
+  EXPECT_EQ(cfg->server.max_body_bytes, 1024 * 1024);
+  EXPECT_EQ(cfg->tls.min_version, "1.2");
+  EXPECT_EQ(cfg->tls.certificate, "/etc/sr/tls/cert.pem");
+  EXPECT_EQ(cfg->store.path, "/etc/sr/strongroom.db");
+  EXPECT_EQ(cfg->keys.master_key_file, "/etc/sr/keys/master.key");
+}
+
+struct BadConfig {
+  const char* name;
+  std::string extra;    // appended to the minimal file
+  const char* message;  // expected in the error
+  friend void PrintTo(const BadConfig& v, std::ostream* os) { *os << v.name; }
+};
+
+class ConfigErrorTest : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(ConfigErrorTest, RefusesWithOneMessageNamingTheKey) {
+  auto cfg = Parse(std::string(kMinimal) + GetParam().extra);
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(cfg.error().message.find(GetParam().message), std::string::npos)
+      << cfg.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, ConfigErrorTest,
+    ::testing::Values(
+        BadConfig{"UnknownSection", "[frobnicate]\nx = 1\n", "'frobnicate': unknown section"},
+        BadConfig{"UnknownServerKey", "[server]\nlistn = \"1.2.3.4:5\"\n",
+                  "'server.listn': unknown setting"},
+        BadConfig{"WrongTypeInteger", "[server]\nheader_timeout_ms = \"8s\"\n",
+                  "'server.header_timeout_ms': must be an integer"},
+        BadConfig{"WrongTypeBool", "[log]\naccess_log = 1\n", "'log.access_log': must be true"},
+        BadConfig{"OutOfRangeLow", "[server]\nmax_header_bytes = 10\n",
+                  "'server.max_header_bytes': must be between 1024 and 65536"},
+        BadConfig{"OutOfRangeHigh", "[server]\nmax_connections = 99999999\n",
+                  "'server.max_connections': must be between"},
+        BadConfig{"NegativeTimeout", "[server]\nkeepalive_timeout_ms = -1\n",
+                  "'server.keepalive_timeout_ms': must be between"},
+        BadConfig{"BadListen", "[server]\nlisten = \"8443\"\n", "'server.listen': must be HOST:PORT"},
+        BadConfig{"BadPort", "[server]\nlisten = \"127.0.0.1:70000\"\n",
+                  "'server.listen': port must be"},
+        BadConfig{"BadOrigin", "[server]\npublic_origin = \"http://x\"\n",
+                  "'server.public_origin': must be an https origin"},
+        BadConfig{"BadLogLevel", "[log]\nlevel = \"loud\"\n", "'log.level': must be one of"},
+        BadConfig{"ControlCharacter", "[log]\nlevel = \"in\\u0007fo\"\n",
+                  "'log.level': must not contain control characters"},
+        BadConfig{"NotToml", "[server\n", "not valid TOML"}),
+    [](const auto& p) { return std::string(p.param.name); });
+
+TEST(ConfigTest, TopLevelKeysAreChecked) {
+  auto unknown = Parse("colour = \"blue\"\n" + std::string(kMinimal));
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("'colour': unknown setting"), std::string::npos);
+  auto not_table = Parse("server = 3\n" + std::string(kMinimal));
+  ASSERT_FALSE(not_table);
+  EXPECT_NE(not_table.error().message.find("'server': must be a table"), std::string::npos);
+}
+
+TEST(ConfigTest, EnvironmentIsRequiredAndChecked) {
+  auto missing = Parse("[tls]\ncertificate=\"c\"\nprivate_key=\"k\"\n");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("'environment': is required"), std::string::npos);
+  auto bad = Parse("environment = \"staging\"\n");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("'environment': must be one of"), std::string::npos);
+}
+
+TEST(ConfigTest, TlsVersionMustBeKnown) {
+  std::string text = kMinimal;
+  text.replace(text.find("[store]"), 0, "min_version = \"1.1\"\n");
+  auto cfg = Parse(text);
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().message.find("'tls.min_version': must be one of '1.2', '1.3'"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, RequiredPathsAreRequired) {
+  auto cfg = Parse("environment = \"test\"\n[tls]\ncertificate = \"c\"\nprivate_key = \"k\"\n");
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().message.find("'store.path': is required"), std::string::npos);
+}
+
+TEST(ConfigTest, MissingFileIsNotFound) {
+  auto cfg = LoadConfig("/nonexistent/strongroom.toml");
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().code, ErrorCode::kNotFound);
+}
+
+TEST(HostPortTest, ParsesIpv4Ipv6AndRejectsJunk) {
+  auto v4 = ParseHostPort("10.1.2.3:443");
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->host, "10.1.2.3");
+  EXPECT_EQ(v4->port, 443);
+  auto v6 = ParseHostPort("[::1]:0");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 0);
+  for (const char* bad : {"", ":", ":80", "host:", "host:-1", "host:65536", "::1:80", "[::1]80",
+                          "h:8o", "h:80 "}) {
+    EXPECT_FALSE(ParseHostPort(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace strongroom

@@ -1,0 +1,57 @@
+#include "http/json.h"
+
+#include <gtest/gtest.h>
+
+namespace strongroom::http {
+namespace {
+
+TEST(JsonTest, AcceptsWellFormedJson) {
+  auto v = ParseJson(R"({"a":[1,2.5,"x",null,true],"b":{"c":"\u00e9"}})", 64);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->at("a").as_array().size(), 5u);
+}
+
+TEST(JsonTest, RefusesHostileBodiesWithInvalidArgument) {
+  const std::string deep_ok = std::string(63, '[') + std::string(63, ']');
+  EXPECT_TRUE(ParseJson(deep_ok, 64));
+  const std::vector<std::string> bad = {
+      std::string(10000, '[') + std::string(10000, ']'),  // nested 10,000 deep
+      std::string(65, '[') + std::string(65, ']'),
+      "{\"a\":\"\xff\xfe\"}",      // invalid UTF-8
+      "{\"a\":\"\xc0\xaf\"}",      // overlong UTF-8 encoding of '/'
+      "{\"a\":\"\xed\xa0\x80\"}",  // UTF-16 surrogate encoded in UTF-8
+      "{\"a\":1e999999}",          // out of double range
+      "{\"a\":-1e400}",
+      "{\"a\":1,}",               // trailing comma
+      "{\"a\":1 /* c */}",        // comment
+      "{'a':1}",                  // single quotes
+      "{\"a\":NaN}",
+      "",
+      "{\"a\":1}{",  // trailing garbage
+  };
+  for (const auto& text : bad) {
+    auto r = ParseJson(text, 64);
+    ASSERT_FALSE(r) << text.substr(0, 40);
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    if (text.size() >= 8) {
+      EXPECT_EQ(r.error().message.find(text.substr(0, 8)), std::string::npos) << "input echoed";
+    }
+  }
+}
+
+TEST(JsonTest, ObjectBodyNeedsJsonContentTypeAndAnObject) {
+  Request req;
+  req.message.body() = R"({"a":1})";
+  EXPECT_FALSE(ParseJsonObject(req, 64));  // no Content-Type
+  req.message.set(beast_http::field::content_type, "text/plain");
+  EXPECT_FALSE(ParseJsonObject(req, 64));
+  req.message.set(beast_http::field::content_type, "Application/JSON; charset=utf-8");
+  EXPECT_TRUE(ParseJsonObject(req, 64));
+  req.message.body() = "[1]";
+  auto r = ParseJsonObject(req, 64);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("JSON object"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace strongroom::http

@@ -1,0 +1,168 @@
+// The binary's command line: subcommands, exit codes, and refusals at start-up.
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "fakes/temp_dir.h"
+#include "integration/instance.h"
+#include "integration/process.h"
+
+namespace strongroom::testing {
+namespace {
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  const auto pos = text.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  if (pos != std::string::npos) text.replace(pos, from.size(), to);
+  return text;
+}
+
+TEST(CliTest, VersionAndHelpSucceed) {
+  auto v = RunBinary({"version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_NE(v.out.find("strongroom "), std::string::npos);
+  EXPECT_NE(v.out.find("openssl OpenSSL 3"), std::string::npos);
+  for (auto args : std::vector<std::vector<std::string>>{{"--help"},
+                                                         {"init", "--help"},
+                                                         {"serve", "--help"},
+                                                         {"keys", "rotate", "--help"},
+                                                         {"version", "--help"}}) {
+    auto r = RunBinary(args);
+    EXPECT_EQ(r.exit_code, 0) << args.front();
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << args.front();
+  }
+}
+
+TEST(CliTest, UsageErrorsExitTwo) {
+  for (auto args : std::vector<std::vector<std::string>>{
+           {}, {"frobnicate"}, {"serve"}, {"init"}, {"serve", "--config"}, {"init", "--bogus"}}) {
+    EXPECT_EQ(RunBinary(args).exit_code, 2) << (args.empty() ? "(none)" : args.front());
+  }
+}
+
+TEST(CliTest, InitCreatesAPrivateInstance) {
+  TempDir dir;
+  const auto d = dir.path() / "inst";
+  auto r = RunBinary({"init", "--data-dir", d.string(), "--environment", "development"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("fingerprint"), std::string::npos);
+  for (const char* f : {"strongroom.toml", "keys/master.key", "tls/key.pem", "strongroom.db"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((d / f).c_str(), &st), 0) << f;
+    EXPECT_EQ(st.st_mode & 077, 0u) << f << " is readable by group or others";
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat(d.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 077, 0u);
+  // Nothing secret is printed.
+  const auto key_text = ReadFile(d / "keys/master.key");
+  const auto key_hex = key_text.substr(key_text.find("\nkey ") + 5, 64);
+  EXPECT_EQ(r.out.find(key_hex), std::string::npos);
+  EXPECT_EQ(r.err.find(key_hex), std::string::npos);
+}
+
+TEST(CliTest, InitNeverOverwritesAnInstance) {
+  TempDir dir;
+  const auto d = dir.path() / "inst";
+  ASSERT_EQ(RunBinary({"init", "--data-dir", d.string()}).exit_code, 0);
+  const auto key_before = ReadFile(d / "keys/master.key");
+  auto again = RunBinary({"init", "--data-dir", d.string()});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("never overwrites"), std::string::npos);
+  EXPECT_EQ(ReadFile(d / "keys/master.key"), key_before);
+}
+
+TEST(CliTest, InitRefusesBadArgumentsAndLeavesNothing) {
+  TempDir dir;
+  const auto d = dir.path() / "inst";
+  for (auto args : std::vector<std::vector<std::string>>{{"--environment", "staging"},
+                                                         {"--listen", "nonsense"},
+                                                         {"--listen", "127.0.0.1:99999"},
+                                                         {"--tls-cert", "/etc/hostname"}}) {
+    std::vector<std::string> full = {"init", "--data-dir", d.string()};
+    full.insert(full.end(), args.begin(), args.end());
+    EXPECT_EQ(RunBinary(full).exit_code, 2) << args[0] << " " << args[1];
+    EXPECT_FALSE(std::filesystem::exists(d));
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+struct StartupRefusal {
+  const char* name;
+  std::string from;  // text in the generated config...
+  std::string to;    // ...replaced by this
+  const char* message;
+  friend void PrintTo(const StartupRefusal& v, std::ostream* os) { *os << v.name; }
+};
+
+class ServeRefusalTest : public ::testing::TestWithParam<StartupRefusal> {};
+
+TEST_P(ServeRefusalTest, ExitsTwoWithAMessageNamingTheProblem) {
+  Instance inst;
+  const auto& p = GetParam();
+  WriteFile(inst.config(), Replace(ReadFile(inst.config()), p.from, p.to), 0600);
+  auto r = RunBinary({"serve", "--config", inst.config().string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(p.message), std::string::npos) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ConfigErrors, ServeRefusalTest,
+    ::testing::Values(
+        StartupRefusal{"UnknownKey", "[log]\n", "[log]\nverbosity = 3\n", "'log.verbosity'"},
+        StartupRefusal{"WrongType", "access_log = true", "access_log = \"yes\"",
+                       "'log.access_log': must be true or false"},
+        StartupRefusal{"OutOfRange", "[server]\n", "[server]\nmax_body_bytes = 5\n",
+                       "'server.max_body_bytes': must be between"},
+        StartupRefusal{"EnvironmentMismatch", "environment = \"test\"",
+                       "environment = \"production\"", "stores never cross environments"},
+        StartupRefusal{"MissingKeyFile", "keys/master.key", "keys/absent.key", "master key file"},
+        StartupRefusal{"MissingCertificate", "tls/cert.pem", "tls/absent.pem", "certificate"}),
+    [](const auto& p) { return std::string(p.param.name); });
+
+TEST(ServeTest, RefusesKeyFileReadableByOthers) {
+  Instance inst;
+  ::chmod((inst.data_dir() / "keys/master.key").c_str(), 0644);
+  auto r = RunBinary({"serve", "--config", inst.config().string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("chmod 600"), std::string::npos) << r.err;
+}
+
+TEST(ServeTest, RefusesKeyFileOfAnotherEnvironment) {
+  Instance test_inst("test");
+  Instance dev_inst("development");
+  std::filesystem::copy_file(dev_inst.data_dir() / "keys/master.key",
+                             test_inst.data_dir() / "keys/master.key",
+                             std::filesystem::copy_options::overwrite_existing);
+  auto r = RunBinary({"serve", "--config", test_inst.config().string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("keys never cross environments"), std::string::npos) << r.err;
+}
+
+TEST(ServeTest, RefusesStoreOfAnotherEnvironment) {
+  Instance test_inst("test");
+  Instance dev_inst("development");
+  std::filesystem::copy_file(dev_inst.data_dir() / "strongroom.db",
+                             test_inst.data_dir() / "strongroom.db",
+                             std::filesystem::copy_options::overwrite_existing);
+  auto r = RunBinary({"serve", "--config", test_inst.config().string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("stores never cross environments"), std::string::npos) << r.err;
+}
+
+TEST(KeysCommandTest, RotateRefusedWhileServingThenWorksWhenStopped) {
+  Instance inst;
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  auto busy = RunBinary({"keys", "rotate", "--config", inst.config().string()});
+  EXPECT_EQ(busy.exit_code, 2);
+  EXPECT_NE(busy.err.find("another Strongroom process"), std::string::npos) << busy.err;
+  ASSERT_EQ(inst.Stop(), 0);
+  const auto before = ReadFile(inst.data_dir() / "keys/master.key");
+  auto r = RunBinary({"keys", "rotate", "--config", inst.config().string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(ReadFile(inst.data_dir() / "keys/master.key"), before);
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+}
+
+}  // namespace
+}  // namespace strongroom::testing

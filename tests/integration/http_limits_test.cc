@@ -1,0 +1,258 @@
+// The HTTP layer of the real server under hostile and oversized input: every bad request gets a
+// clear 4xx (or is cut off), every response carries the security headers, and the server goes on
+// serving everyone else.
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <thread>
+
+#include "integration/instance.h"
+#include "integration/tls_client.h"
+
+namespace strongroom::testing {
+namespace {
+
+constexpr const char* kHostHeader = "Host: localhost\r\n";
+
+void ExpectSecurityHeaders(const HttpResponse& r) {
+  EXPECT_EQ(r.headers.at("strict-transport-security"), "max-age=31536000; includeSubDomains");
+  EXPECT_NE(r.headers.at("content-security-policy").find("default-src 'none'"), std::string::npos);
+  EXPECT_EQ(r.headers.at("x-content-type-options"), "nosniff");
+  EXPECT_EQ(r.headers.at("referrer-policy"), "no-referrer");
+  EXPECT_EQ(r.headers.at("cache-control"), "no-store");
+  EXPECT_EQ(r.headers.at("x-request-id").size(), 16u);
+  EXPECT_EQ(r.headers.count("server"), 0u);
+}
+
+class HttpLimitsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    instance_.SetServer({{"header_timeout_ms", "1000"},
+                         {"keepalive_timeout_ms", "1000"},
+                         {"body_timeout_ms", "2000"},
+                         {"redirect_listen", "\"127.0.0.1:0\""}});
+    ASSERT_TRUE(instance_.Start()) << instance_.StartupError();
+  }
+
+  uint16_t port() const { return instance_.port(); }
+
+  // The server still answers a fresh, well-formed request.
+  void ExpectStillServing() {
+    auto r = HttpsGet(port(), "/healthz");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, R"({"status":"ok"})");
+  }
+
+  HttpResponse Raw(const std::string& request) {
+    auto c = TlsClient::Connect(port());
+    if (!c) return {};
+    return c->Request(request);
+  }
+
+  Instance instance_;
+};
+
+TEST_F(HttpLimitsTest, HealthAndReadinessAnswerWithSecurityHeaders) {
+  auto h = HttpsGet(port(), "/healthz");
+  ASSERT_EQ(h.status, 200);
+  EXPECT_EQ(h.headers.at("content-type"), "application/json; charset=utf-8");
+  ExpectSecurityHeaders(h);
+  auto r = HttpsGet(port(), "/readyz");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"status":"ready"})");
+  ExpectSecurityHeaders(r);
+}
+
+TEST_F(HttpLimitsTest, UnknownPathIsA404JsonError) {
+  auto r = HttpsGet(port(), "/api/v1/nothing-here?secret=1");
+  ASSERT_EQ(r.status, 404);
+  ExpectSecurityHeaders(r);
+  auto body = boost::json::parse(r.body).as_object();
+  EXPECT_EQ(body.at("error").at("code").as_string(), "not_found");
+  EXPECT_EQ(body.at("request_id").as_string(), r.headers.at("x-request-id"));
+  EXPECT_EQ(r.body.find("nothing-here"), std::string::npos) << "input echoed";
+}
+
+TEST_F(HttpLimitsTest, WrongMethodIs405) {
+  auto r = Raw(std::string("DELETE /healthz HTTP/1.1\r\n") + kHostHeader + "\r\n");
+  EXPECT_EQ(r.status, 405);
+  ExpectSecurityHeaders(r);
+}
+
+TEST_F(HttpLimitsTest, OversizeHeaderIs431) {
+  auto r = Raw(std::string("GET /healthz HTTP/1.1\r\n") + kHostHeader +
+               "X-Big: " + std::string(17 * 1024, 'a') + "\r\n\r\n");
+  EXPECT_EQ(r.status, 431);
+  ExpectSecurityHeaders(r);
+  ExpectStillServing();
+}
+
+TEST_F(HttpLimitsTest, OversizeBodyIs413WhetherDeclaredOrChunked) {
+  auto declared = Raw(std::string("POST /__test/echo-json HTTP/1.1\r\n") + kHostHeader +
+                      "Content-Type: application/json\r\nContent-Length: 2000000\r\n\r\n{");
+  EXPECT_EQ(declared.status, 413);
+  ExpectSecurityHeaders(declared);
+
+  auto c = TlsClient::Connect(port());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->Send(std::string("POST /__test/echo-json HTTP/1.1\r\n") + kHostHeader +
+                      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  const std::string chunk(64 * 1024, ' ');
+  HttpResponse chunked;
+  for (int i = 0; i < 20 && chunked.status == 0; ++i) {
+    if (!c->Send("10000\r\n" + chunk + "\r\n")) break;
+  }
+  chunked = c->ReadResponse();
+  EXPECT_EQ(chunked.status, 413);
+  ExpectStillServing();
+}
+
+struct Malformed {
+  const char* name;
+  std::string request;
+  friend void PrintTo(const Malformed& v, std::ostream* os) { *os << v.name; }
+};
+
+class MalformedRequestTest : public HttpLimitsTest,
+                             public ::testing::WithParamInterface<Malformed> {};
+
+TEST_P(MalformedRequestTest, Is400AndTheServerGoesOn) {
+  auto r = Raw(GetParam().request);
+  EXPECT_EQ(r.status, 400) << r.raw.substr(0, 200);
+  if (r.status != 0) ExpectSecurityHeaders(r);
+  ExpectStillServing();
+}
+
+const std::string kPost = "POST /__test/echo-json HTTP/1.1\r\nHost: x\r\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Requests, MalformedRequestTest,
+    ::testing::Values(
+        Malformed{"BadRequestLine", "GET\r\n\r\n"},
+        Malformed{"BadVersion", "GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n"},
+        Malformed{"SpaceInTarget", "GET /hea lthz HTTP/1.1\r\nHost: x\r\n\r\n"},
+        Malformed{"AbsoluteFormTarget",
+                  "GET https://evil.example/healthz HTTP/1.1\r\nHost: x\r\n\r\n"},
+        Malformed{"AsteriskTarget", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"},
+        Malformed{"DuplicateContentLength",
+                  kPost + "Content-Type: application/json\r\nContent-Length: 2\r\n"
+                          "Content-Length: 3\r\n\r\n{}x"},
+        Malformed{"ContentLengthAndChunked",
+                  kPost + "Content-Type: application/json\r\nContent-Length: 2\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"},
+        Malformed{"BadChunkSize",
+                  kPost + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "zz\r\n{}\r\n0\r\n\r\n"},
+        Malformed{"NegativeContentLength",
+                  kPost + "Content-Type: application/json\r\nContent-Length: -1\r\n\r\n"},
+        Malformed{"ControlCharacterInHeader",
+                  "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n"},
+        Malformed{"BareLineFeeds", "GET /healthz HTTP/1.1\nHost: x\n\n"},
+        Malformed{
+            "InvalidUtf8Json",
+            kPost +
+                "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n{\"a\":\"\xff\xfe\"}"},
+        Malformed{"JsonNested10000Deep",
+                  kPost + "Content-Type: application/json\r\nContent-Length: 20000\r\n\r\n" +
+                      std::string(10000, '[') + std::string(10000, ']')},
+        Malformed{
+            "HugeNumber",
+            kPost + "Content-Type: application/json\r\nContent-Length: 14\r\n\r\n{\"a\":1e999999}"},
+        Malformed{"NotJson",
+                  kPost + "Content-Type: application/json\r\nContent-Length: 5\r\n\r\nhello"},
+        Malformed{"WrongContentType",
+                  kPost + "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}"}),
+    [](const auto& p) { return std::string(p.param.name); });
+
+TEST_F(HttpLimitsTest, WellFormedJsonIsAccepted) {
+  const std::string body = R"({"title":"<script>alert(1)</script>","n":[1,2,3]})";
+  auto r = Raw(kPost + "Content-Type: application/json\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(boost::json::parse(r.body), boost::json::parse(body));
+}
+
+TEST_F(HttpLimitsTest, SlowHeaderClientIsCutOffWhileOthersAreServed) {
+  auto slow = TlsClient::Connect(port());
+  ASSERT_NE(slow, nullptr);
+  ASSERT_TRUE(slow->Send("GET /healthz HTTP/1.1\r\n"));
+  const auto start = std::chrono::steady_clock::now();
+  bool cut_off = false;
+  // One header line every 100 ms: never finishing, always "active".
+  for (int i = 0; i < 100 && !cut_off; ++i) {
+    ExpectStillServing();
+    if (!slow->Send("X-Drip-" + std::to_string(i) + ": 1\r\n")) cut_off = true;
+    std::string got;
+    if (slow->WaitClosed(std::chrono::milliseconds(100), &got)) {
+      cut_off = true;
+      EXPECT_EQ(got.find("200 OK"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(cut_off);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::seconds(8)) << "header timeout is 1 s";
+}
+
+TEST_F(HttpLimitsTest, IdleKeepAliveConnectionIsClosed) {
+  auto c = TlsClient::Connect(port());
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->Request("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
+  EXPECT_EQ(c->Request("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);  // kept alive
+  EXPECT_TRUE(c->WaitClosed(std::chrono::seconds(10)));
+}
+
+TEST_F(HttpLimitsTest, PipelinedRequestsAreAnsweredInOrder) {
+  auto c = TlsClient::Connect(port());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(
+      c->Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(c->ReadResponse().status, 200);
+  EXPECT_EQ(c->ReadResponse().status, 404);
+}
+
+TEST_F(HttpLimitsTest, PlainHttpPortOnlyRedirectsToHttps) {
+  ASSERT_NE(instance_.redirect_port(), 0);
+  for (const std::string method : {"GET", "POST"}) {
+    const int fd = TcpConnect(instance_.redirect_port());
+    ASSERT_GE(fd, 0);
+    const std::string req = method + " /api/v1/records?x=1 HTTP/1.1\r\nHost: evil.example\r\n" +
+                            "Content-Length: 0\r\n\r\n";
+    ASSERT_EQ(::write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+    std::string got;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    auto r = ParseHttpResponse(got);
+    EXPECT_EQ(r.status, 308) << got;
+    EXPECT_EQ(r.headers["location"],
+              "https://127.0.0.1:" + std::to_string(port()) + "/api/v1/records?x=1");
+    EXPECT_EQ(r.headers["content-length"], "0");
+    EXPECT_TRUE(r.body.empty());
+  }
+}
+
+TEST(ConnectionCapTest, PerSourceCapRefusesExtraConnectionsOnly) {
+  Instance inst;
+  inst.SetServer({{"max_connections_per_source", "3"}});
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  std::vector<std::unique_ptr<TlsClient>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(TlsClient::Connect(inst.port()));
+    ASSERT_NE(held.back(), nullptr);
+  }
+  EXPECT_EQ(TlsClient::Connect(inst.port()), nullptr);
+  EXPECT_EQ(held[0]->Request("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
+  held.pop_back();
+  // The freed slot is released asynchronously; the next connection gets it once it is.
+  std::unique_ptr<TlsClient> again;
+  for (int i = 0; i < 200 && !again; ++i) again = TlsClient::Connect(inst.port());
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->Request("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
+}
+
+}  // namespace
+}  // namespace strongroom::testing

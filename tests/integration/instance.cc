@@ -1,0 +1,45 @@
+#include "integration/instance.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+namespace strongroom::testing {
+
+Instance::Instance(const std::string& environment) {
+  auto r = RunBinary({"init", "--data-dir", data_dir().string(), "--environment", environment,
+                      "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+void Instance::SetServer(const std::map<std::string, std::string>& settings) {
+  auto text = ReadFile(config());
+  const std::string anchor = "listen = \"127.0.0.1:0\"\n";
+  std::string lines;
+  for (const auto& [k, v] : settings) lines += k + " = " + v + "\n";
+  const auto pos = text.find(anchor);
+  ASSERT_NE(pos, std::string::npos);
+  text.insert(pos + anchor.size(), lines);
+  WriteFile(config(), text, 0600);
+}
+
+bool Instance::Start() {
+  process_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{"serve", "--config", config().string()});
+  const auto line = process_->WaitForLine("serving https://", std::chrono::seconds(30));
+  std::smatch m;
+  if (!std::regex_search(line, m, std::regex(R"(https://[^ ]*:(\d+))"))) {
+    process_->Stop(9, std::chrono::seconds(5));
+    startup_error_ = ReadFile(process_->stderr_path());
+    return false;
+  }
+  port_ = static_cast<uint16_t>(std::stoi(m[1]));
+  if (std::regex_search(line, m, std::regex(R"(redirecting http port (\d+))"))) {
+    redirect_port_ = static_cast<uint16_t>(std::stoi(m[1]));
+  }
+  return true;
+}
+
+int Instance::Stop(int sig) { return process_->Stop(sig, std::chrono::seconds(30)); }
+
+}  // namespace strongroom::testing

@@ -1,0 +1,41 @@
+#pragma once
+// A real Strongroom instance for integration tests: `strongroom init` in a temporary directory,
+// optional settings added to [server], then `strongroom serve` on port 0 (the OS picks a free
+// port; the test reads it from the service's start-up line).
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "fakes/temp_dir.h"
+#include "integration/process.h"
+
+namespace strongroom::testing {
+
+class Instance {
+ public:
+  // Runs init (asserting success) with `environment`.
+  explicit Instance(const std::string& environment = "test");
+
+  // Adds `key = value` lines (TOML values, e.g. "1000" or "\"1.3\"") to the [server] table.
+  void SetServer(const std::map<std::string, std::string>& settings);
+  // Starts serve and waits until it listens; returns false if it did not.
+  bool Start();
+  int Stop(int sig = 15);
+
+  uint16_t port() const { return port_; }
+  uint16_t redirect_port() const { return redirect_port_; }
+  std::filesystem::path config() const { return dir_.path() / "instance" / "strongroom.toml"; }
+  std::filesystem::path data_dir() const { return dir_.path() / "instance"; }
+  ChildProcess& process() { return *process_; }
+  std::string StartupError() const { return startup_error_; }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<ChildProcess> process_;
+  uint16_t port_ = 0;
+  uint16_t redirect_port_ = 0;
+  std::string startup_error_;
+};
+
+}  // namespace strongroom::testing
