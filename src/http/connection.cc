@@ -135,7 +135,6 @@ class TlsConnection final : public ConnectionBase,
     request->request_id = request_id_;
     keep_alive_ = request->message.keep_alive() && !server_.draining;
     method_ = std::string(request->message.method_string());
-    head_ = request->method() == beast_http::verb::head;
 
     const std::string_view target = request->message.target();
     if (!target.starts_with('/')) {
@@ -192,7 +191,6 @@ class TlsConnection final : public ConnectionBase,
     msg.body() = std::move(r.body);
     msg.keep_alive(keep_alive);
     msg.prepare_payload();
-    if (head_) msg.body().clear();
     status_ = r.status;
     Tcp().expires_after(server_.options.body_timeout);
     beast_http::async_write(stream_, msg,
@@ -209,7 +207,6 @@ class TlsConnection final : public ConnectionBase,
           request_id_});
     }
     response_.reset();
-    head_ = false;
     if (ec) return;
     if (!keep_alive || !keep_alive_ || server_.draining) return Close();
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
@@ -240,7 +237,6 @@ class TlsConnection final : public ConnectionBase,
   std::optional<beast_http::response<beast_http::string_body>> response_;
   State state_ = State::kHandshake;
   bool keep_alive_ = true;
-  bool head_ = false;
   std::string request_id_;
   std::string method_;
   std::string route_;

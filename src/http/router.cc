@@ -52,7 +52,6 @@ void Router::Add(beast_http::verb method, std::string pattern, Handler handler, 
 
 Router::Match Router::Find(beast_http::verb method, std::string_view path) const {
   Match result;
-  const auto want = method == beast_http::verb::head ? beast_http::verb::get : method;
   const auto parts = Split(path);
   for (const auto& route : routes_) {
     if (route.segments.size() != parts.size()) continue;
@@ -69,7 +68,7 @@ Router::Match Router::Find(beast_http::verb method, std::string_view path) const
       }
     }
     if (!ok) continue;
-    if (route.method != want) {
+    if (route.method != method) {
       result.method_mismatch = true;
       continue;
     }

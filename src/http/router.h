@@ -1,8 +1,7 @@
 #pragma once
 // Maps (method, path) to a handler. Patterns are literal segments and `{name}` parameters, e.g.
 // "/api/v1/records/{id}"; a parameter matches one non-empty segment, percent-decoded, and a
-// segment that decodes to a control character or '/' does not match. HEAD is answered by the GET
-// route without a body.
+// segment that decodes to a control character or '/' does not match.
 //
 // Each route says where its handler runs: `kInline` handlers are quick and never block (they run
 // on the I/O thread); `kWorker` handlers may block on the store or CPU-heavy work and run on the

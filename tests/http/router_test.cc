@@ -26,7 +26,7 @@ TEST(RouterTest, MatchesLiteralAndParameterSegments) {
   EXPECT_EQ(Call(r, verb::get, "/api/v1/records"), "list");
   EXPECT_EQ(Call(r, verb::get, "/api/v1/records/abc"), "get");
   EXPECT_EQ(Call(r, verb::put, "/api/v1/records/abc"), "put");
-  EXPECT_EQ(Call(r, verb::head, "/api/v1/records/abc"), "get");
+  EXPECT_EQ(Call(r, verb::head, "/api/v1/records/abc"), "405");
   EXPECT_EQ(Call(r, verb::delete_, "/api/v1/records/abc"), "405");
   EXPECT_EQ(Call(r, verb::get, "/api/v1/records/abc/x"), "404");
   EXPECT_EQ(Call(r, verb::get, "/api/v1/records/"), "404");

@@ -1,0 +1,42 @@
+# Strongroom: the two commands a newcomer needs are `make run` and `make test`.
+#   make deps    install build, test and run dependencies (Debian 12 packages; needs root)
+#   make build   hardened release binary at build/release/strongroom
+#   make run     build, create ./var on first run (development instance), serve on :8443
+#   make test    build debug and asan, run every test in both
+#   make bench   release build against nginx, same machine, same run
+
+.PHONY: deps build run test test-debug test-asan bench format clean
+
+deps:
+	scripts/install-deps
+
+build: deps
+	cmake --preset release
+	cmake --build build/release
+
+run: build
+	scripts/run-dev
+
+test-debug: deps
+	cmake --preset debug
+	cmake --build build/debug
+	ctest --preset debug
+
+test-asan: deps
+	cmake --preset asan
+	cmake --build build/asan
+	ctest --preset asan
+
+test: test-debug test-asan
+
+bench:
+	scripts/install-deps bench
+	cmake --preset release
+	cmake --build build/release
+	bench/run
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf build
