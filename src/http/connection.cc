@@ -1,8 +1,8 @@
 // One TLS connection: handshake, then requests one after another (keep-alive), each bounded in
 // header size and time, body size and time; handlers run inline or on the worker pool.
 //
-// All of a connection's state is touched only on its strand; the worker pool hands results back
-// by posting to it.
+// All of a connection's state is touched only on its own io_context's thread; the worker pool hands
+// results back by posting to it.
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>

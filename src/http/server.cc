@@ -42,8 +42,17 @@ std::string HostForUrl(const std::string& host) {
 
 Server::Impl::Impl(ServerOptions opts, asio::ssl::context& tls_ctx, const Router& r,
                    AccessLogFn log)
-    : options(std::move(opts)), tls(tls_ctx), router(r), access_log(std::move(log)),
-      ioc(options.io_threads) {}
+    : options(std::move(opts)), tls(tls_ctx), router(r), access_log(std::move(log)) {
+  for (int i = 0; i < std::max(1, options.io_threads); ++i) {
+    contexts.push_back(std::make_unique<asio::io_context>(1));
+  }
+}
+
+asio::io_context& Server::Impl::NextContext() {
+  auto& ctx = *contexts[next_context];
+  next_context = (next_context + 1) % contexts.size();
+  return ctx;
+}
 
 bool Server::Impl::Admit(const std::string& source) {
   std::lock_guard lock(mu);
@@ -73,7 +82,7 @@ void Server::Impl::Release(ConnectionBase* c, const std::string& source) {
 }
 
 void Server::Impl::Accept() {
-  acceptor->async_accept(asio::make_strand(ioc), [this](boost::system::error_code ec,
+  acceptor->async_accept(NextContext(), [this](boost::system::error_code ec,
                                                         tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
     if (!ec) {
@@ -92,7 +101,7 @@ void Server::Impl::Accept() {
 
 void Server::Impl::AcceptRedirect() {
   redirect_acceptor->async_accept(
-      asio::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket socket) {
+      NextContext(), [this](boost::system::error_code ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !redirect_acceptor->is_open()) return;
         if (!ec) {
           boost::system::error_code ep_ec;
@@ -132,12 +141,13 @@ Server::~Server() = default;
 
 Result<void> Server::Listen() {
   auto& o = impl_->options;
-  RETURN_IF_ERROR(Bind(impl_->ioc, impl_->acceptor, o.host, o.port));
+  auto& first = *impl_->contexts.front();
+  RETURN_IF_ERROR(Bind(first, impl_->acceptor, o.host, o.port));
   if (o.redirect_enabled) {
-    RETURN_IF_ERROR(Bind(impl_->ioc, impl_->redirect_acceptor, o.redirect_host, o.redirect_port));
+    RETURN_IF_ERROR(Bind(first, impl_->redirect_acceptor, o.redirect_host, o.redirect_port));
   }
   // Signals are caught from here on, so a SIGTERM that arrives before Run is not lost.
-  impl_->signals.emplace(impl_->ioc, SIGTERM, SIGINT);
+  impl_->signals.emplace(first, SIGTERM, SIGINT);
   impl_->signals->async_wait([this](boost::system::error_code ec, int) {
     if (!ec) Shutdown();
   });
@@ -159,20 +169,23 @@ void Server::Run() {
   s.Accept();
   if (s.redirect_acceptor) s.AcceptRedirect();
 
-  auto guard = asio::make_work_guard(s.ioc);
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
-  for (int i = 0; i < s.options.io_threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
+  for (auto& ctx : s.contexts) {
+    guards.push_back(asio::make_work_guard(*ctx));
+    threads.emplace_back([&ctx] { ctx->run(); });
+  }
 
   std::unique_lock lock(s.mu);
   s.cv.wait(lock, [&] { return s.shutdown_requested; });
   lock.unlock();
-  asio::post(s.ioc, [&s] { s.BeginDrain(); });
+  asio::post(*s.contexts.front(), [&s] { s.BeginDrain(); });
   lock.lock();
   s.cv.wait_for(lock, s.options.shutdown_grace, [&] { return s.active == 0; });
   lock.unlock();
 
-  guard.reset();
-  s.ioc.stop();
+  guards.clear();
+  for (auto& ctx : s.contexts) ctx->stop();
   for (auto& t : threads) t.join();
   s.pool->Stop();
   // Connections still open past the grace period are destroyed with the io_context.

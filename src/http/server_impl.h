@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "http/server.h"
 #include "http/worker_pool.h"
@@ -55,9 +56,14 @@ struct Server::Impl {
   std::map<ConnectionBase*, std::weak_ptr<ConnectionBase>> registry;  // guarded by mu
   std::atomic<bool> draining{false};
 
-  // Declared after the bookkeeping above: destroying the io_context destroys connections that
+  // One single-threaded io_context per I/O thread: a connection lives on one of them for its whole
+  // life, so its handlers never run concurrently and need no strand or lock. The acceptors and
+  // signals live on the first.
+  // Declared after the bookkeeping above: destroying the io_contexts destroys connections that
   // outlived the grace period, and their destructors release themselves under `mu`.
-  asio::io_context ioc;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  size_t next_context = 0;  // used only by the accept handlers, which run on contexts[0]
+  asio::io_context& NextContext();
   std::optional<tcp::acceptor> acceptor;
   std::optional<tcp::acceptor> redirect_acceptor;
   std::optional<asio::signal_set> signals;
