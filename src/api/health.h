@@ -2,9 +2,12 @@
 // Liveness and readiness, for load balancers and orchestrators. Neither needs authentication and
 // neither returns any data beyond a status word.
 //   GET /healthz  200 {"status":"ok"} while the process serves requests.
-//   GET /readyz   200 {"status":"ready"} when every readiness check passes (the store can be
-//                 written; later, the audit log too), else 503 {"status":"unavailable",...}.
+//   GET /readyz   200 {"status":"ready", ...details} when every readiness check passes (the store
+//                 and the audit log can be written), else 503 {"status":"unavailable",
+//                 "failing":[names], ...details}. Details are operational counters such as the
+//                 audit backlog waiting for the remote collector.
 
+#include <boost/json.hpp>
 #include <functional>
 #include <string>
 #include <vector>
@@ -19,6 +22,7 @@ struct ReadinessCheck {
   std::function<Result<void>()> check;
 };
 
-void RegisterHealthRoutes(http::Router& router, std::vector<ReadinessCheck> checks);
+void RegisterHealthRoutes(http::Router& router, std::vector<ReadinessCheck> checks,
+                          std::function<boost::json::object()> details = {});
 
 }  // namespace strongroom::api

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   cli::AddInitCommand(app, &exit_code);
   app::AddServeCommand(app, &exit_code);
   cli::AddKeysCommand(app, &exit_code);
+  cli::AddAuditCommand(app, &exit_code);
   cli::AddVersionCommand(app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -8,9 +8,16 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include <unistd.h>
+
+#include <boost/json.hpp>
 #include <thread>
 
 #include "api/health.h"
+#include "app/maintenance.h"
+#include "audit/audit_log.h"
+#include "audit/shipper.h"
+#include "crypto/signing.h"
 #include "app/test_routes.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -77,6 +84,31 @@ http::ServerOptions ServerOptionsFrom(const ServerConfig& s) {
   return o;
 }
 
+audit::Event SystemEvent(std::string action) {
+  audit::Event e;
+  e.actor = {"", "strongroom", "system", ""};
+  e.source = "system";
+  e.action = std::move(action);
+  e.target = {"service", "", ""};
+  e.allowed = true;
+  e.reason = "service lifecycle";
+  return e;
+}
+
+audit::ShipperOptions ShipperOptionsFrom(const AuditConfig& a) {
+  audit::ShipperOptions o;
+  auto hp = *ParseHostPort(a.collector);  // validated by LoadConfig
+  o.collector.host = hp.host;
+  o.collector.port = hp.port;
+  o.collector.server_name = a.collector_name;
+  o.collector.ca_file = a.collector_ca;
+  o.collector.cert_file = a.client_certificate;
+  o.collector.key_file = a.client_key;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') o.hostname = host;
+  return o;
+}
+
 int Fatal(const Error& e) {
   cli::PrintError(e.message);
   spdlog::error("start-up failed: {}", e.message);
@@ -105,14 +137,44 @@ int Serve(const std::filesystem::path& config_path) {
   auto tls = http::MakeServerTlsContext(
       {config->tls.certificate, config->tls.private_key, config->tls.min_version});
   if (!tls) return Fatal(tls.error());
+  auto audit_key = crypto::ReadSigningKeyFile(config->audit.signing_key_file, config->environment);
+  if (!audit_key) return Fatal(audit_key.error());
+  if (auto r = CheckReadyToServe(*config); !r) return Fatal(r.error());
 
   store::Store& store = **db;
+  SystemClock clock;
+  audit::AuditLog audit(store, clock, *audit_key, config->environment,
+                        config->audit.checkpoint_every);
+  // The first event proves the audit log can be written; without it the service does not start.
+  if (auto r = audit.Record(SystemEvent("system.start")); !r) return Fatal(r.error());
+
+  std::unique_ptr<audit::Shipper> shipper;
+  if (!config->audit.collector.empty()) {
+    shipper = std::make_unique<audit::Shipper>(store, ShipperOptionsFrom(config->audit));
+    shipper->Start();
+  } else {
+    spdlog::warn("no remote audit collector is configured: the audit log is kept on this machine "
+                 "only");
+  }
+  Maintenance maintenance(audit, store, clock, config->audit.checkpoint_interval,
+                          config->audit.retention_days);
+  maintenance.Start();
+
   http::Router router;
   api::RegisterHealthRoutes(
-      router, {{"store", [&store] { return store.Write([](store::Transaction&) -> Result<void> {
-                                     return {};
-                                   }); }}});
-  RegisterTestRoutes(router, *config);
+      router,
+      {{"store",
+        [&store] { return store.Write([](store::Transaction&) -> Result<void> { return {}; }); }},
+       {"audit", [&audit] { return audit.Probe(); }}},
+      [&shipper]() {
+        boost::json::object detail;
+        if (shipper) {
+          auto backlog = shipper->Backlog();
+          detail["audit_backlog"] = backlog ? *backlog : -1;
+        }
+        return detail;
+      });
+  RegisterTestRoutes(router, *config, audit);
 
   http::AccessLogFn access_log;
   if (config->log.access_log) {
@@ -137,6 +199,13 @@ int Serve(const std::filesystem::path& config_path) {
                EnvironmentName(config->environment));
 
   server.Run();
+  maintenance.Stop();
+  (void)audit.Record(SystemEvent("system.stop"));
+  (void)audit.Checkpoint();
+  if (shipper) {
+    (void)shipper->ShipOnce();  // a last attempt; the cursor makes the next start resume anyway
+    shipper->Stop();
+  }
   spdlog::info("shutting down: closing the store");
   store.Close();
   spdlog::info("stopped");

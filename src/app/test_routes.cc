@@ -1,19 +1,87 @@
 #include "app/test_routes.h"
 
 #include "http/json.h"
+#include "store/meta.h"
 
 namespace strongroom::app {
 
+#ifdef STRONGROOM_TESTING
+namespace {
+
+audit::Event TestEvent(const http::Request& request, std::string action) {
+  audit::Event e;
+  e.actor = {"", "test-client", "anonymous", ""};
+  e.source = request.remote_address;
+  e.action = std::move(action);
+  e.target = {"test", "test_value", ""};
+  e.allowed = true;
+  e.reason = "test route";
+  e.request_id = request.request_id;
+  return e;
+}
+
+Result<std::string> StringField(const boost::json::object& o, std::string_view name) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr || !v->is_string()) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be a string");
+  }
+  return std::string(v->as_string());
+}
+
+}  // namespace
+#endif
+
 void RegisterTestRoutes([[maybe_unused]] http::Router& router,
-                        [[maybe_unused]] const Config& config) {
+                        [[maybe_unused]] const Config& config,
+                        [[maybe_unused]] audit::AuditLog& audit) {
 #ifdef STRONGROOM_TESTING
   if (config.environment == Environment::kProduction) return;
   const int depth = config.server.max_json_depth;
+  using http::beast_http::verb;
   // Parses the body as a strict JSON object and returns it re-serialised.
-  router.Add(http::beast_http::verb::post, "/__test/echo-json",
+  router.Add(verb::post, "/__test/echo-json",
              [depth](http::Request& request) -> Result<http::Response> {
                ASSIGN_OR_RETURN(auto object, http::ParseJsonObject(request, depth));
                return http::Response::Json(200, boost::json::serialize(object));
+             });
+  // {"fail": true|false}: makes every audit append fail, as a broken disk would.
+  router.Add(verb::post, "/__test/audit-failure",
+             [depth, &audit](http::Request& request) -> Result<http::Response> {
+               ASSIGN_OR_RETURN(auto object, http::ParseJsonObject(request, depth));
+               const auto* fail = object.if_contains("fail");
+               if (fail == nullptr || !fail->is_bool()) {
+                 return Fail(ErrorCode::kInvalidArgument, "fail must be true or false");
+               }
+               audit.InjectFailureForTest(fail->as_bool());
+               return http::Response::NoContent();
+             });
+  // {"value": "..."}: a data change and its audit event (the value is also an event detail, so
+  // tests can send hostile text through the audit log).
+  router.Add(verb::post, "/__test/audited-write",
+             [depth, &audit](http::Request& request) -> Result<http::Response> {
+               ASSIGN_OR_RETURN(auto object, http::ParseJsonObject(request, depth));
+               ASSIGN_OR_RETURN(auto value, StringField(object, "value"));
+               auto event = TestEvent(request, "test.write");
+               event.detail["value"] = value;
+               ASSIGN_OR_RETURN(auto ok, audit.Change<bool>(event, [&](store::Transaction& tx)
+                                                                       -> Result<bool> {
+                 RETURN_IF_ERROR(store::SetMeta(tx, "test_value", value));
+                 return true;
+               }));
+               (void)ok;
+               return http::Response::NoContent();
+             });
+  router.Add(verb::get, "/__test/audited-read",
+             [&audit](http::Request& request) -> Result<http::Response> {
+               ASSIGN_OR_RETURN(auto value,
+                                audit.Observe<std::string>(
+                                    TestEvent(request, "test.read"),
+                                    [](store::Transaction& tx) -> Result<std::string> {
+                                      ASSIGN_OR_RETURN(auto v, store::GetMeta(tx, "test_value"));
+                                      return v.value_or("");
+                                    }));
+               boost::json::object body{{"value", value}};
+               return http::Response::Json(200, boost::json::serialize(body));
              });
 #endif
 }

@@ -9,6 +9,7 @@ namespace strongroom::cli {
 
 void AddInitCommand(CLI::App& app, int* exit_code);
 void AddKeysCommand(CLI::App& app, int* exit_code);
+void AddAuditCommand(CLI::App& app, int* exit_code);
 void AddVersionCommand(CLI::App& app, int* exit_code);
 
 // Prints "strongroom: <message>" to standard error.

@@ -14,6 +14,7 @@
 #include "common/file_util.h"
 #include "crypto/master_key.h"
 #include "crypto/random.h"
+#include "crypto/signing.h"
 #include "crypto/tls_certificate.h"
 #include "store/meta.h"
 #include "store/migrations.h"
@@ -30,6 +31,7 @@ struct InitOptions {
   std::string listen = "127.0.0.1:8443";
   std::string tls_cert;
   std::string tls_key;
+  bool local_only_audit = false;
 };
 
 // TOML basic strings: escape what TOML requires.
@@ -66,12 +68,23 @@ path = "strongroom.db"
 [keys]
 master_key_file = "keys/master.key"
 
+[audit]
+signing_key_file = "keys/audit.key"
+retention_days = 365
+# The remote collector (rsyslog imrelp, RELP over mutual TLS). Production refuses to start
+# without one unless local_only = true.
+# collector = "logs.example.org:2514"
+# collector_ca = "/etc/strongroom/collector-ca.pem"
+# client_certificate = "/etc/strongroom/client.pem"
+# client_key = "/etc/strongroom/client.key"
+{}
+
 [log]
 level = "info"
 access_log = true
 )",
                      TomlString(o.environment), TomlString(o.listen), TomlString(cert),
-                     TomlString(key));
+                     TomlString(key), o.local_only_audit ? "local_only = true" : "# local_only = false");
 }
 
 Result<void> MakePrivateDir(const fs::path& p) {
@@ -97,6 +110,8 @@ Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen
   auto& random = crypto::DefaultRandom();
   RETURN_IF_ERROR(crypto::WriteMasterKeyFile(dir / "keys/master.key",
                                              crypto::GenerateMasterKey(env, random)));
+  RETURN_IF_ERROR(crypto::WriteSigningKeyFile(dir / "keys/audit.key",
+                                              crypto::GenerateSigningKey(env, random)));
   std::string cert_path = o.tls_cert;
   std::string key_path = o.tls_key;
   if (cert_path.empty()) {
@@ -165,6 +180,10 @@ int RunInit(const InitOptions& o) {
     auto fp = pem ? crypto::CertificateFingerprint(*pem) : Result<std::string>("");
     fmt::print("TLS certificate (self-signed) SHA-256 fingerprint:\n  {}\n", fp ? *fp : "?");
   }
+  if (auto audit_key = crypto::ReadSigningKeyFile(dir / "keys/audit.key", *env)) {
+    fmt::print("Audit checkpoint public key (record it off this machine):\n  {}\n",
+               HexEncode(audit_key->public_key));
+  }
   fmt::print("Start it with:\n  strongroom serve --config {}\n", (dir / "strongroom.toml").string());
   return kExitOk;
 }
@@ -183,6 +202,8 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--listen", o->listen, "HTTPS listen address HOST:PORT")->capture_default_str();
   cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain (default: self-signed)");
   cmd->add_option("--tls-key", o->tls_key, "PEM private key for --tls-cert");
+  cmd->add_flag("--audit-local-only", o->local_only_audit,
+                 "Accept keeping the audit log on this machine only (no remote collector yet)");
   cmd->callback([o, exit_code] { *exit_code = RunInit(*o); });
 }
 

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <string>
 
 namespace strongroom {
@@ -38,5 +40,7 @@ class ManualClock final : public Clock {
 
 // "2026-11-28T02:41:00.123Z"
 std::string FormatRfc3339(TimePoint t);
+// Parses "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC only); nullopt otherwise.
+std::optional<TimePoint> ParseRfc3339(std::string_view text);
 
 }  // namespace strongroom

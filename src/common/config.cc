@@ -199,6 +199,30 @@ Result<void> ReadKeys(const toml::table* t, const std::filesystem::path& base, K
   return sec.Finish();
 }
 
+Result<void> ReadAudit(const toml::table* t, const std::filesystem::path& base, AuditConfig& a) {
+  Section sec(t, "audit");
+  RETURN_IF_ERROR(sec.Path("signing_key_file", base, a.signing_key_file));
+  RETURN_IF_ERROR(sec.Int("retention_days", 183, 730, a.retention_days));
+  RETURN_IF_ERROR(sec.Int("checkpoint_every", 1, 100'000, a.checkpoint_every));
+  RETURN_IF_ERROR(sec.Millis("checkpoint_interval_ms", 100, 600'000, a.checkpoint_interval));
+  RETURN_IF_ERROR(sec.String("collector", 300, a.collector));
+  RETURN_IF_ERROR(sec.String("collector_name", 255, a.collector_name));
+  RETURN_IF_ERROR(sec.Path("collector_ca", base, a.collector_ca));
+  RETURN_IF_ERROR(sec.Path("client_certificate", base, a.client_certificate));
+  RETURN_IF_ERROR(sec.Path("client_key", base, a.client_key));
+  RETURN_IF_ERROR(sec.Bool("local_only", a.local_only));
+  if (a.signing_key_file.empty()) return ConfigError("audit.signing_key_file", "is required");
+  if (!a.collector.empty()) {
+    RETURN_IF_ERROR(CheckHostPort("audit.collector", a.collector));
+    for (auto [key, path] : {std::pair{"audit.collector_ca", &a.collector_ca},
+                             std::pair{"audit.client_certificate", &a.client_certificate},
+                             std::pair{"audit.client_key", &a.client_key}}) {
+      if (path->empty()) return ConfigError(key, "is required when audit.collector is set");
+    }
+  }
+  return sec.Finish();
+}
+
 Result<void> ReadLog(const toml::table* t, const std::filesystem::path& base, LogConfig& log) {
   Section sec(t, "log");
   RETURN_IF_ERROR(sec.OneOf("level", {"trace", "debug", "info", "warn", "error"}, log.level));
@@ -258,12 +282,12 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
                             env_name));
   if (env_name.empty()) return ConfigError("environment", "is required");
   cfg.environment = *ParseEnvironment(env_name);
-  for (auto name : {"server", "tls", "store", "keys", "log"}) top.MarkSection(name);
+  for (auto name : {"server", "tls", "store", "keys", "audit", "log"}) top.MarkSection(name);
   RETURN_IF_ERROR(top.Finish());
   for (const auto& [k, v] : root) {
     const auto key = k.str();
     if (v.is_table() && key != "server" && key != "tls" && key != "store" && key != "keys" &&
-        key != "log") {
+        key != "audit" && key != "log") {
       return ConfigError(key, "unknown section");
     }
   }
@@ -276,9 +300,21 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
   RETURN_IF_ERROR(ReadStore(store, base, cfg.store));
   ASSIGN_OR_RETURN(auto keys, SubTable(root, "keys"));
   RETURN_IF_ERROR(ReadKeys(keys, base, cfg.keys));
+  ASSIGN_OR_RETURN(auto audit, SubTable(root, "audit"));
+  RETURN_IF_ERROR(ReadAudit(audit, base, cfg.audit));
   ASSIGN_OR_RETURN(auto log, SubTable(root, "log"));
   RETURN_IF_ERROR(ReadLog(log, base, cfg.log));
   return cfg;
+}
+
+Result<void> CheckReadyToServe(const Config& cfg) {
+  if (cfg.environment == Environment::kProduction && cfg.audit.collector.empty() &&
+      !cfg.audit.local_only) {
+    return ConfigError("audit.collector",
+                       "is required in production: the audit log must be stored remotely (set "
+                       "audit.local_only = true only to accept the risk in writing)");
+  }
+  return {};
 }
 
 Result<Config> LoadConfig(const std::filesystem::path& path) {

@@ -55,6 +55,21 @@ struct KeysConfig {
   std::filesystem::path master_key_file;
 };
 
+struct AuditConfig {
+  std::filesystem::path signing_key_file;  // Ed25519 checkpoint key, apart from the master key
+  int retention_days = 365;                // 183..730: at least six months, at most two years
+  int checkpoint_every = 1000;             // events between signed checkpoints
+  std::chrono::milliseconds checkpoint_interval{10'000};  // and at least this often
+  // The remote collector (rsyslog imrelp over TLS). "" = none.
+  std::string collector;                    // host:port
+  std::string collector_name;               // name on the collector's certificate; "" = host
+  std::filesystem::path collector_ca;       // CA that signed the collector's certificate
+  std::filesystem::path client_certificate;  // this instance's certificate for mutual TLS
+  std::filesystem::path client_key;
+  // Production refuses to start without a collector unless this says the risk is accepted.
+  bool local_only = false;
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
   std::filesystem::path file;  // "" = standard error
@@ -68,11 +83,16 @@ struct Config {
   TlsConfig tls;
   StoreConfig store;
   KeysConfig keys;
+  AuditConfig audit;
   LogConfig log;
 };
 
 // Reads and validates the file. Errors are kInvalidArgument (bad content) or kNotFound (no file).
 Result<Config> LoadConfig(const std::filesystem::path& path);
+
+// What `serve` needs beyond a well-formed file: in production, a remote audit collector (or the
+// written acceptance of keeping the audit log local only).
+Result<void> CheckReadyToServe(const Config& config);
 
 // Parses TOML text as if it had been read from `path` (used by LoadConfig and tests).
 Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::path& path);

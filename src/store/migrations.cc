@@ -29,6 +29,30 @@ CREATE TABLE org_keys (
   wrapped_key   BLOB NOT NULL,
   created_at    TEXT NOT NULL
 ))sql"}},
+      {2,
+       "the hash-chained audit log and its signed checkpoints",
+       {R"sql(
+CREATE TABLE audit_events (
+  seq        INTEGER PRIMARY KEY,
+  time       TEXT NOT NULL,
+  actor_id   TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  target_id  TEXT NOT NULL,
+  canonical  TEXT NOT NULL,
+  hash       BLOB NOT NULL
+))sql",
+        "CREATE INDEX audit_events_actor ON audit_events (actor_id, seq)",
+        "CREATE INDEX audit_events_action ON audit_events (action, seq)",
+        "CREATE INDEX audit_events_target ON audit_events (target_id, seq)",
+        "CREATE INDEX audit_events_time ON audit_events (time, seq)",
+        R"sql(
+CREATE TABLE audit_checkpoints (
+  seq        INTEGER PRIMARY KEY,
+  head_hash  BLOB NOT NULL,
+  time       TEXT NOT NULL,
+  key_id     TEXT NOT NULL,
+  signature  BLOB NOT NULL
+))sql"}},
   };
   return kMigrations;
 }

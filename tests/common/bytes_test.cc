@@ -38,6 +38,18 @@ TEST(ClockTest, ManualClockMovesOnlyWhenTold) {
   EXPECT_EQ(FormatRfc3339(t0), "2023-11-14T22:13:20.000Z");
 }
 
+TEST(ClockTest, ParsesRfc3339UtcAndRejectsEverythingElse) {
+  const auto t = ParseRfc3339("2023-11-14T22:13:20.000Z");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(FormatRfc3339(*t), "2023-11-14T22:13:20.000Z");
+  EXPECT_EQ(ParseRfc3339("2023-11-14T22:13:20Z"), t);
+  for (const char* bad : {"", "2023-11-14", "2023-11-14T22:13:20+01:00", "2023-02-30T00:00:00Z",
+                          "2023-11-14T24:00:00Z", "2023-11-14 22:13:20Z", "2023-11-14T22:13:20Zx",
+                          "+023-11-14T22:13:20Z", "2023-11-14T22:13:20.5Z"}) {
+    EXPECT_FALSE(ParseRfc3339(bad)) << bad;
+  }
+}
+
 TEST(ErrorTest, EveryCodeHasADistinctName) {
   std::set<std::string_view> names;
   for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {

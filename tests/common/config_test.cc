@@ -14,6 +14,8 @@ private_key = "tls/key.pem"
 path = "strongroom.db"
 [keys]
 master_key_file = "keys/master.key"
+[audit]
+signing_key_file = "keys/audit.key"
 )";
 
 Result<Config> Parse(const std::string& text) { return ParseConfig(text, "/etc/sr/strongroom.toml"); }
@@ -101,6 +103,32 @@ TEST(ConfigTest, TlsVersionMustBeKnown) {
   ASSERT_FALSE(cfg);
   EXPECT_NE(cfg.error().message.find("'tls.min_version': must be one of '1.2', '1.3'"),
             std::string::npos);
+}
+
+TEST(ConfigTest, ProductionNeedsACollectorUnlessTheRiskIsAccepted) {
+  std::string text = kMinimal;
+  text.replace(text.find("\"test\""), 6, "\"production\"");
+  auto refused = CheckReadyToServe(*Parse(text));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("'audit.collector': is required in production"),
+            std::string::npos);
+  EXPECT_TRUE(CheckReadyToServe(*Parse(text + "local_only = true\n")));
+  auto half = Parse(text + "collector = \"logs.example:2514\"\n");
+  ASSERT_FALSE(half);
+  EXPECT_NE(half.error().message.find("'audit.collector_ca': is required"), std::string::npos);
+  auto full = Parse(text + "collector = \"logs.example:2514\"\ncollector_ca = \"ca.pem\"\n"
+                           "client_certificate = \"c.pem\"\nclient_key = \"k.pem\"\n");
+  ASSERT_TRUE(full) << full.error().message;
+  EXPECT_EQ(full->audit.collector_ca, "/etc/sr/ca.pem");
+  EXPECT_TRUE(CheckReadyToServe(*full));
+}
+
+TEST(ConfigTest, AuditRetentionIsBetweenSixMonthsAndTwoYears) {
+  EXPECT_FALSE(Parse(std::string(kMinimal) + "retention_days = 182\n"));
+  EXPECT_FALSE(Parse(std::string(kMinimal) + "retention_days = 731\n"));
+  auto ok = Parse(std::string(kMinimal) + "retention_days = 730\n");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->audit.retention_days, 730);
 }
 
 TEST(ConfigTest, RequiredPathsAreRequired) {

@@ -116,7 +116,7 @@ INSTANTIATE_TEST_SUITE_P(
                        "'server.max_body_bytes': must be between"},
         StartupRefusal{"EnvironmentMismatch", "environment = \"test\"",
                        "environment = \"production\"", "stores never cross environments"},
-        StartupRefusal{"MissingKeyFile", "keys/master.key", "keys/absent.key", "master key file"},
+        StartupRefusal{"MissingKeyFile", "keys/master.key", "keys/absent.key", "keys/absent.key"},
         StartupRefusal{"MissingCertificate", "tls/cert.pem", "tls/absent.pem", "certificate"}),
     [](const auto& p) { return std::string(p.param.name); });
 

@@ -1,0 +1,55 @@
+#include "app/maintenance.h"
+
+#include <spdlog/spdlog.h>
+
+#include "audit/retention.h"
+
+namespace strongroom::app {
+
+Maintenance::Maintenance(audit::AuditLog& audit, store::Store& store, const Clock& clock,
+                         std::chrono::milliseconds checkpoint_interval, int retention_days)
+    : audit_(audit),
+      store_(store),
+      clock_(clock),
+      checkpoint_interval_(checkpoint_interval),
+      retention_days_(retention_days) {}
+
+Maintenance::~Maintenance() { Stop(); }
+
+void Maintenance::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Maintenance::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Maintenance::Loop() {
+  auto next_prune = std::chrono::steady_clock::now();
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, checkpoint_interval_, [&] { return stopping_; })) return;
+    }
+    if (auto r = audit_.Checkpoint(); !r) {
+      spdlog::error("audit checkpoint failed: {}", r.error().message);
+    }
+    if (std::chrono::steady_clock::now() >= next_prune) {
+      next_prune += std::chrono::hours(1);
+      auto pruned = audit::Prune(store_, clock_, retention_days_);
+      if (!pruned) {
+        spdlog::error("audit retention failed: {}", pruned.error().message);
+      } else if (pruned->deleted > 0) {
+        spdlog::info("audit retention: removed {} events through sequence {}", pruned->deleted,
+                     pruned->through);
+      }
+    }
+  }
+}
+
+}  // namespace strongroom::app

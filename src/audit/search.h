@@ -1,0 +1,33 @@
+#pragma once
+// Queries over the audit log: by actor, target, action and time range, newest first, a page at a
+// time. The cursor is opaque to callers (today: the last sequence number returned). Every search
+// made through the CLI or API is itself recorded as an `audit.search` event by the caller.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "store/store.h"
+
+namespace strongroom::audit {
+
+struct SearchQuery {
+  std::string actor;   // account id; "" = any
+  std::string target;  // target id; "" = any
+  std::string action;  // exact action name; "" = any
+  std::optional<TimePoint> since;
+  std::optional<TimePoint> until;
+  std::string cursor;  // "" = from the newest
+  int limit = 100;     // 1..1000
+};
+
+struct SearchPage {
+  std::vector<std::string> events;  // canonical JSON, newest first
+  std::string next_cursor;          // "" when there is no more
+};
+
+Result<SearchPage> Search(store::Store& store, const SearchQuery& query);
+
+}  // namespace strongroom::audit
