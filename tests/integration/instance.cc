@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <regex>
 
 namespace strongroom::testing {
 
@@ -31,15 +30,18 @@ bool Instance::Start() {
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{"serve", "--config", config().string()});
   const auto line = process_->WaitForLine("serving https://", std::chrono::seconds(30));
-  std::smatch m;
-  if (!std::regex_search(line, m, std::regex(R"(https://[^ ]*:(\d+))"))) {
+  // "strongroom: serving https://127.0.0.1:PORT (ENV environment)[; redirecting http port N ...]"
+  const auto url = line.find("https://");
+  const auto colon = url == std::string::npos ? url : line.find(':', url + 8);
+  if (colon == std::string::npos) {
     process_->Stop(9, std::chrono::seconds(5));
     startup_error_ = ReadFile(process_->stderr_path());
     return false;
   }
-  port_ = static_cast<uint16_t>(std::stoi(m[1]));
-  if (std::regex_search(line, m, std::regex(R"(redirecting http port (\d+))"))) {
-    redirect_port_ = static_cast<uint16_t>(std::stoi(m[1]));
+  port_ = static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
+  const std::string redirect = "redirecting http port ";
+  if (const auto r = line.find(redirect); r != std::string::npos) {
+    redirect_port_ = static_cast<uint16_t>(std::stoi(line.substr(r + redirect.size())));
   }
   return true;
 }
