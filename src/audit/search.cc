@@ -5,7 +5,12 @@
 
 namespace strongroom::audit {
 
-Result<SearchPage> Search(store::Store& store, const SearchQuery& q) {
+Result<SearchPage> Search(store::Store& store, const SearchQuery& query) {
+  return store::ReadValue<SearchPage>(
+      store, [&](store::Transaction& tx) { return Search(tx, query); });
+}
+
+Result<SearchPage> Search(store::Transaction& tx, const SearchQuery& q) {
   if (q.limit < 1 || q.limit > 1000) {
     return Fail(ErrorCode::kInvalidArgument, "limit must be between 1 and 1000");
   }
@@ -22,7 +27,7 @@ Result<SearchPage> Search(store::Store& store, const SearchQuery& q) {
   const std::string since = q.since ? FormatRfc3339(*q.since) : "";
   const std::string until = q.until ? FormatRfc3339(*q.until) : "~";  // sorts after any time
   SearchPage page;
-  RETURN_IF_ERROR(store.Read([&](store::Transaction& tx) -> Result<void> {
+  {
     ASSIGN_OR_RETURN(
         auto rows,
         tx.Query("SELECT seq, canonical FROM audit_events WHERE seq < ? "
@@ -37,8 +42,7 @@ Result<SearchPage> Search(store::Store& store, const SearchQuery& q) {
     if (rows.size() > static_cast<size_t>(q.limit)) {
       page.next_cursor = std::to_string(rows[static_cast<size_t>(q.limit) - 1].Int(0));
     }
-    return {};
-  }));
+  }
   return page;
 }
 

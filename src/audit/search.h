@@ -29,5 +29,7 @@ struct SearchPage {
 };
 
 Result<SearchPage> Search(store::Store& store, const SearchQuery& query);
+// The same, inside a read transaction the caller holds (e.g. AuditLog::Observe's).
+Result<SearchPage> Search(store::Transaction& tx, const SearchQuery& query);
 
 }  // namespace strongroom::audit

@@ -109,7 +109,7 @@ int RunSearch(const SearchArgs& a) {
   e.detail = {{"actor", a.actor}, {"target", a.target}, {"action", a.action},
               {"since", a.since}, {"until", a.until},   {"cursor", a.cursor}};
   auto page = log.Observe<audit::SearchPage>(
-      e, [&](store::Transaction&) { return audit::Search(*o->store, q); });
+      e, [&](store::Transaction& tx) { return audit::Search(tx, q); });
   if (!page) {
     PrintError(page.error().message);
     return ExitCodeFor(page.error());

@@ -26,6 +26,15 @@ void Instance::SetServer(const std::map<std::string, std::string>& settings) {
   WriteFile(config(), text, 0600);
 }
 
+void Instance::AddToSection(const std::string& section, const std::string& lines) {
+  auto text = ReadFile(config());
+  const std::string anchor = "[" + section + "]\n";
+  const auto pos = text.find(anchor);
+  ASSERT_NE(pos, std::string::npos) << section;
+  text.insert(pos + anchor.size(), lines);
+  WriteFile(config(), text, 0600);
+}
+
 bool Instance::Start() {
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{"serve", "--config", config().string()});

@@ -19,6 +19,8 @@ class Instance {
 
   // Adds `key = value` lines (TOML values, e.g. "1000" or "\"1.3\"") to the [server] table.
   void SetServer(const std::map<std::string, std::string>& settings);
+  // Adds TOML lines at the top of `[section]`.
+  void AddToSection(const std::string& section, const std::string& lines);
   // Starts serve and waits until it listens; returns false if it did not.
   bool Start();
   int Stop(int sig = 15);

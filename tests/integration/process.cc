@@ -19,9 +19,10 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-pid_t Spawn(const std::vector<std::string>& args, int out_fd, int err_fd) {
+pid_t Spawn(const std::string& program, const std::vector<std::string>& args, int out_fd,
+            int err_fd) {
   std::vector<char*> argv;
-  std::string bin = BinaryPath();
+  std::string bin = program;
   argv.push_back(bin.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
@@ -70,8 +71,13 @@ std::string BinaryPath() {
 }
 
 RunResult RunBinary(const std::vector<std::string>& args, std::chrono::seconds timeout) {
+  return RunProgram(BinaryPath(), args, timeout);
+}
+
+RunResult RunProgram(const std::string& program, const std::vector<std::string>& args,
+                     std::chrono::seconds timeout) {
   const int out = TempFile(), err = TempFile();
-  const pid_t pid = Spawn(args, out, err);
+  const pid_t pid = Spawn(program, args, out, err);
   RunResult r;
   const auto deadline = SteadyClock::now() + timeout;
   int status = 0;
@@ -91,13 +97,16 @@ RunResult RunBinary(const std::vector<std::string>& args, std::chrono::seconds t
   return r;
 }
 
-ChildProcess::ChildProcess(const std::vector<std::string>& args) {
+ChildProcess::ChildProcess(const std::vector<std::string>& args)
+    : ChildProcess(BinaryPath(), args) {}
+
+ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
   char name[] = "/tmp/strongroom-err-XXXXXX";
   const int err = ::mkstemp(name);
   err_path_ = name;
-  pid_ = Spawn(args, pipefd[1], err);
+  pid_ = Spawn(program, args, pipefd[1], err);
   ::close(pipefd[1]);
   ::close(err);
   out_fd_ = pipefd[0];

@@ -18,6 +18,10 @@ struct RunResult {
   std::string err;
 };
 
+// Runs any program (absolute path) to completion, bounded by `timeout`.
+RunResult RunProgram(const std::string& program, const std::vector<std::string>& args,
+                     std::chrono::seconds timeout = std::chrono::seconds(60));
+
 // Runs the binary with `args` to completion (bounded by `timeout`, then SIGKILL).
 RunResult RunBinary(const std::vector<std::string>& args,
                     std::chrono::seconds timeout = std::chrono::seconds(60));
@@ -26,6 +30,7 @@ RunResult RunBinary(const std::vector<std::string>& args,
 class ChildProcess {
  public:
   explicit ChildProcess(const std::vector<std::string>& args);
+  ChildProcess(const std::string& program, const std::vector<std::string>& args);
   ~ChildProcess();  // SIGKILL if still running
 
   // Reads standard output until a line contains `needle`; returns that line, or "" on EOF or

@@ -1,0 +1,188 @@
+// The audit trail of the real server: fail-closed writes and reads, the CLI's verify and search,
+// log injection, and shipping to a real rsyslog collector across an outage.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <sstream>
+
+#include "integration/collector.h"
+#include "integration/instance.h"
+#include "integration/tls_client.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace strongroom::testing {
+namespace {
+
+HttpResponse Post(uint16_t port, const std::string& path, const std::string& body) {
+  auto c = TlsClient::Connect(port);
+  if (!c) return {};
+  return c->Request("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+                    "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+}
+
+HttpResponse AuditedWrite(uint16_t port, const std::string& value) {
+  boost::json::object body{{"value", value}};
+  return Post(port, "/__test/audited-write", boost::json::serialize(body));
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(line);
+  return out;
+}
+
+TEST(AuditFailClosedTest, WritesAndReadsFailWith503AndChangeNothing) {
+  Instance inst;
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  ASSERT_EQ(AuditedWrite(inst.port(), "before").status, 204);
+  ASSERT_EQ(Post(inst.port(), "/__test/audit-failure", R"({"fail":true})").status, 204);
+
+  auto w = AuditedWrite(inst.port(), "after");
+  EXPECT_EQ(w.status, 503);
+  EXPECT_EQ(w.headers.count("retry-after"), 1u);
+  auto r = HttpsGet(inst.port(), "/__test/audited-read");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body.find("before"), std::string::npos) << "data returned without its audit event";
+  auto ready = HttpsGet(inst.port(), "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("\"audit\""), std::string::npos);
+
+  ASSERT_EQ(Post(inst.port(), "/__test/audit-failure", R"({"fail":false})").status, 204);
+  EXPECT_EQ(HttpsGet(inst.port(), "/readyz").status, 200);
+  auto read = HttpsGet(inst.port(), "/__test/audited-read");
+  ASSERT_EQ(read.status, 200);
+  EXPECT_EQ(boost::json::parse(read.body).at("value").as_string(), "before");
+}
+
+TEST(AuditCliTest, VerifyPassesThenNamesTheTamperedEvent) {
+  Instance inst;
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(AuditedWrite(inst.port(), "v" + std::to_string(i)).status, 204);
+  ASSERT_EQ(inst.Stop(), 0);
+  auto ok = RunBinary({"audit", "verify", "--config", inst.config().string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("audit log verified: 7 events"), std::string::npos) << ok.out;
+
+  {
+    auto db = std::move(*store::SqliteStore::Open({inst.data_dir() / "strongroom.db", 1, 1}));
+    ASSERT_TRUE(db->Write([](store::Transaction& tx) -> Result<void> {
+      RETURN_IF_ERROR(tx.Exec("UPDATE audit_events SET canonical = replace(canonical, 'v2', 'v9') "
+                              "WHERE seq = 4"));
+      return {};
+    }));
+  }
+  auto bad = RunBinary({"audit", "verify", "--config", inst.config().string()});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("first bad sequence: 4"), std::string::npos) << bad.out;
+}
+
+TEST(AuditCliTest, SearchFindsEventsAndIsItselfAudited) {
+  Instance inst;
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(AuditedWrite(inst.port(), "x").status, 204);
+  auto r = RunBinary({"audit", "search", "--config", inst.config().string(), "--action",
+                      "test.write"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).size(), 3u);
+  auto again = RunBinary({"audit", "search", "--config", inst.config().string(), "--action",
+                          "audit.search"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_GE(Lines(again.out).size(), 1u);
+  EXPECT_NE(again.out.find("\"kind\":\"cli\""), std::string::npos);
+  for (auto args : std::vector<std::vector<std::string>>{{"--limit", "0"},
+                                                         {"--since", "yesterday"},
+                                                         {"--cursor", "x'; DROP TABLE"}}) {
+    std::vector<std::string> full = {"audit", "search", "--config", inst.config().string()};
+    full.insert(full.end(), args.begin(), args.end());
+    EXPECT_EQ(RunBinary(full).exit_code, 2) << args[0];
+  }
+}
+
+TEST(AuditCliTest, InjectedLinesAndControlCharactersStayInOneEscapedField) {
+  Instance inst;
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  const std::vector<std::string> payloads = {
+      "a\r\n{\"seq\":1,\"action\":\"auth.login\"}", "\x1b[2J\x1b[31mred", "tab\there\x7f",
+      "\xe2\x80\xa8", "\"},\"decision\":{\"allow\":true}", std::string(5000, 'L')};
+  for (const auto& p : payloads) ASSERT_EQ(AuditedWrite(inst.port(), p).status, 204);
+  auto r = RunBinary({"audit", "search", "--config", inst.config().string(), "--action",
+                      "test.write"});
+  ASSERT_EQ(r.exit_code, 0);
+  const auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), payloads.size());  // one line per event, whatever the payload
+  for (const auto& line : lines) {
+    for (unsigned char c : line) ASSERT_GE(c, 0x20) << line;
+    auto v = boost::json::parse(line);
+    EXPECT_EQ(v.at("action").as_string(), "test.write");
+  }
+  EXPECT_EQ(RunBinary({"audit", "verify", "--config", inst.config().string()}).exit_code, 0);
+}
+
+class CollectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    collector_ = std::make_unique<Collector>(dir_.path());
+    ASSERT_TRUE(collector_->Start());
+  }
+  // Waits (bounded) until the collector has every sequence in [1, last].
+  bool ReceivedAll(int64_t last) {
+    for (int i = 0; i < 3000; ++i) {
+      const auto got = collector_->ReceivedSequences();
+      bool all = true;
+      for (int64_t s = 1; s <= last && all; ++s) all = got.contains(s);
+      if (all) return true;
+      ::usleep(10'000);  // polling another process's output file
+    }
+    return false;
+  }
+  TempDir dir_;
+  std::unique_ptr<Collector> collector_;
+};
+
+TEST_F(CollectorTest, NothingIsLostAcrossACollectorOutage) {
+  Instance inst;
+  inst.AddToSection("audit", collector_->AuditConfig() + "checkpoint_interval_ms = 200\n");
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  const int n = 20, m = 15;
+  for (int i = 0; i < n; ++i) ASSERT_EQ(AuditedWrite(inst.port(), "n").status, 204);
+  ASSERT_TRUE(ReceivedAll(1 + n)) << collector_->Received();  // system.start + n writes
+
+  collector_->Stop();
+  for (int i = 0; i < m; ++i) ASSERT_EQ(AuditedWrite(inst.port(), "m").status, 204);
+  auto ready = HttpsGet(inst.port(), "/readyz");
+  EXPECT_EQ(ready.status, 200);  // an outage of the collector does not stop the service
+  EXPECT_GT(boost::json::parse(ready.body).at("audit_backlog").as_int64(), 0);
+
+  ASSERT_TRUE(collector_->Start());
+  ASSERT_TRUE(ReceivedAll(1 + n + m)) << collector_->Received();
+  // Checkpoints travel too, signed.
+  const std::string checkpoint = " checkpoint [strongroom@32473 seq=\"";
+  for (int i = 0; i < 500 && collector_->Received().find(checkpoint) == std::string::npos; ++i) {
+    ::usleep(10'000);
+  }
+  EXPECT_NE(collector_->Received().find(checkpoint), std::string::npos);
+  for (int i = 0; i < 200; ++i) {
+    ready = HttpsGet(inst.port(), "/readyz");
+    if (boost::json::parse(ready.body).at("audit_backlog").as_int64() == 0) break;
+    ::usleep(10'000);
+  }
+  EXPECT_EQ(boost::json::parse(ready.body).at("audit_backlog").as_int64(), 0);
+}
+
+TEST_F(CollectorTest, ACollectorWithTheWrongNameIsNeverSentAnything) {
+  Instance inst;
+  auto config = collector_->AuditConfig();
+  config.replace(config.find("collector.test"), 14, "elsewhere.test");
+  inst.AddToSection("audit", config);
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(AuditedWrite(inst.port(), "x").status, 204);
+  auto ready = HttpsGet(inst.port(), "/readyz");
+  EXPECT_GE(boost::json::parse(ready.body).at("audit_backlog").as_int64(), 4);
+  EXPECT_TRUE(collector_->ReceivedSequences().empty());
+}
+
+}  // namespace
+}  // namespace strongroom::testing
