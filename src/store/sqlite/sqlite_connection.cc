@@ -78,7 +78,7 @@ Result<void> SqliteConnection::ExecRaw(const char* sql) {
 }
 
 Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const Params& params) {
-  auto it = statements_.find(std::string(sql));
+  auto it = statements_.find(sql);
   sqlite3_stmt* stmt = nullptr;
   if (it != statements_.end()) {
     stmt = it->second;

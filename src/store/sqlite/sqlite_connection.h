@@ -39,7 +39,12 @@ class SqliteConnection final : public Transaction {
   std::unexpected<Error> SqliteError(std::string_view what) const;
 
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  // Transparent lookup: finding a cached statement does not allocate.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> statements_;
 };
 
 }  // namespace strongroom::store

@@ -101,14 +101,15 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
   }
   uint64_t committed = 0;
   for (auto& w : batch) {
-    auto sp = writer_conn_->ExecRaw("SAVEPOINT w");
-    Result<void> r = sp ? RunGuarded(w.fn, *writer_conn_) : sp;
+    // Prepared once and cached: these run twice per transaction on the hot path.
+    auto sp = writer_conn_->Exec("SAVEPOINT w");
+    Result<void> r = sp ? RunGuarded(w.fn, *writer_conn_) : std::unexpected(sp.error());
     if (r) {
       ++committed;
-      r = writer_conn_->ExecRaw("RELEASE w");
+      if (auto rel = writer_conn_->Exec("RELEASE w"); !rel) r = std::unexpected(rel.error());
     } else if (sp) {
-      (void)writer_conn_->ExecRaw("ROLLBACK TO w");
-      (void)writer_conn_->ExecRaw("RELEASE w");
+      (void)writer_conn_->Exec("ROLLBACK TO w");
+      (void)writer_conn_->Exec("RELEASE w");
     }
     results.push_back(std::move(r));
   }
