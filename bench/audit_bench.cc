@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
   const std::filesystem::path dir = argv[1];
   const int verify_events = argc > 2 ? std::atoi(argv[2]) : 200'000;
   std::filesystem::create_directories(dir);
-  const int threads = std::getenv("AUDIT_BENCH_THREADS") ? std::atoi(std::getenv("AUDIT_BENCH_THREADS")) : 64;
+  const int threads =
+      std::getenv("AUDIT_BENCH_THREADS") ? std::atoi(std::getenv("AUDIT_BENCH_THREADS")) : 64;
   const double secs = 5;
 
   const double grouped = AppendRate(dir / "grouped.db", 512, threads, secs);
@@ -129,7 +130,8 @@ int main(int argc, char** argv) {
   const double sha_s = std::chrono::duration<double>(SteadyClock::now() - t0).count();
   const double bytes = static_cast<double>(report->bytes);
   fmt::print("verify: {} events, {:.1f} MB of canonical text\n", report->events, bytes / 1e6);
-  fmt::print("  strongroom audit verify : {:>8.1f} MB/s ({:.3f} s)\n", bytes / verify_s / 1e6, verify_s);
+  fmt::print("  strongroom audit verify : {:>8.1f} MB/s ({:.3f} s)\n", bytes / verify_s / 1e6,
+             verify_s);
   fmt::print("  sha256sum, same bytes   : {:>8.1f} MB/s ({:.3f} s)\n", bytes / sha_s / 1e6, sha_s);
   fmt::print("  ratio = {:.2f}  (target >= 0.50: {})\n", sha_s / verify_s,
              sha_s / verify_s >= 0.5 ? "met" : "NOT met");

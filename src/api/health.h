@@ -18,7 +18,7 @@
 namespace strongroom::api {
 
 struct ReadinessCheck {
-  std::string name;                  // shown in the 503 body, e.g. "store"
+  std::string name;  // shown in the 503 body, e.g. "store"
   std::function<Result<void>()> check;
 };
 

@@ -1,13 +1,12 @@
 #include "app/serve.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -15,14 +14,14 @@
 
 #include "api/health.h"
 #include "app/maintenance.h"
+#include "app/test_routes.h"
 #include "audit/audit_log.h"
 #include "audit/shipper.h"
-#include "crypto/signing.h"
-#include "app/test_routes.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "common/config.h"
 #include "common/instance_lock.h"
+#include "crypto/signing.h"
 #include "http/server.h"
 #include "http/tls_context.h"
 #include "store/key_store.h"
@@ -35,7 +34,9 @@ namespace {
 
 // Secrets live in this process's memory: no core dumps, no ptrace by other users.
 void HardenProcess() {
-  struct rlimit none {0, 0};
+  struct rlimit none {
+    0, 0
+  };
   ::setrlimit(RLIMIT_CORE, &none);
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   ::signal(SIGPIPE, SIG_IGN);  // a peer that vanishes mid-write is an error code, not an exit
@@ -153,8 +154,9 @@ int Serve(const std::filesystem::path& config_path) {
     shipper = std::make_unique<audit::Shipper>(store, ShipperOptionsFrom(config->audit));
     shipper->Start();
   } else {
-    spdlog::warn("no remote audit collector is configured: the audit log is kept on this machine "
-                 "only");
+    spdlog::warn(
+        "no remote audit collector is configured: the audit log is kept on this machine "
+        "only");
   }
   Maintenance maintenance(audit, store, clock, config->audit.checkpoint_interval,
                           config->audit.retention_days);
@@ -187,7 +189,8 @@ int Serve(const std::filesystem::path& config_path) {
   if (auto r = server.Listen(); !r) return Fatal(r.error());
 
   const auto listen = *ParseHostPort(config->server.listen);
-  const auto host = listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host;
+  const auto host =
+      listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host;
   std::string redirect;
   if (server.redirect_port() != 0) {
     redirect = fmt::format("; redirecting http port {} to https", server.redirect_port());

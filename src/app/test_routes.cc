@@ -63,23 +63,23 @@ void RegisterTestRoutes([[maybe_unused]] http::Router& router,
                ASSIGN_OR_RETURN(auto value, StringField(object, "value"));
                auto event = TestEvent(request, "test.write");
                event.detail["value"] = value;
-               ASSIGN_OR_RETURN(auto ok, audit.Change<bool>(event, [&](store::Transaction& tx)
-                                                                       -> Result<bool> {
-                 RETURN_IF_ERROR(store::SetMeta(tx, "test_value", value));
-                 return true;
-               }));
+               ASSIGN_OR_RETURN(
+                   auto ok, audit.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
+                     RETURN_IF_ERROR(store::SetMeta(tx, "test_value", value));
+                     return true;
+                   }));
                (void)ok;
                return http::Response::NoContent();
              });
   router.Add(verb::get, "/__test/audited-read",
              [&audit](http::Request& request) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto value,
-                                audit.Observe<std::string>(
-                                    TestEvent(request, "test.read"),
-                                    [](store::Transaction& tx) -> Result<std::string> {
-                                      ASSIGN_OR_RETURN(auto v, store::GetMeta(tx, "test_value"));
-                                      return v.value_or("");
-                                    }));
+               ASSIGN_OR_RETURN(auto value, audit.Observe<std::string>(
+                                                TestEvent(request, "test.read"),
+                                                [](store::Transaction& tx) -> Result<std::string> {
+                                                  ASSIGN_OR_RETURN(
+                                                      auto v, store::GetMeta(tx, "test_value"));
+                                                  return v.value_or("");
+                                                }));
                boost::json::object body{{"value", value}};
                return http::Response::Json(200, boost::json::serialize(body));
              });

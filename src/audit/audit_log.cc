@@ -22,7 +22,8 @@ void AuditLog::Finish(Event& event, const Error* error) {
 }
 
 Result<Head> AuditLog::ReadHead(store::Transaction& tx) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
   if (rows.empty()) {
     // Everything up to the newest checkpoint may have been pruned: the chain goes on from it.
     ASSIGN_OR_RETURN(rows, tx.Query("SELECT seq, head_hash FROM audit_checkpoints ORDER BY seq "
@@ -46,11 +47,11 @@ Result<int64_t> AuditLog::Append(store::Transaction& tx, Event event) {
   Bytes chained(head.hash.begin(), head.hash.end());
   chained.insert(chained.end(), canonical.begin(), canonical.end());
   const auto hash = crypto::Sha256(chained);
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO audit_events (seq, time, actor_id, action, target_id, canonical, hash) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)",
-      {event.sequence, FormatRfc3339(event.time), event.actor.account_id, event.action,
-       event.target.id, canonical, Bytes(hash.begin(), hash.end())}));
+  RETURN_IF_ERROR(
+      tx.Exec("INSERT INTO audit_events (seq, time, actor_id, action, target_id, canonical, hash) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?)",
+              {event.sequence, FormatRfc3339(event.time), event.actor.account_id, event.action,
+               event.target.id, canonical, Bytes(hash.begin(), hash.end())}));
   if (event.sequence % checkpoint_every_ == 0) {
     RETURN_IF_ERROR(WriteCheckpoint(tx, Head{event.sequence, hash}));
   }
@@ -69,7 +70,8 @@ Result<int64_t> AuditLog::Record(Event event) {
 
 Result<void> AuditLog::WriteCheckpoint(store::Transaction& tx, const Head& head) {
   const auto time = FormatRfc3339(clock_.Now());
-  ASSIGN_OR_RETURN(auto sig, crypto::Sign(key_, CheckpointPayload(env_, head.sequence, head.hash, time)));
+  ASSIGN_OR_RETURN(auto sig,
+                   crypto::Sign(key_, CheckpointPayload(env_, head.sequence, head.hash, time)));
   RETURN_IF_ERROR(tx.Exec(
       "INSERT INTO audit_checkpoints (seq, head_hash, time, key_id, signature) VALUES (?, ?, ?, ?, "
       "?) ON CONFLICT (seq) DO NOTHING",
@@ -81,8 +83,8 @@ Result<void> AuditLog::Checkpoint() {
   return store_.Write([&](store::Transaction& tx) -> Result<void> {
     ASSIGN_OR_RETURN(auto head, ReadHead(tx));
     if (head.sequence == 0) return {};
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM audit_checkpoints WHERE seq = ?",
-                                         {head.sequence}));
+    ASSIGN_OR_RETURN(auto rows,
+                     tx.Query("SELECT 1 FROM audit_checkpoints WHERE seq = ?", {head.sequence}));
     if (!rows.empty()) return {};
     return WriteCheckpoint(tx, head);
   });

@@ -105,7 +105,8 @@ Result<T> AuditLog::Change(Event event,
 }
 
 template <typename T>
-Result<T> AuditLog::Observe(Event event, const std::function<Result<T>(store::Transaction&)>& read) {
+Result<T> AuditLog::Observe(Event event,
+                            const std::function<Result<T>(store::Transaction&)>& read) {
   std::optional<Result<T>> result;
   auto done = store_.Read([&](store::Transaction& tx) -> Result<void> {
     result.emplace(read(tx));

@@ -37,7 +37,8 @@ bool NeedsUnicodeEscape(uint32_t cp) {
   return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029;
 }
 
-void AppendField(std::string& out, std::string_view name, std::string_view value, bool first = false) {
+void AppendField(std::string& out, std::string_view name, std::string_view value,
+                 bool first = false) {
   if (!first) out += ',';
   AppendEscaped(out, name);
   out += ':';

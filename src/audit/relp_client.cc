@@ -19,8 +19,8 @@ bool ParseInt(std::string_view s, int64_t& out) {
 Result<std::unique_ptr<RelpClient>> RelpClient::Connect(const crypto::TlsClientConfig& config) {
   ASSIGN_OR_RETURN(auto channel, crypto::TlsChannel::Connect(config));
   std::unique_ptr<RelpClient> client(new RelpClient(std::move(channel)));
-  RETURN_IF_ERROR(client->SendFrame(
-      "open", "relp_version=0\nrelp_software=strongroom\ncommands=syslog"));
+  RETURN_IF_ERROR(
+      client->SendFrame("open", "relp_version=0\nrelp_software=strongroom\ncommands=syslog"));
   ASSIGN_OR_RETURN(auto txnr, client->ReadResponse());
   if (txnr != 1) return Fail(ErrorCode::kUnavailable, "collector refused the RELP session");
   return client;
@@ -58,7 +58,8 @@ Result<int64_t> RelpClient::ReadResponse() {
         return txnr;
       }
     }
-    if (pending_.size() > kMaxResponse) return Fail(ErrorCode::kUnavailable, "RELP response too long");
+    if (pending_.size() > kMaxResponse)
+      return Fail(ErrorCode::kUnavailable, "RELP response too long");
     RETURN_IF_ERROR(channel_->Read(pending_));
   }
 }

@@ -6,8 +6,8 @@
 namespace strongroom::audit {
 
 Result<SearchPage> Search(store::Store& store, const SearchQuery& query) {
-  return store::ReadValue<SearchPage>(
-      store, [&](store::Transaction& tx) { return Search(tx, query); });
+  return store::ReadValue<SearchPage>(store,
+                                      [&](store::Transaction& tx) { return Search(tx, query); });
 }
 
 Result<SearchPage> Search(store::Transaction& tx, const SearchQuery& q) {
@@ -28,14 +28,13 @@ Result<SearchPage> Search(store::Transaction& tx, const SearchQuery& q) {
   const std::string until = q.until ? FormatRfc3339(*q.until) : "~";  // sorts after any time
   SearchPage page;
   {
-    ASSIGN_OR_RETURN(
-        auto rows,
-        tx.Query("SELECT seq, canonical FROM audit_events WHERE seq < ? "
-                 "AND (? = '' OR actor_id = ?) AND (? = '' OR target_id = ?) "
-                 "AND (? = '' OR action = ?) AND time >= ? AND time < ? "
-                 "ORDER BY seq DESC LIMIT ?",
-                 {before, q.actor, q.actor, q.target, q.target, q.action, q.action, since, until,
-                  static_cast<int64_t>(q.limit + 1)}));
+    ASSIGN_OR_RETURN(auto rows,
+                     tx.Query("SELECT seq, canonical FROM audit_events WHERE seq < ? "
+                              "AND (? = '' OR actor_id = ?) AND (? = '' OR target_id = ?) "
+                              "AND (? = '' OR action = ?) AND time >= ? AND time < ? "
+                              "ORDER BY seq DESC LIMIT ?",
+                              {before, q.actor, q.actor, q.target, q.target, q.action, q.action,
+                               since, until, static_cast<int64_t>(q.limit + 1)}));
     for (size_t i = 0; i < rows.size() && i < static_cast<size_t>(q.limit); ++i) {
       page.events.push_back(rows[i].Text(1));
     }

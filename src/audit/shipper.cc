@@ -100,8 +100,8 @@ Result<int64_t> Shipper::ShipOnce() {
                               {cursor, static_cast<int64_t>(options_.batch)}));
     for (const auto& r : events) {
       const int64_t seq = r.Int(0);
-      out.push_back({seq, EventMessage(seq, r.Text(1), HexEncode(r.Blob(2)), r.Text(3),
-                                       options_.hostname)});
+      out.push_back(
+          {seq, EventMessage(seq, r.Text(1), HexEncode(r.Blob(2)), r.Text(3), options_.hostname)});
       if (!r.IsNull(4)) {
         out.push_back({seq, CheckpointMessage(seq, r.Text(4), HexEncode(r.Blob(5)), r.Text(6),
                                               HexEncode(r.Blob(7)), options_.hostname)});

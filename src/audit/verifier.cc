@@ -69,9 +69,10 @@ Result<VerifyReport> Verify(store::Store& store, std::span<const uint8_t> public
   for (;;) {
     std::vector<store::Row> rows;
     RETURN_IF_ERROR(store.Read([&](store::Transaction& tx) -> Result<void> {
-      ASSIGN_OR_RETURN(rows, tx.Query("SELECT seq, canonical, hash FROM audit_events WHERE seq >= ? "
-                                      "ORDER BY seq LIMIT ?",
-                                      {expected, kPage}));
+      ASSIGN_OR_RETURN(rows,
+                       tx.Query("SELECT seq, canonical, hash FROM audit_events WHERE seq >= ? "
+                                "ORDER BY seq LIMIT ?",
+                                {expected, kPage}));
       return {};
     }));
     if (rows.empty()) break;
@@ -96,10 +97,10 @@ Result<VerifyReport> Verify(store::Store& store, std::span<const uint8_t> public
         Flag(report, seq, "hash does not match the chain (modified)");
         return report;
       }
-      if (auto it = checkpoints.find(seq); it != checkpoints.end() &&
-                                          !std::equal(prev.begin(), prev.end(),
-                                                      it->second.head_hash.begin(),
-                                                      it->second.head_hash.end())) {
+      if (auto it = checkpoints.find(seq);
+          it != checkpoints.end() &&
+          !std::equal(prev.begin(), prev.end(), it->second.head_hash.begin(),
+                      it->second.head_hash.end())) {
         Flag(report, seq, "chain differs from the signed checkpoint (events rewritten)");
         return report;
       }

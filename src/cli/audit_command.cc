@@ -36,8 +36,8 @@ Result<Opened> Open(const std::string& config_path) {
                 "the store's schema is not this build's: start the service once to migrate it");
   }
   RETURN_IF_ERROR(store::CheckEnvironment(*o.store, o.config.environment));
-  ASSIGN_OR_RETURN(o.key,
-                   crypto::ReadSigningKeyFile(o.config.audit.signing_key_file, o.config.environment));
+  ASSIGN_OR_RETURN(
+      o.key, crypto::ReadSigningKeyFile(o.config.audit.signing_key_file, o.config.environment));
   return o;
 }
 

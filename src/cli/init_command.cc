@@ -45,7 +45,8 @@ std::string TomlString(std::string_view s) {
 }
 
 std::string ConfigText(const InitOptions& o, std::string_view cert, std::string_view key) {
-  return fmt::format(R"(# Strongroom instance configuration. Every setting is described, with its default and
+  return fmt::format(
+      R"(# Strongroom instance configuration. Every setting is described, with its default and
 # allowed range, in docs/configuration.md. Relative paths are relative to this file.
 
 # Fixed at init and recorded in the store and the key file; changing it here does not change the
@@ -83,8 +84,8 @@ retention_days = 365
 level = "info"
 access_log = true
 )",
-                     TomlString(o.environment), TomlString(o.listen), TomlString(cert),
-                     TomlString(key), o.local_only_audit ? "local_only = true" : "# local_only = false");
+      TomlString(o.environment), TomlString(o.listen), TomlString(cert), TomlString(key),
+      o.local_only_audit ? "local_only = true" : "# local_only = false");
 }
 
 Result<void> MakePrivateDir(const fs::path& p) {
@@ -108,10 +109,10 @@ Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen
   RETURN_IF_ERROR(MakePrivateDir(dir));
   RETURN_IF_ERROR(MakePrivateDir(dir / "keys"));
   auto& random = crypto::DefaultRandom();
-  RETURN_IF_ERROR(crypto::WriteMasterKeyFile(dir / "keys/master.key",
-                                             crypto::GenerateMasterKey(env, random)));
-  RETURN_IF_ERROR(crypto::WriteSigningKeyFile(dir / "keys/audit.key",
-                                              crypto::GenerateSigningKey(env, random)));
+  RETURN_IF_ERROR(
+      crypto::WriteMasterKeyFile(dir / "keys/master.key", crypto::GenerateMasterKey(env, random)));
+  RETURN_IF_ERROR(
+      crypto::WriteSigningKeyFile(dir / "keys/audit.key", crypto::GenerateSigningKey(env, random)));
   std::string cert_path = o.tls_cert;
   std::string key_path = o.tls_key;
   if (cert_path.empty()) {
@@ -125,8 +126,8 @@ Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen
     cert_path = fs::absolute(cert_path).string();
     key_path = fs::absolute(key_path).string();
   }
-  RETURN_IF_ERROR(WriteNewFile(dir / "strongroom.toml",
-                               AsBytes(ConfigText(o, cert_path, key_path)), 0600));
+  RETURN_IF_ERROR(
+      WriteNewFile(dir / "strongroom.toml", AsBytes(ConfigText(o, cert_path, key_path)), 0600));
   // The configuration must load cleanly before the instance is declared made.
   ASSIGN_OR_RETURN(auto config, LoadConfig(dir / "strongroom.toml"));
   ASSIGN_OR_RETURN(auto db, store::SqliteStore::Open({config.store.path, 1, 1}));
@@ -154,9 +155,10 @@ int RunInit(const InitOptions& o) {
   const fs::path dir = fs::absolute(o.data_dir).lexically_normal();
   std::error_code ec;
   if (fs::exists(dir, ec) && (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec))) {
-    PrintError(fmt::format("{} exists and is not an empty directory; init never overwrites an "
-                           "instance",
-                           dir.string()));
+    PrintError(
+        fmt::format("{} exists and is not an empty directory; init never overwrites an "
+                    "instance",
+                    dir.string()));
     return kExitUsage;
   }
   fs::path staging = dir;
@@ -184,15 +186,17 @@ int RunInit(const InitOptions& o) {
     fmt::print("Audit checkpoint public key (record it off this machine):\n  {}\n",
                HexEncode(audit_key->public_key));
   }
-  fmt::print("Start it with:\n  strongroom serve --config {}\n", (dir / "strongroom.toml").string());
+  fmt::print("Start it with:\n  strongroom serve --config {}\n",
+             (dir / "strongroom.toml").string());
   return kExitOk;
 }
 
 }  // namespace
 
 void AddInitCommand(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("init", "Create a new instance: configuration, keys, certificate "
-                                         "and store");
+  auto* cmd = app.add_subcommand("init",
+                                 "Create a new instance: configuration, keys, certificate "
+                                 "and store");
   auto o = std::make_shared<InitOptions>();
   cmd->add_option("--data-dir", o->data_dir, "Directory to create (must not exist, or be empty)")
       ->required();
@@ -203,7 +207,7 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain (default: self-signed)");
   cmd->add_option("--tls-key", o->tls_key, "PEM private key for --tls-cert");
   cmd->add_flag("--audit-local-only", o->local_only_audit,
-                 "Accept keeping the audit log on this machine only (no remote collector yet)");
+                "Accept keeping the audit log on this machine only (no remote collector yet)");
   cmd->callback([o, exit_code] { *exit_code = RunInit(*o); });
 }
 

@@ -6,8 +6,8 @@
 #include "common/instance_lock.h"
 #include "crypto/random.h"
 #include "store/key_store.h"
-#include "store/migrations.h"
 #include "store/meta.h"
+#include "store/migrations.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace strongroom::cli {
@@ -33,8 +33,9 @@ void AddKeysCommand(CLI::App& app, int* exit_code) {
   auto* keys = app.add_subcommand("keys", "Manage encryption keys");
   keys->require_subcommand(1);
   auto* rotate = keys->add_subcommand(
-      "rotate", "Re-wrap every organisation key under a new master key (records are untouched). "
-                "Run while the service is stopped.");
+      "rotate",
+      "Re-wrap every organisation key under a new master key (records are untouched). "
+      "Run while the service is stopped.");
   auto config = std::make_shared<std::string>();
   rotate->add_option("--config", *config, "Path to strongroom.toml")->required();
   rotate->callback([config, exit_code] {

@@ -40,7 +40,8 @@ std::optional<TimePoint> ParseRfc3339(std::string_view text) {
     return std::nullopt;
   }
   if (static_cast<size_t>(n) != s.size() || t != 'T' || z != 'Z') return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+  const std::chrono::year_month_day ymd{std::chrono::year(y),
+                                        std::chrono::month(static_cast<unsigned>(mo)),
                                         std::chrono::day(static_cast<unsigned>(d))};
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 59 || h < 0 || mi < 0 || sec < 0 || ms < 0) {
     return std::nullopt;

@@ -1,10 +1,10 @@
 #include "common/config.h"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <charconv>
 #include <set>
-#include <toml++/toml.h>
 
 #include "common/file_util.h"
 
@@ -29,7 +29,8 @@ class Section {
     return {};
   }
 
-  Result<void> Millis(std::string_view key, int64_t lo, int64_t hi, std::chrono::milliseconds& out) {
+  Result<void> Millis(std::string_view key, int64_t lo, int64_t hi,
+                      std::chrono::milliseconds& out) {
     int64_t v = out.count();
     RETURN_IF_ERROR(Int64(key, lo, hi, v));
     out = std::chrono::milliseconds(v);
@@ -53,7 +54,8 @@ class Section {
       return ConfigError(Name(key), fmt::format("must be at most {} characters", max_len));
     }
     for (unsigned char c : v) {
-      if (c < 0x20 || c == 0x7f) return ConfigError(Name(key), "must not contain control characters");
+      if (c < 0x20 || c == 0x7f)
+        return ConfigError(Name(key), "must not contain control characters");
     }
     out = v;
     return {};
@@ -239,7 +241,8 @@ Result<HostPort> ParseHostPort(std::string_view text) {
   if (text.starts_with('[')) {
     const auto close = text.find(']');
     if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return Fail(ErrorCode::kInvalidArgument, "must be HOST:PORT, e.g. 127.0.0.1:8443 or [::1]:8443");
+      return Fail(ErrorCode::kInvalidArgument,
+                  "must be HOST:PORT, e.g. 127.0.0.1:8443 or [::1]:8443");
     }
     hp.host = std::string(text.substr(1, close - 1));
     port_text = text.substr(close + 2);
@@ -247,7 +250,8 @@ Result<HostPort> ParseHostPort(std::string_view text) {
     const auto colon = text.rfind(':');
     if (colon == std::string_view::npos || colon == 0 ||
         text.substr(0, colon).find(':') != std::string_view::npos) {
-      return Fail(ErrorCode::kInvalidArgument, "must be HOST:PORT, e.g. 127.0.0.1:8443 or [::1]:8443");
+      return Fail(ErrorCode::kInvalidArgument,
+                  "must be HOST:PORT, e.g. 127.0.0.1:8443 or [::1]:8443");
     }
     hp.host = std::string(text.substr(0, colon));
     port_text = text.substr(colon + 1);
@@ -278,8 +282,8 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
 
   Section top(&root, "");
   std::string env_name;
-  RETURN_IF_ERROR(top.OneOf("environment", {"production", "preproduction", "test", "development"},
-                            env_name));
+  RETURN_IF_ERROR(
+      top.OneOf("environment", {"production", "preproduction", "test", "development"}, env_name));
   if (env_name.empty()) return ConfigError("environment", "is required");
   cfg.environment = *ParseEnvironment(env_name);
   for (auto name : {"server", "tls", "store", "keys", "audit", "log"}) top.MarkSection(name);

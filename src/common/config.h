@@ -61,9 +61,9 @@ struct AuditConfig {
   int checkpoint_every = 1000;             // events between signed checkpoints
   std::chrono::milliseconds checkpoint_interval{10'000};  // and at least this often
   // The remote collector (rsyslog imrelp over TLS). "" = none.
-  std::string collector;                    // host:port
-  std::string collector_name;               // name on the collector's certificate; "" = host
-  std::filesystem::path collector_ca;       // CA that signed the collector's certificate
+  std::string collector;                     // host:port
+  std::string collector_name;                // name on the collector's certificate; "" = host
+  std::filesystem::path collector_ca;        // CA that signed the collector's certificate
   std::filesystem::path client_certificate;  // this instance's certificate for mutual TLS
   std::filesystem::path client_key;
   // Production refuses to start without a collector unless this says the risk is accepted.

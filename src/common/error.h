@@ -25,7 +25,8 @@ enum class ErrorCode {
   kPermissionDenied,    // authenticated, but not allowed
   kNotFound,            // absent, or outside the caller's remit (never says which)
   kAlreadyExists,       // a unique thing exists already
-  kFailedPrecondition,  // the system is not in the state the operation needs (e.g. version mismatch)
+  kFailedPrecondition,  // the system is not in the state the operation needs (e.g. version
+                        // mismatch)
   kResourceExhausted,   // a limit or quota was hit (rate limits, size caps)
   kUnavailable,         // temporarily unable (overload, audit log unwritable); retry later
   kDataLoss,            // stored data failed an integrity check (AEAD tag, hash chain)
@@ -56,8 +57,8 @@ using Result = std::expected<T, Error>;
 // Returns the error of `expr` (a Result) from the enclosing function, if it has one.
 #define RETURN_IF_ERROR(expr) \
   RETURN_IF_ERROR_IMPL(STRONGROOM_CONCAT(strongroom_status_, __COUNTER__), expr)
-#define RETURN_IF_ERROR_IMPL(tmp, expr)                                            \
-  do {                                                                             \
+#define RETURN_IF_ERROR_IMPL(tmp, expr)                                                      \
+  do {                                                                                       \
     if (auto tmp = (expr); !tmp.has_value()) return std::unexpected(std::move(tmp).error()); \
   } while (false)
 

@@ -1,8 +1,8 @@
 #include "common/file_util.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,7 +15,8 @@ namespace strongroom {
 namespace {
 
 std::unexpected<Error> IoError(std::string_view what, const std::filesystem::path& p) {
-  return Fail(ErrorCode::kInternal, fmt::format("{} {}: {}", what, p.string(), std::strerror(errno)));
+  return Fail(ErrorCode::kInternal,
+              fmt::format("{} {}: {}", what, p.string(), std::strerror(errno)));
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ int Len(size_t n) { return static_cast<int>(n); }
 
 Result<void> Init(EVP_CIPHER_CTX* ctx, bool encrypt, std::span<const uint8_t> key,
                   std::span<const uint8_t> iv) {
-  if (key.size() != kAeadKeySize) return Fail(ErrorCode::kInternal, "AES-256-GCM needs a 32-byte key");
+  if (key.size() != kAeadKeySize)
+    return Fail(ErrorCode::kInternal, "AES-256-GCM needs a 32-byte key");
   if (iv.empty()) return Fail(ErrorCode::kInternal, "AES-GCM needs a non-empty IV");
   const int enc = encrypt ? 1 : 0;
   if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), nullptr, nullptr, nullptr, enc) != 1 ||
@@ -45,7 +46,8 @@ Result<GcmOutput> GcmEncrypt(std::span<const uint8_t> key, std::span<const uint8
     return Fail(ErrorCode::kInternal, "AES-GCM failed");
   }
   if (EVP_EncryptFinal_ex(ctx.get(), out.ciphertext.data() + n, &n) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, Len(kAeadTagSize), out.tag.data()) != 1) {
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, Len(kAeadTagSize), out.tag.data()) !=
+          1) {
     return Fail(ErrorCode::kInternal, "AES-GCM failed");
   }
   return out;

@@ -41,7 +41,8 @@ Result<KeyFileText> KeyFileText::Read(const std::filesystem::path& path, std::st
   const ssize_t n = ::read(fd, raw.mutable_view().data(), kMaxKeyFileBytes);
   ::close(fd);
   if (n <= 0 || static_cast<size_t>(n) >= kMaxKeyFileBytes) {
-    return Fail(ErrorCode::kDataLoss, fmt::format("key file {} is empty or too large", path.string()));
+    return Fail(ErrorCode::kDataLoss,
+                fmt::format("key file {} is empty or too large", path.string()));
   }
   KeyFileText text(Secret(raw.view().first(static_cast<size_t>(n))));
   const auto all = AsChars(text.text_.view());

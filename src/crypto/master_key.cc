@@ -18,10 +18,9 @@ MasterKey GenerateMasterKey(Environment environment, Random& random) {
 
 Result<void> WriteMasterKeyFile(const std::filesystem::path& path, const MasterKey& key) {
   std::string hex = HexEncode(key.key.view());
-  auto result = WriteKeyFile(path, kHeader,
-                             {{"id", key.id},
-                              {"environment", EnvironmentName(key.environment)},
-                              {"key", hex}});
+  auto result = WriteKeyFile(
+      path, kHeader,
+      {{"id", key.id}, {"environment", EnvironmentName(key.environment)}, {"key", hex}});
   SecureWipe({reinterpret_cast<uint8_t*>(hex.data()), hex.size()});
   return result;
 }
@@ -50,11 +49,11 @@ Result<MasterKey> ReadMasterKeyFile(const std::filesystem::path& path) {
 Result<MasterKey> ReadMasterKeyFile(const std::filesystem::path& path, Environment expected) {
   ASSIGN_OR_RETURN(auto key, ReadMasterKeyFile(path));
   if (key.environment != expected) {
-    return Fail(ErrorCode::kFailedPrecondition,
-                fmt::format("master key file {} belongs to a {} instance, not {}: keys never "
-                            "cross environments",
-                            path.string(), EnvironmentName(key.environment),
-                            EnvironmentName(expected)));
+    return Fail(
+        ErrorCode::kFailedPrecondition,
+        fmt::format("master key file {} belongs to a {} instance, not {}: keys never "
+                    "cross environments",
+                    path.string(), EnvironmentName(key.environment), EnvironmentName(expected)));
   }
   return key;
 }

@@ -23,8 +23,8 @@ using PKey = std::unique_ptr<EVP_PKEY, PKeyFree>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
 Result<Bytes> PublicFromSeed(const Secret& seed) {
-  PKey key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.view().data(),
-                                        seed.size()));
+  PKey key(
+      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.view().data(), seed.size()));
   if (!key) return Fail(ErrorCode::kDataLoss, "invalid Ed25519 private key");
   Bytes pub(kEd25519PublicKeySize);
   size_t len = pub.size();
@@ -47,10 +47,9 @@ SigningKey GenerateSigningKey(Environment environment, Random& random) {
 Result<void> WriteSigningKeyFile(const std::filesystem::path& path, const SigningKey& key) {
   std::string hex = HexEncode(key.seed.view());
   const std::string pub = HexEncode(key.public_key);
-  auto r = WriteKeyFile(path, kHeader,
-                        {{"environment", EnvironmentName(key.environment)},
-                         {"public", pub},
-                         {"private", hex}});
+  auto r = WriteKeyFile(
+      path, kHeader,
+      {{"environment", EnvironmentName(key.environment)}, {"public", pub}, {"private", hex}});
   SecureWipe({reinterpret_cast<uint8_t*>(hex.data()), hex.size()});
   return r;
 }
@@ -101,10 +100,11 @@ bool VerifySignature(std::span<const uint8_t> public_key, std::span<const uint8_
   if (public_key.size() != kEd25519PublicKeySize || signature.size() != kEd25519SignatureSize) {
     return false;
   }
-  PKey pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(),
-                                        public_key.size()));
+  PKey pkey(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size()));
   MdCtx ctx(EVP_MD_CTX_new());
-  if (!pkey || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
+  if (!pkey || !ctx ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
     return false;
   }
   return EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),

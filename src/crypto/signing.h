@@ -20,7 +20,7 @@ inline constexpr size_t kEd25519SignatureSize = 64;
 
 struct SigningKey {
   Environment environment = Environment::kProduction;
-  Secret seed;      // 32-byte private key
+  Secret seed;       // 32-byte private key
   Bytes public_key;  // 32 bytes
   // First 16 hex digits of SHA-256(public key): names the key in checkpoints.
   std::string id() const;

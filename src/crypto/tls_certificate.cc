@@ -90,8 +90,8 @@ Result<CertificateAndKey> MakeSelfSignedCertificate(const std::vector<std::strin
   out.certificate_pem = BioToString(cert_bio.get());
   char* data = nullptr;
   const long n = BIO_get_mem_data(key_bio.get(), &data);
-  out.private_key_pem =
-      Secret(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(n)));
+  out.private_key_pem = Secret(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(n)));
   return out;
 }
 

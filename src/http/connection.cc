@@ -212,12 +212,12 @@ class TlsConnection final : public ConnectionBase,
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
     state_ = State::kIdle;
     Tcp().expires_after(server_.options.keepalive_timeout);
-    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](
-                                                       beast::error_code e, size_t n) {
-      if (e) return;  // idle timeout, drain or the client left
-      self->buffer_.commit(n);
-      self->ReadHeader();
-    });
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code e, size_t n) {
+                              if (e) return;  // idle timeout, drain or the client left
+                              self->buffer_.commit(n);
+                              self->ReadHeader();
+                            });
   }
 
   void Close() {

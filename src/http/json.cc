@@ -64,7 +64,8 @@ Result<boost::json::object> ParseJsonObject(const Request& request, int max_dept
     return Fail(ErrorCode::kInvalidArgument, "Content-Type must be application/json");
   }
   ASSIGN_OR_RETURN(auto v, ParseJson(request.body(), max_depth));
-  if (!v.is_object()) return Fail(ErrorCode::kInvalidArgument, "request body must be a JSON object");
+  if (!v.is_object())
+    return Fail(ErrorCode::kInvalidArgument, "request body must be a JSON object");
   return std::move(v.as_object());
 }
 

@@ -40,8 +40,8 @@ class RedirectConnection final : public ConnectionBase,
  private:
   void Redirect() {
     const std::string_view target = parser_.get().target();
-    const bool path_ok = target.starts_with('/') && !target.starts_with("//") &&
-                         target.size() <= kMaxRedirectTarget;
+    const bool path_ok =
+        target.starts_with('/') && !target.starts_with("//") && target.size() <= kMaxRedirectTarget;
     response_.version(11);
     response_.result(beast_http::status::permanent_redirect);
     response_.set(beast_http::field::location,

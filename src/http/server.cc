@@ -82,8 +82,7 @@ void Server::Impl::Release(ConnectionBase* c, const std::string& source) {
 }
 
 void Server::Impl::Accept() {
-  acceptor->async_accept(NextContext(), [this](boost::system::error_code ec,
-                                                        tcp::socket socket) {
+  acceptor->async_accept(NextContext(), [this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
     if (!ec) {
       boost::system::error_code ep_ec;
@@ -157,7 +156,9 @@ Result<void> Server::Listen() {
   return {};
 }
 
-uint16_t Server::port() const { return impl_->acceptor ? impl_->acceptor->local_endpoint().port() : 0; }
+uint16_t Server::port() const {
+  return impl_->acceptor ? impl_->acceptor->local_endpoint().port() : 0;
+}
 
 uint16_t Server::redirect_port() const {
   return impl_->redirect_acceptor ? impl_->redirect_acceptor->local_endpoint().port() : 0;

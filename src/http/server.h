@@ -10,8 +10,8 @@
 // origin and nothing else.
 //
 // Lifecycle: construct, Listen() (binds, and from then on catches SIGTERM/SIGINT; ports are known
-// after it), Run() (blocks), and Shutdown() from any thread (or on those signals) to stop accepting, let in-flight requests
-// finish within the grace period, and return from Run.
+// after it), Run() (blocks), and Shutdown() from any thread (or on those signals) to stop
+// accepting, let in-flight requests finish within the grace period, and return from Run.
 //
 // Thread-safety: Shutdown and the port accessors may be called from any thread.
 

@@ -75,8 +75,7 @@ Result<Secret> KeyStore::UnwrapRecordKey(Transaction& tx, std::string_view org_i
                                          std::string_view record_id,
                                          std::span<const uint8_t> wrapped) {
   ASSIGN_OR_RETURN(auto org_key, LoadOrgKey(tx, org_id));
-  return crypto::UnwrapKey(org_key, wrapped,
-                           crypto::RecordKeyAad(environment_, org_id, record_id));
+  return crypto::UnwrapKey(org_key, wrapped, crypto::RecordKeyAad(environment_, org_id, record_id));
 }
 
 Result<SealedRecord> KeyStore::SealNew(Transaction& tx, std::string_view org_id,
@@ -88,10 +87,10 @@ Result<SealedRecord> KeyStore::SealNew(Transaction& tx, std::string_view org_id,
   ASSIGN_OR_RETURN(out.wrapped_key,
                    crypto::WrapKey(org_key, data_key,
                                    crypto::RecordKeyAad(environment_, org_id, record_id), random_));
-  ASSIGN_OR_RETURN(out.ciphertext,
-                   crypto::Seal(data_key, plaintext,
-                                crypto::RecordDataAad(environment_, org_id, record_id, version),
-                                random_));
+  ASSIGN_OR_RETURN(
+      out.ciphertext,
+      crypto::Seal(data_key, plaintext,
+                   crypto::RecordDataAad(environment_, org_id, record_id, version), random_));
   return out;
 }
 
@@ -127,7 +126,8 @@ Result<RotationResult> RotateMasterKey(Store& store, const std::filesystem::path
   RotationResult result{old_key.id, new_key.id, 0};
   auto rewrap = store.Write([&](Transaction& tx) -> Result<void> {
     result.rewrapped = 0;
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT org_id, master_key_id, wrapped_key FROM org_keys"));
+    ASSIGN_OR_RETURN(auto rows,
+                     tx.Query("SELECT org_id, master_key_id, wrapped_key FROM org_keys"));
     for (const auto& row : rows) {
       const auto org_id = row.Text(0);
       if (row.Text(1) != old_key.id) {
@@ -140,9 +140,10 @@ Result<RotationResult> RotateMasterKey(Store& store, const std::filesystem::path
       ASSIGN_OR_RETURN(auto rewrapped,
                        crypto::WrapKey(new_key.key, org_key,
                                        crypto::OrgKeyAad(environment, org_id, new_key.id), random));
-      RETURN_IF_ERROR(tx.Exec("UPDATE org_keys SET master_key_id = ?, wrapped_key = ? WHERE "
-                              "org_id = ?",
-                              {new_key.id, std::move(rewrapped), org_id}));
+      RETURN_IF_ERROR(
+          tx.Exec("UPDATE org_keys SET master_key_id = ?, wrapped_key = ? WHERE "
+                  "org_id = ?",
+                  {new_key.id, std::move(rewrapped), org_id}));
       ++result.rewrapped;
     }
     return {};

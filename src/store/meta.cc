@@ -11,10 +11,10 @@ Result<std::optional<std::string>> GetMeta(Transaction& tx, std::string_view key
 }
 
 Result<void> SetMeta(Transaction& tx, std::string_view key, std::string_view value) {
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
-      "excluded.value",
-      {std::string(key), std::string(value)}));
+  RETURN_IF_ERROR(
+      tx.Exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+              "excluded.value",
+              {std::string(key), std::string(value)}));
   return {};
 }
 

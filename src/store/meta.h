@@ -16,7 +16,8 @@ Result<void> SetMeta(Transaction& tx, std::string_view key, std::string_view val
 
 // Records the environment and a new instance id in an empty store; kAlreadyExists if it was
 // initialised before.
-Result<void> InitializeInstance(Store& store, Environment environment, std::string_view instance_id);
+Result<void> InitializeInstance(Store& store, Environment environment,
+                                std::string_view instance_id);
 
 // kFailedPrecondition unless the store was initialised for `expected`.
 Result<void> CheckEnvironment(Store& store, Environment expected);

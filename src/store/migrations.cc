@@ -20,9 +20,7 @@ struct Migration {
 // The `meta` table itself is created by each backend when it opens a store.
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
-      {1,
-       "organisation keys, wrapped by the master key",
-       {R"sql(
+      {1, "organisation keys, wrapped by the master key", {R"sql(
 CREATE TABLE org_keys (
   org_id        TEXT PRIMARY KEY,
   master_key_id TEXT NOT NULL,

@@ -64,33 +64,34 @@ TEST(AuditLogTest, RefusedChangeIsRolledBackAndItsRefusalAudited) {
   EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
   EXPECT_EQ(Meta(*f.store, "k"), std::nullopt);
   ASSERT_EQ(EventCount(*f.store), 1);
-  auto rows = *store::ReadValue<std::string>(*f.store, [](store::Transaction& tx)
-                                                           -> Result<std::string> {
-    ASSIGN_OR_RETURN(auto rs, tx.Query("SELECT canonical FROM audit_events"));
-    return rs.front().Text(0);
-  });
+  auto rows =
+      *store::ReadValue<std::string>(*f.store, [](store::Transaction& tx) -> Result<std::string> {
+        ASSIGN_OR_RETURN(auto rs, tx.Query("SELECT canonical FROM audit_events"));
+        return rs.front().Text(0);
+      });
   EXPECT_NE(rows.find("\"outcome\":\"permission_denied\""), std::string::npos);
 }
 
 #ifdef STRONGROOM_TESTING
 TEST(AuditLogTest, WhenTheLogCannotBeWrittenNothingChangesAndNothingIsReturned) {
   AuditFixture f;
-  ASSERT_TRUE(f.log->Change<int>(AuditFixture::MakeEvent("w"), [](store::Transaction& tx)
-                                                                   -> Result<int> {
-    RETURN_IF_ERROR(store::SetMeta(tx, "k", "before"));
-    return 1;
-  }));
+  ASSERT_TRUE(
+      f.log->Change<int>(AuditFixture::MakeEvent("w"), [](store::Transaction& tx) -> Result<int> {
+        RETURN_IF_ERROR(store::SetMeta(tx, "k", "before"));
+        return 1;
+      }));
   f.log->InjectFailureForTest(true);
-  auto w = f.log->Change<int>(AuditFixture::MakeEvent("w"), [](store::Transaction& tx)
-                                                                -> Result<int> {
-    RETURN_IF_ERROR(store::SetMeta(tx, "k", "after"));
-    return 1;
-  });
+  auto w =
+      f.log->Change<int>(AuditFixture::MakeEvent("w"), [](store::Transaction& tx) -> Result<int> {
+        RETURN_IF_ERROR(store::SetMeta(tx, "k", "after"));
+        return 1;
+      });
   ASSERT_FALSE(w);
   EXPECT_EQ(w.error().code, ErrorCode::kUnavailable);
-  auto read = f.log->Observe<std::string>(
-      AuditFixture::MakeEvent("r"),
-      [](store::Transaction& tx) -> Result<std::string> { return store::GetMeta(tx, "k")->value_or(""); });
+  auto read = f.log->Observe<std::string>(AuditFixture::MakeEvent("r"),
+                                          [](store::Transaction& tx) -> Result<std::string> {
+                                            return store::GetMeta(tx, "k")->value_or("");
+                                          });
   ASSERT_FALSE(read);
   EXPECT_EQ(read.error().code, ErrorCode::kUnavailable);
   EXPECT_FALSE(f.log->Probe());

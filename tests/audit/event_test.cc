@@ -37,13 +37,14 @@ TEST(EventTest, HostileValuesStayOneEscapedField) {
   const std::vector<std::string> payloads = {
       "line1\r\nFAKE 2026-01-01 auth.login ok",
       std::string("nul\0byte", 8),
-      "\x1b[31mred\x1b[0m",                 // ANSI escape
+      "\x1b[31mred\x1b[0m",                // ANSI escape
       "\"},\"decision\":{\"allow\":true",  // JSON breaker
       "back\\slash\\\"",
       "\xe2\x80\xa8sep\xe2\x80\xa9",  // U+2028, U+2029
-      "\xc2\x9b" "31m",               // C1 CSI
-      "\xff\xfe\xc0\xaf",             // invalid UTF-8, overlong
-      "\xed\xa0\x80",                 // surrogate
+      "\xc2\x9b"
+      "31m",                           // C1 CSI
+      "\xff\xfe\xc0\xaf",              // invalid UTF-8, overlong
+      "\xed\xa0\x80",                  // surrogate
       "caf\xc3\xa9 \xf0\x9f\x94\x92",  // valid non-ASCII stays as is
       std::string(100'000, 'x'),
   };

@@ -29,13 +29,15 @@ class SearchTest : public ::testing::Test {
 TEST_F(SearchTest, FiltersCombine) {
   EXPECT_EQ(Find({.actor = "acc-2"}).events.size(), 6u);
   EXPECT_EQ(Find({.action = "record.view"}).events.size(), 6u);
-  EXPECT_EQ(Find({.actor = "acc-2", .target = "rec-0", .action = "record.update"}).events.size(), 1u);
+  EXPECT_EQ(Find({.actor = "acc-2", .target = "rec-0", .action = "record.update"}).events.size(),
+            1u);
   EXPECT_TRUE(Find({.actor = "nobody"}).events.empty());
 }
 
 TEST_F(SearchTest, TimeRangeIsHalfOpen) {
   const auto start = TimePoint(std::chrono::milliseconds(1'800'000'000'000));
-  auto p = Find({.since = start + std::chrono::minutes(2), .until = start + std::chrono::minutes(5)});
+  auto p =
+      Find({.since = start + std::chrono::minutes(2), .until = start + std::chrono::minutes(5)});
   ASSERT_EQ(p.events.size(), 3u);
   EXPECT_TRUE(p.events.front().starts_with("{\"seq\":5,"));  // newest first
   EXPECT_TRUE(p.events.back().starts_with("{\"seq\":3,"));
@@ -56,10 +58,12 @@ TEST_F(SearchTest, PagesWithACursorUntilTheEnd) {
 }
 
 TEST_F(SearchTest, HostileFiltersMatchLiterallyOrAreRefused) {
-  for (const std::string& v : std::vector<std::string>{"' OR '1'='1", "%", "_", "acc-1' --", std::string("\0", 1)}) {
+  for (const std::string& v :
+       std::vector<std::string>{"' OR '1'='1", "%", "_", "acc-1' --", std::string("\0", 1)}) {
     EXPECT_TRUE(Find({.actor = v}).events.empty()) << v;
   }
-  for (const char* cursor : {"abc", "-1", "0", "1; DROP TABLE audit_events", "99999999999999999999"}) {
+  for (const char* cursor :
+       {"abc", "-1", "0", "1; DROP TABLE audit_events", "99999999999999999999"}) {
     auto p = Search(*f_.store, {.cursor = cursor});
     ASSERT_FALSE(p) << cursor;
     EXPECT_EQ(p.error().code, ErrorCode::kInvalidArgument);

@@ -24,11 +24,12 @@ class VerifierTest : public ::testing::Test {
   }
 
   std::string CanonicalAt(int64_t seq) {
-    return *store::ReadValue<std::string>(*f_.store, [&](store::Transaction& tx)
-                                                         -> Result<std::string> {
-      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT canonical FROM audit_events WHERE seq = ?", {seq}));
-      return rows.front().Text(0);
-    });
+    return *store::ReadValue<std::string>(
+        *f_.store, [&](store::Transaction& tx) -> Result<std::string> {
+          ASSIGN_OR_RETURN(auto rows,
+                           tx.Query("SELECT canonical FROM audit_events WHERE seq = ?", {seq}));
+          return rows.front().Text(0);
+        });
   }
 
   AuditFixture f_;
@@ -61,9 +62,10 @@ TEST_F(VerifierTest, DetectsInsertedEvent) {
   // An attacker inserts an event at 15 and renumbers the rest up by one.
   f_.Tamper("UPDATE audit_events SET seq = seq + 1000 WHERE seq >= 15");
   f_.Tamper("UPDATE audit_events SET seq = seq - 999 WHERE seq >= 1015");
-  f_.Tamper("INSERT INTO audit_events (seq, time, actor_id, action, target_id, canonical, hash) "
-            "SELECT 15, time, actor_id, action, target_id, canonical, hash FROM audit_events "
-            "WHERE seq = 14");
+  f_.Tamper(
+      "INSERT INTO audit_events (seq, time, actor_id, action, target_id, canonical, hash) "
+      "SELECT 15, time, actor_id, action, target_id, canonical, hash FROM audit_events "
+      "WHERE seq = 14");
   auto r = Run();
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.first_bad_sequence, 15);
@@ -97,7 +99,8 @@ TEST_F(VerifierTest, DetectsRewrittenEventsEvenWithRecomputedHashes) {
     Bytes buf(prev.begin(), prev.end());
     buf.insert(buf.end(), c.begin(), c.end());
     prev = crypto::Sha256(buf);
-    f_.Tamper("UPDATE audit_events SET hash = ? WHERE seq = ?", {Bytes(prev.begin(), prev.end()), seq});
+    f_.Tamper("UPDATE audit_events SET hash = ? WHERE seq = ?",
+              {Bytes(prev.begin(), prev.end()), seq});
   }
   auto r = Run();
   EXPECT_FALSE(r.ok);

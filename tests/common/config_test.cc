@@ -18,7 +18,9 @@ master_key_file = "keys/master.key"
 signing_key_file = "keys/audit.key"
 )";
 
-Result<Config> Parse(const std::string& text) { return ParseConfig(text, "/etc/sr/strongroom.toml"); }
+Result<Config> Parse(const std::string& text) {
+  return ParseConfig(text, "/etc/sr/strongroom.toml");
+}
 
 TEST(ConfigTest, MinimalFileGetsSecureDefaultsAndResolvesPaths) {
   auto cfg = Parse(kMinimal);
@@ -48,8 +50,7 @@ TEST_P(ConfigErrorTest, RefusesWithOneMessageNamingTheKey) {
   auto cfg = Parse(std::string(kMinimal) + GetParam().extra);
   ASSERT_FALSE(cfg);
   EXPECT_EQ(cfg.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_NE(cfg.error().message.find(GetParam().message), std::string::npos)
-      << cfg.error().message;
+  EXPECT_NE(cfg.error().message.find(GetParam().message), std::string::npos) << cfg.error().message;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -67,7 +68,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "'server.max_connections': must be between"},
         BadConfig{"NegativeTimeout", "[server]\nkeepalive_timeout_ms = -1\n",
                   "'server.keepalive_timeout_ms': must be between"},
-        BadConfig{"BadListen", "[server]\nlisten = \"8443\"\n", "'server.listen': must be HOST:PORT"},
+        BadConfig{"BadListen", "[server]\nlisten = \"8443\"\n",
+                  "'server.listen': must be HOST:PORT"},
         BadConfig{"BadPort", "[server]\nlisten = \"127.0.0.1:70000\"\n",
                   "'server.listen': port must be"},
         BadConfig{"BadOrigin", "[server]\npublic_origin = \"http://x\"\n",
@@ -116,8 +118,9 @@ TEST(ConfigTest, ProductionNeedsACollectorUnlessTheRiskIsAccepted) {
   auto half = Parse(text + "collector = \"logs.example:2514\"\n");
   ASSERT_FALSE(half);
   EXPECT_NE(half.error().message.find("'audit.collector_ca': is required"), std::string::npos);
-  auto full = Parse(text + "collector = \"logs.example:2514\"\ncollector_ca = \"ca.pem\"\n"
-                           "client_certificate = \"c.pem\"\nclient_key = \"k.pem\"\n");
+  auto full = Parse(text +
+                    "collector = \"logs.example:2514\"\ncollector_ca = \"ca.pem\"\n"
+                    "client_certificate = \"c.pem\"\nclient_key = \"k.pem\"\n");
   ASSERT_TRUE(full) << full.error().message;
   EXPECT_EQ(full->audit.collector_ca, "/etc/sr/ca.pem");
   EXPECT_TRUE(CheckReadyToServe(*full));
@@ -152,8 +155,8 @@ TEST(HostPortTest, ParsesIpv4Ipv6AndRejectsJunk) {
   ASSERT_TRUE(v6);
   EXPECT_EQ(v6->host, "::1");
   EXPECT_EQ(v6->port, 0);
-  for (const char* bad : {"", ":", ":80", "host:", "host:-1", "host:65536", "::1:80", "[::1]80",
-                          "h:8o", "h:80 "}) {
+  for (const char* bad :
+       {"", ":", ":80", "host:", "host:-1", "host:65536", "::1:80", "[::1]80", "h:8o", "h:80 "}) {
     EXPECT_FALSE(ParseHostPort(bad)) << bad;
   }
 }

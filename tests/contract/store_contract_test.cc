@@ -41,8 +41,9 @@ TEST_P(StoreContractTest, WriteIsVisibleToLaterReadsWithEveryValueType) {
   ASSERT_TRUE(f.store->Write([&](Transaction& tx) -> Result<void> {
     RETURN_IF_ERROR(tx.Exec("INSERT INTO items (id, name, data, score) VALUES (?, ?, ?, ?)",
                             {int64_t{7}, std::string("seven"), blob, 0.5}));
-    RETURN_IF_ERROR(tx.Exec("INSERT INTO items (id, name, data, score) VALUES (?, ?, ?, ?)",
-                            {int64_t{8}, std::string("eight"), std::monostate{}, std::monostate{}}));
+    RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO items (id, name, data, score) VALUES (?, ?, ?, ?)",
+                {int64_t{8}, std::string("eight"), std::monostate{}, std::monostate{}}));
     return {};
   }));
   ASSERT_TRUE(f.store->Read([&](Transaction& tx) -> Result<void> {
@@ -87,9 +88,14 @@ TEST_P(StoreContractTest, ConstraintViolationIsAlreadyExistsAndRollsBack) {
 
 TEST_P(StoreContractTest, HostileValuesAreStoredLiterallyNeverExecuted) {
   ContractFixture f(GetParam());
-  const std::vector<std::string> hostile = {
-      "'); DROP TABLE items; --", "\" OR 1=1 --", "<script>alert(1)</script>",
-      std::string("nul\0byte", 8), "?", "$1", "\xf0\x9f\x94\x92", std::string(100000, 'x')};
+  const std::vector<std::string> hostile = {"'); DROP TABLE items; --",
+                                            "\" OR 1=1 --",
+                                            "<script>alert(1)</script>",
+                                            std::string("nul\0byte", 8),
+                                            "?",
+                                            "$1",
+                                            "\xf0\x9f\x94\x92",
+                                            std::string(100000, 'x')};
   ASSERT_TRUE(f.store->Write([&](Transaction& tx) -> Result<void> {
     int64_t id = 0;
     for (const auto& h : hostile) {
@@ -137,8 +143,8 @@ TEST_P(StoreContractTest, ConcurrentWritersAllCommit) {
       for (int i = 0; i < kPerThread; ++i) {
         const int64_t id = t * 1000 + i;
         auto r = f.store->Write([&](Transaction& tx) -> Result<void> {
-          RETURN_IF_ERROR(tx.Exec("INSERT INTO items (id, name) VALUES (?, ?)",
-                                  {id, std::to_string(id)}));
+          RETURN_IF_ERROR(
+              tx.Exec("INSERT INTO items (id, name) VALUES (?, ?)", {id, std::to_string(id)}));
           return {};
         });
         if (!r) ++failures;

@@ -14,7 +14,8 @@ TEST(EnvelopeTest, AadDiffersForEveryField) {
   EXPECT_NE(base, RecordDataAad(Environment::kTest, "org", "rec2", 1));
   EXPECT_NE(base, RecordDataAad(Environment::kTest, "org", "rec", 2));
   // Length prefixes: moving a boundary between fields changes the encoding.
-  EXPECT_NE(RecordKeyAad(Environment::kTest, "ab", "c"), RecordKeyAad(Environment::kTest, "a", "bc"));
+  EXPECT_NE(RecordKeyAad(Environment::kTest, "ab", "c"),
+            RecordKeyAad(Environment::kTest, "a", "bc"));
   EXPECT_NE(OrgKeyAad(Environment::kTest, "o", "k"), RecordKeyAad(Environment::kTest, "o", "k"));
 }
 

@@ -50,7 +50,8 @@ TEST_F(MasterKeyTest, RefusesFileReadableByGroupOrOthers) {
 }
 
 TEST_F(MasterKeyTest, RefusesKeyOfAnotherEnvironment) {
-  ASSERT_TRUE(WriteMasterKeyFile(path_, GenerateMasterKey(Environment::kProduction, DefaultRandom())));
+  ASSERT_TRUE(
+      WriteMasterKeyFile(path_, GenerateMasterKey(Environment::kProduction, DefaultRandom())));
   auto r = ReadMasterKeyFile(path_, Environment::kDevelopment);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);

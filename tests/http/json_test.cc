@@ -22,9 +22,9 @@ TEST(JsonTest, RefusesHostileBodiesWithInvalidArgument) {
       "{\"a\":\"\xed\xa0\x80\"}",  // UTF-16 surrogate encoded in UTF-8
       "{\"a\":1e999999}",          // out of double range
       "{\"a\":-1e400}",
-      "{\"a\":1,}",               // trailing comma
-      "{\"a\":1 /* c */}",        // comment
-      "{'a':1}",                  // single quotes
+      "{\"a\":1,}",         // trailing comma
+      "{\"a\":1 /* c */}",  // comment
+      "{'a':1}",            // single quotes
       "{\"a\":NaN}",
       "",
       "{\"a\":1}{",  // trailing garbage

@@ -40,8 +40,8 @@ TEST(RouterTest, DecodesParametersAndRefusesHostileSegments) {
   auto m = r.Find(verb::get, "/r/a%20b");
   ASSERT_NE(m.handler, nullptr);
   EXPECT_EQ(m.params.at("id"), "a b");
-  for (const char* bad : {"/r/%2F", "/r/..%2Fetc", "/r/%00", "/r/%0d%0a", "/r/%zz", "/r/%4",
-                          "/r/%"}) {
+  for (const char* bad :
+       {"/r/%2F", "/r/..%2Fetc", "/r/%00", "/r/%0d%0a", "/r/%zz", "/r/%4", "/r/%"}) {
     EXPECT_EQ(r.Find(verb::get, bad).handler, nullptr) << bad;
   }
   // Dot segments are data, not navigation: they match as a literal id and the handler validates.

@@ -60,7 +60,8 @@ TEST(AuditFailClosedTest, WritesAndReadsFailWith503AndChangeNothing) {
 TEST(AuditCliTest, VerifyPassesThenNamesTheTamperedEvent) {
   Instance inst;
   ASSERT_TRUE(inst.Start()) << inst.StartupError();
-  for (int i = 0; i < 5; ++i) ASSERT_EQ(AuditedWrite(inst.port(), "v" + std::to_string(i)).status, 204);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(AuditedWrite(inst.port(), "v" + std::to_string(i)).status, 204);
   ASSERT_EQ(inst.Stop(), 0);
   auto ok = RunBinary({"audit", "verify", "--config", inst.config().string()});
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
@@ -69,8 +70,9 @@ TEST(AuditCliTest, VerifyPassesThenNamesTheTamperedEvent) {
   {
     auto db = std::move(*store::SqliteStore::Open({inst.data_dir() / "strongroom.db", 1, 1}));
     ASSERT_TRUE(db->Write([](store::Transaction& tx) -> Result<void> {
-      RETURN_IF_ERROR(tx.Exec("UPDATE audit_events SET canonical = replace(canonical, 'v2', 'v9') "
-                              "WHERE seq = 4"));
+      RETURN_IF_ERROR(
+          tx.Exec("UPDATE audit_events SET canonical = replace(canonical, 'v2', 'v9') "
+                  "WHERE seq = 4"));
       return {};
     }));
   }
@@ -83,18 +85,17 @@ TEST(AuditCliTest, SearchFindsEventsAndIsItselfAudited) {
   Instance inst;
   ASSERT_TRUE(inst.Start()) << inst.StartupError();
   for (int i = 0; i < 3; ++i) ASSERT_EQ(AuditedWrite(inst.port(), "x").status, 204);
-  auto r = RunBinary({"audit", "search", "--config", inst.config().string(), "--action",
-                      "test.write"});
+  auto r =
+      RunBinary({"audit", "search", "--config", inst.config().string(), "--action", "test.write"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Lines(r.out).size(), 3u);
-  auto again = RunBinary({"audit", "search", "--config", inst.config().string(), "--action",
-                          "audit.search"});
+  auto again = RunBinary(
+      {"audit", "search", "--config", inst.config().string(), "--action", "audit.search"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_GE(Lines(again.out).size(), 1u);
   EXPECT_NE(again.out.find("\"kind\":\"cli\""), std::string::npos);
-  for (auto args : std::vector<std::vector<std::string>>{{"--limit", "0"},
-                                                         {"--since", "yesterday"},
-                                                         {"--cursor", "x'; DROP TABLE"}}) {
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"--limit", "0"}, {"--since", "yesterday"}, {"--cursor", "x'; DROP TABLE"}}) {
     std::vector<std::string> full = {"audit", "search", "--config", inst.config().string()};
     full.insert(full.end(), args.begin(), args.end());
     EXPECT_EQ(RunBinary(full).exit_code, 2) << args[0];
@@ -104,12 +105,15 @@ TEST(AuditCliTest, SearchFindsEventsAndIsItselfAudited) {
 TEST(AuditCliTest, InjectedLinesAndControlCharactersStayInOneEscapedField) {
   Instance inst;
   ASSERT_TRUE(inst.Start()) << inst.StartupError();
-  const std::vector<std::string> payloads = {
-      "a\r\n{\"seq\":1,\"action\":\"auth.login\"}", "\x1b[2J\x1b[31mred", "tab\there\x7f",
-      "\xe2\x80\xa8", "\"},\"decision\":{\"allow\":true}", std::string(5000, 'L')};
+  const std::vector<std::string> payloads = {"a\r\n{\"seq\":1,\"action\":\"auth.login\"}",
+                                             "\x1b[2J\x1b[31mred",
+                                             "tab\there\x7f",
+                                             "\xe2\x80\xa8",
+                                             "\"},\"decision\":{\"allow\":true}",
+                                             std::string(5000, 'L')};
   for (const auto& p : payloads) ASSERT_EQ(AuditedWrite(inst.port(), p).status, 204);
-  auto r = RunBinary({"audit", "search", "--config", inst.config().string(), "--action",
-                      "test.write"});
+  auto r =
+      RunBinary({"audit", "search", "--config", inst.config().string(), "--action", "test.write"});
   ASSERT_EQ(r.exit_code, 0);
   const auto lines = Lines(r.out);
   ASSERT_EQ(lines.size(), payloads.size());  // one line per event, whatever the payload

@@ -56,15 +56,22 @@ Collector::Collector(const std::filesystem::path& dir) : dir_(dir), port_(FreePo
   MakeCertificate(dir_, "collector.test", "DNS:collector.test");
   MakeCertificate(dir_, "strongroom.test", "DNS:strongroom.test");
   WriteFile(dir_ / "rsyslog.conf",
-            "global(workDirectory=\"" + d + "work\" maxMessageSize=\"256k\")\n"
-            "module(load=\"imrelp\" tls.tlslib=\"openssl\")\n"
-            "input(type=\"imrelp\" port=\"" + std::to_string(port_) + "\" address=\"127.0.0.1\"\n"
-            "      tls=\"on\" tls.caCert=\"" + d + "ca.pem\" tls.myCert=\"" + d +
+            "global(workDirectory=\"" + d +
+                "work\" maxMessageSize=\"256k\")\n"
+                "module(load=\"imrelp\" tls.tlslib=\"openssl\")\n"
+                "input(type=\"imrelp\" port=\"" +
+                std::to_string(port_) +
+                "\" address=\"127.0.0.1\"\n"
+                "      tls=\"on\" tls.caCert=\"" +
+                d + "ca.pem\" tls.myCert=\"" + d +
                 "collector.test.pem\"\n"
-            "      tls.myPrivKey=\"" + d + "collector.test.key\" tls.authMode=\"name\"\n"
-            "      tls.permittedPeer=[\"strongroom.test\"])\n"
-            "template(name=\"raw\" type=\"string\" string=\"%rawmsg%\\n\")\n"
-            "action(type=\"omfile\" file=\"" + d + "received.log\" template=\"raw\")\n",
+                "      tls.myPrivKey=\"" +
+                d +
+                "collector.test.key\" tls.authMode=\"name\"\n"
+                "      tls.permittedPeer=[\"strongroom.test\"])\n"
+                "template(name=\"raw\" type=\"string\" string=\"%rawmsg%\\n\")\n"
+                "action(type=\"omfile\" file=\"" +
+                d + "received.log\" template=\"raw\")\n",
             0600);
 }
 
@@ -72,9 +79,8 @@ Collector::~Collector() { Stop(); }
 
 bool Collector::Start() {
   process_ = std::make_unique<ChildProcess>(
-      "/usr/sbin/rsyslogd",
-      std::vector<std::string>{"-n", "-f", (dir_ / "rsyslog.conf").string(), "-i",
-                               (dir_ / "rsyslogd.pid").string()});
+      "/usr/sbin/rsyslogd", std::vector<std::string>{"-n", "-f", (dir_ / "rsyslog.conf").string(),
+                                                     "-i", (dir_ / "rsyslogd.pid").string()});
   // Ready when the port accepts a TCP connection.
   for (int i = 0; i < 500; ++i) {
     const int fd = TcpConnect(port_);

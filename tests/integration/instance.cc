@@ -2,13 +2,11 @@
 
 #include <gtest/gtest.h>
 
-
 namespace strongroom::testing {
 
 Instance::Instance(const std::string& environment) {
-  std::vector<std::string> args = {"init",          "--data-dir", data_dir().string(),
-                                   "--environment", environment, "--listen",
-                                   "127.0.0.1:0"};
+  std::vector<std::string> args = {"init",      "--data-dir", data_dir().string(), "--environment",
+                                   environment, "--listen",   "127.0.0.1:0"};
   // Tests start no collector unless they say so: production must accept that in writing.
   if (environment == "production") args.push_back("--audit-local-only");
   auto r = RunBinary(args);

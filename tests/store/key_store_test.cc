@@ -18,8 +18,8 @@ class KeyStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     key_file_ = dir_ / "master.key";
-    ASSERT_TRUE(crypto::WriteMasterKeyFile(key_file_,
-                                           crypto::GenerateMasterKey(kEnv, crypto::DefaultRandom())));
+    ASSERT_TRUE(crypto::WriteMasterKeyFile(
+        key_file_, crypto::GenerateMasterKey(kEnv, crypto::DefaultRandom())));
     store_ = Open();
   }
 
@@ -70,8 +70,8 @@ TEST_F(KeyStoreTest, RecordsOpenOnlyUnderTheirOwnOrganisationRecordAndVersion) {
   EXPECT_NE(OpenRecord(master, "org-b", sealed[0]), "marker body");  // moved across tenants
   KeyStore keys(master, kEnv, crypto::DefaultRandom(), clock_);
   auto wrong_version = store_->Read([&](Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto plain,
-                     keys.Open(tx, "org-a", "rec-1", 2, sealed[0].wrapped_key, sealed[0].ciphertext));
+    ASSIGN_OR_RETURN(auto plain, keys.Open(tx, "org-a", "rec-1", 2, sealed[0].wrapped_key,
+                                           sealed[0].ciphertext));
     (void)plain;
     return {};
   });

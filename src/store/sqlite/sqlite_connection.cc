@@ -90,8 +90,8 @@ Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const Para
                            &stmt, &tail) != SQLITE_OK) {
       return SqliteError("store: cannot prepare statement");
     }
-    if (tail != nullptr && *tail != '\0' && std::string_view(tail).find_first_not_of(" \n\t;") !=
-                                                std::string_view::npos) {
+    if (tail != nullptr && *tail != '\0' &&
+        std::string_view(tail).find_first_not_of(" \n\t;") != std::string_view::npos) {
       sqlite3_finalize(stmt);
       return Fail(ErrorCode::kInternal, "store: one statement at a time");
     }

@@ -21,7 +21,8 @@ class SqliteConnection final : public Transaction {
  public:
   enum class Mode { kReadWrite, kReadOnly };
 
-  static Result<std::unique_ptr<SqliteConnection>> Open(const std::filesystem::path& path, Mode mode);
+  static Result<std::unique_ptr<SqliteConnection>> Open(const std::filesystem::path& path,
+                                                        Mode mode);
   ~SqliteConnection() override;
 
   SqliteConnection(const SqliteConnection&) = delete;
