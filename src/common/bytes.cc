@@ -36,4 +36,48 @@ std::optional<Bytes> HexDecode(std::string_view hex) {
   return out;
 }
 
+std::string Base32Encode(std::span<const uint8_t> bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (uint8_t b : bytes) {
+    buffer = (buffer << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out.push_back(kAlphabet[(buffer >> (bits - 5)) & 31]);
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(buffer << (5 - bits)) & 31]);
+  return out;
+}
+
+std::optional<Bytes> Base32Decode(std::string_view text) {
+  Bytes out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v;
+    if (c >= 'A' && c <= 'Z') {
+      v = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      v = c - 'a';
+    } else if (c >= '2' && c <= '7') {
+      v = c - '2' + 26;
+    } else if (c == '=') {
+      continue;
+    } else {
+      return std::nullopt;
+    }
+    buffer = (buffer << 5) | static_cast<uint32_t>(v);
+    bits += 5;
+    if (bits >= 8) {
+      out.push_back(static_cast<uint8_t>(buffer >> (bits - 8)));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
 }  // namespace strongroom

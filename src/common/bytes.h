@@ -23,4 +23,9 @@ std::string HexEncode(std::span<const uint8_t> bytes);
 // Lower- or upper-case hex; nullopt on odd length or a non-hex character.
 std::optional<Bytes> HexDecode(std::string_view hex);
 
+// RFC 4648 base32 (A-Z, 2-7) without padding, as authenticator apps expect for TOTP secrets.
+std::string Base32Encode(std::span<const uint8_t> bytes);
+// Accepts upper or lower case, ignores '=' padding; nullopt on any other character.
+std::optional<Bytes> Base32Decode(std::string_view text);
+
 }  // namespace strongroom

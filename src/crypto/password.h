@@ -1,0 +1,28 @@
+#pragma once
+// Password hashing with Argon2id (libsodium), OWASP parameters by default: 19 MiB of memory,
+// 2 passes, 1 lane. The encoded hash ("$argon2id$v=19$m=19456,t=2,p=1$salt$hash") carries its own
+// parameters, so raising them later still verifies old hashes, and `NeedsRehash` says when to
+// re-hash at the next successful login.
+//
+// Hashing is deliberately slow and memory-hungry: callers run it on a bounded worker pool, never
+// on an I/O thread. Thread-safety: all functions may be called from any thread.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+
+namespace strongroom::crypto {
+
+struct Argon2Params {
+  uint64_t passes = 2;
+  size_t memory_bytes = 19 * 1024 * 1024;
+};
+
+Result<std::string> HashPassword(std::string_view password, const Argon2Params& params = {});
+// True only for the right password; a malformed hash is simply false.
+bool VerifyPassword(std::string_view encoded, std::string_view password);
+bool NeedsRehash(std::string_view encoded, const Argon2Params& params = {});
+
+}  // namespace strongroom::crypto
