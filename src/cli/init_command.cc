@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "audit/audit_log.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "common/config.h"
@@ -16,6 +17,7 @@
 #include "crypto/random.h"
 #include "crypto/signing.h"
 #include "crypto/tls_certificate.h"
+#include "identity/bootstrap.h"
 #include "store/meta.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_store.h"
@@ -32,6 +34,7 @@ struct InitOptions {
   std::string tls_cert;
   std::string tls_key;
   bool local_only_audit = false;
+  std::vector<std::string> officers;  // "username,Full Name,email", exactly two
 };
 
 // TOML basic strings: escape what TOML requires.
@@ -105,7 +108,8 @@ std::vector<std::string> CertificateNames(const HostPort& listen) {
 }
 
 Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen,
-                   const fs::path& dir) {
+                   const std::vector<identity::OfficerSpec>& officers, const fs::path& dir,
+                   std::vector<identity::IssuedEnrolment>* issued) {
   RETURN_IF_ERROR(MakePrivateDir(dir));
   RETURN_IF_ERROR(MakePrivateDir(dir / "keys"));
   auto& random = crypto::DefaultRandom();
@@ -133,6 +137,11 @@ Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen
   ASSIGN_OR_RETURN(auto db, store::SqliteStore::Open({config.store.path, 1, 1}));
   RETURN_IF_ERROR(store::Migrate(*db));
   RETURN_IF_ERROR(store::InitializeInstance(*db, env, random.RandomHex(16)));
+  ASSIGN_OR_RETURN(auto audit_key, crypto::ReadSigningKeyFile(config.audit.signing_key_file, env));
+  SystemClock clock;
+  audit::AuditLog audit(*db, clock, audit_key, env, config.audit.checkpoint_every);
+  ASSIGN_OR_RETURN(*issued, identity::BootstrapOfficers(*db, audit, clock, random, officers));
+  RETURN_IF_ERROR(audit.Checkpoint());
   db->Close();
   return {};
 }
@@ -152,6 +161,26 @@ int RunInit(const InitOptions& o) {
     PrintError("--tls-cert and --tls-key go together");
     return kExitUsage;
   }
+  std::vector<identity::OfficerSpec> officers;
+  for (const auto& text : o.officers) {
+    auto spec = identity::ParseOfficerSpec(text);
+    if (!spec) {
+      PrintError("--officer: " + spec.error().message);
+      return kExitUsage;
+    }
+    officers.push_back(*spec);
+  }
+  if (officers.empty() && *env != Environment::kProduction) {
+    // Non-production instances get two synthetic officers so that a newcomer can try it at once.
+    officers = {{"demo.officer.one", "Demo Officer One", "officer.one@demo.invalid"},
+                {"demo.officer.two", "Demo Officer Two", "officer.two@demo.invalid"}};
+  }
+  if (officers.size() != 2) {
+    PrintError(
+        "give exactly two security officers, two different people: --officer "
+        "username,Full Name,email --officer username,Full Name,email");
+    return kExitUsage;
+  }
   const fs::path dir = fs::absolute(o.data_dir).lexically_normal();
   std::error_code ec;
   if (fs::exists(dir, ec) && (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec))) {
@@ -163,7 +192,8 @@ int RunInit(const InitOptions& o) {
   }
   fs::path staging = dir;
   staging += ".init-" + crypto::DefaultRandom().RandomHex(4);
-  auto built = Build(o, *env, *listen, staging);
+  std::vector<identity::IssuedEnrolment> issued;
+  auto built = Build(o, *env, *listen, officers, staging, &issued);
   if (built) {
     if (std::rename(staging.c_str(), dir.c_str()) != 0) {
       built = Fail(ErrorCode::kFailedPrecondition, fmt::format("cannot create {}", dir.string()));
@@ -186,6 +216,13 @@ int RunInit(const InitOptions& o) {
     fmt::print("Audit checkpoint public key (record it off this machine):\n  {}\n",
                HexEncode(audit_key->public_key));
   }
+  fmt::print(
+      "Security officers (each token is for that person alone, works once, and expires "
+      "in 24 hours):\n");
+  for (const auto& e : issued) {
+    fmt::print("  {:<24} enrolment token {}  (expires {})\n", e.username, e.token,
+               FormatRfc3339(e.expires_at));
+  }
   fmt::print("Start it with:\n  strongroom serve --config {}\n",
              (dir / "strongroom.toml").string());
   return kExitOk;
@@ -206,6 +243,9 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--listen", o->listen, "HTTPS listen address HOST:PORT")->capture_default_str();
   cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain (default: self-signed)");
   cmd->add_option("--tls-key", o->tls_key, "PEM private key for --tls-cert");
+  cmd->add_option("--officer", o->officers,
+                  "A security officer as username,Full Name,email; give two different people "
+                  "(non-production instances default to two demo officers)");
   cmd->add_flag("--audit-local-only", o->local_only_audit,
                 "Accept keeping the audit log on this machine only (no remote collector yet)");
   cmd->callback([o, exit_code] { *exit_code = RunInit(*o); });

@@ -21,7 +21,8 @@ std::string HotpCode(std::span<const uint8_t> secret, int64_t counter, int digit
   }
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha1(), secret.data(), static_cast<int>(secret.size()), msg.data(), msg.size(), mac, &len);
+  HMAC(EVP_sha1(), secret.data(), static_cast<int>(secret.size()), msg.data(), msg.size(), mac,
+       &len);
   const int offset = mac[len - 1] & 0x0f;
   const uint32_t bin = (static_cast<uint32_t>(mac[offset] & 0x7f) << 24) |
                        (static_cast<uint32_t>(mac[offset + 1]) << 16) |
@@ -43,9 +44,9 @@ std::optional<int64_t> VerifyTotp(std::span<const uint8_t> secret, std::string_v
   // Every candidate is computed and compared, so timing does not reveal which step matched.
   for (int64_t step = current - window; step <= current + window; ++step) {
     const auto expected = HotpCode(secret, step, 6);
-    const bool equal = ConstantTimeEqual(
-        {reinterpret_cast<const uint8_t*>(expected.data()), expected.size()},
-        {reinterpret_cast<const uint8_t*>(code.data()), code.size()});
+    const bool equal =
+        ConstantTimeEqual({reinterpret_cast<const uint8_t*>(expected.data()), expected.size()},
+                          {reinterpret_cast<const uint8_t*>(code.data()), code.size()});
     if (equal && step > last_used && !matched) matched = step;
   }
   return matched;

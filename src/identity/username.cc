@@ -11,11 +11,11 @@ bool IsAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); 
 
 const std::vector<std::string>& DefaultGenericNames() {
   static const std::vector<std::string> kNames = {
-      "admin",   "administrator", "root",     "test",     "tester",  "testing", "shared",
-      "team",    "support",       "guest",    "user",     "users",   "system",  "sysadmin",
-      "service", "operator",      "info",     "office",   "helpdesk", "security", "default",
-      "demo",    "everyone",      "all",      "nobody",   "anonymous", "superuser", "backup",
-      "temp",    "tmp",           "generic",  "staff",    "manager", "strongroom"};
+      "admin",   "administrator", "root",    "test",   "tester",    "testing",   "shared",
+      "team",    "support",       "guest",   "user",   "users",     "system",    "sysadmin",
+      "service", "operator",      "info",    "office", "helpdesk",  "security",  "default",
+      "demo",    "everyone",      "all",     "nobody", "anonymous", "superuser", "backup",
+      "temp",    "tmp",           "generic", "staff",  "manager",   "strongroom"};
   return kNames;
 }
 

@@ -19,8 +19,7 @@ const std::vector<std::string>& DefaultGenericNames();
 
 // Returns the canonical (lower-case) username, or kInvalidArgument with a message that does not
 // echo the input.
-Result<std::string> CanonicalUsername(std::string_view input,
-                                      const std::vector<std::string>& generic_names =
-                                          DefaultGenericNames());
+Result<std::string> CanonicalUsername(
+    std::string_view input, const std::vector<std::string>& generic_names = DefaultGenericNames());
 
 }  // namespace strongroom::identity

@@ -51,6 +51,52 @@ CREATE TABLE audit_checkpoints (
   key_id     TEXT NOT NULL,
   signature  BLOB NOT NULL
 ))sql"}},
+      {3,
+       "organisations, people and their accounts, enrolment tokens",
+       {R"sql(
+CREATE TABLE organisations (
+  id                 TEXT PRIMARY KEY,
+  name               TEXT NOT NULL UNIQUE,
+  status             TEXT NOT NULL CHECK (status IN ('active', 'suspended', 'pending')),
+  agreed_expiry_days INTEGER NOT NULL CHECK (agreed_expiry_days BETWEEN 1 AND 365),
+  created_at         TEXT NOT NULL
+))sql",
+        R"sql(
+CREATE TABLE people (
+  id               TEXT PRIMARY KEY,
+  org_id           TEXT NOT NULL REFERENCES organisations (id),
+  name             TEXT NOT NULL,
+  email            TEXT NOT NULL UNIQUE,
+  bpss_verified_on TEXT,
+  bpss_verified_by TEXT,
+  created_at       TEXT NOT NULL
+))sql",
+        R"sql(
+CREATE TABLE accounts (
+  id             TEXT PRIMARY KEY,
+  person_id      TEXT NOT NULL REFERENCES people (id),
+  org_id         TEXT NOT NULL REFERENCES organisations (id),
+  username       TEXT NOT NULL UNIQUE,
+  kind           TEXT NOT NULL CHECK (kind IN ('standard', 'privileged', 'service')),
+  roles          TEXT NOT NULL,
+  remits         TEXT NOT NULL,
+  status         TEXT NOT NULL CHECK (status IN ('pending_enrolment', 'active', 'locked',
+                                                 'expired', 'left', 'disabled')),
+  expires_at     TEXT NOT NULL,
+  password_hash  TEXT,
+  totp_secret    BLOB,
+  totp_last_step INTEGER NOT NULL DEFAULT -1,
+  created_at     TEXT NOT NULL,
+  last_login_at  TEXT,
+  UNIQUE (person_id, kind)
+))sql",
+        R"sql(
+CREATE TABLE enrolment_tokens (
+  token_hash BLOB PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  expires_at TEXT NOT NULL,
+  used_at    TEXT
+))sql"}},
   };
   return kMigrations;
 }

@@ -17,7 +17,8 @@ TEST(PasswordTest, Argon2idWithOwaspParametersVerifiesOnlyTheRightPassword) {
 }
 
 TEST(PasswordTest, MalformedHashesNeverVerify) {
-  for (const char* bad : {"", "$argon2id$", "plaintext", "$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB"}) {
+  for (const char* bad :
+       {"", "$argon2id$", "plaintext", "$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB"}) {
     EXPECT_FALSE(VerifyPassword(bad, "anything")) << bad;
   }
   EXPECT_FALSE(VerifyPassword(std::string(1000, 'x'), "x"));

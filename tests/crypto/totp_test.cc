@@ -56,7 +56,8 @@ TEST(TotpTest, RefusesMalformedCodes) {
 
 TEST(Base32Test, RoundTripsAndRejectsJunk) {
   EXPECT_EQ(Base32Encode(AsBytes("foobar")), "MZXW6YTBOI");
-  EXPECT_EQ(Base32Decode("MZXW6YTBOI======"), Bytes(AsBytes("foobar").begin(), AsBytes("foobar").end()));
+  EXPECT_EQ(Base32Decode("MZXW6YTBOI======"),
+            Bytes(AsBytes("foobar").begin(), AsBytes("foobar").end()));
   EXPECT_EQ(Base32Decode("mzxw6ytboi"), Bytes(AsBytes("foobar").begin(), AsBytes("foobar").end()));
   EXPECT_FALSE(Base32Decode("MZXW1"));
 }

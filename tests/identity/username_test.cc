@@ -22,8 +22,8 @@ TEST(UsernameTest, RefusesHostileAndMalformedNames) {
       std::string("jane\0smith", 10),
       "jane'; DROP TABLE accounts; --",
       "<script>",
-      "j\xd0\xb0ne",           // Cyrillic a, a look-alike of Latin a
-      "\xef\xbd\x8a\x61ne",    // full-width j
+      "j\xd0\xb0ne",            // Cyrillic a, a look-alike of Latin a
+      "\xef\xbd\x8a\x61ne",     // full-width j
       "jane\xe2\x80\x8bsmith",  // zero-width space
       ".jane",
       "jane-",

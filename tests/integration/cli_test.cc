@@ -64,12 +64,64 @@ TEST(CliTest, InitCreatesAPrivateInstance) {
 TEST(CliTest, InitNeverOverwritesAnInstance) {
   TempDir dir;
   const auto d = dir.path() / "inst";
-  ASSERT_EQ(RunBinary({"init", "--data-dir", d.string()}).exit_code, 0);
+  ASSERT_EQ(RunBinary({"init", "--data-dir", d.string(), "--environment", "test"}).exit_code, 0);
   const auto key_before = ReadFile(d / "keys/master.key");
-  auto again = RunBinary({"init", "--data-dir", d.string()});
+  auto again = RunBinary({"init", "--data-dir", d.string(), "--environment", "test"});
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.err.find("never overwrites"), std::string::npos);
   EXPECT_EQ(ReadFile(d / "keys/master.key"), key_before);
+}
+
+TEST(CliTest, InitCreatesTwoSecurityOfficersWithOneTimeTokens) {
+  TempDir dir;
+  const auto d = dir.path() / "inst";
+  auto r = RunBinary({"init", "--data-dir", d.string(), "--environment", "production",
+                      "--audit-local-only", "--officer", "ann.able,Ann Able,ann@example.org",
+                      "--officer", "bob.baker,Bob Baker,bob@example.org"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"ann.able", "bob.baker"}) {
+    const auto pos = r.out.find(name);
+    ASSERT_NE(pos, std::string::npos) << r.out;
+    const auto token = r.out.find("enrolment token ", pos);
+    ASSERT_NE(token, std::string::npos);
+    const auto value = r.out.substr(token + 16, 64);
+    EXPECT_EQ(value.find_first_not_of("0123456789abcdef"), std::string::npos) << value;
+    // Stored only as a hash.
+    EXPECT_EQ(ReadFile(d / "strongroom.db").find(value), std::string::npos);
+  }
+  // The creation of each officer is audited, and the log verifies.
+  auto search = RunBinary({"audit", "search", "--config", (d / "strongroom.toml").string(),
+                           "--action", "admin.bootstrap.officer"});
+  EXPECT_EQ(search.exit_code, 0) << search.err;
+  EXPECT_NE(search.out.find("\"username\":\"ann.able\""), std::string::npos) << search.out;
+  EXPECT_NE(search.out.find("\"username\":\"bob.baker\""), std::string::npos);
+  EXPECT_EQ(RunBinary({"audit", "verify", "--config", (d / "strongroom.toml").string()}).exit_code,
+            0);
+}
+
+TEST(CliTest, InitRefusesOfficersWhoAreNotTwoDifferentPeople) {
+  TempDir dir;
+  const auto d = dir.path() / "inst";
+  const std::vector<std::vector<std::string>> cases = {
+      {},  // production has no demo officers
+      {"--officer", "ann.able,Ann Able,ann@example.org"},
+      {"--officer", "ann.able,Ann Able,ann@example.org", "--officer",
+       "ann.able2,Ann Able,ANN@example.org"},
+      {"--officer", "ann.able,Ann Able,ann@example.org", "--officer",
+       "Ann.Able,Ann Again,ann2@example.org"},
+      {"--officer", "admin,Ann Able,ann@example.org", "--officer", "bob.baker,Bob,bob@example.org"},
+      {"--officer", "ann.able,Ann\nAble,ann@example.org", "--officer", "bob.baker,Bob,bob@x.org"},
+      {"--officer", "ann.able,Ann Able,not-an-email", "--officer", "bob.baker,Bob,bob@x.org"},
+      {"--officer", "ann.able,Ann,Able,ann@example.org", "--officer", "bob.baker,Bob,bob@x.org"},
+  };
+  for (const auto& extra : cases) {
+    std::vector<std::string> args = {"init",          "--data-dir", d.string(),
+                                     "--environment", "production", "--audit-local-only"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = RunBinary(args);
+    EXPECT_EQ(r.exit_code, 2) << (extra.empty() ? "(none)" : extra.back()) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(d));
+  }
 }
 
 TEST(CliTest, InitRefusesBadArgumentsAndLeavesNothing) {

@@ -8,7 +8,13 @@ Instance::Instance(const std::string& environment) {
   std::vector<std::string> args = {"init",      "--data-dir", data_dir().string(), "--environment",
                                    environment, "--listen",   "127.0.0.1:0"};
   // Tests start no collector unless they say so: production must accept that in writing.
-  if (environment == "production") args.push_back("--audit-local-only");
+  if (environment == "production") {
+    for (const char* o :
+         {"--audit-local-only", "--officer", "olivia.officer,Olivia Officer,olivia@example.org",
+          "--officer", "oscar.officer,Oscar Officer,oscar@example.org"}) {
+      args.push_back(o);
+    }
+  }
   auto r = RunBinary(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }

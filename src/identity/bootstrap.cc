@@ -1,0 +1,117 @@
+#include "identity/bootstrap.h"
+
+#include <fmt/format.h>
+
+#include "crypto/hash.h"
+#include "identity/username.h"
+
+namespace strongroom::identity {
+namespace {
+
+Result<std::string> CheckText(std::string_view what, std::string_view value, size_t max) {
+  if (value.empty() || value.size() > max) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("{} must be 1 to {} characters", what, max));
+  }
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{} must not contain control characters", what));
+    }
+  }
+  return std::string(value);
+}
+
+Result<std::string> CheckEmail(std::string_view email) {
+  ASSIGN_OR_RETURN(auto e, CheckText("email", email, 254));
+  const auto at = e.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 >= e.size() ||
+      e.find('@', at + 1) != std::string::npos ||
+      e.find_first_of(" ,;<>\"'\\") != std::string::npos || e.find('.', at) == std::string::npos) {
+    return Fail(ErrorCode::kInvalidArgument, "email must look like name@example.org");
+  }
+  std::string lower = e;
+  for (auto& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return lower;
+}
+
+}  // namespace
+
+Result<OfficerSpec> ParseOfficerSpec(std::string_view text) {
+  const auto c1 = text.find(',');
+  const auto c2 = c1 == std::string_view::npos ? c1 : text.find(',', c1 + 1);
+  if (c2 == std::string_view::npos || text.find(',', c2 + 1) != std::string_view::npos) {
+    return Fail(ErrorCode::kInvalidArgument, "an officer is given as username,Full Name,email");
+  }
+  OfficerSpec o;
+  ASSIGN_OR_RETURN(o.username, CanonicalUsername(text.substr(0, c1)));
+  ASSIGN_OR_RETURN(o.name, CheckText("name", text.substr(c1 + 1, c2 - c1 - 1), 200));
+  ASSIGN_OR_RETURN(o.email, CheckEmail(text.substr(c2 + 1)));
+  return o;
+}
+
+Result<std::vector<IssuedEnrolment>> BootstrapOfficers(store::Store& store, audit::AuditLog& audit,
+                                                       const Clock& clock, crypto::Random& random,
+                                                       const std::vector<OfficerSpec>& officers) {
+  if (officers.size() != 2) {
+    return Fail(ErrorCode::kInvalidArgument, "exactly two security officers are needed");
+  }
+  if (officers[0].username == officers[1].username || officers[0].email == officers[1].email) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "the two security officers must be two different people");
+  }
+  const auto now = clock.Now();
+  const auto created = FormatRfc3339(now);
+  const auto expires = FormatRfc3339(now + std::chrono::days(kDefaultAgreedExpiryDays));
+  const std::string org_id = "org-" + random.RandomHex(8);
+  std::vector<IssuedEnrolment> issued;
+  RETURN_IF_ERROR(store.Write([&](store::Transaction& tx) -> Result<void> {
+    issued.clear();
+    ASSIGN_OR_RETURN(auto existing, tx.Query("SELECT COUNT(*) FROM accounts"));
+    if (existing.front().Int(0) != 0) {
+      return Fail(ErrorCode::kAlreadyExists, "the instance already has accounts");
+    }
+    RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO organisations (id, name, status, agreed_expiry_days, "
+                "created_at) VALUES (?, 'Service operator', 'active', ?, ?)",
+                {org_id, int64_t{kDefaultAgreedExpiryDays}, created}));
+    for (const auto& o : officers) {
+      const std::string person_id = "per-" + random.RandomHex(8);
+      const std::string account_id = "acc-" + random.RandomHex(8);
+      RETURN_IF_ERROR(
+          tx.Exec("INSERT INTO people (id, org_id, name, email, created_at) VALUES "
+                  "(?, ?, ?, ?, ?)",
+                  {person_id, org_id, o.name, o.email, created}));
+      RETURN_IF_ERROR(tx.Exec(
+          "INSERT INTO accounts (id, person_id, org_id, username, kind, roles, remits, status, "
+          "expires_at, created_at) VALUES (?, ?, ?, ?, 'privileged', 'security_officer', '', "
+          "'pending_enrolment', ?, ?)",
+          {account_id, person_id, org_id, o.username, expires, created}));
+      const auto token_bytes = random.RandomSecret(32);
+      IssuedEnrolment e{o.username, HexEncode(token_bytes.view()), now + kBootstrapTokenLifetime};
+      const auto hash = crypto::Sha256(token_bytes.view());
+      RETURN_IF_ERROR(
+          tx.Exec("INSERT INTO enrolment_tokens (token_hash, account_id, expires_at) "
+                  "VALUES (?, ?, ?)",
+                  {Bytes(hash.begin(), hash.end()), account_id, FormatRfc3339(e.expires_at)}));
+      audit::Event event;
+      event.actor = {"", "strongroom init", "cli", ""};
+      event.source = "cli";
+      event.action = "admin.bootstrap.officer";
+      event.target = {"account", account_id, org_id};
+      event.allowed = true;
+      event.reason = "instance initialisation: first two security officers";
+      event.outcome = "ok";
+      event.detail = {{"username", o.username}, {"role", "security_officer"}};
+      ASSIGN_OR_RETURN(auto seq, audit.Append(tx, event));
+      (void)seq;
+      issued.push_back(std::move(e));
+    }
+    return {};
+  }));
+  return issued;
+}
+
+}  // namespace strongroom::identity

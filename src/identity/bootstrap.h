@@ -1,0 +1,45 @@
+#pragma once
+// The first two accounts of an instance: two security officers, two different people, created by
+// `strongroom init`. From the first day every action that needs a second person has one, and no
+// single person can act alone. Each officer gets a one-time enrolment token (random, 256 bits,
+// stored only as its SHA-256, valid 24 hours) with which they set a password and MFA.
+//
+// There is no other way to create an account outside an approved join request, no default
+// password and no break-glass account.
+
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "common/clock.h"
+#include "common/error.h"
+#include "crypto/random.h"
+#include "store/store.h"
+
+namespace strongroom::identity {
+
+struct OfficerSpec {
+  std::string username;
+  std::string name;
+  std::string email;
+};
+
+// Parses "username,Full Name,email" as given to `init --officer`.
+Result<OfficerSpec> ParseOfficerSpec(std::string_view text);
+
+struct IssuedEnrolment {
+  std::string username;
+  std::string token;  // shown once, to the person it belongs to; never stored or logged
+  TimePoint expires_at;
+};
+
+inline constexpr std::chrono::hours kBootstrapTokenLifetime{24};
+inline constexpr int kDefaultAgreedExpiryDays = 90;
+
+// Creates the operator organisation and the two officers. kInvalidArgument unless there are
+// exactly two officers who are different people (usernames and emails).
+Result<std::vector<IssuedEnrolment>> BootstrapOfficers(store::Store& store, audit::AuditLog& audit,
+                                                       const Clock& clock, crypto::Random& random,
+                                                       const std::vector<OfficerSpec>& officers);
+
+}  // namespace strongroom::identity
