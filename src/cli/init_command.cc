@@ -18,6 +18,7 @@
 #include "crypto/signing.h"
 #include "crypto/tls_certificate.h"
 #include "identity/bootstrap.h"
+#include "store/key_store.h"
 #include "store/meta.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_store.h"
@@ -140,7 +141,10 @@ Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen
   ASSIGN_OR_RETURN(auto audit_key, crypto::ReadSigningKeyFile(config.audit.signing_key_file, env));
   SystemClock clock;
   audit::AuditLog audit(*db, clock, audit_key, env, config.audit.checkpoint_every);
-  ASSIGN_OR_RETURN(*issued, identity::BootstrapOfficers(*db, audit, clock, random, officers));
+  ASSIGN_OR_RETURN(auto master, crypto::ReadMasterKeyFile(config.keys.master_key_file, env));
+  store::KeyStore keys(master, env, random, clock);
+  ASSIGN_OR_RETURN(*issued,
+                   identity::BootstrapOfficers(*db, audit, keys, clock, random, officers));
   RETURN_IF_ERROR(audit.Checkpoint());
   db->Close();
   return {};

@@ -38,6 +38,21 @@ class ManualClock final : public Clock {
   std::atomic<int64_t> now_ms_;
 };
 
+// The system clock moved forward by an offset that can only grow. Test builds use it so that
+// integration tests can move a real server's time (idle timeouts, expiry) without sleeping; the
+// control that moves it exists only in test builds on non-production instances.
+class OffsetClock final : public Clock {
+ public:
+  TimePoint Now() const override { return base_.Now() + std::chrono::milliseconds(offset_ms_.load()); }
+  void Advance(std::chrono::milliseconds by) {
+    if (by.count() > 0) offset_ms_ += by.count();
+  }
+
+ private:
+  SystemClock base_;
+  std::atomic<int64_t> offset_ms_{0};
+};
+
 // "2026-11-28T02:41:00.123Z"
 std::string FormatRfc3339(TimePoint t);
 // Parses "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC only); nullopt otherwise.

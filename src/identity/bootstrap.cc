@@ -53,7 +53,8 @@ Result<OfficerSpec> ParseOfficerSpec(std::string_view text) {
 }
 
 Result<std::vector<IssuedEnrolment>> BootstrapOfficers(store::Store& store, audit::AuditLog& audit,
-                                                       const Clock& clock, crypto::Random& random,
+                                                       store::KeyStore& keys, const Clock& clock,
+                                                       crypto::Random& random,
                                                        const std::vector<OfficerSpec>& officers) {
   if (officers.size() != 2) {
     return Fail(ErrorCode::kInvalidArgument, "exactly two security officers are needed");
@@ -77,6 +78,7 @@ Result<std::vector<IssuedEnrolment>> BootstrapOfficers(store::Store& store, audi
         tx.Exec("INSERT INTO organisations (id, name, status, agreed_expiry_days, "
                 "created_at) VALUES (?, 'Service operator', 'active', ?, ?)",
                 {org_id, int64_t{kDefaultAgreedExpiryDays}, created}));
+    RETURN_IF_ERROR(keys.CreateOrgKey(tx, org_id));
     for (const auto& o : officers) {
       const std::string person_id = "per-" + random.RandomHex(8);
       const std::string account_id = "acc-" + random.RandomHex(8);

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "crypto/random.h"
+#include "store/key_store.h"
 #include "store/store.h"
 
 namespace strongroom::identity {
@@ -38,8 +39,10 @@ inline constexpr int kDefaultAgreedExpiryDays = 90;
 
 // Creates the operator organisation and the two officers. kInvalidArgument unless there are
 // exactly two officers who are different people (usernames and emails).
+// Also creates the operator organisation's key (it seals the officers' TOTP secrets).
 Result<std::vector<IssuedEnrolment>> BootstrapOfficers(store::Store& store, audit::AuditLog& audit,
-                                                       const Clock& clock, crypto::Random& random,
+                                                       store::KeyStore& keys, const Clock& clock,
+                                                       crypto::Random& random,
                                                        const std::vector<OfficerSpec>& officers);
 
 }  // namespace strongroom::identity

@@ -97,6 +97,34 @@ CREATE TABLE enrolment_tokens (
   expires_at TEXT NOT NULL,
   used_at    TEXT
 ))sql"}},
+      {4,
+       "login challenges, sessions, recovery codes, sealed TOTP secrets",
+       {"ALTER TABLE accounts ADD COLUMN totp_key BLOB",
+        "ALTER TABLE accounts ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0",
+        R"sql(
+CREATE TABLE login_challenges (
+  challenge_hash BLOB PRIMARY KEY,
+  account_id     TEXT NOT NULL REFERENCES accounts (id),
+  expires_at     TEXT NOT NULL,
+  failures       INTEGER NOT NULL DEFAULT 0
+))sql",
+        R"sql(
+CREATE TABLE sessions (
+  token_hash   BLOB PRIMARY KEY,
+  account_id   TEXT NOT NULL REFERENCES accounts (id),
+  csrf_hash    BLOB NOT NULL,
+  source       TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL
+))sql",
+        "CREATE INDEX sessions_account ON sessions (account_id, created_at)",
+        R"sql(
+CREATE TABLE recovery_codes (
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  code_hash  BLOB NOT NULL,
+  used_at    TEXT,
+  PRIMARY KEY (account_id, code_hash)
+))sql"}},
   };
   return kMigrations;
 }

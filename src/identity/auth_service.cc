@@ -1,0 +1,481 @@
+#include "identity/auth_service.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+#include "crypto/hash.h"
+#include "crypto/totp.h"
+#include "identity/username.h"
+
+namespace strongroom::identity {
+namespace {
+
+constexpr auto kTouchEvery = std::chrono::seconds(15);
+constexpr std::string_view kIssuer = "Strongroom";
+
+// The most common passwords of 12 characters or more; the full dictionary check (cracklib) is
+// still to come.
+constexpr std::array<std::string_view, 16> kCommonPasswords = {
+    "123456789012", "password1234", "qwertyuiopas", "passwordpassword", "111111111111",
+    "123123123123", "iloveyou1234", "changemechangeme", "welcome12345", "administrator",
+    "qwerty123456", "password123456", "letmeinletmein", "000000000000", "abcdefghijkl",
+    "correcthorsebatterystaple"};
+
+std::unexpected<Error> NotAuthenticated() {
+  return Fail(ErrorCode::kUnauthenticated, "the credentials were not accepted");
+}
+
+Bytes HashOf(std::string_view s) {
+  const auto d = crypto::Sha256(AsBytes(s));
+  return Bytes(d.begin(), d.end());
+}
+
+// Number of Unicode code points in valid UTF-8, or -1.
+int64_t CodePoints(std::string_view s) {
+  int64_t n = 0;
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    size_t len = b < 0x80 ? 1 : (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return -1;
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return -1;
+    }
+    i += len;
+    ++n;
+  }
+  return n;
+}
+
+std::string UrlEncode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+AccountView ViewOf(const store::Row& r) {
+  return AccountView{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6)};
+}
+
+constexpr const char* kAccountColumns =
+    "a.id, a.username, a.kind, a.roles, a.org_id, a.status, a.expires_at";
+
+}  // namespace
+
+Result<void> CheckPasswordPolicy(std::string_view password, std::string_view kind) {
+  const int64_t n = CodePoints(password);
+  if (n < 0) return Fail(ErrorCode::kInvalidArgument, "password must be valid UTF-8");
+  const int64_t min = kind == "privileged" ? 15 : 12;
+  if (n < min || n > 128) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("password must be {} to 128 characters", min));
+  }
+  for (unsigned char c : password) {
+    if (c < 0x20 || c == 0x7f) {
+      return Fail(ErrorCode::kInvalidArgument, "password must not contain control characters");
+    }
+  }
+  std::string folded(password);
+  std::transform(folded.begin(), folded.end(), folded.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (std::find(kCommonPasswords.begin(), kCommonPasswords.end(), folded) !=
+      kCommonPasswords.end()) {
+    return Fail(ErrorCode::kInvalidArgument, "password is too common; choose another");
+  }
+  return {};
+}
+
+struct AuthService::TokenRow {
+  Bytes token_hash;
+  AccountView account;
+  Bytes totp_key;
+  Bytes totp_secret;
+  int64_t totp_last_step = -1;
+};
+
+AuthService::AuthService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
+                         const Clock& clock, crypto::Random& random, AuthOptions options)
+    : store_(store),
+      audit_(audit),
+      keys_(keys),
+      clock_(clock),
+      random_(random),
+      options_(std::move(options)) {
+  dummy_hash_ = crypto::HashPassword(random_.RandomHex(16), options_.argon2).value_or("");
+}
+
+audit::Event AuthService::MakeEvent(std::string action, const RequestContext& ctx) const {
+  audit::Event e;
+  e.actor = {"", "", "anonymous", ""};
+  e.source = ctx.source;
+  e.action = std::move(action);
+  e.target = {"account", "", ""};
+  e.request_id = ctx.request_id;
+  return e;
+}
+
+Result<void> AuthService::Refuse(audit::Event event, std::string reason) {
+  event.allowed = false;
+  event.reason = std::move(reason);
+  event.outcome = "unauthenticated";
+  RETURN_IF_ERROR(audit_.Record(std::move(event)));
+  return NotAuthenticated();
+}
+
+Result<AuthService::TokenRow> AuthService::FindEnrolment(store::Transaction& tx,
+                                                          std::string_view token) {
+  if (token.size() != 64 || !HexDecode(token)) return NotAuthenticated();
+  TokenRow row;
+  // The stored hash is over the token's bytes, as issued (hex on the wire).
+  const auto raw = *HexDecode(token);
+  const auto d = crypto::Sha256(raw);
+  row.token_hash.assign(d.begin(), d.end());
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(fmt::format("SELECT {}, a.totp_key, a.totp_secret, a.totp_last_step FROM "
+                           "enrolment_tokens t JOIN accounts a ON a.id = t.account_id WHERE "
+                           "t.token_hash = ? AND t.used_at IS NULL AND t.expires_at > ? AND "
+                           "a.status = 'pending_enrolment'",
+                           kAccountColumns),
+               {row.token_hash, FormatRfc3339(clock_.Now())}));
+  if (rows.empty()) return NotAuthenticated();
+  row.account = ViewOf(rows.front());
+  row.totp_key = rows.front().Blob(7);
+  row.totp_secret = rows.front().Blob(8);
+  row.totp_last_step = rows.front().Int(9);
+  return row;
+}
+
+Result<EnrolmentStart> AuthService::BeginEnrolment(std::string_view token,
+                                                   std::string_view password,
+                                                   const RequestContext& ctx) {
+  auto event = MakeEvent("auth.enrol.begin", ctx);
+  auto lookup = store::ReadValue<TokenRow>(
+      store_, [&](store::Transaction& tx) { return FindEnrolment(tx, token); });
+  if (!lookup) {
+    if (lookup.error().code != ErrorCode::kUnauthenticated) return std::unexpected(lookup.error());
+    RETURN_IF_ERROR(Refuse(event, "enrolment token not valid"));
+  }
+  auto& found = *lookup;
+  event.actor = {found.account.id, found.account.username, found.account.kind, ""};
+  event.target = {"account", found.account.id, found.account.org_id};
+  if (auto policy = CheckPasswordPolicy(password, found.account.kind); !policy) {
+    event.reason = "password refused by policy";
+    event.allowed = false;
+    event.outcome = "invalid_argument";
+    RETURN_IF_ERROR(audit_.Record(event));
+    return std::unexpected(policy.error());
+  }
+  ASSIGN_OR_RETURN(auto hash, crypto::HashPassword(password, options_.argon2));
+  const auto secret = random_.RandomSecret(20);
+  event.allowed = true;
+  event.reason = "valid enrolment token";
+  ASSIGN_OR_RETURN(auto ok, audit_.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
+    ASSIGN_OR_RETURN(auto again, FindEnrolment(tx, token));  // still valid inside the write
+    ASSIGN_OR_RETURN(auto sealed, keys_.SealNew(tx, again.account.org_id,
+                                                "totp:" + again.account.id, 1, secret.view()));
+    RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET password_hash = ?, totp_key = ?, totp_secret = ?, "
+                            "totp_last_step = -1 WHERE id = ?",
+                            {hash, sealed.wrapped_key, sealed.ciphertext, again.account.id}));
+    return true;
+  }));
+  (void)ok;
+  EnrolmentStart start;
+  start.totp_uri = fmt::format(
+      "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits=6&period=30",
+      UrlEncode(kIssuer), UrlEncode(found.account.username), Base32Encode(secret.view()),
+      UrlEncode(kIssuer));
+  return start;
+}
+
+Result<std::vector<std::string>> AuthService::ConfirmEnrolment(std::string_view token,
+                                                               std::string_view code,
+                                                               const RequestContext& ctx) {
+  auto event = MakeEvent("auth.enrol.confirm", ctx);
+  std::vector<std::string> codes;
+  bool wrong_code = false;
+  auto done = store_.Write([&](store::Transaction& tx) -> Result<void> {
+    codes.clear();
+    ASSIGN_OR_RETURN(auto row, FindEnrolment(tx, token));
+    event.actor = {row.account.id, row.account.username, row.account.kind, ""};
+    event.target = {"account", row.account.id, row.account.org_id};
+    if (row.totp_secret.empty()) return NotAuthenticated();
+    ASSIGN_OR_RETURN(auto secret, keys_.Open(tx, row.account.org_id, "totp:" + row.account.id, 1,
+                                             row.totp_key, row.totp_secret));
+    auto step = crypto::VerifyTotp(secret, code, clock_.Now(), row.totp_last_step);
+    SecureWipe(secret);
+    if (!step) {
+      wrong_code = true;
+      return NotAuthenticated();
+    }
+    const auto now = FormatRfc3339(clock_.Now());
+    RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET status = 'active', totp_last_step = ? WHERE id = ?",
+                            {*step, row.account.id}));
+    RETURN_IF_ERROR(tx.Exec("UPDATE enrolment_tokens SET used_at = ? WHERE token_hash = ?",
+                            {now, row.token_hash}));
+    for (int i = 0; i < kRecoveryCodes; ++i) {
+      auto c = Base32Encode(random_.RandomBytes(10));  // 80 bits, 16 characters
+      RETURN_IF_ERROR(tx.Exec("INSERT INTO recovery_codes (account_id, code_hash) VALUES (?, ?)",
+                              {row.account.id, HashOf(c)}));
+      codes.push_back(std::move(c));
+    }
+    event.allowed = true;
+    event.reason = "enrolment token and first TOTP code";
+    event.outcome = "ok";
+    ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
+    (void)seq;
+    return {};
+  });
+  if (!done) {
+    if (done.error().code == ErrorCode::kUnauthenticated) {
+      RETURN_IF_ERROR(Refuse(event, wrong_code ? "wrong TOTP code" : "enrolment token not valid"));
+    }
+    return std::unexpected(done.error());
+  }
+  return codes;
+}
+
+Result<std::string> AuthService::Login(std::string_view username, std::string_view password,
+                                       const RequestContext& ctx) {
+  auto event = MakeEvent("auth.login.password", ctx);
+  event.actor.username = std::string(username.substr(0, 64));
+  auto name = CanonicalUsername(username, {});
+  std::optional<AccountView> account;
+  std::string hash;
+  int64_t failures = 0;
+  if (name) {
+    auto r = store_.Read([&](store::Transaction& tx) -> Result<void> {
+      ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT {}, a.password_hash, "
+                                                       "a.failed_logins FROM accounts a WHERE "
+                                                       "a.username = ?",
+                                                       kAccountColumns),
+                                           {*name}));
+      if (!rows.empty()) {
+        account = ViewOf(rows.front());
+        hash = rows.front().Text(7);
+        failures = rows.front().Int(8);
+      }
+      return {};
+    });
+    if (!r) return Fail(ErrorCode::kUnavailable, "the service is unavailable; retry shortly");
+  }
+  // The same Argon2id work whether or not the account exists, is usable, or has a password.
+  const bool password_ok =
+      crypto::VerifyPassword(hash.empty() ? dummy_hash_ : hash, password) && !hash.empty();
+  if (!account) {
+    RETURN_IF_ERROR(Refuse(event, "unknown username"));
+    return NotAuthenticated();
+  }
+  event.actor = {account->id, account->username, account->kind, ""};
+  event.target = {"account", account->id, account->org_id};
+  const bool usable = account->status == "active" && account->expires_at > FormatRfc3339(clock_.Now());
+  if (!password_ok) {
+    const bool lock = failures + 1 >= options_.lock_after_failures && account->status == "active";
+    RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
+      RETURN_IF_ERROR(tx.Exec(lock ? "UPDATE accounts SET failed_logins = failed_logins + 1, "
+                                     "status = 'locked' WHERE id = ?"
+                                   : "UPDATE accounts SET failed_logins = failed_logins + 1 "
+                                     "WHERE id = ?",
+                              {account->id}));
+      event.allowed = false;
+      event.reason = lock ? "wrong password; account locked after repeated failures"
+                          : "wrong password";
+      event.outcome = "unauthenticated";
+      ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
+      (void)seq;
+      return {};
+    }));
+    return NotAuthenticated();
+  }
+  if (!usable) {
+    RETURN_IF_ERROR(Refuse(event, "account is " + (account->status == "active"
+                                                       ? std::string("past its expiry")
+                                                       : account->status)));
+    return NotAuthenticated();
+  }
+  const std::string challenge = random_.RandomHex(32);
+  event.allowed = true;
+  event.reason = "password accepted; MFA required";
+  ASSIGN_OR_RETURN(auto ok, audit_.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
+    RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET failed_logins = 0 WHERE id = ?", {account->id}));
+    RETURN_IF_ERROR(tx.Exec("INSERT INTO login_challenges (challenge_hash, account_id, expires_at) "
+                            "VALUES (?, ?, ?)",
+                            {HashOf(challenge), account->id,
+                             FormatRfc3339(clock_.Now() + options_.challenge_ttl)}));
+    return true;
+  }));
+  (void)ok;
+  return challenge;
+}
+
+Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::string_view code,
+                                            const RequestContext& ctx) {
+  auto event = MakeEvent("auth.login", ctx);
+  NewSession session;
+  std::string refusal;
+  const auto now = clock_.Now();
+  const auto now_text = FormatRfc3339(now);
+  auto done = store_.Write([&](store::Transaction& tx) -> Result<void> {
+    refusal = "login challenge not valid";
+    if (challenge.size() != 64) return NotAuthenticated();
+    const auto challenge_hash = HashOf(challenge);
+    ASSIGN_OR_RETURN(auto rows,
+                     tx.Query(fmt::format("SELECT {}, a.totp_key, a.totp_secret, a.totp_last_step, "
+                                          "c.failures FROM login_challenges c JOIN accounts a ON "
+                                          "a.id = c.account_id WHERE c.challenge_hash = ? AND "
+                                          "c.expires_at > ?",
+                                          kAccountColumns),
+                              {challenge_hash, now_text}));
+    if (rows.empty()) return NotAuthenticated();
+    const auto account = ViewOf(rows.front());
+    event.actor = {account.id, account.username, account.kind, ""};
+    event.target = {"account", account.id, account.org_id};
+    if (account.status != "active" || account.expires_at <= now_text) {
+      refusal = "account is not active";
+      return NotAuthenticated();
+    }
+    ASSIGN_OR_RETURN(auto secret, keys_.Open(tx, account.org_id, "totp:" + account.id, 1,
+                                             rows.front().Blob(7), rows.front().Blob(8)));
+    auto step = crypto::VerifyTotp(secret, code, now, rows.front().Int(9));
+    SecureWipe(secret);
+    bool accepted = step.has_value();
+    if (step) {
+      RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET totp_last_step = ? WHERE id = ?",
+                              {*step, account.id}));
+    } else if (code.size() == 16) {
+      ASSIGN_OR_RETURN(auto used, tx.Exec("UPDATE recovery_codes SET used_at = ? WHERE account_id "
+                                          "= ? AND code_hash = ? AND used_at IS NULL",
+                                          {now_text, account.id, HashOf(code)}));
+      accepted = used == 1;
+      if (accepted) event.detail["method"] = "recovery_code";
+    }
+    if (!accepted) {
+      refusal = "wrong MFA code";
+      return Fail(ErrorCode::kPermissionDenied, "wrong code");  // rolled back; counted below
+    }
+    RETURN_IF_ERROR(tx.Exec("DELETE FROM login_challenges WHERE challenge_hash = ?",
+                            {challenge_hash}));
+    // Concurrent sessions: make room by ending the oldest.
+    const int limit = account.kind == "privileged" ? options_.sessions_privileged
+                                                   : options_.sessions_standard;
+    RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM "
+                            "sessions WHERE account_id = ? ORDER BY created_at DESC LIMIT -1 "
+                            "OFFSET ?)",
+                            {account.id, static_cast<int64_t>(limit - 1)}));
+    session.token = random_.RandomHex(32);
+    session.csrf_token = random_.RandomHex(32);
+    session.account = account;
+    RETURN_IF_ERROR(tx.Exec("INSERT INTO sessions (token_hash, account_id, csrf_hash, source, "
+                            "created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+                            {HashOf(session.token), account.id, HashOf(session.csrf_token),
+                             ctx.source, now_text, now_text}));
+    RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET last_login_at = ? WHERE id = ?",
+                            {now_text, account.id}));
+    event.actor.session = HexEncode(HashOf(session.token)).substr(0, 16);
+    event.allowed = true;
+    event.reason = "password and second factor";
+    event.outcome = "ok";
+    ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
+    (void)seq;
+    return {};
+  });
+  if (done) return session;
+  if (done.error().code != ErrorCode::kUnauthenticated &&
+      done.error().code != ErrorCode::kPermissionDenied) {
+    return std::unexpected(done.error());
+  }
+  if (done.error().code == ErrorCode::kPermissionDenied) {
+    // Count the wrong code; the challenge dies after too many.
+    RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
+      const auto h = HashOf(challenge);
+      RETURN_IF_ERROR(tx.Exec("UPDATE login_challenges SET failures = failures + 1 WHERE "
+                              "challenge_hash = ?",
+                              {h}));
+      RETURN_IF_ERROR(tx.Exec("DELETE FROM login_challenges WHERE challenge_hash = ? AND "
+                              "failures >= ?",
+                              {h, static_cast<int64_t>(options_.challenge_attempts)}));
+      return {};
+    }));
+  }
+  RETURN_IF_ERROR(Refuse(event, refusal));
+  return NotAuthenticated();
+}
+
+Result<Principal> AuthService::Authenticate(std::string_view session_token,
+                                            const RequestContext& ctx) {
+  (void)ctx;
+  if (session_token.size() != 64) return NotAuthenticated();
+  const auto token_hash = HashOf(session_token);
+  const auto now = clock_.Now();
+  std::optional<Principal> principal;
+  std::string created, last_seen;
+  RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT {}, s.csrf_hash, s.created_at, "
+                                                     "s.last_seen_at FROM sessions s JOIN "
+                                                     "accounts a ON a.id = s.account_id WHERE "
+                                                     "s.token_hash = ?",
+                                                     kAccountColumns),
+                                         {token_hash}));
+    if (rows.empty()) return {};
+    principal = Principal{ViewOf(rows.front()), HexEncode(token_hash).substr(0, 16),
+                          rows.front().Blob(7)};
+    created = rows.front().Text(8);
+    last_seen = rows.front().Text(9);
+    return {};
+  }));
+  if (!principal) return NotAuthenticated();
+  const auto created_t = ParseRfc3339(created), seen_t = ParseRfc3339(last_seen);
+  const bool alive = created_t && seen_t && principal->account.status == "active" &&
+                     principal->account.expires_at > FormatRfc3339(now) &&
+                     now - *seen_t <= options_.idle_timeout &&
+                     now - *created_t <= options_.absolute_timeout;
+  if (!alive) {
+    RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
+      RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE token_hash = ?", {token_hash}));
+      return {};
+    }));
+    return NotAuthenticated();
+  }
+  if (now - *seen_t >= kTouchEvery) {
+    RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
+      RETURN_IF_ERROR(tx.Exec("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?",
+                              {FormatRfc3339(now), token_hash}));
+      return {};
+    }));
+  }
+  return *principal;
+}
+
+Result<void> AuthService::CheckCsrf(const Principal& principal, std::string_view csrf_token) const {
+  const auto h = HashOf(csrf_token);
+  if (csrf_token.size() != 64 || !crypto::ConstantTimeEqual(h, principal.csrf_hash)) {
+    return Fail(ErrorCode::kPermissionDenied, "missing or wrong X-CSRF-Token");
+  }
+  return {};
+}
+
+Result<void> AuthService::Logout(const Principal& principal, const RequestContext& ctx) {
+  auto event = MakeEvent("auth.logout", ctx);
+  event.actor = {principal.account.id, principal.account.username, principal.account.kind,
+                 principal.session_id};
+  event.target = {"session", principal.session_id, principal.account.org_id};
+  event.allowed = true;
+  event.reason = "own session";
+  ASSIGN_OR_RETURN(auto ok, audit_.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
+    RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE account_id = ? AND substr(hex(token_hash), "
+                            "1, 16) = upper(?)",
+                            {principal.account.id, principal.session_id}));
+    return true;
+  }));
+  (void)ok;
+  return {};
+}
+
+}  // namespace strongroom::identity
