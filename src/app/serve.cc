@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 #include <thread>
 
+#include "api/auth.h"
 #include "api/health.h"
 #include "app/maintenance.h"
 #include "app/test_routes.h"
@@ -24,6 +25,7 @@
 #include "crypto/signing.h"
 #include "http/server.h"
 #include "http/tls_context.h"
+#include "identity/auth_service.h"
 #include "store/key_store.h"
 #include "store/meta.h"
 #include "store/migrations.h"
@@ -143,7 +145,18 @@ int Serve(const std::filesystem::path& config_path) {
   if (auto r = CheckReadyToServe(*config); !r) return Fatal(r.error());
 
   store::Store& store = **db;
-  SystemClock clock;
+  // Test builds on non-production instances run on a clock that tests can move forward.
+  std::unique_ptr<Clock> clock_owner;
+  OffsetClock* test_clock = nullptr;
+#ifdef STRONGROOM_TESTING
+  if (config->environment != Environment::kProduction) {
+    auto c = std::make_unique<OffsetClock>();
+    test_clock = c.get();
+    clock_owner = std::move(c);
+  }
+#endif
+  if (!clock_owner) clock_owner = std::make_unique<SystemClock>();
+  const Clock& clock = *clock_owner;
   audit::AuditLog audit(store, clock, *audit_key, config->environment,
                         config->audit.checkpoint_every);
   // The first event proves the audit log can be written; without it the service does not start.
@@ -176,7 +189,9 @@ int Serve(const std::filesystem::path& config_path) {
         }
         return detail;
       });
-  RegisterTestRoutes(router, *config, audit);
+  RegisterTestRoutes(router, *config, audit, test_clock);
+  store::KeyStore keys(*master, config->environment, crypto::DefaultRandom(), clock);
+  identity::AuthService auth(store, audit, keys, clock, crypto::DefaultRandom());
 
   http::AccessLogFn access_log;
   if (config->log.access_log) {
@@ -187,6 +202,16 @@ int Serve(const std::filesystem::path& config_path) {
   }
   http::Server server(ServerOptionsFrom(config->server), **tls, router, std::move(access_log));
   if (auto r = server.Listen(); !r) return Fatal(r.error());
+  const auto listen_hp = *ParseHostPort(config->server.listen);
+  const auto origin =
+      config->server.public_origin.empty()
+          ? fmt::format("https://{}:{}",
+                        listen_hp.host.find(':') != std::string::npos ? "[" + listen_hp.host + "]"
+                                                                      : listen_hp.host,
+                        server.port())
+          : config->server.public_origin;
+  // Registered once the port is known (the origin names it); nothing is served before Run.
+  api::RegisterAuthRoutes(router, auth, {config->server.max_json_depth, origin});
 
   const auto listen = *ParseHostPort(config->server.listen);
   const auto host =

@@ -33,7 +33,8 @@ Result<std::string> StringField(const boost::json::object& o, std::string_view n
 
 void RegisterTestRoutes([[maybe_unused]] http::Router& router,
                         [[maybe_unused]] const Config& config,
-                        [[maybe_unused]] audit::AuditLog& audit) {
+                        [[maybe_unused]] audit::AuditLog& audit,
+                        [[maybe_unused]] OffsetClock* clock) {
 #ifdef STRONGROOM_TESTING
   if (config.environment == Environment::kProduction) return;
   const int depth = config.server.max_json_depth;
@@ -71,6 +72,20 @@ void RegisterTestRoutes([[maybe_unused]] http::Router& router,
                (void)ok;
                return http::Response::NoContent();
              });
+  if (clock != nullptr) {
+    // {"advance_ms": N}: moves the instance's clock forward (never back).
+    router.Add(verb::post, "/__test/clock",
+               [depth, clock](http::Request& request) -> Result<http::Response> {
+                 ASSIGN_OR_RETURN(auto object, http::ParseJsonObject(request, depth));
+                 const auto* ms = object.if_contains("advance_ms");
+                 if (ms == nullptr || !ms->is_int64() || ms->as_int64() <= 0) {
+                   return Fail(ErrorCode::kInvalidArgument,
+                               "advance_ms must be a positive integer");
+                 }
+                 clock->Advance(std::chrono::milliseconds(ms->as_int64()));
+                 return http::Response::NoContent();
+               });
+  }
   router.Add(verb::get, "/__test/audited-read",
              [&audit](http::Request& request) -> Result<http::Response> {
                ASSIGN_OR_RETURN(auto value, audit.Observe<std::string>(

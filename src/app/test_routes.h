@@ -11,6 +11,8 @@
 
 namespace strongroom::app {
 
-void RegisterTestRoutes(http::Router& router, const Config& config, audit::AuditLog& audit);
+// `clock` (may be null) is the instance's movable clock, for POST /__test/clock {"advance_ms": N}.
+void RegisterTestRoutes(http::Router& router, const Config& config, audit::AuditLog& audit,
+                        OffsetClock* clock);
 
 }  // namespace strongroom::app

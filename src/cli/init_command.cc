@@ -143,8 +143,7 @@ Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen
   audit::AuditLog audit(*db, clock, audit_key, env, config.audit.checkpoint_every);
   ASSIGN_OR_RETURN(auto master, crypto::ReadMasterKeyFile(config.keys.master_key_file, env));
   store::KeyStore keys(master, env, random, clock);
-  ASSIGN_OR_RETURN(*issued,
-                   identity::BootstrapOfficers(*db, audit, keys, clock, random, officers));
+  ASSIGN_OR_RETURN(*issued, identity::BootstrapOfficers(*db, audit, keys, clock, random, officers));
   RETURN_IF_ERROR(audit.Checkpoint());
   db->Close();
   return {};

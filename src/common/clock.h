@@ -43,7 +43,9 @@ class ManualClock final : public Clock {
 // control that moves it exists only in test builds on non-production instances.
 class OffsetClock final : public Clock {
  public:
-  TimePoint Now() const override { return base_.Now() + std::chrono::milliseconds(offset_ms_.load()); }
+  TimePoint Now() const override {
+    return base_.Now() + std::chrono::milliseconds(offset_ms_.load());
+  }
   void Advance(std::chrono::milliseconds by) {
     if (by.count() > 0) offset_ms_ += by.count();
   }

@@ -69,4 +69,25 @@ Result<boost::json::object> ParseJsonObject(const Request& request, int max_dept
   return std::move(v.as_object());
 }
 
+Result<std::vector<std::string>> RequireStringFields(const boost::json::object& object,
+                                                     std::initializer_list<StringField> fields) {
+  for (const auto& kv : object) {
+    bool known = false;
+    for (const auto& f : fields) known = known || kv.key() == f.name;
+    if (!known) return Fail(ErrorCode::kInvalidArgument, "request body has an unknown field");
+  }
+  std::vector<std::string> out;
+  for (const auto& f : fields) {
+    const auto* v = object.if_contains(f.name);
+    if (v == nullptr || !v->is_string()) {
+      return Fail(ErrorCode::kInvalidArgument, std::string(f.name) + " must be a string");
+    }
+    if (v->as_string().size() > f.max_bytes) {
+      return Fail(ErrorCode::kInvalidArgument, std::string(f.name) + " is too long");
+    }
+    out.emplace_back(v->as_string());
+  }
+  return out;
+}
+
 }  // namespace strongroom::http

@@ -8,4 +8,23 @@ std::string_view Request::Header(std::string_view name) const {
   return it->value();
 }
 
+std::string Request::Cookie(std::string_view name) const {
+  const auto [first, last] = message.equal_range(beast_http::field::cookie);
+  for (auto it = first; it != last; ++it) {
+    std::string_view rest = it->value();
+    while (!rest.empty()) {
+      const auto semi = rest.find(';');
+      auto pair = rest.substr(0, semi);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      const auto eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+        return std::string(pair.substr(eq + 1));
+      }
+      if (semi == std::string_view::npos) break;
+      rest.remove_prefix(semi + 1);
+    }
+  }
+  return "";
+}
+
 }  // namespace strongroom::http

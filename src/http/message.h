@@ -28,6 +28,8 @@ struct Request {
 
   beast_http::verb method() const { return message.method(); }
   std::string_view Header(std::string_view name) const;
+  // The value of cookie `name` from the Cookie header(s); "" if absent.
+  std::string Cookie(std::string_view name) const;
   const std::string& body() const { return message.body(); }
 };
 

@@ -18,10 +18,10 @@ constexpr std::string_view kIssuer = "Strongroom";
 // The most common passwords of 12 characters or more; the full dictionary check (cracklib) is
 // still to come.
 constexpr std::array<std::string_view, 16> kCommonPasswords = {
-    "123456789012", "password1234", "qwertyuiopas", "passwordpassword", "111111111111",
-    "123123123123", "iloveyou1234", "changemechangeme", "welcome12345", "administrator",
-    "qwerty123456", "password123456", "letmeinletmein", "000000000000", "abcdefghijkl",
-    "correcthorsebatterystaple"};
+    "123456789012",   "password1234",  "qwertyuiopas", "passwordpassword",
+    "111111111111",   "123123123123",  "iloveyou1234", "changemechangeme",
+    "welcome12345",   "administrator", "qwerty123456", "password123456",
+    "letmeinletmein", "000000000000",  "abcdefghijkl", "correcthorsebatterystaple"};
 
 std::unexpected<Error> NotAuthenticated() {
   return Fail(ErrorCode::kUnauthenticated, "the credentials were not accepted");
@@ -37,7 +37,11 @@ int64_t CodePoints(std::string_view s) {
   int64_t n = 0;
   for (size_t i = 0; i < s.size();) {
     const auto b = static_cast<unsigned char>(s[i]);
-    size_t len = b < 0x80 ? 1 : (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 0;
+    size_t len = b < 0x80             ? 1
+                 : (b & 0xe0) == 0xc0 ? 2
+                 : (b & 0xf0) == 0xe0 ? 3
+                 : (b & 0xf8) == 0xf0 ? 4
+                                      : 0;
     if (len == 0 || i + len > s.size()) return -1;
     for (size_t k = 1; k < len; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return -1;
@@ -130,7 +134,7 @@ Result<void> AuthService::Refuse(audit::Event event, std::string reason) {
 }
 
 Result<AuthService::TokenRow> AuthService::FindEnrolment(store::Transaction& tx,
-                                                          std::string_view token) {
+                                                         std::string_view token) {
   if (token.size() != 64 || !HexDecode(token)) return NotAuthenticated();
   TokenRow row;
   // The stored hash is over the token's bytes, as issued (hex on the wire).
@@ -181,17 +185,18 @@ Result<EnrolmentStart> AuthService::BeginEnrolment(std::string_view token,
     ASSIGN_OR_RETURN(auto again, FindEnrolment(tx, token));  // still valid inside the write
     ASSIGN_OR_RETURN(auto sealed, keys_.SealNew(tx, again.account.org_id,
                                                 "totp:" + again.account.id, 1, secret.view()));
-    RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET password_hash = ?, totp_key = ?, totp_secret = ?, "
-                            "totp_last_step = -1 WHERE id = ?",
-                            {hash, sealed.wrapped_key, sealed.ciphertext, again.account.id}));
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE accounts SET password_hash = ?, totp_key = ?, totp_secret = ?, "
+                "totp_last_step = -1 WHERE id = ?",
+                {hash, sealed.wrapped_key, sealed.ciphertext, again.account.id}));
     return true;
   }));
   (void)ok;
   EnrolmentStart start;
-  start.totp_uri = fmt::format(
-      "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits=6&period=30",
-      UrlEncode(kIssuer), UrlEncode(found.account.username), Base32Encode(secret.view()),
-      UrlEncode(kIssuer));
+  start.totp_uri =
+      fmt::format("otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits=6&period=30",
+                  UrlEncode(kIssuer), UrlEncode(found.account.username),
+                  Base32Encode(secret.view()), UrlEncode(kIssuer));
   return start;
 }
 
@@ -216,8 +221,9 @@ Result<std::vector<std::string>> AuthService::ConfirmEnrolment(std::string_view 
       return NotAuthenticated();
     }
     const auto now = FormatRfc3339(clock_.Now());
-    RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET status = 'active', totp_last_step = ? WHERE id = ?",
-                            {*step, row.account.id}));
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE accounts SET status = 'active', totp_last_step = ? WHERE id = ?",
+                {*step, row.account.id}));
     RETURN_IF_ERROR(tx.Exec("UPDATE enrolment_tokens SET used_at = ? WHERE token_hash = ?",
                             {now, row.token_hash}));
     for (int i = 0; i < kRecoveryCodes; ++i) {
@@ -275,7 +281,8 @@ Result<std::string> AuthService::Login(std::string_view username, std::string_vi
   }
   event.actor = {account->id, account->username, account->kind, ""};
   event.target = {"account", account->id, account->org_id};
-  const bool usable = account->status == "active" && account->expires_at > FormatRfc3339(clock_.Now());
+  const bool usable =
+      account->status == "active" && account->expires_at > FormatRfc3339(clock_.Now());
   if (!password_ok) {
     const bool lock = failures + 1 >= options_.lock_after_failures && account->status == "active";
     RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
@@ -285,8 +292,8 @@ Result<std::string> AuthService::Login(std::string_view username, std::string_vi
                                      "WHERE id = ?",
                               {account->id}));
       event.allowed = false;
-      event.reason = lock ? "wrong password; account locked after repeated failures"
-                          : "wrong password";
+      event.reason =
+          lock ? "wrong password; account locked after repeated failures" : "wrong password";
       event.outcome = "unauthenticated";
       ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
       (void)seq;
@@ -295,9 +302,9 @@ Result<std::string> AuthService::Login(std::string_view username, std::string_vi
     return NotAuthenticated();
   }
   if (!usable) {
-    RETURN_IF_ERROR(Refuse(event, "account is " + (account->status == "active"
-                                                       ? std::string("past its expiry")
-                                                       : account->status)));
+    RETURN_IF_ERROR(
+        Refuse(event, "account is " + (account->status == "active" ? std::string("past its expiry")
+                                                                   : account->status)));
     return NotAuthenticated();
   }
   const std::string challenge = random_.RandomHex(32);
@@ -305,10 +312,10 @@ Result<std::string> AuthService::Login(std::string_view username, std::string_vi
   event.reason = "password accepted; MFA required";
   ASSIGN_OR_RETURN(auto ok, audit_.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
     RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET failed_logins = 0 WHERE id = ?", {account->id}));
-    RETURN_IF_ERROR(tx.Exec("INSERT INTO login_challenges (challenge_hash, account_id, expires_at) "
-                            "VALUES (?, ?, ?)",
-                            {HashOf(challenge), account->id,
-                             FormatRfc3339(clock_.Now() + options_.challenge_ttl)}));
+    RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO login_challenges (challenge_hash, account_id, expires_at) "
+        "VALUES (?, ?, ?)",
+        {HashOf(challenge), account->id, FormatRfc3339(clock_.Now() + options_.challenge_ttl)}));
     return true;
   }));
   (void)ok;
@@ -347,8 +354,8 @@ Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::str
     SecureWipe(secret);
     bool accepted = step.has_value();
     if (step) {
-      RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET totp_last_step = ? WHERE id = ?",
-                              {*step, account.id}));
+      RETURN_IF_ERROR(
+          tx.Exec("UPDATE accounts SET totp_last_step = ? WHERE id = ?", {*step, account.id}));
     } else if (code.size() == 16) {
       ASSIGN_OR_RETURN(auto used, tx.Exec("UPDATE recovery_codes SET used_at = ? WHERE account_id "
                                           "= ? AND code_hash = ? AND used_at IS NULL",
@@ -360,24 +367,26 @@ Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::str
       refusal = "wrong MFA code";
       return Fail(ErrorCode::kPermissionDenied, "wrong code");  // rolled back; counted below
     }
-    RETURN_IF_ERROR(tx.Exec("DELETE FROM login_challenges WHERE challenge_hash = ?",
-                            {challenge_hash}));
+    RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM login_challenges WHERE challenge_hash = ?", {challenge_hash}));
     // Concurrent sessions: make room by ending the oldest.
-    const int limit = account.kind == "privileged" ? options_.sessions_privileged
-                                                   : options_.sessions_standard;
-    RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM "
-                            "sessions WHERE account_id = ? ORDER BY created_at DESC LIMIT -1 "
-                            "OFFSET ?)",
-                            {account.id, static_cast<int64_t>(limit - 1)}));
+    const int limit =
+        account.kind == "privileged" ? options_.sessions_privileged : options_.sessions_standard;
+    RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM "
+                "sessions WHERE account_id = ? ORDER BY created_at DESC LIMIT -1 "
+                "OFFSET ?)",
+                {account.id, static_cast<int64_t>(limit - 1)}));
     session.token = random_.RandomHex(32);
     session.csrf_token = random_.RandomHex(32);
     session.account = account;
-    RETURN_IF_ERROR(tx.Exec("INSERT INTO sessions (token_hash, account_id, csrf_hash, source, "
-                            "created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
-                            {HashOf(session.token), account.id, HashOf(session.csrf_token),
-                             ctx.source, now_text, now_text}));
-    RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET last_login_at = ? WHERE id = ?",
-                            {now_text, account.id}));
+    RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO sessions (token_hash, account_id, csrf_hash, source, "
+                "created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+                {HashOf(session.token), account.id, HashOf(session.csrf_token), ctx.source,
+                 now_text, now_text}));
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE accounts SET last_login_at = ? WHERE id = ?", {now_text, account.id}));
     event.actor.session = HexEncode(HashOf(session.token)).substr(0, 16);
     event.allowed = true;
     event.reason = "password and second factor";
@@ -395,12 +404,14 @@ Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::str
     // Count the wrong code; the challenge dies after too many.
     RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
       const auto h = HashOf(challenge);
-      RETURN_IF_ERROR(tx.Exec("UPDATE login_challenges SET failures = failures + 1 WHERE "
-                              "challenge_hash = ?",
-                              {h}));
-      RETURN_IF_ERROR(tx.Exec("DELETE FROM login_challenges WHERE challenge_hash = ? AND "
-                              "failures >= ?",
-                              {h, static_cast<int64_t>(options_.challenge_attempts)}));
+      RETURN_IF_ERROR(
+          tx.Exec("UPDATE login_challenges SET failures = failures + 1 WHERE "
+                  "challenge_hash = ?",
+                  {h}));
+      RETURN_IF_ERROR(
+          tx.Exec("DELETE FROM login_challenges WHERE challenge_hash = ? AND "
+                  "failures >= ?",
+                  {h, static_cast<int64_t>(options_.challenge_attempts)}));
       return {};
     }));
   }
@@ -424,8 +435,8 @@ Result<Principal> AuthService::Authenticate(std::string_view session_token,
                                                      kAccountColumns),
                                          {token_hash}));
     if (rows.empty()) return {};
-    principal = Principal{ViewOf(rows.front()), HexEncode(token_hash).substr(0, 16),
-                          rows.front().Blob(7)};
+    principal =
+        Principal{ViewOf(rows.front()), HexEncode(token_hash).substr(0, 16), rows.front().Blob(7)};
     created = rows.front().Text(8);
     last_seen = rows.front().Text(9);
     return {};
@@ -469,9 +480,10 @@ Result<void> AuthService::Logout(const Principal& principal, const RequestContex
   event.allowed = true;
   event.reason = "own session";
   ASSIGN_OR_RETURN(auto ok, audit_.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
-    RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE account_id = ? AND substr(hex(token_hash), "
-                            "1, 16) = upper(?)",
-                            {principal.account.id, principal.session_id}));
+    RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM sessions WHERE account_id = ? AND substr(hex(token_hash), "
+                "1, 16) = upper(?)",
+                {principal.account.id, principal.session_id}));
     return true;
   }));
   (void)ok;

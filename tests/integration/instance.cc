@@ -17,6 +17,7 @@ Instance::Instance(const std::string& environment) {
   }
   auto r = RunBinary(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  init_output_ = r.out;
 }
 
 void Instance::SetServer(const std::map<std::string, std::string>& settings) {
@@ -37,6 +38,14 @@ void Instance::AddToSection(const std::string& section, const std::string& lines
   ASSERT_NE(pos, std::string::npos) << section;
   text.insert(pos + anchor.size(), lines);
   WriteFile(config(), text, 0600);
+}
+
+std::string Instance::EnrolmentToken(const std::string& username) const {
+  const auto pos = init_output_.find(username + " ");
+  if (pos == std::string::npos) return "";
+  const std::string marker = "enrolment token ";
+  const auto t = init_output_.find(marker, pos);
+  return t == std::string::npos ? "" : init_output_.substr(t + marker.size(), 64);
 }
 
 bool Instance::Start() {

@@ -31,6 +31,10 @@ class Instance {
   std::filesystem::path data_dir() const { return dir_.path() / "instance"; }
   ChildProcess& process() { return *process_; }
   std::string StartupError() const { return startup_error_; }
+  // What `strongroom init` printed (it includes the officers' one-time enrolment tokens).
+  const std::string& init_output() const { return init_output_; }
+  // The enrolment token printed for `username`, or "".
+  std::string EnrolmentToken(const std::string& username) const;
 
  private:
   TempDir dir_;
@@ -38,6 +42,7 @@ class Instance {
   uint16_t port_ = 0;
   uint16_t redirect_port_ = 0;
   std::string startup_error_;
+  std::string init_output_;
 };
 
 }  // namespace strongroom::testing

@@ -1,0 +1,30 @@
+#pragma once
+// /api/v1/auth: enrolment, login (password, then MFA), the session, logout (API.md).
+//
+// The session travels in the cookie `__Host-strongroom-session` (Secure, HttpOnly,
+// SameSite=Strict, Path=/). State-changing requests that carry it must also carry the session's
+// `X-CSRF-Token`, and an `Origin`, if present, must be the service's own.
+
+#include <string>
+
+#include "http/router.h"
+#include "identity/auth_service.h"
+
+namespace strongroom::api {
+
+inline constexpr std::string_view kSessionCookie = "__Host-strongroom-session";
+
+struct AuthRoutesOptions {
+  int max_json_depth = 64;
+  std::string public_origin;  // e.g. https://127.0.0.1:8443
+};
+
+void RegisterAuthRoutes(http::Router& router, identity::AuthService& auth,
+                        AuthRoutesOptions options);
+
+// The caller of a request, from its session cookie; for state-changing methods also checks the
+// CSRF token and Origin. kUnauthenticated or kPermissionDenied otherwise.
+Result<identity::Principal> Authenticate(identity::AuthService& auth, const http::Request& request,
+                                         const AuthRoutesOptions& options);
+
+}  // namespace strongroom::api

@@ -1,0 +1,277 @@
+// Enrolment, login with password and TOTP, sessions and logout, against the real binary, with
+// codes computed by oathtool (an independent TOTP implementation) and time moved through the test
+// clock instead of sleeping.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <ctime>
+
+#include "integration/instance.h"
+#include "integration/tls_client.h"
+
+namespace strongroom::testing {
+namespace {
+
+constexpr const char* kOfficer = "demo.officer.one";
+constexpr const char* kPassword = "a long and private passphrase";
+
+class LoginTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(inst_.Start()) << inst_.StartupError(); }
+
+  HttpResponse Call(const std::string& method, const std::string& path, const std::string& body,
+                    const std::string& extra_headers = "") {
+    auto c = TlsClient::Connect(inst_.port());
+    if (!c) return {};
+    std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + extra_headers;
+    if (!body.empty() || method == "POST") {
+      req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+             "\r\n";
+    }
+    return c->Request(req + "\r\n" + body);
+  }
+
+  HttpResponse Post(const std::string& path, const boost::json::object& body,
+                    const std::string& extra_headers = "") {
+    return Call("POST", path, boost::json::serialize(body), extra_headers);
+  }
+
+  // Moves the server's clock (and this test's idea of it) forward.
+  void Advance(int64_t seconds) {
+    ASSERT_EQ(
+        Call("POST", "/__test/clock", "{\"advance_ms\":" + std::to_string(seconds * 1000) + "}")
+            .status,
+        204);
+    offset_s_ += seconds;
+  }
+
+  std::string Totp() {
+    auto r = RunProgram(
+        "/usr/bin/oathtool",
+        {"--totp", "-b", secret_, "--now", "@" + std::to_string(std::time(nullptr) + offset_s_)});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.substr(0, 6);
+  }
+
+  // Enrols the first demo officer; returns the recovery codes.
+  std::vector<std::string> Enrol() {
+    const auto token = inst_.EnrolmentToken(kOfficer);
+    EXPECT_EQ(token.size(), 64u) << inst_.init_output();
+    auto start = Post("/api/v1/auth/enrol", {{"token", token}, {"password", kPassword}});
+    EXPECT_EQ(start.status, 200) << start.body;
+    const std::string uri(boost::json::parse(start.body).at("totp_uri").as_string());
+    EXPECT_TRUE(uri.starts_with("otpauth://totp/Strongroom:demo.officer.one?secret="));
+    const auto s = uri.find("secret=") + 7;
+    secret_ = uri.substr(s, uri.find('&', s) - s);
+    auto done = Post("/api/v1/auth/enrol/confirm", {{"token", token}, {"code", Totp()}});
+    EXPECT_EQ(done.status, 200) << done.body;
+    std::vector<std::string> codes;
+    const auto parsed = boost::json::parse(done.body);
+    for (const auto& c : parsed.at("recovery_codes").as_array()) {
+      codes.emplace_back(c.as_string());
+    }
+    Advance(30);  // the next login needs the next TOTP step: each code works once
+    return codes;
+  }
+
+  std::string Challenge(const std::string& password = kPassword) {
+    auto r = Post("/api/v1/auth/login", {{"username", kOfficer}, {"password", password}});
+    if (r.status != 200) return "";
+    return std::string(boost::json::parse(r.body).at("challenge").as_string());
+  }
+
+  struct Session {
+    std::string cookie;
+    std::string csrf;
+  };
+  Session SignIn() {
+    auto r = Post("/api/v1/auth/mfa", {{"challenge", Challenge()}, {"code", Totp()}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    Session s;
+    const auto set = r.headers["set-cookie"];
+    s.cookie = set.substr(0, set.find(';'));
+    s.csrf = std::string(boost::json::parse(r.body).at("csrf_token").as_string());
+    return s;
+  }
+
+  int SessionStatus(const Session& s) {
+    return Call("GET", "/api/v1/auth/session", "", "Cookie: " + s.cookie + "\r\n").status;
+  }
+
+  Instance inst_;
+  std::string secret_;
+  int64_t offset_s_ = 0;
+};
+
+TEST_F(LoginTest, EnrolThenLoginWithPasswordAndTotp) {
+  const auto codes = Enrol();
+  EXPECT_EQ(codes.size(), 10u);
+  auto r = Post("/api/v1/auth/mfa", {{"challenge", Challenge()}, {"code", Totp()}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto cookie = r.headers["set-cookie"];
+  EXPECT_TRUE(cookie.starts_with("__Host-strongroom-session="));
+  for (const char* attr : {"; Secure", "; HttpOnly", "; SameSite=Strict", "; Path=/"}) {
+    EXPECT_NE(cookie.find(attr), std::string::npos) << attr;
+  }
+  auto body = boost::json::parse(r.body);
+  EXPECT_EQ(body.at("account").at("username").as_string(), kOfficer);
+  EXPECT_EQ(body.at("idle_timeout_s").as_int64(), 300);
+  auto session = Call("GET", "/api/v1/auth/session", "",
+                      "Cookie: " + cookie.substr(0, cookie.find(';')) + "\r\n");
+  EXPECT_EQ(session.status, 200);
+  EXPECT_EQ(session.headers["cache-control"], "no-store");
+}
+
+TEST_F(LoginTest, WrongReplayedAndOldCodesAreRefused) {
+  Enrol();
+  const auto challenge = Challenge();
+  const auto code = Totp();
+  EXPECT_EQ(Post("/api/v1/auth/mfa", {{"challenge", challenge}, {"code", "000000"}}).status, 401);
+  ASSERT_EQ(Post("/api/v1/auth/mfa", {{"challenge", challenge}, {"code", code}}).status, 200);
+  // The same code again, on a fresh challenge: replay.
+  EXPECT_EQ(Post("/api/v1/auth/mfa", {{"challenge", Challenge()}, {"code", code}}).status, 401);
+  // A code from two steps ago.
+  Advance(90);
+  auto old =
+      RunProgram("/usr/bin/oathtool", {"--totp", "-b", secret_, "--now",
+                                       "@" + std::to_string(std::time(nullptr) + offset_s_ - 60)});
+  EXPECT_EQ(
+      Post("/api/v1/auth/mfa", {{"challenge", Challenge()}, {"code", old.out.substr(0, 6)}}).status,
+      401);
+}
+
+TEST_F(LoginTest, ChallengeDiesAfterFiveWrongCodesAndIsSingleUse) {
+  Enrol();
+  const auto challenge = Challenge();
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(
+        Post("/api/v1/auth/mfa", {{"challenge", challenge}, {"code", "12345" + std::to_string(i)}})
+            .status,
+        401);
+  }
+  EXPECT_EQ(Post("/api/v1/auth/mfa", {{"challenge", challenge}, {"code", Totp()}}).status, 401);
+  // A challenge also expires: 5 minutes.
+  const auto late = Challenge();
+  Advance(301);
+  EXPECT_EQ(Post("/api/v1/auth/mfa", {{"challenge", late}, {"code", Totp()}}).status, 401);
+}
+
+TEST_F(LoginTest, RecoveryCodesWorkOnceEach) {
+  const auto codes = Enrol();
+  ASSERT_EQ(Post("/api/v1/auth/mfa", {{"challenge", Challenge()}, {"code", codes[0]}}).status, 200);
+  EXPECT_EQ(Post("/api/v1/auth/mfa", {{"challenge", Challenge()}, {"code", codes[0]}}).status, 401);
+  EXPECT_EQ(Post("/api/v1/auth/mfa", {{"challenge", Challenge()}, {"code", codes[1]}}).status, 200);
+}
+
+TEST_F(LoginTest, IdleAndAbsoluteTimeoutsEndSessions) {
+  Enrol();
+  auto s = SignIn();
+  EXPECT_EQ(SessionStatus(s), 200);
+  Advance(240);
+  EXPECT_EQ(SessionStatus(s), 200);  // used within 5 minutes: still alive
+  Advance(301);
+  EXPECT_EQ(SessionStatus(s), 401);  // idle for more than 5 minutes
+  // Absolute: kept busy every 4 minutes, it still ends after 10 hours.
+  Advance(30);
+  auto busy = SignIn();
+  int alive_until = 0;
+  for (int minutes = 4; minutes <= 10 * 60 + 8; minutes += 4) {
+    Advance(240);
+    if (SessionStatus(busy) != 200) break;
+    alive_until = minutes;
+  }
+  EXPECT_GE(alive_until, 10 * 60 - 4);
+  EXPECT_LE(alive_until, 10 * 60);
+}
+
+TEST_F(LoginTest, PrivilegedAccountsHaveOneSessionTheOldestEnds) {
+  Enrol();
+  auto first = SignIn();
+  Advance(30);
+  auto second = SignIn();
+  EXPECT_EQ(SessionStatus(first), 401);
+  EXPECT_EQ(SessionStatus(second), 200);
+}
+
+TEST_F(LoginTest, LogoutNeedsTheCsrfTokenAndEndsTheSessionAtOnce) {
+  Enrol();
+  auto s = SignIn();
+  const std::string cookie = "Cookie: " + s.cookie + "\r\n";
+  EXPECT_EQ(Call("POST", "/api/v1/auth/logout", "{}", cookie).status, 403);
+  EXPECT_EQ(Call("POST", "/api/v1/auth/logout", "{}",
+                 cookie + "X-CSRF-Token: " + std::string(64, 'a') + "\r\n")
+                .status,
+            403);
+  EXPECT_EQ(Call("POST", "/api/v1/auth/logout", "{}",
+                 cookie + "X-CSRF-Token: " + s.csrf + "\r\nOrigin: https://evil.example\r\n")
+                .status,
+            403);
+  EXPECT_EQ(SessionStatus(s), 200);
+  EXPECT_EQ(
+      Call("POST", "/api/v1/auth/logout", "{}", cookie + "X-CSRF-Token: " + s.csrf + "\r\n").status,
+      204);
+  EXPECT_EQ(SessionStatus(s), 401);
+}
+
+TEST_F(LoginTest, ForgedOrUnknownSessionIdsAreRefused) {
+  for (const std::string& cookie : std::vector<std::string>{
+           "__Host-strongroom-session=" + std::string(64, '0'), "__Host-strongroom-session=abc",
+           "__Host-strongroom-session=' OR 1=1 --", "other=1"}) {
+    EXPECT_EQ(Call("GET", "/api/v1/auth/session", "", "Cookie: " + cookie + "\r\n").status, 401)
+        << cookie;
+  }
+}
+
+TEST_F(LoginTest, UnknownUserWrongPasswordAndLockedAccountLookTheSame) {
+  Enrol();
+  auto unknown = Post("/api/v1/auth/login", {{"username", "nobody.here"}, {"password", kPassword}});
+  auto wrong =
+      Post("/api/v1/auth/login", {{"username", kOfficer}, {"password", "not the password"}});
+  ASSERT_EQ(unknown.status, 401);
+  ASSERT_EQ(wrong.status, 401);
+  auto error_of = [](const HttpResponse& r) {
+    return boost::json::serialize(boost::json::parse(r.body).at("error"));
+  };
+  EXPECT_EQ(error_of(unknown), error_of(wrong));
+  for (int i = 0; i < 9; ++i) {  // ten consecutive failures in all
+    ASSERT_EQ(Post("/api/v1/auth/login", {{"username", kOfficer}, {"password", "wrong"}}).status,
+              401);
+  }
+  auto locked = Post("/api/v1/auth/login", {{"username", kOfficer}, {"password", kPassword}});
+  EXPECT_EQ(locked.status, 401);
+  EXPECT_EQ(error_of(locked), error_of(wrong));
+}
+
+TEST_F(LoginTest, HostileInputsAreRefusedAndCreateNothing) {
+  const auto token = inst_.EnrolmentToken(kOfficer);
+  struct Case {
+    boost::json::object body;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {{{"token", token}, {"password", "short"}}, 400},  // privileged minimum is 15
+      {{{"token", token}, {"password", std::string(129, 'x')}}, 400},
+      {{{"token", token}, {"password", "passwordpassword"}}, 400},  // common
+      {{{"token", token}, {"password", "line\nbreak in password"}}, 400},
+      {{{"token", token}, {"password", kPassword}, {"admin", true}}, 400},  // unknown field
+      {{{"token", 12345}, {"password", kPassword}}, 400},
+      {{{"token", std::string(64, 'f')}, {"password", kPassword}}, 401},
+      {{{"token", "' OR 1=1 --"}, {"password", kPassword}}, 401},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(Post("/api/v1/auth/enrol", c.body).status, c.status)
+        << boost::json::serialize(c.body);
+  }
+  for (const auto& body :
+       std::vector<boost::json::object>{{{"username", std::string(300, 'a')}, {"password", "x"}},
+                                        {{"username", "a"}, {"password", "x"}, {"extra", "1"}},
+                                        {{"username", "a"}}}) {
+    EXPECT_EQ(Post("/api/v1/auth/login", body).status, 400);
+  }
+  // The real token still works: nothing above consumed or changed it.
+  EXPECT_EQ(Post("/api/v1/auth/enrol", {{"token", token}, {"password", kPassword}}).status, 200);
+}
+
+}  // namespace
+}  // namespace strongroom::testing
