@@ -12,6 +12,7 @@
 //     return Key(bytes);
 //   }
 
+#include <cstdint>
 #include <expected>
 #include <string>
 #include <string_view>
@@ -39,6 +40,7 @@ std::string_view ErrorCodeName(ErrorCode code);
 struct [[nodiscard]] Error {
   ErrorCode code;
   std::string message;
+  int64_t retry_after_s = 0;  // for kResourceExhausted / kUnavailable: when to try again
 };
 
 template <typename T>

@@ -1,5 +1,6 @@
 #include "http/error_response.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 namespace strongroom::http {
@@ -45,7 +46,8 @@ Response ErrorResponse(const Error& error, std::string_view request_id) {
   }
   auto response = ProtocolErrorResponse(HttpStatusFor(error.code), error.code, message, request_id);
   if (error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kResourceExhausted) {
-    response.headers.emplace_back("Retry-After", "1");
+    response.headers.emplace_back("Retry-After",
+                                  std::to_string(std::max<int64_t>(1, error.retry_after_s)));
   }
   return response;
 }

@@ -111,7 +111,8 @@ AuthService::AuthService(store::Store& store, audit::AuditLog& audit, store::Key
       keys_(keys),
       clock_(clock),
       random_(random),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      buckets_(clock) {
   dummy_hash_ = crypto::HashPassword(random_.RandomHex(16), options_.argon2).value_or("");
 }
 
@@ -248,74 +249,123 @@ Result<std::vector<std::string>> AuthService::ConfirmEnrolment(std::string_view 
   return codes;
 }
 
+Result<void> AuthService::LoginFailed(audit::Event event, std::string reason,
+                                      const std::string& key, const std::string& lock_account_id) {
+  const auto now = clock_.Now();
+  RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT failures FROM login_throttle WHERE username = ? "
+                                         "AND source = ?",
+                                         {key, event.source}));
+    const int64_t failures = (rows.empty() ? 0 : rows.front().Int(0)) + 1;
+    RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO login_throttle (username, source, failures, next_allowed_at) VALUES (?, ?, ?, "
+        "?) ON CONFLICT (username, source) DO UPDATE SET failures = excluded.failures, "
+        "next_allowed_at = excluded.next_allowed_at",
+        {key, event.source, failures, FormatRfc3339(now + DelayAfter(failures))}));
+    if (!lock_account_id.empty()) {
+      ASSIGN_OR_RETURN(
+          auto locked,
+          tx.Exec("UPDATE accounts SET status = 'locked' WHERE id = ? AND status = "
+                  "'active' AND failed_logins >= ?",
+                  {lock_account_id, static_cast<int64_t>(options_.lock_after_failures)}));
+      if (locked > 0) reason += "; account locked after repeated failures";
+    }
+    event.allowed = false;
+    event.reason = reason;
+    event.outcome = "unauthenticated";
+    ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
+    (void)seq;
+    return {};
+  }));
+  return NotAuthenticated();
+}
+
 Result<std::string> AuthService::Login(std::string_view username, std::string_view password,
                                        const RequestContext& ctx) {
   auto event = MakeEvent("auth.login.password", ctx);
   event.actor.username = std::string(username.substr(0, 64));
+  // The throttling key: the name as typed, folded, whether or not such an account exists.
+  std::string key(username.substr(0, 256));
+  std::transform(key.begin(), key.end(), key.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto now = clock_.Now();
+  auto throttled = [&](int64_t wait, std::string reason) -> Result<std::string> {
+    auto e = event;
+    e.action = "security.throttled";
+    e.allowed = false;
+    e.reason = std::move(reason);
+    e.outcome = "resource_exhausted";
+    RETURN_IF_ERROR(audit_.Record(std::move(e)));
+    return std::unexpected(Error{ErrorCode::kResourceExhausted,
+                                 "too many sign-in attempts; wait before trying again", wait});
+  };
+  if (const int64_t wait = buckets_.Take(ctx.source); wait > 0) {
+    return throttled(wait, "too many attempts from this address");
+  }
+
   auto name = CanonicalUsername(username, {});
   std::optional<AccountView> account;
   std::string hash;
-  int64_t failures = 0;
-  if (name) {
-    auto r = store_.Read([&](store::Transaction& tx) -> Result<void> {
-      ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT {}, a.password_hash, "
-                                                       "a.failed_logins FROM accounts a WHERE "
-                                                       "a.username = ?",
-                                                       kAccountColumns),
-                                           {*name}));
-      if (!rows.empty()) {
-        account = ViewOf(rows.front());
-        hash = rows.front().Text(7);
-        failures = rows.front().Int(8);
+  int64_t next_allowed_wait = 0;
+  auto r = store_.Read([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto t, tx.Query("SELECT next_allowed_at FROM login_throttle WHERE username "
+                                      "= ? AND source = ?",
+                                      {key, ctx.source}));
+    if (!t.empty()) {
+      if (auto next = ParseRfc3339(t.front().Text(0)); next && *next > now) {
+        next_allowed_wait = std::chrono::ceil<std::chrono::seconds>(*next - now).count();
       }
-      return {};
-    });
-    if (!r) return Fail(ErrorCode::kUnavailable, "the service is unavailable; retry shortly");
+    }
+    if (!name) return {};
+    ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT {}, a.password_hash FROM accounts a "
+                                                     "WHERE a.username = ?",
+                                                     kAccountColumns),
+                                         {*name}));
+    if (!rows.empty()) {
+      account = ViewOf(rows.front());
+      hash = rows.front().Text(7);
+    }
+    return {};
+  });
+  if (!r) return Fail(ErrorCode::kUnavailable, "the service is unavailable; retry shortly");
+  if (next_allowed_wait > 0) {
+    return throttled(next_allowed_wait, "repeated failures for this username from this address");
   }
   // The same Argon2id work whether or not the account exists, is usable, or has a password.
   const bool password_ok =
       crypto::VerifyPassword(hash.empty() ? dummy_hash_ : hash, password) && !hash.empty();
-  if (!account) {
-    RETURN_IF_ERROR(Refuse(event, "unknown username"));
-    return NotAuthenticated();
-  }
+  auto failed = [&](std::string reason, const std::string& lock_account) -> Result<std::string> {
+    auto f = LoginFailed(event, std::move(reason), key, lock_account);
+    return std::unexpected(f ? NotAuthenticated().error() : f.error());
+  };
+  if (!account) return failed("unknown username", "");
   event.actor = {account->id, account->username, account->kind, ""};
   event.target = {"account", account->id, account->org_id};
-  const bool usable =
-      account->status == "active" && account->expires_at > FormatRfc3339(clock_.Now());
   if (!password_ok) {
-    const bool lock = failures + 1 >= options_.lock_after_failures && account->status == "active";
     RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
-      RETURN_IF_ERROR(tx.Exec(lock ? "UPDATE accounts SET failed_logins = failed_logins + 1, "
-                                     "status = 'locked' WHERE id = ?"
-                                   : "UPDATE accounts SET failed_logins = failed_logins + 1 "
-                                     "WHERE id = ?",
+      RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = ?",
                               {account->id}));
-      event.allowed = false;
-      event.reason =
-          lock ? "wrong password; account locked after repeated failures" : "wrong password";
-      event.outcome = "unauthenticated";
-      ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
-      (void)seq;
       return {};
     }));
-    return NotAuthenticated();
+    return failed("wrong password", account->id);
   }
+  const bool usable = account->status == "active" && account->expires_at > FormatRfc3339(now);
   if (!usable) {
-    RETURN_IF_ERROR(
-        Refuse(event, "account is " + (account->status == "active" ? std::string("past its expiry")
-                                                                   : account->status)));
-    return NotAuthenticated();
+    return failed("account is " + (account->status == "active" ? std::string("past its expiry")
+                                                               : account->status),
+                  "");
   }
   const std::string challenge = random_.RandomHex(32);
   event.allowed = true;
   event.reason = "password accepted; MFA required";
   ASSIGN_OR_RETURN(auto ok, audit_.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
     RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET failed_logins = 0 WHERE id = ?", {account->id}));
-    RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO login_challenges (challenge_hash, account_id, expires_at) "
-        "VALUES (?, ?, ?)",
-        {HashOf(challenge), account->id, FormatRfc3339(clock_.Now() + options_.challenge_ttl)}));
+    RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM login_throttle WHERE username = ? AND source = ?", {key, ctx.source}));
+    RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO login_challenges (challenge_hash, account_id, expires_at) "
+                "VALUES (?, ?, ?)",
+                {HashOf(challenge), account->id, FormatRfc3339(now + options_.challenge_ttl)}));
     return true;
   }));
   (void)ok;

@@ -27,6 +27,7 @@
 #include "common/clock.h"
 #include "crypto/password.h"
 #include "crypto/random.h"
+#include "identity/throttle.h"
 #include "store/key_store.h"
 #include "store/store.h"
 
@@ -103,6 +104,9 @@ class AuthService {
   Result<TokenRow> FindEnrolment(store::Transaction& tx, std::string_view token);
   audit::Event MakeEvent(std::string action, const RequestContext& ctx) const;
   Result<void> Refuse(audit::Event event, std::string reason);
+  // Audits a refused login attempt and counts it against (username, source).
+  Result<void> LoginFailed(audit::Event event, std::string reason, const std::string& key,
+                           const std::string& lock_account_id);
 
   store::Store& store_;
   audit::AuditLog& audit_;
@@ -111,6 +115,7 @@ class AuthService {
   crypto::Random& random_;
   const AuthOptions options_;
   std::string dummy_hash_;  // verified against for unknown users, so timing does not tell
+  SourceBuckets buckets_;
 };
 
 // The password policy alone (length by account kind, common passwords), for tests and the API.

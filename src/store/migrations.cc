@@ -125,6 +125,14 @@ CREATE TABLE recovery_codes (
   used_at    TEXT,
   PRIMARY KEY (account_id, code_hash)
 ))sql"}},
+      {5, "login throttling per (username, source)", {R"sql(
+CREATE TABLE login_throttle (
+  username        TEXT NOT NULL,
+  source          TEXT NOT NULL,
+  failures        INTEGER NOT NULL,
+  next_allowed_at TEXT NOT NULL,
+  PRIMARY KEY (username, source)
+))sql"}},
   };
   return kMigrations;
 }

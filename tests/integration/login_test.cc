@@ -234,13 +234,46 @@ TEST_F(LoginTest, UnknownUserWrongPasswordAndLockedAccountLookTheSame) {
     return boost::json::serialize(boost::json::parse(r.body).at("error"));
   };
   EXPECT_EQ(error_of(unknown), error_of(wrong));
-  for (int i = 0; i < 9; ++i) {  // ten consecutive failures in all
-    ASSERT_EQ(Post("/api/v1/auth/login", {{"username", kOfficer}, {"password", "wrong"}}).status,
-              401);
+  // 50 wrong passwords from one source: slowed down (429 with Retry-After, waited out on the test
+  // clock), never successful, and the account locks at 10.
+  int refused = 1, throttled = 0;
+  for (int i = 0; i < 50; ++i) {
+    auto r = Post("/api/v1/auth/login", {{"username", kOfficer}, {"password", "wrong"}});
+    ASSERT_NE(r.status, 200);
+    if (r.status == 429) {
+      ++throttled;
+      const auto wait = std::stoi(r.headers.at("retry-after"));
+      EXPECT_GE(wait, 1);
+      EXPECT_LE(wait, 60);
+      Advance(wait);
+    } else {
+      ASSERT_EQ(r.status, 401);
+      EXPECT_EQ(error_of(r), error_of(wrong));
+      ++refused;
+    }
   }
+  EXPECT_GT(throttled, 0);
+  EXPECT_GE(refused, 10);
+  Advance(61);
   auto locked = Post("/api/v1/auth/login", {{"username", kOfficer}, {"password", kPassword}});
   EXPECT_EQ(locked.status, 401);
   EXPECT_EQ(error_of(locked), error_of(wrong));
+}
+
+TEST_F(LoginTest, ThrottlingTreatsUnknownUsernamesExactlyLikeKnownOnes) {
+  Enrol();
+  auto statuses = [&](const std::string& user) {
+    std::vector<int> out;
+    for (int i = 0; i < 5; ++i) {
+      out.push_back(Post("/api/v1/auth/login", {{"username", user}, {"password", "wrong"}}).status);
+    }
+    return out;
+  };
+  const auto known = statuses(kOfficer);
+  Advance(120);  // refill this source's bucket
+  const auto unknown = statuses("no.such.person");
+  EXPECT_EQ(known, unknown);
+  EXPECT_EQ(known, (std::vector<int>{401, 401, 401, 429, 429}));
 }
 
 TEST_F(LoginTest, HostileInputsAreRefusedAndCreateNothing) {
