@@ -110,6 +110,24 @@ void RegisterAuthRoutes(http::Router& router, identity::AuthService& auth,
                return resp;
              });
 
+  router.Add(verb::post, "/api/v1/auth/reauth",
+             [&auth, options](http::Request& r) -> Result<http::Response> {
+               ASSIGN_OR_RETURN(auto principal, Authenticate(auth, r, options));
+               ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, options.max_json_depth));
+               ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"code", 32}}));
+               RETURN_IF_ERROR(auth.Reauthenticate(principal, f[0], Context(r)));
+               return http::Response::NoContent();
+             });
+
+  router.Add(verb::post, "/api/v1/admin/users/{id}/unlock",
+             [&auth, options](http::Request& r) -> Result<http::Response> {
+               ASSIGN_OR_RETURN(auto principal, Authenticate(auth, r, options));
+               ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, options.max_json_depth));
+               ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"reason", 2000}}));
+               RETURN_IF_ERROR(auth.Unlock(principal, r.params.at("id"), f[0], Context(r)));
+               return http::Response::NoContent();
+             });
+
   router.Add(verb::get, "/api/v1/auth/session",
              [&auth, options](http::Request& r) -> Result<http::Response> {
                ASSIGN_OR_RETURN(auto principal, Authenticate(auth, r, options));

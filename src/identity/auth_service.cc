@@ -432,9 +432,9 @@ Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::str
     session.account = account;
     RETURN_IF_ERROR(
         tx.Exec("INSERT INTO sessions (token_hash, account_id, csrf_hash, source, "
-                "created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "created_at, last_seen_at, mfa_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 {HashOf(session.token), account.id, HashOf(session.csrf_token), ctx.source,
-                 now_text, now_text}));
+                 now_text, now_text, now_text}));
     RETURN_IF_ERROR(
         tx.Exec("UPDATE accounts SET last_login_at = ? WHERE id = ?", {now_text, account.id}));
     event.actor.session = HexEncode(HashOf(session.token)).substr(0, 16);
@@ -478,15 +478,16 @@ Result<Principal> AuthService::Authenticate(std::string_view session_token,
   std::optional<Principal> principal;
   std::string created, last_seen;
   RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT {}, s.csrf_hash, s.created_at, "
-                                                     "s.last_seen_at FROM sessions s JOIN "
-                                                     "accounts a ON a.id = s.account_id WHERE "
-                                                     "s.token_hash = ?",
-                                                     kAccountColumns),
-                                         {token_hash}));
+    ASSIGN_OR_RETURN(auto rows,
+                     tx.Query(fmt::format("SELECT {}, s.csrf_hash, s.created_at, "
+                                          "s.last_seen_at, s.mfa_at FROM sessions s JOIN "
+                                          "accounts a ON a.id = s.account_id WHERE "
+                                          "s.token_hash = ?",
+                                          kAccountColumns),
+                              {token_hash}));
     if (rows.empty()) return {};
-    principal =
-        Principal{ViewOf(rows.front()), HexEncode(token_hash).substr(0, 16), rows.front().Blob(7)};
+    principal = Principal{ViewOf(rows.front()), HexEncode(token_hash).substr(0, 16),
+                          rows.front().Blob(7), token_hash, rows.front().Text(10)};
     created = rows.front().Text(8);
     last_seen = rows.front().Text(9);
     return {};
@@ -538,6 +539,115 @@ Result<void> AuthService::Logout(const Principal& principal, const RequestContex
   }));
   (void)ok;
   return {};
+}
+
+Result<void> AuthService::Reauthenticate(const Principal& principal, std::string_view code,
+                                         const RequestContext& ctx) {
+  auto event = MakeEvent("auth.reauth", ctx);
+  event.actor = {principal.account.id, principal.account.username, principal.account.kind,
+                 principal.session_id};
+  event.target = {"session", principal.session_id, principal.account.org_id};
+  const auto now = clock_.Now();
+  bool wrong = false;
+  auto done = store_.Write([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT totp_key, totp_secret, totp_last_step FROM "
+                                         "accounts WHERE id = ?",
+                                         {principal.account.id}));
+    if (rows.empty()) return NotAuthenticated();
+    ASSIGN_OR_RETURN(auto secret,
+                     keys_.Open(tx, principal.account.org_id, "totp:" + principal.account.id, 1,
+                                rows.front().Blob(0), rows.front().Blob(1)));
+    auto step = crypto::VerifyTotp(secret, code, now, rows.front().Int(2));
+    SecureWipe(secret);
+    if (!step) {
+      wrong = true;
+      return NotAuthenticated();
+    }
+    RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET totp_last_step = ? WHERE id = ?",
+                            {*step, principal.account.id}));
+    RETURN_IF_ERROR(tx.Exec("UPDATE sessions SET mfa_at = ? WHERE token_hash = ?",
+                            {FormatRfc3339(now), principal.token_hash}));
+    event.allowed = true;
+    event.reason = "fresh second factor";
+    event.outcome = "ok";
+    ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
+    (void)seq;
+    return {};
+  });
+  if (!done && done.error().code == ErrorCode::kUnauthenticated) {
+    return Refuse(event, wrong ? "wrong TOTP code" : "account not found");
+  }
+  return done;
+}
+
+Result<void> AuthService::RequireRecentMfa(const Principal& principal) const {
+  const auto at = ParseRfc3339(principal.mfa_at);
+  if (!at || clock_.Now() - *at > options_.reauth_window) {
+    return Fail(ErrorCode::kPermissionDenied,
+                "this action needs a fresh second factor: POST /api/v1/auth/reauth first");
+  }
+  return {};
+}
+
+Result<void> AuthService::Unlock(const Principal& admin, std::string_view account_id,
+                                 std::string_view reason, const RequestContext& ctx) {
+  auto event = MakeEvent("admin.user.unlock", ctx);
+  event.actor = {admin.account.id, admin.account.username, admin.account.kind, admin.session_id};
+  event.target = {"account", std::string(account_id.substr(0, 64)), ""};
+  event.detail["reason"] = std::string(reason);
+  const bool officer = admin.account.kind == "privileged" &&
+                       admin.account.roles.find("security_officer") != std::string::npos;
+  const bool org_admin = admin.account.kind == "privileged" &&
+                         admin.account.roles.find("org_admin") != std::string::npos;
+  auto deny = [&](ErrorCode code, std::string why, std::string message) -> Result<void> {
+    event.allowed = false;
+    event.reason = std::move(why);
+    event.outcome = std::string(ErrorCodeName(code));
+    RETURN_IF_ERROR(audit_.Record(event));
+    return Fail(code, std::move(message));
+  };
+  if (!officer && !org_admin) {
+    return deny(ErrorCode::kPermissionDenied, "not an administrator",
+                "only privileged administrator accounts may do this");
+  }
+  if (auto fresh = RequireRecentMfa(admin); !fresh) {
+    return deny(ErrorCode::kPermissionDenied, "second factor not fresh", fresh.error().message);
+  }
+  if (reason.empty() || reason.size() > 500 ||
+      std::any_of(reason.begin(), reason.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    return deny(ErrorCode::kInvalidArgument, "reason missing or malformed",
+                "reason must be 1 to 500 characters without control characters");
+  }
+  std::optional<Error> refused;
+  auto done = store_.Write([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT org_id, status FROM accounts WHERE id = ?",
+                                         {std::string(account_id)}));
+    if (rows.empty() || (!officer && rows.front().Text(0) != admin.account.org_id)) {
+      refused = Error{ErrorCode::kNotFound, "no such user"};
+      return std::unexpected(*refused);
+    }
+    event.target.org = rows.front().Text(0);
+    if (rows.front().Text(1) != "locked") {
+      refused = Error{ErrorCode::kFailedPrecondition, "the account is not locked"};
+      return std::unexpected(*refused);
+    }
+    RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET status = 'active', failed_logins = 0 WHERE id = ?",
+                            {std::string(account_id)}));
+    event.allowed = true;
+    event.reason = officer ? "security officer" : "org admin of the account's organisation";
+    event.outcome = "ok";
+    ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
+    (void)seq;
+    return {};
+  });
+  if (refused) {
+    return deny(refused->code,
+                refused->code == ErrorCode::kNotFound ? "outside the admin's remit or absent"
+                                                      : "not locked",
+                refused->message);
+  }
+  return done;
 }
 
 }  // namespace strongroom::identity

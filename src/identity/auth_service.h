@@ -52,12 +52,15 @@ struct Principal {
   AccountView account;
   std::string session_id;  // a non-secret handle: the first 16 hex digits of the token's hash
   Bytes csrf_hash;
+  Bytes token_hash;
+  std::string mfa_at;  // when this session last proved its second factor
 };
 
 struct AuthOptions {
   std::chrono::milliseconds idle_timeout = std::chrono::minutes(5);
   std::chrono::milliseconds absolute_timeout = std::chrono::hours(10);
   std::chrono::milliseconds challenge_ttl = std::chrono::minutes(5);
+  std::chrono::milliseconds reauth_window = std::chrono::minutes(5);
   int challenge_attempts = 5;
   int lock_after_failures = 10;
   int sessions_standard = 3;
@@ -96,6 +99,15 @@ class AuthService {
   // kPermissionDenied unless `csrf_token` is the session's.
   Result<void> CheckCsrf(const Principal& principal, std::string_view csrf_token) const;
   Result<void> Logout(const Principal& principal, const RequestContext& ctx);
+  // A fresh TOTP code for the current session (before sensitive admin actions).
+  Result<void> Reauthenticate(const Principal& principal, std::string_view code,
+                              const RequestContext& ctx);
+  // kPermissionDenied unless the session proved its second factor within the reauth window.
+  Result<void> RequireRecentMfa(const Principal& principal) const;
+  // Admin: a locked account becomes active again, with a reason. Only a security officer (any
+  // organisation) or an org admin (their own) may; a target they may not manage is "not found".
+  Result<void> Unlock(const Principal& admin, std::string_view account_id, std::string_view reason,
+                      const RequestContext& ctx);
 
   const AuthOptions& options() const { return options_; }
 

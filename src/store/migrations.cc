@@ -133,6 +133,9 @@ CREATE TABLE login_throttle (
   next_allowed_at TEXT NOT NULL,
   PRIMARY KEY (username, source)
 ))sql"}},
+      {6,
+       "when each session last proved its second factor",
+       {"ALTER TABLE sessions ADD COLUMN mfa_at TEXT"}},
   };
   return kMigrations;
 }

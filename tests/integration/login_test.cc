@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 #include <ctime>
+#include <map>
+#include <sstream>
 
 #include "integration/instance.h"
 #include "integration/tls_client.h"
@@ -46,25 +48,26 @@ class LoginTest : public ::testing::Test {
     offset_s_ += seconds;
   }
 
-  std::string Totp() {
-    auto r = RunProgram(
-        "/usr/bin/oathtool",
-        {"--totp", "-b", secret_, "--now", "@" + std::to_string(std::time(nullptr) + offset_s_)});
+  std::string Totp(const std::string& user = kOfficer) {
+    auto r =
+        RunProgram("/usr/bin/oathtool", {"--totp", "-b", secrets_[user], "--now",
+                                         "@" + std::to_string(std::time(nullptr) + offset_s_)});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.out.substr(0, 6);
   }
 
   // Enrols the first demo officer; returns the recovery codes.
-  std::vector<std::string> Enrol() {
-    const auto token = inst_.EnrolmentToken(kOfficer);
+  std::vector<std::string> Enrol(const std::string& user = kOfficer) {
+    const auto token = inst_.EnrolmentToken(user);
     EXPECT_EQ(token.size(), 64u) << inst_.init_output();
     auto start = Post("/api/v1/auth/enrol", {{"token", token}, {"password", kPassword}});
     EXPECT_EQ(start.status, 200) << start.body;
     const std::string uri(boost::json::parse(start.body).at("totp_uri").as_string());
-    EXPECT_TRUE(uri.starts_with("otpauth://totp/Strongroom:demo.officer.one?secret="));
+    EXPECT_TRUE(uri.starts_with("otpauth://totp/Strongroom:" + user + "?secret=")) << uri;
     const auto s = uri.find("secret=") + 7;
-    secret_ = uri.substr(s, uri.find('&', s) - s);
-    auto done = Post("/api/v1/auth/enrol/confirm", {{"token", token}, {"code", Totp()}});
+    secrets_[user] = uri.substr(s, uri.find('&', s) - s);
+    if (user == kOfficer) secret_ = secrets_[user];
+    auto done = Post("/api/v1/auth/enrol/confirm", {{"token", token}, {"code", Totp(user)}});
     EXPECT_EQ(done.status, 200) << done.body;
     std::vector<std::string> codes;
     const auto parsed = boost::json::parse(done.body);
@@ -75,8 +78,9 @@ class LoginTest : public ::testing::Test {
     return codes;
   }
 
-  std::string Challenge(const std::string& password = kPassword) {
-    auto r = Post("/api/v1/auth/login", {{"username", kOfficer}, {"password", password}});
+  std::string Challenge(const std::string& password = kPassword,
+                        const std::string& user = kOfficer) {
+    auto r = Post("/api/v1/auth/login", {{"username", user}, {"password", password}});
     if (r.status != 200) return "";
     return std::string(boost::json::parse(r.body).at("challenge").as_string());
   }
@@ -85,8 +89,9 @@ class LoginTest : public ::testing::Test {
     std::string cookie;
     std::string csrf;
   };
-  Session SignIn() {
-    auto r = Post("/api/v1/auth/mfa", {{"challenge", Challenge()}, {"code", Totp()}});
+  Session SignIn(const std::string& user = kOfficer) {
+    auto r =
+        Post("/api/v1/auth/mfa", {{"challenge", Challenge(kPassword, user)}, {"code", Totp(user)}});
     EXPECT_EQ(r.status, 200) << r.body;
     Session s;
     const auto set = r.headers["set-cookie"];
@@ -101,6 +106,7 @@ class LoginTest : public ::testing::Test {
 
   Instance inst_;
   std::string secret_;
+  std::map<std::string, std::string> secrets_;
   int64_t offset_s_ = 0;
 };
 
@@ -274,6 +280,84 @@ TEST_F(LoginTest, ThrottlingTreatsUnknownUsernamesExactlyLikeKnownOnes) {
   const auto unknown = statuses("no.such.person");
   EXPECT_EQ(known, unknown);
   EXPECT_EQ(known, (std::vector<int>{401, 401, 401, 429, 429}));
+}
+
+TEST_F(LoginTest, ALockedAccountIsUnlockedOnlyByAnAdminWithFreshMfaAndAReason) {
+  const std::string other = "demo.officer.two";
+  Enrol();
+  Enrol(other);
+  // Lock officer two: ten wrong passwords, waiting out the throttle on the test clock.
+  for (int refused = 0; refused < 10;) {
+    auto r = Post("/api/v1/auth/login", {{"username", other}, {"password", "wrong"}});
+    if (r.status == 429) {
+      Advance(std::stoi(r.headers.at("retry-after")));
+    } else {
+      ASSERT_EQ(r.status, 401);
+      ++refused;
+    }
+  }
+  Advance(61);
+  EXPECT_EQ(Challenge(kPassword, other), "");  // locked
+
+  auto admin = SignIn();
+  const std::string headers =
+      "Cookie: " + admin.cookie + "\r\nX-CSRF-Token: " + admin.csrf + "\r\n";
+  const auto id = [&] {
+    auto s = Call("GET", "/api/v1/auth/session", "", "Cookie: " + admin.cookie + "\r\n");
+    return std::string(boost::json::parse(s.body).at("account").at("id").as_string());
+  }();
+  // The target's id comes from the audit trail of the lock, as an admin would find it.
+  auto search = RunBinary(
+      {"audit", "search", "--config", inst_.config().string(), "--action", "auth.login.password"});
+  std::string target;
+  std::istringstream lines(search.out);
+  for (std::string line; std::getline(lines, line) && target.empty();) {
+    auto v = boost::json::parse(line);
+    if (v.at("actor").at("username").as_string() == other) {
+      target = std::string(v.at("target").at("id").as_string());
+    }
+  }
+  ASSERT_NE(target, id);
+  const std::string path = "/api/v1/admin/users/" + target + "/unlock";
+
+  EXPECT_EQ(
+      Call("POST", path, R"({"reason":"confirmed by phone"})", "Cookie: " + admin.cookie + "\r\n")
+          .status,
+      403);  // no CSRF token
+  EXPECT_EQ(Call("POST", path, R"({})", headers).status, 400);
+  EXPECT_EQ(Call("POST", path, R"({"reason":"line\nbreak"})", headers).status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/admin/users/acc-doesnotexist/unlock",
+                 R"({"reason":"confirmed by phone"})", headers)
+                .status,
+            404);
+  // The sign-in's second factor grows too old for an admin action while the session stays in use.
+  Advance(200);
+  ASSERT_EQ(Call("GET", "/api/v1/auth/session", "", "Cookie: " + admin.cookie + "\r\n").status,
+            200);
+  Advance(150);
+  EXPECT_EQ(Call("POST", path, R"({"reason":"confirmed by phone"})", headers).status, 403);
+  EXPECT_EQ(Call("POST", "/api/v1/auth/reauth", R"({"code":"000000"})", headers).status, 401);
+  ASSERT_EQ(Call("POST", "/api/v1/auth/reauth", "{\"code\":\"" + Totp() + "\"}", headers).status,
+            204);
+  EXPECT_EQ(Call("POST", path, R"({"reason":"confirmed by phone"})", headers).status, 204);
+  EXPECT_EQ(Call("POST", path, R"({"reason":"again"})", headers).status, 409);  // not locked now
+
+  Advance(30);
+  EXPECT_NE(Challenge(kPassword, other), "");
+  auto audit = RunBinary(
+      {"audit", "search", "--config", inst_.config().string(), "--action", "admin.user.unlock"});
+  EXPECT_NE(audit.out.find("\"reason\":\"confirmed by phone\""), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("\"allow\":false"), std::string::npos);  // refusals are audited too
+}
+
+TEST_F(LoginTest, SignInAlwaysIssuesANewSessionIdNeverTheOneOffered) {
+  Enrol();
+  const std::string planted = "__Host-strongroom-session=" + std::string(64, 'a');
+  auto r = Post("/api/v1/auth/mfa", {{"challenge", Challenge()}, {"code", Totp()}},
+                "Cookie: " + planted + "\r\n");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["set-cookie"].find(std::string(64, 'a')), std::string::npos);
+  EXPECT_EQ(Call("GET", "/api/v1/auth/session", "", "Cookie: " + planted + "\r\n").status, 401);
 }
 
 TEST_F(LoginTest, HostileInputsAreRefusedAndCreateNothing) {
