@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "http/json.h"
+#include "identity/qr_svg.h"
 
 namespace strongroom::api {
 namespace {
@@ -59,7 +60,8 @@ void RegisterAuthRoutes(http::Router& router, identity::AuthService& auth,
                ASSIGN_OR_RETURN(
                    auto f, http::RequireStringFields(body, {{"token", 128}, {"password", 1024}}));
                ASSIGN_OR_RETURN(auto start, auth.BeginEnrolment(f[0], f[1], Context(r)));
-               boost::json::object out{{"totp_uri", start.totp_uri}};
+               ASSIGN_OR_RETURN(auto qr, identity::QrSvg(start.totp_uri));
+               boost::json::object out{{"totp_uri", start.totp_uri}, {"qr_svg", qr}};
                return http::Response::Json(200, boost::json::serialize(out));
              });
 

@@ -252,6 +252,7 @@ Result<std::vector<std::string>> AuthService::ConfirmEnrolment(std::string_view 
 Result<void> AuthService::LoginFailed(audit::Event event, std::string reason,
                                       const std::string& key, const std::string& lock_account_id) {
   const auto now = clock_.Now();
+  buckets_.Consume(event.source);
   RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
     ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT failures FROM login_throttle WHERE username = ? "
                                          "AND source = ?",
@@ -299,7 +300,7 @@ Result<std::string> AuthService::Login(std::string_view username, std::string_vi
     return std::unexpected(Error{ErrorCode::kResourceExhausted,
                                  "too many sign-in attempts; wait before trying again", wait});
   };
-  if (const int64_t wait = buckets_.Take(ctx.source); wait > 0) {
+  if (const int64_t wait = buckets_.Check(ctx.source); wait > 0) {
     return throttled(wait, "too many attempts from this address");
   }
 

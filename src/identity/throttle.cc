@@ -15,9 +15,8 @@ SourceBuckets::SourceBuckets(const Clock& clock, double capacity, std::chrono::s
                              size_t max_sources)
     : clock_(clock), capacity_(capacity), refill_every_(refill_every), max_sources_(max_sources) {}
 
-int64_t SourceBuckets::Take(const std::string& source) {
+SourceBuckets::Bucket& SourceBuckets::Refilled(const std::string& source) {
   const auto now = clock_.Now();
-  std::lock_guard lock(mu_);
   if (buckets_.size() >= max_sources_ && !buckets_.contains(source)) {
     // Forget full buckets first: they hold no information.
     std::erase_if(buckets_, [&](const auto& kv) {
@@ -31,12 +30,21 @@ int64_t SourceBuckets::Take(const std::string& source) {
   const double elapsed = std::chrono::duration<double>(now - b.updated).count();
   b.tokens = std::min(capacity_, b.tokens + elapsed / static_cast<double>(refill_every_.count()));
   b.updated = now;
-  if (b.tokens >= 1.0) {
-    b.tokens -= 1.0;
-    return 0;
-  }
-  const double wait = (1.0 - b.tokens) * static_cast<double>(refill_every_.count());
-  return static_cast<int64_t>(std::ceil(wait));
+  return b;
+}
+
+int64_t SourceBuckets::Check(const std::string& source) {
+  std::lock_guard lock(mu_);
+  const Bucket& b = Refilled(source);
+  if (b.tokens >= 1.0) return 0;
+  return static_cast<int64_t>(
+      std::ceil((1.0 - b.tokens) * static_cast<double>(refill_every_.count())));
+}
+
+void SourceBuckets::Consume(const std::string& source) {
+  std::lock_guard lock(mu_);
+  Bucket& b = Refilled(source);
+  b.tokens = std::max(0.0, b.tokens - 1.0);
 }
 
 }  // namespace strongroom::identity

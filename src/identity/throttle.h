@@ -8,7 +8,9 @@
 //    the username as typed (folded), known or not, so throttling behaves identically for accounts
 //    that do not exist: it cannot be used to enumerate them.
 // 2. Per source address, across all usernames (credential stuffing): a token bucket of 10
-//    attempts that refills at one attempt every 6 seconds. Empty bucket: 429 with Retry-After.
+//    failures that refills at one every 6 seconds. Only failed attempts take from it, so many
+//    people signing in successfully from behind one address (an office's NAT) are never slowed;
+//    an empty bucket refuses every further attempt from that address with 429 and Retry-After.
 // 3. Per account: ten consecutive wrong passwords lock it until an admin unlocks it with a reason
 //    (AuthService). The lock is per account, not per source, but an attacker cannot use it to deny
 //    service quickly from one address, because (1) and (2) slow every source down first.
@@ -40,14 +42,17 @@ class SourceBuckets {
   SourceBuckets(const Clock& clock, double capacity = 10,
                 std::chrono::seconds refill_every = std::chrono::seconds(6),
                 size_t max_sources = 100'000);
-  // Takes one attempt for `source`; if none is left, returns the seconds until one is.
-  int64_t Take(const std::string& source);
+  // 0 if `source` may make an attempt now, else the seconds until it may.
+  int64_t Check(const std::string& source);
+  // Counts one failed attempt from `source`.
+  void Consume(const std::string& source);
 
  private:
   struct Bucket {
     double tokens;
     TimePoint updated;
   };
+  Bucket& Refilled(const std::string& source);  // requires mu_
   const Clock& clock_;
   const double capacity_;
   const std::chrono::seconds refill_every_;

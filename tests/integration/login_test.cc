@@ -63,6 +63,7 @@ class LoginTest : public ::testing::Test {
     auto start = Post("/api/v1/auth/enrol", {{"token", token}, {"password", kPassword}});
     EXPECT_EQ(start.status, 200) << start.body;
     const std::string uri(boost::json::parse(start.body).at("totp_uri").as_string());
+    EXPECT_TRUE(boost::json::parse(start.body).at("qr_svg").as_string().starts_with("<svg"));
     EXPECT_TRUE(uri.starts_with("otpauth://totp/Strongroom:" + user + "?secret=")) << uri;
     const auto s = uri.find("secret=") + 7;
     secrets_[user] = uri.substr(s, uri.find('&', s) - s);
