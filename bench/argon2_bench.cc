@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));  // measuring, not testing
   stop = true;
   for (auto& w : workers) w.join();
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print("{:.1f}\n", static_cast<double>(done) / elapsed);
   return 0;
 }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <memory>
+
 #include "store/meta.h"
 
 namespace strongroom::audit {
@@ -66,6 +68,22 @@ Result<int64_t> AuditLog::Record(Event event) {
   });
   if (!r) return Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
   return seq;
+}
+
+void AuditLog::RecordAsync(Event event, std::function<void(Result<int64_t>)> done) {
+  auto seq = std::make_shared<int64_t>(0);
+  store_.WriteAsync(
+      [this, event = std::move(event), seq](store::Transaction& tx) -> Result<void> {
+        ASSIGN_OR_RETURN(*seq, Append(tx, event));
+        return {};
+      },
+      [seq, done = std::move(done)](Result<void> r) {
+        if (!r) {
+          done(Fail(ErrorCode::kUnavailable, "the audit log cannot be written"));
+        } else {
+          done(*seq);
+        }
+      });
 }
 
 Result<void> AuditLog::WriteCheckpoint(store::Transaction& tx, const Head& head) {

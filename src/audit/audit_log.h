@@ -48,6 +48,9 @@ class AuditLog {
 
   Result<int64_t> Append(store::Transaction& tx, Event event);
   Result<int64_t> Record(Event event);
+  // As Record, without blocking: `done` runs on the store's writer thread once the event is
+  // durable (or failed), so it must be short. For callers that keep many appends in flight.
+  void RecordAsync(Event event, std::function<void(Result<int64_t>)> done);
 
   template <typename T>
   Result<T> Change(Event event, const std::function<Result<T>(store::Transaction&)>& change);

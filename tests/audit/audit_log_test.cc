@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -148,6 +150,27 @@ TEST(AuditLogTest, ConcurrentRecordersShareCommitsAndKeepTheChain) {
   ASSERT_TRUE(report);
   EXPECT_TRUE(report->ok) << report->problem;
   EXPECT_EQ(report->events, 400);
+}
+
+TEST(AuditLogTest, RecordAsyncReportsEachDurableSequence) {
+  AuditFixture f;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<int64_t> seqs;
+  for (int i = 0; i < 200; ++i) {
+    f.log->RecordAsync(AuditFixture::MakeEvent("x"), [&](Result<int64_t> r) {
+      ASSERT_TRUE(r);
+      std::lock_guard lock(mu);
+      seqs.insert(*r);
+      cv.notify_all();
+    });
+  }
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return seqs.size() == 200; });
+  EXPECT_EQ(*seqs.begin(), 1);
+  EXPECT_EQ(*seqs.rbegin(), 200);
+  lock.unlock();
+  EXPECT_TRUE(Verify(*f.store, f.key.public_key, Environment::kTest)->ok);
 }
 
 // A child appends events, acknowledging each durable one on a pipe, and is killed with SIGKILL;
