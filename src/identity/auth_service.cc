@@ -284,7 +284,10 @@ Result<void> AuthService::LoginFailed(audit::Event event, std::string reason,
 Result<std::string> AuthService::Login(std::string_view username, std::string_view password,
                                        const RequestContext& ctx) {
   auto event = MakeEvent("auth.login.password", ctx);
-  event.actor.username = std::string(username.substr(0, 64));
+  auto name = CanonicalUsername(username, {});
+  // Only a well-formed username is recorded: people do type their password into the username
+  // field, and the audit log must never hold a password.
+  event.actor.username = name ? *name : "(malformed username)";
   // The throttling key: the name as typed, folded, whether or not such an account exists.
   std::string key(username.substr(0, 256));
   std::transform(key.begin(), key.end(), key.begin(),
@@ -304,7 +307,6 @@ Result<std::string> AuthService::Login(std::string_view username, std::string_vi
     return throttled(wait, "too many attempts from this address");
   }
 
-  auto name = CanonicalUsername(username, {});
   std::optional<AccountView> account;
   std::string hash;
   int64_t next_allowed_wait = 0;

@@ -361,6 +361,16 @@ TEST_F(LoginTest, SignInAlwaysIssuesANewSessionIdNeverTheOneOffered) {
   EXPECT_EQ(Call("GET", "/api/v1/auth/session", "", "Cookie: " + planted + "\r\n").status, 401);
 }
 
+TEST_F(LoginTest, APasswordTypedAsTheUsernameNeverReachesTheAuditLog) {
+  const std::string typed = "My Secret Passphrase 2026!";
+  EXPECT_EQ(Post("/api/v1/auth/login", {{"username", typed}, {"password", "x"}}).status, 401);
+  auto r = RunBinary({"audit", "search", "--config", inst_.config().string(), "--action",
+                      "auth.login.password"});
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("(malformed username)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Secret Passphrase"), std::string::npos);
+}
+
 TEST_F(LoginTest, HostileInputsAreRefusedAndCreateNothing) {
   const auto token = inst_.EnrolmentToken(kOfficer);
   struct Case {
