@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 #include <thread>
 
+#include "api/audit_events.h"
 #include "api/auth.h"
 #include "api/health.h"
 #include "app/maintenance.h"
@@ -212,6 +213,7 @@ int Serve(const std::filesystem::path& config_path) {
           : config->server.public_origin;
   // Registered once the port is known (the origin names it); nothing is served before Run.
   api::RegisterAuthRoutes(router, auth, {config->server.max_json_depth, origin});
+  api::RegisterAuditEventRoutes(router, auth, audit, {config->server.max_json_depth, origin});
 
   const auto listen = *ParseHostPort(config->server.listen);
   const auto host =

@@ -364,11 +364,32 @@ TEST_F(LoginTest, SignInAlwaysIssuesANewSessionIdNeverTheOneOffered) {
 TEST_F(LoginTest, APasswordTypedAsTheUsernameNeverReachesTheAuditLog) {
   const std::string typed = "My Secret Passphrase 2026!";
   EXPECT_EQ(Post("/api/v1/auth/login", {{"username", typed}, {"password", "x"}}).status, 401);
-  auto r = RunBinary({"audit", "search", "--config", inst_.config().string(), "--action",
-                      "auth.login.password"});
+  auto r = RunBinary(
+      {"audit", "search", "--config", inst_.config().string(), "--action", "auth.login.password"});
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("(malformed username)"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("Secret Passphrase"), std::string::npos);
+}
+
+TEST_F(LoginTest, SecurityOfficersSearchTheAuditLogOverTheApiAndTheSearchIsAudited) {
+  EXPECT_EQ(Call("GET", "/api/v1/audit/events", "").status, 401);
+  Enrol();
+  auto s = SignIn();
+  const std::string cookie = "Cookie: " + s.cookie + "\r\n";
+  auto r = Call("GET", "/api/v1/audit/events?action=auth.login&limit=5", "", cookie);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto body = boost::json::parse(r.body);
+  ASSERT_EQ(body.at("items").as_array().size(), 1u);
+  EXPECT_EQ(body.at("items").at(0).at("actor").at("username").as_string(), kOfficer);
+  for (const char* bad :
+       {"?nope=1", "?action=a&action=b", "?cursor=abc", "?since=yesterday", "?limit=0",
+        "?limit=abc", "?actor=%00", "?actor=%zz", "?target=%2e%2e%2fetc"}) {
+    EXPECT_EQ(Call("GET", std::string("/api/v1/audit/events") + bad, "", cookie).status, 400)
+        << bad;
+  }
+  auto searches = Call("GET", "/api/v1/audit/events?action=audit.search", "", cookie);
+  ASSERT_EQ(searches.status, 200);
+  EXPECT_GE(boost::json::parse(searches.body).at("items").as_array().size(), 1u);
 }
 
 TEST_F(LoginTest, HostileInputsAreRefusedAndCreateNothing) {

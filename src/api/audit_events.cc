@@ -1,0 +1,69 @@
+#include "api/audit_events.h"
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "audit/search.h"
+#include "http/query.h"
+
+namespace strongroom::api {
+
+void RegisterAuditEventRoutes(http::Router& router, identity::AuthService& auth,
+                              audit::AuditLog& audit, AuthRoutesOptions options) {
+  router.Add(
+      http::beast_http::verb::get, "/api/v1/audit/events",
+      [&auth, &audit, options](http::Request& r) -> Result<http::Response> {
+        ASSIGN_OR_RETURN(auto principal, Authenticate(auth, r, options));
+        audit::Event event;
+        event.actor = {principal.account.id, principal.account.username, principal.account.kind,
+                       principal.session_id};
+        event.source = r.remote_address;
+        event.action = "audit.search";
+        event.target = {"audit", "", ""};
+        event.request_id = r.request_id;
+        event.detail["query"] = r.query;
+        const bool officer = principal.account.kind == "privileged" &&
+                             principal.account.roles.find("security_officer") != std::string::npos;
+        if (!officer) {
+          event.allowed = false;
+          event.reason = "only security officers search the audit log";
+          event.outcome = "permission_denied";
+          RETURN_IF_ERROR(audit.Record(event));
+          return Fail(ErrorCode::kPermissionDenied,
+                      "only security officers may search the audit log");
+        }
+        ASSIGN_OR_RETURN(auto params,
+                         http::ParseQuery(r.query, {"actor", "target", "action", "since", "until",
+                                                    "cursor", "limit"}));
+        audit::SearchQuery q;
+        q.actor = params["actor"];
+        q.target = params["target"];
+        q.action = params["action"];
+        q.cursor = params["cursor"];
+        for (auto [name, out] : {std::pair{"since", &q.since}, std::pair{"until", &q.until}}) {
+          if (params[name].empty()) continue;
+          auto t = ParseRfc3339(params[name]);
+          if (!t)
+            return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be RFC 3339 UTC");
+          *out = *t;
+        }
+        if (!params["limit"].empty()) {
+          const auto& l = params["limit"];
+          auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), q.limit);
+          if (ec != std::errc() || p != l.data() + l.size()) {
+            return Fail(ErrorCode::kInvalidArgument, "limit must be a number from 1 to 1000");
+          }
+        }
+        event.allowed = true;
+        event.reason = "security officer";
+        ASSIGN_OR_RETURN(auto page,
+                         audit.Observe<audit::SearchPage>(
+                             event, [&](store::Transaction& tx) { return audit::Search(tx, q); }));
+        boost::json::array items;
+        for (const auto& e : page.events) items.push_back(boost::json::parse(e));
+        boost::json::object body{{"items", std::move(items)}, {"next_cursor", page.next_cursor}};
+        return http::Response::Json(200, boost::json::serialize(body));
+      });
+}
+
+}  // namespace strongroom::api

@@ -1,0 +1,15 @@
+#pragma once
+// GET /api/v1/audit/events?actor=&target=&action=&since=&until=&cursor=&limit= (API.md):
+// security officers only; newest first; each search is itself an audit event.
+
+#include "api/auth.h"
+#include "audit/audit_log.h"
+#include "http/router.h"
+#include "store/store.h"
+
+namespace strongroom::api {
+
+void RegisterAuditEventRoutes(http::Router& router, identity::AuthService& auth,
+                              audit::AuditLog& audit, AuthRoutesOptions options);
+
+}  // namespace strongroom::api
