@@ -144,6 +144,16 @@ int Serve(const std::filesystem::path& config_path) {
   auto audit_key = crypto::ReadSigningKeyFile(config->audit.signing_key_file, config->environment);
   if (!audit_key) return Fatal(audit_key.error());
   if (auto r = CheckReadyToServe(*config); !r) return Fatal(r.error());
+  identity::CommonPasswords common_passwords;
+  if (!config->accounts.common_passwords_file.empty()) {
+    auto loaded = identity::CommonPasswords::Load(config->accounts.common_passwords_file);
+    if (!loaded) {
+      return Fatal(Error{ErrorCode::kFailedPrecondition,
+                         "configuration key 'accounts.common_passwords_file': " +
+                             loaded.error().message + " (install john-data, or set it to \"\")"});
+    }
+    common_passwords = std::move(*loaded);
+  }
 
   store::Store& store = **db;
   // Test builds on non-production instances run on a clock that tests can move forward.
@@ -192,7 +202,7 @@ int Serve(const std::filesystem::path& config_path) {
       });
   RegisterTestRoutes(router, *config, audit, test_clock);
   store::KeyStore keys(*master, config->environment, crypto::DefaultRandom(), clock);
-  identity::AuthService auth(store, audit, keys, clock, crypto::DefaultRandom());
+  identity::AuthService auth(store, audit, keys, clock, crypto::DefaultRandom(), common_passwords);
 
   http::AccessLogFn access_log;
   if (config->log.access_log) {

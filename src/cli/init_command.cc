@@ -84,6 +84,9 @@ retention_days = 365
 # client_key = "/etc/strongroom/client.key"
 {}
 
+[accounts]
+common_passwords_file = "/usr/share/john/password.lst"
+
 [log]
 level = "info"
 access_log = true

@@ -225,6 +225,13 @@ Result<void> ReadAudit(const toml::table* t, const std::filesystem::path& base, 
   return sec.Finish();
 }
 
+Result<void> ReadAccounts(const toml::table* t, const std::filesystem::path& base,
+                          AccountsConfig& a) {
+  Section sec(t, "accounts");
+  RETURN_IF_ERROR(sec.Path("common_passwords_file", base, a.common_passwords_file));
+  return sec.Finish();
+}
+
 Result<void> ReadLog(const toml::table* t, const std::filesystem::path& base, LogConfig& log) {
   Section sec(t, "log");
   RETURN_IF_ERROR(sec.OneOf("level", {"trace", "debug", "info", "warn", "error"}, log.level));
@@ -286,12 +293,14 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
       top.OneOf("environment", {"production", "preproduction", "test", "development"}, env_name));
   if (env_name.empty()) return ConfigError("environment", "is required");
   cfg.environment = *ParseEnvironment(env_name);
-  for (auto name : {"server", "tls", "store", "keys", "audit", "log"}) top.MarkSection(name);
+  for (auto name : {"server", "tls", "store", "keys", "audit", "accounts", "log"}) {
+    top.MarkSection(name);
+  }
   RETURN_IF_ERROR(top.Finish());
   for (const auto& [k, v] : root) {
     const auto key = k.str();
     if (v.is_table() && key != "server" && key != "tls" && key != "store" && key != "keys" &&
-        key != "audit" && key != "log") {
+        key != "audit" && key != "accounts" && key != "log") {
       return ConfigError(key, "unknown section");
     }
   }
@@ -306,6 +315,8 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
   RETURN_IF_ERROR(ReadKeys(keys, base, cfg.keys));
   ASSIGN_OR_RETURN(auto audit, SubTable(root, "audit"));
   RETURN_IF_ERROR(ReadAudit(audit, base, cfg.audit));
+  ASSIGN_OR_RETURN(auto accounts, SubTable(root, "accounts"));
+  RETURN_IF_ERROR(ReadAccounts(accounts, base, cfg.accounts));
   ASSIGN_OR_RETURN(auto log, SubTable(root, "log"));
   RETURN_IF_ERROR(ReadLog(log, base, cfg.log));
   return cfg;

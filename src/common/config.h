@@ -70,6 +70,11 @@ struct AuditConfig {
   bool local_only = false;
 };
 
+struct AccountsConfig {
+  // Common passwords to refuse, one a line; "" = the small built-in list only.
+  std::filesystem::path common_passwords_file = "/usr/share/john/password.lst";
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
   std::filesystem::path file;  // "" = standard error
@@ -84,6 +89,7 @@ struct Config {
   StoreConfig store;
   KeysConfig keys;
   AuditConfig audit;
+  AccountsConfig accounts;
   LogConfig log;
 };
 

@@ -15,14 +15,6 @@ namespace {
 constexpr auto kTouchEvery = std::chrono::seconds(15);
 constexpr std::string_view kIssuer = "Strongroom";
 
-// The most common passwords of 12 characters or more; the full dictionary check (cracklib) is
-// still to come.
-constexpr std::array<std::string_view, 16> kCommonPasswords = {
-    "123456789012",   "password1234",  "qwertyuiopas", "passwordpassword",
-    "111111111111",   "123123123123",  "iloveyou1234", "changemechangeme",
-    "welcome12345",   "administrator", "qwerty123456", "password123456",
-    "letmeinletmein", "000000000000",  "abcdefghijkl", "correcthorsebatterystaple"};
-
 std::unexpected<Error> NotAuthenticated() {
   return Fail(ErrorCode::kUnauthenticated, "the credentials were not accepted");
 }
@@ -73,7 +65,8 @@ constexpr const char* kAccountColumns =
 
 }  // namespace
 
-Result<void> CheckPasswordPolicy(std::string_view password, std::string_view kind) {
+Result<void> CheckPasswordPolicy(std::string_view password, std::string_view kind,
+                                 const CommonPasswords& common) {
   const int64_t n = CodePoints(password);
   if (n < 0) return Fail(ErrorCode::kInvalidArgument, "password must be valid UTF-8");
   const int64_t min = kind == "privileged" ? 15 : 12;
@@ -86,11 +79,7 @@ Result<void> CheckPasswordPolicy(std::string_view password, std::string_view kin
       return Fail(ErrorCode::kInvalidArgument, "password must not contain control characters");
     }
   }
-  std::string folded(password);
-  std::transform(folded.begin(), folded.end(), folded.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (std::find(kCommonPasswords.begin(), kCommonPasswords.end(), folded) !=
-      kCommonPasswords.end()) {
+  if (common.IsCommon(password)) {
     return Fail(ErrorCode::kInvalidArgument, "password is too common; choose another");
   }
   return {};
@@ -105,12 +94,14 @@ struct AuthService::TokenRow {
 };
 
 AuthService::AuthService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
-                         const Clock& clock, crypto::Random& random, AuthOptions options)
+                         const Clock& clock, crypto::Random& random, const CommonPasswords& common,
+                         AuthOptions options)
     : store_(store),
       audit_(audit),
       keys_(keys),
       clock_(clock),
       random_(random),
+      common_(common),
       options_(std::move(options)),
       buckets_(clock) {
   dummy_hash_ = crypto::HashPassword(random_.RandomHex(16), options_.argon2).value_or("");
@@ -171,7 +162,7 @@ Result<EnrolmentStart> AuthService::BeginEnrolment(std::string_view token,
   auto& found = *lookup;
   event.actor = {found.account.id, found.account.username, found.account.kind, ""};
   event.target = {"account", found.account.id, found.account.org_id};
-  if (auto policy = CheckPasswordPolicy(password, found.account.kind); !policy) {
+  if (auto policy = CheckPasswordPolicy(password, found.account.kind, common_); !policy) {
     event.reason = "password refused by policy";
     event.allowed = false;
     event.outcome = "invalid_argument";

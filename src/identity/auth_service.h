@@ -27,6 +27,7 @@
 #include "common/clock.h"
 #include "crypto/password.h"
 #include "crypto/random.h"
+#include "identity/common_passwords.h"
 #include "identity/throttle.h"
 #include "store/key_store.h"
 #include "store/store.h"
@@ -84,7 +85,8 @@ class AuthService {
  public:
   // Everything passed must outlive the service.
   AuthService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
-              const Clock& clock, crypto::Random& random, AuthOptions options = {});
+              const Clock& clock, crypto::Random& random, const CommonPasswords& common,
+              AuthOptions options = {});
 
   Result<EnrolmentStart> BeginEnrolment(std::string_view token, std::string_view password,
                                         const RequestContext& ctx);
@@ -125,12 +127,14 @@ class AuthService {
   store::KeyStore& keys_;
   const Clock& clock_;
   crypto::Random& random_;
+  const CommonPasswords& common_;
   const AuthOptions options_;
   std::string dummy_hash_;  // verified against for unknown users, so timing does not tell
   SourceBuckets buckets_;
 };
 
 // The password policy alone (length by account kind, common passwords), for tests and the API.
-Result<void> CheckPasswordPolicy(std::string_view password, std::string_view kind);
+Result<void> CheckPasswordPolicy(std::string_view password, std::string_view kind,
+                                 const CommonPasswords& common);
 
 }  // namespace strongroom::identity

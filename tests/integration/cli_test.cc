@@ -169,7 +169,9 @@ INSTANTIATE_TEST_SUITE_P(
         StartupRefusal{"EnvironmentMismatch", "environment = \"test\"",
                        "environment = \"production\"", "stores never cross environments"},
         StartupRefusal{"MissingKeyFile", "keys/master.key", "keys/absent.key", "keys/absent.key"},
-        StartupRefusal{"MissingCertificate", "tls/cert.pem", "tls/absent.pem", "certificate"}),
+        StartupRefusal{"MissingCertificate", "tls/cert.pem", "tls/absent.pem", "certificate"},
+        StartupRefusal{"MissingPasswordList", "/usr/share/john/password.lst", "/nonexistent/list",
+                       "'accounts.common_passwords_file'"}),
     [](const auto& p) { return std::string(p.param.name); });
 
 TEST(ServeTest, RefusesKeyFileReadableByOthers) {
