@@ -23,7 +23,7 @@ void RegisterAuditEventRoutes(http::Router& router, identity::AuthService& auth,
         event.request_id = r.request_id;
         event.detail["query"] = r.query;
         const bool officer = principal.account.kind == "privileged" &&
-                             principal.account.roles.find("security_officer") != std::string::npos;
+                             identity::HasRole(principal.account, "security_officer");
         if (!officer) {
           event.allowed = false;
           event.reason = "only security officers search the audit log";

@@ -213,26 +213,17 @@ int Serve(const std::filesystem::path& config_path) {
   }
   http::Server server(ServerOptionsFrom(config->server), **tls, router, std::move(access_log));
   if (auto r = server.Listen(); !r) return Fatal(r.error());
-  const auto listen_hp = *ParseHostPort(config->server.listen);
-  const auto origin =
-      config->server.public_origin.empty()
-          ? fmt::format("https://{}:{}",
-                        listen_hp.host.find(':') != std::string::npos ? "[" + listen_hp.host + "]"
-                                                                      : listen_hp.host,
-                        server.port())
-          : config->server.public_origin;
+  const auto& origin = server.origin();
   // Registered once the port is known (the origin names it); nothing is served before Run.
   api::RegisterAuthRoutes(router, auth, {config->server.max_json_depth, origin});
   api::RegisterAuditEventRoutes(router, auth, audit, {config->server.max_json_depth, origin});
 
-  const auto listen = *ParseHostPort(config->server.listen);
-  const auto host =
-      listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host;
   std::string redirect;
   if (server.redirect_port() != 0) {
     redirect = fmt::format("; redirecting http port {} to https", server.redirect_port());
   }
-  fmt::print("strongroom: serving https://{}:{} ({} environment){}\n", host, server.port(),
+  fmt::print("strongroom: serving {} ({} environment){}\n",
+             http::HttpsUrl(ParseHostPort(config->server.listen)->host, server.port()),
              EnvironmentName(config->environment), redirect);
   std::fflush(stdout);
   spdlog::info("serving https on port {} environment={}", server.port(),

@@ -2,36 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "common/utf8.h"
+
 namespace strongroom::audit {
 namespace {
-
-// Length of the valid UTF-8 sequence at the front of `s` (1-4), or 0 if it is not valid
-// (overlong forms, surrogates and code points above U+10FFFF are invalid).
-size_t Utf8Length(std::string_view s, uint32_t& cp) {
-  const auto b0 = static_cast<unsigned char>(s[0]);
-  size_t n;
-  uint32_t min;
-  if (b0 < 0x80) {
-    cp = b0;
-    return 1;
-  } else if ((b0 & 0xe0) == 0xc0) {
-    n = 2, cp = b0 & 0x1f, min = 0x80;
-  } else if ((b0 & 0xf0) == 0xe0) {
-    n = 3, cp = b0 & 0x0f, min = 0x800;
-  } else if ((b0 & 0xf8) == 0xf0) {
-    n = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (s.size() < n) return 0;
-  for (size_t i = 1; i < n; ++i) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if ((b & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return n;
-}
 
 bool NeedsUnicodeEscape(uint32_t cp) {
   return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029;
@@ -54,7 +28,7 @@ void AppendEscaped(std::string& out, std::string_view value) {
   out += '"';
   while (!value.empty()) {
     uint32_t cp = 0;
-    const size_t n = Utf8Length(value, cp);
+    const size_t n = Utf8SequenceLength(value, cp);
     if (n == 0) {
       out += "\\ufffd";
       value.remove_prefix(1);

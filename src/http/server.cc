@@ -34,11 +34,12 @@ Result<void> Bind(asio::io_context& ioc, std::optional<tcp::acceptor>& acceptor,
   return {};
 }
 
-std::string HostForUrl(const std::string& host) {
-  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
-}
-
 }  // namespace
+
+std::string HttpsUrl(const std::string& host, uint16_t port) {
+  return fmt::format("https://{}:{}", host.find(':') != std::string::npos ? "[" + host + "]" : host,
+                     port);
+}
 
 Server::Impl::Impl(ServerOptions opts, asio::ssl::context& tls_ctx, const Router& r,
                    AccessLogFn log)
@@ -150,15 +151,15 @@ Result<void> Server::Listen() {
   impl_->signals->async_wait([this](boost::system::error_code ec, int) {
     if (!ec) Shutdown();
   });
-  impl_->redirect_origin = o.public_origin.empty()
-                               ? fmt::format("https://{}:{}", HostForUrl(o.host), port())
-                               : o.public_origin;
+  impl_->redirect_origin = o.public_origin.empty() ? HttpsUrl(o.host, port()) : o.public_origin;
   return {};
 }
 
 uint16_t Server::port() const {
   return impl_->acceptor ? impl_->acceptor->local_endpoint().port() : 0;
 }
+
+const std::string& Server::origin() const { return impl_->redirect_origin; }
 
 uint16_t Server::redirect_port() const {
   return impl_->redirect_acceptor ? impl_->redirect_acceptor->local_endpoint().port() : 0;

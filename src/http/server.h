@@ -58,6 +58,9 @@ struct AccessRecord {
 };
 using AccessLogFn = std::function<void(const AccessRecord&)>;
 
+// "https://host:port", with an IPv6 host in brackets.
+std::string HttpsUrl(const std::string& host, uint16_t port);
+
 class Server {
  public:
   // `tls` and `router` must outlive the server.
@@ -68,6 +71,8 @@ class Server {
   Result<void> Listen();
   uint16_t port() const;
   uint16_t redirect_port() const;
+  // The service's https origin: ServerOptions::public_origin, or https://host:port once bound.
+  const std::string& origin() const;
   // Serves until Shutdown (or SIGTERM/SIGINT, which call it). Closes all connections on return.
   void Run();
   void Shutdown();

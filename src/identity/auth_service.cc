@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "common/utf8.h"
 #include "crypto/hash.h"
 #include "crypto/totp.h"
 #include "identity/username.h"
@@ -22,26 +23,6 @@ std::unexpected<Error> NotAuthenticated() {
 Bytes HashOf(std::string_view s) {
   const auto d = crypto::Sha256(AsBytes(s));
   return Bytes(d.begin(), d.end());
-}
-
-// Number of Unicode code points in valid UTF-8, or -1.
-int64_t CodePoints(std::string_view s) {
-  int64_t n = 0;
-  for (size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    size_t len = b < 0x80             ? 1
-                 : (b & 0xe0) == 0xc0 ? 2
-                 : (b & 0xf0) == 0xe0 ? 3
-                 : (b & 0xf8) == 0xf0 ? 4
-                                      : 0;
-    if (len == 0 || i + len > s.size()) return -1;
-    for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return -1;
-    }
-    i += len;
-    ++n;
-  }
-  return n;
 }
 
 std::string UrlEncode(std::string_view s) {
@@ -65,12 +46,23 @@ constexpr const char* kAccountColumns =
 
 }  // namespace
 
+bool HasRole(const AccountView& account, std::string_view role) {
+  std::string_view rest = account.roles;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    if (rest.substr(0, comma) == role) return true;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 Result<void> CheckPasswordPolicy(std::string_view password, std::string_view kind,
                                  const CommonPasswords& common) {
-  const int64_t n = CodePoints(password);
-  if (n < 0) return Fail(ErrorCode::kInvalidArgument, "password must be valid UTF-8");
-  const int64_t min = kind == "privileged" ? 15 : 12;
-  if (n < min || n > 128) {
+  const auto n = Utf8CodePoints(password);
+  if (!n) return Fail(ErrorCode::kInvalidArgument, "password must be valid UTF-8");
+  const size_t min = kind == "privileged" ? 15 : 12;
+  if (*n < min || *n > 128) {
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("password must be {} to 128 characters", min));
   }
@@ -589,10 +581,9 @@ Result<void> AuthService::Unlock(const Principal& admin, std::string_view accoun
   event.actor = {admin.account.id, admin.account.username, admin.account.kind, admin.session_id};
   event.target = {"account", std::string(account_id.substr(0, 64)), ""};
   event.detail["reason"] = std::string(reason);
-  const bool officer = admin.account.kind == "privileged" &&
-                       admin.account.roles.find("security_officer") != std::string::npos;
-  const bool org_admin = admin.account.kind == "privileged" &&
-                         admin.account.roles.find("org_admin") != std::string::npos;
+  const bool officer =
+      admin.account.kind == "privileged" && HasRole(admin.account, "security_officer");
+  const bool org_admin = admin.account.kind == "privileged" && HasRole(admin.account, "org_admin");
   auto deny = [&](ErrorCode code, std::string why, std::string message) -> Result<void> {
     event.allowed = false;
     event.reason = std::move(why);

@@ -49,6 +49,9 @@ struct AccountView {
   std::string expires_at;
 };
 
+// True when the account holds `role` (roles are stored comma-separated; whole names only).
+bool HasRole(const AccountView& account, std::string_view role);
+
 struct Principal {
   AccountView account;
   std::string session_id;  // a non-secret handle: the first 16 hex digits of the token's hash

@@ -61,3 +61,20 @@ TEST(ErrorTest, EveryCodeHasADistinctName) {
 
 }  // namespace
 }  // namespace strongroom
+
+#include "common/utf8.h"
+
+namespace strongroom {
+namespace {
+
+TEST(Utf8Test, CountsCodePointsAndRefusesInvalidSequences) {
+  EXPECT_EQ(Utf8CodePoints("abc"), 3u);
+  EXPECT_EQ(Utf8CodePoints("caf\xc3\xa9 \xf0\x9f\x94\x92"), 6u);
+  EXPECT_EQ(Utf8CodePoints(""), 0u);
+  for (const char* bad : {"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"}) {
+    EXPECT_FALSE(Utf8CodePoints(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace strongroom
