@@ -12,9 +12,11 @@
 #include <boost/json.hpp>
 #include <thread>
 
+#include "api/admin.h"
 #include "api/audit_events.h"
 #include "api/auth.h"
 #include "api/health.h"
+#include "api/records.h"
 #include "app/maintenance.h"
 #include "app/test_routes.h"
 #include "audit/audit_log.h"
@@ -203,6 +205,12 @@ int Serve(const std::filesystem::path& config_path) {
   RegisterTestRoutes(router, *config, audit, test_clock);
   store::KeyStore keys(*master, config->environment, crypto::DefaultRandom(), clock);
   identity::AuthService auth(store, audit, keys, clock, crypto::DefaultRandom(), common_passwords);
+  records::RecordService records(
+      store, audit, keys, clock, crypto::DefaultRandom(),
+      {config->records.descriptors, std::chrono::days(config->records.retention_days_official),
+       std::chrono::days(config->records.retention_days_sensitive)});
+  lifecycle::LifecycleService lifecycle(store, audit, keys, clock, crypto::DefaultRandom(), auth,
+                                        {config->records.descriptors});
 
   http::AccessLogFn access_log;
   if (config->log.access_log) {
@@ -217,6 +225,8 @@ int Serve(const std::filesystem::path& config_path) {
   // Registered once the port is known (the origin names it); nothing is served before Run.
   api::RegisterAuthRoutes(router, auth, {config->server.max_json_depth, origin});
   api::RegisterAuditEventRoutes(router, auth, audit, {config->server.max_json_depth, origin});
+  api::RegisterRecordRoutes(router, auth, records, {config->server.max_json_depth, origin});
+  api::RegisterAdminRoutes(router, auth, lifecycle, {config->server.max_json_depth, origin});
 
   std::string redirect;
   if (server.redirect_port() != 0) {

@@ -21,6 +21,8 @@ AuditLog::AuditLog(store::Store& store, const Clock& clock, const crypto::Signin
 
 void AuditLog::Finish(Event& event, const Error* error) {
   event.outcome = error == nullptr ? "ok" : std::string(ErrorCodeName(error->code));
+  // A refusal always says why; service messages never carry input or secrets.
+  if (error != nullptr && event.reason.empty()) event.reason = error->message;
 }
 
 Result<Head> AuditLog::ReadHead(store::Transaction& tx) {

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <functional>
 #include <optional>
+#include <type_traits>
 
 #include "audit/event.h"
 #include "common/clock.h"
@@ -52,10 +53,12 @@ class AuditLog {
   // durable (or failed), so it must be short. For callers that keep many appends in flight.
   void RecordAsync(Event event, std::function<void(Result<int64_t>)> done);
 
-  template <typename T>
-  Result<T> Change(Event event, const std::function<Result<T>(store::Transaction&)>& change);
-  template <typename T>
-  Result<T> Observe(Event event, const std::function<Result<T>(store::Transaction&)>& read);
+  // `fn` is called as fn(tx) or, when it must fill in the event (the policy's decision and
+  // reason are known only once the data is read), as fn(tx, event).
+  template <typename T, typename Fn>
+  Result<T> Change(Event event, Fn&& change);
+  template <typename T, typename Fn>
+  Result<T> Observe(Event event, Fn&& read);
 
   // Signs the head if it moved since the last checkpoint.
   Result<void> Checkpoint();
@@ -80,13 +83,23 @@ class AuditLog {
   std::atomic<bool> inject_failure_{false};
 };
 
-template <typename T>
-Result<T> AuditLog::Change(Event event,
-                           const std::function<Result<T>(store::Transaction&)>& change) {
+namespace internal {
+template <typename Fn>
+auto CallWithEvent(Fn& fn, store::Transaction& tx, Event& event) {
+  if constexpr (std::is_invocable_v<Fn&, store::Transaction&, Event&>) {
+    return fn(tx, event);
+  } else {
+    return fn(tx);
+  }
+}
+}  // namespace internal
+
+template <typename T, typename Fn>
+Result<T> AuditLog::Change(Event event, Fn&& change) {
   std::optional<T> value;
   std::optional<Error> failure;
   auto committed = store_.Write([&](store::Transaction& tx) -> Result<void> {
-    auto r = change(tx);
+    Result<T> r = internal::CallWithEvent(change, tx, event);
     if (!r) {
       failure = r.error();
       return std::unexpected(r.error());
@@ -107,12 +120,11 @@ Result<T> AuditLog::Change(Event event,
   return std::move(*value);
 }
 
-template <typename T>
-Result<T> AuditLog::Observe(Event event,
-                            const std::function<Result<T>(store::Transaction&)>& read) {
+template <typename T, typename Fn>
+Result<T> AuditLog::Observe(Event event, Fn&& read) {
   std::optional<Result<T>> result;
   auto done = store_.Read([&](store::Transaction& tx) -> Result<void> {
-    result.emplace(read(tx));
+    result.emplace(internal::CallWithEvent(read, tx, event));
     return {};
   });
   if (!done) result.emplace(std::unexpected(done.error()));

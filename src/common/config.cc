@@ -4,6 +4,8 @@
 #include <toml++/toml.h>
 
 #include <charconv>
+#include <algorithm>
+#include <functional>
 #include <set>
 
 #include "common/file_util.h"
@@ -58,6 +60,31 @@ class Section {
         return ConfigError(Name(key), "must not contain control characters");
     }
     out = v;
+    return {};
+  }
+
+  // An array of strings, each checked by `check` (which returns a message, or "" if fine).
+  Result<void> StringList(std::string_view key, size_t max_items,
+                          const std::function<std::string(const std::string&)>& check,
+                          std::vector<std::string>& out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return {};
+    const toml::array* array = node->as_array();
+    if (array == nullptr) return ConfigError(Name(key), "must be an array of strings");
+    if (array->size() > max_items) {
+      return ConfigError(Name(key), fmt::format("must have at most {} entries", max_items));
+    }
+    std::vector<std::string> values;
+    for (const auto& item : *array) {
+      if (!item.is_string()) return ConfigError(Name(key), "must be an array of strings");
+      const std::string& v = item.as_string()->get();
+      if (auto problem = check(v); !problem.empty()) return ConfigError(Name(key), problem);
+      if (std::find(values.begin(), values.end(), v) != values.end()) {
+        return ConfigError(Name(key), "must not repeat an entry");
+      }
+      values.push_back(v);
+    }
+    out = std::move(values);
     return {};
   }
 
@@ -232,6 +259,28 @@ Result<void> ReadAccounts(const toml::table* t, const std::filesystem::path& bas
   return sec.Finish();
 }
 
+Result<void> ReadRecords(const toml::table* t, RecordsConfig& r) {
+  Section sec(t, "records");
+  RETURN_IF_ERROR(sec.StringList(
+      "descriptors", 32,
+      [](const std::string& v) -> std::string {
+        if (v.empty() || v.size() > 32) return "each descriptor must be 1 to 32 characters";
+        for (char c : v) {
+          if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+            return "each descriptor must be upper-case letters, digits, '_' or '-'";
+          }
+        }
+        if (v == "OFFICIAL" || v == "OFFICIAL-SENSITIVE") {
+          return "a descriptor must not be named like a classification";
+        }
+        return "";
+      },
+      r.descriptors));
+  RETURN_IF_ERROR(sec.Int("retention_days_official", 1, 36'500, r.retention_days_official));
+  RETURN_IF_ERROR(sec.Int("retention_days_sensitive", 1, 36'500, r.retention_days_sensitive));
+  return sec.Finish();
+}
+
 Result<void> ReadLog(const toml::table* t, const std::filesystem::path& base, LogConfig& log) {
   Section sec(t, "log");
   RETURN_IF_ERROR(sec.OneOf("level", {"trace", "debug", "info", "warn", "error"}, log.level));
@@ -293,14 +342,14 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
       top.OneOf("environment", {"production", "preproduction", "test", "development"}, env_name));
   if (env_name.empty()) return ConfigError("environment", "is required");
   cfg.environment = *ParseEnvironment(env_name);
-  for (auto name : {"server", "tls", "store", "keys", "audit", "accounts", "log"}) {
+  for (auto name : {"server", "tls", "store", "keys", "audit", "accounts", "records", "log"}) {
     top.MarkSection(name);
   }
   RETURN_IF_ERROR(top.Finish());
   for (const auto& [k, v] : root) {
     const auto key = k.str();
     if (v.is_table() && key != "server" && key != "tls" && key != "store" && key != "keys" &&
-        key != "audit" && key != "accounts" && key != "log") {
+        key != "audit" && key != "accounts" && key != "records" && key != "log") {
       return ConfigError(key, "unknown section");
     }
   }
@@ -317,6 +366,8 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
   RETURN_IF_ERROR(ReadAudit(audit, base, cfg.audit));
   ASSIGN_OR_RETURN(auto accounts, SubTable(root, "accounts"));
   RETURN_IF_ERROR(ReadAccounts(accounts, base, cfg.accounts));
+  ASSIGN_OR_RETURN(auto records, SubTable(root, "records"));
+  RETURN_IF_ERROR(ReadRecords(records, cfg.records));
   ASSIGN_OR_RETURN(auto log, SubTable(root, "log"));
   RETURN_IF_ERROR(ReadLog(log, base, cfg.log));
   return cfg;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "common/environment.h"
 #include "common/error.h"
@@ -75,6 +76,14 @@ struct AccountsConfig {
   std::filesystem::path common_passwords_file = "/usr/share/john/password.lst";
 };
 
+struct RecordsConfig {
+  // The descriptor vocabulary: upper-case names of 1 to 32 characters [A-Z0-9_-].
+  std::vector<std::string> descriptors = {"PERSONAL", "COMMERCIAL", "LOCSEN"};
+  // Default retention of a new record, by classification, in days (1..36500).
+  int retention_days_official = 2555;
+  int retention_days_sensitive = 2555;
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
   std::filesystem::path file;  // "" = standard error
@@ -90,6 +99,7 @@ struct Config {
   KeysConfig keys;
   AuditConfig audit;
   AccountsConfig accounts;
+  RecordsConfig records;
   LogConfig log;
 };
 

@@ -29,9 +29,13 @@ Bytes RecordKeyAad(Environment env, std::string_view org_id, std::string_view re
 }
 
 Bytes RecordDataAad(Environment env, std::string_view org_id, std::string_view record_id,
-                    int64_t version) {
+                    int64_t version, std::string_view part) {
   const std::string v = std::to_string(version);
-  return EncodeFields({"strongroom/record-data/v1", EnvironmentName(env), org_id, record_id, v});
+  if (part.empty()) {
+    return EncodeFields({"strongroom/record-data/v1", EnvironmentName(env), org_id, record_id, v});
+  }
+  return EncodeFields(
+      {"strongroom/record-data/v1", EnvironmentName(env), org_id, record_id, v, part});
 }
 
 Secret NewDataKey(Random& random) { return random.RandomSecret(kAeadKeySize); }

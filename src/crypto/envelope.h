@@ -24,9 +24,10 @@ namespace strongroom::crypto {
 Bytes OrgKeyAad(Environment env, std::string_view org_id, std::string_view master_key_id);
 // A record's data key, wrapped by its organisation's key.
 Bytes RecordKeyAad(Environment env, std::string_view org_id, std::string_view record_id);
-// A record's content at one version, sealed by the record's data key.
+// A record's content at one version, sealed by the record's data key. `part` names which field
+// of the record it is ("title", "body"; "" for single-part data), so parts cannot be swapped.
 Bytes RecordDataAad(Environment env, std::string_view org_id, std::string_view record_id,
-                    int64_t version);
+                    int64_t version, std::string_view part = {});
 
 // A new random 256-bit data or organisation key.
 Secret NewDataKey(Random& random);

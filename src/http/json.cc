@@ -1,5 +1,7 @@
 #include "http/json.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 namespace strongroom::http {
@@ -88,6 +90,93 @@ Result<std::vector<std::string>> RequireStringFields(const boost::json::object& 
     out.emplace_back(v->as_string());
   }
   return out;
+}
+
+const boost::json::value* FieldReader::Find(std::string_view name) {
+  read_.emplace_back(name);
+  return object_.if_contains(name);
+}
+
+Result<std::string> FieldReader::String(std::string_view name, size_t max_bytes) {
+  const auto* v = Find(name);
+  if (v == nullptr || !v->is_string()) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be a string");
+  }
+  if (v->as_string().size() > max_bytes) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " is too long");
+  }
+  return std::string(v->as_string());
+}
+
+Result<std::string> FieldReader::OptionalString(std::string_view name, size_t max_bytes) {
+  if (object_.if_contains(name) == nullptr) {
+    read_.emplace_back(name);
+    return std::string();
+  }
+  return String(name, max_bytes);
+}
+
+Result<std::vector<std::string>> FieldReader::StringArray(std::string_view name, size_t max_items,
+                                                          size_t max_bytes, bool required) {
+  const auto* v = Find(name);
+  std::vector<std::string> out;
+  if (v == nullptr && !required) return out;
+  if (v == nullptr || !v->is_array()) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be an array of strings");
+  }
+  if (v->as_array().size() > max_items) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " has too many entries");
+  }
+  for (const auto& item : v->as_array()) {
+    if (!item.is_string()) {
+      return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be an array of strings");
+    }
+    if (item.as_string().size() > max_bytes) {
+      return Fail(ErrorCode::kInvalidArgument, std::string(name) + " has an entry too long");
+    }
+    out.emplace_back(item.as_string());
+  }
+  return out;
+}
+
+Result<const boost::json::object*> FieldReader::Object(std::string_view name, bool required) {
+  const auto* v = Find(name);
+  if (v == nullptr && !required) return nullptr;
+  if (v == nullptr || !v->is_object()) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be a JSON object");
+  }
+  return &v->as_object();
+}
+
+Result<int64_t> FieldReader::Int(std::string_view name, int64_t lo, int64_t hi, int64_t fallback,
+                                 bool required) {
+  const auto* v = Find(name);
+  if (v == nullptr && !required) return fallback;
+  const auto bad = [&] {
+    return Fail(ErrorCode::kInvalidArgument,
+                std::string(name) + " must be a whole number from " + std::to_string(lo) + " to " +
+                    std::to_string(hi));
+  };
+  if (v == nullptr) return bad();
+  int64_t n = 0;
+  if (v->is_int64()) {
+    n = v->as_int64();
+  } else if (v->is_uint64() && v->as_uint64() <= static_cast<uint64_t>(hi)) {
+    n = static_cast<int64_t>(v->as_uint64());
+  } else {
+    return bad();
+  }
+  if (n < lo || n > hi) return bad();
+  return n;
+}
+
+Result<void> FieldReader::Finish() const {
+  for (const auto& kv : object_) {
+    if (std::find(read_.begin(), read_.end(), kv.key()) == read_.end()) {
+      return Fail(ErrorCode::kInvalidArgument, "request body has an unknown field");
+    }
+  }
+  return {};
 }
 
 }  // namespace strongroom::http

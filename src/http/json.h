@@ -27,4 +27,33 @@ struct StringField {
 Result<std::vector<std::string>> RequireStringFields(const boost::json::object& object,
                                                      std::initializer_list<StringField> fields);
 
+// A strict schema for objects of mixed fields, read one field at a time. Every field read is
+// remembered; `Finish` refuses any other field. Messages name the field, never its value.
+//
+//   FieldReader f(body);
+//   ASSIGN_OR_RETURN(auto title, f.String("title", 800));
+//   ASSIGN_OR_RETURN(auto tags, f.StringArray("tags", 16, 32, /*required=*/false));
+//   RETURN_IF_ERROR(f.Finish());
+class FieldReader {
+ public:
+  explicit FieldReader(const boost::json::object& object) : object_(object) {}
+
+  Result<std::string> String(std::string_view name, size_t max_bytes);
+  // "" when absent.
+  Result<std::string> OptionalString(std::string_view name, size_t max_bytes);
+  Result<std::vector<std::string>> StringArray(std::string_view name, size_t max_items,
+                                               size_t max_bytes, bool required = true);
+  // nullptr when absent and not required.
+  Result<const boost::json::object*> Object(std::string_view name, bool required = true);
+  Result<int64_t> Int(std::string_view name, int64_t lo, int64_t hi, int64_t fallback,
+                      bool required = false);
+  Result<void> Finish() const;
+
+ private:
+  const boost::json::value* Find(std::string_view name);
+
+  const boost::json::object& object_;
+  std::vector<std::string> read_;
+};
+
 }  // namespace strongroom::http

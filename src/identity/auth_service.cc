@@ -38,11 +38,13 @@ std::string UrlEncode(std::string_view s) {
 }
 
 AccountView ViewOf(const store::Row& r) {
-  return AccountView{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6)};
+  return AccountView{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4),
+                     r.Text(5), r.Text(6), r.Text(7), r.Text(8)};
 }
 
 constexpr const char* kAccountColumns =
-    "a.id, a.username, a.kind, a.roles, a.org_id, a.status, a.expires_at";
+    "a.id, a.username, a.kind, a.roles, a.org_id, a.status, a.expires_at, a.remits, a.grants";
+constexpr int kAccountColumnCount = 9;
 
 }  // namespace
 
@@ -135,9 +137,9 @@ Result<AuthService::TokenRow> AuthService::FindEnrolment(store::Transaction& tx,
                {row.token_hash, FormatRfc3339(clock_.Now())}));
   if (rows.empty()) return NotAuthenticated();
   row.account = ViewOf(rows.front());
-  row.totp_key = rows.front().Blob(7);
-  row.totp_secret = rows.front().Blob(8);
-  row.totp_last_step = rows.front().Int(9);
+  row.totp_key = rows.front().Blob(kAccountColumnCount + 0);
+  row.totp_secret = rows.front().Blob(kAccountColumnCount + 1);
+  row.totp_last_step = rows.front().Int(kAccountColumnCount + 2);
   return row;
 }
 
@@ -309,7 +311,7 @@ Result<std::string> AuthService::Login(std::string_view username, std::string_vi
                                          {*name}));
     if (!rows.empty()) {
       account = ViewOf(rows.front());
-      hash = rows.front().Text(7);
+      hash = rows.front().Text(kAccountColumnCount + 0);
     }
     return {};
   });
@@ -385,8 +387,8 @@ Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::str
       return NotAuthenticated();
     }
     ASSIGN_OR_RETURN(auto secret, keys_.Open(tx, account.org_id, "totp:" + account.id, 1,
-                                             rows.front().Blob(7), rows.front().Blob(8)));
-    auto step = crypto::VerifyTotp(secret, code, now, rows.front().Int(9));
+                                             rows.front().Blob(kAccountColumnCount + 0), rows.front().Blob(kAccountColumnCount + 1)));
+    auto step = crypto::VerifyTotp(secret, code, now, rows.front().Int(kAccountColumnCount + 2));
     SecureWipe(secret);
     bool accepted = step.has_value();
     if (step) {
@@ -473,9 +475,9 @@ Result<Principal> AuthService::Authenticate(std::string_view session_token,
                               {token_hash}));
     if (rows.empty()) return {};
     principal = Principal{ViewOf(rows.front()), HexEncode(token_hash).substr(0, 16),
-                          rows.front().Blob(7), token_hash, rows.front().Text(10)};
-    created = rows.front().Text(8);
-    last_seen = rows.front().Text(9);
+                          rows.front().Blob(kAccountColumnCount + 0), token_hash, rows.front().Text(kAccountColumnCount + 3)};
+    created = rows.front().Text(kAccountColumnCount + 1);
+    last_seen = rows.front().Text(kAccountColumnCount + 2);
     return {};
   }));
   if (!principal) return NotAuthenticated();

@@ -47,6 +47,8 @@ struct AccountView {
   std::string org_id;
   std::string status;
   std::string expires_at;
+  std::string remits;  // comma-separated remit names (standard accounts)
+  std::string grants;  // comma-separated: "OFFICIAL-SENSITIVE" and descriptor names
 };
 
 // True when the account holds `role` (roles are stored comma-separated; whole names only).

@@ -2,28 +2,24 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "crypto/hash.h"
 #include "identity/username.h"
 
 namespace strongroom::identity {
 namespace {
 
-Result<std::string> CheckText(std::string_view what, std::string_view value, size_t max) {
-  if (value.empty() || value.size() > max) {
-    return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("{} must be 1 to {} characters", what, max));
-  }
-  for (unsigned char c : value) {
-    if (c < 0x20 || c == 0x7f) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("{} must not contain control characters", what));
-    }
+Result<std::string> CheckedText(std::string_view value, const TextRule& rule) {
+  if (auto problem = CheckText(value, rule); !problem.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, problem);
   }
   return std::string(value);
 }
 
-Result<std::string> CheckEmail(std::string_view email) {
-  ASSIGN_OR_RETURN(auto e, CheckText("email", email, 254));
+}  // namespace
+
+Result<std::string> CanonicalEmail(std::string_view email) {
+  ASSIGN_OR_RETURN(auto e, CheckedText(email, {"email", 3, 254}));
   const auto at = e.find('@');
   if (at == std::string::npos || at == 0 || at + 1 >= e.size() ||
       e.find('@', at + 1) != std::string::npos ||
@@ -37,7 +33,15 @@ Result<std::string> CheckEmail(std::string_view email) {
   return lower;
 }
 
-}  // namespace
+Result<std::string> IssueEnrolmentToken(store::Transaction& tx, crypto::Random& random,
+                                        std::string_view account_id, TimePoint expires_at) {
+  const auto token_bytes = random.RandomSecret(32);
+  const auto hash = crypto::Sha256(token_bytes.view());
+  RETURN_IF_ERROR(tx.Exec(
+      "INSERT INTO enrolment_tokens (token_hash, account_id, expires_at) VALUES (?, ?, ?)",
+      {Bytes(hash.begin(), hash.end()), std::string(account_id), FormatRfc3339(expires_at)}));
+  return HexEncode(token_bytes.view());
+}
 
 Result<OfficerSpec> ParseOfficerSpec(std::string_view text) {
   const auto c1 = text.find(',');
@@ -47,8 +51,8 @@ Result<OfficerSpec> ParseOfficerSpec(std::string_view text) {
   }
   OfficerSpec o;
   ASSIGN_OR_RETURN(o.username, CanonicalUsername(text.substr(0, c1)));
-  ASSIGN_OR_RETURN(o.name, CheckText("name", text.substr(c1 + 1, c2 - c1 - 1), 200));
-  ASSIGN_OR_RETURN(o.email, CheckEmail(text.substr(c2 + 1)));
+  ASSIGN_OR_RETURN(o.name, CheckedText(text.substr(c1 + 1, c2 - c1 - 1), {"name", 1, 200}));
+  ASSIGN_OR_RETURN(o.email, CanonicalEmail(text.substr(c2 + 1)));
   return o;
 }
 
@@ -91,13 +95,8 @@ Result<std::vector<IssuedEnrolment>> BootstrapOfficers(store::Store& store, audi
           "expires_at, created_at) VALUES (?, ?, ?, ?, 'privileged', 'security_officer', '', "
           "'pending_enrolment', ?, ?)",
           {account_id, person_id, org_id, o.username, expires, created}));
-      const auto token_bytes = random.RandomSecret(32);
-      IssuedEnrolment e{o.username, HexEncode(token_bytes.view()), now + kBootstrapTokenLifetime};
-      const auto hash = crypto::Sha256(token_bytes.view());
-      RETURN_IF_ERROR(
-          tx.Exec("INSERT INTO enrolment_tokens (token_hash, account_id, expires_at) "
-                  "VALUES (?, ?, ?)",
-                  {Bytes(hash.begin(), hash.end()), account_id, FormatRfc3339(e.expires_at)}));
+      IssuedEnrolment e{o.username, "", now + kBootstrapTokenLifetime};
+      ASSIGN_OR_RETURN(e.token, IssueEnrolmentToken(tx, random, account_id, e.expires_at));
       audit::Event event;
       event.actor = {"", "strongroom init", "cli", ""};
       event.source = "cli";

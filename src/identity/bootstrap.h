@@ -25,6 +25,14 @@ struct OfficerSpec {
   std::string email;
 };
 
+// A person's email, lower-cased; kInvalidArgument (without echoing it) unless it looks like one.
+Result<std::string> CanonicalEmail(std::string_view email);
+
+// Stores a new one-time enrolment token for `account_id` (as its SHA-256 only) inside `tx` and
+// returns it, hex-encoded, to be shown once to its owner.
+Result<std::string> IssueEnrolmentToken(store::Transaction& tx, crypto::Random& random,
+                                        std::string_view account_id, TimePoint expires_at);
+
 // Parses "username,Full Name,email" as given to `init --officer`.
 Result<OfficerSpec> ParseOfficerSpec(std::string_view text);
 

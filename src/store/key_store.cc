@@ -111,6 +111,37 @@ Result<Bytes> KeyStore::Open(Transaction& tx, std::string_view org_id, std::stri
                       crypto::RecordDataAad(environment_, org_id, record_id, version));
 }
 
+Result<KeyStore::RecordKey> KeyStore::NewRecordKey(Transaction& tx, std::string_view org_id,
+                                                   std::string_view record_id) {
+  ASSIGN_OR_RETURN(auto org_key, LoadOrgKey(tx, org_id));
+  RecordKey out{crypto::NewDataKey(random_), {}};
+  ASSIGN_OR_RETURN(out.wrapped,
+                   crypto::WrapKey(org_key, out.key,
+                                   crypto::RecordKeyAad(environment_, org_id, record_id), random_));
+  return out;
+}
+
+Result<Secret> KeyStore::OpenRecordKey(Transaction& tx, std::string_view org_id,
+                                       std::string_view record_id,
+                                       std::span<const uint8_t> wrapped_key) {
+  return UnwrapRecordKey(tx, org_id, record_id, wrapped_key);
+}
+
+Result<Bytes> KeyStore::SealPart(const Secret& key, std::string_view org_id,
+                                 std::string_view record_id, int64_t version,
+                                 std::string_view part, std::span<const uint8_t> plaintext) {
+  return crypto::Seal(key, plaintext,
+                      crypto::RecordDataAad(environment_, org_id, record_id, version, part),
+                      random_);
+}
+
+Result<Bytes> KeyStore::OpenPart(const Secret& key, std::string_view org_id,
+                                 std::string_view record_id, int64_t version,
+                                 std::string_view part, std::span<const uint8_t> ciphertext) {
+  return crypto::Open(key, ciphertext,
+                      crypto::RecordDataAad(environment_, org_id, record_id, version, part));
+}
+
 Result<RotationResult> RotateMasterKey(Store& store, const std::filesystem::path& key_file,
                                        Environment environment, crypto::Random& random,
                                        const std::function<void(RotationStep)>& after_step) {

@@ -58,6 +58,22 @@ class KeyStore {
                      int64_t version, std::span<const uint8_t> wrapped_key,
                      std::span<const uint8_t> ciphertext);
 
+  // Records of several parts (title, body) share one data key: make it once, open it once.
+  struct RecordKey {
+    Secret key;
+    Bytes wrapped;  // by the organisation key; the only form that is stored
+  };
+  Result<RecordKey> NewRecordKey(Transaction& tx, std::string_view org_id,
+                                 std::string_view record_id);
+  Result<Secret> OpenRecordKey(Transaction& tx, std::string_view org_id,
+                               std::string_view record_id, std::span<const uint8_t> wrapped_key);
+  Result<Bytes> SealPart(const Secret& key, std::string_view org_id, std::string_view record_id,
+                         int64_t version, std::string_view part,
+                         std::span<const uint8_t> plaintext);
+  Result<Bytes> OpenPart(const Secret& key, std::string_view org_id, std::string_view record_id,
+                         int64_t version, std::string_view part,
+                         std::span<const uint8_t> ciphertext);
+
  private:
   Result<Secret> UnwrapRecordKey(Transaction& tx, std::string_view org_id,
                                  std::string_view record_id, std::span<const uint8_t> wrapped);

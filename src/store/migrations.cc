@@ -136,6 +136,69 @@ CREATE TABLE login_throttle (
       {6,
        "when each session last proved its second factor",
        {"ALTER TABLE sessions ADD COLUMN mfa_at TEXT"}},
+      {7,
+       "remits, access grants, join requests, supplier certificates, encrypted records",
+       {"ALTER TABLE accounts ADD COLUMN grants TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE accounts ADD COLUMN moved_at TEXT",
+        "ALTER TABLE accounts ADD COLUMN previous_assignment TEXT",
+        "ALTER TABLE accounts ADD COLUMN left_at TEXT",
+        "ALTER TABLE organisations ADD COLUMN iso27001_ref TEXT",
+        "ALTER TABLE organisations ADD COLUMN iso27001_expires_on TEXT",
+        "ALTER TABLE organisations ADD COLUMN cep_ref TEXT",
+        "ALTER TABLE organisations ADD COLUMN cep_expires_on TEXT",
+        R"sql(
+CREATE TABLE remits (
+  org_id     TEXT NOT NULL REFERENCES organisations (id),
+  name       TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (org_id, name)
+))sql",
+        R"sql(
+CREATE TABLE join_requests (
+  id               TEXT PRIMARY KEY,
+  org_id           TEXT NOT NULL REFERENCES organisations (id),
+  username         TEXT NOT NULL,
+  person_name      TEXT NOT NULL,
+  person_email     TEXT NOT NULL,
+  kind             TEXT NOT NULL CHECK (kind IN ('standard', 'privileged')),
+  roles            TEXT NOT NULL,
+  remits           TEXT NOT NULL,
+  grants           TEXT NOT NULL,
+  bpss_verified_on TEXT NOT NULL,
+  bpss_verified_by TEXT NOT NULL,
+  requested_by     TEXT NOT NULL REFERENCES accounts (id),
+  requested_at     TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+  decided_by       TEXT REFERENCES accounts (id),
+  decided_at       TEXT,
+  reason           TEXT,
+  account_id       TEXT REFERENCES accounts (id)
+))sql",
+        "CREATE INDEX join_requests_org ON join_requests (org_id, status, requested_at)",
+        R"sql(
+CREATE TABLE records (
+  id             TEXT PRIMARY KEY,
+  org_id         TEXT NOT NULL REFERENCES organisations (id),
+  remit          TEXT NOT NULL,
+  classification TEXT NOT NULL CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
+  descriptors    TEXT NOT NULL,
+  version        INTEGER NOT NULL,
+  wrapped_key    BLOB NOT NULL,
+  title          BLOB NOT NULL,
+  body           BLOB NOT NULL,
+  author_id      TEXT NOT NULL,
+  created_at     TEXT NOT NULL,
+  updated_at     TEXT NOT NULL,
+  retain_until   TEXT NOT NULL
+))sql",
+        "CREATE INDEX records_scope ON records (org_id, remit, id)",
+        "CREATE INDEX records_retention ON records (retain_until)",
+        R"sql(
+CREATE TABLE record_descriptors (
+  record_id  TEXT NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+  descriptor TEXT NOT NULL,
+  PRIMARY KEY (record_id, descriptor)
+))sql"}},
   };
   return kMigrations;
 }

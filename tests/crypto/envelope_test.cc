@@ -13,6 +13,9 @@ TEST(EnvelopeTest, AadDiffersForEveryField) {
   EXPECT_NE(base, RecordDataAad(Environment::kTest, "org2", "rec", 1));
   EXPECT_NE(base, RecordDataAad(Environment::kTest, "org", "rec2", 1));
   EXPECT_NE(base, RecordDataAad(Environment::kTest, "org", "rec", 2));
+  EXPECT_NE(base, RecordDataAad(Environment::kTest, "org", "rec", 1, "title"));
+  EXPECT_NE(RecordDataAad(Environment::kTest, "org", "rec", 1, "title"),
+            RecordDataAad(Environment::kTest, "org", "rec", 1, "body"));
   // Length prefixes: moving a boundary between fields changes the encoding.
   EXPECT_NE(RecordKeyAad(Environment::kTest, "ab", "c"),
             RecordKeyAad(Environment::kTest, "a", "bc"));

@@ -1,0 +1,91 @@
+#include "authz/authz.h"
+
+#include <algorithm>
+
+namespace strongroom::authz {
+namespace {
+
+bool Holds(const std::vector<std::string>& list, std::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+Decision Deny(std::string reason, bool hidden = false) { return {false, hidden, std::move(reason)}; }
+
+// Rules 1 and 2, and any record role at all: who the subject is.
+Decision CheckSubject(const Subject& s, TimePoint now) {
+  if (s.status != "active") return Deny("account is " + s.status);
+  if (now >= s.expires_at) return Deny("account has expired");
+  if (s.kind != "standard") return Deny(s.kind + " accounts never see record content");
+  if (!Holds(s.roles, "reader") && !Holds(s.roles, "editor")) {
+    return Deny("no role that may read records");
+  }
+  return {true, false, ""};
+}
+
+// Rule 3 for changes.
+Decision CheckChangeRole(const Subject& s, Action action) {
+  const bool change =
+      action == Action::kCreate || action == Action::kUpdate || action == Action::kDelete;
+  if (change && !Holds(s.roles, "editor")) {
+    return Deny("only an editor may " + std::string(ActionName(action)));
+  }
+  return {true, false, ""};
+}
+
+}  // namespace
+
+std::string_view ActionName(Action action) {
+  switch (action) {
+    case Action::kView:
+      return "view";
+    case Action::kList:
+      return "list";
+    case Action::kCreate:
+      return "create";
+    case Action::kUpdate:
+      return "update";
+    case Action::kDelete:
+      return "delete";
+  }
+  return "unknown";
+}
+
+Decision Decide(const Subject& s, Action action, const Resource& r, TimePoint now) {
+  auto d = CheckSubject(s, now);
+  if (!d.allow) return d;
+  // A new record is placed by its creator: refusing it reveals nothing that exists. For the
+  // rest, where and what the record is are checked before the role, so that a reader who may not
+  // change a record learns nothing about records they cannot see either.
+  const bool hide = action != Action::kCreate;
+  if (r.org_id != s.org_id) return Deny("record belongs to another organisation", hide);
+  if (!Holds(s.remits, r.remit)) return Deny("remit not assigned to the account", hide);
+  if (r.classification == kSensitive && !Holds(s.grants, kSensitive)) {
+    return Deny("OFFICIAL-SENSITIVE needs the sensitive-access grant", hide);
+  }
+  for (const auto& descriptor : r.descriptors) {
+    if (!Holds(s.grants, descriptor)) return Deny("descriptor " + descriptor + " not granted", hide);
+  }
+  if (d = CheckChangeRole(s, action); !d.allow) return d;
+  return {true, false, "role, organisation, remit and labels allow " +
+                           std::string(ActionName(action))};
+}
+
+ScopeDecision ScopeForList(const Subject& s, std::string_view remit, TimePoint now) {
+  ScopeDecision out;
+  out.decision = CheckSubject(s, now);
+  if (!out.decision.allow) return out;
+  out.scope.org_id = s.org_id;
+  if (remit.empty()) {
+    out.scope.remits = s.remits;
+  } else if (Holds(s.remits, remit)) {
+    out.scope.remits = {std::string(remit)};
+  }
+  out.scope.sensitive = Holds(s.grants, kSensitive);
+  for (const auto& g : s.grants) {
+    if (g != kSensitive) out.scope.grants.push_back(g);
+  }
+  out.decision.reason = "listing within the account's organisation, remits and grants";
+  return out;
+}
+
+}  // namespace strongroom::authz

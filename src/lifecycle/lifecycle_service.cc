@@ -1,0 +1,479 @@
+#include "lifecycle/lifecycle_service.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/text.h"
+#include "identity/bootstrap.h"
+#include "identity/username.h"
+
+namespace strongroom::lifecycle {
+namespace {
+
+using identity::HasRole;
+
+bool IsOfficer(const identity::AccountView& a) {
+  return a.kind == "privileged" && HasRole(a, "security_officer");
+}
+bool IsOrgAdmin(const identity::AccountView& a) {
+  return a.kind == "privileged" && HasRole(a, "org_admin");
+}
+
+std::unexpected<Error> Invalid(std::string message) {
+  return Fail(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+// "YYYY-MM-DD" as the start of that day, UTC.
+std::optional<TimePoint> ParseDate(std::string_view text) {
+  if (text.size() != 10) return std::nullopt;
+  return ParseRfc3339(std::string(text) + "T00:00:00Z");
+}
+
+// Remit names are stored in comma-separated lists: [a-z0-9._-], 1 to 64 characters.
+bool ValidRemitName(std::string_view name) {
+  return !name.empty() && name.size() <= 64 &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                  c == '-';
+         });
+}
+
+bool Contains(const std::vector<std::string>& list, std::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+bool HasDuplicates(std::vector<std::string> list) {
+  std::sort(list.begin(), list.end());
+  return std::adjacent_find(list.begin(), list.end()) != list.end();
+}
+
+Result<void> CheckCertificate(std::string_view what, const Certificate& c, TimePoint now) {
+  if (auto p = CheckText(c.reference, {what, 1, 100}); !p.empty()) return Invalid(p);
+  const auto expires = ParseDate(c.expires_on);
+  if (!expires) return Invalid(fmt::format("{} expiry must be a date YYYY-MM-DD", what));
+  if (*expires <= now) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                fmt::format("the {} certificate has lapsed: an organisation is activated only "
+                            "with current certificates",
+                            what));
+  }
+  return {};
+}
+
+Org OrgOf(const store::Row& r) {
+  Org o;
+  o.id = r.Text(0);
+  o.name = r.Text(1);
+  o.status = r.Text(2);
+  o.agreed_expiry_days = static_cast<int>(r.Int(3));
+  o.iso27001 = {r.Text(4), r.Text(5)};
+  o.cyber_essentials_plus = {r.Text(6), r.Text(7)};
+  o.created_at = r.Text(8);
+  return o;
+}
+
+constexpr const char* kOrgColumns =
+    "id, name, status, agreed_expiry_days, COALESCE(iso27001_ref, ''), "
+    "COALESCE(iso27001_expires_on, ''), COALESCE(cep_ref, ''), COALESCE(cep_expires_on, ''), "
+    "created_at";
+
+}  // namespace
+
+LifecycleService::LifecycleService(store::Store& store, audit::AuditLog& audit,
+                                   store::KeyStore& keys, const Clock& clock,
+                                   crypto::Random& random, identity::AuthService& auth,
+                                   LifecycleOptions options)
+    : store_(store),
+      audit_(audit),
+      keys_(keys),
+      clock_(clock),
+      random_(random),
+      auth_(auth),
+      options_(std::move(options)) {}
+
+audit::Event LifecycleService::MakeEvent(const identity::Principal& admin, std::string action,
+                                         std::string target_type, std::string_view target_id,
+                                         const identity::RequestContext& ctx) const {
+  audit::Event e;
+  e.actor = {admin.account.id, admin.account.username, admin.account.kind, admin.session_id};
+  e.source = ctx.source;
+  e.action = std::move(action);
+  e.target = {std::move(target_type), std::string(target_id.substr(0, 64)), ""};
+  e.request_id = ctx.request_id;
+  return e;
+}
+
+std::unexpected<Error> LifecycleService::Refuse(audit::Event event, const Error& error) {
+  event.allowed = false;
+  if (event.reason.empty()) event.reason = error.message;
+  event.outcome = std::string(ErrorCodeName(error.code));
+  if (!audit_.Record(std::move(event))) {
+    return Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
+  }
+  return std::unexpected(error);
+}
+
+Result<Org> LifecycleService::CreateOrg(const identity::Principal& admin, const OrgInput& input,
+                                        const identity::RequestContext& ctx) {
+  const std::string id = "org-" + random_.RandomHex(8);
+  auto event = MakeEvent(admin, "admin.org.create", "org", id, ctx);
+  event.target.org = id;
+  if (!IsOfficer(admin.account)) {
+    event.reason = "only security officers create organisations";
+    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
+  }
+  const auto now = clock_.Now();
+  auto check = [&]() -> Result<void> {
+    if (auto p = CheckText(input.name, {"name", 1, 200}); !p.empty()) return Invalid(p);
+    if (input.agreed_expiry_days < 1 || input.agreed_expiry_days > kMaxAgreedExpiryDays) {
+      return Invalid("agreed_expiry_days must be from 1 to 365");
+    }
+    RETURN_IF_ERROR(CheckCertificate("iso27001", input.iso27001, now));
+    return CheckCertificate("cyber_essentials_plus", input.cyber_essentials_plus, now);
+  };
+  if (auto ok = check(); !ok) return Refuse(event, ok.error());
+  event.detail["name"] = input.name;
+  event.allowed = true;
+  event.reason = "security officer";
+  return audit_.Change<Org>(event, [&](store::Transaction& tx) -> Result<Org> {
+    ASSIGN_OR_RETURN(auto same, tx.Query("SELECT 1 FROM organisations WHERE name = ?",
+                                         {input.name}));
+    if (!same.empty()) {
+      return Fail(ErrorCode::kAlreadyExists, "an organisation of that name exists");
+    }
+    const std::string created = FormatRfc3339(now);
+    RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO organisations (id, name, status, agreed_expiry_days, created_at, "
+        "iso27001_ref, iso27001_expires_on, cep_ref, cep_expires_on) VALUES "
+        "(?, ?, 'active', ?, ?, ?, ?, ?, ?)",
+        {id, input.name, int64_t{input.agreed_expiry_days}, created, input.iso27001.reference,
+         input.iso27001.expires_on, input.cyber_essentials_plus.reference,
+         input.cyber_essentials_plus.expires_on}));
+    RETURN_IF_ERROR(keys_.CreateOrgKey(tx, id));
+    return Org{id,           input.name, "active", input.agreed_expiry_days, input.iso27001,
+               input.cyber_essentials_plus, created};
+  });
+}
+
+Result<std::vector<Org>> LifecycleService::ListOrgs(const identity::Principal& admin,
+                                                    const identity::RequestContext& ctx) {
+  auto event = MakeEvent(admin, "admin.org.list", "org", "", ctx);
+  const bool officer = IsOfficer(admin.account);
+  if (!officer && !IsOrgAdmin(admin.account)) {
+    event.reason = "only administrators list organisations";
+    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
+  }
+  event.allowed = true;
+  event.reason = officer ? "security officer: every organisation" : "org admin: own organisation";
+  return audit_.Observe<std::vector<Org>>(
+      event, [&](store::Transaction& tx) -> Result<std::vector<Org>> {
+        std::vector<Org> out;
+        ASSIGN_OR_RETURN(
+            auto rows,
+            officer ? tx.Query(fmt::format("SELECT {} FROM organisations ORDER BY name", kOrgColumns))
+                    : tx.Query(fmt::format("SELECT {} FROM organisations WHERE id = ?", kOrgColumns),
+                               {admin.account.org_id}));
+        for (const auto& r : rows) out.push_back(OrgOf(r));
+        return out;
+      });
+}
+
+Result<void> LifecycleService::CreateRemit(const identity::Principal& admin,
+                                           std::string_view org_id, std::string_view name,
+                                           const identity::RequestContext& ctx) {
+  auto event = MakeEvent(admin, "admin.remit.create", "remit", name, ctx);
+  event.target.org = std::string(org_id.substr(0, 64));
+  const bool officer = IsOfficer(admin.account);
+  if (!officer && !IsOrgAdmin(admin.account)) {
+    event.reason = "only administrators create remits";
+    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
+  }
+  if (!officer && org_id != admin.account.org_id) {
+    event.reason = "another organisation";
+    return Refuse(event, {ErrorCode::kNotFound, "no such organisation"});
+  }
+  if (!ValidRemitName(name)) {
+    return Refuse(event, {ErrorCode::kInvalidArgument,
+                          "remit name must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-'"});
+  }
+  event.allowed = true;
+  event.reason = officer ? "security officer" : "org admin of the organisation";
+  auto done = audit_.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
+    ASSIGN_OR_RETURN(auto org, tx.Query("SELECT 1 FROM organisations WHERE id = ?",
+                                        {std::string(org_id)}));
+    if (org.empty()) return Fail(ErrorCode::kNotFound, "no such organisation");
+    ASSIGN_OR_RETURN(auto same, tx.Query("SELECT 1 FROM remits WHERE org_id = ? AND name = ?",
+                                         {std::string(org_id), std::string(name)}));
+    if (!same.empty()) return Fail(ErrorCode::kAlreadyExists, "that remit exists");
+    RETURN_IF_ERROR(tx.Exec("INSERT INTO remits (org_id, name, created_at) VALUES (?, ?, ?)",
+                            {std::string(org_id), std::string(name),
+                             FormatRfc3339(clock_.Now())}));
+    return true;
+  });
+  if (!done) return std::unexpected(done.error());
+  return {};
+}
+
+Result<void> LifecycleService::CheckJoin(store::Transaction& tx, const identity::Principal& admin,
+                                         JoinInput& in, audit::Event& event) {
+  const bool officer = IsOfficer(admin.account);
+  ASSIGN_OR_RETURN(auto org, tx.Query("SELECT status FROM organisations WHERE id = ?",
+                                      {in.org_id}));
+  if (org.empty() || (!officer && in.org_id != admin.account.org_id)) {
+    event.reason = "organisation absent or outside the admin's";
+    return Fail(ErrorCode::kNotFound, "no such organisation");
+  }
+  if (org.front().Text(0) != "active") {
+    return Fail(ErrorCode::kFailedPrecondition, "the organisation is not active");
+  }
+  ASSIGN_OR_RETURN(in.username, identity::CanonicalUsername(in.username));
+  ASSIGN_OR_RETURN(in.person_email, identity::CanonicalEmail(in.person_email));
+  if (auto p = CheckText(in.person_name, {"person.name", 1, 200}); !p.empty()) return Invalid(p);
+  if (auto p = CheckText(in.bpss_verified_by, {"bpss_verified_by", 1, 200}); !p.empty()) {
+    return Invalid(p);
+  }
+  const auto bpss = ParseDate(in.bpss_verified_on);
+  if (!bpss) return Invalid("bpss_verified_on must be a date YYYY-MM-DD");
+  if (*bpss > clock_.Now()) return Invalid("bpss_verified_on must not be in the future");
+  if (HasDuplicates(in.roles) || HasDuplicates(in.remits) || HasDuplicates(in.grants)) {
+    return Invalid("roles, remits and grants must not repeat");
+  }
+  if (in.kind == "standard") {
+    if (in.roles.empty()) in.roles = {"reader"};  // read-only by default
+    for (const auto& r : in.roles) {
+      if (r != "reader" && r != "editor" && r != "approver") {
+        return Invalid("standard accounts hold roles reader, editor or approver");
+      }
+    }
+    for (const auto& g : in.grants) {
+      if (g != "OFFICIAL-SENSITIVE" && !Contains(options_.descriptors, g)) {
+        return Invalid("grants must be OFFICIAL-SENSITIVE or configured descriptors");
+      }
+    }
+    for (const auto& remit : in.remits) {
+      if (!ValidRemitName(remit)) return Invalid("remits must be names of the organisation's");
+      ASSIGN_OR_RETURN(auto found, tx.Query("SELECT 1 FROM remits WHERE org_id = ? AND name = ?",
+                                            {in.org_id, remit}));
+      if (found.empty()) return Invalid("remits must be names of the organisation's");
+    }
+  } else if (in.kind == "privileged") {
+    if (in.roles.empty()) return Invalid("privileged accounts need a role");
+    for (const auto& r : in.roles) {
+      if (r != "security_officer" && r != "org_admin") {
+        return Invalid("privileged accounts hold roles security_officer or org_admin");
+      }
+    }
+    if (Contains(in.roles, "security_officer") && !officer) {
+      event.reason = "only a security officer may request a security officer";
+      return Fail(ErrorCode::kPermissionDenied, event.reason);
+    }
+    if (!in.remits.empty() || !in.grants.empty()) {
+      return Invalid("privileged accounts never see records: no remits or grants");
+    }
+  } else {
+    return Invalid("kind must be standard or privileged");
+  }
+  // Usernames are never reassigned: neither an account's (even one that left) nor a pending
+  // request's.
+  ASSIGN_OR_RETURN(auto taken, tx.Query("SELECT 1 FROM accounts WHERE username = ? UNION ALL "
+                                        "SELECT 1 FROM join_requests WHERE username = ? AND "
+                                        "status = 'pending'",
+                                        {in.username, in.username}));
+  if (!taken.empty()) return Fail(ErrorCode::kAlreadyExists, "that username is taken");
+  ASSIGN_OR_RETURN(auto person, tx.Query("SELECT id, org_id FROM people WHERE email = ?",
+                                         {in.person_email}));
+  if (!person.empty()) {
+    if (person.front().Text(1) != in.org_id) {
+      return Fail(ErrorCode::kAlreadyExists, "that email belongs to another organisation's person");
+    }
+    ASSIGN_OR_RETURN(auto held, tx.Query("SELECT 1 FROM accounts WHERE person_id = ? AND kind = ? "
+                                         "AND status <> 'left'",
+                                         {person.front().Text(0), in.kind}));
+    if (!held.empty()) {
+      return Fail(ErrorCode::kAlreadyExists,
+                  "that person already holds an account of that kind: move it instead");
+    }
+  }
+  return {};
+}
+
+Result<std::string> LifecycleService::RequestJoin(const identity::Principal& admin,
+                                                  const JoinInput& input,
+                                                  const identity::RequestContext& ctx) {
+  const std::string id = "jr-" + random_.RandomHex(8);
+  auto event = MakeEvent(admin, "admin.join_request.create", "join_request", id, ctx);
+  event.target.org = input.org_id.substr(0, 64);
+  if (!IsOfficer(admin.account) && !IsOrgAdmin(admin.account)) {
+    event.reason = "only administrators raise join requests";
+    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
+  }
+  JoinInput in = input;
+  return audit_.Change<std::string>(
+      event, [&](store::Transaction& tx, audit::Event& ev) -> Result<std::string> {
+        RETURN_IF_ERROR(CheckJoin(tx, admin, in, ev));
+        ev.allowed = true;
+        ev.reason = IsOfficer(admin.account) ? "security officer" : "org admin of the organisation";
+        ev.detail = {{"username", in.username}, {"kind", in.kind}, {"roles", JoinList(in.roles)},
+                     {"remits", JoinList(in.remits)}, {"grants", JoinList(in.grants)}};
+        RETURN_IF_ERROR(tx.Exec(
+            "INSERT INTO join_requests (id, org_id, username, person_name, person_email, kind, "
+            "roles, remits, grants, bpss_verified_on, bpss_verified_by, requested_by, "
+            "requested_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+            {id, in.org_id, in.username, in.person_name, in.person_email, in.kind,
+             JoinList(in.roles), JoinList(in.remits), JoinList(in.grants), in.bpss_verified_on,
+             in.bpss_verified_by, admin.account.id, FormatRfc3339(clock_.Now())}));
+        return id;
+      });
+}
+
+Result<Approved> LifecycleService::Approve(const identity::Principal& admin,
+                                           std::string_view request_id,
+                                           const identity::RequestContext& ctx) {
+  auto event = MakeEvent(admin, "admin.join_request.approve", "join_request", request_id, ctx);
+  const bool officer = IsOfficer(admin.account);
+  if (!officer && !IsOrgAdmin(admin.account)) {
+    event.reason = "only administrators approve join requests";
+    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
+  }
+  if (auto fresh = auth_.RequireRecentMfa(admin); !fresh) {
+    event.reason = "second factor not fresh";
+    return Refuse(event, fresh.error());
+  }
+  return audit_.Change<Approved>(
+      event, [&](store::Transaction& tx, audit::Event& ev) -> Result<Approved> {
+        ASSIGN_OR_RETURN(
+            auto rows,
+            tx.Query("SELECT j.org_id, j.username, j.person_name, j.person_email, j.kind, "
+                     "j.roles, j.remits, j.grants, j.bpss_verified_on, j.bpss_verified_by, "
+                     "j.requested_by, r.person_id, j.status, o.agreed_expiry_days, o.status "
+                     "FROM join_requests j JOIN accounts r ON r.id = j.requested_by JOIN "
+                     "organisations o ON o.id = j.org_id WHERE j.id = ?",
+                     {std::string(request_id)}));
+        if (rows.empty() || (!officer && rows.front().Text(0) != admin.account.org_id)) {
+          ev.reason = "request absent or outside the admin's organisation";
+          return Fail(ErrorCode::kNotFound, "no such join request");
+        }
+        const auto& j = rows.front();
+        const std::string org_id = j.Text(0), username = j.Text(1), email = j.Text(3),
+                          kind = j.Text(4);
+        ev.target.org = org_id;
+        ev.detail = {{"username", username}, {"kind", kind}};
+        if (j.Text(12) != "pending") {
+          ev.reason = "request already decided";
+          return Fail(ErrorCode::kFailedPrecondition, "that request has been decided already");
+        }
+        ASSIGN_OR_RETURN(auto me, tx.Query("SELECT person_id FROM accounts WHERE id = ?",
+                                           {admin.account.id}));
+        const std::string my_person = me.empty() ? "" : me.front().Text(0);
+        ASSIGN_OR_RETURN(auto subject, tx.Query("SELECT id FROM people WHERE email = ?", {email}));
+        const std::string subject_person = subject.empty() ? "" : subject.front().Text(0);
+        if (j.Text(10) == admin.account.id || j.Text(11) == my_person) {
+          ev.reason = "the requester may not approve their own request, by any account";
+          return Fail(ErrorCode::kPermissionDenied,
+                      "a join request is approved by someone other than its requester");
+        }
+        if (!subject_person.empty() && subject_person == my_person) {
+          ev.reason = "an admin may not approve an account for themselves";
+          return Fail(ErrorCode::kPermissionDenied, "no one approves their own account");
+        }
+        if (kind == "privileged" && !officer) {
+          ev.reason = "privileged accounts are approved by a security officer";
+          return Fail(ErrorCode::kPermissionDenied, ev.reason);
+        }
+        if (j.Text(14) != "active") {
+          ev.reason = "organisation not active";
+          return Fail(ErrorCode::kFailedPrecondition, "the organisation is not active");
+        }
+        ASSIGN_OR_RETURN(auto taken, tx.Query("SELECT 1 FROM accounts WHERE username = ?",
+                                              {username}));
+        if (!taken.empty()) return Fail(ErrorCode::kAlreadyExists, "that username is taken");
+        const auto now = clock_.Now();
+        const std::string created = FormatRfc3339(now);
+        std::string person_id = subject_person;
+        if (person_id.empty()) {
+          person_id = "per-" + random_.RandomHex(8);
+          RETURN_IF_ERROR(tx.Exec(
+              "INSERT INTO people (id, org_id, name, email, bpss_verified_on, bpss_verified_by, "
+              "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+              {person_id, org_id, j.Text(2), email, j.Text(8), j.Text(9), created}));
+        } else {
+          ASSIGN_OR_RETURN(auto held,
+                           tx.Query("SELECT 1 FROM accounts WHERE person_id = ? AND kind = ? AND "
+                                    "status <> 'left'",
+                                    {person_id, kind}));
+          if (!held.empty()) {
+            return Fail(ErrorCode::kAlreadyExists,
+                        "that person already holds an account of that kind");
+          }
+          RETURN_IF_ERROR(tx.Exec("UPDATE people SET bpss_verified_on = ?, bpss_verified_by = ? "
+                                  "WHERE id = ?",
+                                  {j.Text(8), j.Text(9), person_id}));
+        }
+        Approved out;
+        out.account_id = "acc-" + random_.RandomHex(8);
+        out.username = username;
+        const auto days = std::min<int64_t>(j.Int(13), kMaxAgreedExpiryDays);
+        out.account_expires_at = FormatRfc3339(now + std::chrono::days(days));
+        RETURN_IF_ERROR(tx.Exec(
+            "INSERT INTO accounts (id, person_id, org_id, username, kind, roles, remits, grants, "
+            "status, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+            "'pending_enrolment', ?, ?)",
+            {out.account_id, person_id, org_id, username, kind, j.Text(5), j.Text(6), j.Text(7),
+             out.account_expires_at, created}));
+        out.token_expires_at = now + kJoinTokenLifetime;
+        ASSIGN_OR_RETURN(out.enrolment_token, identity::IssueEnrolmentToken(
+                                                  tx, random_, out.account_id,
+                                                  out.token_expires_at));
+        RETURN_IF_ERROR(tx.Exec("UPDATE join_requests SET status = 'approved', decided_by = ?, "
+                                "decided_at = ?, account_id = ? WHERE id = ?",
+                                {admin.account.id, created, out.account_id,
+                                 std::string(request_id)}));
+        ev.allowed = true;
+        ev.reason = officer ? "security officer, not the requester"
+                            : "org admin of the organisation, not the requester";
+        ev.detail["account_id"] = out.account_id;
+        return out;
+      });
+}
+
+Result<void> LifecycleService::Reject(const identity::Principal& admin,
+                                      std::string_view request_id, std::string_view reason,
+                                      const identity::RequestContext& ctx) {
+  auto event = MakeEvent(admin, "admin.join_request.reject", "join_request", request_id, ctx);
+  const bool officer = IsOfficer(admin.account);
+  if (!officer && !IsOrgAdmin(admin.account)) {
+    event.reason = "only administrators reject join requests";
+    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
+  }
+  if (auto p = CheckText(reason, {"reason", 1, 500}); !p.empty()) {
+    return Refuse(event, {ErrorCode::kInvalidArgument, p});
+  }
+  event.detail["reason"] = std::string(reason);
+  auto done = audit_.Change<bool>(
+      event, [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
+        ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT org_id, status FROM join_requests WHERE "
+                                             "id = ?",
+                                             {std::string(request_id)}));
+        if (rows.empty() || (!officer && rows.front().Text(0) != admin.account.org_id)) {
+          ev.reason = "request absent or outside the admin's organisation";
+          return Fail(ErrorCode::kNotFound, "no such join request");
+        }
+        ev.target.org = rows.front().Text(0);
+        if (rows.front().Text(1) != "pending") {
+          ev.reason = "request already decided";
+          return Fail(ErrorCode::kFailedPrecondition, "that request has been decided already");
+        }
+        RETURN_IF_ERROR(tx.Exec("UPDATE join_requests SET status = 'rejected', decided_by = ?, "
+                                "decided_at = ?, reason = ? WHERE id = ?",
+                                {admin.account.id, FormatRfc3339(clock_.Now()),
+                                 std::string(reason), std::string(request_id)}));
+        ev.allowed = true;
+        ev.reason = "administrator of the organisation";
+        return true;
+      });
+  if (!done) return std::unexpected(done.error());
+  return {};
+}
+
+}  // namespace strongroom::lifecycle

@@ -1,0 +1,392 @@
+#include "records/record_service.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/text.h"
+
+namespace strongroom::records {
+namespace {
+
+constexpr std::string_view kTitle = "title";
+constexpr std::string_view kBody = "body";
+
+std::unexpected<Error> NotFound() { return Fail(ErrorCode::kNotFound, "no such record"); }
+
+std::unexpected<Error> Refused(const authz::Decision& d) {
+  if (d.hidden) return NotFound();
+  return Fail(ErrorCode::kPermissionDenied, "not permitted: " + d.reason);
+}
+
+// Ids are made here ("rec-" and 32 hex digits); anything else cannot name a record.
+bool PlausibleId(std::string_view id) {
+  if (id.size() != 36 || !id.starts_with("rec-")) return false;
+  return std::all_of(id.begin() + 4, id.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::string Text(std::span<const uint8_t> bytes) { return std::string(bytes.begin(), bytes.end()); }
+
+void Decided(audit::Event& event, const authz::Decision& d) {
+  event.allowed = d.allow;
+  event.reason = d.reason;
+}
+
+}  // namespace
+
+struct RecordService::Stored {
+  std::string org_id;
+  RecordSummary summary;
+  Bytes wrapped_key;
+  Bytes title;
+  Bytes body;
+  authz::Resource resource() const {
+    return {org_id, summary.remit, summary.classification, summary.descriptors};
+  }
+};
+
+authz::Subject SubjectOf(const identity::AccountView& a) {
+  authz::Subject s;
+  s.account_id = a.id;
+  s.kind = a.kind;
+  s.status = a.status;
+  s.expires_at = ParseRfc3339(a.expires_at).value_or(TimePoint{});  // unreadable = expired
+  s.org_id = a.org_id;
+  s.roles = SplitList(a.roles);
+  s.remits = SplitList(a.remits);
+  s.grants = SplitList(a.grants);
+  return s;
+}
+
+RecordService::RecordService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
+                             const Clock& clock, crypto::Random& random, RecordsOptions options)
+    : store_(store),
+      audit_(audit),
+      keys_(keys),
+      clock_(clock),
+      random_(random),
+      options_(std::move(options)) {}
+
+audit::Event RecordService::MakeEvent(const identity::Principal& who, std::string action,
+                                      std::string_view id,
+                                      const identity::RequestContext& ctx) const {
+  audit::Event e;
+  e.actor = {who.account.id, who.account.username, who.account.kind, who.session_id};
+  e.source = ctx.source;
+  e.action = std::move(action);
+  e.target = {"record", std::string(id), ""};
+  e.request_id = ctx.request_id;
+  return e;
+}
+
+std::unexpected<Error> RecordService::RefuseInput(audit::Event event, const Error& error) {
+  event.allowed = false;
+  event.reason = "invalid input: " + error.message;
+  event.outcome = std::string(ErrorCodeName(error.code));
+  if (!audit_.Record(std::move(event))) {
+    return Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
+  }
+  return std::unexpected(error);
+}
+
+Result<void> RecordService::Validate(const RecordInput& in, bool with_remit) const {
+  auto bad = [](std::string message) { return Fail(ErrorCode::kInvalidArgument, message); };
+  if (with_remit) {
+    if (auto p = CheckText(in.remit, {"remit", 1, 64}); !p.empty()) return bad(p);
+  }
+  if (auto p = CheckText(in.title, {"title", 1, kMaxTitleChars}); !p.empty()) return bad(p);
+  if (in.classification != "OFFICIAL" && in.classification != authz::kSensitive) {
+    return bad("classification must be OFFICIAL or OFFICIAL-SENSITIVE");
+  }
+  if (in.descriptors.size() > options_.descriptors.size()) {
+    return bad("descriptors must not repeat");
+  }
+  for (size_t i = 0; i < in.descriptors.size(); ++i) {
+    const auto& d = in.descriptors[i];
+    if (std::find(options_.descriptors.begin(), options_.descriptors.end(), d) ==
+        options_.descriptors.end()) {
+      return bad("descriptors must come from the configured vocabulary: " +
+                 JoinList(options_.descriptors, ' '));
+    }
+    if (std::find(in.descriptors.begin(), in.descriptors.begin() + static_cast<long>(i), d) !=
+        in.descriptors.begin() + static_cast<long>(i)) {
+      return bad("descriptors must not repeat");
+    }
+  }
+  if (in.body_json.size() > kMaxBodyBytes) {
+    return bad(fmt::format("body must be at most {} bytes of JSON", kMaxBodyBytes));
+  }
+  if (in.retain_until && *in.retain_until <= clock_.Now()) {
+    return bad("retain_until must be in the future");
+  }
+  return {};
+}
+
+TimePoint RecordService::DefaultRetention(std::string_view classification) const {
+  const auto days = classification == authz::kSensitive ? options_.retention_sensitive
+                                                         : options_.retention_official;
+  return clock_.Now() + days;
+}
+
+Result<std::optional<RecordService::Stored>> RecordService::Load(store::Transaction& tx,
+                                                                  std::string_view id) {
+  if (!PlausibleId(id)) return std::optional<Stored>();
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT org_id, remit, classification, descriptors, "
+                                       "version, wrapped_key, title, body, author_id, "
+                                       "created_at, updated_at, retain_until FROM records WHERE "
+                                       "id = ?",
+                                       {std::string(id)}));
+  if (rows.empty()) return std::optional<Stored>();
+  const auto& r = rows.front();
+  Stored s;
+  s.org_id = r.Text(0);
+  s.summary.id = std::string(id);
+  s.summary.remit = r.Text(1);
+  s.summary.classification = r.Text(2);
+  s.summary.descriptors = SplitList(r.Text(3));
+  s.summary.version = r.Int(4);
+  s.wrapped_key = r.Blob(5);
+  s.title = r.Blob(6);
+  s.body = r.Blob(7);
+  s.summary.author = r.Text(8);
+  s.summary.created_at = r.Text(9);
+  s.summary.updated_at = r.Text(10);
+  s.summary.retain_until = r.Text(11);
+  return std::optional<Stored>(std::move(s));
+}
+
+Result<Written> RecordService::Create(const identity::Principal& who, const RecordInput& input,
+                                      const identity::RequestContext& ctx) {
+  const std::string id = "rec-" + random_.RandomHex(16);
+  auto event = MakeEvent(who, "record.create", id, ctx);
+  if (auto v = Validate(input, true); !v) return RefuseInput(std::move(event), v.error());
+  const auto subject = SubjectOf(who.account);
+  return audit_.Change<Written>(
+      std::move(event), [&](store::Transaction& tx, audit::Event& ev) -> Result<Written> {
+        const authz::Resource resource{subject.org_id, input.remit, input.classification,
+                                       input.descriptors};
+        const auto now = clock_.Now();
+        const auto d = authz::Decide(subject, authz::Action::kCreate, resource, now);
+        Decided(ev, d);
+        ev.target.org = subject.org_id;
+        if (!d.allow) return Refused(d);
+        const std::string created = FormatRfc3339(now);
+        const std::string retain =
+            FormatRfc3339(input.retain_until.value_or(DefaultRetention(input.classification)));
+        ASSIGN_OR_RETURN(auto key, keys_.NewRecordKey(tx, subject.org_id, id));
+        ASSIGN_OR_RETURN(auto title,
+                         keys_.SealPart(key.key, subject.org_id, id, 1, kTitle, AsBytes(input.title)));
+        ASSIGN_OR_RETURN(auto body, keys_.SealPart(key.key, subject.org_id, id, 1, kBody,
+                                                   AsBytes(input.body_json)));
+        RETURN_IF_ERROR(tx.Exec(
+            "INSERT INTO records (id, org_id, remit, classification, descriptors, version, "
+            "wrapped_key, title, body, author_id, created_at, updated_at, retain_until) VALUES "
+            "(?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+            {id, subject.org_id, input.remit, input.classification, JoinList(input.descriptors),
+             key.wrapped, title, body, who.account.id, created, created, retain}));
+        for (const auto& descriptor : input.descriptors) {
+          RETURN_IF_ERROR(
+              tx.Exec("INSERT INTO record_descriptors (record_id, descriptor) VALUES (?, ?)",
+                      {id, descriptor}));
+        }
+        ev.detail["version"] = "1";
+        return Written{id, 1};
+      });
+}
+
+Result<Record> RecordService::Get(const identity::Principal& who, std::string_view id,
+                                  const identity::RequestContext& ctx) {
+  const auto subject = SubjectOf(who.account);
+  return audit_.Observe<Record>(
+      MakeEvent(who, "record.view", id, ctx),
+      [&](store::Transaction& tx, audit::Event& ev) -> Result<Record> {
+        ASSIGN_OR_RETURN(auto stored, Load(tx, id));
+        if (!stored) {
+          ev.reason = "no such record";
+          return NotFound();
+        }
+        ev.target.org = stored->org_id;
+        const auto d = authz::Decide(subject, authz::Action::kView, stored->resource(),
+                                     clock_.Now());
+        Decided(ev, d);
+        if (!d.allow) return Refused(d);
+        const auto version = stored->summary.version;
+        ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, stored->org_id, id, stored->wrapped_key));
+        ASSIGN_OR_RETURN(auto title,
+                         keys_.OpenPart(key, stored->org_id, id, version, kTitle, stored->title));
+        ASSIGN_OR_RETURN(auto body,
+                         keys_.OpenPart(key, stored->org_id, id, version, kBody, stored->body));
+        Record out{std::move(stored->summary), Text(body)};
+        out.summary.title = Text(title);
+        ev.detail["version"] = std::to_string(version);
+        return out;
+      });
+}
+
+Result<Written> RecordService::Update(const identity::Principal& who, std::string_view id,
+                                      int64_t expected_version, const RecordInput& input,
+                                      const identity::RequestContext& ctx) {
+  auto event = MakeEvent(who, "record.update", id, ctx);
+  if (auto v = Validate(input, false); !v) return RefuseInput(std::move(event), v.error());
+  const auto subject = SubjectOf(who.account);
+  return audit_.Change<Written>(
+      std::move(event), [&](store::Transaction& tx, audit::Event& ev) -> Result<Written> {
+        ASSIGN_OR_RETURN(auto stored, Load(tx, id));
+        if (!stored) {
+          ev.reason = "no such record";
+          return NotFound();
+        }
+        ev.target.org = stored->org_id;
+        const auto now = clock_.Now();
+        auto d = authz::Decide(subject, authz::Action::kUpdate, stored->resource(), now);
+        if (d.allow) {
+          // The new labels must be ones the editor could create.
+          authz::Resource next{stored->org_id, stored->summary.remit, input.classification,
+                               input.descriptors};
+          d = authz::Decide(subject, authz::Action::kCreate, next, now);
+        }
+        Decided(ev, d);
+        if (!d.allow) return Refused(d);
+        if (stored->summary.version != expected_version) {
+          ev.reason = "stale version";
+          return Fail(ErrorCode::kFailedPrecondition,
+                      "the record has changed since that version; fetch it again");
+        }
+        const int64_t version = expected_version + 1;
+        ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, stored->org_id, id, stored->wrapped_key));
+        ASSIGN_OR_RETURN(auto title, keys_.SealPart(key, stored->org_id, id, version, kTitle,
+                                                    AsBytes(input.title)));
+        ASSIGN_OR_RETURN(auto body, keys_.SealPart(key, stored->org_id, id, version, kBody,
+                                                   AsBytes(input.body_json)));
+        const std::string retain = input.retain_until ? FormatRfc3339(*input.retain_until)
+                                                       : stored->summary.retain_until;
+        ASSIGN_OR_RETURN(
+            auto changed,
+            tx.Exec("UPDATE records SET classification = ?, descriptors = ?, version = ?, "
+                    "title = ?, body = ?, updated_at = ?, retain_until = ? WHERE id = ? AND "
+                    "version = ?",
+                    {input.classification, JoinList(input.descriptors), version, title, body,
+                     FormatRfc3339(now), retain, std::string(id), expected_version}));
+        if (changed != 1) return Fail(ErrorCode::kInternal, "record update lost a race");
+        RETURN_IF_ERROR(tx.Exec("DELETE FROM record_descriptors WHERE record_id = ?",
+                                {std::string(id)}));
+        for (const auto& descriptor : input.descriptors) {
+          RETURN_IF_ERROR(
+              tx.Exec("INSERT INTO record_descriptors (record_id, descriptor) VALUES (?, ?)",
+                      {std::string(id), descriptor}));
+        }
+        ev.detail["version"] = std::to_string(version);
+        return Written{std::string(id), version};
+      });
+}
+
+Result<void> RecordService::Delete(const identity::Principal& who, std::string_view id,
+                                   int64_t expected_version, const identity::RequestContext& ctx) {
+  const auto subject = SubjectOf(who.account);
+  auto done = audit_.Change<bool>(
+      MakeEvent(who, "record.delete", id, ctx),
+      [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
+        ASSIGN_OR_RETURN(auto stored, Load(tx, id));
+        if (!stored) {
+          ev.reason = "no such record";
+          return NotFound();
+        }
+        ev.target.org = stored->org_id;
+        const auto d =
+            authz::Decide(subject, authz::Action::kDelete, stored->resource(), clock_.Now());
+        Decided(ev, d);
+        if (!d.allow) return Refused(d);
+        if (stored->summary.version != expected_version) {
+          ev.reason = "stale version";
+          return Fail(ErrorCode::kFailedPrecondition,
+                      "the record has changed since that version; fetch it again");
+        }
+        // Crypto-shredding: the wrapped data key goes with the row (secure_delete overwrites it).
+        RETURN_IF_ERROR(tx.Exec("DELETE FROM records WHERE id = ?", {std::string(id)}));
+        ev.detail["version"] = std::to_string(expected_version);
+        return true;
+      });
+  if (!done) return std::unexpected(done.error());
+  return {};
+}
+
+Result<ListPage> RecordService::List(const identity::Principal& who, std::string_view remit,
+                                     int limit, std::string_view cursor,
+                                     const identity::RequestContext& ctx) {
+  auto event = MakeEvent(who, "record.list", "", ctx);
+  event.detail["remit"] = std::string(remit);
+  if (limit < 1 || limit > kMaxListLimit) {
+    return RefuseInput(std::move(event),
+                       Error{ErrorCode::kInvalidArgument, "limit must be a number from 1 to 100"})
+;
+  }
+  if (!cursor.empty() && !PlausibleId(cursor)) {
+    return RefuseInput(std::move(event),
+                       Error{ErrorCode::kInvalidArgument, "cursor is not one this service gave"})
+;
+  }
+  const auto subject = SubjectOf(who.account);
+  const auto scoped = authz::ScopeForList(subject, remit, clock_.Now());
+  return audit_.Observe<ListPage>(
+      std::move(event), [&](store::Transaction& tx, audit::Event& ev) -> Result<ListPage> {
+        Decided(ev, scoped.decision);
+        ev.target.org = subject.org_id;
+        if (!scoped.decision.allow) return Refused(scoped.decision);
+        const auto& scope = scoped.scope;
+        ListPage page;
+        if (scope.remits.empty()) {
+          ev.detail["count"] = "0";
+          return page;
+        }
+        // The policy's scope, as SQL: only records the caller may see are ever read.
+        std::string sql =
+            "SELECT r.id, r.remit, r.classification, r.descriptors, r.version, r.wrapped_key, "
+            "r.title, r.author_id, r.created_at, r.updated_at, r.retain_until FROM records r "
+            "WHERE r.org_id = ? AND r.remit IN (";
+        store::Params params{scope.org_id};
+        for (size_t i = 0; i < scope.remits.size(); ++i) {
+          sql += i == 0 ? "?" : ", ?";
+          params.emplace_back(scope.remits[i]);
+        }
+        sql += ")";
+        if (!scope.sensitive) sql += " AND r.classification = 'OFFICIAL'";
+        sql += " AND NOT EXISTS (SELECT 1 FROM record_descriptors d WHERE d.record_id = r.id";
+        if (!scope.grants.empty()) {
+          sql += " AND d.descriptor NOT IN (";
+          for (size_t i = 0; i < scope.grants.size(); ++i) {
+            sql += i == 0 ? "?" : ", ?";
+            params.emplace_back(scope.grants[i]);
+          }
+          sql += ")";
+        }
+        sql += ") AND r.id > ? ORDER BY r.id LIMIT ?";
+        params.emplace_back(std::string(cursor));
+        params.emplace_back(int64_t{limit} + 1);
+        ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+        const bool more = rows.size() > static_cast<size_t>(limit);
+        if (more) rows.pop_back();
+        for (const auto& r : rows) {
+          RecordSummary s;
+          s.id = r.Text(0);
+          s.remit = r.Text(1);
+          s.classification = r.Text(2);
+          s.descriptors = SplitList(r.Text(3));
+          s.version = r.Int(4);
+          ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, scope.org_id, s.id, r.Blob(5)));
+          ASSIGN_OR_RETURN(auto title,
+                           keys_.OpenPart(key, scope.org_id, s.id, s.version, kTitle, r.Blob(6)));
+          s.title = Text(title);
+          s.author = r.Text(7);
+          s.created_at = r.Text(8);
+          s.updated_at = r.Text(9);
+          s.retain_until = r.Text(10);
+          page.items.push_back(std::move(s));
+        }
+        if (more) page.next_cursor = page.items.back().id;
+        ev.detail["count"] = std::to_string(page.items.size());
+        return page;
+      });
+}
+
+}  // namespace strongroom::records

@@ -1,0 +1,121 @@
+#pragma once
+// Case records: held encrypted, shown to each person only as far as their organisation, remit and
+// grants allow (authz::Decide), every view, list and change audited.
+//
+// Guarantees:
+// - Title and body are sealed with the record's own data key (wrapped by the organisation key),
+//   each bound by its AAD to (environment, organisation, record, version, part). No plaintext of
+//   either reaches the database.
+// - Every call, allowed or refused, is one audit event naming the actor, the record and the
+//   decision's reason. A change commits in the same transaction as its event; a view or list
+//   returns data only once its event is durable. If the event cannot be written the call fails
+//   with kUnavailable and nothing is changed or returned.
+// - A record outside the caller's organisation, remit or grants is kNotFound, exactly as a record
+//   that does not exist. Lists filter inside the SQL query: hidden records are never read.
+// - Updates and deletes name the version they replace; a stale one is kFailedPrecondition.
+//
+// Thread-safety: all methods may be called from any thread.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "authz/authz.h"
+#include "common/clock.h"
+#include "crypto/random.h"
+#include "identity/auth_service.h"
+#include "store/key_store.h"
+#include "store/store.h"
+
+namespace strongroom::records {
+
+inline constexpr size_t kMaxTitleChars = 200;
+inline constexpr size_t kMaxBodyBytes = 256 * 1024;
+inline constexpr int kMaxListLimit = 100;
+
+struct RecordsOptions {
+  std::vector<std::string> descriptors = {"PERSONAL", "COMMERCIAL", "LOCSEN"};
+  std::chrono::days retention_official{2555};
+  std::chrono::days retention_sensitive{2555};
+};
+
+// What a caller sends to create (all fields) or update (no remit) a record.
+struct RecordInput {
+  std::string remit;
+  std::string title;
+  std::string classification;
+  std::vector<std::string> descriptors;
+  std::string body_json;  // one JSON object, serialised; stored and returned as it is
+  std::optional<TimePoint> retain_until;
+};
+
+struct RecordSummary {
+  std::string id;
+  std::string remit;
+  std::string title;
+  std::string classification;
+  std::vector<std::string> descriptors;
+  int64_t version = 0;
+  std::string created_at;
+  std::string updated_at;
+  std::string retain_until;
+  std::string author;  // account id
+};
+
+struct Record {
+  RecordSummary summary;
+  std::string body_json;
+};
+
+struct Written {
+  std::string id;
+  int64_t version = 0;
+};
+
+struct ListPage {
+  std::vector<RecordSummary> items;
+  std::string next_cursor;  // "" at the end
+};
+
+// The policy's view of an account.
+authz::Subject SubjectOf(const identity::AccountView& account);
+
+class RecordService {
+ public:
+  // Everything passed must outlive the service.
+  RecordService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
+                const Clock& clock, crypto::Random& random, RecordsOptions options = {});
+
+  Result<Written> Create(const identity::Principal& who, const RecordInput& input,
+                         const identity::RequestContext& ctx);
+  Result<Record> Get(const identity::Principal& who, std::string_view id,
+                     const identity::RequestContext& ctx);
+  Result<Written> Update(const identity::Principal& who, std::string_view id,
+                         int64_t expected_version, const RecordInput& input,
+                         const identity::RequestContext& ctx);
+  Result<void> Delete(const identity::Principal& who, std::string_view id,
+                      int64_t expected_version, const identity::RequestContext& ctx);
+  // `remit` "" = every remit of the caller; `cursor` "" = from the start; limit 1..100.
+  Result<ListPage> List(const identity::Principal& who, std::string_view remit, int limit,
+                        std::string_view cursor, const identity::RequestContext& ctx);
+
+ private:
+  struct Stored;
+  audit::Event MakeEvent(const identity::Principal& who, std::string action, std::string_view id,
+                         const identity::RequestContext& ctx) const;
+  Result<void> Validate(const RecordInput& input, bool with_remit) const;
+  // Audits a request refused before any data was read (bad input).
+  std::unexpected<Error> RefuseInput(audit::Event event, const Error& error);
+  Result<std::optional<Stored>> Load(store::Transaction& tx, std::string_view id);
+  TimePoint DefaultRetention(std::string_view classification) const;
+
+  store::Store& store_;
+  audit::AuditLog& audit_;
+  store::KeyStore& keys_;
+  const Clock& clock_;
+  crypto::Random& random_;
+  const RecordsOptions options_;
+};
+
+}  // namespace strongroom::records

@@ -1,0 +1,211 @@
+#include "records/record_service.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "records/records_fixture.h"
+
+namespace strongroom::records {
+namespace {
+
+class RecordServiceTest : public ::testing::Test {
+ protected:
+  identity::Principal editor_ =
+      f_.Who("acc-ed", "org-a", "standard", "editor", "north,south", "OFFICIAL-SENSITIVE,PERSONAL");
+
+  Written Create(const std::string& title, const std::string& body = "{}",
+                 const std::string& remit = "north") {
+    auto w = f_.service->Create(editor_, RecordsFixture::Input(remit, title, "OFFICIAL", {}, body),
+                                f_.ctx);
+    EXPECT_TRUE(w) << (w ? "" : w.error().message);
+    return w.value_or(Written{});
+  }
+
+  RecordsFixture f_;
+};
+
+TEST_F(RecordServiceTest, CreateThenViewReturnsWhatWasStored) {
+  const auto w = Create("A title é", R"({"a":[1,2,{"b":null}],"c":"\u0000x"})");
+  EXPECT_EQ(w.version, 1);
+  auto r = f_.service->Get(editor_, w.id, f_.ctx);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->summary.title, "A title é");
+  EXPECT_EQ(r->body_json, R"({"a":[1,2,{"b":null}],"c":"\u0000x"})");
+  EXPECT_EQ(r->summary.remit, "north");
+  EXPECT_EQ(r->summary.author, "acc-ed");
+  // Default retention: the configured period for OFFICIAL from now.
+  EXPECT_EQ(r->summary.retain_until, FormatRfc3339(f_.clock.Now() + std::chrono::days(2555)));
+}
+
+TEST_F(RecordServiceTest, UpdateAndDeleteNeedTheCurrentVersion) {
+  const auto w = Create("v1");
+  auto input = RecordsFixture::Input("", "v2", "OFFICIAL", {}, "{}");
+  auto stale = f_.service->Update(editor_, w.id, 2, input, f_.ctx);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, ErrorCode::kFailedPrecondition);
+  auto ok = f_.service->Update(editor_, w.id, 1, input, f_.ctx);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->version, 2);
+  // The first version's ETag is now stale too.
+  EXPECT_EQ(f_.service->Update(editor_, w.id, 1, input, f_.ctx).error().code,
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(f_.service->Delete(editor_, w.id, 1, f_.ctx).error().code,
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(f_.service->Get(editor_, w.id, f_.ctx)->summary.title, "v2");
+  ASSERT_TRUE(f_.service->Delete(editor_, w.id, 2, f_.ctx));
+  EXPECT_EQ(f_.service->Get(editor_, w.id, f_.ctx).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(f_.LastEvent("record.view").at("decision").at("reason").as_string(), "no such record");
+}
+
+TEST_F(RecordServiceTest, HostileValuesAreRefusedAndAuditedWithNothingStored) {
+  const std::string big(kMaxBodyBytes, 'x');
+  struct Case {
+    const char* what;
+    RecordInput input;
+  } cases[] = {
+      {"empty title", RecordsFixture::Input("north", "", "OFFICIAL", {}, "{}")},
+      {"201-character title",
+       RecordsFixture::Input("north", std::string(201, 'a'), "OFFICIAL", {}, "{}")},
+      {"NUL in title", RecordsFixture::Input("north", std::string("a\0b", 3), "OFFICIAL", {}, "{}")},
+      {"newline in title", RecordsFixture::Input("north", "a\nb", "OFFICIAL", {}, "{}")},
+      {"C1 control in title", RecordsFixture::Input("north", "a\xc2\x85" "b", "OFFICIAL", {}, "{}")},
+      {"line separator in title",
+       RecordsFixture::Input("north", "a\xe2\x80\xa8" "b", "OFFICIAL", {}, "{}")},
+      {"overlong UTF-8 in title",
+       RecordsFixture::Input("north", "\xc0\xaf" "etc", "OFFICIAL", {}, "{}")},
+      {"invalid UTF-8 in title", RecordsFixture::Input("north", "\xff", "OFFICIAL", {}, "{}")},
+      {"unknown classification", RecordsFixture::Input("north", "t", "SECRET", {}, "{}")},
+      {"lower-case classification", RecordsFixture::Input("north", "t", "official", {}, "{}")},
+      {"unknown descriptor", RecordsFixture::Input("north", "t", "OFFICIAL", {"TOPSECRET"}, "{}")},
+      {"repeated descriptor",
+       RecordsFixture::Input("north", "t", "OFFICIAL", {"PERSONAL", "PERSONAL"}, "{}")},
+      {"SQL in descriptor",
+       RecordsFixture::Input("north", "t", "OFFICIAL", {"PERSONAL') OR 1=1 --"}, "{}")},
+      {"body over 256 KiB",
+       RecordsFixture::Input("north", "t", "OFFICIAL", {}, "{\"x\":\"" + big + "\"}")},
+      {"remit with traversal", RecordsFixture::Input("../south", "t", "OFFICIAL", {}, "{}")},
+      {"empty remit", RecordsFixture::Input("", "t", "OFFICIAL", {}, "{}")},
+  };
+  for (const auto& c : cases) {
+    const auto before = f_.EventCount();
+    auto r = f_.service->Create(editor_, c.input, f_.ctx);
+    ASSERT_FALSE(r) << c.what;
+    EXPECT_EQ(r.error().code, c.input.remit == "../south" ? ErrorCode::kPermissionDenied
+                                                          : ErrorCode::kInvalidArgument)
+        << c.what;
+    EXPECT_EQ(f_.EventCount(), before + 1) << c.what << ": the attempt is audited";
+    EXPECT_FALSE(f_.LastEvent("record.create").at("decision").at("allow").as_bool()) << c.what;
+  }
+  auto list = f_.service->List(editor_, "", 100, "", f_.ctx);
+  ASSERT_TRUE(list);
+  EXPECT_TRUE(list->items.empty()) << "nothing was stored";
+}
+
+TEST_F(RecordServiceTest, SqlAndScriptInTitlesAndBodiesAreStoredLiterally) {
+  for (const std::string title :
+       {"'; DROP TABLE records; --", "\" OR \"1\"=\"1", "<script>alert(1)</script>",
+        "{{7*7}} ${7*7} %s%n", "Robert'); DELETE FROM audit_events;--"}) {
+    const auto body = boost::json::serialize(boost::json::object{{"note", title}});
+    const auto w = Create(title, body);
+    auto r = f_.service->Get(editor_, w.id, f_.ctx);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->summary.title, title);
+    EXPECT_EQ(r->body_json, body);
+  }
+  auto list = f_.service->List(editor_, "", 100, "", f_.ctx);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->items.size(), 5u);
+}
+
+TEST_F(RecordServiceTest, HostileIdsAndCursorsAreNotFoundOrRefused) {
+  Create("real");
+  for (const std::string& id : std::vector<std::string>{"../records", "rec-' OR '1'='1", "%00", std::string("rec-\0", 5),
+                               std::string(10000, 'a'), "REC-00000000000000000000000000000000"}) {
+    auto r = f_.service->Get(editor_, id, f_.ctx);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  }
+  for (const std::string cursor : {"' OR 1=1 --", "rec-zz", "x"}) {
+    auto r = f_.service->List(editor_, "", 10, cursor, f_.ctx);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  }
+  for (int limit : {0, -1, 101}) {
+    EXPECT_EQ(f_.service->List(editor_, "", limit, "", f_.ctx).error().code,
+              ErrorCode::kInvalidArgument);
+  }
+}
+
+TEST_F(RecordServiceTest, ListPagesWithoutGapsOrRepeats) {
+  std::set<std::string> made;
+  for (int i = 0; i < 25; ++i) made.insert(Create("t" + std::to_string(i)).id);
+  Create("elsewhere", "{}", "south");
+  std::set<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto page = f_.service->List(editor_, "north", 10, cursor, f_.ctx);
+    ASSERT_TRUE(page) << page.error().message;
+    for (const auto& item : page->items) EXPECT_TRUE(seen.insert(item.id).second);
+    cursor = page->next_cursor;
+    ++pages;
+  } while (!cursor.empty());
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen, made);
+}
+
+TEST_F(RecordServiceTest, ContentIsEncryptedAtRest) {
+  const std::string marker = "MARKER-7f3a9c-PLAINTEXT";
+  Create(marker + " title", "{\"m\":\"" + marker + " body\"}");
+  // Force the WAL to hold the data too: look in every file of the store.
+  for (const auto& entry : std::filesystem::directory_iterator(f_.dir.path())) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream all;
+    all << in.rdbuf();
+    EXPECT_EQ(all.str().find(marker), std::string::npos) << entry.path();
+  }
+}
+
+TEST_F(RecordServiceTest, CiphertextMovedToAnotherRecordDoesNotOpen) {
+  const auto a = Create("title A", R"({"v":"A"})");
+  const auto b = Create("title B", R"({"v":"B"})");
+  // An attacker with write access to the database swaps the bodies, or title and body.
+  ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
+    RETURN_IF_ERROR(tx.Exec(
+        "UPDATE records SET body = (SELECT body FROM records WHERE id = ?) WHERE id = ?",
+        {b.id, a.id}));
+    RETURN_IF_ERROR(tx.Exec("UPDATE records SET body = title WHERE id = ?", {b.id}));
+    return {};
+  }));
+  for (const auto& id : {a.id, b.id}) {
+    auto r = f_.service->Get(editor_, id, f_.ctx);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kDataLoss);
+  }
+}
+
+TEST_F(RecordServiceTest, NothingIsReturnedOrChangedWhenTheAuditLogCannotBeWritten) {
+  const auto w = Create("kept");
+  f_.audit->InjectFailureForTest(true);
+  auto view = f_.service->Get(editor_, w.id, f_.ctx);
+  ASSERT_FALSE(view);
+  EXPECT_EQ(view.error().code, ErrorCode::kUnavailable);
+  auto create = f_.service->Create(editor_, RecordsFixture::Input("north", "x", "OFFICIAL", {}, "{}"),
+                                   f_.ctx);
+  EXPECT_EQ(create.error().code, ErrorCode::kUnavailable);
+  auto update = f_.service->Update(editor_, w.id, 1,
+                                   RecordsFixture::Input("", "y", "OFFICIAL", {}, "{}"), f_.ctx);
+  EXPECT_EQ(update.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(f_.service->List(editor_, "", 10, "", f_.ctx).error().code, ErrorCode::kUnavailable);
+  f_.audit->InjectFailureForTest(false);
+  auto list = f_.service->List(editor_, "", 10, "", f_.ctx);
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->items.size(), 1u);
+  EXPECT_EQ(list->items[0].title, "kept");
+  EXPECT_EQ(list->items[0].version, 1);
+}
+
+}  // namespace
+}  // namespace strongroom::records
