@@ -11,7 +11,9 @@ namespace {
 
 using http::beast_http::verb;
 
-identity::RequestContext Context(const http::Request& r) { return {r.remote_address, r.request_id}; }
+identity::RequestContext Context(const http::Request& r) {
+  return {r.remote_address, r.request_id};
+}
 
 boost::json::object SummaryJson(const records::RecordSummary& s) {
   boost::json::array descriptors;
@@ -88,8 +90,10 @@ void RegisterRecordRoutes(http::Router& router, identity::AuthService& auth,
   router.Add(verb::post, "/api/v1/records",
              [&auth, &records, options, depth](http::Request& r) -> Result<http::Response> {
                ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               ASSIGN_OR_RETURN(auto in, ReadInput(r, depth, true));
-               ASSIGN_OR_RETURN(auto written, records.Create(who, in, Context(r)));
+               auto in = ReadInput(r, depth, true);
+               if (!in)
+                 return records.RefuseMalformed(who, "record.create", "", in.error(), Context(r));
+               ASSIGN_OR_RETURN(auto written, records.Create(who, *in, Context(r)));
                auto resp = WrittenResponse(201, written);
                resp.headers.emplace_back("Location", "/api/v1/records/" + written.id);
                return resp;
@@ -113,39 +117,51 @@ void RegisterRecordRoutes(http::Router& router, identity::AuthService& auth,
   router.Add(verb::put, "/api/v1/records/{id}",
              [&auth, &records, options, depth](http::Request& r) -> Result<http::Response> {
                ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               ASSIGN_OR_RETURN(auto version, IfMatch(r));
-               ASSIGN_OR_RETURN(auto in, ReadInput(r, depth, false));
-               ASSIGN_OR_RETURN(auto written,
-                                records.Update(who, r.params.at("id"), version, in, Context(r)));
+               const auto& id = r.params.at("id");
+               auto version = IfMatch(r);
+               if (!version) {
+                 return records.RefuseMalformed(who, "record.update", id, version.error(),
+                                                Context(r));
+               }
+               auto in = ReadInput(r, depth, false);
+               if (!in)
+                 return records.RefuseMalformed(who, "record.update", id, in.error(), Context(r));
+               ASSIGN_OR_RETURN(auto written, records.Update(who, id, *version, *in, Context(r)));
                return WrittenResponse(200, written);
              });
 
   router.Add(verb::delete_, "/api/v1/records/{id}",
              [&auth, &records, options](http::Request& r) -> Result<http::Response> {
                ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               ASSIGN_OR_RETURN(auto version, IfMatch(r));
-               RETURN_IF_ERROR(records.Delete(who, r.params.at("id"), version, Context(r)));
+               const auto& id = r.params.at("id");
+               auto version = IfMatch(r);
+               if (!version) {
+                 return records.RefuseMalformed(who, "record.delete", id, version.error(),
+                                                Context(r));
+               }
+               RETURN_IF_ERROR(records.Delete(who, id, *version, Context(r)));
                return http::Response::NoContent();
              });
 
-  router.Add(verb::get, "/api/v1/records",
-             [&auth, &records, options](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               ASSIGN_OR_RETURN(auto q, http::ParseQuery(r.query, {"remit", "limit", "cursor"}));
-               int limit = 50;
-               if (!q["limit"].empty()) {
-                 const auto& l = q["limit"];
-                 auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
-                 if (ec != std::errc() || p != l.data() + l.size()) limit = 0;  // refused below
-               }
-               ASSIGN_OR_RETURN(auto page,
-                                records.List(who, q["remit"], limit, q["cursor"], Context(r)));
-               boost::json::array items;
-               for (const auto& s : page.items) items.push_back(SummaryJson(s));
-               boost::json::object out{{"items", std::move(items)},
-                                       {"next_cursor", page.next_cursor}};
-               return http::Response::Json(200, boost::json::serialize(out));
-             });
+  router.Add(
+      verb::get, "/api/v1/records",
+      [&auth, &records, options](http::Request& r) -> Result<http::Response> {
+        ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
+        auto q = http::ParseQuery(r.query, {"remit", "limit", "cursor"});
+        if (!q) return records.RefuseMalformed(who, "record.list", "", q.error(), Context(r));
+        int limit = 50;
+        if (!(*q)["limit"].empty()) {
+          const auto& l = (*q)["limit"];
+          auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
+          if (ec != std::errc() || p != l.data() + l.size()) limit = 0;  // refused below
+        }
+        ASSIGN_OR_RETURN(auto page,
+                         records.List(who, (*q)["remit"], limit, (*q)["cursor"], Context(r)));
+        boost::json::array items;
+        for (const auto& s : page.items) items.push_back(SummaryJson(s));
+        boost::json::object out{{"items", std::move(items)}, {"next_cursor", page.next_cursor}};
+        return http::Response::Json(200, boost::json::serialize(out));
+      });
 }
 
 }  // namespace strongroom::api

@@ -9,7 +9,9 @@ bool Holds(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-Decision Deny(std::string reason, bool hidden = false) { return {false, hidden, std::move(reason)}; }
+Decision Deny(std::string reason, bool hidden = false) {
+  return {false, hidden, std::move(reason)};
+}
 
 // Rules 1 and 2, and any record role at all: who the subject is.
 Decision CheckSubject(const Subject& s, TimePoint now) {
@@ -63,11 +65,12 @@ Decision Decide(const Subject& s, Action action, const Resource& r, TimePoint no
     return Deny("OFFICIAL-SENSITIVE needs the sensitive-access grant", hide);
   }
   for (const auto& descriptor : r.descriptors) {
-    if (!Holds(s.grants, descriptor)) return Deny("descriptor " + descriptor + " not granted", hide);
+    if (!Holds(s.grants, descriptor))
+      return Deny("descriptor " + descriptor + " not granted", hide);
   }
   if (d = CheckChangeRole(s, action); !d.allow) return d;
-  return {true, false, "role, organisation, remit and labels allow " +
-                           std::string(ActionName(action))};
+  return {true, false,
+          "role, organisation, remit and labels allow " + std::string(ActionName(action))};
 }
 
 ScopeDecision ScopeForList(const Subject& s, std::string_view remit, TimePoint now) {

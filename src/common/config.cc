@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
-#include <charconv>
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <set>
 

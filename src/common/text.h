@@ -13,7 +13,8 @@ std::vector<std::string> SplitList(std::string_view text, char separator = ',');
 std::string JoinList(const std::vector<std::string>& items, char separator = ',');
 
 // A one-line human text field (a title, a name, a reason): valid UTF-8, `min`..`max` code points,
-// and no control characters (C0, DEL, C1, U+2028/U+2029). The message names `what`, never the value.
+// and no control characters (C0, DEL, C1, U+2028/U+2029). The message names `what`, never the
+// value.
 struct TextRule {
   std::string_view what;
   size_t min = 1;

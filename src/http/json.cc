@@ -1,7 +1,6 @@
 #include "http/json.h"
 
 #include <algorithm>
-
 #include <cmath>
 
 namespace strongroom::http {
@@ -153,9 +152,8 @@ Result<int64_t> FieldReader::Int(std::string_view name, int64_t lo, int64_t hi, 
   const auto* v = Find(name);
   if (v == nullptr && !required) return fallback;
   const auto bad = [&] {
-    return Fail(ErrorCode::kInvalidArgument,
-                std::string(name) + " must be a whole number from " + std::to_string(lo) + " to " +
-                    std::to_string(hi));
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be a whole number from " +
+                                                 std::to_string(lo) + " to " + std::to_string(hi));
   };
   if (v == nullptr) return bad();
   int64_t n = 0;

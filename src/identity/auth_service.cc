@@ -387,7 +387,8 @@ Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::str
       return NotAuthenticated();
     }
     ASSIGN_OR_RETURN(auto secret, keys_.Open(tx, account.org_id, "totp:" + account.id, 1,
-                                             rows.front().Blob(kAccountColumnCount + 0), rows.front().Blob(kAccountColumnCount + 1)));
+                                             rows.front().Blob(kAccountColumnCount + 0),
+                                             rows.front().Blob(kAccountColumnCount + 1)));
     auto step = crypto::VerifyTotp(secret, code, now, rows.front().Int(kAccountColumnCount + 2));
     SecureWipe(secret);
     bool accepted = step.has_value();
@@ -475,7 +476,8 @@ Result<Principal> AuthService::Authenticate(std::string_view session_token,
                               {token_hash}));
     if (rows.empty()) return {};
     principal = Principal{ViewOf(rows.front()), HexEncode(token_hash).substr(0, 16),
-                          rows.front().Blob(kAccountColumnCount + 0), token_hash, rows.front().Text(kAccountColumnCount + 3)};
+                          rows.front().Blob(kAccountColumnCount + 0), token_hash,
+                          rows.front().Text(kAccountColumnCount + 3)};
     created = rows.front().Text(kAccountColumnCount + 1);
     last_seen = rows.front().Text(kAccountColumnCount + 2);
     return {};

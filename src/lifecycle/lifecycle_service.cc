@@ -32,11 +32,9 @@ std::optional<TimePoint> ParseDate(std::string_view text) {
 
 // Remit names are stored in comma-separated lists: [a-z0-9._-], 1 to 64 characters.
 bool ValidRemitName(std::string_view name) {
-  return !name.empty() && name.size() <= 64 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                  c == '-';
-         });
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  });
 }
 
 bool Contains(const std::vector<std::string>& list, std::string_view value) {
@@ -114,6 +112,12 @@ std::unexpected<Error> LifecycleService::Refuse(audit::Event event, const Error&
   return std::unexpected(error);
 }
 
+std::unexpected<Error> LifecycleService::RefuseMalformed(const identity::Principal& admin,
+                                                         std::string action, const Error& error,
+                                                         const identity::RequestContext& ctx) {
+  return Refuse(MakeEvent(admin, std::move(action), "request", "", ctx), error);
+}
+
 Result<Org> LifecycleService::CreateOrg(const identity::Principal& admin, const OrgInput& input,
                                         const identity::RequestContext& ctx) {
   const std::string id = "org-" + random_.RandomHex(8);
@@ -137,22 +141,27 @@ Result<Org> LifecycleService::CreateOrg(const identity::Principal& admin, const 
   event.allowed = true;
   event.reason = "security officer";
   return audit_.Change<Org>(event, [&](store::Transaction& tx) -> Result<Org> {
-    ASSIGN_OR_RETURN(auto same, tx.Query("SELECT 1 FROM organisations WHERE name = ?",
-                                         {input.name}));
+    ASSIGN_OR_RETURN(auto same,
+                     tx.Query("SELECT 1 FROM organisations WHERE name = ?", {input.name}));
     if (!same.empty()) {
       return Fail(ErrorCode::kAlreadyExists, "an organisation of that name exists");
     }
     const std::string created = FormatRfc3339(now);
-    RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO organisations (id, name, status, agreed_expiry_days, created_at, "
-        "iso27001_ref, iso27001_expires_on, cep_ref, cep_expires_on) VALUES "
-        "(?, ?, 'active', ?, ?, ?, ?, ?, ?)",
-        {id, input.name, int64_t{input.agreed_expiry_days}, created, input.iso27001.reference,
-         input.iso27001.expires_on, input.cyber_essentials_plus.reference,
-         input.cyber_essentials_plus.expires_on}));
+    RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO organisations (id, name, status, agreed_expiry_days, created_at, "
+                "iso27001_ref, iso27001_expires_on, cep_ref, cep_expires_on) VALUES "
+                "(?, ?, 'active', ?, ?, ?, ?, ?, ?)",
+                {id, input.name, int64_t{input.agreed_expiry_days}, created,
+                 input.iso27001.reference, input.iso27001.expires_on,
+                 input.cyber_essentials_plus.reference, input.cyber_essentials_plus.expires_on}));
     RETURN_IF_ERROR(keys_.CreateOrgKey(tx, id));
-    return Org{id,           input.name, "active", input.agreed_expiry_days, input.iso27001,
-               input.cyber_essentials_plus, created};
+    return Org{id,
+               input.name,
+               "active",
+               input.agreed_expiry_days,
+               input.iso27001,
+               input.cyber_essentials_plus,
+               created};
   });
 }
 
@@ -171,9 +180,10 @@ Result<std::vector<Org>> LifecycleService::ListOrgs(const identity::Principal& a
         std::vector<Org> out;
         ASSIGN_OR_RETURN(
             auto rows,
-            officer ? tx.Query(fmt::format("SELECT {} FROM organisations ORDER BY name", kOrgColumns))
-                    : tx.Query(fmt::format("SELECT {} FROM organisations WHERE id = ?", kOrgColumns),
-                               {admin.account.org_id}));
+            officer
+                ? tx.Query(fmt::format("SELECT {} FROM organisations ORDER BY name", kOrgColumns))
+                : tx.Query(fmt::format("SELECT {} FROM organisations WHERE id = ?", kOrgColumns),
+                           {admin.account.org_id}));
         for (const auto& r : rows) out.push_back(OrgOf(r));
         return out;
       });
@@ -200,15 +210,14 @@ Result<void> LifecycleService::CreateRemit(const identity::Principal& admin,
   event.allowed = true;
   event.reason = officer ? "security officer" : "org admin of the organisation";
   auto done = audit_.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
-    ASSIGN_OR_RETURN(auto org, tx.Query("SELECT 1 FROM organisations WHERE id = ?",
-                                        {std::string(org_id)}));
+    ASSIGN_OR_RETURN(auto org,
+                     tx.Query("SELECT 1 FROM organisations WHERE id = ?", {std::string(org_id)}));
     if (org.empty()) return Fail(ErrorCode::kNotFound, "no such organisation");
     ASSIGN_OR_RETURN(auto same, tx.Query("SELECT 1 FROM remits WHERE org_id = ? AND name = ?",
                                          {std::string(org_id), std::string(name)}));
     if (!same.empty()) return Fail(ErrorCode::kAlreadyExists, "that remit exists");
     RETURN_IF_ERROR(tx.Exec("INSERT INTO remits (org_id, name, created_at) VALUES (?, ?, ?)",
-                            {std::string(org_id), std::string(name),
-                             FormatRfc3339(clock_.Now())}));
+                            {std::string(org_id), std::string(name), FormatRfc3339(clock_.Now())}));
     return true;
   });
   if (!done) return std::unexpected(done.error());
@@ -218,8 +227,8 @@ Result<void> LifecycleService::CreateRemit(const identity::Principal& admin,
 Result<void> LifecycleService::CheckJoin(store::Transaction& tx, const identity::Principal& admin,
                                          JoinInput& in, audit::Event& event) {
   const bool officer = IsOfficer(admin.account);
-  ASSIGN_OR_RETURN(auto org, tx.Query("SELECT status FROM organisations WHERE id = ?",
-                                      {in.org_id}));
+  ASSIGN_OR_RETURN(auto org,
+                   tx.Query("SELECT status FROM organisations WHERE id = ?", {in.org_id}));
   if (org.empty() || (!officer && in.org_id != admin.account.org_id)) {
     event.reason = "organisation absent or outside the admin's";
     return Fail(ErrorCode::kNotFound, "no such organisation");
@@ -281,8 +290,8 @@ Result<void> LifecycleService::CheckJoin(store::Transaction& tx, const identity:
                                         "status = 'pending'",
                                         {in.username, in.username}));
   if (!taken.empty()) return Fail(ErrorCode::kAlreadyExists, "that username is taken");
-  ASSIGN_OR_RETURN(auto person, tx.Query("SELECT id, org_id FROM people WHERE email = ?",
-                                         {in.person_email}));
+  ASSIGN_OR_RETURN(auto person,
+                   tx.Query("SELECT id, org_id FROM people WHERE email = ?", {in.person_email}));
   if (!person.empty()) {
     if (person.front().Text(1) != in.org_id) {
       return Fail(ErrorCode::kAlreadyExists, "that email belongs to another organisation's person");
@@ -314,8 +323,11 @@ Result<std::string> LifecycleService::RequestJoin(const identity::Principal& adm
         RETURN_IF_ERROR(CheckJoin(tx, admin, in, ev));
         ev.allowed = true;
         ev.reason = IsOfficer(admin.account) ? "security officer" : "org admin of the organisation";
-        ev.detail = {{"username", in.username}, {"kind", in.kind}, {"roles", JoinList(in.roles)},
-                     {"remits", JoinList(in.remits)}, {"grants", JoinList(in.grants)}};
+        ev.detail = {{"username", in.username},
+                     {"kind", in.kind},
+                     {"roles", JoinList(in.roles)},
+                     {"remits", JoinList(in.remits)},
+                     {"grants", JoinList(in.grants)}};
         RETURN_IF_ERROR(tx.Exec(
             "INSERT INTO join_requests (id, org_id, username, person_name, person_email, kind, "
             "roles, remits, grants, bpss_verified_on, bpss_verified_by, requested_by, "
@@ -363,8 +375,8 @@ Result<Approved> LifecycleService::Approve(const identity::Principal& admin,
           ev.reason = "request already decided";
           return Fail(ErrorCode::kFailedPrecondition, "that request has been decided already");
         }
-        ASSIGN_OR_RETURN(auto me, tx.Query("SELECT person_id FROM accounts WHERE id = ?",
-                                           {admin.account.id}));
+        ASSIGN_OR_RETURN(
+            auto me, tx.Query("SELECT person_id FROM accounts WHERE id = ?", {admin.account.id}));
         const std::string my_person = me.empty() ? "" : me.front().Text(0);
         ASSIGN_OR_RETURN(auto subject, tx.Query("SELECT id FROM people WHERE email = ?", {email}));
         const std::string subject_person = subject.empty() ? "" : subject.front().Text(0);
@@ -385,8 +397,8 @@ Result<Approved> LifecycleService::Approve(const identity::Principal& admin,
           ev.reason = "organisation not active";
           return Fail(ErrorCode::kFailedPrecondition, "the organisation is not active");
         }
-        ASSIGN_OR_RETURN(auto taken, tx.Query("SELECT 1 FROM accounts WHERE username = ?",
-                                              {username}));
+        ASSIGN_OR_RETURN(auto taken,
+                         tx.Query("SELECT 1 FROM accounts WHERE username = ?", {username}));
         if (!taken.empty()) return Fail(ErrorCode::kAlreadyExists, "that username is taken");
         const auto now = clock_.Now();
         const std::string created = FormatRfc3339(now);
@@ -406,9 +418,10 @@ Result<Approved> LifecycleService::Approve(const identity::Principal& admin,
             return Fail(ErrorCode::kAlreadyExists,
                         "that person already holds an account of that kind");
           }
-          RETURN_IF_ERROR(tx.Exec("UPDATE people SET bpss_verified_on = ?, bpss_verified_by = ? "
-                                  "WHERE id = ?",
-                                  {j.Text(8), j.Text(9), person_id}));
+          RETURN_IF_ERROR(
+              tx.Exec("UPDATE people SET bpss_verified_on = ?, bpss_verified_by = ? "
+                      "WHERE id = ?",
+                      {j.Text(8), j.Text(9), person_id}));
         }
         Approved out;
         out.account_id = "acc-" + random_.RandomHex(8);
@@ -422,13 +435,13 @@ Result<Approved> LifecycleService::Approve(const identity::Principal& admin,
             {out.account_id, person_id, org_id, username, kind, j.Text(5), j.Text(6), j.Text(7),
              out.account_expires_at, created}));
         out.token_expires_at = now + kJoinTokenLifetime;
-        ASSIGN_OR_RETURN(out.enrolment_token, identity::IssueEnrolmentToken(
-                                                  tx, random_, out.account_id,
-                                                  out.token_expires_at));
-        RETURN_IF_ERROR(tx.Exec("UPDATE join_requests SET status = 'approved', decided_by = ?, "
-                                "decided_at = ?, account_id = ? WHERE id = ?",
-                                {admin.account.id, created, out.account_id,
-                                 std::string(request_id)}));
+        ASSIGN_OR_RETURN(
+            out.enrolment_token,
+            identity::IssueEnrolmentToken(tx, random_, out.account_id, out.token_expires_at));
+        RETURN_IF_ERROR(
+            tx.Exec("UPDATE join_requests SET status = 'approved', decided_by = ?, "
+                    "decided_at = ?, account_id = ? WHERE id = ?",
+                    {admin.account.id, created, out.account_id, std::string(request_id)}));
         ev.allowed = true;
         ev.reason = officer ? "security officer, not the requester"
                             : "org admin of the organisation, not the requester";
@@ -437,8 +450,8 @@ Result<Approved> LifecycleService::Approve(const identity::Principal& admin,
       });
 }
 
-Result<void> LifecycleService::Reject(const identity::Principal& admin,
-                                      std::string_view request_id, std::string_view reason,
+Result<void> LifecycleService::Reject(const identity::Principal& admin, std::string_view request_id,
+                                      std::string_view reason,
                                       const identity::RequestContext& ctx) {
   auto event = MakeEvent(admin, "admin.join_request.reject", "join_request", request_id, ctx);
   const bool officer = IsOfficer(admin.account);
@@ -450,8 +463,8 @@ Result<void> LifecycleService::Reject(const identity::Principal& admin,
     return Refuse(event, {ErrorCode::kInvalidArgument, p});
   }
   event.detail["reason"] = std::string(reason);
-  auto done = audit_.Change<bool>(
-      event, [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
+  auto done =
+      audit_.Change<bool>(event, [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
         ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT org_id, status FROM join_requests WHERE "
                                              "id = ?",
                                              {std::string(request_id)}));
@@ -464,10 +477,11 @@ Result<void> LifecycleService::Reject(const identity::Principal& admin,
           ev.reason = "request already decided";
           return Fail(ErrorCode::kFailedPrecondition, "that request has been decided already");
         }
-        RETURN_IF_ERROR(tx.Exec("UPDATE join_requests SET status = 'rejected', decided_by = ?, "
-                                "decided_at = ?, reason = ? WHERE id = ?",
-                                {admin.account.id, FormatRfc3339(clock_.Now()),
-                                 std::string(reason), std::string(request_id)}));
+        RETURN_IF_ERROR(
+            tx.Exec("UPDATE join_requests SET status = 'rejected', decided_by = ?, "
+                    "decided_at = ?, reason = ? WHERE id = ?",
+                    {admin.account.id, FormatRfc3339(clock_.Now()), std::string(reason),
+                     std::string(request_id)}));
         ev.allowed = true;
         ev.reason = "administrator of the organisation";
         return true;

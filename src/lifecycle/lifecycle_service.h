@@ -105,13 +105,18 @@ class LifecycleService {
   Result<void> Reject(const identity::Principal& admin, std::string_view request_id,
                       std::string_view reason, const identity::RequestContext& ctx);
 
+  // Audits a request refused before it could be read (a malformed body) as an attempt at
+  // `action` ("admin.org.create", ...) and returns `error`.
+  std::unexpected<Error> RefuseMalformed(const identity::Principal& admin, std::string action,
+                                         const Error& error, const identity::RequestContext& ctx);
+
  private:
   audit::Event MakeEvent(const identity::Principal& admin, std::string action,
                          std::string target_type, std::string_view target_id,
                          const identity::RequestContext& ctx) const;
   std::unexpected<Error> Refuse(audit::Event event, const Error& error);
-  Result<void> CheckJoin(store::Transaction& tx, const identity::Principal& admin,
-                         JoinInput& input, audit::Event& event);
+  Result<void> CheckJoin(store::Transaction& tx, const identity::Principal& admin, JoinInput& input,
+                         audit::Event& event);
 
   store::Store& store_;
   audit::AuditLog& audit_;

@@ -90,6 +90,13 @@ std::unexpected<Error> RecordService::RefuseInput(audit::Event event, const Erro
   return std::unexpected(error);
 }
 
+std::unexpected<Error> RecordService::RefuseMalformed(const identity::Principal& who,
+                                                      std::string action, std::string_view id,
+                                                      const Error& error,
+                                                      const identity::RequestContext& ctx) {
+  return RefuseInput(MakeEvent(who, std::move(action), id.substr(0, 64), ctx), error);
+}
+
 Result<void> RecordService::Validate(const RecordInput& in, bool with_remit) const {
   auto bad = [](std::string message) { return Fail(ErrorCode::kInvalidArgument, message); };
   if (with_remit) {
@@ -125,12 +132,12 @@ Result<void> RecordService::Validate(const RecordInput& in, bool with_remit) con
 
 TimePoint RecordService::DefaultRetention(std::string_view classification) const {
   const auto days = classification == authz::kSensitive ? options_.retention_sensitive
-                                                         : options_.retention_official;
+                                                        : options_.retention_official;
   return clock_.Now() + days;
 }
 
 Result<std::optional<RecordService::Stored>> RecordService::Load(store::Transaction& tx,
-                                                                  std::string_view id) {
+                                                                 std::string_view id) {
   if (!PlausibleId(id)) return std::optional<Stored>();
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT org_id, remit, classification, descriptors, "
                                        "version, wrapped_key, title, body, author_id, "
@@ -175,8 +182,8 @@ Result<Written> RecordService::Create(const identity::Principal& who, const Reco
         const std::string retain =
             FormatRfc3339(input.retain_until.value_or(DefaultRetention(input.classification)));
         ASSIGN_OR_RETURN(auto key, keys_.NewRecordKey(tx, subject.org_id, id));
-        ASSIGN_OR_RETURN(auto title,
-                         keys_.SealPart(key.key, subject.org_id, id, 1, kTitle, AsBytes(input.title)));
+        ASSIGN_OR_RETURN(auto title, keys_.SealPart(key.key, subject.org_id, id, 1, kTitle,
+                                                    AsBytes(input.title)));
         ASSIGN_OR_RETURN(auto body, keys_.SealPart(key.key, subject.org_id, id, 1, kBody,
                                                    AsBytes(input.body_json)));
         RETURN_IF_ERROR(tx.Exec(
@@ -207,12 +214,13 @@ Result<Record> RecordService::Get(const identity::Principal& who, std::string_vi
           return NotFound();
         }
         ev.target.org = stored->org_id;
-        const auto d = authz::Decide(subject, authz::Action::kView, stored->resource(),
-                                     clock_.Now());
+        const auto d =
+            authz::Decide(subject, authz::Action::kView, stored->resource(), clock_.Now());
         Decided(ev, d);
         if (!d.allow) return Refused(d);
         const auto version = stored->summary.version;
-        ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, stored->org_id, id, stored->wrapped_key));
+        ASSIGN_OR_RETURN(auto key,
+                         keys_.OpenRecordKey(tx, stored->org_id, id, stored->wrapped_key));
         ASSIGN_OR_RETURN(auto title,
                          keys_.OpenPart(key, stored->org_id, id, version, kTitle, stored->title));
         ASSIGN_OR_RETURN(auto body,
@@ -254,13 +262,14 @@ Result<Written> RecordService::Update(const identity::Principal& who, std::strin
                       "the record has changed since that version; fetch it again");
         }
         const int64_t version = expected_version + 1;
-        ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, stored->org_id, id, stored->wrapped_key));
+        ASSIGN_OR_RETURN(auto key,
+                         keys_.OpenRecordKey(tx, stored->org_id, id, stored->wrapped_key));
         ASSIGN_OR_RETURN(auto title, keys_.SealPart(key, stored->org_id, id, version, kTitle,
                                                     AsBytes(input.title)));
         ASSIGN_OR_RETURN(auto body, keys_.SealPart(key, stored->org_id, id, version, kBody,
                                                    AsBytes(input.body_json)));
-        const std::string retain = input.retain_until ? FormatRfc3339(*input.retain_until)
-                                                       : stored->summary.retain_until;
+        const std::string retain =
+            input.retain_until ? FormatRfc3339(*input.retain_until) : stored->summary.retain_until;
         ASSIGN_OR_RETURN(
             auto changed,
             tx.Exec("UPDATE records SET classification = ?, descriptors = ?, version = ?, "
@@ -269,8 +278,8 @@ Result<Written> RecordService::Update(const identity::Principal& who, std::strin
                     {input.classification, JoinList(input.descriptors), version, title, body,
                      FormatRfc3339(now), retain, std::string(id), expected_version}));
         if (changed != 1) return Fail(ErrorCode::kInternal, "record update lost a race");
-        RETURN_IF_ERROR(tx.Exec("DELETE FROM record_descriptors WHERE record_id = ?",
-                                {std::string(id)}));
+        RETURN_IF_ERROR(
+            tx.Exec("DELETE FROM record_descriptors WHERE record_id = ?", {std::string(id)}));
         for (const auto& descriptor : input.descriptors) {
           RETURN_IF_ERROR(
               tx.Exec("INSERT INTO record_descriptors (record_id, descriptor) VALUES (?, ?)",
@@ -318,13 +327,11 @@ Result<ListPage> RecordService::List(const identity::Principal& who, std::string
   event.detail["remit"] = std::string(remit);
   if (limit < 1 || limit > kMaxListLimit) {
     return RefuseInput(std::move(event),
-                       Error{ErrorCode::kInvalidArgument, "limit must be a number from 1 to 100"})
-;
+                       Error{ErrorCode::kInvalidArgument, "limit must be a number from 1 to 100"});
   }
   if (!cursor.empty() && !PlausibleId(cursor)) {
     return RefuseInput(std::move(event),
-                       Error{ErrorCode::kInvalidArgument, "cursor is not one this service gave"})
-;
+                       Error{ErrorCode::kInvalidArgument, "cursor is not one this service gave"});
   }
   const auto subject = SubjectOf(who.account);
   const auto scoped = authz::ScopeForList(subject, remit, clock_.Now());

@@ -94,11 +94,17 @@ class RecordService {
   Result<Written> Update(const identity::Principal& who, std::string_view id,
                          int64_t expected_version, const RecordInput& input,
                          const identity::RequestContext& ctx);
-  Result<void> Delete(const identity::Principal& who, std::string_view id,
-                      int64_t expected_version, const identity::RequestContext& ctx);
+  Result<void> Delete(const identity::Principal& who, std::string_view id, int64_t expected_version,
+                      const identity::RequestContext& ctx);
   // `remit` "" = every remit of the caller; `cursor` "" = from the start; limit 1..100.
   Result<ListPage> List(const identity::Principal& who, std::string_view remit, int limit,
                         std::string_view cursor, const identity::RequestContext& ctx);
+
+  // Audits a request that was refused before it could be read (a malformed body or header) as
+  // an attempt at `action` ("record.create", ...) and returns `error`.
+  std::unexpected<Error> RefuseMalformed(const identity::Principal& who, std::string action,
+                                         std::string_view id, const Error& error,
+                                         const identity::RequestContext& ctx);
 
  private:
   struct Stored;

@@ -128,16 +128,16 @@ Result<Secret> KeyStore::OpenRecordKey(Transaction& tx, std::string_view org_id,
 }
 
 Result<Bytes> KeyStore::SealPart(const Secret& key, std::string_view org_id,
-                                 std::string_view record_id, int64_t version,
-                                 std::string_view part, std::span<const uint8_t> plaintext) {
+                                 std::string_view record_id, int64_t version, std::string_view part,
+                                 std::span<const uint8_t> plaintext) {
   return crypto::Seal(key, plaintext,
                       crypto::RecordDataAad(environment_, org_id, record_id, version, part),
                       random_);
 }
 
 Result<Bytes> KeyStore::OpenPart(const Secret& key, std::string_view org_id,
-                                 std::string_view record_id, int64_t version,
-                                 std::string_view part, std::span<const uint8_t> ciphertext) {
+                                 std::string_view record_id, int64_t version, std::string_view part,
+                                 std::span<const uint8_t> ciphertext) {
   return crypto::Open(key, ciphertext,
                       crypto::RecordDataAad(environment_, org_id, record_id, version, part));
 }

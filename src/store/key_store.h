@@ -65,8 +65,8 @@ class KeyStore {
   };
   Result<RecordKey> NewRecordKey(Transaction& tx, std::string_view org_id,
                                  std::string_view record_id);
-  Result<Secret> OpenRecordKey(Transaction& tx, std::string_view org_id,
-                               std::string_view record_id, std::span<const uint8_t> wrapped_key);
+  Result<Secret> OpenRecordKey(Transaction& tx, std::string_view org_id, std::string_view record_id,
+                               std::span<const uint8_t> wrapped_key);
   Result<Bytes> SealPart(const Secret& key, std::string_view org_id, std::string_view record_id,
                          int64_t version, std::string_view part,
                          std::span<const uint8_t> plaintext);

@@ -12,6 +12,7 @@ namespace {
 
 class RecordServiceTest : public ::testing::Test {
  protected:
+  RecordsFixture f_;  // first: the members below are made from it
   identity::Principal editor_ =
       f_.Who("acc-ed", "org-a", "standard", "editor", "north,south", "OFFICIAL-SENSITIVE,PERSONAL");
 
@@ -22,8 +23,6 @@ class RecordServiceTest : public ::testing::Test {
     EXPECT_TRUE(w) << (w ? "" : w.error().message);
     return w.value_or(Written{});
   }
-
-  RecordsFixture f_;
 };
 
 TEST_F(RecordServiceTest, CreateThenViewReturnsWhatWasStored) {
@@ -68,13 +67,21 @@ TEST_F(RecordServiceTest, HostileValuesAreRefusedAndAuditedWithNothingStored) {
       {"empty title", RecordsFixture::Input("north", "", "OFFICIAL", {}, "{}")},
       {"201-character title",
        RecordsFixture::Input("north", std::string(201, 'a'), "OFFICIAL", {}, "{}")},
-      {"NUL in title", RecordsFixture::Input("north", std::string("a\0b", 3), "OFFICIAL", {}, "{}")},
+      {"NUL in title",
+       RecordsFixture::Input("north", std::string("a\0b", 3), "OFFICIAL", {}, "{}")},
       {"newline in title", RecordsFixture::Input("north", "a\nb", "OFFICIAL", {}, "{}")},
-      {"C1 control in title", RecordsFixture::Input("north", "a\xc2\x85" "b", "OFFICIAL", {}, "{}")},
-      {"line separator in title",
-       RecordsFixture::Input("north", "a\xe2\x80\xa8" "b", "OFFICIAL", {}, "{}")},
-      {"overlong UTF-8 in title",
-       RecordsFixture::Input("north", "\xc0\xaf" "etc", "OFFICIAL", {}, "{}")},
+      {"C1 control in title", RecordsFixture::Input("north",
+                                                    "a\xc2\x85"
+                                                    "b",
+                                                    "OFFICIAL", {}, "{}")},
+      {"line separator in title", RecordsFixture::Input("north",
+                                                        "a\xe2\x80\xa8"
+                                                        "b",
+                                                        "OFFICIAL", {}, "{}")},
+      {"overlong UTF-8 in title", RecordsFixture::Input("north",
+                                                        "\xc0\xaf"
+                                                        "etc",
+                                                        "OFFICIAL", {}, "{}")},
       {"invalid UTF-8 in title", RecordsFixture::Input("north", "\xff", "OFFICIAL", {}, "{}")},
       {"unknown classification", RecordsFixture::Input("north", "t", "SECRET", {}, "{}")},
       {"lower-case classification", RecordsFixture::Input("north", "t", "official", {}, "{}")},
@@ -121,8 +128,9 @@ TEST_F(RecordServiceTest, SqlAndScriptInTitlesAndBodiesAreStoredLiterally) {
 
 TEST_F(RecordServiceTest, HostileIdsAndCursorsAreNotFoundOrRefused) {
   Create("real");
-  for (const std::string& id : std::vector<std::string>{"../records", "rec-' OR '1'='1", "%00", std::string("rec-\0", 5),
-                               std::string(10000, 'a'), "REC-00000000000000000000000000000000"}) {
+  for (const std::string& id :
+       std::vector<std::string>{"../records", "rec-' OR '1'='1", "%00", std::string("rec-\0", 5),
+                                std::string(10000, 'a'), "REC-00000000000000000000000000000000"}) {
     auto r = f_.service->Get(editor_, id, f_.ctx);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
@@ -173,9 +181,9 @@ TEST_F(RecordServiceTest, CiphertextMovedToAnotherRecordDoesNotOpen) {
   const auto b = Create("title B", R"({"v":"B"})");
   // An attacker with write access to the database swaps the bodies, or title and body.
   ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
-    RETURN_IF_ERROR(tx.Exec(
-        "UPDATE records SET body = (SELECT body FROM records WHERE id = ?) WHERE id = ?",
-        {b.id, a.id}));
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE records SET body = (SELECT body FROM records WHERE id = ?) WHERE id = ?",
+                {b.id, a.id}));
     RETURN_IF_ERROR(tx.Exec("UPDATE records SET body = title WHERE id = ?", {b.id}));
     return {};
   }));
@@ -192,8 +200,8 @@ TEST_F(RecordServiceTest, NothingIsReturnedOrChangedWhenTheAuditLogCannotBeWritt
   auto view = f_.service->Get(editor_, w.id, f_.ctx);
   ASSERT_FALSE(view);
   EXPECT_EQ(view.error().code, ErrorCode::kUnavailable);
-  auto create = f_.service->Create(editor_, RecordsFixture::Input("north", "x", "OFFICIAL", {}, "{}"),
-                                   f_.ctx);
+  auto create = f_.service->Create(
+      editor_, RecordsFixture::Input("north", "x", "OFFICIAL", {}, "{}"), f_.ctx);
   EXPECT_EQ(create.error().code, ErrorCode::kUnavailable);
   auto update = f_.service->Update(editor_, w.id, 1,
                                    RecordsFixture::Input("", "y", "OFFICIAL", {}, "{}"), f_.ctx);

@@ -25,8 +25,8 @@ class RecordsFixture {
     audit = std::make_unique<audit::AuditLog>(*store, clock, signing, Environment::kTest);
     keys = std::make_unique<store::KeyStore>(master, Environment::kTest, crypto::DefaultRandom(),
                                              clock);
-    service = std::make_unique<RecordService>(*store, *audit, *keys, clock,
-                                              crypto::DefaultRandom());
+    service =
+        std::make_unique<RecordService>(*store, *audit, *keys, clock, crypto::DefaultRandom());
     for (const char* org : {"org-a", "org-b"}) AddOrg(org);
   }
 
@@ -42,11 +42,16 @@ class RecordsFixture {
 
   // A principal as Authenticate returns it.
   identity::Principal Who(std::string id, std::string org, std::string kind, std::string roles,
-                          std::string remits, std::string grants,
-                          std::string status = "active") {
+                          std::string remits, std::string grants, std::string status = "active") {
     identity::Principal p;
-    p.account = {id,     id + ".user",  kind, std::move(roles), std::move(org), std::move(status),
-                 FormatRfc3339(clock.Now() + std::chrono::days(30)), std::move(remits),
+    p.account = {id,
+                 id + ".user",
+                 kind,
+                 std::move(roles),
+                 std::move(org),
+                 std::move(status),
+                 FormatRfc3339(clock.Now() + std::chrono::days(30)),
+                 std::move(remits),
                  std::move(grants)};
     p.session_id = "sess-" + id;
     return p;
@@ -54,8 +59,8 @@ class RecordsFixture {
 
   static RecordInput Input(std::string remit, std::string title, std::string classification,
                            std::vector<std::string> descriptors, std::string body_json) {
-    return {std::move(remit), std::move(title), std::move(classification), std::move(descriptors),
-            std::move(body_json), std::nullopt};
+    return {std::move(remit),       std::move(title),     std::move(classification),
+            std::move(descriptors), std::move(body_json), std::nullopt};
   }
 
   // The newest audit event with `action`, parsed.

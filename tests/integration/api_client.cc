@@ -1,0 +1,89 @@
+#include "integration/api_client.h"
+
+#include <ctime>
+
+namespace strongroom::testing {
+
+std::string Session::Headers() const {
+  return "Cookie: " + cookie + "\r\nX-CSRF-Token: " + csrf + "\r\n";
+}
+
+boost::json::object JsonOf(const HttpResponse& r) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(r.body, ec);
+  if (ec || !v.is_object()) return {};
+  return v.as_object();
+}
+
+HttpResponse ApiClient::Call(const std::string& method, const std::string& path,
+                             const std::string& body, const std::string& extra_headers) {
+  auto c = TlsClient::Connect(instance_.port());
+  if (!c) return {};
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + extra_headers;
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    if (extra_headers.find("Content-Type") == std::string::npos) {
+      req += "Content-Type: application/json\r\n";
+    }
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  // The server may answer (413) and stop reading before the body is all sent: read its answer
+  // even if the send failed.
+  (void)c->Send(req + "\r\n" + body);
+  return c->ReadResponse();
+}
+
+HttpResponse ApiClient::As(const Session& s, const std::string& method, const std::string& path,
+                           const std::string& body, const std::string& extra_headers) {
+  return Call(method, path, body, s.Headers() + extra_headers);
+}
+
+HttpResponse ApiClient::As(const Session& s, const std::string& method, const std::string& path,
+                           const boost::json::object& body, const std::string& extra_headers) {
+  return As(s, method, path, boost::json::serialize(body), extra_headers);
+}
+
+std::string ApiClient::Totp(const std::string& username) {
+  auto r = RunProgram("/usr/bin/oathtool", {"--totp", "-b", secrets_[username], "--now",
+                                            "@" + std::to_string(std::time(nullptr) + offset_s_)});
+  if (r.exit_code != 0) return "";
+  return r.out.substr(0, 6);
+}
+
+bool ApiClient::Enrol(const std::string& username, const std::string& token) {
+  auto start = Call(
+      "POST", "/api/v1/auth/enrol",
+      boost::json::serialize(boost::json::object{{"token", token}, {"password", kTestPassword}}));
+  if (start.status != 200) return false;
+  const std::string uri(JsonOf(start).at("totp_uri").as_string());
+  const auto s = uri.find("secret=") + 7;
+  secrets_[username] = uri.substr(s, uri.find('&', s) - s);
+  auto done =
+      Call("POST", "/api/v1/auth/enrol/confirm",
+           boost::json::serialize(boost::json::object{{"token", token}, {"code", Totp(username)}}));
+  return done.status == 200;
+}
+
+Session ApiClient::SignIn(const std::string& username) {
+  Session s;
+  s.username = username;
+  auto login = Call("POST", "/api/v1/auth/login",
+                    boost::json::serialize(
+                        boost::json::object{{"username", username}, {"password", kTestPassword}}));
+  if (login.status != 200) return s;
+  const std::string challenge(JsonOf(login).at("challenge").as_string());
+  auto mfa = Call("POST", "/api/v1/auth/mfa",
+                  boost::json::serialize(
+                      boost::json::object{{"challenge", challenge}, {"code", Totp(username)}}));
+  if (mfa.status != 200) return s;
+  const auto set = mfa.headers["set-cookie"];
+  s.cookie = set.substr(0, set.find(';'));
+  s.csrf = std::string(JsonOf(mfa).at("csrf_token").as_string());
+  return s;
+}
+
+void ApiClient::AdvanceClock(int64_t seconds) {
+  auto r = Call("POST", "/__test/clock", "{\"advance_ms\":" + std::to_string(seconds * 1000) + "}");
+  if (r.status == 204) offset_s_ += seconds;
+}
+
+}  // namespace strongroom::testing

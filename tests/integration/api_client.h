@@ -1,0 +1,55 @@
+#pragma once
+// Talks to a running Instance as its users would: JSON over TLS, enrolment with the one-time
+// token, sign-in with password and a TOTP code computed by oathtool (an independent
+// implementation), sessions with their CSRF token, and the server's test clock.
+
+#include <boost/json.hpp>
+#include <map>
+#include <string>
+
+#include "integration/instance.h"
+#include "integration/tls_client.h"
+
+namespace strongroom::testing {
+
+inline constexpr const char* kTestPassword = "a long and private passphrase";
+
+struct Session {
+  std::string username;
+  std::string cookie;  // "__Host-strongroom-session=..."
+  std::string csrf;
+  // The headers a browser would send with this session on a state-changing request.
+  std::string Headers() const;
+};
+
+class ApiClient {
+ public:
+  explicit ApiClient(Instance& instance) : instance_(instance) {}
+
+  HttpResponse Call(const std::string& method, const std::string& path, const std::string& body,
+                    const std::string& extra_headers = "");
+  // As the session's user (cookie and CSRF token).
+  HttpResponse As(const Session& s, const std::string& method, const std::string& path,
+                  const std::string& body = "", const std::string& extra_headers = "");
+  HttpResponse As(const Session& s, const std::string& method, const std::string& path,
+                  const boost::json::object& body, const std::string& extra_headers = "");
+
+  // Enrols `username` with its one-time `token`; the TOTP secret is kept for SignIn.
+  bool Enrol(const std::string& username, const std::string& token);
+  // Password + TOTP. Codes are single use per account: sign each account in at most once per
+  // 30-second step (AdvanceClock between).
+  Session SignIn(const std::string& username);
+  std::string Totp(const std::string& username);
+  // Moves the server's clock, and this client's idea of it, forward.
+  void AdvanceClock(int64_t seconds);
+
+ private:
+  Instance& instance_;
+  std::map<std::string, std::string> secrets_;
+  int64_t offset_s_ = 0;
+};
+
+// The response body, parsed (an empty object if it is not JSON).
+boost::json::object JsonOf(const HttpResponse& r);
+
+}  // namespace strongroom::testing

@@ -1,0 +1,353 @@
+// Records and joiners over HTTPS against the real binary: organisations and remits made by a
+// security officer, accounts made only through join requests approved by a second admin, then
+// records created, read, changed and listed by the people those accounts belong to.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "integration/api_client.h"
+
+namespace strongroom::testing {
+namespace {
+
+constexpr const char* kOfficer1 = "demo.officer.one";
+constexpr const char* kOfficer2 = "demo.officer.two";
+
+boost::json::object Certificates(boost::json::object org) {
+  org["iso27001"] = {{"reference", "ISO-123"}, {"expires_on", "2099-01-01"}};
+  org["cyber_essentials_plus"] = {{"reference", "CEP-456"}, {"expires_on", "2099-01-01"}};
+  return org;
+}
+
+class RecordsApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(inst_.Start()) << inst_.StartupError();
+    for (const char* officer : {kOfficer1, kOfficer2}) {
+      ASSERT_TRUE(api_.Enrol(officer, inst_.EnrolmentToken(officer)));
+    }
+    api_.AdvanceClock(30);  // each TOTP code works once: sign in on the next step
+    officer1_ = api_.SignIn(kOfficer1);
+    officer2_ = api_.SignIn(kOfficer2);
+    ASSERT_FALSE(officer1_.cookie.empty());
+    ASSERT_FALSE(officer2_.cookie.empty());
+
+    org_a_ = MakeOrg("Acme Casework Ltd", {"north", "south"});
+    org_b_ = MakeOrg("Beta Services Ltd", {"north"});
+    const boost::json::array all{"OFFICIAL-SENSITIVE", "PERSONAL", "COMMERCIAL", "LOCSEN"};
+    std::map<std::string, std::string> tokens;
+    tokens["ann.editor"] = Join(org_a_, "ann.editor", {"editor"}, {"north"}, all);
+    tokens["rob.reader"] = Join(org_a_, "rob.reader", {}, {"north"}, all);
+    tokens["sam.south"] = Join(org_a_, "sam.south", {"reader"}, {"south"}, all);
+    tokens["bea.other"] = Join(org_b_, "bea.other", {"reader", "editor"}, {"north"}, all);
+    for (const auto& [user, token] : tokens) {
+      ASSERT_EQ(token.size(), 64u) << user;
+      ASSERT_TRUE(api_.Enrol(user, token)) << user;
+    }
+    api_.AdvanceClock(30);
+    for (const auto& [user, token] : tokens) {
+      sessions_[user] = api_.SignIn(user);
+      ASSERT_FALSE(sessions_[user].cookie.empty()) << user;
+    }
+  }
+
+  std::string MakeOrg(const std::string& name, const std::vector<std::string>& remits) {
+    auto r = api_.As(officer1_, "POST", "/api/v1/admin/orgs",
+                     Certificates({{"name", name}, {"agreed_expiry_days", 90}}));
+    EXPECT_EQ(r.status, 201) << r.body;
+    const std::string id(JsonOf(r).at("id").as_string());
+    for (const auto& remit : remits) {
+      auto made = api_.As(officer1_, "POST", "/api/v1/admin/orgs/" + id + "/remits",
+                          boost::json::object{{"name", remit}});
+      EXPECT_EQ(made.status, 201) << made.body;
+    }
+    return id;
+  }
+
+  boost::json::object JoinBody(const std::string& org, const std::string& username,
+                               boost::json::array roles, boost::json::array remits,
+                               boost::json::array grants, const std::string& kind = "standard",
+                               const std::string& email = "") {
+    return {{"org", org},
+            {"username", username},
+            {"person",
+             {{"name", "Person " + username},
+              {"email", email.empty() ? username + "@example.org" : email}}},
+            {"kind", kind},
+            {"roles", std::move(roles)},
+            {"remits", std::move(remits)},
+            {"grants", std::move(grants)},
+            {"bpss_verified_on", "2026-01-15"},
+            {"bpss_verified_by", "HR vetting team"}};
+  }
+
+  // Officer one asks, officer two approves; returns the enrolment token.
+  std::string Join(const std::string& org, const std::string& username, boost::json::array roles,
+                   boost::json::array remits, boost::json::array grants) {
+    auto req = api_.As(officer1_, "POST", "/api/v1/admin/join-requests",
+                       JoinBody(org, username, roles, remits, grants));
+    EXPECT_EQ(req.status, 201) << req.body;
+    const std::string id(JsonOf(req).at("id").as_string());
+    auto ok = api_.As(officer2_, "POST", "/api/v1/admin/join-requests/" + id + "/approve");
+    EXPECT_EQ(ok.status, 200) << ok.body;
+    return std::string(JsonOf(ok).at("enrolment_token").as_string());
+  }
+
+  HttpResponse CreateRecord(const std::string& user, const std::string& title,
+                            const std::string& remit = "north",
+                            const std::string& classification = "OFFICIAL") {
+    return api_.As(sessions_[user], "POST", "/api/v1/records",
+                   boost::json::object{{"remit", remit},
+                                       {"title", title},
+                                       {"classification", classification},
+                                       {"descriptors", boost::json::array{"PERSONAL"}},
+                                       {"body", {{"summary", "BODY " + title}, {"n", 1}}}});
+  }
+
+  int ListCount(const std::string& user) {
+    auto r = api_.As(sessions_[user], "GET", "/api/v1/records?limit=100");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return static_cast<int>(JsonOf(r).at("items").as_array().size());
+  }
+
+  Instance inst_;
+  ApiClient api_{inst_};
+  Session officer1_, officer2_;
+  std::string org_a_, org_b_;
+  std::map<std::string, Session> sessions_;
+};
+
+TEST_F(RecordsApiTest, EditorCreatesReaderReadsOutsidersCannotTellItExists) {
+  auto made = CreateRecord("ann.editor", "Case 1: <b>Smith</b> & 'Jones'");
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string id(JsonOf(made).at("id").as_string());
+  EXPECT_EQ(made.headers["etag"], "\"1\"");
+
+  auto seen = api_.As(sessions_["rob.reader"], "GET", "/api/v1/records/" + id);
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  EXPECT_EQ(seen.headers["content-type"], "application/json; charset=utf-8");
+  EXPECT_EQ(seen.headers["etag"], "\"1\"");
+  auto record = JsonOf(seen);
+  EXPECT_EQ(record.at("title").as_string(), "Case 1: <b>Smith</b> & 'Jones'");
+  EXPECT_EQ(record.at("body").at("summary").as_string(), "BODY Case 1: <b>Smith</b> & 'Jones'");
+  EXPECT_EQ(record.at("classification").as_string(), "OFFICIAL");
+  EXPECT_EQ(record.at("version").as_int64(), 1);
+
+  // Another remit, another organisation and a made-up id all get the same answer.
+  auto missing = api_.As(sessions_["rob.reader"], "GET",
+                         "/api/v1/records/rec-00000000000000000000000000000000");
+  ASSERT_EQ(missing.status, 404);
+  for (const char* outsider : {"sam.south", "bea.other"}) {
+    auto r = api_.As(sessions_[outsider], "GET", "/api/v1/records/" + id);
+    EXPECT_EQ(r.status, 404) << outsider;
+    EXPECT_EQ(JsonOf(r).at("error"), JsonOf(missing).at("error")) << outsider;
+    EXPECT_EQ(r.body.find("Smith"), std::string::npos) << outsider;
+    EXPECT_EQ(ListCount(outsider), 0) << outsider;
+  }
+  EXPECT_EQ(ListCount("rob.reader"), 1);
+  // Security officers administer; they never see record content.
+  auto officer = api_.As(officer1_, "GET", "/api/v1/records/" + id);
+  EXPECT_EQ(officer.status, 403);
+  EXPECT_EQ(officer.body.find("Smith"), std::string::npos);
+  EXPECT_EQ(api_.As(officer1_, "GET", "/api/v1/records").status, 403);
+}
+
+TEST_F(RecordsApiTest, ChangesNeedTheEditorRoleAndTheCurrentETag) {
+  auto made = CreateRecord("ann.editor", "first title");
+  ASSERT_EQ(made.status, 201);
+  const std::string path = "/api/v1/records/" + std::string(JsonOf(made).at("id").as_string());
+  const boost::json::object change{{"title", "second title"},
+                                   {"classification", "OFFICIAL-SENSITIVE"},
+                                   {"descriptors", boost::json::array{}},
+                                   {"body", {{"x", 2}}}};
+  // Readers are read-only, whatever they send.
+  EXPECT_EQ(api_.As(sessions_["rob.reader"], "PUT", path, change, "If-Match: \"1\"\r\n").status,
+            403);
+  EXPECT_EQ(api_.As(sessions_["rob.reader"], "DELETE", path, "", "If-Match: \"1\"\r\n").status,
+            403);
+  EXPECT_EQ(CreateRecord("rob.reader", "a reader's record").status, 403);
+  // No If-Match, a malformed one, a stale one.
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "PUT", path, change).status, 400);
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "PUT", path, change, "If-Match: 1\r\n").status, 400);
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "PUT", path, change, "If-Match: \"7\"\r\n").status,
+            409);
+  auto ok = api_.As(sessions_["ann.editor"], "PUT", path, change, "If-Match: \"1\"\r\n");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.headers["etag"], "\"2\"");
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "PUT", path, change, "If-Match: \"1\"\r\n").status,
+            409);
+  auto now = JsonOf(api_.As(sessions_["ann.editor"], "GET", path));
+  EXPECT_EQ(now.at("title").as_string(), "second title");
+  EXPECT_EQ(now.at("version").as_int64(), 2);
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "DELETE", path, "", "If-Match: \"1\"\r\n").status,
+            409);
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "DELETE", path, "", "If-Match: \"2\"\r\n").status,
+            204);
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "GET", path).status, 404);
+}
+
+TEST_F(RecordsApiTest, HostileBodiesAreRefusedAuditedAndChangeNothing) {
+  ASSERT_EQ(CreateRecord("ann.editor", "the only record").status, 201);
+  const std::string valid =
+      R"({"remit":"north","title":"t","classification":"OFFICIAL","descriptors":[],"body":{}})";
+  struct Case {
+    const char* what;
+    std::string body;
+    int status;
+  } cases[] = {
+      {"unknown field",
+       R"({"remit":"north","title":"t","classification":"OFFICIAL","body":{},"org":"x"})", 400},
+      {"title not a string", R"({"remit":"north","title":7,"classification":"OFFICIAL","body":{}})",
+       400},
+      {"body an array", R"({"remit":"north","title":"t","classification":"OFFICIAL","body":[1]})",
+       400},
+      {"body a string", R"({"remit":"north","title":"t","classification":"OFFICIAL","body":"x"})",
+       400},
+      {"descriptors a string",
+       R"({"remit":"north","title":"t","classification":"OFFICIAL","descriptors":"PERSONAL","body":{}})",
+       400},
+      {"NUL in title",
+       R"({"remit":"north","title":"a\u0000b","classification":"OFFICIAL","body":{}})", 400},
+      {"escape in title",
+       R"({"remit":"north","title":"\u001b[2J","classification":"OFFICIAL","body":{}})", 400},
+      {"SQL classification",
+       R"({"remit":"north","title":"t","classification":"OFFICIAL' OR '1'='1","body":{}})", 400},
+      {"script descriptor",
+       R"({"remit":"north","title":"t","classification":"OFFICIAL","descriptors":["<script>"],"body":{}})",
+       400},
+      {"traversal remit",
+       R"({"remit":"../../etc","title":"t","classification":"OFFICIAL","body":{}})", 403},
+      {"invalid UTF-8",
+       std::string("{\"remit\":\"north\",\"title\":\"\xc0\xaf\",\"classification\":\"OFFICIAL\","
+                   "\"body\":{}}"),
+       400},
+      {"not JSON", "remit=north&title=t", 400},
+      {"truncated", valid.substr(0, valid.size() - 3), 400},
+      {"deep nesting",
+       R"({"remit":"north","title":"t","classification":"OFFICIAL","body":)" +
+           std::string(100, '[') + std::string(100, ']') + "}",
+       400},
+      {"10 MB body",
+       R"({"remit":"north","title":"t","classification":"OFFICIAL","body":{"x":")" +
+           std::string(10 * 1024 * 1024, 'a') + "\"}}",
+       413},
+      {"300 KiB body",
+       R"({"remit":"north","title":"t","classification":"OFFICIAL","body":{"x":")" +
+           std::string(300 * 1024, 'a') + "\"}}",
+       400},
+  };
+  for (const auto& c : cases) {
+    auto r = api_.As(sessions_["ann.editor"], "POST", "/api/v1/records", c.body);
+    EXPECT_EQ(r.status, c.status) << c.what << ": " << r.body.substr(0, 200);
+    EXPECT_EQ(JsonOf(r).at("error").at("code").is_string(), true) << c.what;
+    // Nothing of the input comes back.
+    EXPECT_EQ(r.body.find("<script>"), std::string::npos) << c.what;
+    EXPECT_EQ(r.body.find("OR '1'"), std::string::npos) << c.what;
+  }
+  EXPECT_EQ(ListCount("ann.editor"), 1) << "nothing was created";
+  // Every attempt that reached the service is in the audit log, refused, with the actor named
+  // (the 10 MB body is cut off by the HTTP layer before it is read).
+  auto events = api_.As(officer1_, "GET", "/api/v1/audit/events?action=record.create&limit=100");
+  ASSERT_EQ(events.status, 200);
+  const auto found = JsonOf(events);
+  int refused = 0;
+  for (const auto& e : found.at("items").as_array()) {
+    if (e.at("decision").at("allow").as_bool()) continue;
+    EXPECT_EQ(e.at("actor").at("username").as_string(), "ann.editor");
+    ++refused;
+  }
+  EXPECT_EQ(refused, static_cast<int>(std::size(cases)) - 1);
+  // A hostile id in the path is just a record that is not there.
+  for (const char* id :
+       {"..%2F..%2Fetc%2Fpasswd", "rec-'%20OR%20'1'='1", "%00", "x%0d%0aSet-Cookie:a"}) {
+    auto r = api_.As(sessions_["ann.editor"], "GET", std::string("/api/v1/records/") + id);
+    EXPECT_EQ(r.status, 404) << id;
+  }
+}
+
+TEST_F(RecordsApiTest, RecordContentIsNotInTheDatabaseFiles) {
+  const std::string marker = "PLAINTEXT-MARKER-c41f07";
+  ASSERT_EQ(CreateRecord("ann.editor", marker).status, 201);
+  int files = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(inst_.data_dir())) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::stringstream all;
+    all << in.rdbuf();
+    EXPECT_EQ(all.str().find(marker), std::string::npos) << e.path();
+    ++files;
+  }
+  EXPECT_GE(files, 2);  // the database and its WAL at least
+}
+
+TEST_F(RecordsApiTest, JoinRequestsNeedASecondAdminWhoIsNotTheSubject) {
+  const boost::json::array none;
+  // Officer one asks for a standard account for officer two (the same person as officer two's
+  // privileged account): officer one may not approve their own request, officer two may not
+  // approve an account for themselves.
+  auto ops = api_.As(officer1_, "GET", "/api/v1/admin/orgs");
+  ASSERT_EQ(ops.status, 200);
+  std::string operator_org;
+  const auto orgs = JsonOf(ops);
+  for (const auto& o : orgs.at("items").as_array()) {
+    if (o.at("name").as_string() == "Service operator") operator_org = o.at("id").as_string();
+  }
+  ASSERT_FALSE(operator_org.empty());
+  auto req = api_.As(officer1_, "POST", "/api/v1/admin/join-requests",
+                     JoinBody(operator_org, "officer.two.reader", {}, none, none, "standard",
+                              "officer.two@demo.invalid"));
+  ASSERT_EQ(req.status, 201) << req.body;
+  const std::string id(JsonOf(req).at("id").as_string());
+  const std::string approve = "/api/v1/admin/join-requests/" + id + "/approve";
+  EXPECT_EQ(api_.As(officer1_, "POST", approve).status, 403);
+  EXPECT_EQ(api_.As(officer2_, "POST", approve).status, 403);
+  // Standard accounts approve nothing.
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "POST", approve).status, 403);
+  auto reject = api_.As(officer2_, "POST", "/api/v1/admin/join-requests/" + id + "/reject",
+                        boost::json::object{{"reason", "not needed"}});
+  EXPECT_EQ(reject.status, 204);
+  EXPECT_EQ(api_.As(officer2_, "POST", approve).status, 409) << "decided already";
+
+  // A username is never given twice; generic names are refused.
+  EXPECT_EQ(api_.As(officer1_, "POST", "/api/v1/admin/join-requests",
+                    JoinBody(org_a_, "ann.editor", {}, {"north"}, none))
+                .status,
+            409);
+  EXPECT_EQ(api_.As(officer1_, "POST", "/api/v1/admin/join-requests",
+                    JoinBody(org_a_, "admin", {}, {"north"}, none))
+                .status,
+            400);
+  // Unknown remits, grants and roles, and privileged accounts with remits, are refused.
+  for (auto body : {JoinBody(org_a_, "x.one", {}, {"west"}, none),
+                    JoinBody(org_a_, "x.two", {}, {"north"}, {"TOP-SECRET"}),
+                    JoinBody(org_a_, "x.three", {"superuser"}, {"north"}, none),
+                    JoinBody(org_a_, "x.four", {"org_admin"}, {"north"}, none, "privileged")}) {
+    EXPECT_EQ(api_.As(officer1_, "POST", "/api/v1/admin/join-requests", body).status, 400);
+  }
+}
+
+TEST_F(RecordsApiTest, OrganisationsNeedCurrentCertificates) {
+  auto lapsed = Certificates({{"name", "Lapsed Ltd"}});
+  lapsed["iso27001"] = {{"reference", "ISO-1"}, {"expires_on", "2020-01-01"}};
+  EXPECT_EQ(api_.As(officer1_, "POST", "/api/v1/admin/orgs", lapsed).status, 409);
+  auto missing = Certificates({{"name", "Missing Ltd"}});
+  missing.erase("cyber_essentials_plus");
+  EXPECT_EQ(api_.As(officer1_, "POST", "/api/v1/admin/orgs", missing).status, 400);
+  auto bad_date = Certificates({{"name", "Bad Date Ltd"}});
+  bad_date["iso27001"] = {{"reference", "ISO-1"}, {"expires_on", "tomorrow"}};
+  EXPECT_EQ(api_.As(officer1_, "POST", "/api/v1/admin/orgs", bad_date).status, 400);
+  EXPECT_EQ(api_.As(officer1_, "POST", "/api/v1/admin/orgs",
+                    Certificates({{"name", "Acme Casework Ltd"}}))
+                .status,
+            409);
+  // Only security officers create organisations.
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "POST", "/api/v1/admin/orgs",
+                    Certificates({{"name", "Mine Ltd"}}))
+                .status,
+            403);
+}
+
+}  // namespace
+}  // namespace strongroom::testing
