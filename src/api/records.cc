@@ -81,6 +81,18 @@ http::Response WrittenResponse(unsigned status, const records::Written& w) {
   return resp;
 }
 
+http::Response RecordResponse(const records::Record& record) {
+  // The body was serialised by this service when stored: splice it in unparsed.
+  auto text = boost::json::serialize(SummaryJson(record.summary));
+  text.pop_back();
+  text += ",\"body\":";
+  text += record.body_json;
+  text += "}";
+  auto resp = http::Response::Json(200, std::move(text));
+  resp.headers.emplace_back("ETag", ETag(record.summary.version));
+  return resp;
+}
+
 }  // namespace
 
 void RegisterRecordRoutes(http::Router& router, identity::AuthService& auth,
@@ -99,20 +111,18 @@ void RegisterRecordRoutes(http::Router& router, identity::AuthService& auth,
                return resp;
              });
 
-  router.Add(verb::get, "/api/v1/records/{id}",
-             [&auth, &records, options](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               ASSIGN_OR_RETURN(auto record, records.Get(who, r.params.at("id"), Context(r)));
-               // The body was serialised by this service when stored: splice it in unparsed.
-               auto text = boost::json::serialize(SummaryJson(record.summary));
-               text.pop_back();
-               text += ",\"body\":";
-               text += record.body_json;
-               text += "}";
-               auto resp = http::Response::Json(200, std::move(text));
-               resp.headers.emplace_back("ETag", ETag(record.summary.version));
-               return resp;
-             });
+  // Views wait for their audit event without holding a worker: many are then made durable by
+  // one commit.
+  router.AddAsync(verb::get, "/api/v1/records/{id}",
+                  [&auth, &records, options](http::Request& r, http::Respond respond) {
+                    auto who = Authenticate(auth, r, options);
+                    if (!who) return respond(std::unexpected(who.error()));
+                    records.GetAsync(*who, r.params.at("id"), Context(r),
+                                     [respond](Result<records::Record> record) {
+                                       if (!record) return respond(std::unexpected(record.error()));
+                                       respond(RecordResponse(*record));
+                                     });
+                  });
 
   router.Add(verb::put, "/api/v1/records/{id}",
              [&auth, &records, options, depth](http::Request& r) -> Result<http::Response> {

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <type_traits>
 
@@ -59,6 +60,10 @@ class AuditLog {
   Result<T> Change(Event event, Fn&& change);
   template <typename T, typename Fn>
   Result<T> Observe(Event event, Fn&& read);
+  // As Observe, without waiting: `done` gets the data once its event is durable, on the store's
+  // writer thread (so it must be short), or kUnavailable if the event could not be written.
+  template <typename T, typename Fn>
+  void ObserveAsync(Event event, Fn&& read, std::function<void(Result<T>)> done);
 
   // Signs the head if it moved since the last checkpoint.
   Result<void> Checkpoint();
@@ -133,6 +138,24 @@ Result<T> AuditLog::Observe(Event event, Fn&& read) {
     return Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
   }
   return std::move(*result);
+}
+
+template <typename T, typename Fn>
+void AuditLog::ObserveAsync(Event event, Fn&& read, std::function<void(Result<T>)> done) {
+  auto result = std::make_shared<std::optional<Result<T>>>();
+  auto read_done = store_.Read([&](store::Transaction& tx) -> Result<void> {
+    result->emplace(internal::CallWithEvent(read, tx, event));
+    return {};
+  });
+  if (!read_done) result->emplace(std::unexpected(read_done.error()));
+  Finish(event, **result ? nullptr : &(*result)->error());
+  RecordAsync(std::move(event), [result, done = std::move(done)](Result<int64_t> recorded) mutable {
+    if (!recorded) {
+      done(Fail(ErrorCode::kUnavailable, "the audit log cannot be written"));
+    } else {
+      done(std::move(**result));
+    }
+  });
 }
 
 }  // namespace strongroom::audit

@@ -4,6 +4,7 @@
 // All of a connection's state is touched only on its own io_context's thread; the worker pool hands
 // results back by posting to it.
 
+#include <atomic>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -146,7 +147,7 @@ class TlsConnection final : public ConnectionBase,
     if (q != std::string_view::npos) request->query = std::string(target.substr(q + 1));
 
     auto match = server_.router.Find(request->method(), request->path);
-    if (match.handler == nullptr) {
+    if (match.handler == nullptr && match.async == nullptr) {
       route_ = "-";
       if (match.method_mismatch) {
         return Send(ProtocolErrorResponse(405, ErrorCode::kInvalidArgument,
@@ -160,15 +161,26 @@ class TlsConnection final : public ConnectionBase,
     request->route = route_;
     request->params = std::move(match.params);
     const Handler* handler = match.handler;
-    if (match.dispatch == Dispatch::kInline) {
+    if (handler != nullptr && match.dispatch == Dispatch::kInline) {
       return Complete(Invoke(*handler, *request));
     }
     auto self = shared_from_this();
-    const bool queued = server_.pool->TrySubmit([self, request, handler] {
-      auto result = Invoke(*handler, *request);
+    // Called from any thread; hops back to this connection's thread. Only the first call counts.
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    Respond respond = [self, request, answered](Result<Response> result) {
+      if (answered->exchange(true)) return;
       asio::post(self->stream_.get_executor(), [self, result = std::move(result)]() mutable {
         self->Complete(std::move(result));
       });
+    };
+    const AsyncHandler* async = match.async;
+    const bool queued = server_.pool->TrySubmit([request, handler, async, respond] {
+      if (handler != nullptr) return respond(Invoke(*handler, *request));
+      try {
+        (*async)(*request, respond);
+      } catch (...) {
+        respond(Fail(ErrorCode::kInternal, "handler threw"));
+      }
     });
     if (!queued) {
       Send(ErrorResponse(Error{ErrorCode::kUnavailable, "the service is busy; retry shortly"},

@@ -47,4 +47,10 @@ struct Response {
 
 using Handler = std::function<Result<Response>(Request&)>;
 
+// For handlers that finish later without holding a thread (e.g. waiting for an audit event to be
+// durable): the handler, or whatever it hands the work to, calls `respond` exactly once, from any
+// thread. The request outlives the call.
+using Respond = std::function<void(Result<Response>)>;
+using AsyncHandler = std::function<void(Request&, Respond)>;
+
 }  // namespace strongroom::http

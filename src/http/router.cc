@@ -50,6 +50,12 @@ void Router::Add(beast_http::verb method, std::string pattern, Handler handler, 
   routes_.push_back(std::move(r));
 }
 
+void Router::AddAsync(beast_http::verb method, std::string pattern, AsyncHandler handler) {
+  Route r{method, pattern, {}, {}, Dispatch::kWorker, std::move(handler)};
+  for (auto s : Split(pattern)) r.segments.emplace_back(s);
+  routes_.push_back(std::move(r));
+}
+
 Router::Match Router::Find(beast_http::verb method, std::string_view path) const {
   Match result;
   const auto parts = Split(path);
@@ -72,7 +78,11 @@ Router::Match Router::Find(beast_http::verb method, std::string_view path) const
       result.method_mismatch = true;
       continue;
     }
-    result.handler = &route.handler;
+    if (route.async) {
+      result.async = &route.async;
+    } else {
+      result.handler = &route.handler;
+    }
     result.dispatch = route.dispatch;
     result.pattern = &route.pattern;
     result.params = std::move(params);

@@ -24,9 +24,13 @@ class Router {
  public:
   void Add(beast_http::verb method, std::string pattern, Handler handler,
            Dispatch dispatch = Dispatch::kWorker);
+  // Starts on the worker pool; the worker is free again as soon as the handler returns, while the
+  // response waits for `respond`.
+  void AddAsync(beast_http::verb method, std::string pattern, AsyncHandler handler);
 
   struct Match {
-    const Handler* handler = nullptr;
+    const Handler* handler = nullptr;  // one of handler and async is set on a match
+    const AsyncHandler* async = nullptr;
     Dispatch dispatch = Dispatch::kWorker;
     const std::string* pattern = nullptr;
     std::map<std::string, std::string> params;
@@ -41,6 +45,7 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
     Dispatch dispatch;
+    AsyncHandler async;
   };
   std::vector<Route> routes_;
 };

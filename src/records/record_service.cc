@@ -202,34 +202,45 @@ Result<Written> RecordService::Create(const identity::Principal& who, const Reco
       });
 }
 
+Result<Record> RecordService::View(store::Transaction& tx, const authz::Subject& subject,
+                                   std::string_view id, audit::Event& ev) {
+  ASSIGN_OR_RETURN(auto stored, Load(tx, id));
+  if (!stored) {
+    ev.reason = "no such record";
+    return NotFound();
+  }
+  ev.target.org = stored->org_id;
+  const auto d = authz::Decide(subject, authz::Action::kView, stored->resource(), clock_.Now());
+  Decided(ev, d);
+  if (!d.allow) return Refused(d);
+  const auto version = stored->summary.version;
+  ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, stored->org_id, id, stored->wrapped_key));
+  ASSIGN_OR_RETURN(auto title,
+                   keys_.OpenPart(key, stored->org_id, id, version, kTitle, stored->title));
+  ASSIGN_OR_RETURN(auto body,
+                   keys_.OpenPart(key, stored->org_id, id, version, kBody, stored->body));
+  Record out{std::move(stored->summary), Text(body)};
+  out.summary.title = Text(title);
+  ev.detail["version"] = std::to_string(version);
+  return out;
+}
+
 Result<Record> RecordService::Get(const identity::Principal& who, std::string_view id,
                                   const identity::RequestContext& ctx) {
   const auto subject = SubjectOf(who.account);
   return audit_.Observe<Record>(
       MakeEvent(who, "record.view", id, ctx),
-      [&](store::Transaction& tx, audit::Event& ev) -> Result<Record> {
-        ASSIGN_OR_RETURN(auto stored, Load(tx, id));
-        if (!stored) {
-          ev.reason = "no such record";
-          return NotFound();
-        }
-        ev.target.org = stored->org_id;
-        const auto d =
-            authz::Decide(subject, authz::Action::kView, stored->resource(), clock_.Now());
-        Decided(ev, d);
-        if (!d.allow) return Refused(d);
-        const auto version = stored->summary.version;
-        ASSIGN_OR_RETURN(auto key,
-                         keys_.OpenRecordKey(tx, stored->org_id, id, stored->wrapped_key));
-        ASSIGN_OR_RETURN(auto title,
-                         keys_.OpenPart(key, stored->org_id, id, version, kTitle, stored->title));
-        ASSIGN_OR_RETURN(auto body,
-                         keys_.OpenPart(key, stored->org_id, id, version, kBody, stored->body));
-        Record out{std::move(stored->summary), Text(body)};
-        out.summary.title = Text(title);
-        ev.detail["version"] = std::to_string(version);
-        return out;
-      });
+      [&](store::Transaction& tx, audit::Event& ev) { return View(tx, subject, id, ev); });
+}
+
+void RecordService::GetAsync(const identity::Principal& who, std::string_view id,
+                             const identity::RequestContext& ctx,
+                             std::function<void(Result<Record>)> done) {
+  const auto subject = SubjectOf(who.account);
+  audit_.ObserveAsync<Record>(
+      MakeEvent(who, "record.view", id, ctx),
+      [&](store::Transaction& tx, audit::Event& ev) { return View(tx, subject, id, ev); },
+      std::move(done));
 }
 
 Result<Written> RecordService::Update(const identity::Principal& who, std::string_view id,

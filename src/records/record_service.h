@@ -91,6 +91,10 @@ class RecordService {
                          const identity::RequestContext& ctx);
   Result<Record> Get(const identity::Principal& who, std::string_view id,
                      const identity::RequestContext& ctx);
+  // As Get, without waiting for the audit event: `done` runs on the store's writer thread once the
+  // event is durable, so it must be short.
+  void GetAsync(const identity::Principal& who, std::string_view id,
+                const identity::RequestContext& ctx, std::function<void(Result<Record>)> done);
   Result<Written> Update(const identity::Principal& who, std::string_view id,
                          int64_t expected_version, const RecordInput& input,
                          const identity::RequestContext& ctx);
@@ -114,6 +118,9 @@ class RecordService {
   // Audits a request refused before any data was read (bad input).
   std::unexpected<Error> RefuseInput(audit::Event event, const Error& error);
   Result<std::optional<Stored>> Load(store::Transaction& tx, std::string_view id);
+  // The read half of Get: load, decide, decrypt; fills in the event.
+  Result<Record> View(store::Transaction& tx, const authz::Subject& subject, std::string_view id,
+                      audit::Event& ev);
   TimePoint DefaultRetention(std::string_view classification) const;
 
   store::Store& store_;

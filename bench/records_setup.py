@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Prepares a benchmark instance for the records benchmark, through the public API only.
+
+Enrols the two demo officers, has officer one create an organisation, a remit and a join request
+for an editor, officer two approve it, enrols the editor, signs the editor in (with a recovery
+code, so no waiting for the next TOTP step) and creates one record with a 1 KiB body.
+
+Usage: records_setup.py PORT INIT_OUTPUT_FILE
+Prints: COOKIE CSRF RECORD_ID
+"""
+import json
+import re
+import ssl
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+
+PASSWORD = "a long and private passphrase"
+port = int(sys.argv[1])
+init_output = open(sys.argv[2]).read()
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+
+
+def call(method, path, body=None, session=None, expect=200):
+    headers = {"Content-Type": "application/json"}
+    if session:
+        headers["Cookie"] = session[0]
+        headers["X-CSRF-Token"] = session[1]
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(f"https://127.0.0.1:{port}{path}", data=data, method=method,
+                                 headers=headers)
+    try:
+        with urllib.request.urlopen(req, context=ctx) as r:
+            status, text, cookie = r.status, r.read().decode(), r.headers.get("Set-Cookie", "")
+    except urllib.error.HTTPError as e:
+        status, text, cookie = e.code, e.read().decode(), ""
+    if status != expect:
+        sys.exit(f"records_setup: {method} {path} -> {status} {text}")
+    return (json.loads(text) if text else {}), cookie
+
+
+def enrol(username, token):
+    start, _ = call("POST", "/api/v1/auth/enrol", {"token": token, "password": PASSWORD})
+    query = urllib.parse.urlparse(start["totp_uri"]).query
+    secret = urllib.parse.parse_qs(query)["secret"][0]
+    code = subprocess.run(["oathtool", "--totp", "-b", secret], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    done, _ = call("POST", "/api/v1/auth/enrol/confirm", {"token": token, "code": code})
+    return done["recovery_codes"]
+
+
+def sign_in(username, recovery_code):
+    login, _ = call("POST", "/api/v1/auth/login", {"username": username, "password": PASSWORD})
+    mfa, cookie = call("POST", "/api/v1/auth/mfa",
+                       {"challenge": login["challenge"], "code": recovery_code})
+    return (cookie.split(";")[0], mfa["csrf_token"])
+
+
+officers = {}
+for user in ("demo.officer.one", "demo.officer.two"):
+    token = re.search(user.replace(".", r"\.") + r"\s+enrolment token ([0-9a-f]{64})",
+                      init_output).group(1)
+    officers[user] = sign_in(user, enrol(user, token)[0])
+one, two = officers["demo.officer.one"], officers["demo.officer.two"]
+cert = {"reference": "BENCH-1", "expires_on": "2099-01-01"}
+org, _ = call("POST", "/api/v1/admin/orgs",
+              {"name": "Bench Ltd", "iso27001": cert, "cyber_essentials_plus": cert},
+              one, expect=201)
+call("POST", f"/api/v1/admin/orgs/{org['id']}/remits", {"name": "bench"}, one, expect=201)
+req, _ = call("POST", "/api/v1/admin/join-requests",
+              {"org": org["id"], "username": "bench.editor",
+               "person": {"name": "Bench Editor", "email": "bench.editor@example.org"},
+               "kind": "standard", "roles": ["editor"], "remits": ["bench"],
+               "grants": ["PERSONAL"], "bpss_verified_on": "2026-01-01",
+               "bpss_verified_by": "bench"}, one, expect=201)
+approved, _ = call("POST", f"/api/v1/admin/join-requests/{req['id']}/approve", None, two)
+editor = sign_in("bench.editor", enrol("bench.editor", approved["enrolment_token"])[0])
+record, _ = call("POST", "/api/v1/records",
+                 {"remit": "bench", "title": "Benchmark record", "classification": "OFFICIAL",
+                  "descriptors": ["PERSONAL"], "body": {"text": "x" * 1000}},
+                 editor, expect=201)
+print(editor[0], editor[1], record["id"])
