@@ -1,8 +1,14 @@
 #include "api/admin.h"
 
-#include <boost/json.hpp>
+#include <fmt/format.h>
 
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "common/csv.h"
 #include "http/json.h"
+#include "http/query.h"
+#include "lifecycle/rules.h"
 
 namespace strongroom::api {
 namespace {
@@ -76,6 +82,43 @@ Result<std::string> ReadOne(const http::Request& r, int depth, std::string_view 
   ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
   ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{field, 2000}}));
   return f[0];
+}
+
+// A whole number from a query parameter ("" = `fallback`).
+Result<int> QueryInt(const std::string& text, std::string_view name, int lo, int hi, int fallback) {
+  if (text.empty()) return fallback;
+  int n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || p != text.data() + text.size() || n < lo || n > hi) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("{} must be a number from {} to {}", name, lo, hi));
+  }
+  return n;
+}
+
+http::Response CsvResponse(std::string body, std::string_view filename) {
+  http::Response r{200, "text/csv; charset=utf-8", std::move(body), {}};
+  r.headers.emplace_back("Content-Disposition",
+                         fmt::format("attachment; filename=\"{}\"", filename));
+  return r;
+}
+
+Result<lifecycle::UserFilter> ReadUserFilter(std::map<std::string, std::string>& q) {
+  lifecycle::UserFilter f;
+  f.status = q["status"];
+  ASSIGN_OR_RETURN(f.expiring_within_days,
+                   QueryInt(q["expiring_within_days"], "expiring_within_days", 0, 365, -1));
+  ASSIGN_OR_RETURN(f.dormant_days, QueryInt(q["dormant_days"], "dormant_days", 1, 3650, -1));
+  if (!q["moved_since"].empty()) {
+    auto t = ParseRfc3339(q["moved_since"]);
+    if (!t) t = lifecycle::ParseDate(q["moved_since"]);
+    if (!t) return Fail(ErrorCode::kInvalidArgument, "moved_since must be a date or RFC 3339 time");
+    f.moved_since = *t;
+  }
+  if (q.contains("format") && q["format"] != "csv" && q["format"] != "json") {
+    return Fail(ErrorCode::kInvalidArgument, "format must be json or csv");
+  }
+  return f;
 }
 
 }  // namespace
@@ -154,6 +197,187 @@ void RegisterAdminRoutes(http::Router& router, identity::AuthService& auth,
                RETURN_IF_ERROR(lifecycle.Reject(who, r.params.at("id"), *reason, Context(r)));
                return http::Response::NoContent();
              });
+
+  router.Add(
+      verb::get, "/api/v1/admin/users",
+      [&auth, &lifecycle, options](http::Request& r) -> Result<http::Response> {
+        ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
+        auto q = http::ParseQuery(
+            r.query, {"status", "expiring_within_days", "moved_since", "dormant_days", "format"});
+        if (!q) return lifecycle.RefuseMalformed(who, "admin.user.list", q.error(), Context(r));
+        auto filter = ReadUserFilter(*q);
+        if (!filter) {
+          return lifecycle.RefuseMalformed(who, "admin.user.list", filter.error(), Context(r));
+        }
+        ASSIGN_OR_RETURN(auto users, lifecycle.ListUsers(who, *filter, Context(r)));
+        if ((*q)["format"] == "csv") {
+          std::string csv =
+              CsvLine({"id", "username", "org", "kind", "roles", "remits", "grants", "status",
+                       "expires_at", "last_login_at", "moved_at", "left_at", "name", "email"});
+          for (const auto& u : users) {
+            csv += CsvLine({u.id, u.username, u.org_id, u.kind, u.roles, u.remits, u.grants,
+                            u.status, u.expires_at, u.last_login_at, u.moved_at, u.left_at,
+                            u.person_name, u.person_email});
+          }
+          return CsvResponse(std::move(csv), "users.csv");
+        }
+        boost::json::array items;
+        for (const auto& u : users) {
+          items.push_back({{"id", u.id},
+                           {"username", u.username},
+                           {"org", u.org_id},
+                           {"kind", u.kind},
+                           {"roles", u.roles},
+                           {"remits", u.remits},
+                           {"grants", u.grants},
+                           {"status", u.status},
+                           {"expires_at", u.expires_at},
+                           {"last_login_at", u.last_login_at},
+                           {"moved_at", u.moved_at},
+                           {"left_at", u.left_at},
+                           {"name", u.person_name},
+                           {"email", u.person_email}});
+        }
+        boost::json::object out{{"items", std::move(items)}};
+        return http::Response::Json(200, boost::json::serialize(out));
+      });
+
+  router.Add(verb::get, "/api/v1/admin/join-requests",
+             [&auth, &lifecycle, options](http::Request& r) -> Result<http::Response> {
+               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
+               auto q = http::ParseQuery(r.query, {"status", "format"});
+               if (!q) {
+                 return lifecycle.RefuseMalformed(who, "admin.join_request.list", q.error(),
+                                                  Context(r));
+               }
+               const std::string status = (*q)["status"].empty() ? "pending" : (*q)["status"];
+               ASSIGN_OR_RETURN(auto list, lifecycle.ListJoinRequests(who, status, Context(r)));
+               if ((*q)["format"] == "csv") {
+                 std::string csv = CsvLine({"id", "org", "username", "kind", "roles", "remits",
+                                            "requested_by", "requested_at", "status"});
+                 for (const auto& j : list) {
+                   csv += CsvLine({j.id, j.org_id, j.username, j.kind, j.roles, j.remits,
+                                   j.requested_by, j.requested_at, j.status});
+                 }
+                 return CsvResponse(std::move(csv), "join-requests.csv");
+               }
+               boost::json::array items;
+               for (const auto& j : list) {
+                 items.push_back({{"id", j.id},
+                                  {"org", j.org_id},
+                                  {"username", j.username},
+                                  {"kind", j.kind},
+                                  {"roles", j.roles},
+                                  {"remits", j.remits},
+                                  {"requested_by", j.requested_by},
+                                  {"requested_at", j.requested_at},
+                                  {"status", j.status}});
+               }
+               boost::json::object out{{"items", std::move(items)}};
+               return http::Response::Json(200, boost::json::serialize(out));
+             });
+
+  router.Add(verb::post, "/api/v1/admin/users/{id}/leave",
+             [&auth, &lifecycle, options](http::Request& r) -> Result<http::Response> {
+               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
+               RETURN_IF_ERROR(lifecycle.Leave(who, r.params.at("id"), Context(r)));
+               return http::Response::NoContent();
+             });
+
+  router.Add(
+      verb::post, "/api/v1/admin/users/{id}/move",
+      [&auth, &lifecycle, options, depth](http::Request& r) -> Result<http::Response> {
+        ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
+        auto read = [&]() -> Result<std::tuple<std::vector<std::string>, std::vector<std::string>,
+                                               std::optional<std::vector<std::string>>>> {
+          ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
+          http::FieldReader f(body);
+          ASSIGN_OR_RETURN(auto roles, f.StringArray("roles", 8, 32));
+          ASSIGN_OR_RETURN(auto remits, f.StringArray("remits", 64, 64));
+          std::optional<std::vector<std::string>> grants;
+          if (body.contains("grants")) {
+            ASSIGN_OR_RETURN(grants, f.StringArray("grants", 33, 32));
+          }
+          RETURN_IF_ERROR(f.Finish());
+          return std::tuple{roles, remits, grants};
+        };
+        auto in = read();
+        if (!in) return lifecycle.RefuseMalformed(who, "admin.user.move", in.error(), Context(r));
+        auto& [roles, remits, grants] = *in;
+        RETURN_IF_ERROR(lifecycle.Move(who, r.params.at("id"), roles, remits, grants, Context(r)));
+        return http::Response::NoContent();
+      });
+
+  router.Add(verb::post, "/api/v1/admin/users/{id}/expire",
+             [&auth, &lifecycle, options, depth](http::Request& r) -> Result<http::Response> {
+               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
+               auto read = [&]() -> Result<std::optional<TimePoint>> {
+                 if (r.body().empty()) return std::optional<TimePoint>();
+                 ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
+                 http::FieldReader f(body);
+                 ASSIGN_OR_RETURN(auto at, f.OptionalString("at", 64));
+                 RETURN_IF_ERROR(f.Finish());
+                 if (at.empty()) return std::optional<TimePoint>();
+                 auto t = ParseRfc3339(at);
+                 if (!t) return Fail(ErrorCode::kInvalidArgument, "at must be RFC 3339 UTC");
+                 return std::optional<TimePoint>(*t);
+               };
+               auto at = read();
+               if (!at) {
+                 return lifecycle.RefuseMalformed(who, "admin.user.expire", at.error(), Context(r));
+               }
+               RETURN_IF_ERROR(lifecycle.Expire(who, r.params.at("id"), *at, Context(r)));
+               return http::Response::NoContent();
+             });
+
+  router.Add(verb::post, "/api/v1/admin/users/{id}/renew",
+             [&auth, &lifecycle, options, depth](http::Request& r) -> Result<http::Response> {
+               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
+               auto read = [&]() -> Result<TimePoint> {
+                 ASSIGN_OR_RETURN(auto text, ReadOne(r, depth, "until"));
+                 auto t = ParseRfc3339(text);
+                 if (!t) t = lifecycle::ParseDate(text);
+                 if (!t) return Fail(ErrorCode::kInvalidArgument, "until must be a date");
+                 return *t;
+               };
+               auto until = read();
+               if (!until) {
+                 return lifecycle.RefuseMalformed(who, "admin.user.renew", until.error(),
+                                                  Context(r));
+               }
+               RETURN_IF_ERROR(lifecycle.Renew(who, r.params.at("id"), *until, Context(r)));
+               return http::Response::NoContent();
+             });
+
+  router.Add(
+      verb::post, "/api/v1/admin/leavers",
+      [&auth, &lifecycle, options](http::Request& r) -> Result<http::Response> {
+        ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
+        auto q = http::ParseQuery(r.query, {"dry_run"});
+        auto check = [&]() -> Result<bool> {
+          if (!q) return std::unexpected(q.error());
+          const auto& d = (*q)["dry_run"];
+          if (d != "true" && d != "false") {
+            return Fail(ErrorCode::kInvalidArgument, "dry_run must be true or false");
+          }
+          const auto type = r.Header("Content-Type");
+          if (!type.starts_with("text/csv")) {
+            return Fail(ErrorCode::kInvalidArgument, "Content-Type must be text/csv");
+          }
+          return d == "true";
+        };
+        auto dry_run = check();
+        if (!dry_run) {
+          return lifecycle.RefuseMalformed(who, "admin.leavers", dry_run.error(), Context(r));
+        }
+        ASSIGN_OR_RETURN(auto rows, lifecycle.Leavers(who, r.body(), *dry_run, Context(r)));
+        boost::json::array items;
+        for (const auto& row : rows) {
+          items.push_back({{"line", row.line}, {"username", row.username}, {"result", row.result}});
+        }
+        boost::json::object out{{"rows", std::move(items)}, {"applied", !*dry_run}};
+        return http::Response::Json(200, boost::json::serialize(out));
+      });
 }
 
 }  // namespace strongroom::api

@@ -16,6 +16,11 @@ Maintenance::Maintenance(audit::AuditLog& audit, store::Store& store, const Cloc
 
 Maintenance::~Maintenance() { Stop(); }
 
+void Maintenance::Every(std::chrono::milliseconds period, std::string name,
+                        std::function<Result<void>()> job) {
+  jobs_.push_back({period, std::move(name), std::move(job), std::chrono::steady_clock::now()});
+}
+
 void Maintenance::Start() {
   thread_ = std::thread([this] { Loop(); });
 }
@@ -38,6 +43,11 @@ void Maintenance::Loop() {
     }
     if (auto r = audit_.Checkpoint(); !r) {
       spdlog::error("audit checkpoint failed: {}", r.error().message);
+    }
+    for (auto& job : jobs_) {
+      if (std::chrono::steady_clock::now() < job.next) continue;
+      job.next += job.period;
+      if (auto r = job.run(); !r) spdlog::error("{} failed: {}", job.name, r.error().message);
     }
     if (std::chrono::steady_clock::now() >= next_prune) {
       next_prune += std::chrono::hours(1);

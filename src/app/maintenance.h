@@ -1,12 +1,16 @@
 #pragma once
 // The server's background housekeeping, on one thread: a signed audit checkpoint every
-// `checkpoint_interval` (if the log moved), and audit retention pruning every hour. Failures are
+// `checkpoint_interval` (if the log moved), audit retention pruning every hour, and the jobs
+// added with `Every` (e.g. account expiry every minute). Failures are
 // logged and retried on the next round; they never stop the service (readiness reports them).
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "common/clock.h"
@@ -20,12 +24,21 @@ class Maintenance {
   Maintenance(audit::AuditLog& audit, store::Store& store, const Clock& clock,
               std::chrono::milliseconds checkpoint_interval, int retention_days);
   ~Maintenance();
+  // Runs `job` every `period` (at the next checkpoint tick after it is due). Before Start only.
+  void Every(std::chrono::milliseconds period, std::string name, std::function<Result<void>()> job);
   void Start();
   void Stop();
 
  private:
   void Loop();
 
+  struct Job {
+    std::chrono::milliseconds period;
+    std::string name;
+    std::function<Result<void>()> run;
+    std::chrono::steady_clock::time_point next;
+  };
+  std::vector<Job> jobs_;
   audit::AuditLog& audit_;
   store::Store& store_;
   const Clock& clock_;

@@ -186,7 +186,6 @@ int Serve(const std::filesystem::path& config_path) {
   }
   Maintenance maintenance(audit, store, clock, config->audit.checkpoint_interval,
                           config->audit.retention_days);
-  maintenance.Start();
 
   http::Router router;
   api::RegisterHealthRoutes(
@@ -211,6 +210,18 @@ int Serve(const std::filesystem::path& config_path) {
        std::chrono::days(config->records.retention_days_sensitive)});
   lifecycle::LifecycleService lifecycle(store, audit, keys, clock, crypto::DefaultRandom(), auth,
                                         {config->records.descriptors});
+  maintenance.Every(std::chrono::minutes(1), "account expiry", [&lifecycle]() -> Result<void> {
+    ASSIGN_OR_RETURN(auto expired, lifecycle.ExpireDue());
+    if (expired > 0) spdlog::info("account expiry: {} accounts expired", expired);
+    return {};
+  });
+  maintenance.Start();
+  struct StopOnExit {  // the jobs use the services above: stop them before those go
+    Maintenance& m;
+    ~StopOnExit() { m.Stop(); }
+  } stop_maintenance{maintenance};
+  RegisterTestJobs(router, *config,
+                   {{"expire-accounts", [&lifecycle] { return lifecycle.ExpireDue(); }}});
 
   http::AccessLogFn access_log;
   if (config->log.access_log) {

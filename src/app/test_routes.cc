@@ -101,4 +101,19 @@ void RegisterTestRoutes([[maybe_unused]] http::Router& router,
 #endif
 }
 
+void RegisterTestJobs([[maybe_unused]] http::Router& router, [[maybe_unused]] const Config& config,
+                      [[maybe_unused]] std::map<std::string, std::function<Result<int>()>> jobs) {
+#ifdef STRONGROOM_TESTING
+  if (config.environment == Environment::kProduction) return;
+  router.Add(http::beast_http::verb::post, "/__test/jobs/{name}",
+             [jobs = std::move(jobs)](http::Request& request) -> Result<http::Response> {
+               auto job = jobs.find(request.params.at("name"));
+               if (job == jobs.end()) return Fail(ErrorCode::kNotFound, "no such job");
+               ASSIGN_OR_RETURN(auto count, job->second());
+               boost::json::object out{{"count", count}};
+               return http::Response::Json(200, boost::json::serialize(out));
+             });
+#endif
+}
+
 }  // namespace strongroom::app

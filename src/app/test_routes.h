@@ -5,6 +5,10 @@
 // read with fault injection into the audit log (fail-closed behaviour). In any other build or
 // environment this registers nothing.
 
+#include <functional>
+#include <map>
+#include <string>
+
 #include "audit/audit_log.h"
 #include "common/config.h"
 #include "http/router.h"
@@ -14,5 +18,10 @@ namespace strongroom::app {
 // `clock` (may be null) is the instance's movable clock, for POST /__test/clock {"advance_ms": N}.
 void RegisterTestRoutes(http::Router& router, const Config& config, audit::AuditLog& audit,
                         OffsetClock* clock);
+
+// POST /__test/jobs/{name}: runs a background job now (tests move the clock, then run the job
+// instead of waiting for its timer). `jobs` maps names to jobs that return a count.
+void RegisterTestJobs(http::Router& router, const Config& config,
+                      std::map<std::string, std::function<Result<int>()>> jobs);
 
 }  // namespace strongroom::app

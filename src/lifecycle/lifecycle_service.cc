@@ -7,44 +7,10 @@
 #include "common/text.h"
 #include "identity/bootstrap.h"
 #include "identity/username.h"
+#include "lifecycle/rules.h"
 
 namespace strongroom::lifecycle {
 namespace {
-
-using identity::HasRole;
-
-bool IsOfficer(const identity::AccountView& a) {
-  return a.kind == "privileged" && HasRole(a, "security_officer");
-}
-bool IsOrgAdmin(const identity::AccountView& a) {
-  return a.kind == "privileged" && HasRole(a, "org_admin");
-}
-
-std::unexpected<Error> Invalid(std::string message) {
-  return Fail(ErrorCode::kInvalidArgument, std::move(message));
-}
-
-// "YYYY-MM-DD" as the start of that day, UTC.
-std::optional<TimePoint> ParseDate(std::string_view text) {
-  if (text.size() != 10) return std::nullopt;
-  return ParseRfc3339(std::string(text) + "T00:00:00Z");
-}
-
-// Remit names are stored in comma-separated lists: [a-z0-9._-], 1 to 64 characters.
-bool ValidRemitName(std::string_view name) {
-  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-  });
-}
-
-bool Contains(const std::vector<std::string>& list, std::string_view value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
-}
-
-bool HasDuplicates(std::vector<std::string> list) {
-  std::sort(list.begin(), list.end());
-  return std::adjacent_find(list.begin(), list.end()) != list.end();
-}
 
 Result<void> CheckCertificate(std::string_view what, const Certificate& c, TimePoint now) {
   if (auto p = CheckText(c.reference, {what, 1, 100}); !p.empty()) return Invalid(p);
@@ -245,44 +211,11 @@ Result<void> LifecycleService::CheckJoin(store::Transaction& tx, const identity:
   const auto bpss = ParseDate(in.bpss_verified_on);
   if (!bpss) return Invalid("bpss_verified_on must be a date YYYY-MM-DD");
   if (*bpss > clock_.Now()) return Invalid("bpss_verified_on must not be in the future");
-  if (HasDuplicates(in.roles) || HasDuplicates(in.remits) || HasDuplicates(in.grants)) {
-    return Invalid("roles, remits and grants must not repeat");
-  }
-  if (in.kind == "standard") {
-    if (in.roles.empty()) in.roles = {"reader"};  // read-only by default
-    for (const auto& r : in.roles) {
-      if (r != "reader" && r != "editor" && r != "approver") {
-        return Invalid("standard accounts hold roles reader, editor or approver");
-      }
-    }
-    for (const auto& g : in.grants) {
-      if (g != "OFFICIAL-SENSITIVE" && !Contains(options_.descriptors, g)) {
-        return Invalid("grants must be OFFICIAL-SENSITIVE or configured descriptors");
-      }
-    }
-    for (const auto& remit : in.remits) {
-      if (!ValidRemitName(remit)) return Invalid("remits must be names of the organisation's");
-      ASSIGN_OR_RETURN(auto found, tx.Query("SELECT 1 FROM remits WHERE org_id = ? AND name = ?",
-                                            {in.org_id, remit}));
-      if (found.empty()) return Invalid("remits must be names of the organisation's");
-    }
-  } else if (in.kind == "privileged") {
-    if (in.roles.empty()) return Invalid("privileged accounts need a role");
-    for (const auto& r : in.roles) {
-      if (r != "security_officer" && r != "org_admin") {
-        return Invalid("privileged accounts hold roles security_officer or org_admin");
-      }
-    }
-    if (Contains(in.roles, "security_officer") && !officer) {
-      event.reason = "only a security officer may request a security officer";
-      return Fail(ErrorCode::kPermissionDenied, event.reason);
-    }
-    if (!in.remits.empty() || !in.grants.empty()) {
-      return Invalid("privileged accounts never see records: no remits or grants");
-    }
-  } else {
+  if (in.kind != "standard" && in.kind != "privileged") {
     return Invalid("kind must be standard or privileged");
   }
+  RETURN_IF_ERROR(
+      CheckAssignment(tx, in.org_id, in.kind, in.roles, in.remits, in.grants, officer, event));
   // Usernames are never reassigned: neither an account's (even one that left) nor a pending
   // request's.
   ASSIGN_OR_RETURN(auto taken, tx.Query("SELECT 1 FROM accounts WHERE username = ? UNION ALL "

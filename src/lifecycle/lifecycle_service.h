@@ -20,6 +20,7 @@
 //
 // Thread-safety: all methods may be called from any thread.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,6 +84,52 @@ struct Approved {
   std::string account_expires_at;
 };
 
+struct UserFilter {
+  std::string status;                    // "" = any
+  int expiring_within_days = -1;         // -1 = no filter: else active accounts expiring that soon
+  std::optional<TimePoint> moved_since;  // moved or left since
+  int dormant_days = -1;                 // -1 = no filter: else no login for that many days
+};
+
+struct UserRow {
+  std::string id;
+  std::string username;
+  std::string org_id;
+  std::string kind;
+  std::string roles;
+  std::string remits;
+  std::string grants;
+  std::string status;
+  std::string expires_at;
+  std::string last_login_at;
+  std::string moved_at;
+  std::string left_at;
+  std::string person_name;
+  std::string person_email;
+};
+
+struct JoinRequestRow {
+  std::string id;
+  std::string org_id;
+  std::string username;
+  std::string kind;
+  std::string roles;
+  std::string remits;
+  std::string requested_by;
+  std::string requested_at;
+  std::string status;
+};
+
+// One row of a bulk leavers upload, and what was (or would be) done with it.
+struct LeaverRow {
+  size_t line = 0;
+  std::string username;
+  std::string result;  // "removed", "will_remove", "not_found", "not_in_your_organisation",
+                       // "already_left", "invalid", "self"
+};
+
+inline constexpr size_t kMaxLeaverRows = 10'000;
+
 class LifecycleService {
  public:
   // Everything passed must outlive the service.
@@ -105,6 +152,37 @@ class LifecycleService {
   Result<void> Reject(const identity::Principal& admin, std::string_view request_id,
                       std::string_view reason, const identity::RequestContext& ctx);
 
+  Result<std::vector<JoinRequestRow>> ListJoinRequests(const identity::Principal& admin,
+                                                       std::string_view status,
+                                                       const identity::RequestContext& ctx);
+
+  // Joiners, movers, leavers. Security officers manage any account; org admins the standard
+  // accounts of their own organisation (others are "not found"). No admin acts on their own
+  // account. Leave, move and forced expiry end the account's sessions at once.
+  Result<void> Leave(const identity::Principal& admin, std::string_view account_id,
+                     const identity::RequestContext& ctx);
+  Result<void> Move(const identity::Principal& admin, std::string_view account_id,
+                    std::vector<std::string> roles, std::vector<std::string> remits,
+                    std::optional<std::vector<std::string>> grants,
+                    const identity::RequestContext& ctx);
+  // `at` = nullopt: now.
+  Result<void> Expire(const identity::Principal& admin, std::string_view account_id,
+                      std::optional<TimePoint> at, const identity::RequestContext& ctx);
+  // A re-validation: needs a fresh second factor; `until` at most the organisation's agreed
+  // period (capped at 365 days) from now. A left account is never renewed.
+  Result<void> Renew(const identity::Principal& admin, std::string_view account_id, TimePoint until,
+                     const identity::RequestContext& ctx);
+  Result<std::vector<UserRow>> ListUsers(const identity::Principal& admin, const UserFilter& filter,
+                                         const identity::RequestContext& ctx);
+  // Bulk removal of leavers by username or email (column `username` or `email` of a CSV with a
+  // header row). A bad row never stops the rest; applying twice changes nothing the second time.
+  Result<std::vector<LeaverRow>> Leavers(const identity::Principal& admin, std::string_view csv,
+                                         bool dry_run, const identity::RequestContext& ctx);
+
+  // The expiry job: accounts past `expires_at` become `expired` and lose their sessions. Returns
+  // how many. Runs as the system; each expiry is audited.
+  Result<int> ExpireDue();
+
   // Audits a request refused before it could be read (a malformed body) as an attempt at
   // `action` ("admin.org.create", ...) and returns `error`.
   std::unexpected<Error> RefuseMalformed(const identity::Principal& admin, std::string action,
@@ -117,6 +195,21 @@ class LifecycleService {
   std::unexpected<Error> Refuse(audit::Event event, const Error& error);
   Result<void> CheckJoin(store::Transaction& tx, const identity::Principal& admin, JoinInput& input,
                          audit::Event& event);
+  Result<void> CheckAssignment(store::Transaction& tx, const std::string& org_id,
+                               const std::string& kind, std::vector<std::string>& roles,
+                               const std::vector<std::string>& remits,
+                               const std::vector<std::string>& grants, bool officer,
+                               audit::Event& event);
+  struct Target;
+  // Loads an account the admin may manage, inside `tx`; kNotFound otherwise.
+  Result<Target> LoadTarget(store::Transaction& tx, const identity::Principal& admin,
+                            std::string_view account_id, audit::Event& event);
+  Result<void> RevokeAccess(store::Transaction& tx, const std::string& account_id);
+  // The common frame of the single-account actions: who may, then `change` inside the write.
+  Result<void> AccountAction(
+      const identity::Principal& admin, std::string action, std::string_view account_id,
+      const identity::RequestContext& ctx, bool needs_fresh_mfa,
+      const std::function<Result<void>(store::Transaction&, const Target&, audit::Event&)>& change);
 
   store::Store& store_;
   audit::AuditLog& audit_;

@@ -1,0 +1,476 @@
+// Joiners' assignments, movers, leavers, expiry and the admin lists (LifecycleService).
+
+#include <fmt/format.h>
+
+#include "common/csv.h"
+#include "common/text.h"
+#include "identity/bootstrap.h"
+#include "identity/username.h"
+#include "lifecycle/lifecycle_service.h"
+#include "lifecycle/rules.h"
+
+namespace strongroom::lifecycle {
+namespace {
+
+std::unexpected<Error> NoSuchUser() { return Fail(ErrorCode::kNotFound, "no such user"); }
+
+// A statement's result without its row count.
+Result<void> Done(const Result<int64_t>& r) {
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+constexpr const char* kUserColumns =
+    "a.id, a.username, a.org_id, a.kind, a.roles, a.remits, a.grants, a.status, a.expires_at, "
+    "COALESCE(a.last_login_at, ''), COALESCE(a.moved_at, ''), COALESCE(a.left_at, ''), p.name, "
+    "p.email";
+
+UserRow UserOf(const store::Row& r) {
+  return {r.Text(0), r.Text(1), r.Text(2), r.Text(3),  r.Text(4),  r.Text(5),  r.Text(6),
+          r.Text(7), r.Text(8), r.Text(9), r.Text(10), r.Text(11), r.Text(12), r.Text(13)};
+}
+
+}  // namespace
+
+struct LifecycleService::Target {
+  std::string id;
+  std::string org_id;
+  std::string kind;
+  std::string status;
+  std::string roles;
+  std::string remits;
+  std::string grants;
+  std::string person_id;
+};
+
+Result<void> LifecycleService::CheckAssignment(store::Transaction& tx, const std::string& org_id,
+                                               const std::string& kind,
+                                               std::vector<std::string>& roles,
+                                               const std::vector<std::string>& remits,
+                                               const std::vector<std::string>& grants, bool officer,
+                                               audit::Event& event) {
+  if (HasDuplicates(roles) || HasDuplicates(remits) || HasDuplicates(grants)) {
+    return Invalid("roles, remits and grants must not repeat");
+  }
+  if (kind == "standard") {
+    if (roles.empty()) roles = {"reader"};  // read-only by default
+    for (const auto& r : roles) {
+      if (r != "reader" && r != "editor" && r != "approver") {
+        return Invalid("standard accounts hold roles reader, editor or approver");
+      }
+    }
+    for (const auto& g : grants) {
+      if (g != "OFFICIAL-SENSITIVE" && !Contains(options_.descriptors, g)) {
+        return Invalid("grants must be OFFICIAL-SENSITIVE or configured descriptors");
+      }
+    }
+    for (const auto& remit : remits) {
+      if (!ValidRemitName(remit)) return Invalid("remits must be names of the organisation's");
+      ASSIGN_OR_RETURN(auto found, tx.Query("SELECT 1 FROM remits WHERE org_id = ? AND name = ?",
+                                            {org_id, remit}));
+      if (found.empty()) return Invalid("remits must be names of the organisation's");
+    }
+    return {};
+  }
+  if (roles.empty()) return Invalid("privileged accounts need a role");
+  for (const auto& r : roles) {
+    if (r != "security_officer" && r != "org_admin") {
+      return Invalid("privileged accounts hold roles security_officer or org_admin");
+    }
+  }
+  if (Contains(roles, "security_officer") && !officer) {
+    event.reason = "only a security officer may make a security officer";
+    return Fail(ErrorCode::kPermissionDenied, event.reason);
+  }
+  if (!remits.empty() || !grants.empty()) {
+    return Invalid("privileged accounts never see records: no remits or grants");
+  }
+  return {};
+}
+
+Result<LifecycleService::Target> LifecycleService::LoadTarget(store::Transaction& tx,
+                                                              const identity::Principal& admin,
+                                                              std::string_view account_id,
+                                                              audit::Event& event) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, org_id, kind, status, roles, remits, grants, "
+                                       "person_id FROM accounts WHERE id = ?",
+                                       {std::string(account_id)}));
+  const bool officer = IsOfficer(admin.account);
+  if (rows.empty()) {
+    event.reason = "no such account";
+    return NoSuchUser();
+  }
+  const auto& r = rows.front();
+  Target t{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
+  event.target.org = t.org_id;
+  if (!officer && (t.org_id != admin.account.org_id || t.kind != "standard")) {
+    event.reason = "outside the admin's organisation or a privileged account";
+    return NoSuchUser();
+  }
+  if (t.id == admin.account.id) {
+    event.reason = "an admin does not act on their own account";
+    return Fail(ErrorCode::kPermissionDenied, "no admin may do this to their own account");
+  }
+  return t;
+}
+
+Result<void> LifecycleService::RevokeAccess(store::Transaction& tx, const std::string& account_id) {
+  RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE account_id = ?", {account_id}));
+  RETURN_IF_ERROR(tx.Exec("DELETE FROM login_challenges WHERE account_id = ?", {account_id}));
+  RETURN_IF_ERROR(
+      tx.Exec("UPDATE enrolment_tokens SET used_at = ? WHERE account_id = ? AND "
+              "used_at IS NULL",
+              {FormatRfc3339(clock_.Now()), account_id}));
+  return {};
+}
+
+Result<void> LifecycleService::AccountAction(
+    const identity::Principal& admin, std::string action, std::string_view account_id,
+    const identity::RequestContext& ctx, bool needs_fresh_mfa,
+    const std::function<Result<void>(store::Transaction&, const Target&, audit::Event&)>& change) {
+  auto event = MakeEvent(admin, std::move(action), "account", account_id, ctx);
+  const bool officer = IsOfficer(admin.account);
+  if (!officer && !IsOrgAdmin(admin.account)) {
+    event.reason = "only administrators manage accounts";
+    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
+  }
+  if (needs_fresh_mfa) {
+    if (auto fresh = auth_.RequireRecentMfa(admin); !fresh) {
+      event.reason = "second factor not fresh";
+      return Refuse(event, fresh.error());
+    }
+  }
+  auto done =
+      audit_.Change<bool>(event, [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
+        ASSIGN_OR_RETURN(auto target, LoadTarget(tx, admin, account_id, ev));
+        RETURN_IF_ERROR(change(tx, target, ev));
+        ev.allowed = true;
+        if (ev.reason.empty()) {
+          ev.reason = officer ? "security officer" : "org admin of the account's organisation";
+        }
+        return true;
+      });
+  if (!done) return std::unexpected(done.error());
+  return {};
+}
+
+Result<void> LifecycleService::Leave(const identity::Principal& admin, std::string_view account_id,
+                                     const identity::RequestContext& ctx) {
+  return AccountAction(
+      admin, "admin.user.leave", account_id, ctx, false,
+      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
+        if (t.status == "left") {
+          ev.reason = "already left";
+          return Fail(ErrorCode::kFailedPrecondition, "the account has left already");
+        }
+        RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET status = 'left', left_at = ? WHERE id = ?",
+                                {FormatRfc3339(clock_.Now()), t.id}));
+        return RevokeAccess(tx, t.id);
+      });
+}
+
+Result<void> LifecycleService::Move(const identity::Principal& admin, std::string_view account_id,
+                                    std::vector<std::string> roles, std::vector<std::string> remits,
+                                    std::optional<std::vector<std::string>> grants,
+                                    const identity::RequestContext& ctx) {
+  return AccountAction(
+      admin, "admin.user.move", account_id, ctx, false,
+      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
+        if (t.status == "left") {
+          ev.reason = "account has left";
+          return Fail(ErrorCode::kFailedPrecondition, "the account has left");
+        }
+        const auto new_grants = grants ? *grants : SplitList(t.grants);
+        RETURN_IF_ERROR(CheckAssignment(tx, t.org_id, t.kind, roles, remits, new_grants,
+                                        IsOfficer(admin.account), ev));
+        // Replaced, never accumulated; the previous assignment is kept for the record.
+        const std::string previous =
+            fmt::format("roles={};remits={};grants={}", t.roles, t.remits, t.grants);
+        ev.detail = {{"previous", previous},
+                     {"roles", JoinList(roles)},
+                     {"remits", JoinList(remits)},
+                     {"grants", JoinList(new_grants)}};
+        RETURN_IF_ERROR(
+            tx.Exec("UPDATE accounts SET roles = ?, remits = ?, grants = ?, moved_at = ?, "
+                    "previous_assignment = ? WHERE id = ?",
+                    {JoinList(roles), JoinList(remits), JoinList(new_grants),
+                     FormatRfc3339(clock_.Now()), previous, t.id}));
+        return Done(tx.Exec("DELETE FROM sessions WHERE account_id = ?", {t.id}));
+      });
+}
+
+Result<void> LifecycleService::Expire(const identity::Principal& admin, std::string_view account_id,
+                                      std::optional<TimePoint> at,
+                                      const identity::RequestContext& ctx) {
+  const auto now = clock_.Now();
+  const auto when = at.value_or(now);
+  return AccountAction(
+      admin, "admin.user.expire", account_id, ctx, false,
+      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
+        if (when < now) {
+          return Invalid("at must not be in the past");
+        }
+        if (t.status == "left") {
+          ev.reason = "account has left";
+          return Fail(ErrorCode::kFailedPrecondition, "the account has left");
+        }
+        ev.detail["expires_at"] = FormatRfc3339(when);
+        if (when > now) {
+          return Done(tx.Exec("UPDATE accounts SET expires_at = ? WHERE id = ?",
+                              {FormatRfc3339(when), t.id}));
+        }
+        RETURN_IF_ERROR(
+            tx.Exec("UPDATE accounts SET expires_at = ?, status = 'expired' WHERE id = ?",
+                    {FormatRfc3339(when), t.id}));
+        return RevokeAccess(tx, t.id);
+      });
+}
+
+Result<void> LifecycleService::Renew(const identity::Principal& admin, std::string_view account_id,
+                                     TimePoint until, const identity::RequestContext& ctx) {
+  const auto now = clock_.Now();
+  return AccountAction(
+      admin, "admin.user.renew", account_id, ctx, true,
+      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
+        if (t.status == "left") {
+          ev.reason = "a leaver is never reactivated";
+          return Fail(ErrorCode::kFailedPrecondition, "the account has left: it is never renewed");
+        }
+        ASSIGN_OR_RETURN(auto org, tx.Query("SELECT agreed_expiry_days FROM organisations WHERE "
+                                            "id = ?",
+                                            {t.org_id}));
+        const auto days =
+            std::min<int64_t>(org.empty() ? 90 : org.front().Int(0), kMaxAgreedExpiryDays);
+        if (until <= now || until > now + std::chrono::days(days)) {
+          return Invalid(fmt::format(
+              "until must be after now and within the organisation's agreed period ({} days)",
+              days));
+        }
+        ev.detail["expires_at"] = FormatRfc3339(until);
+        ev.reason = "re-validated by an administrator";
+        // An expired account comes back as it was before it expired: active, or still to enrol.
+        return Done(tx.Exec(
+            "UPDATE accounts SET expires_at = ?, status = CASE WHEN status = 'expired' THEN CASE "
+            "WHEN password_hash IS NULL THEN 'pending_enrolment' ELSE 'active' END ELSE status "
+            "END WHERE id = ?",
+            {FormatRfc3339(until), t.id}));
+      });
+}
+
+Result<std::vector<UserRow>> LifecycleService::ListUsers(const identity::Principal& admin,
+                                                         const UserFilter& filter,
+                                                         const identity::RequestContext& ctx) {
+  auto event = MakeEvent(admin, "admin.user.list", "account", "", ctx);
+  const bool officer = IsOfficer(admin.account);
+  if (!officer && !IsOrgAdmin(admin.account)) {
+    event.reason = "only administrators list accounts";
+    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
+  }
+  static constexpr std::string_view kStatuses[] = {"pending_enrolment", "active", "locked",
+                                                   "expired",           "left",   "disabled"};
+  if (!filter.status.empty() &&
+      std::find(std::begin(kStatuses), std::end(kStatuses), filter.status) == std::end(kStatuses)) {
+    return Refuse(event, {ErrorCode::kInvalidArgument,
+                          "status must be pending_enrolment, active, locked, expired, left or "
+                          "disabled"});
+  }
+  event.allowed = true;
+  event.reason = officer ? "security officer: every organisation" : "org admin: own organisation";
+  const auto now = clock_.Now();
+  return audit_.Observe<std::vector<UserRow>>(
+      event, [&](store::Transaction& tx, audit::Event& ev) -> Result<std::vector<UserRow>> {
+        std::string sql =
+            fmt::format("SELECT {} FROM accounts a JOIN people p ON p.id = a.person_id WHERE 1 = 1",
+                        kUserColumns);
+        store::Params params;
+        if (!officer) {
+          sql += " AND a.org_id = ?";
+          params.emplace_back(admin.account.org_id);
+        }
+        if (!filter.status.empty()) {
+          sql += " AND a.status = ?";
+          params.emplace_back(filter.status);
+        }
+        if (filter.expiring_within_days >= 0) {
+          sql += " AND a.status IN ('active', 'pending_enrolment', 'locked') AND a.expires_at <= ?";
+          params.emplace_back(FormatRfc3339(now + std::chrono::days(filter.expiring_within_days)));
+        }
+        if (filter.moved_since) {
+          sql += " AND (a.moved_at >= ? OR a.left_at >= ?)";
+          params.emplace_back(FormatRfc3339(*filter.moved_since));
+          params.emplace_back(FormatRfc3339(*filter.moved_since));
+        }
+        if (filter.dormant_days >= 0) {
+          // Never signed in counts from when the account was made.
+          sql += " AND a.status = 'active' AND COALESCE(a.last_login_at, a.created_at) <= ?";
+          params.emplace_back(FormatRfc3339(now - std::chrono::days(filter.dormant_days)));
+        }
+        sql += " ORDER BY a.username";
+        ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+        std::vector<UserRow> out;
+        for (const auto& r : rows) out.push_back(UserOf(r));
+        ev.detail["count"] = std::to_string(out.size());
+        return out;
+      });
+}
+
+Result<std::vector<JoinRequestRow>> LifecycleService::ListJoinRequests(
+    const identity::Principal& admin, std::string_view status,
+    const identity::RequestContext& ctx) {
+  auto event = MakeEvent(admin, "admin.join_request.list", "join_request", "", ctx);
+  const bool officer = IsOfficer(admin.account);
+  if (!officer && !IsOrgAdmin(admin.account)) {
+    event.reason = "only administrators list join requests";
+    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
+  }
+  if (status != "pending" && status != "approved" && status != "rejected") {
+    return Refuse(event,
+                  {ErrorCode::kInvalidArgument, "status must be pending, approved or rejected"});
+  }
+  event.allowed = true;
+  event.reason = officer ? "security officer: every organisation" : "org admin: own organisation";
+  return audit_.Observe<std::vector<JoinRequestRow>>(
+      event, [&](store::Transaction& tx) -> Result<std::vector<JoinRequestRow>> {
+        std::string sql =
+            "SELECT id, org_id, username, kind, roles, remits, requested_by, requested_at, status "
+            "FROM join_requests WHERE status = ?";
+        store::Params params{std::string(status)};
+        if (!officer) {
+          sql += " AND org_id = ?";
+          params.emplace_back(admin.account.org_id);
+        }
+        ASSIGN_OR_RETURN(auto rows, tx.Query(sql + " ORDER BY requested_at, id", params));
+        std::vector<JoinRequestRow> out;
+        for (const auto& r : rows) {
+          out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5),
+                         r.Text(6), r.Text(7), r.Text(8)});
+        }
+        return out;
+      });
+}
+
+Result<std::vector<LeaverRow>> LifecycleService::Leavers(const identity::Principal& admin,
+                                                         std::string_view csv, bool dry_run,
+                                                         const identity::RequestContext& ctx) {
+  auto event =
+      MakeEvent(admin, dry_run ? "admin.leavers.check" : "admin.leavers.apply", "account", "", ctx);
+  const bool officer = IsOfficer(admin.account);
+  if (!officer && !IsOrgAdmin(admin.account)) {
+    event.reason = "only administrators remove leavers";
+    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
+  }
+  auto parsed = ParseCsv(csv, kMaxLeaverRows);
+  if (!parsed) return Refuse(event, parsed.error());
+  if (parsed->empty()) return Refuse(event, {ErrorCode::kInvalidArgument, "line 1: no header row"});
+  const auto& header = parsed->front().cells;
+  size_t column = header.size();
+  bool by_email = false;
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == "username" || header[i] == "email") {
+      column = i;
+      by_email = header[i] == "email";
+      break;
+    }
+  }
+  if (column == header.size()) {
+    return Refuse(event, {ErrorCode::kInvalidArgument,
+                          "line 1: the header needs a username or email column"});
+  }
+  std::vector<LeaverRow> out;
+  const auto now = FormatRfc3339(clock_.Now());
+  event.allowed = true;
+  event.reason = officer ? "security officer" : "org admin: own organisation only";
+  auto done =
+      audit_.Change<bool>(event, [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
+        out.clear();
+        int removed = 0;
+        std::string removed_ids;
+        for (size_t i = 1; i < parsed->size(); ++i) {
+          const auto& row = (*parsed)[i];
+          LeaverRow result{row.line, column < row.cells.size() ? row.cells[column] : "", ""};
+          auto name = by_email ? identity::CanonicalEmail(result.username)
+                               : identity::CanonicalUsername(result.username, {});
+          if (!name) {
+            result.result = "invalid";
+            out.push_back(std::move(result));
+            continue;
+          }
+          result.username = *name;
+          ASSIGN_OR_RETURN(
+              auto rows,
+              tx.Query(by_email
+                           ? "SELECT a.id, a.org_id, a.kind, a.status FROM accounts a JOIN "
+                             "people p ON p.id = a.person_id WHERE p.email = ? AND a.kind = "
+                             "'standard'"
+                           : "SELECT id, org_id, kind, status FROM accounts WHERE username = ?",
+                       {*name}));
+          if (rows.empty()) {
+            result.result = "not_found";
+          } else if (rows.front().Text(0) == admin.account.id) {
+            result.result = "self";
+          } else if (!officer && (rows.front().Text(1) != admin.account.org_id ||
+                                  rows.front().Text(2) != "standard")) {
+            result.result = "not_in_your_organisation";
+          } else if (rows.front().Text(3) == "left") {
+            result.result = "already_left";
+          } else if (dry_run) {
+            result.result = "will_remove";
+          } else {
+            const auto id = rows.front().Text(0);
+            RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET status = 'left', left_at = ? WHERE id = ?",
+                                    {now, id}));
+            RETURN_IF_ERROR(RevokeAccess(tx, id));
+            audit::Event each = ev;
+            each.action = "admin.user.leave";
+            each.target = {"account", id, rows.front().Text(1)};
+            each.reason = "bulk leavers list, line " + std::to_string(row.line);
+            each.outcome = "ok";
+            each.detail.clear();
+            ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, each));
+            (void)seq;
+            result.result = "removed";
+            ++removed;
+          }
+          out.push_back(std::move(result));
+        }
+        ev.detail = {{"rows", std::to_string(out.size())}, {"removed", std::to_string(removed)}};
+        return true;
+      });
+  if (!done) return std::unexpected(done.error());
+  return out;
+}
+
+Result<int> LifecycleService::ExpireDue() {
+  audit::Event event;
+  event.actor = {"", "strongroom", "system", ""};
+  event.source = "system";
+  event.action = "system.accounts.expire";
+  event.target = {"account", "", ""};
+  event.allowed = true;
+  event.reason = "past the account's expiry date";
+  const auto now = FormatRfc3339(clock_.Now());
+  int count = 0;
+  auto done = store_.Write([&](store::Transaction& tx) -> Result<void> {
+    count = 0;
+    ASSIGN_OR_RETURN(auto due, tx.Query("SELECT id, org_id FROM accounts WHERE status IN "
+                                        "('active', 'locked', 'pending_enrolment') AND "
+                                        "expires_at <= ? LIMIT 1000",
+                                        {now}));
+    for (const auto& r : due) {
+      const auto id = r.Text(0);
+      RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET status = 'expired' WHERE id = ?", {id}));
+      RETURN_IF_ERROR(RevokeAccess(tx, id));
+      auto each = event;
+      each.target = {"account", id, r.Text(1)};
+      each.outcome = "ok";
+      ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, each));
+      (void)seq;
+      ++count;
+    }
+    return {};
+  });
+  if (!done) return std::unexpected(done.error());
+  return count;
+}
+
+}  // namespace strongroom::lifecycle
