@@ -30,7 +30,8 @@ boost::json::object OrgJson(const lifecycle::Org& o) {
           {"agreed_expiry_days", o.agreed_expiry_days},
           {"iso27001", CertificateJson(o.iso27001)},
           {"cyber_essentials_plus", CertificateJson(o.cyber_essentials_plus)},
-          {"created_at", o.created_at}};
+          {"created_at", o.created_at},
+          {"identity_provider_approves", o.identity_provider_approves}};
 }
 
 Result<lifecycle::Certificate> ReadCertificate(http::FieldReader& f, std::string_view name) {
@@ -52,6 +53,7 @@ Result<lifecycle::OrgInput> ReadOrg(const http::Request& r, int depth) {
   in.agreed_expiry_days = static_cast<int>(days);
   ASSIGN_OR_RETURN(in.iso27001, ReadCertificate(f, "iso27001"));
   ASSIGN_OR_RETURN(in.cyber_essentials_plus, ReadCertificate(f, "cyber_essentials_plus"));
+  ASSIGN_OR_RETURN(in.identity_provider_approves, f.Bool("identity_provider_approves", false));
   RETURN_IF_ERROR(f.Finish());
   return in;
 }
@@ -378,6 +380,35 @@ void RegisterAdminRoutes(http::Router& router, identity::AuthService& auth,
         boost::json::object out{{"rows", std::move(items)}, {"applied", !*dry_run}};
         return http::Response::Json(200, boost::json::serialize(out));
       });
+
+  router.Add(verb::post, "/api/v1/admin/users/{id}/tokens",
+             [&auth, &lifecycle, options, depth](http::Request& r) -> Result<http::Response> {
+               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
+               auto read = [&]() -> Result<TimePoint> {
+                 ASSIGN_OR_RETURN(auto text, ReadOne(r, depth, "expires_at"));
+                 auto t = ParseRfc3339(text);
+                 if (!t) t = lifecycle::ParseDate(text);
+                 if (!t) return Fail(ErrorCode::kInvalidArgument, "expires_at must be a date");
+                 return *t;
+               };
+               auto expires = read();
+               if (!expires) {
+                 return lifecycle.RefuseMalformed(who, "admin.token.issue", expires.error(),
+                                                  Context(r));
+               }
+               ASSIGN_OR_RETURN(auto issued,
+                                lifecycle.IssueToken(who, r.params.at("id"), *expires, Context(r)));
+               boost::json::object out{
+                   {"id", issued.id}, {"token", issued.token}, {"expires_at", issued.expires_at}};
+               return http::Response::Json(201, boost::json::serialize(out));
+             });
+
+  router.Add(verb::post, "/api/v1/admin/tokens/{id}/revoke",
+             [&auth, &lifecycle, options](http::Request& r) -> Result<http::Response> {
+               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
+               RETURN_IF_ERROR(lifecycle.RevokeToken(who, r.params.at("id"), Context(r)));
+               return http::Response::NoContent();
+             });
 }
 
 }  // namespace strongroom::api

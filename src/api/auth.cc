@@ -37,6 +37,14 @@ bool StateChanging(verb v) { return v != verb::get && v != verb::head && v != ve
 
 Result<identity::Principal> Authenticate(identity::AuthService& auth, const http::Request& request,
                                          const AuthRoutesOptions& options) {
+  // Automation: a service account's API token. No cookie is involved, so no CSRF check.
+  const auto authorization = request.Header("Authorization");
+  if (!authorization.empty()) {
+    if (!authorization.starts_with("Bearer ")) {
+      return Fail(ErrorCode::kUnauthenticated, "Authorization must be a Bearer API token");
+    }
+    return auth.AuthenticateToken(authorization.substr(7), Context(request));
+  }
   const auto token = request.Cookie(kSessionCookie);
   if (token.empty()) return Fail(ErrorCode::kUnauthenticated, "sign in first");
   ASSIGN_OR_RETURN(auto principal, auth.Authenticate(token, Context(request)));

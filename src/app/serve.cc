@@ -17,6 +17,7 @@
 #include "api/auth.h"
 #include "api/health.h"
 #include "api/records.h"
+#include "api/scim.h"
 #include "app/maintenance.h"
 #include "app/test_routes.h"
 #include "audit/audit_log.h"
@@ -238,6 +239,7 @@ int Serve(const std::filesystem::path& config_path) {
   api::RegisterAuditEventRoutes(router, auth, audit, {config->server.max_json_depth, origin});
   api::RegisterRecordRoutes(router, auth, records, {config->server.max_json_depth, origin});
   api::RegisterAdminRoutes(router, auth, lifecycle, {config->server.max_json_depth, origin});
+  api::RegisterScimRoutes(router, auth, lifecycle, {config->server.max_json_depth, origin});
 
   std::string redirect;
   if (server.redirect_port() != 0) {

@@ -147,6 +147,14 @@ Result<const boost::json::object*> FieldReader::Object(std::string_view name, bo
   return &v->as_object();
 }
 
+Result<bool> FieldReader::Bool(std::string_view name, bool fallback) {
+  const auto* v = Find(name);
+  if (v == nullptr) return fallback;
+  if (!v->is_bool())
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be true or false");
+  return v->as_bool();
+}
+
 Result<int64_t> FieldReader::Int(std::string_view name, int64_t lo, int64_t hi, int64_t fallback,
                                  bool required) {
   const auto* v = Find(name);

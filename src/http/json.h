@@ -45,6 +45,7 @@ class FieldReader {
                                                size_t max_bytes, bool required = true);
   // nullptr when absent and not required.
   Result<const boost::json::object*> Object(std::string_view name, bool required = true);
+  Result<bool> Bool(std::string_view name, bool fallback);
   Result<int64_t> Int(std::string_view name, int64_t lo, int64_t hi, int64_t fallback,
                       bool required = false);
   Result<void> Finish() const;

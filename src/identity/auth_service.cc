@@ -505,6 +505,35 @@ Result<Principal> AuthService::Authenticate(std::string_view session_token,
   return *principal;
 }
 
+Result<Principal> AuthService::AuthenticateToken(std::string_view api_token,
+                                                 const RequestContext& ctx) {
+  if (api_token.size() != 68 || !api_token.starts_with("srt_") || !HexDecode(api_token.substr(4))) {
+    return std::unexpected(Refuse(MakeEvent("auth.token", ctx), "malformed API token").error());
+  }
+  const auto hash = HashOf(api_token);
+  const auto now = FormatRfc3339(clock_.Now());
+  std::optional<Principal> principal;
+  RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto rows,
+                     tx.Query(fmt::format("SELECT {}, t.id FROM api_tokens t JOIN accounts a ON "
+                                          "a.id = t.account_id WHERE t.token_hash = ? AND "
+                                          "t.revoked_at IS NULL AND t.expires_at > ? AND "
+                                          "a.status = 'active' AND a.expires_at > ? AND "
+                                          "a.kind = 'service'",
+                                          kAccountColumns),
+                              {hash, now, now}));
+    if (rows.empty()) return {};
+    principal = Principal{
+        ViewOf(rows.front()), "tok-" + rows.front().Text(kAccountColumnCount), {}, hash, ""};
+    return {};
+  }));
+  if (!principal) {
+    return std::unexpected(
+        Refuse(MakeEvent("auth.token", ctx), "API token unknown, revoked or expired").error());
+  }
+  return *principal;
+}
+
 Result<void> AuthService::CheckCsrf(const Principal& principal, std::string_view csrf_token) const {
   const auto h = HashOf(csrf_token);
   if (csrf_token.size() != 64 || !crypto::ConstantTimeEqual(h, principal.csrf_hash)) {

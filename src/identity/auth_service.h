@@ -103,6 +103,9 @@ class AuthService {
   Result<NewSession> CompleteMfa(std::string_view challenge, std::string_view code,
                                  const RequestContext& ctx);
   Result<Principal> Authenticate(std::string_view session_token, const RequestContext& ctx);
+  // A service account's API token ("srt_" and 64 hex digits): not revoked, not expired, and its
+  // account active and not expired. The principal's session is "tok-<token id>".
+  Result<Principal> AuthenticateToken(std::string_view api_token, const RequestContext& ctx);
   // kPermissionDenied unless `csrf_token` is the session's.
   Result<void> CheckCsrf(const Principal& principal, std::string_view csrf_token) const;
   Result<void> Logout(const Principal& principal, const RequestContext& ctx);

@@ -4,6 +4,7 @@
 
 #include "common/csv.h"
 #include "common/text.h"
+#include "crypto/hash.h"
 #include "identity/bootstrap.h"
 #include "identity/username.h"
 #include "lifecycle/lifecycle_service.h"
@@ -72,6 +73,15 @@ Result<void> LifecycleService::CheckAssignment(store::Transaction& tx, const std
     }
     return {};
   }
+  if (kind == "service") {
+    if (roles != std::vector<std::string>{"provisioner"}) {
+      return Invalid("service accounts hold the role provisioner only");
+    }
+    if (!remits.empty() || !grants.empty()) {
+      return Invalid("service accounts never see records: no remits or grants");
+    }
+    return {};
+  }
   if (roles.empty()) return Invalid("privileged accounts need a role");
   for (const auto& r : roles) {
     if (r != "security_officer" && r != "org_admin") {
@@ -103,7 +113,7 @@ Result<LifecycleService::Target> LifecycleService::LoadTarget(store::Transaction
   const auto& r = rows.front();
   Target t{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
   event.target.org = t.org_id;
-  if (!officer && (t.org_id != admin.account.org_id || t.kind != "standard")) {
+  if (!officer && (t.org_id != admin.account.org_id || t.kind == "privileged")) {
     event.reason = "outside the admin's organisation or a privileged account";
     return NoSuchUser();
   }
@@ -120,6 +130,10 @@ Result<void> LifecycleService::RevokeAccess(store::Transaction& tx, const std::s
   RETURN_IF_ERROR(
       tx.Exec("UPDATE enrolment_tokens SET used_at = ? WHERE account_id = ? AND "
               "used_at IS NULL",
+              {FormatRfc3339(clock_.Now()), account_id}));
+  RETURN_IF_ERROR(
+      tx.Exec("UPDATE api_tokens SET revoked_at = ? WHERE account_id = ? AND "
+              "revoked_at IS NULL",
               {FormatRfc3339(clock_.Now()), account_id}));
   return {};
 }
@@ -438,6 +452,59 @@ Result<std::vector<LeaverRow>> LifecycleService::Leavers(const identity::Princip
       });
   if (!done) return std::unexpected(done.error());
   return out;
+}
+
+Result<IssuedToken> LifecycleService::IssueToken(const identity::Principal& admin,
+                                                 std::string_view account_id, TimePoint expires_at,
+                                                 const identity::RequestContext& ctx) {
+  const auto now = clock_.Now();
+  IssuedToken out;
+  RETURN_IF_ERROR(AccountAction(
+      admin, "admin.token.issue", account_id, ctx, true,
+      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
+        if (t.kind != "service") return Invalid("API tokens are for service accounts only");
+        if (t.status != "active") {
+          return Fail(ErrorCode::kFailedPrecondition, "the account is not active");
+        }
+        if (expires_at <= now || expires_at > now + std::chrono::days(kMaxTokenDays)) {
+          return Invalid("expires_at must be after now and within a year");
+        }
+        const auto secret = random_.RandomSecret(32);
+        out.id = "tok-" + random_.RandomHex(8);
+        out.token = "srt_" + HexEncode(secret.view());
+        out.expires_at = FormatRfc3339(expires_at);
+        const auto hash = crypto::Sha256(AsBytes(out.token));
+        ev.detail = {{"token_id", out.id}, {"expires_at", out.expires_at}, {"role", t.roles}};
+        return Done(
+            tx.Exec("INSERT INTO api_tokens (id, token_hash, account_id, org_id, role, created_by, "
+                    "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    {out.id, Bytes(hash.begin(), hash.end()), t.id, t.org_id, t.roles,
+                     admin.account.id, FormatRfc3339(now), out.expires_at}));
+      }));
+  return out;
+}
+
+Result<void> LifecycleService::RevokeToken(const identity::Principal& admin,
+                                           std::string_view token_id,
+                                           const identity::RequestContext& ctx) {
+  std::string account_id;
+  RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT account_id FROM api_tokens WHERE id = ?",
+                                         {std::string(token_id)}));
+    if (!rows.empty()) account_id = rows.front().Text(0);
+    return {};
+  }));
+  return AccountAction(
+      admin, "admin.token.revoke", account_id.empty() ? "none" : account_id, ctx, false,
+      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
+        ev.detail["token_id"] = std::string(token_id.substr(0, 64));
+        ASSIGN_OR_RETURN(auto n,
+                         tx.Exec("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND "
+                                 "account_id = ? AND revoked_at IS NULL",
+                                 {FormatRfc3339(clock_.Now()), std::string(token_id), t.id}));
+        if (n == 0) return Fail(ErrorCode::kNotFound, "no such active token");
+        return {};
+      });
 }
 
 Result<int> LifecycleService::ExpireDue() {

@@ -34,13 +34,14 @@ Org OrgOf(const store::Row& r) {
   o.iso27001 = {r.Text(4), r.Text(5)};
   o.cyber_essentials_plus = {r.Text(6), r.Text(7)};
   o.created_at = r.Text(8);
+  o.identity_provider_approves = r.Int(9) != 0;
   return o;
 }
 
 constexpr const char* kOrgColumns =
     "id, name, status, agreed_expiry_days, COALESCE(iso27001_ref, ''), "
     "COALESCE(iso27001_expires_on, ''), COALESCE(cep_ref, ''), COALESCE(cep_expires_on, ''), "
-    "created_at";
+    "created_at, idp_approves";
 
 }  // namespace
 
@@ -115,19 +116,22 @@ Result<Org> LifecycleService::CreateOrg(const identity::Principal& admin, const 
     const std::string created = FormatRfc3339(now);
     RETURN_IF_ERROR(
         tx.Exec("INSERT INTO organisations (id, name, status, agreed_expiry_days, created_at, "
-                "iso27001_ref, iso27001_expires_on, cep_ref, cep_expires_on) VALUES "
-                "(?, ?, 'active', ?, ?, ?, ?, ?, ?)",
+                "iso27001_ref, iso27001_expires_on, cep_ref, cep_expires_on, idp_approves) "
+                "VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?, ?)",
                 {id, input.name, int64_t{input.agreed_expiry_days}, created,
                  input.iso27001.reference, input.iso27001.expires_on,
-                 input.cyber_essentials_plus.reference, input.cyber_essentials_plus.expires_on}));
+                 input.cyber_essentials_plus.reference, input.cyber_essentials_plus.expires_on,
+                 int64_t{input.identity_provider_approves ? 1 : 0}}));
     RETURN_IF_ERROR(keys_.CreateOrgKey(tx, id));
-    return Org{id,
-               input.name,
-               "active",
-               input.agreed_expiry_days,
-               input.iso27001,
-               input.cyber_essentials_plus,
-               created};
+    Org org{id,
+            input.name,
+            "active",
+            input.agreed_expiry_days,
+            input.iso27001,
+            input.cyber_essentials_plus,
+            created};
+    org.identity_provider_approves = input.identity_provider_approves;
+    return org;
   });
 }
 
@@ -211,8 +215,8 @@ Result<void> LifecycleService::CheckJoin(store::Transaction& tx, const identity:
   const auto bpss = ParseDate(in.bpss_verified_on);
   if (!bpss) return Invalid("bpss_verified_on must be a date YYYY-MM-DD");
   if (*bpss > clock_.Now()) return Invalid("bpss_verified_on must not be in the future");
-  if (in.kind != "standard" && in.kind != "privileged") {
-    return Invalid("kind must be standard or privileged");
+  if (in.kind != "standard" && in.kind != "privileged" && in.kind != "service") {
+    return Invalid("kind must be standard, privileged or service");
   }
   RETURN_IF_ERROR(
       CheckAssignment(tx, in.org_id, in.kind, in.roles, in.remits, in.grants, officer, event));
@@ -230,7 +234,7 @@ Result<void> LifecycleService::CheckJoin(store::Transaction& tx, const identity:
       return Fail(ErrorCode::kAlreadyExists, "that email belongs to another organisation's person");
     }
     ASSIGN_OR_RETURN(auto held, tx.Query("SELECT 1 FROM accounts WHERE person_id = ? AND kind = ? "
-                                         "AND status <> 'left'",
+                                         "AND kind <> 'service' AND status <> 'left'",
                                          {person.front().Text(0), in.kind}));
     if (!held.empty()) {
       return Fail(ErrorCode::kAlreadyExists,
@@ -322,65 +326,83 @@ Result<Approved> LifecycleService::Approve(const identity::Principal& admin,
           ev.reason = "an admin may not approve an account for themselves";
           return Fail(ErrorCode::kPermissionDenied, "no one approves their own account");
         }
-        if (kind == "privileged" && !officer) {
-          ev.reason = "privileged accounts are approved by a security officer";
+        if (kind != "standard" && !officer) {
+          ev.reason = "privileged and service accounts are approved by a security officer";
           return Fail(ErrorCode::kPermissionDenied, ev.reason);
         }
         if (j.Text(14) != "active") {
           ev.reason = "organisation not active";
           return Fail(ErrorCode::kFailedPrecondition, "the organisation is not active");
         }
-        ASSIGN_OR_RETURN(auto taken,
-                         tx.Query("SELECT 1 FROM accounts WHERE username = ?", {username}));
-        if (!taken.empty()) return Fail(ErrorCode::kAlreadyExists, "that username is taken");
-        const auto now = clock_.Now();
-        const std::string created = FormatRfc3339(now);
-        std::string person_id = subject_person;
-        if (person_id.empty()) {
-          person_id = "per-" + random_.RandomHex(8);
-          RETURN_IF_ERROR(tx.Exec(
-              "INSERT INTO people (id, org_id, name, email, bpss_verified_on, bpss_verified_by, "
-              "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-              {person_id, org_id, j.Text(2), email, j.Text(8), j.Text(9), created}));
-        } else {
-          ASSIGN_OR_RETURN(auto held,
-                           tx.Query("SELECT 1 FROM accounts WHERE person_id = ? AND kind = ? AND "
-                                    "status <> 'left'",
-                                    {person_id, kind}));
-          if (!held.empty()) {
-            return Fail(ErrorCode::kAlreadyExists,
-                        "that person already holds an account of that kind");
-          }
-          RETURN_IF_ERROR(
-              tx.Exec("UPDATE people SET bpss_verified_on = ?, bpss_verified_by = ? "
-                      "WHERE id = ?",
-                      {j.Text(8), j.Text(9), person_id}));
-        }
-        Approved out;
-        out.account_id = "acc-" + random_.RandomHex(8);
-        out.username = username;
-        const auto days = std::min<int64_t>(j.Int(13), kMaxAgreedExpiryDays);
-        out.account_expires_at = FormatRfc3339(now + std::chrono::days(days));
-        RETURN_IF_ERROR(tx.Exec(
-            "INSERT INTO accounts (id, person_id, org_id, username, kind, roles, remits, grants, "
-            "status, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-            "'pending_enrolment', ?, ?)",
-            {out.account_id, person_id, org_id, username, kind, j.Text(5), j.Text(6), j.Text(7),
-             out.account_expires_at, created}));
-        out.token_expires_at = now + kJoinTokenLifetime;
-        ASSIGN_OR_RETURN(
-            out.enrolment_token,
-            identity::IssueEnrolmentToken(tx, random_, out.account_id, out.token_expires_at));
-        RETURN_IF_ERROR(
-            tx.Exec("UPDATE join_requests SET status = 'approved', decided_by = ?, "
-                    "decided_at = ?, account_id = ? WHERE id = ?",
-                    {admin.account.id, created, out.account_id, std::string(request_id)}));
+        ASSIGN_OR_RETURN(auto out, Fulfil(tx, request_id, admin.account.id, true));
         ev.allowed = true;
         ev.reason = officer ? "security officer, not the requester"
                             : "org admin of the organisation, not the requester";
         ev.detail["account_id"] = out.account_id;
         return out;
       });
+}
+
+Result<Approved> LifecycleService::Fulfil(store::Transaction& tx, std::string_view request_id,
+                                          const std::string& decided_by, bool enrolment_token) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT j.org_id, j.username, j.person_name, j.person_email, j.kind, "
+                            "j.roles, j.remits, j.grants, j.bpss_verified_on, j.bpss_verified_by, "
+                            "o.agreed_expiry_days, j.external_id FROM join_requests j JOIN "
+                            "organisations o ON o.id = j.org_id WHERE j.id = ? AND j.status = "
+                            "'pending'",
+                            {std::string(request_id)}));
+  if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such join request");
+  const auto& j = rows.front();
+  const std::string org_id = j.Text(0), username = j.Text(1), email = j.Text(3), kind = j.Text(4);
+  ASSIGN_OR_RETURN(auto taken, tx.Query("SELECT 1 FROM accounts WHERE username = ?", {username}));
+  if (!taken.empty()) return Fail(ErrorCode::kAlreadyExists, "that username is taken");
+  const auto now = clock_.Now();
+  const std::string created = FormatRfc3339(now);
+  ASSIGN_OR_RETURN(auto subject, tx.Query("SELECT id FROM people WHERE email = ?", {email}));
+  std::string person_id = subject.empty() ? "" : subject.front().Text(0);
+  if (person_id.empty()) {
+    person_id = "per-" + random_.RandomHex(8);
+    RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO people (id, org_id, name, email, bpss_verified_on, bpss_verified_by, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                {person_id, org_id, j.Text(2), email, j.Text(8), j.Text(9), created}));
+  } else {
+    ASSIGN_OR_RETURN(auto held, tx.Query("SELECT 1 FROM accounts WHERE person_id = ? AND kind = ? "
+                                         "AND kind <> 'service' AND status <> 'left'",
+                                         {person_id, kind}));
+    if (!held.empty()) {
+      return Fail(ErrorCode::kAlreadyExists, "that person already holds an account of that kind");
+    }
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE people SET bpss_verified_on = ?, bpss_verified_by = ? WHERE "
+                "id = ?",
+                {j.Text(8), j.Text(9), person_id}));
+  }
+  Approved out;
+  out.account_id = "acc-" + random_.RandomHex(8);
+  out.username = username;
+  const auto days = std::min<int64_t>(j.Int(10), kMaxAgreedExpiryDays);
+  out.account_expires_at = FormatRfc3339(now + std::chrono::days(days));
+  // A service account signs in with API tokens only: it is active at once, with no password,
+  // second factor or enrolment token.
+  const bool service = kind == "service";
+  RETURN_IF_ERROR(tx.Exec(
+      "INSERT INTO accounts (id, person_id, org_id, username, kind, roles, remits, grants, "
+      "status, expires_at, created_at, external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {out.account_id, person_id, org_id, username, kind, j.Text(5), j.Text(6), j.Text(7),
+       std::string(service ? "active" : "pending_enrolment"), out.account_expires_at, created,
+       j.IsNull(11) ? store::Value{} : store::Value{j.Text(11)}}));
+  if (!service && enrolment_token) {
+    out.token_expires_at = now + kJoinTokenLifetime;
+    ASSIGN_OR_RETURN(out.enrolment_token, identity::IssueEnrolmentToken(tx, random_, out.account_id,
+                                                                        out.token_expires_at));
+  }
+  RETURN_IF_ERROR(
+      tx.Exec("UPDATE join_requests SET status = 'approved', decided_by = ?, "
+              "decided_at = ?, account_id = ? WHERE id = ?",
+              {decided_by, created, out.account_id, std::string(request_id)}));
+  return out;
 }
 
 Result<void> LifecycleService::Reject(const identity::Principal& admin, std::string_view request_id,

@@ -51,6 +51,9 @@ struct OrgInput {
   int agreed_expiry_days = 90;
   Certificate iso27001;
   Certificate cyber_essentials_plus;
+  // The organisation's identity provider is the approving authority for joiners it provisions
+  // over SCIM: their join requests are approved as they arrive (and recorded as such).
+  bool identity_provider_approves = false;
 };
 
 struct Org {
@@ -61,6 +64,43 @@ struct Org {
   Certificate iso27001;
   Certificate cyber_essentials_plus;
   std::string created_at;
+  bool identity_provider_approves = false;
+};
+
+// A user as SCIM sees it (RFC 7643 core User, the attributes Strongroom keeps).
+struct ScimUser {
+  std::string id;  // the SCIM join request's id for users provisioned over SCIM, else the account's
+  std::string username;
+  std::string external_id;
+  std::string name;
+  std::string email;
+  std::string status;  // an account status, or "pending_approval"
+  std::string created;
+  bool active() const {
+    return status == "active" || status == "pending_enrolment" || status == "locked" ||
+           status == "pending_approval";
+  }
+};
+
+struct ScimUserInput {
+  std::string username;
+  std::string name;
+  std::string email;
+  std::string external_id;
+  std::string bpss_verified_on;  // "" = recorded as vouched for by the identity provider today
+  std::string bpss_verified_by;
+};
+
+struct ScimChange {
+  std::optional<std::string> name;
+  std::optional<std::string> external_id;
+  std::optional<bool> active;           // false = a leaver; true never reactivates a leaver
+  std::optional<std::string> username;  // must equal the current one: usernames never change
+};
+
+struct ScimPage {
+  std::vector<ScimUser> users;
+  int64_t total = 0;
 };
 
 struct JoinInput {
@@ -68,13 +108,21 @@ struct JoinInput {
   std::string username;
   std::string person_name;
   std::string person_email;
-  std::string kind;  // "standard" or "privileged"
+  std::string kind;  // "standard", "privileged" or "service" (automation: API tokens only)
   std::vector<std::string> roles;
   std::vector<std::string> remits;
   std::vector<std::string> grants;
   std::string bpss_verified_on;  // YYYY-MM-DD
   std::string bpss_verified_by;
 };
+
+struct IssuedToken {
+  std::string id;
+  std::string token;  // "srt_..."; shown once, never stored
+  std::string expires_at;
+};
+
+inline constexpr int kMaxTokenDays = 365;
 
 struct Approved {
   std::string account_id;
@@ -179,6 +227,30 @@ class LifecycleService {
   Result<std::vector<LeaverRow>> Leavers(const identity::Principal& admin, std::string_view csv,
                                          bool dry_run, const identity::RequestContext& ctx);
 
+  // API tokens for service accounts: random, stored hashed, scoped to the account's organisation
+  // and role, expiring within a year, revocable. Needs a fresh second factor.
+  Result<IssuedToken> IssueToken(const identity::Principal& admin, std::string_view account_id,
+                                 TimePoint expires_at, const identity::RequestContext& ctx);
+  Result<void> RevokeToken(const identity::Principal& admin, std::string_view token_id,
+                           const identity::RequestContext& ctx);
+
+  // SCIM 2.0 provisioning by a `provisioner` service account, within its own organisation.
+  // Creating a user raises a join request (source "scim"): approved at once if the organisation's
+  // identity provider is the approving authority, else waiting for an admin. Deactivation or
+  // deletion is a leaver (never a hard delete).
+  Result<ScimUser> ScimCreate(const identity::Principal& who, const ScimUserInput& input,
+                              const identity::RequestContext& ctx);
+  Result<ScimUser> ScimGet(const identity::Principal& who, std::string_view id,
+                           const identity::RequestContext& ctx);
+  // `attribute` is "", "userName" or "externalId"; `start_index` 1-based.
+  Result<ScimPage> ScimList(const identity::Principal& who, std::string_view attribute,
+                            std::string_view value, int64_t start_index, int64_t count,
+                            const identity::RequestContext& ctx);
+  Result<ScimUser> ScimUpdate(const identity::Principal& who, std::string_view id,
+                              const ScimChange& change, const identity::RequestContext& ctx);
+  Result<void> ScimDelete(const identity::Principal& who, std::string_view id,
+                          const identity::RequestContext& ctx);
+
   // The expiry job: accounts past `expires_at` become `expired` and lose their sessions. Returns
   // how many. Runs as the system; each expiry is audited.
   Result<int> ExpireDue();
@@ -200,6 +272,12 @@ class LifecycleService {
                                const std::vector<std::string>& remits,
                                const std::vector<std::string>& grants, bool officer,
                                audit::Event& event);
+  // Creates the account a pending join request asks for (the checks are the caller's).
+  Result<Approved> Fulfil(store::Transaction& tx, std::string_view request_id,
+                          const std::string& decided_by, bool enrolment_token);
+  Result<std::optional<ScimUser>> ScimFind(store::Transaction& tx, const std::string& org_id,
+                                           std::string_view id);
+  Result<void> CheckProvisioner(const identity::Principal& who, audit::Event& event);
   struct Target;
   // Loads an account the admin may manage, inside `tx`; kNotFound otherwise.
   Result<Target> LoadTarget(store::Transaction& tx, const identity::Principal& admin,

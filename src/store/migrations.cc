@@ -199,6 +199,54 @@ CREATE TABLE record_descriptors (
   descriptor TEXT NOT NULL,
   PRIMARY KEY (record_id, descriptor)
 ))sql"}},
+      {8,
+       "service accounts and their API tokens, SCIM provisioning, identity-provider approval",
+       {R"sql(
+CREATE TABLE join_requests_v8 (
+  id               TEXT PRIMARY KEY,
+  org_id           TEXT NOT NULL REFERENCES organisations (id),
+  username         TEXT NOT NULL,
+  person_name      TEXT NOT NULL,
+  person_email     TEXT NOT NULL,
+  kind             TEXT NOT NULL CHECK (kind IN ('standard', 'privileged', 'service')),
+  roles            TEXT NOT NULL,
+  remits           TEXT NOT NULL,
+  grants           TEXT NOT NULL,
+  bpss_verified_on TEXT NOT NULL,
+  bpss_verified_by TEXT NOT NULL,
+  requested_by     TEXT NOT NULL REFERENCES accounts (id),
+  requested_at     TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+  decided_by       TEXT REFERENCES accounts (id),
+  decided_at       TEXT,
+  reason           TEXT,
+  account_id       TEXT REFERENCES accounts (id),
+  source           TEXT NOT NULL DEFAULT 'api' CHECK (source IN ('api', 'scim')),
+  external_id      TEXT
+))sql",
+        "INSERT INTO join_requests_v8 (id, org_id, username, person_name, person_email, kind, "
+        "roles, remits, grants, bpss_verified_on, bpss_verified_by, requested_by, requested_at, "
+        "status, decided_by, decided_at, reason, account_id) SELECT id, org_id, username, "
+        "person_name, person_email, kind, roles, remits, grants, bpss_verified_on, "
+        "bpss_verified_by, requested_by, requested_at, status, decided_by, decided_at, reason, "
+        "account_id FROM join_requests",
+        "DROP TABLE join_requests", "ALTER TABLE join_requests_v8 RENAME TO join_requests",
+        "CREATE INDEX join_requests_org ON join_requests (org_id, status, requested_at)",
+        "ALTER TABLE accounts ADD COLUMN external_id TEXT",
+        "ALTER TABLE organisations ADD COLUMN idp_approves INTEGER NOT NULL DEFAULT 0",
+        R"sql(
+CREATE TABLE api_tokens (
+  id           TEXT PRIMARY KEY,
+  token_hash   BLOB NOT NULL UNIQUE,
+  account_id   TEXT NOT NULL REFERENCES accounts (id),
+  org_id       TEXT NOT NULL REFERENCES organisations (id),
+  role         TEXT NOT NULL,
+  created_by   TEXT NOT NULL REFERENCES accounts (id),
+  created_at   TEXT NOT NULL,
+  expires_at   TEXT NOT NULL,
+  revoked_at   TEXT
+))sql",
+        "CREATE INDEX api_tokens_account ON api_tokens (account_id)"}},
   };
   return kMigrations;
 }

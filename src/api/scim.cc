@@ -1,0 +1,507 @@
+#include "api/scim.h"
+
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "http/error_response.h"
+#include "http/json.h"
+#include "http/query.h"
+
+namespace strongroom::api {
+namespace {
+
+using http::beast_http::verb;
+
+constexpr std::string_view kUserSchema = "urn:ietf:params:scim:schemas:core:2.0:User";
+constexpr std::string_view kListSchema = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+constexpr std::string_view kErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error";
+constexpr std::string_view kPatchSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+constexpr std::string_view kScimType = "application/scim+json; charset=utf-8";
+constexpr int64_t kMaxPage = 100;
+
+identity::RequestContext Context(const http::Request& r) {
+  return {r.remote_address, r.request_id};
+}
+
+// An error in SCIM's shape (RFC 7644 section 3.12), carrying the status of the one mapping.
+struct ScimError {
+  Error error;
+  std::string scim_type;  // "" = none
+};
+
+std::unexpected<ScimError> Bad(std::string scim_type, std::string detail) {
+  return std::unexpected(
+      ScimError{{ErrorCode::kInvalidArgument, std::move(detail)}, std::move(scim_type)});
+}
+
+http::Response ScimJson(unsigned status, const boost::json::value& body) {
+  return http::Response{status, std::string(kScimType), boost::json::serialize(body), {}};
+}
+
+http::Response ErrorResponse(const ScimError& e) {
+  const unsigned status = http::HttpStatusFor(e.error.code);
+  std::string detail = e.error.message;
+  if (e.error.code == ErrorCode::kInternal || e.error.code == ErrorCode::kDataLoss) {
+    detail = "the request could not be completed";
+  }
+  boost::json::object body{{"schemas", boost::json::array{kErrorSchema}},
+                           {"status", std::to_string(status)},
+                           {"detail", detail}};
+  if (!e.scim_type.empty()) body["scimType"] = e.scim_type;
+  auto r = ScimJson(status, body);
+  if (e.error.code == ErrorCode::kUnavailable) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+template <typename T>
+using ScimResult = std::expected<T, ScimError>;
+
+// Lifts a service error into SCIM's error shape.
+template <typename T>
+ScimResult<T> Lift(Result<T> r) {
+  if (!r) {
+    std::string type;
+    if (r.error().code == ErrorCode::kAlreadyExists) type = "uniqueness";
+    if (r.error().code == ErrorCode::kInvalidArgument) type = "invalidValue";
+    return std::unexpected(ScimError{r.error(), type});
+  }
+  return std::move(*r);
+}
+
+boost::json::object UserJson(const lifecycle::ScimUser& u) {
+  boost::json::object o{
+      {"schemas", boost::json::array{kUserSchema}},
+      {"id", u.id},
+      {"userName", u.username},
+      {"name", {{"formatted", u.name}}},
+      {"displayName", u.name},
+      {"emails", boost::json::array{{{"value", u.email}, {"type", "work"}, {"primary", true}}}},
+      {"active", u.active()},
+      {"meta",
+       {{"resourceType", "User"}, {"created", u.created}, {"location", "/scim/v2/Users/" + u.id}}}};
+  if (!u.external_id.empty()) o["externalId"] = u.external_id;
+  return o;
+}
+
+ScimResult<boost::json::object> Body(const http::Request& r, int depth) {
+  auto type = r.Header("Content-Type");
+  type = type.substr(0, type.find(';'));
+  if (type != "application/scim+json" && type != "application/json") {
+    return Bad("invalidSyntax", "Content-Type must be application/scim+json");
+  }
+  auto v = http::ParseJson(r.body(), depth);
+  if (!v) return Bad("invalidSyntax", v.error().message);
+  if (!v->is_object()) return Bad("invalidSyntax", "the body must be a JSON object");
+  return std::move(v->as_object());
+}
+
+// Providers send booleans as JSON booleans or as "True"/"False" strings (Microsoft Entra ID).
+ScimResult<bool> Bool(const boost::json::value& v, std::string_view what) {
+  if (v.is_bool()) return v.as_bool();
+  if (v.is_string()) {
+    std::string s(v.as_string());
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (s == "true") return true;
+    if (s == "false") return false;
+  }
+  return Bad("invalidValue", std::string(what) + " must be true or false");
+}
+
+ScimResult<std::string> String(const boost::json::value& v, std::string_view what,
+                               size_t max_bytes) {
+  if (!v.is_string()) return Bad("invalidValue", std::string(what) + " must be a string");
+  if (v.as_string().size() > max_bytes) {
+    return Bad("invalidValue", std::string(what) + " is too long");
+  }
+  return std::string(v.as_string());
+}
+
+// The name a person goes by: displayName, else name.formatted, else given and family names.
+ScimResult<std::string> NameOf(const boost::json::object& o) {
+  if (const auto* d = o.if_contains("displayName")) return String(*d, "displayName", 800);
+  if (const auto* n = o.if_contains("name")) {
+    if (!n->is_object()) return Bad("invalidValue", "name must be an object");
+    const auto& name = n->as_object();
+    if (const auto* f = name.if_contains("formatted")) return String(*f, "name.formatted", 800);
+    std::string out;
+    for (const char* part : {"givenName", "familyName"}) {
+      if (const auto* p = name.if_contains(part)) {
+        auto s = String(*p, part, 400);
+        if (!s) return std::unexpected(s.error());
+        if (!out.empty() && !s->empty()) out += ' ';
+        out += *s;
+      }
+    }
+    if (!out.empty()) return out;
+  }
+  return std::string();
+}
+
+ScimResult<std::string> EmailOf(const boost::json::object& o) {
+  const auto* emails = o.if_contains("emails");
+  if (emails == nullptr) return std::string();
+  if (!emails->is_array()) return Bad("invalidValue", "emails must be an array");
+  std::string first;
+  for (const auto& e : emails->as_array()) {
+    if (!e.is_object() || !e.as_object().contains("value")) {
+      return Bad("invalidValue", "each email needs a value");
+    }
+    auto value = String(e.as_object().at("value"), "emails.value", 254);
+    if (!value) return std::unexpected(value.error());
+    const auto* primary = e.as_object().if_contains("primary");
+    if (primary != nullptr && Bool(*primary, "primary").value_or(false)) return *value;
+    if (first.empty()) first = *value;
+  }
+  return first;
+}
+
+// `attribute eq "value"` for userName or externalId: the filters provisioning clients send.
+ScimResult<std::pair<std::string, std::string>> ParseFilter(std::string_view f) {
+  const auto sp1 = f.find(' ');
+  if (sp1 == std::string_view::npos)
+    return Bad("invalidFilter", "filter must be: attribute eq \"value\"");
+  std::string attribute(f.substr(0, sp1));
+  for (auto& c : attribute) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto rest = f.substr(sp1 + 1);
+  if (rest.size() < 4 ||
+      (rest.substr(0, 3) != "eq " && rest.substr(0, 3) != "EQ " && rest.substr(0, 3) != "Eq ")) {
+    return Bad("invalidFilter", "only the eq operator is supported");
+  }
+  auto literal = rest.substr(3);
+  auto value = http::ParseJson(literal, 2);
+  if (!value || !value->is_string()) {
+    return Bad("invalidFilter", "the filter's value must be a quoted string");
+  }
+  if (attribute == "username")
+    return std::pair{std::string("userName"), std::string(value->as_string())};
+  if (attribute == "externalid") {
+    return std::pair{std::string("externalId"), std::string(value->as_string())};
+  }
+  return Bad("invalidFilter", "filters are supported on userName and externalId only");
+}
+
+ScimResult<int64_t> QueryNumber(const std::string& text, std::string_view name, int64_t fallback) {
+  if (text.empty()) return fallback;
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || p != text.data() + text.size()) {
+    return Bad("invalidValue", std::string(name) + " must be a whole number");
+  }
+  return n;
+}
+
+// The changes a PATCH asks for (RFC 7644 section 3.5.2).
+ScimResult<lifecycle::ScimChange> ReadPatch(const boost::json::object& body) {
+  const auto* schemas = body.if_contains("schemas");
+  bool patch_schema = false;
+  if (schemas != nullptr && schemas->is_array()) {
+    for (const auto& s : schemas->as_array())
+      patch_schema |= s.is_string() && s.as_string() == kPatchSchema;
+  }
+  if (!patch_schema) return Bad("invalidSyntax", "schemas must name the PatchOp schema");
+  const auto* ops = body.if_contains("Operations");
+  if (ops == nullptr || !ops->is_array() || ops->as_array().empty()) {
+    return Bad("invalidSyntax", "Operations must be a non-empty array");
+  }
+  lifecycle::ScimChange change;
+  auto apply = [&](std::string path, const boost::json::value* value,
+                   bool remove) -> ScimResult<void> {
+    for (auto& c : path) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (remove) {
+      if (path == "externalid") {
+        change.external_id = "";
+        return {};
+      }
+      return Bad("mutability", "that attribute cannot be removed");
+    }
+    if (value == nullptr) return Bad("invalidSyntax", "an operation needs a value");
+    if (path == "active") {
+      auto b = Bool(*value, "active");
+      if (!b) return std::unexpected(b.error());
+      change.active = *b;
+    } else if (path == "displayname" || path == "name.formatted") {
+      auto s = String(*value, "displayName", 800);
+      if (!s) return std::unexpected(s.error());
+      change.name = *s;
+    } else if (path == "externalid") {
+      auto s = String(*value, "externalId", 800);
+      if (!s) return std::unexpected(s.error());
+      change.external_id = *s;
+    } else if (path == "username") {
+      auto s = String(*value, "userName", 256);
+      if (!s) return std::unexpected(s.error());
+      change.username = *s;
+    } else if (path == "name.givenname" || path == "name.familyname" ||
+               path.starts_with("emails") || path == "preferredlanguage" || path == "title" ||
+               path == "locale" || path == "timezone") {
+      // Kept by the identity provider, not here: accepted and ignored.
+    } else {
+      return Bad("invalidPath", "that attribute is not supported");
+    }
+    return {};
+  };
+  for (const auto& op : ops->as_array()) {
+    if (!op.is_object()) return Bad("invalidSyntax", "each operation must be an object");
+    const auto& o = op.as_object();
+    const auto* name = o.if_contains("op");
+    if (name == nullptr || !name->is_string())
+      return Bad("invalidSyntax", "each operation needs op");
+    std::string verb_name(name->as_string());
+    for (auto& c : verb_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (verb_name != "add" && verb_name != "replace" && verb_name != "remove") {
+      return Bad("invalidSyntax", "op must be add, replace or remove");
+    }
+    const auto* path = o.if_contains("path");
+    const auto* value = o.if_contains("value");
+    if (path != nullptr) {
+      if (!path->is_string()) return Bad("invalidPath", "path must be a string");
+      if (auto r = apply(std::string(path->as_string()), value, verb_name == "remove"); !r) {
+        return std::unexpected(r.error());
+      }
+      continue;
+    }
+    // No path: the value is an object of attributes.
+    if (verb_name == "remove") return Bad("noTarget", "remove needs a path");
+    if (value == nullptr || !value->is_object()) {
+      return Bad("invalidSyntax", "without a path, value must be an object");
+    }
+    for (const auto& kv : value->as_object()) {
+      if (kv.key() == "name" && kv.value().is_object()) {
+        for (const auto& part : kv.value().as_object()) {
+          if (auto r = apply("name." + std::string(part.key()), &part.value(), false); !r) {
+            return std::unexpected(r.error());
+          }
+        }
+        continue;
+      }
+      if (auto r = apply(std::string(kv.key()), &kv.value(), false); !r) {
+        return std::unexpected(r.error());
+      }
+    }
+  }
+  return change;
+}
+
+// Runs a SCIM handler: authenticates the provisioner and renders any error in SCIM's shape.
+template <typename Fn>
+http::Handler ScimHandler(identity::AuthService& auth, AuthRoutesOptions options, Fn fn) {
+  return [&auth, options, fn](http::Request& r) -> Result<http::Response> {
+    auto who = Authenticate(auth, r, options);
+    if (!who) return ErrorResponse(ScimError{who.error(), ""});
+    ScimResult<http::Response> out = fn(r, *who);
+    if (!out) return ErrorResponse(out.error());
+    return std::move(*out);
+  };
+}
+
+boost::json::object Discovery(std::string_view which) {
+  if (which == "ServiceProviderConfig") {
+    return {{"schemas",
+             boost::json::array{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"}},
+            {"patch", {{"supported", true}}},
+            {"bulk", {{"supported", false}, {"maxOperations", 0}, {"maxPayloadSize", 0}}},
+            {"filter", {{"supported", true}, {"maxResults", kMaxPage}}},
+            {"changePassword", {{"supported", false}}},
+            {"sort", {{"supported", false}}},
+            {"etag", {{"supported", false}}},
+            {"authenticationSchemes",
+             boost::json::array{{{"type", "oauthbearertoken"},
+                                 {"name", "API token"},
+                                 {"description", "A provisioner service account's API token"}}}},
+            {"meta", {{"resourceType", "ServiceProviderConfig"}}}};
+  }
+  const boost::json::object user_type{
+      {"schemas", boost::json::array{"urn:ietf:params:scim:schemas:core:2.0:ResourceType"}},
+      {"id", "User"},
+      {"name", "User"},
+      {"endpoint", "/Users"},
+      {"schema", kUserSchema},
+      {"meta", {{"resourceType", "ResourceType"}, {"location", "/scim/v2/ResourceTypes/User"}}}};
+  if (which == "ResourceTypes") {
+    return {{"schemas", boost::json::array{kListSchema}},
+            {"totalResults", 1},
+            {"Resources", boost::json::array{user_type}}};
+  }
+  auto attribute = [](const char* name, const char* type, bool required, const char* mutability,
+                      const char* uniqueness) {
+    return boost::json::object{{"name", name},          {"type", type},
+                               {"multiValued", false},  {"required", required},
+                               {"caseExact", false},    {"mutability", mutability},
+                               {"returned", "default"}, {"uniqueness", uniqueness}};
+  };
+  boost::json::object emails = attribute("emails", "complex", true, "immutable", "none");
+  emails["multiValued"] = true;
+  const boost::json::object user_schema{
+      {"schemas", boost::json::array{"urn:ietf:params:scim:schemas:core:2.0:Schema"}},
+      {"id", kUserSchema},
+      {"name", "User"},
+      {"description", "A person's account"},
+      {"attributes",
+       boost::json::array{attribute("userName", "string", true, "immutable", "server"),
+                          attribute("displayName", "string", false, "readWrite", "none"),
+                          attribute("name", "complex", false, "readWrite", "none"),
+                          attribute("externalId", "string", false, "readWrite", "none"),
+                          attribute("active", "boolean", false, "readWrite", "none"),
+                          std::move(emails)}},
+      {"meta",
+       {{"resourceType", "Schema"}, {"location", "/scim/v2/Schemas/" + std::string(kUserSchema)}}}};
+  return {{"schemas", boost::json::array{kListSchema}},
+          {"totalResults", 1},
+          {"Resources", boost::json::array{user_schema}}};
+}
+
+}  // namespace
+
+void RegisterScimRoutes(http::Router& router, identity::AuthService& auth,
+                        lifecycle::LifecycleService& lifecycle, AuthRoutesOptions options) {
+  const int depth = options.max_json_depth;
+  using Principal = identity::Principal;
+
+  for (const char* which : {"ServiceProviderConfig", "ResourceTypes", "Schemas"}) {
+    router.Add(verb::get, std::string("/scim/v2/") + which,
+               ScimHandler(auth, options,
+                           [which](http::Request&, const Principal&) -> ScimResult<http::Response> {
+                             return ScimJson(200, Discovery(which));
+                           }));
+  }
+
+  router.Add(
+      verb::get, "/scim/v2/Users",
+      ScimHandler(
+          auth, options,
+          [&lifecycle](http::Request& r, const Principal& who) -> ScimResult<http::Response> {
+            auto q = http::ParseQuery(
+                r.query, {"filter", "startIndex", "count", "attributes", "excludedAttributes"},
+                1024);
+            if (!q) return Bad("invalidValue", q.error().message);
+            std::pair<std::string, std::string> filter;
+            if (!(*q)["filter"].empty()) {
+              auto f = ParseFilter((*q)["filter"]);
+              if (!f) return std::unexpected(f.error());
+              filter = *f;
+            }
+            auto start = QueryNumber((*q)["startIndex"], "startIndex", 1);
+            auto count = QueryNumber((*q)["count"], "count", kMaxPage);
+            if (!start) return std::unexpected(start.error());
+            if (!count) return std::unexpected(count.error());
+            // RFC 7644 3.4.2.4: below 1 is 1; negative counts are 0.
+            const int64_t from = std::max<int64_t>(1, *start);
+            const int64_t n = std::clamp<int64_t>(*count, 0, kMaxPage);
+            auto page =
+                Lift(lifecycle.ScimList(who, filter.first, filter.second, from, n, Context(r)));
+            if (!page) return std::unexpected(page.error());
+            boost::json::array resources;
+            for (const auto& u : page->users) resources.push_back(UserJson(u));
+            boost::json::object out{{"schemas", boost::json::array{kListSchema}},
+                                    {"totalResults", page->total},
+                                    {"startIndex", from},
+                                    {"itemsPerPage", static_cast<int64_t>(resources.size())},
+                                    {"Resources", std::move(resources)}};
+            return ScimJson(200, out);
+          }));
+
+  router.Add(verb::get, "/scim/v2/Users/{id}",
+             ScimHandler(auth, options,
+                         [&lifecycle](http::Request& r,
+                                      const Principal& who) -> ScimResult<http::Response> {
+                           auto user = Lift(lifecycle.ScimGet(who, r.params.at("id"), Context(r)));
+                           if (!user) return std::unexpected(user.error());
+                           return ScimJson(200, UserJson(*user));
+                         }));
+
+  router.Add(verb::post, "/scim/v2/Users",
+             ScimHandler(auth, options,
+                         [&lifecycle, depth](http::Request& r,
+                                             const Principal& who) -> ScimResult<http::Response> {
+                           auto body = Body(r, depth);
+                           if (!body) return std::unexpected(body.error());
+                           lifecycle::ScimUserInput in;
+                           const auto* user_name = body->if_contains("userName");
+                           if (user_name == nullptr)
+                             return Bad("invalidValue", "userName is required");
+                           auto name = String(*user_name, "userName", 256);
+                           if (!name) return std::unexpected(name.error());
+                           in.username = *name;
+                           auto person = NameOf(*body);
+                           if (!person) return std::unexpected(person.error());
+                           in.name = person->empty() ? in.username : *person;
+                           auto email = EmailOf(*body);
+                           if (!email) return std::unexpected(email.error());
+                           if (email->empty()) return Bad("invalidValue", "emails is required");
+                           in.email = *email;
+                           if (const auto* ext = body->if_contains("externalId")) {
+                             auto e = String(*ext, "externalId", 800);
+                             if (!e) return std::unexpected(e.error());
+                             in.external_id = *e;
+                           }
+                           if (const auto* active = body->if_contains("active")) {
+                             auto a = Bool(*active, "active");
+                             if (!a) return std::unexpected(a.error());
+                             if (!*a) return Bad("invalidValue", "a new user must be active");
+                           }
+                           auto user = Lift(lifecycle.ScimCreate(who, in, Context(r)));
+                           if (!user) return std::unexpected(user.error());
+                           auto resp = ScimJson(201, UserJson(*user));
+                           resp.headers.emplace_back("Location", "/scim/v2/Users/" + user->id);
+                           return resp;
+                         }));
+
+  router.Add(verb::put, "/scim/v2/Users/{id}",
+             ScimHandler(auth, options,
+                         [&lifecycle, depth](http::Request& r,
+                                             const Principal& who) -> ScimResult<http::Response> {
+                           auto body = Body(r, depth);
+                           if (!body) return std::unexpected(body.error());
+                           lifecycle::ScimChange change;
+                           if (const auto* u = body->if_contains("userName")) {
+                             auto s = String(*u, "userName", 256);
+                             if (!s) return std::unexpected(s.error());
+                             change.username = *s;
+                           }
+                           auto person = NameOf(*body);
+                           if (!person) return std::unexpected(person.error());
+                           if (!person->empty()) change.name = *person;
+                           if (const auto* ext = body->if_contains("externalId")) {
+                             auto e = String(*ext, "externalId", 800);
+                             if (!e) return std::unexpected(e.error());
+                             change.external_id = *e;
+                           }
+                           // Okta's PUT may leave out `active`: then it stays as it is.
+                           if (const auto* active = body->if_contains("active")) {
+                             auto a = Bool(*active, "active");
+                             if (!a) return std::unexpected(a.error());
+                             change.active = *a;
+                           }
+                           auto user = Lift(
+                               lifecycle.ScimUpdate(who, r.params.at("id"), change, Context(r)));
+                           if (!user) return std::unexpected(user.error());
+                           return ScimJson(200, UserJson(*user));
+                         }));
+
+  router.Add(verb::patch, "/scim/v2/Users/{id}",
+             ScimHandler(auth, options,
+                         [&lifecycle, depth](http::Request& r,
+                                             const Principal& who) -> ScimResult<http::Response> {
+                           auto body = Body(r, depth);
+                           if (!body) return std::unexpected(body.error());
+                           auto change = ReadPatch(*body);
+                           if (!change) return std::unexpected(change.error());
+                           auto user = Lift(
+                               lifecycle.ScimUpdate(who, r.params.at("id"), *change, Context(r)));
+                           if (!user) return std::unexpected(user.error());
+                           return ScimJson(200, UserJson(*user));
+                         }));
+
+  router.Add(verb::delete_, "/scim/v2/Users/{id}",
+             ScimHandler(auth, options,
+                         [&lifecycle](http::Request& r,
+                                      const Principal& who) -> ScimResult<http::Response> {
+                           auto done = lifecycle.ScimDelete(who, r.params.at("id"), Context(r));
+                           if (!done) return std::unexpected(ScimError{done.error(), ""});
+                           return http::Response::NoContent();
+                         }));
+}
+
+}  // namespace strongroom::api

@@ -1,0 +1,16 @@
+#pragma once
+// SCIM 2.0 (RFC 7643/7644) at /scim/v2 for HR systems and identity providers: Users (GET by id,
+// GET with `filter=userName eq "..."` or `externalId eq "..."` and startIndex/count paging, POST,
+// PUT, PATCH, DELETE) and the discovery endpoints. Authenticated by a `provisioner` service
+// account's API token; every answer, errors included, is application/scim+json.
+
+#include "api/auth.h"
+#include "http/router.h"
+#include "lifecycle/lifecycle_service.h"
+
+namespace strongroom::api {
+
+void RegisterScimRoutes(http::Router& router, identity::AuthService& auth,
+                        lifecycle::LifecycleService& lifecycle, AuthRoutesOptions options);
+
+}  // namespace strongroom::api
