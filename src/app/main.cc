@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   app::AddServeCommand(app, &exit_code);
   cli::AddKeysCommand(app, &exit_code);
   cli::AddAuditCommand(app, &exit_code);
+  cli::AddPurgeCommand(app, &exit_code);
   cli::AddVersionCommand(app, &exit_code);
   try {
     app.parse(argc, argv);

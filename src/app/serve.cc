@@ -17,6 +17,7 @@
 #include "api/auth.h"
 #include "api/health.h"
 #include "api/records.h"
+#include "api/retention.h"
 #include "api/scim.h"
 #include "app/maintenance.h"
 #include "app/test_routes.h"
@@ -211,6 +212,14 @@ int Serve(const std::filesystem::path& config_path) {
        std::chrono::days(config->records.retention_days_sensitive)});
   lifecycle::LifecycleService lifecycle(store, audit, keys, clock, crypto::DefaultRandom(), auth,
                                         {config->records.descriptors});
+  retention::RetentionService retention(store, audit, clock, crypto::DefaultRandom());
+  maintenance.Every(std::chrono::minutes(config->records.purge_interval_minutes), "purge",
+                    [&retention]() -> Result<void> {
+                      ASSIGN_OR_RETURN(auto report, retention.Purge(false));
+                      spdlog::info("purge: {} records crypto-shredded, {} held by orders",
+                                   report.records, report.held);
+                      return {};
+                    });
   maintenance.Every(std::chrono::minutes(1), "account expiry", [&lifecycle]() -> Result<void> {
     ASSIGN_OR_RETURN(auto expired, lifecycle.ExpireDue());
     if (expired > 0) spdlog::info("account expiry: {} accounts expired", expired);
@@ -222,7 +231,11 @@ int Serve(const std::filesystem::path& config_path) {
     ~StopOnExit() { m.Stop(); }
   } stop_maintenance{maintenance};
   RegisterTestJobs(router, *config,
-                   {{"expire-accounts", [&lifecycle] { return lifecycle.ExpireDue(); }}});
+                   {{"expire-accounts", [&lifecycle] { return lifecycle.ExpireDue(); }},
+                    {"purge", [&retention]() -> Result<int> {
+                       ASSIGN_OR_RETURN(auto report, retention.Purge(false));
+                       return static_cast<int>(report.records);
+                     }}});
 
   http::AccessLogFn access_log;
   if (config->log.access_log) {
@@ -240,6 +253,7 @@ int Serve(const std::filesystem::path& config_path) {
   api::RegisterRecordRoutes(router, auth, records, {config->server.max_json_depth, origin});
   api::RegisterAdminRoutes(router, auth, lifecycle, {config->server.max_json_depth, origin});
   api::RegisterScimRoutes(router, auth, lifecycle, {config->server.max_json_depth, origin});
+  api::RegisterRetentionRoutes(router, auth, retention, {config->server.max_json_depth, origin});
 
   std::string redirect;
   if (server.redirect_port() != 0) {

@@ -82,6 +82,8 @@ struct RecordsConfig {
   // Default retention of a new record, by classification, in days (1..36500).
   int retention_days_official = 2555;
   int retention_days_sensitive = 2555;
+  // How often the purge job crypto-shreds records past retention (1..1440 minutes).
+  int purge_interval_minutes = 60;
 };
 
 struct LogConfig {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/text.h"
+#include "records/holds.h"
 
 namespace strongroom::records {
 namespace {
@@ -34,6 +35,13 @@ void Decided(audit::Event& event, const authz::Decision& d) {
 }
 
 }  // namespace
+
+Result<bool> HeldByOrder(store::Transaction& tx, std::string_view id) {
+  ASSIGN_OR_RETURN(
+      auto rows, tx.Query("SELECT " + std::string(kHeldByOrder) + " FROM records r WHERE r.id = ?",
+                          {std::string(id)}));
+  return !rows.empty() && rows.front().Int(0) != 0;
+}
 
 struct RecordService::Stored {
   std::string org_id;
@@ -321,6 +329,12 @@ Result<void> RecordService::Delete(const identity::Principal& who, std::string_v
           ev.reason = "stale version";
           return Fail(ErrorCode::kFailedPrecondition,
                       "the record has changed since that version; fetch it again");
+        }
+        ASSIGN_OR_RETURN(auto held, HeldByOrder(tx, id));
+        if (held) {
+          ev.reason = "held by a Retention Order";
+          return Fail(ErrorCode::kFailedPrecondition,
+                      "a Retention Order holds this record: it cannot be deleted");
         }
         // Crypto-shredding: the wrapped data key goes with the row (secure_delete overwrites it).
         RETURN_IF_ERROR(tx.Exec("DELETE FROM records WHERE id = ?", {std::string(id)}));

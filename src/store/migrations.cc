@@ -247,6 +247,26 @@ CREATE TABLE api_tokens (
   revoked_at   TEXT
 ))sql",
         "CREATE INDEX api_tokens_account ON api_tokens (account_id)"}},
+      {9,
+       "Retention Orders (legal holds)",
+       {R"sql(
+CREATE TABLE retention_orders (
+  id          TEXT PRIMARY KEY,
+  reference   TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  org_id      TEXT NOT NULL REFERENCES organisations (id),
+  remit       TEXT NOT NULL,
+  record_ids  TEXT NOT NULL,
+  descriptors TEXT NOT NULL,
+  review_on   TEXT NOT NULL,
+  created_by  TEXT NOT NULL REFERENCES accounts (id),
+  created_at  TEXT NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('active', 'lifted')),
+  lifted_by   TEXT REFERENCES accounts (id),
+  lifted_at   TEXT,
+  lift_reason TEXT
+))sql",
+        "CREATE INDEX retention_orders_org ON retention_orders (org_id, status)"}},
   };
   return kMigrations;
 }

@@ -54,6 +54,11 @@ class Store {
   // Runs `fn` against a read-only snapshot.
   virtual Result<void> Read(TransactionFn fn) = 0;
 
+  // Makes deleted data unrecoverable from the store's files once it returns: freed space is
+  // already overwritten (SQLite's secure_delete); this also folds the write-ahead log, which
+  // still holds old page images, into the database and empties it.
+  virtual Result<void> Compact() = 0;
+
   virtual StoreStats Stats() const = 0;
   // Finishes queued writes, then closes every connection. Later calls fail with kUnavailable.
   virtual void Close() = 0;

@@ -159,6 +159,18 @@ void SqliteStore::ReturnReader(std::unique_ptr<SqliteConnection> conn) {
   readers_cv_.notify_all();
 }
 
+Result<void> SqliteStore::Compact() {
+  ASSIGN_OR_RETURN(auto conn,
+                   SqliteConnection::Open(options_.path, SqliteConnection::Mode::kReadWrite));
+  // TRUNCATE waits (busy timeout) for readers and the writer, copies every frame into the
+  // database and empties the log. A busy answer means some frames could not be copied yet.
+  ASSIGN_OR_RETURN(auto rows, conn->Query("PRAGMA wal_checkpoint(TRUNCATE)"));
+  if (rows.empty() || rows.front().Int(0) != 0) {
+    return Fail(ErrorCode::kUnavailable, "the store was busy; compaction will be retried");
+  }
+  return {};
+}
+
 Result<void> SqliteStore::Read(TransactionFn fn) {
   ASSIGN_OR_RETURN(auto conn, BorrowReader());
   Result<void> result = conn->ExecRaw("BEGIN");

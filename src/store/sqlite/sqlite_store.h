@@ -37,6 +37,7 @@ class SqliteStore final : public Store {
   Result<void> Write(TransactionFn fn) override;
   void WriteAsync(TransactionFn fn, DoneFn done) override;
   Result<void> Read(TransactionFn fn) override;
+  Result<void> Compact() override;
   StoreStats Stats() const override;
   void Close() override;
 
