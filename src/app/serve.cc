@@ -15,6 +15,7 @@
 #include "api/admin.h"
 #include "api/audit_events.h"
 #include "api/auth.h"
+#include "api/exports.h"
 #include "api/health.h"
 #include "api/records.h"
 #include "api/retention.h"
@@ -213,8 +214,11 @@ int Serve(const std::filesystem::path& config_path) {
   lifecycle::LifecycleService lifecycle(store, audit, keys, clock, crypto::DefaultRandom(), auth,
                                         {config->records.descriptors});
   retention::RetentionService retention(store, audit, clock, crypto::DefaultRandom());
+  records::ExportService exports(store, audit, keys, records, clock, crypto::DefaultRandom());
   maintenance.Every(std::chrono::minutes(config->records.purge_interval_minutes), "purge",
-                    [&retention]() -> Result<void> {
+                    [&retention, &exports]() -> Result<void> {
+                      ASSIGN_OR_RETURN(auto expired, exports.ExpireDue());
+                      if (expired > 0) spdlog::info("purge: {} exports expired", expired);
                       ASSIGN_OR_RETURN(auto report, retention.Purge(false));
                       spdlog::info("purge: {} records crypto-shredded, {} held by orders",
                                    report.records, report.held);
@@ -232,7 +236,8 @@ int Serve(const std::filesystem::path& config_path) {
   } stop_maintenance{maintenance};
   RegisterTestJobs(router, *config,
                    {{"expire-accounts", [&lifecycle] { return lifecycle.ExpireDue(); }},
-                    {"purge", [&retention]() -> Result<int> {
+                    {"purge", [&retention, &exports]() -> Result<int> {
+                       RETURN_IF_ERROR(exports.ExpireDue());
                        ASSIGN_OR_RETURN(auto report, retention.Purge(false));
                        return static_cast<int>(report.records);
                      }}});
@@ -254,6 +259,7 @@ int Serve(const std::filesystem::path& config_path) {
   api::RegisterAdminRoutes(router, auth, lifecycle, {config->server.max_json_depth, origin});
   api::RegisterScimRoutes(router, auth, lifecycle, {config->server.max_json_depth, origin});
   api::RegisterRetentionRoutes(router, auth, retention, {config->server.max_json_depth, origin});
+  api::RegisterExportRoutes(router, auth, exports, {config->server.max_json_depth, origin});
 
   std::string redirect;
   if (server.redirect_port() != 0) {

@@ -345,6 +345,82 @@ Result<void> RecordService::Delete(const identity::Principal& who, std::string_v
   return {};
 }
 
+Result<ListPage> RecordService::ReadScope(store::Transaction& tx, const authz::ListScope& scope,
+                                          std::string_view cursor, int limit,
+                                          std::vector<Record>* full) {
+  ListPage page;
+  if (scope.remits.empty()) return page;
+  // The policy's scope, as SQL: only records the caller may see are ever read.
+  std::string sql =
+      "SELECT r.id, r.remit, r.classification, r.descriptors, r.version, r.wrapped_key, "
+      "r.title, r.author_id, r.created_at, r.updated_at, r.retain_until, r.body FROM records r "
+      "WHERE r.org_id = ? AND r.remit IN (";
+  store::Params params{scope.org_id};
+  for (size_t i = 0; i < scope.remits.size(); ++i) {
+    sql += i == 0 ? "?" : ", ?";
+    params.emplace_back(scope.remits[i]);
+  }
+  sql += ")";
+  if (!scope.sensitive) sql += " AND r.classification = 'OFFICIAL'";
+  sql += " AND NOT EXISTS (SELECT 1 FROM record_descriptors d WHERE d.record_id = r.id";
+  if (!scope.grants.empty()) {
+    sql += " AND d.descriptor NOT IN (";
+    for (size_t i = 0; i < scope.grants.size(); ++i) {
+      sql += i == 0 ? "?" : ", ?";
+      params.emplace_back(scope.grants[i]);
+    }
+    sql += ")";
+  }
+  sql += ") AND r.id > ? ORDER BY r.id LIMIT ?";
+  params.emplace_back(std::string(cursor));
+  params.emplace_back(int64_t{limit} + 1);
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  const bool more = rows.size() > static_cast<size_t>(limit);
+  if (more) rows.pop_back();
+  for (const auto& r : rows) {
+    RecordSummary s;
+    s.id = r.Text(0);
+    s.remit = r.Text(1);
+    s.classification = r.Text(2);
+    s.descriptors = SplitList(r.Text(3));
+    s.version = r.Int(4);
+    ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, scope.org_id, s.id, r.Blob(5)));
+    ASSIGN_OR_RETURN(auto title,
+                     keys_.OpenPart(key, scope.org_id, s.id, s.version, kTitle, r.Blob(6)));
+    s.title = Text(title);
+    s.author = r.Text(7);
+    s.created_at = r.Text(8);
+    s.updated_at = r.Text(9);
+    s.retain_until = r.Text(10);
+    if (full != nullptr) {
+      ASSIGN_OR_RETURN(auto body,
+                       keys_.OpenPart(key, scope.org_id, s.id, s.version, kBody, r.Blob(11)));
+      full->push_back(Record{s, Text(body)});
+    }
+    page.items.push_back(std::move(s));
+  }
+  if (more) page.next_cursor = page.items.back().id;
+  return page;
+}
+
+Result<std::vector<Record>> RecordService::ReadForExport(store::Transaction& tx,
+                                                         const authz::Subject& requester,
+                                                         std::string_view remit, size_t max) {
+  const auto scoped = authz::ScopeForList(requester, remit, clock_.Now());
+  if (!scoped.decision.allow) return Refused(scoped.decision);
+  std::vector<Record> out;
+  std::string cursor;
+  do {
+    ASSIGN_OR_RETURN(auto page, ReadScope(tx, scoped.scope, cursor, kMaxListLimit, &out));
+    if (out.size() > max) {
+      return Fail(ErrorCode::kResourceExhausted,
+                  fmt::format("an export holds at most {} records: narrow its scope", max));
+    }
+    cursor = page.next_cursor;
+  } while (!cursor.empty());
+  return out;
+}
+
 Result<ListPage> RecordService::List(const identity::Principal& who, std::string_view remit,
                                      int limit, std::string_view cursor,
                                      const identity::RequestContext& ctx) {
@@ -371,51 +447,7 @@ Result<ListPage> RecordService::List(const identity::Principal& who, std::string
           ev.detail["count"] = "0";
           return page;
         }
-        // The policy's scope, as SQL: only records the caller may see are ever read.
-        std::string sql =
-            "SELECT r.id, r.remit, r.classification, r.descriptors, r.version, r.wrapped_key, "
-            "r.title, r.author_id, r.created_at, r.updated_at, r.retain_until FROM records r "
-            "WHERE r.org_id = ? AND r.remit IN (";
-        store::Params params{scope.org_id};
-        for (size_t i = 0; i < scope.remits.size(); ++i) {
-          sql += i == 0 ? "?" : ", ?";
-          params.emplace_back(scope.remits[i]);
-        }
-        sql += ")";
-        if (!scope.sensitive) sql += " AND r.classification = 'OFFICIAL'";
-        sql += " AND NOT EXISTS (SELECT 1 FROM record_descriptors d WHERE d.record_id = r.id";
-        if (!scope.grants.empty()) {
-          sql += " AND d.descriptor NOT IN (";
-          for (size_t i = 0; i < scope.grants.size(); ++i) {
-            sql += i == 0 ? "?" : ", ?";
-            params.emplace_back(scope.grants[i]);
-          }
-          sql += ")";
-        }
-        sql += ") AND r.id > ? ORDER BY r.id LIMIT ?";
-        params.emplace_back(std::string(cursor));
-        params.emplace_back(int64_t{limit} + 1);
-        ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
-        const bool more = rows.size() > static_cast<size_t>(limit);
-        if (more) rows.pop_back();
-        for (const auto& r : rows) {
-          RecordSummary s;
-          s.id = r.Text(0);
-          s.remit = r.Text(1);
-          s.classification = r.Text(2);
-          s.descriptors = SplitList(r.Text(3));
-          s.version = r.Int(4);
-          ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, scope.org_id, s.id, r.Blob(5)));
-          ASSIGN_OR_RETURN(auto title,
-                           keys_.OpenPart(key, scope.org_id, s.id, s.version, kTitle, r.Blob(6)));
-          s.title = Text(title);
-          s.author = r.Text(7);
-          s.created_at = r.Text(8);
-          s.updated_at = r.Text(9);
-          s.retain_until = r.Text(10);
-          page.items.push_back(std::move(s));
-        }
-        if (more) page.next_cursor = page.items.back().id;
+        ASSIGN_OR_RETURN(page, ReadScope(tx, scope, cursor, limit, nullptr));
         ev.detail["count"] = std::to_string(page.items.size());
         return page;
       });

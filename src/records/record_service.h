@@ -104,6 +104,11 @@ class RecordService {
   Result<ListPage> List(const identity::Principal& who, std::string_view remit, int limit,
                         std::string_view cursor, const identity::RequestContext& ctx);
 
+  // Every record `requester` may list (optionally in one remit), with bodies, for an approved
+  // export; inside the caller's transaction (the caller audits). kResourceExhausted over `max`.
+  Result<std::vector<Record>> ReadForExport(store::Transaction& tx, const authz::Subject& requester,
+                                            std::string_view remit, size_t max);
+
   // Audits a request that was refused before it could be read (a malformed body or header) as
   // an attempt at `action` ("record.create", ...) and returns `error`.
   std::unexpected<Error> RefuseMalformed(const identity::Principal& who, std::string action,
@@ -122,6 +127,9 @@ class RecordService {
   Result<Record> View(store::Transaction& tx, const authz::Subject& subject, std::string_view id,
                       audit::Event& ev);
   TimePoint DefaultRetention(std::string_view classification) const;
+  // One page of the records in `scope` after `cursor`; with `full`, also their bodies.
+  Result<ListPage> ReadScope(store::Transaction& tx, const authz::ListScope& scope,
+                             std::string_view cursor, int limit, std::vector<Record>* full);
 
   store::Store& store_;
   audit::AuditLog& audit_;

@@ -267,6 +267,34 @@ CREATE TABLE retention_orders (
   lift_reason TEXT
 ))sql",
         "CREATE INDEX retention_orders_org ON retention_orders (org_id, status)"}},
+      {10,
+       "exports with a second person's approval, and records listed per account",
+       {R"sql(
+CREATE TABLE exports (
+  id                 TEXT PRIMARY KEY,
+  org_id             TEXT NOT NULL REFERENCES organisations (id),
+  requester_id       TEXT NOT NULL REFERENCES accounts (id),
+  remit              TEXT NOT NULL,
+  reason             TEXT NOT NULL,
+  status             TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'downloaded',
+                                                     'expired')),
+  created_at         TEXT NOT NULL,
+  expires_at         TEXT NOT NULL,
+  approved_by        TEXT REFERENCES accounts (id),
+  approved_at        TEXT,
+  archive_expires_at TEXT,
+  record_count       INTEGER,
+  wrapped_key        BLOB,
+  archive            BLOB
+))sql",
+        "CREATE INDEX exports_requester ON exports (requester_id, status)",
+        R"sql(
+CREATE TABLE list_reads (
+  account_id TEXT NOT NULL,
+  at         TEXT NOT NULL,
+  count      INTEGER NOT NULL
+))sql",
+        "CREATE INDEX list_reads_account ON list_reads (account_id, at)"}},
   };
   return kMigrations;
 }

@@ -1,0 +1,215 @@
+#include "records/export_service.h"
+
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+
+#include "common/text.h"
+#include "crypto/aead.h"
+
+namespace strongroom::records {
+namespace {
+
+std::unexpected<Error> NoSuchExport() { return Fail(ErrorCode::kNotFound, "no such export"); }
+
+// Loads the account as the policy sees it, from the store (not from anyone's session).
+Result<authz::Subject> LoadSubject(store::Transaction& tx, const std::string& account_id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, kind, status, expires_at, org_id, roles, "
+                                       "remits, grants FROM accounts WHERE id = ?",
+                                       {account_id}));
+  if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such account");
+  const auto& r = rows.front();
+  identity::AccountView view{r.Text(0), "",        r.Text(1), r.Text(5), r.Text(4),
+                             r.Text(2), r.Text(3), r.Text(6), r.Text(7)};
+  return SubjectOf(view);
+}
+
+}  // namespace
+
+ExportService::ExportService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
+                             RecordService& records, const Clock& clock, crypto::Random& random)
+    : store_(store),
+      audit_(audit),
+      keys_(keys),
+      records_(records),
+      clock_(clock),
+      random_(random) {}
+
+audit::Event ExportService::MakeEvent(const identity::Principal& who, std::string action,
+                                      std::string_view id,
+                                      const identity::RequestContext& ctx) const {
+  audit::Event e;
+  e.actor = {who.account.id, who.account.username, who.account.kind, who.session_id};
+  e.source = ctx.source;
+  e.action = std::move(action);
+  e.target = {"export", std::string(id.substr(0, 64)), who.account.org_id};
+  e.request_id = ctx.request_id;
+  return e;
+}
+
+Result<ExportRequest> ExportService::Request(const identity::Principal& who, std::string_view remit,
+                                             std::string_view reason,
+                                             const identity::RequestContext& ctx) {
+  const std::string id = "exp-" + random_.RandomHex(8);
+  auto event = MakeEvent(who, "export.request", id, ctx);
+  event.detail = {{"remit", std::string(remit)}, {"reason", std::string(reason)}};
+  const auto now = clock_.Now();
+  return audit_.Change<ExportRequest>(
+      event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ExportRequest> {
+        if (auto p = CheckText(reason, {"reason", 1, 1000}); !p.empty()) {
+          return Fail(ErrorCode::kInvalidArgument, p);
+        }
+        // Only someone who may list records may ask for them in bulk.
+        const auto scoped = authz::ScopeForList(SubjectOf(who.account), remit, now);
+        ev.reason = scoped.decision.reason;
+        if (!scoped.decision.allow) {
+          return Fail(ErrorCode::kPermissionDenied, "not permitted: " + scoped.decision.reason);
+        }
+        if (!remit.empty() && scoped.scope.remits.empty()) {
+          return Fail(ErrorCode::kInvalidArgument, "remit must be one of yours");
+        }
+        RETURN_IF_ERROR(tx.Exec(
+            "INSERT INTO exports (id, org_id, requester_id, remit, reason, status, created_at, "
+            "expires_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+            {id, who.account.org_id, who.account.id, std::string(remit), std::string(reason),
+             FormatRfc3339(now), FormatRfc3339(now + kExportRequestLifetime)}));
+        ev.allowed = true;
+        return ExportRequest{id, "pending", 0};
+      });
+}
+
+Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std::string_view id,
+                                             const identity::RequestContext& ctx) {
+  auto event = MakeEvent(who, "export.approve", id, ctx);
+  const auto now = clock_.Now();
+  return audit_.Change<ExportRequest>(
+      event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ExportRequest> {
+        ASSIGN_OR_RETURN(auto rows,
+                         tx.Query("SELECT e.org_id, e.requester_id, e.remit, e.status, "
+                                  "e.expires_at, r.person_id FROM exports e JOIN accounts r ON "
+                                  "r.id = e.requester_id WHERE e.id = ?",
+                                  {std::string(id)}));
+        if (rows.empty() || rows.front().Text(0) != who.account.org_id) {
+          ev.reason = "absent or another organisation's";
+          return NoSuchExport();
+        }
+        const auto& e = rows.front();
+        const std::string requester = e.Text(1);
+        ASSIGN_OR_RETURN(auto me,
+                         tx.Query("SELECT person_id FROM accounts WHERE id = ?", {who.account.id}));
+        const std::string my_person = me.empty() ? "" : me.front().Text(0);
+        if (who.account.kind != "standard" || who.account.status != "active" ||
+            !identity::HasRole(who.account, "approver")) {
+          ev.reason = "only an active standard account holding approver approves exports";
+          return Fail(ErrorCode::kPermissionDenied, ev.reason);
+        }
+        if (requester == who.account.id || e.Text(5) == my_person) {
+          ev.reason = "the requester may not approve their own export, by any account";
+          return Fail(ErrorCode::kPermissionDenied,
+                      "an export is approved by someone other than its requester");
+        }
+        if (e.Text(3) != "pending" || e.Text(4) <= FormatRfc3339(now)) {
+          ev.reason = "not pending, or expired";
+          return Fail(ErrorCode::kFailedPrecondition, "that export is not waiting for approval");
+        }
+        // Built from what the requester may see now.
+        ASSIGN_OR_RETURN(auto subject, LoadSubject(tx, requester));
+        ASSIGN_OR_RETURN(auto records,
+                         records_.ReadForExport(tx, subject, e.Text(2), kMaxExportRecords));
+        boost::json::array items;
+        for (const auto& r : records) {
+          boost::json::array descriptors;
+          for (const auto& d : r.summary.descriptors) descriptors.emplace_back(d);
+          items.push_back({{"id", r.summary.id},
+                           {"remit", r.summary.remit},
+                           {"title", r.summary.title},
+                           {"classification", r.summary.classification},
+                           {"descriptors", std::move(descriptors)},
+                           {"version", r.summary.version},
+                           {"created_at", r.summary.created_at},
+                           {"updated_at", r.summary.updated_at},
+                           {"retain_until", r.summary.retain_until},
+                           {"body", boost::json::parse(r.body_json)}});
+        }
+        boost::json::object archive{{"export", std::string(id)},
+                                    {"organisation", who.account.org_id},
+                                    {"records", std::move(items)}};
+        const auto plain = boost::json::serialize(archive);
+        ASSIGN_OR_RETURN(auto key, keys_.NewRecordKey(tx, who.account.org_id, id));
+        ASSIGN_OR_RETURN(auto sealed, crypto::Seal(key.key, AsBytes(plain), AsBytes(id), random_));
+        RETURN_IF_ERROR(tx.Exec(
+            "UPDATE exports SET status = 'approved', approved_by = ?, approved_at = ?, "
+            "archive_expires_at = ?, record_count = ?, wrapped_key = ?, archive = ? WHERE id = ?",
+            {who.account.id, FormatRfc3339(now), FormatRfc3339(now + kExportArchiveLifetime),
+             static_cast<int64_t>(records.size()), key.wrapped, sealed, std::string(id)}));
+        ev.allowed = true;
+        ev.reason = "approver in the organisation, not the requester";
+        ev.detail = {{"requester", requester}, {"records", std::to_string(records.size())}};
+        return ExportRequest{std::string(id), "approved", static_cast<int64_t>(records.size())};
+      });
+}
+
+Result<ExportArchive> ExportService::Download(const identity::Principal& who, std::string_view id,
+                                              const identity::RequestContext& ctx) {
+  auto event = MakeEvent(who, "export.download", id, ctx);
+  const auto now = FormatRfc3339(clock_.Now());
+  return audit_.Change<ExportArchive>(
+      event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ExportArchive> {
+        ASSIGN_OR_RETURN(auto rows,
+                         tx.Query("SELECT requester_id, status, archive_expires_at, wrapped_key, "
+                                  "archive, record_count, org_id FROM exports WHERE id = ?",
+                                  {std::string(id)}));
+        if (rows.empty() || rows.front().Text(0) != who.account.id) {
+          ev.reason = "absent, or not the requester's";
+          return NoSuchExport();
+        }
+        const auto& e = rows.front();
+        if (e.Text(1) != "approved" || e.Text(2) <= now) {
+          ev.reason = e.Text(1) == "downloaded" ? "downloaded already" : "not approved, or expired";
+          return Fail(ErrorCode::kFailedPrecondition,
+                      "that export is not ready, or has been downloaded or expired");
+        }
+        ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, e.Text(6), id, e.Blob(3)));
+        ExportArchive out{e.Blob(4), HexEncode(key.view()), e.Int(5)};
+        // Once: the archive and its key leave the store with this answer.
+        RETURN_IF_ERROR(
+            tx.Exec("UPDATE exports SET status = 'downloaded', wrapped_key = NULL, "
+                    "archive = NULL WHERE id = ?",
+                    {std::string(id)}));
+        ev.allowed = true;
+        ev.reason = "the requester, once";
+        ev.detail["records"] = std::to_string(out.records);
+        return out;
+      });
+}
+
+Result<int64_t> ExportService::ExpireDue() {
+  const auto now = FormatRfc3339(clock_.Now());
+  int64_t n = 0;
+  RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto a, tx.Exec("UPDATE exports SET status = 'expired' WHERE status = "
+                                     "'pending' AND expires_at <= ?",
+                                     {now}));
+    ASSIGN_OR_RETURN(auto b, tx.Exec("UPDATE exports SET status = 'expired', wrapped_key = NULL, "
+                                     "archive = NULL WHERE status = 'approved' AND "
+                                     "archive_expires_at <= ?",
+                                     {now}));
+    n = a + b;
+    if (n == 0) return {};
+    audit::Event event;
+    event.actor = {"", "strongroom", "system", ""};
+    event.source = "system";
+    event.action = "export.expire";
+    event.target = {"export", "", ""};
+    event.allowed = true;
+    event.reason = "unapproved after 72 hours, or not downloaded within 24 hours";
+    event.outcome = "ok";
+    event.detail = {{"requests", std::to_string(a)}, {"archives", std::to_string(b)}};
+    ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
+    (void)seq;
+    return {};
+  }));
+  return n;
+}
+
+}  // namespace strongroom::records

@@ -1,0 +1,72 @@
+#pragma once
+// Exports need a second person. An export (every record the requester may list, or one remit of
+// them) is requested with a reason, and approved by a different person holding `approver` in the
+// same organisation: never the requester, never another account of the requester's person.
+// Unapproved requests expire after 72 hours.
+//
+// On approval the archive is built at once from what the requester may see, held encrypted under
+// its own key (wrapped by the organisation key; the approver never sees content), and may be
+// downloaded once, by the requester only, within 24 hours. The download is the archive encrypted
+// with AES-256-GCM (12-byte nonce || ciphertext || 16-byte tag, associated data: the export id in
+// UTF-8) and the key, given to the requester with it; both are then deleted from the store.
+//
+// Every step is audited.
+//
+// Thread-safety: all methods may be called from any thread.
+
+#include <string>
+
+#include "audit/audit_log.h"
+#include "common/clock.h"
+#include "crypto/random.h"
+#include "identity/auth_service.h"
+#include "records/record_service.h"
+#include "store/key_store.h"
+#include "store/store.h"
+
+namespace strongroom::records {
+
+inline constexpr std::chrono::hours kExportRequestLifetime{72};
+inline constexpr std::chrono::hours kExportArchiveLifetime{24};
+inline constexpr size_t kMaxExportRecords = 10'000;
+
+struct ExportRequest {
+  std::string id;
+  std::string status;
+  int64_t records = 0;
+};
+
+struct ExportArchive {
+  Bytes ciphertext;  // nonce || ciphertext || tag
+  std::string key_hex;
+  int64_t records = 0;
+};
+
+class ExportService {
+ public:
+  // Everything passed must outlive the service.
+  ExportService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
+                RecordService& records, const Clock& clock, crypto::Random& random);
+
+  Result<ExportRequest> Request(const identity::Principal& who, std::string_view remit,
+                                std::string_view reason, const identity::RequestContext& ctx);
+  Result<ExportRequest> Approve(const identity::Principal& who, std::string_view id,
+                                const identity::RequestContext& ctx);
+  Result<ExportArchive> Download(const identity::Principal& who, std::string_view id,
+                                 const identity::RequestContext& ctx);
+  // Expires unapproved requests and undownloaded archives (called by the purge job).
+  Result<int64_t> ExpireDue();
+
+ private:
+  audit::Event MakeEvent(const identity::Principal& who, std::string action, std::string_view id,
+                         const identity::RequestContext& ctx) const;
+
+  store::Store& store_;
+  audit::AuditLog& audit_;
+  store::KeyStore& keys_;
+  RecordService& records_;
+  const Clock& clock_;
+  crypto::Random& random_;
+};
+
+}  // namespace strongroom::records

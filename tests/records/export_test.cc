@@ -1,0 +1,85 @@
+// Export approval at the service level, where one person can be given two accounts directly.
+
+#include <gtest/gtest.h>
+
+#include "records/export_service.h"
+#include "records/records_fixture.h"
+
+namespace strongroom::records {
+namespace {
+
+class ExportServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Person one holds a standard and a privileged account (the most anyone holds), person two
+    // a standard one.
+    for (auto [account, person, roles, kind] :
+         {std::tuple{"acc-p1-main", "per-1", "reader,approver", "standard"},
+          std::tuple{"acc-p1-other", "per-1", "org_admin", "privileged"},
+          std::tuple{"acc-p2", "per-2", "reader,approver", "standard"}}) {
+      auto made = f_.store->Write([&](store::Transaction& tx) -> Result<void> {
+        RETURN_IF_ERROR(
+            tx.Exec("INSERT OR IGNORE INTO people (id, org_id, name, email, "
+                    "created_at) VALUES (?, 'org-a', 'P', ?, '2026-01-01T00:00:00Z')",
+                    {std::string(person), std::string(person) + "@x.example"}));
+        RETURN_IF_ERROR(tx.Exec(
+            "INSERT INTO accounts (id, person_id, org_id, username, kind, roles, remits, status, "
+            "expires_at, created_at) VALUES (?, ?, 'org-a', ?, ?, ?, 'north', 'active', "
+            "'2099-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            {std::string(account), std::string(person), std::string(account), std::string(kind),
+             std::string(roles)}));
+        return {};
+      });
+      ASSERT_TRUE(made) << made.error().message;
+    }
+    auto editor = f_.Who("acc-ed", "org-a", "standard", "editor", "north", "");
+    ASSERT_TRUE(f_.service->Create(
+        editor, RecordsFixture::Input("north", "in scope", "OFFICIAL", {}, "{}"), f_.ctx));
+  }
+
+  identity::Principal As(const std::string& id, const std::string& roles) {
+    return f_.Who(id, "org-a", "standard", roles, "north", "");
+  }
+
+  RecordsFixture f_;
+  ExportService exports_{*f_.store,   *f_.audit, *f_.keys,
+                         *f_.service, f_.clock,  crypto::DefaultRandom()};
+};
+
+TEST_F(ExportServiceTest, NoAccountOfTheRequestersPersonApproves) {
+  auto req = exports_.Request(As("acc-p1-main", "reader,approver"), "", "audit", f_.ctx);
+  ASSERT_TRUE(req) << req.error().message;
+  auto self = exports_.Approve(As("acc-p1-main", "reader,approver"), req->id, f_.ctx);
+  ASSERT_FALSE(self);
+  EXPECT_EQ(self.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(f_.LastEvent("export.approve").at("decision").at("reason").as_string(),
+            "the requester may not approve their own export, by any account");
+  // The person's other account: privileged, so never an approver of content; refused even if
+  // it claimed the role.
+  auto other = f_.Who("acc-p1-other", "org-a", "privileged", "org_admin,approver", "", "");
+  EXPECT_EQ(exports_.Approve(other, req->id, f_.ctx).error().code, ErrorCode::kPermissionDenied);
+  auto ok = exports_.Approve(As("acc-p2", "reader,approver"), req->id, f_.ctx);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->records, 1);
+  // Only the requester downloads, and once.
+  EXPECT_EQ(exports_.Download(As("acc-p1-other", "approver"), req->id, f_.ctx).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_TRUE(exports_.Download(As("acc-p1-main", "reader,approver"), req->id, f_.ctx));
+  EXPECT_EQ(exports_.Download(As("acc-p1-main", "reader,approver"), req->id, f_.ctx).error().code,
+            ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(ExportServiceTest, RequestsNeedARecordRoleAndAReason) {
+  EXPECT_EQ(exports_.Request(As("acc-p1-other", "approver"), "", "audit", f_.ctx).error().code,
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(exports_.Request(As("acc-p1-main", "reader"), "", "", f_.ctx).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(exports_.Request(As("acc-p1-main", "reader"), "south", "audit", f_.ctx).error().code,
+            ErrorCode::kInvalidArgument);
+  auto officer = f_.Who("acc-o", "org-a", "privileged", "security_officer", "north", "");
+  EXPECT_EQ(exports_.Request(officer, "", "audit", f_.ctx).error().code,
+            ErrorCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace strongroom::records
