@@ -210,7 +210,8 @@ int Serve(const std::filesystem::path& config_path) {
   records::RecordService records(
       store, audit, keys, clock, crypto::DefaultRandom(),
       {config->records.descriptors, std::chrono::days(config->records.retention_days_official),
-       std::chrono::days(config->records.retention_days_sensitive)});
+       std::chrono::days(config->records.retention_days_sensitive),
+       config->records.export_threshold});
   lifecycle::LifecycleService lifecycle(store, audit, keys, clock, crypto::DefaultRandom(), auth,
                                         {config->records.descriptors});
   retention::RetentionService retention(store, audit, clock, crypto::DefaultRandom());

@@ -279,6 +279,7 @@ Result<void> ReadRecords(const toml::table* t, RecordsConfig& r) {
   RETURN_IF_ERROR(sec.Int("retention_days_official", 1, 36'500, r.retention_days_official));
   RETURN_IF_ERROR(sec.Int("retention_days_sensitive", 1, 36'500, r.retention_days_sensitive));
   RETURN_IF_ERROR(sec.Int("purge_interval_minutes", 1, 1440, r.purge_interval_minutes));
+  RETURN_IF_ERROR(sec.Int("export_threshold", 10, 100'000, r.export_threshold));
   return sec.Finish();
 }
 

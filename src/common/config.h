@@ -84,6 +84,8 @@ struct RecordsConfig {
   int retention_days_sensitive = 2555;
   // How often the purge job crypto-shreds records past retention (1..1440 minutes).
   int purge_interval_minutes = 60;
+  // Records one account may list in 24 hours before an approved export is needed (10..100000).
+  int export_threshold = 500;
 };
 
 struct LogConfig {

@@ -234,7 +234,7 @@ Result<void> LifecycleService::CheckJoin(store::Transaction& tx, const identity:
       return Fail(ErrorCode::kAlreadyExists, "that email belongs to another organisation's person");
     }
     ASSIGN_OR_RETURN(auto held, tx.Query("SELECT 1 FROM accounts WHERE person_id = ? AND kind = ? "
-                                         "AND kind <> 'service' AND status <> 'left'",
+                                         "AND kind <> 'service'",
                                          {person.front().Text(0), in.kind}));
     if (!held.empty()) {
       return Fail(ErrorCode::kAlreadyExists,
@@ -369,7 +369,7 @@ Result<Approved> LifecycleService::Fulfil(store::Transaction& tx, std::string_vi
                 {person_id, org_id, j.Text(2), email, j.Text(8), j.Text(9), created}));
   } else {
     ASSIGN_OR_RETURN(auto held, tx.Query("SELECT 1 FROM accounts WHERE person_id = ? AND kind = ? "
-                                         "AND kind <> 'service' AND status <> 'left'",
+                                         "AND kind <> 'service'",
                                          {person_id, kind}));
     if (!held.empty()) {
       return Fail(ErrorCode::kAlreadyExists, "that person already holds an account of that kind");

@@ -435,22 +435,66 @@ Result<ListPage> RecordService::List(const identity::Principal& who, std::string
                        Error{ErrorCode::kInvalidArgument, "cursor is not one this service gave"});
   }
   const auto subject = SubjectOf(who.account);
-  const auto scoped = authz::ScopeForList(subject, remit, clock_.Now());
-  return audit_.Observe<ListPage>(
+  const auto now = clock_.Now();
+  const auto scoped = authz::ScopeForList(subject, remit, now);
+  bool capped = false;
+  auto page = audit_.Observe<ListPage>(
       std::move(event), [&](store::Transaction& tx, audit::Event& ev) -> Result<ListPage> {
         Decided(ev, scoped.decision);
         ev.target.org = subject.org_id;
         if (!scoped.decision.allow) return Refused(scoped.decision);
-        const auto& scope = scoped.scope;
-        ListPage page;
-        if (scope.remits.empty()) {
-          ev.detail["count"] = "0";
-          return page;
+        // No one pages through an organisation without an export: past the threshold in 24
+        // hours, listing stops until an export of theirs is approved.
+        const auto day_ago = FormatRfc3339(now - std::chrono::hours(24));
+        ASSIGN_OR_RETURN(auto read, tx.Query("SELECT COALESCE(SUM(count), 0) FROM list_reads "
+                                             "WHERE account_id = ? AND at > ?",
+                                             {who.account.id, day_ago}));
+        if (read.front().Int(0) >= options_.export_threshold) {
+          ASSIGN_OR_RETURN(auto approved, tx.Query("SELECT 1 FROM exports WHERE requester_id = ? "
+                                                   "AND approved_at > ? LIMIT 1",
+                                                   {who.account.id, day_ago}));
+          if (approved.empty()) {
+            capped = true;
+            ev.allowed = false;
+            ev.reason =
+                fmt::format("listing cap: {} records listed in 24 hours", read.front().Int(0));
+            return Fail(ErrorCode::kPermissionDenied,
+                        fmt::format("you have listed {} records in 24 hours: request an export "
+                                    "(POST /api/v1/exports) to see more",
+                                    options_.export_threshold));
+          }
         }
-        ASSIGN_OR_RETURN(page, ReadScope(tx, scope, cursor, limit, nullptr));
-        ev.detail["count"] = std::to_string(page.items.size());
-        return page;
+        ListPage out;
+        if (scoped.scope.remits.empty()) {
+          ev.detail["count"] = "0";
+          return out;
+        }
+        ASSIGN_OR_RETURN(out, ReadScope(tx, scoped.scope, cursor, limit, nullptr));
+        ev.detail["count"] = std::to_string(out.items.size());
+        return out;
       });
+  if (capped) {
+    // A security event of its own, for whoever watches for bulk harvesting.
+    auto alarm = MakeEvent(who, "security.listing_cap", "", ctx);
+    alarm.allowed = false;
+    alarm.reason = "listing beyond the export threshold without an approved export";
+    alarm.outcome = "permission_denied";
+    if (!audit_.Record(std::move(alarm))) {
+      return Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
+    }
+  }
+  if (page && !page->items.empty()) {
+    const auto count = static_cast<int64_t>(page->items.size());
+    store_.WriteAsync(
+        [id = who.account.id, at = FormatRfc3339(now),
+         count](store::Transaction& tx) -> Result<void> {
+          RETURN_IF_ERROR(tx.Exec("INSERT INTO list_reads (account_id, at, count) VALUES (?, ?, ?)",
+                                  {id, at, count}));
+          return {};
+        },
+        [](Result<void>) {});
+  }
+  return page;
 }
 
 }  // namespace strongroom::records

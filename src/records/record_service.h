@@ -38,6 +38,8 @@ struct RecordsOptions {
   std::vector<std::string> descriptors = {"PERSONAL", "COMMERCIAL", "LOCSEN"};
   std::chrono::days retention_official{2555};
   std::chrono::days retention_sensitive{2555};
+  // Records one account may list in 24 hours before it needs an approved export.
+  int64_t export_threshold = 500;
 };
 
 // What a caller sends to create (all fields) or update (no remit) a record.

@@ -217,3 +217,37 @@ TEST_F(RecordServiceTest, NothingIsReturnedOrChangedWhenTheAuditLogCannotBeWritt
 
 }  // namespace
 }  // namespace strongroom::records
+
+namespace strongroom::records {
+namespace {
+
+TEST(ListingCapTest, PastTheThresholdListingStopsUntilAnExportIsApproved) {
+  RecordsFixture f;
+  RecordsOptions options;
+  options.export_threshold = 10;
+  RecordService service(*f.store, *f.audit, *f.keys, f.clock, crypto::DefaultRandom(), options);
+  auto editor = f.Who("acc-ed", "org-a", "standard", "editor,reader", "north", "");
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(
+        service.Create(editor, RecordsFixture::Input("north", "t", "OFFICIAL", {}, "{}"), f.ctx));
+  }
+  auto flush = [&] {  // the count of what was listed is written behind the answer
+    ASSERT_TRUE(f.store->Write([](store::Transaction&) -> Result<void> { return {}; }));
+  };
+  ASSERT_EQ(service.List(editor, "", 100, "", f.ctx)->items.size(), 6u);
+  flush();
+  ASSERT_EQ(service.List(editor, "", 100, "", f.ctx)->items.size(), 6u);  // 12 listed now
+  flush();
+  auto refused = service.List(editor, "", 100, "", f.ctx);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_FALSE(f.LastEvent("security.listing_cap").empty()) << "a security event is raised";
+  // Another account is not affected; a day later the window has moved on.
+  auto other = f.Who("acc-2", "org-a", "standard", "reader", "north", "");
+  EXPECT_TRUE(service.List(other, "", 100, "", f.ctx));
+  f.clock.Advance(std::chrono::hours(25));
+  EXPECT_TRUE(service.List(editor, "", 100, "", f.ctx));
+}
+
+}  // namespace
+}  // namespace strongroom::records
