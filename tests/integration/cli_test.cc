@@ -220,3 +220,56 @@ TEST(KeysCommandTest, RotateRefusedWhileServingThenWorksWhenStopped) {
 
 }  // namespace
 }  // namespace strongroom::testing
+
+namespace strongroom::testing {
+namespace {
+
+// Every environment's store and key file, opened by an instance of every environment: refused
+// unless they are the same.
+struct Crossing {
+  std::string from;
+  std::string to;
+  std::string file;  // "strongroom.db" or "keys/master.key"
+};
+
+class EnvironmentMatrixTest : public ::testing::TestWithParam<Crossing> {};
+
+TEST_P(EnvironmentMatrixTest, MaterialNeverCrossesEnvironments) {
+  const auto& c = GetParam();
+  Instance target(c.to);
+  Instance source(c.from);
+  std::filesystem::copy_file(source.data_dir() / c.file, target.data_dir() / c.file,
+                             std::filesystem::copy_options::overwrite_existing);
+  if (c.file == "strongroom.db") {
+    // The store comes with its own master key (as a restored backup would).
+    std::filesystem::copy_file(source.data_dir() / "keys/master.key",
+                               target.data_dir() / "keys/master.key",
+                               std::filesystem::copy_options::overwrite_existing);
+  }
+  if (c.from == c.to) {
+    EXPECT_TRUE(target.Start()) << target.StartupError();
+    return;
+  }
+  auto r = RunBinary({"serve", "--config", target.config().string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("never cross environments"), std::string::npos) << r.err;
+}
+
+std::vector<Crossing> Crossings() {
+  std::vector<Crossing> out;
+  for (const char* from : {"production", "preproduction", "test", "development"}) {
+    for (const char* to : {"production", "preproduction", "test", "development"}) {
+      for (const char* file : {"strongroom.db", "keys/master.key"}) out.push_back({from, to, file});
+    }
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(All, EnvironmentMatrixTest, ::testing::ValuesIn(Crossings()),
+                         [](const ::testing::TestParamInfo<Crossing>& p) {
+                           return p.param.from + "To" + p.param.to +
+                                  (p.param.file == "strongroom.db" ? "Store" : "KeyFile");
+                         });
+
+}  // namespace
+}  // namespace strongroom::testing
