@@ -142,7 +142,15 @@ void RegisterAdminRoutes(http::Router& router, identity::AuthService& auth,
   router.Add(verb::get, "/api/v1/admin/orgs",
              [&auth, &lifecycle, options](http::Request& r) -> Result<http::Response> {
                ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               ASSIGN_OR_RETURN(auto orgs, lifecycle.ListOrgs(who, Context(r)));
+               auto q = http::ParseQuery(r.query, {"certificates_lapsing_within_days"});
+               if (!q)
+                 return lifecycle.RefuseMalformed(who, "admin.org.list", q.error(), Context(r));
+               auto days = QueryInt((*q)["certificates_lapsing_within_days"],
+                                    "certificates_lapsing_within_days", 0, 3650, -1);
+               if (!days) {
+                 return lifecycle.RefuseMalformed(who, "admin.org.list", days.error(), Context(r));
+               }
+               ASSIGN_OR_RETURN(auto orgs, lifecycle.ListOrgs(who, Context(r), *days));
                boost::json::array items;
                for (const auto& o : orgs) items.push_back(OrgJson(o));
                boost::json::object out{{"items", std::move(items)}};
@@ -409,6 +417,28 @@ void RegisterAdminRoutes(http::Router& router, identity::AuthService& auth,
                RETURN_IF_ERROR(lifecycle.RevokeToken(who, r.params.at("id"), Context(r)));
                return http::Response::NoContent();
              });
+
+  router.Add(
+      verb::put, "/api/v1/admin/orgs/{id}/certificates",
+      [&auth, &lifecycle, options, depth](http::Request& r) -> Result<http::Response> {
+        ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
+        auto read = [&]() -> Result<std::pair<lifecycle::Certificate, lifecycle::Certificate>> {
+          ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
+          http::FieldReader f(body);
+          ASSIGN_OR_RETURN(auto iso, ReadCertificate(f, "iso27001"));
+          ASSIGN_OR_RETURN(auto cep, ReadCertificate(f, "cyber_essentials_plus"));
+          RETURN_IF_ERROR(f.Finish());
+          return std::pair{iso, cep};
+        };
+        auto certs = read();
+        if (!certs) {
+          return lifecycle.RefuseMalformed(who, "admin.org.certificates", certs.error(),
+                                           Context(r));
+        }
+        ASSIGN_OR_RETURN(auto org, lifecycle.RenewCertificates(who, r.params.at("id"), certs->first,
+                                                               certs->second, Context(r)));
+        return http::Response::Json(200, boost::json::serialize(OrgJson(org)));
+      });
 }
 
 }  // namespace strongroom::api

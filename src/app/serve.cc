@@ -225,6 +225,16 @@ int Serve(const std::filesystem::path& config_path) {
                                    report.records, report.held);
                       return {};
                     });
+  const bool warn_only = config->accounts.certificate_lapse == "warn";
+  maintenance.Every(std::chrono::hours(1), "supplier certificates",
+                    [&lifecycle, warn_only]() -> Result<void> {
+                      ASSIGN_OR_RETURN(auto lapsed, lifecycle.CheckCertificates(warn_only));
+                      if (lapsed > 0) {
+                        spdlog::warn("{} organisation(s) have a lapsed supplier certificate{}",
+                                     lapsed, warn_only ? "" : ": suspended");
+                      }
+                      return {};
+                    });
   maintenance.Every(std::chrono::minutes(1), "account expiry", [&lifecycle]() -> Result<void> {
     ASSIGN_OR_RETURN(auto expired, lifecycle.ExpireDue());
     if (expired > 0) spdlog::info("account expiry: {} accounts expired", expired);
@@ -235,13 +245,15 @@ int Serve(const std::filesystem::path& config_path) {
     Maintenance& m;
     ~StopOnExit() { m.Stop(); }
   } stop_maintenance{maintenance};
-  RegisterTestJobs(router, *config,
-                   {{"expire-accounts", [&lifecycle] { return lifecycle.ExpireDue(); }},
-                    {"purge", [&retention, &exports]() -> Result<int> {
-                       RETURN_IF_ERROR(exports.ExpireDue());
-                       ASSIGN_OR_RETURN(auto report, retention.Purge(false));
-                       return static_cast<int>(report.records);
-                     }}});
+  RegisterTestJobs(
+      router, *config,
+      {{"expire-accounts", [&lifecycle] { return lifecycle.ExpireDue(); }},
+       {"certificates", [&lifecycle, warn_only] { return lifecycle.CheckCertificates(warn_only); }},
+       {"purge", [&retention, &exports]() -> Result<int> {
+          RETURN_IF_ERROR(exports.ExpireDue());
+          ASSIGN_OR_RETURN(auto report, retention.Purge(false));
+          return static_cast<int>(report.records);
+        }}});
 
   http::AccessLogFn access_log;
   if (config->log.access_log) {

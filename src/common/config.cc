@@ -256,6 +256,7 @@ Result<void> ReadAccounts(const toml::table* t, const std::filesystem::path& bas
                           AccountsConfig& a) {
   Section sec(t, "accounts");
   RETURN_IF_ERROR(sec.Path("common_passwords_file", base, a.common_passwords_file));
+  RETURN_IF_ERROR(sec.OneOf("certificate_lapse", {"suspend", "warn"}, a.certificate_lapse));
   return sec.Finish();
 }
 

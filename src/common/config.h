@@ -74,6 +74,9 @@ struct AuditConfig {
 struct AccountsConfig {
   // Common passwords to refuse, one a line; "" = the small built-in list only.
   std::filesystem::path common_passwords_file = "/usr/share/john/password.lst";
+  // When a supplier organisation's certificate lapses: "suspend" it (its people cannot sign in)
+  // or only "warn" (an audit event every hour).
+  std::string certificate_lapse = "suspend";
 };
 
 struct RecordsConfig {

@@ -43,7 +43,9 @@ AccountView ViewOf(const store::Row& r) {
 }
 
 constexpr const char* kAccountColumns =
-    "a.id, a.username, a.kind, a.roles, a.org_id, a.status, a.expires_at, a.remits, a.grants";
+    "a.id, a.username, a.kind, a.roles, a.org_id, CASE WHEN (SELECT o.status FROM organisations o "
+    "WHERE o.id = a.org_id) = 'suspended' THEN 'suspended' ELSE a.status END, a.expires_at, "
+    "a.remits, a.grants";
 constexpr int kAccountColumnCount = 9;
 
 }  // namespace
@@ -519,6 +521,8 @@ Result<Principal> AuthService::AuthenticateToken(std::string_view api_token,
                                           "a.id = t.account_id WHERE t.token_hash = ? AND "
                                           "t.revoked_at IS NULL AND t.expires_at > ? AND "
                                           "a.status = 'active' AND a.expires_at > ? AND "
+                                          "(SELECT o.status FROM organisations o WHERE o.id = "
+                                          "a.org_id) = 'active' AND "
                                           "a.kind = 'service'",
                                           kAccountColumns),
                               {hash, now, now}));

@@ -45,7 +45,7 @@ struct AccountView {
   std::string kind;
   std::string roles;
   std::string org_id;
-  std::string status;
+  std::string status;  // the account's, or "suspended" while its organisation is
   std::string expires_at;
   std::string remits;  // comma-separated remit names (standard accounts)
   std::string grants;  // comma-separated: "OFFICIAL-SENSITIVE" and descriptor names

@@ -136,7 +136,8 @@ Result<Org> LifecycleService::CreateOrg(const identity::Principal& admin, const 
 }
 
 Result<std::vector<Org>> LifecycleService::ListOrgs(const identity::Principal& admin,
-                                                    const identity::RequestContext& ctx) {
+                                                    const identity::RequestContext& ctx,
+                                                    int lapsing_within_days) {
   auto event = MakeEvent(admin, "admin.org.list", "org", "", ctx);
   const bool officer = IsOfficer(admin.account);
   if (!officer && !IsOrgAdmin(admin.account)) {
@@ -145,18 +146,102 @@ Result<std::vector<Org>> LifecycleService::ListOrgs(const identity::Principal& a
   }
   event.allowed = true;
   event.reason = officer ? "security officer: every organisation" : "org admin: own organisation";
+  const auto soon =
+      FormatRfc3339(clock_.Now() + std::chrono::days(std::max(lapsing_within_days, 0)))
+          .substr(0, 10);
   return audit_.Observe<std::vector<Org>>(
       event, [&](store::Transaction& tx) -> Result<std::vector<Org>> {
+        std::string sql = fmt::format("SELECT {} FROM organisations WHERE 1 = 1", kOrgColumns);
+        store::Params params;
+        if (!officer) {
+          sql += " AND id = ?";
+          params.emplace_back(admin.account.org_id);
+        }
+        if (lapsing_within_days >= 0) {
+          sql += " AND (iso27001_expires_on <= ? OR cep_expires_on <= ?)";
+          params.emplace_back(soon);
+          params.emplace_back(soon);
+        }
+        ASSIGN_OR_RETURN(auto rows, tx.Query(sql + " ORDER BY name", params));
         std::vector<Org> out;
-        ASSIGN_OR_RETURN(
-            auto rows,
-            officer
-                ? tx.Query(fmt::format("SELECT {} FROM organisations ORDER BY name", kOrgColumns))
-                : tx.Query(fmt::format("SELECT {} FROM organisations WHERE id = ?", kOrgColumns),
-                           {admin.account.org_id}));
         for (const auto& r : rows) out.push_back(OrgOf(r));
         return out;
       });
+}
+
+Result<Org> LifecycleService::RenewCertificates(const identity::Principal& admin,
+                                                std::string_view org_id,
+                                                const Certificate& iso27001,
+                                                const Certificate& cyber_essentials_plus,
+                                                const identity::RequestContext& ctx) {
+  auto event = MakeEvent(admin, "admin.org.certificates", "org", org_id, ctx);
+  event.target.org = std::string(org_id.substr(0, 64));
+  if (!IsOfficer(admin.account)) {
+    event.reason = "only security officers record supplier certificates";
+    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
+  }
+  const auto now = clock_.Now();
+  auto check = [&]() -> Result<void> {
+    RETURN_IF_ERROR(CheckCertificate("iso27001", iso27001, now));
+    return CheckCertificate("cyber_essentials_plus", cyber_essentials_plus, now);
+  };
+  if (auto ok = check(); !ok) return Refuse(event, ok.error());
+  event.allowed = true;
+  event.reason = "security officer; certificates current";
+  event.detail = {{"iso27001", iso27001.reference + " to " + iso27001.expires_on},
+                  {"cyber_essentials_plus",
+                   cyber_essentials_plus.reference + " to " + cyber_essentials_plus.expires_on}};
+  return audit_.Change<Org>(event, [&](store::Transaction& tx) -> Result<Org> {
+    ASSIGN_OR_RETURN(
+        auto n, tx.Exec("UPDATE organisations SET iso27001_ref = ?, "
+                        "iso27001_expires_on = ?, cep_ref = ?, cep_expires_on = ?, "
+                        "status = CASE WHEN status = 'suspended' THEN 'active' ELSE "
+                        "status END WHERE id = ?",
+                        {iso27001.reference, iso27001.expires_on, cyber_essentials_plus.reference,
+                         cyber_essentials_plus.expires_on, std::string(org_id)}));
+    if (n == 0) return Fail(ErrorCode::kNotFound, "no such organisation");
+    ASSIGN_OR_RETURN(auto rows,
+                     tx.Query(fmt::format("SELECT {} FROM organisations WHERE id = ?", kOrgColumns),
+                              {std::string(org_id)}));
+    return OrgOf(rows.front());
+  });
+}
+
+Result<int> LifecycleService::CheckCertificates(bool warn_only) {
+  const auto today = FormatRfc3339(clock_.Now()).substr(0, 10);
+  int count = 0;
+  RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
+    count = 0;
+    ASSIGN_OR_RETURN(auto lapsed,
+                     tx.Query("SELECT id FROM organisations WHERE status = 'active' AND "
+                              "(iso27001_expires_on <= ? OR cep_expires_on <= ?)",
+                              {today, today}));
+    for (const auto& r : lapsed) {
+      const auto id = r.Text(0);
+      audit::Event event;
+      event.actor = {"", "strongroom", "system", ""};
+      event.source = "system";
+      event.target = {"org", id, id};
+      event.allowed = true;
+      event.outcome = "ok";
+      if (warn_only) {
+        event.action = "org.certificate_lapsed";
+        event.reason = "a supplier certificate has lapsed; configured to warn only";
+      } else {
+        event.action = "org.suspend";
+        event.reason = "a supplier certificate has lapsed: its people cannot sign in";
+        RETURN_IF_ERROR(
+            tx.Exec("UPDATE organisations SET status = 'suspended' WHERE id = ?", {id}));
+        ASSIGN_OR_RETURN(auto accounts, tx.Query("SELECT id FROM accounts WHERE org_id = ?", {id}));
+        for (const auto& a : accounts) RETURN_IF_ERROR(RevokeAccess(tx, a.Text(0)));
+      }
+      ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
+      (void)seq;
+      ++count;
+    }
+    return {};
+  }));
+  return count;
 }
 
 Result<void> LifecycleService::CreateRemit(const identity::Principal& admin,

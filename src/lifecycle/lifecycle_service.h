@@ -187,8 +187,21 @@ class LifecycleService {
 
   Result<Org> CreateOrg(const identity::Principal& admin, const OrgInput& input,
                         const identity::RequestContext& ctx);
+  // `lapsing_within_days` >= 0 lists only organisations with a certificate lapsing that soon
+  // (or lapsed).
   Result<std::vector<Org>> ListOrgs(const identity::Principal& admin,
-                                    const identity::RequestContext& ctx);
+                                    const identity::RequestContext& ctx,
+                                    int lapsing_within_days = -1);
+  // New certificate references and dates (security officers); a suspended organisation whose
+  // certificates are now current is active again.
+  Result<Org> RenewCertificates(const identity::Principal& admin, std::string_view org_id,
+                                const Certificate& iso27001,
+                                const Certificate& cyber_essentials_plus,
+                                const identity::RequestContext& ctx);
+  // The certificate job: an active organisation with a lapsed certificate is suspended (its
+  // people cannot sign in; sessions and tokens end) or, with `warn_only`, reported in the audit
+  // log. Returns how many organisations were found lapsed.
+  Result<int> CheckCertificates(bool warn_only);
   Result<void> CreateRemit(const identity::Principal& admin, std::string_view org_id,
                            std::string_view name, const identity::RequestContext& ctx);
 

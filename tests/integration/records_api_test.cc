@@ -637,3 +637,49 @@ TEST_F(ExportApiTest, RequestsAndArchivesExpire) {
 
 }  // namespace
 }  // namespace strongroom::testing
+
+namespace strongroom::testing {
+namespace {
+
+class SupplierCertificateTest : public OrgFixture {};
+
+TEST_F(SupplierCertificateTest, ALapsedCertificateSuspendsTheOrganisationUntilRenewed) {
+  const auto in_days = [](int n) {
+    return FormatRfc3339(SystemClock().Now() + std::chrono::days(n)).substr(0, 10);
+  };
+  const boost::json::object soon{
+      {"iso27001", {{"reference", "ISO-2"}, {"expires_on", in_days(2)}}},
+      {"cyber_essentials_plus", {{"reference", "CEP-2"}, {"expires_on", in_days(300)}}}};
+  EXPECT_EQ(
+      api_.As(sessions_["bea.other"], "PUT", "/api/v1/admin/orgs/" + org_b_ + "/certificates", soon)
+          .status,
+      403);
+  ASSERT_EQ(
+      api_.As(officer1_, "PUT", "/api/v1/admin/orgs/" + org_b_ + "/certificates", soon).status,
+      200);
+  auto lapsing =
+      api_.As(officer1_, "GET", "/api/v1/admin/orgs?certificates_lapsing_within_days=30");
+  ASSERT_EQ(lapsing.status, 200);
+  EXPECT_NE(lapsing.body.find("Beta Services Ltd"), std::string::npos);
+  EXPECT_EQ(lapsing.body.find("Acme Casework Ltd"), std::string::npos);
+
+  api_.AdvanceClock(3 * 24 * 3600);
+  auto job = api_.Call("POST", "/__test/jobs/certificates", "");
+  ASSERT_EQ(job.status, 200) << job.body;
+  EXPECT_EQ(JsonOf(job).at("count").as_int64(), 1);
+  EXPECT_TRUE(api_.SignIn("bea.other").cookie.empty()) << "a suspended organisation's people";
+  EXPECT_FALSE(api_.SignIn("ann.editor").cookie.empty()) << "other organisations go on";
+
+  officer1_ = api_.SignIn(kOfficer1);
+  const boost::json::object renewed{
+      {"iso27001", {{"reference", "ISO-3"}, {"expires_on", in_days(400)}}},
+      {"cyber_essentials_plus", {{"reference", "CEP-2"}, {"expires_on", in_days(300)}}}};
+  auto r = api_.As(officer1_, "PUT", "/api/v1/admin/orgs/" + org_b_ + "/certificates", renewed);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(JsonOf(r).at("status").as_string(), "active");
+  api_.AdvanceClock(30);
+  EXPECT_FALSE(api_.SignIn("bea.other").cookie.empty());
+}
+
+}  // namespace
+}  // namespace strongroom::testing
