@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   cli::AddKeysCommand(app, &exit_code);
   cli::AddAuditCommand(app, &exit_code);
   cli::AddPurgeCommand(app, &exit_code);
+  cli::AddAdminCommand(app, &exit_code);
   cli::AddVersionCommand(app, &exit_code);
   try {
     app.parse(argc, argv);

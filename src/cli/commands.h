@@ -12,6 +12,7 @@ void AddKeysCommand(CLI::App& app, int* exit_code);
 void AddAuditCommand(CLI::App& app, int* exit_code);
 void AddVersionCommand(CLI::App& app, int* exit_code);
 void AddPurgeCommand(CLI::App& app, int* exit_code);
+void AddAdminCommand(CLI::App& app, int* exit_code);
 
 // Prints "strongroom: <message>" to standard error.
 void PrintError(std::string_view message);

@@ -366,13 +366,30 @@ Result<std::vector<JoinRequestRow>> LifecycleService::ListJoinRequests(
 Result<std::vector<LeaverRow>> LifecycleService::Leavers(const identity::Principal& admin,
                                                          std::string_view csv, bool dry_run,
                                                          const identity::RequestContext& ctx) {
-  auto event =
-      MakeEvent(admin, dry_run ? "admin.leavers.check" : "admin.leavers.apply", "account", "", ctx);
   const bool officer = IsOfficer(admin.account);
   if (!officer && !IsOrgAdmin(admin.account)) {
+    auto event = MakeEvent(admin, dry_run ? "admin.leavers.check" : "admin.leavers.apply",
+                           "account", "", ctx);
     event.reason = "only administrators remove leavers";
     return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
   }
+  return ApplyLeavers(admin, officer, csv, dry_run, ctx, {});
+}
+
+Result<std::vector<LeaverRow>> LifecycleService::LeaversFromCli(
+    std::string_view operator_name, std::string_view csv, bool dry_run,
+    const std::function<void(size_t, size_t)>& progress) {
+  identity::Principal op;
+  op.account.username = std::string(operator_name);
+  op.account.kind = "cli";
+  return ApplyLeavers(op, true, csv, dry_run, {"cli", ""}, progress);
+}
+
+Result<std::vector<LeaverRow>> LifecycleService::ApplyLeavers(
+    const identity::Principal& admin, bool officer, std::string_view csv, bool dry_run,
+    const identity::RequestContext& ctx, const std::function<void(size_t, size_t)>& progress) {
+  auto event =
+      MakeEvent(admin, dry_run ? "admin.leavers.check" : "admin.leavers.apply", "account", "", ctx);
   auto parsed = ParseCsv(csv, kMaxLeaverRows);
   if (!parsed) return Refuse(event, parsed.error());
   if (parsed->empty()) return Refuse(event, {ErrorCode::kInvalidArgument, "line 1: no header row"});
@@ -407,6 +424,7 @@ Result<std::vector<LeaverRow>> LifecycleService::Leavers(const identity::Princip
           if (!name) {
             result.result = "invalid";
             out.push_back(std::move(result));
+            if (progress) progress(i, parsed->size() - 1);
             continue;
           }
           result.username = *name;
@@ -446,6 +464,7 @@ Result<std::vector<LeaverRow>> LifecycleService::Leavers(const identity::Princip
             ++removed;
           }
           out.push_back(std::move(result));
+          if (progress) progress(i, parsed->size() - 1);
         }
         ev.detail = {{"rows", std::to_string(out.size())}, {"removed", std::to_string(removed)}};
         return true;

@@ -239,6 +239,11 @@ class LifecycleService {
   // header row). A bad row never stops the rest; applying twice changes nothing the second time.
   Result<std::vector<LeaverRow>> Leavers(const identity::Principal& admin, std::string_view csv,
                                          bool dry_run, const identity::RequestContext& ctx);
+  // The same for `strongroom admin leavers apply FILE`, run by the operator who holds the
+  // instance's files (audited under their name); `progress(done, total)` after each row.
+  Result<std::vector<LeaverRow>> LeaversFromCli(
+      std::string_view operator_name, std::string_view csv, bool dry_run,
+      const std::function<void(size_t, size_t)>& progress);
 
   // API tokens for service accounts: random, stored hashed, scoped to the account's organisation
   // and role, expiring within a year, revocable. Needs a fresh second factor.
@@ -291,6 +296,10 @@ class LifecycleService {
   Result<std::optional<ScimUser>> ScimFind(store::Transaction& tx, const std::string& org_id,
                                            std::string_view id);
   Result<void> CheckProvisioner(const identity::Principal& who, audit::Event& event);
+  Result<std::vector<LeaverRow>> ApplyLeavers(const identity::Principal& admin, bool officer,
+                                              std::string_view csv, bool dry_run,
+                                              const identity::RequestContext& ctx,
+                                              const std::function<void(size_t, size_t)>& progress);
   struct Target;
   // Loads an account the admin may manage, inside `tx`; kNotFound otherwise.
   Result<Target> LoadTarget(store::Transaction& tx, const identity::Principal& admin,

@@ -683,3 +683,42 @@ TEST_F(SupplierCertificateTest, ALapsedCertificateSuspendsTheOrganisationUntilRe
 
 }  // namespace
 }  // namespace strongroom::testing
+
+namespace strongroom::testing {
+namespace {
+
+class LeaversCliTest : public OrgFixture {};
+
+TEST_F(LeaversCliTest, AppliesAFileWithTheServiceStoppedAndAuditsTheOperator) {
+  const auto file = inst_.data_dir() / "leavers.csv";
+  {
+    std::ofstream out(file);
+    out << "username\nrob.reader\nnobody.here\n\"=cmd\"\n";
+  }
+  auto busy =
+      RunBinary({"admin", "leavers", "apply", "--config", inst_.config().string(), file.string()});
+  EXPECT_NE(busy.exit_code, 0) << "the service holds the instance";
+  ASSERT_EQ(inst_.Stop(), 0);
+  auto dry = RunBinary({"admin", "leavers", "apply", "--config", inst_.config().string(),
+                        file.string(), "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("line 2: rob.reader will_remove"), std::string::npos) << dry.out;
+  auto run =
+      RunBinary({"admin", "leavers", "apply", "--config", inst_.config().string(), file.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("line 2: rob.reader removed"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("line 3: nobody.here not_found"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("line 4: =cmd invalid"), std::string::npos) << run.out;
+  EXPECT_NE(run.err.find("3/3"), std::string::npos) << "a progress bar: " << run.err;
+  auto again =
+      RunBinary({"admin", "leavers", "apply", "--config", inst_.config().string(), file.string()});
+  EXPECT_NE(again.out.find("line 2: rob.reader already_left"), std::string::npos) << again.out;
+  auto audit = RunBinary(
+      {"audit", "search", "--config", inst_.config().string(), "--action", "admin.user.leave"});
+  EXPECT_NE(audit.out.find("\"kind\":\"cli\""), std::string::npos) << audit.out;
+  ASSERT_TRUE(inst_.Start());
+  EXPECT_TRUE(api_.SignIn("rob.reader").cookie.empty());
+}
+
+}  // namespace
+}  // namespace strongroom::testing

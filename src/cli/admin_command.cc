@@ -1,0 +1,102 @@
+// `strongroom admin leavers apply FILE [--dry-run]`: bulk removal of leavers from a CSV file
+// (header row with a `username` or `email` column), with the service stopped. The same rules as
+// POST /api/v1/admin/leavers; the operator's OS user is named in the audit log.
+
+#include <fmt/format.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include "audit/audit_log.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "common/config.h"
+#include "common/file_util.h"
+#include "common/instance_lock.h"
+#include "crypto/random.h"
+#include "crypto/signing.h"
+#include "identity/auth_service.h"
+#include "lifecycle/lifecycle_service.h"
+#include "store/key_store.h"
+#include "store/meta.h"
+#include "store/migrations.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace strongroom::cli {
+namespace {
+
+std::string OperatorName() {
+  const passwd* pw = ::getpwuid(::geteuid());
+  return pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
+}
+
+void Progress(size_t done, size_t total) {
+  constexpr size_t kWidth = 40;
+  const size_t filled = total == 0 ? kWidth : done * kWidth / total;
+  fmt::print(stderr, "\r[{:<{}}] {}/{}", std::string(filled, '#'), kWidth, done, total);
+  if (done == total) fmt::print(stderr, "\n");
+}
+
+Result<std::vector<lifecycle::LeaverRow>> Apply(const std::filesystem::path& config_path,
+                                                const std::filesystem::path& file, bool dry_run) {
+  ASSIGN_OR_RETURN(auto config, LoadConfig(config_path));
+  ASSIGN_OR_RETURN(auto csv, ReadSmallFile(file, 1024 * 1024));
+  auto lock_path = config.store.path;
+  lock_path += ".lock";
+  ASSIGN_OR_RETURN(auto lock, InstanceLock::Acquire(lock_path));
+  ASSIGN_OR_RETURN(auto db, store::SqliteStore::Open({config.store.path, 1, 64}));
+  RETURN_IF_ERROR(store::Migrate(*db));
+  RETURN_IF_ERROR(store::CheckEnvironment(*db, config.environment));
+  ASSIGN_OR_RETURN(auto master,
+                   store::OpenMasterKey(*db, config.keys.master_key_file, config.environment));
+  ASSIGN_OR_RETURN(auto key,
+                   crypto::ReadSigningKeyFile(config.audit.signing_key_file, config.environment));
+  SystemClock clock;
+  audit::AuditLog log(*db, clock, key, config.environment, config.audit.checkpoint_every);
+  store::KeyStore keys(master, config.environment, crypto::DefaultRandom(), clock);
+  identity::CommonPasswords none;
+  identity::AuthService auth(*db, log, keys, clock, crypto::DefaultRandom(), none);
+  lifecycle::LifecycleService lifecycle(*db, log, keys, clock, crypto::DefaultRandom(), auth,
+                                        {config.records.descriptors});
+  auto rows = lifecycle.LeaversFromCli(OperatorName(), csv, dry_run, Progress);
+  if (rows) (void)log.Checkpoint();
+  db->Close();
+  return rows;
+}
+
+}  // namespace
+
+void AddAdminCommand(CLI::App& app, int* exit_code) {
+  auto* admin = app.add_subcommand("admin", "Administration from the command line");
+  admin->require_subcommand(1);
+  auto* leavers = admin->add_subcommand("leavers", "Bulk removal of leavers");
+  leavers->require_subcommand(1);
+  auto* apply = leavers->add_subcommand(
+      "apply",
+      "Remove the accounts a CSV file lists (header row with a username or email column). Run "
+      "while the service is stopped.");
+  auto config = std::make_shared<std::string>();
+  auto file = std::make_shared<std::string>();
+  auto dry_run = std::make_shared<bool>(false);
+  apply->add_option("--config", *config, "Path to strongroom.toml")->required();
+  apply->add_option("FILE", *file, "The CSV file")->required();
+  apply->add_flag("--dry-run", *dry_run, "Say what would happen to each row; change nothing");
+  apply->callback([config, file, dry_run, exit_code] {
+    auto rows = Apply(*config, *file, *dry_run);
+    if (!rows) {
+      PrintError(rows.error().message);
+      *exit_code = ExitCodeFor(rows.error());
+      return;
+    }
+    std::map<std::string, int> counts;
+    for (const auto& r : *rows) {
+      fmt::print("line {}: {} {}\n", r.line, r.username.empty() ? "-" : r.username, r.result);
+      ++counts[r.result];
+    }
+    std::string summary;
+    for (const auto& [result, n] : counts) summary += fmt::format(" {} {};", result, n);
+    fmt::print("{}{}\n", *dry_run ? "dry run:" : "applied:", summary);
+    *exit_code = kExitOk;
+  });
+}
+
+}  // namespace strongroom::cli
