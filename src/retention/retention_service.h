@@ -76,7 +76,7 @@ class RetentionService {
                          std::string_view reason, const identity::RequestContext& ctx);
 
   // Purges up to `batch` records per transaction until none is left. `dry_run` counts only.
-  Result<PurgeReport> Purge(bool dry_run, int batch = 1000);
+  Result<PurgeReport> Purge(bool dry_run, int batch = 200);
 
  private:
   audit::Event MakeEvent(const identity::Principal& who, std::string action,
