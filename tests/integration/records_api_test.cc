@@ -367,6 +367,22 @@ TEST_F(LifecycleApiTest, TheExpiryJobExpiresAccountsPastTheirDateUnderAMovedCloc
   EXPECT_TRUE(api_.SignIn("ann.editor").cookie.empty());
 }
 
+TEST_F(LifecycleApiTest, DormantAccountsAreThoseWithNoSignInForNDays) {
+  EXPECT_FALSE(Lists(Users(officer1_, "?dormant_days=30"), "ann.editor"));
+  api_.AdvanceClock(31 * 24 * 3600);
+  officer1_ = api_.SignIn(kOfficer1);
+  sessions_["rob.reader"] = api_.SignIn("rob.reader");  // signs in again: not dormant
+  const auto dormant = Users(officer1_, "?dormant_days=30");
+  EXPECT_TRUE(Lists(dormant, "ann.editor"));
+  EXPECT_TRUE(Lists(dormant, "bea.other"));
+  EXPECT_FALSE(Lists(dormant, "rob.reader"));
+  EXPECT_FALSE(Lists(dormant, kOfficer1));
+  EXPECT_EQ(api_.As(officer1_, "GET", "/api/v1/admin/users?dormant_days=0").status, 400);
+  EXPECT_EQ(api_.As(officer1_, "GET", "/api/v1/admin/users?status=superuser").status, 400);
+  EXPECT_EQ(api_.As(officer1_, "GET", "/api/v1/admin/users?moved_since=yesterday").status, 400);
+  EXPECT_EQ(api_.As(officer1_, "GET", "/api/v1/admin/users?format=xml").status, 400);
+}
+
 TEST_F(LifecycleApiTest, AnOrgAdminManagesOnlyTheirOwnOrganisation) {
   auto ada = OrgAdminOfA();
   ASSERT_FALSE(ada.cookie.empty());
