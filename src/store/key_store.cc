@@ -58,6 +58,10 @@ Result<void> KeyStore::CreateOrgKey(Transaction& tx, std::string_view org_id) {
 }
 
 Result<Secret> KeyStore::LoadOrgKey(Transaction& tx, std::string_view org_id) {
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = org_keys_.find(org_id); it != org_keys_.end()) return it->second.Clone();
+  }
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT master_key_id, wrapped_key FROM org_keys WHERE "
                                        "org_id = ?",
                                        {std::string(org_id)}));
@@ -67,8 +71,11 @@ Result<Secret> KeyStore::LoadOrgKey(Transaction& tx, std::string_view org_id) {
     return Fail(ErrorCode::kFailedPrecondition,
                 "an organisation key is wrapped by a master key this instance does not hold");
   }
-  return crypto::UnwrapKey(master_.key, rows.front().Blob(1),
-                           crypto::OrgKeyAad(environment_, org_id, key_id));
+  ASSIGN_OR_RETURN(auto key, crypto::UnwrapKey(master_.key, rows.front().Blob(1),
+                                               crypto::OrgKeyAad(environment_, org_id, key_id)));
+  std::lock_guard lock(cache_mu_);
+  org_keys_.try_emplace(std::string(org_id), key.Clone());
+  return key;
 }
 
 Result<Secret> KeyStore::UnwrapRecordKey(Transaction& tx, std::string_view org_id,

@@ -12,10 +12,17 @@
 // `OpenMasterKey` finishes or discards an interrupted rotation: if any wrapped key names the
 // `.next` key, step 2 committed and the rename is completed; otherwise `.next` is removed.
 //
-// Thread-safety: KeyStore may be used from any thread; it holds no mutable state of its own.
+// Unwrapped organisation keys are kept in memory for the life of the process (the master key is
+// too): an organisation key never changes while the service runs (rotation re-wraps it, offline,
+// with the same value), and each view then costs no key query and no unwrap.
+//
+// Thread-safety: KeyStore may be used from any thread.
 
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <mutex>
+#include <string>
 #include <string_view>
 
 #include "common/clock.h"
@@ -82,6 +89,8 @@ class KeyStore {
   const Environment environment_;
   crypto::Random& random_;
   const Clock& clock_;
+  mutable std::mutex cache_mu_;
+  std::map<std::string, Secret, std::less<>> org_keys_;  // guarded by cache_mu_
 };
 
 // Steps of a rotation, named for tests that simulate a crash between them.
