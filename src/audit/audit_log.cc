@@ -19,6 +19,15 @@ AuditLog::AuditLog(store::Store& store, const Clock& clock, const crypto::Signin
                    Environment env, int checkpoint_every)
     : store_(store), clock_(clock), key_(key), env_(env), checkpoint_every_(checkpoint_every) {}
 
+std::unexpected<Error> AuditLog::Refuse(Event event, const Error& error) {
+  event.allowed = false;
+  if (event.reason.empty()) event.reason = error.message;
+  event.outcome = std::string(ErrorCodeName(error.code));
+  if (!Record(std::move(event)))
+    return Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
+  return std::unexpected(error);
+}
+
 void AuditLog::Finish(Event& event, const Error* error) {
   event.outcome = error == nullptr ? "ok" : std::string(ErrorCodeName(error->code));
   // A refusal always says why; service messages never carry input or secrets.

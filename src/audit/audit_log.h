@@ -65,6 +65,10 @@ class AuditLog {
   template <typename T, typename Fn>
   void ObserveAsync(Event event, Fn&& read, std::function<void(Result<T>)> done);
 
+  // Records a refusal (allowed = false; outcome the error's code; reason, if empty, its message)
+  // and returns `error`, or kUnavailable if the event could not be written.
+  std::unexpected<Error> Refuse(Event event, const Error& error);
+
   // Signs the head if it moved since the last checkpoint.
   Result<void> Checkpoint();
   // Readiness: kUnavailable when the log cannot be written.

@@ -9,6 +9,7 @@
 #include "audit/audit_log.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/stopped_instance.h"
 #include "common/config.h"
 #include "common/file_util.h"
 #include "common/instance_lock.h"
@@ -38,14 +39,10 @@ void Progress(size_t done, size_t total) {
 
 Result<std::vector<lifecycle::LeaverRow>> Apply(const std::filesystem::path& config_path,
                                                 const std::filesystem::path& file, bool dry_run) {
-  ASSIGN_OR_RETURN(auto config, LoadConfig(config_path));
   ASSIGN_OR_RETURN(auto csv, ReadSmallFile(file, 1024 * 1024));
-  auto lock_path = config.store.path;
-  lock_path += ".lock";
-  ASSIGN_OR_RETURN(auto lock, InstanceLock::Acquire(lock_path));
-  ASSIGN_OR_RETURN(auto db, store::SqliteStore::Open({config.store.path, 1, 64}));
-  RETURN_IF_ERROR(store::Migrate(*db));
-  RETURN_IF_ERROR(store::CheckEnvironment(*db, config.environment));
+  ASSIGN_OR_RETURN(auto inst, OpenStoppedInstance(config_path, 64));
+  const auto& config = inst.config;
+  auto& db = inst.db;
   ASSIGN_OR_RETURN(auto master,
                    store::OpenMasterKey(*db, config.keys.master_key_file, config.environment));
   ASSIGN_OR_RETURN(auto key,

@@ -2,6 +2,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/stopped_instance.h"
 #include "common/config.h"
 #include "common/instance_lock.h"
 #include "crypto/random.h"
@@ -14,16 +15,10 @@ namespace strongroom::cli {
 namespace {
 
 Result<store::RotationResult> Rotate(const std::filesystem::path& config_path) {
-  ASSIGN_OR_RETURN(auto config, LoadConfig(config_path));
-  auto lock_path = config.store.path;
-  lock_path += ".lock";
-  ASSIGN_OR_RETURN(auto lock, InstanceLock::Acquire(lock_path));
-  ASSIGN_OR_RETURN(auto db, store::SqliteStore::Open({config.store.path, 1, 1}));
-  RETURN_IF_ERROR(store::Migrate(*db));
-  RETURN_IF_ERROR(store::CheckEnvironment(*db, config.environment));
-  auto result = store::RotateMasterKey(*db, config.keys.master_key_file, config.environment,
-                                       crypto::DefaultRandom());
-  db->Close();
+  ASSIGN_OR_RETURN(auto inst, OpenStoppedInstance(config_path, 1));
+  auto result = store::RotateMasterKey(*inst.db, inst.config.keys.master_key_file,
+                                       inst.config.environment, crypto::DefaultRandom());
+  inst.db->Close();
   return result;
 }
 

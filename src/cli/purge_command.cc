@@ -6,6 +6,7 @@
 #include "audit/audit_log.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/stopped_instance.h"
 #include "common/config.h"
 #include "common/instance_lock.h"
 #include "crypto/random.h"
@@ -19,13 +20,9 @@ namespace strongroom::cli {
 namespace {
 
 Result<retention::PurgeReport> Purge(const std::filesystem::path& config_path, bool dry_run) {
-  ASSIGN_OR_RETURN(auto config, LoadConfig(config_path));
-  auto lock_path = config.store.path;
-  lock_path += ".lock";
-  ASSIGN_OR_RETURN(auto lock, InstanceLock::Acquire(lock_path));
-  ASSIGN_OR_RETURN(auto db, store::SqliteStore::Open({config.store.path, 1, 64}));
-  RETURN_IF_ERROR(store::Migrate(*db));
-  RETURN_IF_ERROR(store::CheckEnvironment(*db, config.environment));
+  ASSIGN_OR_RETURN(auto inst, OpenStoppedInstance(config_path, 64));
+  const auto& config = inst.config;
+  auto& db = inst.db;
   ASSIGN_OR_RETURN(auto key,
                    crypto::ReadSigningKeyFile(config.audit.signing_key_file, config.environment));
   SystemClock clock;

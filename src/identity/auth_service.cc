@@ -50,6 +50,17 @@ constexpr int kAccountColumnCount = 9;
 
 }  // namespace
 
+audit::Event EventFor(const Principal& who, std::string action, std::string target_type,
+                      std::string_view target_id, const RequestContext& ctx) {
+  audit::Event e;
+  e.actor = {who.account.id, who.account.username, who.account.kind, who.session_id};
+  e.source = ctx.source;
+  e.action = std::move(action);
+  e.target = {std::move(target_type), std::string(target_id.substr(0, 64)), ""};
+  e.request_id = ctx.request_id;
+  return e;
+}
+
 bool HasRole(const AccountView& account, std::string_view role) {
   std::string_view rest = account.roles;
   while (!rest.empty()) {

@@ -141,6 +141,10 @@ class AuthService {
   SourceBuckets buckets_;
 };
 
+// An audit event of `who` doing `action` to (`target_type`, `target_id`), from the request.
+audit::Event EventFor(const Principal& who, std::string action, std::string target_type,
+                      std::string_view target_id, const RequestContext& ctx);
+
 // The password policy alone (length by account kind, common passwords), for tests and the API.
 Result<void> CheckPasswordPolicy(std::string_view password, std::string_view kind,
                                  const CommonPasswords& common);

@@ -60,23 +60,11 @@ LifecycleService::LifecycleService(store::Store& store, audit::AuditLog& audit,
 audit::Event LifecycleService::MakeEvent(const identity::Principal& admin, std::string action,
                                          std::string target_type, std::string_view target_id,
                                          const identity::RequestContext& ctx) const {
-  audit::Event e;
-  e.actor = {admin.account.id, admin.account.username, admin.account.kind, admin.session_id};
-  e.source = ctx.source;
-  e.action = std::move(action);
-  e.target = {std::move(target_type), std::string(target_id.substr(0, 64)), ""};
-  e.request_id = ctx.request_id;
-  return e;
+  return identity::EventFor(admin, std::move(action), std::move(target_type), target_id, ctx);
 }
 
 std::unexpected<Error> LifecycleService::Refuse(audit::Event event, const Error& error) {
-  event.allowed = false;
-  if (event.reason.empty()) event.reason = error.message;
-  event.outcome = std::string(ErrorCodeName(error.code));
-  if (!audit_.Record(std::move(event))) {
-    return Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
-  }
-  return std::unexpected(error);
+  return audit_.Refuse(std::move(event), error);
 }
 
 std::unexpected<Error> LifecycleService::RefuseMalformed(const identity::Principal& admin,

@@ -38,12 +38,8 @@ ExportService::ExportService(store::Store& store, audit::AuditLog& audit, store:
 audit::Event ExportService::MakeEvent(const identity::Principal& who, std::string action,
                                       std::string_view id,
                                       const identity::RequestContext& ctx) const {
-  audit::Event e;
-  e.actor = {who.account.id, who.account.username, who.account.kind, who.session_id};
-  e.source = ctx.source;
-  e.action = std::move(action);
-  e.target = {"export", std::string(id.substr(0, 64)), who.account.org_id};
-  e.request_id = ctx.request_id;
+  auto e = identity::EventFor(who, std::move(action), "export", id, ctx);
+  e.target.org = who.account.org_id;
   return e;
 }
 

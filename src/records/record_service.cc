@@ -79,23 +79,12 @@ RecordService::RecordService(store::Store& store, audit::AuditLog& audit, store:
 audit::Event RecordService::MakeEvent(const identity::Principal& who, std::string action,
                                       std::string_view id,
                                       const identity::RequestContext& ctx) const {
-  audit::Event e;
-  e.actor = {who.account.id, who.account.username, who.account.kind, who.session_id};
-  e.source = ctx.source;
-  e.action = std::move(action);
-  e.target = {"record", std::string(id), ""};
-  e.request_id = ctx.request_id;
-  return e;
+  return identity::EventFor(who, std::move(action), "record", id, ctx);
 }
 
 std::unexpected<Error> RecordService::RefuseInput(audit::Event event, const Error& error) {
-  event.allowed = false;
   event.reason = "invalid input: " + error.message;
-  event.outcome = std::string(ErrorCodeName(error.code));
-  if (!audit_.Record(std::move(event))) {
-    return Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
-  }
-  return std::unexpected(error);
+  return audit_.Refuse(std::move(event), error);
 }
 
 std::unexpected<Error> RecordService::RefuseMalformed(const identity::Principal& who,

@@ -34,23 +34,11 @@ RetentionService::RetentionService(store::Store& store, audit::AuditLog& audit, 
 audit::Event RetentionService::MakeEvent(const identity::Principal& who, std::string action,
                                          std::string_view target_id,
                                          const identity::RequestContext& ctx) const {
-  audit::Event e;
-  e.actor = {who.account.id, who.account.username, who.account.kind, who.session_id};
-  e.source = ctx.source;
-  e.action = std::move(action);
-  e.target = {"retention_order", std::string(target_id.substr(0, 64)), ""};
-  e.request_id = ctx.request_id;
-  return e;
+  return identity::EventFor(who, std::move(action), "retention_order", target_id, ctx);
 }
 
 std::unexpected<Error> RetentionService::Refuse(audit::Event event, const Error& error) {
-  event.allowed = false;
-  if (event.reason.empty()) event.reason = error.message;
-  event.outcome = std::string(ErrorCodeName(error.code));
-  if (!audit_.Record(std::move(event))) {
-    return Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
-  }
-  return std::unexpected(error);
+  return audit_.Refuse(std::move(event), error);
 }
 
 Result<std::string> RetentionService::CreateOrder(const identity::Principal& officer,
