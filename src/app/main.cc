@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   cli::AddAuditCommand(app, &exit_code);
   cli::AddPurgeCommand(app, &exit_code);
   cli::AddAdminCommand(app, &exit_code);
+  cli::AddSeedCommand(app, &exit_code);
   cli::AddVersionCommand(app, &exit_code);
   try {
     app.parse(argc, argv);

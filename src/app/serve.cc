@@ -207,11 +207,8 @@ int Serve(const std::filesystem::path& config_path) {
   RegisterTestRoutes(router, *config, audit, test_clock);
   store::KeyStore keys(*master, config->environment, crypto::DefaultRandom(), clock);
   identity::AuthService auth(store, audit, keys, clock, crypto::DefaultRandom(), common_passwords);
-  records::RecordService records(
-      store, audit, keys, clock, crypto::DefaultRandom(),
-      {config->records.descriptors, std::chrono::days(config->records.retention_days_official),
-       std::chrono::days(config->records.retention_days_sensitive),
-       config->records.export_threshold});
+  records::RecordService records(store, audit, keys, clock, crypto::DefaultRandom(),
+                                 records::OptionsFrom(config->records));
   lifecycle::LifecycleService lifecycle(store, audit, keys, clock, crypto::DefaultRandom(), auth,
                                         {config->records.descriptors});
   retention::RetentionService retention(store, audit, clock, crypto::DefaultRandom());

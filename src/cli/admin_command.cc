@@ -3,8 +3,6 @@
 // POST /api/v1/admin/leavers; the operator's OS user is named in the audit log.
 
 #include <fmt/format.h>
-#include <pwd.h>
-#include <unistd.h>
 
 #include "audit/audit_log.h"
 #include "cli/commands.h"
@@ -25,18 +23,6 @@
 namespace strongroom::cli {
 namespace {
 
-std::string OperatorName() {
-  const passwd* pw = ::getpwuid(::geteuid());
-  return pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
-}
-
-void Progress(size_t done, size_t total) {
-  constexpr size_t kWidth = 40;
-  const size_t filled = total == 0 ? kWidth : done * kWidth / total;
-  fmt::print(stderr, "\r[{:<{}}] {}/{}", std::string(filled, '#'), kWidth, done, total);
-  if (done == total) fmt::print(stderr, "\n");
-}
-
 Result<std::vector<lifecycle::LeaverRow>> Apply(const std::filesystem::path& config_path,
                                                 const std::filesystem::path& file, bool dry_run) {
   ASSIGN_OR_RETURN(auto csv, ReadSmallFile(file, 1024 * 1024));
@@ -54,7 +40,7 @@ Result<std::vector<lifecycle::LeaverRow>> Apply(const std::filesystem::path& con
   identity::AuthService auth(*db, log, keys, clock, crypto::DefaultRandom(), none);
   lifecycle::LifecycleService lifecycle(*db, log, keys, clock, crypto::DefaultRandom(), auth,
                                         {config.records.descriptors});
-  auto rows = lifecycle.LeaversFromCli(OperatorName(), csv, dry_run, Progress);
+  auto rows = lifecycle.LeaversFromCli(OperatorName(), csv, dry_run, PrintProgress);
   if (rows) (void)log.Checkpoint();
   db->Close();
   return rows;

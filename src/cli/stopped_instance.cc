@@ -1,9 +1,26 @@
 #include "cli/stopped_instance.h"
 
+#include <fmt/format.h>
+#include <pwd.h>
+#include <unistd.h>
+
 #include "store/meta.h"
 #include "store/migrations.h"
 
 namespace strongroom::cli {
+
+std::string OperatorName() {
+  const passwd* pw = ::getpwuid(::geteuid());
+  return pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
+}
+
+void PrintProgress(int64_t done, int64_t total) {
+  constexpr int64_t kWidth = 40;
+  const int64_t filled = total <= 0 ? kWidth : done * kWidth / total;
+  fmt::print(stderr, "\r[{:<{}}] {}/{}", std::string(static_cast<size_t>(filled), '#'), kWidth,
+             done, total);
+  if (done == total) fmt::print(stderr, "\n");
+}
 
 Result<StoppedInstance> OpenStoppedInstance(const std::filesystem::path& config_path,
                                             int max_batch) {

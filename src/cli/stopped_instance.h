@@ -17,6 +17,12 @@ struct StoppedInstance {
   std::unique_ptr<store::SqliteStore> db;
 };
 
+// The operating-system user running the command, as named in the audit log.
+std::string OperatorName();
+
+// A progress bar on standard error.
+void PrintProgress(int64_t done, int64_t total);
+
 Result<StoppedInstance> OpenStoppedInstance(const std::filesystem::path& config_path,
                                             int max_batch);
 

@@ -45,6 +45,72 @@ constexpr const char* kOrgColumns =
 
 }  // namespace
 
+Result<Org> InsertOrg(store::Transaction& tx, store::KeyStore& keys, std::string_view id,
+                      const OrgInput& input, TimePoint now) {
+  Org org{std::string(id),          input.name,     "active",
+          input.agreed_expiry_days, input.iso27001, input.cyber_essentials_plus,
+          FormatRfc3339(now)};
+  org.identity_provider_approves = input.identity_provider_approves;
+  RETURN_IF_ERROR(tx.Exec(
+      "INSERT INTO organisations (id, name, status, agreed_expiry_days, created_at, "
+      "iso27001_ref, iso27001_expires_on, cep_ref, cep_expires_on, idp_approves) "
+      "VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?, ?)",
+      {org.id, org.name, int64_t{org.agreed_expiry_days}, org.created_at, org.iso27001.reference,
+       org.iso27001.expires_on, org.cyber_essentials_plus.reference,
+       org.cyber_essentials_plus.expires_on, int64_t{org.identity_provider_approves ? 1 : 0}}));
+  RETURN_IF_ERROR(keys.CreateOrgKey(tx, org.id));
+  return org;
+}
+
+Result<Approved> InsertAccount(store::Transaction& tx, crypto::Random& random, TimePoint now,
+                               const NewAccount& a, bool enrolment_token) {
+  ASSIGN_OR_RETURN(auto taken, tx.Query("SELECT 1 FROM accounts WHERE username = ?", {a.username}));
+  if (!taken.empty()) return Fail(ErrorCode::kAlreadyExists, "that username is taken");
+  const std::string created = FormatRfc3339(now);
+  ASSIGN_OR_RETURN(auto subject,
+                   tx.Query("SELECT id FROM people WHERE email = ?", {a.person_email}));
+  std::string person_id = subject.empty() ? "" : subject.front().Text(0);
+  if (person_id.empty()) {
+    person_id = "per-" + random.RandomHex(8);
+    RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO people (id, org_id, name, email, bpss_verified_on, bpss_verified_by, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                {person_id, a.org_id, a.person_name, a.person_email, a.bpss_verified_on,
+                 a.bpss_verified_by, created}));
+  } else {
+    ASSIGN_OR_RETURN(auto held, tx.Query("SELECT 1 FROM accounts WHERE person_id = ? AND kind = ? "
+                                         "AND kind <> 'service'",
+                                         {person_id, a.kind}));
+    if (!held.empty()) {
+      return Fail(ErrorCode::kAlreadyExists, "that person already holds an account of that kind");
+    }
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE people SET bpss_verified_on = ?, bpss_verified_by = ? WHERE "
+                "id = ?",
+                {a.bpss_verified_on, a.bpss_verified_by, person_id}));
+  }
+  Approved out;
+  out.account_id = "acc-" + random.RandomHex(8);
+  out.username = a.username;
+  const auto days = std::clamp<int64_t>(a.expiry_days, 1, kMaxAgreedExpiryDays);
+  out.account_expires_at = FormatRfc3339(now + std::chrono::days(days));
+  // A service account signs in with API tokens only: it is active at once, with no password,
+  // second factor or enrolment token.
+  const bool service = a.kind == "service";
+  RETURN_IF_ERROR(tx.Exec(
+      "INSERT INTO accounts (id, person_id, org_id, username, kind, roles, remits, grants, "
+      "status, expires_at, created_at, external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {out.account_id, person_id, a.org_id, a.username, a.kind, a.roles, a.remits, a.grants,
+       std::string(service ? "active" : "pending_enrolment"), out.account_expires_at, created,
+       a.external_id ? store::Value{*a.external_id} : store::Value{}}));
+  if (!service && enrolment_token) {
+    out.token_expires_at = now + kJoinTokenLifetime;
+    ASSIGN_OR_RETURN(out.enrolment_token, identity::IssueEnrolmentToken(tx, random, out.account_id,
+                                                                        out.token_expires_at));
+  }
+  return out;
+}
+
 LifecycleService::LifecycleService(store::Store& store, audit::AuditLog& audit,
                                    store::KeyStore& keys, const Clock& clock,
                                    crypto::Random& random, identity::AuthService& auth,
@@ -101,25 +167,7 @@ Result<Org> LifecycleService::CreateOrg(const identity::Principal& admin, const 
     if (!same.empty()) {
       return Fail(ErrorCode::kAlreadyExists, "an organisation of that name exists");
     }
-    const std::string created = FormatRfc3339(now);
-    RETURN_IF_ERROR(
-        tx.Exec("INSERT INTO organisations (id, name, status, agreed_expiry_days, created_at, "
-                "iso27001_ref, iso27001_expires_on, cep_ref, cep_expires_on, idp_approves) "
-                "VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?, ?)",
-                {id, input.name, int64_t{input.agreed_expiry_days}, created,
-                 input.iso27001.reference, input.iso27001.expires_on,
-                 input.cyber_essentials_plus.reference, input.cyber_essentials_plus.expires_on,
-                 int64_t{input.identity_provider_approves ? 1 : 0}}));
-    RETURN_IF_ERROR(keys_.CreateOrgKey(tx, id));
-    Org org{id,
-            input.name,
-            "active",
-            input.agreed_expiry_days,
-            input.iso27001,
-            input.cyber_essentials_plus,
-            created};
-    org.identity_provider_approves = input.identity_provider_approves;
-    return org;
+    return InsertOrg(tx, keys_, id, input, now);
   });
 }
 
@@ -427,54 +475,25 @@ Result<Approved> LifecycleService::Fulfil(store::Transaction& tx, std::string_vi
                             {std::string(request_id)}));
   if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such join request");
   const auto& j = rows.front();
-  const std::string org_id = j.Text(0), username = j.Text(1), email = j.Text(3), kind = j.Text(4);
-  ASSIGN_OR_RETURN(auto taken, tx.Query("SELECT 1 FROM accounts WHERE username = ?", {username}));
-  if (!taken.empty()) return Fail(ErrorCode::kAlreadyExists, "that username is taken");
+  NewAccount a;
+  a.org_id = j.Text(0);
+  a.username = j.Text(1);
+  a.person_name = j.Text(2);
+  a.person_email = j.Text(3);
+  a.kind = j.Text(4);
+  a.roles = j.Text(5);
+  a.remits = j.Text(6);
+  a.grants = j.Text(7);
+  a.bpss_verified_on = j.Text(8);
+  a.bpss_verified_by = j.Text(9);
+  a.expiry_days = j.Int(10);
+  if (!j.IsNull(11)) a.external_id = j.Text(11);
   const auto now = clock_.Now();
-  const std::string created = FormatRfc3339(now);
-  ASSIGN_OR_RETURN(auto subject, tx.Query("SELECT id FROM people WHERE email = ?", {email}));
-  std::string person_id = subject.empty() ? "" : subject.front().Text(0);
-  if (person_id.empty()) {
-    person_id = "per-" + random_.RandomHex(8);
-    RETURN_IF_ERROR(
-        tx.Exec("INSERT INTO people (id, org_id, name, email, bpss_verified_on, bpss_verified_by, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                {person_id, org_id, j.Text(2), email, j.Text(8), j.Text(9), created}));
-  } else {
-    ASSIGN_OR_RETURN(auto held, tx.Query("SELECT 1 FROM accounts WHERE person_id = ? AND kind = ? "
-                                         "AND kind <> 'service'",
-                                         {person_id, kind}));
-    if (!held.empty()) {
-      return Fail(ErrorCode::kAlreadyExists, "that person already holds an account of that kind");
-    }
-    RETURN_IF_ERROR(
-        tx.Exec("UPDATE people SET bpss_verified_on = ?, bpss_verified_by = ? WHERE "
-                "id = ?",
-                {j.Text(8), j.Text(9), person_id}));
-  }
-  Approved out;
-  out.account_id = "acc-" + random_.RandomHex(8);
-  out.username = username;
-  const auto days = std::min<int64_t>(j.Int(10), kMaxAgreedExpiryDays);
-  out.account_expires_at = FormatRfc3339(now + std::chrono::days(days));
-  // A service account signs in with API tokens only: it is active at once, with no password,
-  // second factor or enrolment token.
-  const bool service = kind == "service";
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO accounts (id, person_id, org_id, username, kind, roles, remits, grants, "
-      "status, expires_at, created_at, external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {out.account_id, person_id, org_id, username, kind, j.Text(5), j.Text(6), j.Text(7),
-       std::string(service ? "active" : "pending_enrolment"), out.account_expires_at, created,
-       j.IsNull(11) ? store::Value{} : store::Value{j.Text(11)}}));
-  if (!service && enrolment_token) {
-    out.token_expires_at = now + kJoinTokenLifetime;
-    ASSIGN_OR_RETURN(out.enrolment_token, identity::IssueEnrolmentToken(tx, random_, out.account_id,
-                                                                        out.token_expires_at));
-  }
+  ASSIGN_OR_RETURN(auto out, InsertAccount(tx, random_, now, a, enrolment_token));
   RETURN_IF_ERROR(
       tx.Exec("UPDATE join_requests SET status = 'approved', decided_by = ?, "
               "decided_at = ?, account_id = ? WHERE id = ?",
-              {decided_by, created, out.account_id, std::string(request_id)}));
+              {decided_by, FormatRfc3339(now), out.account_id, std::string(request_id)}));
   return out;
 }
 

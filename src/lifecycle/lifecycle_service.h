@@ -178,6 +178,33 @@ struct LeaverRow {
 
 inline constexpr size_t kMaxLeaverRows = 10'000;
 
+// A person's new account, as an approved join request asks for it.
+struct NewAccount {
+  std::string org_id;
+  std::string username;
+  std::string person_name;
+  std::string person_email;
+  std::string kind;
+  std::string roles;  // comma-separated lists, already checked
+  std::string remits;
+  std::string grants;
+  std::string bpss_verified_on;
+  std::string bpss_verified_by;
+  std::optional<std::string> external_id;
+  int64_t expiry_days = 90;  // the organisation's agreed period (at most 365)
+};
+
+// The one place an organisation row is written, with its key: active, created `now`. The checks
+// (who may, valid input) are the caller's.
+Result<Org> InsertOrg(store::Transaction& tx, store::KeyStore& keys, std::string_view id,
+                      const OrgInput& input, TimePoint now);
+// The one place an account is written, with its person (reused if one has that email: one
+// standard and one privileged account per person): `pending_enrolment` with a one-time enrolment
+// token if `enrolment_token`, or, for a service account, active at once. kAlreadyExists if the
+// username was ever used. The checks (who approved, valid input) are the caller's.
+Result<Approved> InsertAccount(store::Transaction& tx, crypto::Random& random, TimePoint now,
+                               const NewAccount& account, bool enrolment_token);
+
 class LifecycleService {
  public:
   // Everything passed must outlive the service.

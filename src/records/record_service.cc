@@ -127,10 +127,37 @@ Result<void> RecordService::Validate(const RecordInput& in, bool with_remit) con
   return {};
 }
 
-TimePoint RecordService::DefaultRetention(std::string_view classification) const {
-  const auto days = classification == authz::kSensitive ? options_.retention_sensitive
-                                                        : options_.retention_official;
-  return clock_.Now() + days;
+RecordsOptions OptionsFrom(const RecordsConfig& config) {
+  return {config.descriptors, std::chrono::days(config.retention_days_official),
+          std::chrono::days(config.retention_days_sensitive), config.export_threshold};
+}
+
+TimePoint RetainUntil(const RecordsOptions& options, const RecordInput& input, TimePoint now) {
+  if (input.retain_until) return *input.retain_until;
+  return now + (input.classification == authz::kSensitive ? options.retention_sensitive
+                                                          : options.retention_official);
+}
+
+Result<void> InsertRecord(store::Transaction& tx, store::KeyStore& keys, std::string_view id,
+                          std::string_view org_id, std::string_view author,
+                          const RecordInput& input, TimePoint retain_until, TimePoint now) {
+  const std::string created = FormatRfc3339(now);
+  ASSIGN_OR_RETURN(auto key, keys.NewRecordKey(tx, org_id, id));
+  ASSIGN_OR_RETURN(auto title, keys.SealPart(key.key, org_id, id, 1, kTitle, AsBytes(input.title)));
+  ASSIGN_OR_RETURN(auto body,
+                   keys.SealPart(key.key, org_id, id, 1, kBody, AsBytes(input.body_json)));
+  RETURN_IF_ERROR(
+      tx.Exec("INSERT INTO records (id, org_id, remit, classification, descriptors, version, "
+              "wrapped_key, title, body, author_id, created_at, updated_at, retain_until) VALUES "
+              "(?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+              {std::string(id), std::string(org_id), input.remit, input.classification,
+               JoinList(input.descriptors), key.wrapped, title, body, std::string(author), created,
+               created, FormatRfc3339(retain_until)}));
+  for (const auto& descriptor : input.descriptors) {
+    RETURN_IF_ERROR(tx.Exec("INSERT INTO record_descriptors (record_id, descriptor) VALUES (?, ?)",
+                            {std::string(id), descriptor}));
+  }
+  return {};
 }
 
 Result<std::optional<RecordService::Stored>> RecordService::Load(store::Transaction& tx,
@@ -175,25 +202,8 @@ Result<Written> RecordService::Create(const identity::Principal& who, const Reco
         Decided(ev, d);
         ev.target.org = subject.org_id;
         if (!d.allow) return Refused(d);
-        const std::string created = FormatRfc3339(now);
-        const std::string retain =
-            FormatRfc3339(input.retain_until.value_or(DefaultRetention(input.classification)));
-        ASSIGN_OR_RETURN(auto key, keys_.NewRecordKey(tx, subject.org_id, id));
-        ASSIGN_OR_RETURN(auto title, keys_.SealPart(key.key, subject.org_id, id, 1, kTitle,
-                                                    AsBytes(input.title)));
-        ASSIGN_OR_RETURN(auto body, keys_.SealPart(key.key, subject.org_id, id, 1, kBody,
-                                                   AsBytes(input.body_json)));
-        RETURN_IF_ERROR(tx.Exec(
-            "INSERT INTO records (id, org_id, remit, classification, descriptors, version, "
-            "wrapped_key, title, body, author_id, created_at, updated_at, retain_until) VALUES "
-            "(?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
-            {id, subject.org_id, input.remit, input.classification, JoinList(input.descriptors),
-             key.wrapped, title, body, who.account.id, created, created, retain}));
-        for (const auto& descriptor : input.descriptors) {
-          RETURN_IF_ERROR(
-              tx.Exec("INSERT INTO record_descriptors (record_id, descriptor) VALUES (?, ?)",
-                      {id, descriptor}));
-        }
+        RETURN_IF_ERROR(InsertRecord(tx, keys_, id, subject.org_id, who.account.id, input,
+                                     RetainUntil(options_, input, now), now));
         ev.detail["version"] = "1";
         return Written{id, 1};
       });

@@ -23,6 +23,7 @@
 #include "audit/audit_log.h"
 #include "authz/authz.h"
 #include "common/clock.h"
+#include "common/config.h"
 #include "crypto/random.h"
 #include "identity/auth_service.h"
 #include "store/key_store.h"
@@ -80,6 +81,19 @@ struct ListPage {
   std::string next_cursor;  // "" at the end
 };
 
+// The options as configured in [records].
+RecordsOptions OptionsFrom(const RecordsConfig& config);
+
+// `input.retain_until`, else `now` plus the retention period of its classification.
+TimePoint RetainUntil(const RecordsOptions& options, const RecordInput& input, TimePoint now);
+
+// The one place a new record is written: a fresh data key wrapped by the organisation key, title
+// and body sealed as version 1, and its descriptors. The checks (who may, valid input) and the
+// audit event are the caller's.
+Result<void> InsertRecord(store::Transaction& tx, store::KeyStore& keys, std::string_view id,
+                          std::string_view org_id, std::string_view author,
+                          const RecordInput& input, TimePoint retain_until, TimePoint now);
+
 // The policy's view of an account.
 authz::Subject SubjectOf(const identity::AccountView& account);
 
@@ -128,7 +142,6 @@ class RecordService {
   // The read half of Get: load, decide, decrypt; fills in the event.
   Result<Record> View(store::Transaction& tx, const authz::Subject& subject, std::string_view id,
                       audit::Event& ev);
-  TimePoint DefaultRetention(std::string_view classification) const;
   // One page of the records in `scope` after `cursor`; with `full`, also their bodies.
   Result<ListPage> ReadScope(store::Transaction& tx, const authz::ListScope& scope,
                              std::string_view cursor, int limit, std::vector<Record>* full);
