@@ -36,7 +36,8 @@ bool StateChanging(verb v) { return v != verb::get && v != verb::head && v != ve
 }  // namespace
 
 Result<identity::Principal> Authenticate(identity::AuthService& auth, const http::Request& request,
-                                         const AuthRoutesOptions& options) {
+                                         const AuthRoutesOptions& options,
+                                         identity::AuthService::Upkeep upkeep) {
   // Automation: a service account's API token. No cookie is involved, so no CSRF check.
   const auto authorization = request.Header("Authorization");
   if (!authorization.empty()) {
@@ -47,7 +48,7 @@ Result<identity::Principal> Authenticate(identity::AuthService& auth, const http
   }
   const auto token = request.Cookie(kSessionCookie);
   if (token.empty()) return Fail(ErrorCode::kUnauthenticated, "sign in first");
-  ASSIGN_OR_RETURN(auto principal, auth.Authenticate(token, Context(request)));
+  ASSIGN_OR_RETURN(auto principal, auth.Authenticate(token, Context(request), upkeep));
   if (StateChanging(request.method())) {
     const auto origin = request.Header("Origin");
     if (!origin.empty() && origin != options.public_origin) {

@@ -24,7 +24,8 @@ void RegisterAuthRoutes(http::Router& router, identity::AuthService& auth,
 
 // The caller of a request, from its session cookie; for state-changing methods also checks the
 // CSRF token and Origin. kUnauthenticated or kPermissionDenied otherwise.
-Result<identity::Principal> Authenticate(identity::AuthService& auth, const http::Request& request,
-                                         const AuthRoutesOptions& options);
+Result<identity::Principal> Authenticate(
+    identity::AuthService& auth, const http::Request& request, const AuthRoutesOptions& options,
+    identity::AuthService::Upkeep upkeep = identity::AuthService::Upkeep::kWait);
 
 }  // namespace strongroom::api

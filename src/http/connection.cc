@@ -174,14 +174,18 @@ class TlsConnection final : public ConnectionBase,
       });
     };
     const AsyncHandler* async = match.async;
-    const bool queued = server_.pool->TrySubmit([request, handler, async, respond] {
+    auto start = [request, handler, async, respond] {
       if (handler != nullptr) return respond(Invoke(*handler, *request));
       try {
         (*async)(*request, respond);
       } catch (...) {
         respond(Fail(ErrorCode::kInternal, "handler threw"));
       }
-    });
+    };
+    if (async != nullptr && match.inline_if != nullptr && match.inline_if(*request)) {
+      return start();
+    }
+    const bool queued = server_.pool->TrySubmit(std::move(start));
     if (!queued) {
       Send(ErrorResponse(Error{ErrorCode::kUnavailable, "the service is busy; retry shortly"},
                          request_id_),

@@ -50,8 +50,9 @@ void Router::Add(beast_http::verb method, std::string pattern, Handler handler, 
   routes_.push_back(std::move(r));
 }
 
-void Router::AddAsync(beast_http::verb method, std::string pattern, AsyncHandler handler) {
-  Route r{method, pattern, {}, {}, Dispatch::kWorker, std::move(handler)};
+void Router::AddAsync(beast_http::verb method, std::string pattern, AsyncHandler handler,
+                      InlineIf inline_if) {
+  Route r{method, pattern, {}, {}, Dispatch::kWorker, std::move(handler), inline_if};
   for (auto s : Split(pattern)) r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }
@@ -80,6 +81,7 @@ Router::Match Router::Find(beast_http::verb method, std::string_view path) const
     }
     if (route.async) {
       result.async = &route.async;
+      result.inline_if = route.inline_if;
     } else {
       result.handler = &route.handler;
     }

@@ -19,19 +19,24 @@
 namespace strongroom::http {
 
 enum class Dispatch { kInline, kWorker };
+using InlineIf = bool (*)(const Request&);
 
 class Router {
  public:
   void Add(beast_http::verb method, std::string pattern, Handler handler,
            Dispatch dispatch = Dispatch::kWorker);
   // Starts on the worker pool; the worker is free again as soon as the handler returns, while the
-  // response waits for `respond`.
-  void AddAsync(beast_http::verb method, std::string pattern, AsyncHandler handler);
+  // response waits for `respond`. With `inline_if`, a request for which it answers true starts on
+  // the I/O thread instead, saving the hand-off to a worker: only for handlers whose every step on
+  // that path is short and never waits for the store's writer (reads, then queued writes).
+  void AddAsync(beast_http::verb method, std::string pattern, AsyncHandler handler,
+                InlineIf inline_if = nullptr);
 
   struct Match {
     const Handler* handler = nullptr;  // one of handler and async is set on a match
     const AsyncHandler* async = nullptr;
     Dispatch dispatch = Dispatch::kWorker;
+    InlineIf inline_if = nullptr;  // for async handlers
     const std::string* pattern = nullptr;
     std::map<std::string, std::string> params;
     bool method_mismatch = false;  // the path exists, for other methods
@@ -46,6 +51,7 @@ class Router {
     Handler handler;
     Dispatch dispatch;
     AsyncHandler async;
+    InlineIf inline_if = nullptr;
   };
   std::vector<Route> routes_;
 };

@@ -472,7 +472,7 @@ Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::str
 }
 
 Result<Principal> AuthService::Authenticate(std::string_view session_token,
-                                            const RequestContext& ctx) {
+                                            const RequestContext& ctx, Upkeep upkeep) {
   (void)ctx;
   if (session_token.size() != 64) return NotAuthenticated();
   const auto token_hash = HashOf(session_token);
@@ -501,19 +501,24 @@ Result<Principal> AuthService::Authenticate(std::string_view session_token,
                      principal->account.expires_at > FormatRfc3339(now) &&
                      now - *seen_t <= options_.idle_timeout &&
                      now - *created_t <= options_.absolute_timeout;
-  if (!alive) {
-    RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
-      RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE token_hash = ?", {token_hash}));
+  auto write = [&](std::string sql, store::Params params) -> Result<void> {
+    auto fn = [sql = std::move(sql),
+               params = std::move(params)](store::Transaction& tx) -> Result<void> {
+      RETURN_IF_ERROR(tx.Exec(sql, params));
       return {};
-    }));
+    };
+    if (upkeep == Upkeep::kWait) return store_.Write(std::move(fn));
+    // A failure here shows in the caller's own write, which follows it on the same writer.
+    store_.WriteAsync(std::move(fn), [](Result<void>) {});
+    return {};
+  };
+  if (!alive) {
+    RETURN_IF_ERROR(write("DELETE FROM sessions WHERE token_hash = ?", {token_hash}));
     return NotAuthenticated();
   }
   if (now - *seen_t >= kTouchEvery) {
-    RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
-      RETURN_IF_ERROR(tx.Exec("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?",
-                              {FormatRfc3339(now), token_hash}));
-      return {};
-    }));
+    RETURN_IF_ERROR(write("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?",
+                          {FormatRfc3339(now), token_hash}));
   }
   return *principal;
 }

@@ -102,7 +102,13 @@ class AuthService {
                             const RequestContext& ctx);
   Result<NewSession> CompleteMfa(std::string_view challenge, std::string_view code,
                                  const RequestContext& ctx);
-  Result<Principal> Authenticate(std::string_view session_token, const RequestContext& ctx);
+  // How Authenticate writes a session's upkeep (its last-seen time every 15 s; the removal of a
+  // dead session): kWait before returning; kQueue on the store's writer without waiting, for a
+  // caller on an I/O thread that will itself wait for a later write (its audit event), which the
+  // writer commits after this one, so the answer still follows the upkeep.
+  enum class Upkeep { kWait, kQueue };
+  Result<Principal> Authenticate(std::string_view session_token, const RequestContext& ctx,
+                                 Upkeep upkeep = Upkeep::kWait);
   // A service account's API token ("srt_" and 64 hex digits): not revoked, not expired, and its
   // account active and not expired. The principal's session is "tok-<token id>".
   Result<Principal> AuthenticateToken(std::string_view api_token, const RequestContext& ctx);

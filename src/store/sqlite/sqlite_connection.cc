@@ -37,6 +37,10 @@ ErrorCode CodeFor(int rc) {
 
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::filesystem::path& path,
                                                                  Mode mode) {
+  // No global allocation statistics: they put one process-wide mutex on every SQLite allocation,
+  // which readers on several threads then queue for. Must precede SQLite's initialisation.
+  static const int kConfigured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)kConfigured;
   sqlite3* db = nullptr;
   const int flags = (mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
                                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |

@@ -94,9 +94,10 @@ void SqliteStore::WriterLoop() {
 void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
   std::vector<Result<void>> results;
   results.reserve(batch.size());
-  auto begun = writer_conn_->ExecRaw("BEGIN IMMEDIATE");
+  // BEGIN, COMMIT and ROLLBACK go through the statement cache too: compiled once per connection.
+  auto begun = writer_conn_->Exec("BEGIN IMMEDIATE");
   if (!begun) {
-    for (auto& w : batch) w.done(begun);
+    for (auto& w : batch) w.done(std::unexpected(begun.error()));
     return;
   }
   uint64_t committed = 0;
@@ -113,9 +114,9 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
     }
     results.push_back(std::move(r));
   }
-  auto commit = writer_conn_->ExecRaw("COMMIT");
+  auto commit = writer_conn_->Exec("COMMIT");
   if (!commit) {
-    (void)writer_conn_->ExecRaw("ROLLBACK");
+    (void)writer_conn_->Exec("ROLLBACK");
     for (auto& r : results) {
       if (r) r = Fail(ErrorCode::kUnavailable, "store: commit failed");
     }
@@ -173,10 +174,11 @@ Result<void> SqliteStore::Compact() {
 
 Result<void> SqliteStore::Read(TransactionFn fn) {
   ASSIGN_OR_RETURN(auto conn, BorrowReader());
-  Result<void> result = conn->ExecRaw("BEGIN");
+  auto begun = conn->Exec("BEGIN");
+  Result<void> result = begun ? Result<void>{} : std::unexpected(begun.error());
   if (result) {
     result = RunGuarded(fn, *conn);
-    (void)conn->ExecRaw(result ? "COMMIT" : "ROLLBACK");
+    (void)conn->Exec(result ? "COMMIT" : "ROLLBACK");
   }
   ReturnReader(std::move(conn));
   return result;
