@@ -135,8 +135,13 @@ int Serve(const std::filesystem::path& config_path) {
   auto lock = InstanceLock::Acquire(lock_path);
   if (!lock) return Fatal(lock.error());
 
-  auto db = store::SqliteStore::Open(
-      {config->store.path, config->store.reader_connections, config->store.max_batch});
+  // By default one reader per thread that reads (I/O threads serve GET record themselves), so no
+  // thread ever waits for a reader to be handed back.
+  const auto server_options = ServerOptionsFrom(config->server);
+  const int readers = config->store.reader_connections > 0
+                          ? config->store.reader_connections
+                          : server_options.io_threads + server_options.worker_threads;
+  auto db = store::SqliteStore::Open({config->store.path, readers, config->store.max_batch});
   if (!db) return Fatal(db.error());
   if (auto r = store::Migrate(**db); !r) return Fatal(r.error());
   if (auto r = store::CheckEnvironment(**db, config->environment); !r) return Fatal(r.error());
@@ -259,7 +264,7 @@ int Serve(const std::filesystem::path& config_path) {
                    r.route, r.status, r.duration.count(), r.request_id);
     };
   }
-  http::Server server(ServerOptionsFrom(config->server), **tls, router, std::move(access_log));
+  http::Server server(server_options, **tls, router, std::move(access_log));
   if (auto r = server.Listen(); !r) return Fatal(r.error());
   const auto& origin = server.origin();
   // Registered once the port is known (the origin names it); nothing is served before Run.

@@ -215,7 +215,7 @@ Result<void> ReadStore(const toml::table* t, const std::filesystem::path& base, 
   Section sec(t, "store");
   RETURN_IF_ERROR(sec.OneOf("backend", {"sqlite"}, st.backend));
   RETURN_IF_ERROR(sec.Path("path", base, st.path));
-  RETURN_IF_ERROR(sec.Int("reader_connections", 1, 64, st.reader_connections));
+  RETURN_IF_ERROR(sec.Int("reader_connections", 0, 64, st.reader_connections));
   RETURN_IF_ERROR(sec.Int("max_batch", 1, 10'000, st.max_batch));
   if (st.path.empty()) return ConfigError("store.path", "is required");
   return sec.Finish();

@@ -48,8 +48,8 @@ struct TlsConfig {
 struct StoreConfig {
   std::string backend = "sqlite";
   std::filesystem::path path;  // SQLite database file
-  int reader_connections = 4;
-  int max_batch = 512;  // transactions committed together by the writer
+  int reader_connections = 0;  // 0 = one per I/O thread and worker
+  int max_batch = 512;         // transactions committed together by the writer
 };
 
 struct KeysConfig {

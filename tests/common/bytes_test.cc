@@ -1,5 +1,6 @@
 #include "common/bytes.h"
 
+#include <fmt/chrono.h>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -48,6 +49,25 @@ TEST(ClockTest, ParsesRfc3339UtcAndRejectsEverythingElse) {
                           "+023-11-14T22:13:20Z", "2023-11-14T22:13:20.5Z"}) {
     EXPECT_FALSE(ParseRfc3339(bad)) << bad;
   }
+}
+
+TEST(ClockTest, FormatAndParseAgreeWithTheCalendarAcrossTheRange) {
+  // Every 997,001,003 ms (about 11.5 days, so every month, leap day and millisecond value comes
+  // round) from 1970 to 2200: the text is what a calendar library makes of it, and parses back.
+  for (int64_t ms = 0; ms < 7'258'118'400'000; ms += 997'001'003) {
+    const TimePoint t{std::chrono::milliseconds(ms)};
+    const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
+    const auto want = fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", secs, (t - secs).count());
+    ASSERT_EQ(FormatRfc3339(t), want);
+    ASSERT_EQ(ParseRfc3339(want), t) << want;
+  }
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2024-02-29T23:59:59.999Z")), "2024-02-29T23:59:59.999Z");
+  EXPECT_FALSE(ParseRfc3339("2023-02-29T00:00:00Z"));
+  EXPECT_FALSE(ParseRfc3339("2023-13-01T00:00:00Z"));
+  EXPECT_FALSE(ParseRfc3339("2023-00-01T00:00:00Z"));
+  EXPECT_FALSE(ParseRfc3339("2023-01-00T00:00:00Z"));
+  EXPECT_FALSE(ParseRfc3339("2023-01-01T23:60:00Z"));
+  EXPECT_FALSE(ParseRfc3339("2023-01-01T23:00:60Z"));
 }
 
 TEST(ErrorTest, EveryCodeHasADistinctName) {
