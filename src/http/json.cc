@@ -1,7 +1,9 @@
 #include "http/json.h"
 
 #include <algorithm>
+#include <boost/json/basic_parser_impl.hpp>
 #include <cmath>
+#include <set>
 
 namespace strongroom::http {
 namespace {
@@ -26,6 +28,62 @@ bool AllNumbersFinite(const boost::json::value& v) {
   }
 }
 
+// A parse that builds nothing and fails on the first object with a repeated key. Boost.JSON keeps
+// the last of repeated keys where other parsers keep the first, so a body with one would mean one
+// thing to us and another to whatever read it before us (a proxy, a filter, an auditor's tool).
+class DuplicateKeyScan {
+ public:
+  static constexpr std::size_t max_array_size = -1;
+  static constexpr std::size_t max_object_size = -1;
+  static constexpr std::size_t max_string_size = -1;
+  static constexpr std::size_t max_key_size = -1;
+
+  bool duplicate = false;
+
+  bool on_document_begin(boost::json::error_code&) { return true; }
+  bool on_document_end(boost::json::error_code&) { return true; }
+  bool on_array_begin(boost::json::error_code&) { return true; }
+  bool on_array_end(std::size_t, boost::json::error_code&) { return true; }
+  bool on_object_begin(boost::json::error_code&) {
+    keys_.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::json::error_code&) {
+    keys_.pop_back();
+    return true;
+  }
+  bool on_string_part(boost::json::string_view, std::size_t, boost::json::error_code&) {
+    return true;
+  }
+  bool on_string(boost::json::string_view, std::size_t, boost::json::error_code&) { return true; }
+  bool on_key_part(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(boost::json::string_view s, std::size_t, boost::json::error_code& ec) {
+    key_.append(s.data(), s.size());
+    const bool fresh = keys_.back().insert(std::move(key_)).second;
+    key_.clear();
+    if (!fresh) {
+      duplicate = true;
+      ec = boost::json::error::syntax;  // stop here
+    }
+    return fresh;
+  }
+  bool on_number_part(boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_int64(int64_t, boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_uint64(uint64_t, boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_double(double, boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_bool(bool, boost::json::error_code&) { return true; }
+  bool on_null(boost::json::error_code&) { return true; }
+  bool on_comment_part(boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_comment(boost::json::string_view, boost::json::error_code&) { return true; }
+
+ private:
+  std::vector<std::set<std::string, std::less<>>> keys_;
+  std::string key_;
+};
+
 bool IsJsonContentType(std::string_view ct) {
   const auto semi = ct.find(';');
   auto media = ct.substr(0, semi);
@@ -47,6 +105,13 @@ Result<boost::json::value> ParseJson(std::string_view text, int max_depth) {
   opts.allow_invalid_utf8 = false;
   boost::json::error_code ec;
   boost::json::value v = boost::json::parse(text, ec, {}, opts);
+  if (!ec) {
+    boost::json::basic_parser<DuplicateKeyScan> scan(opts);
+    scan.write_some(false, text.data(), text.size(), ec);
+    if (scan.handler().duplicate) {
+      return Fail(ErrorCode::kInvalidArgument, "request body repeats a key in one object");
+    }
+  }
   if (ec) {
     if (ec == boost::json::error::too_deep) {
       return Fail(ErrorCode::kInvalidArgument,

@@ -1,6 +1,7 @@
 #pragma once
 // JSON request bodies, parsed strictly: valid UTF-8 only, bounded nesting depth, finite numbers,
-// no comments or trailing commas. Size is bounded before parsing by the server's body limit.
+// no comments or trailing commas, no key repeated within an object. Size is bounded before parsing
+// by the server's body limit.
 
 #include <boost/json.hpp>
 #include <string_view>

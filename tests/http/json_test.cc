@@ -39,6 +39,25 @@ TEST(JsonTest, RefusesHostileBodiesWithInvalidArgument) {
   }
 }
 
+TEST(JsonTest, RefusesARepeatedKeyAtAnyDepth) {
+  // Parsers disagree on which of two repeated keys wins; we take neither.
+  for (const char* text : {R"({"classification":"OFFICIAL","classification":"OFFICIAL-SENSITIVE"})",
+                           R"({"a":1,"b":{"c":1,"c":2}})", R"([{"x":1},{"y":1,"y":1}])",
+                           R"({"k":1,"\u006b":2})",  // the same key, escaped
+                           R"({"a":{"deep":{"deeper":{"z":1,"z":1}}}})"}) {
+    auto r = ParseJson(text, 64);
+    ASSERT_FALSE(r) << text;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(r.error().message, "request body repeats a key in one object");
+  }
+  // The same key in different objects, or as a value, is fine.
+  EXPECT_TRUE(ParseJson(R"({"a":{"a":"a"},"b":{"a":1},"c":[{"a":1},{"a":2}]})", 64));
+  // A long key split across the parser's internal buffers is still one key.
+  const std::string long_key(100000, 'k');
+  EXPECT_FALSE(ParseJson("{\"" + long_key + "\":1,\"" + long_key + "\":2}", 64));
+  EXPECT_TRUE(ParseJson("{\"" + long_key + "\":1,\"" + long_key + "x\":2}", 64));
+}
+
 TEST(JsonTest, ObjectBodyNeedsJsonContentTypeAndAnObject) {
   Request req;
   req.message.body() = R"({"a":1})";

@@ -122,6 +122,9 @@ TEST_F(RecordsApiTest, HostileBodiesAreRefusedAuditedAndChangeNothing) {
        std::string("{\"remit\":\"north\",\"title\":\"\xc0\xaf\",\"classification\":\"OFFICIAL\","
                    "\"body\":{}}"),
        400},
+      {"repeated key (parsers disagree on which wins)",
+       R"({"remit":"north","title":"t","classification":"OFFICIAL","classification":"OFFICIAL-SENSITIVE","body":{}})",
+       400},
       {"not JSON", "remit=north&title=t", 400},
       {"truncated", valid.substr(0, valid.size() - 3), 400},
       {"deep nesting",
