@@ -78,8 +78,9 @@ Result<Approved> InsertAccount(store::Transaction& tx, crypto::Random& random, T
                 {person_id, a.org_id, a.person_name, a.person_email, a.bpss_verified_on,
                  a.bpss_verified_by, created}));
   } else {
+    // One live account of each kind per person; one that left does not count (a returner).
     ASSIGN_OR_RETURN(auto held, tx.Query("SELECT 1 FROM accounts WHERE person_id = ? AND kind = ? "
-                                         "AND kind <> 'service'",
+                                         "AND kind <> 'service' AND status <> 'left'",
                                          {person_id, a.kind}));
     if (!held.empty()) {
       return Fail(ErrorCode::kAlreadyExists, "that person already holds an account of that kind");
@@ -355,7 +356,7 @@ Result<void> LifecycleService::CheckJoin(store::Transaction& tx, const identity:
       return Fail(ErrorCode::kAlreadyExists, "that email belongs to another organisation's person");
     }
     ASSIGN_OR_RETURN(auto held, tx.Query("SELECT 1 FROM accounts WHERE person_id = ? AND kind = ? "
-                                         "AND kind <> 'service'",
+                                         "AND kind <> 'service' AND status <> 'left'",
                                          {person.front().Text(0), in.kind}));
     if (!held.empty()) {
       return Fail(ErrorCode::kAlreadyExists,

@@ -12,8 +12,10 @@
 //   request is for. Privileged requests are approved only by a security officer. Approval creates
 //   the account `pending_enrolment`, expiring after the organisation's agreed period, with a
 //   one-time enrolment token (72 hours) returned to the approver.
-// - One person holds at most one standard and one privileged account; a username is never
-//   reused, even after its account has left.
+// - One person holds at most one live standard and one live privileged account. A leaver who
+//   returns is given a new account (a new username, through a join request, with their BPSS
+//   clearance checked again); the one that left stays as it was. A username is never reused,
+//   even after its account has left.
 // - An org admin sees and acts on their own organisation only; anything else is "not found".
 // - Approval and rejection need a second factor proved within the last five minutes.
 // Every call, allowed or refused, is an audit event; changes commit with their event.

@@ -295,6 +295,50 @@ CREATE TABLE list_reads (
   count      INTEGER NOT NULL
 ))sql",
         "CREATE INDEX list_reads_account ON list_reads (account_id, at)"}},
+      {11,
+       "one live account per person and kind: a leaver who returns may be given a new account "
+       "(a new username, through a join request); the one that left stays as it was",
+       // The table is rebuilt (SQLite cannot drop a constraint). Foreign keys into it are checked
+       // at commit: dropping the old table orphans its children for a moment, and copying the
+       // rows back re-parents every one of them, or the whole migration is rolled back.
+       {"PRAGMA defer_foreign_keys = ON", "CREATE TABLE accounts_v10 AS SELECT * FROM accounts",
+        "DROP TABLE accounts",
+        R"sql(
+CREATE TABLE accounts (
+  id                  TEXT PRIMARY KEY,
+  person_id           TEXT NOT NULL REFERENCES people (id),
+  org_id              TEXT NOT NULL REFERENCES organisations (id),
+  username            TEXT NOT NULL UNIQUE,
+  kind                TEXT NOT NULL CHECK (kind IN ('standard', 'privileged', 'service')),
+  roles               TEXT NOT NULL,
+  remits              TEXT NOT NULL,
+  status              TEXT NOT NULL CHECK (status IN ('pending_enrolment', 'active', 'locked',
+                                                      'expired', 'left', 'disabled')),
+  expires_at          TEXT NOT NULL,
+  password_hash       TEXT,
+  totp_secret         BLOB,
+  totp_last_step      INTEGER NOT NULL DEFAULT -1,
+  created_at          TEXT NOT NULL,
+  last_login_at       TEXT,
+  totp_key            BLOB,
+  failed_logins       INTEGER NOT NULL DEFAULT 0,
+  grants              TEXT NOT NULL DEFAULT '',
+  moved_at            TEXT,
+  previous_assignment TEXT,
+  left_at             TEXT,
+  external_id         TEXT
+))sql",
+        "INSERT INTO accounts (id, person_id, org_id, username, kind, roles, remits, status, "
+        "expires_at, password_hash, totp_secret, totp_last_step, created_at, last_login_at, "
+        "totp_key, failed_logins, grants, moved_at, previous_assignment, left_at, external_id) "
+        "SELECT id, person_id, org_id, username, kind, roles, remits, status, expires_at, "
+        "password_hash, totp_secret, totp_last_step, created_at, last_login_at, totp_key, "
+        "failed_logins, grants, moved_at, previous_assignment, left_at, external_id FROM "
+        "accounts_v10",
+        "DROP TABLE accounts_v10",
+        // A left account is never reactivated, so this holds for ever once it holds.
+        "CREATE UNIQUE INDEX accounts_person_kind_live ON accounts (person_id, kind) WHERE "
+        "status <> 'left'"}},
   };
   return kMigrations;
 }
@@ -323,7 +367,7 @@ Result<int> SchemaVersion(Store& store) {
   return version;
 }
 
-Result<void> Migrate(Store& store) {
+Result<void> Migrate(Store& store, int up_to) {
   ASSIGN_OR_RETURN(int current, SchemaVersion(store));
   if (current > LatestSchemaVersion()) {
     return Fail(ErrorCode::kFailedPrecondition,
@@ -332,7 +376,7 @@ Result<void> Migrate(Store& store) {
                             current, LatestSchemaVersion()));
   }
   for (const auto& m : Migrations()) {
-    if (m.version <= current) continue;
+    if (m.version <= current || m.version > up_to) continue;
     RETURN_IF_ERROR(store.Write([&](Transaction& tx) -> Result<void> {
       // Re-check inside the transaction: another node may have migrated meanwhile.
       ASSIGN_OR_RETURN(int now, ReadVersion(tx));

@@ -12,8 +12,9 @@ namespace strongroom::store {
 
 int LatestSchemaVersion();
 
-// Brings the store up to LatestSchemaVersion(). kFailedPrecondition for a newer store.
-Result<void> Migrate(Store& store);
+// Brings the store up to LatestSchemaVersion() (or, for tests of a migration, `up_to`).
+// kFailedPrecondition for a newer store.
+Result<void> Migrate(Store& store, int up_to = LatestSchemaVersion());
 
 Result<int> SchemaVersion(Store& store);
 

@@ -306,6 +306,38 @@ TEST_F(LifecycleApiTest, ALeaverLosesAccessOnTheNextRequestAndIsNeverBack) {
   EXPECT_TRUE(Lists(Users(officer1_, "?moved_since=2000-01-01"), "rob.reader"));
 }
 
+TEST_F(LifecycleApiTest, AReturningLeaverGetsANewAccountNeverTheOldOne) {
+  // While rob's account is live, the same person cannot be given a second standard account.
+  auto twin = api_.As(
+      officer1_, "POST", "/api/v1/admin/join-requests",
+      JoinBody(org_a_, "rob.again", {}, {"north"}, {}, "standard", "rob.reader@example.org"));
+  EXPECT_EQ(twin.status, 409) << twin.body;
+  ASSERT_EQ(Admin(officer1_, "rob.reader", "leave").status, 204);
+  // Once he has left, he may return: a new username, a new join request, approved by a second
+  // person, a new enrolment. The account that left stays left and cannot sign in.
+  auto asked = api_.As(
+      officer1_, "POST", "/api/v1/admin/join-requests",
+      JoinBody(org_a_, "rob.returns", {}, {"north"}, {}, "standard", "rob.reader@example.org"));
+  ASSERT_EQ(asked.status, 201) << asked.body;
+  auto approved = api_.As(officer2_, "POST",
+                          "/api/v1/admin/join-requests/" +
+                              std::string(JsonOf(asked).at("id").as_string()) + "/approve");
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  const std::string token(JsonOf(approved).at("enrolment_token").as_string());
+  EXPECT_TRUE(Lists(Users(officer1_, "?status=left"), "rob.reader"));
+  EXPECT_FALSE(Lists(Users(officer1_, "?status=left"), "rob.returns"));
+  ASSERT_TRUE(api_.Enrol("rob.returns", token));
+  api_.AdvanceClock(30);
+  EXPECT_FALSE(api_.SignIn("rob.returns").cookie.empty());
+  EXPECT_TRUE(api_.SignIn("rob.reader").cookie.empty()) << "the old account never comes back";
+  // And while the new one is live, no third.
+  EXPECT_EQ(api_.As(officer1_, "POST", "/api/v1/admin/join-requests",
+                    JoinBody(org_a_, "rob.thrice", {}, {"north"}, {}, "standard",
+                             "rob.reader@example.org"))
+                .status,
+            409);
+}
+
 TEST_F(LifecycleApiTest, AMoverGetsTheNewAssignmentInsteadOfTheOld) {
   auto made = CreateRecord("ann.editor", "north record");
   ASSERT_EQ(made.status, 201);
