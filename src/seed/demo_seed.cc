@@ -101,8 +101,10 @@ records::RecordInput MakeRecord(char org, int n, const std::vector<std::string>&
   const auto* topic = kTopics[draw() % kTopics.size()];
   const auto case_number = fmt::format("DEMO-{}-{:06}", org, n);
   in.title = fmt::format("{} ({}, synthetic)", topic, case_number);
-  const std::string contact = fmt::format("{} {}", Capitalised(kFirstNames[draw() % 20]),
-                                          Capitalised(kSurnames[draw() % kSurnames.size()]));
+  // One draw per statement: the order of draws, and so the content, is fixed by the seed alone.
+  const auto first = kFirstNames[draw() % kFirstNames.size()];
+  const auto last = kSurnames[draw() % kSurnames.size()];
+  const std::string contact = fmt::format("{} {}", Capitalised(first), Capitalised(last));
   boost::json::object body;
   body["synthetic"] = true;
   body["case_number"] = case_number;
