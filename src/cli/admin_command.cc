@@ -4,21 +4,13 @@
 
 #include <fmt/format.h>
 
-#include "audit/audit_log.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/stopped_instance.h"
-#include "common/config.h"
 #include "common/file_util.h"
-#include "common/instance_lock.h"
 #include "crypto/random.h"
-#include "crypto/signing.h"
 #include "identity/auth_service.h"
 #include "lifecycle/lifecycle_service.h"
-#include "store/key_store.h"
-#include "store/meta.h"
-#include "store/migrations.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace strongroom::cli {
 namespace {
@@ -27,22 +19,15 @@ Result<std::vector<lifecycle::LeaverRow>> Apply(const std::filesystem::path& con
                                                 const std::filesystem::path& file, bool dry_run) {
   ASSIGN_OR_RETURN(auto csv, ReadSmallFile(file, 1024 * 1024));
   ASSIGN_OR_RETURN(auto inst, OpenStoppedInstance(config_path, 64));
-  const auto& config = inst.config;
-  auto& db = inst.db;
-  ASSIGN_OR_RETURN(auto master,
-                   store::OpenMasterKey(*db, config.keys.master_key_file, config.environment));
-  ASSIGN_OR_RETURN(auto key,
-                   crypto::ReadSigningKeyFile(config.audit.signing_key_file, config.environment));
-  SystemClock clock;
-  audit::AuditLog log(*db, clock, key, config.environment, config.audit.checkpoint_every);
-  store::KeyStore keys(master, config.environment, crypto::DefaultRandom(), clock);
+  ASSIGN_OR_RETURN(auto s, OpenInstanceServices(inst));
   identity::CommonPasswords none;
-  identity::AuthService auth(*db, log, keys, clock, crypto::DefaultRandom(), none);
-  lifecycle::LifecycleService lifecycle(*db, log, keys, clock, crypto::DefaultRandom(), auth,
-                                        {config.records.descriptors});
+  identity::AuthService auth(*inst.db, s->log, s->keys, s->clock, crypto::DefaultRandom(), none);
+  lifecycle::LifecycleService lifecycle(*inst.db, s->log, s->keys, s->clock,
+                                        crypto::DefaultRandom(), auth,
+                                        {inst.config.records.descriptors});
   auto rows = lifecycle.LeaversFromCli(OperatorName(), csv, dry_run, PrintProgress);
-  if (rows) (void)log.Checkpoint();
-  db->Close();
+  if (rows) (void)s->log.Checkpoint();
+  inst.db->Close();
   return rows;
 }
 

@@ -3,15 +3,12 @@
 
 #include <fmt/format.h>
 
-#include "audit/audit_log.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/stopped_instance.h"
 #include "crypto/random.h"
-#include "crypto/signing.h"
 #include "records/record_service.h"
 #include "seed/demo_seed.h"
-#include "store/key_store.h"
 
 namespace strongroom::cli {
 namespace {
@@ -19,20 +16,13 @@ namespace {
 Result<seed::SeedReport> Seed(const std::filesystem::path& config_path,
                               const seed::SeedOptions& options) {
   ASSIGN_OR_RETURN(auto inst, OpenStoppedInstance(config_path, 64));
-  const auto& config = inst.config;
-  auto& db = inst.db;
-  ASSIGN_OR_RETURN(auto master,
-                   store::OpenMasterKey(*db, config.keys.master_key_file, config.environment));
-  ASSIGN_OR_RETURN(auto key,
-                   crypto::ReadSigningKeyFile(config.audit.signing_key_file, config.environment));
-  SystemClock clock;
-  audit::AuditLog log(*db, clock, key, config.environment, config.audit.checkpoint_every);
-  store::KeyStore keys(master, config.environment, crypto::DefaultRandom(), clock);
-  const auto records_options = records::OptionsFrom(config.records);
-  auto report = seed::SeedDemo(*db, log, keys, clock, crypto::DefaultRandom(), config.environment,
-                               records_options, OperatorName(), options, PrintProgress);
-  (void)log.Checkpoint();
-  db->Close();
+  ASSIGN_OR_RETURN(auto s, OpenInstanceServices(inst));
+  const auto records_options = records::OptionsFrom(inst.config.records);
+  auto report = seed::SeedDemo(*inst.db, s->log, s->keys, s->clock, crypto::DefaultRandom(),
+                               inst.config.environment, records_options, OperatorName(), options,
+                               PrintProgress);
+  (void)s->log.Checkpoint();
+  inst.db->Close();
   return report;
 }
 

@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include "crypto/random.h"
 #include "store/meta.h"
 #include "store/migrations.h"
 
@@ -32,6 +33,22 @@ Result<StoppedInstance> OpenStoppedInstance(const std::filesystem::path& config_
   RETURN_IF_ERROR(store::Migrate(*db));
   RETURN_IF_ERROR(store::CheckEnvironment(*db, config.environment));
   return StoppedInstance{std::move(config), std::move(lock), std::move(db)};
+}
+
+InstanceServices::InstanceServices(StoppedInstance& inst, crypto::MasterKey master_key,
+                                   crypto::SigningKey audit_key)
+    : master(std::move(master_key)),
+      signing(std::move(audit_key)),
+      log(*inst.db, clock, signing, inst.config.environment, inst.config.audit.checkpoint_every),
+      keys(master, inst.config.environment, crypto::DefaultRandom(), clock) {}
+
+Result<std::unique_ptr<InstanceServices>> OpenInstanceServices(StoppedInstance& inst) {
+  const auto& config = inst.config;
+  ASSIGN_OR_RETURN(auto master,
+                   store::OpenMasterKey(*inst.db, config.keys.master_key_file, config.environment));
+  ASSIGN_OR_RETURN(auto key,
+                   crypto::ReadSigningKeyFile(config.audit.signing_key_file, config.environment));
+  return std::make_unique<InstanceServices>(inst, std::move(master), std::move(key));
 }
 
 }  // namespace strongroom::cli

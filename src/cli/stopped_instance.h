@@ -5,8 +5,13 @@
 #include <filesystem>
 #include <memory>
 
+#include "audit/audit_log.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/instance_lock.h"
+#include "crypto/master_key.h"
+#include "crypto/signing.h"
+#include "store/key_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace strongroom::cli {
@@ -25,5 +30,21 @@ void PrintProgress(int64_t done, int64_t total);
 
 Result<StoppedInstance> OpenStoppedInstance(const std::filesystem::path& config_path,
                                             int max_batch);
+
+// What the commands that change data need besides the store: the audit log (under the audit key)
+// and the key store (under the master key), on the system clock. Refers to `inst`, which must
+// outlive it.
+struct InstanceServices {
+  InstanceServices(StoppedInstance& inst, crypto::MasterKey master_key,
+                   crypto::SigningKey audit_key);
+
+  SystemClock clock;
+  crypto::MasterKey master;
+  crypto::SigningKey signing;
+  audit::AuditLog log;
+  store::KeyStore keys;
+};
+
+Result<std::unique_ptr<InstanceServices>> OpenInstanceServices(StoppedInstance& inst);
 
 }  // namespace strongroom::cli
