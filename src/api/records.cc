@@ -111,12 +111,11 @@ void RegisterRecordRoutes(http::Router& router, identity::AuthService& auth,
                return resp;
              });
 
-  // Views wait for their audit event without holding a worker: many are then made durable by
-  // one commit.
-  // The hottest route runs on the I/O thread when signed in with a session: the session and the
-  // record are read (SQLite readers never wait for the writer) and the view's audit event, with
-  // any session upkeep ahead of it, is queued for the writer; the answer follows once it is
-  // durable. API tokens go to the worker pool (a refused token is audited synchronously).
+  // The hottest route. With a session it runs on the I/O thread: the session and the record are
+  // read (SQLite readers never wait for the writer) and the view's audit event, with any session
+  // upkeep ahead of it, is queued for the writer; the answer follows once it is durable, and many
+  // such events share one commit. API tokens go to the worker pool (a refused token is audited
+  // synchronously).
   router.AddAsync(
       verb::get, "/api/v1/records/{id}",
       [&auth, &records, options](http::Request& r, http::Respond respond) {
