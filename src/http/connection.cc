@@ -12,8 +12,8 @@
 
 #include "crypto/random.h"
 #include "http/error_response.h"
-#include "http/security_headers.h"
 #include "http/server_impl.h"
+#include "http/wire.h"
 
 namespace strongroom::http {
 namespace {
@@ -198,21 +198,22 @@ class TlsConnection final : public ConnectionBase,
   }
 
   void Send(Response r, bool keep_alive) {
-    auto& msg = response_.emplace();
-    msg.version(11);
-    msg.result(r.status);
-    if (!r.content_type.empty()) msg.set(beast_http::field::content_type, r.content_type);
-    for (auto& [name, value] : r.headers) msg.set(name, value);
-    AddSecurityHeaders(msg, request_id_);
-    msg.body() = std::move(r.body);
-    msg.keep_alive(keep_alive);
-    msg.prepare_payload();
+    // One buffer, one write: the response is serialised here rather than by Beast's serializer
+    // (a quarter of the I/O thread's time went to its buffer sequences).
+    wire_.clear();
     status_ = r.status;
+    if (!AppendResponse(r, request_id_, keep_alive, wire_)) {
+      // A handler produced a header that cannot be sent; the error answer always can.
+      wire_.clear();
+      r = ErrorResponse(Error{ErrorCode::kInternal, "internal error"}, request_id_);
+      status_ = r.status;
+      (void)AppendResponse(r, request_id_, keep_alive, wire_);
+    }
     Tcp().expires_after(server_.options.body_timeout);
-    beast_http::async_write(stream_, msg,
-                            [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-                              self->OnWrite(ec, keep_alive);
-                            });
+    asio::async_write(stream_, asio::buffer(wire_),
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                        self->OnWrite(ec, keep_alive);
+                      });
   }
 
   void OnWrite(beast::error_code ec, bool keep_alive) {
@@ -222,7 +223,6 @@ class TlsConnection final : public ConnectionBase,
           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_),
           request_id_});
     }
-    response_.reset();
     if (ec) return;
     if (!keep_alive || !keep_alive_ || server_.draining) return Close();
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
@@ -250,7 +250,7 @@ class TlsConnection final : public ConnectionBase,
   const std::string source_;
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
-  std::optional<beast_http::response<beast_http::string_body>> response_;
+  std::string wire_;  // the response being written; its capacity is kept between requests
   State state_ = State::kHandshake;
   bool keep_alive_ = true;
   std::string request_id_;
