@@ -13,13 +13,22 @@ CipherCtx NewCtx() { return CipherCtx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free
 
 int Len(size_t n) { return static_cast<int>(n); }
 
+// Fetched once: OpenSSL 3 looks a cipher named by EVP_aes_256_gcm() up in its provider store on
+// every initialisation (a lock and a hash lookup per message). The fetched object is immutable and
+// may be shared by threads.
+const EVP_CIPHER* Aes256Gcm() {
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  return cipher;
+}
+
 Result<void> Init(EVP_CIPHER_CTX* ctx, bool encrypt, std::span<const uint8_t> key,
                   std::span<const uint8_t> iv) {
   if (key.size() != kAeadKeySize)
     return Fail(ErrorCode::kInternal, "AES-256-GCM needs a 32-byte key");
   if (iv.empty()) return Fail(ErrorCode::kInternal, "AES-GCM needs a non-empty IV");
   const int enc = encrypt ? 1 : 0;
-  if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), nullptr, nullptr, nullptr, enc) != 1 ||
+  if (Aes256Gcm() == nullptr) return Fail(ErrorCode::kInternal, "AES-256-GCM is unavailable");
+  if (EVP_CipherInit_ex(ctx, Aes256Gcm(), nullptr, nullptr, nullptr, enc) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, Len(iv.size()), nullptr) != 1 ||
       EVP_CipherInit_ex(ctx, nullptr, nullptr, key.data(), iv.data(), enc) != 1) {
     return Fail(ErrorCode::kInternal, "AES-GCM initialisation failed");

@@ -1,13 +1,33 @@
 #include "crypto/hash.h"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
+#include <openssl/evp.h>
+
+#include <cstdlib>
 
 namespace strongroom::crypto {
 
+namespace {
+
+// Fetched once: the one-shot SHA256() looks the digest up in OpenSSL's provider store on every
+// call. The fetched object is immutable and may be shared by threads.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+}  // namespace
+
 Sha256Digest Sha256(std::span<const uint8_t> data) {
   Sha256Digest d;
-  SHA256(data.data(), data.size(), d.data());
+  unsigned int size = 0;
+  const EVP_MD* md = Sha256Md();
+  if (md == nullptr || EVP_Digest(data.data(), data.size(), d.data(), &size, md, nullptr) != 1 ||
+      size != d.size()) {
+    // Only when OpenSSL itself is broken (no default provider, out of memory): a wrong digest
+    // must never be taken for a right one.
+    std::abort();
+  }
   return d;
 }
 

@@ -4,6 +4,7 @@
 // All of a connection's state is touched only on its own io_context's thread; the worker pool hands
 // results back by posting to it.
 
+#include <array>
 #include <atomic>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -23,6 +24,22 @@ using Clock = std::chrono::steady_clock;
 
 bool IsParseError(const boost::system::error_code& ec) {
   return ec.category() == beast_http::make_error_code(beast_http::error::bad_target).category();
+}
+
+// Request ids must be unique and unguessable but are not secrets, so they are drawn from a
+// per-thread pool filled from the system generator 64 ids at a time (one CSPRNG call per request
+// was 3 % of an I/O thread's time).
+std::string NewRequestId() {
+  constexpr size_t kIdBytes = 8;
+  thread_local std::array<uint8_t, 64 * kIdBytes> pool;
+  thread_local size_t used = pool.size();
+  if (used == pool.size()) {
+    crypto::DefaultRandom().Fill(pool);
+    used = 0;
+  }
+  const auto id = HexEncode(std::span<const uint8_t>(pool.data() + used, kIdBytes));
+  used += kIdBytes;
+  return id;
 }
 
 Result<Response> Invoke(const Handler& handler, Request& request) {
@@ -72,7 +89,7 @@ class TlsConnection final : public ConnectionBase,
 
   void ReadHeader() {
     state_ = State::kReading;
-    request_id_ = crypto::DefaultRandom().RandomHex(8);
+    request_id_ = NewRequestId();
     started_ = Clock::now();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));

@@ -480,13 +480,12 @@ Result<Principal> AuthService::Authenticate(std::string_view session_token,
   std::optional<Principal> principal;
   std::string created, last_seen;
   RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto rows,
-                     tx.Query(fmt::format("SELECT {}, s.csrf_hash, s.created_at, "
-                                          "s.last_seen_at, s.mfa_at FROM sessions s JOIN "
-                                          "accounts a ON a.id = s.account_id WHERE "
-                                          "s.token_hash = ?",
-                                          kAccountColumns),
-                              {token_hash}));
+    // Built once: this runs on every signed-in request.
+    static const std::string sql = fmt::format(
+        "SELECT {}, s.csrf_hash, s.created_at, s.last_seen_at, s.mfa_at FROM sessions s JOIN "
+        "accounts a ON a.id = s.account_id WHERE s.token_hash = ?",
+        kAccountColumns);
+    ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {token_hash}));
     if (rows.empty()) return {};
     principal = Principal{ViewOf(rows.front()), HexEncode(token_hash).substr(0, 16),
                           rows.front().Blob(kAccountColumnCount + 0), token_hash,

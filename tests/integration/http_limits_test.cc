@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <set>
 #include <thread>
 
 #include "integration/instance.h"
@@ -74,6 +75,22 @@ TEST_F(HttpLimitsTest, UnknownPathIsA404JsonError) {
   EXPECT_EQ(body.at("error").at("code").as_string(), "not_found");
   EXPECT_EQ(body.at("request_id").as_string(), r.headers.at("x-request-id"));
   EXPECT_EQ(r.body.find("nothing-here"), std::string::npos) << "input echoed";
+}
+
+TEST_F(HttpLimitsTest, RequestIdsAreDistinctHexAcrossManyRequests) {
+  // Ids come from a per-thread pool of 64; 300 requests on one connection span several refills.
+  auto c = TlsClient::Connect(port());
+  ASSERT_NE(c, nullptr);
+  std::set<std::string> ids;
+  for (int i = 0; i < 300; ++i) {
+    auto r = c->Request(std::string("GET /healthz HTTP/1.1\r\n") + kHostHeader + "\r\n");
+    ASSERT_EQ(r.status, 200) << i;
+    const auto& id = r.headers.at("x-request-id");
+    ASSERT_EQ(id.size(), 16u);
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 300u);
 }
 
 TEST_F(HttpLimitsTest, WrongMethodIs405) {
