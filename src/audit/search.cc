@@ -1,5 +1,7 @@
 #include "audit/search.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <limits>
 
@@ -9,6 +11,38 @@ Result<SearchPage> Search(store::Store& store, const SearchQuery& query) {
   return store::ReadValue<SearchPage>(store,
                                       [&](store::Transaction& tx) { return Search(tx, query); });
 }
+
+namespace internal {
+
+SearchStatement BuildSearch(const SearchQuery& q, int64_t before) {
+  // Only the filters given appear in the statement, so SQLite can serve each one from its index
+  // (actor_id, seq), (target_id, seq), (action, seq) or (time, seq); a generic "? = '' OR
+  // actor_id = ?" form defeats every index and made each search a scan of the whole log. Values
+  // are always bound, never written into the text.
+  SearchStatement st;
+  st.sql = "SELECT seq, canonical FROM audit_events WHERE seq < ?";
+  st.params.emplace_back(before);
+  const std::pair<const char*, const std::string*> equal[] = {
+      {"actor_id", &q.actor}, {"target_id", &q.target}, {"action", &q.action}};
+  for (const auto& [column, value] : equal) {
+    if (value->empty()) continue;
+    st.sql += fmt::format(" AND {} = ?", column);
+    st.params.emplace_back(*value);
+  }
+  if (q.since) {
+    st.sql += " AND time >= ?";
+    st.params.emplace_back(FormatRfc3339(*q.since));
+  }
+  if (q.until) {
+    st.sql += " AND time < ?";
+    st.params.emplace_back(FormatRfc3339(*q.until));
+  }
+  st.sql += " ORDER BY seq DESC LIMIT ?";
+  st.params.emplace_back(static_cast<int64_t>(q.limit + 1));
+  return st;
+}
+
+}  // namespace internal
 
 Result<SearchPage> Search(store::Transaction& tx, const SearchQuery& q) {
   if (q.limit < 1 || q.limit > 1000) {
@@ -24,17 +58,10 @@ Result<SearchPage> Search(store::Transaction& tx, const SearchQuery& q) {
   for (const auto* field : {&q.actor, &q.target, &q.action}) {
     if (field->size() > 256) return Fail(ErrorCode::kInvalidArgument, "filter value too long");
   }
-  const std::string since = q.since ? FormatRfc3339(*q.since) : "";
-  const std::string until = q.until ? FormatRfc3339(*q.until) : "~";  // sorts after any time
+  const auto statement = internal::BuildSearch(q, before);
   SearchPage page;
   {
-    ASSIGN_OR_RETURN(auto rows,
-                     tx.Query("SELECT seq, canonical FROM audit_events WHERE seq < ? "
-                              "AND (? = '' OR actor_id = ?) AND (? = '' OR target_id = ?) "
-                              "AND (? = '' OR action = ?) AND time >= ? AND time < ? "
-                              "ORDER BY seq DESC LIMIT ?",
-                              {before, q.actor, q.actor, q.target, q.target, q.action, q.action,
-                               since, until, static_cast<int64_t>(q.limit + 1)}));
+    ASSIGN_OR_RETURN(auto rows, tx.Query(statement.sql, statement.params));
     for (size_t i = 0; i < rows.size() && i < static_cast<size_t>(q.limit); ++i) {
       page.events.push_back(rows[i].Text(1));
     }

@@ -32,4 +32,13 @@ Result<SearchPage> Search(store::Store& store, const SearchQuery& query);
 // The same, inside a read transaction the caller holds (e.g. AuditLog::Observe's).
 Result<SearchPage> Search(store::Transaction& tx, const SearchQuery& query);
 
+namespace internal {
+// The parameterised statement for `query` with events older than `before`; for tests of its plan.
+struct SearchStatement {
+  std::string sql;
+  store::Params params;
+};
+SearchStatement BuildSearch(const SearchQuery& query, int64_t before);
+}  // namespace internal
+
 }  // namespace strongroom::audit
