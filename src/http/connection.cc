@@ -216,7 +216,9 @@ class TlsConnection final : public ConnectionBase,
 
   void Send(Response r, bool keep_alive) {
     // One buffer, one write: the response is serialised here rather than by Beast's serializer
-    // (a quarter of the I/O thread's time went to its buffer sequences).
+    // (a quarter of the I/O thread's time went to its buffer sequences), and head and body leave
+    // together. (Not a two-buffer sequence: through Beast's flat_stream, asio::async_write takes
+    // the empty remainder of the first buffer for the end and never sends a large second one.)
     wire_.clear();
     status_ = r.status;
     if (!AppendResponse(r, request_id_, keep_alive, wire_)) {
@@ -234,6 +236,8 @@ class TlsConnection final : public ConnectionBase,
   }
 
   void OnWrite(beast::error_code ec, bool keep_alive) {
+    // The buffer's capacity is kept for the next answer, unless a large body grew it.
+    if (wire_.capacity() > kKeptCapacity) wire_ = std::string();
     if (server_.access_log) {
       server_.access_log(AccessRecord{
           method_, route_, status_,
@@ -267,7 +271,9 @@ class TlsConnection final : public ConnectionBase,
   const std::string source_;
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
-  std::string wire_;  // the response being written; its capacity is kept between requests
+  // The response being written.
+  static constexpr size_t kKeptCapacity = 64 * 1024;
+  std::string wire_;
   State state_ = State::kHandshake;
   bool keep_alive_ = true;
   std::string request_id_;
