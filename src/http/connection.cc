@@ -104,14 +104,11 @@ class TlsConnection final : public ConnectionBase,
     if (ec == beast_http::error::header_limit) {
       return SendProtocolError(431, ErrorCode::kResourceExhausted, "request header too large");
     }
-    if (ec == beast_http::error::body_limit) {  // a declared Content-Length over the limit
+    // The parser compares a declared Content-Length with its body limit once the header is in.
+    if (ec == beast_http::error::body_limit) {
       return SendProtocolError(413, ErrorCode::kResourceExhausted, "request body too large");
     }
     if (ec) return OnReadError(ec);
-    const auto length = parser_->content_length();
-    if (length && *length > server_.options.max_body_bytes) {
-      return SendProtocolError(413, ErrorCode::kResourceExhausted, "request body too large");
-    }
     if (parser_->is_done()) return Dispatch();
     Tcp().expires_after(server_.options.body_timeout);
     beast_http::async_read(
