@@ -11,6 +11,7 @@
 #include <boost/beast/ssl.hpp>
 #include <chrono>
 
+#include "common/secret.h"
 #include "crypto/random.h"
 #include "http/error_response.h"
 #include "http/server_impl.h"
@@ -233,7 +234,10 @@ class TlsConnection final : public ConnectionBase,
   }
 
   void OnWrite(beast::error_code ec, bool keep_alive) {
-    // The buffer's capacity is kept for the next answer, unless a large body grew it.
+    // The answer may hold decrypted records or keys: wiped once sent, not left for the keep-alive.
+    // The capacity is kept for the next answer, unless a large body grew it.
+    SecureWipe(std::span(reinterpret_cast<uint8_t*>(wire_.data()), wire_.size()));
+    wire_.clear();
     if (wire_.capacity() > kKeptCapacity) wire_ = std::string();
     if (server_.access_log) {
       server_.access_log(AccessRecord{
