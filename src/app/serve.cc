@@ -257,14 +257,29 @@ int Serve(const std::filesystem::path& config_path) {
           return static_cast<int>(report.records);
         }}});
 
-  http::AccessLogFn access_log;
+  http::ServerHooks hooks;
   if (config->log.access_log) {
-    access_log = [](const http::AccessRecord& r) {
+    hooks.access_log = [](const http::AccessRecord& r) {
       spdlog::info("request method={} route={} status={} duration_us={} request_id={}", r.method,
                    r.route, r.status, r.duration.count(), r.request_id);
     };
   }
-  http::Server server(server_options, **tls, router, std::move(access_log));
+  // Requests refused before any handler (malformed, ambiguously framed, oversize) are audited as
+  // attempts. The answer does not wait for the event: nothing was read or changed.
+  hooks.refused = [&audit](const http::Refusal& r) {
+    audit::Event e;
+    e.actor = {"", "", "anonymous", ""};
+    e.source = std::string(r.source);
+    e.action = "http.refused";
+    e.target = {"request", "", ""};
+    e.allowed = false;
+    e.reason = std::string(r.reason);
+    e.outcome = std::string(ErrorCodeName(r.code));
+    e.detail["status"] = std::to_string(r.status);
+    e.request_id = std::string(r.request_id);
+    audit.RecordAsync(std::move(e), [](Result<int64_t>) {});
+  };
+  http::Server server(server_options, **tls, router, std::move(hooks));
   if (auto r = server.Listen(); !r) return Fatal(r.error());
   const auto& origin = server.origin();
   // Registered once the port is known (the origin names it); nothing is served before Run.

@@ -14,6 +14,7 @@
 #include "common/secret.h"
 #include "crypto/random.h"
 #include "http/error_response.h"
+#include "http/framing.h"
 #include "http/server_impl.h"
 #include "http/wire.h"
 
@@ -110,6 +111,16 @@ class TlsConnection final : public ConnectionBase,
       return SendProtocolError(413, ErrorCode::kResourceExhausted, "request body too large");
     }
     if (ec) return OnReadError(ec);
+    switch (CheckFraming(parser_->get())) {
+      case Framing::kOk:
+        break;
+      case Framing::kBadRequest:
+        return SendProtocolError(400, ErrorCode::kInvalidArgument,
+                                 "request framing is ambiguous (Transfer-Encoding)");
+      case Framing::kNotImplemented:
+        return SendProtocolError(501, ErrorCode::kInvalidArgument,
+                                 "only the chunked transfer coding is accepted");
+    }
     if (parser_->is_done()) return Dispatch();
     Tcp().expires_after(server_.options.body_timeout);
     beast_http::async_read(
@@ -138,6 +149,8 @@ class TlsConnection final : public ConnectionBase,
     keep_alive_ = false;
     method_ = "-";
     route_ = "-";
+    if (server_.hooks.refused)
+      server_.hooks.refused(Refusal{source_, request_id_, status, code, message});
     Send(ProtocolErrorResponse(status, code, message, request_id_), false);
   }
 
@@ -239,8 +252,8 @@ class TlsConnection final : public ConnectionBase,
     SecureWipe(std::span(reinterpret_cast<uint8_t*>(wire_.data()), wire_.size()));
     wire_.clear();
     if (wire_.capacity() > kKeptCapacity) wire_ = std::string();
-    if (server_.access_log) {
-      server_.access_log(AccessRecord{
+    if (server_.hooks.access_log) {
+      server_.hooks.access_log(AccessRecord{
           method_, route_, status_,
           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_),
           request_id_});

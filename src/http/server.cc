@@ -42,8 +42,8 @@ std::string HttpsUrl(const std::string& host, uint16_t port) {
 }
 
 Server::Impl::Impl(ServerOptions opts, asio::ssl::context& tls_ctx, const Router& r,
-                   AccessLogFn log)
-    : options(std::move(opts)), tls(tls_ctx), router(r), access_log(std::move(log)) {
+                   ServerHooks h)
+    : options(std::move(opts)), tls(tls_ctx), router(r), hooks(std::move(h)) {
   for (int i = 0; i < std::max(1, options.io_threads); ++i) {
     contexts.push_back(std::make_unique<asio::io_context>(1));
   }
@@ -134,8 +134,8 @@ void Server::Impl::BeginDrain() {
 }
 
 Server::Server(ServerOptions options, asio::ssl::context& tls, const Router& router,
-               AccessLogFn access_log)
-    : impl_(std::make_unique<Impl>(std::move(options), tls, router, std::move(access_log))) {}
+               ServerHooks hooks)
+    : impl_(std::make_unique<Impl>(std::move(options), tls, router, std::move(hooks))) {}
 
 Server::~Server() = default;
 

@@ -58,6 +58,24 @@ struct AccessRecord {
 };
 using AccessLogFn = std::function<void(const AccessRecord&)>;
 
+// A request the HTTP layer refused itself before any handler ran (malformed or ambiguously framed,
+// oversize header or body): never reaches a service, so the composition root audits it. Called on
+// an I/O thread: it must not block.
+struct Refusal {
+  std::string_view source;
+  std::string_view request_id;
+  unsigned status;
+  ErrorCode code;
+  std::string_view reason;
+};
+using RefusalFn = std::function<void(const Refusal&)>;
+
+// What the server reports as it serves; either may be empty.
+struct ServerHooks {
+  AccessLogFn access_log;
+  RefusalFn refused;
+};
+
 // "https://host:port", with an IPv6 host in brackets.
 std::string HttpsUrl(const std::string& host, uint16_t port);
 
@@ -65,7 +83,7 @@ class Server {
  public:
   // `tls` and `router` must outlive the server.
   Server(ServerOptions options, boost::asio::ssl::context& tls, const Router& router,
-         AccessLogFn access_log);
+         ServerHooks hooks);
   ~Server();
 
   Result<void> Listen();

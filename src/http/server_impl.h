@@ -31,7 +31,7 @@ class ConnectionBase {
 };
 
 struct Server::Impl {
-  Impl(ServerOptions opts, asio::ssl::context& tls_ctx, const Router& r, AccessLogFn log);
+  Impl(ServerOptions opts, asio::ssl::context& tls_ctx, const Router& r, ServerHooks h);
 
   // Connection accounting. Admit refuses over the total or per-source cap.
   bool Admit(const std::string& source);
@@ -45,7 +45,7 @@ struct Server::Impl {
   ServerOptions options;
   asio::ssl::context& tls;
   const Router& router;
-  AccessLogFn access_log;
+  ServerHooks hooks;
   std::string redirect_origin;
 
   std::mutex mu;

@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "integration/instance.h"
@@ -228,6 +229,108 @@ TEST_F(HttpLimitsTest, PipelinedRequestsAreAnsweredInOrder) {
       c->Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(c->ReadResponse().status, 200);
   EXPECT_EQ(c->ReadResponse().status, 404);
+}
+
+// The bytes a client sends after a request it framed ambiguously (RFC 9112 §6.1, §6.3) must never
+// be read as a second request: one answer, then the connection closes. Each case carries a body
+// that is itself a complete request, as a smuggling attempt would.
+struct Framed {
+  const char* name;
+  std::string fields;
+  std::string body;
+  int status;  // 0: well framed, both requests answered
+};
+
+std::vector<int> StatusesUntilClosed(TlsClient& c, bool* closed) {
+  std::string received;
+  *closed = c.WaitClosed(std::chrono::seconds(5), &received);
+  std::vector<int> out;
+  // Each answer starts with a status line (the JSON bodies here never hold one).
+  for (size_t at = received.find("HTTP/1.1 "); at != std::string::npos;
+       at = received.find("HTTP/1.1 ", at + 1)) {
+    out.push_back(std::stoi(received.substr(at + 9, 3)));
+  }
+  return out;
+}
+
+TEST_F(HttpLimitsTest, AmbiguousTransferEncodingIsAnsweredOnceAndTheConnectionClosed) {
+  const std::string smuggled = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string chunked_smuggle = "2\r\n{}\r\n0\r\n\r\n" + smuggled;
+  const std::vector<Framed> cases = {
+      {"xchunked with length", "Transfer-Encoding: xchunked\r\nContent-Length: 2\r\n",
+       "{}" + smuggled, 400},
+      {"chunked then identity", "Transfer-Encoding: chunked, identity\r\n", chunked_smuggle, 400},
+      {"identity alone", "Transfer-Encoding: identity\r\n", smuggled, 400},
+      {"unknown coding", "Transfer-Encoding: foo\r\n", smuggled, 400},
+      {"gzip then chunked", "Transfer-Encoding: gzip, chunked\r\n", chunked_smuggle, 501},
+      {"repeated header, chunked first",
+       "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n", chunked_smuggle, 400},
+      {"repeated header, chunked last",
+       "Transfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n", chunked_smuggle, 501},
+      {"repeated chunked", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+       chunked_smuggle, 400},
+      {"length then chunked", "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n",
+       chunked_smuggle, 400},
+      {"chunked then length", "Transfer-Encoding: chunked\r\nContent-Length: 2\r\n",
+       chunked_smuggle, 400},
+      {"empty element", "Transfer-Encoding: ,chunked\r\n", chunked_smuggle, 400},
+      {"parameter", "Transfer-Encoding: chunked;x=1\r\n", chunked_smuggle, 400},
+      {"empty value", "Transfer-Encoding: \r\nContent-Length: 2\r\n", "{}" + smuggled, 400},
+      {"upper case, well framed", "Transfer-Encoding: CHUNKED\r\n", chunked_smuggle, 0},
+      {"tab before chunked, well framed", "Transfer-Encoding:\tchunked\r\n", chunked_smuggle, 0},
+      {"length alone, well framed", "Content-Length: 2\r\n", "{}" + smuggled, 0},
+  };
+  for (const auto& c : cases) {
+    auto client = TlsClient::Connect(port());
+    ASSERT_NE(client, nullptr);
+    ASSERT_TRUE(
+        client->Send("POST /__test/echo-json HTTP/1.1\r\nHost: x\r\n"
+                     "Content-Type: application/json\r\n" +
+                     c.fields + "\r\n" + c.body));
+    bool closed = false;
+    const auto statuses = StatusesUntilClosed(*client, &closed);
+    if (c.status == 0) {
+      // The control: a well-framed body, so the request after it is a real second request.
+      EXPECT_EQ(statuses, (std::vector<int>{200, 200})) << c.name;
+    } else {
+      EXPECT_EQ(statuses, std::vector<int>{c.status}) << c.name;
+      EXPECT_TRUE(closed) << c.name;
+    }
+  }
+  ExpectStillServing();
+  // Each refusal is an audit event of an attempt, from its source.
+  ASSERT_EQ(instance_.Stop(), 0);
+  auto audit = RunBinary({"audit", "search", "--config", instance_.config().string(), "--action",
+                          "http.refused"});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  size_t ambiguous = 0, not_implemented = 0;
+  std::istringstream lines(audit.out);
+  for (std::string line; std::getline(lines, line);) {
+    const auto e = boost::json::parse(line);
+    EXPECT_EQ(e.at("source").as_string(), "127.0.0.1");
+    EXPECT_EQ(e.at("decision").at("allow").as_bool(), false);
+    const auto status = e.at("detail").at("status").as_string();
+    if (status == "400") ++ambiguous;
+    if (status == "501") ++not_implemented;
+  }
+  auto expected = [&](int status) {
+    return static_cast<size_t>(std::count_if(cases.begin(), cases.end(),
+                                             [&](const Framed& c) { return c.status == status; }));
+  };
+  EXPECT_EQ(ambiguous, expected(400)) << audit.out;
+  EXPECT_EQ(not_implemented, expected(501));
+}
+
+TEST_F(HttpLimitsTest, ATransferEncodingOnHttp10IsRefused) {
+  auto c = TlsClient::Connect(port());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(
+      c->Send("POST /__test/echo-json HTTP/1.0\r\nHost: x\r\nContent-Type: "
+              "application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+              "2\r\n{}\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  bool closed = false;
+  EXPECT_EQ(StatusesUntilClosed(*c, &closed), std::vector<int>{400});
+  EXPECT_TRUE(closed);
 }
 
 TEST_F(HttpLimitsTest, PlainHttpPortOnlyRedirectsToHttps) {
