@@ -13,8 +13,9 @@ Decision Deny(std::string reason, bool hidden = false) {
   return {false, hidden, std::move(reason)};
 }
 
-// Rules 1 and 2, and any record role at all: who the subject is.
-Decision CheckSubject(const Subject& s, TimePoint now) {
+}  // namespace
+
+Decision DecideSubject(const Subject& s, TimePoint now) {
   if (s.status != "active") return Deny("account is " + s.status);
   if (now >= s.expires_at) return Deny("account has expired");
   if (s.kind != "standard") return Deny(s.kind + " accounts never see record content");
@@ -24,7 +25,9 @@ Decision CheckSubject(const Subject& s, TimePoint now) {
   return {true, false, ""};
 }
 
-// Rule 3 for changes.
+namespace {
+
+// Rule 6 for changes.
 Decision CheckChangeRole(const Subject& s, Action action) {
   const bool change =
       action == Action::kCreate || action == Action::kUpdate || action == Action::kDelete;
@@ -53,7 +56,7 @@ std::string_view ActionName(Action action) {
 }
 
 Decision Decide(const Subject& s, Action action, const Resource& r, TimePoint now) {
-  auto d = CheckSubject(s, now);
+  auto d = DecideSubject(s, now);
   if (!d.allow) return d;
   // A new record is placed by its creator: refusing it reveals nothing that exists. For the
   // rest, where and what the record is are checked before the role, so that a reader who may not
@@ -75,7 +78,7 @@ Decision Decide(const Subject& s, Action action, const Resource& r, TimePoint no
 
 ScopeDecision ScopeForList(const Subject& s, std::string_view remit, TimePoint now) {
   ScopeDecision out;
-  out.decision = CheckSubject(s, now);
+  out.decision = DecideSubject(s, now);
   if (!out.decision.allow) return out;
   out.scope.org_id = s.org_id;
   if (remit.empty()) {

@@ -12,7 +12,9 @@
 // A denial from rules 4 and 5 on an existing record is `hidden`: the caller is told "not found",
 // exactly as for a record that does not exist, so refusals never confirm that something exists.
 // Rule 6 comes after them for the same reason: a reader asking to change a record they cannot
-// see is told "not found", not "readers may not change records".
+// see is told "not found", not "readers may not change records". Rules 1 to 3 depend on the
+// subject alone (`DecideSubject`) and are checked before a record is looked up, so their refusal
+// is the same whether or not the record exists.
 //
 // `ScopeForList` is the same policy as a filter: list queries put it inside their SQL, so hidden
 // records are never fetched, counted or paged over.
@@ -57,6 +59,11 @@ struct Decision {
 };
 
 Decision Decide(const Subject& subject, Action action, const Resource& resource, TimePoint now);
+
+// Rules 1 to 3 alone: whether `subject` may touch record content at all. Callers decide this
+// before looking a record up, so that those who never may get one answer whether or not the
+// record exists, and cannot learn which ids do.
+Decision DecideSubject(const Subject& subject, TimePoint now);
 
 // What a subject may list: records of `org_id` in one of `remits`, sensitive ones only if
 // `sensitive`, and only those whose every descriptor is in `grants`.

@@ -34,6 +34,14 @@ void Decided(audit::Event& event, const authz::Decision& d) {
   event.reason = d.reason;
 }
 
+// Refuses a subject that may never touch record content, before the record is looked up.
+Result<void> AdmitSubject(const authz::Subject& subject, TimePoint now, audit::Event& event) {
+  const auto d = authz::DecideSubject(subject, now);
+  if (d.allow) return {};
+  Decided(event, d);
+  return Refused(d);
+}
+
 }  // namespace
 
 Result<bool> HeldByOrder(store::Transaction& tx, std::string_view id) {
@@ -211,6 +219,7 @@ Result<Written> RecordService::Create(const identity::Principal& who, const Reco
 
 Result<Record> RecordService::View(store::Transaction& tx, const authz::Subject& subject,
                                    std::string_view id, audit::Event& ev) {
+  RETURN_IF_ERROR(AdmitSubject(subject, clock_.Now(), ev));
   ASSIGN_OR_RETURN(auto stored, Load(tx, id));
   if (!stored) {
     ev.reason = "no such record";
@@ -258,6 +267,7 @@ Result<Written> RecordService::Update(const identity::Principal& who, std::strin
   const auto subject = SubjectOf(who.account);
   return audit_.Change<Written>(
       std::move(event), [&](store::Transaction& tx, audit::Event& ev) -> Result<Written> {
+        RETURN_IF_ERROR(AdmitSubject(subject, clock_.Now(), ev));
         ASSIGN_OR_RETURN(auto stored, Load(tx, id));
         if (!stored) {
           ev.reason = "no such record";
@@ -314,6 +324,7 @@ Result<void> RecordService::Delete(const identity::Principal& who, std::string_v
   auto done = audit_.Change<bool>(
       MakeEvent(who, "record.delete", id, ctx),
       [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
+        RETURN_IF_ERROR(AdmitSubject(subject, clock_.Now(), ev));
         ASSIGN_OR_RETURN(auto stored, Load(tx, id));
         if (!stored) {
           ev.reason = "no such record";

@@ -53,6 +53,36 @@ TEST_F(RecordsApiTest, EditorCreatesReaderReadsOutsidersCannotTellItExists) {
   EXPECT_EQ(api_.As(officer1_, "GET", "/api/v1/records").status, 403);
 }
 
+// Privileged accounts never see record content, and cannot use the refusal to learn which record
+// ids exist in any organisation: an existing id and a missing one get the same answer.
+TEST_F(RecordsApiTest, PrivilegedAccountsCannotTellWhichRecordIdsExist) {
+  auto made = CreateRecord("bea.other", "Case in organisation B");
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string existing(JsonOf(made).at("id").as_string());
+  const std::string change = boost::json::serialize(boost::json::object{
+      {"title", "x"}, {"classification", "OFFICIAL"}, {"descriptors", boost::json::array{}},
+      {"body", boost::json::object{}}});
+  auto answers = [&](const Session& who, const std::string& id) {
+    const std::string path = "/api/v1/records/" + id;
+    std::vector<std::string> out;
+    for (const auto& r : {api_.As(who, "GET", path),
+                          api_.As(who, "PUT", path, change, "If-Match: \"1\"\r\n"),
+                          api_.As(who, "DELETE", path, "", "If-Match: \"1\"\r\n")}) {
+      out.push_back(std::to_string(r.status) + " " +
+                    boost::json::serialize(JsonOf(r).at("error")));
+    }
+    return out;
+  };
+  for (const auto* who : {&officer1_, &officer2_}) {
+    const auto for_existing = answers(*who, existing);
+    EXPECT_EQ(for_existing, answers(*who, "rec-00000000000000000000000000000000"));
+    EXPECT_EQ(for_existing, answers(*who, "rec-nonsense"));
+    EXPECT_TRUE(for_existing[0].starts_with("403 ")) << for_existing[0];
+  }
+  auto still = api_.As(sessions_["bea.other"], "GET", "/api/v1/records/" + existing);
+  EXPECT_EQ(JsonOf(still).at("title").as_string(), "Case in organisation B");
+}
+
 TEST_F(RecordsApiTest, ChangesNeedTheEditorRoleAndTheCurrentETag) {
   auto made = CreateRecord("ann.editor", "first title");
   ASSERT_EQ(made.status, 201);

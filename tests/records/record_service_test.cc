@@ -146,6 +146,39 @@ TEST_F(RecordServiceTest, HostileIdsAndCursorsAreNotFoundOrRefused) {
   }
 }
 
+// Who may touch record content at all is decided before the record is looked for, so accounts that
+// never may (privileged, service, inactive) get the same answer for an existing id of any
+// organisation as for one that does not exist: they cannot learn which ids exist.
+TEST_F(RecordServiceTest, AccountsThatNeverSeeContentGetOneAnswerWhetherOrNotTheRecordExists) {
+  const auto existing = Create("exists").id;
+  const std::string missing = "rec-" + std::string(32, '0');
+  const std::vector<identity::Principal> callers = {
+      f_.Who("acc-off", "org-b", "privileged", "security_officer", "", ""),
+      f_.Who("acc-adm", "org-a", "privileged", "org_admin", "", ""),
+      f_.Who("acc-svc", "org-a", "service", "provisioner", "", ""),
+      f_.Who("acc-lck", "org-a", "standard", "editor", "north", "", "locked"),
+  };
+  const auto input = RecordsFixture::Input("", "changed", "OFFICIAL", {}, "{}");
+  for (const auto& who : callers) {
+    auto answer = [](const auto& r) {
+      return r ? std::string("ok")
+               : std::string(ErrorCodeName(r.error().code)) + ": " + r.error().message;
+    };
+    auto answers = [&](const std::string& id) {
+      return std::vector<std::string>{answer(f_.service->Get(who, id, f_.ctx)),
+                                      answer(f_.service->Update(who, id, 1, input, f_.ctx)),
+                                      answer(f_.service->Delete(who, id, 1, f_.ctx))};
+    };
+    const auto for_existing = answers(existing);
+    EXPECT_EQ(for_existing, answers(missing)) << who.account.id;
+    EXPECT_EQ(for_existing, answers("not-even-an-id")) << who.account.id;
+    EXPECT_EQ(for_existing[0].find("ok"), std::string::npos);
+    // Refused, audited, and the record untouched.
+    EXPECT_EQ(f_.LastEvent("record.delete").at("decision").at("allow").as_bool(), false);
+  }
+  EXPECT_EQ(f_.service->Get(editor_, existing, f_.ctx)->summary.title, "exists");
+}
+
 TEST_F(RecordServiceTest, ListPagesWithoutGapsOrRepeats) {
   std::set<std::string> made;
   for (int i = 0; i < 25; ++i) made.insert(Create("t" + std::to_string(i)).id);
