@@ -31,6 +31,12 @@ std::string SessionCookie(std::string_view value, bool clear) {
                      clear ? "; Max-Age=0" : "");
 }
 
+// Names this client as a device its owner has signed in from (identity/throttle.h, rule 5).
+std::string DeviceCookie(std::string_view value, std::chrono::seconds lifetime) {
+  return fmt::format("{}={}; Secure; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", kDeviceCookie,
+                     value, lifetime.count());
+}
+
 bool StateChanging(verb v) { return v != verb::get && v != verb::head && v != verb::options; }
 
 }  // namespace
@@ -91,26 +97,36 @@ void RegisterAuthRoutes(http::Router& router, identity::AuthService& auth,
         ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
         ASSIGN_OR_RETURN(auto f,
                          http::RequireStringFields(body, {{"username", 256}, {"password", 1024}}));
-        ASSIGN_OR_RETURN(auto challenge, auth.Login(f[0], f[1], Context(r)));
+        ASSIGN_OR_RETURN(auto challenge,
+                         auth.Login(f[0], f[1], r.Cookie(kDeviceCookie), Context(r)));
         boost::json::object out{{"mfa_required", true}, {"challenge", challenge}};
         return http::Response::Json(200, boost::json::serialize(out));
       });
 
-  router.Add(verb::post, "/api/v1/auth/mfa",
-             [&auth, depth](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
-               ASSIGN_OR_RETURN(
-                   auto f, http::RequireStringFields(body, {{"challenge", 128}, {"code", 32}}));
-               ASSIGN_OR_RETURN(auto session, auth.CompleteMfa(f[0], f[1], Context(r)));
-               const auto idle =
-                   std::chrono::duration_cast<std::chrono::seconds>(auth.options().idle_timeout);
-               boost::json::object out{{"account", AccountJson(session.account)},
-                                       {"csrf_token", session.csrf_token},
-                                       {"idle_timeout_s", idle.count()}};
-               auto resp = http::Response::Json(200, boost::json::serialize(out));
-               resp.headers.emplace_back("Set-Cookie", SessionCookie(session.token, false));
-               return resp;
-             });
+  router.Add(
+      verb::post, "/api/v1/auth/mfa", [&auth, depth](http::Request& r) -> Result<http::Response> {
+        ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
+        ASSIGN_OR_RETURN(auto f,
+                         http::RequireStringFields(body, {{"challenge", 128}, {"code", 32}}));
+        ASSIGN_OR_RETURN(auto session, auth.CompleteMfa(f[0], f[1], Context(r)));
+        const auto idle =
+            std::chrono::duration_cast<std::chrono::seconds>(auth.options().idle_timeout);
+        boost::json::object failed{{"count", session.failed_attempts}};
+        if (!session.last_failed_at.empty()) failed["last_at"] = session.last_failed_at;
+        boost::json::object out{{"account", AccountJson(session.account)},
+                                {"csrf_token", session.csrf_token},
+                                {"idle_timeout_s", idle.count()},
+                                {"failed_sign_ins_since_last", std::move(failed)}};
+        auto resp = http::Response::Json(200, boost::json::serialize(out));
+        resp.headers.emplace_back("Set-Cookie", SessionCookie(session.token, false));
+        if (!session.device_token.empty()) {
+          resp.headers.emplace_back(
+              "Set-Cookie",
+              DeviceCookie(session.device_token, std::chrono::duration_cast<std::chrono::seconds>(
+                                                     auth.options().device_lifetime)));
+        }
+        return resp;
+      });
 
   router.Add(verb::post, "/api/v1/auth/logout",
              [&auth, options](http::Request& r) -> Result<http::Response> {
@@ -130,14 +146,19 @@ void RegisterAuthRoutes(http::Router& router, identity::AuthService& auth,
                return http::Response::NoContent();
              });
 
-  router.Add(verb::post, "/api/v1/admin/users/{id}/unlock",
-             [&auth, options](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto principal, Authenticate(auth, r, options));
-               ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, options.max_json_depth));
-               ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"reason", 2000}}));
-               RETURN_IF_ERROR(auth.Unlock(principal, r.params.at("id"), f[0], Context(r)));
-               return http::Response::NoContent();
-             });
+  for (const bool lock : {true, false}) {
+    router.Add(verb::post,
+               lock ? "/api/v1/admin/users/{id}/lock" : "/api/v1/admin/users/{id}/unlock",
+               [&auth, options, lock](http::Request& r) -> Result<http::Response> {
+                 ASSIGN_OR_RETURN(auto principal, Authenticate(auth, r, options));
+                 ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, options.max_json_depth));
+                 ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"reason", 2000}}));
+                 const auto& id = r.params.at("id");
+                 RETURN_IF_ERROR(lock ? auth.Lock(principal, id, f[0], Context(r))
+                                      : auth.Unlock(principal, id, f[0], Context(r)));
+                 return http::Response::NoContent();
+               });
+  }
 
   router.Add(verb::get, "/api/v1/auth/session",
              [&auth, options](http::Request& r) -> Result<http::Response> {

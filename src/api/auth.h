@@ -13,6 +13,7 @@
 namespace strongroom::api {
 
 inline constexpr std::string_view kSessionCookie = "__Host-strongroom-session";
+inline constexpr std::string_view kDeviceCookie = "__Host-strongroom-device";
 
 struct AuthRoutesOptions {
   int max_json_depth = 64;

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <atomic>
 #include <cstdlib>
 
 namespace strongroom::crypto {
@@ -24,13 +25,20 @@ Result<std::string> HashPassword(std::string_view password, const Argon2Params& 
   return std::string(out);
 }
 
+namespace {
+std::atomic<uint64_t> verifications{0};
+}  // namespace
+
 bool VerifyPassword(std::string_view encoded, std::string_view password) {
   InitSodium();
   if (encoded.size() >= crypto_pwhash_STRBYTES) return false;
   char buf[crypto_pwhash_STRBYTES] = {};
   encoded.copy(buf, encoded.size());
+  verifications.fetch_add(1, std::memory_order_relaxed);
   return crypto_pwhash_str_verify(buf, password.data(), password.size()) == 0;
 }
+
+uint64_t ArgonVerifications() { return verifications.load(std::memory_order_relaxed); }
 
 bool NeedsRehash(std::string_view encoded, const Argon2Params& params) {
   InitSodium();

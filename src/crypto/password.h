@@ -23,6 +23,9 @@ struct Argon2Params {
 Result<std::string> HashPassword(std::string_view password, const Argon2Params& params = {});
 // True only for the right password; a malformed hash is simply false.
 bool VerifyPassword(std::string_view encoded, std::string_view password);
+// How many Argon2id verifications this process has computed (VerifyPassword calls that reached
+// the hash): lets tests show that two paths did the same work.
+uint64_t ArgonVerifications();
 bool NeedsRehash(std::string_view encoded, const Argon2Params& params = {});
 
 }  // namespace strongroom::crypto

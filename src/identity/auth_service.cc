@@ -20,6 +20,11 @@ std::unexpected<Error> NotAuthenticated() {
   return Fail(ErrorCode::kUnauthenticated, "the credentials were not accepted");
 }
 
+std::unexpected<Error> TooSoon(int64_t wait) {
+  return std::unexpected(Error{ErrorCode::kResourceExhausted,
+                               "too many wrong attempts; wait before trying again", wait});
+}
+
 Bytes HashOf(std::string_view s) {
   const auto d = crypto::Sha256(AsBytes(s));
   return Bytes(d.begin(), d.end());
@@ -169,6 +174,13 @@ Result<EnrolmentStart> AuthService::BeginEnrolment(std::string_view token,
   auto& found = *lookup;
   event.actor = {found.account.id, found.account.username, found.account.kind, ""};
   event.target = {"account", found.account.id, found.account.org_id};
+  const Error bound{ErrorCode::kAlreadyExists,
+                    "this enrolment has begun already: confirm it with a code, or ask an admin "
+                    "for a new enrolment token"};
+  if (!found.totp_secret.empty()) {
+    event.reason = "enrolment begun already";
+    return audit_.Refuse(event, bound);
+  }
   if (auto policy = CheckPasswordPolicy(password, found.account.kind, common_); !policy) {
     event.reason = "password refused by policy";
     event.allowed = false;
@@ -180,16 +192,22 @@ Result<EnrolmentStart> AuthService::BeginEnrolment(std::string_view token,
   const auto secret = random_.RandomSecret(20);
   event.allowed = true;
   event.reason = "valid enrolment token";
-  ASSIGN_OR_RETURN(auto ok, audit_.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
-    ASSIGN_OR_RETURN(auto again, FindEnrolment(tx, token));  // still valid inside the write
-    ASSIGN_OR_RETURN(auto sealed, keys_.SealNew(tx, again.account.org_id,
-                                                "totp:" + again.account.id, 1, secret.view()));
-    RETURN_IF_ERROR(
-        tx.Exec("UPDATE accounts SET password_hash = ?, totp_key = ?, totp_secret = ?, "
-                "totp_last_step = -1 WHERE id = ?",
-                {hash, sealed.wrapped_key, sealed.ciphertext, again.account.id}));
-    return true;
-  }));
+  ASSIGN_OR_RETURN(
+      auto ok,
+      audit_.Change<bool>(event, [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
+        ASSIGN_OR_RETURN(auto again, FindEnrolment(tx, token));  // still valid inside the write
+        if (!again.totp_secret.empty()) {                        // another request began it first
+          ev.reason = "enrolment begun already";
+          return std::unexpected(bound);
+        }
+        ASSIGN_OR_RETURN(auto sealed, keys_.SealNew(tx, again.account.org_id,
+                                                    "totp:" + again.account.id, 1, secret.view()));
+        RETURN_IF_ERROR(
+            tx.Exec("UPDATE accounts SET password_hash = ?, totp_key = ?, totp_secret = ?, "
+                    "totp_last_step = -1 WHERE id = ?",
+                    {hash, sealed.wrapped_key, sealed.ciphertext, again.account.id}));
+        return true;
+      }));
   (void)ok;
   EnrolmentStart start;
   start.totp_uri =
@@ -247,40 +265,124 @@ Result<std::vector<std::string>> AuthService::ConfirmEnrolment(std::string_view 
   return codes;
 }
 
-Result<void> AuthService::LoginFailed(audit::Event event, std::string reason,
-                                      const std::string& key, const std::string& lock_account_id) {
+struct AuthService::PasswordStep {
+  std::optional<AccountView> account;
+  std::string password_hash;
+  std::string unknown_locked_until;
+  std::string key;              // the username as typed, folded
+  std::string throttle_source;  // the address, or the device for a known device
+  Bytes device_hash;            // of the device cookie offered; matches no device if none
+  bool known_device = false;
+  std::string device_locked_until;
+  int64_t throttle_wait = 0;
+};
+
+Result<AuthService::PasswordStep> AuthService::ReadPasswordStep(std::string_view name,
+                                                                const std::string& key,
+                                                                const Bytes& device_hash,
+                                                                const RequestContext& ctx) {
+  PasswordStep step;
+  step.key = key;
+  step.device_hash = device_hash;
   const auto now = clock_.Now();
-  buckets_.Consume(event.source);
-  RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT failures FROM login_throttle WHERE username = ? "
-                                         "AND source = ?",
-                                         {key, event.source}));
-    const int64_t failures = (rows.empty() ? 0 : rows.front().Int(0)) + 1;
+  RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(
+        auto device,
+        tx.Query("SELECT d.locked_until FROM known_devices d JOIN accounts a ON a.id "
+                 "= d.account_id WHERE d.device_hash = ? AND a.username = ? AND "
+                 "d.last_used_at > ?",
+                 {device_hash, std::string(name), FormatRfc3339(now - options_.device_lifetime)}));
+    step.known_device = !device.empty();
+    if (step.known_device) step.device_locked_until = device.front().Text(0);
+    step.throttle_source =
+        step.known_device ? "device:" + HexEncode(device_hash).substr(0, 16) : ctx.source;
+    ASSIGN_OR_RETURN(auto t, tx.Query("SELECT next_allowed_at FROM login_throttle WHERE username "
+                                      "= ? AND source = ?",
+                                      {key, step.throttle_source}));
+    if (!t.empty()) {
+      if (auto next = ParseRfc3339(t.front().Text(0)); next && *next > now) {
+        step.throttle_wait = std::chrono::ceil<std::chrono::seconds>(*next - now).count();
+      }
+    }
+    // A malformed username is looked up too (as "", which names no account): the same work.
+    static const std::string sql = fmt::format(
+        "SELECT {}, a.password_hash, a.unknown_locked_until FROM accounts a WHERE a.username = ?",
+        kAccountColumns);
+    ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {std::string(name)}));
+    if (!rows.empty()) {
+      step.account = ViewOf(rows.front());
+      step.password_hash = rows.front().Text(kAccountColumnCount + 0);
+      step.unknown_locked_until = rows.front().Text(kAccountColumnCount + 1);
+    }
+    return {};
+  }));
+  return step;
+}
+
+Result<void> AuthService::LoginFailed(audit::Event event, std::string reason,
+                                      const PasswordStep& step) {
+  const auto now = clock_.Now();
+  const auto now_text = FormatRfc3339(now);
+  // "" names no account: the statements below run all the same for an unknown username.
+  const std::string account_id = step.account ? step.account->id : "";
+  const int64_t limit = options_.lock_after_failures;
+  if (!step.known_device) buckets_.Consume(event.source);
+  return store_.Write([&](store::Transaction& tx) -> Result<void> {
+    std::string why = reason;
+    // (1) The delay per (username, source or device).
+    ASSIGN_OR_RETURN(auto t, tx.Query("SELECT failures FROM login_throttle WHERE username = ? "
+                                      "AND source = ?",
+                                      {step.key, step.throttle_source}));
+    const int64_t failures = (t.empty() ? 0 : t.front().Int(0)) + 1;
     RETURN_IF_ERROR(tx.Exec(
         "INSERT INTO login_throttle (username, source, failures, next_allowed_at) VALUES (?, ?, ?, "
         "?) ON CONFLICT (username, source) DO UPDATE SET failures = excluded.failures, "
         "next_allowed_at = excluded.next_allowed_at",
-        {key, event.source, failures, FormatRfc3339(now + DelayAfter(failures))}));
-    if (!lock_account_id.empty()) {
-      ASSIGN_OR_RETURN(
-          auto locked,
-          tx.Exec("UPDATE accounts SET status = 'locked' WHERE id = ? AND status = "
-                  "'active' AND failed_logins >= ?",
-                  {lock_account_id, static_cast<int64_t>(options_.lock_after_failures)}));
-      if (locked > 0) reason += "; account locked after repeated failures";
+        {step.key, step.throttle_source, failures, FormatRfc3339(now + DelayAfter(failures))}));
+    // (3) Unknown devices: counted, and locked out at the limit, unless a lock holds already.
+    ASSIGN_OR_RETURN(auto a, tx.Query("SELECT failed_logins, unknown_locked_until, unknown_locks "
+                                      "FROM accounts WHERE id = ?",
+                                      {account_id}));
+    int64_t unknown_failures = a.empty() ? 0 : a.front().Int(0);
+    std::string unknown_until = a.empty() ? "" : a.front().Text(1);
+    int64_t locks = a.empty() ? 0 : a.front().Int(2);
+    if (!step.known_device && unknown_until <= now_text && ++unknown_failures >= limit) {
+      unknown_until = FormatRfc3339(now + LockDuration(locks));
+      ++locks;
+      unknown_failures = 0;
+      why += "; unknown devices locked out until " + unknown_until;
     }
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE accounts SET failed_logins = ?, unknown_locked_until = ?, "
+                "unknown_locks = ?, failures_unseen = failures_unseen + 1, "
+                "last_failure_at = ? WHERE id = ?",
+                {unknown_failures, unknown_until, locks, now_text, account_id}));
+    // (5) A known device's own allowance.
+    ASSIGN_OR_RETURN(auto d, tx.Query("SELECT failures, locked_until FROM known_devices WHERE "
+                                      "device_hash = ? AND account_id = ?",
+                                      {step.device_hash, account_id}));
+    int64_t device_failures = d.empty() ? 0 : d.front().Int(0);
+    std::string device_until = d.empty() ? "" : d.front().Text(1);
+    if (step.known_device && device_until <= now_text && ++device_failures >= limit) {
+      device_until = FormatRfc3339(now + LockDuration(0));
+      device_failures = 0;
+      why += "; this device locked out until " + device_until;
+    }
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE known_devices SET failures = ?, locked_until = ? WHERE "
+                "device_hash = ? AND account_id = ?",
+                {device_failures, device_until, step.device_hash, account_id}));
     event.allowed = false;
-    event.reason = reason;
+    event.reason = std::move(why);
     event.outcome = "unauthenticated";
     ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
     (void)seq;
     return {};
-  }));
-  return NotAuthenticated();
+  });
 }
 
 Result<std::string> AuthService::Login(std::string_view username, std::string_view password,
-                                       const RequestContext& ctx) {
+                                       std::string_view device_token, const RequestContext& ctx) {
   auto event = MakeEvent("auth.login.password", ctx);
   auto name = CanonicalUsername(username, {});
   // Only a well-formed username is recorded: people do type their password into the username
@@ -290,7 +392,6 @@ Result<std::string> AuthService::Login(std::string_view username, std::string_vi
   std::string key(username.substr(0, 256));
   std::transform(key.begin(), key.end(), key.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  const auto now = clock_.Now();
   auto throttled = [&](int64_t wait, std::string reason) -> Result<std::string> {
     auto e = event;
     e.action = "security.throttled";
@@ -301,76 +402,112 @@ Result<std::string> AuthService::Login(std::string_view username, std::string_vi
     return std::unexpected(Error{ErrorCode::kResourceExhausted,
                                  "too many sign-in attempts; wait before trying again", wait});
   };
-  if (const int64_t wait = buckets_.Check(ctx.source); wait > 0) {
-    return throttled(wait, "too many attempts from this address");
+  // A device cookie of the wrong shape names no device (the hash of "" matches none).
+  const auto device_hash = HashOf(device_token.size() == 64 ? device_token : "");
+  auto read = ReadPasswordStep(name.value_or(""), key, device_hash, ctx);
+  if (!read) return Fail(ErrorCode::kUnavailable, "the service is unavailable; retry shortly");
+  const auto& step = *read;
+  if (!step.known_device) {
+    if (const int64_t wait = buckets_.Check(ctx.source); wait > 0) {
+      return throttled(wait, "too many attempts from this address");
+    }
   }
-
-  std::optional<AccountView> account;
-  std::string hash;
-  int64_t next_allowed_wait = 0;
-  auto r = store_.Read([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto t, tx.Query("SELECT next_allowed_at FROM login_throttle WHERE username "
-                                      "= ? AND source = ?",
-                                      {key, ctx.source}));
-    if (!t.empty()) {
-      if (auto next = ParseRfc3339(t.front().Text(0)); next && *next > now) {
-        next_allowed_wait = std::chrono::ceil<std::chrono::seconds>(*next - now).count();
-      }
-    }
-    if (!name) return {};
-    ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT {}, a.password_hash FROM accounts a "
-                                                     "WHERE a.username = ?",
-                                                     kAccountColumns),
-                                         {*name}));
-    if (!rows.empty()) {
-      account = ViewOf(rows.front());
-      hash = rows.front().Text(kAccountColumnCount + 0);
-    }
-    return {};
-  });
-  if (!r) return Fail(ErrorCode::kUnavailable, "the service is unavailable; retry shortly");
-  if (next_allowed_wait > 0) {
-    return throttled(next_allowed_wait, "repeated failures for this username from this address");
+  if (step.throttle_wait > 0) {
+    return throttled(step.throttle_wait, step.known_device
+                                             ? "repeated failures for this username on this device"
+                                             : "repeated failures for this username from this "
+                                               "address");
   }
   // The same Argon2id work whether or not the account exists, is usable, or has a password.
+  const auto& hash = step.password_hash;
   const bool password_ok =
       crypto::VerifyPassword(hash.empty() ? dummy_hash_ : hash, password) && !hash.empty();
-  auto failed = [&](std::string reason, const std::string& lock_account) -> Result<std::string> {
-    auto f = LoginFailed(event, std::move(reason), key, lock_account);
-    return std::unexpected(f ? NotAuthenticated().error() : f.error());
+  auto failed = [&](std::string reason) -> Result<std::string> {
+    RETURN_IF_ERROR(LoginFailed(event, std::move(reason), step));
+    return NotAuthenticated();
   };
-  if (!account) return failed("unknown username", "");
-  event.actor = {account->id, account->username, account->kind, ""};
-  event.target = {"account", account->id, account->org_id};
-  if (!password_ok) {
-    RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
-      RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = ?",
-                              {account->id}));
-      return {};
-    }));
-    return failed("wrong password", account->id);
+  if (!step.account) return failed("unknown username");
+  const auto& account = *step.account;
+  event.actor = {account.id, account.username, account.kind, ""};
+  event.target = {"account", account.id, account.org_id};
+  event.detail["device"] = step.known_device ? "known" : "unknown";
+  const auto now = clock_.Now();
+  const auto now_text = FormatRfc3339(now);
+  if (!password_ok) return failed("wrong password");
+  if (account.status != "active" || account.expires_at <= now_text) {
+    return failed("account is " +
+                  (account.status == "active" ? std::string("past its expiry") : account.status));
   }
-  const bool usable = account->status == "active" && account->expires_at > FormatRfc3339(now);
-  if (!usable) {
-    return failed("account is " + (account->status == "active" ? std::string("past its expiry")
-                                                               : account->status),
-                  "");
+  if (step.known_device ? step.device_locked_until > now_text
+                        : step.unknown_locked_until > now_text) {
+    return failed(step.known_device ? "this device is locked out after repeated failures"
+                                    : "unknown devices are locked out after repeated failures");
   }
   const std::string challenge = random_.RandomHex(32);
   event.allowed = true;
   event.reason = "password accepted; MFA required";
   ASSIGN_OR_RETURN(auto ok, audit_.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
-    RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET failed_logins = 0 WHERE id = ?", {account->id}));
-    RETURN_IF_ERROR(
-        tx.Exec("DELETE FROM login_throttle WHERE username = ? AND source = ?", {key, ctx.source}));
-    RETURN_IF_ERROR(
-        tx.Exec("INSERT INTO login_challenges (challenge_hash, account_id, expires_at) "
-                "VALUES (?, ?, ?)",
-                {HashOf(challenge), account->id, FormatRfc3339(now + options_.challenge_ttl)}));
+    if (step.known_device) {
+      RETURN_IF_ERROR(
+          tx.Exec("UPDATE known_devices SET failures = 0 WHERE device_hash = ?", {device_hash}));
+    } else {
+      RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET failed_logins = 0 WHERE id = ?", {account.id}));
+    }
+    RETURN_IF_ERROR(tx.Exec("DELETE FROM login_throttle WHERE username = ? AND source = ?",
+                            {key, step.throttle_source}));
+    RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO login_challenges (challenge_hash, account_id, expires_at, device_hash) "
+        "VALUES (?, ?, ?, ?)",
+        {HashOf(challenge), account.id, FormatRfc3339(now + options_.challenge_ttl),
+         step.known_device ? store::Value(device_hash) : store::Value()}));
     return true;
   }));
   (void)ok;
   return challenge;
+}
+
+Result<bool> AuthService::SecondFactorThrottled(store::Transaction& tx, audit::Event event,
+                                                std::string_view next_allowed_at, int64_t* wait) {
+  const auto now = clock_.Now();
+  const auto next = ParseRfc3339(next_allowed_at);
+  if (!next || *next <= now) return false;
+  *wait = std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(*next - now).count());
+  event.action = "security.throttled";
+  event.allowed = false;
+  event.reason = "second factor tried again too soon after repeated wrong codes";
+  event.outcome = "resource_exhausted";
+  ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, std::move(event)));
+  (void)seq;
+  return true;
+}
+
+Result<void> AuthService::SecondFactorFailed(store::Transaction& tx, const std::string& account_id,
+                                             int64_t failures, audit::Event event) {
+  const auto now = clock_.Now();
+  const auto now_text = FormatRfc3339(now);
+  RETURN_IF_ERROR(
+      tx.Exec("UPDATE accounts SET mfa_failures = ?, mfa_next_allowed_at = ?, "
+              "failures_unseen = failures_unseen + 1, last_failure_at = ? WHERE id = ?",
+              {failures, FormatRfc3339(now + DelayAfter(failures)), now_text, account_id}));
+  event.allowed = false;
+  event.outcome = "unauthenticated";
+  event.detail["second_factor_failures"] = std::to_string(failures);
+  ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
+  if (failures < options_.lock_after_failures) return {};
+  ASSIGN_OR_RETURN(auto locked, tx.Exec("UPDATE accounts SET status = 'locked' WHERE id = ? AND "
+                                        "status = 'active'",
+                                        {account_id}));
+  if (locked == 0) return {};
+  RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE account_id = ?", {account_id}));
+  event.action = "security.mfa.locked";
+  event.reason = fmt::format(
+      "{} wrong second factors in a row: account locked and its sessions ended until an admin "
+      "unlocks it",
+      failures);
+  event.detail.clear();
+  ASSIGN_OR_RETURN(seq, audit_.Append(tx, std::move(event)));
+  (void)seq;
+  return {};
 }
 
 Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::string_view code,
@@ -378,31 +515,41 @@ Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::str
   auto event = MakeEvent("auth.login", ctx);
   NewSession session;
   std::string refusal;
+  Factor outcome = Factor::kInvalid;
+  int64_t wait = 0;
   const auto now = clock_.Now();
   const auto now_text = FormatRfc3339(now);
+  // One write decides and counts, so concurrent guesses are counted one after another.
   auto done = store_.Write([&](store::Transaction& tx) -> Result<void> {
+    outcome = Factor::kInvalid;
     refusal = "login challenge not valid";
-    if (challenge.size() != 64) return NotAuthenticated();
+    session = NewSession{};
+    if (challenge.size() != 64) return {};
     const auto challenge_hash = HashOf(challenge);
-    ASSIGN_OR_RETURN(auto rows,
-                     tx.Query(fmt::format("SELECT {}, a.totp_key, a.totp_secret, a.totp_last_step, "
-                                          "c.failures FROM login_challenges c JOIN accounts a ON "
-                                          "a.id = c.account_id WHERE c.challenge_hash = ? AND "
-                                          "c.expires_at > ?",
-                                          kAccountColumns),
-                              {challenge_hash, now_text}));
-    if (rows.empty()) return NotAuthenticated();
-    const auto account = ViewOf(rows.front());
+    static const std::string sql = fmt::format(
+        "SELECT {}, a.totp_key, a.totp_secret, a.totp_last_step, c.device_hash, a.mfa_failures, "
+        "a.mfa_next_allowed_at, a.failures_unseen, a.last_failure_at FROM login_challenges c JOIN "
+        "accounts a ON a.id = c.account_id WHERE c.challenge_hash = ? AND c.expires_at > ?",
+        kAccountColumns);
+    ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {challenge_hash, now_text}));
+    if (rows.empty()) return {};
+    const auto& row = rows.front();
+    constexpr int k = kAccountColumnCount;
+    const auto account = ViewOf(row);
     event.actor = {account.id, account.username, account.kind, ""};
     event.target = {"account", account.id, account.org_id};
     if (account.status != "active" || account.expires_at <= now_text) {
       refusal = "account is not active";
-      return NotAuthenticated();
+      return {};
+    }
+    ASSIGN_OR_RETURN(auto too_soon, SecondFactorThrottled(tx, event, row.Text(k + 5), &wait));
+    if (too_soon) {
+      outcome = Factor::kThrottled;
+      return {};
     }
     ASSIGN_OR_RETURN(auto secret, keys_.Open(tx, account.org_id, "totp:" + account.id, 1,
-                                             rows.front().Blob(kAccountColumnCount + 0),
-                                             rows.front().Blob(kAccountColumnCount + 1)));
-    auto step = crypto::VerifyTotp(secret, code, now, rows.front().Int(kAccountColumnCount + 2));
+                                             row.Blob(k + 0), row.Blob(k + 1)));
+    auto step = crypto::VerifyTotp(secret, code, now, row.Int(k + 2));
     SecureWipe(secret);
     bool accepted = step.has_value();
     if (step) {
@@ -416,9 +563,18 @@ Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::str
       if (accepted) event.detail["method"] = "recovery_code";
     }
     if (!accepted) {
-      refusal = "wrong MFA code";
-      return Fail(ErrorCode::kPermissionDenied, "wrong code");  // rolled back; counted below
+      outcome = Factor::kWrong;
+      // The challenge dies after too many; the account counts every wrong code.
+      RETURN_IF_ERROR(
+          tx.Exec("UPDATE login_challenges SET failures = failures + 1 WHERE challenge_hash = ?",
+                  {challenge_hash}));
+      RETURN_IF_ERROR(
+          tx.Exec("DELETE FROM login_challenges WHERE challenge_hash = ? AND failures >= ?",
+                  {challenge_hash, static_cast<int64_t>(options_.challenge_attempts)}));
+      event.reason = "wrong MFA code";
+      return SecondFactorFailed(tx, account.id, row.Int(k + 4) + 1, event);
     }
+    outcome = Factor::kAccepted;
     RETURN_IF_ERROR(
         tx.Exec("DELETE FROM login_challenges WHERE challenge_hash = ?", {challenge_hash}));
     // Concurrent sessions: make room by ending the oldest.
@@ -432,40 +588,58 @@ Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::str
     session.token = random_.RandomHex(32);
     session.csrf_token = random_.RandomHex(32);
     session.account = account;
+    session.failed_attempts = row.Int(k + 6);
+    if (session.failed_attempts > 0) session.last_failed_at = row.Text(k + 7);
     RETURN_IF_ERROR(
         tx.Exec("INSERT INTO sessions (token_hash, account_id, csrf_hash, source, "
                 "created_at, last_seen_at, mfa_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 {HashOf(session.token), account.id, HashOf(session.csrf_token), ctx.source,
                  now_text, now_text, now_text}));
     RETURN_IF_ERROR(
-        tx.Exec("UPDATE accounts SET last_login_at = ? WHERE id = ?", {now_text, account.id}));
+        tx.Exec("UPDATE accounts SET last_login_at = ?, mfa_failures = 0, "
+                "mfa_next_allowed_at = '', failures_unseen = 0 WHERE id = ?",
+                {now_text, account.id}));
+    // A known device is refreshed; any other client becomes a known device of the account.
+    if (!row.IsNull(k + 3)) {
+      RETURN_IF_ERROR(
+          tx.Exec("UPDATE known_devices SET last_used_at = ?, failures = 0, "
+                  "locked_until = '' WHERE device_hash = ? AND account_id = ?",
+                  {now_text, row.Blob(k + 3), account.id}));
+    } else {
+      // A full sign-in from an unknown device ends the escalation of unknown-device locks.
+      RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET unknown_locks = 0 WHERE id = ?", {account.id}));
+      session.device_token = random_.RandomHex(32);
+      RETURN_IF_ERROR(
+          tx.Exec("INSERT INTO known_devices (device_hash, account_id, created_at, "
+                  "last_used_at) VALUES (?, ?, ?, ?)",
+                  {HashOf(session.device_token), account.id, now_text, now_text}));
+      RETURN_IF_ERROR(tx.Exec(
+          "DELETE FROM known_devices WHERE account_id = ? AND device_hash NOT IN (SELECT "
+          "device_hash FROM known_devices WHERE account_id = ? ORDER BY last_used_at DESC LIMIT ?)",
+          {account.id, account.id, static_cast<int64_t>(options_.devices_per_account)}));
+      event.detail["device"] = "new";
+    }
     event.actor.session = HexEncode(HashOf(session.token)).substr(0, 16);
     event.allowed = true;
     event.reason = "password and second factor";
     event.outcome = "ok";
+    if (session.failed_attempts > 0) {
+      event.detail["failed_attempts_shown"] = std::to_string(session.failed_attempts);
+    }
     ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
     (void)seq;
     return {};
   });
-  if (done) return session;
-  if (done.error().code != ErrorCode::kUnauthenticated &&
-      done.error().code != ErrorCode::kPermissionDenied) {
-    return std::unexpected(done.error());
-  }
-  if (done.error().code == ErrorCode::kPermissionDenied) {
-    // Count the wrong code; the challenge dies after too many.
-    RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
-      const auto h = HashOf(challenge);
-      RETURN_IF_ERROR(
-          tx.Exec("UPDATE login_challenges SET failures = failures + 1 WHERE "
-                  "challenge_hash = ?",
-                  {h}));
-      RETURN_IF_ERROR(
-          tx.Exec("DELETE FROM login_challenges WHERE challenge_hash = ? AND "
-                  "failures >= ?",
-                  {h, static_cast<int64_t>(options_.challenge_attempts)}));
-      return {};
-    }));
+  if (!done) return std::unexpected(done.error());
+  switch (outcome) {
+    case Factor::kAccepted:
+      return session;
+    case Factor::kThrottled:
+      return TooSoon(wait);
+    case Factor::kWrong:
+      return NotAuthenticated();
+    case Factor::kInvalid:
+      break;
   }
   RETURN_IF_ERROR(Refuse(event, refusal));
   return NotAuthenticated();
@@ -586,25 +760,55 @@ Result<void> AuthService::Reauthenticate(const Principal& principal, std::string
                  principal.session_id};
   event.target = {"session", principal.session_id, principal.account.org_id};
   const auto now = clock_.Now();
-  bool wrong = false;
+  Factor outcome = Factor::kInvalid;
+  int64_t wait = 0;
   auto done = store_.Write([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT totp_key, totp_secret, totp_last_step FROM "
-                                         "accounts WHERE id = ?",
-                                         {principal.account.id}));
-    if (rows.empty()) return NotAuthenticated();
+    outcome = Factor::kInvalid;
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT a.totp_key, a.totp_secret, a.totp_last_step, "
+                                         "a.mfa_failures, a.mfa_next_allowed_at, "
+                                         "s.reauth_failures FROM sessions s JOIN accounts a ON "
+                                         "a.id = s.account_id WHERE s.token_hash = ? AND a.id = ?",
+                                         {principal.token_hash, principal.account.id}));
+    if (rows.empty()) return {};
+    const auto& row = rows.front();
+    ASSIGN_OR_RETURN(auto too_soon, SecondFactorThrottled(tx, event, row.Text(4), &wait));
+    if (too_soon) {
+      outcome = Factor::kThrottled;
+      return {};
+    }
     ASSIGN_OR_RETURN(auto secret,
                      keys_.Open(tx, principal.account.org_id, "totp:" + principal.account.id, 1,
-                                rows.front().Blob(0), rows.front().Blob(1)));
-    auto step = crypto::VerifyTotp(secret, code, now, rows.front().Int(2));
+                                row.Blob(0), row.Blob(1)));
+    auto step = crypto::VerifyTotp(secret, code, now, row.Int(2));
     SecureWipe(secret);
     if (!step) {
-      wrong = true;
-      return NotAuthenticated();
+      outcome = Factor::kWrong;
+      event.reason = "wrong TOTP code";
+      RETURN_IF_ERROR(SecondFactorFailed(tx, principal.account.id, row.Int(3) + 1, event));
+      const int64_t tries = row.Int(5) + 1;
+      if (tries < options_.reauth_attempts) {
+        RETURN_IF_ERROR(tx.Exec("UPDATE sessions SET reauth_failures = ? WHERE token_hash = ?",
+                                {tries, principal.token_hash}));
+        return {};
+      }
+      // Whoever holds this session is guessing: it ends.
+      RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE token_hash = ?", {principal.token_hash}));
+      auto ended = event;
+      ended.action = "security.session.ended";
+      ended.reason = fmt::format("{} wrong re-authentication codes: session ended", tries);
+      ended.detail.clear();
+      ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, std::move(ended)));
+      (void)seq;
+      return {};
     }
-    RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET totp_last_step = ? WHERE id = ?",
-                            {*step, principal.account.id}));
-    RETURN_IF_ERROR(tx.Exec("UPDATE sessions SET mfa_at = ? WHERE token_hash = ?",
-                            {FormatRfc3339(now), principal.token_hash}));
+    outcome = Factor::kAccepted;
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE accounts SET totp_last_step = ?, mfa_failures = 0, "
+                "mfa_next_allowed_at = '' WHERE id = ?",
+                {*step, principal.account.id}));
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE sessions SET mfa_at = ?, reauth_failures = 0 WHERE token_hash = ?",
+                {FormatRfc3339(now), principal.token_hash}));
     event.allowed = true;
     event.reason = "fresh second factor";
     event.outcome = "ok";
@@ -612,10 +816,18 @@ Result<void> AuthService::Reauthenticate(const Principal& principal, std::string
     (void)seq;
     return {};
   });
-  if (!done && done.error().code == ErrorCode::kUnauthenticated) {
-    return Refuse(event, wrong ? "wrong TOTP code" : "account not found");
+  if (!done) return std::unexpected(done.error());
+  switch (outcome) {
+    case Factor::kAccepted:
+      return {};
+    case Factor::kThrottled:
+      return TooSoon(wait);
+    case Factor::kWrong:
+      return NotAuthenticated();
+    case Factor::kInvalid:
+      break;
   }
-  return done;
+  return Refuse(event, "session not found");
 }
 
 Result<void> AuthService::RequireRecentMfa(const Principal& principal) const {
@@ -627,9 +839,20 @@ Result<void> AuthService::RequireRecentMfa(const Principal& principal) const {
   return {};
 }
 
+Result<void> AuthService::Lock(const Principal& admin, std::string_view account_id,
+                               std::string_view reason, const RequestContext& ctx) {
+  return AdminSetLock(admin, account_id, reason, true, ctx);
+}
+
 Result<void> AuthService::Unlock(const Principal& admin, std::string_view account_id,
                                  std::string_view reason, const RequestContext& ctx) {
-  auto event = MakeEvent("admin.user.unlock", ctx);
+  return AdminSetLock(admin, account_id, reason, false, ctx);
+}
+
+Result<void> AuthService::AdminSetLock(const Principal& admin, std::string_view account_id,
+                                       std::string_view reason, bool lock,
+                                       const RequestContext& ctx) {
+  auto event = MakeEvent(lock ? "admin.user.lock" : "admin.user.unlock", ctx);
   event.actor = {admin.account.id, admin.account.username, admin.account.kind, admin.session_id};
   event.target = {"account", std::string(account_id.substr(0, 64)), ""};
   event.detail["reason"] = std::string(reason);
@@ -656,21 +879,43 @@ Result<void> AuthService::Unlock(const Principal& admin, std::string_view accoun
     return deny(ErrorCode::kInvalidArgument, "reason missing or malformed",
                 "reason must be 1 to 500 characters without control characters");
   }
+  const std::string id(account_id);
+  const auto now_text = FormatRfc3339(clock_.Now());
   std::optional<Error> refused;
   auto done = store_.Write([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT org_id, status FROM accounts WHERE id = ?",
-                                         {std::string(account_id)}));
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT org_id, status, unknown_locked_until, (SELECT "
+                                         "COUNT(*) FROM known_devices d WHERE d.account_id = "
+                                         "accounts.id AND d.locked_until > ?) FROM accounts "
+                                         "WHERE id = ?",
+                                         {now_text, id}));
     if (rows.empty() || (!officer && rows.front().Text(0) != admin.account.org_id)) {
       refused = Error{ErrorCode::kNotFound, "no such user"};
       return std::unexpected(*refused);
     }
-    event.target.org = rows.front().Text(0);
-    if (rows.front().Text(1) != "locked") {
-      refused = Error{ErrorCode::kFailedPrecondition, "the account is not locked"};
-      return std::unexpected(*refused);
+    const auto& row = rows.front();
+    event.target.org = row.Text(0);
+    if (lock) {
+      if (row.Text(1) != "active") {
+        refused = Error{ErrorCode::kFailedPrecondition, "only an active account can be locked"};
+        return std::unexpected(*refused);
+      }
+      RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET status = 'locked' WHERE id = ?", {id}));
+      RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE account_id = ?", {id}));
+    } else {
+      const bool locked = row.Text(1) == "locked" || row.Text(2) > now_text || row.Int(3) > 0;
+      if (!locked) {
+        refused = Error{ErrorCode::kFailedPrecondition, "the account is not locked"};
+        return std::unexpected(*refused);
+      }
+      // Every lock goes: the account's, unknown devices', known devices', second factors'.
+      RETURN_IF_ERROR(tx.Exec(
+          "UPDATE accounts SET status = CASE WHEN status = 'locked' THEN 'active' ELSE status "
+          "END, failed_logins = 0, unknown_locked_until = '', unknown_locks = 0, mfa_failures = "
+          "0, mfa_next_allowed_at = '' WHERE id = ?",
+          {id}));
+      RETURN_IF_ERROR(tx.Exec(
+          "UPDATE known_devices SET failures = 0, locked_until = '' WHERE account_id = ?", {id}));
     }
-    RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET status = 'active', failed_logins = 0 WHERE id = ?",
-                            {std::string(account_id)}));
     event.allowed = true;
     event.reason = officer ? "security officer" : "org admin of the account's organisation";
     event.outcome = "ok";
@@ -681,7 +926,7 @@ Result<void> AuthService::Unlock(const Principal& admin, std::string_view accoun
   if (refused) {
     return deny(refused->code,
                 refused->code == ErrorCode::kNotFound ? "outside the admin's remit or absent"
-                                                      : "not locked",
+                                                      : refused->message,
                 refused->message);
   }
   return done;

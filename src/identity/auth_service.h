@@ -2,19 +2,25 @@
 // Authentication: enrolment with a one-time token, password + TOTP login, and server-side
 // sessions. Every step, allowed or refused, is an audit event written through the audit log.
 //
-// Policy (defaults from DESIGN.md and OWASP ASVS):
+// Policy (defaults from DESIGN.md and OWASP ASVS; the throttling and lockout rules in full are in
+// identity/throttle.h):
 // - Passwords: Argon2id; at least 12 characters for standard and 15 for privileged accounts, at
 //   most 128; refused when in the common-password list; no composition rules.
 // - MFA is mandatory: login gives a short-lived, single-use challenge (5 minutes, dies after 5
 //   wrong codes) that only a TOTP code (each step usable once) or an unused recovery code turns
-//   into a session.
+//   into a session. Wrong codes are counted per account across challenges and sessions, slowed
+//   down like wrong passwords, and ten in a row lock the account; three wrong re-authentication
+//   codes end the session they were tried on.
 // - Sessions: 256-bit random tokens stored only as SHA-256; idle timeout 5 minutes (last use is
 //   recorded at most every 15 seconds), absolute lifetime 10 hours; at most 3 sessions per
 //   standard account and 1 per privileged account (the oldest ends). A session of an account that
 //   is no longer active, or past its expiry, ends on its next use.
+// - Known devices: a full sign-in gives the browser or client a device cookie (256 bits, stored as
+//   SHA-256, 180 days from its last use). Wrong passwords from a known device count against that
+//   device alone; wrong passwords from unknown devices lock unknown devices only, for a time that
+//   grows with each lock. So nobody can lock an owner out of their own devices by guessing.
 // - No enumeration: an unknown user, a wrong password, and a locked, expired or pending account all
-//   get the same error after the same Argon2id work. Ten consecutive wrong passwords lock the
-//   account until an admin unlocks it.
+//   get the same error after the same Argon2id work and the same store writes.
 //
 // Thread-safety: all methods may be called from any thread; Argon2id runs on the caller's thread
 // (a worker, never an I/O thread).
@@ -68,7 +74,10 @@ struct AuthOptions {
   std::chrono::milliseconds challenge_ttl = std::chrono::minutes(5);
   std::chrono::milliseconds reauth_window = std::chrono::minutes(5);
   int challenge_attempts = 5;
-  int lock_after_failures = 10;
+  int lock_after_failures = 10;  // wrong passwords (per device) or second factors (per account)
+  int reauth_attempts = 3;       // wrong re-authentication codes that end the session
+  std::chrono::hours device_lifetime = std::chrono::days(180);  // from the device's last use
+  int devices_per_account = 10;  // the least recently used beyond this are forgotten
   int sessions_standard = 3;
   int sessions_privileged = 1;
   crypto::Argon2Params argon2;
@@ -79,9 +88,13 @@ struct EnrolmentStart {
 };
 
 struct NewSession {
-  std::string token;       // the session cookie's value
-  std::string csrf_token;  // echoed by the client in X-CSRF-Token
+  std::string token;         // the session cookie's value
+  std::string csrf_token;    // echoed by the client in X-CSRF-Token
+  std::string device_token;  // a new device cookie's value; "" when the device was known already
   AccountView account;
+  // Failed attempts (passwords and second factors) since the owner last signed in, told once.
+  int64_t failed_attempts = 0;
+  std::string last_failed_at;  // RFC 3339, "" if none
 };
 
 inline constexpr int kRecoveryCodes = 10;
@@ -97,9 +110,9 @@ class AuthService {
                                         const RequestContext& ctx);
   Result<std::vector<std::string>> ConfirmEnrolment(std::string_view token, std::string_view code,
                                                     const RequestContext& ctx);
-  // Returns the MFA challenge.
+  // Returns the MFA challenge. `device_token` is the client's device cookie ("" if none).
   Result<std::string> Login(std::string_view username, std::string_view password,
-                            const RequestContext& ctx);
+                            std::string_view device_token, const RequestContext& ctx);
   Result<NewSession> CompleteMfa(std::string_view challenge, std::string_view code,
                                  const RequestContext& ctx);
   // How Authenticate writes a session's upkeep (its last-seen time every 15 s; the removal of a
@@ -115,13 +128,18 @@ class AuthService {
   // kPermissionDenied unless `csrf_token` is the session's.
   Result<void> CheckCsrf(const Principal& principal, std::string_view csrf_token) const;
   Result<void> Logout(const Principal& principal, const RequestContext& ctx);
-  // A fresh TOTP code for the current session (before sensitive admin actions).
+  // A fresh TOTP code for the current session (before sensitive admin actions). Wrong codes count
+  // against the account like sign-in codes; `reauth_attempts` of them end the session.
   Result<void> Reauthenticate(const Principal& principal, std::string_view code,
                               const RequestContext& ctx);
   // kPermissionDenied unless the session proved its second factor within the reauth window.
   Result<void> RequireRecentMfa(const Principal& principal) const;
-  // Admin: a locked account becomes active again, with a reason. Only a security officer (any
-  // organisation) or an org admin (their own) may; a target they may not manage is "not found".
+  // Admin, with a reason and a fresh second factor: a security officer (any organisation) or an
+  // org admin (their own); a target they may not manage is "not found". Lock ends the account's
+  // sessions and refuses every sign-in until Unlock, which also lifts every lock the throttle set
+  // (unknown devices, known devices, second factors).
+  Result<void> Lock(const Principal& admin, std::string_view account_id, std::string_view reason,
+                    const RequestContext& ctx);
   Result<void> Unlock(const Principal& admin, std::string_view account_id, std::string_view reason,
                       const RequestContext& ctx);
 
@@ -129,12 +147,26 @@ class AuthService {
 
  private:
   struct TokenRow;
+  struct PasswordStep;
+  enum class Factor { kAccepted, kWrong, kThrottled, kInvalid };
   Result<TokenRow> FindEnrolment(store::Transaction& tx, std::string_view token);
   audit::Event MakeEvent(std::string action, const RequestContext& ctx) const;
   Result<void> Refuse(audit::Event event, std::string reason);
-  // Audits a refused login attempt and counts it against (username, source).
-  Result<void> LoginFailed(audit::Event event, std::string reason, const std::string& key,
-                           const std::string& lock_account_id);
+  // Reads what the password step needs, the same statements whether or not the account exists.
+  Result<PasswordStep> ReadPasswordStep(std::string_view name, const std::string& key,
+                                        const Bytes& device_hash, const RequestContext& ctx);
+  // Audits a refused password and counts it (throttle, device or unknown-device lock), in one
+  // write whose statements are the same whether or not the account exists.
+  Result<void> LoginFailed(audit::Event event, std::string reason, const PasswordStep& step);
+  // Inside a write: a wrong second factor, counted against the account (lock at the limit); the
+  // refusal `event` is appended.
+  Result<void> SecondFactorFailed(store::Transaction& tx, const std::string& account_id,
+                                  int64_t failures, audit::Event event);
+  // Inside a write: a second-factor attempt refused unchecked because it came too soon.
+  Result<bool> SecondFactorThrottled(store::Transaction& tx, audit::Event event,
+                                     std::string_view next_allowed_at, int64_t* wait);
+  Result<void> AdminSetLock(const Principal& admin, std::string_view account_id,
+                            std::string_view reason, bool lock, const RequestContext& ctx);
 
   store::Store& store_;
   audit::AuditLog& audit_;

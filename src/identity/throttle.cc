@@ -11,6 +11,12 @@ std::chrono::seconds DelayAfter(int64_t failures) {
   return std::min(std::chrono::seconds(int64_t{1} << exponent), kMaxDelay);
 }
 
+std::chrono::minutes LockDuration(int64_t previous_locks) {
+  constexpr std::chrono::minutes kFirst{15}, kLongest{24 * 60};
+  const int64_t doublings = std::clamp<int64_t>(previous_locks, 0, 7);
+  return std::min(kFirst * (int64_t{1} << doublings), kLongest);
+}
+
 SourceBuckets::SourceBuckets(const Clock& clock, double capacity, std::chrono::seconds refill_every,
                              size_t max_sources)
     : clock_(clock), capacity_(capacity), refill_every_(refill_every), max_sources_(max_sources) {}

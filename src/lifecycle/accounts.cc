@@ -127,6 +127,7 @@ Result<LifecycleService::Target> LifecycleService::LoadTarget(store::Transaction
 Result<void> LifecycleService::RevokeAccess(store::Transaction& tx, const std::string& account_id) {
   RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE account_id = ?", {account_id}));
   RETURN_IF_ERROR(tx.Exec("DELETE FROM login_challenges WHERE account_id = ?", {account_id}));
+  RETURN_IF_ERROR(tx.Exec("DELETE FROM known_devices WHERE account_id = ?", {account_id}));
   RETURN_IF_ERROR(
       tx.Exec("UPDATE enrolment_tokens SET used_at = ? WHERE account_id = ? AND "
               "used_at IS NULL",
@@ -436,13 +437,15 @@ Result<std::vector<LeaverRow>> LifecycleService::ApplyLeavers(
                              "'standard'"
                            : "SELECT id, org_id, kind, status FROM accounts WHERE username = ?",
                        {*name}));
-          if (rows.empty()) {
-            result.result = "not_found";
-          } else if (rows.front().Text(0) == admin.account.id) {
+          // An org admin is told "not_found" for an account they may not manage, exactly as for
+          // one that does not exist: the list must not tell them who exists elsewhere.
+          const bool manageable =
+              !rows.empty() && (officer || (rows.front().Text(1) == admin.account.org_id &&
+                                            rows.front().Text(2) == "standard"));
+          if (!rows.empty() && rows.front().Text(0) == admin.account.id) {
             result.result = "self";
-          } else if (!officer && (rows.front().Text(1) != admin.account.org_id ||
-                                  rows.front().Text(2) != "standard")) {
-            result.result = "not_in_your_organisation";
+          } else if (!manageable) {
+            result.result = "not_found";
           } else if (rows.front().Text(3) == "left") {
             result.result = "already_left";
           } else if (dry_run) {

@@ -174,8 +174,9 @@ struct JoinRequestRow {
 struct LeaverRow {
   size_t line = 0;
   std::string username;
-  std::string result;  // "removed", "will_remove", "not_found", "not_in_your_organisation",
-                       // "already_left", "invalid", "self"
+  // "removed", "will_remove", "not_found" (also: not one the admin may manage), "already_left",
+  // "invalid", "self"
+  std::string result;
 };
 
 inline constexpr size_t kMaxLeaverRows = 10'000;

@@ -339,6 +339,33 @@ CREATE TABLE accounts (
         // A left account is never reactivated, so this holds for ever once it holds.
         "CREATE UNIQUE INDEX accounts_person_kind_live ON accounts (person_id, kind) WHERE "
         "status <> 'left'"}},
+      {12,
+       "second factors throttled per account; unknown devices locked for a time, known devices "
+       "(device cookies) with their own allowance; failed attempts shown to the owner",
+       {// Consecutive wrong second factors (sign-in, re-authentication), across challenges and
+        // sessions, and when the next may be tried.
+        "ALTER TABLE accounts ADD COLUMN mfa_failures INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE accounts ADD COLUMN mfa_next_allowed_at TEXT NOT NULL DEFAULT ''",
+        // `failed_logins` now counts consecutive wrong passwords from unknown devices; past the
+        // limit unknown devices are locked until `unknown_locked_until`, for longer each time.
+        "ALTER TABLE accounts ADD COLUMN unknown_locked_until TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE accounts ADD COLUMN unknown_locks INTEGER NOT NULL DEFAULT 0",
+        // Failed attempts of any kind since the owner last signed in, shown at the next sign-in.
+        "ALTER TABLE accounts ADD COLUMN failures_unseen INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE accounts ADD COLUMN last_failure_at TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE sessions ADD COLUMN reauth_failures INTEGER NOT NULL DEFAULT 0",
+        // The device that passed the password step, if it was a known one.
+        "ALTER TABLE login_challenges ADD COLUMN device_hash BLOB",
+        R"sql(
+CREATE TABLE known_devices (
+  device_hash  BLOB PRIMARY KEY,
+  account_id   TEXT NOT NULL REFERENCES accounts (id),
+  created_at   TEXT NOT NULL,
+  last_used_at TEXT NOT NULL,
+  failures     INTEGER NOT NULL DEFAULT 0,
+  locked_until TEXT NOT NULL DEFAULT ''
+))sql",
+        "CREATE INDEX known_devices_account ON known_devices (account_id, last_used_at)"}},
   };
   return kMigrations;
 }

@@ -13,6 +13,14 @@ TEST(ThrottleTest, DelayEscalatesAfterThreeFailuresUpToAMinute) {
   }
 }
 
+TEST(ThrottleTest, UnknownDeviceLocksDoubleFromAQuarterHourUpToADay) {
+  const std::vector<std::pair<int64_t, int64_t>> table = {
+      {0, 15}, {1, 30}, {2, 60}, {3, 120}, {4, 240}, {5, 480}, {6, 960}, {7, 1440}, {40, 1440}};
+  for (auto [locks, minutes] : table) {
+    EXPECT_EQ(LockDuration(locks).count(), minutes) << locks;
+  }
+}
+
 TEST(ThrottleTest, SourceBucketAllowsABurstOfFailuresThenRefills) {
   ManualClock clock(TimePoint(std::chrono::milliseconds(1'800'000'000'000)));
   SourceBuckets buckets(clock);

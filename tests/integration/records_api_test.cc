@@ -498,6 +498,24 @@ TEST_F(LifecycleApiTest, CsvListsNeutraliseFormulas) {
   EXPECT_TRUE(csv.body.starts_with("id,username,org,"));
 }
 
+// An org admin's bulk leavers list must not tell which usernames exist in other organisations.
+TEST_F(LifecycleApiTest, AnOrgAdminsLeaversListTreatsOtherOrganisationsUsersAsUnknown) {
+  const auto admin = OrgAdminOfA();
+  auto dry = api_.As(admin, "POST", "/api/v1/admin/leavers?dry_run=true",
+                     "username\nbea.other\nnobody.here\n" + std::string(kOfficer1) +
+                         "\nrob.reader\n",
+                     "Content-Type: text/csv\r\n");
+  ASSERT_EQ(dry.status, 200) << dry.body;
+  std::vector<std::string> results;
+  const auto body = JsonOf(dry);
+  for (const auto& row : body.at("rows").as_array()) {
+    results.emplace_back(row.at("result").as_string());
+  }
+  EXPECT_EQ(results,
+            (std::vector<std::string>{"not_found", "not_found", "not_found", "will_remove"}));
+  EXPECT_EQ(SessionStatus("bea.other"), 200);
+}
+
 TEST_F(LifecycleApiTest, BulkLeaversDryRunThenApplyThenAgain) {
   auto upload = [&](const std::string& csv, const std::string& dry_run) {
     return api_.As(officer1_, "POST", "/api/v1/admin/leavers?dry_run=" + dry_run, csv,

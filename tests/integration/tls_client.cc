@@ -62,7 +62,9 @@ HttpResponse ParseHttpResponse(const std::string& raw) {
     if (colon != std::string::npos) {
       auto value = line.substr(colon + 1);
       value.erase(0, value.find_first_not_of(' '));
-      r.headers[Lower(line.substr(0, colon))] = value;
+      const auto name = Lower(line.substr(0, colon));
+      if (name == "set-cookie") r.set_cookies.push_back(value);
+      r.headers.emplace(name, value);  // the first of repeated fields
     }
     pos = eol + 2;
   }
@@ -73,8 +75,17 @@ HttpResponse ParseHttpResponse(const std::string& raw) {
   return r;
 }
 
-int TcpConnect(uint16_t port) {
+int TcpConnect(uint16_t port, const std::string& source) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (!source.empty()) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source.c_str(), &from.sin_addr) != 1 ||
+        ::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -94,7 +105,7 @@ std::unique_ptr<TlsClient> TlsClient::Connect(uint16_t port, const TlsOptions& o
   if (o.min_version) SSL_CTX_set_min_proto_version(c->ctx_, o.min_version);
   if (o.max_version) SSL_CTX_set_max_proto_version(c->ctx_, o.max_version);
   if (!o.tls12_ciphers.empty()) SSL_CTX_set_cipher_list(c->ctx_, o.tls12_ciphers.c_str());
-  c->fd_ = TcpConnect(port);
+  c->fd_ = TcpConnect(port, o.source_address);
   if (c->fd_ < 0) {
     if (error) *error = "connect failed";
     return nullptr;

@@ -9,12 +9,14 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace strongroom::testing {
 
 struct HttpResponse {
   int status = 0;
-  std::map<std::string, std::string> headers;  // names lower-cased
+  std::map<std::string, std::string> headers;  // names lower-cased; the first of repeated fields
+  std::vector<std::string> set_cookies;        // every Set-Cookie, in order
   std::string body;
   std::string raw;
 };
@@ -22,13 +24,15 @@ struct HttpResponse {
 // Parses one response (status line, headers, Content-Length body) from the front of `raw`.
 HttpResponse ParseHttpResponse(const std::string& raw);
 
-int TcpConnect(uint16_t port);
+// `source`: a local address to connect from (e.g. "127.0.0.7"), "" for any.
+int TcpConnect(uint16_t port, const std::string& source = "");
 
 struct TlsOptions {
   int min_version = 0;  // e.g. TLS1_VERSION; 0 = library default
   int max_version = 0;
-  std::string tls12_ciphers;  // "" = library default
-  bool allow_legacy = false;  // security level 0, so the client itself can offer old protocols
+  std::string tls12_ciphers;   // "" = library default
+  bool allow_legacy = false;   // security level 0, so the client itself can offer old protocols
+  std::string source_address;  // connect from this loopback address ("" = any)
 
   // Offers exactly one protocol version.
   static TlsOptions Exactly(int version) {

@@ -1,0 +1,132 @@
+#pragma once
+// A migrated store (seen through a CountingStore), the audit log, the key store and AuthService on
+// a clock moved by hand, with cheap Argon2id parameters; people are made through the same writers
+// as an approved join request and enrolled through AuthService itself, so their TOTP codes are
+// computed here from the secret the service hands out.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <memory>
+
+#include "audit/audit_log.h"
+#include "crypto/master_key.h"
+#include "crypto/signing.h"
+#include "crypto/totp.h"
+#include "fakes/counting_store.h"
+#include "fakes/temp_dir.h"
+#include "identity/auth_service.h"
+#include "lifecycle/lifecycle_service.h"
+#include "store/migrations.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace strongroom::identity {
+
+inline constexpr const char* kPassword = "a long and private passphrase";
+
+class AuthFixture {
+ public:
+  AuthFixture()
+      : signing(crypto::GenerateSigningKey(Environment::kTest, crypto::DefaultRandom())),
+        master(crypto::GenerateMasterKey(Environment::kTest, crypto::DefaultRandom())) {
+    sqlite = std::move(*store::SqliteStore::Open({dir / "db", 2, 256}));
+    (void)store::Migrate(*sqlite);
+    store = std::make_unique<testing::CountingStore>(*sqlite);
+    // No checkpoint inside a test: each path's statements stay comparable.
+    audit =
+        std::make_unique<audit::AuditLog>(*store, clock, signing, Environment::kTest, 1'000'000);
+    keys = std::make_unique<store::KeyStore>(master, Environment::kTest, crypto::DefaultRandom(),
+                                             clock);
+    AuthOptions options;
+    options.argon2 = {1, 64 * 1024};
+    auth = std::make_unique<AuthService>(*store, *audit, *keys, clock, crypto::DefaultRandom(),
+                                         common, options);
+    (void)store->Write([&](store::Transaction& tx) -> Result<void> {
+      lifecycle::OrgInput org{"Acme", 90, {"ISO-1", "2099-01-01"}, {"CEP-1", "2099-01-01"}};
+      ASSIGN_OR_RETURN(auto made, lifecycle::InsertOrg(tx, *keys, "org-a", org, clock.Now()));
+      (void)made;
+      return {};
+    });
+  }
+
+  // An active account, enrolled with kPassword; returns its id.
+  std::string Person(const std::string& username, const std::string& kind = "standard",
+                     const std::string& roles = "reader") {
+    lifecycle::NewAccount a;
+    a.org_id = "org-a";
+    a.username = username;
+    a.person_name = "Person " + username;
+    a.person_email = username + "@example.org";
+    a.kind = kind;
+    a.roles = roles;
+    a.remits = kind == "standard" ? "north" : "";
+    a.bpss_verified_on = "2026-01-01";
+    a.bpss_verified_by = "HR";
+    lifecycle::Approved approved;
+    EXPECT_TRUE(store->Write([&](store::Transaction& tx) -> Result<void> {
+      ASSIGN_OR_RETURN(approved,
+                       lifecycle::InsertAccount(tx, crypto::DefaultRandom(), clock.Now(), a, true));
+      return {};
+    }));
+    auto start = auth->BeginEnrolment(approved.enrolment_token, kPassword, ctx);
+    EXPECT_TRUE(start) << (start ? "" : start.error().message);
+    const auto& uri = start->totp_uri;
+    const auto at = uri.find("secret=") + 7;
+    secrets[username] = *Base32Decode(uri.substr(at, uri.find('&', at) - at));
+    EXPECT_TRUE(auth->ConfirmEnrolment(approved.enrolment_token, Code(username), ctx));
+    NextStep();
+    return approved.account_id;
+  }
+
+  // The TOTP code of `username` now.
+  std::string Code(const std::string& username) {
+    return crypto::HotpCode(secrets.at(username), crypto::TotpCounter(clock.Now()));
+  }
+  // Each code works once: the next sign-in needs the next step.
+  void NextStep() { clock.Advance(crypto::kTotpStep); }
+
+  Result<NewSession> SignIn(const std::string& username, const std::string& device = "",
+                            const RequestContext& from = {"192.0.2.7", "req-test"}) {
+    ASSIGN_OR_RETURN(auto challenge, auth->Login(username, kPassword, device, from));
+    return auth->CompleteMfa(challenge, Code(username), from);
+  }
+
+  std::string Status(const std::string& account_id) {
+    std::string status;
+    (void)sqlite->Read([&](store::Transaction& tx) -> Result<void> {
+      ASSIGN_OR_RETURN(auto rows,
+                       tx.Query("SELECT status FROM accounts WHERE id = ?", {account_id}));
+      if (!rows.empty()) status = rows.front().Text(0);
+      return {};
+    });
+    return status;
+  }
+
+  // The audit events with `action`, oldest first, parsed.
+  std::vector<boost::json::object> Events(const std::string& action) {
+    std::vector<boost::json::object> out;
+    (void)sqlite->Read([&](store::Transaction& tx) -> Result<void> {
+      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT canonical FROM audit_events WHERE action = ? "
+                                           "ORDER BY seq",
+                                           {action}));
+      for (const auto& r : rows) out.push_back(boost::json::parse(r.Text(0)).as_object());
+      return {};
+    });
+    return out;
+  }
+
+  const RequestContext ctx{"192.0.2.7", "req-test"};
+  testing::TempDir dir;
+  ManualClock clock{TimePoint(std::chrono::milliseconds(1'800'000'000'000))};
+  crypto::SigningKey signing;
+  crypto::MasterKey master;
+  CommonPasswords common;
+  std::unique_ptr<store::SqliteStore> sqlite;
+  std::unique_ptr<testing::CountingStore> store;
+  std::unique_ptr<audit::AuditLog> audit;
+  std::unique_ptr<store::KeyStore> keys;
+  std::unique_ptr<AuthService> auth;
+  std::map<std::string, Bytes> secrets;
+};
+
+}  // namespace strongroom::identity

@@ -1,0 +1,70 @@
+// Bulk leavers at the service level: what an org admin is told about usernames they may not
+// manage.
+
+#include <gtest/gtest.h>
+
+#include "identity/auth_fixture.h"
+#include "lifecycle/lifecycle_service.h"
+
+namespace strongroom::lifecycle {
+namespace {
+
+class LeaversTest : public ::testing::Test {
+ protected:
+  identity::AuthFixture f_;
+  LifecycleService service_{*f_.store, *f_.audit, *f_.keys, f_.clock, crypto::DefaultRandom(),
+                            *f_.auth};
+
+  // A principal as Authenticate gives it, with a fresh second factor.
+  identity::Principal Admin(const std::string& id, const std::string& org,
+                            const std::string& roles) {
+    identity::Principal p;
+    p.account = {id,
+                 id + ".admin",
+                 "privileged",
+                 roles,
+                 org,
+                 "active",
+                 FormatRfc3339(f_.clock.Now() + std::chrono::days(30)),
+                 "",
+                 ""};
+    p.session_id = "sess-" + id;
+    p.mfa_at = FormatRfc3339(f_.clock.Now());
+    return p;
+  }
+};
+
+// Finding: an org admin's dry run answered "not_in_your_organisation" for another organisation's
+// username and "not_found" for an unknown one.
+TEST_F(LeaversTest, AnOrgAdminCannotTellOtherOrganisationsUsersFromUnknownOnes) {
+  ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
+    OrgInput org{"Other", 90, {"ISO-2", "2099-01-01"}, {"CEP-2", "2099-01-01"}};
+    ASSIGN_OR_RETURN(auto made, InsertOrg(tx, *f_.keys, "org-b", org, f_.clock.Now()));
+    (void)made;
+    return {};
+  }));
+  f_.Person("ann.smith");  // organisation A
+  ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
+    NewAccount b{"org-b",  "bea.other", "Bea", "bea@example.org", "standard",
+                 "reader", "north",     "",    "2026-01-01",      "HR"};
+    ASSIGN_OR_RETURN(auto made,
+                     InsertAccount(tx, crypto::DefaultRandom(), f_.clock.Now(), b, true));
+    (void)made;
+    return {};
+  }));
+  const std::string csv = "username\nbea.other\nnobody.here\nann.smith\n";
+  auto rows = service_.Leavers(Admin("acc-adm", "org-a", "org_admin"), csv, true, f_.ctx);
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[0].result, "not_found");
+  EXPECT_EQ((*rows)[1].result, "not_found");
+  EXPECT_EQ((*rows)[2].result, "will_remove");
+  // A security officer sees the truth.
+  auto officer = service_.Leavers(Admin("acc-off", "org-a", "security_officer"), csv, true, f_.ctx);
+  ASSERT_TRUE(officer);
+  EXPECT_EQ((*officer)[0].result, "will_remove");
+  EXPECT_EQ((*officer)[1].result, "not_found");
+}
+
+}  // namespace
+}  // namespace strongroom::lifecycle
