@@ -49,6 +49,72 @@ void AppendEscaped(std::string& out, std::string_view value) {
   out += '"';
 }
 
+namespace {
+
+// Walks a canonical text from the front: literal punctuation and names, then string literals.
+class CanonicalReader {
+ public:
+  explicit CanonicalReader(std::string_view text) : rest_(text) {}
+  bool Literal(std::string_view l) {
+    if (!ok_ || !rest_.starts_with(l)) return ok_ = false;
+    rest_.remove_prefix(l.size());
+    return true;
+  }
+  void Digits() {
+    size_t n = 0;
+    while (n < rest_.size() && rest_[n] >= '0' && rest_[n] <= '9') ++n;
+    if (n == 0) ok_ = false;
+    rest_.remove_prefix(n);
+  }
+  // A string literal, quotes included; escapes are skipped over, never decoded.
+  std::string_view String() {
+    if (!ok_ || rest_.empty() || rest_[0] != '"') return ok_ = false, std::string_view();
+    for (size_t i = 1; i < rest_.size(); ++i) {
+      if (rest_[i] == '\\') {
+        ++i;
+      } else if (rest_[i] == '"') {
+        const auto out = rest_.substr(0, i + 1);
+        rest_.remove_prefix(i + 1);
+        return out;
+      }
+    }
+    ok_ = false;
+    return {};
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  std::string_view rest_;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+std::optional<SearchKeys> SearchKeysOf(std::string_view canonical) {
+  CanonicalReader r(canonical);
+  SearchKeys k;
+  r.Literal("{\"seq\":");
+  r.Digits();
+  r.Literal(",\"time\":");
+  k.time = r.String();
+  r.Literal(",\"actor\":{\"id\":");
+  k.actor_id = r.String();
+  for (const char* field : {",\"username\":", ",\"kind\":", ",\"session\":"}) {
+    r.Literal(field);
+    r.String();
+  }
+  r.Literal("},\"source\":");
+  r.String();
+  r.Literal(",\"action\":");
+  k.action = r.String();
+  r.Literal(",\"target\":{\"type\":");
+  r.String();
+  r.Literal(",\"id\":");
+  k.target_id = r.String();
+  if (!r.ok()) return std::nullopt;
+  return k;
+}
+
 std::string Canonical(const Event& e) {
   std::string out;
   out.reserve(512);

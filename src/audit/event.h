@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -51,5 +52,16 @@ std::string Canonical(const Event& e);
 
 // Appends `value` to `out` as a JSON string literal, escaped as described above.
 void AppendEscaped(std::string& out, std::string_view value);
+
+// The fields an event is searched by, as its canonical text holds them: each a JSON string literal
+// exactly as AppendEscaped writes it (quotes included), so a stored search column is compared by
+// escaping it the same way. nullopt if the text does not have the canonical shape.
+struct SearchKeys {
+  std::string_view time;
+  std::string_view actor_id;
+  std::string_view action;
+  std::string_view target_id;
+};
+std::optional<SearchKeys> SearchKeysOf(std::string_view canonical);
 
 }  // namespace strongroom::audit

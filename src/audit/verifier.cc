@@ -31,6 +31,20 @@ bool NamesSequence(const std::string& canonical, int64_t seq) {
   return canonical.starts_with(fmt::format("{{\"seq\":{},", seq));
 }
 
+std::string Escaped(std::string_view value) {
+  std::string out;
+  AppendEscaped(out, value);
+  return out;
+}
+
+// The search columns (row columns 3 to 6: time, actor, action, target) say what the event's own
+// text says: edited, they would hide the event from search while its chain stays intact.
+bool SearchColumnsMatch(const store::Row& row, std::string_view canonical) {
+  const auto keys = SearchKeysOf(canonical);
+  return keys && Escaped(row.Text(3)) == keys->time && Escaped(row.Text(4)) == keys->actor_id &&
+         Escaped(row.Text(5)) == keys->action && Escaped(row.Text(6)) == keys->target_id;
+}
+
 }  // namespace
 
 Result<VerifyReport> Verify(store::Store& store, std::span<const uint8_t> public_key,
@@ -70,8 +84,8 @@ Result<VerifyReport> Verify(store::Store& store, std::span<const uint8_t> public
     std::vector<store::Row> rows;
     RETURN_IF_ERROR(store.Read([&](store::Transaction& tx) -> Result<void> {
       ASSIGN_OR_RETURN(rows,
-                       tx.Query("SELECT seq, canonical, hash FROM audit_events WHERE seq >= ? "
-                                "ORDER BY seq LIMIT ?",
+                       tx.Query("SELECT seq, canonical, hash, time, actor_id, action, target_id "
+                                "FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?",
                                 {expected, kPage}));
       return {};
     }));
@@ -102,6 +116,10 @@ Result<VerifyReport> Verify(store::Store& store, std::span<const uint8_t> public
           !std::equal(prev.begin(), prev.end(), it->second.head_hash.begin(),
                       it->second.head_hash.end())) {
         Flag(report, seq, "chain differs from the signed checkpoint (events rewritten)");
+        return report;
+      }
+      if (!SearchColumnsMatch(row, canonical)) {
+        Flag(report, seq, "search columns differ from the event (edited to hide it from search)");
         return report;
       }
       ++report.events;

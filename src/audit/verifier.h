@@ -6,7 +6,8 @@
 // - each checkpoint's Ed25519 signature verifies under the audit public key, and its head hash
 //   equals the chain recomputed from the events (so rewriting events *and* their hashes is still
 //   caught at the next checkpoint);
-// - no checkpoint lies beyond the last event (truncation).
+// - no checkpoint lies beyond the last event (truncation);
+// - each event's search columns (time, actor, action, target) say what its text says.
 // Reports the first bad sequence number. Reads in pages, so memory stays flat.
 
 #include <cstdint>

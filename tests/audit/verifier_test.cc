@@ -51,6 +51,36 @@ TEST_F(VerifierTest, DetectsModifiedEvent) {
   EXPECT_EQ(r.first_bad_sequence, 13);
 }
 
+// Search reads the columns, not the text: an edited column hid an event from search while the
+// chain still verified.
+TEST_F(VerifierTest, DetectsSearchColumnsEditedToHideAnEvent) {
+  for (const std::string column : {"actor_id", "action", "target_id", "time"}) {
+    const auto before = *store::ReadValue<std::string>(
+        *f_.store, [&](store::Transaction& tx) -> Result<std::string> {
+          ASSIGN_OR_RETURN(auto rows,
+                           tx.Query("SELECT " + column + " FROM audit_events WHERE seq = 21"));
+          return rows.front().Text(0);
+        });
+    f_.Tamper("UPDATE audit_events SET " + column + " = 'x' WHERE seq = 21");
+    auto r = Run();
+    EXPECT_FALSE(r.ok) << column;
+    EXPECT_EQ(r.first_bad_sequence, 21) << column;
+    EXPECT_NE(r.problem.find("search columns"), std::string::npos) << r.problem;
+    f_.Tamper("UPDATE audit_events SET " + column + " = ? WHERE seq = 21", {before});
+    EXPECT_TRUE(Run().ok) << column << " restored";
+  }
+}
+
+TEST_F(VerifierTest, SearchColumnsOfHostileValuesStillMatch) {
+  auto e = AuditFixture::MakeEvent("record.view",
+                                   std::string("t\"\\\n\x01\xff") + std::string(2000, 'x'));
+  e.actor.account_id = "acc-\u2028\x1b[31m";
+  ASSERT_TRUE(f_.log->Record(e));
+  auto r = Run();
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.events, 31);
+}
+
 TEST_F(VerifierTest, DetectsDeletedEvent) {
   f_.Tamper("DELETE FROM audit_events WHERE seq = 17");
   auto r = Run();

@@ -89,6 +89,40 @@ TEST(AuditCliTest, VerifyPassesThenNamesTheTamperedEvent) {
       << bad.out;
 }
 
+// Editing an event's search column hid it from `audit search` while `audit verify` passed.
+TEST(AuditCliTest, VerifyNamesAnEventWhoseSearchColumnWasEditedToHideIt) {
+  Instance inst;
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(AuditedWrite(inst.port(), "v" + std::to_string(i)).status, 204);
+  ASSERT_EQ(inst.Stop(), 0);
+  auto search = [&] {
+    return RunBinary({"audit", "search", "--config", inst.config().string(), "--action",
+                      "test.write"})
+        .out;
+  };
+  const auto before = search();
+  int64_t seq = 0;
+  {
+    auto db = std::move(*store::SqliteStore::Open({inst.data_dir() / "strongroom.db", 1, 1}));
+    ASSERT_TRUE(db->Write([&](store::Transaction& tx) -> Result<void> {
+      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT seq FROM audit_events WHERE canonical LIKE "
+                                           "'%\"value\":\"v1\"%'"));
+      if (rows.size() != 1) return Fail(ErrorCode::kNotFound, "no event for v1");
+      seq = rows.front().Int(0);
+      RETURN_IF_ERROR(
+          tx.Exec("UPDATE audit_events SET action = 'nothing.to.see' WHERE seq = ?", {seq}));
+      return {};
+    }));
+  }
+  EXPECT_NE(before.find("\"v1\""), std::string::npos) << before;
+  EXPECT_EQ(search().find("\"v1\""), std::string::npos) << "hidden from search";
+  auto bad = RunBinary({"audit", "verify", "--config", inst.config().string()});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("first bad sequence: " + std::to_string(seq) + "\n"), std::string::npos)
+      << bad.out;
+}
+
 TEST(AuditCliTest, SearchFindsEventsAndIsItselfAudited) {
   Instance inst;
   ASSERT_TRUE(inst.Start()) << inst.StartupError();
