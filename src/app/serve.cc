@@ -206,6 +206,7 @@ int Serve(const std::filesystem::path& config_path) {
         if (shipper) {
           auto backlog = shipper->Backlog();
           detail["audit_backlog"] = backlog ? *backlog : -1;
+          detail["audit_ship_failures"] = shipper->FailedAttempts();
         }
         return detail;
       });

@@ -111,7 +111,12 @@ Result<int64_t> Shipper::ShipOnce() {
   }));
   if (out.empty()) return 0;
   if (!session_->client) {
-    ASSIGN_OR_RETURN(session_->client, RelpClient::Connect(options_.collector));
+    auto client = RelpClient::Connect(options_.collector);
+    if (!client) {
+      ++failed_attempts_;
+      return std::unexpected(client.error());
+    }
+    session_->client = std::move(*client);
   }
   std::vector<std::string> messages;
   messages.reserve(out.size());
@@ -126,6 +131,7 @@ Result<int64_t> Shipper::ShipOnce() {
     }));
   }
   if (acked < out.size()) {
+    ++failed_attempts_;
     session_->client.reset();
     return std::unexpected(error);
   }

@@ -47,6 +47,8 @@ class Shipper {
   Result<int64_t> Backlog();
   // Ships one batch (connecting if needed); returns how many events were acknowledged.
   Result<int64_t> ShipOnce();
+  // Attempts to reach the collector (connect, or send a batch) that failed, since start.
+  int64_t FailedAttempts() const { return failed_attempts_.load(); }
 
  private:
   void Loop();
@@ -56,6 +58,7 @@ class Shipper {
   class Session;
   std::unique_ptr<Session> session_;  // used by one shipping call at a time (ship_mu_)
   std::mutex ship_mu_;
+  std::atomic<int64_t> failed_attempts_{0};
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -97,8 +97,8 @@ TEST(AuditCliTest, VerifyNamesAnEventWhoseSearchColumnWasEditedToHideIt) {
     ASSERT_EQ(AuditedWrite(inst.port(), "v" + std::to_string(i)).status, 204);
   ASSERT_EQ(inst.Stop(), 0);
   auto search = [&] {
-    return RunBinary({"audit", "search", "--config", inst.config().string(), "--action",
-                      "test.write"})
+    return RunBinary(
+               {"audit", "search", "--config", inst.config().string(), "--action", "test.write"})
         .out;
   };
   const auto before = search();
@@ -225,8 +225,15 @@ TEST_F(CollectorTest, ACollectorWithTheWrongNameIsNeverSentAnything) {
   inst.AddToSection("audit", config);
   ASSERT_TRUE(inst.Start()) << inst.StartupError();
   for (int i = 0; i < 3; ++i) ASSERT_EQ(AuditedWrite(inst.port(), "x").status, 204);
-  auto ready = HttpsGet(inst.port(), "/readyz");
-  EXPECT_GE(boost::json::parse(ready.body).at("audit_backlog").as_int64(), 4);
+  // Nothing received proves something only once the shipper has tried, and tried again.
+  boost::json::value ready;
+  for (int i = 0; i < 500; ++i) {
+    ready = boost::json::parse(HttpsGet(inst.port(), "/readyz").body);
+    if (ready.at("audit_ship_failures").as_int64() >= 2) break;
+    ::usleep(10'000);
+  }
+  EXPECT_GE(ready.at("audit_ship_failures").as_int64(), 2);
+  EXPECT_GE(ready.at("audit_backlog").as_int64(), 4);
   EXPECT_TRUE(collector_->ReceivedSequences().empty());
 }
 

@@ -300,8 +300,8 @@ TEST_F(HttpLimitsTest, AmbiguousTransferEncodingIsAnsweredOnceAndTheConnectionCl
   ExpectStillServing();
   // Each refusal is an audit event of an attempt, from its source.
   ASSERT_EQ(instance_.Stop(), 0);
-  auto audit = RunBinary({"audit", "search", "--config", instance_.config().string(), "--action",
-                          "http.refused"});
+  auto audit = RunBinary(
+      {"audit", "search", "--config", instance_.config().string(), "--action", "http.refused"});
   ASSERT_EQ(audit.exit_code, 0) << audit.err;
   size_t ambiguous = 0, not_implemented = 0;
   std::istringstream lines(audit.out);

@@ -363,6 +363,41 @@ TEST_F(LoginTest, ALockedAccountIsUnlockedOnlyByAnAdminWithFreshMfaAndAReason) {
   EXPECT_NE(audit.out.find("\"allow\":false"), std::string::npos);  // refusals are audited too
 }
 
+TEST_F(LoginTest, AnAdminLocksAnAccountByHandItsSessionsEndAndUnlockRestoresIt) {
+  const std::string other = "demo.officer.two";
+  Enrol();
+  Enrol(other);
+  auto target = SignIn(other);
+  auto admin = SignIn();
+  const std::string headers =
+      "Cookie: " + admin.cookie + "\r\nX-CSRF-Token: " + admin.csrf + "\r\n";
+  auto me = Call("GET", "/api/v1/auth/session", "", "Cookie: " + target.cookie + "\r\n");
+  ASSERT_EQ(me.status, 200);
+  const std::string id(boost::json::parse(me.body).at("account").at("id").as_string());
+  const std::string lock = "/api/v1/admin/users/" + id + "/lock";
+  EXPECT_EQ(Call("POST", lock, R"({"reason":"x\u0000y"})", headers).status, 400);
+  EXPECT_EQ(Call("POST", lock, R"({"reason":"lost laptop","why":1})", headers).status, 400);
+  EXPECT_EQ(
+      Call("POST", "/api/v1/admin/users/acc-nope/lock", R"({"reason":"lost laptop"})", headers)
+          .status,
+      404);
+  EXPECT_EQ(Call("POST", lock, R"({"reason":"lost laptop"})", headers).status, 204);
+  EXPECT_EQ(SessionStatus(target), 401) << "its sessions ended";
+  EXPECT_EQ(Call("POST", lock, R"({"reason":"again"})", headers).status, 409);
+  Advance(30);
+  EXPECT_EQ(Challenge(kPassword, other), "") << "locked by hand: no sign-in";
+  ASSERT_EQ(Call("POST", "/api/v1/auth/reauth", "{\"code\":\"" + Totp() + "\"}", headers).status,
+            204);
+  EXPECT_EQ(
+      Call("POST", "/api/v1/admin/users/" + id + "/unlock", R"({"reason":"found it"})", headers)
+          .status,
+      204);
+  EXPECT_NE(Challenge(kPassword, other), "");
+  auto audit = RunBinary(
+      {"audit", "search", "--config", inst_.config().string(), "--action", "admin.user.lock"});
+  EXPECT_NE(audit.out.find("\"reason\":\"lost laptop\""), std::string::npos) << audit.out;
+}
+
 // Findings of the outside test, over HTTPS against the real binary.
 
 // Re-authentication codes could be guessed at 1,500 a second with a stolen session.
@@ -412,8 +447,8 @@ TEST_F(LoginTest, WrongCodesAcrossChallengesAreSlowedThenLockTheAccount) {
   auto locked = RunBinary(
       {"audit", "search", "--config", inst_.config().string(), "--action", "security.mfa.locked"});
   EXPECT_EQ(Count(locked.out, "\"action\":\"security.mfa.locked\""), 1u) << locked.out;
-  auto checked = RunBinary(
-      {"audit", "search", "--config", inst_.config().string(), "--action", "auth.login"});
+  auto checked =
+      RunBinary({"audit", "search", "--config", inst_.config().string(), "--action", "auth.login"});
   EXPECT_EQ(Count(checked.out, "wrong MFA code"), 10u) << "the tenth wrong code locked it";
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -59,17 +60,18 @@ TEST_F(RecordsApiTest, PrivilegedAccountsCannotTellWhichRecordIdsExist) {
   auto made = CreateRecord("bea.other", "Case in organisation B");
   ASSERT_EQ(made.status, 201) << made.body;
   const std::string existing(JsonOf(made).at("id").as_string());
-  const std::string change = boost::json::serialize(boost::json::object{
-      {"title", "x"}, {"classification", "OFFICIAL"}, {"descriptors", boost::json::array{}},
-      {"body", boost::json::object{}}});
+  const std::string change =
+      boost::json::serialize(boost::json::object{{"title", "x"},
+                                                 {"classification", "OFFICIAL"},
+                                                 {"descriptors", boost::json::array{}},
+                                                 {"body", boost::json::object{}}});
   auto answers = [&](const Session& who, const std::string& id) {
     const std::string path = "/api/v1/records/" + id;
     std::vector<std::string> out;
-    for (const auto& r : {api_.As(who, "GET", path),
-                          api_.As(who, "PUT", path, change, "If-Match: \"1\"\r\n"),
-                          api_.As(who, "DELETE", path, "", "If-Match: \"1\"\r\n")}) {
-      out.push_back(std::to_string(r.status) + " " +
-                    boost::json::serialize(JsonOf(r).at("error")));
+    for (const auto& r :
+         {api_.As(who, "GET", path), api_.As(who, "PUT", path, change, "If-Match: \"1\"\r\n"),
+          api_.As(who, "DELETE", path, "", "If-Match: \"1\"\r\n")}) {
+      out.push_back(std::to_string(r.status) + " " + boost::json::serialize(JsonOf(r).at("error")));
     }
     return out;
   };
@@ -202,16 +204,27 @@ TEST_F(RecordsApiTest, HostileBodiesAreRefusedAuditedAndChangeNothing) {
 TEST_F(RecordsApiTest, RecordContentIsNotInTheDatabaseFiles) {
   const std::string marker = "PLAINTEXT-MARKER-c41f07";
   ASSERT_EQ(CreateRecord("ann.editor", marker).status, 201);
-  int files = 0;
+  // The control: the same scan finds the marker in a file that holds it in plaintext.
+  const auto control = inst_.data_dir() / "control.txt";
+  std::ofstream(control) << "before " << marker << " after";
+  std::map<std::string, size_t> scanned;  // file name -> bytes read
+  bool found_in_control = false;
   for (const auto& e : std::filesystem::recursive_directory_iterator(inst_.data_dir())) {
     if (!e.is_regular_file()) continue;
     std::ifstream in(e.path(), std::ios::binary);
     std::stringstream all;
     all << in.rdbuf();
-    EXPECT_EQ(all.str().find(marker), std::string::npos) << e.path();
-    ++files;
+    const auto bytes = all.str();
+    scanned[e.path().filename().string()] = bytes.size();
+    if (e.path() == control) {
+      found_in_control = bytes.find(marker) != std::string::npos;
+    } else {
+      EXPECT_EQ(bytes.find(marker), std::string::npos) << e.path();
+    }
   }
-  EXPECT_GE(files, 2);  // the database and its WAL at least
+  EXPECT_TRUE(found_in_control) << "the scan can find the marker";
+  EXPECT_GT(scanned["strongroom.db"], 0u) << "the database was read";
+  EXPECT_GT(scanned["strongroom.db-wal"], 0u) << "its write-ahead log was read";
 }
 
 TEST_F(RecordsApiTest, JoinRequestsNeedASecondAdminWhoIsNotTheSubject) {
@@ -501,10 +514,10 @@ TEST_F(LifecycleApiTest, CsvListsNeutraliseFormulas) {
 // An org admin's bulk leavers list must not tell which usernames exist in other organisations.
 TEST_F(LifecycleApiTest, AnOrgAdminsLeaversListTreatsOtherOrganisationsUsersAsUnknown) {
   const auto admin = OrgAdminOfA();
-  auto dry = api_.As(admin, "POST", "/api/v1/admin/leavers?dry_run=true",
-                     "username\nbea.other\nnobody.here\n" + std::string(kOfficer1) +
-                         "\nrob.reader\n",
-                     "Content-Type: text/csv\r\n");
+  auto dry =
+      api_.As(admin, "POST", "/api/v1/admin/leavers?dry_run=true",
+              "username\nbea.other\nnobody.here\n" + std::string(kOfficer1) + "\nrob.reader\n",
+              "Content-Type: text/csv\r\n");
   ASSERT_EQ(dry.status, 200) << dry.body;
   std::vector<std::string> results;
   const auto body = JsonOf(dry);
