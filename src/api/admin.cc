@@ -287,6 +287,20 @@ void RegisterAdminRoutes(http::Router& router, identity::AuthService& auth,
                return http::Response::Json(200, boost::json::serialize(out));
              });
 
+  for (const bool lock : {true, false}) {
+    router.Add(verb::post,
+               lock ? "/api/v1/admin/users/{id}/lock" : "/api/v1/admin/users/{id}/unlock",
+               [&auth, &lifecycle, options, lock](http::Request& r) -> Result<http::Response> {
+                 ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
+                 ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, options.max_json_depth));
+                 ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"reason", 2000}}));
+                 const auto& id = r.params.at("id");
+                 RETURN_IF_ERROR(lock ? lifecycle.Lock(who, id, f[0], Context(r))
+                                      : lifecycle.Unlock(who, id, f[0], Context(r)));
+                 return http::Response::NoContent();
+               });
+  }
+
   router.Add(verb::post, "/api/v1/admin/users/{id}/leave",
              [&auth, &lifecycle, options](http::Request& r) -> Result<http::Response> {
                ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));

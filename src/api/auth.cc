@@ -146,20 +146,6 @@ void RegisterAuthRoutes(http::Router& router, identity::AuthService& auth,
                return http::Response::NoContent();
              });
 
-  for (const bool lock : {true, false}) {
-    router.Add(verb::post,
-               lock ? "/api/v1/admin/users/{id}/lock" : "/api/v1/admin/users/{id}/unlock",
-               [&auth, options, lock](http::Request& r) -> Result<http::Response> {
-                 ASSIGN_OR_RETURN(auto principal, Authenticate(auth, r, options));
-                 ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, options.max_json_depth));
-                 ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"reason", 2000}}));
-                 const auto& id = r.params.at("id");
-                 RETURN_IF_ERROR(lock ? auth.Lock(principal, id, f[0], Context(r))
-                                      : auth.Unlock(principal, id, f[0], Context(r)));
-                 return http::Response::NoContent();
-               });
-  }
-
   router.Add(verb::get, "/api/v1/auth/session",
              [&auth, options](http::Request& r) -> Result<http::Response> {
                ASSIGN_OR_RETURN(auto principal, Authenticate(auth, r, options));

@@ -134,15 +134,6 @@ class AuthService {
                               const RequestContext& ctx);
   // kPermissionDenied unless the session proved its second factor within the reauth window.
   Result<void> RequireRecentMfa(const Principal& principal) const;
-  // Admin, with a reason and a fresh second factor: a security officer (any organisation) or an
-  // org admin (their own); a target they may not manage is "not found". Lock ends the account's
-  // sessions and refuses every sign-in until Unlock, which also lifts every lock the throttle set
-  // (unknown devices, known devices, second factors).
-  Result<void> Lock(const Principal& admin, std::string_view account_id, std::string_view reason,
-                    const RequestContext& ctx);
-  Result<void> Unlock(const Principal& admin, std::string_view account_id, std::string_view reason,
-                      const RequestContext& ctx);
-
   const AuthOptions& options() const { return options_; }
 
  private:
@@ -165,8 +156,6 @@ class AuthService {
   // Inside a write: a second-factor attempt refused unchecked because it came too soon.
   Result<bool> SecondFactorThrottled(store::Transaction& tx, audit::Event event,
                                      std::string_view next_allowed_at, int64_t* wait);
-  Result<void> AdminSetLock(const Principal& admin, std::string_view account_id,
-                            std::string_view reason, bool lock, const RequestContext& ctx);
 
   store::Store& store_;
   audit::AuditLog& audit_;

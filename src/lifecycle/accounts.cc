@@ -6,6 +6,7 @@
 #include "common/text.h"
 #include "crypto/hash.h"
 #include "identity/bootstrap.h"
+#include "identity/locks.h"
 #include "identity/username.h"
 #include "lifecycle/lifecycle_service.h"
 #include "lifecycle/rules.h"
@@ -238,6 +239,43 @@ Result<void> LifecycleService::Expire(const identity::Principal& admin, std::str
             tx.Exec("UPDATE accounts SET expires_at = ?, status = 'expired' WHERE id = ?",
                     {FormatRfc3339(when), t.id}));
         return RevokeAccess(tx, t.id);
+      });
+}
+
+namespace {
+
+Result<void> CheckReason(std::string_view reason) {
+  if (auto p = CheckText(reason, {"reason", 1, 500}); !p.empty()) return Invalid(p);
+  return {};
+}
+
+}  // namespace
+
+Result<void> LifecycleService::Lock(const identity::Principal& admin, std::string_view account_id,
+                                    std::string_view reason, const identity::RequestContext& ctx) {
+  return AccountAction(
+      admin, "admin.user.lock", account_id, ctx, true,
+      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
+        ev.detail["reason"] = std::string(reason);
+        RETURN_IF_ERROR(CheckReason(reason));
+        return identity::LockByHand(tx, t.id);
+      });
+}
+
+Result<void> LifecycleService::Unlock(const identity::Principal& admin, std::string_view account_id,
+                                      std::string_view reason,
+                                      const identity::RequestContext& ctx) {
+  return AccountAction(
+      admin, "admin.user.unlock", account_id, ctx, true,
+      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
+        ev.detail["reason"] = std::string(reason);
+        RETURN_IF_ERROR(CheckReason(reason));
+        ASSIGN_OR_RETURN(auto locked, identity::AnyLockHolds(tx, t.id, clock_.Now()));
+        if (!locked) {
+          ev.reason = "not locked";
+          return Fail(ErrorCode::kFailedPrecondition, "the account is not locked");
+        }
+        return identity::LiftLocks(tx, t.id);
       });
 }
 

@@ -261,6 +261,12 @@ class LifecycleService {
                       std::optional<TimePoint> at, const identity::RequestContext& ctx);
   // A re-validation: needs a fresh second factor; `until` at most the organisation's agreed
   // period (capped at 365 days) from now. A left account is never renewed.
+  // With a reason and a fresh second factor. Lock ends the account's sessions and refuses every
+  // sign-in until Unlock, which also lifts every lock the sign-in throttle set (identity/locks.h).
+  Result<void> Lock(const identity::Principal& admin, std::string_view account_id,
+                    std::string_view reason, const identity::RequestContext& ctx);
+  Result<void> Unlock(const identity::Principal& admin, std::string_view account_id,
+                      std::string_view reason, const identity::RequestContext& ctx);
   Result<void> Renew(const identity::Principal& admin, std::string_view account_id, TimePoint until,
                      const identity::RequestContext& ctx);
   Result<std::vector<UserRow>> ListUsers(const identity::Principal& admin, const UserFilter& filter,

@@ -218,6 +218,13 @@ Result<PurgeReport> RetentionService::Purge(bool dry_run, int batch) {
                      tx.Exec("DELETE FROM enrolment_tokens WHERE expires_at <= ? OR used_at IS "
                              "NOT NULL",
                              {now}));
+    // Device cookies unused for 180 days name no device any more; sign-in delays a day past
+    // their end hold nothing (failed sign-ins with made-up names would otherwise pile up).
+    ASSIGN_OR_RETURN(report.devices,
+                     tx.Exec("DELETE FROM known_devices WHERE last_used_at < ?",
+                             {FormatRfc3339(clock_.Now() - std::chrono::days(180))}));
+    ASSIGN_OR_RETURN(report.throttles,
+                     tx.Exec("DELETE FROM login_throttle WHERE next_allowed_at < ?", {day_ago}));
     auto event = base;
     event.action = "retention.purge";
     event.target = {"service", "", ""};
@@ -226,7 +233,9 @@ Result<PurgeReport> RetentionService::Purge(bool dry_run, int batch) {
                     {"held", std::to_string(report.held)},
                     {"sessions", std::to_string(report.sessions)},
                     {"challenges", std::to_string(report.challenges)},
-                    {"enrolment_tokens", std::to_string(report.enrolment_tokens)}};
+                    {"enrolment_tokens", std::to_string(report.enrolment_tokens)},
+                    {"devices", std::to_string(report.devices)},
+                    {"throttles", std::to_string(report.throttles)}};
     ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
     (void)seq;
     return {};

@@ -58,6 +58,8 @@ struct PurgeReport {
   int64_t sessions = 0;
   int64_t challenges = 0;
   int64_t enrolment_tokens = 0;
+  int64_t devices = 0;    // device cookies unused for 180 days
+  int64_t throttles = 0;  // sign-in delays that ended over a day ago
   int64_t export_archives = 0;
   std::vector<std::string> record_ids;  // purged (or, on a dry run, that would be)
 };
