@@ -466,6 +466,21 @@ Result<std::string> AuthService::Login(std::string_view username, std::string_vi
   return challenge;
 }
 
+std::unexpected<Error> AuthService::FactorRefused(Factor outcome, int64_t wait, audit::Event event,
+                                                  std::string reason) {
+  switch (outcome) {
+    case Factor::kThrottled:
+      return TooSoon(wait);
+    case Factor::kWrong:  // counted and audited in the write that checked it
+      return NotAuthenticated();
+    case Factor::kAccepted:
+    case Factor::kInvalid:
+      break;
+  }
+  auto refused = Refuse(std::move(event), std::move(reason));
+  return std::unexpected(refused ? NotAuthenticated().error() : refused.error());
+}
+
 Result<bool> AuthService::SecondFactorThrottled(store::Transaction& tx, audit::Event event,
                                                 std::string_view next_allowed_at, int64_t* wait) {
   const auto now = clock_.Now();
@@ -631,18 +646,8 @@ Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::str
     return {};
   });
   if (!done) return std::unexpected(done.error());
-  switch (outcome) {
-    case Factor::kAccepted:
-      return session;
-    case Factor::kThrottled:
-      return TooSoon(wait);
-    case Factor::kWrong:
-      return NotAuthenticated();
-    case Factor::kInvalid:
-      break;
-  }
-  RETURN_IF_ERROR(Refuse(event, refusal));
-  return NotAuthenticated();
+  if (outcome == Factor::kAccepted) return session;
+  return FactorRefused(outcome, wait, std::move(event), std::move(refusal));
 }
 
 Result<Principal> AuthService::Authenticate(std::string_view session_token,
@@ -817,17 +822,8 @@ Result<void> AuthService::Reauthenticate(const Principal& principal, std::string
     return {};
   });
   if (!done) return std::unexpected(done.error());
-  switch (outcome) {
-    case Factor::kAccepted:
-      return {};
-    case Factor::kThrottled:
-      return TooSoon(wait);
-    case Factor::kWrong:
-      return NotAuthenticated();
-    case Factor::kInvalid:
-      break;
-  }
-  return Refuse(event, "session not found");
+  if (outcome == Factor::kAccepted) return {};
+  return FactorRefused(outcome, wait, std::move(event), "session not found");
 }
 
 Result<void> AuthService::RequireRecentMfa(const Principal& principal) const {

@@ -153,6 +153,10 @@ class AuthService {
   // refusal `event` is appended.
   Result<void> SecondFactorFailed(store::Transaction& tx, const std::string& account_id,
                                   int64_t failures, audit::Event event);
+  // The answer to a second factor that was not accepted; audits `reason` when the attempt named
+  // nothing valid (the other refusals were audited in the write that decided them).
+  std::unexpected<Error> FactorRefused(Factor outcome, int64_t wait, audit::Event event,
+                                       std::string reason);
   // Inside a write: a second-factor attempt refused unchecked because it came too soon.
   Result<bool> SecondFactorThrottled(store::Transaction& tx, audit::Event event,
                                      std::string_view next_allowed_at, int64_t* wait);
