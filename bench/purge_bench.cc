@@ -88,15 +88,14 @@ int main(int argc, char** argv) {
     return keys.CreateOrgKey(tx, "org-b");
   });
   identity::Principal reader;
-  reader.account = {"acc-r",
-                    "bench.reader",
-                    "standard",
-                    "reader,editor",
-                    "org-b",
-                    "active",
-                    "2099-01-01T00:00:00Z",
-                    "bench",
-                    ""};
+  reader.account.id = "acc-r";
+  reader.account.username = "bench.reader";
+  reader.account.kind = identity::Kind::kStandard;
+  reader.account.roles = {identity::Role::kReader, identity::Role::kEditor};
+  reader.account.org_id = "org-b";
+  reader.account.status = "active";
+  reader.account.expires_at = *ParseRfc3339("2099-01-01T00:00:00Z");
+  reader.account.remits = {"bench"};
 
   // N records that expire in an hour, sealed like any other, written in large batches; and
   // 10,000 kept ones to read.

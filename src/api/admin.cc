@@ -6,12 +6,21 @@
 #include <charconv>
 
 #include "common/csv.h"
+#include "common/text.h"
 #include "http/json.h"
 #include "http/query.h"
 #include "lifecycle/rules.h"
 
 namespace strongroom::api {
 namespace {
+
+// A stored comma-separated list as a JSON array: the API answers lists as it takes them (a CSV
+// keeps the list in one cell).
+boost::json::array ListJson(std::string_view list) {
+  boost::json::array out;
+  for (auto& item : SplitList(list)) out.emplace_back(item);
+  return out;
+}
 
 using http::beast_http::verb;
 
@@ -237,9 +246,9 @@ void RegisterAdminRoutes(http::Router& router, identity::AuthService& auth,
                            {"username", u.username},
                            {"org", u.org_id},
                            {"kind", u.kind},
-                           {"roles", u.roles},
-                           {"remits", u.remits},
-                           {"grants", u.grants},
+                           {"roles", ListJson(u.roles)},
+                           {"remits", ListJson(u.remits)},
+                           {"grants", ListJson(u.grants)},
                            {"status", u.status},
                            {"expires_at", u.expires_at},
                            {"last_login_at", u.last_login_at},
@@ -277,8 +286,8 @@ void RegisterAdminRoutes(http::Router& router, identity::AuthService& auth,
                                   {"org", j.org_id},
                                   {"username", j.username},
                                   {"kind", j.kind},
-                                  {"roles", j.roles},
-                                  {"remits", j.remits},
+                                  {"roles", ListJson(j.roles)},
+                                  {"remits", ListJson(j.remits)},
                                   {"requested_by", j.requested_by},
                                   {"requested_at", j.requested_at},
                                   {"status", j.status}});

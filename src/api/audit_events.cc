@@ -14,16 +14,11 @@ void RegisterAuditEventRoutes(http::Router& router, identity::AuthService& auth,
       http::beast_http::verb::get, "/api/v1/audit/events",
       [&auth, &audit, options](http::Request& r) -> Result<http::Response> {
         ASSIGN_OR_RETURN(auto principal, Authenticate(auth, r, options));
-        audit::Event event;
-        event.actor = {principal.account.id, principal.account.username, principal.account.kind,
-                       principal.session_id};
-        event.source = r.remote_address;
-        event.action = "audit.search";
-        event.target = {"audit", "", ""};
-        event.request_id = r.request_id;
+        auto event = identity::EventFor(principal, "audit.search", "audit", "",
+                                        {r.remote_address, r.request_id});
         event.detail["query"] = r.query;
-        const bool officer = principal.account.kind == "privileged" &&
-                             identity::HasRole(principal.account, "security_officer");
+        const bool officer = principal.account.kind == identity::Kind::kPrivileged &&
+                             principal.account.roles.Has(identity::Role::kSecurityOfficer);
         if (!officer) {
           event.allowed = false;
           event.reason = "only security officers search the audit log";

@@ -16,14 +16,21 @@ identity::RequestContext Context(const http::Request& r) {
   return {r.remote_address, r.request_id};
 }
 
-boost::json::object AccountJson(const identity::AccountView& a) {
+boost::json::array Strings(const std::vector<std::string>& items) {
+  return boost::json::array(items.begin(), items.end());
+}
+
+// Roles, remits and grants are arrays, as join requests take them.
+boost::json::object AccountJson(const identity::Account& a) {
   return {{"id", a.id},
           {"username", a.username},
-          {"kind", a.kind},
-          {"roles", a.roles},
+          {"kind", identity::Name(a.kind)},
+          {"roles", Strings(a.roles.Names())},
+          {"remits", Strings(a.remits)},
+          {"grants", Strings(a.grants)},
           {"org", a.org_id},
           {"status", a.status},
-          {"expires_at", a.expires_at}};
+          {"expires_at", FormatRfc3339(a.expires_at)}};
 }
 
 std::string SessionCookie(std::string_view value, bool clear) {

@@ -5,9 +5,9 @@
 namespace strongroom::authz {
 namespace {
 
-bool Holds(const std::vector<std::string>& list, std::string_view value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
-}
+using identity::Holds;
+using identity::Kind;
+using identity::Role;
 
 Decision Deny(std::string reason, bool hidden = false) {
   return {false, hidden, std::move(reason)};
@@ -18,8 +18,10 @@ Decision Deny(std::string reason, bool hidden = false) {
 Decision DecideSubject(const Subject& s, TimePoint now) {
   if (s.status != "active") return Deny("account is " + s.status);
   if (now >= s.expires_at) return Deny("account has expired");
-  if (s.kind != "standard") return Deny(s.kind + " accounts never see record content");
-  if (!Holds(s.roles, "reader") && !Holds(s.roles, "editor")) {
+  if (s.kind != Kind::kStandard) {
+    return Deny(std::string(identity::Name(s.kind)) + " accounts never see record content");
+  }
+  if (!s.roles.Has(Role::kReader) && !s.roles.Has(Role::kEditor)) {
     return Deny("no role that may read records");
   }
   return {true, false, ""};
@@ -31,7 +33,7 @@ namespace {
 Decision CheckChangeRole(const Subject& s, Action action) {
   const bool change =
       action == Action::kCreate || action == Action::kUpdate || action == Action::kDelete;
-  if (change && !Holds(s.roles, "editor")) {
+  if (change && !s.roles.Has(Role::kEditor)) {
     return Deny("only an editor may " + std::string(ActionName(action)));
   }
   return {true, false, ""};

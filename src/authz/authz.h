@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "identity/account.h"
 
 namespace strongroom::authz {
 
@@ -34,16 +35,8 @@ std::string_view ActionName(Action action);
 
 inline constexpr std::string_view kSensitive = "OFFICIAL-SENSITIVE";
 
-struct Subject {
-  std::string account_id;
-  std::string kind;    // "standard", "privileged", "service"
-  std::string status;  // "active", "locked", ...
-  TimePoint expires_at{};
-  std::string org_id;
-  std::vector<std::string> roles;
-  std::vector<std::string> remits;
-  std::vector<std::string> grants;  // "OFFICIAL-SENSITIVE" and descriptor names
-};
+// Who is asking: the account as Authenticate gave it, typed and parsed once per request.
+using Subject = identity::Account;
 
 struct Resource {
   std::string org_id;

@@ -42,23 +42,13 @@ std::string UrlEncode(std::string_view s) {
   return out;
 }
 
-AccountView ViewOf(const store::Row& r) {
-  return AccountView{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4),
-                     r.Text(5), r.Text(6), r.Text(7), r.Text(8)};
-}
-
-constexpr const char* kAccountColumns =
-    "a.id, a.username, a.kind, a.roles, a.org_id, CASE WHEN (SELECT o.status FROM organisations o "
-    "WHERE o.id = a.org_id) = 'suspended' THEN 'suspended' ELSE a.status END, a.expires_at, "
-    "a.remits, a.grants";
-constexpr int kAccountColumnCount = 9;
-
 }  // namespace
 
 audit::Event EventFor(const Principal& who, std::string action, std::string target_type,
                       std::string_view target_id, const RequestContext& ctx) {
   audit::Event e;
-  e.actor = {who.account.id, who.account.username, who.account.kind, who.session_id};
+  e.actor = {who.account.id, who.account.username, std::string(Name(who.account.kind)),
+             who.session_id};
   e.source = ctx.source;
   e.action = std::move(action);
   e.target = {std::move(target_type), std::string(target_id.substr(0, 64)), ""};
@@ -66,22 +56,11 @@ audit::Event EventFor(const Principal& who, std::string action, std::string targ
   return e;
 }
 
-bool HasRole(const AccountView& account, std::string_view role) {
-  std::string_view rest = account.roles;
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    if (rest.substr(0, comma) == role) return true;
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
-Result<void> CheckPasswordPolicy(std::string_view password, std::string_view kind,
+Result<void> CheckPasswordPolicy(std::string_view password, Kind kind,
                                  const CommonPasswords& common) {
   const auto n = Utf8CodePoints(password);
   if (!n) return Fail(ErrorCode::kInvalidArgument, "password must be valid UTF-8");
-  const size_t min = kind == "privileged" ? 15 : 12;
+  const size_t min = kind == Kind::kPrivileged ? 15 : 12;
   if (*n < min || *n > 128) {
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("password must be {} to 128 characters", min));
@@ -99,7 +78,7 @@ Result<void> CheckPasswordPolicy(std::string_view password, std::string_view kin
 
 struct AuthService::TokenRow {
   Bytes token_hash;
-  AccountView account;
+  Account account;
   Bytes totp_key;
   Bytes totp_secret;
   int64_t totp_last_step = -1;
@@ -154,7 +133,9 @@ Result<AuthService::TokenRow> AuthService::FindEnrolment(store::Transaction& tx,
                            kAccountColumns),
                {row.token_hash, FormatRfc3339(clock_.Now())}));
   if (rows.empty()) return NotAuthenticated();
-  row.account = ViewOf(rows.front());
+  auto account = AccountOf(rows.front());
+  if (!account) return NotAuthenticated();
+  row.account = std::move(*account);
   row.totp_key = rows.front().Blob(kAccountColumnCount + 0);
   row.totp_secret = rows.front().Blob(kAccountColumnCount + 1);
   row.totp_last_step = rows.front().Int(kAccountColumnCount + 2);
@@ -172,7 +153,8 @@ Result<EnrolmentStart> AuthService::BeginEnrolment(std::string_view token,
     RETURN_IF_ERROR(Refuse(event, "enrolment token not valid"));
   }
   auto& found = *lookup;
-  event.actor = {found.account.id, found.account.username, found.account.kind, ""};
+  event.actor = {found.account.id, found.account.username, std::string(Name(found.account.kind)),
+                 ""};
   event.target = {"account", found.account.id, found.account.org_id};
   const Error bound{ErrorCode::kAlreadyExists,
                     "this enrolment has begun already: confirm it with a code, or ask an admin "
@@ -226,7 +208,7 @@ Result<std::vector<std::string>> AuthService::ConfirmEnrolment(std::string_view 
   auto done = store_.Write([&](store::Transaction& tx) -> Result<void> {
     codes.clear();
     ASSIGN_OR_RETURN(auto row, FindEnrolment(tx, token));
-    event.actor = {row.account.id, row.account.username, row.account.kind, ""};
+    event.actor = {row.account.id, row.account.username, std::string(Name(row.account.kind)), ""};
     event.target = {"account", row.account.id, row.account.org_id};
     if (row.totp_secret.empty()) return NotAuthenticated();
     ASSIGN_OR_RETURN(auto secret, keys_.Open(tx, row.account.org_id, "totp:" + row.account.id, 1,
@@ -266,7 +248,7 @@ Result<std::vector<std::string>> AuthService::ConfirmEnrolment(std::string_view 
 }
 
 struct AuthService::PasswordStep {
-  std::optional<AccountView> account;
+  std::optional<Account> account;
   std::string password_hash;
   std::string unknown_locked_until;
   std::string key;              // the username as typed, folded
@@ -310,7 +292,7 @@ Result<AuthService::PasswordStep> AuthService::ReadPasswordStep(std::string_view
         kAccountColumns);
     ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {std::string(name)}));
     if (!rows.empty()) {
-      step.account = ViewOf(rows.front());
+      step.account = AccountOf(rows.front());
       step.password_hash = rows.front().Text(kAccountColumnCount + 0);
       step.unknown_locked_until = rows.front().Text(kAccountColumnCount + 1);
     }
@@ -428,13 +410,13 @@ Result<std::string> AuthService::Login(std::string_view username, std::string_vi
   };
   if (!step.account) return failed("unknown username");
   const auto& account = *step.account;
-  event.actor = {account.id, account.username, account.kind, ""};
+  event.actor = {account.id, account.username, std::string(Name(account.kind)), ""};
   event.target = {"account", account.id, account.org_id};
   event.detail["device"] = step.known_device ? "known" : "unknown";
   const auto now = clock_.Now();
   const auto now_text = FormatRfc3339(now);
   if (!password_ok) return failed("wrong password");
-  if (account.status != "active" || account.expires_at <= now_text) {
+  if (account.status != "active" || account.expires_at <= now) {
     return failed("account is " +
                   (account.status == "active" ? std::string("past its expiry") : account.status));
   }
@@ -550,10 +532,12 @@ Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::str
     if (rows.empty()) return {};
     const auto& row = rows.front();
     constexpr int k = kAccountColumnCount;
-    const auto account = ViewOf(row);
-    event.actor = {account.id, account.username, account.kind, ""};
+    const auto parsed = AccountOf(row);
+    if (!parsed) return {};
+    const auto& account = *parsed;
+    event.actor = {account.id, account.username, std::string(Name(account.kind)), ""};
     event.target = {"account", account.id, account.org_id};
-    if (account.status != "active" || account.expires_at <= now_text) {
+    if (account.status != "active" || account.expires_at <= now) {
       refusal = "account is not active";
       return {};
     }
@@ -593,8 +577,8 @@ Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::str
     RETURN_IF_ERROR(
         tx.Exec("DELETE FROM login_challenges WHERE challenge_hash = ?", {challenge_hash}));
     // Concurrent sessions: make room by ending the oldest.
-    const int limit =
-        account.kind == "privileged" ? options_.sessions_privileged : options_.sessions_standard;
+    const int limit = account.kind == Kind::kPrivileged ? options_.sessions_privileged
+                                                        : options_.sessions_standard;
     RETURN_IF_ERROR(
         tx.Exec("DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM "
                 "sessions WHERE account_id = ? ORDER BY created_at DESC LIMIT -1 "
@@ -666,7 +650,9 @@ Result<Principal> AuthService::Authenticate(std::string_view session_token,
         kAccountColumns);
     ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {token_hash}));
     if (rows.empty()) return {};
-    principal = Principal{ViewOf(rows.front()), HexEncode(token_hash).substr(0, 16),
+    auto account = AccountOf(rows.front());
+    if (!account) return {};
+    principal = Principal{std::move(*account), HexEncode(token_hash).substr(0, 16),
                           rows.front().Blob(kAccountColumnCount + 0), token_hash,
                           rows.front().Text(kAccountColumnCount + 3)};
     created = rows.front().Text(kAccountColumnCount + 1);
@@ -676,7 +662,7 @@ Result<Principal> AuthService::Authenticate(std::string_view session_token,
   if (!principal) return NotAuthenticated();
   const auto created_t = ParseRfc3339(created), seen_t = ParseRfc3339(last_seen);
   const bool alive = created_t && seen_t && principal->account.status == "active" &&
-                     principal->account.expires_at > FormatRfc3339(now) &&
+                     principal->account.expires_at > now &&
                      now - *seen_t <= options_.idle_timeout &&
                      now - *created_t <= options_.absolute_timeout;
   auto write = [&](std::string sql, store::Params params) -> Result<void> {
@@ -721,8 +707,10 @@ Result<Principal> AuthService::AuthenticateToken(std::string_view api_token,
                                           kAccountColumns),
                               {hash, now, now}));
     if (rows.empty()) return {};
+    auto account = AccountOf(rows.front());
+    if (!account) return {};
     principal = Principal{
-        ViewOf(rows.front()), "tok-" + rows.front().Text(kAccountColumnCount), {}, hash, ""};
+        std::move(*account), "tok-" + rows.front().Text(kAccountColumnCount), {}, hash, ""};
     return {};
   }));
   if (!principal) {
@@ -742,8 +730,8 @@ Result<void> AuthService::CheckCsrf(const Principal& principal, std::string_view
 
 Result<void> AuthService::Logout(const Principal& principal, const RequestContext& ctx) {
   auto event = MakeEvent("auth.logout", ctx);
-  event.actor = {principal.account.id, principal.account.username, principal.account.kind,
-                 principal.session_id};
+  event.actor = {principal.account.id, principal.account.username,
+                 std::string(Name(principal.account.kind)), principal.session_id};
   event.target = {"session", principal.session_id, principal.account.org_id};
   event.allowed = true;
   event.reason = "own session";
@@ -761,8 +749,8 @@ Result<void> AuthService::Logout(const Principal& principal, const RequestContex
 Result<void> AuthService::Reauthenticate(const Principal& principal, std::string_view code,
                                          const RequestContext& ctx) {
   auto event = MakeEvent("auth.reauth", ctx);
-  event.actor = {principal.account.id, principal.account.username, principal.account.kind,
-                 principal.session_id};
+  event.actor = {principal.account.id, principal.account.username,
+                 std::string(Name(principal.account.kind)), principal.session_id};
   event.target = {"session", principal.session_id, principal.account.org_id};
   const auto now = clock_.Now();
   Factor outcome = Factor::kInvalid;

@@ -33,6 +33,7 @@
 #include "common/clock.h"
 #include "crypto/password.h"
 #include "crypto/random.h"
+#include "identity/account.h"
 #include "identity/common_passwords.h"
 #include "identity/throttle.h"
 #include "store/key_store.h"
@@ -45,23 +46,8 @@ struct RequestContext {
   std::string request_id;
 };
 
-struct AccountView {
-  std::string id;
-  std::string username;
-  std::string kind;
-  std::string roles;
-  std::string org_id;
-  std::string status;  // the account's, or "suspended" while its organisation is
-  std::string expires_at;
-  std::string remits;  // comma-separated remit names (standard accounts)
-  std::string grants;  // comma-separated: "OFFICIAL-SENSITIVE" and descriptor names
-};
-
-// True when the account holds `role` (roles are stored comma-separated; whole names only).
-bool HasRole(const AccountView& account, std::string_view role);
-
 struct Principal {
-  AccountView account;
+  Account account;
   std::string session_id;  // a non-secret handle: the first 16 hex digits of the token's hash
   Bytes csrf_hash;
   Bytes token_hash;
@@ -91,7 +77,7 @@ struct NewSession {
   std::string token;         // the session cookie's value
   std::string csrf_token;    // echoed by the client in X-CSRF-Token
   std::string device_token;  // a new device cookie's value; "" when the device was known already
-  AccountView account;
+  Account account;
   // Failed attempts (passwords and second factors) since the owner last signed in, told once.
   int64_t failed_attempts = 0;
   std::string last_failed_at;  // RFC 3339, "" if none
@@ -177,7 +163,7 @@ audit::Event EventFor(const Principal& who, std::string action, std::string targ
                       std::string_view target_id, const RequestContext& ctx);
 
 // The password policy alone (length by account kind, common passwords), for tests and the API.
-Result<void> CheckPasswordPolicy(std::string_view password, std::string_view kind,
+Result<void> CheckPasswordPolicy(std::string_view password, Kind kind,
                                  const CommonPasswords& common);
 
 }  // namespace strongroom::identity

@@ -420,7 +420,7 @@ Result<std::vector<LeaverRow>> LifecycleService::LeaversFromCli(
     const std::function<void(size_t, size_t)>& progress) {
   identity::Principal op;
   op.account.username = std::string(operator_name);
-  op.account.kind = "cli";
+  op.account.kind = identity::Kind::kOperator;
   return ApplyLeavers(op, true, csv, dry_run, {"cli", ""}, progress);
 }
 

@@ -13,13 +13,11 @@
 
 namespace strongroom::lifecycle {
 
-using identity::HasRole;
-
-inline bool IsOfficer(const identity::AccountView& a) {
-  return a.kind == "privileged" && HasRole(a, "security_officer");
+inline bool IsOfficer(const identity::Account& a) {
+  return a.kind == identity::Kind::kPrivileged && a.roles.Has(identity::Role::kSecurityOfficer);
 }
-inline bool IsOrgAdmin(const identity::AccountView& a) {
-  return a.kind == "privileged" && HasRole(a, "org_admin");
+inline bool IsOrgAdmin(const identity::Account& a) {
+  return a.kind == identity::Kind::kPrivileged && a.roles.Has(identity::Role::kOrgAdmin);
 }
 
 inline std::unexpected<Error> Invalid(std::string message) {

@@ -41,7 +41,8 @@ ScimUser ScimUserOf(const store::Row& r) {
 
 Result<void> LifecycleService::CheckProvisioner(const identity::Principal& who,
                                                 audit::Event& event) {
-  if (who.account.kind != "service" || !identity::HasRole(who.account, "provisioner")) {
+  if (who.account.kind != identity::Kind::kService ||
+      !who.account.roles.Has(identity::Role::kProvisioner)) {
     event.reason = "only provisioner service accounts use SCIM";
     return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
   }
@@ -85,8 +86,8 @@ Result<ScimUser> LifecycleService::ScimCreate(const identity::Principal& who,
         }
         // The provisioner acts for its organisation: the same rules as an org admin's request.
         identity::Principal as_admin = who;
-        as_admin.account.kind = "privileged";
-        as_admin.account.roles = "org_admin";
+        as_admin.account.kind = identity::Kind::kPrivileged;
+        as_admin.account.roles = {identity::Role::kOrgAdmin};
         RETURN_IF_ERROR(CheckJoin(tx, as_admin, in, ev));
         RETURN_IF_ERROR(tx.Exec(
             "INSERT INTO join_requests (id, org_id, username, person_name, person_email, kind, "

@@ -14,14 +14,9 @@ std::unexpected<Error> NoSuchExport() { return Fail(ErrorCode::kNotFound, "no su
 
 // Loads the account as the policy sees it, from the store (not from anyone's session).
 Result<authz::Subject> LoadSubject(store::Transaction& tx, const std::string& account_id) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, kind, status, expires_at, org_id, roles, "
-                                       "remits, grants FROM accounts WHERE id = ?",
-                                       {account_id}));
-  if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such account");
-  const auto& r = rows.front();
-  identity::AccountView view{r.Text(0), "",        r.Text(1), r.Text(5), r.Text(4),
-                             r.Text(2), r.Text(3), r.Text(6), r.Text(7)};
-  return SubjectOf(view);
+  ASSIGN_OR_RETURN(auto account, identity::LoadAccount(tx, account_id));
+  if (!account) return Fail(ErrorCode::kNotFound, "no such account");
+  return std::move(*account);
 }
 
 }  // namespace
@@ -56,7 +51,7 @@ Result<ExportRequest> ExportService::Request(const identity::Principal& who, std
           return Fail(ErrorCode::kInvalidArgument, p);
         }
         // Only someone who may list records may ask for them in bulk.
-        const auto scoped = authz::ScopeForList(SubjectOf(who.account), remit, now);
+        const auto scoped = authz::ScopeForList(who.account, remit, now);
         ev.reason = scoped.decision.reason;
         if (!scoped.decision.allow) {
           return Fail(ErrorCode::kPermissionDenied, "not permitted: " + scoped.decision.reason);
@@ -91,15 +86,12 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
         }
         const auto& e = rows.front();
         const std::string requester = e.Text(1);
-        ASSIGN_OR_RETURN(auto me,
-                         tx.Query("SELECT person_id FROM accounts WHERE id = ?", {who.account.id}));
-        const std::string my_person = me.empty() ? "" : me.front().Text(0);
-        if (who.account.kind != "standard" || who.account.status != "active" ||
-            !identity::HasRole(who.account, "approver")) {
+        if (who.account.kind != identity::Kind::kStandard || who.account.status != "active" ||
+            !who.account.roles.Has(identity::Role::kApprover)) {
           ev.reason = "only an active standard account holding approver approves exports";
           return Fail(ErrorCode::kPermissionDenied, ev.reason);
         }
-        if (requester == who.account.id || e.Text(5) == my_person) {
+        if (requester == who.account.id || e.Text(5) == who.account.person_id) {
           ev.reason = "the requester may not approve their own export, by any account";
           return Fail(ErrorCode::kPermissionDenied,
                       "an export is approved by someone other than its requester");

@@ -62,19 +62,6 @@ struct RecordService::Stored {
   }
 };
 
-authz::Subject SubjectOf(const identity::AccountView& a) {
-  authz::Subject s;
-  s.account_id = a.id;
-  s.kind = a.kind;
-  s.status = a.status;
-  s.expires_at = ParseRfc3339(a.expires_at).value_or(TimePoint{});  // unreadable = expired
-  s.org_id = a.org_id;
-  s.roles = SplitList(a.roles);
-  s.remits = SplitList(a.remits);
-  s.grants = SplitList(a.grants);
-  return s;
-}
-
 RecordService::RecordService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
                              const Clock& clock, crypto::Random& random, RecordsOptions options)
     : store_(store),
@@ -200,7 +187,7 @@ Result<Written> RecordService::Create(const identity::Principal& who, const Reco
   const std::string id = "rec-" + random_.RandomHex(16);
   auto event = MakeEvent(who, "record.create", id, ctx);
   if (auto v = Validate(input, true); !v) return RefuseInput(std::move(event), v.error());
-  const auto subject = SubjectOf(who.account);
+  const auto& subject = who.account;
   return audit_.Change<Written>(
       std::move(event), [&](store::Transaction& tx, audit::Event& ev) -> Result<Written> {
         const authz::Resource resource{subject.org_id, input.remit, input.classification,
@@ -243,7 +230,7 @@ Result<Record> RecordService::View(store::Transaction& tx, const authz::Subject&
 
 Result<Record> RecordService::Get(const identity::Principal& who, std::string_view id,
                                   const identity::RequestContext& ctx) {
-  const auto subject = SubjectOf(who.account);
+  const auto& subject = who.account;
   return audit_.Observe<Record>(
       MakeEvent(who, "record.view", id, ctx),
       [&](store::Transaction& tx, audit::Event& ev) { return View(tx, subject, id, ev); });
@@ -252,7 +239,7 @@ Result<Record> RecordService::Get(const identity::Principal& who, std::string_vi
 void RecordService::GetAsync(const identity::Principal& who, std::string_view id,
                              const identity::RequestContext& ctx,
                              std::function<void(Result<Record>)> done) {
-  const auto subject = SubjectOf(who.account);
+  const auto& subject = who.account;
   audit_.ObserveAsync<Record>(
       MakeEvent(who, "record.view", id, ctx),
       [&](store::Transaction& tx, audit::Event& ev) { return View(tx, subject, id, ev); },
@@ -264,7 +251,7 @@ Result<Written> RecordService::Update(const identity::Principal& who, std::strin
                                       const identity::RequestContext& ctx) {
   auto event = MakeEvent(who, "record.update", id, ctx);
   if (auto v = Validate(input, false); !v) return RefuseInput(std::move(event), v.error());
-  const auto subject = SubjectOf(who.account);
+  const auto& subject = who.account;
   return audit_.Change<Written>(
       std::move(event), [&](store::Transaction& tx, audit::Event& ev) -> Result<Written> {
         RETURN_IF_ERROR(AdmitSubject(subject, clock_.Now(), ev));
@@ -320,7 +307,7 @@ Result<Written> RecordService::Update(const identity::Principal& who, std::strin
 
 Result<void> RecordService::Delete(const identity::Principal& who, std::string_view id,
                                    int64_t expected_version, const identity::RequestContext& ctx) {
-  const auto subject = SubjectOf(who.account);
+  const auto& subject = who.account;
   auto done = audit_.Change<bool>(
       MakeEvent(who, "record.delete", id, ctx),
       [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
@@ -444,7 +431,7 @@ Result<ListPage> RecordService::List(const identity::Principal& who, std::string
     return RefuseInput(std::move(event),
                        Error{ErrorCode::kInvalidArgument, "cursor is not one this service gave"});
   }
-  const auto subject = SubjectOf(who.account);
+  const auto& subject = who.account;
   const auto now = clock_.Now();
   const auto scoped = authz::ScopeForList(subject, remit, now);
   bool capped = false;

@@ -95,7 +95,6 @@ Result<void> InsertRecord(store::Transaction& tx, store::KeyStore& keys, std::st
                           const RecordInput& input, TimePoint retain_until, TimePoint now);
 
 // The policy's view of an account.
-authz::Subject SubjectOf(const identity::AccountView& account);
 
 class RecordService {
  public:

@@ -10,8 +10,8 @@
 namespace strongroom::retention {
 namespace {
 
-bool IsOfficer(const identity::AccountView& a) {
-  return a.kind == "privileged" && identity::HasRole(a, "security_officer");
+bool IsOfficer(const identity::Account& a) {
+  return a.kind == identity::Kind::kPrivileged && a.roles.Has(identity::Role::kSecurityOfficer);
 }
 
 std::unexpected<Error> Invalid(std::string message) {

@@ -9,12 +9,12 @@ const TimePoint kNow = TimePoint(std::chrono::milliseconds(1'800'000'000'000));
 
 Subject Editor() {
   Subject s;
-  s.account_id = "acc-1";
-  s.kind = "standard";
+  s.id = "acc-1";
+  s.kind = identity::Kind::kStandard;
   s.status = "active";
   s.expires_at = kNow + std::chrono::days(30);
   s.org_id = "org-a";
-  s.roles = {"editor"};
+  s.roles = {identity::Role::kEditor};
   s.remits = {"north"};
   s.grants = {"OFFICIAL-SENSITIVE", "PERSONAL"};
   return s;
@@ -30,7 +30,7 @@ TEST(AuthzTest, EditorInRemitMayDoEverything) {
 
 TEST(AuthzTest, ReaderIsReadOnly) {
   auto s = Editor();
-  s.roles = {"reader"};
+  s.roles = {identity::Role::kReader};
   EXPECT_TRUE(Decide(s, Action::kView, kPlain, kNow).allow);
   for (auto a : {Action::kCreate, Action::kUpdate, Action::kDelete}) {
     const auto d = Decide(s, a, kPlain, kNow);
@@ -40,7 +40,7 @@ TEST(AuthzTest, ReaderIsReadOnly) {
 }
 
 TEST(AuthzTest, NoRoleOrApproverAloneReadsNothing) {
-  for (std::vector<std::string> roles : {std::vector<std::string>{}, {"approver"}}) {
+  for (identity::Roles roles : {identity::Roles{}, identity::Roles{identity::Role::kApprover}}) {
     auto s = Editor();
     s.roles = roles;
     EXPECT_FALSE(Decide(s, Action::kView, kPlain, kNow).allow);
@@ -76,18 +76,18 @@ TEST(AuthzTest, EveryDescriptorNeedsItsGrant) {
   const Resource both{"org-a", "north", "OFFICIAL", {"PERSONAL", "COMMERCIAL"}};
   EXPECT_FALSE(Decide(Editor(), Action::kView, both, kNow).allow);
   auto s = Editor();
-  s.grants.push_back("COMMERCIAL");
+  s.grants = identity::SortedList("PERSONAL,OFFICIAL-SENSITIVE,COMMERCIAL");
   EXPECT_TRUE(Decide(s, Action::kView, both, kNow).allow);
 }
 
 TEST(AuthzTest, PrivilegedAndServiceAccountsNeverSeeContent) {
-  for (const char* kind : {"privileged", "service"}) {
+  for (auto kind : {identity::Kind::kPrivileged, identity::Kind::kService}) {
     auto s = Editor();
     s.kind = kind;
-    s.roles = {"editor", "reader", "security_officer"};
+    s.roles = {identity::Role::kEditor, identity::Role::kReader, identity::Role::kSecurityOfficer};
     for (auto a :
          {Action::kView, Action::kList, Action::kCreate, Action::kUpdate, Action::kDelete}) {
-      EXPECT_FALSE(Decide(s, a, kPlain, kNow).allow) << kind;
+      EXPECT_FALSE(Decide(s, a, kPlain, kNow).allow) << identity::Name(kind);
     }
     EXPECT_FALSE(ScopeForList(s, "", kNow).decision.allow);
   }
@@ -109,11 +109,11 @@ TEST(AuthzTest, InactiveOrExpiredAccountsAreRefused) {
 
 TEST(AuthzTest, ListScopeIsThePolicyAsAFilter) {
   auto s = Editor();
-  s.remits = {"north", "east"};
+  s.remits = {"east", "north"};
   auto all = ScopeForList(s, "", kNow);
   ASSERT_TRUE(all.decision.allow);
   EXPECT_EQ(all.scope.org_id, "org-a");
-  EXPECT_EQ(all.scope.remits, (std::vector<std::string>{"north", "east"}));
+  EXPECT_EQ(all.scope.remits, (std::vector<std::string>{"east", "north"}));
   EXPECT_TRUE(all.scope.sensitive);
   EXPECT_EQ(all.scope.grants, (std::vector<std::string>{"PERSONAL"}));
   EXPECT_EQ(ScopeForList(s, "east", kNow).scope.remits, (std::vector<std::string>{"east"}));

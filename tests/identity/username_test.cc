@@ -51,23 +51,3 @@ TEST(UsernameTest, RefusesGenericNamesAndTheirNumberedVariants) {
 
 }  // namespace
 }  // namespace strongroom::identity
-
-#include "identity/auth_service.h"
-
-namespace strongroom::identity {
-namespace {
-
-TEST(HasRoleTest, MatchesWholeRoleNamesOnly) {
-  AccountView a;
-  a.roles = "reader,approver";
-  EXPECT_TRUE(HasRole(a, "reader"));
-  EXPECT_TRUE(HasRole(a, "approver"));
-  EXPECT_FALSE(HasRole(a, "read"));
-  a.roles = "not_security_officer";
-  EXPECT_FALSE(HasRole(a, "security_officer"));
-  a.roles = "";
-  EXPECT_FALSE(HasRole(a, ""));
-}
-
-}  // namespace
-}  // namespace strongroom::identity

@@ -132,6 +132,9 @@ TEST_F(LoginTest, EnrolThenLoginWithPasswordAndTotp) {
   }
   auto body = boost::json::parse(r.body);
   EXPECT_EQ(body.at("account").at("username").as_string(), kOfficer);
+  // Lists are arrays, as join requests take them.
+  EXPECT_EQ(body.at("account").at("roles"), boost::json::array{"security_officer"});
+  EXPECT_EQ(body.at("account").at("remits"), boost::json::array{});
   EXPECT_EQ(body.at("idle_timeout_s").as_int64(), 300);
   auto session = Call("GET", "/api/v1/auth/session", "",
                       "Cookie: " + cookie.substr(0, cookie.find(';')) + "\r\n");

@@ -347,6 +347,11 @@ TEST_F(LifecycleApiTest, ALeaverLosesAccessOnTheNextRequestAndIsNeverBack) {
   auto left = Users(officer1_, "?status=left");
   EXPECT_TRUE(Lists(left, "rob.reader"));
   EXPECT_TRUE(Lists(Users(officer1_, "?moved_since=2000-01-01"), "rob.reader"));
+  // Lists are arrays in JSON, as join requests take them.
+  ASSERT_FALSE(left.empty());
+  EXPECT_EQ(left.at(0).at("roles"), boost::json::array{"reader"});
+  EXPECT_EQ(left.at(0).at("remits"), boost::json::array{"north"});
+  EXPECT_EQ(left.at(0).at("grants").as_array().size(), 4u);
 }
 
 TEST_F(LifecycleApiTest, AReturningLeaverGetsANewAccountNeverTheOldOne) {
@@ -398,7 +403,7 @@ TEST_F(LifecycleApiTest, AMoverGetsTheNewAssignmentInsteadOfTheOld) {
   ASSERT_TRUE(Lists(moved, "sam.south"));
   for (const auto& u : moved) {
     if (u.at("username").as_string() == "sam.south") {
-      EXPECT_EQ(u.at("remits").as_string(), "north");
+      EXPECT_EQ(u.at("remits"), boost::json::array{"north"});
     }
   }
   // A move to a remit of another organisation, or to a privileged role, is refused.

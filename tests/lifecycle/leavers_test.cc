@@ -19,15 +19,14 @@ class LeaversTest : public ::testing::Test {
   identity::Principal Admin(const std::string& id, const std::string& org,
                             const std::string& roles) {
     identity::Principal p;
-    p.account = {id,
-                 id + ".admin",
-                 "privileged",
-                 roles,
-                 org,
-                 "active",
-                 FormatRfc3339(f_.clock.Now() + std::chrono::days(30)),
-                 "",
-                 ""};
+    p.account.id = id;
+    p.account.username = id + ".admin";
+    p.account.kind = identity::Kind::kPrivileged;
+    p.account.roles = identity::Roles::Parse(roles).value_or(identity::Roles{});
+    p.account.org_id = org;
+    p.account.person_id = "per-" + id;
+    p.account.status = "active";
+    p.account.expires_at = f_.clock.Now() + std::chrono::days(30);
     p.session_id = "sess-" + id;
     p.mfa_at = FormatRfc3339(f_.clock.Now());
     return p;

@@ -190,7 +190,7 @@ class IsolationMatrixTest : public ::testing::TestWithParam<Actor> {
     const auto& a = GetParam();
     actor_ =
         f_.Who(std::string("acc-") + a.name, a.org, a.kind, a.roles, a.remits, a.grants, a.status);
-    if (a.expired) actor_.account.expires_at = FormatRfc3339(f_.clock.Now());
+    if (a.expired) actor_.account.expires_at = f_.clock.Now();
     for (const auto& s : kSeeds) {
       auto owner = Owner(s.org);
       auto w = f_.service->Create(

@@ -44,15 +44,16 @@ class RecordsFixture {
   identity::Principal Who(std::string id, std::string org, std::string kind, std::string roles,
                           std::string remits, std::string grants, std::string status = "active") {
     identity::Principal p;
-    p.account = {id,
-                 id + ".user",
-                 kind,
-                 std::move(roles),
-                 std::move(org),
-                 std::move(status),
-                 FormatRfc3339(clock.Now() + std::chrono::days(30)),
-                 std::move(remits),
-                 std::move(grants)};
+    p.account.id = id;
+    p.account.username = id + ".user";
+    p.account.kind = identity::ParseKind(kind).value_or(identity::Kind::kOperator);
+    p.account.roles = identity::Roles::Parse(roles).value_or(identity::Roles{});
+    p.account.org_id = std::move(org);
+    p.account.person_id = "per-" + id;
+    p.account.status = std::move(status);
+    p.account.expires_at = clock.Now() + std::chrono::days(30);
+    p.account.remits = identity::SortedList(remits);
+    p.account.grants = identity::SortedList(grants);
     p.session_id = "sess-" + id;
     return p;
   }

@@ -145,8 +145,8 @@ TEST_F(SeedTest, SeedsSyntheticPeopleAndRecordsThatTheRealServicesServe) {
 
   // The reader of one remit with one grant sees exactly what the policy allows.
   const auto reader = Enrolled("dev.example.a");
-  ASSERT_EQ(reader.account.remits, "north");
-  ASSERT_EQ(reader.account.grants, "PERSONAL");
+  ASSERT_EQ(reader.account.remits, std::vector<std::string>{"north"});
+  ASSERT_EQ(reader.account.grants, std::vector<std::string>{"PERSONAL"});
   const auto seen = ListAll(reader);
   EXPECT_EQ(static_cast<int64_t>(seen.size()),
             Count("SELECT COUNT(*) FROM records r WHERE r.org_id = ? AND r.remit = 'north' AND "

@@ -1,0 +1,109 @@
+#include "identity/account.h"
+
+#include <algorithm>
+
+#include "common/text.h"
+
+namespace strongroom::identity {
+
+std::string_view Name(Kind kind) {
+  switch (kind) {
+    case Kind::kStandard:
+      return "standard";
+    case Kind::kPrivileged:
+      return "privileged";
+    case Kind::kService:
+      return "service";
+    case Kind::kOperator:
+      return "cli";
+  }
+  return "unknown";
+}
+
+std::string_view Name(Role role) {
+  switch (role) {
+    case Role::kReader:
+      return "reader";
+    case Role::kEditor:
+      return "editor";
+    case Role::kApprover:
+      return "approver";
+    case Role::kOrgAdmin:
+      return "org_admin";
+    case Role::kSecurityOfficer:
+      return "security_officer";
+    case Role::kProvisioner:
+      return "provisioner";
+  }
+  return "unknown";
+}
+
+std::optional<Kind> ParseKind(std::string_view name) {
+  for (Kind k : kAllKinds) {
+    if (Name(k) == name) return k;
+  }
+  return std::nullopt;
+}
+
+std::optional<Role> ParseRole(std::string_view name) {
+  for (Role r : kAllRoles) {
+    if (Name(r) == name) return r;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> Roles::Names() const {
+  std::vector<std::string> out;
+  for (Role r : kAllRoles) {
+    if (Has(r)) out.emplace_back(Name(r));
+  }
+  return out;
+}
+
+std::optional<Roles> Roles::Parse(std::string_view list) {
+  Roles out;
+  for (const auto& name : SplitList(list)) {
+    const auto role = ParseRole(name);
+    if (!role) return std::nullopt;
+    out.Add(*role);
+  }
+  return out;
+}
+
+std::optional<Account> AccountOf(const store::Row& r) {
+  const auto kind = ParseKind(r.Text(2));
+  const auto roles = Roles::Parse(r.Text(3));
+  const auto expires = ParseRfc3339(r.Text(6));
+  if (!kind || !roles || !expires) return std::nullopt;
+  return Account{r.Text(0),
+                 r.Text(1),
+                 *kind,
+                 *roles,
+                 r.Text(4),
+                 r.Text(9),
+                 r.Text(5),
+                 *expires,
+                 SortedList(r.Text(7)),
+                 SortedList(r.Text(8))};
+}
+
+Result<std::optional<Account>> LoadAccount(store::Transaction& tx, std::string_view id) {
+  static const std::string sql =
+      std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.id = ?";
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {std::string(id)}));
+  if (rows.empty()) return std::optional<Account>();
+  return AccountOf(rows.front());
+}
+
+std::vector<std::string> SortedList(std::string_view list) {
+  auto out = SplitList(list);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+bool Holds(const std::vector<std::string>& set, std::string_view value) {
+  return std::binary_search(set.begin(), set.end(), value);
+}
+
+}  // namespace strongroom::identity
