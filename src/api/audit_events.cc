@@ -4,24 +4,26 @@
 #include <charconv>
 
 #include "audit/search.h"
+#include "authz/admin.h"
 #include "http/query.h"
 
 namespace strongroom::api {
 
 void RegisterAuditEventRoutes(http::Router& router, identity::AuthService& auth,
-                              audit::AuditLog& audit, AuthRoutesOptions options) {
+                              audit::AuditLog& audit, const Clock& clock,
+                              AuthRoutesOptions options) {
   router.Add(
       http::beast_http::verb::get, "/api/v1/audit/events",
-      [&auth, &audit, options](http::Request& r) -> Result<http::Response> {
+      [&auth, &audit, &clock, options](http::Request& r) -> Result<http::Response> {
         ASSIGN_OR_RETURN(auto principal, Authenticate(auth, r, options));
         auto event = identity::EventFor(principal, "audit.search", "audit", "",
                                         {r.remote_address, r.request_id});
         event.detail["query"] = r.query;
-        const bool officer = principal.account.kind == identity::Kind::kPrivileged &&
-                             principal.account.roles.Has(identity::Role::kSecurityOfficer);
-        if (!officer) {
+        const auto d = authz::DecideAdmin(principal.account, authz::AdminAction::kAuditSearch, {},
+                                          clock.Now());
+        if (!d.allow) {
           event.allowed = false;
-          event.reason = "only security officers search the audit log";
+          event.reason = d.reason;
           event.outcome = "permission_denied";
           RETURN_IF_ERROR(audit.Record(event));
           return Fail(ErrorCode::kPermissionDenied,

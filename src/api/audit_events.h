@@ -9,7 +9,9 @@
 
 namespace strongroom::api {
 
+// `clock` must outlive the router.
 void RegisterAuditEventRoutes(http::Router& router, identity::AuthService& auth,
-                              audit::AuditLog& audit, AuthRoutesOptions options);
+                              audit::AuditLog& audit, const Clock& clock,
+                              AuthRoutesOptions options);
 
 }  // namespace strongroom::api

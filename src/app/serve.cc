@@ -285,7 +285,8 @@ int Serve(const std::filesystem::path& config_path) {
   const auto& origin = server.origin();
   // Registered once the port is known (the origin names it); nothing is served before Run.
   api::RegisterAuthRoutes(router, auth, {config->server.max_json_depth, origin});
-  api::RegisterAuditEventRoutes(router, auth, audit, {config->server.max_json_depth, origin});
+  api::RegisterAuditEventRoutes(router, auth, audit, clock,
+                                {config->server.max_json_depth, origin});
   api::RegisterRecordRoutes(router, auth, records, {config->server.max_json_depth, origin});
   api::RegisterAdminRoutes(router, auth, lifecycle, {config->server.max_json_depth, origin});
   api::RegisterScimRoutes(router, auth, lifecycle, {config->server.max_json_depth, origin});

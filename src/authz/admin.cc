@@ -56,7 +56,7 @@ constexpr std::array kRules = {
     AdminRule{kAuditSearch, "audit.search", Who::kSecurityOfficer, Reach::kService, false,
               "search the audit log"},
     AdminRule{kExportApprove, "export.approve", Who::kApprover, Reach::kOrganisation, false,
-              "approve another person's export"},
+              "approve another person's export", true},
     AdminRule{kScimProvision, "scim", Who::kProvisioner, Reach::kOrganisation, false,
               "provision people over SCIM"},
 };
@@ -113,15 +113,15 @@ Decision DecideAdmin(const Subject& s, AdminAction action, const AdminTarget& t,
   const auto& rule = RuleFor(action);
   if (s.status != "active") return Deny("account is " + s.status);
   if (now >= s.expires_at) return Deny("account has expired");
+  const bool officer = IsOfficer(s);
+  const bool elsewhere = !t.org_id.empty() && t.org_id != s.org_id;
+  if (rule.place_first && elsewhere) return Deny("outside the caller's organisation", true);
   if (!Is(s, rule.who)) {
     return Deny(std::string("only ") + std::string(Name(rule.who)) + " may " +
                 std::string(rule.what));
   }
-  const bool officer = IsOfficer(s);
   if (rule.reach != Reach::kService && !officer) {
-    if (!t.org_id.empty() && t.org_id != s.org_id) {
-      return Deny("outside the caller's organisation", true);
-    }
+    if (elsewhere) return Deny("outside the caller's organisation", true);
     if (rule.reach == Reach::kAccount && t.kind == Kind::kPrivileged) {
       return Deny("a privileged account: for a security officer", true);
     }

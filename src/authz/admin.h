@@ -5,7 +5,8 @@
 // admin's reach goes, and whether a fresh second factor is needed. `DecideAdmin` applies it, deny
 // by default, in this order (the first failing rule is the reason):
 // 1. the subject must be active and not past its expiry;
-// 2. it must be who the row names: a security officer (a privileged account holding
+// 2. it must be who the row names (for rows marked `place_first`, after 3, as for records): a
+//    security officer (a privileged account holding
 //    security_officer); an administrator (a security officer, or a privileged account holding
 //    org_admin); an approver (an active standard account holding approver); or a provisioner (a
 //    service account holding provisioner);
@@ -74,6 +75,9 @@ struct AdminRule {
   Reach reach;
   bool fresh_second_factor;
   std::string_view what;  // in words, for the docs and refusals
+  // The target's organisation is checked before who the caller is (as for record content): a
+  // caller of another organisation is told "not found" whatever their role.
+  bool place_first = false;
 };
 
 std::span<const AdminRule> AdminRules();

@@ -70,6 +70,39 @@ std::optional<Roles> Roles::Parse(std::string_view list) {
   return out;
 }
 
+std::string RolesMisfit(Kind kind, std::string_view list) {
+  const auto parsed = Roles::Parse(list);
+  const Roles roles = parsed.value_or(Roles{});
+  const auto only = [&](std::initializer_list<Role> allowed) {
+    Roles all(allowed);
+    for (Role r : kAllRoles) {
+      if (roles.Has(r) && !all.Has(r)) return false;
+    }
+    return parsed.has_value();
+  };
+  switch (kind) {
+    case Kind::kStandard:
+      if (!only({Role::kReader, Role::kEditor, Role::kApprover})) {
+        return "standard accounts hold roles reader, editor or approver";
+      }
+      return "";
+    case Kind::kPrivileged:
+      if (parsed && roles.empty()) return "privileged accounts need a role";
+      if (!only({Role::kSecurityOfficer, Role::kOrgAdmin})) {
+        return "privileged accounts hold roles security_officer or org_admin";
+      }
+      return "";
+    case Kind::kService:
+      if (!parsed || roles != Roles{Role::kProvisioner}) {
+        return "service accounts hold the role provisioner only";
+      }
+      return "";
+    case Kind::kOperator:
+      break;
+  }
+  return "no account is of that kind";
+}
+
 std::optional<Account> AccountOf(const store::Row& r) {
   const auto kind = ParseKind(r.Text(2));
   const auto roles = Roles::Parse(r.Text(3));

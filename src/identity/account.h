@@ -66,6 +66,12 @@ class Roles {
   uint8_t bits_ = 0;
 };
 
+// Which roles an account of `kind` may hold: "" if the comma-separated `roles` fit, else what is
+// wrong (a name that is no role never fits). Standard accounts hold reader, editor and approver;
+// privileged ones security_officer and org_admin (at least one); service accounts provisioner
+// alone.
+std::string RolesMisfit(Kind kind, std::string_view roles);
+
 struct Account {
   std::string id;
   std::string username;

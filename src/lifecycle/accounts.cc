@@ -49,64 +49,47 @@ Result<void> LifecycleService::CheckAssignment(store::Transaction& tx, const std
                                                const std::string& kind,
                                                std::vector<std::string>& roles,
                                                const std::vector<std::string>& remits,
-                                               const std::vector<std::string>& grants, bool officer,
-                                               audit::Event& event) {
+                                               const std::vector<std::string>& grants) {
   if (HasDuplicates(roles) || HasDuplicates(remits) || HasDuplicates(grants)) {
     return Invalid("roles, remits and grants must not repeat");
   }
-  if (kind == "standard") {
-    if (roles.empty()) roles = {"reader"};  // read-only by default
-    for (const auto& r : roles) {
-      if (r != "reader" && r != "editor" && r != "approver") {
-        return Invalid("standard accounts hold roles reader, editor or approver");
-      }
-    }
-    for (const auto& g : grants) {
-      if (g != "OFFICIAL-SENSITIVE" && !Contains(options_.descriptors, g)) {
-        return Invalid("grants must be OFFICIAL-SENSITIVE or configured descriptors");
-      }
-    }
-    for (const auto& remit : remits) {
-      if (!ValidRemitName(remit)) return Invalid("remits must be names of the organisation's");
-      ASSIGN_OR_RETURN(auto found, tx.Query("SELECT 1 FROM remits WHERE org_id = ? AND name = ?",
-                                            {org_id, remit}));
-      if (found.empty()) return Invalid("remits must be names of the organisation's");
-    }
-    return {};
+  const auto typed_kind = identity::ParseKind(kind);
+  if (!typed_kind) return Invalid("kind must be standard, privileged or service");
+  if (*typed_kind == identity::Kind::kStandard && roles.empty()) {
+    roles = {"reader"};  // read-only by default
   }
-  if (kind == "service") {
-    if (roles != std::vector<std::string>{"provisioner"}) {
-      return Invalid("service accounts hold the role provisioner only");
-    }
+  if (auto misfit = identity::RolesMisfit(*typed_kind, JoinList(roles)); !misfit.empty()) {
+    return Invalid(misfit);
+  }
+  if (*typed_kind != identity::Kind::kStandard) {
     if (!remits.empty() || !grants.empty()) {
-      return Invalid("service accounts never see records: no remits or grants");
+      return Invalid(std::string(identity::Name(*typed_kind)) +
+                     " accounts never see records: no remits or grants");
     }
     return {};
   }
-  if (roles.empty()) return Invalid("privileged accounts need a role");
-  for (const auto& r : roles) {
-    if (r != "security_officer" && r != "org_admin") {
-      return Invalid("privileged accounts hold roles security_officer or org_admin");
+  for (const auto& g : grants) {
+    if (g != "OFFICIAL-SENSITIVE" && !Contains(options_.descriptors, g)) {
+      return Invalid("grants must be OFFICIAL-SENSITIVE or configured descriptors");
     }
   }
-  if (Contains(roles, "security_officer") && !officer) {
-    event.reason = "only a security officer may make a security officer";
-    return Fail(ErrorCode::kPermissionDenied, event.reason);
-  }
-  if (!remits.empty() || !grants.empty()) {
-    return Invalid("privileged accounts never see records: no remits or grants");
+  for (const auto& remit : remits) {
+    if (!ValidRemitName(remit)) return Invalid("remits must be names of the organisation's");
+    ASSIGN_OR_RETURN(auto found, tx.Query("SELECT 1 FROM remits WHERE org_id = ? AND name = ?",
+                                          {org_id, remit}));
+    if (found.empty()) return Invalid("remits must be names of the organisation's");
   }
   return {};
 }
 
 Result<LifecycleService::Target> LifecycleService::LoadTarget(store::Transaction& tx,
                                                               const identity::Principal& admin,
+                                                              authz::AdminAction action,
                                                               std::string_view account_id,
                                                               audit::Event& event) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, org_id, kind, status, roles, remits, grants, "
                                        "person_id FROM accounts WHERE id = ?",
                                        {std::string(account_id)}));
-  const bool officer = IsOfficer(admin.account);
   if (rows.empty()) {
     event.reason = "no such account";
     return NoSuchUser();
@@ -114,14 +97,14 @@ Result<LifecycleService::Target> LifecycleService::LoadTarget(store::Transaction
   const auto& r = rows.front();
   Target t{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
   event.target.org = t.org_id;
-  if (!officer && (t.org_id != admin.account.org_id || t.kind == "privileged")) {
-    event.reason = "outside the admin's organisation or a privileged account";
-    return NoSuchUser();
+  const auto d = authz::DecideAdmin(
+      admin.account, action, {t.org_id, identity::ParseKind(t.kind), t.id, {}}, clock_.Now());
+  if (!d.allow) {
+    event.reason = d.reason;
+    if (d.hidden) return NoSuchUser();
+    return Fail(ErrorCode::kPermissionDenied, "not permitted: " + d.reason);
   }
-  if (t.id == admin.account.id) {
-    event.reason = "an admin does not act on their own account";
-    return Fail(ErrorCode::kPermissionDenied, "no admin may do this to their own account");
-  }
+  event.reason = d.reason;
   return t;
 }
 
@@ -141,29 +124,17 @@ Result<void> LifecycleService::RevokeAccess(store::Transaction& tx, const std::s
 }
 
 Result<void> LifecycleService::AccountAction(
-    const identity::Principal& admin, std::string action, std::string_view account_id,
-    const identity::RequestContext& ctx, bool needs_fresh_mfa,
+    const identity::Principal& admin, authz::AdminAction action, std::string_view account_id,
+    const identity::RequestContext& ctx,
     const std::function<Result<void>(store::Transaction&, const Target&, audit::Event&)>& change) {
-  auto event = MakeEvent(admin, std::move(action), "account", account_id, ctx);
-  const bool officer = IsOfficer(admin.account);
-  if (!officer && !IsOrgAdmin(admin.account)) {
-    event.reason = "only administrators manage accounts";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
-  }
-  if (needs_fresh_mfa) {
-    if (auto fresh = auth_.RequireRecentMfa(admin); !fresh) {
-      event.reason = "second factor not fresh";
-      return Refuse(event, fresh.error());
-    }
-  }
+  const auto& rule = authz::RuleFor(action);
+  auto event = MakeEvent(admin, std::string(rule.name), "account", account_id, ctx);
+  RETURN_IF_ERROR(Admit(admin, action, event));
   auto done =
       audit_.Change<bool>(event, [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
-        ASSIGN_OR_RETURN(auto target, LoadTarget(tx, admin, account_id, ev));
+        ASSIGN_OR_RETURN(auto target, LoadTarget(tx, admin, action, account_id, ev));
         RETURN_IF_ERROR(change(tx, target, ev));
         ev.allowed = true;
-        if (ev.reason.empty()) {
-          ev.reason = officer ? "security officer" : "org admin of the account's organisation";
-        }
         return true;
       });
   if (!done) return std::unexpected(done.error());
@@ -173,7 +144,7 @@ Result<void> LifecycleService::AccountAction(
 Result<void> LifecycleService::Leave(const identity::Principal& admin, std::string_view account_id,
                                      const identity::RequestContext& ctx) {
   return AccountAction(
-      admin, "admin.user.leave", account_id, ctx, false,
+      admin, authz::AdminAction::kUserLeave, account_id, ctx,
       [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
         if (t.status == "left") {
           ev.reason = "already left";
@@ -190,15 +161,14 @@ Result<void> LifecycleService::Move(const identity::Principal& admin, std::strin
                                     std::optional<std::vector<std::string>> grants,
                                     const identity::RequestContext& ctx) {
   return AccountAction(
-      admin, "admin.user.move", account_id, ctx, false,
+      admin, authz::AdminAction::kUserMove, account_id, ctx,
       [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
         if (t.status == "left") {
           ev.reason = "account has left";
           return Fail(ErrorCode::kFailedPrecondition, "the account has left");
         }
         const auto new_grants = grants ? *grants : SplitList(t.grants);
-        RETURN_IF_ERROR(CheckAssignment(tx, t.org_id, t.kind, roles, remits, new_grants,
-                                        IsOfficer(admin.account), ev));
+        RETURN_IF_ERROR(CheckAssignment(tx, t.org_id, t.kind, roles, remits, new_grants));
         // Replaced, never accumulated; the previous assignment is kept for the record.
         const std::string previous =
             fmt::format("roles={};remits={};grants={}", t.roles, t.remits, t.grants);
@@ -221,7 +191,7 @@ Result<void> LifecycleService::Expire(const identity::Principal& admin, std::str
   const auto now = clock_.Now();
   const auto when = at.value_or(now);
   return AccountAction(
-      admin, "admin.user.expire", account_id, ctx, false,
+      admin, authz::AdminAction::kUserExpire, account_id, ctx,
       [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
         if (when < now) {
           return Invalid("at must not be in the past");
@@ -254,7 +224,7 @@ Result<void> CheckReason(std::string_view reason) {
 Result<void> LifecycleService::Lock(const identity::Principal& admin, std::string_view account_id,
                                     std::string_view reason, const identity::RequestContext& ctx) {
   return AccountAction(
-      admin, "admin.user.lock", account_id, ctx, true,
+      admin, authz::AdminAction::kUserLock, account_id, ctx,
       [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
         ev.detail["reason"] = std::string(reason);
         RETURN_IF_ERROR(CheckReason(reason));
@@ -266,7 +236,7 @@ Result<void> LifecycleService::Unlock(const identity::Principal& admin, std::str
                                       std::string_view reason,
                                       const identity::RequestContext& ctx) {
   return AccountAction(
-      admin, "admin.user.unlock", account_id, ctx, true,
+      admin, authz::AdminAction::kUserUnlock, account_id, ctx,
       [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
         ev.detail["reason"] = std::string(reason);
         RETURN_IF_ERROR(CheckReason(reason));
@@ -283,7 +253,7 @@ Result<void> LifecycleService::Renew(const identity::Principal& admin, std::stri
                                      TimePoint until, const identity::RequestContext& ctx) {
   const auto now = clock_.Now();
   return AccountAction(
-      admin, "admin.user.renew", account_id, ctx, true,
+      admin, authz::AdminAction::kUserRenew, account_id, ctx,
       [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
         if (t.status == "left") {
           ev.reason = "a leaver is never reactivated";
@@ -314,11 +284,8 @@ Result<std::vector<UserRow>> LifecycleService::ListUsers(const identity::Princip
                                                          const UserFilter& filter,
                                                          const identity::RequestContext& ctx) {
   auto event = MakeEvent(admin, "admin.user.list", "account", "", ctx);
-  const bool officer = IsOfficer(admin.account);
-  if (!officer && !IsOrgAdmin(admin.account)) {
-    event.reason = "only administrators list accounts";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
-  }
+  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kUserList, event));
+  const auto org = authz::ListedOrganisation(admin.account);
   static constexpr std::string_view kStatuses[] = {"pending_enrolment", "active", "locked",
                                                    "expired",           "left",   "disabled"};
   if (!filter.status.empty() &&
@@ -328,7 +295,8 @@ Result<std::vector<UserRow>> LifecycleService::ListUsers(const identity::Princip
                           "disabled"});
   }
   event.allowed = true;
-  event.reason = officer ? "security officer: every organisation" : "org admin: own organisation";
+  event.reason =
+      org.empty() ? "security officer: every organisation" : "org admin: own organisation";
   const auto now = clock_.Now();
   return audit_.Observe<std::vector<UserRow>>(
       event, [&](store::Transaction& tx, audit::Event& ev) -> Result<std::vector<UserRow>> {
@@ -336,9 +304,9 @@ Result<std::vector<UserRow>> LifecycleService::ListUsers(const identity::Princip
             fmt::format("SELECT {} FROM accounts a JOIN people p ON p.id = a.person_id WHERE 1 = 1",
                         kUserColumns);
         store::Params params;
-        if (!officer) {
+        if (!org.empty()) {
           sql += " AND a.org_id = ?";
-          params.emplace_back(admin.account.org_id);
+          params.emplace_back(org);
         }
         if (!filter.status.empty()) {
           sql += " AND a.status = ?";
@@ -371,26 +339,24 @@ Result<std::vector<JoinRequestRow>> LifecycleService::ListJoinRequests(
     const identity::Principal& admin, std::string_view status,
     const identity::RequestContext& ctx) {
   auto event = MakeEvent(admin, "admin.join_request.list", "join_request", "", ctx);
-  const bool officer = IsOfficer(admin.account);
-  if (!officer && !IsOrgAdmin(admin.account)) {
-    event.reason = "only administrators list join requests";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
-  }
+  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kJoinList, event));
+  const auto org = authz::ListedOrganisation(admin.account);
   if (status != "pending" && status != "approved" && status != "rejected") {
     return Refuse(event,
                   {ErrorCode::kInvalidArgument, "status must be pending, approved or rejected"});
   }
   event.allowed = true;
-  event.reason = officer ? "security officer: every organisation" : "org admin: own organisation";
+  event.reason =
+      org.empty() ? "security officer: every organisation" : "org admin: own organisation";
   return audit_.Observe<std::vector<JoinRequestRow>>(
       event, [&](store::Transaction& tx) -> Result<std::vector<JoinRequestRow>> {
         std::string sql =
             "SELECT id, org_id, username, kind, roles, remits, requested_by, requested_at, status "
             "FROM join_requests WHERE status = ?";
         store::Params params{std::string(status)};
-        if (!officer) {
+        if (!org.empty()) {
           sql += " AND org_id = ?";
-          params.emplace_back(admin.account.org_id);
+          params.emplace_back(org);
         }
         ASSIGN_OR_RETURN(auto rows, tx.Query(sql + " ORDER BY requested_at, id", params));
         std::vector<JoinRequestRow> out;
@@ -405,14 +371,10 @@ Result<std::vector<JoinRequestRow>> LifecycleService::ListJoinRequests(
 Result<std::vector<LeaverRow>> LifecycleService::Leavers(const identity::Principal& admin,
                                                          std::string_view csv, bool dry_run,
                                                          const identity::RequestContext& ctx) {
-  const bool officer = IsOfficer(admin.account);
-  if (!officer && !IsOrgAdmin(admin.account)) {
-    auto event = MakeEvent(admin, dry_run ? "admin.leavers.check" : "admin.leavers.apply",
-                           "account", "", ctx);
-    event.reason = "only administrators remove leavers";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
-  }
-  return ApplyLeavers(admin, officer, csv, dry_run, ctx, {});
+  auto event =
+      MakeEvent(admin, dry_run ? "admin.leavers.check" : "admin.leavers.apply", "account", "", ctx);
+  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kLeavers, event));
+  return ApplyLeavers(admin, false, csv, dry_run, ctx, {});
 }
 
 Result<std::vector<LeaverRow>> LifecycleService::LeaversFromCli(
@@ -421,11 +383,11 @@ Result<std::vector<LeaverRow>> LifecycleService::LeaversFromCli(
   identity::Principal op;
   op.account.username = std::string(operator_name);
   op.account.kind = identity::Kind::kOperator;
-  return ApplyLeavers(op, true, csv, dry_run, {"cli", ""}, progress);
+  return ApplyLeavers(op, true, csv, dry_run, {"cli", ""}, progress);  // the files' holder
 }
 
 Result<std::vector<LeaverRow>> LifecycleService::ApplyLeavers(
-    const identity::Principal& admin, bool officer, std::string_view csv, bool dry_run,
+    const identity::Principal& admin, bool operator_acts, std::string_view csv, bool dry_run,
     const identity::RequestContext& ctx, const std::function<void(size_t, size_t)>& progress) {
   auto event =
       MakeEvent(admin, dry_run ? "admin.leavers.check" : "admin.leavers.apply", "account", "", ctx);
@@ -449,7 +411,10 @@ Result<std::vector<LeaverRow>> LifecycleService::ApplyLeavers(
   std::vector<LeaverRow> out;
   const auto now = FormatRfc3339(clock_.Now());
   event.allowed = true;
-  event.reason = officer ? "security officer" : "org admin: own organisation only";
+  event.reason = operator_acts ? "the operator at the command line"
+                               : authz::DecideAdmin(admin.account, authz::AdminAction::kLeavers, {},
+                                                    clock_.Now())
+                                     .reason;
   auto done =
       audit_.Change<bool>(event, [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
         out.clear();
@@ -475,11 +440,17 @@ Result<std::vector<LeaverRow>> LifecycleService::ApplyLeavers(
                              "'standard'"
                            : "SELECT id, org_id, kind, status FROM accounts WHERE username = ?",
                        {*name}));
-          // An org admin is told "not_found" for an account they may not manage, exactly as for
-          // one that does not exist: the list must not tell them who exists elsewhere.
+          // An account the admin may not make a leaver is "not_found", exactly as one that does
+          // not exist: the list must not tell an org admin who exists elsewhere.
           const bool manageable =
-              !rows.empty() && (officer || (rows.front().Text(1) == admin.account.org_id &&
-                                            rows.front().Text(2) == "standard"));
+              !rows.empty() &&
+              (operator_acts || authz::DecideAdmin(admin.account, authz::AdminAction::kUserLeave,
+                                                   {rows.front().Text(1),
+                                                    identity::ParseKind(rows.front().Text(2)),
+                                                    rows.front().Text(0),
+                                                    {}},
+                                                   clock_.Now())
+                                    .allow);
           if (!rows.empty() && rows.front().Text(0) == admin.account.id) {
             result.result = "self";
           } else if (!manageable) {
@@ -520,9 +491,11 @@ Result<IssuedToken> LifecycleService::IssueToken(const identity::Principal& admi
   const auto now = clock_.Now();
   IssuedToken out;
   RETURN_IF_ERROR(AccountAction(
-      admin, "admin.token.issue", account_id, ctx, true,
+      admin, authz::AdminAction::kTokenIssue, account_id, ctx,
       [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
-        if (t.kind != "service") return Invalid("API tokens are for service accounts only");
+        if (identity::ParseKind(t.kind) != identity::Kind::kService) {
+          return Invalid("API tokens are for service accounts only");
+        }
         if (t.status != "active") {
           return Fail(ErrorCode::kFailedPrecondition, "the account is not active");
         }
@@ -555,7 +528,7 @@ Result<void> LifecycleService::RevokeToken(const identity::Principal& admin,
     return {};
   }));
   return AccountAction(
-      admin, "admin.token.revoke", account_id.empty() ? "none" : account_id, ctx, false,
+      admin, authz::AdminAction::kTokenRevoke, account_id.empty() ? "none" : account_id, ctx,
       [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
         ev.detail["token_id"] = std::string(token_id.substr(0, 64));
         ASSIGN_OR_RETURN(auto n,

@@ -97,7 +97,7 @@ Result<Approved> InsertAccount(store::Transaction& tx, crypto::Random& random, T
   out.account_expires_at = FormatRfc3339(now + std::chrono::days(days));
   // A service account signs in with API tokens only: it is active at once, with no password,
   // second factor or enrolment token.
-  const bool service = a.kind == "service";
+  const bool service = identity::ParseKind(a.kind) == identity::Kind::kService;
   RETURN_IF_ERROR(tx.Exec(
       "INSERT INTO accounts (id, person_id, org_id, username, kind, roles, remits, grants, "
       "status, expires_at, created_at, external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -134,6 +134,22 @@ std::unexpected<Error> LifecycleService::Refuse(audit::Event event, const Error&
   return audit_.Refuse(std::move(event), error);
 }
 
+Result<void> LifecycleService::Admit(const identity::Principal& admin, authz::AdminAction action,
+                                     audit::Event& event) {
+  const auto d = authz::DecideAdmin(admin.account, action, {}, clock_.Now());
+  if (!d.allow) {
+    event.reason = d.reason;
+    return Refuse(event, {ErrorCode::kPermissionDenied, "not permitted: " + d.reason});
+  }
+  if (authz::RuleFor(action).fresh_second_factor) {
+    if (auto fresh = auth_.RequireRecentMfa(admin); !fresh) {
+      event.reason = "second factor not fresh";
+      return Refuse(event, fresh.error());
+    }
+  }
+  return {};
+}
+
 std::unexpected<Error> LifecycleService::RefuseMalformed(const identity::Principal& admin,
                                                          std::string action, const Error& error,
                                                          const identity::RequestContext& ctx) {
@@ -145,10 +161,7 @@ Result<Org> LifecycleService::CreateOrg(const identity::Principal& admin, const 
   const std::string id = "org-" + random_.RandomHex(8);
   auto event = MakeEvent(admin, "admin.org.create", "org", id, ctx);
   event.target.org = id;
-  if (!IsOfficer(admin.account)) {
-    event.reason = "only security officers create organisations";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
-  }
+  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kOrgCreate, event));
   const auto now = clock_.Now();
   auto check = [&]() -> Result<void> {
     if (auto p = CheckText(input.name, {"name", 1, 200}); !p.empty()) return Invalid(p);
@@ -176,13 +189,11 @@ Result<std::vector<Org>> LifecycleService::ListOrgs(const identity::Principal& a
                                                     const identity::RequestContext& ctx,
                                                     int lapsing_within_days) {
   auto event = MakeEvent(admin, "admin.org.list", "org", "", ctx);
-  const bool officer = IsOfficer(admin.account);
-  if (!officer && !IsOrgAdmin(admin.account)) {
-    event.reason = "only administrators list organisations";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
-  }
+  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kOrgList, event));
+  const auto org = authz::ListedOrganisation(admin.account);
   event.allowed = true;
-  event.reason = officer ? "security officer: every organisation" : "org admin: own organisation";
+  event.reason =
+      org.empty() ? "security officer: every organisation" : "org admin: own organisation";
   const auto soon =
       FormatRfc3339(clock_.Now() + std::chrono::days(std::max(lapsing_within_days, 0)))
           .substr(0, 10);
@@ -190,9 +201,9 @@ Result<std::vector<Org>> LifecycleService::ListOrgs(const identity::Principal& a
       event, [&](store::Transaction& tx) -> Result<std::vector<Org>> {
         std::string sql = fmt::format("SELECT {} FROM organisations WHERE 1 = 1", kOrgColumns);
         store::Params params;
-        if (!officer) {
+        if (!org.empty()) {
           sql += " AND id = ?";
-          params.emplace_back(admin.account.org_id);
+          params.emplace_back(org);
         }
         if (lapsing_within_days >= 0) {
           sql += " AND (iso27001_expires_on <= ? OR cep_expires_on <= ?)";
@@ -213,10 +224,7 @@ Result<Org> LifecycleService::RenewCertificates(const identity::Principal& admin
                                                 const identity::RequestContext& ctx) {
   auto event = MakeEvent(admin, "admin.org.certificates", "org", org_id, ctx);
   event.target.org = std::string(org_id.substr(0, 64));
-  if (!IsOfficer(admin.account)) {
-    event.reason = "only security officers record supplier certificates";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
-  }
+  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kOrgCertificates, event));
   const auto now = clock_.Now();
   auto check = [&]() -> Result<void> {
     RETURN_IF_ERROR(CheckCertificate("iso27001", iso27001, now));
@@ -286,21 +294,20 @@ Result<void> LifecycleService::CreateRemit(const identity::Principal& admin,
                                            const identity::RequestContext& ctx) {
   auto event = MakeEvent(admin, "admin.remit.create", "remit", name, ctx);
   event.target.org = std::string(org_id.substr(0, 64));
-  const bool officer = IsOfficer(admin.account);
-  if (!officer && !IsOrgAdmin(admin.account)) {
-    event.reason = "only administrators create remits";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
-  }
-  if (!officer && org_id != admin.account.org_id) {
-    event.reason = "another organisation";
-    return Refuse(event, {ErrorCode::kNotFound, "no such organisation"});
+  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kRemitCreate, event));
+  const auto d = authz::DecideAdmin(admin.account, authz::AdminAction::kRemitCreate,
+                                    {std::string(org_id), {}, "", {}}, clock_.Now());
+  if (!d.allow) {
+    event.reason = d.reason;
+    return Refuse(event, {d.hidden ? ErrorCode::kNotFound : ErrorCode::kPermissionDenied,
+                          d.hidden ? "no such organisation" : "not permitted: " + d.reason});
   }
   if (!ValidRemitName(name)) {
     return Refuse(event, {ErrorCode::kInvalidArgument,
                           "remit name must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-'"});
   }
   event.allowed = true;
-  event.reason = officer ? "security officer" : "org admin of the organisation";
+  event.reason = d.reason;
   auto done = audit_.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
     ASSIGN_OR_RETURN(auto org,
                      tx.Query("SELECT 1 FROM organisations WHERE id = ?", {std::string(org_id)}));
@@ -318,13 +325,22 @@ Result<void> LifecycleService::CreateRemit(const identity::Principal& admin,
 
 Result<void> LifecycleService::CheckJoin(store::Transaction& tx, const identity::Principal& admin,
                                          JoinInput& in, audit::Event& event) {
-  const bool officer = IsOfficer(admin.account);
   ASSIGN_OR_RETURN(auto org,
                    tx.Query("SELECT status FROM organisations WHERE id = ?", {in.org_id}));
-  if (org.empty() || (!officer && in.org_id != admin.account.org_id)) {
+  const auto d =
+      authz::DecideAdmin(admin.account, authz::AdminAction::kJoinRequest,
+                         {in.org_id, identity::ParseKind(in.kind), "",
+                          identity::Roles::Parse(JoinList(in.roles)).value_or(identity::Roles{})},
+                         clock_.Now());
+  if (org.empty() || d.hidden) {
     event.reason = "organisation absent or outside the admin's";
     return Fail(ErrorCode::kNotFound, "no such organisation");
   }
+  if (!d.allow) {
+    event.reason = d.reason;
+    return Fail(ErrorCode::kPermissionDenied, "not permitted: " + d.reason);
+  }
+  event.reason = d.reason;
   if (org.front().Text(0) != "active") {
     return Fail(ErrorCode::kFailedPrecondition, "the organisation is not active");
   }
@@ -337,11 +353,7 @@ Result<void> LifecycleService::CheckJoin(store::Transaction& tx, const identity:
   const auto bpss = ParseDate(in.bpss_verified_on);
   if (!bpss) return Invalid("bpss_verified_on must be a date YYYY-MM-DD");
   if (*bpss > clock_.Now()) return Invalid("bpss_verified_on must not be in the future");
-  if (in.kind != "standard" && in.kind != "privileged" && in.kind != "service") {
-    return Invalid("kind must be standard, privileged or service");
-  }
-  RETURN_IF_ERROR(
-      CheckAssignment(tx, in.org_id, in.kind, in.roles, in.remits, in.grants, officer, event));
+  RETURN_IF_ERROR(CheckAssignment(tx, in.org_id, in.kind, in.roles, in.remits, in.grants));
   // Usernames are never reassigned: neither an account's (even one that left) nor a pending
   // request's.
   ASSIGN_OR_RETURN(auto taken, tx.Query("SELECT 1 FROM accounts WHERE username = ? UNION ALL "
@@ -372,16 +384,12 @@ Result<std::string> LifecycleService::RequestJoin(const identity::Principal& adm
   const std::string id = "jr-" + random_.RandomHex(8);
   auto event = MakeEvent(admin, "admin.join_request.create", "join_request", id, ctx);
   event.target.org = input.org_id.substr(0, 64);
-  if (!IsOfficer(admin.account) && !IsOrgAdmin(admin.account)) {
-    event.reason = "only administrators raise join requests";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
-  }
+  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kJoinRequest, event));
   JoinInput in = input;
   return audit_.Change<std::string>(
       event, [&](store::Transaction& tx, audit::Event& ev) -> Result<std::string> {
         RETURN_IF_ERROR(CheckJoin(tx, admin, in, ev));
         ev.allowed = true;
-        ev.reason = IsOfficer(admin.account) ? "security officer" : "org admin of the organisation";
         ev.detail = {{"username", in.username},
                      {"kind", in.kind},
                      {"roles", JoinList(in.roles)},
@@ -402,15 +410,7 @@ Result<Approved> LifecycleService::Approve(const identity::Principal& admin,
                                            std::string_view request_id,
                                            const identity::RequestContext& ctx) {
   auto event = MakeEvent(admin, "admin.join_request.approve", "join_request", request_id, ctx);
-  const bool officer = IsOfficer(admin.account);
-  if (!officer && !IsOrgAdmin(admin.account)) {
-    event.reason = "only administrators approve join requests";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
-  }
-  if (auto fresh = auth_.RequireRecentMfa(admin); !fresh) {
-    event.reason = "second factor not fresh";
-    return Refuse(event, fresh.error());
-  }
+  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kJoinApprove, event));
   return audit_.Change<Approved>(
       event, [&](store::Transaction& tx, audit::Event& ev) -> Result<Approved> {
         ASSIGN_OR_RETURN(
@@ -421,7 +421,14 @@ Result<Approved> LifecycleService::Approve(const identity::Principal& admin,
                      "FROM join_requests j JOIN accounts r ON r.id = j.requested_by JOIN "
                      "organisations o ON o.id = j.org_id WHERE j.id = ?",
                      {std::string(request_id)}));
-        if (rows.empty() || (!officer && rows.front().Text(0) != admin.account.org_id)) {
+        const auto d =
+            rows.empty()
+                ? authz::Decision{false, true, "no such join request"}
+                : authz::DecideAdmin(
+                      admin.account, authz::AdminAction::kJoinApprove,
+                      {rows.front().Text(0), identity::ParseKind(rows.front().Text(4)), "", {}},
+                      clock_.Now());
+        if (d.hidden) {
           ev.reason = "request absent or outside the admin's organisation";
           return Fail(ErrorCode::kNotFound, "no such join request");
         }
@@ -448,9 +455,9 @@ Result<Approved> LifecycleService::Approve(const identity::Principal& admin,
           ev.reason = "an admin may not approve an account for themselves";
           return Fail(ErrorCode::kPermissionDenied, "no one approves their own account");
         }
-        if (kind != "standard" && !officer) {
-          ev.reason = "privileged and service accounts are approved by a security officer";
-          return Fail(ErrorCode::kPermissionDenied, ev.reason);
+        if (!d.allow) {
+          ev.reason = d.reason;
+          return Fail(ErrorCode::kPermissionDenied, "not permitted: " + d.reason);
         }
         if (j.Text(14) != "active") {
           ev.reason = "organisation not active";
@@ -458,8 +465,7 @@ Result<Approved> LifecycleService::Approve(const identity::Principal& admin,
         }
         ASSIGN_OR_RETURN(auto out, Fulfil(tx, request_id, admin.account.id, true));
         ev.allowed = true;
-        ev.reason = officer ? "security officer, not the requester"
-                            : "org admin of the organisation, not the requester";
+        ev.reason = d.reason + ", not the requester";
         ev.detail["account_id"] = out.account_id;
         return out;
       });
@@ -502,11 +508,7 @@ Result<void> LifecycleService::Reject(const identity::Principal& admin, std::str
                                       std::string_view reason,
                                       const identity::RequestContext& ctx) {
   auto event = MakeEvent(admin, "admin.join_request.reject", "join_request", request_id, ctx);
-  const bool officer = IsOfficer(admin.account);
-  if (!officer && !IsOrgAdmin(admin.account)) {
-    event.reason = "only administrators reject join requests";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
-  }
+  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kJoinReject, event));
   if (auto p = CheckText(reason, {"reason", 1, 500}); !p.empty()) {
     return Refuse(event, {ErrorCode::kInvalidArgument, p});
   }
@@ -516,7 +518,9 @@ Result<void> LifecycleService::Reject(const identity::Principal& admin, std::str
         ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT org_id, status FROM join_requests WHERE "
                                              "id = ?",
                                              {std::string(request_id)}));
-        if (rows.empty() || (!officer && rows.front().Text(0) != admin.account.org_id)) {
+        if (rows.empty() || authz::DecideAdmin(admin.account, authz::AdminAction::kJoinReject,
+                                               {rows.front().Text(0), {}, "", {}}, clock_.Now())
+                                .hidden) {
           ev.reason = "request absent or outside the admin's organisation";
           return Fail(ErrorCode::kNotFound, "no such join request");
         }

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "authz/admin.h"
 #include "common/clock.h"
 #include "crypto/random.h"
 #include "identity/auth_service.h"
@@ -324,28 +325,33 @@ class LifecycleService {
   Result<void> CheckAssignment(store::Transaction& tx, const std::string& org_id,
                                const std::string& kind, std::vector<std::string>& roles,
                                const std::vector<std::string>& remits,
-                               const std::vector<std::string>& grants, bool officer,
-                               audit::Event& event);
+                               const std::vector<std::string>& grants);
   // Creates the account a pending join request asks for (the checks are the caller's).
   Result<Approved> Fulfil(store::Transaction& tx, std::string_view request_id,
                           const std::string& decided_by, bool enrolment_token);
   Result<std::optional<ScimUser>> ScimFind(store::Transaction& tx, const std::string& org_id,
                                            std::string_view id);
   Result<void> CheckProvisioner(const identity::Principal& who, audit::Event& event);
-  Result<std::vector<LeaverRow>> ApplyLeavers(const identity::Principal& admin, bool officer,
+  // `operator_acts`: the person holding the instance's files, who may remove anyone.
+  Result<std::vector<LeaverRow>> ApplyLeavers(const identity::Principal& admin, bool operator_acts,
                                               std::string_view csv, bool dry_run,
                                               const identity::RequestContext& ctx,
                                               const std::function<void(size_t, size_t)>& progress);
   struct Target;
-  // Loads an account the admin may manage, inside `tx`; kNotFound otherwise.
+  // Loads an account `action` may be taken on, inside `tx`: kNotFound beyond the admin's reach.
   Result<Target> LoadTarget(store::Transaction& tx, const identity::Principal& admin,
-                            std::string_view account_id, audit::Event& event);
+                            authz::AdminAction action, std::string_view account_id,
+                            audit::Event& event);
   Result<void> RevokeAccess(store::Transaction& tx, const std::string& account_id);
   // The common frame of the single-account actions: who may, then `change` inside the write.
   Result<void> AccountAction(
-      const identity::Principal& admin, std::string action, std::string_view account_id,
-      const identity::RequestContext& ctx, bool needs_fresh_mfa,
+      const identity::Principal& admin, authz::AdminAction action, std::string_view account_id,
+      const identity::RequestContext& ctx,
       const std::function<Result<void>(store::Transaction&, const Target&, audit::Event&)>& change);
+  // Whether `admin` may take `action` at all (before any target is read), and has the fresh second
+  // factor it needs; a refusal is audited on `event`.
+  Result<void> Admit(const identity::Principal& admin, authz::AdminAction action,
+                     audit::Event& event);
 
   store::Store& store_;
   audit::AuditLog& audit_;

@@ -13,13 +13,6 @@
 
 namespace strongroom::lifecycle {
 
-inline bool IsOfficer(const identity::Account& a) {
-  return a.kind == identity::Kind::kPrivileged && a.roles.Has(identity::Role::kSecurityOfficer);
-}
-inline bool IsOrgAdmin(const identity::Account& a) {
-  return a.kind == identity::Kind::kPrivileged && a.roles.Has(identity::Role::kOrgAdmin);
-}
-
 inline std::unexpected<Error> Invalid(std::string message) {
   return Fail(ErrorCode::kInvalidArgument, std::move(message));
 }

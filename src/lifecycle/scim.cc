@@ -41,10 +41,11 @@ ScimUser ScimUserOf(const store::Row& r) {
 
 Result<void> LifecycleService::CheckProvisioner(const identity::Principal& who,
                                                 audit::Event& event) {
-  if (who.account.kind != identity::Kind::kService ||
-      !who.account.roles.Has(identity::Role::kProvisioner)) {
-    event.reason = "only provisioner service accounts use SCIM";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
+  if (auto d =
+          authz::DecideAdmin(who.account, authz::AdminAction::kScimProvision, {}, clock_.Now());
+      !d.allow) {
+    event.reason = d.reason;
+    return Refuse(event, {ErrorCode::kPermissionDenied, "not permitted: " + d.reason});
   }
   event.target.org = who.account.org_id;
   return {};

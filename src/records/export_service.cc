@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "authz/admin.h"
 #include "common/text.h"
 #include "crypto/aead.h"
 
@@ -80,17 +81,15 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
                                   "e.expires_at, r.person_id FROM exports e JOIN accounts r ON "
                                   "r.id = e.requester_id WHERE e.id = ?",
                                   {std::string(id)}));
-        if (rows.empty() || rows.front().Text(0) != who.account.org_id) {
-          ev.reason = "absent or another organisation's";
-          return NoSuchExport();
-        }
+        const auto may = rows.empty()
+                             ? authz::Decision{false, true, "no such export"}
+                             : authz::DecideAdmin(who.account, authz::AdminAction::kExportApprove,
+                                                  {rows.front().Text(0), {}, "", {}}, now);
+        ev.reason = may.reason;
+        if (may.hidden) return NoSuchExport();
+        if (!may.allow) return Fail(ErrorCode::kPermissionDenied, "not permitted: " + may.reason);
         const auto& e = rows.front();
         const std::string requester = e.Text(1);
-        if (who.account.kind != identity::Kind::kStandard || who.account.status != "active" ||
-            !who.account.roles.Has(identity::Role::kApprover)) {
-          ev.reason = "only an active standard account holding approver approves exports";
-          return Fail(ErrorCode::kPermissionDenied, ev.reason);
-        }
         if (requester == who.account.id || e.Text(5) == who.account.person_id) {
           ev.reason = "the requester may not approve their own export, by any account";
           return Fail(ErrorCode::kPermissionDenied,

@@ -10,10 +10,6 @@
 namespace strongroom::retention {
 namespace {
 
-bool IsOfficer(const identity::Account& a) {
-  return a.kind == identity::Kind::kPrivileged && a.roles.Has(identity::Role::kSecurityOfficer);
-}
-
 std::unexpected<Error> Invalid(std::string message) {
   return Fail(ErrorCode::kInvalidArgument, std::move(message));
 }
@@ -41,16 +37,21 @@ std::unexpected<Error> RetentionService::Refuse(audit::Event event, const Error&
   return audit_.Refuse(std::move(event), error);
 }
 
+Result<void> RetentionService::Admit(const identity::Principal& who, authz::AdminAction action,
+                                     audit::Event& event) {
+  const auto d = authz::DecideAdmin(who.account, action, {}, clock_.Now());
+  if (d.allow) return {};
+  event.reason = d.reason;
+  return Refuse(event, {ErrorCode::kPermissionDenied, "not permitted: " + d.reason});
+}
+
 Result<std::string> RetentionService::CreateOrder(const identity::Principal& officer,
                                                   const OrderInput& in,
                                                   const identity::RequestContext& ctx) {
   const std::string id = "ro-" + random_.RandomHex(8);
   auto event = MakeEvent(officer, "retention.order.create", id, ctx);
   event.target.org = in.org_id.substr(0, 64);
-  if (!IsOfficer(officer.account)) {
-    event.reason = "only security officers make Retention Orders";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
-  }
+  RETURN_IF_ERROR(Admit(officer, authz::AdminAction::kOrderCreate, event));
   auto check = [&]() -> Result<void> {
     if (auto p = CheckText(in.reference, {"reference", 1, 100}); !p.empty()) return Invalid(p);
     if (auto p = CheckText(in.reason, {"reason", 1, 1000}); !p.empty()) return Invalid(p);
@@ -91,10 +92,7 @@ Result<std::string> RetentionService::CreateOrder(const identity::Principal& off
 Result<std::vector<Order>> RetentionService::ListOrders(const identity::Principal& officer,
                                                         const identity::RequestContext& ctx) {
   auto event = MakeEvent(officer, "retention.order.list", "", ctx);
-  if (!IsOfficer(officer.account)) {
-    event.reason = "only security officers list Retention Orders";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
-  }
+  RETURN_IF_ERROR(Admit(officer, authz::AdminAction::kOrderList, event));
   event.allowed = true;
   event.reason = "security officer";
   return audit_.Observe<std::vector<Order>>(
@@ -118,10 +116,7 @@ Result<void> RetentionService::LiftOrder(const identity::Principal& officer, std
                                          std::string_view reason,
                                          const identity::RequestContext& ctx) {
   auto event = MakeEvent(officer, "retention.order.lift", id, ctx);
-  if (!IsOfficer(officer.account)) {
-    event.reason = "only security officers lift Retention Orders";
-    return Refuse(event, {ErrorCode::kPermissionDenied, event.reason});
-  }
+  RETURN_IF_ERROR(Admit(officer, authz::AdminAction::kOrderLift, event));
   if (auto p = CheckText(reason, {"reason", 1, 1000}); !p.empty()) {
     return Refuse(event, {ErrorCode::kInvalidArgument, p});
   }

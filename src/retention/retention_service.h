@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "authz/admin.h"
 #include "common/clock.h"
 #include "crypto/random.h"
 #include "identity/auth_service.h"
@@ -84,6 +85,9 @@ class RetentionService {
   audit::Event MakeEvent(const identity::Principal& who, std::string action,
                          std::string_view target_id, const identity::RequestContext& ctx) const;
   std::unexpected<Error> Refuse(audit::Event event, const Error& error);
+  // Whether `who` may take `action` (authz); a refusal is audited on `event`.
+  Result<void> Admit(const identity::Principal& who, authz::AdminAction action,
+                     audit::Event& event);
 
   store::Store& store_;
   audit::AuditLog& audit_;

@@ -96,7 +96,9 @@ TEST(AdminPolicyTest, EveryCallerActionAndTargetCell) {
             if (rule.reach == Reach::kAccount || rule.action == kJoinApprove) t.kind = kind;
             if (rule.reach == Reach::kAccount) t.account_id = self ? "acc-caller" : "acc-other";
             Answer want = Answer::kAllow;
-            if (!may) {
+            if (rule.place_first && org == "org-b") {
+              want = Answer::kHidden;  // another organisation's export: as if absent, to anyone
+            } else if (!may) {
               want = Answer::kDeny;  // not who may: refused whatever the target
             } else if (col != kOfficer && rule.reach != Reach::kService && org == "org-b") {
               want = Answer::kHidden;  // another organisation: as if absent
@@ -173,12 +175,14 @@ std::string Rendered() {
          "approvals rule.\n\n"
          "| Action (audit name) | Who | Reach | Fresh second factor |\n"
          "|---|---|---|---|\n";
+  // Rows marked place-first check the target's organisation before the caller's role.
   for (const auto& r : AdminRules()) {
     out << "| " << r.what << " (`" << r.name << "`) | " << Name(r.who) << " | "
         << (r.reach == Reach::kService        ? "the service"
             : r.reach == Reach::kOrganisation ? "an organisation"
                                               : "an account")
-        << " | " << (r.fresh_second_factor ? "yes" : "no") << " |\n";
+        << (r.place_first ? " (of another organisation: \"not found\" to anyone)" : "") << " | "
+        << (r.fresh_second_factor ? "yes" : "no") << " |\n";
   }
   return out.str();
 }

@@ -30,6 +30,19 @@ TEST(RolesTest, EveryRoleAndKindHasOneNameBothWays) {
   EXPECT_FALSE(ParseKind("Standard"));
 }
 
+TEST(RolesTest, EachKindHoldsItsOwnRoles) {
+  EXPECT_EQ(RolesMisfit(Kind::kStandard, "reader,editor,approver"), "");
+  EXPECT_EQ(RolesMisfit(Kind::kStandard, ""), "");
+  EXPECT_NE(RolesMisfit(Kind::kStandard, "reader,org_admin"), "");
+  EXPECT_NE(RolesMisfit(Kind::kStandard, "reader,superuser"), "");
+  EXPECT_EQ(RolesMisfit(Kind::kPrivileged, "org_admin,security_officer"), "");
+  EXPECT_NE(RolesMisfit(Kind::kPrivileged, ""), "");
+  EXPECT_NE(RolesMisfit(Kind::kPrivileged, "editor"), "");
+  EXPECT_EQ(RolesMisfit(Kind::kService, "provisioner"), "");
+  EXPECT_NE(RolesMisfit(Kind::kService, "provisioner,reader"), "");
+  EXPECT_NE(RolesMisfit(Kind::kService, ""), "");
+}
+
 TEST(SortedListTest, SortsAndDropsRepeatsAndEmptyItems) {
   EXPECT_EQ(SortedList("north,east,,north"), (std::vector<std::string>{"east", "north"}));
   EXPECT_TRUE(Holds(SortedList("b,a,c"), "c"));
