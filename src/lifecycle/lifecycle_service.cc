@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "approvals/two_person.h"
 #include "common/text.h"
 #include "identity/bootstrap.h"
 #include "identity/username.h"
@@ -23,6 +24,13 @@ Result<void> CheckCertificate(std::string_view what, const Certificate& c, TimeP
                             what));
   }
   return {};
+}
+
+// A join request's stored status as a two-person request's state.
+approvals::State JoinState(std::string_view status) {
+  if (status == "pending") return approvals::State::kPending;
+  if (status == "rejected") return approvals::State::kRejected;
+  return approvals::State::kApproved;
 }
 
 Org OrgOf(const store::Row& r) {
@@ -437,23 +445,15 @@ Result<Approved> LifecycleService::Approve(const identity::Principal& admin,
                           kind = j.Text(4);
         ev.target.org = org_id;
         ev.detail = {{"username", username}, {"kind", kind}};
-        if (j.Text(12) != "pending") {
-          ev.reason = "request already decided";
-          return Fail(ErrorCode::kFailedPrecondition, "that request has been decided already");
-        }
-        ASSIGN_OR_RETURN(
-            auto me, tx.Query("SELECT person_id FROM accounts WHERE id = ?", {admin.account.id}));
-        const std::string my_person = me.empty() ? "" : me.front().Text(0);
         ASSIGN_OR_RETURN(auto subject, tx.Query("SELECT id FROM people WHERE email = ?", {email}));
-        const std::string subject_person = subject.empty() ? "" : subject.front().Text(0);
-        if (j.Text(10) == admin.account.id || j.Text(11) == my_person) {
-          ev.reason = "the requester may not approve their own request, by any account";
-          return Fail(ErrorCode::kPermissionDenied,
-                      "a join request is approved by someone other than its requester");
-        }
-        if (!subject_person.empty() && subject_person == my_person) {
-          ev.reason = "an admin may not approve an account for themselves";
-          return Fail(ErrorCode::kPermissionDenied, "no one approves their own account");
+        const approvals::Request request{JoinState(j.Text(12)), TimePoint::max(), j.Text(10),
+                                         j.Text(11),
+                                         subject.empty() ? "" : subject.front().Text(0)};
+        const auto two =
+            approvals::Decide(admin.account, request, approvals::Verdict::kApprove, clock_.Now());
+        if (!two.allowed) {
+          ev.reason = two.reason;
+          return std::unexpected(two.error);
         }
         if (!d.allow) {
           ev.reason = d.reason;
@@ -525,9 +525,12 @@ Result<void> LifecycleService::Reject(const identity::Principal& admin, std::str
           return Fail(ErrorCode::kNotFound, "no such join request");
         }
         ev.target.org = rows.front().Text(0);
-        if (rows.front().Text(1) != "pending") {
-          ev.reason = "request already decided";
-          return Fail(ErrorCode::kFailedPrecondition, "that request has been decided already");
+        const auto two =
+            approvals::Decide(admin.account, {JoinState(rows.front().Text(1)), TimePoint::max()},
+                              approvals::Verdict::kReject, clock_.Now());
+        if (!two.allowed) {
+          ev.reason = two.reason;
+          return std::unexpected(two.error);
         }
         RETURN_IF_ERROR(
             tx.Exec("UPDATE join_requests SET status = 'rejected', decided_by = ?, "

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "approvals/two_person.h"
 #include "authz/admin.h"
 #include "common/text.h"
 #include "crypto/aead.h"
@@ -90,14 +91,14 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
         if (!may.allow) return Fail(ErrorCode::kPermissionDenied, "not permitted: " + may.reason);
         const auto& e = rows.front();
         const std::string requester = e.Text(1);
-        if (requester == who.account.id || e.Text(5) == who.account.person_id) {
-          ev.reason = "the requester may not approve their own export, by any account";
-          return Fail(ErrorCode::kPermissionDenied,
-                      "an export is approved by someone other than its requester");
-        }
-        if (e.Text(3) != "pending" || e.Text(4) <= FormatRfc3339(now)) {
-          ev.reason = "not pending, or expired";
-          return Fail(ErrorCode::kFailedPrecondition, "that export is not waiting for approval");
+        const auto two = approvals::Decide(
+            who.account,
+            {e.Text(3) == "pending" ? approvals::State::kPending : approvals::State::kApproved,
+             ParseRfc3339(e.Text(4)).value_or(TimePoint{}), requester, e.Text(5)},
+            approvals::Verdict::kApprove, now);
+        if (!two.allowed) {
+          ev.reason = two.reason;
+          return std::unexpected(two.error);
         }
         // Built from what the requester may see now.
         ASSIGN_OR_RETURN(auto subject, LoadSubject(tx, requester));

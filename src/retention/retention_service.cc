@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "approvals/two_person.h"
 #include "common/text.h"
 #include "records/holds.h"
 
@@ -130,16 +131,16 @@ Result<void> RetentionService::LiftOrder(const identity::Principal& officer, std
                                   {std::string(id)}));
         if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such Retention Order");
         ev.target.org = rows.front().Text(3);
-        if (rows.front().Text(0) != "active") {
-          return Fail(ErrorCode::kFailedPrecondition, "that order has been lifted already");
-        }
-        ASSIGN_OR_RETURN(
-            auto me, tx.Query("SELECT person_id FROM accounts WHERE id = ?", {officer.account.id}));
-        if (rows.front().Text(1) == officer.account.id ||
-            (!me.empty() && me.front().Text(0) == rows.front().Text(2))) {
-          ev.reason = "the officer who made an order may not lift it, by any account";
-          return Fail(ErrorCode::kPermissionDenied,
-                      "lifting a Retention Order needs a second security officer");
+        // Lifting is the second person's half of the order: its maker may not, by any account.
+        const auto two =
+            approvals::Decide(officer.account,
+                              {rows.front().Text(0) == "active" ? approvals::State::kPending
+                                                                : approvals::State::kApproved,
+                               TimePoint::max(), rows.front().Text(1), rows.front().Text(2)},
+                              approvals::Verdict::kApprove, clock_.Now());
+        if (!two.allowed) {
+          ev.reason = two.reason;
+          return std::unexpected(two.error);
         }
         RETURN_IF_ERROR(
             tx.Exec("UPDATE retention_orders SET status = 'lifted', lifted_by = ?, "

@@ -53,7 +53,7 @@ TEST_F(ExportServiceTest, NoAccountOfTheRequestersPersonApproves) {
   ASSERT_FALSE(self);
   EXPECT_EQ(self.error().code, ErrorCode::kPermissionDenied);
   EXPECT_EQ(f_.LastEvent("export.approve").at("decision").at("reason").as_string(),
-            "the requester may not approve their own export, by any account");
+            "the requester may not approve their own request, by any account");
   // The person's other account: privileged, so never an approver of content; refused even if
   // it claimed the role.
   auto other = f_.Who("acc-p1-other", "org-a", "privileged", "org_admin,approver", "", "");
