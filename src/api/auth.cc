@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/route.h"
 #include "http/json.h"
 #include "identity/qr_svg.h"
 
@@ -72,93 +73,121 @@ Result<identity::Principal> Authenticate(identity::AuthService& auth, const http
   return principal;
 }
 
-void RegisterAuthRoutes(http::Router& router, identity::AuthService& auth,
-                        AuthRoutesOptions options) {
-  const int depth = options.max_json_depth;
+namespace {
 
-  router.Add(verb::post, "/api/v1/auth/enrol",
-             [&auth, depth](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
-               ASSIGN_OR_RETURN(
-                   auto f, http::RequireStringFields(body, {{"token", 128}, {"password", 1024}}));
-               ASSIGN_OR_RETURN(auto start, auth.BeginEnrolment(f[0], f[1], Context(r)));
-               ASSIGN_OR_RETURN(auto qr, identity::QrSvg(start.totp_uri));
-               boost::json::object out{{"totp_uri", start.totp_uri}, {"qr_svg", qr}};
-               return http::Response::Json(200, boost::json::serialize(out));
-             });
+struct Deps {
+  identity::AuthService& auth;
+  int depth;
+};
 
-  router.Add(
-      verb::post, "/api/v1/auth/enrol/confirm",
-      [&auth, depth](http::Request& r) -> Result<http::Response> {
-        ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
-        ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"token", 128}, {"code", 32}}));
-        ASSIGN_OR_RETURN(auto codes, auth.ConfirmEnrolment(f[0], f[1], Context(r)));
-        boost::json::array list;
-        for (auto& c : codes) list.emplace_back(c);
-        boost::json::object out{{"recovery_codes", std::move(list)}};
-        return http::Response::Json(200, boost::json::serialize(out));
-      });
+Result<http::Response> BeginEnrolment(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
+  ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"token", 128}, {"password", 1024}}));
+  ASSIGN_OR_RETURN(auto start, d.auth.BeginEnrolment(f[0], f[1], c.context));
+  ASSIGN_OR_RETURN(auto qr, identity::QrSvg(start.totp_uri));
+  boost::json::object out{{"totp_uri", start.totp_uri}, {"qr_svg", qr}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
 
-  router.Add(
-      verb::post, "/api/v1/auth/login", [&auth, depth](http::Request& r) -> Result<http::Response> {
-        ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
-        ASSIGN_OR_RETURN(auto f,
-                         http::RequireStringFields(body, {{"username", 256}, {"password", 1024}}));
-        ASSIGN_OR_RETURN(auto challenge,
-                         auth.Login(f[0], f[1], r.Cookie(kDeviceCookie), Context(r)));
-        boost::json::object out{{"mfa_required", true}, {"challenge", challenge}};
-        return http::Response::Json(200, boost::json::serialize(out));
-      });
+Result<http::Response> ConfirmEnrolment(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
+  ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"token", 128}, {"code", 32}}));
+  ASSIGN_OR_RETURN(auto codes, d.auth.ConfirmEnrolment(f[0], f[1], c.context));
+  boost::json::array list;
+  for (auto& code : codes) list.emplace_back(code);
+  boost::json::object out{{"recovery_codes", std::move(list)}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
 
-  router.Add(
-      verb::post, "/api/v1/auth/mfa", [&auth, depth](http::Request& r) -> Result<http::Response> {
-        ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
-        ASSIGN_OR_RETURN(auto f,
-                         http::RequireStringFields(body, {{"challenge", 128}, {"code", 32}}));
-        ASSIGN_OR_RETURN(auto session, auth.CompleteMfa(f[0], f[1], Context(r)));
-        const auto idle =
-            std::chrono::duration_cast<std::chrono::seconds>(auth.options().idle_timeout);
-        boost::json::object failed{{"count", session.failed_attempts}};
-        if (!session.last_failed_at.empty()) failed["last_at"] = session.last_failed_at;
-        boost::json::object out{{"account", AccountJson(session.account)},
-                                {"csrf_token", session.csrf_token},
-                                {"idle_timeout_s", idle.count()},
-                                {"failed_sign_ins_since_last", std::move(failed)}};
-        auto resp = http::Response::Json(200, boost::json::serialize(out));
-        resp.headers.emplace_back("Set-Cookie", SessionCookie(session.token, false));
-        if (!session.device_token.empty()) {
-          resp.headers.emplace_back(
-              "Set-Cookie",
-              DeviceCookie(session.device_token, std::chrono::duration_cast<std::chrono::seconds>(
-                                                     auth.options().device_lifetime)));
-        }
-        return resp;
-      });
+Result<http::Response> Login(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
+  ASSIGN_OR_RETURN(auto f,
+                   http::RequireStringFields(body, {{"username", 256}, {"password", 1024}}));
+  ASSIGN_OR_RETURN(auto challenge,
+                   d.auth.Login(f[0], f[1], c.request.Cookie(kDeviceCookie), c.context));
+  boost::json::object out{{"mfa_required", true}, {"challenge", challenge}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
 
-  router.Add(verb::post, "/api/v1/auth/logout",
-             [&auth, options](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto principal, Authenticate(auth, r, options));
-               RETURN_IF_ERROR(auth.Logout(principal, Context(r)));
-               auto resp = http::Response::NoContent();
-               resp.headers.emplace_back("Set-Cookie", SessionCookie("", true));
-               return resp;
-             });
+Result<http::Response> CompleteMfa(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
+  ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"challenge", 128}, {"code", 32}}));
+  ASSIGN_OR_RETURN(auto session, d.auth.CompleteMfa(f[0], f[1], c.context));
+  const auto idle = std::chrono::duration_cast<std::chrono::seconds>(d.auth.options().idle_timeout);
+  boost::json::object failed{{"count", session.failed_attempts}};
+  if (!session.last_failed_at.empty()) failed["last_at"] = session.last_failed_at;
+  boost::json::object out{{"account", AccountJson(session.account)},
+                          {"csrf_token", session.csrf_token},
+                          {"idle_timeout_s", idle.count()},
+                          {"failed_sign_ins_since_last", std::move(failed)}};
+  auto resp = http::Response::Json(200, boost::json::serialize(out));
+  resp.headers.emplace_back("Set-Cookie", SessionCookie(session.token, false));
+  if (!session.device_token.empty()) {
+    resp.headers.emplace_back(
+        "Set-Cookie",
+        DeviceCookie(session.device_token, std::chrono::duration_cast<std::chrono::seconds>(
+                                               d.auth.options().device_lifetime)));
+  }
+  return resp;
+}
 
-  router.Add(verb::post, "/api/v1/auth/reauth",
-             [&auth, options](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto principal, Authenticate(auth, r, options));
-               ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, options.max_json_depth));
-               ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"code", 32}}));
-               RETURN_IF_ERROR(auth.Reauthenticate(principal, f[0], Context(r)));
-               return http::Response::NoContent();
-             });
+Result<http::Response> Logout(const Deps& d, Call& c) {
+  RETURN_IF_ERROR(d.auth.Logout(c.who(), c.context));
+  auto resp = http::Response::NoContent();
+  resp.headers.emplace_back("Set-Cookie", SessionCookie("", true));
+  return resp;
+}
 
-  router.Add(verb::get, "/api/v1/auth/session",
-             [&auth, options](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto principal, Authenticate(auth, r, options));
-               boost::json::object out{{"account", AccountJson(principal.account)}};
-               return http::Response::Json(200, boost::json::serialize(out));
-             });
+Result<http::Response> Reauthenticate(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
+  ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"code", 32}}));
+  RETURN_IF_ERROR(d.auth.Reauthenticate(c.who(), f[0], c.context));
+  return http::Response::NoContent();
+}
+
+Result<http::Response> CurrentSession(const Deps&, Call& c) {
+  boost::json::object out{{"account", AccountJson(c.who().account)}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
+
+}  // namespace
+
+void AddAuthRoutes(RouteTable& table, identity::AuthService& auth, int max_json_depth) {
+  const Deps d{auth, max_json_depth};
+  const auto hex64 = StringSchema(128);
+  const auto account = R"({"type":"object"})";
+  table.Add({verb::post, "/api/v1/auth/enrol", Credentials::kNone,
+             "Set the password with a one-time enrolment token; answers the TOTP secret",
+             ObjectSchema({{"token", hex64}, {"password", StringSchema(1024)}}),
+             ObjectSchema({{"totp_uri", StringSchema(512)}, {"qr_svg", StringSchema(1 << 20)}}),
+             [d](Call& c) { return BeginEnrolment(d, c); }});
+  table.Add({verb::post, "/api/v1/auth/enrol/confirm", Credentials::kNone,
+             "Confirm enrolment with the first code; answers the recovery codes",
+             ObjectSchema({{"token", hex64}, {"code", StringSchema(32)}}),
+             ObjectSchema({{"recovery_codes", ArraySchema(StringSchema(16), 10)}}),
+             [d](Call& c) { return ConfirmEnrolment(d, c); }});
+  table.Add({verb::post, "/api/v1/auth/login", Credentials::kNone,
+             "The password step of signing in; answers an MFA challenge",
+             ObjectSchema({{"username", StringSchema(256)}, {"password", StringSchema(1024)}}),
+             ObjectSchema({{"mfa_required", kBooleanSchema}, {"challenge", hex64}}),
+             [d](Call& c) { return Login(d, c); }});
+  table.Add({verb::post, "/api/v1/auth/mfa", Credentials::kNone,
+             "The second factor; sets the session (and device) cookie",
+             ObjectSchema({{"challenge", hex64}, {"code", StringSchema(32)}}),
+             ObjectSchema({{"account", account},
+                           {"csrf_token", hex64},
+                           {"idle_timeout_s", kIntegerSchema},
+                           {"failed_sign_ins_since_last", kAnyObjectSchema}}),
+             [d](Call& c) { return CompleteMfa(d, c); }});
+  table.Add({verb::post, "/api/v1/auth/logout", Credentials::kSession, "End this session",
+             kAnyObjectSchema, "", [d](Call& c) { return Logout(d, c); }});
+  table.Add({verb::post, "/api/v1/auth/reauth", Credentials::kSession,
+             "A fresh second factor before a sensitive action",
+             ObjectSchema({{"code", StringSchema(32)}}), "",
+             [d](Call& c) { return Reauthenticate(d, c); }});
+  table.Add({verb::get, "/api/v1/auth/session", Credentials::kSessionOrToken,
+             "The signed-in account", "", ObjectSchema({{"account", account}}),
+             [d](Call& c) { return CurrentSession(d, c); }});
 }
 
 }  // namespace strongroom::api

@@ -20,8 +20,9 @@ struct AuthRoutesOptions {
   std::string public_origin;  // e.g. https://127.0.0.1:8443
 };
 
-void RegisterAuthRoutes(http::Router& router, identity::AuthService& auth,
-                        AuthRoutesOptions options);
+class RouteTable;
+// The sign-in, enrolment and session routes. `auth` must outlive the table.
+void AddAuthRoutes(RouteTable& table, identity::AuthService& auth, int max_json_depth);
 
 // The caller of a request, from its session cookie; for state-changing methods also checks the
 // CSRF token and Origin. kUnauthenticated or kPermissionDenied otherwise.

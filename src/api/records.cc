@@ -11,10 +11,6 @@ namespace {
 
 using http::beast_http::verb;
 
-identity::RequestContext Context(const http::Request& r) {
-  return {r.remote_address, r.request_id};
-}
-
 boost::json::object SummaryJson(const records::RecordSummary& s) {
   boost::json::array descriptors;
   for (const auto& d : s.descriptors) descriptors.emplace_back(d);
@@ -93,90 +89,116 @@ http::Response RecordResponse(const records::Record& record) {
   return resp;
 }
 
+struct Deps {
+  records::RecordService& records;
+  int depth;
+};
+
+Result<http::Response> CreateRecord(const Deps& d, Call& c) {
+  auto in = ReadInput(c.request, d.depth, true);
+  if (!in) return d.records.RefuseMalformed(c.who(), "record.create", "", in.error(), c.context);
+  ASSIGN_OR_RETURN(auto written, d.records.Create(c.who(), *in, c.context));
+  auto resp = WrittenResponse(201, written);
+  resp.headers.emplace_back("Location", "/api/v1/records/" + written.id);
+  return resp;
+}
+
+// The hottest route. With a session it runs on the I/O thread: the session and the record are
+// read (SQLite readers never wait for the writer) and the view's audit event, with any session
+// upkeep ahead of it, is queued for the writer; the answer follows once it is durable, and many
+// such events share one commit. API tokens go to the worker pool (a refused token is audited
+// synchronously).
+void ViewRecord(const Deps& d, Call& c, http::Respond respond) {
+  d.records.GetAsync(c.who(), c.param("id"), c.context,
+                     [respond = std::move(respond)](Result<records::Record> record) {
+                       if (!record) return respond(std::unexpected(record.error()));
+                       respond(RecordResponse(*record));
+                     });
+}
+
+Result<http::Response> UpdateRecord(const Deps& d, Call& c) {
+  const auto& id = c.param("id");
+  auto version = IfMatch(c.request);
+  if (!version) {
+    return d.records.RefuseMalformed(c.who(), "record.update", id, version.error(), c.context);
+  }
+  auto in = ReadInput(c.request, d.depth, false);
+  if (!in) return d.records.RefuseMalformed(c.who(), "record.update", id, in.error(), c.context);
+  ASSIGN_OR_RETURN(auto written, d.records.Update(c.who(), id, *version, *in, c.context));
+  return WrittenResponse(200, written);
+}
+
+Result<http::Response> DeleteRecord(const Deps& d, Call& c) {
+  const auto& id = c.param("id");
+  auto version = IfMatch(c.request);
+  if (!version) {
+    return d.records.RefuseMalformed(c.who(), "record.delete", id, version.error(), c.context);
+  }
+  RETURN_IF_ERROR(d.records.Delete(c.who(), id, *version, c.context));
+  return http::Response::NoContent();
+}
+
+Result<http::Response> ListRecords(const Deps& d, Call& c) {
+  auto q = http::ParseQuery(c.request.query, {"remit", "limit", "cursor"});
+  if (!q) return d.records.RefuseMalformed(c.who(), "record.list", "", q.error(), c.context);
+  int limit = 50;
+  if (!(*q)["limit"].empty()) {
+    const auto& l = (*q)["limit"];
+    auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
+    if (ec != std::errc() || p != l.data() + l.size()) limit = 0;  // refused below
+  }
+  ASSIGN_OR_RETURN(auto page,
+                   d.records.List(c.who(), (*q)["remit"], limit, (*q)["cursor"], c.context));
+  boost::json::array items;
+  for (const auto& s : page.items) items.push_back(SummaryJson(s));
+  boost::json::object out{{"items", std::move(items)}, {"next_cursor", page.next_cursor}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
+
+std::string InputSchema(bool with_remit) {
+  const auto descriptors = ArraySchema(StringSchema(32), 32);
+  const auto title = StringSchema(static_cast<int>(records::kMaxTitleChars));
+  const auto classification = R"({"enum":["OFFICIAL","OFFICIAL-SENSITIVE"]})";
+  if (with_remit) {
+    return ObjectSchema({{"remit", StringSchema(64)},
+                         {"title", title},
+                         {"classification", classification},
+                         {"descriptors", descriptors},
+                         {"body", kAnyObjectSchema},
+                         {"retain_until", StringSchema(64, "date-time")}},
+                        {"retain_until"});
+  }
+  return ObjectSchema({{"title", title},
+                       {"classification", classification},
+                       {"descriptors", descriptors},
+                       {"body", kAnyObjectSchema},
+                       {"retain_until", StringSchema(64, "date-time")}},
+                      {"retain_until"});
+}
+
 }  // namespace
 
-void RegisterRecordRoutes(http::Router& router, identity::AuthService& auth,
-                          records::RecordService& records, AuthRoutesOptions options) {
-  const int depth = options.max_json_depth;
-
-  router.Add(verb::post, "/api/v1/records",
-             [&auth, &records, options, depth](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               auto in = ReadInput(r, depth, true);
-               if (!in)
-                 return records.RefuseMalformed(who, "record.create", "", in.error(), Context(r));
-               ASSIGN_OR_RETURN(auto written, records.Create(who, *in, Context(r)));
-               auto resp = WrittenResponse(201, written);
-               resp.headers.emplace_back("Location", "/api/v1/records/" + written.id);
-               return resp;
-             });
-
-  // The hottest route. With a session it runs on the I/O thread: the session and the record are
-  // read (SQLite readers never wait for the writer) and the view's audit event, with any session
-  // upkeep ahead of it, is queued for the writer; the answer follows once it is durable, and many
-  // such events share one commit. API tokens go to the worker pool (a refused token is audited
-  // synchronously).
-  router.AddAsync(
-      verb::get, "/api/v1/records/{id}",
-      [&auth, &records, options](http::Request& r, http::Respond respond) {
-        auto who = Authenticate(auth, r, options, identity::AuthService::Upkeep::kQueue);
-        if (!who) return respond(std::unexpected(who.error()));
-        records.GetAsync(*who, r.params.at("id"), Context(r),
-                         [respond](Result<records::Record> record) {
-                           if (!record) return respond(std::unexpected(record.error()));
-                           respond(RecordResponse(*record));
-                         });
-      },
-      [](const http::Request& r) { return r.Header("Authorization").empty(); });
-
-  router.Add(verb::put, "/api/v1/records/{id}",
-             [&auth, &records, options, depth](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               const auto& id = r.params.at("id");
-               auto version = IfMatch(r);
-               if (!version) {
-                 return records.RefuseMalformed(who, "record.update", id, version.error(),
-                                                Context(r));
-               }
-               auto in = ReadInput(r, depth, false);
-               if (!in)
-                 return records.RefuseMalformed(who, "record.update", id, in.error(), Context(r));
-               ASSIGN_OR_RETURN(auto written, records.Update(who, id, *version, *in, Context(r)));
-               return WrittenResponse(200, written);
-             });
-
-  router.Add(verb::delete_, "/api/v1/records/{id}",
-             [&auth, &records, options](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               const auto& id = r.params.at("id");
-               auto version = IfMatch(r);
-               if (!version) {
-                 return records.RefuseMalformed(who, "record.delete", id, version.error(),
-                                                Context(r));
-               }
-               RETURN_IF_ERROR(records.Delete(who, id, *version, Context(r)));
-               return http::Response::NoContent();
-             });
-
-  router.Add(
-      verb::get, "/api/v1/records",
-      [&auth, &records, options](http::Request& r) -> Result<http::Response> {
-        ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-        auto q = http::ParseQuery(r.query, {"remit", "limit", "cursor"});
-        if (!q) return records.RefuseMalformed(who, "record.list", "", q.error(), Context(r));
-        int limit = 50;
-        if (!(*q)["limit"].empty()) {
-          const auto& l = (*q)["limit"];
-          auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
-          if (ec != std::errc() || p != l.data() + l.size()) limit = 0;  // refused below
-        }
-        ASSIGN_OR_RETURN(auto page,
-                         records.List(who, (*q)["remit"], limit, (*q)["cursor"], Context(r)));
-        boost::json::array items;
-        for (const auto& s : page.items) items.push_back(SummaryJson(s));
-        boost::json::object out{{"items", std::move(items)}, {"next_cursor", page.next_cursor}};
-        return http::Response::Json(200, boost::json::serialize(out));
-      });
+void AddRecordRoutes(RouteTable& table, records::RecordService& records, int max_json_depth) {
+  const Deps d{records, max_json_depth};
+  const auto written = ObjectSchema({{"id", StringSchema(64)}, {"version", kIntegerSchema}});
+  const auto summary = R"({"type":"object"})";
+  table.Add({verb::post, "/api/v1/records", Credentials::kSessionOrToken, "Create a record",
+             InputSchema(true), written, [d](Call& c) { return CreateRecord(d, c); }});
+  table.Add({verb::get, "/api/v1/records/{id}", Credentials::kSessionOrToken,
+             "View a record, decrypted (ETag: its version)", "", summary, nullptr,
+             http::Dispatch::kWorker,
+             [d](Call& c, http::Respond respond) { ViewRecord(d, c, std::move(respond)); }});
+  table.Add({verb::put, "/api/v1/records/{id}", Credentials::kSessionOrToken,
+             "Update a record (If-Match: its ETag)", InputSchema(false), written,
+             [d](Call& c) { return UpdateRecord(d, c); }});
+  table.Add({verb::delete_, "/api/v1/records/{id}", Credentials::kSessionOrToken,
+             "Delete a record (If-Match: its ETag)", "", "",
+             [d](Call& c) { return DeleteRecord(d, c); }});
+  table.Add(
+      {verb::get, "/api/v1/records", Credentials::kSessionOrToken,
+       "List records the caller may see (remit, limit, cursor)", "",
+       ObjectSchema({{"items", ArraySchema(summary, 100)}, {"next_cursor", StringSchema(64)}}),
+       [d](Call& c) { return ListRecords(d, c); }});
 }
 
 }  // namespace strongroom::api

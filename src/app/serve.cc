@@ -19,6 +19,7 @@
 #include "api/health.h"
 #include "api/records.h"
 #include "api/retention.h"
+#include "api/route.h"
 #include "api/scim.h"
 #include "app/maintenance.h"
 #include "app/test_routes.h"
@@ -284,14 +285,17 @@ int Serve(const std::filesystem::path& config_path) {
   if (auto r = server.Listen(); !r) return Fatal(r.error());
   const auto& origin = server.origin();
   // Registered once the port is known (the origin names it); nothing is served before Run.
-  api::RegisterAuthRoutes(router, auth, {config->server.max_json_depth, origin});
   api::RegisterAuditEventRoutes(router, auth, audit, clock,
                                 {config->server.max_json_depth, origin});
-  api::RegisterRecordRoutes(router, auth, records, {config->server.max_json_depth, origin});
   api::RegisterAdminRoutes(router, auth, lifecycle, {config->server.max_json_depth, origin});
   api::RegisterScimRoutes(router, auth, lifecycle, {config->server.max_json_depth, origin});
   api::RegisterRetentionRoutes(router, auth, retention, {config->server.max_json_depth, origin});
   api::RegisterExportRoutes(router, auth, exports, {config->server.max_json_depth, origin});
+  // Routes as data (api/route.h); the table lives as long as the server.
+  api::RouteTable routes(auth, audit, {config->server.max_json_depth, origin});
+  api::AddAuthRoutes(routes, auth, config->server.max_json_depth);
+  api::AddRecordRoutes(routes, records, config->server.max_json_depth);
+  routes.Install(router);
 
   std::string redirect;
   if (server.redirect_port() != 0) {

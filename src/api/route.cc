@@ -1,0 +1,167 @@
+#include "api/route.h"
+
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+
+namespace strongroom::api {
+namespace {
+
+identity::RequestContext ContextOf(const http::Request& r) {
+  return {r.remote_address, r.request_id};
+}
+
+bool HasToken(const http::Request& r) { return !r.Header("Authorization").empty(); }
+
+std::string_view MethodName(http::beast_http::verb v) { return http::beast_http::to_string(v); }
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::string_view Name(Credentials c) {
+  switch (c) {
+    case Credentials::kNone:
+      return "none";
+    case Credentials::kSession:
+      return "session";
+    case Credentials::kToken:
+      return "token";
+    case Credentials::kSessionOrToken:
+      return "session or token";
+  }
+  return "unknown";
+}
+
+RouteTable::RouteTable(identity::AuthService& auth, audit::AuditLog& audit,
+                       AuthRoutesOptions options)
+    : auth_(auth), audit_(audit), options_(std::move(options)) {}
+
+void RouteTable::Add(Route route) { routes_.push_back(std::move(route)); }
+
+Result<identity::Principal> RouteTable::Authenticated(const Route& route, http::Request& request,
+                                                      identity::AuthService::Upkeep upkeep) {
+  ASSIGN_OR_RETURN(auto who, Authenticate(auth_, request, options_, upkeep));
+  const bool token = HasToken(request);
+  const bool fits = route.credentials == Credentials::kSessionOrToken ||
+                    (route.credentials == Credentials::kToken) == token;
+  if (fits) return who;
+  auto event = identity::EventFor(who, "http.credentials", "route", route.path, ContextOf(request));
+  event.reason = token ? "an API token on a route for people signed in"
+                       : "a session on a route for API tokens";
+  return audit_.Refuse(
+      std::move(event),
+      {ErrorCode::kPermissionDenied, token ? "this route is for people signed in, not API tokens"
+                                           : "this route takes an API token, not a session"});
+}
+
+Result<http::Response> RouteTable::Run(const Route& route, http::Request& request) {
+  Call call{request, nullptr, ContextOf(request)};
+  if (route.credentials == Credentials::kNone) return route.handler(call);
+  ASSIGN_OR_RETURN(auto who, Authenticated(route, request, identity::AuthService::Upkeep::kWait));
+  call.caller = &who;
+  return route.handler(call);
+}
+
+void RouteTable::Install(http::Router& router) {
+  for (const auto& route : routes_) {
+    if (route.async) {
+      router.AddAsync(
+          route.method, route.path,
+          [this, &route](http::Request& r, http::Respond respond) {
+            // On the I/O thread with a session: its upkeep is queued ahead of the audit event.
+            const auto upkeep = HasToken(r) ? identity::AuthService::Upkeep::kWait
+                                            : identity::AuthService::Upkeep::kQueue;
+            auto who = Authenticated(route, r, upkeep);
+            if (!who) return respond(std::unexpected(who.error()));
+            Call call{r, &*who, ContextOf(r)};
+            route.async(call, std::move(respond));
+          },
+          [](const http::Request& r) { return !HasToken(r); });
+      continue;
+    }
+    router.Add(
+        route.method, route.path,
+        [this, &route](http::Request& r) -> Result<http::Response> { return Run(route, r); },
+        route.dispatch);
+  }
+  router.Add(
+      http::beast_http::verb::get, "/api/v1/openapi.json",
+      [doc = OpenApi()](http::Request&) -> Result<http::Response> {
+        return http::Response::Json(200, doc);
+      },
+      http::Dispatch::kInline);
+}
+
+std::string RouteTable::OpenApi() const {
+  boost::json::object paths;
+  for (const auto& route : routes_) {
+    boost::json::object op{{"summary", route.summary},
+                           {"x-strongroom-credentials", Name(route.credentials)}};
+    if (route.credentials == Credentials::kSession) {
+      op["security"] = boost::json::array{boost::json::object{{"session", boost::json::array{}}}};
+    } else if (route.credentials == Credentials::kToken) {
+      op["security"] = boost::json::array{boost::json::object{{"token", boost::json::array{}}}};
+    } else if (route.credentials == Credentials::kSessionOrToken) {
+      op["security"] = boost::json::array{boost::json::object{{"session", boost::json::array{}}},
+                                          boost::json::object{{"token", boost::json::array{}}}};
+    }
+    if (!route.request_schema.empty()) {
+      op["requestBody"] = {
+          {"required", true},
+          {"content",
+           {{"application/json", {{"schema", boost::json::parse(route.request_schema)}}}}}};
+    }
+    boost::json::object ok{{"description", "success"}};
+    if (!route.response_schema.empty()) {
+      ok["content"] = {
+          {"application/json", {{"schema", boost::json::parse(route.response_schema)}}}};
+    }
+    op["responses"] = {{"2XX", std::move(ok)},
+                       {"default", {{"description", "an error: {\"error\":{code,message}}"}}}};
+    paths[route.path].emplace_object()[Lower(MethodName(route.method))] = std::move(op);
+  }
+  boost::json::object doc{
+      {"openapi", "3.1.0"},
+      {"info", {{"title", "Strongroom"}, {"version", "1"}}},
+      {"paths", std::move(paths)},
+      {"components",
+       {{"securitySchemes",
+         {{"session",
+           {{"type", "apiKey"}, {"in", "cookie"}, {"name", std::string(kSessionCookie)}}},
+          {"token", {{"type", "http"}, {"scheme", "bearer"}}}}}}}};
+  return boost::json::serialize(doc);
+}
+
+std::string ObjectSchema(std::initializer_list<std::pair<std::string_view, std::string>> properties,
+                         std::initializer_list<std::string_view> optional) {
+  boost::json::object props;
+  boost::json::array required;
+  for (const auto& [name, schema] : properties) {
+    props[name] = boost::json::parse(schema);
+    if (std::find(optional.begin(), optional.end(), name) == optional.end()) {
+      required.emplace_back(name);
+    }
+  }
+  return boost::json::serialize(boost::json::object{{"type", "object"},
+                                                    {"properties", std::move(props)},
+                                                    {"required", std::move(required)},
+                                                    {"additionalProperties", false}});
+}
+
+std::string StringSchema(int max_length, std::string_view format) {
+  boost::json::object s{{"type", "string"}, {"maxLength", max_length}};
+  if (!format.empty()) s["format"] = format;
+  return boost::json::serialize(s);
+}
+
+std::string ArraySchema(const std::string& items, int max_items) {
+  return boost::json::serialize(boost::json::object{
+      {"type", "array"}, {"items", boost::json::parse(items)}, {"maxItems", max_items}});
+}
+
+}  // namespace strongroom::api

@@ -1,0 +1,99 @@
+#pragma once
+// Routes as data. Each route declares its method and path, the credentials its caller presents
+// (none, a person's session, a service account's API token, or either), what it does, and the
+// JSON Schemas of what it takes and answers. A RouteTable installs its routes on the router: for
+// each request it authenticates the caller once, as the route declares (for a session on a
+// state-changing request, the CSRF token and Origin too: api::Authenticate, the one place), and
+// calls the route's handler with the request and its caller. Credentials of the other sort are
+// refused with 403 and audited. The same table serves GET /api/v1/openapi.json (OpenAPI 3.1), so
+// clients can be generated from it and the contract cannot drift from the code.
+//
+// Who may take an action once authenticated is authz's (the services ask it), never the table's.
+//
+// Thread-safety: add and install before the server starts; handlers then run concurrently.
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/auth.h"
+#include "audit/audit_log.h"
+#include "http/router.h"
+#include "identity/auth_service.h"
+
+namespace strongroom::api {
+
+enum class Credentials : uint8_t {
+  kNone,            // anyone (health, the sign-in and enrolment steps)
+  kSession,         // a person signed in: the session cookie
+  kToken,           // a service account: Authorization: Bearer <API token>
+  kSessionOrToken,  // either
+};
+std::string_view Name(Credentials credentials);
+
+// A request as a handler sees it: the HTTP request and, unless the route takes no credentials,
+// its authenticated caller.
+struct Call {
+  http::Request& request;
+  const identity::Principal* caller = nullptr;
+  identity::RequestContext context;
+
+  const identity::Principal& who() const { return *caller; }
+  const std::string& param(const std::string& name) const { return request.params.at(name); }
+};
+
+using RouteHandler = std::function<Result<http::Response>(Call&)>;
+// For the few routes that answer once an audit event is durable without holding a worker.
+using AsyncRouteHandler = std::function<void(Call&, http::Respond)>;
+
+struct Route {
+  http::beast_http::verb method;
+  std::string path;
+  Credentials credentials;
+  std::string summary;
+  std::string request_schema;   // JSON Schema of the body; "" when the route takes none
+  std::string response_schema;  // JSON Schema of a success answer; "" when it has no body
+  RouteHandler handler;
+  http::Dispatch dispatch = http::Dispatch::kWorker;
+  // Instead of `handler`: answers through `respond`; starts on the I/O thread when the caller
+  // presents a session (reads, then queued writes only), on a worker otherwise.
+  AsyncRouteHandler async = nullptr;
+};
+
+class RouteTable {
+ public:
+  // All must outlive the router the table is installed on.
+  RouteTable(identity::AuthService& auth, audit::AuditLog& audit, AuthRoutesOptions options);
+
+  void Add(Route route);
+  // Installs every route added, and GET /api/v1/openapi.json.
+  void Install(http::Router& router);
+
+  const std::vector<Route>& routes() const { return routes_; }
+  // The OpenAPI 3.1 document of every route added.
+  std::string OpenApi() const;
+
+ private:
+  // Authenticates `request` as `route` declares; the caller, or the refusal to answer with.
+  Result<identity::Principal> Authenticated(const Route& route, http::Request& request,
+                                            identity::AuthService::Upkeep upkeep);
+  Result<http::Response> Run(const Route& route, http::Request& request);
+
+  identity::AuthService& auth_;
+  audit::AuditLog& audit_;
+  const AuthRoutesOptions options_;
+  std::vector<Route> routes_;
+};
+
+// Schemas, written once: an object of the given properties (JSON Schema text each), all required
+// unless listed in `optional`, nothing else allowed.
+std::string ObjectSchema(std::initializer_list<std::pair<std::string_view, std::string>> properties,
+                         std::initializer_list<std::string_view> optional = {});
+std::string StringSchema(int max_length, std::string_view format = "");
+std::string ArraySchema(const std::string& items, int max_items);
+inline const std::string kIntegerSchema = R"({"type":"integer"})";
+inline const std::string kBooleanSchema = R"({"type":"boolean"})";
+inline const std::string kAnyObjectSchema = R"({"type":"object"})";
+
+}  // namespace strongroom::api
