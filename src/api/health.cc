@@ -4,36 +4,43 @@
 
 namespace strongroom::api {
 
-void RegisterHealthRoutes(http::Router& router, std::vector<ReadinessCheck> checks,
-                          std::function<boost::json::object()> details) {
-  router.Add(
-      http::beast_http::verb::get, "/healthz",
-      [](http::Request&) -> Result<http::Response> {
-        return http::Response::Json(200, R"({"status":"ok"})");
-      },
-      http::Dispatch::kInline);
+namespace {
 
-  router.Add(http::beast_http::verb::get, "/readyz",
-             [checks = std::move(checks),
-              details = std::move(details)](http::Request& request) -> Result<http::Response> {
-               boost::json::array failing;
-               for (const auto& c : checks) {
-                 if (!c.check()) failing.emplace_back(c.name);
-               }
-               boost::json::object body;
-               body["status"] = failing.empty() ? "ready" : "unavailable";
-               if (!failing.empty()) body["failing"] = std::move(failing);
-               if (details) {
-                 for (auto& [k, v] : details()) body[k] = v;
-               }
-               if (body["status"] == "ready") {
-                 return http::Response::Json(200, boost::json::serialize(body));
-               }
-               body["request_id"] = request.request_id;
-               auto r = http::Response::Json(503, boost::json::serialize(body));
-               r.headers.emplace_back("Retry-After", "5");
-               return r;
-             });
+Result<http::Response> Ready(const std::vector<ReadinessCheck>& checks,
+                             const std::function<boost::json::object()>& details, Call& c) {
+  boost::json::array failing;
+  for (const auto& check : checks) {
+    if (!check.check()) failing.emplace_back(check.name);
+  }
+  boost::json::object body;
+  body["status"] = failing.empty() ? "ready" : "unavailable";
+  if (!failing.empty()) body["failing"] = std::move(failing);
+  if (details) {
+    for (auto& [k, v] : details()) body[k] = v;
+  }
+  if (body["status"] == "ready") return http::Response::Json(200, boost::json::serialize(body));
+  body["request_id"] = c.request.request_id;
+  auto r = http::Response::Json(503, boost::json::serialize(body));
+  r.headers.emplace_back("Retry-After", "5");
+  return r;
+}
+
+}  // namespace
+
+void AddHealthRoutes(RouteTable& table, std::vector<ReadinessCheck> checks,
+                     std::function<boost::json::object()> details) {
+  const auto status = ObjectSchema({{"status", StringSchema(16)}});
+  table.Add({http::beast_http::verb::get, "/healthz", Credentials::kNone,
+             "Liveness: the process serves requests", "", status,
+             [](Call&) -> Result<http::Response> {
+               return http::Response::Json(200, R"({"status":"ok"})");
+             },
+             http::Dispatch::kInline});
+  table.Add({http::beast_http::verb::get, "/readyz", Credentials::kNone,
+             "Readiness: the store and the audit log can be written", "", kAnyObjectSchema,
+             [checks = std::move(checks), details = std::move(details)](Call& c) {
+               return Ready(checks, details, c);
+             }});
 }
 
 }  // namespace strongroom::api

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "api/route.h"
 #include "common/error.h"
-#include "http/router.h"
 
 namespace strongroom::api {
 
@@ -22,7 +22,7 @@ struct ReadinessCheck {
   std::function<Result<void>()> check;
 };
 
-void RegisterHealthRoutes(http::Router& router, std::vector<ReadinessCheck> checks,
-                          std::function<boost::json::object()> details = {});
+void AddHealthRoutes(RouteTable& table, std::vector<ReadinessCheck> checks,
+                     std::function<boost::json::object()> details = {});
 
 }  // namespace strongroom::api

@@ -2,13 +2,14 @@
 // /api/v1/retention-orders (API.md): Retention Orders for security officers. Rules live in
 // retention/.
 
-#include "api/auth.h"
+#include "api/route.h"
 #include "http/router.h"
 #include "retention/retention_service.h"
 
 namespace strongroom::api {
 
-void RegisterRetentionRoutes(http::Router& router, identity::AuthService& auth,
-                             retention::RetentionService& retention, AuthRoutesOptions options);
+// `retention` must outlive the table.
+void AddRetentionRoutes(RouteTable& table, retention::RetentionService& retention,
+                        int max_json_depth);
 
 }  // namespace strongroom::api

@@ -197,20 +197,6 @@ int Serve(const std::filesystem::path& config_path) {
                           config->audit.retention_days);
 
   http::Router router;
-  api::RegisterHealthRoutes(
-      router,
-      {{"store",
-        [&store] { return store.Write([](store::Transaction&) -> Result<void> { return {}; }); }},
-       {"audit", [&audit] { return audit.Probe(); }}},
-      [&shipper]() {
-        boost::json::object detail;
-        if (shipper) {
-          auto backlog = shipper->Backlog();
-          detail["audit_backlog"] = backlog ? *backlog : -1;
-          detail["audit_ship_failures"] = shipper->FailedAttempts();
-        }
-        return detail;
-      });
   RegisterTestRoutes(router, *config, audit, test_clock);
   store::KeyStore keys(*master, config->environment, crypto::DefaultRandom(), clock);
   identity::AuthService auth(store, audit, keys, clock, crypto::DefaultRandom(), common_passwords);
@@ -285,16 +271,29 @@ int Serve(const std::filesystem::path& config_path) {
   if (auto r = server.Listen(); !r) return Fatal(r.error());
   const auto& origin = server.origin();
   // Registered once the port is known (the origin names it); nothing is served before Run.
-  api::RegisterAuditEventRoutes(router, auth, audit, clock,
-                                {config->server.max_json_depth, origin});
   api::RegisterAdminRoutes(router, auth, lifecycle, {config->server.max_json_depth, origin});
   api::RegisterScimRoutes(router, auth, lifecycle, {config->server.max_json_depth, origin});
-  api::RegisterRetentionRoutes(router, auth, retention, {config->server.max_json_depth, origin});
-  api::RegisterExportRoutes(router, auth, exports, {config->server.max_json_depth, origin});
   // Routes as data (api/route.h); the table lives as long as the server.
   api::RouteTable routes(auth, audit, {config->server.max_json_depth, origin});
+  api::AddHealthRoutes(
+      routes,
+      {{"store",
+        [&store] { return store.Write([](store::Transaction&) -> Result<void> { return {}; }); }},
+       {"audit", [&audit] { return audit.Probe(); }}},
+      [&shipper]() {
+        boost::json::object detail;
+        if (shipper) {
+          auto backlog = shipper->Backlog();
+          detail["audit_backlog"] = backlog ? *backlog : -1;
+          detail["audit_ship_failures"] = shipper->FailedAttempts();
+        }
+        return detail;
+      });
   api::AddAuthRoutes(routes, auth, config->server.max_json_depth);
   api::AddRecordRoutes(routes, records, config->server.max_json_depth);
+  api::AddExportRoutes(routes, exports, config->server.max_json_depth);
+  api::AddAuditEventRoutes(routes, audit, clock);
+  api::AddRetentionRoutes(routes, retention, config->server.max_json_depth);
   routes.Install(router);
 
   std::string redirect;
