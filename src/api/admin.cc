@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 
+#include "api/route.h"
 #include "common/csv.h"
 #include "common/text.h"
 #include "http/json.h"
@@ -23,10 +24,6 @@ boost::json::array ListJson(std::string_view list) {
 }
 
 using http::beast_http::verb;
-
-identity::RequestContext Context(const http::Request& r) {
-  return {r.remote_address, r.request_id};
-}
 
 boost::json::object CertificateJson(const lifecycle::Certificate& c) {
   return {{"reference", c.reference}, {"expires_on", c.expires_on}};
@@ -132,336 +129,363 @@ Result<lifecycle::UserFilter> ReadUserFilter(std::map<std::string, std::string>&
   return f;
 }
 
+struct Deps {
+  lifecycle::LifecycleService& lifecycle;
+  int depth;
+};
+
+// A handler's input read from the request; a malformed one is refused and audited as `action`.
+template <typename T>
+Result<T> Input(const Deps& d, Call& c, std::string_view action, Result<T> read) {
+  if (!read)
+    return d.lifecycle.RefuseMalformed(c.who(), std::string(action), read.error(), c.context);
+  return read;
+}
+
+Result<TimePoint> ReadDate(const http::Request& r, int depth, std::string_view field) {
+  ASSIGN_OR_RETURN(auto text, ReadOne(r, depth, field));
+  auto t = ParseRfc3339(text);
+  if (!t) t = lifecycle::ParseDate(text);
+  if (!t) return Fail(ErrorCode::kInvalidArgument, std::string(field) + " must be a date");
+  return *t;
+}
+
+struct Assignment {
+  std::vector<std::string> roles, remits;
+  std::optional<std::vector<std::string>> grants;
+};
+
+Result<Assignment> ReadAssignment(const http::Request& r, int depth) {
+  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
+  http::FieldReader f(body);
+  Assignment a;
+  ASSIGN_OR_RETURN(a.roles, f.StringArray("roles", 8, 32));
+  ASSIGN_OR_RETURN(a.remits, f.StringArray("remits", 64, 64));
+  if (body.contains("grants")) {
+    ASSIGN_OR_RETURN(a.grants, f.StringArray("grants", 33, 32));
+  }
+  RETURN_IF_ERROR(f.Finish());
+  return a;
+}
+
+Result<std::optional<TimePoint>> ReadExpiry(const http::Request& r, int depth) {
+  if (r.body().empty()) return std::optional<TimePoint>();
+  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
+  http::FieldReader f(body);
+  ASSIGN_OR_RETURN(auto at, f.OptionalString("at", 64));
+  RETURN_IF_ERROR(f.Finish());
+  if (at.empty()) return std::optional<TimePoint>();
+  auto t = ParseRfc3339(at);
+  if (!t) return Fail(ErrorCode::kInvalidArgument, "at must be RFC 3339 UTC");
+  return std::optional<TimePoint>(*t);
+}
+
+Result<std::pair<lifecycle::Certificate, lifecycle::Certificate>> ReadCertificates(
+    const http::Request& r, int depth) {
+  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
+  http::FieldReader f(body);
+  ASSIGN_OR_RETURN(auto iso, ReadCertificate(f, "iso27001"));
+  ASSIGN_OR_RETURN(auto cep, ReadCertificate(f, "cyber_essentials_plus"));
+  RETURN_IF_ERROR(f.Finish());
+  return std::pair{iso, cep};
+}
+
+Result<bool> ReadDryRun(const http::Request& r) {
+  ASSIGN_OR_RETURN(auto q, http::ParseQuery(r.query, {"dry_run"}));
+  const auto& d = q["dry_run"];
+  if (d != "true" && d != "false") {
+    return Fail(ErrorCode::kInvalidArgument, "dry_run must be true or false");
+  }
+  if (!r.Header("Content-Type").starts_with("text/csv")) {
+    return Fail(ErrorCode::kInvalidArgument, "Content-Type must be text/csv");
+  }
+  return d == "true";
+}
+
+Result<int> ReadLapsingDays(const http::Request& r) {
+  ASSIGN_OR_RETURN(auto q, http::ParseQuery(r.query, {"certificates_lapsing_within_days"}));
+  return QueryInt(q["certificates_lapsing_within_days"], "certificates_lapsing_within_days", 0,
+                  3650, -1);
+}
+
+Result<http::Response> CreateOrg(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto in, Input(d, c, "admin.org.create", ReadOrg(c.request, d.depth)));
+  ASSIGN_OR_RETURN(auto org, d.lifecycle.CreateOrg(c.who(), in, c.context));
+  return http::Response::Json(201, boost::json::serialize(OrgJson(org)));
+}
+
+Result<http::Response> ListOrgs(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto days, Input(d, c, "admin.org.list", ReadLapsingDays(c.request)));
+  ASSIGN_OR_RETURN(auto orgs, d.lifecycle.ListOrgs(c.who(), c.context, days));
+  boost::json::array items;
+  for (const auto& o : orgs) items.push_back(OrgJson(o));
+  boost::json::object out{{"items", std::move(items)}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
+
+Result<http::Response> RenewCertificates(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto certs,
+                   Input(d, c, "admin.org.certificates", ReadCertificates(c.request, d.depth)));
+  ASSIGN_OR_RETURN(auto org, d.lifecycle.RenewCertificates(c.who(), c.param("id"), certs.first,
+                                                           certs.second, c.context));
+  return http::Response::Json(200, boost::json::serialize(OrgJson(org)));
+}
+
+Result<http::Response> CreateRemit(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto name,
+                   Input(d, c, "admin.remit.create", ReadOne(c.request, d.depth, "name")));
+  RETURN_IF_ERROR(d.lifecycle.CreateRemit(c.who(), c.param("id"), name, c.context));
+  boost::json::object out{{"org", c.param("id")}, {"name", name}};
+  return http::Response::Json(201, boost::json::serialize(out));
+}
+
+Result<http::Response> RequestJoin(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto in, Input(d, c, "admin.join_request.create", ReadJoin(c.request, d.depth)));
+  ASSIGN_OR_RETURN(auto id, d.lifecycle.RequestJoin(c.who(), in, c.context));
+  boost::json::object out{{"id", id}, {"status", "pending"}};
+  return http::Response::Json(201, boost::json::serialize(out));
+}
+
+Result<http::Response> ApproveJoin(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto a, d.lifecycle.Approve(c.who(), c.param("id"), c.context));
+  boost::json::object out{{"account_id", a.account_id},
+                          {"username", a.username},
+                          {"enrolment_token", a.enrolment_token},
+                          {"enrolment_token_expires_at", FormatRfc3339(a.token_expires_at)},
+                          {"expires_at", a.account_expires_at}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
+
+Result<http::Response> RejectJoin(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto reason,
+                   Input(d, c, "admin.join_request.reject", ReadOne(c.request, d.depth, "reason")));
+  RETURN_IF_ERROR(d.lifecycle.Reject(c.who(), c.param("id"), reason, c.context));
+  return http::Response::NoContent();
+}
+
+http::Response UsersCsv(const std::vector<lifecycle::UserRow>& users) {
+  std::string csv =
+      CsvLine({"id", "username", "org", "kind", "roles", "remits", "grants", "status", "expires_at",
+               "last_login_at", "moved_at", "left_at", "name", "email"});
+  for (const auto& u : users) {
+    csv += CsvLine({u.id, u.username, u.org_id, u.kind, u.roles, u.remits, u.grants, u.status,
+                    u.expires_at, u.last_login_at, u.moved_at, u.left_at, u.person_name,
+                    u.person_email});
+  }
+  return CsvResponse(std::move(csv), "users.csv");
+}
+
+boost::json::object UserJson(const lifecycle::UserRow& u) {
+  return {{"id", u.id},
+          {"username", u.username},
+          {"org", u.org_id},
+          {"kind", u.kind},
+          {"roles", ListJson(u.roles)},
+          {"remits", ListJson(u.remits)},
+          {"grants", ListJson(u.grants)},
+          {"status", u.status},
+          {"expires_at", u.expires_at},
+          {"last_login_at", u.last_login_at},
+          {"moved_at", u.moved_at},
+          {"left_at", u.left_at},
+          {"name", u.person_name},
+          {"email", u.person_email}};
+}
+
+Result<http::Response> ListUsers(const Deps& d, Call& c) {
+  auto q = http::ParseQuery(
+      c.request.query, {"status", "expiring_within_days", "moved_since", "dormant_days", "format"});
+  if (!q) return d.lifecycle.RefuseMalformed(c.who(), "admin.user.list", q.error(), c.context);
+  ASSIGN_OR_RETURN(auto filter, Input(d, c, "admin.user.list", ReadUserFilter(*q)));
+  ASSIGN_OR_RETURN(auto users, d.lifecycle.ListUsers(c.who(), filter, c.context));
+  if ((*q)["format"] == "csv") return UsersCsv(users);
+  boost::json::array items;
+  for (const auto& u : users) items.push_back(UserJson(u));
+  boost::json::object out{{"items", std::move(items)}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
+
+Result<http::Response> ListJoinRequests(const Deps& d, Call& c) {
+  auto q = http::ParseQuery(c.request.query, {"status", "format"});
+  if (!q) {
+    return d.lifecycle.RefuseMalformed(c.who(), "admin.join_request.list", q.error(), c.context);
+  }
+  const std::string status = (*q)["status"].empty() ? "pending" : (*q)["status"];
+  ASSIGN_OR_RETURN(auto list, d.lifecycle.ListJoinRequests(c.who(), status, c.context));
+  if ((*q)["format"] == "csv") {
+    std::string csv = CsvLine({"id", "org", "username", "kind", "roles", "remits", "requested_by",
+                               "requested_at", "status"});
+    for (const auto& j : list) {
+      csv += CsvLine({j.id, j.org_id, j.username, j.kind, j.roles, j.remits, j.requested_by,
+                      j.requested_at, j.status});
+    }
+    return CsvResponse(std::move(csv), "join-requests.csv");
+  }
+  boost::json::array items;
+  for (const auto& j : list) {
+    items.push_back({{"id", j.id},
+                     {"org", j.org_id},
+                     {"username", j.username},
+                     {"kind", j.kind},
+                     {"roles", ListJson(j.roles)},
+                     {"remits", ListJson(j.remits)},
+                     {"requested_by", j.requested_by},
+                     {"requested_at", j.requested_at},
+                     {"status", j.status}});
+  }
+  boost::json::object out{{"items", std::move(items)}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
+
+Result<http::Response> LockOrUnlock(const Deps& d, Call& c, bool lock) {
+  ASSIGN_OR_RETURN(auto reason, ReadOne(c.request, d.depth, "reason"));
+  RETURN_IF_ERROR(lock ? d.lifecycle.Lock(c.who(), c.param("id"), reason, c.context)
+                       : d.lifecycle.Unlock(c.who(), c.param("id"), reason, c.context));
+  return http::Response::NoContent();
+}
+
+Result<http::Response> Leave(const Deps& d, Call& c) {
+  RETURN_IF_ERROR(d.lifecycle.Leave(c.who(), c.param("id"), c.context));
+  return http::Response::NoContent();
+}
+
+Result<http::Response> Move(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto in, Input(d, c, "admin.user.move", ReadAssignment(c.request, d.depth)));
+  RETURN_IF_ERROR(
+      d.lifecycle.Move(c.who(), c.param("id"), in.roles, in.remits, in.grants, c.context));
+  return http::Response::NoContent();
+}
+
+Result<http::Response> Expire(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto at, Input(d, c, "admin.user.expire", ReadExpiry(c.request, d.depth)));
+  RETURN_IF_ERROR(d.lifecycle.Expire(c.who(), c.param("id"), at, c.context));
+  return http::Response::NoContent();
+}
+
+Result<http::Response> Renew(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto until,
+                   Input(d, c, "admin.user.renew", ReadDate(c.request, d.depth, "until")));
+  RETURN_IF_ERROR(d.lifecycle.Renew(c.who(), c.param("id"), until, c.context));
+  return http::Response::NoContent();
+}
+
+Result<http::Response> Leavers(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto dry_run, Input(d, c, "admin.leavers", ReadDryRun(c.request)));
+  ASSIGN_OR_RETURN(auto rows, d.lifecycle.Leavers(c.who(), c.request.body(), dry_run, c.context));
+  boost::json::array items;
+  for (const auto& row : rows) {
+    items.push_back({{"line", row.line}, {"username", row.username}, {"result", row.result}});
+  }
+  boost::json::object out{{"rows", std::move(items)}, {"applied", !dry_run}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
+
+Result<http::Response> IssueToken(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto expires,
+                   Input(d, c, "admin.token.issue", ReadDate(c.request, d.depth, "expires_at")));
+  ASSIGN_OR_RETURN(auto issued, d.lifecycle.IssueToken(c.who(), c.param("id"), expires, c.context));
+  boost::json::object out{
+      {"id", issued.id}, {"token", issued.token}, {"expires_at", issued.expires_at}};
+  return http::Response::Json(201, boost::json::serialize(out));
+}
+
+Result<http::Response> RevokeToken(const Deps& d, Call& c) {
+  RETURN_IF_ERROR(d.lifecycle.RevokeToken(c.who(), c.param("id"), c.context));
+  return http::Response::NoContent();
+}
+
+// The schemas of what the admin routes take and answer.
+struct Schemas {
+  std::string certificate =
+      ObjectSchema({{"reference", StringSchema(100)}, {"expires_on", StringSchema(10, "date")}});
+  std::string org = ObjectSchema({{"name", StringSchema(200)},
+                                  {"agreed_expiry_days", kIntegerSchema},
+                                  {"iso27001", certificate},
+                                  {"cyber_essentials_plus", certificate},
+                                  {"identity_provider_approves", kBooleanSchema}},
+                                 {"agreed_expiry_days", "identity_provider_approves"});
+  std::string names = ArraySchema(StringSchema(64), 64);
+  std::string join = ObjectSchema(
+      {{"org", StringSchema(64)},
+       {"username", StringSchema(256)},
+       {"person", ObjectSchema({{"name", StringSchema(200)}, {"email", StringSchema(254)}})},
+       {"kind", R"({"enum":["standard","privileged","service"]})"},
+       {"roles", names},
+       {"remits", names},
+       {"grants", names},
+       {"bpss_verified_on", StringSchema(10, "date")},
+       {"bpss_verified_by", StringSchema(200)}},
+      {"roles", "remits", "grants"});
+  std::string reason = ObjectSchema({{"reason", StringSchema(500)}});
+  std::string items = ObjectSchema({{"items", ArraySchema(kAnyObjectSchema, 100000)}});
+};
+
 }  // namespace
 
-void RegisterAdminRoutes(http::Router& router, identity::AuthService& auth,
-                         lifecycle::LifecycleService& lifecycle, AuthRoutesOptions options) {
-  const int depth = options.max_json_depth;
-
-  router.Add(verb::post, "/api/v1/admin/orgs",
-             [&auth, &lifecycle, options, depth](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               auto in = ReadOrg(r, depth);
-               if (!in)
-                 return lifecycle.RefuseMalformed(who, "admin.org.create", in.error(), Context(r));
-               ASSIGN_OR_RETURN(auto org, lifecycle.CreateOrg(who, *in, Context(r)));
-               return http::Response::Json(201, boost::json::serialize(OrgJson(org)));
-             });
-
-  router.Add(verb::get, "/api/v1/admin/orgs",
-             [&auth, &lifecycle, options](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               auto q = http::ParseQuery(r.query, {"certificates_lapsing_within_days"});
-               if (!q)
-                 return lifecycle.RefuseMalformed(who, "admin.org.list", q.error(), Context(r));
-               auto days = QueryInt((*q)["certificates_lapsing_within_days"],
-                                    "certificates_lapsing_within_days", 0, 3650, -1);
-               if (!days) {
-                 return lifecycle.RefuseMalformed(who, "admin.org.list", days.error(), Context(r));
-               }
-               ASSIGN_OR_RETURN(auto orgs, lifecycle.ListOrgs(who, Context(r), *days));
-               boost::json::array items;
-               for (const auto& o : orgs) items.push_back(OrgJson(o));
-               boost::json::object out{{"items", std::move(items)}};
-               return http::Response::Json(200, boost::json::serialize(out));
-             });
-
-  router.Add(verb::post, "/api/v1/admin/orgs/{id}/remits",
-             [&auth, &lifecycle, options, depth](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               auto name = ReadOne(r, depth, "name");
-               if (!name) {
-                 return lifecycle.RefuseMalformed(who, "admin.remit.create", name.error(),
-                                                  Context(r));
-               }
-               RETURN_IF_ERROR(lifecycle.CreateRemit(who, r.params.at("id"), *name, Context(r)));
-               boost::json::object out{{"org", r.params.at("id")}, {"name", *name}};
-               return http::Response::Json(201, boost::json::serialize(out));
-             });
-
-  router.Add(verb::post, "/api/v1/admin/join-requests",
-             [&auth, &lifecycle, options, depth](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               auto in = ReadJoin(r, depth);
-               if (!in) {
-                 return lifecycle.RefuseMalformed(who, "admin.join_request.create", in.error(),
-                                                  Context(r));
-               }
-               ASSIGN_OR_RETURN(auto id, lifecycle.RequestJoin(who, *in, Context(r)));
-               boost::json::object out{{"id", id}, {"status", "pending"}};
-               return http::Response::Json(201, boost::json::serialize(out));
-             });
-
-  router.Add(verb::post, "/api/v1/admin/join-requests/{id}/approve",
-             [&auth, &lifecycle, options](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               ASSIGN_OR_RETURN(auto a, lifecycle.Approve(who, r.params.at("id"), Context(r)));
-               boost::json::object out{
-                   {"account_id", a.account_id},
-                   {"username", a.username},
-                   {"enrolment_token", a.enrolment_token},
-                   {"enrolment_token_expires_at", FormatRfc3339(a.token_expires_at)},
-                   {"expires_at", a.account_expires_at}};
-               return http::Response::Json(200, boost::json::serialize(out));
-             });
-
-  router.Add(verb::post, "/api/v1/admin/join-requests/{id}/reject",
-             [&auth, &lifecycle, options, depth](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               auto reason = ReadOne(r, depth, "reason");
-               if (!reason) {
-                 return lifecycle.RefuseMalformed(who, "admin.join_request.reject", reason.error(),
-                                                  Context(r));
-               }
-               RETURN_IF_ERROR(lifecycle.Reject(who, r.params.at("id"), *reason, Context(r)));
-               return http::Response::NoContent();
-             });
-
-  router.Add(
-      verb::get, "/api/v1/admin/users",
-      [&auth, &lifecycle, options](http::Request& r) -> Result<http::Response> {
-        ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-        auto q = http::ParseQuery(
-            r.query, {"status", "expiring_within_days", "moved_since", "dormant_days", "format"});
-        if (!q) return lifecycle.RefuseMalformed(who, "admin.user.list", q.error(), Context(r));
-        auto filter = ReadUserFilter(*q);
-        if (!filter) {
-          return lifecycle.RefuseMalformed(who, "admin.user.list", filter.error(), Context(r));
-        }
-        ASSIGN_OR_RETURN(auto users, lifecycle.ListUsers(who, *filter, Context(r)));
-        if ((*q)["format"] == "csv") {
-          std::string csv =
-              CsvLine({"id", "username", "org", "kind", "roles", "remits", "grants", "status",
-                       "expires_at", "last_login_at", "moved_at", "left_at", "name", "email"});
-          for (const auto& u : users) {
-            csv += CsvLine({u.id, u.username, u.org_id, u.kind, u.roles, u.remits, u.grants,
-                            u.status, u.expires_at, u.last_login_at, u.moved_at, u.left_at,
-                            u.person_name, u.person_email});
-          }
-          return CsvResponse(std::move(csv), "users.csv");
-        }
-        boost::json::array items;
-        for (const auto& u : users) {
-          items.push_back({{"id", u.id},
-                           {"username", u.username},
-                           {"org", u.org_id},
-                           {"kind", u.kind},
-                           {"roles", ListJson(u.roles)},
-                           {"remits", ListJson(u.remits)},
-                           {"grants", ListJson(u.grants)},
-                           {"status", u.status},
-                           {"expires_at", u.expires_at},
-                           {"last_login_at", u.last_login_at},
-                           {"moved_at", u.moved_at},
-                           {"left_at", u.left_at},
-                           {"name", u.person_name},
-                           {"email", u.person_email}});
-        }
-        boost::json::object out{{"items", std::move(items)}};
-        return http::Response::Json(200, boost::json::serialize(out));
-      });
-
-  router.Add(verb::get, "/api/v1/admin/join-requests",
-             [&auth, &lifecycle, options](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               auto q = http::ParseQuery(r.query, {"status", "format"});
-               if (!q) {
-                 return lifecycle.RefuseMalformed(who, "admin.join_request.list", q.error(),
-                                                  Context(r));
-               }
-               const std::string status = (*q)["status"].empty() ? "pending" : (*q)["status"];
-               ASSIGN_OR_RETURN(auto list, lifecycle.ListJoinRequests(who, status, Context(r)));
-               if ((*q)["format"] == "csv") {
-                 std::string csv = CsvLine({"id", "org", "username", "kind", "roles", "remits",
-                                            "requested_by", "requested_at", "status"});
-                 for (const auto& j : list) {
-                   csv += CsvLine({j.id, j.org_id, j.username, j.kind, j.roles, j.remits,
-                                   j.requested_by, j.requested_at, j.status});
-                 }
-                 return CsvResponse(std::move(csv), "join-requests.csv");
-               }
-               boost::json::array items;
-               for (const auto& j : list) {
-                 items.push_back({{"id", j.id},
-                                  {"org", j.org_id},
-                                  {"username", j.username},
-                                  {"kind", j.kind},
-                                  {"roles", ListJson(j.roles)},
-                                  {"remits", ListJson(j.remits)},
-                                  {"requested_by", j.requested_by},
-                                  {"requested_at", j.requested_at},
-                                  {"status", j.status}});
-               }
-               boost::json::object out{{"items", std::move(items)}};
-               return http::Response::Json(200, boost::json::serialize(out));
-             });
-
-  for (const bool lock : {true, false}) {
-    router.Add(verb::post,
-               lock ? "/api/v1/admin/users/{id}/lock" : "/api/v1/admin/users/{id}/unlock",
-               [&auth, &lifecycle, options, lock](http::Request& r) -> Result<http::Response> {
-                 ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-                 ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, options.max_json_depth));
-                 ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"reason", 2000}}));
-                 const auto& id = r.params.at("id");
-                 RETURN_IF_ERROR(lock ? lifecycle.Lock(who, id, f[0], Context(r))
-                                      : lifecycle.Unlock(who, id, f[0], Context(r)));
-                 return http::Response::NoContent();
-               });
-  }
-
-  router.Add(verb::post, "/api/v1/admin/users/{id}/leave",
-             [&auth, &lifecycle, options](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               RETURN_IF_ERROR(lifecycle.Leave(who, r.params.at("id"), Context(r)));
-               return http::Response::NoContent();
-             });
-
-  router.Add(
-      verb::post, "/api/v1/admin/users/{id}/move",
-      [&auth, &lifecycle, options, depth](http::Request& r) -> Result<http::Response> {
-        ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-        auto read = [&]() -> Result<std::tuple<std::vector<std::string>, std::vector<std::string>,
-                                               std::optional<std::vector<std::string>>>> {
-          ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
-          http::FieldReader f(body);
-          ASSIGN_OR_RETURN(auto roles, f.StringArray("roles", 8, 32));
-          ASSIGN_OR_RETURN(auto remits, f.StringArray("remits", 64, 64));
-          std::optional<std::vector<std::string>> grants;
-          if (body.contains("grants")) {
-            ASSIGN_OR_RETURN(grants, f.StringArray("grants", 33, 32));
-          }
-          RETURN_IF_ERROR(f.Finish());
-          return std::tuple{roles, remits, grants};
-        };
-        auto in = read();
-        if (!in) return lifecycle.RefuseMalformed(who, "admin.user.move", in.error(), Context(r));
-        auto& [roles, remits, grants] = *in;
-        RETURN_IF_ERROR(lifecycle.Move(who, r.params.at("id"), roles, remits, grants, Context(r)));
-        return http::Response::NoContent();
-      });
-
-  router.Add(verb::post, "/api/v1/admin/users/{id}/expire",
-             [&auth, &lifecycle, options, depth](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               auto read = [&]() -> Result<std::optional<TimePoint>> {
-                 if (r.body().empty()) return std::optional<TimePoint>();
-                 ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
-                 http::FieldReader f(body);
-                 ASSIGN_OR_RETURN(auto at, f.OptionalString("at", 64));
-                 RETURN_IF_ERROR(f.Finish());
-                 if (at.empty()) return std::optional<TimePoint>();
-                 auto t = ParseRfc3339(at);
-                 if (!t) return Fail(ErrorCode::kInvalidArgument, "at must be RFC 3339 UTC");
-                 return std::optional<TimePoint>(*t);
-               };
-               auto at = read();
-               if (!at) {
-                 return lifecycle.RefuseMalformed(who, "admin.user.expire", at.error(), Context(r));
-               }
-               RETURN_IF_ERROR(lifecycle.Expire(who, r.params.at("id"), *at, Context(r)));
-               return http::Response::NoContent();
-             });
-
-  router.Add(verb::post, "/api/v1/admin/users/{id}/renew",
-             [&auth, &lifecycle, options, depth](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               auto read = [&]() -> Result<TimePoint> {
-                 ASSIGN_OR_RETURN(auto text, ReadOne(r, depth, "until"));
-                 auto t = ParseRfc3339(text);
-                 if (!t) t = lifecycle::ParseDate(text);
-                 if (!t) return Fail(ErrorCode::kInvalidArgument, "until must be a date");
-                 return *t;
-               };
-               auto until = read();
-               if (!until) {
-                 return lifecycle.RefuseMalformed(who, "admin.user.renew", until.error(),
-                                                  Context(r));
-               }
-               RETURN_IF_ERROR(lifecycle.Renew(who, r.params.at("id"), *until, Context(r)));
-               return http::Response::NoContent();
-             });
-
-  router.Add(
-      verb::post, "/api/v1/admin/leavers",
-      [&auth, &lifecycle, options](http::Request& r) -> Result<http::Response> {
-        ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-        auto q = http::ParseQuery(r.query, {"dry_run"});
-        auto check = [&]() -> Result<bool> {
-          if (!q) return std::unexpected(q.error());
-          const auto& d = (*q)["dry_run"];
-          if (d != "true" && d != "false") {
-            return Fail(ErrorCode::kInvalidArgument, "dry_run must be true or false");
-          }
-          const auto type = r.Header("Content-Type");
-          if (!type.starts_with("text/csv")) {
-            return Fail(ErrorCode::kInvalidArgument, "Content-Type must be text/csv");
-          }
-          return d == "true";
-        };
-        auto dry_run = check();
-        if (!dry_run) {
-          return lifecycle.RefuseMalformed(who, "admin.leavers", dry_run.error(), Context(r));
-        }
-        ASSIGN_OR_RETURN(auto rows, lifecycle.Leavers(who, r.body(), *dry_run, Context(r)));
-        boost::json::array items;
-        for (const auto& row : rows) {
-          items.push_back({{"line", row.line}, {"username", row.username}, {"result", row.result}});
-        }
-        boost::json::object out{{"rows", std::move(items)}, {"applied", !*dry_run}};
-        return http::Response::Json(200, boost::json::serialize(out));
-      });
-
-  router.Add(verb::post, "/api/v1/admin/users/{id}/tokens",
-             [&auth, &lifecycle, options, depth](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               auto read = [&]() -> Result<TimePoint> {
-                 ASSIGN_OR_RETURN(auto text, ReadOne(r, depth, "expires_at"));
-                 auto t = ParseRfc3339(text);
-                 if (!t) t = lifecycle::ParseDate(text);
-                 if (!t) return Fail(ErrorCode::kInvalidArgument, "expires_at must be a date");
-                 return *t;
-               };
-               auto expires = read();
-               if (!expires) {
-                 return lifecycle.RefuseMalformed(who, "admin.token.issue", expires.error(),
-                                                  Context(r));
-               }
-               ASSIGN_OR_RETURN(auto issued,
-                                lifecycle.IssueToken(who, r.params.at("id"), *expires, Context(r)));
-               boost::json::object out{
-                   {"id", issued.id}, {"token", issued.token}, {"expires_at", issued.expires_at}};
-               return http::Response::Json(201, boost::json::serialize(out));
-             });
-
-  router.Add(verb::post, "/api/v1/admin/tokens/{id}/revoke",
-             [&auth, &lifecycle, options](http::Request& r) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-               RETURN_IF_ERROR(lifecycle.RevokeToken(who, r.params.at("id"), Context(r)));
-               return http::Response::NoContent();
-             });
-
-  router.Add(
-      verb::put, "/api/v1/admin/orgs/{id}/certificates",
-      [&auth, &lifecycle, options, depth](http::Request& r) -> Result<http::Response> {
-        ASSIGN_OR_RETURN(auto who, Authenticate(auth, r, options));
-        auto read = [&]() -> Result<std::pair<lifecycle::Certificate, lifecycle::Certificate>> {
-          ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
-          http::FieldReader f(body);
-          ASSIGN_OR_RETURN(auto iso, ReadCertificate(f, "iso27001"));
-          ASSIGN_OR_RETURN(auto cep, ReadCertificate(f, "cyber_essentials_plus"));
-          RETURN_IF_ERROR(f.Finish());
-          return std::pair{iso, cep};
-        };
-        auto certs = read();
-        if (!certs) {
-          return lifecycle.RefuseMalformed(who, "admin.org.certificates", certs.error(),
-                                           Context(r));
-        }
-        ASSIGN_OR_RETURN(auto org, lifecycle.RenewCertificates(who, r.params.at("id"), certs->first,
-                                                               certs->second, Context(r)));
-        return http::Response::Json(200, boost::json::serialize(OrgJson(org)));
-      });
+void AddAdminRoutes(RouteTable& table, lifecycle::LifecycleService& lifecycle, int max_json_depth) {
+  const Deps d{lifecycle, max_json_depth};
+  const Schemas s;
+  using C = Credentials;
+  auto to = [d](Result<http::Response> (*fn)(const Deps&, Call&)) {
+    return [d, fn](Call& c) { return fn(d, c); };
+  };
+  table.Add({verb::post, "/api/v1/admin/orgs", C::kSessionOrToken, "Create an organisation", s.org,
+             kAnyObjectSchema, to(CreateOrg)});
+  table.Add({verb::get, "/api/v1/admin/orgs", C::kSessionOrToken,
+             "List organisations (certificates_lapsing_within_days)", "", s.items, to(ListOrgs)});
+  table.Add({verb::put, "/api/v1/admin/orgs/{id}/certificates", C::kSessionOrToken,
+             "Record an organisation's current supplier certificates",
+             ObjectSchema({{"iso27001", s.certificate}, {"cyber_essentials_plus", s.certificate}}),
+             kAnyObjectSchema, to(RenewCertificates)});
+  table.Add({verb::post, "/api/v1/admin/orgs/{id}/remits", C::kSessionOrToken, "Create a remit",
+             ObjectSchema({{"name", StringSchema(64)}}), kAnyObjectSchema, to(CreateRemit)});
+  table.Add({verb::post, "/api/v1/admin/join-requests", C::kSessionOrToken,
+             "Ask for an account (a second admin approves)", s.join, kAnyObjectSchema,
+             to(RequestJoin)});
+  table.Add({verb::get, "/api/v1/admin/join-requests", C::kSessionOrToken,
+             "List join requests (status, format=csv)", "", s.items, to(ListJoinRequests)});
+  table.Add({verb::post, "/api/v1/admin/join-requests/{id}/approve", C::kSessionOrToken,
+             "Approve a join request; answers the one-time enrolment token", "", kAnyObjectSchema,
+             to(ApproveJoin)});
+  table.Add({verb::post, "/api/v1/admin/join-requests/{id}/reject", C::kSessionOrToken,
+             "Reject a join request", s.reason, "", to(RejectJoin)});
+  table.Add({verb::get, "/api/v1/admin/users", C::kSessionOrToken,
+             "List accounts (status, expiring_within_days, moved_since, dormant_days, format)", "",
+             s.items, to(ListUsers)});
+  table.Add({verb::post, "/api/v1/admin/users/{id}/lock", C::kSessionOrToken,
+             "Lock an account by hand", s.reason, "",
+             [d](Call& c) { return LockOrUnlock(d, c, true); }});
+  table.Add({verb::post, "/api/v1/admin/users/{id}/unlock", C::kSessionOrToken,
+             "Lift every lock on an account", s.reason, "",
+             [d](Call& c) { return LockOrUnlock(d, c, false); }});
+  table.Add({verb::post, "/api/v1/admin/users/{id}/leave", C::kSessionOrToken,
+             "A leaver: access ends now", "", "", to(Leave)});
+  table.Add(
+      {verb::post, "/api/v1/admin/users/{id}/move", C::kSessionOrToken,
+       "A mover: the new assignment replaces the old",
+       ObjectSchema({{"roles", s.names}, {"remits", s.names}, {"grants", s.names}}, {"grants"}), "",
+       to(Move)});
+  table.Add({verb::post, "/api/v1/admin/users/{id}/expire", C::kSessionOrToken,
+             "Expire an account now or at a time",
+             ObjectSchema({{"at", StringSchema(64, "date-time")}}, {"at"}), "", to(Expire)});
+  table.Add({verb::post, "/api/v1/admin/users/{id}/renew", C::kSessionOrToken,
+             "Renew an account within its organisation's agreed period",
+             ObjectSchema({{"until", StringSchema(64, "date")}}), "", to(Renew)});
+  table.Add(
+      {verb::post, "/api/v1/admin/leavers", C::kSessionOrToken,
+       "Bulk leavers from a CSV body (text/csv; dry_run=true|false)",
+       R"({"type":"string","contentMediaType":"text/csv"})",
+       ObjectSchema({{"rows", ArraySchema(kAnyObjectSchema, 10000)}, {"applied", kBooleanSchema}}),
+       to(Leavers)});
+  table.Add({verb::post, "/api/v1/admin/users/{id}/tokens", C::kSessionOrToken,
+             "Issue an API token to a service account",
+             ObjectSchema({{"expires_at", StringSchema(64, "date")}}),
+             ObjectSchema({{"id", StringSchema(64)},
+                           {"token", StringSchema(68)},
+                           {"expires_at", StringSchema(64, "date-time")}}),
+             to(IssueToken)});
+  table.Add({verb::post, "/api/v1/admin/tokens/{id}/revoke", C::kSessionOrToken,
+             "Revoke an API token", "", "", to(RevokeToken)});
 }
 
 }  // namespace strongroom::api

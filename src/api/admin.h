@@ -1,14 +1,14 @@
 #pragma once
-// /api/v1/admin (API.md): organisations, remits and join requests, for privileged accounts. The
-// routes only translate JSON to LifecycleService calls; every rule lives in lifecycle/.
+// /api/v1/admin (API.md): organisations, remits, join requests, accounts, leavers and API tokens,
+// for privileged accounts. The routes only translate JSON to LifecycleService calls; every rule
+// lives in lifecycle/ and authz/.
 
-#include "api/auth.h"
-#include "http/router.h"
+#include "api/route.h"
 #include "lifecycle/lifecycle_service.h"
 
 namespace strongroom::api {
 
-void RegisterAdminRoutes(http::Router& router, identity::AuthService& auth,
-                         lifecycle::LifecycleService& lifecycle, AuthRoutesOptions options);
+// `lifecycle` must outlive the table.
+void AddAdminRoutes(RouteTable& table, lifecycle::LifecycleService& lifecycle, int max_json_depth);
 
 }  // namespace strongroom::api
