@@ -62,8 +62,9 @@ Result<identity::Principal> RouteTable::Authenticated(const Route& route, http::
 Result<http::Response> RouteTable::Run(const Route& route, http::Request& request) {
   Call call{request, nullptr, ContextOf(request)};
   if (route.credentials == Credentials::kNone) return route.handler(call);
-  ASSIGN_OR_RETURN(auto who, Authenticated(route, request, identity::AuthService::Upkeep::kWait));
-  call.caller = &who;
+  auto who = Authenticated(route, request, identity::AuthService::Upkeep::kWait);
+  if (!who) return std::unexpected(who.error());
+  call.caller = &*who;
   return route.handler(call);
 }
 
@@ -86,7 +87,11 @@ void RouteTable::Install(http::Router& router) {
     }
     router.Add(
         route.method, route.path,
-        [this, &route](http::Request& r) -> Result<http::Response> { return Run(route, r); },
+        [this, &route](http::Request& r) -> Result<http::Response> {
+          auto answer = Run(route, r);
+          if (!answer && route.errors) return route.errors(answer.error());
+          return answer;
+        },
         route.dispatch);
   }
   router.Add(

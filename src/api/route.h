@@ -59,6 +59,9 @@ struct Route {
   // Instead of `handler`: answers through `respond`; starts on the I/O thread when the caller
   // presents a session (reads, then queued writes only), on a worker otherwise.
   AsyncRouteHandler async = nullptr;
+  // How this route answers an error (authentication's included); the API's own JSON error when
+  // empty. SCIM answers in SCIM's shape.
+  std::function<http::Response(const Error&)> errors = nullptr;
 };
 
 class RouteTable {

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 
+#include "api/route.h"
 #include "http/error_response.h"
 #include "http/json.h"
 #include "http/query.h"
@@ -20,10 +21,6 @@ constexpr std::string_view kErrorSchema = "urn:ietf:params:scim:api:messages:2.0
 constexpr std::string_view kPatchSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 constexpr std::string_view kScimType = "application/scim+json; charset=utf-8";
 constexpr int64_t kMaxPage = 100;
-
-identity::RequestContext Context(const http::Request& r) {
-  return {r.remote_address, r.request_id};
-}
 
 // An error in SCIM's shape (RFC 7644 section 3.12), carrying the status of the one mapping.
 struct ScimError {
@@ -285,12 +282,11 @@ ScimResult<lifecycle::ScimChange> ReadPatch(const boost::json::object& body) {
 }
 
 // Runs a SCIM handler: authenticates the provisioner and renders any error in SCIM's shape.
+// A SCIM handler as a route handler: its SCIM errors are answered in SCIM's shape.
 template <typename Fn>
-http::Handler ScimHandler(identity::AuthService& auth, AuthRoutesOptions options, Fn fn) {
-  return [&auth, options, fn](http::Request& r) -> Result<http::Response> {
-    auto who = Authenticate(auth, r, options);
-    if (!who) return ErrorResponse(ScimError{who.error(), ""});
-    ScimResult<http::Response> out = fn(r, *who);
+RouteHandler Scim(Fn fn) {
+  return [fn](Call& c) -> Result<http::Response> {
+    ScimResult<http::Response> out = fn(c);
     if (!out) return ErrorResponse(out.error());
     return std::move(*out);
   };
@@ -354,154 +350,165 @@ boost::json::object Discovery(std::string_view which) {
 
 }  // namespace
 
-void RegisterScimRoutes(http::Router& router, identity::AuthService& auth,
-                        lifecycle::LifecycleService& lifecycle, AuthRoutesOptions options) {
-  const int depth = options.max_json_depth;
-  using Principal = identity::Principal;
+namespace {
 
-  for (const char* which : {"ServiceProviderConfig", "ResourceTypes", "Schemas"}) {
-    router.Add(verb::get, std::string("/scim/v2/") + which,
-               ScimHandler(auth, options,
-                           [which](http::Request&, const Principal&) -> ScimResult<http::Response> {
-                             return ScimJson(200, Discovery(which));
-                           }));
+struct Deps {
+  lifecycle::LifecycleService& lifecycle;
+  int depth;
+};
+
+ScimResult<http::Response> ListUsers(const Deps& d, Call& c) {
+  auto q = http::ParseQuery(
+      c.request.query, {"filter", "startIndex", "count", "attributes", "excludedAttributes"}, 1024);
+  if (!q) return Bad("invalidValue", q.error().message);
+  std::pair<std::string, std::string> filter;
+  if (!(*q)["filter"].empty()) {
+    auto f = ParseFilter((*q)["filter"]);
+    if (!f) return std::unexpected(f.error());
+    filter = *f;
   }
+  auto start = QueryNumber((*q)["startIndex"], "startIndex", 1);
+  auto count = QueryNumber((*q)["count"], "count", kMaxPage);
+  if (!start) return std::unexpected(start.error());
+  if (!count) return std::unexpected(count.error());
+  // RFC 7644 3.4.2.4: below 1 is 1; negative counts are 0.
+  const int64_t from = std::max<int64_t>(1, *start);
+  const int64_t n = std::clamp<int64_t>(*count, 0, kMaxPage);
+  auto page = Lift(d.lifecycle.ScimList(c.who(), filter.first, filter.second, from, n, c.context));
+  if (!page) return std::unexpected(page.error());
+  boost::json::array resources;
+  for (const auto& u : page->users) resources.push_back(UserJson(u));
+  boost::json::object out{{"schemas", boost::json::array{kListSchema}},
+                          {"totalResults", page->total},
+                          {"startIndex", from},
+                          {"itemsPerPage", static_cast<int64_t>(resources.size())},
+                          {"Resources", std::move(resources)}};
+  return ScimJson(200, out);
+}
 
-  router.Add(
-      verb::get, "/scim/v2/Users",
-      ScimHandler(
-          auth, options,
-          [&lifecycle](http::Request& r, const Principal& who) -> ScimResult<http::Response> {
-            auto q = http::ParseQuery(
-                r.query, {"filter", "startIndex", "count", "attributes", "excludedAttributes"},
-                1024);
-            if (!q) return Bad("invalidValue", q.error().message);
-            std::pair<std::string, std::string> filter;
-            if (!(*q)["filter"].empty()) {
-              auto f = ParseFilter((*q)["filter"]);
-              if (!f) return std::unexpected(f.error());
-              filter = *f;
-            }
-            auto start = QueryNumber((*q)["startIndex"], "startIndex", 1);
-            auto count = QueryNumber((*q)["count"], "count", kMaxPage);
-            if (!start) return std::unexpected(start.error());
-            if (!count) return std::unexpected(count.error());
-            // RFC 7644 3.4.2.4: below 1 is 1; negative counts are 0.
-            const int64_t from = std::max<int64_t>(1, *start);
-            const int64_t n = std::clamp<int64_t>(*count, 0, kMaxPage);
-            auto page =
-                Lift(lifecycle.ScimList(who, filter.first, filter.second, from, n, Context(r)));
-            if (!page) return std::unexpected(page.error());
-            boost::json::array resources;
-            for (const auto& u : page->users) resources.push_back(UserJson(u));
-            boost::json::object out{{"schemas", boost::json::array{kListSchema}},
-                                    {"totalResults", page->total},
-                                    {"startIndex", from},
-                                    {"itemsPerPage", static_cast<int64_t>(resources.size())},
-                                    {"Resources", std::move(resources)}};
-            return ScimJson(200, out);
-          }));
+ScimResult<http::Response> GetUser(const Deps& d, Call& c) {
+  auto user = Lift(d.lifecycle.ScimGet(c.who(), c.param("id"), c.context));
+  if (!user) return std::unexpected(user.error());
+  return ScimJson(200, UserJson(*user));
+}
 
-  router.Add(verb::get, "/scim/v2/Users/{id}",
-             ScimHandler(auth, options,
-                         [&lifecycle](http::Request& r,
-                                      const Principal& who) -> ScimResult<http::Response> {
-                           auto user = Lift(lifecycle.ScimGet(who, r.params.at("id"), Context(r)));
-                           if (!user) return std::unexpected(user.error());
-                           return ScimJson(200, UserJson(*user));
-                         }));
+ScimResult<lifecycle::ScimUserInput> ReadNewUser(const boost::json::object& body) {
+  lifecycle::ScimUserInput in;
+  const auto* user_name = body.if_contains("userName");
+  if (user_name == nullptr) return Bad("invalidValue", "userName is required");
+  auto name = String(*user_name, "userName", 256);
+  if (!name) return std::unexpected(name.error());
+  in.username = *name;
+  auto person = NameOf(body);
+  if (!person) return std::unexpected(person.error());
+  in.name = person->empty() ? in.username : *person;
+  auto email = EmailOf(body);
+  if (!email) return std::unexpected(email.error());
+  if (email->empty()) return Bad("invalidValue", "emails is required");
+  in.email = *email;
+  if (const auto* ext = body.if_contains("externalId")) {
+    auto e = String(*ext, "externalId", 800);
+    if (!e) return std::unexpected(e.error());
+    in.external_id = *e;
+  }
+  if (const auto* active = body.if_contains("active")) {
+    auto a = Bool(*active, "active");
+    if (!a) return std::unexpected(a.error());
+    if (!*a) return Bad("invalidValue", "a new user must be active");
+  }
+  return in;
+}
 
-  router.Add(verb::post, "/scim/v2/Users",
-             ScimHandler(auth, options,
-                         [&lifecycle, depth](http::Request& r,
-                                             const Principal& who) -> ScimResult<http::Response> {
-                           auto body = Body(r, depth);
-                           if (!body) return std::unexpected(body.error());
-                           lifecycle::ScimUserInput in;
-                           const auto* user_name = body->if_contains("userName");
-                           if (user_name == nullptr)
-                             return Bad("invalidValue", "userName is required");
-                           auto name = String(*user_name, "userName", 256);
-                           if (!name) return std::unexpected(name.error());
-                           in.username = *name;
-                           auto person = NameOf(*body);
-                           if (!person) return std::unexpected(person.error());
-                           in.name = person->empty() ? in.username : *person;
-                           auto email = EmailOf(*body);
-                           if (!email) return std::unexpected(email.error());
-                           if (email->empty()) return Bad("invalidValue", "emails is required");
-                           in.email = *email;
-                           if (const auto* ext = body->if_contains("externalId")) {
-                             auto e = String(*ext, "externalId", 800);
-                             if (!e) return std::unexpected(e.error());
-                             in.external_id = *e;
-                           }
-                           if (const auto* active = body->if_contains("active")) {
-                             auto a = Bool(*active, "active");
-                             if (!a) return std::unexpected(a.error());
-                             if (!*a) return Bad("invalidValue", "a new user must be active");
-                           }
-                           auto user = Lift(lifecycle.ScimCreate(who, in, Context(r)));
-                           if (!user) return std::unexpected(user.error());
-                           auto resp = ScimJson(201, UserJson(*user));
-                           resp.headers.emplace_back("Location", "/scim/v2/Users/" + user->id);
-                           return resp;
-                         }));
+ScimResult<http::Response> CreateUser(const Deps& d, Call& c) {
+  auto body = Body(c.request, d.depth);
+  if (!body) return std::unexpected(body.error());
+  auto in = ReadNewUser(*body);
+  if (!in) return std::unexpected(in.error());
+  auto user = Lift(d.lifecycle.ScimCreate(c.who(), *in, c.context));
+  if (!user) return std::unexpected(user.error());
+  auto resp = ScimJson(201, UserJson(*user));
+  resp.headers.emplace_back("Location", "/scim/v2/Users/" + user->id);
+  return resp;
+}
 
-  router.Add(verb::put, "/scim/v2/Users/{id}",
-             ScimHandler(auth, options,
-                         [&lifecycle, depth](http::Request& r,
-                                             const Principal& who) -> ScimResult<http::Response> {
-                           auto body = Body(r, depth);
-                           if (!body) return std::unexpected(body.error());
-                           lifecycle::ScimChange change;
-                           if (const auto* u = body->if_contains("userName")) {
-                             auto s = String(*u, "userName", 256);
-                             if (!s) return std::unexpected(s.error());
-                             change.username = *s;
-                           }
-                           auto person = NameOf(*body);
-                           if (!person) return std::unexpected(person.error());
-                           if (!person->empty()) change.name = *person;
-                           if (const auto* ext = body->if_contains("externalId")) {
-                             auto e = String(*ext, "externalId", 800);
-                             if (!e) return std::unexpected(e.error());
-                             change.external_id = *e;
-                           }
-                           // Okta's PUT may leave out `active`: then it stays as it is.
-                           if (const auto* active = body->if_contains("active")) {
-                             auto a = Bool(*active, "active");
-                             if (!a) return std::unexpected(a.error());
-                             change.active = *a;
-                           }
-                           auto user = Lift(
-                               lifecycle.ScimUpdate(who, r.params.at("id"), change, Context(r)));
-                           if (!user) return std::unexpected(user.error());
-                           return ScimJson(200, UserJson(*user));
-                         }));
+ScimResult<lifecycle::ScimChange> ReadReplacement(const boost::json::object& body) {
+  lifecycle::ScimChange change;
+  if (const auto* u = body.if_contains("userName")) {
+    auto s = String(*u, "userName", 256);
+    if (!s) return std::unexpected(s.error());
+    change.username = *s;
+  }
+  auto person = NameOf(body);
+  if (!person) return std::unexpected(person.error());
+  if (!person->empty()) change.name = *person;
+  if (const auto* ext = body.if_contains("externalId")) {
+    auto e = String(*ext, "externalId", 800);
+    if (!e) return std::unexpected(e.error());
+    change.external_id = *e;
+  }
+  // Okta's PUT may leave out `active`: then it stays as it is.
+  if (const auto* active = body.if_contains("active")) {
+    auto a = Bool(*active, "active");
+    if (!a) return std::unexpected(a.error());
+    change.active = *a;
+  }
+  return change;
+}
 
-  router.Add(verb::patch, "/scim/v2/Users/{id}",
-             ScimHandler(auth, options,
-                         [&lifecycle, depth](http::Request& r,
-                                             const Principal& who) -> ScimResult<http::Response> {
-                           auto body = Body(r, depth);
-                           if (!body) return std::unexpected(body.error());
-                           auto change = ReadPatch(*body);
-                           if (!change) return std::unexpected(change.error());
-                           auto user = Lift(
-                               lifecycle.ScimUpdate(who, r.params.at("id"), *change, Context(r)));
-                           if (!user) return std::unexpected(user.error());
-                           return ScimJson(200, UserJson(*user));
-                         }));
+// PUT replaces, PATCH applies operations; both end in the same update.
+ScimResult<http::Response> UpdateUser(const Deps& d, Call& c, bool patch) {
+  auto body = Body(c.request, d.depth);
+  if (!body) return std::unexpected(body.error());
+  auto change = patch ? ReadPatch(*body) : ReadReplacement(*body);
+  if (!change) return std::unexpected(change.error());
+  auto user = Lift(d.lifecycle.ScimUpdate(c.who(), c.param("id"), *change, c.context));
+  if (!user) return std::unexpected(user.error());
+  return ScimJson(200, UserJson(*user));
+}
 
-  router.Add(verb::delete_, "/scim/v2/Users/{id}",
-             ScimHandler(auth, options,
-                         [&lifecycle](http::Request& r,
-                                      const Principal& who) -> ScimResult<http::Response> {
-                           auto done = lifecycle.ScimDelete(who, r.params.at("id"), Context(r));
-                           if (!done) return std::unexpected(ScimError{done.error(), ""});
-                           return http::Response::NoContent();
-                         }));
+ScimResult<http::Response> DeleteUser(const Deps& d, Call& c) {
+  auto done = d.lifecycle.ScimDelete(c.who(), c.param("id"), c.context);
+  if (!done) return std::unexpected(ScimError{done.error(), ""});
+  return http::Response::NoContent();
+}
+
+}  // namespace
+
+void AddScimRoutes(RouteTable& table, lifecycle::LifecycleService& lifecycle, int max_json_depth) {
+  const Deps d{lifecycle, max_json_depth};
+  const auto scim_errors = [](const Error& e) { return ErrorResponse(ScimError{e, ""}); };
+  const std::string user = R"({"type":"object","description":"a SCIM 2.0 User, RFC 7643"})";
+  auto add = [&](http::beast_http::verb method, std::string path, std::string summary,
+                 std::string request, std::string response, RouteHandler handler) {
+    Route route{method,
+                std::move(path),
+                Credentials::kToken,
+                std::move(summary),
+                std::move(request),
+                std::move(response),
+                std::move(handler)};
+    route.errors = scim_errors;
+    table.Add(std::move(route));
+  };
+  for (const char* which : {"ServiceProviderConfig", "ResourceTypes", "Schemas"}) {
+    add(verb::get, std::string("/scim/v2/") + which, std::string("SCIM ") + which, "",
+        kAnyObjectSchema, Scim([which](Call&) -> ScimResult<http::Response> {
+          return ScimJson(200, Discovery(which));
+        }));
+  }
+  add(verb::get, "/scim/v2/Users", "List the organisation's users (filter userName eq)", "",
+      kAnyObjectSchema, Scim([d](Call& c) { return ListUsers(d, c); }));
+  add(verb::get, "/scim/v2/Users/{id}", "A user", "", user,
+      Scim([d](Call& c) { return GetUser(d, c); }));
+  add(verb::post, "/scim/v2/Users", "A joiner (a join request, approved as configured)", user, user,
+      Scim([d](Call& c) { return CreateUser(d, c); }));
+  add(verb::put, "/scim/v2/Users/{id}", "Replace a user's name, username or active", user, user,
+      Scim([d](Call& c) { return UpdateUser(d, c, false); }));
+  add(verb::patch, "/scim/v2/Users/{id}", "Patch a user (active=false is a leaver)",
+      R"({"type":"object","description":"a SCIM PatchOp"})", user,
+      Scim([d](Call& c) { return UpdateUser(d, c, true); }));
+  add(verb::delete_, "/scim/v2/Users/{id}", "A leaver", "", "",
+      Scim([d](Call& c) { return DeleteUser(d, c); }));
 }
 
 }  // namespace strongroom::api

@@ -4,13 +4,12 @@
 // PUT, PATCH, DELETE) and the discovery endpoints. Authenticated by a `provisioner` service
 // account's API token; every answer, errors included, is application/scim+json.
 
-#include "api/auth.h"
-#include "http/router.h"
+#include "api/route.h"
 #include "lifecycle/lifecycle_service.h"
 
 namespace strongroom::api {
 
-void RegisterScimRoutes(http::Router& router, identity::AuthService& auth,
-                        lifecycle::LifecycleService& lifecycle, AuthRoutesOptions options);
+// `lifecycle` must outlive the table.
+void AddScimRoutes(RouteTable& table, lifecycle::LifecycleService& lifecycle, int max_json_depth);
 
 }  // namespace strongroom::api

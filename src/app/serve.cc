@@ -271,7 +271,6 @@ int Serve(const std::filesystem::path& config_path) {
   if (auto r = server.Listen(); !r) return Fatal(r.error());
   const auto& origin = server.origin();
   // Registered once the port is known (the origin names it); nothing is served before Run.
-  api::RegisterScimRoutes(router, auth, lifecycle, {config->server.max_json_depth, origin});
   // Routes as data (api/route.h); the table lives as long as the server.
   api::RouteTable routes(auth, audit, {config->server.max_json_depth, origin});
   api::AddHealthRoutes(
@@ -293,6 +292,7 @@ int Serve(const std::filesystem::path& config_path) {
   api::AddExportRoutes(routes, exports, config->server.max_json_depth);
   api::AddAuditEventRoutes(routes, audit, clock);
   api::AddAdminRoutes(routes, lifecycle, config->server.max_json_depth);
+  api::AddScimRoutes(routes, lifecycle, config->server.max_json_depth);
   api::AddRetentionRoutes(routes, retention, config->server.max_json_depth);
   routes.Install(router);
 
