@@ -445,8 +445,8 @@ void AddAdminRoutes(RouteTable& table, lifecycle::LifecycleService& lifecycle, i
   table.Add({verb::get, "/api/v1/admin/join-requests", C::kSessionOrToken,
              "List join requests (status, format=csv)", "", s.items, to(ListJoinRequests)});
   table.Add({verb::post, "/api/v1/admin/join-requests/{id}/approve", C::kSessionOrToken,
-             "Approve a join request; answers the one-time enrolment token", "", kAnyObjectSchema,
-             to(ApproveJoin)});
+             "Approve a join request; answers the one-time enrolment token", kNoBody,
+             kAnyObjectSchema, to(ApproveJoin)});
   table.Add({verb::post, "/api/v1/admin/join-requests/{id}/reject", C::kSessionOrToken,
              "Reject a join request", s.reason, "", to(RejectJoin)});
   table.Add({verb::get, "/api/v1/admin/users", C::kSessionOrToken,
@@ -459,7 +459,7 @@ void AddAdminRoutes(RouteTable& table, lifecycle::LifecycleService& lifecycle, i
              "Lift every lock on an account", s.reason, "",
              [d](Call& c) { return LockOrUnlock(d, c, false); }});
   table.Add({verb::post, "/api/v1/admin/users/{id}/leave", C::kSessionOrToken,
-             "A leaver: access ends now", "", "", to(Leave)});
+             "A leaver: access ends now", kNoBody, "", to(Leave)});
   table.Add(
       {verb::post, "/api/v1/admin/users/{id}/move", C::kSessionOrToken,
        "A mover: the new assignment replaces the old",
@@ -485,7 +485,7 @@ void AddAdminRoutes(RouteTable& table, lifecycle::LifecycleService& lifecycle, i
                            {"expires_at", StringSchema(64, "date-time")}}),
              to(IssueToken)});
   table.Add({verb::post, "/api/v1/admin/tokens/{id}/revoke", C::kSessionOrToken,
-             "Revoke an API token", "", "", to(RevokeToken)});
+             "Revoke an API token", kNoBody, "", to(RevokeToken)});
 }
 
 }  // namespace strongroom::api

@@ -62,7 +62,7 @@ void AddExportRoutes(RouteTable& table, records::ExportService& exports, int max
              state, [d](Call& c) { return RequestExport(d, c); }});
   table.Add(
       {verb::post, "/api/v1/exports/{id}/approve", Credentials::kSessionOrToken,
-       "Approve another person's export, which builds its archive", "",
+       "Approve another person's export, which builds its archive", kNoBody,
        ObjectSchema(
            {{"id", StringSchema(64)}, {"status", StringSchema(16)}, {"records", kIntegerSchema}}),
        [d](Call& c) { return ApproveExport(d, c); }});

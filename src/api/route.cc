@@ -115,7 +115,9 @@ std::string RouteTable::OpenApi() const {
       op["security"] = boost::json::array{boost::json::object{{"session", boost::json::array{}}},
                                           boost::json::object{{"token", boost::json::array{}}}};
     }
-    if (!route.request_schema.empty()) {
+    if (route.request_schema == kNoBody) {
+      op["x-strongroom-body"] = "none";
+    } else if (!route.request_schema.empty()) {
       op["requestBody"] = {
           {"required", true},
           {"content",
@@ -128,7 +130,9 @@ std::string RouteTable::OpenApi() const {
     }
     op["responses"] = {{"2XX", std::move(ok)},
                        {"default", {{"description", "an error: {\"error\":{code,message}}"}}}};
-    paths[route.path].emplace_object()[Lower(MethodName(route.method))] = std::move(op);
+    auto& item = paths[route.path];
+    if (!item.is_object()) item.emplace_object();
+    item.as_object()[Lower(MethodName(route.method))] = std::move(op);
   }
   boost::json::object doc{
       {"openapi", "3.1.0"},

@@ -52,7 +52,8 @@ struct Route {
   std::string path;
   Credentials credentials;
   std::string summary;
-  std::string request_schema;   // JSON Schema of the body; "" when the route takes none
+  std::string request_schema;   // JSON Schema of the body; "" for GET and DELETE, kNoBody for a
+                                // POST that takes none
   std::string response_schema;  // JSON Schema of a success answer; "" when it has no body
   RouteHandler handler;
   http::Dispatch dispatch = http::Dispatch::kWorker;
@@ -95,6 +96,8 @@ std::string ObjectSchema(std::initializer_list<std::pair<std::string_view, std::
                          std::initializer_list<std::string_view> optional = {});
 std::string StringSchema(int max_length, std::string_view format = "");
 std::string ArraySchema(const std::string& items, int max_items);
+// The request schema of a POST that takes no body (so that a missing schema is an error).
+inline const std::string kNoBody = "none";
 inline const std::string kIntegerSchema = R"({"type":"integer"})";
 inline const std::string kBooleanSchema = R"({"type":"boolean"})";
 inline const std::string kAnyObjectSchema = R"({"type":"object"})";
