@@ -122,7 +122,9 @@ Decision DecideAdmin(const Subject& s, AdminAction action, const AdminTarget& t,
   }
   if (rule.reach != Reach::kService && !officer) {
     if (elsewhere) return Deny("outside the caller's organisation", true);
-    if (rule.reach == Reach::kAccount && t.kind == Kind::kPrivileged) {
+    // An account whose kind is not known is treated as privileged: beyond an org admin's reach.
+    if (rule.reach == Reach::kAccount && !t.org_id.empty() &&
+        (!t.kind || *t.kind == Kind::kPrivileged)) {
       return Deny("a privileged account: for a security officer", true);
     }
   }
@@ -132,7 +134,8 @@ Decision DecideAdmin(const Subject& s, AdminAction action, const AdminTarget& t,
   if (!officer && action == kJoinRequest && t.roles.Has(Role::kSecurityOfficer)) {
     return Deny("only a security officer may make a security officer");
   }
-  if (!officer && action == kJoinApprove && t.kind && *t.kind != Kind::kStandard) {
+  if (!officer && action == kJoinApprove && !t.org_id.empty() &&
+      (!t.kind || *t.kind != Kind::kStandard)) {
     return Deny("privileged and service accounts are approved by a security officer");
   }
   if (officer) return {true, false, "security officer"};

@@ -250,52 +250,117 @@ Result<std::vector<std::string>> AuthService::ConfirmEnrolment(std::string_view 
 struct AuthService::PasswordStep {
   std::optional<Account> account;
   std::string password_hash;
-  std::string unknown_locked_until;
-  std::string key;              // the username as typed, folded
+  std::string key;              // the username as typed, folded (hashed if malformed)
   std::string throttle_source;  // the address, or the device for a known device
   Bytes device_hash;            // of the device cookie offered; matches no device if none
   bool known_device = false;
-  std::string device_locked_until;
-  int64_t throttle_wait = 0;
+  int64_t throttle_wait = 0;  // > 0: refused unchecked, and nothing counted
+  bool locked = false;        // a lock held when the attempt arrived
+  std::string lock_set;       // the lock this attempt's count set ("" if none)
+  std::string lock_note;      // for the audit event
 };
 
-Result<AuthService::PasswordStep> AuthService::ReadPasswordStep(std::string_view name,
-                                                                const std::string& key,
-                                                                const Bytes& device_hash,
-                                                                const RequestContext& ctx) {
+namespace {
+
+constexpr const char* kKnownDeviceSql =
+    "SELECT d.locked_until FROM known_devices d JOIN accounts a ON a.id = d.account_id WHERE "
+    "d.device_hash = ? AND a.username = ? AND d.last_used_at > ?";
+
+}  // namespace
+
+Result<bool> AuthService::KnownDevice(std::string_view name, const Bytes& device_hash) {
+  return store::ReadValue<bool>(store_, [&](store::Transaction& tx) -> Result<bool> {
+    ASSIGN_OR_RETURN(auto rows, tx.Query(kKnownDeviceSql,
+                                         {device_hash, std::string(name),
+                                          FormatRfc3339(clock_.Now() - options_.device_lifetime)}));
+    return !rows.empty();
+  });
+}
+
+Result<AuthService::PasswordStep> AuthService::Reserve(std::string_view name,
+                                                       const std::string& key,
+                                                       const Bytes& device_hash, bool known_device,
+                                                       const RequestContext& ctx) {
   PasswordStep step;
   step.key = key;
   step.device_hash = device_hash;
+  step.known_device = known_device;
+  step.throttle_source =
+      known_device ? "device:" + HexEncode(device_hash).substr(0, 16) : ctx.source;
   const auto now = clock_.Now();
-  RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(
-        auto device,
-        tx.Query("SELECT d.locked_until FROM known_devices d JOIN accounts a ON a.id "
-                 "= d.account_id WHERE d.device_hash = ? AND a.username = ? AND "
-                 "d.last_used_at > ?",
-                 {device_hash, std::string(name), FormatRfc3339(now - options_.device_lifetime)}));
-    step.known_device = !device.empty();
-    if (step.known_device) step.device_locked_until = device.front().Text(0);
-    step.throttle_source =
-        step.known_device ? "device:" + HexEncode(device_hash).substr(0, 16) : ctx.source;
-    ASSIGN_OR_RETURN(auto t, tx.Query("SELECT next_allowed_at FROM login_throttle WHERE username "
-                                      "= ? AND source = ?",
+  const auto now_text = FormatRfc3339(now);
+  const int64_t limit = options_.lock_after_failures;
+  RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
+    step.account.reset();
+    step.throttle_wait = 0;
+    step.locked = false;
+    step.lock_set.clear();
+    step.lock_note.clear();
+    // (1) The delay per (username, source or device): too soon, and nothing is checked or counted.
+    ASSIGN_OR_RETURN(auto t, tx.Query("SELECT failures, next_allowed_at FROM login_throttle "
+                                      "WHERE username = ? AND source = ?",
                                       {key, step.throttle_source}));
     if (!t.empty()) {
-      if (auto next = ParseRfc3339(t.front().Text(0)); next && *next > now) {
+      if (auto next = ParseRfc3339(t.front().Text(1)); next && *next > now) {
         step.throttle_wait = std::chrono::ceil<std::chrono::seconds>(*next - now).count();
+        return {};
       }
     }
-    // A malformed username is looked up too (as "", which names no account): the same work.
+    const int64_t failures = (t.empty() ? 0 : t.front().Int(0)) + 1;
+    RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO login_throttle (username, source, failures, next_allowed_at) VALUES (?, ?, ?, "
+        "?) ON CONFLICT (username, source) DO UPDATE SET failures = excluded.failures, "
+        "next_allowed_at = excluded.next_allowed_at",
+        {key, step.throttle_source, failures, FormatRfc3339(now + DelayAfter(failures))}));
+    // The account as it stands now; a malformed name is looked up as "", which names none.
     static const std::string sql = fmt::format(
-        "SELECT {}, a.password_hash, a.unknown_locked_until FROM accounts a WHERE a.username = ?",
+        "SELECT {}, a.password_hash, a.failed_logins, a.unknown_locked_until, a.unknown_locks "
+        "FROM accounts a WHERE a.username = ?",
         kAccountColumns);
     ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {std::string(name)}));
+    constexpr int k = kAccountColumnCount;
+    const std::string account_id = rows.empty() ? "" : rows.front().Text(0);
+    int64_t unknown_failures = rows.empty() ? 0 : rows.front().Int(k + 1);
+    std::string unknown_until = rows.empty() ? "" : rows.front().Text(k + 2);
+    int64_t locks = rows.empty() ? 0 : rows.front().Int(k + 3);
     if (!rows.empty()) {
       step.account = AccountOf(rows.front());
-      step.password_hash = rows.front().Text(kAccountColumnCount + 0);
-      step.unknown_locked_until = rows.front().Text(kAccountColumnCount + 1);
+      step.password_hash = rows.front().Text(k);
     }
+    // (3) Unknown devices: counted, and locked out at the limit, unless a lock holds already.
+    if (!known_device) {
+      step.locked = unknown_until > now_text;
+      if (!step.locked && ++unknown_failures >= limit) {
+        unknown_until = FormatRfc3339(now + LockDuration(locks));
+        ++locks;
+        unknown_failures = 0;
+        step.lock_set = unknown_until;
+        step.lock_note = "; unknown devices locked out until " + unknown_until;
+      }
+    }
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE accounts SET failed_logins = ?, unknown_locked_until = ?, "
+                "unknown_locks = ? WHERE id = ?",
+                {unknown_failures, unknown_until, locks, account_id}));
+    // (5) A known device's own allowance.
+    ASSIGN_OR_RETURN(auto d, tx.Query("SELECT failures, locked_until FROM known_devices WHERE "
+                                      "device_hash = ? AND account_id = ?",
+                                      {device_hash, account_id}));
+    int64_t device_failures = d.empty() ? 0 : d.front().Int(0);
+    std::string device_until = d.empty() ? "" : d.front().Text(1);
+    if (known_device) {
+      step.locked = device_until > now_text;
+      if (!step.locked && ++device_failures >= limit) {
+        device_until = FormatRfc3339(now + LockDuration(0));
+        device_failures = 0;
+        step.lock_set = device_until;
+        step.lock_note = "; this device locked out until " + device_until;
+      }
+    }
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE known_devices SET failures = ?, locked_until = ? WHERE "
+                "device_hash = ? AND account_id = ?",
+                {device_failures, device_until, device_hash, account_id}));
     return {};
   }));
   return step;
@@ -303,59 +368,15 @@ Result<AuthService::PasswordStep> AuthService::ReadPasswordStep(std::string_view
 
 Result<void> AuthService::LoginFailed(audit::Event event, std::string reason,
                                       const PasswordStep& step) {
-  const auto now = clock_.Now();
-  const auto now_text = FormatRfc3339(now);
-  // "" names no account: the statements below run all the same for an unknown username.
+  // "" names no account: the statements run all the same for an unknown username.
   const std::string account_id = step.account ? step.account->id : "";
-  const int64_t limit = options_.lock_after_failures;
-  if (!step.known_device) buckets_.Consume(event.source);
   return store_.Write([&](store::Transaction& tx) -> Result<void> {
-    std::string why = reason;
-    // (1) The delay per (username, source or device).
-    ASSIGN_OR_RETURN(auto t, tx.Query("SELECT failures FROM login_throttle WHERE username = ? "
-                                      "AND source = ?",
-                                      {step.key, step.throttle_source}));
-    const int64_t failures = (t.empty() ? 0 : t.front().Int(0)) + 1;
-    RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO login_throttle (username, source, failures, next_allowed_at) VALUES (?, ?, ?, "
-        "?) ON CONFLICT (username, source) DO UPDATE SET failures = excluded.failures, "
-        "next_allowed_at = excluded.next_allowed_at",
-        {step.key, step.throttle_source, failures, FormatRfc3339(now + DelayAfter(failures))}));
-    // (3) Unknown devices: counted, and locked out at the limit, unless a lock holds already.
-    ASSIGN_OR_RETURN(auto a, tx.Query("SELECT failed_logins, unknown_locked_until, unknown_locks "
-                                      "FROM accounts WHERE id = ?",
-                                      {account_id}));
-    int64_t unknown_failures = a.empty() ? 0 : a.front().Int(0);
-    std::string unknown_until = a.empty() ? "" : a.front().Text(1);
-    int64_t locks = a.empty() ? 0 : a.front().Int(2);
-    if (!step.known_device && unknown_until <= now_text && ++unknown_failures >= limit) {
-      unknown_until = FormatRfc3339(now + LockDuration(locks));
-      ++locks;
-      unknown_failures = 0;
-      why += "; unknown devices locked out until " + unknown_until;
-    }
     RETURN_IF_ERROR(
-        tx.Exec("UPDATE accounts SET failed_logins = ?, unknown_locked_until = ?, "
-                "unknown_locks = ?, failures_unseen = failures_unseen + 1, "
+        tx.Exec("UPDATE accounts SET failures_unseen = failures_unseen + 1, "
                 "last_failure_at = ? WHERE id = ?",
-                {unknown_failures, unknown_until, locks, now_text, account_id}));
-    // (5) A known device's own allowance.
-    ASSIGN_OR_RETURN(auto d, tx.Query("SELECT failures, locked_until FROM known_devices WHERE "
-                                      "device_hash = ? AND account_id = ?",
-                                      {step.device_hash, account_id}));
-    int64_t device_failures = d.empty() ? 0 : d.front().Int(0);
-    std::string device_until = d.empty() ? "" : d.front().Text(1);
-    if (step.known_device && device_until <= now_text && ++device_failures >= limit) {
-      device_until = FormatRfc3339(now + LockDuration(0));
-      device_failures = 0;
-      why += "; this device locked out until " + device_until;
-    }
-    RETURN_IF_ERROR(
-        tx.Exec("UPDATE known_devices SET failures = ?, locked_until = ? WHERE "
-                "device_hash = ? AND account_id = ?",
-                {device_failures, device_until, step.device_hash, account_id}));
+                {FormatRfc3339(clock_.Now()), account_id}));
     event.allowed = false;
-    event.reason = std::move(why);
+    event.reason = reason + step.lock_note;
     event.outcome = "unauthenticated";
     ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
     (void)seq;
@@ -370,10 +391,12 @@ Result<std::string> AuthService::Login(std::string_view username, std::string_vi
   // Only a well-formed username is recorded: people do type their password into the username
   // field, and the audit log must never hold a password.
   event.actor.username = name ? *name : "(malformed username)";
-  // The throttling key: the name as typed, folded, whether or not such an account exists.
+  // The throttling key: the name as typed, folded, whether or not such an account exists. A
+  // malformed name is kept only as its hash: it is often a password typed in the wrong field.
   std::string key(username.substr(0, 256));
   std::transform(key.begin(), key.end(), key.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!name) key = "malformed:" + HexEncode(HashOf(key));
   auto throttled = [&](int64_t wait, std::string reason) -> Result<std::string> {
     auto e = event;
     e.action = "security.throttled";
@@ -384,17 +407,30 @@ Result<std::string> AuthService::Login(std::string_view username, std::string_vi
     return std::unexpected(Error{ErrorCode::kResourceExhausted,
                                  "too many sign-in attempts; wait before trying again", wait});
   };
+  const auto unavailable = [] {
+    return Fail(ErrorCode::kUnavailable, "the service is unavailable; retry shortly");
+  };
   // A device cookie of the wrong shape names no device (the hash of "" matches none).
   const auto device_hash = HashOf(device_token.size() == 64 ? device_token : "");
-  auto read = ReadPasswordStep(name.value_or(""), key, device_hash, ctx);
-  if (!read) return Fail(ErrorCode::kUnavailable, "the service is unavailable; retry shortly");
-  const auto& step = *read;
-  if (!step.known_device) {
-    if (const int64_t wait = buckets_.Check(ctx.source); wait > 0) {
+  const auto known = KnownDevice(name.value_or(""), device_hash);
+  if (!known) return unavailable();
+  // (2) The address's allowance, taken before anything is checked; given back on success.
+  const auto refund = [&] {
+    if (!*known) buckets_.Refund(ctx.source);
+  };
+  if (!*known) {
+    if (const int64_t wait = buckets_.Take(ctx.source); wait > 0) {
       return throttled(wait, "too many attempts from this address");
     }
   }
+  auto reserved = Reserve(name.value_or(""), key, device_hash, *known, ctx);
+  if (!reserved) {
+    refund();
+    return unavailable();
+  }
+  const auto& step = *reserved;
   if (step.throttle_wait > 0) {
+    refund();
     return throttled(step.throttle_wait, step.known_device
                                              ? "repeated failures for this username on this device"
                                              : "repeated failures for this username from this "
@@ -414,26 +450,34 @@ Result<std::string> AuthService::Login(std::string_view username, std::string_vi
   event.target = {"account", account.id, account.org_id};
   event.detail["device"] = step.known_device ? "known" : "unknown";
   const auto now = clock_.Now();
-  const auto now_text = FormatRfc3339(now);
+  if (step.locked) {
+    return failed(step.known_device ? "this device is locked out after repeated failures"
+                                    : "unknown devices are locked out after repeated failures");
+  }
   if (!password_ok) return failed("wrong password");
   if (account.status != "active" || account.expires_at <= now) {
     return failed("account is " +
                   (account.status == "active" ? std::string("past its expiry") : account.status));
   }
-  if (step.known_device ? step.device_locked_until > now_text
-                        : step.unknown_locked_until > now_text) {
-    return failed(step.known_device ? "this device is locked out after repeated failures"
-                                    : "unknown devices are locked out after repeated failures");
-  }
+  // A success: the count Reserve took is given back, with any lock it set.
+  refund();
   const std::string challenge = random_.RandomHex(32);
   event.allowed = true;
   event.reason = "password accepted; MFA required";
   ASSIGN_OR_RETURN(auto ok, audit_.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
     if (step.known_device) {
       RETURN_IF_ERROR(
-          tx.Exec("UPDATE known_devices SET failures = 0 WHERE device_hash = ?", {device_hash}));
+          tx.Exec("UPDATE known_devices SET failures = 0, locked_until = CASE WHEN "
+                  "? <> '' AND locked_until = ? THEN '' ELSE locked_until END WHERE "
+                  "device_hash = ?",
+                  {step.lock_set, step.lock_set, device_hash}));
     } else {
-      RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET failed_logins = 0 WHERE id = ?", {account.id}));
+      RETURN_IF_ERROR(tx.Exec(
+          "UPDATE accounts SET failed_logins = 0, unknown_locks = CASE WHEN ? <> '' AND "
+          "unknown_locked_until = ? THEN max(unknown_locks - 1, 0) ELSE unknown_locks END, "
+          "unknown_locked_until = CASE WHEN ? <> '' AND unknown_locked_until = ? THEN '' ELSE "
+          "unknown_locked_until END WHERE id = ?",
+          {step.lock_set, step.lock_set, step.lock_set, step.lock_set, account.id}));
     }
     RETURN_IF_ERROR(tx.Exec("DELETE FROM login_throttle WHERE username = ? AND source = ?",
                             {key, step.throttle_source}));

@@ -129,11 +129,18 @@ class AuthService {
   Result<TokenRow> FindEnrolment(store::Transaction& tx, std::string_view token);
   audit::Event MakeEvent(std::string action, const RequestContext& ctx) const;
   Result<void> Refuse(audit::Event event, std::string reason);
-  // Reads what the password step needs, the same statements whether or not the account exists.
-  Result<PasswordStep> ReadPasswordStep(std::string_view name, const std::string& key,
-                                        const Bytes& device_hash, const RequestContext& ctx);
-  // Audits a refused password and counts it (throttle, device or unknown-device lock), in one
-  // write whose statements are the same whether or not the account exists.
+  // Whether the device cookie's hash names a device of the account `name`.
+  Result<bool> KnownDevice(std::string_view name, const Bytes& device_hash);
+  // In one write, before any hash is computed: refuses an attempt that comes too soon, and counts
+  // every other as a failure (the delay, the unknown-device or device allowance, a lock at the
+  // limit), which a success then takes back. So concurrent attempts are counted one after
+  // another as they arrive, and none is checked against a lock it should have met. The same
+  // statements whether or not the account exists.
+  Result<PasswordStep> Reserve(std::string_view name, const std::string& key,
+                               const Bytes& device_hash, bool known_device,
+                               const RequestContext& ctx);
+  // Audits a refused password (Reserve counted it), in one write whose statements are the same
+  // whether or not the account exists.
   Result<void> LoginFailed(audit::Event event, std::string reason, const PasswordStep& step);
   // Inside a write: a wrong second factor, counted against the account (lock at the limit); the
   // refusal `event` is appended.

@@ -39,18 +39,21 @@ SourceBuckets::Bucket& SourceBuckets::Refilled(const std::string& source) {
   return b;
 }
 
-int64_t SourceBuckets::Check(const std::string& source) {
+int64_t SourceBuckets::Take(const std::string& source) {
   std::lock_guard lock(mu_);
-  const Bucket& b = Refilled(source);
-  if (b.tokens >= 1.0) return 0;
+  Bucket& b = Refilled(source);
+  if (b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    return 0;
+  }
   return static_cast<int64_t>(
       std::ceil((1.0 - b.tokens) * static_cast<double>(refill_every_.count())));
 }
 
-void SourceBuckets::Consume(const std::string& source) {
+void SourceBuckets::Refund(const std::string& source) {
   std::lock_guard lock(mu_);
   Bucket& b = Refilled(source);
-  b.tokens = std::max(0.0, b.tokens - 1.0);
+  b.tokens = std::min(capacity_, b.tokens + 1.0);
 }
 
 }  // namespace strongroom::identity

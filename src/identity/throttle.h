@@ -58,10 +58,12 @@ class SourceBuckets {
   SourceBuckets(const Clock& clock, double capacity = 10,
                 std::chrono::seconds refill_every = std::chrono::seconds(6),
                 size_t max_sources = 100'000);
-  // 0 if `source` may make an attempt now, else the seconds until it may.
-  int64_t Check(const std::string& source);
-  // Counts one failed attempt from `source`.
-  void Consume(const std::string& source);
+  // Takes one attempt from `source`'s allowance, as a failure until Refund says otherwise: 0 if
+  // it may go ahead, else the seconds until it may (and nothing is taken). Checking and taking
+  // are one step, so concurrent attempts cannot all pass a check before any is counted.
+  int64_t Take(const std::string& source);
+  // Gives back what Take took, for an attempt that succeeded or was refused unchecked.
+  void Refund(const std::string& source);
 
  private:
   struct Bucket {

@@ -206,7 +206,8 @@ Result<void> LifecycleService::Expire(const identity::Principal& admin, std::str
                               {FormatRfc3339(when), t.id}));
         }
         RETURN_IF_ERROR(
-            tx.Exec("UPDATE accounts SET expires_at = ?, status = 'expired' WHERE id = ?",
+            tx.Exec("UPDATE accounts SET expires_at = ?, status = CASE WHEN status = 'locked' "
+                    "THEN 'locked' ELSE 'expired' END WHERE id = ?",
                     {FormatRfc3339(when), t.id}));
         return RevokeAccess(tx, t.id);
       });
@@ -552,9 +553,11 @@ Result<int> LifecycleService::ExpireDue() {
   int count = 0;
   auto done = store_.Write([&](store::Transaction& tx) -> Result<void> {
     count = 0;
+    // A locked account stays locked past its date (it cannot sign in either way): expiring it
+    // would let a renewal make it active again without anyone unlocking it.
     ASSIGN_OR_RETURN(auto due, tx.Query("SELECT id, org_id FROM accounts WHERE status IN "
-                                        "('active', 'locked', 'pending_enrolment') AND "
-                                        "expires_at <= ? LIMIT 1000",
+                                        "('active', 'pending_enrolment') AND expires_at <= ? "
+                                        "LIMIT 1000",
                                         {now}));
     for (const auto& r : due) {
       const auto id = r.Text(0);

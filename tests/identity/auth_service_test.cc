@@ -156,13 +156,55 @@ TEST_F(AuthServiceTest, UnknownAndKnownUsernamesDoTheSameWork) {
   const auto locked_right = work("lee.locked", kPassword, 3);
   const auto malformed = work("Not A Username!", "wrong password", 4);
   EXPECT_EQ(unknown.second, 1u);
-  ASSERT_EQ(unknown.first.size(), 2u);  // one read, one write
+  ASSERT_EQ(unknown.first.size(), 3u);  // the device read; the count before the hash; the refusal
   EXPECT_FALSE(unknown.first[0].write);
   EXPECT_TRUE(unknown.first[1].write);
+  EXPECT_TRUE(unknown.first[2].write);
   for (const auto* other : {&known, &locked_right, &malformed}) {
     EXPECT_EQ(other->first, unknown.first);
     EXPECT_EQ(other->second, unknown.second);
   }
+}
+
+// Sign-in attempts that arrive together are counted one after another, before any is checked:
+// a burst cannot test more guesses than the limits allow.
+TEST_F(AuthServiceTest, ConcurrentWrongPasswordsAreCountedBeforeTheyAreChecked) {
+  const auto id = f_.Person("ann.smith");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 3; ++i) {
+        (void)f_.auth->Login("ann.smith", fmt::format("guess {} {}", t, i), "", From(100 + t));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  size_t checked = 0;
+  for (const auto& e : f_.Events("auth.login.password")) {
+    const std::string reason(e.at("decision").at("reason").as_string());
+    if (reason.starts_with("wrong password")) ++checked;
+  }
+  EXPECT_EQ(checked, 10u) << "48 guesses at once: ten were checked, then unknown devices locked";
+  EXPECT_EQ(f_.auth->Login("ann.smith", kPassword, "", From(99)).error().code,
+            ErrorCode::kUnauthenticated);
+  EXPECT_EQ(f_.Status(id), "active");
+}
+
+TEST_F(AuthServiceTest, AnAddressBurstReachesTheHashOnlyAsOftenAsItsAllowance) {
+  std::vector<std::thread> threads;
+  const auto before = crypto::ArgonVerifications();
+  std::atomic<int> throttled{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 4; ++i) {
+        auto r = f_.auth->Login(fmt::format("nobody.{}.{}", t, i), "x", "", From(7));
+        if (!r && r.error().code == ErrorCode::kResourceExhausted) ++throttled;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(crypto::ArgonVerifications() - before, 10u) << "the address's burst of ten";
+  EXPECT_EQ(throttled.load(), 22);
 }
 
 // Finding: ten wrong passwords from anywhere locked any known username until an admin came.

@@ -24,30 +24,32 @@ TEST(ThrottleTest, UnknownDeviceLocksDoubleFromAQuarterHourUpToADay) {
 TEST(ThrottleTest, SourceBucketAllowsABurstOfFailuresThenRefills) {
   ManualClock clock(TimePoint(std::chrono::milliseconds(1'800'000'000'000)));
   SourceBuckets buckets(clock);
-  for (int i = 0; i < 10; ++i) {
-    EXPECT_EQ(buckets.Check("192.0.2.1"), 0) << i;
-    buckets.Consume("192.0.2.1");
-  }
-  EXPECT_EQ(buckets.Check("192.0.2.1"), 6);
-  EXPECT_EQ(buckets.Check("192.0.2.2"), 0);  // other sources are unaffected
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(buckets.Take("192.0.2.1"), 0) << i;
+  EXPECT_EQ(buckets.Take("192.0.2.1"), 6);
+  EXPECT_EQ(buckets.Take("192.0.2.2"), 0);  // other sources are unaffected
   clock.Advance(std::chrono::seconds(6));
-  EXPECT_EQ(buckets.Check("192.0.2.1"), 0);
-  buckets.Consume("192.0.2.1");
-  EXPECT_GT(buckets.Check("192.0.2.1"), 0);
+  EXPECT_EQ(buckets.Take("192.0.2.1"), 0);
+  EXPECT_GT(buckets.Take("192.0.2.1"), 0);
+  buckets.Refund("192.0.2.1");  // an attempt that succeeded gives its token back
+  EXPECT_EQ(buckets.Take("192.0.2.1"), 0);
 }
 
 TEST(ThrottleTest, SuccessfulAttemptsNeverEmptyTheBucket) {
   ManualClock clock(TimePoint(std::chrono::milliseconds(1'800'000'000'000)));
   SourceBuckets buckets(clock);
-  for (int i = 0; i < 1000; ++i) EXPECT_EQ(buckets.Check("198.51.100.7"), 0);
+  // Each attempt takes a token and a success gives it back.
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(buckets.Take("198.51.100.7"), 0);
+    buckets.Refund("198.51.100.7");
+  }
 }
 
 TEST(ThrottleTest, BucketMapStaysBounded) {
   ManualClock clock(TimePoint(std::chrono::milliseconds(1'800'000'000'000)));
   SourceBuckets buckets(clock, 10, std::chrono::seconds(6), 100);
-  for (int i = 0; i < 1000; ++i) buckets.Consume("10.0.0." + std::to_string(i));
+  for (int i = 0; i < 1000; ++i) (void)buckets.Take("10.0.0." + std::to_string(i));
   // Still answers, and a fresh source gets a full bucket.
-  EXPECT_EQ(buckets.Check("fresh"), 0);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(buckets.Take("fresh"), 0);
 }
 
 }  // namespace
