@@ -82,6 +82,8 @@ struct AuthService::TokenRow {
   Bytes totp_key;
   Bytes totp_secret;
   int64_t totp_last_step = -1;
+  int64_t mfa_failures = 0;
+  std::string mfa_next_allowed_at;
 };
 
 AuthService::AuthService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
@@ -126,7 +128,8 @@ Result<AuthService::TokenRow> AuthService::FindEnrolment(store::Transaction& tx,
   row.token_hash.assign(d.begin(), d.end());
   ASSIGN_OR_RETURN(
       auto rows,
-      tx.Query(fmt::format("SELECT {}, a.totp_key, a.totp_secret, a.totp_last_step FROM "
+      tx.Query(fmt::format("SELECT {}, a.totp_key, a.totp_secret, a.totp_last_step, "
+                           "a.mfa_failures, a.mfa_next_allowed_at FROM "
                            "enrolment_tokens t JOIN accounts a ON a.id = t.account_id WHERE "
                            "t.token_hash = ? AND t.used_at IS NULL AND t.expires_at > ? AND "
                            "a.status = 'pending_enrolment'",
@@ -139,6 +142,8 @@ Result<AuthService::TokenRow> AuthService::FindEnrolment(store::Transaction& tx,
   row.totp_key = rows.front().Blob(kAccountColumnCount + 0);
   row.totp_secret = rows.front().Blob(kAccountColumnCount + 1);
   row.totp_last_step = rows.front().Int(kAccountColumnCount + 2);
+  row.mfa_failures = rows.front().Int(kAccountColumnCount + 3);
+  row.mfa_next_allowed_at = rows.front().Text(kAccountColumnCount + 4);
   return row;
 }
 
@@ -204,24 +209,54 @@ Result<std::vector<std::string>> AuthService::ConfirmEnrolment(std::string_view 
                                                                const RequestContext& ctx) {
   auto event = MakeEvent("auth.enrol.confirm", ctx);
   std::vector<std::string> codes;
-  bool wrong_code = false;
+  Factor outcome = Factor::kInvalid;
+  int64_t wait = 0;
+  // One write checks and counts: a wrong code is slowed down like any second factor, and the
+  // enrolment token is spent after as many wrong codes as a sign-in challenge allows, so a token
+  // caught in transit cannot be used to guess the code the owner's app shows.
   auto done = store_.Write([&](store::Transaction& tx) -> Result<void> {
     codes.clear();
-    ASSIGN_OR_RETURN(auto row, FindEnrolment(tx, token));
+    outcome = Factor::kInvalid;
+    auto found = FindEnrolment(tx, token);
+    if (!found)
+      return found.error().code == ErrorCode::kUnauthenticated
+                 ? Result<void>{}
+                 : Result<void>(std::unexpected(found.error()));
+    const auto& row = *found;
     event.actor = {row.account.id, row.account.username, std::string(Name(row.account.kind)), ""};
     event.target = {"account", row.account.id, row.account.org_id};
-    if (row.totp_secret.empty()) return NotAuthenticated();
+    if (row.totp_secret.empty()) return {};
+    ASSIGN_OR_RETURN(auto too_soon,
+                     SecondFactorThrottled(tx, event, row.mfa_next_allowed_at, &wait));
+    if (too_soon) {
+      outcome = Factor::kThrottled;
+      return {};
+    }
     ASSIGN_OR_RETURN(auto secret, keys_.Open(tx, row.account.org_id, "totp:" + row.account.id, 1,
                                              row.totp_key, row.totp_secret));
     auto step = crypto::VerifyTotp(secret, code, clock_.Now(), row.totp_last_step);
     SecureWipe(secret);
-    if (!step) {
-      wrong_code = true;
-      return NotAuthenticated();
-    }
     const auto now = FormatRfc3339(clock_.Now());
+    if (!step) {
+      outcome = Factor::kWrong;
+      const int64_t failures = row.mfa_failures + 1;
+      event.reason = "wrong TOTP code";
+      RETURN_IF_ERROR(SecondFactorFailed(tx, row.account.id, failures, event));
+      if (failures < options_.challenge_attempts) return {};
+      RETURN_IF_ERROR(tx.Exec("UPDATE enrolment_tokens SET used_at = ? WHERE token_hash = ?",
+                              {now, row.token_hash}));
+      auto spent = event;
+      spent.action = "security.enrolment.ended";
+      spent.reason = fmt::format("{} wrong codes: the enrolment token is spent", failures);
+      spent.detail.clear();
+      ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, std::move(spent)));
+      (void)seq;
+      return {};
+    }
+    outcome = Factor::kAccepted;
     RETURN_IF_ERROR(
-        tx.Exec("UPDATE accounts SET status = 'active', totp_last_step = ? WHERE id = ?",
+        tx.Exec("UPDATE accounts SET status = 'active', totp_last_step = ?, "
+                "mfa_failures = 0, mfa_next_allowed_at = '' WHERE id = ?",
                 {*step, row.account.id}));
     RETURN_IF_ERROR(tx.Exec("UPDATE enrolment_tokens SET used_at = ? WHERE token_hash = ?",
                             {now, row.token_hash}));
@@ -238,13 +273,9 @@ Result<std::vector<std::string>> AuthService::ConfirmEnrolment(std::string_view 
     (void)seq;
     return {};
   });
-  if (!done) {
-    if (done.error().code == ErrorCode::kUnauthenticated) {
-      RETURN_IF_ERROR(Refuse(event, wrong_code ? "wrong TOTP code" : "enrolment token not valid"));
-    }
-    return std::unexpected(done.error());
-  }
-  return codes;
+  if (!done) return std::unexpected(done.error());
+  if (outcome == Factor::kAccepted) return codes;
+  return FactorRefused(outcome, wait, std::move(event), "enrolment token not valid");
 }
 
 struct AuthService::PasswordStep {

@@ -280,6 +280,42 @@ TEST_F(AuthServiceTest, AnotherAccountsDeviceCookieIsAnUnknownDevice) {
   EXPECT_FALSE(f_.SignIn("ann.smith", bob->device_token)) << "Bob's device is not Ann's";
 }
 
+// Found in review: with the token bound by its first use, whoever caught a token in transit could
+// guess the first code without limit and take the recovery codes.
+TEST_F(AuthServiceTest, WrongEnrolmentCodesAreSlowedAndSpendTheToken) {
+  lifecycle::NewAccount a{"org-a",  "new.person", "New Person", "new@example.org", "standard",
+                          "reader", "north",      "",           "2026-01-01",      "HR"};
+  lifecycle::Approved approved;
+  ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(
+        approved, lifecycle::InsertAccount(tx, crypto::DefaultRandom(), f_.clock.Now(), a, true));
+    return {};
+  }));
+  auto start = f_.auth->BeginEnrolment(approved.enrolment_token, kPassword, f_.ctx);
+  ASSERT_TRUE(start);
+  const auto& uri = start->totp_uri;
+  const auto at = uri.find("secret=") + 7;
+  f_.secrets["new.person"] = *Base32Decode(uri.substr(at, uri.find('&', at) - at));
+  int wrong = 0, throttled = 0;
+  while (wrong < 5) {
+    auto r = f_.auth->ConfirmEnrolment(approved.enrolment_token, "000000", f_.ctx);
+    ASSERT_FALSE(r);
+    if (r.error().code == ErrorCode::kResourceExhausted) {
+      ++throttled;
+      f_.clock.Advance(std::chrono::seconds(r.error().retry_after_s));
+      continue;
+    }
+    EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated);
+    ++wrong;
+  }
+  EXPECT_GT(throttled, 0);
+  // Spent: the right code no longer enrols.
+  f_.clock.Advance(std::chrono::minutes(2));
+  EXPECT_FALSE(f_.auth->ConfirmEnrolment(approved.enrolment_token, f_.Code("new.person"), f_.ctx));
+  EXPECT_EQ(f_.Events("security.enrolment.ended").size(), 1u);
+  EXPECT_EQ(f_.Status(approved.account_id), "pending_enrolment");
+}
+
 TEST_F(AuthServiceTest, TheFirstEnrolmentBindsItsToken) {
   lifecycle::NewAccount a{"org-a",  "new.person", "New Person", "new@example.org", "standard",
                           "reader", "north",      "",           "2026-01-01",      "HR"};

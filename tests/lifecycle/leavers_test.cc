@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "identity/auth_fixture.h"
+#include "identity/locks.h"
 #include "lifecycle/lifecycle_service.h"
 
 namespace strongroom::lifecycle {
@@ -63,6 +64,22 @@ TEST_F(LeaversTest, AnOrgAdminCannotTellOtherOrganisationsUsersFromUnknownOnes) 
   ASSERT_TRUE(officer);
   EXPECT_EQ((*officer)[0].result, "will_remove");
   EXPECT_EQ((*officer)[1].result, "not_found");
+}
+
+// A lock by hand (or after ten wrong codes) is an admin's to lift: the account passing its expiry
+// date and being renewed must not lift it on the way (found in review).
+TEST_F(LeaversTest, ALockSurvivesExpiryAndRenewal) {
+  const auto id = f_.Person("ann.smith");
+  ASSERT_TRUE(
+      f_.store->Write([&](store::Transaction& tx) { return identity::LockByHand(tx, id); }));
+  f_.clock.Advance(std::chrono::days(91));
+  ASSERT_TRUE(service_.ExpireDue());
+  EXPECT_EQ(f_.Status(id), "locked");
+  const auto officer = Admin("acc-off", "org-a", "security_officer");
+  ASSERT_TRUE(service_.Renew(officer, id, f_.clock.Now() + std::chrono::days(30), f_.ctx));
+  EXPECT_EQ(f_.Status(id), "locked") << "renewed, still locked";
+  ASSERT_TRUE(service_.Expire(officer, id, std::nullopt, f_.ctx));
+  EXPECT_EQ(f_.Status(id), "locked") << "expired by hand, still locked";
 }
 
 }  // namespace
