@@ -122,11 +122,14 @@ Result<http::Response> CompleteMfa(const Deps& d, Call& c) {
                           {"failed_sign_ins_since_last", std::move(failed)}};
   auto resp = http::Response::Json(200, boost::json::serialize(out));
   resp.headers.emplace_back("Set-Cookie", SessionCookie(session.token, false));
-  if (!session.device_token.empty()) {
-    resp.headers.emplace_back(
-        "Set-Cookie",
-        DeviceCookie(session.device_token, std::chrono::duration_cast<std::chrono::seconds>(
-                                               d.auth.options().device_lifetime)));
+  // A new device gets its cookie; a known one gets it again, so that its lifetime runs from
+  // this use, as the service counts it, and the browser does not forget a device in daily use.
+  std::string device = session.device_token;
+  if (device.empty() && session.device_known) device = c.request.Cookie(kDeviceCookie);
+  if (device.size() == 64) {
+    resp.headers.emplace_back("Set-Cookie",
+                              DeviceCookie(device, std::chrono::duration_cast<std::chrono::seconds>(
+                                                       d.auth.options().device_lifetime)));
   }
   return resp;
 }

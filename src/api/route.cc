@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
+#include <cstdlib>
 
 namespace strongroom::api {
 namespace {
@@ -41,7 +42,10 @@ RouteTable::RouteTable(identity::AuthService& auth, audit::AuditLog& audit,
                        AuthRoutesOptions options)
     : auth_(auth), audit_(audit), options_(std::move(options)) {}
 
-void RouteTable::Add(Route route) { routes_.push_back(std::move(route)); }
+void RouteTable::Add(Route route) {
+  if (installed_) std::abort();  // a programming error: see route.h
+  routes_.push_back(std::move(route));
+}
 
 Result<identity::Principal> RouteTable::Authenticated(const Route& route, http::Request& request,
                                                       identity::AuthService::Upkeep upkeep) {
@@ -69,6 +73,7 @@ Result<http::Response> RouteTable::Run(const Route& route, http::Request& reques
 }
 
 void RouteTable::Install(http::Router& router) {
+  installed_ = true;
   for (const auto& route : routes_) {
     if (route.async) {
       router.AddAsync(

@@ -69,7 +69,11 @@ class RouteTable {
  public:
   // All must outlive the router the table is installed on.
   RouteTable(identity::AuthService& auth, audit::AuditLog& audit, AuthRoutesOptions options);
+  // The router holds the table's routes by reference: it is neither copied nor moved.
+  RouteTable(const RouteTable&) = delete;
+  RouteTable& operator=(const RouteTable&) = delete;
 
+  // Every Add comes before Install (a later one would move the routes the router refers to).
   void Add(Route route);
   // Installs every route added, and GET /api/v1/openapi.json.
   void Install(http::Router& router);
@@ -88,6 +92,7 @@ class RouteTable {
   audit::AuditLog& audit_;
   const AuthRoutesOptions options_;
   std::vector<Route> routes_;
+  bool installed_ = false;
 };
 
 // Schemas, written once: an object of the given properties (JSON Schema text each), all required

@@ -675,6 +675,7 @@ Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::str
                 {now_text, account.id}));
     // A known device is refreshed; any other client becomes a known device of the account.
     if (!row.IsNull(k + 3)) {
+      session.device_known = true;
       RETURN_IF_ERROR(
           tx.Exec("UPDATE known_devices SET last_used_at = ?, failures = 0, "
                   "locked_until = '' WHERE device_hash = ? AND account_id = ?",

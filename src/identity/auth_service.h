@@ -74,9 +74,10 @@ struct EnrolmentStart {
 };
 
 struct NewSession {
-  std::string token;         // the session cookie's value
-  std::string csrf_token;    // echoed by the client in X-CSRF-Token
-  std::string device_token;  // a new device cookie's value; "" when the device was known already
+  std::string token;          // the session cookie's value
+  std::string csrf_token;     // echoed by the client in X-CSRF-Token
+  std::string device_token;   // a new device cookie's value; "" when the device was known already
+  bool device_known = false;  // signed in from a known device, whose cookie should be re-sent
   Account account;
   // Failed attempts (passwords and second factors) since the owner last signed in, told once.
   int64_t failed_attempts = 0;
