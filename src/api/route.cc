@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 #include <cstdlib>
 
+#include "common/names.h"
+
 namespace strongroom::api {
 namespace {
 
@@ -25,17 +27,13 @@ std::string Lower(std::string_view s) {
 }  // namespace
 
 std::string_view Name(Credentials c) {
-  switch (c) {
-    case Credentials::kNone:
-      return "none";
-    case Credentials::kSession:
-      return "session";
-    case Credentials::kToken:
-      return "token";
-    case Credentials::kSessionOrToken:
-      return "session or token";
-  }
-  return "unknown";
+  static constexpr std::pair<Credentials, std::string_view> kNames[] = {
+      {Credentials::kNone, "none"},
+      {Credentials::kSession, "session"},
+      {Credentials::kToken, "token"},
+      {Credentials::kSessionOrToken, "session or token"},
+  };
+  return NameIn<Credentials>(kNames, c);
 }
 
 RouteTable::RouteTable(identity::AuthService& auth, audit::AuditLog& audit,

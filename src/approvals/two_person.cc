@@ -1,5 +1,7 @@
 #include "approvals/two_person.h"
 
+#include "common/names.h"
+
 namespace strongroom::approvals {
 namespace {
 
@@ -10,17 +12,13 @@ Outcome Refused(ErrorCode code, std::string message, std::string reason) {
 }  // namespace
 
 std::string_view Name(State state) {
-  switch (state) {
-    case State::kPending:
-      return "pending";
-    case State::kApproved:
-      return "approved";
-    case State::kRejected:
-      return "rejected";
-    case State::kExpired:
-      return "expired";
-  }
-  return "unknown";
+  static constexpr std::pair<State, std::string_view> kNames[] = {
+      {State::kPending, "pending"},
+      {State::kApproved, "approved"},
+      {State::kRejected, "rejected"},
+      {State::kExpired, "expired"},
+  };
+  return NameIn<State>(kNames, state);
 }
 
 Outcome Decide(const identity::Account& decider, const Request& r, Verdict verdict, TimePoint now) {

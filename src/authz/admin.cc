@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "common/names.h"
+
 namespace strongroom::authz {
 namespace {
 
@@ -96,17 +98,13 @@ const AdminRule& RuleFor(AdminAction action) {
 }
 
 std::string_view Name(Who who) {
-  switch (who) {
-    case Who::kSecurityOfficer:
-      return "security officers";
-    case Who::kAdministrator:
-      return "administrators";
-    case Who::kApprover:
-      return "approvers";
-    case Who::kProvisioner:
-      return "provisioners";
-  }
-  return "nobody";
+  static constexpr std::pair<Who, std::string_view> kNames[] = {
+      {Who::kSecurityOfficer, "security officers"},
+      {Who::kAdministrator, "administrators"},
+      {Who::kApprover, "approvers"},
+      {Who::kProvisioner, "provisioners"},
+  };
+  return NameIn<Who>(kNames, who, "nobody");
 }
 
 Decision DecideAdmin(const Subject& s, AdminAction action, const AdminTarget& t, TimePoint now) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/names.h"
+
 namespace strongroom::authz {
 namespace {
 
@@ -42,19 +44,11 @@ Decision CheckChangeRole(const Subject& s, Action action) {
 }  // namespace
 
 std::string_view ActionName(Action action) {
-  switch (action) {
-    case Action::kView:
-      return "view";
-    case Action::kList:
-      return "list";
-    case Action::kCreate:
-      return "create";
-    case Action::kUpdate:
-      return "update";
-    case Action::kDelete:
-      return "delete";
-  }
-  return "unknown";
+  static constexpr std::pair<Action, std::string_view> kNames[] = {
+      {Action::kView, "view"},     {Action::kList, "list"},     {Action::kCreate, "create"},
+      {Action::kUpdate, "update"}, {Action::kDelete, "delete"},
+  };
+  return NameIn<Action>(kNames, action);
 }
 
 Decision Decide(const Subject& s, Action action, const Resource& r, TimePoint now) {

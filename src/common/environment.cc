@@ -1,27 +1,26 @@
 #include "common/environment.h"
 
+#include "common/names.h"
+
 namespace strongroom {
 
+namespace {
+
+constexpr std::pair<Environment, std::string_view> kNames[] = {
+    {Environment::kProduction, "production"},
+    {Environment::kPreproduction, "preproduction"},
+    {Environment::kTest, "test"},
+    {Environment::kDevelopment, "development"},
+};
+
+}  // namespace
+
 std::string_view EnvironmentName(Environment e) {
-  switch (e) {
-    case Environment::kProduction:
-      return "production";
-    case Environment::kPreproduction:
-      return "preproduction";
-    case Environment::kTest:
-      return "test";
-    case Environment::kDevelopment:
-      return "development";
-  }
-  return "production";
+  return NameIn<Environment>(kNames, e, "production");
 }
 
 std::optional<Environment> ParseEnvironment(std::string_view name) {
-  for (auto e : {Environment::kProduction, Environment::kPreproduction, Environment::kTest,
-                 Environment::kDevelopment}) {
-    if (EnvironmentName(e) == name) return e;
-  }
-  return std::nullopt;
+  return ParseIn<Environment>(kNames, name);
 }
 
 }  // namespace strongroom

@@ -1,31 +1,28 @@
 #include "common/error.h"
 
+#include "common/names.h"
+
 namespace strongroom {
 
+namespace {
+
+constexpr std::pair<ErrorCode, std::string_view> kNames[] = {
+    {ErrorCode::kInvalidArgument, "invalid_argument"},
+    {ErrorCode::kUnauthenticated, "unauthenticated"},
+    {ErrorCode::kPermissionDenied, "permission_denied"},
+    {ErrorCode::kNotFound, "not_found"},
+    {ErrorCode::kAlreadyExists, "already_exists"},
+    {ErrorCode::kFailedPrecondition, "failed_precondition"},
+    {ErrorCode::kResourceExhausted, "resource_exhausted"},
+    {ErrorCode::kUnavailable, "unavailable"},
+    {ErrorCode::kDataLoss, "data_loss"},
+    {ErrorCode::kInternal, "internal"},
+};
+
+}  // namespace
+
 std::string_view ErrorCodeName(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalidArgument:
-      return "invalid_argument";
-    case ErrorCode::kUnauthenticated:
-      return "unauthenticated";
-    case ErrorCode::kPermissionDenied:
-      return "permission_denied";
-    case ErrorCode::kNotFound:
-      return "not_found";
-    case ErrorCode::kAlreadyExists:
-      return "already_exists";
-    case ErrorCode::kFailedPrecondition:
-      return "failed_precondition";
-    case ErrorCode::kResourceExhausted:
-      return "resource_exhausted";
-    case ErrorCode::kUnavailable:
-      return "unavailable";
-    case ErrorCode::kDataLoss:
-      return "data_loss";
-    case ErrorCode::kInternal:
-      return "internal";
-  }
-  return "internal";
+  return NameIn<ErrorCode>(kNames, code, "internal");
 }
 
 }  // namespace strongroom

@@ -2,55 +2,40 @@
 
 #include <algorithm>
 
+#include "common/names.h"
 #include "common/text.h"
 
 namespace strongroom::identity {
+namespace {
 
-std::string_view Name(Kind kind) {
-  switch (kind) {
-    case Kind::kStandard:
-      return "standard";
-    case Kind::kPrivileged:
-      return "privileged";
-    case Kind::kService:
-      return "service";
-    case Kind::kOperator:
-      return "cli";
-  }
-  return "unknown";
-}
+constexpr std::pair<Kind, std::string_view> kKindNames[] = {
+    {Kind::kStandard, "standard"},
+    {Kind::kPrivileged, "privileged"},
+    {Kind::kService, "service"},
+    {Kind::kOperator, "cli"},
+};
 
-std::string_view Name(Role role) {
-  switch (role) {
-    case Role::kReader:
-      return "reader";
-    case Role::kEditor:
-      return "editor";
-    case Role::kApprover:
-      return "approver";
-    case Role::kOrgAdmin:
-      return "org_admin";
-    case Role::kSecurityOfficer:
-      return "security_officer";
-    case Role::kProvisioner:
-      return "provisioner";
-  }
-  return "unknown";
-}
+constexpr std::pair<Role, std::string_view> kRoleNames[] = {
+    {Role::kReader, "reader"},
+    {Role::kEditor, "editor"},
+    {Role::kApprover, "approver"},
+    {Role::kOrgAdmin, "org_admin"},
+    {Role::kSecurityOfficer, "security_officer"},
+    {Role::kProvisioner, "provisioner"},
+};
+
+}  // namespace
+
+std::string_view Name(Kind kind) { return NameIn<Kind>(kKindNames, kind); }
+std::string_view Name(Role role) { return NameIn<Role>(kRoleNames, role); }
 
 std::optional<Kind> ParseKind(std::string_view name) {
-  for (Kind k : kAllKinds) {
-    if (Name(k) == name) return k;
-  }
-  return std::nullopt;
+  const auto kind = ParseIn<Kind>(kKindNames, name);
+  if (kind == Kind::kOperator) return std::nullopt;  // never an account's kind
+  return kind;
 }
 
-std::optional<Role> ParseRole(std::string_view name) {
-  for (Role r : kAllRoles) {
-    if (Name(r) == name) return r;
-  }
-  return std::nullopt;
-}
+std::optional<Role> ParseRole(std::string_view name) { return ParseIn<Role>(kRoleNames, name); }
 
 std::vector<std::string> Roles::Names() const {
   std::vector<std::string> out;

@@ -20,6 +20,17 @@ std::unexpected<Error> NotAuthenticated() {
   return Fail(ErrorCode::kUnauthenticated, "the credentials were not accepted");
 }
 
+// A security event that follows `from` (same actor, source and request), in the same write.
+Result<void> AppendSecurityEvent(audit::AuditLog& log, store::Transaction& tx, audit::Event from,
+                                 std::string action, std::string reason) {
+  from.action = std::move(action);
+  from.reason = std::move(reason);
+  from.detail.clear();
+  ASSIGN_OR_RETURN(auto seq, log.Append(tx, std::move(from)));
+  (void)seq;
+  return {};
+}
+
 std::unexpected<Error> TooSoon(int64_t wait) {
   return std::unexpected(Error{ErrorCode::kResourceExhausted,
                                "too many wrong attempts; wait before trying again", wait});
@@ -245,13 +256,9 @@ Result<std::vector<std::string>> AuthService::ConfirmEnrolment(std::string_view 
       if (failures < options_.challenge_attempts) return {};
       RETURN_IF_ERROR(tx.Exec("UPDATE enrolment_tokens SET used_at = ? WHERE token_hash = ?",
                               {now, row.token_hash}));
-      auto spent = event;
-      spent.action = "security.enrolment.ended";
-      spent.reason = fmt::format("{} wrong codes: the enrolment token is spent", failures);
-      spent.detail.clear();
-      ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, std::move(spent)));
-      (void)seq;
-      return {};
+      return AppendSecurityEvent(
+          audit_, tx, event, "security.enrolment.ended",
+          fmt::format("{} wrong codes: the enrolment token is spent", failures));
     }
     outcome = Factor::kAccepted;
     RETURN_IF_ERROR(
@@ -565,21 +572,18 @@ Result<void> AuthService::SecondFactorFailed(store::Transaction& tx, const std::
   event.outcome = "unauthenticated";
   event.detail["second_factor_failures"] = std::to_string(failures);
   ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
+  (void)seq;
   if (failures < options_.lock_after_failures) return {};
   ASSIGN_OR_RETURN(auto locked, tx.Exec("UPDATE accounts SET status = 'locked' WHERE id = ? AND "
                                         "status = 'active'",
                                         {account_id}));
   if (locked == 0) return {};
   RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE account_id = ?", {account_id}));
-  event.action = "security.mfa.locked";
-  event.reason = fmt::format(
-      "{} wrong second factors in a row: account locked and its sessions ended until an admin "
-      "unlocks it",
-      failures);
-  event.detail.clear();
-  ASSIGN_OR_RETURN(seq, audit_.Append(tx, std::move(event)));
-  (void)seq;
-  return {};
+  return AppendSecurityEvent(
+      audit_, tx, std::move(event), "security.mfa.locked",
+      fmt::format("{} wrong second factors in a row: account locked and its sessions ended until "
+                  "an admin unlocks it",
+                  failures));
 }
 
 Result<NewSession> AuthService::CompleteMfa(std::string_view challenge, std::string_view code,
@@ -862,13 +866,9 @@ Result<void> AuthService::Reauthenticate(const Principal& principal, std::string
       }
       // Whoever holds this session is guessing: it ends.
       RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE token_hash = ?", {principal.token_hash}));
-      auto ended = event;
-      ended.action = "security.session.ended";
-      ended.reason = fmt::format("{} wrong re-authentication codes: session ended", tries);
-      ended.detail.clear();
-      ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, std::move(ended)));
-      (void)seq;
-      return {};
+      return AppendSecurityEvent(
+          audit_, tx, event, "security.session.ended",
+          fmt::format("{} wrong re-authentication codes: session ended", tries));
     }
     outcome = Factor::kAccepted;
     RETURN_IF_ERROR(

@@ -49,9 +49,9 @@ class AuthFixture {
     });
   }
 
-  // An active account, enrolled with kPassword; returns its id.
-  std::string Person(const std::string& username, const std::string& kind = "standard",
-                     const std::string& roles = "reader") {
+  // A new account waiting for its owner to enrol, as an approved join request leaves it.
+  lifecycle::Approved Pending(const std::string& username, const std::string& kind = "standard",
+                              const std::string& roles = "reader") {
     lifecycle::NewAccount a;
     a.org_id = "org-a";
     a.username = username;
@@ -68,11 +68,23 @@ class AuthFixture {
                        lifecycle::InsertAccount(tx, crypto::DefaultRandom(), clock.Now(), a, true));
       return {};
     }));
-    auto start = auth->BeginEnrolment(approved.enrolment_token, kPassword, ctx);
-    EXPECT_TRUE(start) << (start ? "" : start.error().message);
-    const auto& uri = start->totp_uri;
+    return approved;
+  }
+
+  // Keeps the TOTP secret the service handed `username` at enrolment, to compute its codes.
+  void KeepSecret(const std::string& username, const EnrolmentStart& start) {
+    const auto& uri = start.totp_uri;
     const auto at = uri.find("secret=") + 7;
     secrets[username] = *Base32Decode(uri.substr(at, uri.find('&', at) - at));
+  }
+
+  // An active account, enrolled with kPassword; returns its id.
+  std::string Person(const std::string& username, const std::string& kind = "standard",
+                     const std::string& roles = "reader") {
+    const auto approved = Pending(username, kind, roles);
+    auto start = auth->BeginEnrolment(approved.enrolment_token, kPassword, ctx);
+    EXPECT_TRUE(start) << (start ? "" : start.error().message);
+    KeepSecret(username, *start);
     EXPECT_TRUE(auth->ConfirmEnrolment(approved.enrolment_token, Code(username), ctx));
     NextStep();
     return approved.account_id;

@@ -283,19 +283,10 @@ TEST_F(AuthServiceTest, AnotherAccountsDeviceCookieIsAnUnknownDevice) {
 // Found in review: with the token bound by its first use, whoever caught a token in transit could
 // guess the first code without limit and take the recovery codes.
 TEST_F(AuthServiceTest, WrongEnrolmentCodesAreSlowedAndSpendTheToken) {
-  lifecycle::NewAccount a{"org-a",  "new.person", "New Person", "new@example.org", "standard",
-                          "reader", "north",      "",           "2026-01-01",      "HR"};
-  lifecycle::Approved approved;
-  ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(
-        approved, lifecycle::InsertAccount(tx, crypto::DefaultRandom(), f_.clock.Now(), a, true));
-    return {};
-  }));
+  const auto approved = f_.Pending("new.person");
   auto start = f_.auth->BeginEnrolment(approved.enrolment_token, kPassword, f_.ctx);
   ASSERT_TRUE(start);
-  const auto& uri = start->totp_uri;
-  const auto at = uri.find("secret=") + 7;
-  f_.secrets["new.person"] = *Base32Decode(uri.substr(at, uri.find('&', at) - at));
+  f_.KeepSecret("new.person", *start);
   int wrong = 0, throttled = 0;
   while (wrong < 5) {
     auto r = f_.auth->ConfirmEnrolment(approved.enrolment_token, "000000", f_.ctx);
@@ -317,14 +308,7 @@ TEST_F(AuthServiceTest, WrongEnrolmentCodesAreSlowedAndSpendTheToken) {
 }
 
 TEST_F(AuthServiceTest, TheFirstEnrolmentBindsItsToken) {
-  lifecycle::NewAccount a{"org-a",  "new.person", "New Person", "new@example.org", "standard",
-                          "reader", "north",      "",           "2026-01-01",      "HR"};
-  lifecycle::Approved approved;
-  ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(
-        approved, lifecycle::InsertAccount(tx, crypto::DefaultRandom(), f_.clock.Now(), a, true));
-    return {};
-  }));
+  const auto approved = f_.Pending("new.person");
   auto first = f_.auth->BeginEnrolment(approved.enrolment_token, kPassword, f_.ctx);
   ASSERT_TRUE(first);
   auto second =
@@ -335,9 +319,7 @@ TEST_F(AuthServiceTest, TheFirstEnrolmentBindsItsToken) {
   ASSERT_EQ(events.size(), 2u);
   EXPECT_FALSE(events[1].at("decision").at("allow").as_bool());
   // The first password and secret stand.
-  const auto& uri = first->totp_uri;
-  const auto at = uri.find("secret=") + 7;
-  f_.secrets["new.person"] = *Base32Decode(uri.substr(at, uri.find('&', at) - at));
+  f_.KeepSecret("new.person", *first);
   ASSERT_TRUE(f_.auth->ConfirmEnrolment(approved.enrolment_token, f_.Code("new.person"), f_.ctx));
   f_.NextStep();
   EXPECT_TRUE(f_.SignIn("new.person"));
