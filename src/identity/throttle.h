@@ -9,8 +9,10 @@
 //    exist: it cannot be used to enumerate them. The "source" is the client's address, or, for a
 //    known device (5), the device: an owner behind the same address as an attacker keeps going.
 // 2. Per source address, across all usernames (credential stuffing): a token bucket of 10
-//    failures that refills at one every 6 seconds. Only failed attempts take from it, so many
-//    people signing in successfully from behind one address (an office's NAT) are never slowed;
+//    failures that refills at one every 6 seconds. Each attempt takes from it before anything is
+//    checked and a success gives back what it took, so many people signing in successfully from
+//    behind one address (an office's NAT) are never slowed, and a burst of attempts sent
+//    together cannot outrun it;
 //    an empty bucket refuses every further attempt from that address with 429 and Retry-After.
 //    Known devices (5) are not held back by their address's bucket.
 // 3. Unknown devices, per account: ten consecutive wrong passwords from devices the account has
@@ -30,8 +32,11 @@
 // Admins can lock an account by hand, and unlock lifts every lock above. Every refusal, throttle
 // and lock is an audit event; the owner is shown the failed attempts at their next sign-in.
 //
-// (1), (3), (4) and (5) live in the store, so they hold across restarts and across nodes. (2) is
-// in memory on each node (a node's own view of its sources), bounded in size.
+// (1), (3) and (5) are counted for each attempt in one write before its password is checked (a
+// success takes the count back), (4) in the write that checks the code: attempts that arrive
+// together are counted one after another. (1), (3), (4) and (5) live in the store, so they hold
+// across restarts and across nodes. (2) is in memory on each node (a node's own view of its
+// sources), bounded in size.
 //
 // Thread-safety: SourceBuckets may be used from any thread.
 
