@@ -125,135 +125,136 @@ int Fatal(const Error& e) {
   return cli::ExitCodeFor(e);
 }
 
-int Serve(const std::filesystem::path& config_path) {
-  HardenProcess();
-  auto config = LoadConfig(config_path);
-  if (!config) return Fatal(config.error());
-  SetUpLogging(config->log);
+Result<identity::CommonPasswords> LoadCommonPasswords(const Config& config) {
+  if (config.accounts.common_passwords_file.empty()) return identity::CommonPasswords();
+  auto loaded = identity::CommonPasswords::Load(config.accounts.common_passwords_file);
+  if (!loaded) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "configuration key 'accounts.common_passwords_file': " + loaded.error().message +
+                    " (install john-data, or set it to \"\")");
+  }
+  return std::move(*loaded);
+}
 
-  auto lock_path = config->store.path;
-  lock_path += ".lock";
-  auto lock = InstanceLock::Acquire(lock_path);
-  if (!lock) return Fatal(lock.error());
+// Test builds on non-production instances run on a clock that tests can move forward
+// (`*test_clock` is set then); everything else on the system clock.
+std::unique_ptr<Clock> MakeClock(const Config& config, OffsetClock** test_clock) {
+  *test_clock = nullptr;
+#ifdef STRONGROOM_TESTING
+  if (config.environment != Environment::kProduction) {
+    auto c = std::make_unique<OffsetClock>();
+    *test_clock = c.get();
+    return c;
+  }
+#else
+  (void)config;
+#endif
+  return std::make_unique<SystemClock>();
+}
 
+// What an instance opens before it serves: its files, checked.
+struct Opened {
+  std::unique_ptr<store::SqliteStore> store;
+  crypto::MasterKey master;
+  std::unique_ptr<boost::asio::ssl::context> tls;
+  crypto::SigningKey audit_key;
+  identity::CommonPasswords common_passwords;
+};
+
+Result<Opened> Open(const Config& config, const http::ServerOptions& server_options) {
   // By default one reader per thread that reads (I/O threads serve GET record themselves), so no
   // thread ever waits for a reader to be handed back.
-  const auto server_options = ServerOptionsFrom(config->server);
-  const int readers = config->store.reader_connections > 0
-                          ? config->store.reader_connections
+  const int readers = config.store.reader_connections > 0
+                          ? config.store.reader_connections
                           : server_options.io_threads + server_options.worker_threads;
-  auto db = store::SqliteStore::Open({config->store.path, readers, config->store.max_batch});
-  if (!db) return Fatal(db.error());
-  if (auto r = store::Migrate(**db); !r) return Fatal(r.error());
-  if (auto r = store::CheckEnvironment(**db, config->environment); !r) return Fatal(r.error());
-  auto master = store::OpenMasterKey(**db, config->keys.master_key_file, config->environment);
-  if (!master) return Fatal(master.error());
+  ASSIGN_OR_RETURN(auto db,
+                   store::SqliteStore::Open({config.store.path, readers, config.store.max_batch}));
+  RETURN_IF_ERROR(store::Migrate(*db));
+  RETURN_IF_ERROR(store::CheckEnvironment(*db, config.environment));
+  ASSIGN_OR_RETURN(auto master,
+                   store::OpenMasterKey(*db, config.keys.master_key_file, config.environment));
+  ASSIGN_OR_RETURN(auto tls,
+                   http::MakeServerTlsContext(
+                       {config.tls.certificate, config.tls.private_key, config.tls.min_version}));
+  ASSIGN_OR_RETURN(auto audit_key,
+                   crypto::ReadSigningKeyFile(config.audit.signing_key_file, config.environment));
+  RETURN_IF_ERROR(CheckReadyToServe(config));
+  ASSIGN_OR_RETURN(auto common, LoadCommonPasswords(config));
+  return Opened{std::move(db), std::move(master), std::move(tls), std::move(audit_key),
+                std::move(common)};
+}
 
-  auto tls = http::MakeServerTlsContext(
-      {config->tls.certificate, config->tls.private_key, config->tls.min_version});
-  if (!tls) return Fatal(tls.error());
-  auto audit_key = crypto::ReadSigningKeyFile(config->audit.signing_key_file, config->environment);
-  if (!audit_key) return Fatal(audit_key.error());
-  if (auto r = CheckReadyToServe(*config); !r) return Fatal(r.error());
-  identity::CommonPasswords common_passwords;
-  if (!config->accounts.common_passwords_file.empty()) {
-    auto loaded = identity::CommonPasswords::Load(config->accounts.common_passwords_file);
-    if (!loaded) {
-      return Fatal(Error{ErrorCode::kFailedPrecondition,
-                         "configuration key 'accounts.common_passwords_file': " +
-                             loaded.error().message + " (install john-data, or set it to \"\")"});
+// The domain services of a running instance, over one store, audit log and clock.
+struct Services {
+  Services(store::Store& store, audit::AuditLog& audit, const crypto::MasterKey& master,
+           const Config& config, const Clock& clock, const identity::CommonPasswords& common)
+      : keys(master, config.environment, crypto::DefaultRandom(), clock),
+        auth(store, audit, keys, clock, crypto::DefaultRandom(), common),
+        records(store, audit, keys, clock, crypto::DefaultRandom(),
+                records::OptionsFrom(config.records)),
+        lifecycle(store, audit, keys, clock, crypto::DefaultRandom(), auth,
+                  {config.records.descriptors}),
+        retention(store, audit, clock, crypto::DefaultRandom()),
+        exports(store, audit, keys, records, clock, crypto::DefaultRandom()) {}
+
+  store::KeyStore keys;
+  identity::AuthService auth;
+  records::RecordService records;
+  lifecycle::LifecycleService lifecycle;
+  retention::RetentionService retention;
+  records::ExportService exports;
+};
+
+// The background jobs, on their timers, and (test builds) on demand under /__test/jobs.
+void ScheduleJobs(Maintenance& maintenance, http::Router& router, Services& s,
+                  const Config& config) {
+  std::function<Result<int>()> purge = [&s]() -> Result<int> {
+    ASSIGN_OR_RETURN(auto expired, s.exports.ExpireDue());
+    if (expired > 0) spdlog::info("purge: {} exports expired", expired);
+    ASSIGN_OR_RETURN(auto report, s.retention.Purge(false));
+    spdlog::info("purge: {} records crypto-shredded, {} held by orders", report.records,
+                 report.held);
+    return static_cast<int>(report.records);
+  };
+  const bool warn_only = config.accounts.certificate_lapse == "warn";
+  std::function<Result<int>()> certificates = [&s, warn_only]() -> Result<int> {
+    ASSIGN_OR_RETURN(auto lapsed, s.lifecycle.CheckCertificates(warn_only));
+    if (lapsed > 0) {
+      spdlog::warn("{} organisation(s) have a lapsed supplier certificate{}", lapsed,
+                   warn_only ? "" : ": suspended");
     }
-    common_passwords = std::move(*loaded);
-  }
-
-  store::Store& store = **db;
-  // Test builds on non-production instances run on a clock that tests can move forward.
-  std::unique_ptr<Clock> clock_owner;
-  OffsetClock* test_clock = nullptr;
-#ifdef STRONGROOM_TESTING
-  if (config->environment != Environment::kProduction) {
-    auto c = std::make_unique<OffsetClock>();
-    test_clock = c.get();
-    clock_owner = std::move(c);
-  }
-#endif
-  if (!clock_owner) clock_owner = std::make_unique<SystemClock>();
-  const Clock& clock = *clock_owner;
-  audit::AuditLog audit(store, clock, *audit_key, config->environment,
-                        config->audit.checkpoint_every);
-  // The first event proves the audit log can be written; without it the service does not start.
-  if (auto r = audit.Record(SystemEvent("system.start")); !r) return Fatal(r.error());
-
-  std::unique_ptr<audit::Shipper> shipper;
-  if (!config->audit.collector.empty()) {
-    shipper = std::make_unique<audit::Shipper>(store, ShipperOptionsFrom(config->audit));
-    shipper->Start();
-  } else {
-    spdlog::warn(
-        "no remote audit collector is configured: the audit log is kept on this machine "
-        "only");
-  }
-  Maintenance maintenance(audit, store, clock, config->audit.checkpoint_interval,
-                          config->audit.retention_days);
-
-  http::Router router;
-  RegisterTestRoutes(router, *config, audit, test_clock);
-  store::KeyStore keys(*master, config->environment, crypto::DefaultRandom(), clock);
-  identity::AuthService auth(store, audit, keys, clock, crypto::DefaultRandom(), common_passwords);
-  records::RecordService records(store, audit, keys, clock, crypto::DefaultRandom(),
-                                 records::OptionsFrom(config->records));
-  lifecycle::LifecycleService lifecycle(store, audit, keys, clock, crypto::DefaultRandom(), auth,
-                                        {config->records.descriptors});
-  retention::RetentionService retention(store, audit, clock, crypto::DefaultRandom());
-  records::ExportService exports(store, audit, keys, records, clock, crypto::DefaultRandom());
-  maintenance.Every(std::chrono::minutes(config->records.purge_interval_minutes), "purge",
-                    [&retention, &exports]() -> Result<void> {
-                      ASSIGN_OR_RETURN(auto expired, exports.ExpireDue());
-                      if (expired > 0) spdlog::info("purge: {} exports expired", expired);
-                      ASSIGN_OR_RETURN(auto report, retention.Purge(false));
-                      spdlog::info("purge: {} records crypto-shredded, {} held by orders",
-                                   report.records, report.held);
-                      return {};
-                    });
-  const bool warn_only = config->accounts.certificate_lapse == "warn";
-  maintenance.Every(std::chrono::hours(1), "supplier certificates",
-                    [&lifecycle, warn_only]() -> Result<void> {
-                      ASSIGN_OR_RETURN(auto lapsed, lifecycle.CheckCertificates(warn_only));
-                      if (lapsed > 0) {
-                        spdlog::warn("{} organisation(s) have a lapsed supplier certificate{}",
-                                     lapsed, warn_only ? "" : ": suspended");
-                      }
-                      return {};
-                    });
-  maintenance.Every(std::chrono::minutes(1), "account expiry", [&lifecycle]() -> Result<void> {
-    ASSIGN_OR_RETURN(auto expired, lifecycle.ExpireDue());
+    return lapsed;
+  };
+  std::function<Result<int>()> expiry = [&s]() -> Result<int> {
+    ASSIGN_OR_RETURN(auto expired, s.lifecycle.ExpireDue());
     if (expired > 0) spdlog::info("account expiry: {} accounts expired", expired);
-    return {};
-  });
-  maintenance.Start();
-  struct StopOnExit {  // the jobs use the services above: stop them before those go
-    Maintenance& m;
-    ~StopOnExit() { m.Stop(); }
-  } stop_maintenance{maintenance};
-  RegisterTestJobs(
-      router, *config,
-      {{"expire-accounts", [&lifecycle] { return lifecycle.ExpireDue(); }},
-       {"certificates", [&lifecycle, warn_only] { return lifecycle.CheckCertificates(warn_only); }},
-       {"purge", [&retention, &exports]() -> Result<int> {
-          RETURN_IF_ERROR(exports.ExpireDue());
-          ASSIGN_OR_RETURN(auto report, retention.Purge(false));
-          return static_cast<int>(report.records);
-        }}});
+    return expired;
+  };
+  auto timed = [](std::function<Result<int>()> job) {
+    return [job = std::move(job)]() -> Result<void> {
+      RETURN_IF_ERROR(job());
+      return {};
+    };
+  };
+  maintenance.Every(std::chrono::minutes(config.records.purge_interval_minutes), "purge",
+                    timed(purge));
+  maintenance.Every(std::chrono::hours(1), "supplier certificates", timed(certificates));
+  maintenance.Every(std::chrono::minutes(1), "account expiry", timed(expiry));
+  RegisterTestJobs(router, config,
+                   {{"expire-accounts", expiry}, {"certificates", certificates}, {"purge", purge}});
+}
 
+// What the HTTP layer reports: the access log if configured, and every request it refuses
+// before any handler (malformed, ambiguously framed, oversize), audited as an attempt. The answer
+// does not wait for that event: nothing was read or changed.
+http::ServerHooks HooksFor(const Config& config, audit::AuditLog& audit) {
   http::ServerHooks hooks;
-  if (config->log.access_log) {
+  if (config.log.access_log) {
     hooks.access_log = [](const http::AccessRecord& r) {
       spdlog::info("request method={} route={} status={} duration_us={} request_id={}", r.method,
                    r.route, r.status, r.duration.count(), r.request_id);
     };
   }
-  // Requests refused before any handler (malformed, ambiguously framed, oversize) are audited as
-  // attempts. The answer does not wait for the event: nothing was read or changed.
   hooks.refused = [&audit](const http::Refusal& r) {
     audit::Event e;
     e.actor = {"", "", "anonymous", ""};
@@ -267,18 +268,18 @@ int Serve(const std::filesystem::path& config_path) {
     e.request_id = std::string(r.request_id);
     audit.RecordAsync(std::move(e), [](Result<int64_t>) {});
   };
-  http::Server server(server_options, **tls, router, std::move(hooks));
-  if (auto r = server.Listen(); !r) return Fatal(r.error());
-  const auto& origin = server.origin();
-  // Registered once the port is known (the origin names it); nothing is served before Run.
-  // Routes as data (api/route.h); the table lives as long as the server.
-  api::RouteTable routes(auth, audit, {config->server.max_json_depth, origin});
+  return hooks;
+}
+
+// Every route of the API, into one table.
+void AddRoutes(api::RouteTable& routes, Services& s, store::Store& store, audit::AuditLog& audit,
+               audit::Shipper* shipper, const Clock& clock, int depth) {
   api::AddHealthRoutes(
       routes,
       {{"store",
         [&store] { return store.Write([](store::Transaction&) -> Result<void> { return {}; }); }},
        {"audit", [&audit] { return audit.Probe(); }}},
-      [&shipper]() {
+      [shipper]() {
         boost::json::object detail;
         if (shipper) {
           auto backlog = shipper->Backlog();
@@ -287,25 +288,79 @@ int Serve(const std::filesystem::path& config_path) {
         }
         return detail;
       });
-  api::AddAuthRoutes(routes, auth, config->server.max_json_depth);
-  api::AddRecordRoutes(routes, records, config->server.max_json_depth);
-  api::AddExportRoutes(routes, exports, config->server.max_json_depth);
+  api::AddAuthRoutes(routes, s.auth, depth);
+  api::AddRecordRoutes(routes, s.records, depth);
+  api::AddExportRoutes(routes, s.exports, depth);
   api::AddAuditEventRoutes(routes, audit, clock);
-  api::AddAdminRoutes(routes, lifecycle, config->server.max_json_depth);
-  api::AddScimRoutes(routes, lifecycle, config->server.max_json_depth);
-  api::AddRetentionRoutes(routes, retention, config->server.max_json_depth);
-  routes.Install(router);
+  api::AddAdminRoutes(routes, s.lifecycle, depth);
+  api::AddScimRoutes(routes, s.lifecycle, depth);
+  api::AddRetentionRoutes(routes, s.retention, depth);
+}
 
+std::unique_ptr<audit::Shipper> StartShipper(store::Store& store, const Config& config) {
+  if (config.audit.collector.empty()) {
+    spdlog::warn(
+        "no remote audit collector is configured: the audit log is kept on this machine only");
+    return nullptr;
+  }
+  auto shipper = std::make_unique<audit::Shipper>(store, ShipperOptionsFrom(config.audit));
+  shipper->Start();
+  return shipper;
+}
+
+void AnnounceServing(const Config& config, const http::Server& server) {
   std::string redirect;
   if (server.redirect_port() != 0) {
     redirect = fmt::format("; redirecting http port {} to https", server.redirect_port());
   }
   fmt::print("strongroom: serving {} ({} environment){}\n",
-             http::HttpsUrl(ParseHostPort(config->server.listen)->host, server.port()),
-             EnvironmentName(config->environment), redirect);
+             http::HttpsUrl(ParseHostPort(config.server.listen)->host, server.port()),
+             EnvironmentName(config.environment), redirect);
   std::fflush(stdout);
   spdlog::info("serving https on port {} environment={}", server.port(),
-               EnvironmentName(config->environment));
+               EnvironmentName(config.environment));
+}
+
+int Serve(const std::filesystem::path& config_path) {
+  HardenProcess();
+  auto config = LoadConfig(config_path);
+  if (!config) return Fatal(config.error());
+  SetUpLogging(config->log);
+  auto lock_path = config->store.path;
+  lock_path += ".lock";
+  auto lock = InstanceLock::Acquire(lock_path);
+  if (!lock) return Fatal(lock.error());
+  const auto server_options = ServerOptionsFrom(config->server);
+  auto opened = Open(*config, server_options);
+  if (!opened) return Fatal(opened.error());
+  store::Store& store = *opened->store;
+  OffsetClock* test_clock = nullptr;
+  const auto clock_owner = MakeClock(*config, &test_clock);
+  const Clock& clock = *clock_owner;
+  audit::AuditLog audit(store, clock, opened->audit_key, config->environment,
+                        config->audit.checkpoint_every);
+  // The first event proves the audit log can be written; without it the service does not start.
+  if (auto r = audit.Record(SystemEvent("system.start")); !r) return Fatal(r.error());
+  const auto shipper = StartShipper(store, *config);
+  Maintenance maintenance(audit, store, clock, config->audit.checkpoint_interval,
+                          config->audit.retention_days);
+  http::Router router;
+  RegisterTestRoutes(router, *config, audit, test_clock);
+  Services services(store, audit, opened->master, *config, clock, opened->common_passwords);
+  ScheduleJobs(maintenance, router, services, *config);
+  maintenance.Start();
+  struct StopOnExit {  // the jobs use the services above: stop them before those go
+    Maintenance& m;
+    ~StopOnExit() { m.Stop(); }
+  } stop_maintenance{maintenance};
+  http::Server server(server_options, *opened->tls, router, HooksFor(*config, audit));
+  if (auto r = server.Listen(); !r) return Fatal(r.error());
+  // Registered once the port is known (the origin names it); nothing is served before Run. The
+  // table lives as long as the server.
+  api::RouteTable routes(services.auth, audit, {config->server.max_json_depth, server.origin()});
+  AddRoutes(routes, services, store, audit, shipper.get(), clock, config->server.max_json_depth);
+  routes.Install(router);
+  AnnounceServing(*config, server);
 
   server.Run();
   maintenance.Stop();
