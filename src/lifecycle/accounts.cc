@@ -436,9 +436,11 @@ Result<std::vector<LeaverRow>> LifecycleService::ApplyLeavers(
           ASSIGN_OR_RETURN(
               auto rows,
               tx.Query(by_email
+                           // A person who left and came back has a left account beside the
+                           // live one: the live one is the leaver now.
                            ? "SELECT a.id, a.org_id, a.kind, a.status FROM accounts a JOIN "
                              "people p ON p.id = a.person_id WHERE p.email = ? AND a.kind = "
-                             "'standard'"
+                             "'standard' ORDER BY a.status = 'left', a.created_at DESC"
                            : "SELECT id, org_id, kind, status FROM accounts WHERE username = ?",
                        {*name}));
           // An account the admin may not make a leaver is "not_found", exactly as one that does

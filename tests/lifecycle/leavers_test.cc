@@ -66,6 +66,38 @@ TEST_F(LeaversTest, AnOrgAdminCannotTellOtherOrganisationsUsersFromUnknownOnes) 
   EXPECT_EQ((*officer)[1].result, "not_found");
 }
 
+// Found in review: by email, a returner's old (left) account could be found before the live one,
+// which then stayed.
+TEST_F(LeaversTest, ByEmailTheReturnersLiveAccountIsTheLeaver) {
+  const auto old_id = f_.Person("ann.smith");
+  ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
+    RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET status = 'left' WHERE id = ?", {old_id}));
+    return {};
+  }));
+  f_.clock.Advance(std::chrono::hours(1));
+  lifecycle::NewAccount back{"org-a",
+                             "ann.smith2",
+                             "Person ann.smith",
+                             "ann.smith@example.org",
+                             "standard",
+                             "reader",
+                             "north",
+                             "",
+                             "2026-01-01",
+                             "HR"};
+  lifecycle::Approved live;
+  ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(live, InsertAccount(tx, crypto::DefaultRandom(), f_.clock.Now(), back, true));
+    return {};
+  }));
+  auto rows = service_.Leavers(Admin("acc-off", "org-a", "security_officer"),
+                               "email\nann.smith@example.org\n", false, f_.ctx);
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].result, "removed");
+  EXPECT_EQ(f_.Status(live.account_id), "left");
+}
+
 // A lock by hand (or after ten wrong codes) is an admin's to lift: the account passing its expiry
 // date and being renewed must not lift it on the way (found in review).
 TEST_F(LeaversTest, ALockSurvivesExpiryAndRenewal) {
