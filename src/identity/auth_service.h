@@ -62,7 +62,7 @@ struct AuthOptions {
   int challenge_attempts = 5;
   int lock_after_failures = 10;  // wrong passwords (per device) or second factors (per account)
   int reauth_attempts = 3;       // wrong re-authentication codes that end the session
-  std::chrono::hours device_lifetime = std::chrono::days(180);  // from the device's last use
+  std::chrono::hours device_lifetime = kDeviceLifetime;  // from the device's last use
   int devices_per_account = 10;  // the least recently used beyond this are forgotten
   int sessions_standard = 3;
   int sessions_privileged = 1;

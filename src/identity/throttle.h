@@ -50,6 +50,8 @@
 namespace strongroom::identity {
 
 inline constexpr int kFreeFailures = 3;
+// How long a device cookie names a device, from its last use (rule 5).
+inline constexpr std::chrono::hours kDeviceLifetime = std::chrono::days(180);
 inline constexpr std::chrono::seconds kMaxDelay{60};
 
 // The wait required after `failures` consecutive failures (0 for the first two).

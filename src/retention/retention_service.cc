@@ -6,6 +6,8 @@
 
 #include "approvals/two_person.h"
 #include "common/text.h"
+#include "identity/expired.h"
+#include "identity/throttle.h"
 #include "records/holds.h"
 
 namespace strongroom::retention {
@@ -155,76 +157,82 @@ Result<void> RetentionService::LiftOrder(const identity::Principal& officer, std
   return {};
 }
 
-Result<PurgeReport> RetentionService::Purge(bool dry_run, int batch) {
-  PurgeReport report;
+audit::Event RetentionService::SystemEvent(std::string action, audit::Target target,
+                                           std::string reason) const {
+  audit::Event e;
+  e.actor = {"", "strongroom", "system", ""};
+  e.source = "system";
+  e.allowed = true;
+  e.outcome = "ok";
+  e.action = std::move(action);
+  e.target = std::move(target);
+  e.reason = std::move(reason);
+  return e;
+}
+
+Result<void> RetentionService::CountDue(PurgeReport& report, bool list) {
   const auto now = FormatRfc3339(clock_.Now());
-  audit::Event base;
-  base.actor = {"", "strongroom", "system", ""};
-  base.source = "system";
-  base.allowed = true;
-  base.outcome = "ok";
-  const std::string due =
-      "SELECT r.id, r.org_id FROM records r WHERE r.retain_until <= ? AND NOT " +
-      std::string(records::kHeldByOrder);
-  RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
+  return store_.Read([&](store::Transaction& tx) -> Result<void> {
     ASSIGN_OR_RETURN(auto held, tx.Query("SELECT COUNT(*) FROM records r WHERE r.retain_until "
                                          "<= ? AND " +
                                              std::string(records::kHeldByOrder),
                                          {now}));
     report.held = held.front().Int(0);
-    if (!dry_run) return {};
-    ASSIGN_OR_RETURN(auto rows, tx.Query(due, {now}));
+    if (!list) return {};
+    ASSIGN_OR_RETURN(auto rows, tx.Query(DueSql(), {now}));
     report.records = static_cast<int64_t>(rows.size());
     for (const auto& r : rows) report.record_ids.push_back(r.Text(0));
     return {};
+  });
+}
+
+std::string RetentionService::DueSql() {
+  return "SELECT r.id, r.org_id FROM records r WHERE r.retain_until <= ? AND NOT " +
+         std::string(records::kHeldByOrder);
+}
+
+Result<int64_t> RetentionService::PurgeBatch(int batch) {
+  int64_t purged = 0;
+  const auto now = FormatRfc3339(clock_.Now());
+  RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
+    purged = 0;
+    ASSIGN_OR_RETURN(auto rows, tx.Query(DueSql() + " LIMIT ?", {now, int64_t{batch}}));
+    for (const auto& r : rows) {
+      const auto id = r.Text(0);
+      RETURN_IF_ERROR(tx.Exec("DELETE FROM records WHERE id = ?", {id}));
+      ASSIGN_OR_RETURN(
+          auto seq,
+          audit_.Append(tx, SystemEvent("retention.record.purge", {"record", id, r.Text(1)},
+                                        "past retain_until and held by no Retention Order: "
+                                        "crypto-shredded")));
+      (void)seq;
+      ++purged;
+    }
+    return {};
   }));
+  return purged;
+}
+
+Result<PurgeReport> RetentionService::Purge(bool dry_run, int batch) {
+  PurgeReport report;
+  RETURN_IF_ERROR(CountDue(report, dry_run));
   if (dry_run) return report;
   // Records, a batch per transaction so that reads go on meanwhile.
   for (;;) {
-    int64_t purged = 0;
-    RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
-      purged = 0;
-      ASSIGN_OR_RETURN(auto rows, tx.Query(due + " LIMIT ?", {now, int64_t{batch}}));
-      for (const auto& r : rows) {
-        const auto id = r.Text(0);
-        RETURN_IF_ERROR(tx.Exec("DELETE FROM records WHERE id = ?", {id}));
-        auto event = base;
-        event.action = "retention.record.purge";
-        event.target = {"record", id, r.Text(1)};
-        event.reason = "past retain_until and held by no Retention Order: crypto-shredded";
-        ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
-        (void)seq;
-        ++purged;
-      }
-      return {};
-    }));
+    ASSIGN_OR_RETURN(auto purged, PurgeBatch(batch));
     report.records += purged;
     if (purged < batch) break;
   }
   // Everything else that has outlived its use.
   RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
-    // Sessions past the absolute lifetime: the idle ones are ended on use, or here within a day.
-    const auto day_ago = FormatRfc3339(clock_.Now() - std::chrono::hours(24));
-    ASSIGN_OR_RETURN(report.sessions,
-                     tx.Exec("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
-                             {day_ago, day_ago}));
-    ASSIGN_OR_RETURN(report.challenges,
-                     tx.Exec("DELETE FROM login_challenges WHERE expires_at <= ?", {now}));
-    ASSIGN_OR_RETURN(report.enrolment_tokens,
-                     tx.Exec("DELETE FROM enrolment_tokens WHERE expires_at <= ? OR used_at IS "
-                             "NOT NULL",
-                             {now}));
-    // Device cookies unused for 180 days name no device any more; sign-in delays a day past
-    // their end hold nothing (failed sign-ins with made-up names would otherwise pile up).
-    ASSIGN_OR_RETURN(report.devices,
-                     tx.Exec("DELETE FROM known_devices WHERE last_used_at < ?",
-                             {FormatRfc3339(clock_.Now() - std::chrono::days(180))}));
-    ASSIGN_OR_RETURN(report.throttles,
-                     tx.Exec("DELETE FROM login_throttle WHERE next_allowed_at < ?", {day_ago}));
-    auto event = base;
-    event.action = "retention.purge";
-    event.target = {"service", "", ""};
-    event.reason = "scheduled purge";
+    ASSIGN_OR_RETURN(auto gone,
+                     identity::DeleteExpired(tx, clock_.Now(), identity::kDeviceLifetime));
+    report.sessions = gone.sessions;
+    report.challenges = gone.challenges;
+    report.enrolment_tokens = gone.enrolment_tokens;
+    report.devices = gone.devices;
+    report.throttles = gone.throttles;
+    auto event = SystemEvent("retention.purge", {"service", "", ""}, "scheduled purge");
     event.detail = {{"records", std::to_string(report.records)},
                     {"held", std::to_string(report.held)},
                     {"sessions", std::to_string(report.sessions)},

@@ -85,6 +85,11 @@ class RetentionService {
   audit::Event MakeEvent(const identity::Principal& who, std::string action,
                          std::string_view target_id, const identity::RequestContext& ctx) const;
   std::unexpected<Error> Refuse(audit::Event event, const Error& error);
+  // The purge's parts: what is due (and, for a dry run, which), one batch crypto-shredded.
+  static std::string DueSql();
+  Result<void> CountDue(PurgeReport& report, bool list);
+  Result<int64_t> PurgeBatch(int batch);
+  audit::Event SystemEvent(std::string action, audit::Target target, std::string reason) const;
   // Whether `who` may take `action` (authz); a refusal is audited on `event`.
   Result<void> Admit(const identity::Principal& who, authz::AdminAction action,
                      audit::Event& event);
