@@ -41,8 +41,7 @@ std::string HttpsUrl(const std::string& host, uint16_t port) {
                      port);
 }
 
-Server::Impl::Impl(ServerOptions opts, asio::ssl::context& tls_ctx, const Router& r,
-                   ServerHooks h)
+Server::Impl::Impl(ServerOptions opts, asio::ssl::context& tls_ctx, const Router& r, ServerHooks h)
     : options(std::move(opts)), tls(tls_ctx), router(r), hooks(std::move(h)) {
   for (int i = 0; i < std::max(1, options.io_threads); ++i) {
     contexts.push_back(std::make_unique<asio::io_context>(1));

@@ -285,6 +285,34 @@ Result<std::vector<std::string>> AuthService::ConfirmEnrolment(std::string_view 
   return FactorRefused(outcome, wait, std::move(event), "enrolment token not valid");
 }
 
+namespace {
+
+// One allowance of wrong passwords: unknown devices', or one known device's.
+struct Allowance {
+  int64_t failures = 0;
+  std::string locked_until;  // RFC 3339, "" if never locked
+};
+
+struct Counted {
+  bool held = false;     // a lock held when the attempt arrived (then nothing is counted)
+  std::string lock_set;  // the lock this failure set at the limit, "" if none
+};
+
+// Counts one failure against `a` unless a lock holds; at `limit` locks it until `now + lock_for`
+// and starts the count again.
+Counted CountAgainst(Allowance& a, TimePoint now, int64_t limit, std::chrono::minutes lock_for) {
+  Counted out;
+  out.held = a.locked_until > FormatRfc3339(now);
+  if (!out.held && ++a.failures >= limit) {
+    a.locked_until = FormatRfc3339(now + lock_for);
+    a.failures = 0;
+    out.lock_set = a.locked_until;
+  }
+  return out;
+}
+
+}  // namespace
+
 struct AuthService::PasswordStep {
   std::optional<Account> account;
   std::string password_hash;
@@ -326,7 +354,6 @@ Result<AuthService::PasswordStep> AuthService::Reserve(std::string_view name,
   step.throttle_source =
       known_device ? "device:" + HexEncode(device_hash).substr(0, 16) : ctx.source;
   const auto now = clock_.Now();
-  const auto now_text = FormatRfc3339(now);
   const int64_t limit = options_.lock_after_failures;
   RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
     step.account.reset();
@@ -358,8 +385,8 @@ Result<AuthService::PasswordStep> AuthService::Reserve(std::string_view name,
     ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {std::string(name)}));
     constexpr int k = kAccountColumnCount;
     const std::string account_id = rows.empty() ? "" : rows.front().Text(0);
-    int64_t unknown_failures = rows.empty() ? 0 : rows.front().Int(k + 1);
-    std::string unknown_until = rows.empty() ? "" : rows.front().Text(k + 2);
+    Allowance unknown;
+    if (!rows.empty()) unknown = {rows.front().Int(k + 1), rows.front().Text(k + 2)};
     int64_t locks = rows.empty() ? 0 : rows.front().Int(k + 3);
     if (!rows.empty()) {
       step.account = AccountOf(rows.front());
@@ -367,38 +394,36 @@ Result<AuthService::PasswordStep> AuthService::Reserve(std::string_view name,
     }
     // (3) Unknown devices: counted, and locked out at the limit, unless a lock holds already.
     if (!known_device) {
-      step.locked = unknown_until > now_text;
-      if (!step.locked && ++unknown_failures >= limit) {
-        unknown_until = FormatRfc3339(now + LockDuration(locks));
+      const auto counted = CountAgainst(unknown, now, limit, LockDuration(locks));
+      step.locked = counted.held;
+      if (!counted.lock_set.empty()) {
         ++locks;
-        unknown_failures = 0;
-        step.lock_set = unknown_until;
-        step.lock_note = "; unknown devices locked out until " + unknown_until;
+        step.lock_set = counted.lock_set;
+        step.lock_note = "; unknown devices locked out until " + counted.lock_set;
       }
     }
     RETURN_IF_ERROR(
         tx.Exec("UPDATE accounts SET failed_logins = ?, unknown_locked_until = ?, "
                 "unknown_locks = ? WHERE id = ?",
-                {unknown_failures, unknown_until, locks, account_id}));
+                {unknown.failures, unknown.locked_until, locks, account_id}));
     // (5) A known device's own allowance.
     ASSIGN_OR_RETURN(auto d, tx.Query("SELECT failures, locked_until FROM known_devices WHERE "
                                       "device_hash = ? AND account_id = ?",
                                       {device_hash, account_id}));
-    int64_t device_failures = d.empty() ? 0 : d.front().Int(0);
-    std::string device_until = d.empty() ? "" : d.front().Text(1);
+    Allowance device;
+    if (!d.empty()) device = {d.front().Int(0), d.front().Text(1)};
     if (known_device) {
-      step.locked = device_until > now_text;
-      if (!step.locked && ++device_failures >= limit) {
-        device_until = FormatRfc3339(now + LockDuration(0));
-        device_failures = 0;
-        step.lock_set = device_until;
-        step.lock_note = "; this device locked out until " + device_until;
+      const auto counted = CountAgainst(device, now, limit, LockDuration(0));
+      step.locked = counted.held;
+      if (!counted.lock_set.empty()) {
+        step.lock_set = counted.lock_set;
+        step.lock_note = "; this device locked out until " + counted.lock_set;
       }
     }
     RETURN_IF_ERROR(
         tx.Exec("UPDATE known_devices SET failures = ?, locked_until = ? WHERE "
                 "device_hash = ? AND account_id = ?",
-                {device_failures, device_until, device_hash, account_id}));
+                {device.failures, device.locked_until, device_hash, account_id}));
     return {};
   }));
   return step;

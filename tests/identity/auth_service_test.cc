@@ -269,6 +269,24 @@ TEST_F(AuthServiceTest, AKnownDeviceHasItsOwnAllowance) {
   EXPECT_TRUE(f_.SignIn("ann.smith", "", From(50))) << "unknown devices were never locked";
 }
 
+TEST_F(AuthServiceTest, HostileDeviceCookiesNameNoDevice) {
+  f_.Person("ann.smith");
+  const std::vector<std::string> hostile = {"' OR 1=1 --",
+                                            std::string(64, 'z'),
+                                            std::string(64, '\0'),
+                                            std::string(10'000, 'a'),
+                                            "<script>alert(1)</script>",
+                                            std::string(63, '0') + "\n"};
+  for (const auto& cookie : hostile) {
+    auto session = f_.SignIn("ann.smith", cookie);
+    ASSERT_TRUE(session) << session.error().message;
+    EXPECT_FALSE(session->device_known);
+    EXPECT_EQ(session->device_token.size(), 64u) << "signed in as from a new device";
+    f_.NextStep();
+  }
+  EXPECT_EQ(f_.Events("auth.login.password").size(), hostile.size());
+}
+
 TEST_F(AuthServiceTest, AnotherAccountsDeviceCookieIsAnUnknownDevice) {
   f_.Person("ann.smith");
   f_.Person("bob.jones");

@@ -462,7 +462,8 @@ TEST_F(LoginTest, AnAttackerFromThirtyAddressesCannotLockTheOwnerOutOfTheirDevic
   ASSERT_EQ(first.status, 200);
   ASSERT_EQ(first.set_cookies.size(), 2u);
   const auto& device = first.set_cookies[1];
-  EXPECT_TRUE(device.starts_with("__Host-strongroom-device=")) << device;
+  EXPECT_TRUE(
+      device.starts_with("__Host-strongroom-device="));  // its value is a secret: not printed
   for (const char* attr : {"; Secure", "; HttpOnly", "; SameSite=Strict", "; Path=/", "Max-Age="}) {
     EXPECT_NE(device.find(attr), std::string::npos) << attr;
   }
