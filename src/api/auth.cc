@@ -49,26 +49,26 @@ bool StateChanging(verb v) { return v != verb::get && v != verb::head && v != ve
 
 }  // namespace
 
-Result<identity::Principal> Authenticate(identity::AuthService& auth, const http::Request& request,
+Result<identity::Principal> Authenticate(identity::Auth& auth, const http::Request& request,
                                          const AuthRoutesOptions& options,
-                                         identity::AuthService::Upkeep upkeep) {
+                                         identity::Sessions::Upkeep upkeep) {
   // Automation: a service account's API token. No cookie is involved, so no CSRF check.
   const auto authorization = request.Header("Authorization");
   if (!authorization.empty()) {
     if (!authorization.starts_with("Bearer ")) {
       return Fail(ErrorCode::kUnauthenticated, "Authorization must be a Bearer API token");
     }
-    return auth.AuthenticateToken(authorization.substr(7), Context(request));
+    return auth.tokens.Authenticate(authorization.substr(7), Context(request));
   }
   const auto token = request.Cookie(kSessionCookie);
   if (token.empty()) return Fail(ErrorCode::kUnauthenticated, "sign in first");
-  ASSIGN_OR_RETURN(auto principal, auth.Authenticate(token, Context(request), upkeep));
+  ASSIGN_OR_RETURN(auto principal, auth.sessions.Authenticate(token, upkeep));
   if (StateChanging(request.method())) {
     const auto origin = request.Header("Origin");
     if (!origin.empty() && origin != options.public_origin) {
       return Fail(ErrorCode::kPermissionDenied, "cross-origin request refused");
     }
-    RETURN_IF_ERROR(auth.CheckCsrf(principal, request.Header("X-CSRF-Token")));
+    RETURN_IF_ERROR(auth.sessions.CheckCsrf(principal, request.Header("X-CSRF-Token")));
   }
   return principal;
 }
@@ -76,14 +76,14 @@ Result<identity::Principal> Authenticate(identity::AuthService& auth, const http
 namespace {
 
 struct Deps {
-  identity::AuthService& auth;
+  identity::Auth& auth;
   int depth;
 };
 
 Result<http::Response> BeginEnrolment(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
   ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"token", 128}, {"password", 1024}}));
-  ASSIGN_OR_RETURN(auto start, d.auth.BeginEnrolment(f[0], f[1], c.context));
+  ASSIGN_OR_RETURN(auto start, d.auth.enrolment.Begin(f[0], f[1], c.context));
   ASSIGN_OR_RETURN(auto qr, identity::QrSvg(start.totp_uri));
   boost::json::object out{{"totp_uri", start.totp_uri}, {"qr_svg", qr}};
   return http::Response::Json(200, boost::json::serialize(out));
@@ -92,7 +92,7 @@ Result<http::Response> BeginEnrolment(const Deps& d, Call& c) {
 Result<http::Response> ConfirmEnrolment(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
   ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"token", 128}, {"code", 32}}));
-  ASSIGN_OR_RETURN(auto codes, d.auth.ConfirmEnrolment(f[0], f[1], c.context));
+  ASSIGN_OR_RETURN(auto codes, d.auth.enrolment.Confirm(f[0], f[1], c.context));
   boost::json::array list;
   for (auto& code : codes) list.emplace_back(code);
   boost::json::object out{{"recovery_codes", std::move(list)}};
@@ -104,7 +104,7 @@ Result<http::Response> Login(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto f,
                    http::RequireStringFields(body, {{"username", 256}, {"password", 1024}}));
   ASSIGN_OR_RETURN(auto challenge,
-                   d.auth.Login(f[0], f[1], c.request.Cookie(kDeviceCookie), c.context));
+                   d.auth.sign_in.Login(f[0], f[1], c.request.Cookie(kDeviceCookie), c.context));
   boost::json::object out{{"mfa_required", true}, {"challenge", challenge}};
   return http::Response::Json(200, boost::json::serialize(out));
 }
@@ -112,7 +112,7 @@ Result<http::Response> Login(const Deps& d, Call& c) {
 Result<http::Response> CompleteMfa(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
   ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"challenge", 128}, {"code", 32}}));
-  ASSIGN_OR_RETURN(auto session, d.auth.CompleteMfa(f[0], f[1], c.context));
+  ASSIGN_OR_RETURN(auto session, d.auth.sign_in.CompleteMfa(f[0], f[1], c.context));
   const auto idle = std::chrono::duration_cast<std::chrono::seconds>(d.auth.options().idle_timeout);
   boost::json::object failed{{"count", session.failed_attempts}};
   if (!session.last_failed_at.empty()) failed["last_at"] = session.last_failed_at;
@@ -135,7 +135,7 @@ Result<http::Response> CompleteMfa(const Deps& d, Call& c) {
 }
 
 Result<http::Response> Logout(const Deps& d, Call& c) {
-  RETURN_IF_ERROR(d.auth.Logout(c.who(), c.context));
+  RETURN_IF_ERROR(d.auth.sessions.Logout(c.who(), c.context));
   auto resp = http::Response::NoContent();
   resp.headers.emplace_back("Set-Cookie", SessionCookie("", true));
   return resp;
@@ -144,7 +144,7 @@ Result<http::Response> Logout(const Deps& d, Call& c) {
 Result<http::Response> Reauthenticate(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
   ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"code", 32}}));
-  RETURN_IF_ERROR(d.auth.Reauthenticate(c.who(), f[0], c.context));
+  RETURN_IF_ERROR(d.auth.sessions.Reauthenticate(c.who(), f[0], c.context));
   return http::Response::NoContent();
 }
 
@@ -155,7 +155,7 @@ Result<http::Response> CurrentSession(const Deps&, Call& c) {
 
 }  // namespace
 
-void AddAuthRoutes(RouteTable& table, identity::AuthService& auth, int max_json_depth) {
+void AddAuthRoutes(RouteTable& table, identity::Auth& auth, int max_json_depth) {
   const Deps d{auth, max_json_depth};
   const auto hex64 = StringSchema(128);
   const auto account = R"({"type":"object"})";

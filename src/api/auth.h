@@ -8,7 +8,7 @@
 #include <string>
 
 #include "http/router.h"
-#include "identity/auth_service.h"
+#include "identity/auth.h"
 
 namespace strongroom::api {
 
@@ -22,12 +22,12 @@ struct AuthRoutesOptions {
 
 class RouteTable;
 // The sign-in, enrolment and session routes. `auth` must outlive the table.
-void AddAuthRoutes(RouteTable& table, identity::AuthService& auth, int max_json_depth);
+void AddAuthRoutes(RouteTable& table, identity::Auth& auth, int max_json_depth);
 
 // The caller of a request, from its session cookie; for state-changing methods also checks the
 // CSRF token and Origin. kUnauthenticated or kPermissionDenied otherwise.
 Result<identity::Principal> Authenticate(
-    identity::AuthService& auth, const http::Request& request, const AuthRoutesOptions& options,
-    identity::AuthService::Upkeep upkeep = identity::AuthService::Upkeep::kWait);
+    identity::Auth& auth, const http::Request& request, const AuthRoutesOptions& options,
+    identity::Sessions::Upkeep upkeep = identity::Sessions::Upkeep::kWait);
 
 }  // namespace strongroom::api

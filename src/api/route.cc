@@ -36,8 +36,7 @@ std::string_view Name(Credentials c) {
   return NameIn<Credentials>(kNames, c);
 }
 
-RouteTable::RouteTable(identity::AuthService& auth, audit::AuditLog& audit,
-                       AuthRoutesOptions options)
+RouteTable::RouteTable(identity::Auth& auth, audit::AuditLog& audit, AuthRoutesOptions options)
     : auth_(auth), audit_(audit), options_(std::move(options)) {}
 
 void RouteTable::Add(Route route) {
@@ -46,7 +45,7 @@ void RouteTable::Add(Route route) {
 }
 
 Result<identity::Principal> RouteTable::Authenticated(const Route& route, http::Request& request,
-                                                      identity::AuthService::Upkeep upkeep) {
+                                                      identity::Sessions::Upkeep upkeep) {
   ASSIGN_OR_RETURN(auto who, Authenticate(auth_, request, options_, upkeep));
   const bool token = HasToken(request);
   const bool fits = route.credentials == Credentials::kSessionOrToken ||
@@ -64,7 +63,7 @@ Result<identity::Principal> RouteTable::Authenticated(const Route& route, http::
 Result<http::Response> RouteTable::Run(const Route& route, http::Request& request) {
   Call call{request, nullptr, ContextOf(request)};
   if (route.credentials == Credentials::kNone) return route.handler(call);
-  auto who = Authenticated(route, request, identity::AuthService::Upkeep::kWait);
+  auto who = Authenticated(route, request, identity::Sessions::Upkeep::kWait);
   if (!who) return std::unexpected(who.error());
   call.caller = &*who;
   return route.handler(call);
@@ -78,8 +77,8 @@ void RouteTable::Install(http::Router& router) {
           route.method, route.path,
           [this, &route](http::Request& r, http::Respond respond) {
             // On the I/O thread with a session: its upkeep is queued ahead of the audit event.
-            const auto upkeep = HasToken(r) ? identity::AuthService::Upkeep::kWait
-                                            : identity::AuthService::Upkeep::kQueue;
+            const auto upkeep = HasToken(r) ? identity::Sessions::Upkeep::kWait
+                                            : identity::Sessions::Upkeep::kQueue;
             auto who = Authenticated(route, r, upkeep);
             if (!who) return respond(std::unexpected(who.error()));
             Call call{r, &*who, ContextOf(r)};

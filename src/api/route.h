@@ -20,7 +20,7 @@
 #include "api/auth.h"
 #include "audit/audit_log.h"
 #include "http/router.h"
-#include "identity/auth_service.h"
+#include "identity/auth.h"
 
 namespace strongroom::api {
 
@@ -68,7 +68,7 @@ struct Route {
 class RouteTable {
  public:
   // All must outlive the router the table is installed on.
-  RouteTable(identity::AuthService& auth, audit::AuditLog& audit, AuthRoutesOptions options);
+  RouteTable(identity::Auth& auth, audit::AuditLog& audit, AuthRoutesOptions options);
   // The router holds the table's routes by reference: it is neither copied nor moved.
   RouteTable(const RouteTable&) = delete;
   RouteTable& operator=(const RouteTable&) = delete;
@@ -85,10 +85,10 @@ class RouteTable {
  private:
   // Authenticates `request` as `route` declares; the caller, or the refusal to answer with.
   Result<identity::Principal> Authenticated(const Route& route, http::Request& request,
-                                            identity::AuthService::Upkeep upkeep);
+                                            identity::Sessions::Upkeep upkeep);
   Result<http::Response> Run(const Route& route, http::Request& request);
 
-  identity::AuthService& auth_;
+  identity::Auth& auth_;
   audit::AuditLog& audit_;
   const AuthRoutesOptions options_;
   std::vector<Route> routes_;

@@ -32,7 +32,7 @@
 #include "crypto/signing.h"
 #include "http/server.h"
 #include "http/tls_context.h"
-#include "identity/auth_service.h"
+#include "identity/auth.h"
 #include "store/key_store.h"
 #include "store/meta.h"
 #include "store/migrations.h"
@@ -198,7 +198,7 @@ struct Services {
         exports(store, audit, keys, records, clock, crypto::DefaultRandom()) {}
 
   store::KeyStore keys;
-  identity::AuthService auth;
+  identity::Auth auth;
   records::RecordService records;
   lifecycle::LifecycleService lifecycle;
   retention::RetentionService retention;

@@ -9,7 +9,7 @@
 #include "cli/stopped_instance.h"
 #include "common/file_util.h"
 #include "crypto/random.h"
-#include "identity/auth_service.h"
+#include "identity/auth.h"
 #include "lifecycle/lifecycle_service.h"
 
 namespace strongroom::cli {
@@ -21,7 +21,7 @@ Result<std::vector<lifecycle::LeaverRow>> Apply(const std::filesystem::path& con
   ASSIGN_OR_RETURN(auto inst, OpenStoppedInstance(config_path, 64));
   ASSIGN_OR_RETURN(auto s, OpenInstanceServices(inst));
   identity::CommonPasswords none;
-  identity::AuthService auth(*inst.db, s->log, s->keys, s->clock, crypto::DefaultRandom(), none);
+  identity::Auth auth(*inst.db, s->log, s->keys, s->clock, crypto::DefaultRandom(), none);
   lifecycle::LifecycleService lifecycle(*inst.db, s->log, s->keys, s->clock,
                                         crypto::DefaultRandom(), auth,
                                         {inst.config.records.descriptors});

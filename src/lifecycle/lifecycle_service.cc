@@ -122,7 +122,7 @@ Result<Approved> InsertAccount(store::Transaction& tx, crypto::Random& random, T
 
 LifecycleService::LifecycleService(store::Store& store, audit::AuditLog& audit,
                                    store::KeyStore& keys, const Clock& clock,
-                                   crypto::Random& random, identity::AuthService& auth,
+                                   crypto::Random& random, identity::Auth& auth,
                                    LifecycleOptions options)
     : store_(store),
       audit_(audit),
@@ -150,7 +150,7 @@ Result<void> LifecycleService::Admit(const identity::Principal& admin, authz::Ad
     return Refuse(event, {ErrorCode::kPermissionDenied, "not permitted: " + d.reason});
   }
   if (authz::RuleFor(action).fresh_second_factor) {
-    if (auto fresh = auth_.RequireRecentMfa(admin); !fresh) {
+    if (auto fresh = auth_.sessions.RequireRecentMfa(admin); !fresh) {
       event.reason = "second factor not fresh";
       return Refuse(event, fresh.error());
     }

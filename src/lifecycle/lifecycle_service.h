@@ -31,7 +31,7 @@
 #include "authz/admin.h"
 #include "common/clock.h"
 #include "crypto/random.h"
-#include "identity/auth_service.h"
+#include "identity/auth.h"
 #include "store/key_store.h"
 #include "store/store.h"
 
@@ -213,7 +213,7 @@ class LifecycleService {
  public:
   // Everything passed must outlive the service.
   LifecycleService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
-                   const Clock& clock, crypto::Random& random, identity::AuthService& auth,
+                   const Clock& clock, crypto::Random& random, identity::Auth& auth,
                    LifecycleOptions options = {});
 
   Result<Org> CreateOrg(const identity::Principal& admin, const OrgInput& input,
@@ -358,7 +358,7 @@ class LifecycleService {
   store::KeyStore& keys_;
   const Clock& clock_;
   crypto::Random& random_;
-  identity::AuthService& auth_;
+  identity::Auth& auth_;
   const LifecycleOptions options_;
 };
 

@@ -9,7 +9,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
-#include "identity/auth_service.h"
+#include "identity/auth.h"
 
 namespace strongroom::lifecycle {
 

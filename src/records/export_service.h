@@ -19,7 +19,7 @@
 #include "audit/audit_log.h"
 #include "common/clock.h"
 #include "crypto/random.h"
-#include "identity/auth_service.h"
+#include "identity/auth.h"
 #include "records/record_service.h"
 #include "store/key_store.h"
 #include "store/store.h"

@@ -25,7 +25,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "crypto/random.h"
-#include "identity/auth_service.h"
+#include "identity/auth.h"
 #include "store/key_store.h"
 #include "store/store.h"
 

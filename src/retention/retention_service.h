@@ -22,7 +22,7 @@
 #include "authz/admin.h"
 #include "common/clock.h"
 #include "crypto/random.h"
-#include "identity/auth_service.h"
+#include "identity/auth.h"
 #include "store/store.h"
 
 namespace strongroom::retention {

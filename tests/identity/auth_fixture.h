@@ -1,7 +1,7 @@
 #pragma once
-// A migrated store (seen through a CountingStore), the audit log, the key store and AuthService on
+// A migrated store (seen through a CountingStore), the audit log, the key store and Auth on
 // a clock moved by hand, with cheap Argon2id parameters; people are made through the same writers
-// as an approved join request and enrolled through AuthService itself, so their TOTP codes are
+// as an approved join request and enrolled through Auth itself, so their TOTP codes are
 // computed here from the secret the service hands out.
 
 #include <gtest/gtest.h>
@@ -15,7 +15,7 @@
 #include "crypto/totp.h"
 #include "fakes/counting_store.h"
 #include "fakes/temp_dir.h"
-#include "identity/auth_service.h"
+#include "identity/auth.h"
 #include "lifecycle/lifecycle_service.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_store.h"
@@ -39,8 +39,8 @@ class AuthFixture {
                                              clock);
     AuthOptions options;
     options.argon2 = {1, 64 * 1024};
-    auth = std::make_unique<AuthService>(*store, *audit, *keys, clock, crypto::DefaultRandom(),
-                                         common, options);
+    auth = std::make_unique<Auth>(*store, *audit, *keys, clock, crypto::DefaultRandom(), common,
+                                  options);
     (void)store->Write([&](store::Transaction& tx) -> Result<void> {
       lifecycle::OrgInput org{"Acme", 90, {"ISO-1", "2099-01-01"}, {"CEP-1", "2099-01-01"}};
       ASSIGN_OR_RETURN(auto made, lifecycle::InsertOrg(tx, *keys, "org-a", org, clock.Now()));
@@ -82,10 +82,10 @@ class AuthFixture {
   std::string Person(const std::string& username, const std::string& kind = "standard",
                      const std::string& roles = "reader") {
     const auto approved = Pending(username, kind, roles);
-    auto start = auth->BeginEnrolment(approved.enrolment_token, kPassword, ctx);
+    auto start = auth->enrolment.Begin(approved.enrolment_token, kPassword, ctx);
     EXPECT_TRUE(start) << (start ? "" : start.error().message);
     KeepSecret(username, *start);
-    EXPECT_TRUE(auth->ConfirmEnrolment(approved.enrolment_token, Code(username), ctx));
+    EXPECT_TRUE(auth->enrolment.Confirm(approved.enrolment_token, Code(username), ctx));
     NextStep();
     return approved.account_id;
   }
@@ -99,8 +99,8 @@ class AuthFixture {
 
   Result<NewSession> SignIn(const std::string& username, const std::string& device = "",
                             const RequestContext& from = {"192.0.2.7", "req-test"}) {
-    ASSIGN_OR_RETURN(auto challenge, auth->Login(username, kPassword, device, from));
-    return auth->CompleteMfa(challenge, Code(username), from);
+    ASSIGN_OR_RETURN(auto challenge, auth->sign_in.Login(username, kPassword, device, from));
+    return auth->sign_in.CompleteMfa(challenge, Code(username), from);
   }
 
   std::string Status(const std::string& account_id) {
@@ -137,7 +137,7 @@ class AuthFixture {
   std::unique_ptr<testing::CountingStore> store;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<store::KeyStore> keys;
-  std::unique_ptr<AuthService> auth;
+  std::unique_ptr<Auth> auth;
   std::map<std::string, Bytes> secrets;
 };
 

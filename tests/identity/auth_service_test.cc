@@ -2,13 +2,12 @@
 // that an attacker cannot turn against the owner's own devices, sign-in that does the same work
 // for unknown and known usernames, and enrolment tokens bound by their first use.
 
-#include "identity/auth_service.h"
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <thread>
 
+#include "identity/auth.h"
 #include "identity/auth_fixture.h"
 
 namespace strongroom::identity {
@@ -40,16 +39,17 @@ TEST_F(AuthServiceTest, WrongSecondFactorsAcrossChallengesAreThrottledAndLockThe
   const auto id = f_.Person("ann.smith");
   int throttled = 0;
   for (int wrong = 1; wrong <= 10; ++wrong) {
-    auto challenge = Patiently([&] { return f_.auth->Login("ann.smith", kPassword, "", f_.ctx); });
+    auto challenge =
+        Patiently([&] { return f_.auth->sign_in.Login("ann.smith", kPassword, "", f_.ctx); });
     ASSERT_TRUE(challenge) << wrong;
     // A fresh challenge each time, as the tester did: the count is the account's.
-    auto r = f_.auth->CompleteMfa(*challenge, "000000", f_.ctx);
+    auto r = f_.auth->sign_in.CompleteMfa(*challenge, "000000", f_.ctx);
     if (!r && r.error().code == ErrorCode::kResourceExhausted) {
       ++throttled;
       EXPECT_EQ(f_.Events("auth.login").size(), static_cast<size_t>(wrong - 1))
           << "a throttled code is not checked";
       f_.clock.Advance(std::chrono::seconds(r.error().retry_after_s));
-      r = f_.auth->CompleteMfa(*challenge, "000000", f_.ctx);
+      r = f_.auth->sign_in.CompleteMfa(*challenge, "000000", f_.ctx);
     }
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated) << wrong;
@@ -67,9 +67,9 @@ TEST_F(AuthServiceTest, OnlyACorrectCodeResetsTheCount) {
   f_.Person("ann.smith");
   for (int round = 0; round < 4; ++round) {
     for (int i = 0; i < 2; ++i) {  // two wrong, then right: never throttled, never locked
-      auto challenge = f_.auth->Login("ann.smith", kPassword, "", f_.ctx);
+      auto challenge = f_.auth->sign_in.Login("ann.smith", kPassword, "", f_.ctx);
       ASSERT_TRUE(challenge);
-      EXPECT_EQ(f_.auth->CompleteMfa(*challenge, "999999", f_.ctx).error().code,
+      EXPECT_EQ(f_.auth->sign_in.CompleteMfa(*challenge, "999999", f_.ctx).error().code,
                 ErrorCode::kUnauthenticated);
     }
     ASSERT_TRUE(f_.SignIn("ann.smith")) << round;
@@ -82,25 +82,25 @@ TEST_F(AuthServiceTest, WrongReauthenticationCodesEndTheSessionAndCountForTheAcc
   const auto id = f_.Person("olly.officer", "privileged", "security_officer");
   auto session = f_.SignIn("olly.officer");
   ASSERT_TRUE(session) << session.error().message;
-  auto principal = f_.auth->Authenticate(session->token, f_.ctx);
+  auto principal = f_.auth->sessions.Authenticate(session->token);
   ASSERT_TRUE(principal);
   for (int i = 0; i < 2; ++i) {
-    EXPECT_EQ(f_.auth->Reauthenticate(*principal, "000000", f_.ctx).error().code,
+    EXPECT_EQ(f_.auth->sessions.Reauthenticate(*principal, "000000", f_.ctx).error().code,
               ErrorCode::kUnauthenticated);
-    EXPECT_TRUE(f_.auth->Authenticate(session->token, f_.ctx)) << "still alive after " << i + 1;
+    EXPECT_TRUE(f_.auth->sessions.Authenticate(session->token)) << "still alive after " << i + 1;
   }
-  EXPECT_EQ(f_.auth->Reauthenticate(*principal, "000000", f_.ctx).error().code,
+  EXPECT_EQ(f_.auth->sessions.Reauthenticate(*principal, "000000", f_.ctx).error().code,
             ErrorCode::kUnauthenticated);
-  EXPECT_FALSE(f_.auth->Authenticate(session->token, f_.ctx)) << "ended by the third";
+  EXPECT_FALSE(f_.auth->sessions.Authenticate(session->token)) << "ended by the third";
   ASSERT_EQ(f_.Events("security.session.ended").size(), 1u);
   EXPECT_EQ(f_.Events("security.session.ended")[0].at("actor").at("id").as_string(), id);
   // The right code on the dead session does nothing.
-  EXPECT_FALSE(f_.auth->Reauthenticate(*principal, f_.Code("olly.officer"), f_.ctx));
+  EXPECT_FALSE(f_.auth->sessions.Reauthenticate(*principal, f_.Code("olly.officer"), f_.ctx));
   // The three count for the account: seven more at sign-in lock it.
   for (int wrong = 0; wrong < 7; ++wrong) {
     auto r = Patiently([&]() -> Result<NewSession> {
-      ASSIGN_OR_RETURN(auto c, f_.auth->Login("olly.officer", kPassword, "", f_.ctx));
-      return f_.auth->CompleteMfa(c, "000000", f_.ctx);
+      ASSIGN_OR_RETURN(auto c, f_.auth->sign_in.Login("olly.officer", kPassword, "", f_.ctx));
+      return f_.auth->sign_in.CompleteMfa(c, "000000", f_.ctx);
     });
     EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated);
   }
@@ -111,7 +111,7 @@ TEST_F(AuthServiceTest, ConcurrentGuessesAreCountedOneAfterAnother) {
   f_.Person("olly.officer", "privileged", "security_officer");
   auto session = f_.SignIn("olly.officer");
   ASSERT_TRUE(session);
-  auto principal = f_.auth->Authenticate(session->token, f_.ctx);
+  auto principal = f_.auth->sessions.Authenticate(session->token);
   ASSERT_TRUE(principal);
   std::vector<std::thread> threads;
   std::atomic<int> accepted{0};
@@ -119,7 +119,7 @@ TEST_F(AuthServiceTest, ConcurrentGuessesAreCountedOneAfterAnother) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 40; ++i) {
         const auto code = fmt::format("{:06}", t * 1000 + i);
-        if (f_.auth->Reauthenticate(*principal, code, f_.ctx)) ++accepted;
+        if (f_.auth->sessions.Reauthenticate(*principal, code, f_.ctx)) ++accepted;
       }
     });
   }
@@ -131,7 +131,7 @@ TEST_F(AuthServiceTest, ConcurrentGuessesAreCountedOneAfterAnother) {
   }
   EXPECT_EQ(checked, 3u);
   EXPECT_EQ(accepted.load(), 0);
-  EXPECT_FALSE(f_.auth->Authenticate(session->token, f_.ctx));
+  EXPECT_FALSE(f_.auth->sessions.Authenticate(session->token));
 }
 
 // Finding: a wrong password for an existing username did one more store write than for an
@@ -147,7 +147,7 @@ TEST_F(AuthServiceTest, UnknownAndKnownUsernamesDoTheSameWork) {
   auto work = [&](const std::string& user, const std::string& password, int source) {
     f_.store->Take();
     const auto before = crypto::ArgonVerifications();
-    auto r = f_.auth->Login(user, password, "", From(source));
+    auto r = f_.auth->sign_in.Login(user, password, "", From(source));
     EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated) << user;
     return std::make_pair(f_.store->Take(), crypto::ArgonVerifications() - before);
   };
@@ -174,7 +174,8 @@ TEST_F(AuthServiceTest, ConcurrentWrongPasswordsAreCountedBeforeTheyAreChecked) 
   for (int t = 0; t < 16; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 3; ++i) {
-        (void)f_.auth->Login("ann.smith", fmt::format("guess {} {}", t, i), "", From(100 + t));
+        (void)f_.auth->sign_in.Login("ann.smith", fmt::format("guess {} {}", t, i), "",
+                                     From(100 + t));
       }
     });
   }
@@ -185,7 +186,7 @@ TEST_F(AuthServiceTest, ConcurrentWrongPasswordsAreCountedBeforeTheyAreChecked) 
     if (reason.starts_with("wrong password")) ++checked;
   }
   EXPECT_EQ(checked, 10u) << "48 guesses at once: ten were checked, then unknown devices locked";
-  EXPECT_EQ(f_.auth->Login("ann.smith", kPassword, "", From(99)).error().code,
+  EXPECT_EQ(f_.auth->sign_in.Login("ann.smith", kPassword, "", From(99)).error().code,
             ErrorCode::kUnauthenticated);
   EXPECT_EQ(f_.Status(id), "active");
 }
@@ -197,7 +198,7 @@ TEST_F(AuthServiceTest, AnAddressBurstReachesTheHashOnlyAsOftenAsItsAllowance) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 4; ++i) {
-        auto r = f_.auth->Login(fmt::format("nobody.{}.{}", t, i), "x", "", From(7));
+        auto r = f_.auth->sign_in.Login(fmt::format("nobody.{}.{}", t, i), "x", "", From(7));
         if (!r && r.error().code == ErrorCode::kResourceExhausted) ++throttled;
       }
     });
@@ -217,13 +218,14 @@ TEST_F(AuthServiceTest, AnAttackerLocksOutUnknownDevicesOnlyAndTheOwnersDeviceSi
   // Thirty addresses, three wrong passwords each (under every per-address limit).
   for (int source = 1; source <= 30; ++source) {
     for (int i = 0; i < 3; ++i) {
-      EXPECT_EQ(
-          f_.auth->Login("ann.smith", "guess " + std::to_string(i), "", From(source)).error().code,
-          ErrorCode::kUnauthenticated);
+      EXPECT_EQ(f_.auth->sign_in.Login("ann.smith", "guess " + std::to_string(i), "", From(source))
+                    .error()
+                    .code,
+                ErrorCode::kUnauthenticated);
     }
   }
   // Unknown devices are locked out, the right password included, with the usual answer.
-  EXPECT_EQ(f_.auth->Login("ann.smith", kPassword, "", From(99)).error().code,
+  EXPECT_EQ(f_.auth->sign_in.Login("ann.smith", kPassword, "", From(99)).error().code,
             ErrorCode::kUnauthenticated);
   EXPECT_EQ(f_.Status(id), "active");
   // The owner's device signs in, and is told of the attempts.
@@ -239,11 +241,11 @@ TEST_F(AuthServiceTest, AnAttackerLocksOutUnknownDevicesOnlyAndTheOwnersDeviceSi
   // The lock ends by itself after 15 minutes; ten more failures in a row lock twice as long.
   f_.clock.Advance(15min);
   for (int source = 31; source <= 40; ++source) {
-    EXPECT_EQ(f_.auth->Login("ann.smith", "wrong", "", From(source)).error().code,
+    EXPECT_EQ(f_.auth->sign_in.Login("ann.smith", "wrong", "", From(source)).error().code,
               ErrorCode::kUnauthenticated);
   }
   f_.clock.Advance(16min);
-  EXPECT_EQ(f_.auth->Login("ann.smith", kPassword, "", From(97)).error().code,
+  EXPECT_EQ(f_.auth->sign_in.Login("ann.smith", kPassword, "", From(97)).error().code,
             ErrorCode::kUnauthenticated);
   f_.clock.Advance(15min);
   f_.NextStep();
@@ -261,10 +263,12 @@ TEST_F(AuthServiceTest, AKnownDeviceHasItsOwnAllowance) {
   f_.NextStep();
   // Someone with the device guesses: ten wrong (waiting out the delays) lock that device only.
   for (int i = 0; i < 10; ++i) {
-    auto r = Patiently([&] { return f_.auth->Login("ann.smith", "wrong", device, f_.ctx); });
+    auto r =
+        Patiently([&] { return f_.auth->sign_in.Login("ann.smith", "wrong", device, f_.ctx); });
     EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated);
   }
-  auto locked = Patiently([&] { return f_.auth->Login("ann.smith", kPassword, device, f_.ctx); });
+  auto locked =
+      Patiently([&] { return f_.auth->sign_in.Login("ann.smith", kPassword, device, f_.ctx); });
   EXPECT_EQ(locked.error().code, ErrorCode::kUnauthenticated) << "the device is locked out";
   EXPECT_TRUE(f_.SignIn("ann.smith", "", From(50))) << "unknown devices were never locked";
 }
@@ -293,7 +297,8 @@ TEST_F(AuthServiceTest, AnotherAccountsDeviceCookieIsAnUnknownDevice) {
   auto bob = f_.SignIn("bob.jones");
   ASSERT_TRUE(bob);
   for (int source = 1; source <= 4; ++source) {
-    for (int i = 0; i < 3; ++i) (void)f_.auth->Login("ann.smith", "wrong", "", From(source));
+    for (int i = 0; i < 3; ++i)
+      (void)f_.auth->sign_in.Login("ann.smith", "wrong", "", From(source));
   }
   EXPECT_FALSE(f_.SignIn("ann.smith", bob->device_token)) << "Bob's device is not Ann's";
 }
@@ -302,12 +307,12 @@ TEST_F(AuthServiceTest, AnotherAccountsDeviceCookieIsAnUnknownDevice) {
 // guess the first code without limit and take the recovery codes.
 TEST_F(AuthServiceTest, WrongEnrolmentCodesAreSlowedAndSpendTheToken) {
   const auto approved = f_.Pending("new.person");
-  auto start = f_.auth->BeginEnrolment(approved.enrolment_token, kPassword, f_.ctx);
+  auto start = f_.auth->enrolment.Begin(approved.enrolment_token, kPassword, f_.ctx);
   ASSERT_TRUE(start);
   f_.KeepSecret("new.person", *start);
   int wrong = 0, throttled = 0;
   while (wrong < 5) {
-    auto r = f_.auth->ConfirmEnrolment(approved.enrolment_token, "000000", f_.ctx);
+    auto r = f_.auth->enrolment.Confirm(approved.enrolment_token, "000000", f_.ctx);
     ASSERT_FALSE(r);
     if (r.error().code == ErrorCode::kResourceExhausted) {
       ++throttled;
@@ -320,17 +325,17 @@ TEST_F(AuthServiceTest, WrongEnrolmentCodesAreSlowedAndSpendTheToken) {
   EXPECT_GT(throttled, 0);
   // Spent: the right code no longer enrols.
   f_.clock.Advance(std::chrono::minutes(2));
-  EXPECT_FALSE(f_.auth->ConfirmEnrolment(approved.enrolment_token, f_.Code("new.person"), f_.ctx));
+  EXPECT_FALSE(f_.auth->enrolment.Confirm(approved.enrolment_token, f_.Code("new.person"), f_.ctx));
   EXPECT_EQ(f_.Events("security.enrolment.ended").size(), 1u);
   EXPECT_EQ(f_.Status(approved.account_id), "pending_enrolment");
 }
 
 TEST_F(AuthServiceTest, TheFirstEnrolmentBindsItsToken) {
   const auto approved = f_.Pending("new.person");
-  auto first = f_.auth->BeginEnrolment(approved.enrolment_token, kPassword, f_.ctx);
+  auto first = f_.auth->enrolment.Begin(approved.enrolment_token, kPassword, f_.ctx);
   ASSERT_TRUE(first);
   auto second =
-      f_.auth->BeginEnrolment(approved.enrolment_token, "another long passphrase", f_.ctx);
+      f_.auth->enrolment.Begin(approved.enrolment_token, "another long passphrase", f_.ctx);
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code, ErrorCode::kAlreadyExists);
   auto events = f_.Events("auth.enrol.begin");
@@ -338,7 +343,7 @@ TEST_F(AuthServiceTest, TheFirstEnrolmentBindsItsToken) {
   EXPECT_FALSE(events[1].at("decision").at("allow").as_bool());
   // The first password and secret stand.
   f_.KeepSecret("new.person", *first);
-  ASSERT_TRUE(f_.auth->ConfirmEnrolment(approved.enrolment_token, f_.Code("new.person"), f_.ctx));
+  ASSERT_TRUE(f_.auth->enrolment.Confirm(approved.enrolment_token, f_.Code("new.person"), f_.ctx));
   f_.NextStep();
   EXPECT_TRUE(f_.SignIn("new.person"));
 }

@@ -1,0 +1,84 @@
+#pragma once
+// What the parts of authentication share: who is asking (RequestContext), who has been
+// authenticated (Principal), the options, the services each part is built on (AuthDeps), and the
+// small helpers every part uses to refuse and audit. Enrolment (enrolment.h), sign-in
+// (sign_in.h), sessions (sessions.h) and API tokens (tokens.h) are built on these; auth.h holds
+// them together.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "audit/audit_log.h"
+#include "common/clock.h"
+#include "crypto/password.h"
+#include "crypto/random.h"
+#include "identity/account.h"
+#include "identity/common_passwords.h"
+#include "identity/throttle.h"
+#include "store/key_store.h"
+#include "store/store.h"
+
+namespace strongroom::identity {
+
+struct RequestContext {
+  std::string source;
+  std::string request_id;
+};
+
+struct Principal {
+  Account account;
+  std::string session_id;  // a non-secret handle: the first 16 hex digits of the token's hash
+  Bytes csrf_hash;
+  Bytes token_hash;
+  std::string mfa_at;  // when this session last proved its second factor
+};
+
+struct AuthOptions {
+  std::chrono::milliseconds idle_timeout = std::chrono::minutes(5);
+  std::chrono::milliseconds absolute_timeout = std::chrono::hours(10);
+  std::chrono::milliseconds challenge_ttl = std::chrono::minutes(5);
+  std::chrono::milliseconds reauth_window = std::chrono::minutes(5);
+  int challenge_attempts = 5;
+  int lock_after_failures = 10;  // wrong passwords (per device) or second factors (per account)
+  int reauth_attempts = 3;       // wrong re-authentication codes that end the session
+  std::chrono::hours device_lifetime = kDeviceLifetime;  // from the device's last use
+  int devices_per_account = 10;  // the least recently used beyond this are forgotten
+  int sessions_standard = 3;
+  int sessions_privileged = 1;
+  crypto::Argon2Params argon2;
+};
+
+// The services the parts of authentication are built on; all outlive them.
+struct AuthDeps {
+  store::Store& store;
+  audit::AuditLog& audit;
+  store::KeyStore& keys;
+  const Clock& clock;
+  crypto::Random& random;
+  const CommonPasswords& common;
+  const AuthOptions& options;
+};
+
+// An event by `who` about a target, for the services that act on an authenticated request.
+audit::Event EventFor(const Principal& who, std::string action, std::string target_type,
+                      std::string_view target_id, const RequestContext& ctx);
+
+// An event by someone not yet authenticated, about an account.
+audit::Event AnonymousEvent(std::string action, const RequestContext& ctx);
+
+// The one answer to credentials that were not accepted, whatever was wrong with them.
+std::unexpected<Error> NotAuthenticated();
+
+// Records `event` as refused with `reason`, then answers NotAuthenticated.
+std::unexpected<Error> RefuseAuthentication(audit::AuditLog& audit, audit::Event event,
+                                            std::string reason);
+
+// The SHA-256 of a token, as the store keeps it.
+Bytes HashOf(std::string_view token);
+
+// A security event that follows `from` (same actor, source and request), in the same write.
+Result<void> AppendSecurityEvent(audit::AuditLog& log, store::Transaction& tx, audit::Event from,
+                                 std::string action, std::string reason);
+
+}  // namespace strongroom::identity

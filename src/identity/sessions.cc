@@ -1,0 +1,177 @@
+#include "identity/sessions.h"
+
+#include <fmt/format.h>
+
+#include "crypto/hash.h"
+
+namespace strongroom::identity {
+namespace {
+
+constexpr auto kTouchEvery = std::chrono::seconds(15);
+
+}  // namespace
+
+Result<SessionTokens> OpenSession(store::Transaction& tx, crypto::Random& random,
+                                  const Account& account, std::string_view source, TimePoint now,
+                                  int limit) {
+  RETURN_IF_ERROR(
+      tx.Exec("DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM "
+              "sessions WHERE account_id = ? ORDER BY created_at DESC LIMIT -1 "
+              "OFFSET ?)",
+              {account.id, static_cast<int64_t>(limit - 1)}));
+  SessionTokens tokens{random.RandomHex(32), random.RandomHex(32)};
+  const auto now_text = FormatRfc3339(now);
+  RETURN_IF_ERROR(
+      tx.Exec("INSERT INTO sessions (token_hash, account_id, csrf_hash, source, "
+              "created_at, last_seen_at, mfa_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+              {HashOf(tokens.token), account.id, HashOf(tokens.csrf_token), std::string(source),
+               now_text, now_text, now_text}));
+  return tokens;
+}
+
+Result<void> EndSessions(store::Transaction& tx, std::string_view account_id) {
+  RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE account_id = ?", {std::string(account_id)}));
+  return {};
+}
+
+Result<std::optional<Principal>> Sessions::Find(const Bytes& token_hash, TimePoint* created,
+                                                TimePoint* last_seen) {
+  return store::ReadValue<std::optional<Principal>>(
+      deps_.store, [&](store::Transaction& tx) -> Result<std::optional<Principal>> {
+        // Built once: this runs on every signed-in request.
+        static const std::string sql = fmt::format(
+            "SELECT {}, s.csrf_hash, s.created_at, s.last_seen_at, s.mfa_at FROM sessions s JOIN "
+            "accounts a ON a.id = s.account_id WHERE s.token_hash = ?",
+            kAccountColumns);
+        ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {token_hash}));
+        if (rows.empty()) return std::nullopt;
+        const auto& row = rows.front();
+        constexpr int k = kAccountColumnCount;
+        auto account = AccountOf(row);
+        const auto created_at = ParseRfc3339(row.Text(k + 1));
+        const auto seen_at = ParseRfc3339(row.Text(k + 2));
+        if (!account || !created_at || !seen_at) return std::nullopt;
+        *created = *created_at;
+        *last_seen = *seen_at;
+        return Principal{std::move(*account), HexEncode(token_hash).substr(0, 16), row.Blob(k),
+                         token_hash, row.Text(k + 3)};
+      });
+}
+
+Result<void> Sessions::WriteUpkeep(Upkeep upkeep, std::string sql, store::Params params) {
+  auto fn = [sql = std::move(sql),
+             params = std::move(params)](store::Transaction& tx) -> Result<void> {
+    RETURN_IF_ERROR(tx.Exec(sql, params));
+    return {};
+  };
+  if (upkeep == Upkeep::kWait) return deps_.store.Write(std::move(fn));
+  // A failure here shows in the caller's own write, which follows it on the same writer.
+  deps_.store.WriteAsync(std::move(fn), [](Result<void>) {});
+  return {};
+}
+
+Result<Principal> Sessions::Authenticate(std::string_view session_token, Upkeep upkeep) {
+  if (session_token.size() != 64) return NotAuthenticated();
+  const auto token_hash = HashOf(session_token);
+  const auto now = deps_.clock.Now();
+  TimePoint created{}, seen{};
+  ASSIGN_OR_RETURN(auto principal, Find(token_hash, &created, &seen));
+  if (!principal) return NotAuthenticated();
+  const auto& options = deps_.options;
+  const bool alive = principal->account.status == "active" && principal->account.expires_at > now &&
+                     now - seen <= options.idle_timeout &&
+                     now - created <= options.absolute_timeout;
+  if (!alive) {
+    RETURN_IF_ERROR(WriteUpkeep(upkeep, "DELETE FROM sessions WHERE token_hash = ?", {token_hash}));
+    return NotAuthenticated();
+  }
+  if (now - seen >= kTouchEvery) {
+    RETURN_IF_ERROR(WriteUpkeep(upkeep, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?",
+                                {FormatRfc3339(now), token_hash}));
+  }
+  return std::move(*principal);
+}
+
+Result<void> Sessions::CheckCsrf(const Principal& principal, std::string_view csrf_token) const {
+  const auto h = HashOf(csrf_token);
+  if (csrf_token.size() != 64 || !crypto::ConstantTimeEqual(h, principal.csrf_hash)) {
+    return Fail(ErrorCode::kPermissionDenied, "missing or wrong X-CSRF-Token");
+  }
+  return {};
+}
+
+Result<void> Sessions::Logout(const Principal& principal, const RequestContext& ctx) {
+  auto event = EventFor(principal, "auth.logout", "session", principal.session_id, ctx);
+  event.target.org = principal.account.org_id;
+  event.allowed = true;
+  event.reason = "own session";
+  ASSIGN_OR_RETURN(
+      auto ok, deps_.audit.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
+        RETURN_IF_ERROR(
+            tx.Exec("DELETE FROM sessions WHERE token_hash = ?", {principal.token_hash}));
+        return true;
+      }));
+  (void)ok;
+  return {};
+}
+
+Result<void> Sessions::Reauthenticate(const Principal& principal, std::string_view code,
+                                      const RequestContext& ctx) {
+  auto event = EventFor(principal, "auth.reauth", "session", principal.session_id, ctx);
+  event.target.org = principal.account.org_id;
+  const auto& account = principal.account;
+  Factor outcome = Factor::kInvalid;
+  int64_t wait = 0;
+  auto done = deps_.store.Write([&](store::Transaction& tx) -> Result<void> {
+    outcome = Factor::kInvalid;
+    static const std::string sql = fmt::format(
+        "SELECT {}, s.reauth_failures FROM sessions s JOIN accounts a ON a.id = s.account_id "
+        "WHERE s.token_hash = ? AND a.id = ?",
+        kStoredFactorColumns);
+    ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {principal.token_hash, account.id}));
+    if (rows.empty()) return {};
+    const auto stored = StoredFactorOf(rows.front(), 0);
+    int64_t step = -1;
+    ASSIGN_OR_RETURN(outcome, factors_.Check(tx, account, stored, code, event, &step, &wait));
+    if (outcome == Factor::kThrottled) return {};
+    if (outcome == Factor::kWrong) {
+      event.reason = "wrong TOTP code";
+      RETURN_IF_ERROR(factors_.Failed(tx, account.id, stored.failures + 1, event));
+      const int64_t tries = rows.front().Int(kStoredFactorColumnCount) + 1;
+      if (tries < deps_.options.reauth_attempts) {
+        RETURN_IF_ERROR(tx.Exec("UPDATE sessions SET reauth_failures = ? WHERE token_hash = ?",
+                                {tries, principal.token_hash}));
+        return {};
+      }
+      // Whoever holds this session is guessing: it ends.
+      RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE token_hash = ?", {principal.token_hash}));
+      return AppendSecurityEvent(
+          deps_.audit, tx, event, "security.session.ended",
+          fmt::format("{} wrong re-authentication codes: session ended", tries));
+    }
+    RETURN_IF_ERROR(factors_.Accepted(tx, account.id, step));
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE sessions SET mfa_at = ?, reauth_failures = 0 WHERE token_hash = ?",
+                {FormatRfc3339(deps_.clock.Now()), principal.token_hash}));
+    event.allowed = true;
+    event.reason = "fresh second factor";
+    event.outcome = "ok";
+    ASSIGN_OR_RETURN(auto seq, deps_.audit.Append(tx, event));
+    (void)seq;
+    return {};
+  });
+  if (!done) return std::unexpected(done.error());
+  if (outcome == Factor::kAccepted) return {};
+  return factors_.Refused(outcome, wait, std::move(event), "session not found");
+}
+
+Result<void> Sessions::RequireRecentMfa(const Principal& principal) const {
+  const auto at = ParseRfc3339(principal.mfa_at);
+  if (!at || deps_.clock.Now() - *at > deps_.options.reauth_window) {
+    return Fail(ErrorCode::kPermissionDenied,
+                "this action needs a fresh second factor: POST /api/v1/auth/reauth first");
+  }
+  return {};
+}
+
+}  // namespace strongroom::identity

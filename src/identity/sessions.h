@@ -1,0 +1,54 @@
+#pragma once
+// Sessions: the session cookie authenticated on every signed-in request (idle and absolute
+// timeouts, the account and its organisation still active), the CSRF token, sign-out, and a fresh
+// second factor for the actions that need one. Identity owns the sessions table: the other
+// modules end sessions through EndSessions.
+
+#include <string>
+#include <string_view>
+
+#include "identity/auth_common.h"
+#include "identity/second_factor.h"
+
+namespace strongroom::identity {
+
+// The secrets of a session just opened: shown once, to the client, and stored only as hashes.
+struct SessionTokens {
+  std::string token;       // the session cookie's value
+  std::string csrf_token;  // echoed by the client in X-CSRF-Token
+};
+
+// Opens a session for `account` from `source`, first ending its oldest sessions beyond `limit`.
+Result<SessionTokens> OpenSession(store::Transaction& tx, crypto::Random& random,
+                                  const Account& account, std::string_view source, TimePoint now,
+                                  int limit);
+
+// Ends every session of the account.
+Result<void> EndSessions(store::Transaction& tx, std::string_view account_id);
+
+class Sessions {
+ public:
+  Sessions(const AuthDeps& deps, SecondFactors& factors) : deps_(deps), factors_(factors) {}
+
+  // kWait: the session's upkeep (its last use, or its end) is written before the answer;
+  // kQueue: it is queued on the writer, for reads that write nothing else.
+  enum class Upkeep { kWait, kQueue };
+  Result<Principal> Authenticate(std::string_view session_token, Upkeep upkeep = Upkeep::kWait);
+  Result<void> CheckCsrf(const Principal& principal, std::string_view csrf_token) const;
+  Result<void> Logout(const Principal& principal, const RequestContext& ctx);
+  // A fresh second factor on this session; wrong codes count for the account, and end the
+  // session after AuthOptions::reauth_attempts.
+  Result<void> Reauthenticate(const Principal& principal, std::string_view code,
+                              const RequestContext& ctx);
+  Result<void> RequireRecentMfa(const Principal& principal) const;
+
+ private:
+  Result<std::optional<Principal>> Find(const Bytes& token_hash, TimePoint* created,
+                                        TimePoint* last_seen);
+  Result<void> WriteUpkeep(Upkeep upkeep, std::string sql, store::Params params);
+
+  const AuthDeps& deps_;
+  SecondFactors& factors_;
+};
+
+}  // namespace strongroom::identity
