@@ -17,8 +17,8 @@
 
 #include "crypto/master_key.h"
 #include "crypto/signing.h"
+#include "records/purge.h"
 #include "records/record_service.h"
-#include "retention/retention_service.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   audit::AuditLog audit(*store, clock, key, Environment::kTest);
   store::KeyStore keys(master, Environment::kTest, crypto::DefaultRandom(), clock);
   records::RecordService service(*store, audit, keys, clock, crypto::DefaultRandom());
-  retention::RetentionService retention(*store, audit, clock, crypto::DefaultRandom());
+  records::Purge purge(*store, audit, clock);
   (void)store->Write([&](store::Transaction& tx) -> Result<void> {
     RETURN_IF_ERROR(
         tx.Exec("INSERT INTO organisations (id, name, status, agreed_expiry_days, "
@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
   double seconds = 0;
   std::thread purger([&] {
     const auto start = SteadyClock::now();
-    auto report = retention.Purge(false);
+    auto report = purge.Run(false);
     seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
     purged = report ? report->records : -1;
     stop = true;

@@ -130,7 +130,7 @@ Result<lifecycle::UserFilter> ReadUserFilter(std::map<std::string, std::string>&
 }
 
 struct Deps {
-  lifecycle::LifecycleService& lifecycle;
+  lifecycle::Lifecycle& lifecycle;
   int depth;
 };
 
@@ -210,13 +210,13 @@ Result<int> ReadLapsingDays(const http::Request& r) {
 
 Result<http::Response> CreateOrg(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto in, Input(d, c, "admin.org.create", ReadOrg(c.request, d.depth)));
-  ASSIGN_OR_RETURN(auto org, d.lifecycle.CreateOrg(c.who(), in, c.context));
+  ASSIGN_OR_RETURN(auto org, d.lifecycle.organisations.Create(c.who(), in, c.context));
   return http::Response::Json(201, boost::json::serialize(OrgJson(org)));
 }
 
 Result<http::Response> ListOrgs(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto days, Input(d, c, "admin.org.list", ReadLapsingDays(c.request)));
-  ASSIGN_OR_RETURN(auto orgs, d.lifecycle.ListOrgs(c.who(), c.context, days));
+  ASSIGN_OR_RETURN(auto orgs, d.lifecycle.organisations.List(c.who(), c.context, days));
   boost::json::array items;
   for (const auto& o : orgs) items.push_back(OrgJson(o));
   boost::json::object out{{"items", std::move(items)}};
@@ -226,28 +226,28 @@ Result<http::Response> ListOrgs(const Deps& d, Call& c) {
 Result<http::Response> RenewCertificates(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto certs,
                    Input(d, c, "admin.org.certificates", ReadCertificates(c.request, d.depth)));
-  ASSIGN_OR_RETURN(auto org, d.lifecycle.RenewCertificates(c.who(), c.param("id"), certs.first,
-                                                           certs.second, c.context));
+  ASSIGN_OR_RETURN(auto org, d.lifecycle.organisations.RenewCertificates(
+                                 c.who(), c.param("id"), certs.first, certs.second, c.context));
   return http::Response::Json(200, boost::json::serialize(OrgJson(org)));
 }
 
 Result<http::Response> CreateRemit(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto name,
                    Input(d, c, "admin.remit.create", ReadOne(c.request, d.depth, "name")));
-  RETURN_IF_ERROR(d.lifecycle.CreateRemit(c.who(), c.param("id"), name, c.context));
+  RETURN_IF_ERROR(d.lifecycle.organisations.CreateRemit(c.who(), c.param("id"), name, c.context));
   boost::json::object out{{"org", c.param("id")}, {"name", name}};
   return http::Response::Json(201, boost::json::serialize(out));
 }
 
 Result<http::Response> RequestJoin(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto in, Input(d, c, "admin.join_request.create", ReadJoin(c.request, d.depth)));
-  ASSIGN_OR_RETURN(auto id, d.lifecycle.RequestJoin(c.who(), in, c.context));
+  ASSIGN_OR_RETURN(auto id, d.lifecycle.joiners.Request(c.who(), in, c.context));
   boost::json::object out{{"id", id}, {"status", "pending"}};
   return http::Response::Json(201, boost::json::serialize(out));
 }
 
 Result<http::Response> ApproveJoin(const Deps& d, Call& c) {
-  ASSIGN_OR_RETURN(auto a, d.lifecycle.Approve(c.who(), c.param("id"), c.context));
+  ASSIGN_OR_RETURN(auto a, d.lifecycle.joiners.Approve(c.who(), c.param("id"), c.context));
   boost::json::object out{{"account_id", a.account_id},
                           {"username", a.username},
                           {"enrolment_token", a.enrolment_token},
@@ -259,7 +259,7 @@ Result<http::Response> ApproveJoin(const Deps& d, Call& c) {
 Result<http::Response> RejectJoin(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto reason,
                    Input(d, c, "admin.join_request.reject", ReadOne(c.request, d.depth, "reason")));
-  RETURN_IF_ERROR(d.lifecycle.Reject(c.who(), c.param("id"), reason, c.context));
+  RETURN_IF_ERROR(d.lifecycle.joiners.Reject(c.who(), c.param("id"), reason, c.context));
   return http::Response::NoContent();
 }
 
@@ -297,7 +297,7 @@ Result<http::Response> ListUsers(const Deps& d, Call& c) {
       c.request.query, {"status", "expiring_within_days", "moved_since", "dormant_days", "format"});
   if (!q) return d.lifecycle.RefuseMalformed(c.who(), "admin.user.list", q.error(), c.context);
   ASSIGN_OR_RETURN(auto filter, Input(d, c, "admin.user.list", ReadUserFilter(*q)));
-  ASSIGN_OR_RETURN(auto users, d.lifecycle.ListUsers(c.who(), filter, c.context));
+  ASSIGN_OR_RETURN(auto users, d.lifecycle.accounts.List(c.who(), filter, c.context));
   if ((*q)["format"] == "csv") return UsersCsv(users);
   boost::json::array items;
   for (const auto& u : users) items.push_back(UserJson(u));
@@ -311,7 +311,7 @@ Result<http::Response> ListJoinRequests(const Deps& d, Call& c) {
     return d.lifecycle.RefuseMalformed(c.who(), "admin.join_request.list", q.error(), c.context);
   }
   const std::string status = (*q)["status"].empty() ? "pending" : (*q)["status"];
-  ASSIGN_OR_RETURN(auto list, d.lifecycle.ListJoinRequests(c.who(), status, c.context));
+  ASSIGN_OR_RETURN(auto list, d.lifecycle.joiners.List(c.who(), status, c.context));
   if ((*q)["format"] == "csv") {
     std::string csv = CsvLine({"id", "org", "username", "kind", "roles", "remits", "requested_by",
                                "requested_at", "status"});
@@ -339,39 +339,40 @@ Result<http::Response> ListJoinRequests(const Deps& d, Call& c) {
 
 Result<http::Response> LockOrUnlock(const Deps& d, Call& c, bool lock) {
   ASSIGN_OR_RETURN(auto reason, ReadOne(c.request, d.depth, "reason"));
-  RETURN_IF_ERROR(lock ? d.lifecycle.Lock(c.who(), c.param("id"), reason, c.context)
-                       : d.lifecycle.Unlock(c.who(), c.param("id"), reason, c.context));
+  RETURN_IF_ERROR(lock ? d.lifecycle.accounts.Lock(c.who(), c.param("id"), reason, c.context)
+                       : d.lifecycle.accounts.Unlock(c.who(), c.param("id"), reason, c.context));
   return http::Response::NoContent();
 }
 
 Result<http::Response> Leave(const Deps& d, Call& c) {
-  RETURN_IF_ERROR(d.lifecycle.Leave(c.who(), c.param("id"), c.context));
+  RETURN_IF_ERROR(d.lifecycle.accounts.Leave(c.who(), c.param("id"), c.context));
   return http::Response::NoContent();
 }
 
 Result<http::Response> Move(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto in, Input(d, c, "admin.user.move", ReadAssignment(c.request, d.depth)));
   RETURN_IF_ERROR(
-      d.lifecycle.Move(c.who(), c.param("id"), in.roles, in.remits, in.grants, c.context));
+      d.lifecycle.accounts.Move(c.who(), c.param("id"), in.roles, in.remits, in.grants, c.context));
   return http::Response::NoContent();
 }
 
 Result<http::Response> Expire(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto at, Input(d, c, "admin.user.expire", ReadExpiry(c.request, d.depth)));
-  RETURN_IF_ERROR(d.lifecycle.Expire(c.who(), c.param("id"), at, c.context));
+  RETURN_IF_ERROR(d.lifecycle.accounts.Expire(c.who(), c.param("id"), at, c.context));
   return http::Response::NoContent();
 }
 
 Result<http::Response> Renew(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto until,
                    Input(d, c, "admin.user.renew", ReadDate(c.request, d.depth, "until")));
-  RETURN_IF_ERROR(d.lifecycle.Renew(c.who(), c.param("id"), until, c.context));
+  RETURN_IF_ERROR(d.lifecycle.accounts.Renew(c.who(), c.param("id"), until, c.context));
   return http::Response::NoContent();
 }
 
 Result<http::Response> Leavers(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto dry_run, Input(d, c, "admin.leavers", ReadDryRun(c.request)));
-  ASSIGN_OR_RETURN(auto rows, d.lifecycle.Leavers(c.who(), c.request.body(), dry_run, c.context));
+  ASSIGN_OR_RETURN(auto rows,
+                   d.lifecycle.accounts.Leavers(c.who(), c.request.body(), dry_run, c.context));
   boost::json::array items;
   for (const auto& row : rows) {
     items.push_back({{"line", row.line}, {"username", row.username}, {"result", row.result}});
@@ -383,14 +384,15 @@ Result<http::Response> Leavers(const Deps& d, Call& c) {
 Result<http::Response> IssueToken(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto expires,
                    Input(d, c, "admin.token.issue", ReadDate(c.request, d.depth, "expires_at")));
-  ASSIGN_OR_RETURN(auto issued, d.lifecycle.IssueToken(c.who(), c.param("id"), expires, c.context));
+  ASSIGN_OR_RETURN(auto issued,
+                   d.lifecycle.accounts.IssueToken(c.who(), c.param("id"), expires, c.context));
   boost::json::object out{
       {"id", issued.id}, {"token", issued.token}, {"expires_at", issued.expires_at}};
   return http::Response::Json(201, boost::json::serialize(out));
 }
 
 Result<http::Response> RevokeToken(const Deps& d, Call& c) {
-  RETURN_IF_ERROR(d.lifecycle.RevokeToken(c.who(), c.param("id"), c.context));
+  RETURN_IF_ERROR(d.lifecycle.accounts.RevokeToken(c.who(), c.param("id"), c.context));
   return http::Response::NoContent();
 }
 
@@ -422,7 +424,7 @@ struct Schemas {
 
 }  // namespace
 
-void AddAdminRoutes(RouteTable& table, lifecycle::LifecycleService& lifecycle, int max_json_depth) {
+void AddAdminRoutes(RouteTable& table, lifecycle::Lifecycle& lifecycle, int max_json_depth) {
   const Deps d{lifecycle, max_json_depth};
   const Schemas s;
   using C = Credentials;

@@ -11,7 +11,7 @@ namespace {
 using http::beast_http::verb;
 
 struct Deps {
-  records::ExportService& exports;
+  exports::ExportService& exports;
   int depth;
 };
 
@@ -52,7 +52,7 @@ Result<http::Response> DownloadExport(const Deps& d, Call& c) {
 
 }  // namespace
 
-void AddExportRoutes(RouteTable& table, records::ExportService& exports, int max_json_depth) {
+void AddExportRoutes(RouteTable& table, exports::ExportService& exports, int max_json_depth) {
   const Deps d{exports, max_json_depth};
   const auto state = ObjectSchema({{"id", StringSchema(64)}, {"status", StringSchema(16)}});
   table.Add({verb::post, "/api/v1/exports", Credentials::kSessionOrToken,

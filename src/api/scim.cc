@@ -353,7 +353,7 @@ boost::json::object Discovery(std::string_view which) {
 namespace {
 
 struct Deps {
-  lifecycle::LifecycleService& lifecycle;
+  lifecycle::Lifecycle& lifecycle;
   int depth;
 };
 
@@ -374,7 +374,7 @@ ScimResult<http::Response> ListUsers(const Deps& d, Call& c) {
   // RFC 7644 3.4.2.4: below 1 is 1; negative counts are 0.
   const int64_t from = std::max<int64_t>(1, *start);
   const int64_t n = std::clamp<int64_t>(*count, 0, kMaxPage);
-  auto page = Lift(d.lifecycle.ScimList(c.who(), filter.first, filter.second, from, n, c.context));
+  auto page = Lift(d.lifecycle.scim.List(c.who(), filter.first, filter.second, from, n, c.context));
   if (!page) return std::unexpected(page.error());
   boost::json::array resources;
   for (const auto& u : page->users) resources.push_back(UserJson(u));
@@ -387,7 +387,7 @@ ScimResult<http::Response> ListUsers(const Deps& d, Call& c) {
 }
 
 ScimResult<http::Response> GetUser(const Deps& d, Call& c) {
-  auto user = Lift(d.lifecycle.ScimGet(c.who(), c.param("id"), c.context));
+  auto user = Lift(d.lifecycle.scim.Get(c.who(), c.param("id"), c.context));
   if (!user) return std::unexpected(user.error());
   return ScimJson(200, UserJson(*user));
 }
@@ -424,7 +424,7 @@ ScimResult<http::Response> CreateUser(const Deps& d, Call& c) {
   if (!body) return std::unexpected(body.error());
   auto in = ReadNewUser(*body);
   if (!in) return std::unexpected(in.error());
-  auto user = Lift(d.lifecycle.ScimCreate(c.who(), *in, c.context));
+  auto user = Lift(d.lifecycle.scim.Create(c.who(), *in, c.context));
   if (!user) return std::unexpected(user.error());
   auto resp = ScimJson(201, UserJson(*user));
   resp.headers.emplace_back("Location", "/scim/v2/Users/" + user->id);
@@ -461,20 +461,20 @@ ScimResult<http::Response> UpdateUser(const Deps& d, Call& c, bool patch) {
   if (!body) return std::unexpected(body.error());
   auto change = patch ? ReadPatch(*body) : ReadReplacement(*body);
   if (!change) return std::unexpected(change.error());
-  auto user = Lift(d.lifecycle.ScimUpdate(c.who(), c.param("id"), *change, c.context));
+  auto user = Lift(d.lifecycle.scim.Update(c.who(), c.param("id"), *change, c.context));
   if (!user) return std::unexpected(user.error());
   return ScimJson(200, UserJson(*user));
 }
 
 ScimResult<http::Response> DeleteUser(const Deps& d, Call& c) {
-  auto done = d.lifecycle.ScimDelete(c.who(), c.param("id"), c.context);
+  auto done = d.lifecycle.scim.Delete(c.who(), c.param("id"), c.context);
   if (!done) return std::unexpected(ScimError{done.error(), ""});
   return http::Response::NoContent();
 }
 
 }  // namespace
 
-void AddScimRoutes(RouteTable& table, lifecycle::LifecycleService& lifecycle, int max_json_depth) {
+void AddScimRoutes(RouteTable& table, lifecycle::Lifecycle& lifecycle, int max_json_depth) {
   const Deps d{lifecycle, max_json_depth};
   const auto scim_errors = [](const Error& e) { return ErrorResponse(ScimError{e, ""}); };
   const std::string user = R"({"type":"object","description":"a SCIM 2.0 User, RFC 7643"})";

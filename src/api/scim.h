@@ -5,11 +5,11 @@
 // account's API token; every answer, errors included, is application/scim+json.
 
 #include "api/route.h"
-#include "lifecycle/lifecycle_service.h"
+#include "lifecycle/lifecycle.h"
 
 namespace strongroom::api {
 
 // `lifecycle` must outlive the table.
-void AddScimRoutes(RouteTable& table, lifecycle::LifecycleService& lifecycle, int max_json_depth);
+void AddScimRoutes(RouteTable& table, lifecycle::Lifecycle& lifecycle, int max_json_depth);
 
 }  // namespace strongroom::api

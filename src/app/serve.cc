@@ -33,6 +33,7 @@
 #include "http/server.h"
 #include "http/tls_context.h"
 #include "identity/auth.h"
+#include "records/purge.h"
 #include "store/key_store.h"
 #include "store/meta.h"
 #include "store/migrations.h"
@@ -184,6 +185,12 @@ Result<Opened> Open(const Config& config, const http::ServerOptions& server_opti
                 std::move(common)};
 }
 
+records::RecordsOptions RecordsOptionsFrom(const RecordsConfig& config) {
+  auto options = records::OptionsFrom(config);
+  options.approved_export_since = exports::ApprovedExportSince;
+  return options;
+}
+
 // The domain services of a running instance, over one store, audit log and clock.
 struct Services {
   Services(store::Store& store, audit::AuditLog& audit, const crypto::MasterKey& master,
@@ -191,18 +198,20 @@ struct Services {
       : keys(master, config.environment, crypto::DefaultRandom(), clock),
         auth(store, audit, keys, clock, crypto::DefaultRandom(), common),
         records(store, audit, keys, clock, crypto::DefaultRandom(),
-                records::OptionsFrom(config.records)),
-        lifecycle(store, audit, keys, clock, crypto::DefaultRandom(), auth,
+                RecordsOptionsFrom(config.records)),
+        lifecycle(store, audit, keys, clock, crypto::DefaultRandom(), auth.sessions,
                   {config.records.descriptors}),
         retention(store, audit, clock, crypto::DefaultRandom()),
-        exports(store, audit, keys, records, clock, crypto::DefaultRandom()) {}
+        exports(store, audit, keys, records, clock, crypto::DefaultRandom()),
+        purge(store, audit, clock) {}
 
   store::KeyStore keys;
   identity::Auth auth;
   records::RecordService records;
-  lifecycle::LifecycleService lifecycle;
+  lifecycle::Lifecycle lifecycle;
   retention::RetentionService retention;
-  records::ExportService exports;
+  exports::ExportService exports;
+  records::Purge purge;
 };
 
 // The background jobs, on their timers, and (test builds) on demand under /__test/jobs.
@@ -211,14 +220,14 @@ void ScheduleJobs(Maintenance& maintenance, http::Router& router, Services& s,
   std::function<Result<int>()> purge = [&s]() -> Result<int> {
     ASSIGN_OR_RETURN(auto expired, s.exports.ExpireDue());
     if (expired > 0) spdlog::info("purge: {} exports expired", expired);
-    ASSIGN_OR_RETURN(auto report, s.retention.Purge(false));
+    ASSIGN_OR_RETURN(auto report, s.purge.Run(false));
     spdlog::info("purge: {} records crypto-shredded, {} held by orders", report.records,
                  report.held);
     return static_cast<int>(report.records);
   };
   const bool warn_only = config.accounts.certificate_lapse == "warn";
   std::function<Result<int>()> certificates = [&s, warn_only]() -> Result<int> {
-    ASSIGN_OR_RETURN(auto lapsed, s.lifecycle.CheckCertificates(warn_only));
+    ASSIGN_OR_RETURN(auto lapsed, s.lifecycle.organisations.CheckCertificates(warn_only));
     if (lapsed > 0) {
       spdlog::warn("{} organisation(s) have a lapsed supplier certificate{}", lapsed,
                    warn_only ? "" : ": suspended");
@@ -226,7 +235,7 @@ void ScheduleJobs(Maintenance& maintenance, http::Router& router, Services& s,
     return lapsed;
   };
   std::function<Result<int>()> expiry = [&s]() -> Result<int> {
-    ASSIGN_OR_RETURN(auto expired, s.lifecycle.ExpireDue());
+    ASSIGN_OR_RETURN(auto expired, s.lifecycle.accounts.ExpireDue());
     if (expired > 0) spdlog::info("account expiry: {} accounts expired", expired);
     return expired;
   };

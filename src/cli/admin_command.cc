@@ -10,7 +10,7 @@
 #include "common/file_util.h"
 #include "crypto/random.h"
 #include "identity/auth.h"
-#include "lifecycle/lifecycle_service.h"
+#include "lifecycle/lifecycle.h"
 
 namespace strongroom::cli {
 namespace {
@@ -22,10 +22,9 @@ Result<std::vector<lifecycle::LeaverRow>> Apply(const std::filesystem::path& con
   ASSIGN_OR_RETURN(auto s, OpenInstanceServices(inst));
   identity::CommonPasswords none;
   identity::Auth auth(*inst.db, s->log, s->keys, s->clock, crypto::DefaultRandom(), none);
-  lifecycle::LifecycleService lifecycle(*inst.db, s->log, s->keys, s->clock,
-                                        crypto::DefaultRandom(), auth,
-                                        {inst.config.records.descriptors});
-  auto rows = lifecycle.LeaversFromCli(OperatorName(), csv, dry_run, PrintProgress);
+  lifecycle::Lifecycle lifecycle(*inst.db, s->log, s->keys, s->clock, crypto::DefaultRandom(),
+                                 auth.sessions, {inst.config.records.descriptors});
+  auto rows = lifecycle.accounts.LeaversFromCli(OperatorName(), csv, dry_run, PrintProgress);
   if (rows) (void)s->log.Checkpoint();
   inst.db->Close();
   return rows;

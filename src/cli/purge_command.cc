@@ -11,7 +11,7 @@
 #include "common/instance_lock.h"
 #include "crypto/random.h"
 #include "crypto/signing.h"
-#include "retention/retention_service.h"
+#include "records/purge.h"
 #include "store/meta.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_store.h"
@@ -19,7 +19,7 @@
 namespace strongroom::cli {
 namespace {
 
-Result<retention::PurgeReport> Purge(const std::filesystem::path& config_path, bool dry_run) {
+Result<records::PurgeReport> Purge(const std::filesystem::path& config_path, bool dry_run) {
   ASSIGN_OR_RETURN(auto inst, OpenStoppedInstance(config_path, 64));
   const auto& config = inst.config;
   auto& db = inst.db;
@@ -27,8 +27,8 @@ Result<retention::PurgeReport> Purge(const std::filesystem::path& config_path, b
                    crypto::ReadSigningKeyFile(config.audit.signing_key_file, config.environment));
   SystemClock clock;
   audit::AuditLog log(*db, clock, key, config.environment, config.audit.checkpoint_every);
-  retention::RetentionService retention(*db, log, clock, crypto::DefaultRandom());
-  auto report = retention.Purge(dry_run);
+  records::Purge purge(*db, log, clock);
+  auto report = purge.Run(dry_run);
   if (report) (void)log.Checkpoint();
   db->Close();
   return report;

@@ -1,218 +1,16 @@
-// Joiners' assignments, movers, leavers, expiry and the admin lists (LifecycleService).
+#include "lifecycle/accounts.h"
 
 #include <fmt/format.h>
 
 #include "common/csv.h"
 #include "common/text.h"
-#include "crypto/hash.h"
 #include "identity/bootstrap.h"
 #include "identity/locks.h"
 #include "identity/username.h"
-#include "lifecycle/lifecycle_service.h"
+#include "lifecycle/joiners.h"
 #include "lifecycle/rules.h"
 
 namespace strongroom::lifecycle {
-namespace {
-
-std::unexpected<Error> NoSuchUser() { return Fail(ErrorCode::kNotFound, "no such user"); }
-
-// A statement's result without its row count.
-Result<void> Done(const Result<int64_t>& r) {
-  if (!r) return std::unexpected(r.error());
-  return {};
-}
-
-constexpr const char* kUserColumns =
-    "a.id, a.username, a.org_id, a.kind, a.roles, a.remits, a.grants, a.status, a.expires_at, "
-    "COALESCE(a.last_login_at, ''), COALESCE(a.moved_at, ''), COALESCE(a.left_at, ''), p.name, "
-    "p.email";
-
-UserRow UserOf(const store::Row& r) {
-  return {r.Text(0), r.Text(1), r.Text(2), r.Text(3),  r.Text(4),  r.Text(5),  r.Text(6),
-          r.Text(7), r.Text(8), r.Text(9), r.Text(10), r.Text(11), r.Text(12), r.Text(13)};
-}
-
-}  // namespace
-
-struct LifecycleService::Target {
-  std::string id;
-  std::string org_id;
-  std::string kind;
-  std::string status;
-  std::string roles;
-  std::string remits;
-  std::string grants;
-  std::string person_id;
-};
-
-Result<void> LifecycleService::CheckAssignment(store::Transaction& tx, const std::string& org_id,
-                                               const std::string& kind,
-                                               std::vector<std::string>& roles,
-                                               const std::vector<std::string>& remits,
-                                               const std::vector<std::string>& grants) {
-  if (HasDuplicates(roles) || HasDuplicates(remits) || HasDuplicates(grants)) {
-    return Invalid("roles, remits and grants must not repeat");
-  }
-  const auto typed_kind = identity::ParseKind(kind);
-  if (!typed_kind) return Invalid("kind must be standard, privileged or service");
-  if (*typed_kind == identity::Kind::kStandard && roles.empty()) {
-    roles = {"reader"};  // read-only by default
-  }
-  if (auto misfit = identity::RolesMisfit(*typed_kind, JoinList(roles)); !misfit.empty()) {
-    return Invalid(misfit);
-  }
-  if (*typed_kind != identity::Kind::kStandard) {
-    if (!remits.empty() || !grants.empty()) {
-      return Invalid(std::string(identity::Name(*typed_kind)) +
-                     " accounts never see records: no remits or grants");
-    }
-    return {};
-  }
-  for (const auto& g : grants) {
-    if (g != "OFFICIAL-SENSITIVE" && !Contains(options_.descriptors, g)) {
-      return Invalid("grants must be OFFICIAL-SENSITIVE or configured descriptors");
-    }
-  }
-  for (const auto& remit : remits) {
-    if (!ValidRemitName(remit)) return Invalid("remits must be names of the organisation's");
-    ASSIGN_OR_RETURN(auto found, tx.Query("SELECT 1 FROM remits WHERE org_id = ? AND name = ?",
-                                          {org_id, remit}));
-    if (found.empty()) return Invalid("remits must be names of the organisation's");
-  }
-  return {};
-}
-
-Result<LifecycleService::Target> LifecycleService::LoadTarget(store::Transaction& tx,
-                                                              const identity::Principal& admin,
-                                                              authz::AdminAction action,
-                                                              std::string_view account_id,
-                                                              audit::Event& event) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, org_id, kind, status, roles, remits, grants, "
-                                       "person_id FROM accounts WHERE id = ?",
-                                       {std::string(account_id)}));
-  if (rows.empty()) {
-    event.reason = "no such account";
-    return NoSuchUser();
-  }
-  const auto& r = rows.front();
-  Target t{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
-  event.target.org = t.org_id;
-  const auto d = authz::DecideAdmin(
-      admin.account, action, {t.org_id, identity::ParseKind(t.kind), t.id, {}}, clock_.Now());
-  if (!d.allow) {
-    event.reason = d.reason;
-    if (d.hidden) return NoSuchUser();
-    return Fail(ErrorCode::kPermissionDenied, "not permitted: " + d.reason);
-  }
-  event.reason = d.reason;
-  return t;
-}
-
-Result<void> LifecycleService::RevokeAccess(store::Transaction& tx, const std::string& account_id) {
-  RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE account_id = ?", {account_id}));
-  RETURN_IF_ERROR(tx.Exec("DELETE FROM login_challenges WHERE account_id = ?", {account_id}));
-  RETURN_IF_ERROR(tx.Exec("DELETE FROM known_devices WHERE account_id = ?", {account_id}));
-  RETURN_IF_ERROR(
-      tx.Exec("UPDATE enrolment_tokens SET used_at = ? WHERE account_id = ? AND "
-              "used_at IS NULL",
-              {FormatRfc3339(clock_.Now()), account_id}));
-  RETURN_IF_ERROR(
-      tx.Exec("UPDATE api_tokens SET revoked_at = ? WHERE account_id = ? AND "
-              "revoked_at IS NULL",
-              {FormatRfc3339(clock_.Now()), account_id}));
-  return {};
-}
-
-Result<void> LifecycleService::AccountAction(
-    const identity::Principal& admin, authz::AdminAction action, std::string_view account_id,
-    const identity::RequestContext& ctx,
-    const std::function<Result<void>(store::Transaction&, const Target&, audit::Event&)>& change) {
-  const auto& rule = authz::RuleFor(action);
-  auto event = MakeEvent(admin, std::string(rule.name), "account", account_id, ctx);
-  RETURN_IF_ERROR(Admit(admin, action, event));
-  auto done =
-      audit_.Change<bool>(event, [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
-        ASSIGN_OR_RETURN(auto target, LoadTarget(tx, admin, action, account_id, ev));
-        RETURN_IF_ERROR(change(tx, target, ev));
-        ev.allowed = true;
-        return true;
-      });
-  if (!done) return std::unexpected(done.error());
-  return {};
-}
-
-Result<void> LifecycleService::Leave(const identity::Principal& admin, std::string_view account_id,
-                                     const identity::RequestContext& ctx) {
-  return AccountAction(
-      admin, authz::AdminAction::kUserLeave, account_id, ctx,
-      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
-        if (t.status == "left") {
-          ev.reason = "already left";
-          return Fail(ErrorCode::kFailedPrecondition, "the account has left already");
-        }
-        RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET status = 'left', left_at = ? WHERE id = ?",
-                                {FormatRfc3339(clock_.Now()), t.id}));
-        return RevokeAccess(tx, t.id);
-      });
-}
-
-Result<void> LifecycleService::Move(const identity::Principal& admin, std::string_view account_id,
-                                    std::vector<std::string> roles, std::vector<std::string> remits,
-                                    std::optional<std::vector<std::string>> grants,
-                                    const identity::RequestContext& ctx) {
-  return AccountAction(
-      admin, authz::AdminAction::kUserMove, account_id, ctx,
-      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
-        if (t.status == "left") {
-          ev.reason = "account has left";
-          return Fail(ErrorCode::kFailedPrecondition, "the account has left");
-        }
-        const auto new_grants = grants ? *grants : SplitList(t.grants);
-        RETURN_IF_ERROR(CheckAssignment(tx, t.org_id, t.kind, roles, remits, new_grants));
-        // Replaced, never accumulated; the previous assignment is kept for the record.
-        const std::string previous =
-            fmt::format("roles={};remits={};grants={}", t.roles, t.remits, t.grants);
-        ev.detail = {{"previous", previous},
-                     {"roles", JoinList(roles)},
-                     {"remits", JoinList(remits)},
-                     {"grants", JoinList(new_grants)}};
-        RETURN_IF_ERROR(
-            tx.Exec("UPDATE accounts SET roles = ?, remits = ?, grants = ?, moved_at = ?, "
-                    "previous_assignment = ? WHERE id = ?",
-                    {JoinList(roles), JoinList(remits), JoinList(new_grants),
-                     FormatRfc3339(clock_.Now()), previous, t.id}));
-        return Done(tx.Exec("DELETE FROM sessions WHERE account_id = ?", {t.id}));
-      });
-}
-
-Result<void> LifecycleService::Expire(const identity::Principal& admin, std::string_view account_id,
-                                      std::optional<TimePoint> at,
-                                      const identity::RequestContext& ctx) {
-  const auto now = clock_.Now();
-  const auto when = at.value_or(now);
-  return AccountAction(
-      admin, authz::AdminAction::kUserExpire, account_id, ctx,
-      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
-        if (when < now) {
-          return Invalid("at must not be in the past");
-        }
-        if (t.status == "left") {
-          ev.reason = "account has left";
-          return Fail(ErrorCode::kFailedPrecondition, "the account has left");
-        }
-        ev.detail["expires_at"] = FormatRfc3339(when);
-        if (when > now) {
-          return Done(tx.Exec("UPDATE accounts SET expires_at = ? WHERE id = ?",
-                              {FormatRfc3339(when), t.id}));
-        }
-        RETURN_IF_ERROR(
-            tx.Exec("UPDATE accounts SET expires_at = ?, status = CASE WHEN status = 'locked' "
-                    "THEN 'locked' ELSE 'expired' END WHERE id = ?",
-                    {FormatRfc3339(when), t.id}));
-        return RevokeAccess(tx, t.id);
-      });
-}
-
 namespace {
 
 Result<void> CheckReason(std::string_view reason) {
@@ -220,28 +18,107 @@ Result<void> CheckReason(std::string_view reason) {
   return {};
 }
 
+std::unexpected<Error> HasLeft(audit::Event& event, std::string reason, std::string message) {
+  event.reason = std::move(reason);
+  return Fail(ErrorCode::kFailedPrecondition, std::move(message));
+}
+
+std::string RolesOf(const identity::Account& a) { return JoinList(a.roles.Names()); }
+
 }  // namespace
 
-Result<void> LifecycleService::Lock(const identity::Principal& admin, std::string_view account_id,
-                                    std::string_view reason, const identity::RequestContext& ctx) {
+Result<void> Accounts::AccountAction(const identity::Principal& admin, authz::AdminAction action,
+                                     std::string_view account_id,
+                                     const identity::RequestContext& ctx, const Change& change) {
+  const auto& rule = authz::RuleFor(action);
+  auto event = MakeEvent(admin, std::string(rule.name), "account", account_id, ctx);
+  RETURN_IF_ERROR(Admit(admin, action, event));
+  auto done =
+      d_.audit.Change<bool>(event, [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
+        ASSIGN_OR_RETURN(auto target, identity::LoadStoredAccount(tx, account_id));
+        if (!target) {
+          ev.reason = "no such account";
+          return Fail(ErrorCode::kNotFound, "no such user");
+        }
+        ev.target.org = target->org_id;
+        RETURN_IF_ERROR(AdmitOn(admin, action, *target, ev));
+        RETURN_IF_ERROR(change(tx, *target, ev));
+        ev.allowed = true;
+        return true;
+      });
+  if (!done) return std::unexpected(done.error());
+  return {};
+}
+
+Result<void> Accounts::Leave(const identity::Principal& admin, std::string_view account_id,
+                             const identity::RequestContext& ctx) {
+  return AccountAction(
+      admin, authz::AdminAction::kUserLeave, account_id, ctx,
+      [&](store::Transaction& tx, const identity::Account& t, audit::Event& ev) -> Result<void> {
+        if (t.status == "left") {
+          return HasLeft(ev, "already left", "the account has left already");
+        }
+        return identity::MarkLeft(tx, t.id, d_.clock.Now());
+      });
+}
+
+Result<void> Accounts::Move(const identity::Principal& admin, std::string_view account_id,
+                            std::vector<std::string> roles, std::vector<std::string> remits,
+                            std::optional<std::vector<std::string>> grants,
+                            const identity::RequestContext& ctx) {
+  return AccountAction(
+      admin, authz::AdminAction::kUserMove, account_id, ctx,
+      [&](store::Transaction& tx, const identity::Account& t, audit::Event& ev) -> Result<void> {
+        if (t.status == "left") return HasLeft(ev, "account has left", "the account has left");
+        const auto new_grants = grants ? *grants : t.grants;
+        RETURN_IF_ERROR(CheckAssignment(tx, d_.options, t.org_id,
+                                        std::string(identity::Name(t.kind)), roles, remits,
+                                        new_grants));
+        // Replaced, never accumulated; the previous assignment is kept for the record.
+        const std::string previous = fmt::format("roles={};remits={};grants={}", RolesOf(t),
+                                                 JoinList(t.remits), JoinList(t.grants));
+        ev.detail = {{"previous", previous},
+                     {"roles", JoinList(roles)},
+                     {"remits", JoinList(remits)},
+                     {"grants", JoinList(new_grants)}};
+        return identity::Reassign(tx, t.id, JoinList(roles), JoinList(remits), JoinList(new_grants),
+                                  previous, d_.clock.Now());
+      });
+}
+
+Result<void> Accounts::Expire(const identity::Principal& admin, std::string_view account_id,
+                              std::optional<TimePoint> at, const identity::RequestContext& ctx) {
+  const auto now = d_.clock.Now();
+  const auto when = at.value_or(now);
+  return AccountAction(
+      admin, authz::AdminAction::kUserExpire, account_id, ctx,
+      [&](store::Transaction& tx, const identity::Account& t, audit::Event& ev) -> Result<void> {
+        if (when < now) return Invalid("at must not be in the past");
+        if (t.status == "left") return HasLeft(ev, "account has left", "the account has left");
+        ev.detail["expires_at"] = FormatRfc3339(when);
+        return identity::SetExpiry(tx, t.id, when, now);
+      });
+}
+
+Result<void> Accounts::Lock(const identity::Principal& admin, std::string_view account_id,
+                            std::string_view reason, const identity::RequestContext& ctx) {
   return AccountAction(
       admin, authz::AdminAction::kUserLock, account_id, ctx,
-      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
+      [&](store::Transaction& tx, const identity::Account& t, audit::Event& ev) -> Result<void> {
         ev.detail["reason"] = std::string(reason);
         RETURN_IF_ERROR(CheckReason(reason));
         return identity::LockByHand(tx, t.id);
       });
 }
 
-Result<void> LifecycleService::Unlock(const identity::Principal& admin, std::string_view account_id,
-                                      std::string_view reason,
-                                      const identity::RequestContext& ctx) {
+Result<void> Accounts::Unlock(const identity::Principal& admin, std::string_view account_id,
+                              std::string_view reason, const identity::RequestContext& ctx) {
   return AccountAction(
       admin, authz::AdminAction::kUserUnlock, account_id, ctx,
-      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
+      [&](store::Transaction& tx, const identity::Account& t, audit::Event& ev) -> Result<void> {
         ev.detail["reason"] = std::string(reason);
         RETURN_IF_ERROR(CheckReason(reason));
-        ASSIGN_OR_RETURN(auto locked, identity::AnyLockHolds(tx, t.id, clock_.Now()));
+        ASSIGN_OR_RETURN(auto locked, identity::AnyLockHolds(tx, t.id, d_.clock.Now()));
         if (!locked) {
           ev.reason = "not locked";
           return Fail(ErrorCode::kFailedPrecondition, "the account is not locked");
@@ -250,21 +127,19 @@ Result<void> LifecycleService::Unlock(const identity::Principal& admin, std::str
       });
 }
 
-Result<void> LifecycleService::Renew(const identity::Principal& admin, std::string_view account_id,
-                                     TimePoint until, const identity::RequestContext& ctx) {
-  const auto now = clock_.Now();
+Result<void> Accounts::Renew(const identity::Principal& admin, std::string_view account_id,
+                             TimePoint until, const identity::RequestContext& ctx) {
+  const auto now = d_.clock.Now();
   return AccountAction(
       admin, authz::AdminAction::kUserRenew, account_id, ctx,
-      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
+      [&](store::Transaction& tx, const identity::Account& t, audit::Event& ev) -> Result<void> {
         if (t.status == "left") {
-          ev.reason = "a leaver is never reactivated";
-          return Fail(ErrorCode::kFailedPrecondition, "the account has left: it is never renewed");
+          return HasLeft(ev, "a leaver is never reactivated",
+                         "the account has left: it is never renewed");
         }
-        ASSIGN_OR_RETURN(auto org, tx.Query("SELECT agreed_expiry_days FROM organisations WHERE "
-                                            "id = ?",
-                                            {t.org_id}));
+        ASSIGN_OR_RETURN(auto org, identity::FindOrg(tx, t.org_id));
         const auto days =
-            std::min<int64_t>(org.empty() ? 90 : org.front().Int(0), kMaxAgreedExpiryDays);
+            std::min<int64_t>(org ? org->agreed_expiry_days : 90, identity::kMaxAgreedExpiryDays);
         if (until <= now || until > now + std::chrono::days(days)) {
           return Invalid(fmt::format(
               "until must be after now and within the organisation's agreed period ({} days)",
@@ -273,17 +148,13 @@ Result<void> LifecycleService::Renew(const identity::Principal& admin, std::stri
         ev.detail["expires_at"] = FormatRfc3339(until);
         ev.reason = "re-validated by an administrator";
         // An expired account comes back as it was before it expired: active, or still to enrol.
-        return Done(tx.Exec(
-            "UPDATE accounts SET expires_at = ?, status = CASE WHEN status = 'expired' THEN CASE "
-            "WHEN password_hash IS NULL THEN 'pending_enrolment' ELSE 'active' END ELSE status "
-            "END WHERE id = ?",
-            {FormatRfc3339(until), t.id}));
+        return identity::Revalidate(tx, t.id, until);
       });
 }
 
-Result<std::vector<UserRow>> LifecycleService::ListUsers(const identity::Principal& admin,
-                                                         const UserFilter& filter,
-                                                         const identity::RequestContext& ctx) {
+Result<std::vector<UserRow>> Accounts::List(const identity::Principal& admin,
+                                            const UserFilter& filter,
+                                            const identity::RequestContext& ctx) {
   auto event = MakeEvent(admin, "admin.user.list", "account", "", ctx);
   RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kUserList, event));
   const auto org = authz::ListedOrganisation(admin.account);
@@ -298,87 +169,24 @@ Result<std::vector<UserRow>> LifecycleService::ListUsers(const identity::Princip
   event.allowed = true;
   event.reason =
       org.empty() ? "security officer: every organisation" : "org admin: own organisation";
-  const auto now = clock_.Now();
-  return audit_.Observe<std::vector<UserRow>>(
+  return d_.audit.Observe<std::vector<UserRow>>(
       event, [&](store::Transaction& tx, audit::Event& ev) -> Result<std::vector<UserRow>> {
-        std::string sql =
-            fmt::format("SELECT {} FROM accounts a JOIN people p ON p.id = a.person_id WHERE 1 = 1",
-                        kUserColumns);
-        store::Params params;
-        if (!org.empty()) {
-          sql += " AND a.org_id = ?";
-          params.emplace_back(org);
-        }
-        if (!filter.status.empty()) {
-          sql += " AND a.status = ?";
-          params.emplace_back(filter.status);
-        }
-        if (filter.expiring_within_days >= 0) {
-          sql += " AND a.status IN ('active', 'pending_enrolment', 'locked') AND a.expires_at <= ?";
-          params.emplace_back(FormatRfc3339(now + std::chrono::days(filter.expiring_within_days)));
-        }
-        if (filter.moved_since) {
-          sql += " AND (a.moved_at >= ? OR a.left_at >= ?)";
-          params.emplace_back(FormatRfc3339(*filter.moved_since));
-          params.emplace_back(FormatRfc3339(*filter.moved_since));
-        }
-        if (filter.dormant_days >= 0) {
-          // Never signed in counts from when the account was made.
-          sql += " AND a.status = 'active' AND COALESCE(a.last_login_at, a.created_at) <= ?";
-          params.emplace_back(FormatRfc3339(now - std::chrono::days(filter.dormant_days)));
-        }
-        sql += " ORDER BY a.username";
-        ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
-        std::vector<UserRow> out;
-        for (const auto& r : rows) out.push_back(UserOf(r));
+        ASSIGN_OR_RETURN(auto out, identity::ListUsers(tx, org, filter, d_.clock.Now()));
         ev.detail["count"] = std::to_string(out.size());
         return out;
       });
 }
 
-Result<std::vector<JoinRequestRow>> LifecycleService::ListJoinRequests(
-    const identity::Principal& admin, std::string_view status,
-    const identity::RequestContext& ctx) {
-  auto event = MakeEvent(admin, "admin.join_request.list", "join_request", "", ctx);
-  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kJoinList, event));
-  const auto org = authz::ListedOrganisation(admin.account);
-  if (status != "pending" && status != "approved" && status != "rejected") {
-    return Refuse(event,
-                  {ErrorCode::kInvalidArgument, "status must be pending, approved or rejected"});
-  }
-  event.allowed = true;
-  event.reason =
-      org.empty() ? "security officer: every organisation" : "org admin: own organisation";
-  return audit_.Observe<std::vector<JoinRequestRow>>(
-      event, [&](store::Transaction& tx) -> Result<std::vector<JoinRequestRow>> {
-        std::string sql =
-            "SELECT id, org_id, username, kind, roles, remits, requested_by, requested_at, status "
-            "FROM join_requests WHERE status = ?";
-        store::Params params{std::string(status)};
-        if (!org.empty()) {
-          sql += " AND org_id = ?";
-          params.emplace_back(org);
-        }
-        ASSIGN_OR_RETURN(auto rows, tx.Query(sql + " ORDER BY requested_at, id", params));
-        std::vector<JoinRequestRow> out;
-        for (const auto& r : rows) {
-          out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5),
-                         r.Text(6), r.Text(7), r.Text(8)});
-        }
-        return out;
-      });
-}
-
-Result<std::vector<LeaverRow>> LifecycleService::Leavers(const identity::Principal& admin,
-                                                         std::string_view csv, bool dry_run,
-                                                         const identity::RequestContext& ctx) {
+Result<std::vector<LeaverRow>> Accounts::Leavers(const identity::Principal& admin,
+                                                 std::string_view csv, bool dry_run,
+                                                 const identity::RequestContext& ctx) {
   auto event =
       MakeEvent(admin, dry_run ? "admin.leavers.check" : "admin.leavers.apply", "account", "", ctx);
   RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kLeavers, event));
   return ApplyLeavers(admin, false, csv, dry_run, ctx, {});
 }
 
-Result<std::vector<LeaverRow>> LifecycleService::LeaversFromCli(
+Result<std::vector<LeaverRow>> Accounts::LeaversFromCli(
     std::string_view operator_name, std::string_view csv, bool dry_run,
     const std::function<void(size_t, size_t)>& progress) {
   identity::Principal op;
@@ -387,99 +195,103 @@ Result<std::vector<LeaverRow>> LifecycleService::LeaversFromCli(
   return ApplyLeavers(op, true, csv, dry_run, {"cli", ""}, progress);  // the files' holder
 }
 
-Result<std::vector<LeaverRow>> LifecycleService::ApplyLeavers(
+// A leavers list as read: its rows, and which column names the leavers, and how.
+struct LeaversList {
+  std::vector<CsvRow> rows;  // the header first
+  size_t column = 0;
+  bool by_email = false;
+};
+
+Result<LeaverRow> Accounts::ApplyLeaver(store::Transaction& tx, const identity::Principal& admin,
+                                        bool operator_acts, const LeaversList& list, size_t i,
+                                        bool dry_run, const audit::Event& event) {
+  const auto& row = list.rows[i];
+  LeaverRow result{row.line, list.column < row.cells.size() ? row.cells[list.column] : "", ""};
+  auto name = list.by_email ? identity::CanonicalEmail(result.username)
+                            : identity::CanonicalUsername(result.username, {});
+  if (!name) {
+    result.result = "invalid";
+    return result;
+  }
+  result.username = *name;
+  ASSIGN_OR_RETURN(auto found, identity::FindAccountNamed(tx, *name, list.by_email));
+  // An account the admin may not make a leaver is "not_found", exactly as one that does not
+  // exist: the list must not tell an org admin who exists elsewhere.
+  const bool manageable =
+      found && (operator_acts ||
+                authz::DecideAdmin(admin.account, authz::AdminAction::kUserLeave,
+                                   {found->org_id, found->kind, found->id, {}}, d_.clock.Now())
+                    .allow);
+  if (found && found->id == admin.account.id) {
+    result.result = "self";
+  } else if (!manageable) {
+    result.result = "not_found";
+  } else if (found->status == "left") {
+    result.result = "already_left";
+  } else if (dry_run) {
+    result.result = "will_remove";
+  } else {
+    RETURN_IF_ERROR(identity::MarkLeft(tx, found->id, d_.clock.Now()));
+    audit::Event each = event;
+    each.action = "admin.user.leave";
+    each.target = {"account", found->id, found->org_id};
+    each.reason = "bulk leavers list, line " + std::to_string(row.line);
+    each.outcome = "ok";
+    each.detail.clear();
+    ASSIGN_OR_RETURN(auto seq, d_.audit.Append(tx, each));
+    (void)seq;
+    result.result = "removed";
+  }
+  return result;
+}
+
+namespace {
+
+Result<LeaversList> ReadLeaversList(std::string_view csv) {
+  LeaversList list;
+  ASSIGN_OR_RETURN(list.rows, ParseCsv(csv, kMaxLeaverRows));
+  if (list.rows.empty()) return Invalid("line 1: no header row");
+  const auto& header = list.rows.front().cells;
+  list.column = header.size();
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == "username" || header[i] == "email") {
+      list.column = i;
+      list.by_email = header[i] == "email";
+      break;
+    }
+  }
+  if (list.column == header.size()) {
+    return Invalid("line 1: the header needs a username or email column");
+  }
+  return list;
+}
+
+}  // namespace
+
+Result<std::vector<LeaverRow>> Accounts::ApplyLeavers(
     const identity::Principal& admin, bool operator_acts, std::string_view csv, bool dry_run,
     const identity::RequestContext& ctx, const std::function<void(size_t, size_t)>& progress) {
   auto event =
       MakeEvent(admin, dry_run ? "admin.leavers.check" : "admin.leavers.apply", "account", "", ctx);
-  auto parsed = ParseCsv(csv, kMaxLeaverRows);
-  if (!parsed) return Refuse(event, parsed.error());
-  if (parsed->empty()) return Refuse(event, {ErrorCode::kInvalidArgument, "line 1: no header row"});
-  const auto& header = parsed->front().cells;
-  size_t column = header.size();
-  bool by_email = false;
-  for (size_t i = 0; i < header.size(); ++i) {
-    if (header[i] == "username" || header[i] == "email") {
-      column = i;
-      by_email = header[i] == "email";
-      break;
-    }
-  }
-  if (column == header.size()) {
-    return Refuse(event, {ErrorCode::kInvalidArgument,
-                          "line 1: the header needs a username or email column"});
-  }
+  auto list = ReadLeaversList(csv);
+  if (!list) return Refuse(event, list.error());
   std::vector<LeaverRow> out;
-  const auto now = FormatRfc3339(clock_.Now());
   event.allowed = true;
   event.reason = operator_acts ? "the operator at the command line"
                                : authz::DecideAdmin(admin.account, authz::AdminAction::kLeavers, {},
-                                                    clock_.Now())
+                                                    d_.clock.Now())
                                      .reason;
+  const size_t rows = list->rows.size() - 1;
   auto done =
-      audit_.Change<bool>(event, [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
+      d_.audit.Change<bool>(event, [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
         out.clear();
         int removed = 0;
-        std::string removed_ids;
-        for (size_t i = 1; i < parsed->size(); ++i) {
-          const auto& row = (*parsed)[i];
-          LeaverRow result{row.line, column < row.cells.size() ? row.cells[column] : "", ""};
-          auto name = by_email ? identity::CanonicalEmail(result.username)
-                               : identity::CanonicalUsername(result.username, {});
-          if (!name) {
-            result.result = "invalid";
-            out.push_back(std::move(result));
-            if (progress) progress(i, parsed->size() - 1);
-            continue;
-          }
-          result.username = *name;
-          ASSIGN_OR_RETURN(
-              auto rows,
-              tx.Query(by_email
-                           // A person who left and came back has a left account beside the
-                           // live one: the live one is the leaver now.
-                           ? "SELECT a.id, a.org_id, a.kind, a.status FROM accounts a JOIN "
-                             "people p ON p.id = a.person_id WHERE p.email = ? AND a.kind = "
-                             "'standard' ORDER BY a.status = 'left', a.created_at DESC"
-                           : "SELECT id, org_id, kind, status FROM accounts WHERE username = ?",
-                       {*name}));
-          // An account the admin may not make a leaver is "not_found", exactly as one that does
-          // not exist: the list must not tell an org admin who exists elsewhere.
-          const bool manageable =
-              !rows.empty() &&
-              (operator_acts || authz::DecideAdmin(admin.account, authz::AdminAction::kUserLeave,
-                                                   {rows.front().Text(1),
-                                                    identity::ParseKind(rows.front().Text(2)),
-                                                    rows.front().Text(0),
-                                                    {}},
-                                                   clock_.Now())
-                                    .allow);
-          if (!rows.empty() && rows.front().Text(0) == admin.account.id) {
-            result.result = "self";
-          } else if (!manageable) {
-            result.result = "not_found";
-          } else if (rows.front().Text(3) == "left") {
-            result.result = "already_left";
-          } else if (dry_run) {
-            result.result = "will_remove";
-          } else {
-            const auto id = rows.front().Text(0);
-            RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET status = 'left', left_at = ? WHERE id = ?",
-                                    {now, id}));
-            RETURN_IF_ERROR(RevokeAccess(tx, id));
-            audit::Event each = ev;
-            each.action = "admin.user.leave";
-            each.target = {"account", id, rows.front().Text(1)};
-            each.reason = "bulk leavers list, line " + std::to_string(row.line);
-            each.outcome = "ok";
-            each.detail.clear();
-            ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, each));
-            (void)seq;
-            result.result = "removed";
-            ++removed;
-          }
+        for (size_t i = 1; i <= rows; ++i) {
+          ASSIGN_OR_RETURN(auto result,
+                           ApplyLeaver(tx, admin, operator_acts, *list, i, dry_run, ev));
+          if (result.result == "removed") ++removed;
           out.push_back(std::move(result));
-          if (progress) progress(i, parsed->size() - 1);
+          if (progress) progress(i, rows);
         }
         ev.detail = {{"rows", std::to_string(out.size())}, {"removed", std::to_string(removed)}};
         return true;
@@ -488,15 +300,15 @@ Result<std::vector<LeaverRow>> LifecycleService::ApplyLeavers(
   return out;
 }
 
-Result<IssuedToken> LifecycleService::IssueToken(const identity::Principal& admin,
-                                                 std::string_view account_id, TimePoint expires_at,
-                                                 const identity::RequestContext& ctx) {
-  const auto now = clock_.Now();
+Result<IssuedToken> Accounts::IssueToken(const identity::Principal& admin,
+                                         std::string_view account_id, TimePoint expires_at,
+                                         const identity::RequestContext& ctx) {
+  const auto now = d_.clock.Now();
   IssuedToken out;
   RETURN_IF_ERROR(AccountAction(
       admin, authz::AdminAction::kTokenIssue, account_id, ctx,
-      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
-        if (identity::ParseKind(t.kind) != identity::Kind::kService) {
+      [&](store::Transaction& tx, const identity::Account& t, audit::Event& ev) -> Result<void> {
+        if (t.kind != identity::Kind::kService) {
           return Invalid("API tokens are for service accounts only");
         }
         if (t.status != "active") {
@@ -505,45 +317,36 @@ Result<IssuedToken> LifecycleService::IssueToken(const identity::Principal& admi
         if (expires_at <= now || expires_at > now + std::chrono::days(kMaxTokenDays)) {
           return Invalid("expires_at must be after now and within a year");
         }
-        const auto secret = random_.RandomSecret(32);
-        out.id = "tok-" + random_.RandomHex(8);
-        out.token = "srt_" + HexEncode(secret.view());
-        out.expires_at = FormatRfc3339(expires_at);
-        const auto hash = crypto::Sha256(AsBytes(out.token));
-        ev.detail = {{"token_id", out.id}, {"expires_at", out.expires_at}, {"role", t.roles}};
-        return Done(
-            tx.Exec("INSERT INTO api_tokens (id, token_hash, account_id, org_id, role, created_by, "
-                    "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    {out.id, Bytes(hash.begin(), hash.end()), t.id, t.org_id, t.roles,
-                     admin.account.id, FormatRfc3339(now), out.expires_at}));
+        auto token = identity::DrawToken(d_.random);
+        token.account_id = t.id;
+        token.org_id = t.org_id;
+        token.role = RolesOf(t);
+        token.created_by = admin.account.id;
+        token.expires_at = expires_at;
+        out = {token.id, token.token, FormatRfc3339(expires_at)};
+        ev.detail = {{"token_id", out.id}, {"expires_at", out.expires_at}, {"role", token.role}};
+        return identity::InsertToken(tx, token, now);
       }));
   return out;
 }
 
-Result<void> LifecycleService::RevokeToken(const identity::Principal& admin,
-                                           std::string_view token_id,
-                                           const identity::RequestContext& ctx) {
-  std::string account_id;
-  RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT account_id FROM api_tokens WHERE id = ?",
-                                         {std::string(token_id)}));
-    if (!rows.empty()) account_id = rows.front().Text(0);
-    return {};
-  }));
+Result<void> Accounts::RevokeToken(const identity::Principal& admin, std::string_view token_id,
+                                   const identity::RequestContext& ctx) {
+  ASSIGN_OR_RETURN(auto account_id,
+                   store::ReadValue<std::string>(d_.store, [&](store::Transaction& tx) {
+                     return identity::TokenOwner(tx, token_id);
+                   }));
   return AccountAction(
       admin, authz::AdminAction::kTokenRevoke, account_id.empty() ? "none" : account_id, ctx,
-      [&](store::Transaction& tx, const Target& t, audit::Event& ev) -> Result<void> {
+      [&](store::Transaction& tx, const identity::Account& t, audit::Event& ev) -> Result<void> {
         ev.detail["token_id"] = std::string(token_id.substr(0, 64));
-        ASSIGN_OR_RETURN(auto n,
-                         tx.Exec("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND "
-                                 "account_id = ? AND revoked_at IS NULL",
-                                 {FormatRfc3339(clock_.Now()), std::string(token_id), t.id}));
-        if (n == 0) return Fail(ErrorCode::kNotFound, "no such active token");
+        ASSIGN_OR_RETURN(auto revoked, identity::RevokeToken(tx, token_id, t.id, d_.clock.Now()));
+        if (!revoked) return Fail(ErrorCode::kNotFound, "no such active token");
         return {};
       });
 }
 
-Result<int> LifecycleService::ExpireDue() {
+Result<int> Accounts::ExpireDue() {
   audit::Event event;
   event.actor = {"", "strongroom", "system", ""};
   event.source = "system";
@@ -551,27 +354,17 @@ Result<int> LifecycleService::ExpireDue() {
   event.target = {"account", "", ""};
   event.allowed = true;
   event.reason = "past the account's expiry date";
-  const auto now = FormatRfc3339(clock_.Now());
+  event.outcome = "ok";
   int count = 0;
-  auto done = store_.Write([&](store::Transaction& tx) -> Result<void> {
-    count = 0;
-    // A locked account stays locked past its date (it cannot sign in either way): expiring it
-    // would let a renewal make it active again without anyone unlocking it.
-    ASSIGN_OR_RETURN(auto due, tx.Query("SELECT id, org_id FROM accounts WHERE status IN "
-                                        "('active', 'pending_enrolment') AND expires_at <= ? "
-                                        "LIMIT 1000",
-                                        {now}));
-    for (const auto& r : due) {
-      const auto id = r.Text(0);
-      RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET status = 'expired' WHERE id = ?", {id}));
-      RETURN_IF_ERROR(RevokeAccess(tx, id));
+  auto done = d_.store.Write([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto expired, identity::ExpireDue(tx, d_.clock.Now(), 1000));
+    for (const auto& [id, org_id] : expired) {
       auto each = event;
-      each.target = {"account", id, r.Text(1)};
-      each.outcome = "ok";
-      ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, each));
+      each.target = {"account", id, org_id};
+      ASSIGN_OR_RETURN(auto seq, d_.audit.Append(tx, each));
       (void)seq;
-      ++count;
     }
+    count = static_cast<int>(expired.size());
     return {};
   });
   if (!done) return std::unexpected(done.error());

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "common/text.h"
-#include "records/holds.h"
+#include "retention/holds.h"
 
 namespace strongroom::records {
 namespace {
@@ -42,14 +42,15 @@ Result<void> AdmitSubject(const authz::Subject& subject, TimePoint now, audit::E
   return Refused(d);
 }
 
-}  // namespace
-
+// True when an active Retention Order holds record `id`.
 Result<bool> HeldByOrder(store::Transaction& tx, std::string_view id) {
-  ASSIGN_OR_RETURN(
-      auto rows, tx.Query("SELECT " + std::string(kHeldByOrder) + " FROM records r WHERE r.id = ?",
-                          {std::string(id)}));
+  static const std::string sql =
+      "SELECT " + std::string(retention::kHeldByOrder) + " FROM records r WHERE r.id = ?";
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {std::string(id)}));
   return !rows.empty() && rows.front().Int(0) != 0;
 }
+
+}  // namespace
 
 struct RecordService::Stored {
   std::string org_id;
@@ -447,10 +448,12 @@ Result<ListPage> RecordService::List(const identity::Principal& who, std::string
                                              "WHERE account_id = ? AND at > ?",
                                              {who.account.id, day_ago}));
         if (read.front().Int(0) >= options_.export_threshold) {
-          ASSIGN_OR_RETURN(auto approved, tx.Query("SELECT 1 FROM exports WHERE requester_id = ? "
-                                                   "AND approved_at > ? LIMIT 1",
-                                                   {who.account.id, day_ago}));
-          if (approved.empty()) {
+          bool approved = false;
+          if (options_.approved_export_since) {
+            ASSIGN_OR_RETURN(approved, options_.approved_export_since(
+                                           tx, who.account.id, now - std::chrono::hours(24)));
+          }
+          if (!approved) {
             capped = true;
             ev.allowed = false;
             ev.reason =

@@ -16,6 +16,7 @@
 //
 // Thread-safety: all methods may be called from any thread.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,11 @@ struct RecordsOptions {
   std::chrono::days retention_sensitive{2555};
   // Records one account may list in 24 hours before it needs an approved export.
   int64_t export_threshold = 500;
+  // Whether the account has had an export approved since a time, inside the caller's
+  // transaction: the exports module, which owns exports, answers (exports/export_service.h).
+  // Unset, the answer is no, and the cap holds.
+  std::function<Result<bool>(store::Transaction&, std::string_view account_id, TimePoint since)>
+      approved_export_since;
 };
 
 // What a caller sends to create (all fields) or update (no remit) a record.

@@ -6,9 +6,7 @@
 
 #include "approvals/two_person.h"
 #include "common/text.h"
-#include "identity/expired.h"
-#include "identity/throttle.h"
-#include "records/holds.h"
+#include "identity/directory.h"
 
 namespace strongroom::retention {
 namespace {
@@ -80,8 +78,8 @@ Result<std::string> RetentionService::CreateOrder(const identity::Principal& off
                   {"descriptors", JoinList(in.descriptors)},
                   {"review_on", in.review_on}};
   return audit_.Change<std::string>(event, [&](store::Transaction& tx) -> Result<std::string> {
-    ASSIGN_OR_RETURN(auto org, tx.Query("SELECT 1 FROM organisations WHERE id = ?", {in.org_id}));
-    if (org.empty()) return Fail(ErrorCode::kNotFound, "no such organisation");
+    ASSIGN_OR_RETURN(auto org, identity::FindOrg(tx, in.org_id));
+    if (!org) return Fail(ErrorCode::kNotFound, "no such organisation");
     RETURN_IF_ERROR(tx.Exec(
         "INSERT INTO retention_orders (id, reference, reason, org_id, remit, record_ids, "
         "descriptors, review_on, created_by, created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
@@ -126,20 +124,19 @@ Result<void> RetentionService::LiftOrder(const identity::Principal& officer, std
   event.detail["reason"] = std::string(reason);
   auto done =
       audit_.Change<bool>(event, [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
-        ASSIGN_OR_RETURN(auto rows,
-                         tx.Query("SELECT o.status, o.created_by, c.person_id, o.org_id FROM "
-                                  "retention_orders o JOIN accounts c ON c.id = o.created_by "
-                                  "WHERE o.id = ?",
-                                  {std::string(id)}));
+        ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT status, created_by, org_id FROM "
+                                             "retention_orders WHERE id = ?",
+                                             {std::string(id)}));
         if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such Retention Order");
-        ev.target.org = rows.front().Text(3);
+        ev.target.org = rows.front().Text(2);
+        ASSIGN_OR_RETURN(auto maker, identity::LoadAccount(tx, rows.front().Text(1)));
         // Lifting is the second person's half of the order: its maker may not, by any account.
-        const auto two =
-            approvals::Decide(officer.account,
-                              {rows.front().Text(0) == "active" ? approvals::State::kPending
-                                                                : approvals::State::kApproved,
-                               TimePoint::max(), rows.front().Text(1), rows.front().Text(2)},
-                              approvals::Verdict::kApprove, clock_.Now());
+        const auto two = approvals::Decide(
+            officer.account,
+            {rows.front().Text(0) == "active" ? approvals::State::kPending
+                                              : approvals::State::kApproved,
+             TimePoint::max(), rows.front().Text(1), maker ? maker->person_id : ""},
+            approvals::Verdict::kApprove, clock_.Now());
         if (!two.allowed) {
           ev.reason = two.reason;
           return std::unexpected(two.error);
@@ -155,98 +152,6 @@ Result<void> RetentionService::LiftOrder(const identity::Principal& officer, std
       });
   if (!done) return std::unexpected(done.error());
   return {};
-}
-
-audit::Event RetentionService::SystemEvent(std::string action, audit::Target target,
-                                           std::string reason) const {
-  audit::Event e;
-  e.actor = {"", "strongroom", "system", ""};
-  e.source = "system";
-  e.allowed = true;
-  e.outcome = "ok";
-  e.action = std::move(action);
-  e.target = std::move(target);
-  e.reason = std::move(reason);
-  return e;
-}
-
-Result<void> RetentionService::CountDue(PurgeReport& report, bool list) {
-  const auto now = FormatRfc3339(clock_.Now());
-  return store_.Read([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto held, tx.Query("SELECT COUNT(*) FROM records r WHERE r.retain_until "
-                                         "<= ? AND " +
-                                             std::string(records::kHeldByOrder),
-                                         {now}));
-    report.held = held.front().Int(0);
-    if (!list) return {};
-    ASSIGN_OR_RETURN(auto rows, tx.Query(DueSql(), {now}));
-    report.records = static_cast<int64_t>(rows.size());
-    for (const auto& r : rows) report.record_ids.push_back(r.Text(0));
-    return {};
-  });
-}
-
-std::string RetentionService::DueSql() {
-  return "SELECT r.id, r.org_id FROM records r WHERE r.retain_until <= ? AND NOT " +
-         std::string(records::kHeldByOrder);
-}
-
-Result<int64_t> RetentionService::PurgeBatch(int batch) {
-  int64_t purged = 0;
-  const auto now = FormatRfc3339(clock_.Now());
-  RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
-    purged = 0;
-    ASSIGN_OR_RETURN(auto rows, tx.Query(DueSql() + " LIMIT ?", {now, int64_t{batch}}));
-    for (const auto& r : rows) {
-      const auto id = r.Text(0);
-      RETURN_IF_ERROR(tx.Exec("DELETE FROM records WHERE id = ?", {id}));
-      ASSIGN_OR_RETURN(
-          auto seq,
-          audit_.Append(tx, SystemEvent("retention.record.purge", {"record", id, r.Text(1)},
-                                        "past retain_until and held by no Retention Order: "
-                                        "crypto-shredded")));
-      (void)seq;
-      ++purged;
-    }
-    return {};
-  }));
-  return purged;
-}
-
-Result<PurgeReport> RetentionService::Purge(bool dry_run, int batch) {
-  PurgeReport report;
-  RETURN_IF_ERROR(CountDue(report, dry_run));
-  if (dry_run) return report;
-  // Records, a batch per transaction so that reads go on meanwhile.
-  for (;;) {
-    ASSIGN_OR_RETURN(auto purged, PurgeBatch(batch));
-    report.records += purged;
-    if (purged < batch) break;
-  }
-  // Everything else that has outlived its use.
-  RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto gone,
-                     identity::DeleteExpired(tx, clock_.Now(), identity::kDeviceLifetime));
-    report.sessions = gone.sessions;
-    report.challenges = gone.challenges;
-    report.enrolment_tokens = gone.enrolment_tokens;
-    report.devices = gone.devices;
-    report.throttles = gone.throttles;
-    auto event = SystemEvent("retention.purge", {"service", "", ""}, "scheduled purge");
-    event.detail = {{"records", std::to_string(report.records)},
-                    {"held", std::to_string(report.held)},
-                    {"sessions", std::to_string(report.sessions)},
-                    {"challenges", std::to_string(report.challenges)},
-                    {"enrolment_tokens", std::to_string(report.enrolment_tokens)},
-                    {"devices", std::to_string(report.devices)},
-                    {"throttles", std::to_string(report.throttles)}};
-    ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
-    (void)seq;
-    return {};
-  }));
-  // Old page images of what was purged must not linger in the write-ahead log.
-  if (report.records > 0) RETURN_IF_ERROR(store_.Compact());
-  return report;
 }
 
 }  // namespace strongroom::retention

@@ -2,13 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/json.hpp>
 #include <random>
 
 #include "common/text.h"
 #include "identity/username.h"
-#include "lifecycle/lifecycle_service.h"
+#include "lifecycle/lifecycle.h"
 #include "store/meta.h"
 
 namespace strongroom::seed {
@@ -139,7 +140,7 @@ class Seeder {
 
   // One organisation with its remits and people, in one transaction.
   Result<Seeded> Organisation(char letter, int people, std::mt19937_64& draw, SeedReport& report) {
-    lifecycle::OrgInput org;
+    identity::OrgInput org;
     org.name = fmt::format("Demo Supplier {}", letter);
     const auto now = clock_.Now();
     const auto in_a_year = FormatRfc3339(now + std::chrono::days(365)).substr(0, 10);
@@ -150,11 +151,10 @@ class Seeder {
     std::vector<SeededAccount> seeded;
     RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
       seeded.clear();
-      ASSIGN_OR_RETURN(auto made, lifecycle::InsertOrg(tx, keys_, org_id, org, now));
+      ASSIGN_OR_RETURN(auto made, identity::InsertOrg(tx, keys_, org_id, org, now));
       RETURN_IF_ERROR(Audit(tx, "seed.org.create", "org", org_id, org_id, {{"name", made.name}}));
       for (const auto* remit : kRemits) {
-        RETURN_IF_ERROR(tx.Exec("INSERT INTO remits (org_id, name, created_at) VALUES (?, ?, ?)",
-                                {org_id, std::string(remit), FormatRfc3339(now)}));
+        RETURN_IF_ERROR(lifecycle::InsertRemit(tx, org_id, remit, now));
       }
       for (int i = 0; i < people; ++i) {
         const Person p = MakePerson(letter, i, options_.descriptors, draw);
@@ -162,7 +162,7 @@ class Seeder {
         ASSIGN_OR_RETURN(auto username, identity::CanonicalUsername(p.username));
         if (username != p.username)
           return Fail(ErrorCode::kInternal, "seed username not canonical");
-        lifecycle::NewAccount a;
+        identity::NewAccount a;
         a.org_id = org_id;
         a.username = p.username;
         a.person_name = p.name;
@@ -174,7 +174,8 @@ class Seeder {
         a.bpss_verified_on = FormatRfc3339(now).substr(0, 10);
         a.bpss_verified_by = "seed-demo (synthetic person)";
         a.expiry_days = made.agreed_expiry_days;
-        ASSIGN_OR_RETURN(auto account, lifecycle::InsertAccount(tx, random_, now, a, true));
+        ASSIGN_OR_RETURN(auto account, identity::InsertAccount(tx, random_, now, a,
+                                                               lifecycle::kJoinTokenLifetime));
         RETURN_IF_ERROR(Audit(tx, "seed.account.create", "account", account.account_id, org_id,
                               {{"username", p.username}, {"roles", a.roles}}));
         if (i == 1) author = account.account_id;
@@ -269,9 +270,10 @@ Result<SeedReport> SeedDemo(store::Store& store, audit::AuditLog& audit, store::
   RETURN_IF_ERROR(CheckOptions(options));
   bool seeded_before = false;
   RETURN_IF_ERROR(store.Read([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM organisations WHERE name LIKE "
-                                         "'Demo Supplier %' LIMIT 1"));
-    seeded_before = !rows.empty();
+    ASSIGN_OR_RETURN(auto orgs, identity::ListOrgs(tx, {}));
+    seeded_before = std::any_of(orgs.begin(), orgs.end(), [](const identity::Org& o) {
+      return o.name.starts_with("Demo Supplier ");
+    });
     return {};
   }));
   if (seeded_before) {

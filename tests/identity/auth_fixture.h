@@ -16,7 +16,7 @@
 #include "fakes/counting_store.h"
 #include "fakes/temp_dir.h"
 #include "identity/auth.h"
-#include "lifecycle/lifecycle_service.h"
+#include "lifecycle/lifecycle.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -43,7 +43,7 @@ class AuthFixture {
                                   options);
     (void)store->Write([&](store::Transaction& tx) -> Result<void> {
       lifecycle::OrgInput org{"Acme", 90, {"ISO-1", "2099-01-01"}, {"CEP-1", "2099-01-01"}};
-      ASSIGN_OR_RETURN(auto made, lifecycle::InsertOrg(tx, *keys, "org-a", org, clock.Now()));
+      ASSIGN_OR_RETURN(auto made, identity::InsertOrg(tx, *keys, "org-a", org, clock.Now()));
       (void)made;
       return {};
     });
@@ -52,7 +52,7 @@ class AuthFixture {
   // A new account waiting for its owner to enrol, as an approved join request leaves it.
   lifecycle::Approved Pending(const std::string& username, const std::string& kind = "standard",
                               const std::string& roles = "reader") {
-    lifecycle::NewAccount a;
+    identity::NewAccount a;
     a.org_id = "org-a";
     a.username = username;
     a.person_name = "Person " + username;
@@ -64,8 +64,8 @@ class AuthFixture {
     a.bpss_verified_by = "HR";
     lifecycle::Approved approved;
     EXPECT_TRUE(store->Write([&](store::Transaction& tx) -> Result<void> {
-      ASSIGN_OR_RETURN(approved,
-                       lifecycle::InsertAccount(tx, crypto::DefaultRandom(), clock.Now(), a, true));
+      ASSIGN_OR_RETURN(approved, identity::InsertAccount(tx, crypto::DefaultRandom(), clock.Now(),
+                                                         a, lifecycle::kJoinTokenLifetime));
       return {};
     }));
     return approved;

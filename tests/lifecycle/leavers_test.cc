@@ -5,7 +5,7 @@
 
 #include "identity/auth_fixture.h"
 #include "identity/locks.h"
-#include "lifecycle/lifecycle_service.h"
+#include "lifecycle/lifecycle.h"
 
 namespace strongroom::lifecycle {
 namespace {
@@ -13,8 +13,8 @@ namespace {
 class LeaversTest : public ::testing::Test {
  protected:
   identity::AuthFixture f_;
-  LifecycleService service_{*f_.store, *f_.audit, *f_.keys, f_.clock, crypto::DefaultRandom(),
-                            *f_.auth};
+  Lifecycle service_{*f_.store,        *f_.audit, *f_.keys, f_.clock, crypto::DefaultRandom(),
+                     f_.auth->sessions};
 
   // A principal as Authenticate gives it, with a fresh second factor.
   identity::Principal Admin(const std::string& id, const std::string& org,
@@ -45,22 +45,23 @@ TEST_F(LeaversTest, AnOrgAdminCannotTellOtherOrganisationsUsersFromUnknownOnes) 
   }));
   f_.Person("ann.smith");  // organisation A
   ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
-    NewAccount b{"org-b",  "bea.other", "Bea", "bea@example.org", "standard",
-                 "reader", "north",     "",    "2026-01-01",      "HR"};
-    ASSIGN_OR_RETURN(auto made,
-                     InsertAccount(tx, crypto::DefaultRandom(), f_.clock.Now(), b, true));
+    identity::NewAccount b{"org-b",  "bea.other", "Bea", "bea@example.org", "standard",
+                           "reader", "north",     "",    "2026-01-01",      "HR"};
+    ASSIGN_OR_RETURN(auto made, identity::InsertAccount(tx, crypto::DefaultRandom(), f_.clock.Now(),
+                                                        b, kJoinTokenLifetime));
     (void)made;
     return {};
   }));
   const std::string csv = "username\nbea.other\nnobody.here\nann.smith\n";
-  auto rows = service_.Leavers(Admin("acc-adm", "org-a", "org_admin"), csv, true, f_.ctx);
+  auto rows = service_.accounts.Leavers(Admin("acc-adm", "org-a", "org_admin"), csv, true, f_.ctx);
   ASSERT_TRUE(rows) << rows.error().message;
   ASSERT_EQ(rows->size(), 3u);
   EXPECT_EQ((*rows)[0].result, "not_found");
   EXPECT_EQ((*rows)[1].result, "not_found");
   EXPECT_EQ((*rows)[2].result, "will_remove");
   // A security officer sees the truth.
-  auto officer = service_.Leavers(Admin("acc-off", "org-a", "security_officer"), csv, true, f_.ctx);
+  auto officer =
+      service_.accounts.Leavers(Admin("acc-off", "org-a", "security_officer"), csv, true, f_.ctx);
   ASSERT_TRUE(officer);
   EXPECT_EQ((*officer)[0].result, "will_remove");
   EXPECT_EQ((*officer)[1].result, "not_found");
@@ -75,23 +76,24 @@ TEST_F(LeaversTest, ByEmailTheReturnersLiveAccountIsTheLeaver) {
     return {};
   }));
   f_.clock.Advance(std::chrono::hours(1));
-  lifecycle::NewAccount back{"org-a",
-                             "ann.smith2",
-                             "Person ann.smith",
-                             "ann.smith@example.org",
-                             "standard",
-                             "reader",
-                             "north",
-                             "",
-                             "2026-01-01",
-                             "HR"};
+  identity::NewAccount back{"org-a",
+                            "ann.smith2",
+                            "Person ann.smith",
+                            "ann.smith@example.org",
+                            "standard",
+                            "reader",
+                            "north",
+                            "",
+                            "2026-01-01",
+                            "HR"};
   lifecycle::Approved live;
   ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(live, InsertAccount(tx, crypto::DefaultRandom(), f_.clock.Now(), back, true));
+    ASSIGN_OR_RETURN(live, identity::InsertAccount(tx, crypto::DefaultRandom(), f_.clock.Now(),
+                                                   back, kJoinTokenLifetime));
     return {};
   }));
-  auto rows = service_.Leavers(Admin("acc-off", "org-a", "security_officer"),
-                               "email\nann.smith@example.org\n", false, f_.ctx);
+  auto rows = service_.accounts.Leavers(Admin("acc-off", "org-a", "security_officer"),
+                                        "email\nann.smith@example.org\n", false, f_.ctx);
   ASSERT_TRUE(rows) << rows.error().message;
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].result, "removed");
@@ -105,12 +107,12 @@ TEST_F(LeaversTest, ALockSurvivesExpiryAndRenewal) {
   ASSERT_TRUE(
       f_.store->Write([&](store::Transaction& tx) { return identity::LockByHand(tx, id); }));
   f_.clock.Advance(std::chrono::days(91));
-  ASSERT_TRUE(service_.ExpireDue());
+  ASSERT_TRUE(service_.accounts.ExpireDue());
   EXPECT_EQ(f_.Status(id), "locked");
   const auto officer = Admin("acc-off", "org-a", "security_officer");
-  ASSERT_TRUE(service_.Renew(officer, id, f_.clock.Now() + std::chrono::days(30), f_.ctx));
+  ASSERT_TRUE(service_.accounts.Renew(officer, id, f_.clock.Now() + std::chrono::days(30), f_.ctx));
   EXPECT_EQ(f_.Status(id), "locked") << "renewed, still locked";
-  ASSERT_TRUE(service_.Expire(officer, id, std::nullopt, f_.ctx));
+  ASSERT_TRUE(service_.accounts.Expire(officer, id, std::nullopt, f_.ctx));
   EXPECT_EQ(f_.Status(id), "locked") << "expired by hand, still locked";
 }
 

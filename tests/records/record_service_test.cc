@@ -282,5 +282,32 @@ TEST(ListingCapTest, PastTheThresholdListingStopsUntilAnExportIsApproved) {
   EXPECT_TRUE(service.List(editor, "", 100, "", f.ctx));
 }
 
+TEST(ListingCapTest, AnApprovedExportInTheWindowLiftsTheCap) {
+  RecordsFixture f;
+  RecordsOptions options;
+  options.export_threshold = 5;
+  std::optional<TimePoint> approved_at;  // the exports module's answer, as it would give it
+  std::vector<std::string> asked_for;
+  options.approved_export_since = [&](store::Transaction&, std::string_view account_id,
+                                      TimePoint since) -> Result<bool> {
+    asked_for.emplace_back(account_id);
+    return approved_at && *approved_at > since;
+  };
+  RecordService service(*f.store, *f.audit, *f.keys, f.clock, crypto::DefaultRandom(), options);
+  auto editor = f.Who("acc-ed", "org-a", "standard", "editor,reader", "north", "");
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(
+        service.Create(editor, RecordsFixture::Input("north", "t", "OFFICIAL", {}, "{}"), f.ctx));
+  }
+  ASSERT_TRUE(service.List(editor, "", 100, "", f.ctx));
+  ASSERT_TRUE(f.store->Write([](store::Transaction&) -> Result<void> { return {}; }));
+  EXPECT_FALSE(service.List(editor, "", 100, "", f.ctx)) << "capped";
+  EXPECT_EQ(asked_for, std::vector<std::string>{"acc-ed"});
+  approved_at = f.clock.Now() - std::chrono::hours(25);  // outside the window: still capped
+  EXPECT_FALSE(service.List(editor, "", 100, "", f.ctx));
+  approved_at = f.clock.Now();
+  EXPECT_TRUE(service.List(editor, "", 100, "", f.ctx)) << "an export approved in the window";
+}
+
 }  // namespace
 }  // namespace strongroom::records

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "records/purge.h"
 #include "records/records_fixture.h"
 #include "retention/retention_service.h"
 
@@ -69,6 +70,7 @@ class RetentionMatrixTest : public ::testing::TestWithParam<Cell> {
 
   records::RecordsFixture f_;
   RetentionService retention_{*f_.store, *f_.audit, f_.clock, crypto::DefaultRandom()};
+  records::Purge purge_{*f_.store, *f_.audit, f_.clock};
   identity::Principal editor_ =
       f_.Who("acc-ed", "org-a", "standard", "editor", "north", "PERSONAL,OFFICIAL-SENSITIVE");
 };
@@ -121,7 +123,7 @@ TEST_P(RetentionMatrixTest, OutcomeFollowsRetentionAndOrders) {
     EXPECT_EQ(f_.service->Get(editor_, made->id, f_.ctx).has_value(), held);
     return;
   }
-  auto report = retention_.Purge(false);
+  auto report = purge_.Run(false);
   ASSERT_TRUE(report) << report.error().message;
   const bool gone = cell.past && !held;
   EXPECT_EQ(report->records, (cell.past ? 1 : 0) + (gone ? 1 : 0)) << "with the control";
@@ -135,7 +137,7 @@ TEST_P(RetentionMatrixTest, OutcomeFollowsRetentionAndOrders) {
     EXPECT_EQ(f_.LastEvent("retention.record.purge").at("target").at("id").is_string(), true);
   }
   // A second purge finds nothing more.
-  EXPECT_EQ(retention_.Purge(false)->records, 0);
+  EXPECT_EQ(purge_.Run(false)->records, 0);
 }
 
 std::vector<Cell> AllCells() {
@@ -172,85 +174,6 @@ TEST(RetentionOrderTest, OnlySecurityOfficersMakeOrdersAndInputIsChecked) {
           .code,
       ErrorCode::kNotFound);
   EXPECT_EQ(f.LastEvent("retention.order.create").at("outcome").as_string(), "not_found");
-}
-
-TEST(RetentionOrderTest, DryRunCountsAndChangesNothing) {
-  records::RecordsFixture f;
-  RetentionService retention(*f.store, *f.audit, f.clock, crypto::DefaultRandom());
-  auto editor = f.Who("acc-ed", "org-a", "standard", "editor", "north", "");
-  for (int i = 0; i < 3; ++i) {
-    auto in = records::RecordsFixture::Input("north", "t", "OFFICIAL", {}, "{}");
-    in.retain_until = f.clock.Now() + std::chrono::hours(1);
-    ASSERT_TRUE(f.service->Create(editor, in, f.ctx));
-  }
-  f.clock.Advance(std::chrono::hours(2));
-  auto dry = retention.Purge(true);
-  ASSERT_TRUE(dry);
-  EXPECT_EQ(dry->records, 3);
-  EXPECT_EQ(dry->record_ids.size(), 3u);
-  EXPECT_EQ(f.service->List(editor, "", 10, "", f.ctx)->items.size(), 3u);
-  EXPECT_EQ(retention.Purge(false)->records, 3);
-  EXPECT_TRUE(f.service->List(editor, "", 10, "", f.ctx)->items.empty());
-}
-
-}  // namespace
-}  // namespace strongroom::retention
-
-namespace strongroom::retention {
-namespace {
-
-// Sign-in leaves rows behind for every failed attempt (one per username tried from each address)
-// and for every device signed in from: the purge bounds both.
-TEST(PurgeTest, StaleDeviceCookiesAndEndedSignInDelaysGo) {
-  records::RecordsFixture f;
-  RetentionService retention(*f.store, *f.audit, f.clock, crypto::DefaultRandom());
-  const auto now = f.clock.Now();
-  auto at = [&](std::chrono::hours ago) { return FormatRfc3339(now - ago); };
-  ASSERT_TRUE(f.store->Write([&](store::Transaction& tx) -> Result<void> {
-    RETURN_IF_ERROR(
-        tx.Exec("INSERT INTO people (id, org_id, name, email, created_at) VALUES ('per-1', "
-                "'org-a', 'P', 'p@x.example', '2026-01-01T00:00:00Z')"));
-    RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO accounts (id, person_id, org_id, username, kind, roles, remits, status, "
-        "expires_at, created_at) VALUES ('acc-1', 'per-1', 'org-a', 'p.one', 'standard', "
-        "'reader', 'north', 'active', '2099-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"));
-    for (const auto& [hash, used] : std::vector<std::pair<std::string, std::string>>{
-             {"old", at(std::chrono::hours(24 * 181))},
-             {"new", at(std::chrono::hours(24 * 179))}}) {
-      RETURN_IF_ERROR(
-          tx.Exec("INSERT INTO known_devices (device_hash, account_id, created_at, "
-                  "last_used_at) VALUES (?, 'acc-1', ?, ?)",
-                  {Bytes(hash.begin(), hash.end()), used, used}));
-    }
-    for (const auto& [name, next] : std::vector<std::pair<std::string, std::string>>{
-             {"ended.long.ago", at(std::chrono::hours(25))},
-             {"still.waiting", at(std::chrono::hours(-1))},
-             {"ended.recently", at(std::chrono::hours(1))}}) {
-      RETURN_IF_ERROR(
-          tx.Exec("INSERT INTO login_throttle (username, source, failures, "
-                  "next_allowed_at) VALUES (?, '192.0.2.1', 5, ?)",
-                  {name, next}));
-    }
-    return {};
-  }));
-  auto report = retention.Purge(false);
-  ASSERT_TRUE(report) << report.error().message;
-  EXPECT_EQ(report->devices, 1);
-  EXPECT_EQ(report->throttles, 1);
-  auto left = [&](const std::string& sql) {
-    std::vector<std::string> out;
-    (void)f.store->Read([&](store::Transaction& tx) -> Result<void> {
-      ASSIGN_OR_RETURN(auto rows, tx.Query(sql));
-      for (const auto& r : rows) out.push_back(r.Text(0));
-      return {};
-    });
-    return out;
-  };
-  EXPECT_EQ(left("SELECT CAST(device_hash AS TEXT) FROM known_devices"),
-            std::vector<std::string>{"new"});
-  EXPECT_EQ(left("SELECT username FROM login_throttle ORDER BY username"),
-            (std::vector<std::string>{"ended.recently", "still.waiting"}));
-  EXPECT_EQ(f.LastEvent("retention.purge").at("detail").at("throttles").as_string(), "1");
 }
 
 }  // namespace

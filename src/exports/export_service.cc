@@ -1,4 +1,4 @@
-#include "records/export_service.h"
+#include "exports/export_service.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 #include "common/text.h"
 #include "crypto/aead.h"
 
-namespace strongroom::records {
+namespace strongroom::exports {
 namespace {
 
 std::unexpected<Error> NoSuchExport() { return Fail(ErrorCode::kNotFound, "no such export"); }
@@ -23,8 +23,16 @@ Result<authz::Subject> LoadSubject(store::Transaction& tx, const std::string& ac
 
 }  // namespace
 
+Result<bool> ApprovedExportSince(store::Transaction& tx, std::string_view account_id,
+                                 TimePoint since) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM exports WHERE requester_id = ? AND "
+                                       "approved_at > ? LIMIT 1",
+                                       {std::string(account_id), FormatRfc3339(since)}));
+  return !rows.empty();
+}
+
 ExportService::ExportService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
-                             RecordService& records, const Clock& clock, crypto::Random& random)
+                             records::RecordService& records, const Clock& clock, crypto::Random& random)
     : store_(store),
       audit_(audit),
       keys_(keys),
@@ -78,9 +86,8 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
   return audit_.Change<ExportRequest>(
       event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ExportRequest> {
         ASSIGN_OR_RETURN(auto rows,
-                         tx.Query("SELECT e.org_id, e.requester_id, e.remit, e.status, "
-                                  "e.expires_at, r.person_id FROM exports e JOIN accounts r ON "
-                                  "r.id = e.requester_id WHERE e.id = ?",
+                         tx.Query("SELECT org_id, requester_id, remit, status, expires_at "
+                                  "FROM exports WHERE id = ?",
                                   {std::string(id)}));
         const auto may = rows.empty()
                              ? authz::Decision{false, true, "no such export"}
@@ -90,18 +97,17 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
         if (may.hidden) return NoSuchExport();
         if (!may.allow) return Fail(ErrorCode::kPermissionDenied, "not permitted: " + may.reason);
         const auto& e = rows.front();
-        const std::string requester = e.Text(1);
+        // The requester as they are now: what they may see is what the archive holds.
+        ASSIGN_OR_RETURN(auto subject, LoadSubject(tx, e.Text(1)));
         const auto two = approvals::Decide(
             who.account,
             {e.Text(3) == "pending" ? approvals::State::kPending : approvals::State::kApproved,
-             ParseRfc3339(e.Text(4)).value_or(TimePoint{}), requester, e.Text(5)},
+             ParseRfc3339(e.Text(4)).value_or(TimePoint{}), subject.id, subject.person_id},
             approvals::Verdict::kApprove, now);
         if (!two.allowed) {
           ev.reason = two.reason;
           return std::unexpected(two.error);
         }
-        // Built from what the requester may see now.
-        ASSIGN_OR_RETURN(auto subject, LoadSubject(tx, requester));
         ASSIGN_OR_RETURN(auto records,
                          records_.ReadForExport(tx, subject, e.Text(2), kMaxExportRecords));
         boost::json::array items;
@@ -132,7 +138,7 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
              static_cast<int64_t>(records.size()), key.wrapped, sealed, std::string(id)}));
         ev.allowed = true;
         ev.reason = "approver in the organisation, not the requester";
-        ev.detail = {{"requester", requester}, {"records", std::to_string(records.size())}};
+        ev.detail = {{"requester", subject.id}, {"records", std::to_string(records.size())}};
         return ExportRequest{std::string(id), "approved", static_cast<int64_t>(records.size())};
       });
 }
@@ -200,4 +206,4 @@ Result<int64_t> ExportService::ExpireDue() {
   return n;
 }
 
-}  // namespace strongroom::records
+}  // namespace strongroom::exports

@@ -24,7 +24,7 @@
 #include "store/key_store.h"
 #include "store/store.h"
 
-namespace strongroom::records {
+namespace strongroom::exports {
 
 inline constexpr std::chrono::hours kExportRequestLifetime{72};
 inline constexpr std::chrono::hours kExportArchiveLifetime{24};
@@ -42,11 +42,16 @@ struct ExportArchive {
   int64_t records = 0;
 };
 
+// Whether `account_id` has had an export approved since `since`, inside the caller's transaction
+// (the records listing cap asks: records/record_service.h).
+Result<bool> ApprovedExportSince(store::Transaction& tx, std::string_view account_id,
+                                 TimePoint since);
+
 class ExportService {
  public:
   // Everything passed must outlive the service.
   ExportService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
-                RecordService& records, const Clock& clock, crypto::Random& random);
+                records::RecordService& records, const Clock& clock, crypto::Random& random);
 
   Result<ExportRequest> Request(const identity::Principal& who, std::string_view remit,
                                 std::string_view reason, const identity::RequestContext& ctx);
@@ -64,9 +69,9 @@ class ExportService {
   store::Store& store_;
   audit::AuditLog& audit_;
   store::KeyStore& keys_;
-  RecordService& records_;
+  records::RecordService& records_;
   const Clock& clock_;
   crypto::Random& random_;
 };
 
-}  // namespace strongroom::records
+}  // namespace strongroom::exports

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "records/export_service.h"
+#include "exports/export_service.h"
 #include "records/records_fixture.h"
 
 namespace strongroom::records {
@@ -42,7 +42,7 @@ class ExportServiceTest : public ::testing::Test {
   }
 
   RecordsFixture f_;
-  ExportService exports_{*f_.store,   *f_.audit, *f_.keys,
+  exports::ExportService exports_{*f_.store,   *f_.audit, *f_.keys,
                          *f_.service, f_.clock,  crypto::DefaultRandom()};
 };
 
@@ -67,6 +67,22 @@ TEST_F(ExportServiceTest, NoAccountOfTheRequestersPersonApproves) {
   EXPECT_TRUE(exports_.Download(As("acc-p1-main", "reader,approver"), req->id, f_.ctx));
   EXPECT_EQ(exports_.Download(As("acc-p1-main", "reader,approver"), req->id, f_.ctx).error().code,
             ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(ExportServiceTest, AnApprovalIsWhatTheListingCapAsksAbout) {
+  auto approved_since = [&](const std::string& account, TimePoint since) {
+    return store::ReadValue<bool>(*f_.store, [&](store::Transaction& tx) {
+      return exports::ApprovedExportSince(tx, account, since);
+    });
+  };
+  const auto before = f_.clock.Now() - std::chrono::seconds(1);
+  auto req = exports_.Request(As("acc-p1-main", "reader,approver"), "", "audit", f_.ctx);
+  ASSERT_TRUE(req) << req.error().message;
+  EXPECT_FALSE(*approved_since("acc-p1-main", before)) << "requested is not approved";
+  ASSERT_TRUE(exports_.Approve(As("acc-p2", "reader,approver"), req->id, f_.ctx));
+  EXPECT_TRUE(*approved_since("acc-p1-main", before));
+  EXPECT_FALSE(*approved_since("acc-p2", before)) << "the approver's own listing is not lifted";
+  EXPECT_FALSE(*approved_since("acc-p1-main", f_.clock.Now())) << "only since the time asked";
 }
 
 TEST_F(ExportServiceTest, RequestsNeedARecordRoleAndAReason) {

@@ -1,0 +1,46 @@
+#pragma once
+// Supplier organisations and their remits.
+//
+// - Only a security officer creates an organisation, and only with its ISO 27001 and Cyber
+//   Essentials Plus certificate references and expiry dates (neither lapsed): it is then active.
+//   When a certificate lapses the organisation is suspended (or, if so configured, only warned
+//   about) until it is renewed.
+// - Remits (named caseloads) are created by the organisation's admin or a security officer.
+// Lifecycle owns the remits table: RemitExists and InsertRemit are the only ways to it.
+//
+// Thread-safety: all methods may be called from any thread.
+
+#include "lifecycle/admin_actions.h"
+
+namespace strongroom::lifecycle {
+
+using identity::Certificate;
+using identity::kMaxAgreedExpiryDays;
+using identity::Org;
+using identity::OrgInput;
+
+Result<bool> RemitExists(store::Transaction& tx, std::string_view org_id, std::string_view name);
+Result<void> InsertRemit(store::Transaction& tx, std::string_view org_id, std::string_view name,
+                         TimePoint now);
+
+class Organisations : private AdminActions {
+ public:
+  explicit Organisations(const LifecycleDeps& deps) : AdminActions(deps) {}
+
+  Result<Org> Create(const identity::Principal& admin, const OrgInput& input,
+                     const identity::RequestContext& ctx);
+  // `lapsing_within_days` >= 0: only those with a certificate expiring that soon.
+  Result<std::vector<Org>> List(const identity::Principal& admin,
+                                const identity::RequestContext& ctx, int lapsing_within_days = -1);
+  Result<Org> RenewCertificates(const identity::Principal& admin, std::string_view org_id,
+                                const Certificate& iso27001,
+                                const Certificate& cyber_essentials_plus,
+                                const identity::RequestContext& ctx);
+  // The scheduled check: organisations with a lapsed certificate are suspended (or, with
+  // `warn_only`, an event says so); how many.
+  Result<int> CheckCertificates(bool warn_only);
+  Result<void> CreateRemit(const identity::Principal& admin, std::string_view org_id,
+                           std::string_view name, const identity::RequestContext& ctx);
+};
+
+}  // namespace strongroom::lifecycle

@@ -1,0 +1,108 @@
+#include "records/purge.h"
+
+#include "identity/expired.h"
+#include "identity/throttle.h"
+#include "retention/holds.h"
+
+namespace strongroom::records {
+namespace {
+
+audit::Event SystemEvent(std::string action, audit::Target target, std::string reason) {
+  audit::Event e;
+  e.actor = {"", "strongroom", "system", ""};
+  e.source = "system";
+  e.allowed = true;
+  e.outcome = "ok";
+  e.action = std::move(action);
+  e.target = std::move(target);
+  e.reason = std::move(reason);
+  return e;
+}
+
+const std::string& DueSql() {
+  static const std::string sql =
+      "SELECT r.id, r.org_id FROM records r WHERE r.retain_until <= ? AND NOT " +
+      std::string(retention::kHeldByOrder);
+  return sql;
+}
+
+}  // namespace
+
+Result<void> Purge::CountDue(PurgeReport& report, bool list) {
+  const auto now = FormatRfc3339(clock_.Now());
+  return store_.Read([&](store::Transaction& tx) -> Result<void> {
+    static const std::string held_sql =
+        "SELECT COUNT(*) FROM records r WHERE r.retain_until <= ? AND " +
+        std::string(retention::kHeldByOrder);
+    ASSIGN_OR_RETURN(auto held, tx.Query(held_sql, {now}));
+    report.held = held.front().Int(0);
+    if (!list) return {};
+    ASSIGN_OR_RETURN(auto rows, tx.Query(DueSql(), {now}));
+    report.records = static_cast<int64_t>(rows.size());
+    for (const auto& r : rows) report.record_ids.push_back(r.Text(0));
+    return {};
+  });
+}
+
+Result<int64_t> Purge::PurgeBatch(int batch) {
+  int64_t purged = 0;
+  const auto now = FormatRfc3339(clock_.Now());
+  RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
+    purged = 0;
+    ASSIGN_OR_RETURN(auto rows, tx.Query(DueSql() + " LIMIT ?", {now, int64_t{batch}}));
+    for (const auto& r : rows) {
+      const auto id = r.Text(0);
+      RETURN_IF_ERROR(tx.Exec("DELETE FROM records WHERE id = ?", {id}));
+      ASSIGN_OR_RETURN(
+          auto seq,
+          audit_.Append(tx, SystemEvent("retention.record.purge", {"record", id, r.Text(1)},
+                                        "past retain_until and held by no Retention Order: "
+                                        "crypto-shredded")));
+      (void)seq;
+      ++purged;
+    }
+    return {};
+  }));
+  return purged;
+}
+
+Result<void> Purge::DeleteExpired(PurgeReport& report) {
+  return store_.Write([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto gone,
+                     identity::DeleteExpired(tx, clock_.Now(), identity::kDeviceLifetime));
+    report.sessions = gone.sessions;
+    report.challenges = gone.challenges;
+    report.enrolment_tokens = gone.enrolment_tokens;
+    report.devices = gone.devices;
+    report.throttles = gone.throttles;
+    auto event = SystemEvent("retention.purge", {"service", "", ""}, "scheduled purge");
+    event.detail = {{"records", std::to_string(report.records)},
+                    {"held", std::to_string(report.held)},
+                    {"sessions", std::to_string(report.sessions)},
+                    {"challenges", std::to_string(report.challenges)},
+                    {"enrolment_tokens", std::to_string(report.enrolment_tokens)},
+                    {"devices", std::to_string(report.devices)},
+                    {"throttles", std::to_string(report.throttles)}};
+    ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
+    (void)seq;
+    return {};
+  });
+}
+
+Result<PurgeReport> Purge::Run(bool dry_run, int batch) {
+  PurgeReport report;
+  RETURN_IF_ERROR(CountDue(report, dry_run));
+  if (dry_run) return report;
+  // Records, a batch per transaction so that reads go on meanwhile.
+  for (;;) {
+    ASSIGN_OR_RETURN(auto purged, PurgeBatch(batch));
+    report.records += purged;
+    if (purged < batch) break;
+  }
+  RETURN_IF_ERROR(DeleteExpired(report));
+  // Old page images of what was purged must not linger in the write-ahead log.
+  if (report.records > 0) RETURN_IF_ERROR(store_.Compact());
+  return report;
+}
+
+}  // namespace strongroom::records

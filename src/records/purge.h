@@ -1,0 +1,53 @@
+#pragma once
+// The purge job: every record has `retain_until`; past it, the record is crypto-shredded (its
+// wrapped data key and ciphertext are deleted, with SQLite's secure_delete overwriting them) unless
+// a Retention Order holds it (retention/holds.h). The job also has identity delete what sign-in
+// leaves behind once it has outlived its use (identity/expired.h).
+//
+// Each purged record is its own audit event, in the same transaction as its deletion; the run
+// ends with one event that counts everything.
+//
+// Thread-safety: Run may be called from any thread.
+
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "common/clock.h"
+#include "store/store.h"
+
+namespace strongroom::records {
+
+struct PurgeReport {
+  int64_t records = 0;
+  int64_t held = 0;  // past retention but held by an order
+  int64_t sessions = 0;
+  int64_t challenges = 0;
+  int64_t enrolment_tokens = 0;
+  int64_t devices = 0;    // device cookies unused for 180 days
+  int64_t throttles = 0;  // sign-in delays that ended over a day ago
+  int64_t export_archives = 0;
+  std::vector<std::string> record_ids;  // purged (or, on a dry run, that would be)
+};
+
+class Purge {
+ public:
+  // Everything passed must outlive the job.
+  Purge(store::Store& store, audit::AuditLog& audit, const Clock& clock)
+      : store_(store), audit_(audit), clock_(clock) {}
+
+  // Purges up to `batch` records per transaction until none is left. `dry_run` counts only.
+  Result<PurgeReport> Run(bool dry_run, int batch = 200);
+
+ private:
+  // What is due (and, for a dry run, which); one batch crypto-shredded; the rest.
+  Result<void> CountDue(PurgeReport& report, bool list);
+  Result<int64_t> PurgeBatch(int batch);
+  Result<void> DeleteExpired(PurgeReport& report);
+
+  store::Store& store_;
+  audit::AuditLog& audit_;
+  const Clock& clock_;
+};
+
+}  // namespace strongroom::records
