@@ -76,4 +76,16 @@ Result<T> ReadValue(Store& store, const std::function<Result<T>(Transaction&)>& 
   return std::move(*out);
 }
 
+// The same for a write: the value of the attempt that committed.
+template <typename T>
+Result<T> WriteValue(Store& store, const std::function<Result<T>(Transaction&)>& fn) {
+  std::optional<T> out;
+  RETURN_IF_ERROR(store.Write([&](Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto v, fn(tx));
+    out.emplace(std::move(v));
+    return {};
+  }));
+  return std::move(*out);
+}
+
 }  // namespace strongroom::store

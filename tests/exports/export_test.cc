@@ -43,7 +43,7 @@ class ExportServiceTest : public ::testing::Test {
 
   RecordsFixture f_;
   exports::ExportService exports_{*f_.store,   *f_.audit, *f_.keys,
-                         *f_.service, f_.clock,  crypto::DefaultRandom()};
+                                  *f_.service, f_.clock,  crypto::DefaultRandom()};
 };
 
 TEST_F(ExportServiceTest, NoAccountOfTheRequestersPersonApproves) {

@@ -16,7 +16,7 @@
 #include "fakes/counting_store.h"
 #include "fakes/temp_dir.h"
 #include "identity/auth.h"
-#include "lifecycle/lifecycle.h"
+#include "identity/directory.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -42,7 +42,7 @@ class AuthFixture {
     auth = std::make_unique<Auth>(*store, *audit, *keys, clock, crypto::DefaultRandom(), common,
                                   options);
     (void)store->Write([&](store::Transaction& tx) -> Result<void> {
-      lifecycle::OrgInput org{"Acme", 90, {"ISO-1", "2099-01-01"}, {"CEP-1", "2099-01-01"}};
+      OrgInput org{"Acme", 90, {"ISO-1", "2099-01-01"}, {"CEP-1", "2099-01-01"}};
       ASSIGN_OR_RETURN(auto made, identity::InsertOrg(tx, *keys, "org-a", org, clock.Now()));
       (void)made;
       return {};
@@ -50,8 +50,8 @@ class AuthFixture {
   }
 
   // A new account waiting for its owner to enrol, as an approved join request leaves it.
-  lifecycle::Approved Pending(const std::string& username, const std::string& kind = "standard",
-                              const std::string& roles = "reader") {
+  MadeAccount Pending(const std::string& username, const std::string& kind = "standard",
+                      const std::string& roles = "reader") {
     identity::NewAccount a;
     a.org_id = "org-a";
     a.username = username;
@@ -62,10 +62,10 @@ class AuthFixture {
     a.remits = kind == "standard" ? "north" : "";
     a.bpss_verified_on = "2026-01-01";
     a.bpss_verified_by = "HR";
-    lifecycle::Approved approved;
+    MadeAccount approved;
     EXPECT_TRUE(store->Write([&](store::Transaction& tx) -> Result<void> {
       ASSIGN_OR_RETURN(approved, identity::InsertAccount(tx, crypto::DefaultRandom(), clock.Now(),
-                                                         a, lifecycle::kJoinTokenLifetime));
+                                                         a, std::chrono::hours(72)));
       return {};
     }));
     return approved;
@@ -139,6 +139,28 @@ class AuthFixture {
   std::unique_ptr<store::KeyStore> keys;
   std::unique_ptr<Auth> auth;
   std::map<std::string, Bytes> secrets;
+};
+
+// A request from the n-th address of a documentation range.
+inline RequestContext From(int n) {
+  return {"198.51.100." + std::to_string(n), "req-" + std::to_string(n)};
+}
+
+// Service-level tests of authentication's parts, on an AuthFixture.
+class AuthTest : public ::testing::Test {
+ protected:
+  AuthFixture f_;
+
+  // Waits out (on the test clock) every 429 of `attempt` until it answers something else.
+  template <typename Fn>
+  auto Patiently(Fn attempt) {
+    for (;;) {
+      auto r = attempt();
+      if (r || r.error().code != ErrorCode::kResourceExhausted) return r;
+      EXPECT_GT(r.error().retry_after_s, 0);
+      f_.clock.Advance(std::chrono::seconds(r.error().retry_after_s));
+    }
+  }
 };
 
 }  // namespace strongroom::identity

@@ -1,42 +1,19 @@
-// Bulk leavers at the service level: what an org admin is told about usernames they may not
-// manage.
+// Movers, leavers and expiry at the service level: what an org admin is told about usernames
+// they may not manage, returners, and locks that outlive expiry.
 
 #include <gtest/gtest.h>
 
-#include "identity/auth_fixture.h"
 #include "identity/locks.h"
-#include "lifecycle/lifecycle.h"
+#include "lifecycle/lifecycle_fixture.h"
 
 namespace strongroom::lifecycle {
 namespace {
 
-class LeaversTest : public ::testing::Test {
- protected:
-  identity::AuthFixture f_;
-  Lifecycle service_{*f_.store,        *f_.audit, *f_.keys, f_.clock, crypto::DefaultRandom(),
-                     f_.auth->sessions};
-
-  // A principal as Authenticate gives it, with a fresh second factor.
-  identity::Principal Admin(const std::string& id, const std::string& org,
-                            const std::string& roles) {
-    identity::Principal p;
-    p.account.id = id;
-    p.account.username = id + ".admin";
-    p.account.kind = identity::Kind::kPrivileged;
-    p.account.roles = identity::Roles::Parse(roles).value_or(identity::Roles{});
-    p.account.org_id = org;
-    p.account.person_id = "per-" + id;
-    p.account.status = "active";
-    p.account.expires_at = f_.clock.Now() + std::chrono::days(30);
-    p.session_id = "sess-" + id;
-    p.mfa_at = FormatRfc3339(f_.clock.Now());
-    return p;
-  }
-};
+class AccountsTest : public LifecycleTest {};
 
 // Finding: an org admin's dry run answered "not_in_your_organisation" for another organisation's
 // username and "not_found" for an unknown one.
-TEST_F(LeaversTest, AnOrgAdminCannotTellOtherOrganisationsUsersFromUnknownOnes) {
+TEST_F(AccountsTest, AnOrgAdminCannotTellOtherOrganisationsUsersFromUnknownOnes) {
   ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
     OrgInput org{"Other", 90, {"ISO-2", "2099-01-01"}, {"CEP-2", "2099-01-01"}};
     ASSIGN_OR_RETURN(auto made, InsertOrg(tx, *f_.keys, "org-b", org, f_.clock.Now()));
@@ -69,7 +46,7 @@ TEST_F(LeaversTest, AnOrgAdminCannotTellOtherOrganisationsUsersFromUnknownOnes) 
 
 // Found in review: by email, a returner's old (left) account could be found before the live one,
 // which then stayed.
-TEST_F(LeaversTest, ByEmailTheReturnersLiveAccountIsTheLeaver) {
+TEST_F(AccountsTest, ByEmailTheReturnersLiveAccountIsTheLeaver) {
   const auto old_id = f_.Person("ann.smith");
   ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
     RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET status = 'left' WHERE id = ?", {old_id}));
@@ -102,7 +79,7 @@ TEST_F(LeaversTest, ByEmailTheReturnersLiveAccountIsTheLeaver) {
 
 // A lock by hand (or after ten wrong codes) is an admin's to lift: the account passing its expiry
 // date and being renewed must not lift it on the way (found in review).
-TEST_F(LeaversTest, ALockSurvivesExpiryAndRenewal) {
+TEST_F(AccountsTest, ALockSurvivesExpiryAndRenewal) {
   const auto id = f_.Person("ann.smith");
   ASSERT_TRUE(
       f_.store->Write([&](store::Transaction& tx) { return identity::LockByHand(tx, id); }));

@@ -1,4 +1,5 @@
-// Start-up and shutdown of the real server.
+// The real server as a process: start-up and shutdown on signals, its access log, and what a
+// production build never serves.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -9,7 +10,7 @@
 namespace strongroom::testing {
 namespace {
 
-TEST(LifecycleTest, SigtermClosesIdleConnectionsAndExitsZero) {
+TEST(ProcessTest, SigtermClosesIdleConnectionsAndExitsZero) {
   Instance inst;
   ASSERT_TRUE(inst.Start()) << inst.StartupError();
   auto idle = TlsClient::Connect(inst.port());
@@ -21,7 +22,7 @@ TEST(LifecycleTest, SigtermClosesIdleConnectionsAndExitsZero) {
   EXPECT_NE(log.find("closing the store"), std::string::npos) << log;
 }
 
-TEST(LifecycleTest, SigintAlsoStopsCleanlyAndTheInstanceRestarts) {
+TEST(ProcessTest, SigintAlsoStopsCleanlyAndTheInstanceRestarts) {
   Instance inst;
   ASSERT_TRUE(inst.Start()) << inst.StartupError();
   EXPECT_EQ(inst.Stop(SIGINT), 0);
@@ -29,7 +30,7 @@ TEST(LifecycleTest, SigintAlsoStopsCleanlyAndTheInstanceRestarts) {
   EXPECT_EQ(HttpsGet(inst.port(), "/readyz").status, 200);
 }
 
-TEST(LifecycleTest, AccessLogNamesRouteTemplateButNeverQueryOrBody) {
+TEST(ProcessTest, AccessLogNamesRouteTemplateButNeverQueryOrBody) {
   Instance inst;
   ASSERT_TRUE(inst.Start()) << inst.StartupError();
   auto r = HttpsGet(inst.port(), "/healthz?password=hunter2");
@@ -43,7 +44,7 @@ TEST(LifecycleTest, AccessLogNamesRouteTemplateButNeverQueryOrBody) {
   EXPECT_EQ(log.find("path-with-secret"), std::string::npos);
 }
 
-TEST(LifecycleTest, TestRoutesDoNotExistInProduction) {
+TEST(ProcessTest, TestRoutesDoNotExistInProduction) {
   Instance inst("production");
   ASSERT_TRUE(inst.Start()) << inst.StartupError();
   auto c = TlsClient::Connect(inst.port());

@@ -1,0 +1,93 @@
+// Exports over HTTPS against the real binary: a second person approves, only the requester
+// downloads, once, and requests and archives expire.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "common/clock.h"
+#include "common/secret.h"
+#include "crypto/aead.h"
+#include "integration/org_fixture.h"
+
+namespace strongroom::testing {
+namespace {
+
+class ExportApiTest : public OrgFixture {
+ protected:
+  void SetUp() override {
+    OrgFixture::SetUp();
+    if (HasFatalFailure()) return;
+    const boost::json::array all{"OFFICIAL-SENSITIVE", "PERSONAL", "COMMERCIAL", "LOCSEN"};
+    const auto token = Join(org_a_, "amy.approver", {"reader", "approver"}, {"north"}, all);
+    ASSERT_TRUE(api_.Enrol("amy.approver", token));
+    api_.AdvanceClock(30);
+    sessions_["amy.approver"] = api_.SignIn("amy.approver");
+    ASSERT_FALSE(sessions_["amy.approver"].cookie.empty());
+    for (int i = 0; i < 3; ++i)
+      ASSERT_EQ(CreateRecord("ann.editor", "export me " + std::to_string(i)).status, 201);
+    ASSERT_EQ(CreateRecord("ann.editor", "elsewhere", "south").status, 403) << "not ann's remit";
+  }
+
+  std::string RequestExport(const std::string& user) {
+    auto r =
+        api_.As(sessions_[user], "POST", "/api/v1/exports",
+                boost::json::object{{"scope", {{"remit", "north"}}}, {"reason", "case review"}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(JsonOf(r).at("id").as_string());
+  }
+  HttpResponse Approve(const std::string& user, const std::string& id) {
+    return api_.As(sessions_[user], "POST", "/api/v1/exports/" + id + "/approve");
+  }
+  HttpResponse Download(const std::string& user, const std::string& id) {
+    return api_.As(sessions_[user], "GET", "/api/v1/exports/" + id + "/download");
+  }
+};
+
+TEST_F(ExportApiTest, ASecondPersonApprovesAndOnlyTheRequesterDownloadsOnce) {
+  const auto id = RequestExport("ann.editor");
+  EXPECT_EQ(Approve("ann.editor", id).status, 403) << "the requester";
+  EXPECT_EQ(Approve("rob.reader", id).status, 403) << "no approver role";
+  EXPECT_EQ(Approve("bea.other", id).status, 404) << "another organisation";
+  EXPECT_EQ(api_.As(officer1_, "POST", "/api/v1/exports/" + id + "/approve").status, 404)
+      << "the operator's officers are of another organisation";
+  EXPECT_EQ(Download("ann.editor", id).status, 409) << "not approved yet";
+  auto ok = Approve("amy.approver", id);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(JsonOf(ok).at("records").as_int64(), 3);
+  EXPECT_EQ(Approve("amy.approver", id).status, 409) << "approved already";
+  EXPECT_EQ(Download("amy.approver", id).status, 404) << "not the approver's";
+  auto got = Download("ann.editor", id);
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.headers["content-type"], "application/octet-stream");
+  EXPECT_EQ(got.body.find("export me"), std::string::npos) << "encrypted";
+  const auto key = HexDecode(got.headers["x-strongroom-archive-key"]);
+  ASSERT_TRUE(key);
+  Secret k(*key);
+  auto plain = crypto::Open(k, AsBytes(got.body), AsBytes(id));
+  ASSERT_TRUE(plain) << plain.error().message;
+  const auto archive = boost::json::parse(std::string(plain->begin(), plain->end())).as_object();
+  EXPECT_EQ(archive.at("records").as_array().size(), 3u);
+  EXPECT_NE(std::string(plain->begin(), plain->end()).find("export me 2"), std::string::npos);
+  EXPECT_EQ(Download("ann.editor", id).status, 409) << "downloaded once only";
+}
+
+TEST_F(ExportApiTest, RequestsAndArchivesExpire) {
+  const auto stale = RequestExport("ann.editor");
+  const auto fresh = RequestExport("ann.editor");
+  ASSERT_EQ(Approve("amy.approver", fresh).status, 200);
+  api_.AdvanceClock(25 * 3600);  // the archive's 24 hours pass; the request's 72 do not
+  sessions_["ann.editor"] = api_.SignIn("ann.editor");
+  sessions_["amy.approver"] = api_.SignIn("amy.approver");
+  EXPECT_EQ(Download("ann.editor", fresh).status, 409);
+  EXPECT_EQ(api_.Call("POST", "/__test/jobs/purge", "").status, 200);
+  api_.AdvanceClock(48 * 3600);
+  sessions_["amy.approver"] = api_.SignIn("amy.approver");
+  EXPECT_EQ(Approve("amy.approver", stale).status, 409) << "72 hours without approval";
+}
+
+}  // namespace
+}  // namespace strongroom::testing
