@@ -96,14 +96,7 @@ http::ServerOptions ServerOptionsFrom(const ServerConfig& s) {
 }
 
 audit::Event SystemEvent(std::string action) {
-  audit::Event e;
-  e.actor = {"", "strongroom", "system", ""};
-  e.source = "system";
-  e.action = std::move(action);
-  e.target = {"service", "", ""};
-  e.allowed = true;
-  e.reason = "service lifecycle";
-  return e;
+  return audit::SystemEvent(std::move(action), {"service", "", ""}, "service lifecycle");
 }
 
 audit::ShipperOptions ShipperOptionsFrom(const AuditConfig& a) {

@@ -115,6 +115,18 @@ std::optional<SearchKeys> SearchKeysOf(std::string_view canonical) {
   return k;
 }
 
+Event SystemEvent(std::string action, Target target, std::string reason) {
+  Event e;
+  e.actor = {"", "strongroom", "system", ""};
+  e.source = "system";
+  e.action = std::move(action);
+  e.target = std::move(target);
+  e.allowed = true;
+  e.reason = std::move(reason);
+  e.outcome = "ok";
+  return e;
+}
+
 std::string Canonical(const Event& e) {
   std::string out;
   out.reserve(512);

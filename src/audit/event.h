@@ -50,6 +50,9 @@ struct Event {
 
 std::string Canonical(const Event& e);
 
+// An event by the service itself (a scheduled job, its start and stop), allowed and done.
+Event SystemEvent(std::string action, Target target, std::string reason);
+
 // Appends `value` to `out` as a JSON string literal, escaped as described above.
 void AppendEscaped(std::string& out, std::string_view value);
 

@@ -190,14 +190,9 @@ Result<int64_t> ExportService::ExpireDue() {
                                      {now}));
     n = a + b;
     if (n == 0) return {};
-    audit::Event event;
-    event.actor = {"", "strongroom", "system", ""};
-    event.source = "system";
-    event.action = "export.expire";
-    event.target = {"export", "", ""};
-    event.allowed = true;
-    event.reason = "unapproved after 72 hours, or not downloaded within 24 hours";
-    event.outcome = "ok";
+    auto event = audit::SystemEvent(
+        "export.expire", {"export", "", ""},
+        "unapproved after 72 hours, or not downloaded within 24 hours");
     event.detail = {{"requests", std::to_string(a)}, {"archives", std::to_string(b)}};
     ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
     (void)seq;

@@ -102,7 +102,8 @@ class TlsConnection final : public ConnectionBase,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
-  void OnHeader(beast::error_code ec) {
+  // A read that failed: a size limit hit is answered (431, 413), anything else closes.
+  void ReadFailed(beast::error_code ec) {
     if (ec == beast_http::error::header_limit) {
       return SendProtocolError(431, ErrorCode::kResourceExhausted, "request header too large");
     }
@@ -110,7 +111,11 @@ class TlsConnection final : public ConnectionBase,
     if (ec == beast_http::error::body_limit) {
       return SendProtocolError(413, ErrorCode::kResourceExhausted, "request body too large");
     }
-    if (ec) return OnReadError(ec);
+    OnReadError(ec);
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return ReadFailed(ec);
     switch (CheckFraming(parser_->get())) {
       case Framing::kOk:
         break;
@@ -129,10 +134,7 @@ class TlsConnection final : public ConnectionBase,
   }
 
   void OnBody(beast::error_code ec) {
-    if (ec == beast_http::error::body_limit) {
-      return SendProtocolError(413, ErrorCode::kResourceExhausted, "request body too large");
-    }
-    if (ec) return OnReadError(ec);
+    if (ec) return ReadFailed(ec);
     Dispatch();
   }
 

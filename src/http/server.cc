@@ -81,39 +81,22 @@ void Server::Impl::Release(ConnectionBase* c, const std::string& source) {
   if (--active == 0) cv.notify_all();
 }
 
-void Server::Impl::Accept() {
-  acceptor->async_accept(NextContext(), [this](boost::system::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+void Server::Impl::Accept(tcp::acceptor& on, Start start) {
+  on.async_accept(NextContext(), [this, &on, start](boost::system::error_code ec,
+                                                    tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !on.is_open()) return;
     if (!ec) {
       boost::system::error_code ep_ec;
       auto remote = socket.remote_endpoint(ep_ec);
       std::string source = ep_ec ? "unknown" : remote.address().to_string();
       if (Admit(source)) {
-        StartTlsConnection(*this, std::move(socket), std::move(source));
+        start(*this, std::move(socket), std::move(source));
       } else {
         socket.close(ep_ec);  // over a connection cap: refuse without reading a byte
       }
     }
-    Accept();
+    Accept(on, start);
   });
-}
-
-void Server::Impl::AcceptRedirect() {
-  redirect_acceptor->async_accept(
-      NextContext(), [this](boost::system::error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !redirect_acceptor->is_open()) return;
-        if (!ec) {
-          boost::system::error_code ep_ec;
-          auto remote = socket.remote_endpoint(ep_ec);
-          std::string source = ep_ec ? "unknown" : remote.address().to_string();
-          if (Admit(source)) {
-            StartRedirectConnection(*this, std::move(socket), std::move(source));
-          } else {
-            socket.close(ep_ec);
-          }
-        }
-        AcceptRedirect();
-      });
 }
 
 void Server::Impl::BeginDrain() {
@@ -167,8 +150,8 @@ uint16_t Server::redirect_port() const {
 void Server::Run() {
   auto& s = *impl_;
   s.pool = std::make_unique<WorkerPool>(s.options.worker_threads, s.options.worker_queue);
-  s.Accept();
-  if (s.redirect_acceptor) s.AcceptRedirect();
+  s.Accept(*s.acceptor, StartTlsConnection);
+  if (s.redirect_acceptor) s.Accept(*s.redirect_acceptor, StartRedirectConnection);
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;

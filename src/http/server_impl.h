@@ -38,8 +38,9 @@ struct Server::Impl {
   void Register(ConnectionBase* c, std::weak_ptr<ConnectionBase> w);
   void Release(ConnectionBase* c, const std::string& source);
 
-  void Accept();
-  void AcceptRedirect();
+  // Accepts connections on `on` for ever, admitting each (per-source cap) to `start`.
+  using Start = void (*)(Impl& server, tcp::socket socket, std::string source);
+  void Accept(tcp::acceptor& on, Start start);
   void BeginDrain();
 
   ServerOptions options;

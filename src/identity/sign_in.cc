@@ -133,34 +133,27 @@ Result<SignIn::PasswordStep> SignIn::Reserve(std::string_view name, const std::s
       unknown = {rows.front().Int(k + 1), rows.front().Text(k + 2)};
       locks = rows.front().Int(k + 3);
     }
-    // (3) Unknown devices: counted, and locked out at the limit, unless a lock holds already.
-    if (!known_device) {
-      const auto counted = CountAgainst(unknown, now, limit, LockDuration(locks));
+    // Counts this attempt against the allowance it is made on: (3) unknown devices', or (5) a
+    // known device's own; at the limit that allowance is locked out, unless a lock holds already.
+    const auto count = [&](Allowance& a, std::chrono::minutes lock_for, const char* what) {
+      const auto counted = CountAgainst(a, now, limit, lock_for);
       step.locked = counted.held;
-      if (!counted.lock_set.empty()) {
-        ++locks;
-        step.lock_set = counted.lock_set;
-        step.lock_note = "; unknown devices locked out until " + counted.lock_set;
-      }
-    }
+      if (counted.lock_set.empty()) return false;
+      step.lock_set = counted.lock_set;
+      step.lock_note = fmt::format("; {} locked out until {}", what, counted.lock_set);
+      return true;
+    };
+    if (!known_device && count(unknown, LockDuration(locks), "unknown devices")) ++locks;
     RETURN_IF_ERROR(
         tx.Exec("UPDATE accounts SET failed_logins = ?, unknown_locked_until = ?, "
                 "unknown_locks = ? WHERE id = ?",
                 {unknown.failures, unknown.locked_until, locks, account_id}));
-    // (5) A known device's own allowance.
     ASSIGN_OR_RETURN(auto d, tx.Query("SELECT failures, locked_until FROM known_devices WHERE "
                                       "device_hash = ? AND account_id = ?",
                                       {device_hash, account_id}));
     Allowance device;
     if (!d.empty()) device = {d.front().Int(0), d.front().Text(1)};
-    if (known_device) {
-      const auto counted = CountAgainst(device, now, limit, LockDuration(0));
-      step.locked = counted.held;
-      if (!counted.lock_set.empty()) {
-        step.lock_set = counted.lock_set;
-        step.lock_note = "; this device locked out until " + counted.lock_set;
-      }
-    }
+    if (known_device) count(device, LockDuration(0), "this device");
     RETURN_IF_ERROR(
         tx.Exec("UPDATE known_devices SET failures = ?, locked_until = ? WHERE "
                 "device_hash = ? AND account_id = ?",

@@ -102,22 +102,24 @@ Result<void> Accounts::Expire(const identity::Principal& admin, std::string_view
 
 Result<void> Accounts::Lock(const identity::Principal& admin, std::string_view account_id,
                             std::string_view reason, const identity::RequestContext& ctx) {
-  return AccountAction(
-      admin, authz::AdminAction::kUserLock, account_id, ctx,
-      [&](store::Transaction& tx, const identity::Account& t, audit::Event& ev) -> Result<void> {
-        ev.detail["reason"] = std::string(reason);
-        RETURN_IF_ERROR(CheckReason(reason));
-        return identity::LockByHand(tx, t.id);
-      });
+  return SetLock(admin, account_id, true, reason, ctx);
 }
 
 Result<void> Accounts::Unlock(const identity::Principal& admin, std::string_view account_id,
                               std::string_view reason, const identity::RequestContext& ctx) {
+  return SetLock(admin, account_id, false, reason, ctx);
+}
+
+Result<void> Accounts::SetLock(const identity::Principal& admin, std::string_view account_id,
+                               bool lock, std::string_view reason,
+                               const identity::RequestContext& ctx) {
   return AccountAction(
-      admin, authz::AdminAction::kUserUnlock, account_id, ctx,
+      admin, lock ? authz::AdminAction::kUserLock : authz::AdminAction::kUserUnlock, account_id,
+      ctx,
       [&](store::Transaction& tx, const identity::Account& t, audit::Event& ev) -> Result<void> {
         ev.detail["reason"] = std::string(reason);
         RETURN_IF_ERROR(CheckReason(reason));
+        if (lock) return identity::LockByHand(tx, t.id);
         ASSIGN_OR_RETURN(auto locked, identity::AnyLockHolds(tx, t.id, d_.clock.Now()));
         if (!locked) {
           ev.reason = "not locked";
@@ -347,14 +349,8 @@ Result<void> Accounts::RevokeToken(const identity::Principal& admin, std::string
 }
 
 Result<int> Accounts::ExpireDue() {
-  audit::Event event;
-  event.actor = {"", "strongroom", "system", ""};
-  event.source = "system";
-  event.action = "system.accounts.expire";
-  event.target = {"account", "", ""};
-  event.allowed = true;
-  event.reason = "past the account's expiry date";
-  event.outcome = "ok";
+  const auto event = audit::SystemEvent("system.accounts.expire", {"account", "", ""},
+                                        "past the account's expiry date");
   int count = 0;
   auto done = d_.store.Write([&](store::Transaction& tx) -> Result<void> {
     ASSIGN_OR_RETURN(auto expired, identity::ExpireDue(tx, d_.clock.Now(), 1000));

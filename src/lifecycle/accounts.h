@@ -80,6 +80,9 @@ class Accounts : private AdminActions {
  private:
   using Change =
       std::function<Result<void>(store::Transaction&, const identity::Account&, audit::Event&)>;
+  // A lock by hand, or every lock lifted, with the admin's reason.
+  Result<void> SetLock(const identity::Principal& admin, std::string_view account_id, bool lock,
+                       std::string_view reason, const identity::RequestContext& ctx);
   // Loads the account, asks authz, and makes `change` with its event in one write.
   Result<void> AccountAction(const identity::Principal& admin, authz::AdminAction action,
                              std::string_view account_id, const identity::RequestContext& ctx,

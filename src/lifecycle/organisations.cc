@@ -116,20 +116,14 @@ Result<int> Organisations::CheckCertificates(bool warn_only) {
     count = 0;
     ASSIGN_OR_RETURN(auto lapsed, identity::LapsedOrgs(tx, FormatRfc3339(now).substr(0, 10)));
     for (const auto& id : lapsed) {
-      audit::Event event;
-      event.actor = {"", "strongroom", "system", ""};
-      event.source = "system";
-      event.target = {"org", id, id};
-      event.allowed = true;
-      event.outcome = "ok";
-      if (warn_only) {
-        event.action = "org.certificate_lapsed";
-        event.reason = "a supplier certificate has lapsed; configured to warn only";
-      } else {
-        event.action = "org.suspend";
-        event.reason = "a supplier certificate has lapsed: its people cannot sign in";
-        RETURN_IF_ERROR(identity::SuspendOrg(tx, id, now));
-      }
+      const auto event =
+          warn_only ? audit::SystemEvent(
+                          "org.certificate_lapsed", {"org", id, id},
+                          "a supplier certificate has lapsed; configured to warn only")
+                    : audit::SystemEvent(
+                          "org.suspend", {"org", id, id},
+                          "a supplier certificate has lapsed: its people cannot sign in");
+      if (!warn_only) RETURN_IF_ERROR(identity::SuspendOrg(tx, id, now));
       ASSIGN_OR_RETURN(auto seq, d_.audit.Append(tx, event));
       (void)seq;
       ++count;

@@ -60,6 +60,16 @@ Result<std::optional<ScimUser>> Scim::Find(store::Transaction& tx, const std::st
   return std::optional<ScimUser>(ScimUserOf(rows.front()));
 }
 
+Result<ScimUser> Scim::Visible(store::Transaction& tx, const identity::Principal& who,
+                               std::string_view id, audit::Event& ev) {
+  ASSIGN_OR_RETURN(auto user, Find(tx, who.account.org_id, id));
+  if (!user) {
+    ev.reason = "absent or outside the provisioner's organisation";
+    return NoSuchUser();
+  }
+  return std::move(*user);
+}
+
 Result<ScimUser> Scim::Create(const identity::Principal& who, const ScimUserInput& input,
                               const identity::RequestContext& ctx) {
   const std::string id = "jr-" + d_.random.RandomHex(8);
@@ -117,12 +127,8 @@ Result<ScimUser> Scim::Get(const identity::Principal& who, std::string_view id,
   event.reason = "provisioner of the organisation";
   return d_.audit.Observe<ScimUser>(
       event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ScimUser> {
-        ASSIGN_OR_RETURN(auto user, Find(tx, who.account.org_id, id));
-        if (!user) {
-          ev.reason = "absent or outside the provisioner's organisation";
-          return NoSuchUser();
-        }
-        return *user;
+        ASSIGN_OR_RETURN(auto user, Visible(tx, who, id, ev));
+        return user;
       });
 }
 
@@ -222,19 +228,15 @@ Result<ScimUser> Scim::Update(const identity::Principal& who, std::string_view i
   RETURN_IF_ERROR(CheckProvisioner(who, event));
   return d_.audit.Change<ScimUser>(
       event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ScimUser> {
-        ASSIGN_OR_RETURN(auto user, Find(tx, who.account.org_id, id));
-        if (!user) {
-          ev.reason = "absent or outside the provisioner's organisation";
-          return NoSuchUser();
-        }
-        RETURN_IF_ERROR(Apply(tx, who, *user, change, ev));
+        ASSIGN_OR_RETURN(auto user, Visible(tx, who, id, ev));
+        RETURN_IF_ERROR(Apply(tx, who, user, change, ev));
         ev.allowed = true;
         ev.reason = "provisioner of the organisation";
         ASSIGN_OR_RETURN(auto after, Find(tx, who.account.org_id, id));
         if (!after) {
           // A rejected request is no longer a user; show what the provider asked for.
-          user->status = "left";
-          return *user;
+          user.status = "left";
+          return user;
         }
         return *after;
       });

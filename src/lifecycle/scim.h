@@ -69,6 +69,9 @@ class Scim : private AdminActions {
   Result<void> CheckProvisioner(const identity::Principal& who, audit::Event& event);
   Result<std::optional<ScimUser>> Find(store::Transaction& tx, const std::string& org_id,
                                        std::string_view id);
+  // The user `id` of the provisioner's organisation; "not found" (and why, on `ev`) otherwise.
+  Result<ScimUser> Visible(store::Transaction& tx, const identity::Principal& who,
+                           std::string_view id, audit::Event& ev);
   Result<void> Apply(store::Transaction& tx, const identity::Principal& who, const ScimUser& user,
                      const ScimChange& change, audit::Event& event);
 

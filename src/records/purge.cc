@@ -7,18 +7,6 @@
 namespace strongroom::records {
 namespace {
 
-audit::Event SystemEvent(std::string action, audit::Target target, std::string reason) {
-  audit::Event e;
-  e.actor = {"", "strongroom", "system", ""};
-  e.source = "system";
-  e.allowed = true;
-  e.outcome = "ok";
-  e.action = std::move(action);
-  e.target = std::move(target);
-  e.reason = std::move(reason);
-  return e;
-}
-
 const std::string& DueSql() {
   static const std::string sql =
       "SELECT r.id, r.org_id FROM records r WHERE r.retain_until <= ? AND NOT " +
@@ -55,7 +43,7 @@ Result<int64_t> Purge::PurgeBatch(int batch) {
       RETURN_IF_ERROR(tx.Exec("DELETE FROM records WHERE id = ?", {id}));
       ASSIGN_OR_RETURN(
           auto seq,
-          audit_.Append(tx, SystemEvent("retention.record.purge", {"record", id, r.Text(1)},
+          audit_.Append(tx, audit::SystemEvent("retention.record.purge", {"record", id, r.Text(1)},
                                         "past retain_until and held by no Retention Order: "
                                         "crypto-shredded")));
       (void)seq;
@@ -75,7 +63,7 @@ Result<void> Purge::DeleteExpired(PurgeReport& report) {
     report.enrolment_tokens = gone.enrolment_tokens;
     report.devices = gone.devices;
     report.throttles = gone.throttles;
-    auto event = SystemEvent("retention.purge", {"service", "", ""}, "scheduled purge");
+    auto event = audit::SystemEvent("retention.purge", {"service", "", ""}, "scheduled purge");
     event.detail = {{"records", std::to_string(report.records)},
                     {"held", std::to_string(report.held)},
                     {"sessions", std::to_string(report.sessions)},

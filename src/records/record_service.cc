@@ -42,6 +42,14 @@ Result<void> AdmitSubject(const authz::Subject& subject, TimePoint now, audit::E
   return Refused(d);
 }
 
+// An update or delete names the version it read: a stale one is refused.
+Result<void> CheckVersion(int64_t version, int64_t expected, audit::Event& ev) {
+  if (version == expected) return {};
+  ev.reason = "stale version";
+  return Fail(ErrorCode::kFailedPrecondition,
+              "the record has changed since that version; fetch it again");
+}
+
 // True when an active Retention Order holds record `id`.
 Result<bool> HeldByOrder(store::Transaction& tx, std::string_view id) {
   static const std::string sql =
@@ -183,6 +191,19 @@ Result<std::optional<RecordService::Stored>> RecordService::Load(store::Transact
   return std::optional<Stored>(std::move(s));
 }
 
+Result<RecordService::Stored> RecordService::Find(store::Transaction& tx,
+                                                  const authz::Subject& subject,
+                                                  std::string_view id, audit::Event& ev) {
+  RETURN_IF_ERROR(AdmitSubject(subject, clock_.Now(), ev));
+  ASSIGN_OR_RETURN(auto stored, Load(tx, id));
+  if (!stored) {
+    ev.reason = "no such record";
+    return NotFound();
+  }
+  ev.target.org = stored->org_id;
+  return std::move(*stored);
+}
+
 Result<Written> RecordService::Create(const identity::Principal& who, const RecordInput& input,
                                       const identity::RequestContext& ctx) {
   const std::string id = "rec-" + random_.RandomHex(16);
@@ -207,23 +228,17 @@ Result<Written> RecordService::Create(const identity::Principal& who, const Reco
 
 Result<Record> RecordService::View(store::Transaction& tx, const authz::Subject& subject,
                                    std::string_view id, audit::Event& ev) {
-  RETURN_IF_ERROR(AdmitSubject(subject, clock_.Now(), ev));
-  ASSIGN_OR_RETURN(auto stored, Load(tx, id));
-  if (!stored) {
-    ev.reason = "no such record";
-    return NotFound();
-  }
-  ev.target.org = stored->org_id;
-  const auto d = authz::Decide(subject, authz::Action::kView, stored->resource(), clock_.Now());
+  ASSIGN_OR_RETURN(auto stored, Find(tx, subject, id, ev));
+  const auto d = authz::Decide(subject, authz::Action::kView, stored.resource(), clock_.Now());
   Decided(ev, d);
   if (!d.allow) return Refused(d);
-  const auto version = stored->summary.version;
-  ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, stored->org_id, id, stored->wrapped_key));
+  const auto version = stored.summary.version;
+  ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, stored.org_id, id, stored.wrapped_key));
   ASSIGN_OR_RETURN(auto title,
-                   keys_.OpenPart(key, stored->org_id, id, version, kTitle, stored->title));
+                   keys_.OpenPart(key, stored.org_id, id, version, kTitle, stored.title));
   ASSIGN_OR_RETURN(auto body,
-                   keys_.OpenPart(key, stored->org_id, id, version, kBody, stored->body));
-  Record out{std::move(stored->summary), Text(body)};
+                   keys_.OpenPart(key, stored.org_id, id, version, kBody, stored.body));
+  Record out{std::move(stored.summary), Text(body)};
   out.summary.title = Text(title);
   ev.detail["version"] = std::to_string(version);
   return out;
@@ -255,37 +270,27 @@ Result<Written> RecordService::Update(const identity::Principal& who, std::strin
   const auto& subject = who.account;
   return audit_.Change<Written>(
       std::move(event), [&](store::Transaction& tx, audit::Event& ev) -> Result<Written> {
-        RETURN_IF_ERROR(AdmitSubject(subject, clock_.Now(), ev));
-        ASSIGN_OR_RETURN(auto stored, Load(tx, id));
-        if (!stored) {
-          ev.reason = "no such record";
-          return NotFound();
-        }
-        ev.target.org = stored->org_id;
+        ASSIGN_OR_RETURN(auto stored, Find(tx, subject, id, ev));
         const auto now = clock_.Now();
-        auto d = authz::Decide(subject, authz::Action::kUpdate, stored->resource(), now);
+        auto d = authz::Decide(subject, authz::Action::kUpdate, stored.resource(), now);
         if (d.allow) {
           // The new labels must be ones the editor could create.
-          authz::Resource next{stored->org_id, stored->summary.remit, input.classification,
+          authz::Resource next{stored.org_id, stored.summary.remit, input.classification,
                                input.descriptors};
           d = authz::Decide(subject, authz::Action::kCreate, next, now);
         }
         Decided(ev, d);
         if (!d.allow) return Refused(d);
-        if (stored->summary.version != expected_version) {
-          ev.reason = "stale version";
-          return Fail(ErrorCode::kFailedPrecondition,
-                      "the record has changed since that version; fetch it again");
-        }
+        RETURN_IF_ERROR(CheckVersion(stored.summary.version, expected_version, ev));
         const int64_t version = expected_version + 1;
         ASSIGN_OR_RETURN(auto key,
-                         keys_.OpenRecordKey(tx, stored->org_id, id, stored->wrapped_key));
-        ASSIGN_OR_RETURN(auto title, keys_.SealPart(key, stored->org_id, id, version, kTitle,
+                         keys_.OpenRecordKey(tx, stored.org_id, id, stored.wrapped_key));
+        ASSIGN_OR_RETURN(auto title, keys_.SealPart(key, stored.org_id, id, version, kTitle,
                                                     AsBytes(input.title)));
-        ASSIGN_OR_RETURN(auto body, keys_.SealPart(key, stored->org_id, id, version, kBody,
+        ASSIGN_OR_RETURN(auto body, keys_.SealPart(key, stored.org_id, id, version, kBody,
                                                    AsBytes(input.body_json)));
         const std::string retain =
-            input.retain_until ? FormatRfc3339(*input.retain_until) : stored->summary.retain_until;
+            input.retain_until ? FormatRfc3339(*input.retain_until) : stored.summary.retain_until;
         ASSIGN_OR_RETURN(
             auto changed,
             tx.Exec("UPDATE records SET classification = ?, descriptors = ?, version = ?, "
@@ -312,22 +317,12 @@ Result<void> RecordService::Delete(const identity::Principal& who, std::string_v
   auto done = audit_.Change<bool>(
       MakeEvent(who, "record.delete", id, ctx),
       [&](store::Transaction& tx, audit::Event& ev) -> Result<bool> {
-        RETURN_IF_ERROR(AdmitSubject(subject, clock_.Now(), ev));
-        ASSIGN_OR_RETURN(auto stored, Load(tx, id));
-        if (!stored) {
-          ev.reason = "no such record";
-          return NotFound();
-        }
-        ev.target.org = stored->org_id;
+        ASSIGN_OR_RETURN(auto stored, Find(tx, subject, id, ev));
         const auto d =
-            authz::Decide(subject, authz::Action::kDelete, stored->resource(), clock_.Now());
+            authz::Decide(subject, authz::Action::kDelete, stored.resource(), clock_.Now());
         Decided(ev, d);
         if (!d.allow) return Refused(d);
-        if (stored->summary.version != expected_version) {
-          ev.reason = "stale version";
-          return Fail(ErrorCode::kFailedPrecondition,
-                      "the record has changed since that version; fetch it again");
-        }
+        RETURN_IF_ERROR(CheckVersion(stored.summary.version, expected_version, ev));
         ASSIGN_OR_RETURN(auto held, HeldByOrder(tx, id));
         if (held) {
           ev.reason = "held by a Retention Order";

@@ -144,6 +144,10 @@ class RecordService {
   // Audits a request refused before any data was read (bad input).
   std::unexpected<Error> RefuseInput(audit::Event event, const Error& error);
   Result<std::optional<Stored>> Load(store::Transaction& tx, std::string_view id);
+  // The record `subject` asks for, once authz has admitted the subject at all; "not found" (and
+  // the reason on `ev`) if there is none.
+  Result<Stored> Find(store::Transaction& tx, const authz::Subject& subject, std::string_view id,
+                      audit::Event& ev);
   // The read half of Get: load, decide, decrypt; fills in the event.
   Result<Record> View(store::Transaction& tx, const authz::Subject& subject, std::string_view id,
                       audit::Event& ev);

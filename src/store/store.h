@@ -64,28 +64,26 @@ class Store {
   virtual void Close() = 0;
 };
 
-// Read helper that returns a value: `ASSIGN_OR_RETURN(auto n, ReadValue<int64_t>(store, fn))`.
-template <typename T>
-Result<T> ReadValue(Store& store, const std::function<Result<T>(Transaction&)>& fn) {
+// Read and write helpers that return a value:
+// `ASSIGN_OR_RETURN(auto n, ReadValue<int64_t>(store, fn))`. A write returns the value of the
+// attempt that committed.
+template <typename T, typename Run>
+Result<T> ValueOf(Run run, const std::function<Result<T>(Transaction&)>& fn) {
   std::optional<T> out;
-  RETURN_IF_ERROR(store.Read([&](Transaction& tx) -> Result<void> {
+  RETURN_IF_ERROR(run([&](Transaction& tx) -> Result<void> {
     ASSIGN_OR_RETURN(auto v, fn(tx));
     out.emplace(std::move(v));
     return {};
   }));
   return std::move(*out);
 }
-
-// The same for a write: the value of the attempt that committed.
+template <typename T>
+Result<T> ReadValue(Store& store, const std::function<Result<T>(Transaction&)>& fn) {
+  return ValueOf<T>([&](auto body) { return store.Read(body); }, fn);
+}
 template <typename T>
 Result<T> WriteValue(Store& store, const std::function<Result<T>(Transaction&)>& fn) {
-  std::optional<T> out;
-  RETURN_IF_ERROR(store.Write([&](Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto v, fn(tx));
-    out.emplace(std::move(v));
-    return {};
-  }));
-  return std::move(*out);
+  return ValueOf<T>([&](auto body) { return store.Write(body); }, fn);
 }
 
 }  // namespace strongroom::store
