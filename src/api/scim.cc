@@ -94,12 +94,17 @@ ScimResult<boost::json::object> Body(const http::Request& r, int depth) {
   return std::move(v->as_object());
 }
 
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 // Providers send booleans as JSON booleans or as "True"/"False" strings (Microsoft Entra ID).
 ScimResult<bool> Bool(const boost::json::value& v, std::string_view what) {
   if (v.is_bool()) return v.as_bool();
   if (v.is_string()) {
-    std::string s(v.as_string());
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto s = Lower(v.as_string());
     if (s == "true") return true;
     if (s == "false") return false;
   }
@@ -113,6 +118,25 @@ ScimResult<std::string> String(const boost::json::value& v, std::string_view wha
     return Bad("invalidValue", std::string(what) + " is too long");
   }
   return std::string(v.as_string());
+}
+
+// The string attribute `key` of `o`, if it has one.
+ScimResult<std::optional<std::string>> OptionalString(const boost::json::object& o,
+                                                      std::string_view key, size_t max_bytes) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return std::optional<std::string>();
+  auto s = String(*v, key, max_bytes);
+  if (!s) return std::unexpected(s.error());
+  return std::optional<std::string>(std::move(*s));
+}
+
+// The boolean attribute `key` of `o`, if it has one.
+ScimResult<std::optional<bool>> OptionalBool(const boost::json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return std::optional<bool>();
+  auto b = Bool(*v, key);
+  if (!b) return std::unexpected(b.error());
+  return std::optional<bool>(*b);
 }
 
 // The name a person goes by: displayName, else name.formatted, else given and family names.
@@ -159,8 +183,7 @@ ScimResult<std::pair<std::string, std::string>> ParseFilter(std::string_view f) 
   const auto sp1 = f.find(' ');
   if (sp1 == std::string_view::npos)
     return Bad("invalidFilter", "filter must be: attribute eq \"value\"");
-  std::string attribute(f.substr(0, sp1));
-  for (auto& c : attribute) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto attribute = Lower(f.substr(0, sp1));
   auto rest = f.substr(sp1 + 1);
   if (rest.size() < 4 ||
       (rest.substr(0, 3) != "eq " && rest.substr(0, 3) != "EQ " && rest.substr(0, 3) != "Eq ")) {
@@ -189,6 +212,72 @@ ScimResult<int64_t> QueryNumber(const std::string& text, std::string_view name, 
   return n;
 }
 
+// One attribute a PATCH operation sets (or, with `remove`, removes) on `change`.
+ScimResult<void> ApplyPatchPath(lifecycle::ScimChange& change, std::string_view path_text,
+                                const boost::json::value* value, bool remove) {
+  const auto path = Lower(path_text);
+  if (remove) {
+    if (path != "externalid") return Bad("mutability", "that attribute cannot be removed");
+    change.external_id = "";
+    return {};
+  }
+  if (value == nullptr) return Bad("invalidSyntax", "an operation needs a value");
+  auto set = [&](std::optional<std::string>& field, std::string_view what,
+                 size_t max) -> ScimResult<void> {
+    auto s = String(*value, what, max);
+    if (!s) return std::unexpected(s.error());
+    field = std::move(*s);
+    return {};
+  };
+  if (path == "active") {
+    auto b = Bool(*value, "active");
+    if (!b) return std::unexpected(b.error());
+    change.active = *b;
+    return {};
+  }
+  if (path == "displayname" || path == "name.formatted") return set(change.name, "displayName", 800);
+  if (path == "externalid") return set(change.external_id, "externalId", 800);
+  if (path == "username") return set(change.username, "userName", 256);
+  if (path == "name.givenname" || path == "name.familyname" || path.starts_with("emails") ||
+      path == "preferredlanguage" || path == "title" || path == "locale" || path == "timezone") {
+    return {};  // kept by the identity provider, not here: accepted and ignored
+  }
+  return Bad("invalidPath", "that attribute is not supported");
+}
+
+// One PATCH operation: with a path, one attribute; without, an object of attributes.
+ScimResult<void> ApplyPatchOperation(lifecycle::ScimChange& change, const boost::json::value& op) {
+  if (!op.is_object()) return Bad("invalidSyntax", "each operation must be an object");
+  const auto& o = op.as_object();
+  const auto* name = o.if_contains("op");
+  if (name == nullptr || !name->is_string()) return Bad("invalidSyntax", "each operation needs op");
+  const auto verb_name = Lower(name->as_string());
+  if (verb_name != "add" && verb_name != "replace" && verb_name != "remove") {
+    return Bad("invalidSyntax", "op must be add, replace or remove");
+  }
+  const auto* path = o.if_contains("path");
+  const auto* value = o.if_contains("value");
+  if (path != nullptr) {
+    if (!path->is_string()) return Bad("invalidPath", "path must be a string");
+    return ApplyPatchPath(change, path->as_string(), value, verb_name == "remove");
+  }
+  if (verb_name == "remove") return Bad("noTarget", "remove needs a path");
+  if (value == nullptr || !value->is_object()) {
+    return Bad("invalidSyntax", "without a path, value must be an object");
+  }
+  for (const auto& kv : value->as_object()) {
+    if (kv.key() == "name" && kv.value().is_object()) {
+      for (const auto& part : kv.value().as_object()) {
+        auto r = ApplyPatchPath(change, "name." + std::string(part.key()), &part.value(), false);
+        if (!r) return r;
+      }
+      continue;
+    }
+    if (auto r = ApplyPatchPath(change, kv.key(), &kv.value(), false); !r) return r;
+  }
+  return {};
+}
+
 // The changes a PATCH asks for (RFC 7644 section 3.5.2).
 ScimResult<lifecycle::ScimChange> ReadPatch(const boost::json::object& body) {
   const auto* schemas = body.if_contains("schemas");
@@ -203,80 +292,8 @@ ScimResult<lifecycle::ScimChange> ReadPatch(const boost::json::object& body) {
     return Bad("invalidSyntax", "Operations must be a non-empty array");
   }
   lifecycle::ScimChange change;
-  auto apply = [&](std::string path, const boost::json::value* value,
-                   bool remove) -> ScimResult<void> {
-    for (auto& c : path) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (remove) {
-      if (path == "externalid") {
-        change.external_id = "";
-        return {};
-      }
-      return Bad("mutability", "that attribute cannot be removed");
-    }
-    if (value == nullptr) return Bad("invalidSyntax", "an operation needs a value");
-    if (path == "active") {
-      auto b = Bool(*value, "active");
-      if (!b) return std::unexpected(b.error());
-      change.active = *b;
-    } else if (path == "displayname" || path == "name.formatted") {
-      auto s = String(*value, "displayName", 800);
-      if (!s) return std::unexpected(s.error());
-      change.name = *s;
-    } else if (path == "externalid") {
-      auto s = String(*value, "externalId", 800);
-      if (!s) return std::unexpected(s.error());
-      change.external_id = *s;
-    } else if (path == "username") {
-      auto s = String(*value, "userName", 256);
-      if (!s) return std::unexpected(s.error());
-      change.username = *s;
-    } else if (path == "name.givenname" || path == "name.familyname" ||
-               path.starts_with("emails") || path == "preferredlanguage" || path == "title" ||
-               path == "locale" || path == "timezone") {
-      // Kept by the identity provider, not here: accepted and ignored.
-    } else {
-      return Bad("invalidPath", "that attribute is not supported");
-    }
-    return {};
-  };
   for (const auto& op : ops->as_array()) {
-    if (!op.is_object()) return Bad("invalidSyntax", "each operation must be an object");
-    const auto& o = op.as_object();
-    const auto* name = o.if_contains("op");
-    if (name == nullptr || !name->is_string())
-      return Bad("invalidSyntax", "each operation needs op");
-    std::string verb_name(name->as_string());
-    for (auto& c : verb_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (verb_name != "add" && verb_name != "replace" && verb_name != "remove") {
-      return Bad("invalidSyntax", "op must be add, replace or remove");
-    }
-    const auto* path = o.if_contains("path");
-    const auto* value = o.if_contains("value");
-    if (path != nullptr) {
-      if (!path->is_string()) return Bad("invalidPath", "path must be a string");
-      if (auto r = apply(std::string(path->as_string()), value, verb_name == "remove"); !r) {
-        return std::unexpected(r.error());
-      }
-      continue;
-    }
-    // No path: the value is an object of attributes.
-    if (verb_name == "remove") return Bad("noTarget", "remove needs a path");
-    if (value == nullptr || !value->is_object()) {
-      return Bad("invalidSyntax", "without a path, value must be an object");
-    }
-    for (const auto& kv : value->as_object()) {
-      if (kv.key() == "name" && kv.value().is_object()) {
-        for (const auto& part : kv.value().as_object()) {
-          if (auto r = apply("name." + std::string(part.key()), &part.value(), false); !r) {
-            return std::unexpected(r.error());
-          }
-        }
-        continue;
-      }
-      if (auto r = apply(std::string(kv.key()), &kv.value(), false); !r) {
-        return std::unexpected(r.error());
-      }
-    }
+    if (auto r = ApplyPatchOperation(change, op); !r) return std::unexpected(r.error());
   }
   return change;
 }
@@ -406,16 +423,12 @@ ScimResult<lifecycle::ScimUserInput> ReadNewUser(const boost::json::object& body
   if (!email) return std::unexpected(email.error());
   if (email->empty()) return Bad("invalidValue", "emails is required");
   in.email = *email;
-  if (const auto* ext = body.if_contains("externalId")) {
-    auto e = String(*ext, "externalId", 800);
-    if (!e) return std::unexpected(e.error());
-    in.external_id = *e;
-  }
-  if (const auto* active = body.if_contains("active")) {
-    auto a = Bool(*active, "active");
-    if (!a) return std::unexpected(a.error());
-    if (!*a) return Bad("invalidValue", "a new user must be active");
-  }
+  auto external_id = OptionalString(body, "externalId", 800);
+  if (!external_id) return std::unexpected(external_id.error());
+  in.external_id = external_id->value_or("");
+  auto active = OptionalBool(body, "active");
+  if (!active) return std::unexpected(active.error());
+  if (*active == false) return Bad("invalidValue", "a new user must be active");
   return in;
 }
 
@@ -433,25 +446,19 @@ ScimResult<http::Response> CreateUser(const Deps& d, Call& c) {
 
 ScimResult<lifecycle::ScimChange> ReadReplacement(const boost::json::object& body) {
   lifecycle::ScimChange change;
-  if (const auto* u = body.if_contains("userName")) {
-    auto s = String(*u, "userName", 256);
-    if (!s) return std::unexpected(s.error());
-    change.username = *s;
-  }
+  auto username = OptionalString(body, "userName", 256);
+  if (!username) return std::unexpected(username.error());
+  change.username = *username;
   auto person = NameOf(body);
   if (!person) return std::unexpected(person.error());
   if (!person->empty()) change.name = *person;
-  if (const auto* ext = body.if_contains("externalId")) {
-    auto e = String(*ext, "externalId", 800);
-    if (!e) return std::unexpected(e.error());
-    change.external_id = *e;
-  }
+  auto external_id = OptionalString(body, "externalId", 800);
+  if (!external_id) return std::unexpected(external_id.error());
+  change.external_id = *external_id;
   // Okta's PUT may leave out `active`: then it stays as it is.
-  if (const auto* active = body.if_contains("active")) {
-    auto a = Bool(*active, "active");
-    if (!a) return std::unexpected(a.error());
-    change.active = *a;
-  }
+  auto active = OptionalBool(body, "active");
+  if (!active) return std::unexpected(active.error());
+  change.active = *active;
   return change;
 }
 

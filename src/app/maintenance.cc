@@ -22,42 +22,31 @@ void Maintenance::Every(std::chrono::milliseconds period, std::string name,
 }
 
 void Maintenance::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  thread_.Start(checkpoint_interval_, [this] {
+    Round();
+    return checkpoint_interval_;
+  });
 }
 
-void Maintenance::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
+void Maintenance::Stop() { thread_.Stop(); }
+
+void Maintenance::Round() {
+  if (auto r = audit_.Checkpoint(); !r) {
+    spdlog::error("audit checkpoint failed: {}", r.error().message);
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void Maintenance::Loop() {
-  auto next_prune = std::chrono::steady_clock::now();
-  for (;;) {
-    {
-      std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, checkpoint_interval_, [&] { return stopping_; })) return;
-    }
-    if (auto r = audit_.Checkpoint(); !r) {
-      spdlog::error("audit checkpoint failed: {}", r.error().message);
-    }
-    for (auto& job : jobs_) {
-      if (std::chrono::steady_clock::now() < job.next) continue;
-      job.next += job.period;
-      if (auto r = job.run(); !r) spdlog::error("{} failed: {}", job.name, r.error().message);
-    }
-    if (std::chrono::steady_clock::now() >= next_prune) {
-      next_prune += std::chrono::hours(1);
-      auto pruned = audit::Prune(store_, clock_, retention_days_);
-      if (!pruned) {
-        spdlog::error("audit retention failed: {}", pruned.error().message);
-      } else if (pruned->deleted > 0) {
-        spdlog::info("audit retention: removed {} events through sequence {}", pruned->deleted,
-                     pruned->through);
-      }
+  for (auto& job : jobs_) {
+    if (std::chrono::steady_clock::now() < job.next) continue;
+    job.next += job.period;
+    if (auto r = job.run(); !r) spdlog::error("{} failed: {}", job.name, r.error().message);
+  }
+  if (std::chrono::steady_clock::now() >= next_prune_) {
+    next_prune_ += std::chrono::hours(1);
+    auto pruned = audit::Prune(store_, clock_, retention_days_);
+    if (!pruned) {
+      spdlog::error("audit retention failed: {}", pruned.error().message);
+    } else if (pruned->deleted > 0) {
+      spdlog::info("audit retention: removed {} events through sequence {}", pruned->deleted,
+                   pruned->through);
     }
   }
 }

@@ -5,14 +5,12 @@
 // logged and retried on the next round; they never stop the service (readiness reports them).
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "common/background_thread.h"
 #include "common/clock.h"
 #include "store/store.h"
 
@@ -30,7 +28,7 @@ class Maintenance {
   void Stop();
 
  private:
-  void Loop();
+  void Round();
 
   struct Job {
     std::chrono::milliseconds period;
@@ -44,10 +42,8 @@ class Maintenance {
   const Clock& clock_;
   const std::chrono::milliseconds checkpoint_interval_;
   const int retention_days_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
-  std::thread thread_;
+  std::chrono::steady_clock::time_point next_prune_ = std::chrono::steady_clock::now();
+  BackgroundThread thread_;  // last: stopped before the rest goes
 };
 
 }  // namespace strongroom::app

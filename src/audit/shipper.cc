@@ -66,17 +66,10 @@ Shipper::Shipper(store::Store& store, ShipperOptions options)
 Shipper::~Shipper() { Stop(); }
 
 void Shipper::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  thread_.Start(std::chrono::milliseconds(0), [this] { return Round(); });
 }
 
-void Shipper::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void Shipper::Stop() { thread_.Stop(); }
 
 Result<int64_t> Shipper::Backlog() {
   return store::ReadValue<int64_t>(store_, [](store::Transaction& tx) -> Result<int64_t> {
@@ -138,28 +131,21 @@ Result<int64_t> Shipper::ShipOnce() {
   return shipped - cursor;
 }
 
-void Shipper::Loop() {
-  auto backoff = std::chrono::milliseconds(500);
-  bool failing = false;
-  for (;;) {
-    auto shipped = ShipOnce();
-    std::chrono::milliseconds wait(200);
-    if (!shipped) {
-      auto backlog = Backlog();
-      spdlog::warn("audit shipping failed: {}; backlog {} events; retrying in {} ms",
-                   shipped.error().message, backlog ? *backlog : -1, backoff.count());
-      wait = backoff;
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(30'000));
-      failing = true;
-    } else {
-      if (failing) spdlog::info("audit shipping resumed");
-      failing = false;
-      backoff = std::chrono::milliseconds(500);
-      if (*shipped > 0) wait = std::chrono::milliseconds(0);
-    }
-    std::unique_lock lock(mu_);
-    if (cv_.wait_for(lock, wait, [&] { return stopping_; })) return;
+std::chrono::milliseconds Shipper::Round() {
+  auto shipped = ShipOnce();
+  if (!shipped) {
+    auto backlog = Backlog();
+    spdlog::warn("audit shipping failed: {}; backlog {} events; retrying in {} ms",
+                 shipped.error().message, backlog ? *backlog : -1, backoff_.count());
+    const auto wait = backoff_;
+    backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(30'000));
+    failing_ = true;
+    return wait;
   }
+  if (failing_) spdlog::info("audit shipping resumed");
+  failing_ = false;
+  backoff_ = std::chrono::milliseconds(500);
+  return std::chrono::milliseconds(*shipped > 0 ? 0 : 200);
 }
 
 }  // namespace strongroom::audit

@@ -12,13 +12,12 @@
 // Thread-safety: Start/Stop from one thread; Backlog and ShipOnce from any.
 
 #include <atomic>
-#include <condition_variable>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "common/clock.h"
 #include "crypto/tls_channel.h"
+#include "common/background_thread.h"
 #include "store/store.h"
 
 namespace strongroom::audit {
@@ -51,7 +50,8 @@ class Shipper {
   int64_t FailedAttempts() const { return failed_attempts_.load(); }
 
  private:
-  void Loop();
+  // One round of shipping; how long to wait before the next.
+  std::chrono::milliseconds Round();
 
   store::Store& store_;
   const ShipperOptions options_;
@@ -60,10 +60,9 @@ class Shipper {
   std::mutex ship_mu_;
   std::atomic<int64_t> failed_attempts_{0};
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
-  std::thread thread_;
+  std::chrono::milliseconds backoff_{500};  // on the shipping thread only
+  bool failing_ = false;
+  BackgroundThread thread_;  // last: stopped before the rest goes
 };
 
 }  // namespace strongroom::audit

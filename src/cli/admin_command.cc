@@ -18,16 +18,15 @@ namespace {
 Result<std::vector<lifecycle::LeaverRow>> Apply(const std::filesystem::path& config_path,
                                                 const std::filesystem::path& file, bool dry_run) {
   ASSIGN_OR_RETURN(auto csv, ReadSmallFile(file, 1024 * 1024));
-  ASSIGN_OR_RETURN(auto inst, OpenStoppedInstance(config_path, 64));
-  ASSIGN_OR_RETURN(auto s, OpenInstanceServices(inst));
-  identity::CommonPasswords none;
-  identity::Auth auth(*inst.db, s->log, s->keys, s->clock, crypto::DefaultRandom(), none);
-  lifecycle::Lifecycle lifecycle(*inst.db, s->log, s->keys, s->clock, crypto::DefaultRandom(),
-                                 auth.sessions, {inst.config.records.descriptors});
-  auto rows = lifecycle.accounts.LeaversFromCli(OperatorName(), csv, dry_run, PrintProgress);
-  if (rows) (void)s->log.Checkpoint();
-  inst.db->Close();
-  return rows;
+  using Rows = std::vector<lifecycle::LeaverRow>;
+  return ChangeStoppedInstance<Rows>(
+      config_path, 64, [&](StoppedInstance& inst, InstanceServices& s) -> Result<Rows> {
+        identity::CommonPasswords none;
+        identity::Auth auth(*inst.db, s.log, s.keys, s.clock, crypto::DefaultRandom(), none);
+        lifecycle::Lifecycle lifecycle(*inst.db, s.log, s.keys, s.clock, crypto::DefaultRandom(),
+                                       auth.sessions, {inst.config.records.descriptors});
+        return lifecycle.accounts.LeaversFromCli(OperatorName(), csv, dry_run, PrintProgress);
+      });
 }
 
 }  // namespace

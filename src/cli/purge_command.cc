@@ -3,35 +3,19 @@
 
 #include <fmt/format.h>
 
-#include "audit/audit_log.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/stopped_instance.h"
-#include "common/config.h"
-#include "common/instance_lock.h"
-#include "crypto/random.h"
-#include "crypto/signing.h"
 #include "records/purge.h"
-#include "store/meta.h"
-#include "store/migrations.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace strongroom::cli {
 namespace {
 
 Result<records::PurgeReport> Purge(const std::filesystem::path& config_path, bool dry_run) {
-  ASSIGN_OR_RETURN(auto inst, OpenStoppedInstance(config_path, 64));
-  const auto& config = inst.config;
-  auto& db = inst.db;
-  ASSIGN_OR_RETURN(auto key,
-                   crypto::ReadSigningKeyFile(config.audit.signing_key_file, config.environment));
-  SystemClock clock;
-  audit::AuditLog log(*db, clock, key, config.environment, config.audit.checkpoint_every);
-  records::Purge purge(*db, log, clock);
-  auto report = purge.Run(dry_run);
-  if (report) (void)log.Checkpoint();
-  db->Close();
-  return report;
+  return ChangeStoppedInstance<records::PurgeReport>(
+      config_path, 64, [&](StoppedInstance& inst, InstanceServices& s) {
+        return records::Purge(*inst.db, s.log, s.clock).Run(dry_run);
+      });
 }
 
 }  // namespace

@@ -15,15 +15,12 @@ namespace {
 
 Result<seed::SeedReport> Seed(const std::filesystem::path& config_path,
                               const seed::SeedOptions& options) {
-  ASSIGN_OR_RETURN(auto inst, OpenStoppedInstance(config_path, 64));
-  ASSIGN_OR_RETURN(auto s, OpenInstanceServices(inst));
-  const auto records_options = records::OptionsFrom(inst.config.records);
-  auto report = seed::SeedDemo(*inst.db, s->log, s->keys, s->clock, crypto::DefaultRandom(),
-                               inst.config.environment, records_options, OperatorName(), options,
-                               PrintProgress);
-  (void)s->log.Checkpoint();
-  inst.db->Close();
-  return report;
+  return ChangeStoppedInstance<seed::SeedReport>(
+      config_path, 64, [&](StoppedInstance& inst, InstanceServices& s) {
+        return seed::SeedDemo(*inst.db, s.log, s.keys, s.clock, crypto::DefaultRandom(),
+                              inst.config.environment, records::OptionsFrom(inst.config.records),
+                              OperatorName(), options, PrintProgress);
+      });
 }
 
 }  // namespace

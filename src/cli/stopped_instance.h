@@ -3,6 +3,7 @@
 // instance lock (refused while `serve` runs), the store migrated and checked for its environment.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "audit/audit_log.h"
@@ -46,5 +47,19 @@ struct InstanceServices {
 };
 
 Result<std::unique_ptr<InstanceServices>> OpenInstanceServices(StoppedInstance& inst);
+
+// Opens the stopped instance at `config_path` with its services, runs `change`, checkpoints the
+// audit log (whatever the change wrote, even if it failed part-way), and closes the store.
+template <typename T>
+Result<T> ChangeStoppedInstance(
+    const std::filesystem::path& config_path, int max_batch,
+    const std::function<Result<T>(StoppedInstance&, InstanceServices&)>& change) {
+  ASSIGN_OR_RETURN(auto inst, OpenStoppedInstance(config_path, max_batch));
+  ASSIGN_OR_RETURN(auto services, OpenInstanceServices(inst));
+  auto out = change(inst, *services);
+  (void)services->log.Checkpoint();
+  inst.db->Close();
+  return out;
+}
 
 }  // namespace strongroom::cli

@@ -22,6 +22,8 @@ inline std::string_view AsChars(std::span<const uint8_t> b) {
 std::string HexEncode(std::span<const uint8_t> bytes);
 // Lower- or upper-case hex; nullopt on odd length or a non-hex character.
 std::optional<Bytes> HexDecode(std::string_view hex);
+// The value of one hex digit (either case), or -1.
+int HexValue(char c);
 
 // RFC 4648 base32 (A-Z, 2-7) without padding, as authenticator apps expect for TOTP secrets.
 std::string Base32Encode(std::span<const uint8_t> bytes);

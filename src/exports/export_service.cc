@@ -21,6 +21,31 @@ Result<authz::Subject> LoadSubject(store::Transaction& tx, const std::string& ac
   return std::move(*account);
 }
 
+// An export request as stored.
+struct StoredExport {
+  std::string org_id;
+  std::string requester_id;
+  std::string remit;
+  std::string status;  // pending, approved, downloaded or expired
+  std::string expires_at;
+  std::string archive_expires_at;
+  Bytes wrapped_key;
+  Bytes archive;
+  int64_t record_count = 0;
+};
+
+Result<std::optional<StoredExport>> LoadExport(store::Transaction& tx, std::string_view id) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT org_id, requester_id, remit, status, expires_at, "
+                            "COALESCE(archive_expires_at, ''), wrapped_key, archive, "
+                            "COALESCE(record_count, 0) FROM exports WHERE id = ?",
+                            {std::string(id)}));
+  if (rows.empty()) return std::optional<StoredExport>();
+  const auto& r = rows.front();
+  return StoredExport{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4),
+                      r.Text(5), r.Blob(6), r.Blob(7), r.Int(8)};
+}
+
 }  // namespace
 
 Result<bool> ApprovedExportSince(store::Transaction& tx, std::string_view account_id,
@@ -85,31 +110,26 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
   const auto now = clock_.Now();
   return audit_.Change<ExportRequest>(
       event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ExportRequest> {
-        ASSIGN_OR_RETURN(auto rows,
-                         tx.Query("SELECT org_id, requester_id, remit, status, expires_at "
-                                  "FROM exports WHERE id = ?",
-                                  {std::string(id)}));
-        const auto may = rows.empty()
-                             ? authz::Decision{false, true, "no such export"}
-                             : authz::DecideAdmin(who.account, authz::AdminAction::kExportApprove,
-                                                  {rows.front().Text(0), {}, "", {}}, now);
+        ASSIGN_OR_RETURN(auto e, LoadExport(tx, id));
+        const auto may = !e ? authz::Decision{false, true, "no such export"}
+                            : authz::DecideAdmin(who.account, authz::AdminAction::kExportApprove,
+                                                 {e->org_id, {}, "", {}}, now);
         ev.reason = may.reason;
         if (may.hidden) return NoSuchExport();
         if (!may.allow) return Fail(ErrorCode::kPermissionDenied, "not permitted: " + may.reason);
-        const auto& e = rows.front();
         // The requester as they are now: what they may see is what the archive holds.
-        ASSIGN_OR_RETURN(auto subject, LoadSubject(tx, e.Text(1)));
+        ASSIGN_OR_RETURN(auto subject, LoadSubject(tx, e->requester_id));
         const auto two = approvals::Decide(
             who.account,
-            {e.Text(3) == "pending" ? approvals::State::kPending : approvals::State::kApproved,
-             ParseRfc3339(e.Text(4)).value_or(TimePoint{}), subject.id, subject.person_id},
+            {e->status == "pending" ? approvals::State::kPending : approvals::State::kApproved,
+             ParseRfc3339(e->expires_at).value_or(TimePoint{}), subject.id, subject.person_id},
             approvals::Verdict::kApprove, now);
         if (!two.allowed) {
           ev.reason = two.reason;
           return std::unexpected(two.error);
         }
         ASSIGN_OR_RETURN(auto records,
-                         records_.ReadForExport(tx, subject, e.Text(2), kMaxExportRecords));
+                         records_.ReadForExport(tx, subject, e->remit, kMaxExportRecords));
         boost::json::array items;
         for (const auto& r : records) {
           boost::json::array descriptors;
@@ -149,22 +169,18 @@ Result<ExportArchive> ExportService::Download(const identity::Principal& who, st
   const auto now = FormatRfc3339(clock_.Now());
   return audit_.Change<ExportArchive>(
       event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ExportArchive> {
-        ASSIGN_OR_RETURN(auto rows,
-                         tx.Query("SELECT requester_id, status, archive_expires_at, wrapped_key, "
-                                  "archive, record_count, org_id FROM exports WHERE id = ?",
-                                  {std::string(id)}));
-        if (rows.empty() || rows.front().Text(0) != who.account.id) {
+        ASSIGN_OR_RETURN(auto e, LoadExport(tx, id));
+        if (!e || e->requester_id != who.account.id) {
           ev.reason = "absent, or not the requester's";
           return NoSuchExport();
         }
-        const auto& e = rows.front();
-        if (e.Text(1) != "approved" || e.Text(2) <= now) {
-          ev.reason = e.Text(1) == "downloaded" ? "downloaded already" : "not approved, or expired";
+        if (e->status != "approved" || e->archive_expires_at <= now) {
+          ev.reason = e->status == "downloaded" ? "downloaded already" : "not approved, or expired";
           return Fail(ErrorCode::kFailedPrecondition,
                       "that export is not ready, or has been downloaded or expired");
         }
-        ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, e.Text(6), id, e.Blob(3)));
-        ExportArchive out{e.Blob(4), HexEncode(key.view()), e.Int(5)};
+        ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, e->org_id, id, e->wrapped_key));
+        ExportArchive out{std::move(e->archive), HexEncode(key.view()), e->record_count};
         // Once: the archive and its key leave the store with this answer.
         RETURN_IF_ERROR(
             tx.Exec("UPDATE exports SET status = 'downloaded', wrapped_key = NULL, "

@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include "common/bytes.h"
+
 namespace strongroom::http {
 namespace {
 
@@ -15,12 +17,6 @@ std::vector<std::string_view> Split(std::string_view path) {
   return out;
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 }  // namespace
 
@@ -31,8 +27,8 @@ std::optional<std::string> DecodePathSegment(std::string_view segment) {
     char c = segment[i];
     if (c == '%') {
       if (i + 2 >= segment.size()) return std::nullopt;
-      const int hi = HexDigit(segment[i + 1]);
-      const int lo = HexDigit(segment[i + 2]);
+      const int hi = HexValue(segment[i + 1]);
+      const int lo = HexValue(segment[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       c = static_cast<char>(hi << 4 | lo);
       i += 2;

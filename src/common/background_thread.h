@@ -1,0 +1,54 @@
+#pragma once
+// A background thread that runs rounds of work until stopped: each round says how long to wait
+// before the next, and Stop wakes that wait at once and joins the thread.
+//
+// Start and Stop are called by the owner's thread; the rounds run on the background thread.
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace strongroom {
+
+class BackgroundThread {
+ public:
+  // A round of work; returns how long to wait before the next.
+  using Round = std::function<std::chrono::milliseconds()>;
+
+  BackgroundThread() = default;
+  BackgroundThread(const BackgroundThread&) = delete;
+  BackgroundThread& operator=(const BackgroundThread&) = delete;
+  ~BackgroundThread() { Stop(); }
+
+  // Waits `first_wait`, then runs `round` until stopped.
+  void Start(std::chrono::milliseconds first_wait, Round round) {
+    thread_ = std::thread([this, first_wait, round = std::move(round)] {
+      for (auto wait = first_wait; !WaitFor(wait);) wait = round();
+    });
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  // True once stopping.
+  bool WaitFor(std::chrono::milliseconds wait) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, wait, [&] { return stopping_; });
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace strongroom
