@@ -45,14 +45,12 @@ bool SearchColumnsMatch(const store::Row& row, std::string_view canonical) {
          Escaped(row.Text(5)) == keys->action && Escaped(row.Text(6)) == keys->target_id;
 }
 
-}  // namespace
-
-Result<VerifyReport> Verify(store::Store& store, std::span<const uint8_t> public_key,
-                            Environment env) {
-  VerifyReport report;
-  std::map<int64_t, Checkpoint> checkpoints;
-  int64_t anchor = 0;
-  RETURN_IF_ERROR(store.Read([&](store::Transaction& tx) -> Result<void> {
+// The signed checkpoints, each with whether its signature verifies, and the sequence the log was
+// pruned through (0 if never).
+Result<void> LoadCheckpoints(store::Store& store, std::span<const uint8_t> public_key,
+                             Environment env, std::map<int64_t, Checkpoint>& checkpoints,
+                             int64_t& anchor) {
+  return store.Read([&](store::Transaction& tx) -> Result<void> {
     ASSIGN_OR_RETURN(auto rows,
                      tx.Query("SELECT seq, head_hash, time, signature FROM audit_checkpoints"));
     for (const auto& row : rows) {
@@ -64,7 +62,17 @@ Result<VerifyReport> Verify(store::Store& store, std::span<const uint8_t> public
     ASSIGN_OR_RETURN(auto pruned, store::GetMeta(tx, "audit_pruned_through"));
     if (pruned) anchor = std::stoll(*pruned);
     return {};
-  }));
+  });
+}
+
+}  // namespace
+
+Result<VerifyReport> Verify(store::Store& store, std::span<const uint8_t> public_key,
+                            Environment env) {
+  VerifyReport report;
+  std::map<int64_t, Checkpoint> checkpoints;
+  int64_t anchor = 0;
+  RETURN_IF_ERROR(LoadCheckpoints(store, public_key, env, checkpoints, anchor));
   report.checkpoints = static_cast<int64_t>(checkpoints.size());
   for (const auto& [seq, c] : checkpoints) {
     if (!c.signature_ok) Flag(report, seq, "checkpoint signature does not verify");

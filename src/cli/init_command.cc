@@ -152,6 +152,30 @@ Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen
   return {};
 }
 
+// What a newcomer needs once the instance exists: what to record, and how to sign in.
+void PrintCreated(const InitOptions& o, Environment env, const fs::path& dir,
+                  const std::vector<identity::IssuedEnrolment>& issued) {
+  fmt::print("Created a {} instance in {}\n", o.environment, dir.string());
+  if (o.tls_cert.empty()) {
+    auto pem = ReadSmallFile(dir / "tls/cert.pem", 64 * 1024);
+    auto fp = pem ? crypto::CertificateFingerprint(*pem) : Result<std::string>("");
+    fmt::print("TLS certificate (self-signed) SHA-256 fingerprint:\n  {}\n", fp ? *fp : "?");
+  }
+  if (auto audit_key = crypto::ReadSigningKeyFile(dir / "keys/audit.key", env)) {
+    fmt::print("Audit checkpoint public key (record it off this machine):\n  {}\n",
+               HexEncode(audit_key->public_key));
+  }
+  fmt::print(
+      "Security officers (each token is for that person alone, works once, and expires "
+      "in 24 hours):\n");
+  for (const auto& e : issued) {
+    fmt::print("  {:<24} enrolment token {}  (expires {})\n", e.username, e.token,
+               FormatRfc3339(e.expires_at));
+  }
+  fmt::print("Start it with:\n  strongroom serve --config {}\n",
+             (dir / "strongroom.toml").string());
+}
+
 int RunInit(const InitOptions& o) {
   const auto env = ParseEnvironment(o.environment);
   if (!env) {
@@ -212,25 +236,7 @@ int RunInit(const InitOptions& o) {
     PrintError(built.error().message);
     return ExitCodeFor(built.error());
   }
-  fmt::print("Created a {} instance in {}\n", o.environment, dir.string());
-  if (o.tls_cert.empty()) {
-    auto pem = ReadSmallFile(dir / "tls/cert.pem", 64 * 1024);
-    auto fp = pem ? crypto::CertificateFingerprint(*pem) : Result<std::string>("");
-    fmt::print("TLS certificate (self-signed) SHA-256 fingerprint:\n  {}\n", fp ? *fp : "?");
-  }
-  if (auto audit_key = crypto::ReadSigningKeyFile(dir / "keys/audit.key", *env)) {
-    fmt::print("Audit checkpoint public key (record it off this machine):\n  {}\n",
-               HexEncode(audit_key->public_key));
-  }
-  fmt::print(
-      "Security officers (each token is for that person alone, works once, and expires "
-      "in 24 hours):\n");
-  for (const auto& e : issued) {
-    fmt::print("  {:<24} enrolment token {}  (expires {})\n", e.username, e.token,
-               FormatRfc3339(e.expires_at));
-  }
-  fmt::print("Start it with:\n  strongroom serve --config {}\n",
-             (dir / "strongroom.toml").string());
+  PrintCreated(o, *env, dir, issued);
   return kExitOk;
 }
 

@@ -6,20 +6,28 @@
 
 namespace strongroom {
 
+namespace {
+
+// The number of the first line of `text` that is not valid UTF-8.
+size_t FirstInvalidLine(std::string_view text) {
+  size_t line = 1, start = 0;
+  while (start <= text.size()) {
+    const auto end = text.find('\n', start);
+    const auto piece = text.substr(start, end == std::string_view::npos ? end : end - start);
+    if (!Utf8CodePoints(piece) || end == std::string_view::npos) break;
+    start = end + 1;
+    ++line;
+  }
+  return line;
+}
+
+}  // namespace
+
 Result<std::vector<CsvRow>> ParseCsv(std::string_view text, size_t max_rows) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   if (!Utf8CodePoints(text)) {
-    // Name the first line that is not valid UTF-8.
-    size_t line = 1, start = 0;
-    while (start <= text.size()) {
-      const auto end = text.find('\n', start);
-      const auto piece = text.substr(start, end == std::string_view::npos ? end : end - start);
-      if (!Utf8CodePoints(piece)) break;
-      if (end == std::string_view::npos) break;
-      start = end + 1;
-      ++line;
-    }
-    return Fail(ErrorCode::kInvalidArgument, fmt::format("line {}: not valid UTF-8", line));
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("line {}: not valid UTF-8", FirstInvalidLine(text)));
   }
   std::vector<CsvRow> rows;
   CsvRow row;
