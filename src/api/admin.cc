@@ -422,72 +422,92 @@ struct Schemas {
   std::string items = ObjectSchema({{"items", ArraySchema(kAnyObjectSchema, 100000)}});
 };
 
+// The routes of each part of the lifecycle, on the same handlers' dependencies.
+struct AdminRoutes {
+  RouteTable& table;
+  Deps d;
+  Schemas s;
+  using C = Credentials;
+
+  RouteHandler to(Result<http::Response> (*fn)(const Deps&, Call&)) const {
+    return [d = d, fn](Call& c) { return fn(d, c); };
+  }
+
+  void Organisations() {
+    table.Add({verb::post, "/api/v1/admin/orgs", C::kSessionOrToken, "Create an organisation",
+               s.org, kAnyObjectSchema, to(CreateOrg)});
+    table.Add({verb::get, "/api/v1/admin/orgs", C::kSessionOrToken,
+               "List organisations (certificates_lapsing_within_days)", "", s.items, to(ListOrgs)});
+    table.Add(
+        {verb::put, "/api/v1/admin/orgs/{id}/certificates", C::kSessionOrToken,
+         "Record an organisation's current supplier certificates",
+         ObjectSchema({{"iso27001", s.certificate}, {"cyber_essentials_plus", s.certificate}}),
+         kAnyObjectSchema, to(RenewCertificates)});
+    table.Add({verb::post, "/api/v1/admin/orgs/{id}/remits", C::kSessionOrToken, "Create a remit",
+               ObjectSchema({{"name", StringSchema(64)}}), kAnyObjectSchema, to(CreateRemit)});
+  }
+
+  void Joiners() {
+    table.Add({verb::post, "/api/v1/admin/join-requests", C::kSessionOrToken,
+               "Ask for an account (a second admin approves)", s.join, kAnyObjectSchema,
+               to(RequestJoin)});
+    table.Add({verb::get, "/api/v1/admin/join-requests", C::kSessionOrToken,
+               "List join requests (status, format=csv)", "", s.items, to(ListJoinRequests)});
+    table.Add({verb::post, "/api/v1/admin/join-requests/{id}/approve", C::kSessionOrToken,
+               "Approve a join request; answers the one-time enrolment token", kNoBody,
+               kAnyObjectSchema, to(ApproveJoin)});
+    table.Add({verb::post, "/api/v1/admin/join-requests/{id}/reject", C::kSessionOrToken,
+               "Reject a join request", s.reason, "", to(RejectJoin)});
+  }
+
+  void Accounts() {
+    table.Add({verb::get, "/api/v1/admin/users", C::kSessionOrToken,
+               "List accounts (status, expiring_within_days, moved_since, dormant_days, format)",
+               "", s.items, to(ListUsers)});
+    table.Add({verb::post, "/api/v1/admin/users/{id}/lock", C::kSessionOrToken,
+               "Lock an account by hand", s.reason, "",
+               [d = d](Call& c) { return LockOrUnlock(d, c, true); }});
+    table.Add({verb::post, "/api/v1/admin/users/{id}/unlock", C::kSessionOrToken,
+               "Lift every lock on an account", s.reason, "",
+               [d = d](Call& c) { return LockOrUnlock(d, c, false); }});
+    table.Add({verb::post, "/api/v1/admin/users/{id}/leave", C::kSessionOrToken,
+               "A leaver: access ends now", kNoBody, "", to(Leave)});
+    table.Add(
+        {verb::post, "/api/v1/admin/users/{id}/move", C::kSessionOrToken,
+         "A mover: the new assignment replaces the old",
+         ObjectSchema({{"roles", s.names}, {"remits", s.names}, {"grants", s.names}}, {"grants"}),
+         "", to(Move)});
+    table.Add({verb::post, "/api/v1/admin/users/{id}/expire", C::kSessionOrToken,
+               "Expire an account now or at a time",
+               ObjectSchema({{"at", StringSchema(64, "date-time")}}, {"at"}), "", to(Expire)});
+    table.Add({verb::post, "/api/v1/admin/users/{id}/renew", C::kSessionOrToken,
+               "Renew an account within its organisation's agreed period",
+               ObjectSchema({{"until", StringSchema(64, "date")}}), "", to(Renew)});
+    table.Add({verb::post, "/api/v1/admin/leavers", C::kSessionOrToken,
+               "Bulk leavers from a CSV body (text/csv; dry_run=true|false)",
+               R"({"type":"string","contentMediaType":"text/csv"})",
+               ObjectSchema(
+                   {{"rows", ArraySchema(kAnyObjectSchema, 10000)}, {"applied", kBooleanSchema}}),
+               to(Leavers)});
+    table.Add({verb::post, "/api/v1/admin/users/{id}/tokens", C::kSessionOrToken,
+               "Issue an API token to a service account",
+               ObjectSchema({{"expires_at", StringSchema(64, "date")}}),
+               ObjectSchema({{"id", StringSchema(64)},
+                             {"token", StringSchema(68)},
+                             {"expires_at", StringSchema(64, "date-time")}}),
+               to(IssueToken)});
+    table.Add({verb::post, "/api/v1/admin/tokens/{id}/revoke", C::kSessionOrToken,
+               "Revoke an API token", kNoBody, "", to(RevokeToken)});
+  }
+};
+
 }  // namespace
 
 void AddAdminRoutes(RouteTable& table, lifecycle::Lifecycle& lifecycle, int max_json_depth) {
-  const Deps d{lifecycle, max_json_depth};
-  const Schemas s;
-  using C = Credentials;
-  auto to = [d](Result<http::Response> (*fn)(const Deps&, Call&)) {
-    return [d, fn](Call& c) { return fn(d, c); };
-  };
-  table.Add({verb::post, "/api/v1/admin/orgs", C::kSessionOrToken, "Create an organisation", s.org,
-             kAnyObjectSchema, to(CreateOrg)});
-  table.Add({verb::get, "/api/v1/admin/orgs", C::kSessionOrToken,
-             "List organisations (certificates_lapsing_within_days)", "", s.items, to(ListOrgs)});
-  table.Add({verb::put, "/api/v1/admin/orgs/{id}/certificates", C::kSessionOrToken,
-             "Record an organisation's current supplier certificates",
-             ObjectSchema({{"iso27001", s.certificate}, {"cyber_essentials_plus", s.certificate}}),
-             kAnyObjectSchema, to(RenewCertificates)});
-  table.Add({verb::post, "/api/v1/admin/orgs/{id}/remits", C::kSessionOrToken, "Create a remit",
-             ObjectSchema({{"name", StringSchema(64)}}), kAnyObjectSchema, to(CreateRemit)});
-  table.Add({verb::post, "/api/v1/admin/join-requests", C::kSessionOrToken,
-             "Ask for an account (a second admin approves)", s.join, kAnyObjectSchema,
-             to(RequestJoin)});
-  table.Add({verb::get, "/api/v1/admin/join-requests", C::kSessionOrToken,
-             "List join requests (status, format=csv)", "", s.items, to(ListJoinRequests)});
-  table.Add({verb::post, "/api/v1/admin/join-requests/{id}/approve", C::kSessionOrToken,
-             "Approve a join request; answers the one-time enrolment token", kNoBody,
-             kAnyObjectSchema, to(ApproveJoin)});
-  table.Add({verb::post, "/api/v1/admin/join-requests/{id}/reject", C::kSessionOrToken,
-             "Reject a join request", s.reason, "", to(RejectJoin)});
-  table.Add({verb::get, "/api/v1/admin/users", C::kSessionOrToken,
-             "List accounts (status, expiring_within_days, moved_since, dormant_days, format)", "",
-             s.items, to(ListUsers)});
-  table.Add({verb::post, "/api/v1/admin/users/{id}/lock", C::kSessionOrToken,
-             "Lock an account by hand", s.reason, "",
-             [d](Call& c) { return LockOrUnlock(d, c, true); }});
-  table.Add({verb::post, "/api/v1/admin/users/{id}/unlock", C::kSessionOrToken,
-             "Lift every lock on an account", s.reason, "",
-             [d](Call& c) { return LockOrUnlock(d, c, false); }});
-  table.Add({verb::post, "/api/v1/admin/users/{id}/leave", C::kSessionOrToken,
-             "A leaver: access ends now", kNoBody, "", to(Leave)});
-  table.Add(
-      {verb::post, "/api/v1/admin/users/{id}/move", C::kSessionOrToken,
-       "A mover: the new assignment replaces the old",
-       ObjectSchema({{"roles", s.names}, {"remits", s.names}, {"grants", s.names}}, {"grants"}), "",
-       to(Move)});
-  table.Add({verb::post, "/api/v1/admin/users/{id}/expire", C::kSessionOrToken,
-             "Expire an account now or at a time",
-             ObjectSchema({{"at", StringSchema(64, "date-time")}}, {"at"}), "", to(Expire)});
-  table.Add({verb::post, "/api/v1/admin/users/{id}/renew", C::kSessionOrToken,
-             "Renew an account within its organisation's agreed period",
-             ObjectSchema({{"until", StringSchema(64, "date")}}), "", to(Renew)});
-  table.Add(
-      {verb::post, "/api/v1/admin/leavers", C::kSessionOrToken,
-       "Bulk leavers from a CSV body (text/csv; dry_run=true|false)",
-       R"({"type":"string","contentMediaType":"text/csv"})",
-       ObjectSchema({{"rows", ArraySchema(kAnyObjectSchema, 10000)}, {"applied", kBooleanSchema}}),
-       to(Leavers)});
-  table.Add({verb::post, "/api/v1/admin/users/{id}/tokens", C::kSessionOrToken,
-             "Issue an API token to a service account",
-             ObjectSchema({{"expires_at", StringSchema(64, "date")}}),
-             ObjectSchema({{"id", StringSchema(64)},
-                           {"token", StringSchema(68)},
-                           {"expires_at", StringSchema(64, "date-time")}}),
-             to(IssueToken)});
-  table.Add({verb::post, "/api/v1/admin/tokens/{id}/revoke", C::kSessionOrToken,
-             "Revoke an API token", kNoBody, "", to(RevokeToken)});
+  AdminRoutes routes{table, {lifecycle, max_json_depth}, {}};
+  routes.Organisations();
+  routes.Joiners();
+  routes.Accounts();
 }
 
 }  // namespace strongroom::api

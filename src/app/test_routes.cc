@@ -28,6 +28,55 @@ Result<std::string> StringField(const boost::json::object& o, std::string_view n
   return std::string(v->as_string());
 }
 
+// {"fail": true|false}: makes every audit append fail, as a broken disk would.
+Result<http::Response> AuditFailure(audit::AuditLog& audit, int depth, http::Request& request) {
+  ASSIGN_OR_RETURN(auto object, http::ParseJsonObject(request, depth));
+  const auto* fail = object.if_contains("fail");
+  if (fail == nullptr || !fail->is_bool()) {
+    return Fail(ErrorCode::kInvalidArgument, "fail must be true or false");
+  }
+  audit.InjectFailureForTest(fail->as_bool());
+  return http::Response::NoContent();
+}
+
+// {"value": "..."}: a data change and its audit event (the value is also an event detail, so
+// tests can send hostile text through the audit log).
+Result<http::Response> AuditedWrite(audit::AuditLog& audit, int depth, http::Request& request) {
+  ASSIGN_OR_RETURN(auto object, http::ParseJsonObject(request, depth));
+  ASSIGN_OR_RETURN(auto value, StringField(object, "value"));
+  auto event = TestEvent(request, "test.write");
+  event.detail["value"] = value;
+  ASSIGN_OR_RETURN(auto ok, audit.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
+    RETURN_IF_ERROR(store::SetMeta(tx, "test_value", value));
+    return true;
+  }));
+  (void)ok;
+  return http::Response::NoContent();
+}
+
+Result<http::Response> AuditedRead(audit::AuditLog& audit, http::Request& request) {
+  ASSIGN_OR_RETURN(auto value,
+                   audit.Observe<std::string>(TestEvent(request, "test.read"),
+                                              [](store::Transaction& tx) -> Result<std::string> {
+                                                ASSIGN_OR_RETURN(
+                                                    auto v, store::GetMeta(tx, "test_value"));
+                                                return v.value_or("");
+                                              }));
+  boost::json::object body{{"value", value}};
+  return http::Response::Json(200, boost::json::serialize(body));
+}
+
+// {"advance_ms": N}: moves the instance's clock forward (never back).
+Result<http::Response> AdvanceClock(OffsetClock& clock, int depth, http::Request& request) {
+  ASSIGN_OR_RETURN(auto object, http::ParseJsonObject(request, depth));
+  const auto* ms = object.if_contains("advance_ms");
+  if (ms == nullptr || !ms->is_int64() || ms->as_int64() <= 0) {
+    return Fail(ErrorCode::kInvalidArgument, "advance_ms must be a positive integer");
+  }
+  clock.Advance(std::chrono::milliseconds(ms->as_int64()));
+  return http::Response::NoContent();
+}
+
 }  // namespace
 #endif
 
@@ -45,59 +94,16 @@ void RegisterTestRoutes([[maybe_unused]] http::Router& router,
                ASSIGN_OR_RETURN(auto object, http::ParseJsonObject(request, depth));
                return http::Response::Json(200, boost::json::serialize(object));
              });
-  // {"fail": true|false}: makes every audit append fail, as a broken disk would.
   router.Add(verb::post, "/__test/audit-failure",
-             [depth, &audit](http::Request& request) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto object, http::ParseJsonObject(request, depth));
-               const auto* fail = object.if_contains("fail");
-               if (fail == nullptr || !fail->is_bool()) {
-                 return Fail(ErrorCode::kInvalidArgument, "fail must be true or false");
-               }
-               audit.InjectFailureForTest(fail->as_bool());
-               return http::Response::NoContent();
-             });
-  // {"value": "..."}: a data change and its audit event (the value is also an event detail, so
-  // tests can send hostile text through the audit log).
+             [depth, &audit](http::Request& r) { return AuditFailure(audit, depth, r); });
   router.Add(verb::post, "/__test/audited-write",
-             [depth, &audit](http::Request& request) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto object, http::ParseJsonObject(request, depth));
-               ASSIGN_OR_RETURN(auto value, StringField(object, "value"));
-               auto event = TestEvent(request, "test.write");
-               event.detail["value"] = value;
-               ASSIGN_OR_RETURN(
-                   auto ok, audit.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
-                     RETURN_IF_ERROR(store::SetMeta(tx, "test_value", value));
-                     return true;
-                   }));
-               (void)ok;
-               return http::Response::NoContent();
-             });
-  if (clock != nullptr) {
-    // {"advance_ms": N}: moves the instance's clock forward (never back).
-    router.Add(verb::post, "/__test/clock",
-               [depth, clock](http::Request& request) -> Result<http::Response> {
-                 ASSIGN_OR_RETURN(auto object, http::ParseJsonObject(request, depth));
-                 const auto* ms = object.if_contains("advance_ms");
-                 if (ms == nullptr || !ms->is_int64() || ms->as_int64() <= 0) {
-                   return Fail(ErrorCode::kInvalidArgument,
-                               "advance_ms must be a positive integer");
-                 }
-                 clock->Advance(std::chrono::milliseconds(ms->as_int64()));
-                 return http::Response::NoContent();
-               });
-  }
+             [depth, &audit](http::Request& r) { return AuditedWrite(audit, depth, r); });
   router.Add(verb::get, "/__test/audited-read",
-             [&audit](http::Request& request) -> Result<http::Response> {
-               ASSIGN_OR_RETURN(auto value, audit.Observe<std::string>(
-                                                TestEvent(request, "test.read"),
-                                                [](store::Transaction& tx) -> Result<std::string> {
-                                                  ASSIGN_OR_RETURN(
-                                                      auto v, store::GetMeta(tx, "test_value"));
-                                                  return v.value_or("");
-                                                }));
-               boost::json::object body{{"value", value}};
-               return http::Response::Json(200, boost::json::serialize(body));
-             });
+             [&audit](http::Request& r) { return AuditedRead(audit, r); });
+  if (clock != nullptr) {
+    router.Add(verb::post, "/__test/clock",
+               [depth, clock](http::Request& r) { return AdvanceClock(*clock, depth, r); });
+  }
 #endif
 }
 
