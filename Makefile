@@ -2,10 +2,10 @@
 #   make deps    install build, test and run dependencies (Debian 12 packages; needs root)
 #   make build   hardened release binary at build/release/strongroom
 #   make run     build, create ./var on first run (development instance), serve on :8443
-#   make test    build debug and asan, run every test in both
+#   make test    build debug and asan, run every test in both; build release, check its hardening
 #   make bench   release build against nginx, same machine, same run
 
-.PHONY: deps build run test test-debug test-asan bench format clean
+.PHONY: deps build run test test-debug test-asan test-release bench format clean
 
 deps:
 	scripts/install-deps
@@ -27,7 +27,19 @@ test-asan: deps
 	cmake --build build/asan
 	ctest --preset asan
 
-test: test-debug test-asan
+# The release binary is checked as built, not assumed; the check must also fail on the debug
+# binary, which is built without the hardening flags (it shows the check can fail).
+test-release: deps
+	cmake --preset release
+	cmake --build build/release
+	scripts/check-hardening build/release/strongroom
+	@if [ -x build/debug/strongroom ]; then \
+	  if scripts/check-hardening build/debug/strongroom >/dev/null; then \
+	    echo "check-hardening passed an unhardened binary" >&2; exit 1; \
+	  else echo "check-hardening refuses the unhardened debug binary, as it should"; fi; \
+	fi
+
+test: test-debug test-asan test-release
 
 bench:
 	scripts/install-deps bench

@@ -49,6 +49,8 @@ void HardenProcess() {
   };
   ::setrlimit(RLIMIT_CORE, &none);
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Nothing this process runs can gain privileges (setuid binaries, file capabilities).
+  ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   ::signal(SIGPIPE, SIG_IGN);  // a peer that vanishes mid-write is an error code, not an exit
 }
 
@@ -335,6 +337,10 @@ int Serve(const std::filesystem::path& config_path) {
   const auto server_options = ServerOptionsFrom(config->server);
   auto opened = Open(*config, server_options);
   if (!opened) return Fatal(opened.error());
+  if (const auto n = Secret::LockFailures(); n > 0) {
+    spdlog::warn("{} key(s) could not be locked in memory (RLIMIT_MEMLOCK): they may be swapped",
+                 n);
+  }
   store::Store& store = *opened->store;
   OffsetClock* test_clock = nullptr;
   const auto clock_owner = MakeClock(*config, &test_clock);

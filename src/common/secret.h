@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <vector>
 
 namespace strongroom {
 
@@ -16,32 +15,53 @@ void SecureWipe(std::span<uint8_t> bytes);
 class Secret {
  public:
   Secret() = default;
-  explicit Secret(size_t size) : bytes_(size) {}
-  explicit Secret(std::span<const uint8_t> bytes) : bytes_(bytes.begin(), bytes.end()) {}
-  ~Secret() { SecureWipe(bytes_); }
+  explicit Secret(size_t size) { Allocate(size, false); }
+  explicit Secret(std::span<const uint8_t> bytes);
+  ~Secret() { Release(); }
 
-  Secret(Secret&& other) noexcept : bytes_(std::move(other.bytes_)) { other.bytes_.clear(); }
+  // Long-lived key material: on pages of its own, locked against swapping (mlock) and left out
+  // of core dumps (MADV_DONTDUMP). If the lock is refused (RLIMIT_MEMLOCK), the secret is still
+  // made and LockFailures() counts it.
+  static Secret Locked(std::span<const uint8_t> bytes);
+  static int64_t LockFailures();
+
+  Secret(Secret&& other) noexcept { Take(other); }
   Secret& operator=(Secret&& other) noexcept {
     if (this != &other) {
-      SecureWipe(bytes_);
-      bytes_ = std::move(other.bytes_);
-      other.bytes_.clear();
+      Release();
+      Take(other);
     }
     return *this;
   }
   Secret(const Secret&) = delete;
   Secret& operator=(const Secret&) = delete;
 
-  // An explicit copy, for the rare place that must hold the secret twice.
-  Secret Clone() const { return Secret(std::span<const uint8_t>(bytes_)); }
+  // An explicit copy, for the rare place that must hold the secret twice (locked if this is).
+  Secret Clone() const;
 
-  std::span<const uint8_t> view() const { return bytes_; }
-  std::span<uint8_t> mutable_view() { return bytes_; }
-  size_t size() const { return bytes_.size(); }
-  bool empty() const { return bytes_.empty(); }
+  std::span<const uint8_t> view() const { return {data_, size_}; }
+  std::span<uint8_t> mutable_view() { return {data_, size_}; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  bool locked() const { return locked_; }
 
  private:
-  std::vector<uint8_t> bytes_;
+  void Allocate(size_t size, bool locked);
+  void Release();
+  void Take(Secret& other) {
+    data_ = other.data_;
+    size_ = other.size_;
+    capacity_ = other.capacity_;
+    locked_ = other.locked_;
+    other.data_ = nullptr;
+    other.size_ = other.capacity_ = 0;
+    other.locked_ = false;
+  }
+
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;  // bytes allocated (whole pages when locked)
+  bool locked_ = false;
 };
 
 }  // namespace strongroom

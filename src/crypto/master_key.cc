@@ -41,7 +41,7 @@ Result<MasterKey> ReadMasterKeyFile(const std::filesystem::path& path) {
     if (key_bytes) SecureWipe(*key_bytes);
     return Fail(ErrorCode::kDataLoss, "master key file has a malformed key");
   }
-  MasterKey key{std::string(id), *env_value, Secret(*key_bytes)};
+  MasterKey key{std::string(id), *env_value, Secret::Locked(*key_bytes)};
   SecureWipe(*key_bytes);
   return key;
 }

@@ -70,7 +70,7 @@ Result<SigningKey> ReadSigningKeyFile(const std::filesystem::path& path, Environ
     if (seed) SecureWipe(*seed);
     return Fail(ErrorCode::kDataLoss, "audit key file has a malformed private key");
   }
-  SigningKey key{expected, Secret(*seed), {}};
+  SigningKey key{expected, Secret::Locked(*seed), {}};
   SecureWipe(*seed);
   ASSIGN_OR_RETURN(key.public_key, PublicFromSeed(key.seed));
   if (HexEncode(key.public_key) != pub_hex) {

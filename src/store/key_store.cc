@@ -60,7 +60,8 @@ Result<void> KeyStore::CreateOrgKey(Transaction& tx, std::string_view org_id) {
 Result<Secret> KeyStore::LoadOrgKey(Transaction& tx, std::string_view org_id) {
   {
     std::lock_guard lock(cache_mu_);
-    if (auto it = org_keys_.find(org_id); it != org_keys_.end()) return it->second.Clone();
+    // A working copy: the cached key stays on its own locked pages.
+    if (auto it = org_keys_.find(org_id); it != org_keys_.end()) return Secret(it->second.view());
   }
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT master_key_id, wrapped_key FROM org_keys WHERE "
                                        "org_id = ?",
@@ -74,7 +75,7 @@ Result<Secret> KeyStore::LoadOrgKey(Transaction& tx, std::string_view org_id) {
   ASSIGN_OR_RETURN(auto key, crypto::UnwrapKey(master_.key, rows.front().Blob(1),
                                                crypto::OrgKeyAad(environment_, org_id, key_id)));
   std::lock_guard lock(cache_mu_);
-  org_keys_.try_emplace(std::string(org_id), key.Clone());
+  org_keys_.try_emplace(std::string(org_id), Secret::Locked(key.view()));
   return key;
 }
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include "integration/instance.h"
 #include "integration/tls_client.h"
@@ -42,6 +43,32 @@ TEST(ProcessTest, AccessLogNamesRouteTemplateButNeverQueryOrBody) {
   EXPECT_NE(log.find("request_id=" + r.headers["x-request-id"]), std::string::npos);
   EXPECT_EQ(log.find("hunter2"), std::string::npos);
   EXPECT_EQ(log.find("path-with-secret"), std::string::npos);
+}
+
+// What /proc says of the running server: no core dumps, no new privileges, its keys locked in
+// memory; and, as the control, the same fields read from this test process, which sets none of
+// them.
+TEST(ProcessTest, TheServerRunsHardened) {
+  auto status_of = [](pid_t pid) { return ReadFile("/proc/" + std::to_string(pid) + "/status"); };
+  auto field = [](const std::string& status, const std::string& name) -> std::string {
+    const auto at = status.find("\n" + name + ":");
+    if (at == std::string::npos) return "";
+    const auto from = status.find_first_not_of(" \t", at + name.size() + 2);
+    return status.substr(from, status.find('\n', from) - from);
+  };
+  Instance inst;
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  const auto server = status_of(inst.process().pid());
+  const auto self = status_of(::getpid());
+  ASSERT_FALSE(field(self, "NoNewPrivs").empty()) << "the field is read: " << self;
+  EXPECT_EQ(field(self, "NoNewPrivs"), "0") << "the control";
+  EXPECT_EQ(field(server, "NoNewPrivs"), "1");
+  EXPECT_EQ(field(self, "VmLck"), "0 kB") << "the control";
+  // The master key and the audit signing key, each on a page of its own.
+  EXPECT_GE(std::stol(field(server, "VmLck")), 8) << field(server, "VmLck");
+  const auto limits = ReadFile("/proc/" + std::to_string(inst.process().pid()) + "/limits");
+  EXPECT_NE(limits.find("Max core file size        0                    0"), std::string::npos)
+      << limits;
 }
 
 TEST(ProcessTest, TestRoutesDoNotExistInProduction) {
