@@ -22,6 +22,7 @@
 #include "api/route.h"
 #include "api/scim.h"
 #include "app/maintenance.h"
+#include "app/sandbox.h"
 #include "app/test_routes.h"
 #include "audit/audit_log.h"
 #include "audit/shipper.h"
@@ -368,6 +369,12 @@ int Serve(const std::filesystem::path& config_path) {
   api::RouteTable routes(services.auth, audit, {config->server.max_json_depth, server.origin()});
   AddRoutes(routes, services, store, audit, shipper.get(), clock, config->server.max_json_depth);
   routes.Install(router);
+  // From here on the process does only what serving needs (app/sandbox.h).
+  if (config->server.syscall_filter) {
+    if (auto r = InstallSyscallFilter(); !r) return Fatal(r.error());
+  } else {
+    spdlog::warn("server.syscall_filter = false: serving without the system-call allow-list");
+  }
   AnnounceServing(*config, server);
 
   server.Run();

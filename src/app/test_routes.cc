@@ -1,5 +1,9 @@
 #include "app/test_routes.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "http/json.h"
 #include "store/meta.h"
 
@@ -55,13 +59,12 @@ Result<http::Response> AuditedWrite(audit::AuditLog& audit, int depth, http::Req
 }
 
 Result<http::Response> AuditedRead(audit::AuditLog& audit, http::Request& request) {
-  ASSIGN_OR_RETURN(auto value,
-                   audit.Observe<std::string>(TestEvent(request, "test.read"),
-                                              [](store::Transaction& tx) -> Result<std::string> {
-                                                ASSIGN_OR_RETURN(
-                                                    auto v, store::GetMeta(tx, "test_value"));
-                                                return v.value_or("");
-                                              }));
+  ASSIGN_OR_RETURN(auto value, audit.Observe<std::string>(
+                                   TestEvent(request, "test.read"),
+                                   [](store::Transaction& tx) -> Result<std::string> {
+                                     ASSIGN_OR_RETURN(auto v, store::GetMeta(tx, "test_value"));
+                                     return v.value_or("");
+                                   }));
   boost::json::object body{{"value", value}};
   return http::Response::Json(200, boost::json::serialize(body));
 }
@@ -75,6 +78,15 @@ Result<http::Response> AdvanceClock(OffsetClock& clock, int depth, http::Request
   }
   clock.Advance(std::chrono::milliseconds(ms->as_int64()));
   return http::Response::NoContent();
+}
+
+// Makes a call the system-call filter forbids: starting a program (one that does not exist). With
+// the filter the process is killed; without it the call fails, and the answer gives its errno.
+Result<http::Response> ForbiddenCall(http::Request&) {
+  char* const none[] = {nullptr};
+  ::execve("/nonexistent/strongroom-forbidden-call", none, none);
+  boost::json::object body{{"errno", errno}};
+  return http::Response::Json(200, boost::json::serialize(body));
 }
 
 }  // namespace
@@ -100,6 +112,7 @@ void RegisterTestRoutes([[maybe_unused]] http::Router& router,
              [depth, &audit](http::Request& r) { return AuditedWrite(audit, depth, r); });
   router.Add(verb::get, "/__test/audited-read",
              [&audit](http::Request& r) { return AuditedRead(audit, r); });
+  router.Add(verb::post, "/__test/forbidden-call", ForbiddenCall);
   if (clock != nullptr) {
     router.Add(verb::post, "/__test/clock",
                [depth, clock](http::Request& r) { return AdvanceClock(*clock, depth, r); });

@@ -198,6 +198,7 @@ Result<void> ReadServer(const toml::table* t, ServerConfig& s) {
   RETURN_IF_ERROR(sec.Int("max_header_bytes", 1024, 65'536, s.max_header_bytes));
   RETURN_IF_ERROR(sec.Int("max_body_bytes", 1024, 64 * 1024 * 1024, s.max_body_bytes));
   RETURN_IF_ERROR(sec.Int("max_json_depth", 2, 512, s.max_json_depth));
+  RETURN_IF_ERROR(sec.Bool("syscall_filter", s.syscall_filter));
   return sec.Finish();
 }
 
@@ -373,6 +374,11 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
   RETURN_IF_ERROR(ReadRecords(records, cfg.records));
   ASSIGN_OR_RETURN(auto log, SubTable(root, "log"));
   RETURN_IF_ERROR(ReadLog(log, base, cfg.log));
+  if (cfg.environment == Environment::kProduction && !cfg.server.syscall_filter) {
+    return ConfigError("server.syscall_filter",
+                       "must stay true in production: the server runs under its system-call "
+                       "allow-list");
+  }
   return cfg;
 }
 

@@ -37,6 +37,7 @@ struct ServerConfig {
   int max_header_bytes = 16 * 1024;
   int max_body_bytes = 1024 * 1024;
   int max_json_depth = 64;
+  bool syscall_filter = true;  // the seccomp allow-list once started (app/sandbox.h)
 };
 
 struct TlsConfig {

@@ -1,6 +1,7 @@
 #include "common/secret.h"
 
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,27 +43,33 @@ Secret Secret::Clone() const { return locked_ ? Locked(view()) : Secret(view());
 
 void Secret::Allocate(size_t size, bool locked) {
   size_ = size;
-  locked_ = locked;
+  locked_ = false;
   if (size == 0) return;
-  if (!locked) {
-    capacity_ = size;
-    data_ = new uint8_t[size]();
-    return;
+  if (locked) {
+    // Pages of its own, so that unlocking them when it goes never unlocks another secret.
+    capacity_ = (size + PageSize() - 1) / PageSize() * PageSize();
+    void* p =
+        ::mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+      data_ = static_cast<uint8_t*>(p);
+      locked_ = true;
+      (void)::madvise(p, capacity_, MADV_DONTDUMP);
+      (void)::madvise(p, capacity_, MADV_DONTFORK);
+      // The kernel's own call: the sanitizers' runtime replaces mlock() with a no-op.
+      if (::syscall(SYS_mlock, p, capacity_) != 0) lock_failures.fetch_add(1);
+      return;
+    }
+    lock_failures.fetch_add(1);  // no pages to be had: held as an ordinary secret
   }
-  // Pages of its own, so that unlocking them when it goes never unlocks another secret.
-  capacity_ = (size + PageSize() - 1) / PageSize() * PageSize();
-  void* p = ::mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  data_ = static_cast<uint8_t*>(p);
-  (void)::madvise(p, capacity_, MADV_DONTDUMP);
-  if (::mlock(p, capacity_) != 0) lock_failures.fetch_add(1);
+  capacity_ = size;
+  data_ = new uint8_t[size]();
 }
 
 void Secret::Release() {
   if (data_ == nullptr) return;
   SecureWipe({data_, capacity_});
   if (locked_) {
-    (void)::munlock(data_, capacity_);
+    (void)::syscall(SYS_munlock, data_, capacity_);
     (void)::munmap(data_, capacity_);
   } else {
     delete[] data_;

@@ -19,9 +19,10 @@ class Secret {
   explicit Secret(std::span<const uint8_t> bytes);
   ~Secret() { Release(); }
 
-  // Long-lived key material: on pages of its own, locked against swapping (mlock) and left out
-  // of core dumps (MADV_DONTDUMP). If the lock is refused (RLIMIT_MEMLOCK), the secret is still
-  // made and LockFailures() counts it.
+  // Long-lived key material: on pages of its own, locked against swapping (mlock), left out of
+  // core dumps (MADV_DONTDUMP) and of any child process (MADV_DONTFORK). If the lock is refused
+  // (RLIMIT_MEMLOCK) or no pages can be had, the secret is still made and LockFailures() counts
+  // it.
   static Secret Locked(std::span<const uint8_t> bytes);
   static int64_t LockFailures();
 

@@ -35,11 +35,10 @@ struct StoredExport {
 };
 
 Result<std::optional<StoredExport>> LoadExport(store::Transaction& tx, std::string_view id) {
-  ASSIGN_OR_RETURN(auto rows,
-                   tx.Query("SELECT org_id, requester_id, remit, status, expires_at, "
-                            "COALESCE(archive_expires_at, ''), wrapped_key, archive, "
-                            "COALESCE(record_count, 0) FROM exports WHERE id = ?",
-                            {std::string(id)}));
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT org_id, requester_id, remit, status, expires_at, "
+                                       "COALESCE(archive_expires_at, ''), wrapped_key, archive, "
+                                       "COALESCE(record_count, 0) FROM exports WHERE id = ?",
+                                       {std::string(id)}));
   if (rows.empty()) return std::optional<StoredExport>();
   const auto& r = rows.front();
   return StoredExport{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4),
@@ -57,7 +56,8 @@ Result<bool> ApprovedExportSince(store::Transaction& tx, std::string_view accoun
 }
 
 ExportService::ExportService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
-                             records::RecordService& records, const Clock& clock, crypto::Random& random)
+                             records::RecordService& records, const Clock& clock,
+                             crypto::Random& random)
     : store_(store),
       audit_(audit),
       keys_(keys),
@@ -118,7 +118,12 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
         if (may.hidden) return NoSuchExport();
         if (!may.allow) return Fail(ErrorCode::kPermissionDenied, "not permitted: " + may.reason);
         // The requester as they are now: what they may see is what the archive holds.
-        ASSIGN_OR_RETURN(auto subject, LoadSubject(tx, e->requester_id));
+        auto loaded = LoadSubject(tx, e->requester_id);
+        if (!loaded) {  // the rule needs the requester's person: without it, refuse
+          ev.reason = "the requester's account cannot be read";
+          return Fail(ErrorCode::kFailedPrecondition, "the export's requester cannot be read");
+        }
+        const auto& subject = *loaded;
         const auto two = approvals::Decide(
             who.account,
             {e->status == "pending" ? approvals::State::kPending : approvals::State::kApproved,
@@ -206,9 +211,8 @@ Result<int64_t> ExportService::ExpireDue() {
                                      {now}));
     n = a + b;
     if (n == 0) return {};
-    auto event = audit::SystemEvent(
-        "export.expire", {"export", "", ""},
-        "unapproved after 72 hours, or not downloaded within 24 hours");
+    auto event = audit::SystemEvent("export.expire", {"export", "", ""},
+                                    "unapproved after 72 hours, or not downloaded within 24 hours");
     event.detail = {{"requests", std::to_string(a)}, {"archives", std::to_string(b)}};
     ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
     (void)seq;

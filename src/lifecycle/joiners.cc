@@ -206,10 +206,14 @@ Result<Approved> Joiners::Approve(const identity::Principal& admin, std::string_
         ev.target.org = in.org_id;
         ev.detail = {{"username", in.username}, {"kind", in.kind}};
         ASSIGN_OR_RETURN(auto requester, identity::LoadAccount(tx, stored->requested_by));
+        if (!requester) {  // the rule needs the requester's person: without it, refuse
+          ev.reason = "the requester's account cannot be read";
+          return Fail(ErrorCode::kFailedPrecondition, "the request's requester cannot be read");
+        }
         ASSIGN_OR_RETURN(auto subject, identity::FindPerson(tx, in.person_email));
-        const approvals::Request request{
-            JoinState(stored->status), TimePoint::max(), stored->requested_by,
-            requester ? requester->person_id : "", subject ? subject->id : ""};
+        const approvals::Request request{JoinState(stored->status), TimePoint::max(),
+                                         stored->requested_by, requester->person_id,
+                                         subject ? subject->id : ""};
         const auto two =
             approvals::Decide(admin.account, request, approvals::Verdict::kApprove, now);
         if (!two.allowed) {
@@ -221,7 +225,8 @@ Result<Approved> Joiners::Approve(const identity::Principal& admin, std::string_
           return Fail(ErrorCode::kPermissionDenied, "not permitted: " + d.reason);
         }
         ASSIGN_OR_RETURN(auto org, identity::FindOrg(tx, in.org_id));
-        if (!org || org->status != "active") {
+        if (!org) return NoSuchRequest();
+        if (org->status != "active") {
           ev.reason = "organisation not active";
           return Fail(ErrorCode::kFailedPrecondition, "the organisation is not active");
         }

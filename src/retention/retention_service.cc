@@ -130,13 +130,17 @@ Result<void> RetentionService::LiftOrder(const identity::Principal& officer, std
         if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such Retention Order");
         ev.target.org = rows.front().Text(2);
         ASSIGN_OR_RETURN(auto maker, identity::LoadAccount(tx, rows.front().Text(1)));
+        if (!maker) {  // the rule needs the maker's person: without it, refuse
+          ev.reason = "the order's maker cannot be read";
+          return Fail(ErrorCode::kFailedPrecondition, "the order's maker cannot be read");
+        }
         // Lifting is the second person's half of the order: its maker may not, by any account.
-        const auto two = approvals::Decide(
-            officer.account,
-            {rows.front().Text(0) == "active" ? approvals::State::kPending
-                                              : approvals::State::kApproved,
-             TimePoint::max(), rows.front().Text(1), maker ? maker->person_id : ""},
-            approvals::Verdict::kApprove, clock_.Now());
+        const auto two =
+            approvals::Decide(officer.account,
+                              {rows.front().Text(0) == "active" ? approvals::State::kPending
+                                                                : approvals::State::kApproved,
+                               TimePoint::max(), rows.front().Text(1), maker->person_id},
+                              approvals::Verdict::kApprove, clock_.Now());
         if (!two.allowed) {
           ev.reason = two.reason;
           return std::unexpected(two.error);

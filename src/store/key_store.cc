@@ -75,7 +75,9 @@ Result<Secret> KeyStore::LoadOrgKey(Transaction& tx, std::string_view org_id) {
   ASSIGN_OR_RETURN(auto key, crypto::UnwrapKey(master_.key, rows.front().Blob(1),
                                                crypto::OrgKeyAad(environment_, org_id, key_id)));
   std::lock_guard lock(cache_mu_);
-  org_keys_.try_emplace(std::string(org_id), Secret::Locked(key.view()));
+  if (org_keys_.find(org_id) == org_keys_.end()) {  // another request may have cached it first
+    org_keys_.emplace(std::string(org_id), Secret::Locked(key.view()));
+  }
   return key;
 }
 

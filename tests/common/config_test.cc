@@ -107,6 +107,23 @@ TEST(ConfigTest, TlsVersionMustBeKnown) {
             std::string::npos);
 }
 
+TEST(ConfigTest, TheSyscallFilterIsOnAndStaysOnInProduction) {
+  EXPECT_TRUE(Parse(kMinimal)->server.syscall_filter) << "on by default";
+  const std::string off = std::string(kMinimal) + "[server]\nsyscall_filter = false\n";
+  auto test = Parse(off);
+  ASSERT_TRUE(test) << test.error().message;
+  EXPECT_FALSE(test->server.syscall_filter) << "may be turned off outside production";
+  std::string production = off;
+  production.replace(production.find("\"test\""), 6, "\"production\"");
+  auto refused = Parse(production);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("'server.syscall_filter': must stay true in production"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_FALSE(Parse(std::string(kMinimal) + "[server]\nsyscall_filter = \"no\"\n"))
+      << "a boolean only";
+}
+
 TEST(ConfigTest, ProductionNeedsACollectorUnlessTheRiskIsAccepted) {
   std::string text = kMinimal;
   text.replace(text.find("\"test\""), 6, "\"production\"");

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include "integration/instance.h"
 #include "integration/tls_client.h"
 
@@ -69,6 +71,35 @@ TEST(ProcessTest, TheServerRunsHardened) {
   const auto limits = ReadFile("/proc/" + std::to_string(inst.process().pid()) + "/limits");
   EXPECT_NE(limits.find("Max core file size        0                    0"), std::string::npos)
       << limits;
+}
+
+// A call outside the system-call allow-list (starting a program) kills the server; the control,
+// the same call with the filter off, runs and fails as the kernel says (ENOENT).
+TEST(ProcessTest, ACallOutsideTheAllowListKillsTheServer) {
+  const std::string call =
+      "POST /__test/forbidden-call HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+  Instance filtered;
+  ASSERT_TRUE(filtered.Start()) << filtered.StartupError();
+  const auto status = ReadFile("/proc/" + std::to_string(filtered.process().pid()) + "/status");
+  EXPECT_NE(status.find("Seccomp:\t2"), std::string::npos) << "in filter mode: " << status;
+  EXPECT_EQ(HttpsGet(filtered.port(), "/healthz").status, 200) << "serving under the filter";
+  auto client = TlsClient::Connect(filtered.port());
+  ASSERT_NE(client, nullptr);
+  EXPECT_EQ(client->Request(call).status, 0) << "no answer: the process is gone";
+  EXPECT_EQ(filtered.Stop(SIGTERM), 128 + SIGSYS) << "killed by SIGSYS, not stopped by SIGTERM";
+
+  Instance open;
+  open.SetServer({{"syscall_filter", "false"}});
+  ASSERT_TRUE(open.Start()) << open.StartupError();
+  auto control = TlsClient::Connect(open.port());
+  ASSERT_NE(control, nullptr);
+  const auto r = control->Request(call);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body, "{\"errno\":" + std::to_string(ENOENT) + "}") << "the call ran";
+  EXPECT_NE(ReadFile(open.process().stderr_path()).find("without the system-call allow-list"),
+            std::string::npos)
+      << "and the start said it was off";
+  EXPECT_EQ(open.Stop(SIGTERM), 0);
 }
 
 TEST(ProcessTest, TestRoutesDoNotExistInProduction) {
