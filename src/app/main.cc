@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   cli::AddPurgeCommand(app, &exit_code);
   cli::AddAdminCommand(app, &exit_code);
   cli::AddSeedCommand(app, &exit_code);
+  cli::AddDoctorCommand(app, &exit_code);
   cli::AddVersionCommand(app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -14,6 +14,7 @@ void AddVersionCommand(CLI::App& app, int* exit_code);
 void AddPurgeCommand(CLI::App& app, int* exit_code);
 void AddAdminCommand(CLI::App& app, int* exit_code);
 void AddSeedCommand(CLI::App& app, int* exit_code);
+void AddDoctorCommand(CLI::App& app, int* exit_code);
 
 // Prints "strongroom: <message>" to standard error.
 void PrintError(std::string_view message);

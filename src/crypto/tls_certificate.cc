@@ -107,4 +107,42 @@ Result<std::string> CertificateFingerprint(const std::string& certificate_pem) {
   return out;
 }
 
+Result<CertificateFacts> InspectCertificate(const std::string& certificate_pem) {
+  Bio bio(BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size())));
+  Cert cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) return Fail(ErrorCode::kInvalidArgument, "not a PEM certificate");
+  CertificateFacts facts;
+  tm not_after{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &not_after) != 1) {
+    return Fail(ErrorCode::kInvalidArgument, "the certificate's expiry cannot be read");
+  }
+  facts.not_after = std::chrono::time_point_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::from_time_t(timegm(&not_after)));
+  EVP_PKEY* key = X509_get0_pubkey(cert.get());
+  if (key == nullptr) return Fail(ErrorCode::kInvalidArgument, "the certificate has no key");
+  // Self-signed: it names itself as its issuer, and its own key verifies its signature.
+  facts.self_signed =
+      X509_NAME_cmp(X509_get_subject_name(cert.get()), X509_get_issuer_name(cert.get())) == 0 &&
+      X509_verify(cert.get(), key) == 1;
+  switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_RSA:
+    case EVP_PKEY_RSA_PSS:
+      facts.key_type = "RSA";
+      break;
+    case EVP_PKEY_EC:
+      facts.key_type = "EC";
+      break;
+    case EVP_PKEY_ED25519:
+      facts.key_type = "ED25519";
+      break;
+    case EVP_PKEY_ED448:
+      facts.key_type = "ED448";
+      break;
+    default:
+      facts.key_type = "other";
+  }
+  facts.key_bits = EVP_PKEY_get_bits(key);
+  return facts;
+}
+
 }  // namespace strongroom::crypto

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/secret.h"
 
@@ -17,6 +18,16 @@ struct CertificateAndKey {
 };
 
 Result<CertificateAndKey> MakeSelfSignedCertificate(const std::vector<std::string>& names);
+
+// What an assessor checks about a certificate: when it expires, whether it is self-signed, and the
+// strength of its key.
+struct CertificateFacts {
+  TimePoint not_after{};
+  bool self_signed = false;
+  std::string key_type;  // "RSA", "EC", "ED25519", ...
+  int key_bits = 0;      // the key's size (RSA modulus, EC curve order)
+};
+Result<CertificateFacts> InspectCertificate(const std::string& certificate_pem);
 
 // SHA-256 fingerprint of a PEM certificate, as colon-separated upper-case hex (what browsers show).
 Result<std::string> CertificateFingerprint(const std::string& certificate_pem);

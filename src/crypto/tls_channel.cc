@@ -42,22 +42,27 @@ Result<std::unique_ptr<TlsChannel>> TlsChannel::Connect(const TlsClientConfig& c
   if (::getaddrinfo(c.host.c_str(), std::to_string(c.port).c_str(), &hints, &res) != 0) {
     return Unavailable(fmt::format("cannot resolve {}", c.host));
   }
+  // Each address in turn until one connects: a name may resolve to addresses (IPv6 first, say)
+  // the collector does not listen on.
   for (addrinfo* ai = res; ai != nullptr && ch->fd_ < 0; ai = ai->ai_next) {
     const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) continue;
-    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
-      ch->fd_ = fd;
-    } else {
+    ch->fd_ = fd;
+    const bool started = ::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS;
+    int so_error = started ? 0 : errno;
+    if (started && ch->Wait(true)) {
+      socklen_t len = sizeof so_error;
+      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
+    } else if (started) {
+      so_error = ETIMEDOUT;
+    }
+    if (so_error != 0) {
       ::close(fd);
+      ch->fd_ = -1;
     }
   }
   ::freeaddrinfo(res);
   if (ch->fd_ < 0) return Unavailable(fmt::format("cannot connect to {}:{}", c.host, c.port));
-  RETURN_IF_ERROR(ch->Wait(true));
-  int so_error = 0;
-  socklen_t len = sizeof so_error;
-  ::getsockopt(ch->fd_, SOL_SOCKET, SO_ERROR, &so_error, &len);
-  if (so_error != 0) return Unavailable(fmt::format("cannot connect to {}:{}", c.host, c.port));
 
   ch->ssl_ = SSL_new(ch->ctx_);
   SSL_set_fd(ch->ssl_, ch->fd_);

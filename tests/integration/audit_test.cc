@@ -218,6 +218,21 @@ TEST_F(CollectorTest, NothingIsLostAcrossACollectorOutage) {
   EXPECT_EQ(boost::json::parse(ready.body).at("audit_backlog").as_int64(), 0);
 }
 
+// The collector named by a host name: resolving it runs the C library's resolver inside the running
+// server, under its system-call allow-list.
+TEST_F(CollectorTest, ACollectorNamedByHostNameIsReached) {
+  Instance inst;
+  auto config = collector_->AuditConfig();
+  const auto at = config.find("127.0.0.1:");
+  ASSERT_NE(at, std::string::npos) << config;
+  config.replace(at, 9, "localhost");
+  inst.AddToSection("audit", config);
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(AuditedWrite(inst.port(), "h").status, 204);
+  EXPECT_TRUE(ReceivedAll(4)) << collector_->Received();
+  EXPECT_EQ(inst.Stop(), 0) << "still running, and stopped cleanly";
+}
+
 TEST_F(CollectorTest, ACollectorWithTheWrongNameIsNeverSentAnything) {
   Instance inst;
   auto config = collector_->AuditConfig();

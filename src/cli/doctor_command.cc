@@ -1,0 +1,308 @@
+// `strongroom doctor --config … [--json]`: checks a host and an instance as an assessor would:
+// the instance's file modes and owners, its TLS certificate (expiry, key strength), its
+// listeners, the clock, the libraries it runs on against the installed Debian packages, and
+// whether apt has security updates waiting for any of them. Each check passes, warns, fails or is
+// skipped (saying why); the exit code is 1 if any failed. Nothing is changed.
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/timex.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <boost/version.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "common/config.h"
+#include "common/file_util.h"
+#include "crypto/tls_certificate.h"
+
+namespace strongroom::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+enum class Status { kPass, kWarn, kFail, kSkip };
+
+std::string_view Name(Status s) {
+  switch (s) {
+    case Status::kPass:
+      return "pass";
+    case Status::kWarn:
+      return "warn";
+    case Status::kFail:
+      return "fail";
+    case Status::kSkip:
+      return "skip";
+  }
+  return "fail";
+}
+
+struct Finding {
+  std::string check;
+  Status status;
+  std::string detail;
+};
+using Findings = std::vector<Finding>;
+
+// The Debian packages of the libraries the binary runs on, as `dpkg-query` names them.
+constexpr const char* kPackages[] = {"libssl3",       "libsqlite3-0",    "libboost-json1.81.0",
+                                     "libsodium23",   "libseccomp2",     "libqrencode4",
+                                     "libc6",         "libstdc++6",      "libfmt9",
+                                     "libspdlog1.10", "libtomlplusplus3"};
+
+// Standard output of a fixed command line (never built from input), or nullopt if it failed.
+std::optional<std::string> Output(const std::string& command) {
+  FILE* p = ::popen((command + " 2>/dev/null").c_str(), "r");
+  if (p == nullptr) return std::nullopt;
+  std::string out;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  if (::pclose(p) != 0) return std::nullopt;
+  return out;
+}
+
+// A file that holds a secret: this user's alone (0600 or 0400).
+void CheckSecretFile(Findings& out, const std::string& check, const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    out.push_back({check, Status::kFail, fmt::format("{}: cannot be read", path.string())});
+    return;
+  }
+  const auto mode = st.st_mode & 07777;
+  if ((mode & 077) != 0 || st.st_uid != ::geteuid()) {
+    out.push_back({check, Status::kFail,
+                   fmt::format("{}: mode {:04o}, owner uid {} (must be 0600 or 0400, owned by "
+                               "uid {})",
+                               path.string(), mode, st.st_uid, ::geteuid())});
+    return;
+  }
+  out.push_back({check, Status::kPass, fmt::format("{}: mode {:04o}", path.string(), mode)});
+}
+
+void CheckFiles(const Config& config, const fs::path& config_path, Findings& out) {
+  const auto dir = fs::absolute(config_path).parent_path();
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0) {
+    const auto mode = st.st_mode & 07777;
+    out.push_back({"files.instance_dir", (mode & 022) != 0 ? Status::kFail : Status::kPass,
+                   fmt::format("{}: mode {:04o}{}", dir.string(), mode,
+                               (mode & 022) != 0 ? " (writable by group or others)" : "")});
+  }
+  if (::stat(config_path.c_str(), &st) == 0) {
+    const auto mode = st.st_mode & 07777;
+    out.push_back({"files.config", (mode & 022) != 0 ? Status::kFail : Status::kPass,
+                   fmt::format("{}: mode {:04o}", config_path.string(), mode)});
+  }
+  CheckSecretFile(out, "files.master_key", config.keys.master_key_file);
+  CheckSecretFile(out, "files.audit_key", config.audit.signing_key_file);
+  CheckSecretFile(out, "files.tls_key", config.tls.private_key);
+  CheckSecretFile(out, "files.store", config.store.path);
+}
+
+void CheckTls(const Config& config, Findings& out) {
+  auto pem = ReadSmallFile(config.tls.certificate, 1024 * 1024);
+  if (!pem) {
+    out.push_back({"tls.certificate", Status::kFail, pem.error().message});
+    return;
+  }
+  auto facts = crypto::InspectCertificate(*pem);
+  if (!facts) {
+    out.push_back({"tls.certificate", Status::kFail, facts.error().message});
+    return;
+  }
+  const auto now = std::chrono::system_clock::now();
+  const auto days_left =
+      std::chrono::duration_cast<std::chrono::days>(facts->not_after - now).count();
+  Status expiry = Status::kPass;
+  if (days_left < 0) {
+    expiry = Status::kFail;
+  } else if (days_left < 30) {
+    expiry = Status::kWarn;
+  }
+  out.push_back({"tls.expiry", expiry,
+                 fmt::format("expires {} ({} days){}", FormatRfc3339(facts->not_after), days_left,
+                             days_left < 0 ? ": expired" : "")});
+  const bool strong = (facts->key_type == "RSA" && facts->key_bits >= 2048) ||
+                      (facts->key_type == "EC" && facts->key_bits >= 256) ||
+                      facts->key_type == "ED25519" || facts->key_type == "ED448";
+  out.push_back({"tls.key_strength", strong ? Status::kPass : Status::kFail,
+                 fmt::format("{} {} bits{}", facts->key_type, facts->key_bits,
+                             strong ? "" : " (needs RSA >= 2048, EC >= 256 or EdDSA)")});
+  const bool production = config.environment == Environment::kProduction;
+  out.push_back({"tls.issuer", facts->self_signed && production ? Status::kWarn : Status::kPass,
+                 facts->self_signed ? "self-signed (replace it with your CA's in production)"
+                                    : "issued by a CA"});
+}
+
+void CheckListeners(const Config& config, Findings& out) {
+  const auto listen = ParseHostPort(config.server.listen);
+  if (!listen) {
+    out.push_back({"listeners.https", Status::kFail, listen.error().message});
+    return;
+  }
+  const bool everywhere = listen->host == "0.0.0.0" || listen->host == "::";
+  out.push_back(
+      {"listeners.https", everywhere ? Status::kWarn : Status::kPass,
+       fmt::format("{}{}", config.server.listen,
+                   everywhere ? ": every interface (segment it behind a firewall)" : "")});
+  out.push_back({"process.syscall_filter",
+                 config.server.syscall_filter ? Status::kPass : Status::kFail,
+                 config.server.syscall_filter ? "on" : "off (server.syscall_filter = false)"});
+}
+
+void CheckClock(Findings& out) {
+  timex tx{};
+  const int state = ::ntp_adjtime(&tx);
+  const bool synced = state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
+  out.push_back({"clock.synchronised", synced ? Status::kPass : Status::kWarn,
+                 synced ? fmt::format("synchronised (estimated error {} us)", tx.esterror)
+                        : "the kernel reports the clock unsynchronised: run an NTP client "
+                          "(audit times and TOTP codes depend on it)"});
+}
+
+// The upstream part of a Debian version: "3.0.17-1~deb12u2" -> "3.0.17".
+std::string Upstream(std::string version) {
+  if (const auto colon = version.find(':'); colon != std::string::npos) {
+    version.erase(0, colon + 1);
+  }
+  return version.substr(0, version.rfind('-'));
+}
+
+void CheckVersions(Findings& out) {
+  const std::string boost = fmt::format("{}.{}.{}", BOOST_VERSION / 100000,
+                                        BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100);
+  const std::pair<const char*, std::string> runtime[] = {
+      {"libssl3", OpenSSL_version(OPENSSL_VERSION_STRING)},
+      {"libsqlite3-0", sqlite3_libversion()},
+      {"libboost-json1.81.0", boost},
+  };
+  for (const auto& [package, version] : runtime) {
+    auto installed = Output(fmt::format("dpkg-query -W -f='${{Version}}' {}", package));
+    if (!installed) {
+      out.push_back({fmt::format("versions.{}", package), Status::kSkip,
+                     fmt::format("runs on {}; dpkg-query does not know {}", version, package)});
+      continue;
+    }
+    const bool same = Upstream(*installed) == version;
+    out.push_back({fmt::format("versions.{}", package), same ? Status::kPass : Status::kFail,
+                   fmt::format("runs on {}, package {} installed{}", version, *installed,
+                               same ? "" : ": restart the service on the installed version")});
+  }
+}
+
+void CheckUpdates(Findings& out) {
+  std::error_code ec;
+  bool lists = false;
+  for (const auto& e : fs::directory_iterator("/var/lib/apt/lists", ec)) {
+    lists = lists || e.path().filename().string().ends_with("_Packages");
+  }
+  std::string looked;
+  for (const char* p : kPackages) looked += std::string(looked.empty() ? "" : ", ") + p;
+  if (!lists) {
+    out.push_back(
+        {"updates.security", Status::kSkip,
+         "no apt package lists on this host (apt-get update first); would check: " + looked});
+    return;
+  }
+  const auto plan = Output("apt-get -s -o Debug::NoLocking=1 upgrade");
+  if (!plan) {
+    out.push_back({"updates.security", Status::kSkip, "apt-get -s upgrade failed"});
+    return;
+  }
+  std::vector<std::string> security, other;
+  size_t start = 0;
+  while (start < plan->size()) {
+    const auto end = plan->find('\n', start);
+    const std::string line = plan->substr(start, end - start);
+    start = end == std::string::npos ? plan->size() : end + 1;
+    if (!line.starts_with("Inst ")) continue;
+    const auto name = line.substr(5, line.find(' ', 5) - 5);
+    for (const char* p : kPackages) {
+      if (name != p) continue;
+      (line.find("-security") != std::string::npos ? security : other).push_back(name);
+    }
+  }
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+  };
+  if (!security.empty()) {
+    out.push_back({"updates.security", Status::kFail,
+                   "security updates waiting for: " + join(security) + " (apply them now)"});
+  } else if (!other.empty()) {
+    out.push_back({"updates.security", Status::kWarn,
+                   "updates (not security) waiting for: " + join(other) + "; looked at " + looked});
+  } else {
+    out.push_back({"updates.security", Status::kPass, "none waiting for: " + looked});
+  }
+}
+
+Findings Examine(const Config& config, const fs::path& config_path) {
+  Findings out;
+  out.push_back({"config", Status::kPass,
+                 fmt::format("{} ({} environment)", config_path.string(),
+                             EnvironmentName(config.environment))});
+  if (auto ready = CheckReadyToServe(config); !ready) {
+    out.push_back({"config.ready", Status::kFail, ready.error().message});
+  }
+  CheckFiles(config, config_path, out);
+  CheckTls(config, out);
+  CheckListeners(config, out);
+  CheckClock(out);
+  CheckVersions(out);
+  CheckUpdates(out);
+  return out;
+}
+
+void Print(const Findings& findings, bool json) {
+  if (json) {
+    boost::json::array checks;
+    bool ok = true;
+    for (const auto& f : findings) {
+      ok = ok && f.status != Status::kFail;
+      checks.push_back({{"check", f.check}, {"status", Name(f.status)}, {"detail", f.detail}});
+    }
+    boost::json::object out{{"ok", ok}, {"checks", std::move(checks)}};
+    fmt::print("{}\n", boost::json::serialize(out));
+    return;
+  }
+  for (const auto& f : findings) {
+    fmt::print("{:<4}  {:<28} {}\n", Name(f.status), f.check, f.detail);
+  }
+}
+
+}  // namespace
+
+void AddDoctorCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand(
+      "doctor",
+      "Check this host and instance as an assessor would (file modes, TLS, listeners, clock, "
+      "library versions, pending security updates); exit 1 if any check fails");
+  auto config = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  cmd->add_option("--config", *config, "Path to strongroom.toml")->required();
+  cmd->add_flag("--json", *json, "One JSON object, for machines");
+  cmd->callback([config, json, exit_code] {
+    auto loaded = LoadConfig(*config);
+    if (!loaded) {
+      PrintError(loaded.error().message);
+      *exit_code = kExitUsage;
+      return;
+    }
+    const auto findings = Examine(*loaded, *config);
+    Print(findings, *json);
+    bool failed = false;
+    for (const auto& f : findings) failed = failed || f.status == Status::kFail;
+    *exit_code = failed ? kExitRuntime : kExitOk;
+  });
+}
+
+}  // namespace strongroom::cli
