@@ -95,6 +95,8 @@ http::ServerOptions ServerOptionsFrom(const ServerConfig& s) {
   o.shutdown_grace = s.shutdown_grace;
   o.max_header_bytes = static_cast<size_t>(s.max_header_bytes);
   o.max_body_bytes = static_cast<size_t>(s.max_body_bytes);
+  o.requests_per_second_per_source = static_cast<double>(s.requests_per_second_per_source);
+  o.request_burst_per_source = s.request_burst_per_source;
   return o;
 }
 

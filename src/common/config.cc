@@ -198,6 +198,9 @@ Result<void> ReadServer(const toml::table* t, ServerConfig& s) {
   RETURN_IF_ERROR(sec.Int("max_header_bytes", 1024, 65'536, s.max_header_bytes));
   RETURN_IF_ERROR(sec.Int("max_body_bytes", 1024, 64 * 1024 * 1024, s.max_body_bytes));
   RETURN_IF_ERROR(sec.Int("max_json_depth", 2, 512, s.max_json_depth));
+  RETURN_IF_ERROR(
+      sec.Int("requests_per_second_per_source", 0, 1'000'000, s.requests_per_second_per_source));
+  RETURN_IF_ERROR(sec.Int("request_burst_per_source", 1, 1'000'000, s.request_burst_per_source));
   RETURN_IF_ERROR(sec.Bool("syscall_filter", s.syscall_filter));
   return sec.Finish();
 }

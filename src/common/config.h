@@ -37,6 +37,8 @@ struct ServerConfig {
   int max_header_bytes = 16 * 1024;
   int max_body_bytes = 1024 * 1024;
   int max_json_depth = 64;
+  int requests_per_second_per_source = 100;  // 0 = no limit
+  int request_burst_per_source = 200;
   bool syscall_filter = true;  // the seccomp allow-list once started (app/sandbox.h)
 };
 

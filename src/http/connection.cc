@@ -156,6 +156,21 @@ class TlsConnection final : public ConnectionBase,
     Send(ProtocolErrorResponse(status, code, message, request_id_), false);
   }
 
+  // Over the source's request allowance: 429 with Retry-After, keeping the connection. The first
+  // refusal of a run is reported (and audited); the rest are only answered.
+  void RateLimited(int64_t wait, bool report) {
+    route_ = "-";
+    static constexpr std::string_view kWhy = "too many requests from this address";
+    if (report && server_.hooks.refused) {
+      server_.hooks.refused(
+          Refusal{source_, request_id_, 429, ErrorCode::kResourceExhausted,
+                  "over the per-source request rate (further refusals in this run are not "
+                  "reported)"});
+    }
+    Send(ErrorResponse(Error{ErrorCode::kResourceExhausted, std::string(kWhy), wait}, request_id_),
+         keep_alive_);
+  }
+
   void Dispatch() {
     state_ = State::kProcessing;
     Tcp().expires_never();
@@ -167,6 +182,10 @@ class TlsConnection final : public ConnectionBase,
     keep_alive_ = request->message.keep_alive() && !server_.draining;
     method_ = std::string(request->message.method_string());
 
+    bool report = false;
+    if (const int64_t wait = server_.TakeRequest(source_, &report); wait > 0) {
+      return RateLimited(wait, report);
+    }
     const std::string_view target = request->message.target();
     if (!target.starts_with('/')) {
       route_ = "-";

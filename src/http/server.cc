@@ -46,6 +46,26 @@ Server::Impl::Impl(ServerOptions opts, asio::ssl::context& tls_ctx, const Router
   for (int i = 0; i < std::max(1, options.io_threads); ++i) {
     contexts.push_back(std::make_unique<asio::io_context>(1));
   }
+  if (options.requests_per_second_per_source > 0) {
+    request_buckets = std::make_unique<SourceBuckets>(
+        clock, std::max(1, options.request_burst_per_source),
+        std::chrono::milliseconds(std::max<int64_t>(
+            1, static_cast<int64_t>(1000.0 / options.requests_per_second_per_source))));
+  }
+}
+
+int64_t Server::Impl::TakeRequest(const std::string& source, bool* report) {
+  *report = false;
+  if (!request_buckets) return 0;
+  const int64_t wait = request_buckets->Take(source);
+  std::lock_guard lock(limited_mu);
+  if (wait == 0) {
+    limited.erase(source);
+    return 0;
+  }
+  if (limited.size() >= 100'000) limited.clear();  // bounded; at worst a run is reported again
+  *report = limited.insert(source).second;
+  return wait;
 }
 
 asio::io_context& Server::Impl::NextContext() {
@@ -82,21 +102,21 @@ void Server::Impl::Release(ConnectionBase* c, const std::string& source) {
 }
 
 void Server::Impl::Accept(tcp::acceptor& on, Start start) {
-  on.async_accept(NextContext(), [this, &on, start](boost::system::error_code ec,
-                                                    tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !on.is_open()) return;
-    if (!ec) {
-      boost::system::error_code ep_ec;
-      auto remote = socket.remote_endpoint(ep_ec);
-      std::string source = ep_ec ? "unknown" : remote.address().to_string();
-      if (Admit(source)) {
-        start(*this, std::move(socket), std::move(source));
-      } else {
-        socket.close(ep_ec);  // over a connection cap: refuse without reading a byte
-      }
-    }
-    Accept(on, start);
-  });
+  on.async_accept(
+      NextContext(), [this, &on, start](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !on.is_open()) return;
+        if (!ec) {
+          boost::system::error_code ep_ec;
+          auto remote = socket.remote_endpoint(ep_ec);
+          std::string source = ep_ec ? "unknown" : remote.address().to_string();
+          if (Admit(source)) {
+            start(*this, std::move(socket), std::move(source));
+          } else {
+            socket.close(ep_ec);  // over a connection cap: refuse without reading a byte
+          }
+        }
+        Accept(on, start);
+      });
 }
 
 void Server::Impl::BeginDrain() {

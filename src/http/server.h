@@ -45,6 +45,10 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_grace{10'000};
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 1024 * 1024;
+  // Requests one source address may send: a burst, then this many a second; more get 429 with
+  // Retry-After. 0 = no limit.
+  double requests_per_second_per_source = 0;
+  int request_burst_per_source = 0;
 };
 
 // One line per completed request: method, route template (never the raw path or query), status,

@@ -71,7 +71,7 @@ std::string ThrottleKey(std::string_view username, bool well_formed) {
 }  // namespace
 
 SignIn::SignIn(const AuthDeps& deps, SecondFactors& factors)
-    : deps_(deps), factors_(factors), buckets_(deps.clock) {
+    : deps_(deps), factors_(factors), buckets_(deps.clock, kAddressBurst, kAddressRefill) {
   dummy_hash_ = crypto::HashPassword(deps_.random.RandomHex(16), deps_.options.argon2).value_or("");
 }
 

@@ -41,11 +41,10 @@
 // Thread-safety: SourceBuckets may be used from any thread.
 
 #include <chrono>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "common/clock.h"
+#include "common/source_buckets.h"
 
 namespace strongroom::identity {
 
@@ -60,30 +59,9 @@ std::chrono::seconds DelayAfter(int64_t failures);
 // How long unknown devices are locked out the time after `previous_locks` locks in a row.
 std::chrono::minutes LockDuration(int64_t previous_locks);
 
-class SourceBuckets {
- public:
-  SourceBuckets(const Clock& clock, double capacity = 10,
-                std::chrono::seconds refill_every = std::chrono::seconds(6),
-                size_t max_sources = 100'000);
-  // Takes one attempt from `source`'s allowance, as a failure until Refund says otherwise: 0 if
-  // it may go ahead, else the seconds until it may (and nothing is taken). Checking and taking
-  // are one step, so concurrent attempts cannot all pass a check before any is counted.
-  int64_t Take(const std::string& source);
-  // Gives back what Take took, for an attempt that succeeded or was refused unchecked.
-  void Refund(const std::string& source);
-
- private:
-  struct Bucket {
-    double tokens;
-    TimePoint updated;
-  };
-  Bucket& Refilled(const std::string& source);  // requires mu_
-  const Clock& clock_;
-  const double capacity_;
-  const std::chrono::seconds refill_every_;
-  const size_t max_sources_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
-};
+// The allowance of sign-in attempts from one address (rule 2): a burst of 10, then one every six
+// seconds.
+inline constexpr double kAddressBurst = 10;
+inline constexpr std::chrono::milliseconds kAddressRefill{6'000};
 
 }  // namespace strongroom::identity

@@ -23,7 +23,7 @@ TEST(ThrottleTest, UnknownDeviceLocksDoubleFromAQuarterHourUpToADay) {
 
 TEST(ThrottleTest, SourceBucketAllowsABurstOfFailuresThenRefills) {
   ManualClock clock(TimePoint(std::chrono::milliseconds(1'800'000'000'000)));
-  SourceBuckets buckets(clock);
+  SourceBuckets buckets(clock, kAddressBurst, kAddressRefill);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(buckets.Take("192.0.2.1"), 0) << i;
   EXPECT_EQ(buckets.Take("192.0.2.1"), 6);
   EXPECT_EQ(buckets.Take("192.0.2.2"), 0);  // other sources are unaffected
@@ -36,7 +36,7 @@ TEST(ThrottleTest, SourceBucketAllowsABurstOfFailuresThenRefills) {
 
 TEST(ThrottleTest, SuccessfulAttemptsNeverEmptyTheBucket) {
   ManualClock clock(TimePoint(std::chrono::milliseconds(1'800'000'000'000)));
-  SourceBuckets buckets(clock);
+  SourceBuckets buckets(clock, kAddressBurst, kAddressRefill);
   // Each attempt takes a token and a success gives it back.
   for (int i = 0; i < 1000; ++i) {
     EXPECT_EQ(buckets.Take("198.51.100.7"), 0);

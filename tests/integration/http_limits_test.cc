@@ -374,5 +374,51 @@ TEST(ConnectionCapTest, PerSourceCapRefusesExtraConnectionsOnly) {
   EXPECT_EQ(again->Request("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
 }
 
+// A source over its request allowance gets 429 with Retry-After on the same connection; another
+// address goes on being served; and the run of refusals is one audit event, not one each.
+TEST(RequestRateTest, ASourceOverItsRateGets429AndOthersAreServed) {
+  Instance inst;
+  inst.SetServer({{"requests_per_second_per_source", "1"}, {"request_burst_per_source", "5"}});
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  auto client = TlsClient::Connect(inst.port());
+  ASSERT_NE(client, nullptr);
+  const std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::vector<int> statuses;
+  HttpResponse refused;
+  for (int i = 0; i < 9; ++i) {
+    auto r = client->Request(get);
+    statuses.push_back(r.status);
+    if (r.status == 429) refused = r;
+  }
+  // The burst passes (a token may refill meanwhile, at one a second); then refusals.
+  EXPECT_GE(std::count(statuses.begin(), statuses.end(), 200), 5);
+  EXPECT_LE(std::count(statuses.begin(), statuses.end(), 200), 6);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 429) +
+                std::count(statuses.begin(), statuses.end(), 200),
+            9)
+      << "every request answered on the one connection";
+  ASSERT_EQ(refused.status, 429);
+  EXPECT_GE(std::stoi(refused.headers["retry-after"]), 1);
+  TlsOptions other;
+  other.source_address = "127.0.0.2";
+  auto elsewhere = TlsClient::Connect(inst.port(), other);
+  ASSERT_NE(elsewhere, nullptr);
+  EXPECT_EQ(elsewhere->Request(get).status, 200) << "another address is not limited";
+
+  ASSERT_EQ(inst.Stop(), 0);
+  auto audit = RunBinary(
+      {"audit", "search", "--config", inst.config().string(), "--action", "http.refused"});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  int runs = 0;
+  std::istringstream lines(audit.out);
+  for (std::string line; std::getline(lines, line);) {
+    const auto e = boost::json::parse(line);
+    EXPECT_EQ(e.at("detail").at("status").as_string(), "429");
+    EXPECT_EQ(e.at("source").as_string(), "127.0.0.1");
+    ++runs;
+  }
+  EXPECT_EQ(runs, 1) << "one run of refusals, one event: " << audit.out;
+}
+
 }  // namespace
 }  // namespace strongroom::testing

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 namespace strongroom::testing {
 
 Instance::Instance(const std::string& environment) {
@@ -21,6 +23,7 @@ Instance::Instance(const std::string& environment) {
 }
 
 void Instance::SetServer(const std::map<std::string, std::string>& settings) {
+  for (const auto& [k, v] : settings) server_defaults_.erase(k);
   auto text = ReadFile(config());
   const std::string anchor = "listen = \"127.0.0.1:0\"\n";
   std::string lines;
@@ -49,6 +52,10 @@ std::string Instance::EnrolmentToken(const std::string& username) const {
 }
 
 bool Instance::Start() {
+  if (!server_defaults_.empty()) {  // written once, before the first start
+    const auto defaults = std::exchange(server_defaults_, {});
+    SetServer(defaults);
+  }
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{"serve", "--config", config().string()});
   const auto line = process_->WaitForLine("serving https://", std::chrono::seconds(30));

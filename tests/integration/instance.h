@@ -43,6 +43,10 @@ class Instance {
   uint16_t redirect_port_ = 0;
   std::string startup_error_;
   std::string init_output_;
+  // Settings every test instance gets unless the test sets them itself: a per-source request
+  // limit far above what a test sends from its one address (RequestRateTest sets a low one).
+  std::map<std::string, std::string> server_defaults_ = {
+      {"requests_per_second_per_source", "100000"}, {"request_burst_per_source", "100000"}};
 };
 
 }  // namespace strongroom::testing
