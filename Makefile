@@ -27,17 +27,13 @@ test-asan: deps
 	cmake --build build/asan
 	ctest --preset asan
 
-# The release binary is checked as built, not assumed; the check must also fail on the debug
-# binary, which is built without the hardening flags (it shows the check can fail).
+# The release binary is checked as built, not assumed; the check's own self-test shows it fails
+# each property on a program built without the flags.
 test-release: deps
 	cmake --preset release
 	cmake --build build/release
+	scripts/check-hardening --self-test
 	scripts/check-hardening build/release/strongroom
-	@if [ -x build/debug/strongroom ]; then \
-	  if scripts/check-hardening build/debug/strongroom >/dev/null; then \
-	    echo "check-hardening passed an unhardened binary" >&2; exit 1; \
-	  else echo "check-hardening refuses the unhardened debug binary, as it should"; fi; \
-	fi
 
 test: test-debug test-asan test-release
 

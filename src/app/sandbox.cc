@@ -1,10 +1,13 @@
 #include "app/sandbox.h"
 
 #include <fcntl.h>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -53,6 +56,7 @@ constexpr int kAllowed[] = {
     SCMP_SYS(getgid),
     SCMP_SYS(getegid),
     SCMP_SYS(clock_getres),
+    SCMP_SYS(time),
     // the store's files (SQLite opens and removes its journals as it goes)
     SCMP_SYS(openat),
     SCMP_SYS(close),
@@ -76,9 +80,9 @@ constexpr int kAllowed[] = {
     SCMP_SYS(access),
     SCMP_SYS(readlink),
     SCMP_SYS(getcwd),
-    SCMP_SYS(ioctl),
     // sockets: the listeners' connections and the collector's
     SCMP_SYS(connect),
+    SCMP_SYS(bind),  // the resolver's route socket (below)
     SCMP_SYS(accept),
     SCMP_SYS(accept4),
     SCMP_SYS(getsockname),
@@ -148,6 +152,10 @@ Result<void> InstallSyscallFilter() {
   auto* ctx = filter.get();
   // Every thread, including those already running (the housekeeping, the shipper, the workers).
   if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1); rc != 0) return Failed("tsync", rc);
+  // A call made through another architecture's entry (int 0x80) kills the process, not a thread.
+  if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc != 0) {
+    return Failed("the action for other architectures", rc);
+  }
   for (int call : kAllowed) RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_ALLOW, call));
   for (int call : kNever) RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_KILL_PROCESS, call));
   // Threads may name themselves; nothing else is set or read through prctl.
@@ -165,6 +173,15 @@ Result<void> InstallSyscallFilter() {
   for (int family : {AF_INET, AF_INET6, AF_UNIX}) {
     RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket),
                          SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family))));
+  }
+  // The C library sorts a collector name's addresses by reading the routing table over a netlink
+  // socket it binds (getaddrinfo with more than one address): route sockets only.
+  RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+                       SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE)));
+  // Sockets made non-blocking (Asio), and the terminal queries of a logger on standard error.
+  for (unsigned long request : {FIONBIO, FIONREAD, FIOCLEX, TCGETS, TIOCGWINSZ}) {
+    RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl),
+                         SCMP_A1(SCMP_CMP_EQ, static_cast<scmp_datum_t>(request))));
   }
   if (int rc = seccomp_load(ctx); rc != 0) return Failed("load", rc);
   return {};

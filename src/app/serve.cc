@@ -86,17 +86,7 @@ http::ServerOptions ServerOptionsFrom(const ServerConfig& s) {
   o.io_threads = s.io_threads > 0 ? s.io_threads : Cores();
   o.worker_threads = s.worker_threads > 0 ? s.worker_threads : 2 * Cores();
   o.worker_queue = s.worker_queue;
-  o.max_connections = s.max_connections;
-  o.max_connections_per_source = s.max_connections_per_source;
-  o.handshake_timeout = s.handshake_timeout;
-  o.header_timeout = s.header_timeout;
-  o.body_timeout = s.body_timeout;
-  o.keepalive_timeout = s.keepalive_timeout;
-  o.shutdown_grace = s.shutdown_grace;
-  o.max_header_bytes = static_cast<size_t>(s.max_header_bytes);
-  o.max_body_bytes = static_cast<size_t>(s.max_body_bytes);
-  o.requests_per_second_per_source = static_cast<double>(s.requests_per_second_per_source);
-  o.request_burst_per_source = s.request_burst_per_source;
+  o.limits = s.limits;
   return o;
 }
 
@@ -398,8 +388,7 @@ int Serve(const std::filesystem::path& config_path) {
 
 void AddServeCommand(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("serve", "Run the HTTPS service");
-  auto config = std::make_shared<std::string>();
-  cmd->add_option("--config", *config, "Path to strongroom.toml")->required();
+  auto config = cli::AddConfigOption(cmd);
   cmd->callback([config, exit_code] { *exit_code = Serve(*config); });
 }
 

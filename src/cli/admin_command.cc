@@ -40,10 +40,9 @@ void AddAdminCommand(CLI::App& app, int* exit_code) {
       "apply",
       "Remove the accounts a CSV file lists (header row with a username or email column). Run "
       "while the service is stopped.");
-  auto config = std::make_shared<std::string>();
   auto file = std::make_shared<std::string>();
   auto dry_run = std::make_shared<bool>(false);
-  apply->add_option("--config", *config, "Path to strongroom.toml")->required();
+  auto config = AddConfigOption(apply);
   apply->add_option("FILE", *file, "The CSV file")->required();
   apply->add_flag("--dry-run", *dry_run, "Say what would happen to each row; change nothing");
   apply->callback([config, file, dry_run, exit_code] {

@@ -127,8 +127,7 @@ void AddAuditCommand(CLI::App& app, int* exit_code) {
 
   auto* verify = audit->add_subcommand(
       "verify", "Check the hash chain and signed checkpoints; exit 1 naming the first bad event");
-  auto config = std::make_shared<std::string>();
-  verify->add_option("--config", *config, "Path to strongroom.toml")->required();
+  auto config = AddConfigOption(verify);
   verify->callback([config, exit_code] { *exit_code = RunVerify(*config); });
 
   auto* search = audit->add_subcommand("search", "Search events, newest first (itself audited)");

@@ -4,6 +4,8 @@
 // `serve` lives in app/ (it is the composition root).
 
 #include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
 
 namespace strongroom::cli {
 
@@ -18,5 +20,8 @@ void AddDoctorCommand(CLI::App& app, int* exit_code);
 
 // Prints "strongroom: <message>" to standard error.
 void PrintError(std::string_view message);
+
+// Adds the required `--config PATH` option to `cmd`: the path, once the command line is parsed.
+std::shared_ptr<std::string> AddConfigOption(CLI::App* cmd);
 
 }  // namespace strongroom::cli

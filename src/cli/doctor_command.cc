@@ -1,8 +1,9 @@
 // `strongroom doctor --config … [--json]`: checks a host and an instance as an assessor would:
 // the instance's file modes and owners, its TLS certificate (expiry, key strength), its
-// listeners, the clock, the libraries it runs on against the installed Debian packages, and
-// whether apt has security updates waiting for any of them. Each check passes, warns, fails or is
-// skipped (saying why); the exit code is 1 if any failed. Nothing is changed.
+// listeners, the clock, the libraries this binary loads against the installed Debian packages,
+// whether the running server still maps files an upgrade has replaced, and whether apt has
+// updates waiting for the libraries. Each check passes, warns, fails or is skipped (saying why);
+// the exit code is 1 if any failed. Nothing is changed.
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
@@ -11,10 +12,12 @@
 #include <sys/timex.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <boost/version.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include "cli/commands.h"
@@ -68,19 +71,20 @@ std::optional<std::string> Output(const std::string& command) {
   return out;
 }
 
-// A file that holds a secret: this user's alone (0600 or 0400).
-void CheckSecretFile(Findings& out, const std::string& check, const fs::path& path) {
+// A file that holds a secret: its owner's alone (0600 or 0400), and its owner the instance
+// directory's (the service's user, whoever runs doctor).
+void CheckSecretFile(Findings& out, const std::string& check, const fs::path& path, uid_t owner) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     out.push_back({check, Status::kFail, fmt::format("{}: cannot be read", path.string())});
     return;
   }
   const auto mode = st.st_mode & 07777;
-  if ((mode & 077) != 0 || st.st_uid != ::geteuid()) {
+  if ((mode & 077) != 0 || st.st_uid != owner) {
     out.push_back({check, Status::kFail,
                    fmt::format("{}: mode {:04o}, owner uid {} (must be 0600 or 0400, owned by "
                                "uid {})",
-                               path.string(), mode, st.st_uid, ::geteuid())});
+                               path.string(), mode, st.st_uid, owner)});
     return;
   }
   out.push_back({check, Status::kPass, fmt::format("{}: mode {:04o}", path.string(), mode)});
@@ -89,7 +93,9 @@ void CheckSecretFile(Findings& out, const std::string& check, const fs::path& pa
 void CheckFiles(const Config& config, const fs::path& config_path, Findings& out) {
   const auto dir = fs::absolute(config_path).parent_path();
   struct stat st {};
+  uid_t owner = ::geteuid();
   if (::stat(dir.c_str(), &st) == 0) {
+    owner = st.st_uid;
     const auto mode = st.st_mode & 07777;
     out.push_back({"files.instance_dir", (mode & 022) != 0 ? Status::kFail : Status::kPass,
                    fmt::format("{}: mode {:04o}{}", dir.string(), mode,
@@ -100,10 +106,10 @@ void CheckFiles(const Config& config, const fs::path& config_path, Findings& out
     out.push_back({"files.config", (mode & 022) != 0 ? Status::kFail : Status::kPass,
                    fmt::format("{}: mode {:04o}", config_path.string(), mode)});
   }
-  CheckSecretFile(out, "files.master_key", config.keys.master_key_file);
-  CheckSecretFile(out, "files.audit_key", config.audit.signing_key_file);
-  CheckSecretFile(out, "files.tls_key", config.tls.private_key);
-  CheckSecretFile(out, "files.store", config.store.path);
+  CheckSecretFile(out, "files.master_key", config.keys.master_key_file, owner);
+  CheckSecretFile(out, "files.audit_key", config.audit.signing_key_file, owner);
+  CheckSecretFile(out, "files.tls_key", config.tls.private_key, owner);
+  CheckSecretFile(out, "files.store", config.store.path, owner);
 }
 
 void CheckTls(const Config& config, Findings& out) {
@@ -184,7 +190,7 @@ void CheckVersions(Findings& out) {
       {"libboost-json1.81.0", boost},
   };
   for (const auto& [package, version] : runtime) {
-    auto installed = Output(fmt::format("dpkg-query -W -f='${{Version}}' {}", package));
+    auto installed = Output(fmt::format("/usr/bin/dpkg-query -W -f='${{Version}}' {}", package));
     if (!installed) {
       out.push_back({fmt::format("versions.{}", package), Status::kSkip,
                      fmt::format("runs on {}; dpkg-query does not know {}", version, package)});
@@ -211,9 +217,9 @@ void CheckUpdates(Findings& out) {
          "no apt package lists on this host (apt-get update first); would check: " + looked});
     return;
   }
-  const auto plan = Output("apt-get -s -o Debug::NoLocking=1 upgrade");
+  const auto plan = Output("/usr/bin/apt-get -s -o Debug::NoLocking=1 full-upgrade");
   if (!plan) {
-    out.push_back({"updates.security", Status::kSkip, "apt-get -s upgrade failed"});
+    out.push_back({"updates.security", Status::kSkip, "apt-get -s full-upgrade failed"});
     return;
   }
   std::vector<std::string> security, other;
@@ -245,6 +251,70 @@ void CheckUpdates(Findings& out) {
   }
 }
 
+// The running server of this instance, if any: a `strongroom serve` whose --config is this file.
+std::optional<std::string> RunningServer(const fs::path& config_path) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const auto pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto cmdline = ReadSmallFile(entry.path() / "cmdline", 64 * 1024);
+    if (!cmdline) continue;
+    std::vector<std::string> args;
+    for (size_t at = 0; at < cmdline->size();) {
+      const auto end = cmdline->find('\0', at);
+      args.push_back(cmdline->substr(at, end - at));
+      at = end == std::string::npos ? cmdline->size() : end + 1;
+    }
+    for (size_t i = 0; i + 2 < args.size(); ++i) {
+      if (args[i] != "serve" || args[i + 1] != "--config") continue;
+      if (fs::equivalent(entry.path() / "cwd" / args[i + 2], config_path, ec)) return pid;
+    }
+  }
+  return std::nullopt;
+}
+
+// Libraries replaced on disk (an upgrade) since the running server mapped them: it runs on the
+// old code until restarted.
+void CheckRestart(const fs::path& config_path, Findings& out) {
+  const auto pid = RunningServer(config_path);
+  if (!pid) {
+    out.push_back({"process.restart", Status::kSkip, "no server is running for this instance"});
+    return;
+  }
+  auto maps = ReadSmallFile(fs::path("/proc") / *pid / "maps", 16 * 1024 * 1024);
+  if (!maps) {
+    out.push_back({"process.restart", Status::kSkip, "cannot read the server's memory map"});
+    return;
+  }
+  std::vector<std::string> replaced;
+  size_t at = 0;
+  while (at < maps->size()) {
+    const auto end = maps->find('\n', at);
+    const auto line = maps->substr(at, end - at);
+    at = end == std::string::npos ? maps->size() : end + 1;
+    const auto path = line.find('/');
+    if (path == std::string::npos || !line.ends_with(" (deleted)")) continue;
+    const auto file = line.substr(path, line.size() - path - 10);
+    // Libraries and the binary itself; not anonymous memory files (memfd) or data files.
+    const bool code = file.find(".so") != std::string::npos || file.ends_with("/strongroom");
+    if (code && std::find(replaced.begin(), replaced.end(), file) == replaced.end()) {
+      replaced.push_back(file);
+    }
+  }
+  if (replaced.empty()) {
+    out.push_back(
+        {"process.restart", Status::kPass,
+         fmt::format("the running server (pid {}) runs on the files installed now", *pid)});
+    return;
+  }
+  std::string list;
+  for (const auto& f : replaced) list += (list.empty() ? "" : ", ") + f;
+  out.push_back(
+      {"process.restart", Status::kFail,
+       fmt::format("the running server (pid {}) still runs replaced files: {} (restart it)", *pid,
+                   list)});
+}
+
 Findings Examine(const Config& config, const fs::path& config_path) {
   Findings out;
   out.push_back({"config", Status::kPass,
@@ -258,6 +328,7 @@ Findings Examine(const Config& config, const fs::path& config_path) {
   CheckListeners(config, out);
   CheckClock(out);
   CheckVersions(out);
+  CheckRestart(config_path, out);
   CheckUpdates(out);
   return out;
 }
@@ -286,9 +357,8 @@ void AddDoctorCommand(CLI::App& app, int* exit_code) {
       "doctor",
       "Check this host and instance as an assessor would (file modes, TLS, listeners, clock, "
       "library versions, pending security updates); exit 1 if any check fails");
-  auto config = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  cmd->add_option("--config", *config, "Path to strongroom.toml")->required();
+  auto config = AddConfigOption(cmd);
   cmd->add_flag("--json", *json, "One JSON object, for machines");
   cmd->callback([config, json, exit_code] {
     auto loaded = LoadConfig(*config);

@@ -31,8 +31,7 @@ void AddKeysCommand(CLI::App& app, int* exit_code) {
       "rotate",
       "Re-wrap every organisation key under a new master key (records are untouched). "
       "Run while the service is stopped.");
-  auto config = std::make_shared<std::string>();
-  rotate->add_option("--config", *config, "Path to strongroom.toml")->required();
+  auto config = AddConfigOption(rotate);
   rotate->callback([config, exit_code] {
     auto result = Rotate(*config);
     if (!result) {

@@ -25,9 +25,8 @@ void AddPurgeCommand(CLI::App& app, int* exit_code) {
       "purge",
       "Crypto-shred records past retain_until that no Retention Order holds, and remove expired "
       "sessions, challenges and enrolment tokens. Run while the service is stopped.");
-  auto config = std::make_shared<std::string>();
   auto dry_run = std::make_shared<bool>(false);
-  cmd->add_option("--config", *config, "Path to strongroom.toml")->required();
+  auto config = AddConfigOption(cmd);
   cmd->add_flag("--dry-run", *dry_run, "Count and list what would be purged; change nothing");
   cmd->callback([config, dry_run, exit_code] {
     auto report = Purge(*config, *dry_run);

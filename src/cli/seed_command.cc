@@ -30,9 +30,8 @@ void AddSeedCommand(CLI::App& app, int* exit_code) {
       "seed-demo",
       "Create synthetic organisations, people and records on a preproduction, test or "
       "development instance (refused in production). Run while the service is stopped.");
-  auto config = std::make_shared<std::string>();
   auto o = std::make_shared<seed::SeedOptions>();
-  cmd->add_option("--config", *config, "Path to strongroom.toml")->required();
+  auto config = AddConfigOption(cmd);
   cmd->add_option("--organisations", o->organisations, "Demo organisations (1..26)")
       ->capture_default_str();
   cmd->add_option("--people", o->people_per_organisation, "People per organisation (4..500)")

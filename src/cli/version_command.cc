@@ -16,6 +16,12 @@ namespace strongroom::cli {
 
 void PrintError(std::string_view message) { fmt::print(stderr, "strongroom: {}\n", message); }
 
+std::shared_ptr<std::string> AddConfigOption(CLI::App* cmd) {
+  auto path = std::make_shared<std::string>();
+  cmd->add_option("--config", *path, "Path to strongroom.toml")->required();
+  return path;
+}
+
 void AddVersionCommand(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("version", "Print the version and the versions of libraries");
   cmd->callback([exit_code] {

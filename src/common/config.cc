@@ -188,19 +188,21 @@ Result<void> ReadServer(const toml::table* t, ServerConfig& s) {
   RETURN_IF_ERROR(sec.Int("io_threads", 0, 64, s.io_threads));
   RETURN_IF_ERROR(sec.Int("worker_threads", 0, 256, s.worker_threads));
   RETURN_IF_ERROR(sec.Int("worker_queue", 1, 100'000, s.worker_queue));
-  RETURN_IF_ERROR(sec.Int("max_connections", 1, 1'000'000, s.max_connections));
-  RETURN_IF_ERROR(sec.Int("max_connections_per_source", 1, 100'000, s.max_connections_per_source));
-  RETURN_IF_ERROR(sec.Millis("handshake_timeout_ms", 100, 60'000, s.handshake_timeout));
-  RETURN_IF_ERROR(sec.Millis("header_timeout_ms", 100, 60'000, s.header_timeout));
-  RETURN_IF_ERROR(sec.Millis("body_timeout_ms", 100, 600'000, s.body_timeout));
-  RETURN_IF_ERROR(sec.Millis("keepalive_timeout_ms", 100, 600'000, s.keepalive_timeout));
-  RETURN_IF_ERROR(sec.Millis("shutdown_grace_ms", 0, 600'000, s.shutdown_grace));
-  RETURN_IF_ERROR(sec.Int("max_header_bytes", 1024, 65'536, s.max_header_bytes));
-  RETURN_IF_ERROR(sec.Int("max_body_bytes", 1024, 64 * 1024 * 1024, s.max_body_bytes));
+  RETURN_IF_ERROR(sec.Int("max_connections", 1, 1'000'000, s.limits.max_connections));
+  RETURN_IF_ERROR(
+      sec.Int("max_connections_per_source", 1, 100'000, s.limits.max_connections_per_source));
+  RETURN_IF_ERROR(sec.Millis("handshake_timeout_ms", 100, 60'000, s.limits.handshake_timeout));
+  RETURN_IF_ERROR(sec.Millis("header_timeout_ms", 100, 60'000, s.limits.header_timeout));
+  RETURN_IF_ERROR(sec.Millis("body_timeout_ms", 100, 600'000, s.limits.body_timeout));
+  RETURN_IF_ERROR(sec.Millis("keepalive_timeout_ms", 100, 600'000, s.limits.keepalive_timeout));
+  RETURN_IF_ERROR(sec.Millis("shutdown_grace_ms", 0, 600'000, s.limits.shutdown_grace));
+  RETURN_IF_ERROR(sec.Int("max_header_bytes", 1024, 65'536, s.limits.max_header_bytes));
+  RETURN_IF_ERROR(sec.Int("max_body_bytes", 1024, 64 * 1024 * 1024, s.limits.max_body_bytes));
   RETURN_IF_ERROR(sec.Int("max_json_depth", 2, 512, s.max_json_depth));
   RETURN_IF_ERROR(
-      sec.Int("requests_per_second_per_source", 0, 1'000'000, s.requests_per_second_per_source));
-  RETURN_IF_ERROR(sec.Int("request_burst_per_source", 1, 1'000'000, s.request_burst_per_source));
+      sec.Int("requests_per_second_per_source", 0, 1'000, s.limits.requests_per_second_per_source));
+  RETURN_IF_ERROR(
+      sec.Int("request_burst_per_source", 1, 1'000'000, s.limits.request_burst_per_source));
   RETURN_IF_ERROR(sec.Bool("syscall_filter", s.syscall_filter));
   return sec.Finish();
 }

@@ -20,13 +20,9 @@
 
 namespace strongroom {
 
-struct ServerConfig {
-  std::string listen = "127.0.0.1:8443";  // host:port of the HTTPS listener
-  std::string redirect_listen;            // host:port of the plain-HTTP 308 listener; "" = off
-  std::string public_origin;              // https origin used in redirects; "" = from `listen`
-  int io_threads = 0;                     // 0 = one per core
-  int worker_threads = 0;                 // 0 = two per core
-  int worker_queue = 1024;
+// What clients may hold and send: the limits the HTTP server enforces (http/server.h), as
+// configured.
+struct ClientLimits {
   int max_connections = 10000;
   int max_connections_per_source = 100;
   std::chrono::milliseconds handshake_timeout{10'000};
@@ -36,9 +32,19 @@ struct ServerConfig {
   std::chrono::milliseconds shutdown_grace{10'000};
   int max_header_bytes = 16 * 1024;
   int max_body_bytes = 1024 * 1024;
-  int max_json_depth = 64;
   int requests_per_second_per_source = 100;  // 0 = no limit
   int request_burst_per_source = 200;
+};
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8443";  // host:port of the HTTPS listener
+  std::string redirect_listen;            // host:port of the plain-HTTP 308 listener; "" = off
+  std::string public_origin;              // https origin used in redirects; "" = from `listen`
+  int io_threads = 0;                     // 0 = one per core
+  int worker_threads = 0;                 // 0 = two per core
+  int worker_queue = 1024;
+  ClientLimits limits;
+  int max_json_depth = 64;
   bool syscall_filter = true;  // the seccomp allow-list once started (app/sandbox.h)
 };
 

@@ -10,6 +10,8 @@ SourceBuckets::SourceBuckets(const Clock& clock, double capacity,
     : clock_(clock), capacity_(capacity), refill_every_(refill_every), max_sources_(max_sources) {}
 
 double SourceBuckets::Refill(std::chrono::milliseconds elapsed) const {
+  // A clock stepped back refills nothing (and takes nothing away).
+  if (elapsed.count() <= 0) return 0;
   return static_cast<double>(elapsed.count()) / static_cast<double>(refill_every_.count());
 }
 
@@ -25,7 +27,7 @@ SourceBuckets::Bucket& SourceBuckets::Refilled(const std::string& source) {
   auto [it, inserted] = buckets_.try_emplace(source, Bucket{capacity_, now});
   Bucket& b = it->second;
   b.tokens = std::min(capacity_, b.tokens + Refill(now - b.updated));
-  b.updated = now;
+  b.updated = std::max(b.updated, now);
   return b;
 }
 

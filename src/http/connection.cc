@@ -80,7 +80,7 @@ class TlsConnection final : public ConnectionBase,
   beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
 
   void Handshake() {
-    Tcp().expires_after(server_.options.handshake_timeout);
+    Tcp().expires_after(server_.options.limits.handshake_timeout);
     stream_.async_handshake(asio::ssl::stream_base::server,
                             [self = shared_from_this()](beast::error_code ec) {
                               // A failed handshake (plaintext, old protocol, bad suite) gets no
@@ -94,9 +94,9 @@ class TlsConnection final : public ConnectionBase,
     request_id_ = NewRequestId();
     started_ = Clock::now();
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
-    parser_->body_limit(server_.options.max_body_bytes);
-    Tcp().expires_after(server_.options.header_timeout);
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.limits.max_header_bytes));
+    parser_->body_limit(server_.options.limits.max_body_bytes);
+    Tcp().expires_after(server_.options.limits.header_timeout);
     beast_http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -127,7 +127,7 @@ class TlsConnection final : public ConnectionBase,
                                  "only the chunked transfer coding is accepted");
     }
     if (parser_->is_done()) return Dispatch();
-    Tcp().expires_after(server_.options.body_timeout);
+    Tcp().expires_after(server_.options.limits.body_timeout);
     beast_http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code e, size_t) { self->OnBody(e); });
@@ -156,15 +156,15 @@ class TlsConnection final : public ConnectionBase,
     Send(ProtocolErrorResponse(status, code, message, request_id_), false);
   }
 
-  // Over the source's request allowance: 429 with Retry-After, keeping the connection. The first
-  // refusal of a run is reported (and audited); the rest are only answered.
+  // Over the source's request allowance: 429 with Retry-After, keeping the connection. Reported
+  // (and audited) at most once a minute per source; the rest are only answered.
   void RateLimited(int64_t wait, bool report) {
     route_ = "-";
     static constexpr std::string_view kWhy = "too many requests from this address";
     if (report && server_.hooks.refused) {
       server_.hooks.refused(
           Refusal{source_, request_id_, 429, ErrorCode::kResourceExhausted,
-                  "over the per-source request rate (further refusals in this run are not "
+                  "over the per-source request rate (further refusals within a minute are not "
                   "reported)"});
     }
     Send(ErrorResponse(Error{ErrorCode::kResourceExhausted, std::string(kWhy), wait}, request_id_),
@@ -260,7 +260,7 @@ class TlsConnection final : public ConnectionBase,
       status_ = r.status;
       (void)AppendResponse(r, request_id_, keep_alive, wire_);
     }
-    Tcp().expires_after(server_.options.body_timeout);
+    Tcp().expires_after(server_.options.limits.body_timeout);
     asio::async_write(stream_, asio::buffer(wire_),
                       [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                         self->OnWrite(ec, keep_alive);
@@ -283,7 +283,7 @@ class TlsConnection final : public ConnectionBase,
     if (!keep_alive || !keep_alive_ || server_.draining) return Close();
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
     state_ = State::kIdle;
-    Tcp().expires_after(server_.options.keepalive_timeout);
+    Tcp().expires_after(server_.options.limits.keepalive_timeout);
     stream_.async_read_some(buffer_.prepare(4096),
                             [self = shared_from_this()](beast::error_code e, size_t n) {
                               if (e) return;  // idle timeout, drain or the client left

@@ -24,9 +24,9 @@ class RedirectConnection final : public ConnectionBase,
 
   void Start() {
     server_.Register(this, weak_from_this());
-    parser_.header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
+    parser_.header_limit(static_cast<std::uint32_t>(server_.options.limits.max_header_bytes));
     parser_.body_limit(0);
-    stream_.expires_after(server_.options.header_timeout);
+    stream_.expires_after(server_.options.limits.header_timeout);
     beast_http::async_read_header(stream_, buffer_, parser_,
                                   [self = shared_from_this()](beast::error_code ec, size_t) {
                                     if (!ec) self->Redirect();

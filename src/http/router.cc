@@ -17,7 +17,6 @@ std::vector<std::string_view> Split(std::string_view path) {
   return out;
 }
 
-
 }  // namespace
 
 std::optional<std::string> DecodePathSegment(std::string_view segment) {

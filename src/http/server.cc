@@ -46,25 +46,44 @@ Server::Impl::Impl(ServerOptions opts, asio::ssl::context& tls_ctx, const Router
   for (int i = 0; i < std::max(1, options.io_threads); ++i) {
     contexts.push_back(std::make_unique<asio::io_context>(1));
   }
-  if (options.requests_per_second_per_source > 0) {
+  if (options.limits.requests_per_second_per_source > 0) {
     request_buckets = std::make_unique<SourceBuckets>(
-        clock, std::max(1, options.request_burst_per_source),
+        clock, std::max(1, options.limits.request_burst_per_source),
         std::chrono::milliseconds(std::max<int64_t>(
-            1, static_cast<int64_t>(1000.0 / options.requests_per_second_per_source))));
+            1, static_cast<int64_t>(1000.0 / options.limits.requests_per_second_per_source))));
   }
 }
+
+namespace {
+
+// Whose allowance a request takes: its IPv4 address, or its IPv6 address's /64 (one host's or
+// network's share; addresses inside a /64 cost an attacker nothing).
+std::string AllowanceKey(const std::string& source) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(source, ec);
+  if (ec || !address.is_v6() || address.to_v6().is_v4_mapped()) return source;
+  auto bytes = address.to_v6().to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return asio::ip::address_v6(bytes).to_string() + "/64";
+}
+
+}  // namespace
 
 int64_t Server::Impl::TakeRequest(const std::string& source, bool* report) {
   *report = false;
   if (!request_buckets) return 0;
-  const int64_t wait = request_buckets->Take(source);
+  const auto key = AllowanceKey(source);
+  const int64_t wait = request_buckets->Take(key);
+  if (wait == 0) return 0;
+  // Reported at most once a minute per source, however its requests come and go.
+  const auto now = clock.Now();
   std::lock_guard lock(limited_mu);
-  if (wait == 0) {
-    limited.erase(source);
-    return 0;
+  if (limited.size() >= 100'000) limited.clear();  // bounded; at worst a source is reported again
+  auto [it, first] = limited.try_emplace(key, now);
+  if (first || now - it->second >= std::chrono::minutes(1)) {
+    it->second = now;
+    *report = true;
   }
-  if (limited.size() >= 100'000) limited.clear();  // bounded; at worst a run is reported again
-  *report = limited.insert(source).second;
   return wait;
 }
 
@@ -76,9 +95,9 @@ asio::io_context& Server::Impl::NextContext() {
 
 bool Server::Impl::Admit(const std::string& source) {
   std::lock_guard lock(mu);
-  if (draining || active >= options.max_connections) return false;
+  if (draining || active >= options.limits.max_connections) return false;
   int& n = per_source[source];
-  if (n >= options.max_connections_per_source) {
+  if (n >= options.limits.max_connections_per_source) {
     if (n == 0) per_source.erase(source);
     return false;
   }
@@ -185,7 +204,7 @@ void Server::Run() {
   lock.unlock();
   asio::post(*s.contexts.front(), [&s] { s.BeginDrain(); });
   lock.lock();
-  s.cv.wait_for(lock, s.options.shutdown_grace, [&] { return s.active == 0; });
+  s.cv.wait_for(lock, s.options.limits.shutdown_grace, [&] { return s.active == 0; });
   lock.unlock();
 
   guards.clear();

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "common/config.h"
 #include "common/error.h"
 #include "http/router.h"
 
@@ -36,19 +37,7 @@ struct ServerOptions {
   int io_threads = 1;
   int worker_threads = 2;
   int worker_queue = 1024;
-  int max_connections = 10000;
-  int max_connections_per_source = 100;
-  std::chrono::milliseconds handshake_timeout{10'000};
-  std::chrono::milliseconds header_timeout{8'000};
-  std::chrono::milliseconds body_timeout{30'000};
-  std::chrono::milliseconds keepalive_timeout{60'000};
-  std::chrono::milliseconds shutdown_grace{10'000};
-  size_t max_header_bytes = 16 * 1024;
-  size_t max_body_bytes = 1024 * 1024;
-  // Requests one source address may send: a burst, then this many a second; more get 429 with
-  // Retry-After. 0 = no limit.
-  double requests_per_second_per_source = 0;
-  int request_burst_per_source = 0;
+  ClientLimits limits;
 };
 
 // One line per completed request: method, route template (never the raw path or query), status,

@@ -12,7 +12,6 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -45,9 +44,9 @@ struct Server::Impl {
   using Start = void (*)(Impl& server, tcp::socket socket, std::string source);
   void Accept(tcp::acceptor& on, Start start);
   void BeginDrain();
-  // 0 if `source` may send another request now, else the seconds until it may. The first refusal
-  // of a run is reported (hooks.refused), the rest of the run only counted, so that a flood cannot
-  // flood the audit log as well.
+  // 0 if `source` may send another request now, else the seconds until it may. A source's
+  // refusals are reported (hooks.refused) at most once a minute, so that a flood cannot flood the
+  // audit log as well.
   int64_t TakeRequest(const std::string& source, bool* report);
 
   ServerOptions options;
@@ -64,12 +63,12 @@ struct Server::Impl {
   std::map<ConnectionBase*, std::weak_ptr<ConnectionBase>> registry;  // guarded by mu
   std::atomic<bool> draining{false};
 
-  // The per-source request allowance (null when there is no limit), and the sources refused since
-  // their last admitted request.
+  // The per-source request allowance (null when there is no limit), and when each source over it
+  // was last reported.
   SystemClock clock;
   std::unique_ptr<SourceBuckets> request_buckets;
   std::mutex limited_mu;
-  std::unordered_set<std::string> limited;  // guarded by limited_mu
+  std::unordered_map<std::string, TimePoint> limited;  // guarded by limited_mu
 
   // One single-threaded io_context per I/O thread: a connection lives on one of them for its whole
   // life, so its handlers never run concurrently and need no strand or lock. The acceptors and

@@ -27,10 +27,10 @@ TEST(ConfigTest, MinimalFileGetsSecureDefaultsAndResolvesPaths) {
   ASSERT_TRUE(cfg) << cfg.error().message;
   EXPECT_EQ(cfg->environment, Environment::kTest);
   EXPECT_EQ(cfg->server.listen, "127.0.0.1:8443");
-  EXPECT_EQ(cfg->server.header_timeout, std::chrono::milliseconds(8000));
-  EXPECT_EQ(cfg->server.keepalive_timeout, std::chrono::milliseconds(60000));
-  EXPECT_EQ(cfg->server.max_header_bytes, 16 * 1024);
-  EXPECT_EQ(cfg->server.max_body_bytes, 1024 * 1024);
+  EXPECT_EQ(cfg->server.limits.header_timeout, std::chrono::milliseconds(8000));
+  EXPECT_EQ(cfg->server.limits.keepalive_timeout, std::chrono::milliseconds(60000));
+  EXPECT_EQ(cfg->server.limits.max_header_bytes, 16 * 1024);
+  EXPECT_EQ(cfg->server.limits.max_body_bytes, 1024 * 1024);
   EXPECT_EQ(cfg->tls.min_version, "1.2");
   EXPECT_EQ(cfg->tls.certificate, "/etc/sr/tls/cert.pem");
   EXPECT_EQ(cfg->store.path, "/etc/sr/strongroom.db");

@@ -53,6 +53,16 @@ TEST(DoctorTest, AFreshInstancePassesItsOwnChecks) {
   EXPECT_NE(report.checks.at("updates.security").second.find("libssl3"), std::string::npos)
       << report.checks.at("updates.security").second;
   EXPECT_EQ(report.exit_code, report.ok ? 0 : 1);
+  EXPECT_EQ(report.checks.at("process.restart").first, "skip") << "no server running yet";
+
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  const auto running = Doctor(inst);
+  EXPECT_EQ(running.checks.at("process.restart").first, "pass")
+      << running.checks.at("process.restart").second;
+  EXPECT_NE(running.checks.at("process.restart")
+                .second.find("pid " + std::to_string(inst.process().pid())),
+            std::string::npos)
+      << "it found the instance's own server: " << running.checks.at("process.restart").second;
 }
 
 TEST(DoctorTest, ALooseKeyFileOrAWeakCertificateFails) {

@@ -45,8 +45,8 @@ class Instance {
   std::string init_output_;
   // Settings every test instance gets unless the test sets them itself: a per-source request
   // limit far above what a test sends from its one address (RequestRateTest sets a low one).
-  std::map<std::string, std::string> server_defaults_ = {
-      {"requests_per_second_per_source", "100000"}, {"request_burst_per_source", "100000"}};
+  std::map<std::string, std::string> server_defaults_ = {{"requests_per_second_per_source", "1000"},
+                                                         {"request_burst_per_source", "100000"}};
 };
 
 }  // namespace strongroom::testing
