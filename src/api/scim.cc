@@ -235,7 +235,9 @@ ScimResult<void> ApplyPatchPath(lifecycle::ScimChange& change, std::string_view 
     change.active = *b;
     return {};
   }
-  if (path == "displayname" || path == "name.formatted") return set(change.name, "displayName", 800);
+  if (path == "displayname" || path == "name.formatted") {
+    return set(change.name, "displayName", 800);
+  }
   if (path == "externalid") return set(change.external_id, "externalId", 800);
   if (path == "username") return set(change.username, "userName", 256);
   if (path == "name.givenname" || path == "name.familyname" || path.starts_with("emails") ||

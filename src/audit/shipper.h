@@ -15,9 +15,9 @@
 #include <mutex>
 #include <string>
 
+#include "common/background_thread.h"
 #include "common/clock.h"
 #include "crypto/tls_channel.h"
-#include "common/background_thread.h"
 #include "store/store.h"
 
 namespace strongroom::audit {

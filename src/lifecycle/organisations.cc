@@ -117,12 +117,11 @@ Result<int> Organisations::CheckCertificates(bool warn_only) {
     ASSIGN_OR_RETURN(auto lapsed, identity::LapsedOrgs(tx, FormatRfc3339(now).substr(0, 10)));
     for (const auto& id : lapsed) {
       const auto event =
-          warn_only ? audit::SystemEvent(
-                          "org.certificate_lapsed", {"org", id, id},
-                          "a supplier certificate has lapsed; configured to warn only")
-                    : audit::SystemEvent(
-                          "org.suspend", {"org", id, id},
-                          "a supplier certificate has lapsed: its people cannot sign in");
+          warn_only
+              ? audit::SystemEvent("org.certificate_lapsed", {"org", id, id},
+                                   "a supplier certificate has lapsed; configured to warn only")
+              : audit::SystemEvent("org.suspend", {"org", id, id},
+                                   "a supplier certificate has lapsed: its people cannot sign in");
       if (!warn_only) RETURN_IF_ERROR(identity::SuspendOrg(tx, id, now));
       ASSIGN_OR_RETURN(auto seq, d_.audit.Append(tx, event));
       (void)seq;

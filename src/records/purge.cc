@@ -44,8 +44,8 @@ Result<int64_t> Purge::PurgeBatch(int batch) {
       ASSIGN_OR_RETURN(
           auto seq,
           audit_.Append(tx, audit::SystemEvent("retention.record.purge", {"record", id, r.Text(1)},
-                                        "past retain_until and held by no Retention Order: "
-                                        "crypto-shredded")));
+                                               "past retain_until and held by no Retention Order: "
+                                               "crypto-shredded")));
       (void)seq;
       ++purged;
     }

@@ -236,8 +236,7 @@ Result<Record> RecordService::View(store::Transaction& tx, const authz::Subject&
   ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, stored.org_id, id, stored.wrapped_key));
   ASSIGN_OR_RETURN(auto title,
                    keys_.OpenPart(key, stored.org_id, id, version, kTitle, stored.title));
-  ASSIGN_OR_RETURN(auto body,
-                   keys_.OpenPart(key, stored.org_id, id, version, kBody, stored.body));
+  ASSIGN_OR_RETURN(auto body, keys_.OpenPart(key, stored.org_id, id, version, kBody, stored.body));
   Record out{std::move(stored.summary), Text(body)};
   out.summary.title = Text(title);
   ev.detail["version"] = std::to_string(version);
@@ -283,8 +282,7 @@ Result<Written> RecordService::Update(const identity::Principal& who, std::strin
         if (!d.allow) return Refused(d);
         RETURN_IF_ERROR(CheckVersion(stored.summary.version, expected_version, ev));
         const int64_t version = expected_version + 1;
-        ASSIGN_OR_RETURN(auto key,
-                         keys_.OpenRecordKey(tx, stored.org_id, id, stored.wrapped_key));
+        ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, stored.org_id, id, stored.wrapped_key));
         ASSIGN_OR_RETURN(auto title, keys_.SealPart(key, stored.org_id, id, version, kTitle,
                                                     AsBytes(input.title)));
         ASSIGN_OR_RETURN(auto body, keys_.SealPart(key, stored.org_id, id, version, kBody,

@@ -8,7 +8,6 @@
 
 #include <string_view>
 
-
 namespace strongroom::retention {
 
 // A SQL condition, true when an active order holds the record aliased `r` (it reads r.id,
