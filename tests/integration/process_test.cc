@@ -68,7 +68,9 @@ TEST(ProcessTest, TheServerRunsHardened) {
   // RLIMIT_MEMLOCK refuses even that, which the server then says at start.
   const bool refused =
       ReadFile(inst.process().stderr_path()).find("could not be locked") != std::string::npos;
-  if (!refused) EXPECT_GE(std::stol(field(server, "VmLck")), 8) << field(server, "VmLck");
+  if (!refused) {
+    EXPECT_GE(std::stol(field(server, "VmLck")), 8) << field(server, "VmLck");
+  }
   const auto limits = ReadFile("/proc/" + std::to_string(inst.process().pid()) + "/limits");
   EXPECT_NE(limits.find("Max core file size        0                    0"), std::string::npos)
       << limits;
