@@ -22,7 +22,12 @@ SourceBuckets::Bucket& SourceBuckets::Refilled(const std::string& source) {
     std::erase_if(buckets_, [&](const auto& kv) {
       return kv.second.tokens + Refill(now - kv.second.updated) >= capacity_;
     });
-    if (buckets_.size() >= max_sources_) buckets_.erase(buckets_.begin());
+    if (buckets_.size() >= max_sources_) {
+      // Then the one left alone longest: a source being throttled now keeps its count.
+      buckets_.erase(std::min_element(
+          buckets_.begin(), buckets_.end(),
+          [](const auto& a, const auto& b) { return a.second.updated < b.second.updated; }));
+    }
   }
   auto [it, inserted] = buckets_.try_emplace(source, Bucket{capacity_, now});
   Bucket& b = it->second;

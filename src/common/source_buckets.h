@@ -4,7 +4,7 @@
 // and for the requests an address may send (http/server.h).
 //
 // The map is bounded: past `max_sources`, full buckets (which hold no information) are forgotten
-// first. Thread-safe.
+// first, then the one left alone longest. Thread-safe.
 
 #include <chrono>
 #include <mutex>

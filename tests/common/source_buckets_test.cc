@@ -47,5 +47,18 @@ TEST(SourceBucketsTest, TheMapStaysBoundedAndForgetsFullBucketsFirst) {
   EXPECT_GT(buckets.Take("busy"), 0) << "the empty bucket was kept; full ones were forgotten";
 }
 
+TEST(SourceBucketsTest, WhenNoneIsFullTheOneLeftAloneLongestGoes) {
+  ManualClock clock{TimePoint(std::chrono::milliseconds(1'800'000'000'000))};
+  SourceBuckets buckets(clock, 1, 1h, 2);
+  EXPECT_EQ(buckets.Take("old"), 0);  // empty for an hour
+  clock.Advance(1s);
+  EXPECT_EQ(buckets.Take("attacker"), 0);
+  clock.Advance(1s);
+  EXPECT_GT(buckets.Take("attacker"), 0) << "throttled, and touched last";
+  EXPECT_EQ(buckets.Take("newcomer"), 0) << "a third source: one bucket must go";
+  EXPECT_GT(buckets.Take("attacker"), 0) << "the attacker's empty bucket was kept";
+  EXPECT_EQ(buckets.Take("old"), 0) << "the oldest went, and starts full again";
+}
+
 }  // namespace
 }  // namespace strongroom
