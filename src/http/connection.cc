@@ -56,7 +56,10 @@ class TlsConnection final : public ConnectionBase,
                             public std::enable_shared_from_this<TlsConnection> {
  public:
   TlsConnection(Server::Impl& server, tcp::socket socket, std::string source)
-      : server_(server), stream_(std::move(socket), server.tls), source_(std::move(source)) {}
+      : server_(server),
+        stream_(std::move(socket), server.tls),
+        source_(std::move(source)),
+        allowance_(AllowanceKey(source_)) {}
 
   ~TlsConnection() override { server_.Release(this, source_); }
 
@@ -183,7 +186,7 @@ class TlsConnection final : public ConnectionBase,
     method_ = std::string(request->message.method_string());
 
     bool report = false;
-    if (const int64_t wait = server_.TakeRequest(source_, &report); wait > 0) {
+    if (const int64_t wait = server_.TakeRequest(allowance_, &report); wait > 0) {
       return RateLimited(wait, report);
     }
     const std::string_view target = request->message.target();
@@ -304,6 +307,7 @@ class TlsConnection final : public ConnectionBase,
   Server::Impl& server_;
   beast::ssl_stream<beast::tcp_stream> stream_;
   const std::string source_;
+  const std::string allowance_;  // whose request allowance this connection's requests take
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   // The response being written.

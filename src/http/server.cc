@@ -54,10 +54,6 @@ Server::Impl::Impl(ServerOptions opts, asio::ssl::context& tls_ctx, const Router
   }
 }
 
-namespace {
-
-// Whose allowance a request takes: its IPv4 address, or its IPv6 address's /64 (one host's or
-// network's share; addresses inside a /64 cost an attacker nothing).
 std::string AllowanceKey(const std::string& source) {
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(source, ec);
@@ -67,12 +63,9 @@ std::string AllowanceKey(const std::string& source) {
   return asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
-}  // namespace
-
-int64_t Server::Impl::TakeRequest(const std::string& source, bool* report) {
+int64_t Server::Impl::TakeRequest(const std::string& key, bool* report) {
   *report = false;
   if (!request_buckets) return 0;
-  const auto key = AllowanceKey(source);
   const int64_t wait = request_buckets->Take(key);
   if (wait == 0) return 0;
   // Reported at most once a minute per source, however its requests come and go.

@@ -44,10 +44,11 @@ struct Server::Impl {
   using Start = void (*)(Impl& server, tcp::socket socket, std::string source);
   void Accept(tcp::acceptor& on, Start start);
   void BeginDrain();
-  // 0 if `source` may send another request now, else the seconds until it may. A source's
+  // 0 if the allowance `key` (AllowanceKey) may take another request now, else the seconds until
+  // it may. A source's
   // refusals are reported (hooks.refused) at most once a minute, so that a flood cannot flood the
   // audit log as well.
-  int64_t TakeRequest(const std::string& source, bool* report);
+  int64_t TakeRequest(const std::string& key, bool* report);
 
   ServerOptions options;
   asio::ssl::context& tls;
@@ -83,6 +84,10 @@ struct Server::Impl {
   std::optional<asio::signal_set> signals;
   std::unique_ptr<WorkerPool> pool;
 };
+
+// Whose request allowance a source's requests take: its IPv4 address, or its IPv6 address's /64
+// (addresses inside a /64 cost an attacker nothing). Worked out once per connection.
+std::string AllowanceKey(const std::string& source);
 
 // Starts serving one accepted TLS connection.
 void StartTlsConnection(Server::Impl& server, tcp::socket socket, std::string source);

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <map>
 
+#include "fakes/temp_dir.h"
 #include "integration/instance.h"
 #include "integration/process.h"
 
@@ -96,6 +97,19 @@ TEST(DoctorTest, ASelfSignedCertificateIsAWarningInProduction) {
   const auto report = Doctor(inst);
   EXPECT_EQ(report.checks.at("tls.issuer").first, "warn");
   EXPECT_EQ(report.checks.at("files.master_key").first, "pass");
+}
+
+TEST(DoctorTest, AConfigurationItCannotReadIsAUsageErrorAndNothingIsChecked) {
+  TempDir dir;
+  const auto bad = dir.path() / "bad.toml";
+  WriteFile(bad, "environment = \"test\"\n[server]\nlisten = \"'; rm -rf /\"\n", 0600);
+  for (const std::string& config :
+       {(dir.path() / "missing.toml").string(), bad.string(), std::string(5000, 'x')}) {
+    auto r = RunBinary({"doctor", "--config", config, "--json"});
+    EXPECT_EQ(r.exit_code, 2) << config.substr(0, 80);
+    EXPECT_TRUE(r.out.empty()) << "no findings for a configuration it cannot read: " << r.out;
+    EXPECT_NE(r.err.find("strongroom: "), std::string::npos) << r.err;
+  }
 }
 
 TEST(DoctorTest, TheFilterOffIsAFailure) {
