@@ -76,11 +76,16 @@ TEST_F(SessionsTest, HostileTokensAuthenticateNothing) {
   ASSERT_TRUE(session);
   auto near = session->token;
   near.back() = near.back() == '0' ? '1' : '0';
-  for (const std::string& token :
-       {std::string(), std::string(64, '0'), near, session->token + "0", session->token.substr(1),
-        session->csrf_token, std::string("' OR '1'='1") + std::string(53, 'a')}) {
-    EXPECT_EQ(f_.auth->sessions.Authenticate(token).error().code, ErrorCode::kUnauthenticated)
-        << token;
+  const std::vector<std::string> hostile = {std::string(),
+                                            std::string(64, '0'),
+                                            near,
+                                            session->token + "0",
+                                            session->token.substr(1),
+                                            session->csrf_token,
+                                            std::string("' OR '1'='1") + std::string(53, 'a')};
+  for (size_t i = 0; i < hostile.size(); ++i) {  // a failure names the case, never the token
+    EXPECT_EQ(f_.auth->sessions.Authenticate(hostile[i]).error().code, ErrorCode::kUnauthenticated)
+        << "case " << i;
   }
   EXPECT_TRUE(f_.auth->sessions.Authenticate(session->token)) << "the real one still works";
 }
@@ -94,11 +99,12 @@ TEST_F(SessionsTest, TheCsrfTokenIsTheSessionsOwn) {
   auto principal = f_.auth->sessions.Authenticate(ann->token);
   ASSERT_TRUE(principal);
   EXPECT_TRUE(f_.auth->sessions.CheckCsrf(*principal, ann->csrf_token));
-  for (const std::string& csrf : {std::string(), bob->csrf_token, ann->token,
-                                  ann->csrf_token.substr(0, 63), ann->csrf_token + "a"}) {
-    EXPECT_EQ(f_.auth->sessions.CheckCsrf(*principal, csrf).error().code,
+  const std::vector<std::string> wrong = {std::string(), bob->csrf_token, ann->token,
+                                          ann->csrf_token.substr(0, 63), ann->csrf_token + "a"};
+  for (size_t i = 0; i < wrong.size(); ++i) {  // a failure names the case, never the token
+    EXPECT_EQ(f_.auth->sessions.CheckCsrf(*principal, wrong[i]).error().code,
               ErrorCode::kPermissionDenied)
-        << csrf;
+        << "case " << i;
   }
 }
 

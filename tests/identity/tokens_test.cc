@@ -84,8 +84,8 @@ TEST_F(TokensTest, HostileTokensAreRefusedAndAuditedWithoutTheToken) {
                                             near,
                                             "srt_" + std::string(64, 'g'),
                                             "srt_' OR '1'='1" + std::string(50, 'a')};
-  for (const auto& token : hostile) {
-    EXPECT_EQ(Authenticate(token).error().code, ErrorCode::kUnauthenticated) << token;
+  for (size_t i = 0; i < hostile.size(); ++i) {  // a failure names the case, never the token
+    EXPECT_EQ(Authenticate(hostile[i]).error().code, ErrorCode::kUnauthenticated) << "case " << i;
   }
   const auto events = f_.Events("auth.token");
   ASSERT_EQ(events.size(), hostile.size());
