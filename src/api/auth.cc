@@ -14,7 +14,7 @@ namespace {
 using http::beast_http::verb;
 
 identity::RequestContext Context(const http::Request& r) {
-  return {r.remote_address, r.request_id};
+  return {r.remote_address, r.request_id, r.reach};
 }
 
 boost::json::array Strings(const std::vector<std::string>& items) {
@@ -34,9 +34,22 @@ boost::json::object AccountJson(const identity::Account& a) {
           {"expires_at", FormatRfc3339(a.expires_at)}};
 }
 
-std::string SessionCookie(std::string_view value, bool clear) {
-  return fmt::format("{}={}; Secure; HttpOnly; SameSite=Strict; Path=/{}", kSessionCookie, value,
-                     clear ? "; Max-Age=0" : "");
+std::string SessionCookie(identity::Kind kind, std::string_view value, bool clear) {
+  return fmt::format("{}={}; Secure; HttpOnly; SameSite=Strict; Path=/{}", SessionCookieName(kind),
+                     value, clear ? "; Max-Age=0" : "");
+}
+
+// The session cookie a request on a route of `route_surfaces` is read from: the one of the surface
+// it reaches there; where it reaches both (one listener for everything), a standard session's,
+// if it has one.
+std::string_view SessionCookieFor(const http::Request& request, Surface route_surfaces) {
+  const Surface reach = request.reach & route_surfaces;
+  const bool standard = Reaches(reach, Surface::kPublic);
+  const bool admin = Reaches(reach, Surface::kAdmin);
+  if (standard && admin) {
+    return request.Cookie(kSessionCookie).empty() ? kAdminSessionCookie : kSessionCookie;
+  }
+  return standard ? kSessionCookie : admin ? kAdminSessionCookie : std::string_view();
 }
 
 // Names this client as a device its owner has signed in from (identity/throttle.h, rule 5).
@@ -49,8 +62,12 @@ bool StateChanging(verb v) { return v != verb::get && v != verb::head && v != ve
 
 }  // namespace
 
+std::string_view SessionCookieName(identity::Kind kind) {
+  return kind == identity::Kind::kPrivileged ? kAdminSessionCookie : kSessionCookie;
+}
+
 Result<identity::Principal> Authenticate(identity::Auth& auth, const http::Request& request,
-                                         const AuthRoutesOptions& options,
+                                         Surface route_surfaces,
                                          identity::Sessions::Upkeep upkeep) {
   // Automation: a service account's API token. No cookie is involved, so no CSRF check.
   const auto authorization = request.Header("Authorization");
@@ -60,12 +77,19 @@ Result<identity::Principal> Authenticate(identity::Auth& auth, const http::Reque
     }
     return auth.tokens.Authenticate(authorization.substr(7), Context(request));
   }
-  const auto token = request.Cookie(kSessionCookie);
+  const auto cookie = SessionCookieFor(request, route_surfaces);
+  const auto token = cookie.empty() ? "" : request.Cookie(cookie);
   if (token.empty()) return Fail(ErrorCode::kUnauthenticated, "sign in first");
   ASSIGN_OR_RETURN(auto principal, auth.sessions.Authenticate(token, upkeep));
+  // A session is good only in its own cookie, where its kind signs in (a cookie copied across
+  // is no way round the listeners).
+  const auto kind = principal.account.kind;
+  if (SessionCookieName(kind) != cookie || !identity::SignsInAt(kind, request.reach)) {
+    return Fail(ErrorCode::kUnauthenticated, "sign in first");
+  }
   if (StateChanging(request.method())) {
     const auto origin = request.Header("Origin");
-    if (!origin.empty() && origin != options.public_origin) {
+    if (!origin.empty() && origin != request.origin) {
       return Fail(ErrorCode::kPermissionDenied, "cross-origin request refused");
     }
     RETURN_IF_ERROR(auth.sessions.CheckCsrf(principal, request.Header("X-CSRF-Token")));
@@ -121,7 +145,8 @@ Result<http::Response> CompleteMfa(const Deps& d, Call& c) {
                           {"idle_timeout_s", idle.count()},
                           {"failed_sign_ins_since_last", std::move(failed)}};
   auto resp = http::Response::Json(200, boost::json::serialize(out));
-  resp.headers.emplace_back("Set-Cookie", SessionCookie(session.token, false));
+  resp.headers.emplace_back("Set-Cookie",
+                            SessionCookie(session.account.kind, session.token, false));
   // A new device gets its cookie; a known one gets it again, so that its lifetime runs from
   // this use, as the service counts it, and the browser does not forget a device in daily use.
   std::string device = session.device_token;
@@ -137,7 +162,7 @@ Result<http::Response> CompleteMfa(const Deps& d, Call& c) {
 Result<http::Response> Logout(const Deps& d, Call& c) {
   RETURN_IF_ERROR(d.auth.sessions.Logout(c.who(), c.context));
   auto resp = http::Response::NoContent();
-  resp.headers.emplace_back("Set-Cookie", SessionCookie("", true));
+  resp.headers.emplace_back("Set-Cookie", SessionCookie(c.who().account.kind, "", true));
   return resp;
 }
 

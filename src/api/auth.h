@@ -1,9 +1,12 @@
 #pragma once
 // /api/v1/auth: enrolment, login (password, then MFA), the session, logout (API.md).
 //
-// The session travels in the cookie `__Host-strongroom-session` (Secure, HttpOnly,
-// SameSite=Strict, Path=/). State-changing requests that carry it must also carry the session's
-// `X-CSRF-Token`, and an `Origin`, if present, must be the service's own.
+// A standard account's session travels in the cookie `__Host-strongroom-session`, a privileged
+// one's in `__Host-strongroom-admin-session` (Secure, HttpOnly, SameSite=Strict, Path=/ each):
+// browsers do not tell ports apart, so one browser signed in at the public and admin listeners of
+// one host keeps both sessions, and each listener reads only the cookie of the surface it serves
+// (identity::SignsInAt). State-changing requests that carry a session must also carry its
+// `X-CSRF-Token`, and an `Origin`, if present, must be the origin of the listener asked.
 
 #include <string>
 
@@ -13,21 +16,24 @@
 namespace strongroom::api {
 
 inline constexpr std::string_view kSessionCookie = "__Host-strongroom-session";
+inline constexpr std::string_view kAdminSessionCookie = "__Host-strongroom-admin-session";
+// The cookie a session of `kind` travels in.
+std::string_view SessionCookieName(identity::Kind kind);
 inline constexpr std::string_view kDeviceCookie = "__Host-strongroom-device";
 
 struct AuthRoutesOptions {
   int max_json_depth = 64;
-  std::string public_origin;  // e.g. https://127.0.0.1:8443
 };
 
 class RouteTable;
 // The sign-in, enrolment and session routes. `auth` must outlive the table.
 void AddAuthRoutes(RouteTable& table, identity::Auth& auth, int max_json_depth);
 
-// The caller of a request, from its session cookie; for state-changing methods also checks the
-// CSRF token and Origin. kUnauthenticated or kPermissionDenied otherwise.
+// The caller of a request, from its API token or the session cookie of the surfaces the request
+// reaches on a route of `route_surfaces`; for state-changing methods also checks the CSRF token
+// and Origin. kUnauthenticated or kPermissionDenied otherwise.
 Result<identity::Principal> Authenticate(
-    identity::Auth& auth, const http::Request& request, const AuthRoutesOptions& options,
+    identity::Auth& auth, const http::Request& request, Surface route_surfaces,
     identity::Sessions::Upkeep upkeep = identity::Sessions::Upkeep::kWait);
 
 }  // namespace strongroom::api

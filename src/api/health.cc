@@ -6,8 +6,7 @@ namespace strongroom::api {
 
 namespace {
 
-Result<http::Response> Ready(const std::vector<ReadinessCheck>& checks,
-                             const std::function<boost::json::object()>& details, Call& c) {
+Result<http::Response> Ready(const std::vector<ReadinessCheck>& checks, Call& c) {
   boost::json::array failing;
   for (const auto& check : checks) {
     if (!check.check()) failing.emplace_back(check.name);
@@ -15,9 +14,6 @@ Result<http::Response> Ready(const std::vector<ReadinessCheck>& checks,
   boost::json::object body;
   body["status"] = failing.empty() ? "ready" : "unavailable";
   if (!failing.empty()) body["failing"] = std::move(failing);
-  if (details) {
-    for (auto& [k, v] : details()) body[k] = v;
-  }
   if (body["status"] == "ready") return http::Response::Json(200, boost::json::serialize(body));
   body["request_id"] = c.request.request_id;
   auto r = http::Response::Json(503, boost::json::serialize(body));
@@ -27,8 +23,7 @@ Result<http::Response> Ready(const std::vector<ReadinessCheck>& checks,
 
 }  // namespace
 
-void AddHealthRoutes(RouteTable& table, std::vector<ReadinessCheck> checks,
-                     std::function<boost::json::object()> details) {
+void AddHealthRoutes(RouteTable& table, std::vector<ReadinessCheck> checks) {
   const auto status = ObjectSchema({{"status", StringSchema(16)}});
   table.Add({http::beast_http::verb::get, "/healthz", Credentials::kNone,
              "Liveness: the process serves requests", "", status,
@@ -38,9 +33,7 @@ void AddHealthRoutes(RouteTable& table, std::vector<ReadinessCheck> checks,
              http::Dispatch::kInline});
   table.Add({http::beast_http::verb::get, "/readyz", Credentials::kNone,
              "Readiness: the store and the audit log can be written", "", kAnyObjectSchema,
-             [checks = std::move(checks), details = std::move(details)](Call& c) {
-               return Ready(checks, details, c);
-             }});
+             [checks = std::move(checks)](Call& c) { return Ready(checks, c); }});
 }
 
 }  // namespace strongroom::api

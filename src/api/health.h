@@ -2,12 +2,11 @@
 // Liveness and readiness, for load balancers and orchestrators. Neither needs authentication and
 // neither returns any data beyond a status word.
 //   GET /healthz  200 {"status":"ok"} while the process serves requests.
-//   GET /readyz   200 {"status":"ready", ...details} when every readiness check passes (the store
-//                 and the audit log can be written), else 503 {"status":"unavailable",
-//                 "failing":[names], ...details}. Details are operational counters such as the
-//                 audit backlog waiting for the remote collector.
+//   GET /readyz   200 {"status":"ready"} when every readiness check passes (the store and the
+//                 audit log can be written), else 503 {"status":"unavailable", "failing":[names]}.
+// Operational counters (the audit backlog, refusals) are for the metrics listener only
+// (api/metrics.h), not for whoever can reach a health check.
 
-#include <boost/json.hpp>
 #include <functional>
 #include <string>
 #include <vector>
@@ -22,7 +21,6 @@ struct ReadinessCheck {
   std::function<Result<void>()> check;
 };
 
-void AddHealthRoutes(RouteTable& table, std::vector<ReadinessCheck> checks,
-                     std::function<boost::json::object()> details = {});
+void AddHealthRoutes(RouteTable& table, std::vector<ReadinessCheck> checks);
 
 }  // namespace strongroom::api

@@ -11,8 +11,28 @@ namespace strongroom::api {
 namespace {
 
 identity::RequestContext ContextOf(const http::Request& r) {
-  return {r.remote_address, r.request_id};
+  return {r.remote_address, r.request_id, r.reach};
 }
+
+// Where each route is served, by its path: the one place that says so. A path under none of these
+// is a programming error (Add aborts), so that a new route is placed on purpose, never by default.
+struct Placement {
+  std::string_view prefix;
+  Surface surfaces;
+};
+constexpr Placement kPlacements[] = {
+    {"/healthz", Surface::kAll},
+    {"/readyz", Surface::kAll},
+    {"/metrics", Surface::kMetrics},
+    {"/api/v1/openapi.json", Surface::kPublic | Surface::kAdmin},
+    {"/api/v1/auth/", Surface::kPublic | Surface::kAdmin},
+    {"/api/v1/records", Surface::kPublic},
+    {"/api/v1/exports", Surface::kPublic},
+    {"/api/v1/admin/", Surface::kAdmin},
+    {"/api/v1/audit/", Surface::kAdmin},
+    {"/api/v1/retention-orders", Surface::kAdmin},
+    {"/scim/v2/", Surface::kAdmin},
+};
 
 bool HasToken(const http::Request& r) { return !r.Header("Authorization").empty(); }
 
@@ -25,6 +45,13 @@ std::string Lower(std::string_view s) {
 }
 
 }  // namespace
+
+Surface SurfacesOf(std::string_view path) {
+  for (const auto& p : kPlacements) {
+    if (path.starts_with(p.prefix)) return p.surfaces;
+  }
+  return Surface::kNone;
+}
 
 std::string_view Name(Credentials c) {
   static constexpr std::pair<Credentials, std::string_view> kNames[] = {
@@ -40,13 +67,14 @@ RouteTable::RouteTable(identity::Auth& auth, audit::AuditLog& audit, AuthRoutesO
     : auth_(auth), audit_(audit), options_(std::move(options)) {}
 
 void RouteTable::Add(Route route) {
-  if (installed_) std::abort();  // a programming error: see route.h
+  // Programming errors: see route.h.
+  if (installed_ || SurfacesOf(route.path) == Surface::kNone) std::abort();
   routes_.push_back(std::move(route));
 }
 
 Result<identity::Principal> RouteTable::Authenticated(const Route& route, http::Request& request,
                                                       identity::Sessions::Upkeep upkeep) {
-  ASSIGN_OR_RETURN(auto who, Authenticate(auth_, request, options_, upkeep));
+  ASSIGN_OR_RETURN(auto who, Authenticate(auth_, request, SurfacesOf(route.path), upkeep));
   const bool token = HasToken(request);
   const bool fits = route.credentials == Credentials::kSessionOrToken ||
                     (route.credentials == Credentials::kToken) == token;
@@ -74,7 +102,7 @@ void RouteTable::Install(http::Router& router) {
   for (const auto& route : routes_) {
     if (route.async) {
       router.AddAsync(
-          route.method, route.path,
+          SurfacesOf(route.path), route.method, route.path,
           [this, &route](http::Request& r, http::Respond respond) {
             // On the I/O thread with a session: its upkeep is queued ahead of the audit event.
             const auto upkeep = HasToken(r) ? identity::Sessions::Upkeep::kWait
@@ -88,7 +116,7 @@ void RouteTable::Install(http::Router& router) {
       continue;
     }
     router.Add(
-        route.method, route.path,
+        SurfacesOf(route.path), route.method, route.path,
         [this, &route](http::Request& r) -> Result<http::Response> {
           auto answer = Run(route, r);
           if (!answer && route.errors) return route.errors(answer.error());
@@ -97,7 +125,7 @@ void RouteTable::Install(http::Router& router) {
         route.dispatch);
   }
   router.Add(
-      http::beast_http::verb::get, "/api/v1/openapi.json",
+      SurfacesOf("/api/v1/openapi.json"), http::beast_http::verb::get, "/api/v1/openapi.json",
       [doc = OpenApi()](http::Request&) -> Result<http::Response> {
         return http::Response::Json(200, doc);
       },
@@ -107,16 +135,24 @@ void RouteTable::Install(http::Router& router) {
 std::string RouteTable::OpenApi() const {
   boost::json::object paths;
   for (const auto& route : routes_) {
+    const Surface surfaces = SurfacesOf(route.path);
     boost::json::object op{{"summary", route.summary},
-                           {"x-strongroom-credentials", Name(route.credentials)}};
-    if (route.credentials == Credentials::kSession) {
-      op["security"] = boost::json::array{boost::json::object{{"session", boost::json::array{}}}};
-    } else if (route.credentials == Credentials::kToken) {
-      op["security"] = boost::json::array{boost::json::object{{"token", boost::json::array{}}}};
-    } else if (route.credentials == Credentials::kSessionOrToken) {
-      op["security"] = boost::json::array{boost::json::object{{"session", boost::json::array{}}},
-                                          boost::json::object{{"token", boost::json::array{}}}};
+                           {"x-strongroom-credentials", Name(route.credentials)},
+                           {"x-strongroom-listener", SurfaceName(surfaces)}};
+    boost::json::array security;
+    const auto scheme = [&](std::string_view name) {
+      security.push_back(boost::json::object{{name, boost::json::array{}}});
+    };
+    if (route.credentials == Credentials::kSession ||
+        route.credentials == Credentials::kSessionOrToken) {
+      if (Reaches(surfaces, Surface::kPublic)) scheme("session");
+      if (Reaches(surfaces, Surface::kAdmin)) scheme("admin_session");
     }
+    if (route.credentials == Credentials::kToken ||
+        route.credentials == Credentials::kSessionOrToken) {
+      scheme("token");
+    }
+    if (!security.empty()) op["security"] = std::move(security);
     if (route.request_schema == kNoBody) {
       op["x-strongroom-body"] = "none";
     } else if (!route.request_schema.empty()) {
@@ -144,6 +180,8 @@ std::string RouteTable::OpenApi() const {
        {{"securitySchemes",
          {{"session",
            {{"type", "apiKey"}, {"in", "cookie"}, {"name", std::string(kSessionCookie)}}},
+          {"admin_session",
+           {{"type", "apiKey"}, {"in", "cookie"}, {"name", std::string(kAdminSessionCookie)}}},
           {"token", {{"type", "http"}, {"scheme", "bearer"}}}}}}}};
   return boost::json::serialize(doc);
 }

@@ -8,6 +8,10 @@
 // refused with 403 and audited. The same table serves GET /api/v1/openapi.json (OpenAPI 3.1), so
 // clients can be generated from it and the contract cannot drift from the code.
 //
+// Where a route is served (common/surface.h) follows from its path, in one table (SurfacesOf):
+// records and exports on the public surface; administration, the audit log, retention orders and
+// SCIM on the admin surface; sign-in on both, each kind of account where it signs in.
+//
 // Who may take an action once authenticated is authz's (the services ask it), never the table's.
 //
 // Thread-safety: add and install before the server starts; handlers then run concurrently.
@@ -65,6 +69,9 @@ struct Route {
   std::function<http::Response(const Error&)> errors = nullptr;
 };
 
+// The surfaces a route of `path` is served on; kNone for a path the table does not place.
+Surface SurfacesOf(std::string_view path);
+
 class RouteTable {
  public:
   // All must outlive the router the table is installed on.
@@ -73,7 +80,8 @@ class RouteTable {
   RouteTable(const RouteTable&) = delete;
   RouteTable& operator=(const RouteTable&) = delete;
 
-  // Every Add comes before Install (a later one would move the routes the router refers to).
+  // Every Add comes before Install (a later one would move the routes the router refers to),
+  // and names a path SurfacesOf places.
   void Add(Route route);
   // Installs every route added, and GET /api/v1/openapi.json.
   void Install(http::Router& router);

@@ -9,7 +9,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <boost/json.hpp>
 #include <thread>
 
 #include "api/admin.h"
@@ -17,6 +16,7 @@
 #include "api/auth.h"
 #include "api/exports.h"
 #include "api/health.h"
+#include "api/metrics.h"
 #include "api/records.h"
 #include "api/retention.h"
 #include "api/route.h"
@@ -31,6 +31,7 @@
 #include "common/config.h"
 #include "common/instance_lock.h"
 #include "crypto/signing.h"
+#include "http/metrics.h"
 #include "http/server.h"
 #include "http/tls_context.h"
 #include "identity/auth.h"
@@ -71,18 +72,35 @@ void SetUpLogging(const LogConfig& log) {
 
 int Cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
 
+// The listeners by purpose: the public one serves the admin and metrics surfaces as well unless
+// they have their own.
+std::vector<http::Listener> ListenersFrom(const ServerConfig& s) {
+  const auto listener = [](Surface surfaces, const std::string& address, std::string origin) {
+    const auto hp = *ParseHostPort(address);  // validated by LoadConfig
+    return http::Listener{surfaces, hp.host, hp.port, std::move(origin)};
+  };
+  Surface shared = Surface::kPublic;
+  if (s.admin_listen.empty()) shared = shared | Surface::kAdmin;
+  if (s.metrics_listen.empty()) shared = shared | Surface::kMetrics;
+  std::vector<http::Listener> out = {listener(shared, s.listen, s.public_origin)};
+  if (!s.admin_listen.empty()) {
+    out.push_back(listener(Surface::kAdmin, s.admin_listen, s.admin_origin));
+  }
+  if (!s.metrics_listen.empty()) out.push_back(listener(Surface::kMetrics, s.metrics_listen, ""));
+  return out;
+}
+
 http::ServerOptions ServerOptionsFrom(const ServerConfig& s) {
   http::ServerOptions o;
-  auto listen = *ParseHostPort(s.listen);  // validated by LoadConfig
-  o.host = listen.host;
-  o.port = listen.port;
+  o.listeners = ListenersFrom(s);
+  o.admin_allow = s.admin_allow;
+  o.metrics_allow = s.metrics_allow;
   if (!s.redirect_listen.empty()) {
     auto r = *ParseHostPort(s.redirect_listen);
     o.redirect_enabled = true;
     o.redirect_host = r.host;
     o.redirect_port = r.port;
   }
-  o.public_origin = s.public_origin;
   o.io_threads = s.io_threads > 0 ? s.io_threads : Cores();
   o.worker_threads = s.worker_threads > 0 ? s.worker_threads : 2 * Cores();
   o.worker_queue = s.worker_queue;
@@ -244,19 +262,20 @@ void ScheduleJobs(Maintenance& maintenance, http::Router& router, Services& s,
 // What the HTTP layer reports: the access log if configured, and every request it refuses
 // before any handler (malformed, ambiguously framed, oversize), audited as an attempt. The answer
 // does not wait for that event: nothing was read or changed.
-http::ServerHooks HooksFor(const Config& config, audit::AuditLog& audit) {
+http::ServerHooks HooksFor(const Config& config, audit::AuditLog& audit, http::Metrics& metrics) {
   http::ServerHooks hooks;
-  if (config.log.access_log) {
-    hooks.access_log = [](const http::AccessRecord& r) {
-      spdlog::info("request method={} route={} status={} duration_us={} request_id={}", r.method,
-                   r.route, r.status, r.duration.count(), r.request_id);
-    };
-  }
-  hooks.refused = [&audit](const http::Refusal& r) {
+  hooks.access_log = [&metrics, log = config.log.access_log](const http::AccessRecord& r) {
+    metrics.Observe(r);
+    if (!log) return;
+    spdlog::info("request method={} route={} status={} duration_us={} request_id={}", r.method,
+                 r.route, r.status, r.duration.count(), r.request_id);
+  };
+  hooks.refused = [&audit, &metrics](const http::Refusal& r) {
+    metrics.Refused(r);
     audit::Event e;
     e.actor = {"", "", "anonymous", ""};
     e.source = std::string(r.source);
-    e.action = "http.refused";
+    e.action = r.kind == http::Refusal::Kind::kProbe ? "security.probe" : "http.refused";
     e.target = {"request", "", ""};
     e.allowed = false;
     e.reason = std::string(r.reason);
@@ -270,21 +289,12 @@ http::ServerHooks HooksFor(const Config& config, audit::AuditLog& audit) {
 
 // Every route of the API, into one table.
 void AddRoutes(api::RouteTable& routes, Services& s, store::Store& store, audit::AuditLog& audit,
-               audit::Shipper* shipper, const Clock& clock, int depth) {
+               const Clock& clock, int depth) {
   api::AddHealthRoutes(
       routes,
       {{"store",
         [&store] { return store.Write([](store::Transaction&) -> Result<void> { return {}; }); }},
-       {"audit", [&audit] { return audit.Probe(); }}},
-      [shipper]() {
-        boost::json::object detail;
-        if (shipper) {
-          auto backlog = shipper->Backlog();
-          detail["audit_backlog"] = backlog ? *backlog : -1;
-          detail["audit_ship_failures"] = shipper->FailedAttempts();
-        }
-        return detail;
-      });
+       {"audit", [&audit] { return audit.Probe(); }}});
   api::AddAuthRoutes(routes, s.auth, depth);
   api::AddRecordRoutes(routes, s.records, depth);
   api::AddExportRoutes(routes, s.exports, depth);
@@ -292,6 +302,34 @@ void AddRoutes(api::RouteTable& routes, Services& s, store::Store& store, audit:
   api::AddAdminRoutes(routes, s.lifecycle, depth);
   api::AddScimRoutes(routes, s.lifecycle, depth);
   api::AddRetentionRoutes(routes, s.retention, depth);
+}
+
+// Every route template the server can answer, for the metrics to count apart.
+std::vector<std::string> RouteTemplates(const api::RouteTable& routes) {
+  std::vector<std::string> names = {"/api/v1/openapi.json", "/metrics"};
+  for (const auto& r : routes.routes()) names.push_back(r.path);
+  return names;
+}
+
+// The gauges read when /metrics is scraped.
+std::function<void(std::string&)> GaugesOf(const http::Server& server, audit::Shipper* shipper) {
+  return [&server, shipper](std::string& out) {
+    const auto load = server.load();
+    http::Metrics::AppendValue(out, "strongroom_http_connections", "gauge",
+                               "TLS and redirect connections open.", load.connections);
+    http::Metrics::AppendValue(out, "strongroom_worker_queue_depth", "gauge",
+                               "Requests waiting for a worker thread.",
+                               static_cast<double>(load.queued));
+    if (shipper == nullptr) return;
+    const auto backlog = shipper->Backlog();
+    http::Metrics::AppendValue(out, "strongroom_audit_backlog", "gauge",
+                               "Audit events not yet acknowledged by the remote collector (-1: "
+                               "unknown).",
+                               backlog ? static_cast<double>(*backlog) : -1.0);
+    http::Metrics::AppendValue(out, "strongroom_audit_ship_failures_total", "counter",
+                               "Failed attempts to ship audit events to the collector.",
+                               static_cast<double>(shipper->FailedAttempts()));
+  };
 }
 
 std::unique_ptr<audit::Shipper> StartShipper(store::Store& store, const Config& config) {
@@ -305,17 +343,30 @@ std::unique_ptr<audit::Shipper> StartShipper(store::Store& store, const Config& 
   return shipper;
 }
 
+// One line that names every listener: "serving https://H:P (ENV environment); admin
+// https://H:P; metrics https://H:P; redirecting http port N to https".
 void AnnounceServing(const Config& config, const http::Server& server) {
-  std::string redirect;
-  if (server.redirect_port() != 0) {
-    redirect = fmt::format("; redirecting http port {} to https", server.redirect_port());
+  const auto& listeners = server.listeners();
+  std::string line = fmt::format("serving {} ({} environment)",
+                                 http::HttpsUrl(listeners.front().host, listeners.front().port),
+                                 EnvironmentName(config.environment));
+  for (size_t i = 1; i < listeners.size(); ++i) {
+    line += fmt::format("; {} {}", SurfaceName(listeners[i].surfaces),
+                        http::HttpsUrl(listeners[i].host, listeners[i].port));
   }
-  fmt::print("strongroom: serving {} ({} environment){}\n",
-             http::HttpsUrl(ParseHostPort(config.server.listen)->host, server.port()),
-             EnvironmentName(config.environment), redirect);
+  if (server.redirect_port() != 0) {
+    line += fmt::format("; redirecting http port {} to https", server.redirect_port());
+  }
+  fmt::print("strongroom: {}\n", line);
   std::fflush(stdout);
-  spdlog::info("serving https on port {} environment={}", server.port(),
-               EnvironmentName(config.environment));
+  spdlog::info("{}", line);
+  if (config.environment == Environment::kProduction &&
+      Reaches(listeners.front().surfaces, Surface::kAdmin | Surface::kMetrics)) {
+    spdlog::warn(
+        "the public listener also serves the {} surface: set server.admin_listen and "
+        "server.metrics_listen to give each its own address (the allow-lists still apply)",
+        SurfaceName(Without(listeners.front().surfaces, Surface::kPublic)));
+  }
 }
 
 int Serve(const std::filesystem::path& config_path) {
@@ -354,13 +405,14 @@ int Serve(const std::filesystem::path& config_path) {
     Maintenance& m;
     ~StopOnExit() { m.Stop(); }
   } stop_maintenance{maintenance};
-  http::Server server(server_options, *opened->tls, router, HooksFor(*config, audit));
-  if (auto r = server.Listen(); !r) return Fatal(r.error());
-  // Registered once the port is known (the origin names it); nothing is served before Run. The
-  // table lives as long as the server.
-  api::RouteTable routes(services.auth, audit, {config->server.max_json_depth, server.origin()});
-  AddRoutes(routes, services, store, audit, shipper.get(), clock, config->server.max_json_depth);
+  // The table and the metrics live as long as the server.
+  api::RouteTable routes(services.auth, audit, {config->server.max_json_depth});
+  AddRoutes(routes, services, store, audit, clock, config->server.max_json_depth);
+  http::Metrics metrics(RouteTemplates(routes));
+  http::Server server(server_options, *opened->tls, router, HooksFor(*config, audit, metrics));
+  api::AddMetricsRoute(routes, metrics, GaugesOf(server, shipper.get()));
   routes.Install(router);
+  if (auto r = server.Listen(); !r) return Fatal(r.error());
   // From here on the process does only what serving needs (app/sandbox.h).
   if (config->server.syscall_filter) {
     if (auto r = InstallSyscallFilter(); !r) return Fatal(r.error());

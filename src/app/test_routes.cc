@@ -98,20 +98,20 @@ void RegisterTestRoutes([[maybe_unused]] http::Router& router,
   const int depth = config.server.max_json_depth;
   using http::beast_http::verb;
   // Parses the body as a strict JSON object and returns it re-serialised.
-  router.Add(verb::post, "/__test/echo-json",
+  router.Add(Surface::kAll, verb::post, "/__test/echo-json",
              [depth](http::Request& request) -> Result<http::Response> {
                ASSIGN_OR_RETURN(auto object, http::ParseJsonObject(request, depth));
                return http::Response::Json(200, boost::json::serialize(object));
              });
-  router.Add(verb::post, "/__test/audit-failure",
+  router.Add(Surface::kAll, verb::post, "/__test/audit-failure",
              [depth, &audit](http::Request& r) { return AuditFailure(audit, depth, r); });
-  router.Add(verb::post, "/__test/audited-write",
+  router.Add(Surface::kAll, verb::post, "/__test/audited-write",
              [depth, &audit](http::Request& r) { return AuditedWrite(audit, depth, r); });
-  router.Add(verb::get, "/__test/audited-read",
+  router.Add(Surface::kAll, verb::get, "/__test/audited-read",
              [&audit](http::Request& r) { return AuditedRead(audit, r); });
-  router.Add(verb::post, "/__test/forbidden-call", ForbiddenCall);
+  router.Add(Surface::kAll, verb::post, "/__test/forbidden-call", ForbiddenCall);
   if (clock != nullptr) {
-    router.Add(verb::post, "/__test/clock",
+    router.Add(Surface::kAll, verb::post, "/__test/clock",
                [depth, clock](http::Request& r) { return AdvanceClock(*clock, depth, r); });
   }
 #endif
@@ -121,7 +121,7 @@ void RegisterTestJobs([[maybe_unused]] http::Router& router, [[maybe_unused]] co
                       [[maybe_unused]] std::map<std::string, std::function<Result<int>()>> jobs) {
 #ifdef STRONGROOM_TESTING
   if (config.environment == Environment::kProduction) return;
-  router.Add(http::beast_http::verb::post, "/__test/jobs/{name}",
+  router.Add(Surface::kAll, http::beast_http::verb::post, "/__test/jobs/{name}",
              [jobs = std::move(jobs)](http::Request& request) -> Result<http::Response> {
                auto job = jobs.find(request.params.at("name"));
                if (job == jobs.end()) return Fail(ErrorCode::kNotFound, "no such job");

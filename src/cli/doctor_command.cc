@@ -147,6 +147,30 @@ void CheckTls(const Config& config, Findings& out) {
                                     : "issued by a CA"});
 }
 
+// The admin or metrics surface: on its own listener or shared with the public one (a warning in
+// production), and an allow-list that admits whom.
+void CheckSurface(std::string_view name, const std::string& listen, const CidrList& allow,
+                  bool production, Findings& out) {
+  std::string everyone;
+  std::string ranges;
+  for (const auto& r : allow.ranges()) {
+    const auto text = r.ToString();
+    ranges += (ranges.empty() ? "" : ", ") + text;
+    if (text.ends_with("/0")) everyone = text;
+  }
+  const bool shared = listen.empty();
+  const auto status = !everyone.empty() || (shared && production) ? Status::kWarn : Status::kPass;
+  out.push_back(
+      {fmt::format("listeners.{}", name), status,
+       fmt::format("{}; allowed from {}{}",
+                   shared ? "served on the public listener" : "its own listener " + listen,
+                   ranges.empty() ? "nowhere" : ranges,
+                   !everyone.empty() ? " (" + everyone + " admits every address: narrow it)"
+                   : shared && production
+                       ? " (give it its own address: server." + std::string(name) + "_listen)"
+                       : "")});
+}
+
 void CheckListeners(const Config& config, Findings& out) {
   const auto listen = ParseHostPort(config.server.listen);
   if (!listen) {
@@ -158,6 +182,10 @@ void CheckListeners(const Config& config, Findings& out) {
       {"listeners.https", everywhere ? Status::kWarn : Status::kPass,
        fmt::format("{}{}", config.server.listen,
                    everywhere ? ": every interface (segment it behind a firewall)" : "")});
+  const bool production = config.environment == Environment::kProduction;
+  CheckSurface("admin", config.server.admin_listen, config.server.admin_allow, production, out);
+  CheckSurface("metrics", config.server.metrics_listen, config.server.metrics_allow, production,
+               out);
   out.push_back({"process.syscall_filter",
                  config.server.syscall_filter ? Status::kPass : Status::kFail,
                  config.server.syscall_filter ? "on" : "off (server.syscall_filter = false)"});

@@ -32,6 +32,8 @@ struct InitOptions {
   std::string data_dir;
   std::string environment = "production";
   std::string listen = "127.0.0.1:8443";
+  std::string admin_listen = "127.0.0.1:8444";  // "" = the admin surface on `listen`
+  std::string metrics_listen = "127.0.0.1:9464";
   std::string tls_cert;
   std::string tls_key;
   bool local_only_audit = false;
@@ -48,6 +50,12 @@ std::string TomlString(std::string_view s) {
   return out + "\"";
 }
 
+// `key = "address"`, or the key commented out when there is no address.
+std::string ListenLine(std::string_view key, const std::string& address) {
+  if (address.empty()) return fmt::format("# {} = \"\"   (served on listen)", key);
+  return fmt::format("{} = {}", key, TomlString(address));
+}
+
 std::string ConfigText(const InitOptions& o, std::string_view cert, std::string_view key) {
   return fmt::format(
       R"(# Strongroom instance configuration. Every setting is described, with its default and
@@ -59,6 +67,12 @@ environment = {}
 
 [server]
 listen = {}
+# Privileged sign-in and administration, and the Prometheus metrics, each on its own listener,
+# answering only the addresses in its allow-list (default: this machine).
+{}
+# admin_allow = ["127.0.0.0/8", "::1/128"]
+{}
+# metrics_allow = ["127.0.0.0/8", "::1/128"]
 # redirect_listen = "127.0.0.1:8080"   # optional plain-HTTP port that only answers 308 to https
 
 [tls]
@@ -91,7 +105,8 @@ common_passwords_file = "/usr/share/john/password.lst"
 level = "info"
 access_log = true
 )",
-      TomlString(o.environment), TomlString(o.listen), TomlString(cert), TomlString(key),
+      TomlString(o.environment), TomlString(o.listen), ListenLine("admin_listen", o.admin_listen),
+      ListenLine("metrics_listen", o.metrics_listen), TomlString(cert), TomlString(key),
       o.local_only_audit ? "local_only = true" : "# local_only = false");
 }
 
@@ -174,6 +189,12 @@ void PrintCreated(const InitOptions& o, Environment env, const fs::path& dir,
   }
   fmt::print("Start it with:\n  strongroom serve --config {}\n",
              (dir / "strongroom.toml").string());
+  if (!o.admin_listen.empty()) {
+    fmt::print(
+        "Officers enrol and sign in on the admin listener, {} (from this machine only, "
+        "unless server.admin_allow says otherwise); everyone else on {}.\n",
+        o.admin_listen, o.listen);
+  }
 }
 
 int RunInit(const InitOptions& o) {
@@ -186,6 +207,13 @@ int RunInit(const InitOptions& o) {
   if (!listen) {
     PrintError("--listen " + listen.error().message);
     return kExitUsage;
+  }
+  for (const auto& [flag, address] :
+       {std::pair{"--admin-listen ", o.admin_listen}, {"--metrics-listen ", o.metrics_listen}}) {
+    if (auto hp = ParseHostPort(address); !address.empty() && !hp) {
+      PrintError(flag + hp.error().message);
+      return kExitUsage;
+    }
   }
   if (o.tls_cert.empty() != o.tls_key.empty()) {
     PrintError("--tls-cert and --tls-key go together");
@@ -252,7 +280,14 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--environment", o->environment,
                   "production, preproduction, test or development (fixed for ever)")
       ->capture_default_str();
-  cmd->add_option("--listen", o->listen, "HTTPS listen address HOST:PORT")->capture_default_str();
+  cmd->add_option("--listen", o->listen, "Public HTTPS listen address HOST:PORT")
+      ->capture_default_str();
+  cmd->add_option("--admin-listen", o->admin_listen,
+                  "Admin HTTPS listen address HOST:PORT (\"\": served on --listen)")
+      ->capture_default_str();
+  cmd->add_option("--metrics-listen", o->metrics_listen,
+                  "Metrics HTTPS listen address HOST:PORT (\"\": served on --listen)")
+      ->capture_default_str();
   cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain (default: self-signed)");
   cmd->add_option("--tls-key", o->tls_key, "PEM private key for --tls-cert");
   cmd->add_option("--officer", o->officers,

@@ -170,6 +170,45 @@ Result<void> CheckHostPort(std::string_view key, std::string_view value) {
   return {};
 }
 
+Result<void> CheckOrigin(std::string_view key, const std::string& origin) {
+  if (!origin.empty() && (!origin.starts_with("https://") || origin.ends_with("/") ||
+                          origin.find_first_of("?#@ ") != std::string::npos)) {
+    return ConfigError(key, "must be an https origin such as 'https://records.example.org'");
+  }
+  return {};
+}
+
+Result<void> ReadAllowList(Section& sec, std::string_view key, CidrList& out) {
+  std::vector<std::string> texts;
+  for (const auto& r : out.ranges()) texts.push_back(r.ToString());
+  RETURN_IF_ERROR(sec.StringList(
+      key, 256,
+      [](const std::string& v) -> std::string {
+        auto c = Cidr::Parse(v);
+        return c ? "" : c.error().message;
+      },
+      texts));
+  out = *CidrList::Parse(texts);  // each entry checked above
+  return {};
+}
+
+// The listeners by purpose: each optional address, its origin and its allow-list.
+Result<void> ReadListeners(Section& sec, ServerConfig& s) {
+  RETURN_IF_ERROR(sec.String("admin_listen", 300, s.admin_listen));
+  if (!s.admin_listen.empty()) {
+    RETURN_IF_ERROR(CheckHostPort("server.admin_listen", s.admin_listen));
+  }
+  RETURN_IF_ERROR(sec.String("admin_origin", 300, s.admin_origin));
+  RETURN_IF_ERROR(CheckOrigin("server.admin_origin", s.admin_origin));
+  RETURN_IF_ERROR(ReadAllowList(sec, "admin_allow", s.admin_allow));
+  RETURN_IF_ERROR(sec.String("metrics_listen", 300, s.metrics_listen));
+  if (!s.metrics_listen.empty()) {
+    RETURN_IF_ERROR(CheckHostPort("server.metrics_listen", s.metrics_listen));
+  }
+  RETURN_IF_ERROR(ReadAllowList(sec, "metrics_allow", s.metrics_allow));
+  return {};
+}
+
 Result<void> ReadServer(const toml::table* t, ServerConfig& s) {
   Section sec(t, "server");
   RETURN_IF_ERROR(sec.String("listen", 300, s.listen));
@@ -179,12 +218,8 @@ Result<void> ReadServer(const toml::table* t, ServerConfig& s) {
     RETURN_IF_ERROR(CheckHostPort("server.redirect_listen", s.redirect_listen));
   }
   RETURN_IF_ERROR(sec.String("public_origin", 300, s.public_origin));
-  if (!s.public_origin.empty() &&
-      (!s.public_origin.starts_with("https://") || s.public_origin.ends_with("/") ||
-       s.public_origin.find_first_of("?#@ ") != std::string::npos)) {
-    return ConfigError("server.public_origin",
-                       "must be an https origin such as 'https://records.example.org'");
-  }
+  RETURN_IF_ERROR(CheckOrigin("server.public_origin", s.public_origin));
+  RETURN_IF_ERROR(ReadListeners(sec, s));
   RETURN_IF_ERROR(sec.Int("io_threads", 0, 64, s.io_threads));
   RETURN_IF_ERROR(sec.Int("worker_threads", 0, 256, s.worker_threads));
   RETURN_IF_ERROR(sec.Int("worker_queue", 1, 100'000, s.worker_queue));
@@ -299,6 +334,8 @@ Result<void> ReadLog(const toml::table* t, const std::filesystem::path& base, Lo
 }
 
 }  // namespace
+
+CidrList LoopbackOnly() { return *CidrList::Parse({"127.0.0.0/8", "::1/128"}); }
 
 Result<HostPort> ParseHostPort(std::string_view text) {
   HostPort hp;

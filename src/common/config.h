@@ -15,10 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "common/cidr.h"
 #include "common/environment.h"
 #include "common/error.h"
 
 namespace strongroom {
+
+// 127.0.0.0/8 and ::1: the default allow-list of the admin and metrics surfaces.
+CidrList LoopbackOnly();
 
 // What clients may hold and send: the limits the HTTP server enforces (http/server.h), as
 // configured.
@@ -37,11 +41,19 @@ struct ClientLimits {
 };
 
 struct ServerConfig {
-  std::string listen = "127.0.0.1:8443";  // host:port of the HTTPS listener
-  std::string redirect_listen;            // host:port of the plain-HTTP 308 listener; "" = off
-  std::string public_origin;              // https origin used in redirects; "" = from `listen`
-  int io_threads = 0;                     // 0 = one per core
-  int worker_threads = 0;                 // 0 = two per core
+  std::string listen = "127.0.0.1:8443";  // host:port of the public HTTPS listener
+  // The admin and metrics listeners (common/surface.h), host:port each; "" = that surface is
+  // served on `listen` too (one listener for everything: development only, production warns).
+  // Either way a surface answers only sources in its allow-list.
+  std::string admin_listen;
+  std::string admin_origin;  // https origin of the admin listener; "" = from `admin_listen`
+  CidrList admin_allow = LoopbackOnly();
+  std::string metrics_listen;
+  CidrList metrics_allow = LoopbackOnly();
+  std::string redirect_listen;  // host:port of the plain-HTTP 308 listener; "" = off
+  std::string public_origin;    // https origin used in redirects; "" = from `listen`
+  int io_threads = 0;           // 0 = one per core
+  int worker_threads = 0;       // 0 = two per core
   int worker_queue = 1024;
   ClientLimits limits;
   int max_json_depth = 64;

@@ -4,6 +4,8 @@
 // All of a connection's state is touched only on its own io_context's thread; the worker pool hands
 // results back by posting to it.
 
+#include <fmt/format.h>
+
 #include <array>
 #include <atomic>
 #include <boost/beast/core.hpp>
@@ -55,11 +57,14 @@ Result<Response> Invoke(const Handler& handler, Request& request) {
 class TlsConnection final : public ConnectionBase,
                             public std::enable_shared_from_this<TlsConnection> {
  public:
-  TlsConnection(Server::Impl& server, tcp::socket socket, std::string source)
+  TlsConnection(Server::Impl& server, tcp::socket socket, std::string source,
+                const Listener& listener, Surface reach)
       : server_(server),
         stream_(std::move(socket), server.tls),
         source_(std::move(source)),
-        allowance_(AllowanceKey(source_)) {}
+        allowance_(AllowanceKey(source_)),
+        listener_(listener),
+        reach_(reach) {}
 
   ~TlsConnection() override { server_.Release(this, source_); }
 
@@ -154,8 +159,10 @@ class TlsConnection final : public ConnectionBase,
     keep_alive_ = false;
     method_ = "-";
     route_ = "-";
-    if (server_.hooks.refused)
-      server_.hooks.refused(Refusal{source_, request_id_, status, code, message});
+    if (server_.hooks.refused) {
+      server_.hooks.refused(
+          Refusal{Refusal::Kind::kRequest, source_, request_id_, status, code, message});
+    }
     Send(ProtocolErrorResponse(status, code, message, request_id_), false);
   }
 
@@ -166,7 +173,7 @@ class TlsConnection final : public ConnectionBase,
     static constexpr std::string_view kWhy = "too many requests from this address";
     if (report && server_.hooks.refused) {
       server_.hooks.refused(
-          Refusal{source_, request_id_, 429, ErrorCode::kResourceExhausted,
+          Refusal{Refusal::Kind::kRequest, source_, request_id_, 429, ErrorCode::kResourceExhausted,
                   "over the per-source request rate (further refusals within a minute are not "
                   "reported)"});
     }
@@ -182,6 +189,8 @@ class TlsConnection final : public ConnectionBase,
     parser_.reset();
     request->remote_address = source_;
     request->request_id = request_id_;
+    request->reach = reach_;
+    request->origin = listener_.origin;
     keep_alive_ = request->message.keep_alive() && !server_.draining;
     method_ = std::string(request->message.method_string());
 
@@ -198,9 +207,15 @@ class TlsConnection final : public ConnectionBase,
     request->path = std::string(target.substr(0, q));
     if (q != std::string_view::npos) request->query = std::string(target.substr(q + 1));
 
-    auto match = server_.router.Find(request->method(), request->path);
+    auto match = server_.router.Find(request->method(), request->path, reach_);
     if (match.handler == nullptr && match.async == nullptr) {
       route_ = "-";
+      if (match.elsewhere != Surface::kNone && server_.hooks.refused) {
+        server_.hooks.refused(
+            Refusal{Refusal::Kind::kProbe, source_, request_id_, 404, ErrorCode::kNotFound,
+                    fmt::format("a route of the {} surface asked on a listener reaching {}",
+                                SurfaceName(match.elsewhere), SurfaceName(reach_))});
+      }
       if (match.method_mismatch) {
         return Send(ProtocolErrorResponse(405, ErrorCode::kInvalidArgument,
                                           "method not allowed on this path", request_id_),
@@ -308,6 +323,8 @@ class TlsConnection final : public ConnectionBase,
   beast::ssl_stream<beast::tcp_stream> stream_;
   const std::string source_;
   const std::string allowance_;  // whose request allowance this connection's requests take
+  const Listener& listener_;     // the server's, which outlives its connections
+  const Surface reach_;          // what this connection's requests may reach
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   // The response being written.
@@ -324,8 +341,10 @@ class TlsConnection final : public ConnectionBase,
 
 }  // namespace
 
-void StartTlsConnection(Server::Impl& server, tcp::socket socket, std::string source) {
-  std::make_shared<TlsConnection>(server, std::move(socket), std::move(source))->Start();
+void StartTlsConnection(Server::Impl& server, tcp::socket socket, std::string source,
+                        const Listener& listener, Surface reach) {
+  std::make_shared<TlsConnection>(server, std::move(socket), std::move(source), listener, reach)
+      ->Start();
 }
 
 }  // namespace strongroom::http

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/surface.h"
 
 namespace strongroom::http {
 
@@ -25,6 +26,8 @@ struct Request {
   std::string route;                          // the matched route template, for logs
   std::string remote_address;
   std::string request_id;
+  Surface reach = Surface::kNone;  // what the connection reaches (common/surface.h)
+  std::string_view origin;         // its listener's https origin; lives as long as the server
 
   beast_http::verb method() const { return message.method(); }
   std::string_view Header(std::string_view name) const;

@@ -65,7 +65,8 @@ class RedirectConnection final : public ConnectionBase,
 
 }  // namespace
 
-void StartRedirectConnection(Server::Impl& server, tcp::socket socket, std::string source) {
+void StartRedirectConnection(Server::Impl& server, tcp::socket socket, std::string source,
+                             const Listener&, Surface) {
   std::make_shared<RedirectConnection>(server, std::move(socket), std::move(source))->Start();
 }
 

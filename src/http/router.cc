@@ -39,20 +39,21 @@ std::optional<std::string> DecodePathSegment(std::string_view segment) {
   return out;
 }
 
-void Router::Add(beast_http::verb method, std::string pattern, Handler handler, Dispatch dispatch) {
-  Route r{method, pattern, {}, std::move(handler), dispatch};
+void Router::Add(Surface surfaces, beast_http::verb method, std::string pattern, Handler handler,
+                 Dispatch dispatch) {
+  Route r{surfaces, method, pattern, {}, std::move(handler), dispatch};
   for (auto s : Split(pattern)) r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }
 
-void Router::AddAsync(beast_http::verb method, std::string pattern, AsyncHandler handler,
-                      InlineIf inline_if) {
-  Route r{method, pattern, {}, {}, Dispatch::kWorker, std::move(handler), inline_if};
+void Router::AddAsync(Surface surfaces, beast_http::verb method, std::string pattern,
+                      AsyncHandler handler, InlineIf inline_if) {
+  Route r{surfaces, method, pattern, {}, {}, Dispatch::kWorker, std::move(handler), inline_if};
   for (auto s : Split(pattern)) r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }
 
-Router::Match Router::Find(beast_http::verb method, std::string_view path) const {
+Router::Match Router::Find(beast_http::verb method, std::string_view path, Surface reach) const {
   Match result;
   const auto parts = Split(path);
   for (const auto& route : routes_) {
@@ -70,6 +71,11 @@ Router::Match Router::Find(beast_http::verb method, std::string_view path) const
       }
     }
     if (!ok) continue;
+    if (!Reaches(reach, route.surfaces)) {
+      // Told apart only for the report: the caller answers as for a path that does not exist.
+      if (route.method == method) result.elsewhere = result.elsewhere | route.surfaces;
+      continue;
+    }
     if (route.method != method) {
       result.method_mismatch = true;
       continue;
@@ -84,6 +90,7 @@ Router::Match Router::Find(beast_http::verb method, std::string_view path) const
     result.pattern = &route.pattern;
     result.params = std::move(params);
     result.method_mismatch = false;
+    result.elsewhere = Surface::kNone;
     return result;
   }
   return result;

@@ -7,6 +7,9 @@
 // on the I/O thread); `kWorker` handlers may block on the store or CPU-heavy work and run on the
 // bounded worker pool.
 //
+// Each route belongs to one or more surfaces (common/surface.h), and is found only for a request
+// that reaches one of them: to any other, it is as if it did not exist.
+//
 // Thread-safety: register every route before the server starts; matching is then read-only.
 
 #include <optional>
@@ -14,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/surface.h"
 #include "http/message.h"
 
 namespace strongroom::http {
@@ -23,14 +27,14 @@ using InlineIf = bool (*)(const Request&);
 
 class Router {
  public:
-  void Add(beast_http::verb method, std::string pattern, Handler handler,
+  void Add(Surface surfaces, beast_http::verb method, std::string pattern, Handler handler,
            Dispatch dispatch = Dispatch::kWorker);
   // Starts on the worker pool; the worker is free again as soon as the handler returns, while the
   // response waits for `respond`. With `inline_if`, a request for which it answers true starts on
   // the I/O thread instead, saving the hand-off to a worker: only for handlers whose every step on
   // that path is short and never waits for the store's writer (reads, then queued writes).
-  void AddAsync(beast_http::verb method, std::string pattern, AsyncHandler handler,
-                InlineIf inline_if = nullptr);
+  void AddAsync(Surface surfaces, beast_http::verb method, std::string pattern,
+                AsyncHandler handler, InlineIf inline_if = nullptr);
 
   struct Match {
     const Handler* handler = nullptr;  // one of handler and async is set on a match
@@ -39,12 +43,15 @@ class Router {
     InlineIf inline_if = nullptr;  // for async handlers
     const std::string* pattern = nullptr;
     std::map<std::string, std::string> params;
-    bool method_mismatch = false;  // the path exists, for other methods
+    bool method_mismatch = false;        // the path exists, for other methods
+    Surface elsewhere = Surface::kNone;  // the surfaces not reached where they exist
   };
-  Match Find(beast_http::verb method, std::string_view path) const;
+  // The route for `method` and `path` among those of the surfaces `reach` reaches.
+  Match Find(beast_http::verb method, std::string_view path, Surface reach) const;
 
  private:
   struct Route {
+    Surface surfaces;
     beast_http::verb method;
     std::string pattern;
     std::vector<std::string> segments;

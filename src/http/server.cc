@@ -63,21 +63,31 @@ std::string AllowanceKey(const std::string& source) {
   return asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
-int64_t Server::Impl::TakeRequest(const std::string& key, bool* report) {
-  *report = false;
-  if (!request_buckets) return 0;
-  const int64_t wait = request_buckets->Take(key);
-  if (wait == 0) return 0;
-  // Reported at most once a minute per source, however its requests come and go.
+bool Server::Impl::ShouldReport(const std::string& key) {
   const auto now = clock.Now();
   std::lock_guard lock(limited_mu);
   if (limited.size() >= 100'000) limited.clear();  // bounded; at worst a source is reported again
   auto [it, first] = limited.try_emplace(key, now);
   if (first || now - it->second >= std::chrono::minutes(1)) {
     it->second = now;
-    *report = true;
+    return true;
   }
+  return false;
+}
+
+int64_t Server::Impl::TakeRequest(const std::string& key, bool* report) {
+  *report = false;
+  if (!request_buckets) return 0;
+  const int64_t wait = request_buckets->Take(key);
+  if (wait > 0) *report = ShouldReport(key);
   return wait;
+}
+
+Surface Server::Impl::Reach(const Listener& listener, const std::string& source) const {
+  Surface reach = listener.surfaces;
+  if (!options.admin_allow.Contains(source)) reach = Without(reach, Surface::kAdmin);
+  if (!options.metrics_allow.Contains(source)) reach = Without(reach, Surface::kMetrics);
+  return reach;
 }
 
 asio::io_context& Server::Impl::NextContext() {
@@ -113,28 +123,38 @@ void Server::Impl::Release(ConnectionBase* c, const std::string& source) {
   if (--active == 0) cv.notify_all();
 }
 
-void Server::Impl::Accept(tcp::acceptor& on, Start start) {
-  on.async_accept(
-      NextContext(), [this, &on, start](boost::system::error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !on.is_open()) return;
-        if (!ec) {
-          boost::system::error_code ep_ec;
-          auto remote = socket.remote_endpoint(ep_ec);
-          std::string source = ep_ec ? "unknown" : remote.address().to_string();
-          if (Admit(source)) {
-            start(*this, std::move(socket), std::move(source));
-          } else {
-            socket.close(ep_ec);  // over a connection cap: refuse without reading a byte
-          }
+void Server::Impl::Accept(tcp::acceptor& on, const Listener& listener, Start start) {
+  on.async_accept(NextContext(), [this, &on, &listener, start](boost::system::error_code ec,
+                                                               tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !on.is_open()) return;
+    if (!ec) {
+      boost::system::error_code ep_ec;
+      auto remote = socket.remote_endpoint(ep_ec);
+      std::string source = ep_ec ? "unknown" : remote.address().to_string();
+      const Surface reach = Reach(listener, source);
+      if (reach == Surface::kNone) {
+        // An outsider at a listener it may not use: closed before TLS, without reading a byte.
+        socket.close(ep_ec);
+        if (hooks.refused && ShouldReport("listener " + source)) {
+          hooks.refused(Refusal{Refusal::Kind::kProbe, source, "-", 403,
+                                ErrorCode::kPermissionDenied,
+                                "a connection to a listener from outside its allow-list (further "
+                                "ones within a minute are not reported)"});
         }
-        Accept(on, start);
-      });
+      } else if (Admit(source)) {
+        start(*this, std::move(socket), std::move(source), listener, reach);
+      } else {
+        socket.close(ep_ec);  // over a connection cap: refuse without reading a byte
+      }
+    }
+    Accept(on, listener, start);
+  });
 }
 
 void Server::Impl::BeginDrain() {
   draining = true;
   boost::system::error_code ec;
-  if (acceptor) acceptor->close(ec);
+  for (auto& a : acceptors) a->close(ec);
   if (redirect_acceptor) redirect_acceptor->close(ec);
   if (signals) signals->cancel(ec);
   std::vector<std::shared_ptr<ConnectionBase>> live;
@@ -156,7 +176,14 @@ Server::~Server() = default;
 Result<void> Server::Listen() {
   auto& o = impl_->options;
   auto& first = *impl_->contexts.front();
-  RETURN_IF_ERROR(Bind(first, impl_->acceptor, o.host, o.port));
+  for (const auto& l : o.listeners) {
+    std::optional<tcp::acceptor> acceptor;
+    RETURN_IF_ERROR(Bind(first, acceptor, l.host, l.port));
+    auto& bound = impl_->bound.emplace_back(l);
+    bound.port = acceptor->local_endpoint().port();
+    if (bound.origin.empty()) bound.origin = HttpsUrl(l.host, bound.port);
+    impl_->acceptors.push_back(std::make_unique<tcp::acceptor>(std::move(*acceptor)));
+  }
   if (o.redirect_enabled) {
     RETURN_IF_ERROR(Bind(first, impl_->redirect_acceptor, o.redirect_host, o.redirect_port));
   }
@@ -165,15 +192,21 @@ Result<void> Server::Listen() {
   impl_->signals->async_wait([this](boost::system::error_code ec, int) {
     if (!ec) Shutdown();
   });
-  impl_->redirect_origin = o.public_origin.empty() ? HttpsUrl(o.host, port()) : o.public_origin;
+  impl_->redirect_origin = impl_->bound.front().origin;
   return {};
 }
 
-uint16_t Server::port() const {
-  return impl_->acceptor ? impl_->acceptor->local_endpoint().port() : 0;
-}
+const std::vector<Listener>& Server::listeners() const { return impl_->bound; }
 
-const std::string& Server::origin() const { return impl_->redirect_origin; }
+Server::Load Server::load() const {
+  Load load;
+  {
+    std::lock_guard lock(impl_->mu);
+    load.connections = impl_->active;
+  }
+  if (impl_->pool) load.queued = impl_->pool->Queued();
+  return load;
+}
 
 uint16_t Server::redirect_port() const {
   return impl_->redirect_acceptor ? impl_->redirect_acceptor->local_endpoint().port() : 0;
@@ -182,8 +215,12 @@ uint16_t Server::redirect_port() const {
 void Server::Run() {
   auto& s = *impl_;
   s.pool = std::make_unique<WorkerPool>(s.options.worker_threads, s.options.worker_queue);
-  s.Accept(*s.acceptor, StartTlsConnection);
-  if (s.redirect_acceptor) s.Accept(*s.redirect_acceptor, StartRedirectConnection);
+  for (size_t i = 0; i < s.acceptors.size(); ++i) {
+    s.Accept(*s.acceptors[i], s.bound[i], StartTlsConnection);
+  }
+  if (s.redirect_acceptor) {
+    s.Accept(*s.redirect_acceptor, s.redirect_listener, StartRedirectConnection);
+  }
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;

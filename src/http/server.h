@@ -9,6 +9,12 @@
 // no HTTP response. An optional plain-HTTP listener answers every request with a 308 to the https
 // origin and nothing else.
 //
+// Listeners by purpose: each HTTPS listener serves a set of surfaces (common/surface.h). A
+// connection from a source outside a surface's allow-list does not reach that surface; one that
+// reaches none of its listener's (an outsider at the admin listener) is closed before the TLS
+// handshake, without reading a byte, and reported. A route asked on a listener that does not serve
+// its surface is answered 404, exactly as a path that does not exist, and reported as a probe.
+//
 // Lifecycle: construct, Listen() (binds, and from then on catches SIGTERM/SIGINT; ports are known
 // after it), Run() (blocks), and Shutdown() from any thread (or on those signals) to stop
 // accepting, let in-flight requests finish within the grace period, and return from Run.
@@ -20,20 +26,31 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "common/cidr.h"
 #include "common/config.h"
 #include "common/error.h"
+#include "common/surface.h"
 #include "http/router.h"
 
 namespace strongroom::http {
 
-struct ServerOptions {
+struct Listener {
+  Surface surfaces = Surface::kPublic;
   std::string host = "127.0.0.1";
   uint16_t port = 8443;
+  std::string origin;  // its https origin, for the Origin check; "" = https://host:port once bound
+};
+
+struct ServerOptions {
+  // The first serves the public surface; its origin is where the plain-HTTP listener redirects.
+  std::vector<Listener> listeners = {Listener{}};
+  CidrList admin_allow = LoopbackOnly();
+  CidrList metrics_allow = LoopbackOnly();
   bool redirect_enabled = false;
   std::string redirect_host;
   uint16_t redirect_port = 0;
-  std::string public_origin;  // for 308 Location; "" = https://host:port
   int io_threads = 1;
   int worker_threads = 2;
   int worker_queue = 1024;
@@ -55,6 +72,11 @@ using AccessLogFn = std::function<void(const AccessRecord&)>;
 // oversize header or body): never reaches a service, so the composition root audits it. Called on
 // an I/O thread: it must not block.
 struct Refusal {
+  enum class Kind : uint8_t {
+    kRequest,  // refused as malformed or over a limit
+    kProbe,    // asked for what this listener does not serve, or from outside its allow-list
+  };
+  Kind kind = Kind::kRequest;
   std::string_view source;
   std::string_view request_id;
   unsigned status;
@@ -80,10 +102,16 @@ class Server {
   ~Server();
 
   Result<void> Listen();
-  uint16_t port() const;
+  // The listeners as bound (ports chosen, origins known), in the order of ServerOptions.
+  const std::vector<Listener>& listeners() const;
+  uint16_t port() const { return listeners().front().port; }
   uint16_t redirect_port() const;
-  // The service's https origin: ServerOptions::public_origin, or https://host:port once bound.
-  const std::string& origin() const;
+  // Connections open, and requests waiting for a worker: for the metrics. Thread-safe.
+  struct Load {
+    int connections = 0;
+    size_t queued = 0;
+  };
+  Load load() const;
   // Serves until Shutdown (or SIGTERM/SIGINT, which call it). Closes all connections on return.
   void Run();
   void Shutdown();

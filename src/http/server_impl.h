@@ -40,14 +40,20 @@ struct Server::Impl {
   void Register(ConnectionBase* c, std::weak_ptr<ConnectionBase> w);
   void Release(ConnectionBase* c, const std::string& source);
 
+  // What a connection from `source` to `listener` reaches: the listener's surfaces less those
+  // whose allow-list leaves the source out.
+  Surface Reach(const Listener& listener, const std::string& source) const;
+  // True at most once a minute for each `key`: whether to report (audit) one more refusal of
+  // it, so that a flood cannot flood the audit log as well.
+  bool ShouldReport(const std::string& key);
+
   // Accepts connections on `on` for ever, admitting each (per-source cap) to `start`.
-  using Start = void (*)(Impl& server, tcp::socket socket, std::string source);
-  void Accept(tcp::acceptor& on, Start start);
+  using Start = void (*)(Impl& server, tcp::socket socket, std::string source,
+                         const Listener& listener, Surface reach);
+  void Accept(tcp::acceptor& on, const Listener& listener, Start start);
   void BeginDrain();
   // 0 if the allowance `key` (AllowanceKey) may take another request now, else the seconds until
-  // it may. A source's
-  // refusals are reported (hooks.refused) at most once a minute, so that a flood cannot flood the
-  // audit log as well.
+  // it may. `*report`: whether to report this refusal (ShouldReport).
   int64_t TakeRequest(const std::string& key, bool* report);
 
   ServerOptions options;
@@ -55,6 +61,8 @@ struct Server::Impl {
   const Router& router;
   ServerHooks hooks;
   std::string redirect_origin;
+  std::vector<Listener> bound;  // options.listeners once bound: set by Listen, then read-only
+  Listener redirect_listener;   // the plain-HTTP one: public, and answering only 308s
 
   std::mutex mu;
   std::condition_variable cv;
@@ -79,7 +87,7 @@ struct Server::Impl {
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   size_t next_context = 0;  // used only by the accept handlers, which run on contexts[0]
   asio::io_context& NextContext();
-  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // one per listener, in order
   std::optional<tcp::acceptor> redirect_acceptor;
   std::optional<asio::signal_set> signals;
   std::unique_ptr<WorkerPool> pool;
@@ -89,9 +97,11 @@ struct Server::Impl {
 // (addresses inside a /64 cost an attacker nothing). Worked out once per connection.
 std::string AllowanceKey(const std::string& source);
 
-// Starts serving one accepted TLS connection.
-void StartTlsConnection(Server::Impl& server, tcp::socket socket, std::string source);
+// Starts serving one accepted TLS connection, which reaches `reach` (never kNone).
+void StartTlsConnection(Server::Impl& server, tcp::socket socket, std::string source,
+                        const Listener& listener, Surface reach);
 // Starts serving one accepted plain-HTTP connection with a redirect.
-void StartRedirectConnection(Server::Impl& server, tcp::socket socket, std::string source);
+void StartRedirectConnection(Server::Impl& server, tcp::socket socket, std::string source,
+                             const Listener& listener, Surface reach);
 
 }  // namespace strongroom::http

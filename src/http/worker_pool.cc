@@ -18,6 +18,11 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
   return true;
 }
 
+size_t WorkerPool::Queued() {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
 void WorkerPool::Stop() {
   {
     std::lock_guard lock(mu_);

@@ -23,13 +23,15 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   [[nodiscard]] bool TrySubmit(std::function<void()> task);
+  // Tasks waiting for a thread.
+  size_t Queued();
   void Stop();
 
  private:
   void Loop();
 
   const size_t max_queue_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;  // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_

@@ -1,5 +1,7 @@
 #include "identity/auth_common.h"
 
+#include <fmt/format.h>
+
 #include "crypto/hash.h"
 
 namespace strongroom::identity {
@@ -54,6 +56,24 @@ Result<void> AppendSecurityEvent(audit::AuditLog& log, store::Transaction& tx, a
   ASSIGN_OR_RETURN(auto seq, log.Append(tx, std::move(from)));
   (void)seq;
   return {};
+}
+
+std::string WrongListener(Kind kind, Surface reach) {
+  return fmt::format("a {} account does not sign in on a listener reaching {}", Name(kind),
+                     SurfaceName(reach));
+}
+
+bool SignsInAt(Kind kind, Surface reach) {
+  switch (kind) {
+    case Kind::kStandard:
+      return Reaches(reach, Surface::kPublic);
+    case Kind::kPrivileged:
+      return Reaches(reach, Surface::kAdmin);
+    case Kind::kService:
+    case Kind::kOperator:
+      return false;
+  }
+  return false;
 }
 
 }  // namespace strongroom::identity

@@ -11,6 +11,7 @@
 
 #include "audit/audit_log.h"
 #include "common/clock.h"
+#include "common/surface.h"
 #include "crypto/password.h"
 #include "crypto/random.h"
 #include "identity/account.h"
@@ -24,7 +25,18 @@ namespace strongroom::identity {
 struct RequestContext {
   std::string source;
   std::string request_id;
+  // What the request's connection reaches (common/surface.h). Everything for callers that are not
+  // a listener (the command line, tests).
+  Surface reach = Surface::kAll;
 };
+
+// People sign in where their kind of account is served: standard accounts on the public surface,
+// privileged ones on the admin surface, never the other way (segmentation: an administrator's
+// password is never typed at, nor is their session accepted by, the listener the world reaches).
+// Service accounts present API tokens, which the routes' surfaces place.
+bool SignsInAt(Kind kind, Surface reach);
+// The audit reason when it does not.
+std::string WrongListener(Kind kind, Surface reach);
 
 struct Principal {
   Account account;

@@ -86,6 +86,9 @@ Result<EnrolmentStart> Enrolment::Begin(std::string_view token, std::string_view
   }
   const auto& account = lookup->account;
   NameAccount(event, account);
+  if (!SignsInAt(account.kind, ctx.reach)) {
+    return RefuseAuthentication(deps_.audit, event, WrongListener(account.kind, ctx.reach));
+  }
   const Error bound{ErrorCode::kAlreadyExists,
                     "this enrolment has begun already: confirm it with a code, or ask an admin "
                     "for a new enrolment token"};
@@ -169,7 +172,7 @@ Result<std::vector<std::string>> Enrolment::Confirm(std::string_view token, std:
       return std::unexpected(found.error());
     }
     NameAccount(event, found->account);
-    if (found->factor.totp_secret.empty()) return {};
+    if (found->factor.totp_secret.empty() || !SignsInAt(found->account.kind, ctx.reach)) return {};
     int64_t step = -1;
     ASSIGN_OR_RETURN(outcome,
                      factors_.Check(tx, found->account, found->factor, code, event, &step, &wait));

@@ -276,6 +276,8 @@ Result<std::string> SignIn::Login(std::string_view username, std::string_view pa
   event.actor = {account.id, account.username, std::string(Name(account.kind)), ""};
   event.target = {"account", account.id, account.org_id};
   event.detail["device"] = step.known_device ? "known" : "unknown";
+  // Before the password's verdict, so that the answer never says whether it was right.
+  if (!SignsInAt(account.kind, ctx.reach)) return failed(WrongListener(account.kind, ctx.reach));
   if (step.locked) {
     return failed(step.known_device ? "this device is locked out after repeated failures"
                                     : "unknown devices are locked out after repeated failures");
@@ -424,6 +426,10 @@ Result<NewSession> SignIn::CompleteMfa(std::string_view challenge, std::string_v
     event.target = {"account", account.id, account.org_id};
     if (account.status != "active" || account.expires_at <= deps_.clock.Now()) {
       refusal = "account is not active";
+      return {};
+    }
+    if (!SignsInAt(account.kind, ctx.reach)) {
+      refusal = WrongListener(account.kind, ctx.reach);
       return {};
     }
     ASSIGN_OR_RETURN(outcome, CheckCode(tx, *found, code, event, &wait));

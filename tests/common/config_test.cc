@@ -35,6 +35,34 @@ TEST(ConfigTest, MinimalFileGetsSecureDefaultsAndResolvesPaths) {
   EXPECT_EQ(cfg->tls.certificate, "/etc/sr/tls/cert.pem");
   EXPECT_EQ(cfg->store.path, "/etc/sr/strongroom.db");
   EXPECT_EQ(cfg->keys.master_key_file, "/etc/sr/keys/master.key");
+  // Every surface on `listen` unless given its own; admin and metrics for this machine only.
+  EXPECT_EQ(cfg->server.admin_listen, "");
+  EXPECT_EQ(cfg->server.metrics_listen, "");
+  for (const auto* allow : {&cfg->server.admin_allow, &cfg->server.metrics_allow}) {
+    EXPECT_TRUE(allow->Contains("127.0.0.1"));
+    EXPECT_TRUE(allow->Contains("::1"));
+    EXPECT_FALSE(allow->Contains("10.0.0.1"));
+    EXPECT_FALSE(allow->Contains("::2"));
+  }
+}
+
+TEST(ConfigTest, ListenersAndAllowListsAreRead) {
+  auto cfg = Parse(std::string(kMinimal) + R"([server]
+admin_listen = "10.1.2.3:8444"
+admin_origin = "https://admin.example.org"
+admin_allow = ["10.1.0.0/16", "2001:db8::/32"]
+metrics_listen = "[::1]:9464"
+metrics_allow = []
+)");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->server.admin_listen, "10.1.2.3:8444");
+  EXPECT_EQ(cfg->server.admin_origin, "https://admin.example.org");
+  EXPECT_TRUE(cfg->server.admin_allow.Contains("10.1.200.1"));
+  EXPECT_TRUE(cfg->server.admin_allow.Contains("2001:db8:1::5"));
+  EXPECT_FALSE(cfg->server.admin_allow.Contains("127.0.0.1"));
+  EXPECT_EQ(cfg->server.metrics_listen, "[::1]:9464");
+  EXPECT_TRUE(cfg->server.metrics_allow.empty()) << "an empty list admits nobody";
+  EXPECT_FALSE(cfg->server.metrics_allow.Contains("127.0.0.1"));
 }
 
 struct BadConfig {
@@ -82,6 +110,26 @@ INSTANTIATE_TEST_SUITE_P(
                   "'server.listen': port must be"},
         BadConfig{"BadOrigin", "[server]\npublic_origin = \"http://x\"\n",
                   "'server.public_origin': must be an https origin"},
+        BadConfig{"BadAdminListen", "[server]\nadmin_listen = \"admin; rm -rf /\"\n",
+                  "'server.admin_listen': must be HOST:PORT"},
+        BadConfig{"BadMetricsListen", "[server]\nmetrics_listen = \"127.0.0.1:99999\"\n",
+                  "'server.metrics_listen': port must be"},
+        BadConfig{"BadAdminOrigin", "[server]\nadmin_origin = \"https://x/?a=b\"\n",
+                  "'server.admin_origin': must be an https origin"},
+        BadConfig{"AllowNotAList", "[server]\nadmin_allow = \"10.0.0.0/8\"\n",
+                  "'server.admin_allow': must be an array of strings"},
+        BadConfig{"AllowNotAnAddress", "[server]\nadmin_allow = [\"everyone\"]\n",
+                  "'server.admin_allow': 'everyone' is not an IP address or CIDR range"},
+        BadConfig{"AllowHostBits", "[server]\nmetrics_allow = [\"10.0.0.1/8\"]\n",
+                  "'server.metrics_allow': '10.0.0.1/8' has bits set past its prefix length"},
+        BadConfig{"AllowPrefixTooLong", "[server]\nadmin_allow = [\"10.0.0.0/33\"]\n",
+                  "'server.admin_allow': '10.0.0.0/33': the prefix length must be 0 to 32"},
+        BadConfig{"AllowPrefixJunk", "[server]\nadmin_allow = [\"::1/1x\"]\n",
+                  "the prefix length must be 0 to 128"},
+        BadConfig{"AllowRepeated", "[server]\nadmin_allow = [\"::1\", \"::1\"]\n",
+                  "'server.admin_allow': must not repeat an entry"},
+        BadConfig{"AllowNumber", "[server]\nadmin_allow = [10]\n",
+                  "'server.admin_allow': must be an array of strings"},
         BadConfig{"BadLogLevel", "[log]\nlevel = \"loud\"\n", "'log.level': must be one of"},
         BadConfig{"ControlCharacter", "[log]\nlevel = \"in\\u0007fo\"\n",
                   "'log.level': must not contain control characters"},

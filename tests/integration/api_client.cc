@@ -15,9 +15,20 @@ boost::json::object JsonOf(const HttpResponse& r) {
   return v.as_object();
 }
 
+double ScrapeMetric(uint16_t port, const std::string& series) {
+  constexpr double kAbsent = -1e9;
+  const auto r = HttpsGet(port, "/metrics");
+  if (r.status != 200) return kAbsent;
+  const auto at = r.body.find("\n" + series + " ");
+  if (at == std::string::npos) return kAbsent;
+  return std::stod(r.body.substr(at + series.size() + 2));
+}
+
 HttpResponse ApiClient::Call(const std::string& method, const std::string& path,
                              const std::string& body, const std::string& extra_headers) {
-  auto c = TlsClient::Connect(instance_.port());
+  TlsOptions options;
+  options.source_address = source_;
+  auto c = TlsClient::Connect(port_ != 0 ? port_ : instance_.port(), options);
   if (!c) return {};
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + extra_headers;
   if (!body.empty() || method == "POST" || method == "PUT") {

@@ -16,7 +16,7 @@ inline constexpr const char* kTestPassword = "a long and private passphrase";
 
 struct Session {
   std::string username;
-  std::string cookie;  // "__Host-strongroom-session=..."
+  std::string cookie;  // "__Host-strongroom-session=..." (or admin-session, for privileged ones)
   std::string csrf;
   // The headers a browser would send with this session on a state-changing request.
   std::string Headers() const;
@@ -24,7 +24,8 @@ struct Session {
 
 class ApiClient {
  public:
-  explicit ApiClient(Instance& instance) : instance_(instance) {}
+  // Talks to `port` (the instance's public one if 0).
+  explicit ApiClient(Instance& instance, uint16_t port = 0) : instance_(instance), port_(port) {}
 
   HttpResponse Call(const std::string& method, const std::string& path, const std::string& body,
                     const std::string& extra_headers = "");
@@ -40,14 +41,25 @@ class ApiClient {
   // 30-second step (AdvanceClock between).
   Session SignIn(const std::string& username);
   std::string Totp(const std::string& username);
+  // Talks to another of the instance's listeners from now on (0: the public one).
+  void set_port(uint16_t port) { port_ = port; }
+  // Connects from this loopback address from now on ("" = any).
+  void set_source(std::string address) { source_ = std::move(address); }
+
   // Moves the server's clock, and this client's idea of it, forward.
   void AdvanceClock(int64_t seconds);
 
  private:
   Instance& instance_;
+  uint16_t port_;
+  std::string source_;
   std::map<std::string, std::string> secrets_;
   int64_t offset_s_ = 0;
 };
+
+// The value of one series (e.g. "strongroom_audit_backlog", or with its labels) scraped from
+// GET /metrics at `port`; -1e9 if the scrape failed or the series is absent.
+double ScrapeMetric(uint16_t port, const std::string& series);
 
 // The response body, parsed (an empty object if it is not JSON).
 boost::json::object JsonOf(const HttpResponse& r);

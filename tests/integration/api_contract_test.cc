@@ -65,14 +65,17 @@ std::string Rendered(const boost::json::object& doc) {
          "of\n"
          "each request and answer. `tests/integration/api_contract_test.cc` fails when this page "
          "and\nthe tables differ. Conventions (errors, cookies, CSRF) are in `shared/API.md`; who "
-         "may\ntake each action once signed in is in `docs/authorization.md`.\n\n"
-         "| Method | Path | Credentials | What it does |\n"
-         "|---|---|---|---|\n";
+         "may\ntake each action once signed in is in `docs/authorization.md`. The listener column "
+         "is\nthe surface a route is served on (`src/common/surface.h`): asked on a listener that "
+         "does\nnot serve it, a route answers 404 and the attempt is audited as a probe.\n\n"
+         "| Method | Path | Listener | Credentials | What it does |\n"
+         "|---|---|---|---|---|\n";
   for (const auto& [path, item] : doc.at("paths").as_object()) {
     for (const auto& [method, op] : item.as_object()) {
       std::string m(method);
       for (auto& ch : m) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
       out << "| " << m << " | `" << std::string(path) << "` | "
+          << std::string(op.at("x-strongroom-listener").as_string()) << " | "
           << std::string(op.at("x-strongroom-credentials").as_string()) << " | "
           << std::string(op.at("summary").as_string()) << " |\n";
     }

@@ -40,8 +40,8 @@ TEST(DoctorTest, AFreshInstancePassesItsOwnChecks) {
   for (const char* check :
        {"files.instance_dir", "files.config", "files.master_key", "files.audit_key",
         "files.tls_key", "files.store", "tls.expiry", "tls.key_strength", "tls.issuer",
-        "listeners.https", "process.syscall_filter", "versions.libssl3", "versions.libsqlite3-0",
-        "versions.libboost-json1.81.0"}) {
+        "listeners.https", "listeners.admin", "listeners.metrics", "process.syscall_filter",
+        "versions.libssl3", "versions.libsqlite3-0", "versions.libboost-json1.81.0"}) {
     ASSERT_TRUE(report.checks.contains(check)) << check;
     EXPECT_EQ(report.checks.at(check).first, "pass")
         << check << ": " << report.checks.at(check).second;
@@ -97,6 +97,24 @@ TEST(DoctorTest, ASelfSignedCertificateIsAWarningInProduction) {
   const auto report = Doctor(inst);
   EXPECT_EQ(report.checks.at("tls.issuer").first, "warn");
   EXPECT_EQ(report.checks.at("files.master_key").first, "pass");
+  // The test harness serves every surface on one listener: in production, a warning.
+  EXPECT_EQ(report.checks.at("listeners.admin").first, "warn");
+  EXPECT_NE(report.checks.at("listeners.admin").second.find("server.admin_listen"),
+            std::string::npos)
+      << report.checks.at("listeners.admin").second;
+}
+
+TEST(DoctorTest, AnAllowListThatAdmitsEveryoneIsAWarning) {
+  Instance inst;
+  inst.SetServer(
+      {{"admin_listen", "\"127.0.0.1:0\""}, {"admin_allow", R"(["10.0.0.0/8", "::/0"])"}});
+  const auto report = Doctor(inst);
+  EXPECT_EQ(report.checks.at("listeners.admin").first, "warn");
+  EXPECT_NE(report.checks.at("listeners.admin").second.find("::/0 admits every address"),
+            std::string::npos)
+      << report.checks.at("listeners.admin").second;
+  EXPECT_EQ(report.checks.at("listeners.metrics").first, "pass")
+      << report.checks.at("listeners.metrics").second;
 }
 
 TEST(DoctorTest, AConfigurationItCannotReadIsAUsageErrorAndNothingIsChecked) {

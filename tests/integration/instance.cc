@@ -7,8 +7,19 @@
 namespace strongroom::testing {
 
 Instance::Instance(const std::string& environment) {
-  std::vector<std::string> args = {"init",      "--data-dir", data_dir().string(), "--environment",
-                                   environment, "--listen",   "127.0.0.1:0"};
+  // One listener for everything unless a test gives the admin or metrics surface its own
+  // (SetServer admin_listen, metrics_listen): the allow-lists still admit only loopback.
+  std::vector<std::string> args = {"init",
+                                   "--data-dir",
+                                   data_dir().string(),
+                                   "--environment",
+                                   environment,
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--admin-listen",
+                                   "",
+                                   "--metrics-listen",
+                                   ""};
   // Tests start no collector unless they say so: production must accept that in writing.
   if (environment == "production") {
     for (const char* o :
@@ -68,6 +79,15 @@ bool Instance::Start() {
     return false;
   }
   port_ = static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
+  // "; admin https://127.0.0.1:PORT", "; metrics https://127.0.0.1:PORT" when they have their own.
+  const auto port_of = [&line](const std::string& name) -> uint16_t {
+    const auto at = line.find("; " + name + " https://");
+    if (at == std::string::npos) return 0;
+    const auto c = line.find(':', at + name.size() + 10);
+    return c == std::string::npos ? 0 : static_cast<uint16_t>(std::stoi(line.substr(c + 1)));
+  };
+  admin_port_ = port_of("admin");
+  metrics_port_ = port_of("metrics");
   const std::string redirect = "redirecting http port ";
   if (const auto r = line.find(redirect); r != std::string::npos) {
     redirect_port_ = static_cast<uint16_t>(std::stoi(line.substr(r + redirect.size())));

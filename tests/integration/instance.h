@@ -26,6 +26,9 @@ class Instance {
   int Stop(int sig = 15);
 
   uint16_t port() const { return port_; }
+  // The admin and metrics listeners' ports; 0 when they share port().
+  uint16_t admin_port() const { return admin_port_; }
+  uint16_t metrics_port() const { return metrics_port_; }
   uint16_t redirect_port() const { return redirect_port_; }
   std::filesystem::path config() const { return dir_.path() / "instance" / "strongroom.toml"; }
   std::filesystem::path data_dir() const { return dir_.path() / "instance"; }
@@ -40,6 +43,8 @@ class Instance {
   TempDir dir_;
   std::unique_ptr<ChildProcess> process_;
   uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
+  uint16_t metrics_port_ = 0;
   uint16_t redirect_port_ = 0;
   std::string startup_error_;
   std::string init_output_;

@@ -320,11 +320,11 @@ TEST_F(LifecycleApiTest, BulkLeaversDryRunThenApplyThenAgain) {
       << "JSON content type";
   EXPECT_EQ(upload("username\nbea.other\n", "maybe").status, 400);
   EXPECT_EQ(SessionStatus("bea.other"), 200);
-  // Standard accounts remove nobody.
+  // Standard accounts remove nobody: their sessions are not read on the admin surface.
   EXPECT_EQ(api_.As(sessions_["bea.other"], "POST", "/api/v1/admin/leavers?dry_run=false",
                     "username\nrob.reader\n", "Content-Type: text/csv\r\n")
                 .status,
-            403);
+            401);
 }
 
 TEST_F(LifecycleApiTest, JoinRequestsNeedASecondAdminWhoIsNotTheSubject) {
@@ -348,8 +348,8 @@ TEST_F(LifecycleApiTest, JoinRequestsNeedASecondAdminWhoIsNotTheSubject) {
   const std::string approve = "/api/v1/admin/join-requests/" + id + "/approve";
   EXPECT_EQ(api_.As(officer1_, "POST", approve).status, 403);
   EXPECT_EQ(api_.As(officer2_, "POST", approve).status, 403);
-  // Standard accounts approve nothing.
-  EXPECT_EQ(api_.As(sessions_["ann.editor"], "POST", approve).status, 403);
+  // Standard accounts approve nothing: their sessions are not read on the admin surface.
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "POST", approve).status, 401);
   auto reject = api_.As(officer2_, "POST", "/api/v1/admin/join-requests/" + id + "/reject",
                         boost::json::object{{"reason", "not needed"}});
   EXPECT_EQ(reject.status, 204);
@@ -387,11 +387,11 @@ TEST_F(LifecycleApiTest, OrganisationsNeedCurrentCertificates) {
                     Certificates({{"name", "Acme Casework Ltd"}}))
                 .status,
             409);
-  // Only security officers create organisations.
+  // Only security officers create organisations (a standard session is not even read there).
   EXPECT_EQ(api_.As(sessions_["ann.editor"], "POST", "/api/v1/admin/orgs",
                     Certificates({{"name", "Mine Ltd"}}))
                 .status,
-            403);
+            401);
 }
 
 class SupplierCertificateTest : public OrgFixture {};
@@ -406,7 +406,7 @@ TEST_F(SupplierCertificateTest, ALapsedCertificateSuspendsTheOrganisationUntilRe
   EXPECT_EQ(
       api_.As(sessions_["bea.other"], "PUT", "/api/v1/admin/orgs/" + org_b_ + "/certificates", soon)
           .status,
-      403);
+      401);
   ASSERT_EQ(
       api_.As(officer1_, "PUT", "/api/v1/admin/orgs/" + org_b_ + "/certificates", soon).status,
       200);

@@ -126,7 +126,7 @@ TEST_F(LoginTest, EnrolThenLoginWithPasswordAndTotp) {
   auto r = Post("/api/v1/auth/mfa", {{"challenge", Challenge()}, {"code", Totp()}});
   ASSERT_EQ(r.status, 200) << r.body;
   const auto cookie = r.headers["set-cookie"];
-  EXPECT_TRUE(cookie.starts_with("__Host-strongroom-session="));
+  EXPECT_TRUE(cookie.starts_with("__Host-strongroom-admin-session=")) << "an officer's";
   for (const char* attr : {"; Secure", "; HttpOnly", "; SameSite=Strict", "; Path=/"}) {
     EXPECT_NE(cookie.find(attr), std::string::npos) << attr;
   }
