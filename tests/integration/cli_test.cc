@@ -59,6 +59,13 @@ TEST(CliTest, InitCreatesAPrivateInstance) {
   const auto key_hex = key_text.substr(key_text.find("\nkey ") + 5, 64);
   EXPECT_EQ(r.out.find(key_hex), std::string::npos);
   EXPECT_EQ(r.err.find(key_hex), std::string::npos);
+  // Each surface on its own listener, on this machine, by default.
+  const auto config = ReadFile(d / "strongroom.toml");
+  EXPECT_NE(config.find("\nadmin_listen = \"127.0.0.1:8444\"\n"), std::string::npos) << config;
+  EXPECT_NE(config.find("\nmetrics_listen = \"127.0.0.1:9464\"\n"), std::string::npos) << config;
+  EXPECT_NE(r.out.find("Officers enrol and sign in on the admin listener, 127.0.0.1:8444"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(CliTest, InitNeverOverwritesAnInstance) {
@@ -130,6 +137,9 @@ TEST(CliTest, InitRefusesBadArgumentsAndLeavesNothing) {
   for (auto args : std::vector<std::vector<std::string>>{{"--environment", "staging"},
                                                          {"--listen", "nonsense"},
                                                          {"--listen", "127.0.0.1:99999"},
+                                                         {"--admin-listen", "admin\nx = 1"},
+                                                         {"--admin-listen", "127.0.0.1"},
+                                                         {"--metrics-listen", "[::1]:-1"},
                                                          {"--tls-cert", "/etc/hostname"}}) {
     std::vector<std::string> full = {"init", "--data-dir", d.string()};
     full.insert(full.end(), args.begin(), args.end());
