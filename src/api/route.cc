@@ -44,6 +44,10 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+http::Caller CallerOf(const Route& route) {
+  return route.credentials == Credentials::kNone ? http::Caller::kAnyone : http::Caller::kSignedIn;
+}
+
 }  // namespace
 
 Surface SurfacesOf(std::string_view path) {
@@ -112,7 +116,7 @@ void RouteTable::Install(http::Router& router) {
             Call call{r, &*who, ContextOf(r)};
             route.async(call, std::move(respond));
           },
-          [](const http::Request& r) { return !HasToken(r); });
+          [](const http::Request& r) { return !HasToken(r); }, CallerOf(route));
       continue;
     }
     router.Add(
@@ -122,7 +126,7 @@ void RouteTable::Install(http::Router& router) {
           if (!answer && route.errors) return route.errors(answer.error());
           return answer;
         },
-        route.dispatch);
+        route.dispatch, CallerOf(route));
   }
   router.Add(
       SurfacesOf("/api/v1/openapi.json"), http::beast_http::verb::get, "/api/v1/openapi.json",

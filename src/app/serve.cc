@@ -104,6 +104,7 @@ http::ServerOptions ServerOptionsFrom(const ServerConfig& s) {
   o.io_threads = s.io_threads > 0 ? s.io_threads : Cores();
   o.worker_threads = s.worker_threads > 0 ? s.worker_threads : 2 * Cores();
   o.worker_queue = s.worker_queue;
+  o.anonymous_workers = s.anonymous_workers > 0 ? s.anonymous_workers : std::max(1, Cores() / 2);
   o.limits = s.limits;
   return o;
 }
@@ -320,6 +321,9 @@ std::function<void(std::string&)> GaugesOf(const http::Server& server, audit::Sh
     http::Metrics::AppendValue(out, "strongroom_worker_queue_depth", "gauge",
                                "Requests waiting for a worker thread.",
                                static_cast<double>(load.queued));
+    http::Metrics::AppendValue(out, "strongroom_http_shed_total", "counter",
+                               "Requests shed by admission control (503), anonymous first.",
+                               static_cast<double>(load.shed));
     if (shipper == nullptr) return;
     const auto backlog = shipper->Backlog();
     http::Metrics::AppendValue(out, "strongroom_audit_backlog", "gauge",

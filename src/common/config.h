@@ -55,6 +55,7 @@ struct ServerConfig {
   int io_threads = 0;           // 0 = one per core
   int worker_threads = 0;       // 0 = two per core
   int worker_queue = 1024;
+  int anonymous_workers = 0;  // workers that may run anonymous requests at once; 0 = half the cores
   ClientLimits limits;
   int max_json_depth = 64;
   bool syscall_filter = true;  // the seccomp allow-list once started (app/sandbox.h)

@@ -46,6 +46,22 @@ std::string NewRequestId() {
   return id;
 }
 
+constexpr std::string_view kBusy = "the service is busy; retry shortly";
+
+// A request to a route for people signed in that presents credentials is theirs (reads before
+// writes); everything else, and whatever presents none, is anonymous and shed first. The
+// credentials are not checked here: forged ones buy a place in the queue for a request that is
+// then refused cheaply, never the expensive anonymous work (sign-in), whose routes take none.
+Priority PriorityOf(const Request& request, Caller caller) {
+  if (caller != Caller::kSignedIn ||
+      (request.Header("Cookie").empty() && request.Header("Authorization").empty())) {
+    return Priority::kAnonymous;
+  }
+  const auto m = request.method();
+  return m == beast_http::verb::get || m == beast_http::verb::head ? Priority::kSignedInRead
+                                                                   : Priority::kSignedInWrite;
+}
+
 Result<Response> Invoke(const Handler& handler, Request& request) {
   try {
     return handler(request);
@@ -252,10 +268,11 @@ class TlsConnection final : public ConnectionBase,
     if (async != nullptr && match.inline_if != nullptr && match.inline_if(*request)) {
       return start();
     }
-    const bool queued = server_.pool->TrySubmit(std::move(start));
-    if (!queued) {
-      Send(ErrorResponse(Error{ErrorCode::kUnavailable, "the service is busy; retry shortly"},
-                         request_id_),
+    // Shed later (it waited too long, or a signed-in request needed its place): answered 503.
+    auto shed = [respond] { respond(Fail(ErrorCode::kUnavailable, std::string(kBusy))); };
+    if (!server_.pool->TrySubmit(PriorityOf(*request, match.caller), std::move(start),
+                                 std::move(shed))) {
+      Send(ErrorResponse(Error{ErrorCode::kUnavailable, std::string(kBusy)}, request_id_),
            keep_alive_);
     }
   }

@@ -40,15 +40,16 @@ std::optional<std::string> DecodePathSegment(std::string_view segment) {
 }
 
 void Router::Add(Surface surfaces, beast_http::verb method, std::string pattern, Handler handler,
-                 Dispatch dispatch) {
-  Route r{surfaces, method, pattern, {}, std::move(handler), dispatch};
+                 Dispatch dispatch, Caller caller) {
+  Route r{surfaces, method, pattern, {}, std::move(handler), dispatch, {}, nullptr, caller};
   for (auto s : Split(pattern)) r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }
 
 void Router::AddAsync(Surface surfaces, beast_http::verb method, std::string pattern,
-                      AsyncHandler handler, InlineIf inline_if) {
-  Route r{surfaces, method, pattern, {}, {}, Dispatch::kWorker, std::move(handler), inline_if};
+                      AsyncHandler handler, InlineIf inline_if, Caller caller) {
+  Route r{surfaces,           method,    pattern, {}, {}, Dispatch::kWorker,
+          std::move(handler), inline_if, caller};
   for (auto s : Split(pattern)) r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }
@@ -87,6 +88,7 @@ Router::Match Router::Find(beast_http::verb method, std::string_view path, Surfa
       result.handler = &route.handler;
     }
     result.dispatch = route.dispatch;
+    result.caller = route.caller;
     result.pattern = &route.pattern;
     result.params = std::move(params);
     result.method_mismatch = false;

@@ -23,24 +23,29 @@
 namespace strongroom::http {
 
 enum class Dispatch { kInline, kWorker };
+// Whom a route serves, for admission control (http/worker_pool.h): a request to a route for
+// people signed in that presents credentials is queued as theirs; anything else as anonymous.
+enum class Caller : uint8_t { kAnyone, kSignedIn };
 using InlineIf = bool (*)(const Request&);
 
 class Router {
  public:
   void Add(Surface surfaces, beast_http::verb method, std::string pattern, Handler handler,
-           Dispatch dispatch = Dispatch::kWorker);
+           Dispatch dispatch = Dispatch::kWorker, Caller caller = Caller::kAnyone);
   // Starts on the worker pool; the worker is free again as soon as the handler returns, while the
   // response waits for `respond`. With `inline_if`, a request for which it answers true starts on
   // the I/O thread instead, saving the hand-off to a worker: only for handlers whose every step on
   // that path is short and never waits for the store's writer (reads, then queued writes).
   void AddAsync(Surface surfaces, beast_http::verb method, std::string pattern,
-                AsyncHandler handler, InlineIf inline_if = nullptr);
+                AsyncHandler handler, InlineIf inline_if = nullptr,
+                Caller caller = Caller::kAnyone);
 
   struct Match {
     const Handler* handler = nullptr;  // one of handler and async is set on a match
     const AsyncHandler* async = nullptr;
     Dispatch dispatch = Dispatch::kWorker;
     InlineIf inline_if = nullptr;  // for async handlers
+    Caller caller = Caller::kAnyone;
     const std::string* pattern = nullptr;
     std::map<std::string, std::string> params;
     bool method_mismatch = false;        // the path exists, for other methods
@@ -59,6 +64,7 @@ class Router {
     Dispatch dispatch;
     AsyncHandler async;
     InlineIf inline_if = nullptr;
+    Caller caller = Caller::kAnyone;
   };
   std::vector<Route> routes_;
 };

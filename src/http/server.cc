@@ -204,7 +204,10 @@ Server::Load Server::load() const {
     std::lock_guard lock(impl_->mu);
     load.connections = impl_->active;
   }
-  if (impl_->pool) load.queued = impl_->pool->Queued();
+  if (impl_->pool) {
+    load.queued = impl_->pool->Queued();
+    load.shed = impl_->pool->Shed();
+  }
   return load;
 }
 
@@ -214,7 +217,9 @@ uint16_t Server::redirect_port() const {
 
 void Server::Run() {
   auto& s = *impl_;
-  s.pool = std::make_unique<WorkerPool>(s.options.worker_threads, s.options.worker_queue);
+  s.pool = std::make_unique<WorkerPool>(
+      s.clock, WorkerPoolOptions{s.options.worker_threads, s.options.worker_queue,
+                                 std::max(1, s.options.anonymous_workers)});
   for (size_t i = 0; i < s.acceptors.size(); ++i) {
     s.Accept(*s.acceptors[i], s.bound[i], StartTlsConnection);
   }

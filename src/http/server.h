@@ -54,6 +54,7 @@ struct ServerOptions {
   int io_threads = 1;
   int worker_threads = 2;
   int worker_queue = 1024;
+  int anonymous_workers = 1;  // workers that may run anonymous requests at once
   ClientLimits limits;
 };
 
@@ -110,6 +111,7 @@ class Server {
   struct Load {
     int connections = 0;
     size_t queued = 0;
+    uint64_t shed = 0;  // requests shed by admission control since start (http/worker_pool.h)
   };
   Load load() const;
   // Serves until Shutdown (or SIGTERM/SIGINT, which call it). Closes all connections on return.

@@ -1,26 +1,75 @@
 #include "http/worker_pool.h"
 
 namespace strongroom::http {
+namespace {
 
-WorkerPool::WorkerPool(int threads, int max_queue) : max_queue_(static_cast<size_t>(max_queue)) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+constexpr size_t kAnonymous = static_cast<size_t>(Priority::kAnonymous);
+
+// The clock of the pools that do not sort their tasks (their delay is never looked at).
+const Clock& PlainClock() {
+  static const SystemClock clock;
+  return clock;
 }
+
+}  // namespace
+
+WorkerPool::WorkerPool(const Clock& clock, WorkerPoolOptions options)
+    : clock_(clock), options_(options) {
+  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Loop(); });
+}
+
+WorkerPool::WorkerPool(int threads, int max_queue)
+    : WorkerPool(PlainClock(), {threads, max_queue, threads}) {}
 
 WorkerPool::~WorkerPool() { Stop(); }
 
-bool WorkerPool::TrySubmit(std::function<void()> task) {
+bool WorkerPool::Dropping(TimePoint now) const {
+  return above_target_until_ && now >= *above_target_until_;
+}
+
+bool WorkerPool::TrySubmit(Priority priority, std::function<void()> run,
+                           std::function<void()> shed) {
+  const auto p = static_cast<size_t>(priority);
+  std::function<void()> evicted;
   {
     std::lock_guard lock(mu_);
-    if (stopping_ || queue_.size() >= max_queue_) return false;
-    queue_.push_back(std::move(task));
+    if (stopping_) return false;
+    const auto now = clock_.Now();
+    if (p == kAnonymous && Dropping(now) && !queues_[p].empty()) {
+      ++shed_;
+      return false;  // it would only stand in the queue
+    }
+    if (queued_ >= static_cast<size_t>(options_.max_queue)) {
+      // Room is made by the newest task of the lowest priority below this one, if any.
+      std::optional<size_t> victim;
+      for (size_t q = queues_.size(); q-- > p + 1;) {
+        if (!queues_[q].empty()) {
+          victim = q;
+          break;
+        }
+      }
+      ++shed_;
+      if (!victim) return false;
+      evicted = std::move(queues_[*victim].back().shed);
+      queues_[*victim].pop_back();
+      --queued_;
+    }
+    queues_[p].push_back(Task{std::move(run), std::move(shed), now});
+    ++queued_;
   }
   cv_.notify_one();
+  if (evicted) evicted();
   return true;
 }
 
 size_t WorkerPool::Queued() {
   std::lock_guard lock(mu_);
-  return queue_.size();
+  return queued_;
+}
+
+uint64_t WorkerPool::Shed() {
+  std::lock_guard lock(mu_);
+  return shed_;
 }
 
 void WorkerPool::Stop() {
@@ -35,17 +84,62 @@ void WorkerPool::Stop() {
   threads_.clear();
 }
 
+bool WorkerPool::Runnable() const {
+  return !queues_[0].empty() || !queues_[1].empty() ||
+         (!queues_[kAnonymous].empty() && running_anonymous_ < options_.anonymous_threads);
+}
+
+std::optional<WorkerPool::Task> WorkerPool::Next(Priority* priority, bool* shed) {
+  for (size_t p = 0; p < queues_.size(); ++p) {
+    if (queues_[p].empty()) continue;
+    if (p == kAnonymous && running_anonymous_ >= options_.anonymous_threads) continue;
+    Task task = std::move(queues_[p].front());
+    queues_[p].pop_front();
+    --queued_;
+    *priority = static_cast<Priority>(p);
+    *shed = false;
+    if (p == kAnonymous) {
+      // CoDel: a delay above target for a whole interval is a standing queue; shed until a task
+      // comes through that waited less than target.
+      const auto now = clock_.Now();
+      if (now - task.queued < options_.target) {
+        above_target_until_.reset();
+      } else if (!above_target_until_) {
+        above_target_until_ = now + options_.interval;
+      } else if (now >= *above_target_until_) {
+        *shed = true;
+        ++shed_;
+      }
+    }
+    return task;
+  }
+  return std::nullopt;
+}
+
 void WorkerPool::Loop() {
   for (;;) {
-    std::function<void()> task;
+    Priority priority = Priority::kSignedInRead;
+    bool shed = false;
+    std::optional<Task> task;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      task = std::move(queue_.front());
-      queue_.pop_front();
+      cv_.wait(lock, [&] { return (stopping_ && queued_ == 0) || Runnable(); });
+      task = Next(&priority, &shed);
+      if (!task) return;  // stopping, and nothing left
+      if (priority == Priority::kAnonymous && !shed) ++running_anonymous_;
     }
-    task();
+    if (shed) {
+      if (task->shed) task->shed();
+      continue;
+    }
+    task->run();
+    if (priority == Priority::kAnonymous) {
+      {
+        std::lock_guard lock(mu_);
+        --running_anonymous_;
+      }
+      cv_.notify_all();  // an anonymous slot is free (and, stopping, the last may be done)
+    }
   }
 }
 

@@ -1,40 +1,102 @@
 #pragma once
-// A fixed set of threads running queued tasks, with a bounded queue. `TrySubmit` never blocks:
-// when the queue is full it refuses, and the caller answers 503 with Retry-After (load shedding)
-// instead of letting work pile up without bound.
+// A fixed set of threads running queued tasks: admission control for the handlers that may block.
 //
-// Thread-safety: TrySubmit may be called from any thread. Stop drains queued tasks and joins.
+// Each task comes with its priority (who is asking) and a way to refuse it (`shed`, which answers
+// 503 with Retry-After). When the process is saturated, tasks are shed in priority order,
+// anonymous first and signed-in reads last, on queueing delay rather than queue length alone:
+//
+// 1. Served in priority order: signed-in reads, then signed-in writes, then anonymous requests
+//    (sign-in, enrolment: Argon2id at each, and anyone may send them).
+// 2. At most `anonymous_threads` workers run anonymous tasks at once, so a flood of them, from
+//    however many addresses, leaves the other workers and the cores to signed-in users.
+// 3. The anonymous queue is managed as CoDel manages a packet queue: when the time its tasks
+//    have waited has stayed above `target` for a whole `interval` (a standing queue, not a
+//    burst), each anonymous task taken from it is shed instead of run, and new anonymous tasks
+//    are refused at once, until a task is taken that waited less than `target`.
+// 4. The queue is bounded: a task arriving at a full queue takes the place of the newest queued
+//    task of a lower priority (which is shed), or is refused.
+//
+// `TrySubmit` never blocks. A refused task is not run and its `shed` is not called: the caller
+// answers it.
+//
+// Thread-safety: TrySubmit, Queued, Shed and Stop may be called from any thread. Stop drains the
+// queue (running its tasks, or shedding them by the rules above) and joins.
 
+#include <array>
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
+
 namespace strongroom::http {
+
+enum class Priority : uint8_t {
+  kSignedInRead = 0,
+  kSignedInWrite = 1,
+  kAnonymous = 2,
+};
+
+struct WorkerPoolOptions {
+  int threads = 2;
+  int max_queue = 1024;
+  int anonymous_threads = 1;
+  std::chrono::milliseconds target{20};
+  std::chrono::milliseconds interval{100};
+};
 
 class WorkerPool {
  public:
+  // `clock` must outlive the pool.
+  WorkerPool(const Clock& clock, WorkerPoolOptions options);
+  // Every task equal, none anonymous: for callers that do not sort them.
   WorkerPool(int threads, int max_queue);
   ~WorkerPool();
 
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  [[nodiscard]] bool TrySubmit(std::function<void()> task);
+  [[nodiscard]] bool TrySubmit(Priority priority, std::function<void()> run,
+                               std::function<void()> shed);
+  [[nodiscard]] bool TrySubmit(std::function<void()> run) {
+    return TrySubmit(Priority::kSignedInRead, std::move(run), nullptr);
+  }
   // Tasks waiting for a thread.
   size_t Queued();
+  // Tasks shed (after queueing) or refused (at once) on delay or for room, so far.
+  uint64_t Shed();
   void Stop();
 
  private:
+  struct Task {
+    std::function<void()> run;
+    std::function<void()> shed;
+    TimePoint queued;
+  };
   void Loop();
+  // The next task for a worker, or nullopt to wait; sets `*shed` for one to shed instead of run.
+  std::optional<Task> Next(Priority* priority, bool* shed);
+  bool Runnable() const;
+  bool Dropping(TimePoint now) const;
 
-  const size_t max_queue_;
-  mutable std::mutex mu_;
+  const Clock& clock_;
+  const WorkerPoolOptions options_;
+  std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;  // guarded by mu_
-  bool stopping_ = false;                    // guarded by mu_
+  std::array<std::deque<Task>, 3> queues_;  // by Priority; guarded by mu_
+  size_t queued_ = 0;                       // guarded by mu_
+  int running_anonymous_ = 0;               // guarded by mu_
+  // CoDel's state for the anonymous queue: when its delay, above target since, has lasted an
+  // interval (unset while below target).
+  std::optional<TimePoint> above_target_until_;  // guarded by mu_
+  uint64_t shed_ = 0;                            // guarded by mu_
+  bool stopping_ = false;                        // guarded by mu_
   std::vector<std::thread> threads_;
 };
 

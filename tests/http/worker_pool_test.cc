@@ -27,5 +27,169 @@ TEST(WorkerPoolTest, RefusesWhenTheQueueIsFullInsteadOfGrowing) {
   EXPECT_FALSE(pool.TrySubmit([] {}));
 }
 
+// One worker, held busy until released, so that what is queued behind it can be arranged.
+struct Held {
+  explicit Held(WorkerPool& pool, Priority p = Priority::kSignedInRead) {
+    EXPECT_TRUE(pool.TrySubmit(
+        p,
+        [this] {
+          running.count_down();
+          release.wait();
+        },
+        nullptr));
+    running.wait();
+  }
+  ~Held() { Release(); }
+  void Release() {
+    if (!released) release.count_down();
+    released = true;
+  }
+  std::latch running{1};
+  std::latch release{1};
+  bool released = false;
+};
+
+constexpr auto kRead = Priority::kSignedInRead;
+constexpr auto kWrite = Priority::kSignedInWrite;
+constexpr auto kAnon = Priority::kAnonymous;
+
+TEST(WorkerPoolTest, ServesSignedInReadsThenWritesThenAnonymous) {
+  ManualClock clock(TimePoint{});
+  WorkerPool pool(clock, {1, 100, 1});
+  std::mutex mu;
+  std::string order;
+  auto note = [&](char c) {
+    return [&, c] {
+      std::lock_guard lock(mu);
+      order += c;
+    };
+  };
+  {
+    Held busy(pool);
+    for (auto [p, c] : {std::pair{kAnon, 'a'},
+                        {kWrite, 'w'},
+                        {kRead, 'r'},
+                        {kAnon, 'b'},
+                        {kRead, 's'},
+                        {kWrite, 'x'}}) {
+      ASSERT_TRUE(pool.TrySubmit(p, note(c), nullptr));
+    }
+    EXPECT_EQ(pool.Queued(), 6u);
+  }
+  pool.Stop();
+  EXPECT_EQ(order, "rswxab") << "first in first out within a priority";
+}
+
+TEST(WorkerPoolTest, AnonymousTasksNeverHoldMoreThanTheirWorkers) {
+  ManualClock clock(TimePoint{});
+  WorkerPool pool(clock, {3, 100, 1});
+  Held anonymous(pool, kAnon);  // the one anonymous slot is taken
+  std::atomic<int> anonymous_ran{0};
+  ASSERT_TRUE(pool.TrySubmit(
+      kAnon, [&] { ++anonymous_ran; }, nullptr));
+  // The two other workers stay free for signed-in work, which runs at once.
+  std::latch read(1), write(1);
+  ASSERT_TRUE(pool.TrySubmit(
+      kRead, [&] { read.count_down(); }, nullptr));
+  ASSERT_TRUE(pool.TrySubmit(
+      kWrite, [&] { write.count_down(); }, nullptr));
+  read.wait();
+  write.wait();
+  EXPECT_EQ(anonymous_ran, 0) << "a second anonymous task ran beside the first";
+  EXPECT_EQ(pool.Queued(), 1u);
+  anonymous.Release();
+  pool.Stop();
+  EXPECT_EQ(anonymous_ran, 1);
+}
+
+// CoDel on the anonymous queue: a delay above target shorter than an interval is a burst, and
+// nothing is shed; once it has lasted an interval, tasks are shed at dequeue and new ones refused,
+// until one comes through that waited less than target.
+TEST(WorkerPoolTest, AStandingAnonymousQueueIsShedOnItsDelay) {
+  ManualClock clock(TimePoint{});
+  WorkerPool pool(clock,
+                  {1, 100, 1, std::chrono::milliseconds(20), std::chrono::milliseconds(100)});
+  std::atomic<int> ran{0}, shed{0};
+  {
+    Held busy(pool);
+    for (int i = 0; i < 4; ++i)
+      ASSERT_TRUE(pool.TrySubmit(
+          kAnon, [&] { ++ran; }, [&] { ++shed; }));
+    clock.Advance(std::chrono::milliseconds(50));  // each has waited 50 ms: above target
+  }
+  // The first taken starts the interval and runs; so do the rest, taken within it.
+  pool.Stop();
+  EXPECT_EQ(ran, 4);
+  EXPECT_EQ(shed, 0);
+  EXPECT_EQ(pool.Shed(), 0u);
+}
+
+TEST(WorkerPoolTest, PastAnIntervalAboveTargetAnonymousTasksAreShedAndRefused) {
+  ManualClock clock(TimePoint{});
+  WorkerPool pool(clock,
+                  {1, 100, 1, std::chrono::milliseconds(20), std::chrono::milliseconds(100)});
+  std::atomic<int> ran{0}, shed{0}, reads{0};
+  auto anon = [&] {
+    return pool.TrySubmit(
+        kAnon, [&] { ++ran; }, [&] { ++shed; });
+  };
+  // One anonymous task, taken after waiting 50 ms: the standing queue is noticed, and it runs.
+  std::latch first(1);
+  {
+    Held busy(pool);
+    ASSERT_TRUE(pool.TrySubmit(
+        kAnon,
+        [&] {
+          ++ran;
+          first.count_down();
+        },
+        nullptr));
+    clock.Advance(std::chrono::milliseconds(50));
+  }
+  first.wait();
+  // A read holds the worker while more anonymous tasks queue and the interval passes.
+  Held reading(pool);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(anon());
+  clock.Advance(std::chrono::milliseconds(150));
+  // Past the interval: a new anonymous task is refused at once; signed-in ones are not.
+  EXPECT_FALSE(anon());
+  ASSERT_TRUE(pool.TrySubmit(
+      kRead, [&] { ++reads; }, nullptr));
+  reading.Release();
+  pool.Stop();  // drains: the read runs, the three queued anonymous tasks are shed
+  EXPECT_EQ(reads, 1);
+  EXPECT_EQ(ran, 1);
+  EXPECT_EQ(shed, 3);
+  EXPECT_EQ(pool.Shed(), 4u) << "three shed at dequeue, one refused at the door";
+}
+
+TEST(WorkerPoolTest, AFullQueueMakesRoomForHigherPriorityByShedding) {
+  ManualClock clock(TimePoint{});
+  WorkerPool pool(clock, {1, 2, 1});
+  std::atomic<int> shed_anon{0}, shed_write{0}, ran{0};
+  Held busy(pool);
+  ASSERT_TRUE(pool.TrySubmit(
+      kAnon, [&] { ++ran; }, [&] { ++shed_anon; }));
+  ASSERT_TRUE(pool.TrySubmit(
+      kWrite, [&] { ++ran; }, [&] { ++shed_write; }));
+  EXPECT_FALSE(pool.TrySubmit(
+      kAnon, [&] { ++ran; }, nullptr))
+      << "nothing lower to displace";
+  ASSERT_TRUE(pool.TrySubmit(
+      kRead, [&] { ++ran; }, nullptr));
+  EXPECT_EQ(shed_anon, 1) << "the anonymous task gave up its place";
+  ASSERT_TRUE(pool.TrySubmit(
+      kRead, [&] { ++ran; }, nullptr));
+  EXPECT_EQ(shed_write, 1) << "then the write";
+  EXPECT_FALSE(pool.TrySubmit(
+      kRead, [&] { ++ran; }, nullptr))
+      << "full of reads";
+  EXPECT_EQ(pool.Queued(), 2u);
+  EXPECT_EQ(pool.Shed(), 4u);
+  busy.Release();
+  pool.Stop();
+  EXPECT_EQ(ran, 2) << "the two reads";
+}
+
 }  // namespace
 }  // namespace strongroom::http
