@@ -6,6 +6,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
@@ -160,6 +161,10 @@ Result<void> InstallSyscallFilter() {
   for (int call : kNever) RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_KILL_PROCESS, call));
   // Threads may name themselves; nothing else is set or read through prctl.
   RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)));
+  // The anonymous workers lower their own CPU priority to the lowest (http/worker_pool.h): that,
+  // and no other priority.
+  RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setpriority),
+                       SCMP_A0(SCMP_CMP_EQ, PRIO_PROCESS), SCMP_A2(SCMP_CMP_EQ, 19)));
   // New threads, never new processes. clone3's flags are out of a filter's sight: it answers
   // ENOSYS, and the C library falls back to clone.
   RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone),

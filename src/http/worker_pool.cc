@@ -1,5 +1,8 @@
 #include "http/worker_pool.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 namespace strongroom::http {
 namespace {
 
@@ -15,11 +18,19 @@ const Clock& PlainClock() {
 
 WorkerPool::WorkerPool(const Clock& clock, WorkerPoolOptions options)
     : clock_(clock), options_(options) {
-  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Loop(); });
+  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Loop(false); });
+  for (int i = 0; i < options_.anonymous_threads; ++i) {
+    threads_.emplace_back([this] {
+      // This thread only (Linux threads have their own nice value); lowering priority needs no
+      // privilege. Should it fail, the thread serves at the ordinary priority.
+      (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+      Loop(true);
+    });
+  }
 }
 
 WorkerPool::WorkerPool(int threads, int max_queue)
-    : WorkerPool(PlainClock(), {threads, max_queue, threads}) {}
+    : WorkerPool(PlainClock(), {threads, max_queue, 0}) {}
 
 WorkerPool::~WorkerPool() { Stop(); }
 
@@ -33,7 +44,7 @@ bool WorkerPool::TrySubmit(Priority priority, std::function<void()> run,
   std::function<void()> evicted;
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return false;
+    if (stopping_ || (p == kAnonymous && options_.anonymous_threads == 0)) return false;
     const auto now = clock_.Now();
     if (p == kAnonymous && Dropping(now) && !queues_[p].empty()) {
       ++shed_;
@@ -57,7 +68,7 @@ bool WorkerPool::TrySubmit(Priority priority, std::function<void()> run,
     queues_[p].push_back(Task{std::move(run), std::move(shed), now});
     ++queued_;
   }
-  cv_.notify_one();
+  (p == kAnonymous ? anonymous_cv_ : cv_).notify_one();
   if (evicted) evicted();
   return true;
 }
@@ -78,25 +89,26 @@ void WorkerPool::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  anonymous_cv_.notify_all();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
   threads_.clear();
 }
 
-bool WorkerPool::Runnable() const {
-  return !queues_[0].empty() || !queues_[1].empty() ||
-         (!queues_[kAnonymous].empty() && running_anonymous_ < options_.anonymous_threads);
+bool WorkerPool::Runnable(bool anonymous) const {
+  if (anonymous) return !queues_[kAnonymous].empty();
+  return !queues_[0].empty() || !queues_[1].empty();
 }
 
-std::optional<WorkerPool::Task> WorkerPool::Next(Priority* priority, bool* shed) {
-  for (size_t p = 0; p < queues_.size(); ++p) {
+std::optional<WorkerPool::Task> WorkerPool::Next(bool anonymous, bool* shed) {
+  const size_t first = anonymous ? kAnonymous : 0;
+  const size_t last = anonymous ? kAnonymous : kAnonymous - 1;
+  for (size_t p = first; p <= last; ++p) {
     if (queues_[p].empty()) continue;
-    if (p == kAnonymous && running_anonymous_ >= options_.anonymous_threads) continue;
     Task task = std::move(queues_[p].front());
     queues_[p].pop_front();
     --queued_;
-    *priority = static_cast<Priority>(p);
     *shed = false;
     if (p == kAnonymous) {
       // CoDel: a delay above target for a whole interval is a standing queue; shed until a task
@@ -116,29 +128,22 @@ std::optional<WorkerPool::Task> WorkerPool::Next(Priority* priority, bool* shed)
   return std::nullopt;
 }
 
-void WorkerPool::Loop() {
+void WorkerPool::Loop(bool anonymous) {
   for (;;) {
-    Priority priority = Priority::kSignedInRead;
     bool shed = false;
     std::optional<Task> task;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return (stopping_ && queued_ == 0) || Runnable(); });
-      task = Next(&priority, &shed);
-      if (!task) return;  // stopping, and nothing left
-      if (priority == Priority::kAnonymous && !shed) ++running_anonymous_;
+      (anonymous ? anonymous_cv_ : cv_).wait(lock, [&] {
+        return stopping_ || Runnable(anonymous);
+      });
+      task = Next(anonymous, &shed);
+      if (!task) return;  // stopping, and nothing left for this worker
     }
     if (shed) {
       if (task->shed) task->shed();
-      continue;
-    }
-    task->run();
-    if (priority == Priority::kAnonymous) {
-      {
-        std::lock_guard lock(mu_);
-        --running_anonymous_;
-      }
-      cv_.notify_all();  // an anonymous slot is free (and, stopping, the last may be done)
+    } else {
+      task->run();
     }
   }
 }

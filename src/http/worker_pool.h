@@ -5,10 +5,10 @@
 // 503 with Retry-After). When the process is saturated, tasks are shed in priority order,
 // anonymous first and signed-in reads last, on queueing delay rather than queue length alone:
 //
-// 1. Served in priority order: signed-in reads, then signed-in writes, then anonymous requests
-//    (sign-in, enrolment: Argon2id at each, and anyone may send them).
-// 2. At most `anonymous_threads` workers run anonymous tasks at once, so a flood of them, from
-//    however many addresses, leaves the other workers and the cores to signed-in users.
+// 1. Signed-in tasks run on `threads` workers, reads before writes. Anonymous tasks (sign-in,
+//    enrolment: Argon2id at each, and anyone may send them) run only on their own
+//    `anonymous_threads` workers, at the lowest CPU priority (nice 19): a flood of them, from
+//    however many addresses, gets the cores only when signed-in users leave them idle.
 // 3. The anonymous queue is managed as CoDel manages a packet queue: when the time its tasks
 //    have waited has stayed above `target` for a whole `interval` (a standing queue, not a
 //    burst), each anonymous task taken from it is shed instead of run, and new anonymous tasks
@@ -46,7 +46,7 @@ enum class Priority : uint8_t {
 struct WorkerPoolOptions {
   int threads = 2;
   int max_queue = 1024;
-  int anonymous_threads = 1;
+  int anonymous_threads = 1;  // 0: anonymous tasks are refused
   std::chrono::milliseconds target{20};
   std::chrono::milliseconds interval{100};
 };
@@ -55,7 +55,7 @@ class WorkerPool {
  public:
   // `clock` must outlive the pool.
   WorkerPool(const Clock& clock, WorkerPoolOptions options);
-  // Every task equal, none anonymous: for callers that do not sort them.
+  // Every task equal (no anonymous workers): for callers that do not sort them.
   WorkerPool(int threads, int max_queue);
   ~WorkerPool();
 
@@ -79,19 +79,20 @@ class WorkerPool {
     std::function<void()> shed;
     TimePoint queued;
   };
-  void Loop();
-  // The next task for a worker, or nullopt to wait; sets `*shed` for one to shed instead of run.
-  std::optional<Task> Next(Priority* priority, bool* shed);
-  bool Runnable() const;
+  void Loop(bool anonymous);
+  // The next task for a signed-in or an anonymous worker, or nullopt to wait; sets `*shed` for an
+  // anonymous one to shed instead of run.
+  std::optional<Task> Next(bool anonymous, bool* shed);
+  bool Runnable(bool anonymous) const;
   bool Dropping(TimePoint now) const;
 
   const Clock& clock_;
   const WorkerPoolOptions options_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;              // signed-in workers wait here
+  std::condition_variable anonymous_cv_;    // and anonymous ones here
   std::array<std::deque<Task>, 3> queues_;  // by Priority; guarded by mu_
   size_t queued_ = 0;                       // guarded by mu_
-  int running_anonymous_ = 0;               // guarded by mu_
   // CoDel's state for the anonymous queue: when its delay, above target since, has lasted an
   // interval (unset while below target).
   std::optional<TimePoint> above_target_until_;  // guarded by mu_

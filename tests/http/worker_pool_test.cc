@@ -53,7 +53,7 @@ constexpr auto kRead = Priority::kSignedInRead;
 constexpr auto kWrite = Priority::kSignedInWrite;
 constexpr auto kAnon = Priority::kAnonymous;
 
-TEST(WorkerPoolTest, ServesSignedInReadsThenWritesThenAnonymous) {
+TEST(WorkerPoolTest, SignedInReadsGoBeforeWritesAndAnonymousTasksHaveTheirOwnWorkers) {
   ManualClock clock(TimePoint{});
   WorkerPool pool(clock, {1, 100, 1});
   std::mutex mu;
@@ -66,28 +66,28 @@ TEST(WorkerPoolTest, ServesSignedInReadsThenWritesThenAnonymous) {
   };
   {
     Held busy(pool);
-    for (auto [p, c] : {std::pair{kAnon, 'a'},
-                        {kWrite, 'w'},
-                        {kRead, 'r'},
-                        {kAnon, 'b'},
-                        {kRead, 's'},
-                        {kWrite, 'x'}}) {
+    for (auto [p, c] : {std::pair{kWrite, 'w'}, {kRead, 'r'}, {kRead, 's'}, {kWrite, 'x'}}) {
       ASSERT_TRUE(pool.TrySubmit(p, note(c), nullptr));
     }
-    EXPECT_EQ(pool.Queued(), 6u);
+    // The signed-in worker is busy; an anonymous task runs on its own worker all the same.
+    std::latch anonymous(1);
+    ASSERT_TRUE(pool.TrySubmit(
+        kAnon, [&] { anonymous.count_down(); }, nullptr));
+    anonymous.wait();
+    EXPECT_EQ(pool.Queued(), 4u);
   }
   pool.Stop();
-  EXPECT_EQ(order, "rswxab") << "first in first out within a priority";
+  EXPECT_EQ(order, "rswx") << "reads first, first in first out within a priority";
 }
 
-TEST(WorkerPoolTest, AnonymousTasksNeverHoldMoreThanTheirWorkers) {
+TEST(WorkerPoolTest, AnonymousTasksNeverRunOnTheSignedInWorkers) {
   ManualClock clock(TimePoint{});
-  WorkerPool pool(clock, {3, 100, 1});
-  Held anonymous(pool, kAnon);  // the one anonymous slot is taken
+  WorkerPool pool(clock, {2, 100, 1});
+  Held anonymous(pool, kAnon);  // the one anonymous worker is busy
   std::atomic<int> anonymous_ran{0};
   ASSERT_TRUE(pool.TrySubmit(
       kAnon, [&] { ++anonymous_ran; }, nullptr));
-  // The two other workers stay free for signed-in work, which runs at once.
+  // The two signed-in workers are idle, and stay for signed-in work, which runs at once.
   std::latch read(1), write(1);
   ASSERT_TRUE(pool.TrySubmit(
       kRead, [&] { read.count_down(); }, nullptr));
@@ -95,29 +95,50 @@ TEST(WorkerPoolTest, AnonymousTasksNeverHoldMoreThanTheirWorkers) {
       kWrite, [&] { write.count_down(); }, nullptr));
   read.wait();
   write.wait();
-  EXPECT_EQ(anonymous_ran, 0) << "a second anonymous task ran beside the first";
+  EXPECT_EQ(anonymous_ran, 0) << "an anonymous task ran on a signed-in worker";
   EXPECT_EQ(pool.Queued(), 1u);
   anonymous.Release();
   pool.Stop();
   EXPECT_EQ(anonymous_ran, 1);
 }
 
+TEST(WorkerPoolTest, WithoutAnonymousWorkersAnonymousTasksAreRefused) {
+  WorkerPool pool(2, 10);
+  EXPECT_FALSE(pool.TrySubmit(
+      kAnon, [] {}, nullptr));
+  EXPECT_TRUE(pool.TrySubmit(
+      kWrite, [] {}, nullptr));
+}
+
+// An anonymous task that blocks its worker until released, once it has started.
+struct Blocking {
+  std::function<void()> Task() {
+    return [this] {
+      started.count_down();
+      release.wait();
+    };
+  }
+  std::latch started{1};
+  std::latch release{1};
+};
+
 // CoDel on the anonymous queue: a delay above target shorter than an interval is a burst, and
 // nothing is shed; once it has lasted an interval, tasks are shed at dequeue and new ones refused,
 // until one comes through that waited less than target.
-TEST(WorkerPoolTest, AStandingAnonymousQueueIsShedOnItsDelay) {
+TEST(WorkerPoolTest, ABurstAboveTargetIsNotShed) {
   ManualClock clock(TimePoint{});
   WorkerPool pool(clock,
                   {1, 100, 1, std::chrono::milliseconds(20), std::chrono::milliseconds(100)});
   std::atomic<int> ran{0}, shed{0};
   {
-    Held busy(pool);
-    for (int i = 0; i < 4; ++i)
+    Held busy(pool, kAnon);
+    for (int i = 0; i < 4; ++i) {
       ASSERT_TRUE(pool.TrySubmit(
           kAnon, [&] { ++ran; }, [&] { ++shed; }));
+    }
     clock.Advance(std::chrono::milliseconds(50));  // each has waited 50 ms: above target
   }
-  // The first taken starts the interval and runs; so do the rest, taken within it.
+  // The first taken starts the interval; the rest are taken within it.
   pool.Stop();
   EXPECT_EQ(ran, 4);
   EXPECT_EQ(shed, 0);
@@ -128,37 +149,31 @@ TEST(WorkerPoolTest, PastAnIntervalAboveTargetAnonymousTasksAreShedAndRefused) {
   ManualClock clock(TimePoint{});
   WorkerPool pool(clock,
                   {1, 100, 1, std::chrono::milliseconds(20), std::chrono::milliseconds(100)});
-  std::atomic<int> ran{0}, shed{0}, reads{0};
+  std::atomic<int> ran{0}, shed{0};
   auto anon = [&] {
     return pool.TrySubmit(
         kAnon, [&] { ++ran; }, [&] { ++shed; });
   };
-  // One anonymous task, taken after waiting 50 ms: the standing queue is noticed, and it runs.
-  std::latch first(1);
+  // A task taken after waiting 50 ms: the standing queue is noticed. It runs, and holds the
+  // anonymous worker while more queue behind it and the interval passes.
+  Blocking first;
   {
-    Held busy(pool);
-    ASSERT_TRUE(pool.TrySubmit(
-        kAnon,
-        [&] {
-          ++ran;
-          first.count_down();
-        },
-        nullptr));
+    Held busy(pool, kAnon);
+    ASSERT_TRUE(pool.TrySubmit(kAnon, first.Task(), nullptr));
     clock.Advance(std::chrono::milliseconds(50));
   }
-  first.wait();
-  // A read holds the worker while more anonymous tasks queue and the interval passes.
-  Held reading(pool);
+  first.started.wait();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(anon());
   clock.Advance(std::chrono::milliseconds(150));
   // Past the interval: a new anonymous task is refused at once; signed-in ones are not.
   EXPECT_FALSE(anon());
+  std::latch read(1);
   ASSERT_TRUE(pool.TrySubmit(
-      kRead, [&] { ++reads; }, nullptr));
-  reading.Release();
-  pool.Stop();  // drains: the read runs, the three queued anonymous tasks are shed
-  EXPECT_EQ(reads, 1);
-  EXPECT_EQ(ran, 1);
+      kRead, [&] { read.count_down(); }, nullptr));
+  read.wait();
+  first.release.count_down();
+  pool.Stop();  // drains: the three queued anonymous tasks are shed
+  EXPECT_EQ(ran, 0);
   EXPECT_EQ(shed, 3);
   EXPECT_EQ(pool.Shed(), 4u) << "three shed at dequeue, one refused at the door";
 }
@@ -168,6 +183,7 @@ TEST(WorkerPoolTest, AFullQueueMakesRoomForHigherPriorityByShedding) {
   WorkerPool pool(clock, {1, 2, 1});
   std::atomic<int> shed_anon{0}, shed_write{0}, ran{0};
   Held busy(pool);
+  Held anonymous_busy(pool, kAnon);
   ASSERT_TRUE(pool.TrySubmit(
       kAnon, [&] { ++ran; }, [&] { ++shed_anon; }));
   ASSERT_TRUE(pool.TrySubmit(
@@ -187,6 +203,7 @@ TEST(WorkerPoolTest, AFullQueueMakesRoomForHigherPriorityByShedding) {
   EXPECT_EQ(pool.Queued(), 2u);
   EXPECT_EQ(pool.Shed(), 4u);
   busy.Release();
+  anonymous_busy.Release();
   pool.Stop();
   EXPECT_EQ(ran, 2) << "the two reads";
 }
