@@ -22,6 +22,7 @@
 #include "api/route.h"
 #include "api/scim.h"
 #include "app/maintenance.h"
+#include "app/privileges.h"
 #include "app/sandbox.h"
 #include "app/test_routes.h"
 #include "audit/audit_log.h"
@@ -377,12 +378,22 @@ int Serve(const std::filesystem::path& config_path) {
   HardenProcess();
   auto config = LoadConfig(config_path);
   if (!config) return Fatal(config.error());
+  // The listeners are bound first, with whatever privilege that takes; then it goes for good, and
+  // everything in the instance is opened as its owner (app/privileges.h).
+  auto server_options = ServerOptionsFrom(config->server);
+  if (auto r = http::Prebind(server_options); !r) return Fatal(r.error());
+  auto dropped = DropPrivileges(*config);
+  if (!dropped) return Fatal(dropped.error());
   SetUpLogging(config->log);
+  if (dropped->warning) {
+    spdlog::warn("{}", dropped->note);
+  } else if (!dropped->note.empty()) {
+    spdlog::info("{}", dropped->note);
+  }
   auto lock_path = config->store.path;
   lock_path += ".lock";
   auto lock = InstanceLock::Acquire(lock_path);
   if (!lock) return Fatal(lock.error());
-  const auto server_options = ServerOptionsFrom(config->server);
   auto opened = Open(*config, server_options);
   if (!opened) return Fatal(opened.error());
   if (const auto n = Secret::LockFailures(); n > 0) {

@@ -18,11 +18,17 @@ Result<tcp::endpoint> Resolve(const std::string& host, uint16_t port) {
               fmt::format("listen address '{}' must be an IP address", host));
 }
 
+// Binds `host:port`, or adopts `fd` when it is a socket bound already (Prebind).
 Result<void> Bind(asio::io_context& ioc, std::optional<tcp::acceptor>& acceptor,
-                  const std::string& host, uint16_t port) {
+                  const std::string& host, uint16_t port, int fd = -1) {
   ASSIGN_OR_RETURN(auto endpoint, Resolve(host, port));
   boost::system::error_code ec;
   acceptor.emplace(ioc);
+  if (fd >= 0) {
+    acceptor->assign(endpoint.protocol(), fd, ec);
+    if (ec) return Fail(ErrorCode::kInternal, "cannot adopt a bound socket: " + ec.message());
+    return {};
+  }
   acceptor->open(endpoint.protocol(), ec);
   if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor->bind(endpoint, ec);
@@ -35,6 +41,23 @@ Result<void> Bind(asio::io_context& ioc, std::optional<tcp::acceptor>& acceptor,
 }
 
 }  // namespace
+
+Result<void> Prebind(ServerOptions& options) {
+  asio::io_context ioc;
+  const auto bind = [&ioc](const std::string& host, uint16_t port, int* fd) -> Result<void> {
+    std::optional<tcp::acceptor> acceptor;
+    RETURN_IF_ERROR(Bind(ioc, acceptor, host, port));
+    boost::system::error_code ec;
+    *fd = acceptor->release(ec);
+    if (ec) return Fail(ErrorCode::kInternal, "cannot keep a bound socket: " + ec.message());
+    return {};
+  };
+  for (auto& l : options.listeners) RETURN_IF_ERROR(bind(l.host, l.port, &l.fd));
+  if (options.redirect_enabled) {
+    RETURN_IF_ERROR(bind(options.redirect_host, options.redirect_port, &options.redirect_fd));
+  }
+  return {};
+}
 
 std::string HttpsUrl(const std::string& host, uint16_t port) {
   return fmt::format("https://{}:{}", host.find(':') != std::string::npos ? "[" + host + "]" : host,
@@ -178,14 +201,15 @@ Result<void> Server::Listen() {
   auto& first = *impl_->contexts.front();
   for (const auto& l : o.listeners) {
     std::optional<tcp::acceptor> acceptor;
-    RETURN_IF_ERROR(Bind(first, acceptor, l.host, l.port));
+    RETURN_IF_ERROR(Bind(first, acceptor, l.host, l.port, l.fd));
     auto& bound = impl_->bound.emplace_back(l);
     bound.port = acceptor->local_endpoint().port();
     if (bound.origin.empty()) bound.origin = HttpsUrl(l.host, bound.port);
     impl_->acceptors.push_back(std::make_unique<tcp::acceptor>(std::move(*acceptor)));
   }
   if (o.redirect_enabled) {
-    RETURN_IF_ERROR(Bind(first, impl_->redirect_acceptor, o.redirect_host, o.redirect_port));
+    RETURN_IF_ERROR(
+        Bind(first, impl_->redirect_acceptor, o.redirect_host, o.redirect_port, o.redirect_fd));
   }
   // Signals are caught from here on, so a SIGTERM that arrives before Run is not lost.
   impl_->signals.emplace(first, SIGTERM, SIGINT);

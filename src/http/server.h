@@ -41,6 +41,7 @@ struct Listener {
   std::string host = "127.0.0.1";
   uint16_t port = 8443;
   std::string origin;  // its https origin, for the Origin check; "" = https://host:port once bound
+  int fd = -1;         // its socket, bound and listening already (Prebind); -1 = Listen binds it
 };
 
 struct ServerOptions {
@@ -51,6 +52,7 @@ struct ServerOptions {
   bool redirect_enabled = false;
   std::string redirect_host;
   uint16_t redirect_port = 0;
+  int redirect_fd = -1;
   int io_threads = 1;
   int worker_threads = 2;
   int worker_queue = 1024;
@@ -91,6 +93,11 @@ struct ServerHooks {
   AccessLogFn access_log;
   RefusalFn refused;
 };
+
+// Binds every listener of `options` now, the redirect one too, and keeps their sockets in it for
+// Listen to adopt: for a process that gives up its privileges before it serves (a port below 1024
+// needs them, nothing after binding does).
+Result<void> Prebind(ServerOptions& options);
 
 // "https://host:port", with an IPv6 host in brackets.
 std::string HttpsUrl(const std::string& host, uint16_t port);

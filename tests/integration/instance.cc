@@ -1,6 +1,8 @@
 #include "integration/instance.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <utility>
 
@@ -31,6 +33,17 @@ Instance::Instance(const std::string& environment) {
   auto r = RunBinary(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   init_output_ = r.out;
+  // Production serves only as its instance's own user, never as root (app/privileges.h): tests
+  // that run as root give a production instance to nobody, and serve starts as root and drops.
+  if (environment == "production" && ::geteuid() == 0) GiveTo(kNobody, kNogroup);
+}
+
+void Instance::GiveTo(uid_t uid, gid_t gid) {
+  ::chmod(dir_.path().c_str(), 0711);  // nobody may pass through to the instance
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(data_dir())) {
+    ASSERT_EQ(::lchown(entry.path().c_str(), uid, gid), 0) << entry.path();
+  }
+  ASSERT_EQ(::lchown(data_dir().c_str(), uid, gid), 0);
 }
 
 void Instance::SetServer(const std::map<std::string, std::string>& settings) {

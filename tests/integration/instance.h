@@ -17,6 +17,11 @@ class Instance {
   // Runs init (asserting success) with `environment`.
   explicit Instance(const std::string& environment = "test");
 
+  // Gives the instance directory and everything in it to `uid`:`gid` (the caller must be root).
+  void GiveTo(uid_t uid, gid_t gid);
+  static constexpr uid_t kNobody = 65534;
+  static constexpr gid_t kNogroup = 65534;
+
   // Adds `key = value` lines (TOML values, e.g. "1000" or "\"1.3\"") to the [server] table.
   void SetServer(const std::map<std::string, std::string>& settings);
   // Adds TOML lines at the top of `[section]`.

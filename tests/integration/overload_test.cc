@@ -99,10 +99,12 @@ class OverloadTest : public OrgFixture {
 };
 
 // slowhttptest's per-second counts (-g): the most connections it held at once, and how many the
-// server had closed by the end.
+// server had closed (or refused) by the end; and whether it ended because the server had closed
+// every one of them, before its time was up.
 struct SlowStats {
   int max_connected = 0;
   int closed = 0;
+  bool all_closed = false;
 };
 
 SlowStats RunSlowHttpTest(const std::string& mode, uint16_t port, const std::string& path,
@@ -130,10 +132,11 @@ SlowStats RunSlowHttpTest(const std::string& mode, uint16_t port, const std::str
                              prefix.string()},
                             std::chrono::seconds(60));
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  SlowStats stats;
+  stats.all_closed = (r.out + r.err).find("No open connections left") != std::string::npos;
   std::ifstream csv(prefix.string() + ".csv");
   std::string line;
   std::getline(csv, line);  // Seconds,Closed,Pending,Connected,Service Available
-  SlowStats stats;
   while (std::getline(csv, line)) {
     std::stringstream fields(line);
     std::string seconds, closed, pending, connected;
@@ -153,9 +156,10 @@ TEST_F(OverloadTest, SlowHeadersAndSlowBodiesDoNotStopSignedInReads) {
     Reader reader(inst_.port(), read_);
     const auto stats = RunSlowHttpTest(mode, inst_.port(), path, out.path() / (mode + 1));
     reader.Stop();
-    // The attack held connections (up to the per-source cap) and the server cut them off.
+    // The attack held connections (up to the per-source cap) and the server cut them all off
+    // (its time limits) before the attack's 8 seconds were up.
     EXPECT_GE(stats.max_connected, 50) << mode;
-    EXPECT_GE(stats.closed, 20) << mode;
+    EXPECT_TRUE(stats.all_closed) << mode;
     ExpectServed(reader);
     std::cout << mode << ": held " << stats.max_connected << ", closed " << stats.closed
               << "; reader: " << reader.statuses().size() << " reads, p99 " << reader.P99().count()

@@ -1,8 +1,11 @@
 // The real server as a process: start-up and shutdown on signals, its access log, and what a
 // production build never serves.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "integration/instance.h"
@@ -103,6 +106,75 @@ TEST(ProcessTest, ACallOutsideTheAllowListKillsTheServer) {
             std::string::npos)
       << "and the start said it was off";
   EXPECT_EQ(open.Stop(SIGTERM), 0);
+}
+
+std::string StatusField(pid_t pid, const std::string& name) {
+  const auto status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  const auto at = status.find("\n" + name + ":\t");
+  if (at == std::string::npos) return "?";
+  const auto from = at + name.size() + 3;
+  return status.substr(from, status.find('\n', from) - from);
+}
+
+// A port below 1024 that nothing on this host listens on, or 0.
+uint16_t FreeLowPort() {
+  for (uint16_t port = 990; port > 900; --port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (free) return port;
+  }
+  return 0;
+}
+
+// Started as root, the server binds what needs root (here a port below 1024), then serves as the
+// instance directory's owner for good: its user, its group, no other groups.
+TEST(ProcessTest, StartedAsRootItServesAsTheInstancesOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root, as CI and `make test` run";
+  Instance inst;
+  inst.GiveTo(Instance::kNobody, Instance::kNogroup);
+  const uint16_t low = FreeLowPort();
+  ASSERT_NE(low, 0);
+  inst.SetServer({{"redirect_listen", "\"127.0.0.1:" + std::to_string(low) + "\""}});
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  EXPECT_EQ(inst.redirect_port(), low) << "bound while still root";
+  const pid_t pid = inst.process().pid();
+  EXPECT_EQ(StatusField(pid, "Uid"), "65534\t65534\t65534\t65534");
+  EXPECT_EQ(StatusField(pid, "Gid"), "65534\t65534\t65534\t65534");
+  EXPECT_EQ(StatusField(pid, "Groups").find_first_not_of(' '), std::string::npos)
+      << "no supplementary groups: " << StatusField(pid, "Groups");
+  EXPECT_EQ(StatusField(pid, "CapEff"), "0000000000000000");
+  EXPECT_EQ(StatusField(::getpid(), "Uid"), "0\t0\t0\t0") << "the control";
+  // It works as that user: the store and the audit log take writes.
+  const auto enrol = [&] {
+    auto c = TlsClient::Connect(inst.port());
+    const std::string body = R"({"token":")" + inst.EnrolmentToken("demo.officer.one") +
+                             R"(","password":"a long and private passphrase"})";
+    return c ? c->Request(
+                   "POST /api/v1/auth/enrol HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                   "application/json\r\nContent-Length: " +
+                   std::to_string(body.size()) + "\r\n\r\n" + body)
+             : HttpResponse{};
+  };
+  const auto enrolled = enrol();
+  EXPECT_EQ(enrolled.status, 200) << enrolled.body;
+  EXPECT_EQ(inst.Stop(SIGTERM), 0);
+  EXPECT_NE(ReadFile(inst.process().stderr_path()).find("serving as uid 65534 gid 65534"),
+            std::string::npos);
+}
+
+TEST(ProcessTest, AProductionInstanceOwnedByRootIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root, as CI and `make test` run";
+  Instance inst("production");
+  inst.GiveTo(0, 0);
+  EXPECT_FALSE(inst.Start());
+  EXPECT_NE(inst.StartupError().find("in production the service does not run as root"),
+            std::string::npos)
+      << inst.StartupError();
 }
 
 TEST(ProcessTest, TestRoutesDoNotExistInProduction) {
