@@ -166,9 +166,27 @@ struct Opened {
   std::unique_ptr<store::SqliteStore> store;
   crypto::MasterKey master;
   std::unique_ptr<boost::asio::ssl::context> tls;
+  std::unique_ptr<boost::asio::ssl::context> admin_tls;    // null: the admin listener uses `tls`
+  std::unique_ptr<boost::asio::ssl::context> metrics_tls;  // null: so does the metrics one
   crypto::SigningKey audit_key;
   identity::CommonPasswords common_passwords;
 };
+
+// A listener's own TLS context, or null when it has no certificate of its own.
+Result<std::unique_ptr<boost::asio::ssl::context>> OwnTls(const std::filesystem::path& certificate,
+                                                          const std::filesystem::path& key,
+                                                          const std::string& min_version) {
+  if (certificate.empty()) return nullptr;
+  return http::MakeServerTlsContext({certificate, key, min_version});
+}
+
+// Each listener with a certificate of its own gets its context.
+void UseOwnCertificates(http::ServerOptions& options, const Opened& opened) {
+  for (auto& l : options.listeners) {
+    if (l.surfaces == Surface::kAdmin) l.tls = opened.admin_tls.get();
+    if (l.surfaces == Surface::kMetrics) l.tls = opened.metrics_tls.get();
+  }
+}
 
 Result<Opened> Open(const Config& config, const http::ServerOptions& server_options) {
   // By default one reader per thread that reads (I/O threads serve GET record themselves), so no
@@ -185,11 +203,17 @@ Result<Opened> Open(const Config& config, const http::ServerOptions& server_opti
   ASSIGN_OR_RETURN(auto tls,
                    http::MakeServerTlsContext(
                        {config.tls.certificate, config.tls.private_key, config.tls.min_version}));
+  ASSIGN_OR_RETURN(auto admin_tls, OwnTls(config.tls.admin_certificate,
+                                          config.tls.admin_private_key, config.tls.min_version));
+  ASSIGN_OR_RETURN(auto metrics_tls,
+                   OwnTls(config.tls.metrics_certificate, config.tls.metrics_private_key,
+                          config.tls.min_version));
   ASSIGN_OR_RETURN(auto audit_key,
                    crypto::ReadSigningKeyFile(config.audit.signing_key_file, config.environment));
   RETURN_IF_ERROR(CheckReadyToServe(config));
   ASSIGN_OR_RETURN(auto common, LoadCommonPasswords(config));
-  return Opened{std::move(db), std::move(master), std::move(tls), std::move(audit_key),
+  return Opened{std::move(db),        std::move(master),      std::move(tls),
+                std::move(admin_tls), std::move(metrics_tls), std::move(audit_key),
                 std::move(common)};
 }
 
@@ -396,6 +420,7 @@ int Serve(const std::filesystem::path& config_path) {
   if (!lock) return Fatal(lock.error());
   auto opened = Open(*config, server_options);
   if (!opened) return Fatal(opened.error());
+  UseOwnCertificates(server_options, *opened);
   if (const auto n = Secret::LockFailures(); n > 0) {
     spdlog::warn("{} key(s) could not be locked in memory (RLIMIT_MEMLOCK): they may be swapped",
                  n);

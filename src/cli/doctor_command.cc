@@ -109,18 +109,26 @@ void CheckFiles(const Config& config, const fs::path& config_path, Findings& out
   CheckSecretFile(out, "files.master_key", config.keys.master_key_file, owner);
   CheckSecretFile(out, "files.audit_key", config.audit.signing_key_file, owner);
   CheckSecretFile(out, "files.tls_key", config.tls.private_key, owner);
+  if (!config.tls.admin_private_key.empty()) {
+    CheckSecretFile(out, "files.tls_admin_key", config.tls.admin_private_key, owner);
+  }
+  if (!config.tls.metrics_private_key.empty()) {
+    CheckSecretFile(out, "files.tls_metrics_key", config.tls.metrics_private_key, owner);
+  }
   CheckSecretFile(out, "files.store", config.store.path, owner);
 }
 
-void CheckTls(const Config& config, Findings& out) {
-  auto pem = ReadSmallFile(config.tls.certificate, 1024 * 1024);
+// One certificate, its findings named `prefix`.expiry, .key_strength, .issuer.
+void CheckCertificate(const Config& config, const std::filesystem::path& certificate,
+                      const std::string& prefix, Findings& out) {
+  auto pem = ReadSmallFile(certificate, 1024 * 1024);
   if (!pem) {
-    out.push_back({"tls.certificate", Status::kFail, pem.error().message});
+    out.push_back({prefix + ".certificate", Status::kFail, pem.error().message});
     return;
   }
   auto facts = crypto::InspectCertificate(*pem);
   if (!facts) {
-    out.push_back({"tls.certificate", Status::kFail, facts.error().message});
+    out.push_back({prefix + ".certificate", Status::kFail, facts.error().message});
     return;
   }
   const auto now = std::chrono::system_clock::now();
@@ -132,19 +140,31 @@ void CheckTls(const Config& config, Findings& out) {
   } else if (days_left < 30) {
     expiry = Status::kWarn;
   }
-  out.push_back({"tls.expiry", expiry,
+  out.push_back({prefix + ".expiry", expiry,
                  fmt::format("expires {} ({} days){}", FormatRfc3339(facts->not_after), days_left,
                              days_left < 0 ? ": expired" : "")});
   const bool strong = (facts->key_type == "RSA" && facts->key_bits >= 2048) ||
                       (facts->key_type == "EC" && facts->key_bits >= 256) ||
                       facts->key_type == "ED25519" || facts->key_type == "ED448";
-  out.push_back({"tls.key_strength", strong ? Status::kPass : Status::kFail,
+  out.push_back({prefix + ".key_strength", strong ? Status::kPass : Status::kFail,
                  fmt::format("{} {} bits{}", facts->key_type, facts->key_bits,
                              strong ? "" : " (needs RSA >= 2048, EC >= 256 or EdDSA)")});
   const bool production = config.environment == Environment::kProduction;
-  out.push_back({"tls.issuer", facts->self_signed && production ? Status::kWarn : Status::kPass,
+  out.push_back({prefix + ".issuer",
+                 facts->self_signed && production ? Status::kWarn : Status::kPass,
                  facts->self_signed ? "self-signed (replace it with your CA's in production)"
                                     : "issued by a CA"});
+}
+
+// The public certificate, and the admin and metrics listeners' own, if they have them.
+void CheckTls(const Config& config, Findings& out) {
+  CheckCertificate(config, config.tls.certificate, "tls", out);
+  if (!config.tls.admin_certificate.empty()) {
+    CheckCertificate(config, config.tls.admin_certificate, "tls.admin", out);
+  }
+  if (!config.tls.metrics_certificate.empty()) {
+    CheckCertificate(config, config.tls.metrics_certificate, "tls.metrics", out);
+  }
 }
 
 // The admin or metrics surface: on its own listener or shared with the public one (a warning in

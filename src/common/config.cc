@@ -7,6 +7,7 @@
 #include <charconv>
 #include <functional>
 #include <set>
+#include <tuple>
 
 #include "common/file_util.h"
 
@@ -250,6 +251,16 @@ Result<void> ReadTls(const toml::table* t, const std::filesystem::path& base, Tl
   RETURN_IF_ERROR(sec.OneOf("min_version", {"1.2", "1.3"}, tls.min_version));
   if (tls.certificate.empty()) return ConfigError("tls.certificate", "is required");
   if (tls.private_key.empty()) return ConfigError("tls.private_key", "is required");
+  for (const auto& [name, certificate, key] :
+       {std::tuple{"admin", &tls.admin_certificate, &tls.admin_private_key},
+        {"metrics", &tls.metrics_certificate, &tls.metrics_private_key}}) {
+    RETURN_IF_ERROR(sec.Path(fmt::format("{}_certificate", name), base, *certificate));
+    RETURN_IF_ERROR(sec.Path(fmt::format("{}_private_key", name), base, *key));
+    if (certificate->empty() != key->empty()) {
+      return ConfigError(fmt::format("tls.{}_certificate", name),
+                         fmt::format("goes with tls.{}_private_key: give both or neither", name));
+    }
+  }
   return sec.Finish();
 }
 
@@ -417,6 +428,16 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
   RETURN_IF_ERROR(ReadRecords(records, cfg.records));
   ASSIGN_OR_RETURN(auto log, SubTable(root, "log"));
   RETURN_IF_ERROR(ReadLog(log, base, cfg.log));
+  for (const auto& [name, certificate, listen] :
+       {std::tuple{"admin", &cfg.tls.admin_certificate, &cfg.server.admin_listen},
+        {"metrics", &cfg.tls.metrics_certificate, &cfg.server.metrics_listen}}) {
+    if (!certificate->empty() && listen->empty()) {
+      return ConfigError(fmt::format("tls.{}_certificate", name),
+                         fmt::format("needs server.{}_listen: a listener shared with the public "
+                                     "surface has the public certificate",
+                                     name));
+    }
+  }
   if (cfg.environment == Environment::kProduction && !cfg.server.syscall_filter) {
     return ConfigError("server.syscall_filter",
                        "must stay true in production: the server runs under its system-call "

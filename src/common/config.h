@@ -65,6 +65,12 @@ struct TlsConfig {
   std::filesystem::path certificate;  // PEM chain
   std::filesystem::path private_key;  // PEM, 0600
   std::string min_version = "1.2";    // "1.2" or "1.3"
+  // The admin and metrics listeners' own certificates (e.g. from an internal CA); "" = the one
+  // above. Each certificate goes with its key.
+  std::filesystem::path admin_certificate;
+  std::filesystem::path admin_private_key;
+  std::filesystem::path metrics_certificate;
+  std::filesystem::path metrics_private_key;
 };
 
 struct StoreConfig {

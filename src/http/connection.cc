@@ -76,7 +76,7 @@ class TlsConnection final : public ConnectionBase,
   TlsConnection(Server::Impl& server, tcp::socket socket, std::string source,
                 const Listener& listener, Surface reach)
       : server_(server),
-        stream_(std::move(socket), server.tls),
+        stream_(std::move(socket), listener.tls != nullptr ? *listener.tls : server.tls),
         source_(std::move(source)),
         allowance_(AllowanceKey(source_)),
         listener_(listener),

@@ -42,6 +42,8 @@ struct Listener {
   uint16_t port = 8443;
   std::string origin;  // its https origin, for the Origin check; "" = https://host:port once bound
   int fd = -1;         // its socket, bound and listening already (Prebind); -1 = Listen binds it
+  // Its own certificate, if it has one; null = the server's. Must outlive the server.
+  boost::asio::ssl::context* tls = nullptr;
 };
 
 struct ServerOptions {

@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "integration/org_fixture.h"
+#include "integration/process.h"
 
 namespace strongroom::testing {
 namespace {
@@ -315,6 +317,42 @@ TEST(SharedListenerTest, OutsidersReachOnlyThePublicSurface) {
   EXPECT_EQ(inside.Call("GET", "/metrics", "").status, 200);
   EXPECT_EQ(outside.Call("GET", "/healthz", "").status, 200);
   EXPECT_GE(Events(inside, officer, "security.probe").size(), 2u);
+}
+
+// The admin listener may present a certificate of its own (say, from an internal CA), and the
+// public one goes on presenting the instance's.
+TEST(AdminCertificateTest, TheAdminListenerPresentsItsOwnCertificate) {
+  Instance inst;
+  const auto dir = inst.data_dir() / "tls";
+  const auto made = RunProgram(
+      "/usr/bin/openssl", {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                           "-nodes", "-subj", "/CN=admin.strongroom.test", "-days", "2", "-keyout",
+                           (dir / "admin.key").string(), "-out", (dir / "admin.pem").string()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ::chmod((dir / "admin.key").c_str(), 0600);
+  inst.SetServer({{"admin_listen", Quoted("127.0.0.1:0")}});
+  inst.AddToSection(
+      "tls", "admin_certificate = \"tls/admin.pem\"\nadmin_private_key = \"tls/admin.key\"\n");
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  auto admin = TlsClient::Connect(inst.admin_port());
+  auto pub = TlsClient::Connect(inst.port());
+  ASSERT_NE(admin, nullptr);
+  ASSERT_NE(pub, nullptr);
+  EXPECT_EQ(admin->PeerCommonName(), "admin.strongroom.test");
+  EXPECT_FALSE(pub->PeerCommonName().empty());
+  EXPECT_NE(pub->PeerCommonName(), "admin.strongroom.test");
+  EXPECT_EQ(admin->Request("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
+  // doctor looks at it as at the public one: it expires in two days.
+  const auto doctor = RunBinary({"doctor", "--config", inst.config().string(), "--json"});
+  const auto findings = boost::json::parse(doctor.out).as_object().at("checks").as_array();
+  std::map<std::string, std::string> status;
+  for (const auto& f : findings) {
+    status[std::string(f.at("check").as_string())] = std::string(f.at("status").as_string());
+  }
+  EXPECT_EQ(status["tls.admin.expiry"], "warn") << doctor.out;
+  EXPECT_EQ(status["tls.admin.key_strength"], "pass");
+  EXPECT_EQ(status["files.tls_admin_key"], "pass");
+  EXPECT_EQ(status["tls.expiry"], "pass");
 }
 
 TEST(SharedListenerTest, ProductionWarnsThatOneListenerServesEverything) {

@@ -187,6 +187,15 @@ bool TlsClient::WaitClosed(std::chrono::milliseconds timeout, std::string* recei
 int TlsClient::version() const { return SSL_version(ssl_); }
 std::string TlsClient::cipher() const { return SSL_get_cipher_name(ssl_); }
 
+std::string TlsClient::PeerCommonName() const {
+  X509* cert = SSL_get1_peer_certificate(ssl_);
+  if (cert == nullptr) return "";
+  char name[256] = {};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name, sizeof name);
+  X509_free(cert);
+  return name;
+}
+
 HttpResponse HttpsGet(uint16_t port, const std::string& path) {
   auto c = TlsClient::Connect(port);
   if (!c) return {};

@@ -59,6 +59,8 @@ class TlsClient {
 
   int version() const;
   std::string cipher() const;
+  // The common name on the certificate the server presented.
+  std::string PeerCommonName() const;
 
  private:
   TlsClient() = default;
