@@ -338,8 +338,26 @@ std::vector<std::string> RouteTemplates(const api::RouteTable& routes) {
 }
 
 // The gauges read when /metrics is scraped.
-std::function<void(std::string&)> GaugesOf(const http::Server& server, audit::Shipper* shipper) {
-  return [&server, shipper](std::string& out) {
+std::function<void(std::string&)> GaugesOf(const http::Server& server, const store::Store& store,
+                                           const identity::Sessions& sessions,
+                                           audit::Shipper* shipper) {
+  return [&server, &store, &sessions, shipper](std::string& out) {
+    const auto stats = store.Stats();
+    http::Metrics::AppendValue(out, "strongroom_store_commits_total", "counter",
+                               "Durable commits of the store's writer (one fsync each).",
+                               static_cast<double>(stats.commits));
+    http::Metrics::AppendValue(out, "strongroom_store_transactions_total", "counter",
+                               "Write transactions committed (many to a commit).",
+                               static_cast<double>(stats.transactions));
+    http::Metrics::AppendValue(out, "strongroom_store_commit_seconds_total", "counter",
+                               "Time spent making commits durable: over commits, the mean commit "
+                               "latency.",
+                               static_cast<double>(stats.commit_micros) / 1e6);
+    if (const auto live = sessions.Live()) {
+      http::Metrics::AppendValue(out, "strongroom_sessions", "gauge",
+                                 "Sessions alive as of their last recorded use.",
+                                 static_cast<double>(*live));
+    }
     const auto load = server.load();
     http::Metrics::AppendValue(out, "strongroom_http_connections", "gauge",
                                "TLS and redirect connections open.", load.connections);
@@ -450,7 +468,8 @@ int Serve(const std::filesystem::path& config_path) {
   AddRoutes(routes, services, store, audit, clock, config->server.max_json_depth);
   http::Metrics metrics(RouteTemplates(routes));
   http::Server server(server_options, *opened->tls, router, HooksFor(*config, audit, metrics));
-  api::AddMetricsRoute(routes, metrics, GaugesOf(server, shipper.get()));
+  api::AddMetricsRoute(routes, metrics,
+                       GaugesOf(server, store, services.auth.sessions, shipper.get()));
   routes.Install(router);
   if (auto r = server.Listen(); !r) return Fatal(r.error());
   // From here on the process does only what serving needs (app/sandbox.h).

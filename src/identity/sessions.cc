@@ -92,6 +92,18 @@ Result<Principal> Sessions::Authenticate(std::string_view session_token, Upkeep 
   return std::move(*principal);
 }
 
+Result<int64_t> Sessions::Live() const {
+  const auto now = deps_.clock.Now();
+  return store::ReadValue<int64_t>(deps_.store, [&](store::Transaction& tx) -> Result<int64_t> {
+    ASSIGN_OR_RETURN(
+        auto rows,
+        tx.Query("SELECT COUNT(*) FROM sessions WHERE last_seen_at > ? AND created_at > ?",
+                 {FormatRfc3339(now - deps_.options.idle_timeout),
+                  FormatRfc3339(now - deps_.options.absolute_timeout)}));
+    return rows.front().Int(0);
+  });
+}
+
 Result<void> Sessions::CheckCsrf(const Principal& principal, std::string_view csrf_token) const {
   const auto h = HashOf(csrf_token);
   if (csrf_token.size() != 64 || !crypto::ConstantTimeEqual(h, principal.csrf_hash)) {

@@ -41,6 +41,9 @@ class Sessions {
   Result<void> Reauthenticate(const Principal& principal, std::string_view code,
                               const RequestContext& ctx);
   Result<void> RequireRecentMfa(const Principal& principal) const;
+  // Sessions alive as of their last recorded use (which is recorded at most every kTouchEvery),
+  // for the metrics.
+  Result<int64_t> Live() const;
 
  private:
   Result<std::optional<Principal>> Find(const Bytes& token_hash, TimePoint* created,

@@ -38,8 +38,9 @@ using TransactionFn = std::function<Result<void>(Transaction&)>;
 using DoneFn = std::function<void(Result<void>)>;
 
 struct StoreStats {
-  uint64_t commits = 0;       // durable commits (each one fsync)
-  uint64_t transactions = 0;  // write transactions that committed
+  uint64_t commits = 0;        // durable commits (each one fsync)
+  uint64_t transactions = 0;   // write transactions that committed
+  uint64_t commit_micros = 0;  // time spent making them durable (COMMIT, with its fsync)
 };
 
 class Store {

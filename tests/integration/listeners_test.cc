@@ -236,6 +236,11 @@ TEST_F(SplitListenersTest, MetricsAreServedOnlyAtTheMetricsListener) {
       2);
   EXPECT_GE(ScrapeMetric(inst_.metrics_port(), "strongroom_http_connections"), 1);
   EXPECT_EQ(ScrapeMetric(inst_.metrics_port(), "strongroom_worker_queue_depth"), 0);
+  EXPECT_EQ(ScrapeMetric(inst_.metrics_port(), "strongroom_sessions"), 2) << "the two officers'";
+  EXPECT_GE(ScrapeMetric(inst_.metrics_port(), "strongroom_store_commits_total"), 1);
+  EXPECT_GE(ScrapeMetric(inst_.metrics_port(), "strongroom_store_transactions_total"),
+            ScrapeMetric(inst_.metrics_port(), "strongroom_store_commits_total"));
+  EXPECT_GT(ScrapeMetric(inst_.metrics_port(), "strongroom_store_commit_seconds_total"), 0);
   // Route templates and status codes only: no path, address, username or token.
   for (const std::string& leak :
        {std::string("127.0.0.1"), std::string(kOfficer1), std::string("no-such-thing"),

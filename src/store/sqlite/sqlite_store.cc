@@ -114,7 +114,12 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
     }
     results.push_back(std::move(r));
   }
+  const auto commit_started = std::chrono::steady_clock::now();
   auto commit = writer_conn_->Exec("COMMIT");
+  const auto commit_micros =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - commit_started)
+                                .count());
   if (!commit) {
     (void)writer_conn_->Exec("ROLLBACK");
     for (auto& r : results) {
@@ -126,6 +131,7 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
     std::lock_guard lock(mu_);
     if (commit) ++stats_.commits;
     stats_.transactions += committed;
+    stats_.commit_micros += commit_micros;
   }
   for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
 }
