@@ -44,8 +44,12 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+// Sign-in and enrolment are the anonymous work (Argon2id, and anyone may ask); the other routes
+// that take no credentials are operations (readiness, metrics, the API document).
 http::Caller CallerOf(const Route& route) {
-  return route.credentials == Credentials::kNone ? http::Caller::kAnyone : http::Caller::kSignedIn;
+  if (route.credentials != Credentials::kNone) return http::Caller::kSignedIn;
+  return route.path.starts_with("/api/v1/auth/") ? http::Caller::kAnyone
+                                                  : http::Caller::kOperations;
 }
 
 }  // namespace

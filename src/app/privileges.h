@@ -3,8 +3,8 @@
 // the service's own user, and that user is whom it serves as:
 //
 // - started as root (to bind a port below 1024, say), once its listeners are bound it becomes the
-//   directory's owner for good: no supplementary groups, then that group, then that user, and it
-//   checks that it cannot become root again;
+//   directory's owner for good: no supplementary groups, then the owner's own group (never root's),
+//   then that user, and it checks that it cannot become root again and holds no capability;
 // - an instance owned by root is refused in production ("create it as the service's user"), and
 //   served as root elsewhere, with a warning;
 // - started as another user, it stays that user; in production that user must own the instance.

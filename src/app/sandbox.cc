@@ -161,10 +161,11 @@ Result<void> InstallSyscallFilter() {
   for (int call : kNever) RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_KILL_PROCESS, call));
   // Threads may name themselves; nothing else is set or read through prctl.
   RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)));
-  // The anonymous workers lower their own CPU priority to the lowest (http/worker_pool.h): that,
-  // and no other priority.
+  // The anonymous workers lower their own CPU priority to the lowest (http/worker_pool.h): their
+  // own (`who` 0), to that, and nothing else.
   RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setpriority),
-                       SCMP_A0(SCMP_CMP_EQ, PRIO_PROCESS), SCMP_A2(SCMP_CMP_EQ, 19)));
+                       SCMP_A0(SCMP_CMP_EQ, PRIO_PROCESS), SCMP_A1(SCMP_CMP_EQ, 0),
+                       SCMP_A2(SCMP_CMP_EQ, 19)));
   // New threads, never new processes. clone3's flags are out of a filter's sight: it answers
   // ENOSYS, and the C library falls back to clone.
   RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone),

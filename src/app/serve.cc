@@ -106,6 +106,8 @@ http::ServerOptions ServerOptionsFrom(const ServerConfig& s) {
   o.worker_threads = s.worker_threads > 0 ? s.worker_threads : 2 * Cores();
   o.worker_queue = s.worker_queue;
   o.anonymous_workers = s.anonymous_workers > 0 ? s.anonymous_workers : std::max(1, Cores() / 2);
+  o.anonymous_target = s.anonymous_queue_target;
+  o.anonymous_interval = s.anonymous_queue_interval;
   o.limits = s.limits;
   return o;
 }
@@ -193,7 +195,8 @@ Result<Opened> Open(const Config& config, const http::ServerOptions& server_opti
   // thread ever waits for a reader to be handed back.
   const int readers = config.store.reader_connections > 0
                           ? config.store.reader_connections
-                          : server_options.io_threads + server_options.worker_threads;
+                          : server_options.io_threads + server_options.worker_threads +
+                                server_options.anonymous_workers;
   ASSIGN_OR_RETURN(auto db,
                    store::SqliteStore::Open({config.store.path, readers, config.store.max_batch}));
   RETURN_IF_ERROR(store::Migrate(*db));
@@ -298,6 +301,7 @@ http::ServerHooks HooksFor(const Config& config, audit::AuditLog& audit, http::M
   };
   hooks.refused = [&audit, &metrics](const http::Refusal& r) {
     metrics.Refused(r);
+    if (!r.audit) return;
     audit::Event e;
     e.actor = {"", "", "anonymous", ""};
     e.source = std::string(r.source);

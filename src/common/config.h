@@ -56,6 +56,8 @@ struct ServerConfig {
   int worker_threads = 0;       // 0 = two per core
   int worker_queue = 1024;
   int anonymous_workers = 0;  // workers that may run anonymous requests at once; 0 = half the cores
+  std::chrono::milliseconds anonymous_queue_target{250};  // CoDel, for their queue
+  std::chrono::milliseconds anonymous_queue_interval{1000};
   ClientLimits limits;
   int max_json_depth = 64;
   bool syscall_filter = true;  // the seccomp allow-list once started (app/sandbox.h)

@@ -51,12 +51,17 @@ constexpr std::string_view kBusy = "the service is busy; retry shortly";
 // A request to a route for people signed in that presents credentials is theirs (reads before
 // writes); everything else, and whatever presents none, is anonymous and shed first. The
 // credentials are not checked here: forged ones buy a place in the queue for a request that is
-// then refused cheaply, never the expensive anonymous work (sign-in), whose routes take none.
+// refused after a look-up (an unknown API token's refusal is audited), never the expensive
+// anonymous work (sign-in, Argon2id), whose routes take none.
+bool PresentsCredentials(const Request& request) {
+  return request.Cookie("__Host-strongroom-session").size() == 64 ||
+         request.Cookie("__Host-strongroom-admin-session").size() == 64 ||
+         request.Header("Authorization").starts_with("Bearer ");
+}
+
 Priority PriorityOf(const Request& request, Caller caller) {
-  if (caller != Caller::kSignedIn ||
-      (request.Header("Cookie").empty() && request.Header("Authorization").empty())) {
-    return Priority::kAnonymous;
-  }
+  if (caller == Caller::kOperations) return Priority::kSignedInRead;
+  if (caller != Caller::kSignedIn || !PresentsCredentials(request)) return Priority::kAnonymous;
   const auto m = request.method();
   return m == beast_http::verb::get || m == beast_http::verb::head ? Priority::kSignedInRead
                                                                    : Priority::kSignedInWrite;
@@ -182,16 +187,17 @@ class TlsConnection final : public ConnectionBase,
     Send(ProtocolErrorResponse(status, code, message, request_id_), false);
   }
 
-  // Over the source's request allowance: 429 with Retry-After, keeping the connection. Reported
-  // (and audited) at most once a minute per source; the rest are only answered.
+  // Over the source's request allowance: 429 with Retry-After, keeping the connection. Audited
+  // at most once a minute per source; the rest are counted and answered.
   void RateLimited(int64_t wait, bool report) {
     route_ = "-";
     static constexpr std::string_view kWhy = "too many requests from this address";
-    if (report && server_.hooks.refused) {
-      server_.hooks.refused(
-          Refusal{Refusal::Kind::kRequest, source_, request_id_, 429, ErrorCode::kResourceExhausted,
-                  "over the per-source request rate (further refusals within a minute are not "
-                  "reported)"});
+    if (server_.hooks.refused) {
+      server_.hooks.refused(Refusal{Refusal::Kind::kRequest, source_, request_id_, 429,
+                                    ErrorCode::kResourceExhausted,
+                                    "over the per-source request rate (further refusals within a "
+                                    "minute are not audited)",
+                                    report});
     }
     Send(ErrorResponse(Error{ErrorCode::kResourceExhausted, std::string(kWhy), wait}, request_id_),
          keep_alive_);
@@ -227,10 +233,12 @@ class TlsConnection final : public ConnectionBase,
     if (match.handler == nullptr && match.async == nullptr) {
       route_ = "-";
       if (match.elsewhere != Surface::kNone && server_.hooks.refused) {
-        server_.hooks.refused(
-            Refusal{Refusal::Kind::kProbe, source_, request_id_, 404, ErrorCode::kNotFound,
-                    fmt::format("a route of the {} surface asked on a listener reaching {}",
-                                SurfaceName(match.elsewhere), SurfaceName(reach_))});
+        server_.hooks.refused(Refusal{
+            Refusal::Kind::kProbe, source_, request_id_, 404, ErrorCode::kNotFound,
+            fmt::format("a route of the {} surface asked on a listener reaching {} (further "
+                        "probes from this address within a minute are not audited)",
+                        SurfaceName(match.elsewhere), SurfaceName(reach_)),
+            server_.ShouldReport("probe " + allowance_)});
       }
       if (match.method_mismatch) {
         return Send(ProtocolErrorResponse(405, ErrorCode::kInvalidArgument,

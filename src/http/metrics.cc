@@ -28,13 +28,11 @@ void Header(std::string& out, std::string_view name, std::string_view type, std:
 }  // namespace
 
 Metrics::Metrics(const std::vector<std::string>& routes) {
-  routes_.push_back(std::make_unique<Route>());
-  routes_.back()->name = "-";
+  routes_.push_back(std::make_unique<Route>(std::string(1, '-')));
   by_name_.emplace(routes_.front()->name, routes_.front().get());
   for (const auto& r : routes) {
     if (r == "-" || by_name_.contains(r)) continue;
-    routes_.push_back(std::make_unique<Route>());
-    routes_.back()->name = r;
+    routes_.push_back(std::make_unique<Route>(r));
     by_name_.emplace(routes_.back()->name, routes_.back().get());
   }
 }

@@ -44,7 +44,8 @@ class Metrics {
   static constexpr std::array<double, 14> kBuckets = {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   struct Route {
-    std::string name;
+    explicit Route(std::string n) : name(std::move(n)) {}
+    const std::string name;
     std::array<std::atomic<uint64_t>, kStatuses> by_status{};
     std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets{};  // the last is +Inf
     std::atomic<uint64_t> micros{0};

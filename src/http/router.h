@@ -24,8 +24,10 @@ namespace strongroom::http {
 
 enum class Dispatch { kInline, kWorker };
 // Whom a route serves, for admission control (http/worker_pool.h): a request to a route for
-// people signed in that presents credentials is queued as theirs; anything else as anonymous.
-enum class Caller : uint8_t { kAnyone, kSignedIn };
+// people signed in that presents credentials is queued as theirs; one to an operations route
+// (readiness, metrics: cheap, and needed most when the service is busiest) as a signed-in read;
+// anything else as anonymous.
+enum class Caller : uint8_t { kAnyone, kSignedIn, kOperations };
 using InlineIf = bool (*)(const Request&);
 
 class Router {

@@ -158,11 +158,12 @@ void Server::Impl::Accept(tcp::acceptor& on, const Listener& listener, Start sta
       if (reach == Surface::kNone) {
         // An outsider at a listener it may not use: closed before TLS, without reading a byte.
         socket.close(ep_ec);
-        if (hooks.refused && ShouldReport("listener " + source)) {
+        if (hooks.refused) {
           hooks.refused(Refusal{Refusal::Kind::kProbe, source, "-", 403,
                                 ErrorCode::kPermissionDenied,
                                 "a connection to a listener from outside its allow-list (further "
-                                "ones within a minute are not reported)"});
+                                "ones within a minute are not audited)",
+                                ShouldReport("listener " + AllowanceKey(source))});
         }
       } else if (Admit(source)) {
         start(*this, std::move(socket), std::move(source), listener, reach);
@@ -211,6 +212,11 @@ Result<void> Server::Listen() {
     RETURN_IF_ERROR(
         Bind(first, impl_->redirect_acceptor, o.redirect_host, o.redirect_port, o.redirect_fd));
   }
+  // The workers are ready (and the anonymous ones at their priority) before the first request.
+  impl_->pool = std::make_unique<WorkerPool>(
+      impl_->clock,
+      WorkerPoolOptions{o.worker_threads, o.worker_queue, std::max(1, o.anonymous_workers),
+                        o.anonymous_target, o.anonymous_interval});
   // Signals are caught from here on, so a SIGTERM that arrives before Run is not lost.
   impl_->signals.emplace(first, SIGTERM, SIGINT);
   impl_->signals->async_wait([this](boost::system::error_code ec, int) {
@@ -241,9 +247,6 @@ uint16_t Server::redirect_port() const {
 
 void Server::Run() {
   auto& s = *impl_;
-  s.pool = std::make_unique<WorkerPool>(
-      s.clock, WorkerPoolOptions{s.options.worker_threads, s.options.worker_queue,
-                                 std::max(1, s.options.anonymous_workers)});
   for (size_t i = 0; i < s.acceptors.size(); ++i) {
     s.Accept(*s.acceptors[i], s.bound[i], StartTlsConnection);
   }

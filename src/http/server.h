@@ -59,6 +59,8 @@ struct ServerOptions {
   int worker_threads = 2;
   int worker_queue = 1024;
   int anonymous_workers = 1;  // workers that may run anonymous requests at once
+  std::chrono::milliseconds anonymous_target{250};  // their queue's CoDel target and interval
+  std::chrono::milliseconds anonymous_interval{1000};
   ClientLimits limits;
 };
 
@@ -73,9 +75,12 @@ struct AccessRecord {
 };
 using AccessLogFn = std::function<void(const AccessRecord&)>;
 
-// A request the HTTP layer refused itself before any handler ran (malformed or ambiguously framed,
-// oversize header or body): never reaches a service, so the composition root audits it. Called on
-// an I/O thread: it must not block.
+// A request or connection the HTTP layer refused itself before any handler ran (malformed or
+// ambiguously framed, oversize header or body, over the rate limit, a probe of another surface or
+// from outside an allow-list): never reaches a service, so the composition root counts it and, when
+// `audit`, audits it. Refusals a flood repeats (rate limit, probes) are marked for audit at most
+// once a minute per source, so that a flood cannot flood the audit log too. Called on an I/O
+// thread: it must not block.
 struct Refusal {
   enum class Kind : uint8_t {
     kRequest,  // refused as malformed or over a limit
@@ -87,6 +92,7 @@ struct Refusal {
   unsigned status;
   ErrorCode code;
   std::string_view reason;
+  bool audit = true;
 };
 using RefusalFn = std::function<void(const Refusal&)>;
 
@@ -114,7 +120,7 @@ class Server {
   Result<void> Listen();
   // The listeners as bound (ports chosen, origins known), in the order of ServerOptions.
   const std::vector<Listener>& listeners() const;
-  uint16_t port() const { return listeners().front().port; }
+  uint16_t port() const { return listeners().empty() ? 0 : listeners().front().port; }
   uint16_t redirect_port() const;
   // Connections open, and requests waiting for a worker: for the metrics. Thread-safe.
   struct Load {

@@ -17,16 +17,19 @@ const Clock& PlainClock() {
 }  // namespace
 
 WorkerPool::WorkerPool(const Clock& clock, WorkerPoolOptions options)
-    : clock_(clock), options_(options) {
+    : clock_(clock), options_(options), lowered_(std::max(0, options.anonymous_threads)) {
   for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Loop(false); });
   for (int i = 0; i < options_.anonymous_threads; ++i) {
     threads_.emplace_back([this] {
-      // This thread only (Linux threads have their own nice value); lowering priority needs no
-      // privilege. Should it fail, the thread serves at the ordinary priority.
-      (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+      // This thread only (on Linux, `who` 0 is the calling thread, which has its own nice value);
+      // lowering priority needs no privilege. Should it fail, the thread serves at the ordinary
+      // priority.
+      (void)::setpriority(PRIO_PROCESS, 0, 19);
+      lowered_.count_down();
       Loop(true);
     });
   }
+  lowered_.wait();  // ready, its anonymous workers at their priority, once constructed
 }
 
 WorkerPool::WorkerPool(int threads, int max_queue)
@@ -112,9 +115,10 @@ std::optional<WorkerPool::Task> WorkerPool::Next(bool anonymous, bool* shed) {
     *shed = false;
     if (p == kAnonymous) {
       // CoDel: a delay above target for a whole interval is a standing queue; shed until a task
-      // comes through that waited less than target.
+      // comes through that waited less than target, or the last one (a drained queue stands no
+      // more: the next burst starts afresh).
       const auto now = clock_.Now();
-      if (now - task.queued < options_.target) {
+      if (now - task.queued < options_.target || queues_[p].empty()) {
         above_target_until_.reset();
       } else if (!above_target_until_) {
         above_target_until_ = now + options_.interval;

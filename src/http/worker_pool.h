@@ -9,11 +9,12 @@
 //    enrolment: Argon2id at each, and anyone may send them) run only on their own
 //    `anonymous_threads` workers, at the lowest CPU priority (nice 19): a flood of them, from
 //    however many addresses, gets the cores only when signed-in users leave them idle.
-// 3. The anonymous queue is managed as CoDel manages a packet queue: when the time its tasks
+// 2. The anonymous queue is managed as CoDel manages a packet queue: when the time its tasks
 //    have waited has stayed above `target` for a whole `interval` (a standing queue, not a
 //    burst), each anonymous task taken from it is shed instead of run, and new anonymous tasks
-//    are refused at once, until a task is taken that waited less than `target`.
-// 4. The queue is bounded: a task arriving at a full queue takes the place of the newest queued
+//    are refused at once, until a task is taken that waited less than `target` or the queue
+//    drains.
+// 3. The queue is bounded: a task arriving at a full queue takes the place of the newest queued
 //    task of a lower priority (which is shed), or is refused.
 //
 // `TrySubmit` never blocks. A refused task is not run and its `shed` is not called: the caller
@@ -28,6 +29,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <latch>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -47,8 +49,10 @@ struct WorkerPoolOptions {
   int threads = 2;
   int max_queue = 1024;
   int anonymous_threads = 1;  // 0: anonymous tasks are refused
-  std::chrono::milliseconds target{20};
-  std::chrono::milliseconds interval{100};
+  // CoDel's: sized to the work (a sign-in is an Argon2id hash and two durable writes, 50-100 ms),
+  // so that a few people signing in at once are served, and a flood is not.
+  std::chrono::milliseconds target{250};
+  std::chrono::milliseconds interval{1000};
 };
 
 class WorkerPool {
@@ -98,6 +102,7 @@ class WorkerPool {
   std::optional<TimePoint> above_target_until_;  // guarded by mu_
   uint64_t shed_ = 0;                            // guarded by mu_
   bool stopping_ = false;                        // guarded by mu_
+  std::latch lowered_;  // counts the anonymous workers down to their priority
   std::vector<std::thread> threads_;
 };
 

@@ -124,7 +124,6 @@ Result<SignIn::PasswordStep> SignIn::Reserve(std::string_view name, const std::s
         kAccountColumns);
     ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {std::string(name)}));
     constexpr int k = kAccountColumnCount;
-    const std::string account_id = rows.empty() ? "" : rows.front().Text(0);
     Allowance unknown;
     int64_t locks = 0;
     if (!rows.empty()) {
@@ -133,6 +132,12 @@ Result<SignIn::PasswordStep> SignIn::Reserve(std::string_view name, const std::s
       unknown = {rows.front().Int(k + 1), rows.front().Text(k + 2)};
       locks = rows.front().Int(k + 3);
     }
+    // An account asked for where it does not sign in (a privileged one at the public listener)
+    // is refused whatever the password, so the attempt counts against none of its allowances:
+    // the listener the world reaches cannot lock administrators out. The same statements run,
+    // for no account, so that the time taken does not tell.
+    const bool here = !step.account || SignsInAt(step.account->kind, ctx.reach);
+    const std::string account_id = rows.empty() || !here ? "" : rows.front().Text(0);
     // Counts this attempt against the allowance it is made on: (3) unknown devices', or (5) a
     // known device's own; at the limit that allowance is locked out, unless a lock holds already.
     const auto count = [&](Allowance& a, std::chrono::minutes lock_for, const char* what) {
@@ -143,7 +148,7 @@ Result<SignIn::PasswordStep> SignIn::Reserve(std::string_view name, const std::s
       step.lock_note = fmt::format("; {} locked out until {}", what, counted.lock_set);
       return true;
     };
-    if (!known_device && count(unknown, LockDuration(locks), "unknown devices")) ++locks;
+    if (here && !known_device && count(unknown, LockDuration(locks), "unknown devices")) ++locks;
     RETURN_IF_ERROR(
         tx.Exec("UPDATE accounts SET failed_logins = ?, unknown_locked_until = ?, "
                 "unknown_locks = ? WHERE id = ?",
@@ -153,7 +158,7 @@ Result<SignIn::PasswordStep> SignIn::Reserve(std::string_view name, const std::s
                                       {device_hash, account_id}));
     Allowance device;
     if (!d.empty()) device = {d.front().Int(0), d.front().Text(1)};
-    if (known_device) count(device, LockDuration(0), "this device");
+    if (here && known_device) count(device, LockDuration(0), "this device");
     RETURN_IF_ERROR(
         tx.Exec("UPDATE known_devices SET failures = ?, locked_until = ? WHERE "
                 "device_hash = ? AND account_id = ?",

@@ -150,16 +150,23 @@ TEST(WorkerPoolTest, PastAnIntervalAboveTargetAnonymousTasksAreShedAndRefused) {
   WorkerPool pool(clock,
                   {1, 100, 1, std::chrono::milliseconds(20), std::chrono::milliseconds(100)});
   std::atomic<int> ran{0}, shed{0};
+  std::latch last(1);
   auto anon = [&] {
     return pool.TrySubmit(
-        kAnon, [&] { ++ran; }, [&] { ++shed; });
+        kAnon,
+        [&] {
+          ++ran;
+          last.count_down();
+        },
+        [&] { ++shed; });
   };
-  // A task taken after waiting 50 ms: the standing queue is noticed. It runs, and holds the
-  // anonymous worker while more queue behind it and the interval passes.
+  // A task taken after waiting 50 ms, with another behind it: the standing queue is noticed. It
+  // runs, and holds the anonymous worker while more queue and the interval passes.
   Blocking first;
   {
     Held busy(pool, kAnon);
     ASSERT_TRUE(pool.TrySubmit(kAnon, first.Task(), nullptr));
+    ASSERT_TRUE(anon());
     clock.Advance(std::chrono::milliseconds(50));
   }
   first.started.wait();
@@ -168,14 +175,20 @@ TEST(WorkerPoolTest, PastAnIntervalAboveTargetAnonymousTasksAreShedAndRefused) {
   // Past the interval: a new anonymous task is refused at once; signed-in ones are not.
   EXPECT_FALSE(anon());
   std::latch read(1);
-  ASSERT_TRUE(pool.TrySubmit(
-      kRead, [&] { read.count_down(); }, nullptr));
+  ASSERT_TRUE(pool.TrySubmit(kRead, [&] { read.count_down(); }, nullptr));
   read.wait();
+  // The four queued are taken 200 ms late: three are shed; the last, which drains the queue, runs.
   first.release.count_down();
-  pool.Stop();  // drains: the three queued anonymous tasks are shed
-  EXPECT_EQ(ran, 0);
+  last.wait();
+  EXPECT_EQ(ran, 1);
   EXPECT_EQ(shed, 3);
   EXPECT_EQ(pool.Shed(), 4u) << "three shed at dequeue, one refused at the door";
+  // A drained queue stands no more: the next anonymous task is taken, and runs.
+  std::latch again(1);
+  ASSERT_TRUE(pool.TrySubmit(kAnon, [&] { again.count_down(); }, [&] { ++shed; }));
+  again.wait();
+  EXPECT_EQ(shed, 3);
+  pool.Stop();
 }
 
 TEST(WorkerPoolTest, AFullQueueMakesRoomForHigherPriorityByShedding) {

@@ -8,6 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <map>
+#include <sstream>
+
 #include "integration/instance.h"
 #include "integration/tls_client.h"
 
@@ -74,6 +78,19 @@ TEST(ProcessTest, TheServerRunsHardened) {
   if (!refused) {
     EXPECT_GE(std::stol(field(server, "VmLck")), 8) << field(server, "VmLck");
   }
+  // The workers for anonymous requests run at the lowest CPU priority; everything else does not.
+  std::map<int, int> threads_by_nice;
+  for (const auto& task : std::filesystem::directory_iterator(
+           "/proc/" + std::to_string(inst.process().pid()) + "/task")) {
+    std::istringstream stat(ReadFile(task.path() / "stat"));
+    std::string value;
+    stat.ignore(1 << 20, ')');                    // past "pid (comm)"
+    for (int i = 3; i <= 19; ++i) stat >> value;  // the 19th is nice
+    ++threads_by_nice[std::stoi(value)];
+  }
+  EXPECT_GE(threads_by_nice[19], 1) << "an anonymous worker";
+  EXPECT_GE(threads_by_nice[0], 3) << "the main, I/O and signed-in workers";
+  EXPECT_EQ(threads_by_nice.size(), 2u);
   const auto limits = ReadFile("/proc/" + std::to_string(inst.process().pid()) + "/limits");
   EXPECT_NE(limits.find("Max core file size        0                    0"), std::string::npos)
       << limits;
@@ -165,6 +182,14 @@ TEST(ProcessTest, StartedAsRootItServesAsTheInstancesOwner) {
   EXPECT_EQ(inst.Stop(SIGTERM), 0);
   EXPECT_NE(ReadFile(inst.process().stderr_path()).find("serving as uid 65534 gid 65534"),
             std::string::npos);
+}
+
+TEST(ProcessTest, AnOwnerWithRootsGroupIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root, as CI and `make test` run";
+  Instance inst;
+  inst.GiveTo(54321, 0);  // a uid with no account here: its group is the directory's, root's
+  EXPECT_FALSE(inst.Start());
+  EXPECT_NE(inst.StartupError().find("has root's group"), std::string::npos) << inst.StartupError();
 }
 
 TEST(ProcessTest, AProductionInstanceOwnedByRootIsRefused) {
