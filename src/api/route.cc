@@ -49,7 +49,7 @@ std::string Lower(std::string_view s) {
 http::Caller CallerOf(const Route& route) {
   if (route.credentials != Credentials::kNone) return http::Caller::kSignedIn;
   return route.path.starts_with("/api/v1/auth/") ? http::Caller::kAnyone
-                                                  : http::Caller::kOperations;
+                                                 : http::Caller::kOperations;
 }
 
 }  // namespace
