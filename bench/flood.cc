@@ -57,7 +57,8 @@ int ReadResponse(SSL* ssl, std::string& buffer, bool* close) {
   const int status = std::atoi(buffer.c_str() + 9);
   size_t length = 0;
   const auto cl = buffer.find("Content-Length: ");
-  if (cl != std::string::npos && cl < end) length = std::strtoul(buffer.c_str() + cl + 16, nullptr, 10);
+  if (cl != std::string::npos && cl < end)
+    length = std::strtoul(buffer.c_str() + cl + 16, nullptr, 10);
   *close = buffer.find("Connection: close") < end;
   while (buffer.size() < end + 4 + length) {
     const int n = SSL_read(ssl, chunk, sizeof chunk);
@@ -90,7 +91,8 @@ int main(int argc, char** argv) {
       std::map<int, long> seen;
       for (int n = 0; Clock::now() < deadline; ++n) {
         const std::string source = "127." + std::to_string(10 + t) + "." +
-                                   std::to_string(n / 250 % 250) + "." + std::to_string(1 + n % 250);
+                                   std::to_string(n / 250 % 250) + "." +
+                                   std::to_string(1 + n % 250);
         const int fd = Connect(port, source);
         SSL* ssl = fd < 0 ? nullptr : SSL_new(ctx);
         if (ssl == nullptr || (SSL_set_fd(ssl, fd), SSL_connect(ssl)) != 1) {
@@ -130,8 +132,8 @@ int main(int argc, char** argv) {
     if (status != 0 && status != 401 && status != 429 && status != 503) other += count;
   }
   std::printf("%.1f %.1f %ld %ld %ld %ld %ld\n", static_cast<double>(attempts) / seconds,
-              static_cast<double>(answered) / seconds, statuses[401], statuses[429],
-              statuses[503], other, statuses[0]);
+              static_cast<double>(answered) / seconds, statuses[401], statuses[429], statuses[503],
+              other, statuses[0]);
   SSL_CTX_free(ctx);
   return 0;
 }

@@ -225,8 +225,7 @@ Result<void> ReadServer(const toml::table* t, ServerConfig& s) {
   RETURN_IF_ERROR(sec.Int("worker_threads", 0, 256, s.worker_threads));
   RETURN_IF_ERROR(sec.Int("worker_queue", 1, 100'000, s.worker_queue));
   RETURN_IF_ERROR(sec.Int("anonymous_workers", 0, 256, s.anonymous_workers));
-  RETURN_IF_ERROR(
-      sec.Millis("anonymous_queue_target_ms", 10, 60'000, s.anonymous_queue_target));
+  RETURN_IF_ERROR(sec.Millis("anonymous_queue_target_ms", 10, 60'000, s.anonymous_queue_target));
   RETURN_IF_ERROR(
       sec.Millis("anonymous_queue_interval_ms", 100, 60'000, s.anonymous_queue_interval));
   RETURN_IF_ERROR(sec.Int("max_connections", 1, 1'000'000, s.limits.max_connections));

@@ -175,7 +175,8 @@ TEST(WorkerPoolTest, PastAnIntervalAboveTargetAnonymousTasksAreShedAndRefused) {
   // Past the interval: a new anonymous task is refused at once; signed-in ones are not.
   EXPECT_FALSE(anon());
   std::latch read(1);
-  ASSERT_TRUE(pool.TrySubmit(kRead, [&] { read.count_down(); }, nullptr));
+  ASSERT_TRUE(pool.TrySubmit(
+      kRead, [&] { read.count_down(); }, nullptr));
   read.wait();
   // The four queued are taken 200 ms late: three are shed; the last, which drains the queue, runs.
   first.release.count_down();
@@ -185,7 +186,8 @@ TEST(WorkerPoolTest, PastAnIntervalAboveTargetAnonymousTasksAreShedAndRefused) {
   EXPECT_EQ(pool.Shed(), 4u) << "three shed at dequeue, one refused at the door";
   // A drained queue stands no more: the next anonymous task is taken, and runs.
   std::latch again(1);
-  ASSERT_TRUE(pool.TrySubmit(kAnon, [&] { again.count_down(); }, [&] { ++shed; }));
+  ASSERT_TRUE(pool.TrySubmit(
+      kAnon, [&] { again.count_down(); }, [&] { ++shed; }));
   again.wait();
   EXPECT_EQ(shed, 3);
   pool.Stop();
