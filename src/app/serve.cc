@@ -341,45 +341,51 @@ std::vector<std::string> RouteTemplates(const api::RouteTable& routes) {
   return names;
 }
 
-// The gauges read when /metrics is scraped.
+// The gauges and counters read when /metrics is scraped.
 std::function<void(std::string&)> GaugesOf(const http::Server& server, const store::Store& store,
                                            const identity::Sessions& sessions,
                                            audit::Shipper* shipper) {
   return [&server, &store, &sessions, shipper](std::string& out) {
+    struct Value {
+      std::string_view name;
+      std::string_view type;
+      std::string_view help;
+      double value;
+    };
     const auto stats = store.Stats();
-    http::Metrics::AppendValue(out, "strongroom_store_commits_total", "counter",
-                               "Durable commits of the store's writer (one fsync each).",
-                               static_cast<double>(stats.commits));
-    http::Metrics::AppendValue(out, "strongroom_store_transactions_total", "counter",
-                               "Write transactions committed (many to a commit).",
-                               static_cast<double>(stats.transactions));
-    http::Metrics::AppendValue(out, "strongroom_store_commit_seconds_total", "counter",
-                               "Time spent making commits durable: over commits, the mean commit "
-                               "latency.",
-                               static_cast<double>(stats.commit_micros) / 1e6);
-    if (const auto live = sessions.Live()) {
-      http::Metrics::AppendValue(out, "strongroom_sessions", "gauge",
-                                 "Sessions alive as of their last recorded use.",
-                                 static_cast<double>(*live));
-    }
     const auto load = server.load();
-    http::Metrics::AppendValue(out, "strongroom_http_connections", "gauge",
-                               "TLS and redirect connections open.", load.connections);
-    http::Metrics::AppendValue(out, "strongroom_worker_queue_depth", "gauge",
-                               "Requests waiting for a worker thread.",
-                               static_cast<double>(load.queued));
-    http::Metrics::AppendValue(out, "strongroom_http_shed_total", "counter",
-                               "Requests shed by admission control (503), anonymous first.",
-                               static_cast<double>(load.shed));
-    if (shipper == nullptr) return;
-    const auto backlog = shipper->Backlog();
-    http::Metrics::AppendValue(out, "strongroom_audit_backlog", "gauge",
-                               "Audit events not yet acknowledged by the remote collector (-1: "
-                               "unknown).",
-                               backlog ? static_cast<double>(*backlog) : -1.0);
-    http::Metrics::AppendValue(out, "strongroom_audit_ship_failures_total", "counter",
-                               "Failed attempts to ship audit events to the collector.",
-                               static_cast<double>(shipper->FailedAttempts()));
+    std::vector<Value> values = {
+        {"strongroom_store_commits_total", "counter",
+         "Durable commits of the store's writer (one fsync each).",
+         static_cast<double>(stats.commits)},
+        {"strongroom_store_transactions_total", "counter",
+         "Write transactions committed (many to a commit).",
+         static_cast<double>(stats.transactions)},
+        {"strongroom_store_commit_seconds_total", "counter",
+         "Time spent making commits durable: over commits, the mean commit latency.",
+         static_cast<double>(stats.commit_micros) / 1e6},
+        {"strongroom_http_connections", "gauge", "TLS and redirect connections open.",
+         static_cast<double>(load.connections)},
+        {"strongroom_worker_queue_depth", "gauge", "Requests waiting for a worker thread.",
+         static_cast<double>(load.queued)},
+        {"strongroom_http_shed_total", "counter",
+         "Requests shed by admission control (503), anonymous first.",
+         static_cast<double>(load.shed)}};
+    if (const auto live = sessions.Live()) {
+      values.push_back({"strongroom_sessions", "gauge",
+                        "Sessions alive as of their last recorded use.",
+                        static_cast<double>(*live)});
+    }
+    if (shipper != nullptr) {
+      const auto backlog = shipper->Backlog();
+      values.push_back({"strongroom_audit_backlog", "gauge",
+                        "Audit events not yet acknowledged by the remote collector (-1: unknown).",
+                        backlog ? static_cast<double>(*backlog) : -1.0});
+      values.push_back({"strongroom_audit_ship_failures_total", "counter",
+                        "Failed attempts to ship audit events to the collector.",
+                        static_cast<double>(shipper->FailedAttempts())});
+    }
+    for (const auto& v : values) http::Metrics::AppendValue(out, v.name, v.type, v.help, v.value);
   };
 }
 

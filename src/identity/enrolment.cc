@@ -161,18 +161,24 @@ Result<std::vector<std::string>> Enrolment::Confirm(std::string_view token, std:
   std::vector<std::string> codes;
   Factor outcome = Factor::kInvalid;
   int64_t wait = 0;
+  std::string refusal = "enrolment token not valid";
   // One write checks and counts: a wrong code is slowed down like any second factor, and the
   // enrolment token is spent after as many wrong codes as a sign-in challenge allows, so a token
   // caught in transit cannot be used to guess the code the owner's app shows.
   auto done = deps_.store.Write([&](store::Transaction& tx) -> Result<void> {
     outcome = Factor::kInvalid;
+    refusal = "enrolment token not valid";
     auto found = Find(tx, token);
     if (!found) {
       if (found.error().code == ErrorCode::kUnauthenticated) return {};
       return std::unexpected(found.error());
     }
     NameAccount(event, found->account);
-    if (found->factor.totp_secret.empty() || !SignsInAt(found->account.kind, ctx.reach)) return {};
+    if (!SignsInAt(found->account.kind, ctx.reach)) {
+      refusal = WrongListener(found->account.kind, ctx.reach);
+      return {};
+    }
+    if (found->factor.totp_secret.empty()) return {};
     int64_t step = -1;
     ASSIGN_OR_RETURN(outcome,
                      factors_.Check(tx, found->account, found->factor, code, event, &step, &wait));
@@ -193,7 +199,7 @@ Result<std::vector<std::string>> Enrolment::Confirm(std::string_view token, std:
   });
   if (!done) return std::unexpected(done.error());
   if (outcome == Factor::kAccepted) return codes;
-  return factors_.Refused(outcome, wait, std::move(event), "enrolment token not valid");
+  return factors_.Refused(outcome, wait, std::move(event), std::move(refusal));
 }
 
 }  // namespace strongroom::identity
