@@ -35,17 +35,23 @@ struct Held {
         [this] {
           running.count_down();
           release.wait();
+          finished.count_down();
         },
         nullptr));
     running.wait();
   }
-  ~Held() { Release(); }
+  // Not before the task is done with the latches.
+  ~Held() {
+    Release();
+    finished.wait();
+  }
   void Release() {
     if (!released) release.count_down();
     released = true;
   }
   std::latch running{1};
   std::latch release{1};
+  std::latch finished{1};
   bool released = false;
 };
 
