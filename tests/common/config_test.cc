@@ -48,30 +48,25 @@ TEST(ConfigTest, MinimalFileGetsSecureDefaultsAndResolvesPaths) {
 
 TEST(ConfigTest, AListenersOwnCertificateComesWithItsKeyAndItsListener) {
   const std::string admin = "[server]\nadmin_listen = \"127.0.0.1:8444\"\n";
-  const std::string base = R"(
-environment = "test"
-[store]
-path = "strongroom.db"
-[keys]
-master_key_file = "keys/master.key"
-[audit]
-signing_key_file = "keys/audit.key"
-[tls]
-certificate = "tls/cert.pem"
-private_key = "tls/key.pem"
-)";
-  auto cfg = Parse(base + "admin_certificate = \"a.pem\"\nadmin_private_key = \"a.key\"\n" + admin);
+  // kMinimal with `lines` added to its [tls] table.
+  const auto base_with = [](const std::string& lines) {
+    std::string text = kMinimal;
+    text.insert(text.find("[tls]\n") + 6, lines);
+    return text;
+  };
+  auto cfg =
+      Parse(base_with("admin_certificate = \"a.pem\"\nadmin_private_key = \"a.key\"\n") + admin);
   ASSERT_TRUE(cfg) << cfg.error().message;
   EXPECT_EQ(cfg->tls.admin_certificate, "/etc/sr/a.pem");
   EXPECT_EQ(cfg->tls.admin_private_key, "/etc/sr/a.key");
   EXPECT_TRUE(cfg->tls.metrics_certificate.empty());
-  auto alone = Parse(base + "metrics_certificate = \"m.pem\"\n");
+  auto alone = Parse(base_with("metrics_certificate = \"m.pem\"\n"));
   ASSERT_FALSE(alone);
   EXPECT_NE(alone.error().message.find("'tls.metrics_certificate': goes with "
                                        "tls.metrics_private_key"),
             std::string::npos)
       << alone.error().message;
-  auto shared = Parse(base + "admin_certificate = \"a.pem\"\nadmin_private_key = \"a.key\"\n");
+  auto shared = Parse(base_with("admin_certificate = \"a.pem\"\nadmin_private_key = \"a.key\"\n"));
   ASSERT_FALSE(shared);
   EXPECT_NE(shared.error().message.find("'tls.admin_certificate': needs server.admin_listen"),
             std::string::npos)
