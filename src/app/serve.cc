@@ -32,6 +32,7 @@
 #include "common/config.h"
 #include "common/instance_lock.h"
 #include "crypto/signing.h"
+#include "defense/detector.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "http/tls_context.h"
@@ -291,8 +292,10 @@ void ScheduleJobs(Maintenance& maintenance, http::Router& router, Services& s,
 // What the HTTP layer reports: the access log if configured, and every request it refuses
 // before any handler (malformed, ambiguously framed, oversize), audited as an attempt. The answer
 // does not wait for that event: nothing was read or changed.
-http::ServerHooks HooksFor(const Config& config, audit::AuditLog& audit, http::Metrics& metrics) {
+http::ServerHooks HooksFor(const Config& config, audit::AuditLog& audit, http::Metrics& metrics,
+                           http::Inspector* inspector) {
   http::ServerHooks hooks;
+  hooks.inspector = inspector;
   hooks.access_log = [&metrics, log = config.log.access_log](const http::AccessRecord& r) {
     metrics.Observe(r);
     if (!log) return;
@@ -315,6 +318,109 @@ http::ServerHooks HooksFor(const Config& config, audit::AuditLog& audit, http::M
     audit.RecordAsync(std::move(e), [](Result<int64_t>) {});
   };
   return hooks;
+}
+
+// An event about an attack or an attacker: from the source, refused or not.
+audit::Event SecurityEvent(std::string action, std::string_view source, bool allowed,
+                           std::string reason, std::string outcome) {
+  audit::Event e;
+  e.actor = {"", "", "anonymous", ""};
+  e.source = std::string(source);
+  e.action = std::move(action);
+  e.target = {"source", std::string(source), ""};
+  e.allowed = allowed;
+  e.reason = std::move(reason);
+  e.outcome = std::move(outcome);
+  return e;
+}
+
+std::string Joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) {
+    if (out.find(i) != std::string::npos) continue;
+    out += (out.empty() ? "" : ",") + i;
+  }
+  return out;
+}
+
+// Each finding, block and release, audited (the shipper sends security.* at alert severity). The
+// answer to the request does not wait for the event.
+defense::DetectorHooks DetectorHooksFor(audit::AuditLog& audit, const DefenseConfig& config) {
+  defense::DetectorHooks hooks;
+  hooks.detected = [&audit, threshold = config.inbound_threshold,
+                    mode = config.mode](const defense::Detection& d) {
+    std::vector<std::string> rules;
+    std::vector<std::string> variables;
+    std::vector<std::string> messages;
+    for (const auto& m : d.finding.matches) {
+      rules.push_back(std::to_string(m.rule_id));
+      for (const auto& v : m.variables) variables.push_back(v);
+      messages.push_back(m.message);
+    }
+    spdlog::warn("attack detected from {}: score {}, rules {}, in {} ({}; request id {})", d.source,
+                 d.finding.score, Joined(rules), Joined(variables),
+                 d.refused ? "refused" : "let through", d.request_id);
+    auto e = SecurityEvent("security.attack", d.source, !d.refused,
+                           fmt::format("OWASP CRS anomaly score {} (threshold {}) in a {}",
+                                       d.finding.score, threshold, defense::ContextName(d.context)),
+                           d.refused ? "permission_denied" : "ok");
+    e.request_id = d.request_id;
+    e.detail = {{"score", std::to_string(d.finding.score)},
+                {"rules", Joined(rules)},
+                {"variables", Joined(variables)},
+                {"messages", Joined(messages).substr(0, 1000)},
+                {"context", std::string(defense::ContextName(d.context))},
+                {"mode", mode},
+                {"method", d.method},
+                {"path", d.path},
+                {"source_score", fmt::format("{:.1f}", d.source_score)}};
+    audit.RecordAsync(std::move(e), [](Result<int64_t>) {});
+  };
+  hooks.blocked = [&audit](std::string_view source, double score, TimePoint until) {
+    spdlog::critical("blocking {} until {}: attacks detected (score {:.1f})", source,
+                     FormatRfc3339(until), score);
+    auto e = SecurityEvent("security.block", source, false,
+                           "attacks detected from this source reached the block score", "ok");
+    e.detail = {{"score", fmt::format("{:.1f}", score)}, {"until", FormatRfc3339(until)}};
+    audit.RecordAsync(std::move(e), [](Result<int64_t>) {});
+  };
+  hooks.released = [&audit](std::string_view source) {
+    spdlog::warn("block on {} ended", source);
+    audit.RecordAsync(
+        SecurityEvent("security.unblock", source, true, "the block's time is up", "ok"),
+        [](Result<int64_t>) {});
+  };
+  return hooks;
+}
+
+// The detector, started; or why there is none (failing closed: without its rules the service
+// does not start).
+Result<std::unique_ptr<defense::Detector>> StartDetector(const Config& config,
+                                                         audit::AuditLog& audit,
+                                                         const Clock& clock) {
+  const auto& d = config.defense;
+  if (!d.enabled) {
+    spdlog::warn("defense.enabled = false: requests are not inspected for attacks");
+    return nullptr;
+  }
+  auto crs = defense::Crs::Load({d.crs_rules, d.paranoia_level, d.inbound_threshold});
+  if (!crs) {
+    return Fail(crs.error().code, "attack detection cannot start: " + crs.error().message);
+  }
+  defense::SourcePolicy policy{static_cast<double>(d.block_score), d.score_half_life, d.block_for,
+                               d.allow};
+  auto detector = std::make_unique<defense::Detector>(
+      std::move(*crs), std::move(policy), clock,
+      defense::DetectorOptions{d.mode == "block", static_cast<size_t>(d.queue)},
+      DetectorHooksFor(audit, d));
+  try {
+    detector->Start();
+  } catch (const std::system_error&) {
+    return Fail(ErrorCode::kInternal, "attack detection cannot start its thread");
+  }
+  spdlog::info("attack detection: OWASP CRS, paranoia level {}, threshold {}, {} mode",
+               d.paranoia_level, d.inbound_threshold, d.mode);
+  return detector;
 }
 
 // Every route of the API, into one table.
@@ -344,8 +450,9 @@ std::vector<std::string> RouteTemplates(const api::RouteTable& routes) {
 // The gauges and counters read when /metrics is scraped.
 std::function<void(std::string&)> GaugesOf(const http::Server& server, const store::Store& store,
                                            const identity::Sessions& sessions,
-                                           audit::Shipper* shipper) {
-  return [&server, &store, &sessions, shipper](std::string& out) {
+                                           audit::Shipper* shipper,
+                                           const defense::Detector* detector) {
+  return [&server, &store, &sessions, shipper, detector](std::string& out) {
     struct Value {
       std::string_view name;
       std::string_view type;
@@ -384,6 +491,28 @@ std::function<void(std::string&)> GaugesOf(const http::Server& server, const sto
       values.push_back({"strongroom_audit_ship_failures_total", "counter",
                         "Failed attempts to ship audit events to the collector.",
                         static_cast<double>(shipper->FailedAttempts())});
+    }
+    if (detector != nullptr) {
+      const auto d = detector->stats();
+      values.push_back({"strongroom_security_detections_total", "counter",
+                        "Requests in which attack detection found something (each audited).",
+                        static_cast<double>(d.detections)});
+      values.push_back({"strongroom_security_refused_total", "counter",
+                        "Requests refused as attacks (403).", static_cast<double>(d.refused)});
+      values.push_back({"strongroom_security_blocked_requests_total", "counter",
+                        "Requests refused because their source was blocked.",
+                        static_cast<double>(d.blocked_requests)});
+      values.push_back({"strongroom_security_blocks_total", "counter",
+                        "Sources blocked after attacks.", static_cast<double>(d.blocks)});
+      values.push_back({"strongroom_security_blocked_sources", "gauge", "Sources blocked now.",
+                        static_cast<double>(d.blocked_sources)});
+      values.push_back({"strongroom_security_rationed_total", "counter",
+                        "Requests refused (429) because their source used its share of "
+                        "inspection time.",
+                        static_cast<double>(d.rationed)});
+      values.push_back({"strongroom_security_busy_total", "counter",
+                        "Requests refused (503) because too many waited for inspection.",
+                        static_cast<double>(d.busy)});
     }
     for (const auto& v : values) http::Metrics::AppendValue(out, v.name, v.type, v.help, v.value);
   };
@@ -477,9 +606,13 @@ int Serve(const std::filesystem::path& config_path) {
   api::RouteTable routes(services.auth, audit, {config->server.max_json_depth});
   AddRoutes(routes, services, store, audit, clock, config->server.max_json_depth);
   http::Metrics metrics(RouteTemplates(routes));
-  http::Server server(server_options, *opened->tls, router, HooksFor(*config, audit, metrics));
-  api::AddMetricsRoute(routes, metrics,
-                       GaugesOf(server, store, services.auth.sessions, shipper.get()));
+  auto detector = StartDetector(*config, audit, clock);
+  if (!detector) return Fatal(detector.error());
+  http::Server server(server_options, *opened->tls, router,
+                      HooksFor(*config, audit, metrics, detector->get()));
+  api::AddMetricsRoute(
+      routes, metrics,
+      GaugesOf(server, store, services.auth.sessions, shipper.get(), detector->get()));
   routes.Install(router);
   if (auto r = server.Listen(); !r) return Fatal(r.error());
   // From here on the process does only what serving needs (app/sandbox.h).
@@ -491,6 +624,7 @@ int Serve(const std::filesystem::path& config_path) {
   AnnounceServing(*config, server);
 
   server.Run();
+  if (*detector) (*detector)->Stop();
   maintenance.Stop();
   (void)audit.Record(SystemEvent("system.stop"));
   (void)audit.Checkpoint();

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "audit/event.h"
 #include "audit/relp_client.h"
 #include "store/meta.h"
 
@@ -11,6 +12,7 @@ namespace strongroom::audit {
 namespace {
 
 constexpr int kFacilityLogAudit = 13;
+constexpr int kSeverityAlert = 1;
 constexpr int kSeverityInfo = 6;
 constexpr std::string_view kSdId = "strongroom@32473";
 
@@ -24,8 +26,9 @@ std::string SdValue(std::string_view v) {
   return out;
 }
 
-std::string Header(std::string_view time, std::string_view hostname, std::string_view msgid) {
-  return fmt::format("<{}>1 {} {} strongroom {} {}", kFacilityLogAudit * 8 + kSeverityInfo, time,
+std::string Header(std::string_view time, std::string_view hostname, std::string_view msgid,
+                   int severity = kSeverityInfo) {
+  return fmt::format("<{}>1 {} {} strongroom {} {}", kFacilityLogAudit * 8 + severity, time,
                      hostname, ::getpid(), msgid);
 }
 
@@ -43,7 +46,12 @@ Result<int64_t> ReadCursor(store::Transaction& tx) {
 
 std::string EventMessage(int64_t seq, std::string_view time, std::string_view hash_hex,
                          std::string_view canonical, std::string_view hostname) {
-  return fmt::format("{} [{} seq=\"{}\" hash=\"{}\"] {}", Header(time, hostname, "audit"), kSdId,
+  // Attacks and blocks reach the collector at alert severity, for its alerting to pick up.
+  const auto keys = SearchKeysOf(canonical);
+  const bool alert =
+      keys && (keys->action == "security.attack" || keys->action == "security.block");
+  return fmt::format("{} [{} seq=\"{}\" hash=\"{}\"] {}",
+                     Header(time, hostname, "audit", alert ? kSeverityAlert : kSeverityInfo), kSdId,
                      seq, SdValue(hash_hex), canonical);
 }
 

@@ -101,6 +101,13 @@ retention_days = 365
 [accounts]
 common_passwords_file = "/usr/share/john/password.lst"
 
+[defense]
+# The OWASP CRS on every request: "block" refuses attacks and blocks attacking sources for a
+# while, "detect" only reports them. Sources in `allow` (an ITHC tester) are never refused.
+mode = "block"
+paranoia_level = 1
+allow = []
+
 [log]
 level = "info"
 access_log = true

@@ -100,4 +100,18 @@ bool CidrList::Contains(std::string_view address) const {
   return false;
 }
 
+std::string SourceKey(std::string_view address) {
+  std::array<uint8_t, 16> bytes{};
+  bool v4 = false;
+  if (!ToBytes(address, bytes, &v4)) return std::string(address);
+  const std::array<uint8_t, 12> mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (v4 || std::memcmp(bytes.data(), mapped.data(), mapped.size()) == 0) {
+    return fmt::format("{}.{}.{}.{}", bytes[12], bytes[13], bytes[14], bytes[15]);
+  }
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  char text[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET6, bytes.data(), text, sizeof text);
+  return std::string(text) + "/64";
+}
+
 }  // namespace strongroom

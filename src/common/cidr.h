@@ -48,4 +48,9 @@ class CidrList {
   std::vector<Cidr> ranges_;
 };
 
+// The key a source address is counted by (request allowance, attack score): an IPv4 address as it
+// is, an IPv6 address's /64 (addresses inside a /64 cost an attacker nothing), an IPv4-mapped IPv6
+// address as the IPv4 one. Anything else is its own key.
+std::string SourceKey(std::string_view address);
+
 }  // namespace strongroom

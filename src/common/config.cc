@@ -40,6 +40,13 @@ class Section {
     return {};
   }
 
+  Result<void> Seconds(std::string_view key, int64_t lo, int64_t hi, std::chrono::seconds& out) {
+    int64_t v = out.count();
+    RETURN_IF_ERROR(Int64(key, lo, hi, v));
+    out = std::chrono::seconds(v);
+    return {};
+  }
+
   Result<void> Bool(std::string_view key, bool& out) {
     const toml::node* node = Find(key);
     if (node == nullptr) return {};
@@ -340,6 +347,23 @@ Result<void> ReadRecords(const toml::table* t, RecordsConfig& r) {
   return sec.Finish();
 }
 
+Result<void> ReadDefense(const toml::table* t, const std::filesystem::path& base,
+                         DefenseConfig& d) {
+  Section sec(t, "defense");
+  RETURN_IF_ERROR(sec.Bool("enabled", d.enabled));
+  RETURN_IF_ERROR(sec.OneOf("mode", {"block", "detect"}, d.mode));
+  RETURN_IF_ERROR(sec.Int("paranoia_level", 1, 4, d.paranoia_level));
+  RETURN_IF_ERROR(sec.Int("inbound_threshold", 1, 100, d.inbound_threshold));
+  RETURN_IF_ERROR(sec.Path("crs_rules", base, d.crs_rules));
+  RETURN_IF_ERROR(sec.Int("block_score", 1, 10'000, d.block_score));
+  RETURN_IF_ERROR(sec.Seconds("score_half_life_s", 10, 86'400, d.score_half_life));
+  RETURN_IF_ERROR(sec.Seconds("block_s", 10, 604'800, d.block_for));
+  RETURN_IF_ERROR(ReadAllowList(sec, "allow", d.allow));
+  RETURN_IF_ERROR(sec.Int("queue", 1, 100'000, d.queue));
+  if (d.crs_rules.empty()) return ConfigError("defense.crs_rules", "must name a directory");
+  return sec.Finish();
+}
+
 Result<void> ReadLog(const toml::table* t, const std::filesystem::path& base, LogConfig& log) {
   Section sec(t, "log");
   RETURN_IF_ERROR(sec.OneOf("level", {"trace", "debug", "info", "warn", "error"}, log.level));
@@ -403,14 +427,16 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
       top.OneOf("environment", {"production", "preproduction", "test", "development"}, env_name));
   if (env_name.empty()) return ConfigError("environment", "is required");
   cfg.environment = *ParseEnvironment(env_name);
-  for (auto name : {"server", "tls", "store", "keys", "audit", "accounts", "records", "log"}) {
+  for (auto name :
+       {"server", "tls", "store", "keys", "audit", "accounts", "records", "defense", "log"}) {
     top.MarkSection(name);
   }
   RETURN_IF_ERROR(top.Finish());
   for (const auto& [k, v] : root) {
     const auto key = k.str();
     if (v.is_table() && key != "server" && key != "tls" && key != "store" && key != "keys" &&
-        key != "audit" && key != "accounts" && key != "records" && key != "log") {
+        key != "audit" && key != "accounts" && key != "records" && key != "defense" &&
+        key != "log") {
       return ConfigError(key, "unknown section");
     }
   }
@@ -429,6 +455,8 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
   RETURN_IF_ERROR(ReadAccounts(accounts, base, cfg.accounts));
   ASSIGN_OR_RETURN(auto records, SubTable(root, "records"));
   RETURN_IF_ERROR(ReadRecords(records, cfg.records));
+  ASSIGN_OR_RETURN(auto defense, SubTable(root, "defense"));
+  RETURN_IF_ERROR(ReadDefense(defense, base, cfg.defense));
   ASSIGN_OR_RETURN(auto log, SubTable(root, "log"));
   RETURN_IF_ERROR(ReadLog(log, base, cfg.log));
   for (const auto& [name, certificate, listen] :
@@ -440,6 +468,10 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
                                      "surface has the public certificate",
                                      name));
     }
+  }
+  if (cfg.environment == Environment::kProduction && !cfg.defense.enabled) {
+    return ConfigError("defense.enabled",
+                       "must stay true in production: attacks are detected at all times");
   }
   if (cfg.environment == Environment::kProduction && !cfg.server.syscall_filter) {
     return ConfigError("server.syscall_filter",

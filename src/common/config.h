@@ -121,6 +121,20 @@ struct RecordsConfig {
   int export_threshold = 500;
 };
 
+// Attack detection (defense/): the OWASP CRS on every request, and what a detection does.
+struct DefenseConfig {
+  bool enabled = true;         // production refuses false: detection is in place at all times
+  std::string mode = "block";  // "block": refuse attacks, block attacking sources; "detect": report
+  int paranoia_level = 1;      // CRS paranoia level, 1..4
+  int inbound_threshold = 5;   // CRS inbound anomaly score at which a request is refused, 1..100
+  std::filesystem::path crs_rules = "/usr/share/modsecurity-crs/rules";
+  int block_score = 20;                       // a source's score that blocks it, 1..10000
+  std::chrono::seconds score_half_life{600};  // how fast a source's score fades, 10..86400 s
+  std::chrono::seconds block_for{900};        // how long a block lasts, 10..604800 s
+  CidrList allow;                             // sources never refused or blocked (still reported)
+  int queue = 512;                            // requests waiting for inspection, 1..100000
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
   std::filesystem::path file;  // "" = standard error
@@ -137,6 +151,7 @@ struct Config {
   AuditConfig audit;
   AccountsConfig accounts;
   RecordsConfig records;
+  DefenseConfig defense;
   LogConfig log;
 };
 

@@ -53,12 +53,6 @@ constexpr std::string_view kBusy = "the service is busy; retry shortly";
 // credentials are not checked here: forged ones buy a place in the queue for a request that is
 // refused after a look-up (an unknown API token's refusal is audited), never the expensive
 // anonymous work (sign-in, Argon2id), whose routes take none.
-bool PresentsCredentials(const Request& request) {
-  return request.Cookie("__Host-strongroom-session").size() == 64 ||
-         request.Cookie("__Host-strongroom-admin-session").size() == 64 ||
-         request.Header("Authorization").starts_with("Bearer ");
-}
-
 Priority PriorityOf(const Request& request, Caller caller) {
   if (caller == Caller::kOperations) return Priority::kSignedInRead;
   if (caller != Caller::kSignedIn || !PresentsCredentials(request)) return Priority::kAnonymous;
@@ -83,7 +77,7 @@ class TlsConnection final : public ConnectionBase,
       : server_(server),
         stream_(std::move(socket), listener.tls != nullptr ? *listener.tls : server.tls),
         source_(std::move(source)),
-        allowance_(AllowanceKey(source_)),
+        allowance_(SourceKey(source_)),
         listener_(listener),
         reach_(reach) {}
 
@@ -134,7 +128,9 @@ class TlsConnection final : public ConnectionBase,
   // A read that failed: a size limit hit is answered (431, 413), anything else closes.
   void ReadFailed(beast::error_code ec) {
     if (ec == beast_http::error::header_limit) {
-      return SendProtocolError(431, ErrorCode::kResourceExhausted, "request header too large");
+      // Not inspected: its header was never parsed, and its first line alone is not the request.
+      return SendProtocolError(431, ErrorCode::kResourceExhausted, "request header too large",
+                               nullptr, false);
     }
     // The parser compares a declared Content-Length with its body limit once the header is in.
     if (ec == beast_http::error::body_limit) {
@@ -176,13 +172,20 @@ class TlsConnection final : public ConnectionBase,
     }
   }
 
-  void SendProtocolError(unsigned status, ErrorCode code, std::string_view message) {
+  // Refuses a request that cannot be served as sent, and has what was read of it inspected: an
+  // attack that is also malformed is still an attack.
+  void SendProtocolError(unsigned status, ErrorCode code, std::string_view message,
+                         std::shared_ptr<Request> request = nullptr, bool inspect = true) {
     keep_alive_ = false;
     method_ = "-";
     route_ = "-";
     if (server_.hooks.refused) {
       server_.hooks.refused(
           Refusal{Refusal::Kind::kRequest, source_, request_id_, status, code, message});
+    }
+    if (server_.hooks.inspector != nullptr && inspect) {
+      if (!request) request = RefusedRequest();
+      if (request) server_.hooks.inspector->Observe(std::move(request));
     }
     Send(ProtocolErrorResponse(status, code, message, request_id_), false);
   }
@@ -206,13 +209,9 @@ class TlsConnection final : public ConnectionBase,
   void Dispatch() {
     state_ = State::kProcessing;
     Tcp().expires_never();
-    auto request = std::make_shared<Request>();
+    auto request = NewRequest();
     request->message = parser_->release();
     parser_.reset();
-    request->remote_address = source_;
-    request->request_id = request_id_;
-    request->reach = reach_;
-    request->origin = listener_.origin;
     keep_alive_ = request->message.keep_alive() && !server_.draining;
     method_ = std::string(request->message.method_string());
 
@@ -220,15 +219,74 @@ class TlsConnection final : public ConnectionBase,
     if (const int64_t wait = server_.TakeRequest(allowance_, &report); wait > 0) {
       return RateLimited(wait, report);
     }
-    const std::string_view target = request->message.target();
-    if (!target.starts_with('/')) {
+    if (!request->message.target().starts_with('/')) {
       route_ = "-";
-      return SendProtocolError(400, ErrorCode::kInvalidArgument, "request target must be a path");
+      return SendProtocolError(400, ErrorCode::kInvalidArgument, "request target must be a path",
+                               request);
     }
-    const auto q = target.find('?');
-    request->path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) request->query = std::string(target.substr(q + 1));
+    if (request->message.target().size() > kMaxTargetBytes) {
+      route_ = "-";
+      return SendProtocolError(414, ErrorCode::kInvalidArgument, "request target too long",
+                               request);
+    }
+    SplitTarget(*request);
+    Inspector* inspector = server_.hooks.inspector;
+    if (inspector == nullptr) return Route(request);
+    auto self = shared_from_this();
+    auto verdict = inspector->Inspect(request, [self, request](Verdict v) {
+      asio::post(self->stream_.get_executor(),
+                 [self, request, v = std::move(v)] { self->Inspected(request, v); });
+    });
+    if (verdict) Inspected(request, *verdict);
+  }
 
+  std::shared_ptr<Request> NewRequest() const {
+    auto request = std::make_shared<Request>();
+    request->remote_address = source_;
+    request->request_id = request_id_;
+    request->reach = reach_;
+    request->origin = listener_.origin;
+    return request;
+  }
+
+  static void SplitTarget(Request& request) {
+    const std::string_view target = request.message.target();
+    const auto q = target.find('?');
+    request.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
+  }
+
+  // What was read of a request refused before routing, for the inspector to look at: its header
+  // (and any body) if it was parsed, else the first line as sent.
+  std::shared_ptr<Request> RefusedRequest() {
+    auto request = NewRequest();
+    if (parser_ && parser_->is_header_done()) {
+      request->message = parser_->get();
+    } else {
+      std::string_view raw(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+      raw = raw.substr(0, raw.find_first_of("\r\n"));
+      const auto first = raw.find(' ');
+      const auto last = raw.rfind(' ');
+      if (raw.empty() || first == std::string_view::npos) return nullptr;
+      request->message.method_string(raw.substr(0, first));
+      request->message.target(last > first ? raw.substr(first + 1, last - first - 1)
+                                           : raw.substr(first + 1));
+    }
+    SplitTarget(*request);
+    return request;
+  }
+
+  // The inspector's answer: refused, or on to the route.
+  void Inspected(const std::shared_ptr<Request>& request, const Verdict& verdict) {
+    if (!verdict.refuse) return Route(request);
+    route_ = "-";
+    const auto code = verdict.status == 503   ? ErrorCode::kUnavailable
+                      : verdict.status == 429 ? ErrorCode::kResourceExhausted
+                                              : ErrorCode::kPermissionDenied;
+    Send(ErrorResponse(Error{code, verdict.reason, verdict.retry_after}, request_id_), keep_alive_);
+  }
+
+  void Route(const std::shared_ptr<Request>& request) {
     auto match = server_.router.Find(request->method(), request->path, reach_);
     if (match.handler == nullptr && match.async == nullptr) {
       route_ = "-";

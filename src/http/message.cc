@@ -27,4 +27,10 @@ std::string Request::Cookie(std::string_view name) const {
   return "";
 }
 
+bool PresentsCredentials(const Request& request) {
+  return request.Cookie("__Host-strongroom-session").size() == 64 ||
+         request.Cookie("__Host-strongroom-admin-session").size() == 64 ||
+         request.Header("Authorization").starts_with("Bearer ");
+}
+
 }  // namespace strongroom::http

@@ -18,6 +18,10 @@ namespace strongroom::http {
 
 namespace beast_http = boost::beast::http;
 
+// The longest request target (path and query) served; longer ones are refused with 414 before
+// routing. No route needs more, and it bounds what inspection (http/inspector.h) must scan.
+inline constexpr size_t kMaxTargetBytes = 8192;
+
 struct Request {
   beast_http::request<beast_http::string_body> message;
   std::string path;                           // without the query, not decoded
@@ -35,6 +39,11 @@ struct Request {
   std::string Cookie(std::string_view name) const;
   const std::string& body() const { return message.body(); }
 };
+
+// Whether a request carries credentials of a signed-in caller (a session cookie of the right
+// shape, a bearer token), checked or not: for decisions made before authentication, which must
+// hold for forged credentials too (admission priority, inspection context).
+bool PresentsCredentials(const Request& request);
 
 struct Response {
   unsigned status = 200;

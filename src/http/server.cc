@@ -77,15 +77,6 @@ Server::Impl::Impl(ServerOptions opts, asio::ssl::context& tls_ctx, const Router
   }
 }
 
-std::string AllowanceKey(const std::string& source) {
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(source, ec);
-  if (ec || !address.is_v6() || address.to_v6().is_v4_mapped()) return source;
-  auto bytes = address.to_v6().to_bytes();
-  std::fill(bytes.begin() + 8, bytes.end(), 0);
-  return asio::ip::address_v6(bytes).to_string() + "/64";
-}
-
 bool Server::Impl::ShouldReport(const std::string& key) {
   const auto now = clock.Now();
   std::lock_guard lock(limited_mu);
@@ -163,7 +154,7 @@ void Server::Impl::Accept(tcp::acceptor& on, const Listener& listener, Start sta
                                 ErrorCode::kPermissionDenied,
                                 "a connection to a listener from outside its allow-list (further "
                                 "ones within a minute are not audited)",
-                                ShouldReport("listener " + AllowanceKey(source))});
+                                ShouldReport("listener " + SourceKey(source))});
         }
       } else if (Admit(source)) {
         start(*this, std::move(socket), std::move(source), listener, reach);

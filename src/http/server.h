@@ -32,6 +32,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/surface.h"
+#include "http/inspector.h"
 #include "http/router.h"
 
 namespace strongroom::http {
@@ -96,10 +97,11 @@ struct Refusal {
 };
 using RefusalFn = std::function<void(const Refusal&)>;
 
-// What the server reports as it serves; either may be empty.
+// What the server reports as it serves, and whom it asks about each request; any may be empty.
 struct ServerHooks {
   AccessLogFn access_log;
   RefusalFn refused;
+  Inspector* inspector = nullptr;  // must outlive the server
 };
 
 // Binds every listener of `options` now, the redirect one too, and keeps their sockets in it for

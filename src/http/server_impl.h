@@ -52,8 +52,8 @@ struct Server::Impl {
                          const Listener& listener, Surface reach);
   void Accept(tcp::acceptor& on, const Listener& listener, Start start);
   void BeginDrain();
-  // 0 if the allowance `key` (AllowanceKey) may take another request now, else the seconds until
-  // it may. `*report`: whether to report this refusal (ShouldReport).
+  // 0 if the allowance `key` (common/cidr.h: SourceKey) may take another request now, else the
+  // seconds until it may. `*report`: whether to report this refusal (ShouldReport).
   int64_t TakeRequest(const std::string& key, bool* report);
 
   ServerOptions options;
@@ -92,10 +92,6 @@ struct Server::Impl {
   std::optional<asio::signal_set> signals;
   std::unique_ptr<WorkerPool> pool;
 };
-
-// Whose request allowance a source's requests take: its IPv4 address, or its IPv6 address's /64
-// (addresses inside a /64 cost an attacker nothing). Worked out once per connection.
-std::string AllowanceKey(const std::string& source);
 
 // Starts serving one accepted TLS connection, which reaches `reach` (never kNone).
 void StartTlsConnection(Server::Impl& server, tcp::socket socket, std::string source,

@@ -38,6 +38,20 @@ Instance::Instance(const std::string& environment) {
   if (environment == "production" && ::geteuid() == 0) GiveTo(kNobody, kNogroup);
 }
 
+Instance::~Instance() {
+  if (!process_ || attacks_expected_) return;
+  const auto log = ReadFile(process_->stderr_path());
+  for (auto at = log.find("attack detected"); at != std::string::npos;
+       at = log.find("attack detected", at + 1)) {
+    ADD_FAILURE() << "normal work raised a detection: " << log.substr(at, log.find('\n', at) - at);
+  }
+}
+
+void Instance::DetectOnly() {
+  AddToSection("defense", "mode = \"detect\"\n");
+  attacks_expected_ = true;
+}
+
 void Instance::GiveTo(uid_t uid, gid_t gid) {
   ::chmod(dir_.path().c_str(), 0711);  // nobody may pass through to the instance
   for (const auto& entry : std::filesystem::recursive_directory_iterator(data_dir())) {

@@ -16,6 +16,7 @@ class Instance {
  public:
   // Runs init (asserting success) with `environment`.
   explicit Instance(const std::string& environment = "test");
+  ~Instance();
 
   // Gives the instance directory and everything in it to `uid`:`gid` (the caller must be root).
   void GiveTo(uid_t uid, gid_t gid);
@@ -26,6 +27,13 @@ class Instance {
   void SetServer(const std::map<std::string, std::string>& settings);
   // Adds TOML lines at the top of `[section]`.
   void AddToSection(const std::string& section, const std::string& lines);
+  // Attack detection in detect mode (reports, refuses nothing), for tests of the service's own
+  // answers to hostile input; it also says this instance may report attacks. Otherwise an
+  // instance whose log shows a detected attack fails the test when it is destroyed: normal work
+  // must raise none.
+  void DetectOnly();
+  // Says this instance may report attacks (tests of detection itself), in block mode.
+  void ExpectAttacks() { attacks_expected_ = true; }
   // Starts serve and waits until it listens; returns false if it did not.
   bool Start();
   int Stop(int sig = 15);
@@ -53,6 +61,7 @@ class Instance {
   uint16_t redirect_port_ = 0;
   std::string startup_error_;
   std::string init_output_;
+  bool attacks_expected_ = false;
   // Settings every test instance gets unless the test sets them itself: a per-source request
   // limit far above what a test sends from its one address (RequestRateTest sets a low one).
   std::map<std::string, std::string> server_defaults_ = {{"requests_per_second_per_source", "1000"},

@@ -1,0 +1,170 @@
+#include "defense/crs.h"
+
+#include <fmt/format.h>
+
+#include "defense/modsecurity_engine.h"
+#include "defense/view.h"
+
+namespace strongroom::defense {
+
+namespace {
+
+// The request rule files this service loads, in CRS's order. Left out: the exclusion packages for
+// other applications (903.*), IP reputation and DoS protection (910, 912: they need the per-IP
+// collections, and admission control and the Detector's per-source scores do that work here).
+constexpr std::string_view kRuleFiles[] = {
+    "REQUEST-901-INITIALIZATION.conf",
+    "REQUEST-905-COMMON-EXCEPTIONS.conf",
+    "REQUEST-911-METHOD-ENFORCEMENT.conf",
+    "REQUEST-913-SCANNER-DETECTION.conf",
+    "REQUEST-920-PROTOCOL-ENFORCEMENT.conf",
+    "REQUEST-921-PROTOCOL-ATTACK.conf",
+    "REQUEST-922-MULTIPART-ATTACK.conf",
+    "REQUEST-930-APPLICATION-ATTACK-LFI.conf",
+    "REQUEST-931-APPLICATION-ATTACK-RFI.conf",
+    "REQUEST-932-APPLICATION-ATTACK-RCE.conf",
+    "REQUEST-933-APPLICATION-ATTACK-PHP.conf",
+    "REQUEST-934-APPLICATION-ATTACK-NODEJS.conf",
+    "REQUEST-941-APPLICATION-ATTACK-XSS.conf",
+    "REQUEST-942-APPLICATION-ATTACK-SQLI.conf",
+    "REQUEST-943-APPLICATION-ATTACK-SESSION-FIXATION.conf",
+    "REQUEST-944-APPLICATION-ATTACK-JAVA.conf",
+    "REQUEST-949-BLOCKING-EVALUATION.conf",
+};
+
+// Fields that carry secrets: never inspected, so never held in a finding.
+constexpr std::string_view kSecretTargets[] = {
+    "ARGS:json.password",
+    "ARGS:json.code",
+    "ARGS:json.token",
+    "ARGS:json.enrolment_token",
+    "REQUEST_HEADERS:Authorization",
+    "REQUEST_HEADERS:Cookie",
+    "REQUEST_COOKIES:__Host-strongroom-session",
+    "REQUEST_COOKIES:__Host-strongroom-admin-session",
+};
+
+constexpr int kBlockingEvaluation = 949110;
+
+// Printable ASCII only, at most `max` characters: what is kept of a rule's message or a variable
+// name (either can hold a few characters of what the client sent, e.g. a parameter's name).
+std::string Printable(std::string_view text, size_t max) {
+  std::string out;
+  for (char c : text.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out;
+}
+
+// The name of the variable a rule matched, from libmodsecurity's description of the match:
+// "... against variable `NAME' (Value: ..." for operators, or CRS's log data "Matched Data: X
+// found within NAME: VALUE" for libinjection (X is then a short fingerprint).
+std::string VariableOf(const EngineMessage& m) {
+  const auto between = [](std::string_view text, std::string_view open,
+                          std::string_view close) -> std::string {
+    const auto at = text.find(open);
+    if (at == std::string_view::npos) return "";
+    const auto start = at + open.size();
+    const auto end = text.find(close, start);
+    if (end == std::string_view::npos) return "";
+    return Printable(text.substr(start, end - start), 80);
+  };
+  if (auto v = between(m.match, "against variable `", "' (Value"); !v.empty()) return v;
+  return between(m.data, " found within ", ": ");
+}
+
+bool IsBodyVariable(std::string_view name) {
+  return name.starts_with("ARGS:json.") || name.starts_with("ARGS_NAMES:json.") ||
+         name.starts_with("ARGS_POST") || name.starts_with("REQUEST_BODY") ||
+         name.starts_with("FILES") || name.starts_with("XML");
+}
+
+}  // namespace
+
+bool Finding::OnlyInBody() const {
+  for (const auto& m : matches) {
+    if (m.variables.empty()) return false;
+    for (const auto& v : m.variables) {
+      if (!IsBodyVariable(v)) return false;
+    }
+  }
+  return !matches.empty();
+}
+
+std::string CrsConfiguration(const CrsOptions& o) {
+  std::string conf = fmt::format(R"(SecRuleEngine DetectionOnly
+SecRequestBodyAccess On
+SecRequestBodyLimit 16777216
+SecRequestBodyNoFilesLimit 16777216
+SecRequestBodyLimitAction ProcessPartial
+SecResponseBodyAccess Off
+SecAuditEngine Off
+SecRule REQUEST_HEADERS:Content-Type "@rx ^application/(?:[a-z0-9.-]+\+)?json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecAction "id:900000,phase:1,pass,nolog,t:none,setvar:tx.paranoia_level={}"
+SecAction "id:900110,phase:1,pass,nolog,t:none,setvar:tx.inbound_anomaly_score_threshold={},setvar:tx.outbound_anomaly_score_threshold=4"
+SecAction "id:900200,phase:1,pass,nolog,t:none,setvar:'tx.allowed_methods=GET HEAD POST PUT PATCH DELETE OPTIONS'"
+SecAction "id:900220,phase:1,pass,nolog,t:none,setvar:'tx.allowed_request_content_type=|application/json| |application/scim+json| |text/csv| |application/x-www-form-urlencoded| |multipart/form-data| |text/plain| |application/octet-stream|'"
+SecAction "id:900990,phase:1,pass,nolog,t:none,setvar:tx.crs_setup_version=334"
+)",
+                                 o.paranoia_level, o.inbound_threshold);
+  std::string secrets;
+  for (auto target : kSecretTargets) {
+    secrets += fmt::format(",ctl:ruleRemoveTargetByTag=OWASP_CRS;{}", target);
+  }
+  conf += fmt::format("SecAction \"id:900991,phase:1,pass,nolog,t:none{}\"\n", secrets);
+  for (auto file : kRuleFiles)
+    conf += fmt::format("Include \"{}\"\n", (o.rules_dir / file).string());
+  // Per-IP and global collections: not thread-safe in libmodsecurity 3.0.9, and kept by the
+  // Detector here. A numeric Host: this service is often reached by address (the admin and
+  // metrics listeners on loopback), so it is no sign of a scanner.
+  conf += "SecRuleRemoveById 901321\nSecRuleRemoveById 920350\n";
+  return conf;
+}
+
+Crs::Crs(CrsOptions options, std::unique_ptr<ModSecurityEngine> engine)
+    : options_(std::move(options)), engine_(std::move(engine)) {}
+Crs::~Crs() = default;
+
+Result<std::unique_ptr<Crs>> Crs::Load(const CrsOptions& options) {
+  if (options.paranoia_level < 1 || options.paranoia_level > 4 || options.inbound_threshold < 1) {
+    return Fail(ErrorCode::kInvalidArgument, "paranoia level must be 1 to 4, threshold above 0");
+  }
+  for (auto file : kRuleFiles) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(options.rules_dir / file, ec)) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  fmt::format("the OWASP CRS rule file {} is missing (install modsecurity-crs, or "
+                              "set defense.crs_rules)",
+                              (options.rules_dir / file).string()));
+    }
+  }
+  auto loaded = ModSecurityEngine::Load(CrsConfiguration(options));
+  if (!loaded.engine) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "the OWASP CRS rules did not load: " + Printable(loaded.error, 400));
+  }
+  return std::unique_ptr<Crs>(new Crs(options, std::move(loaded.engine)));
+}
+
+Finding Crs::Evaluate(const http::Request& request) {
+  Finding finding;
+  const auto view = ViewOf(request);
+  EngineRequest r{
+      request.remote_address, request.message.method_string(), view.target, {}, view.body};
+  for (const auto& [name, value] : view.headers) r.headers.emplace_back(name, value);
+  try {
+    const auto result = engine_->Run(r);
+    finding.score = result.anomaly_score;
+    for (const auto& m : result.messages) {
+      if (m.rule_id == kBlockingEvaluation) continue;
+      RuleMatch match{m.rule_id, m.severity, Printable(m.message, 120), {}};
+      if (auto v = VariableOf(m); !v.empty()) match.variables.push_back(std::move(v));
+      finding.matches.push_back(std::move(match));
+    }
+  } catch (const std::exception&) {
+    // Fails closed: a request the engine could not inspect counts as one critical match.
+    finding.score = std::max(finding.score, options_.inbound_threshold);
+    finding.matches.push_back({0, 2, "the request could not be inspected", {}});
+  }
+  return finding;
+}
+
+}  // namespace strongroom::defense

@@ -1,0 +1,71 @@
+#pragma once
+// The OWASP Core Rule Set, run by libmodsecurity in this process: the best of breed for spotting
+// web attacks (SQL injection, XSS, remote code execution, path traversal, protocol abuse,
+// scanners). Debian's CRS 3.3.4 files are loaded at start under a configuration written here
+// (embedded, not read from a file an operator might half-edit); a rule that does not load stops
+// the start.
+//
+// The engine only detects (SecRuleEngine DetectionOnly): what a finding means for the request and
+// its source is decided by the Detector (defense/detector.h). A finding names rule ids, the rules'
+// messages and the names of the variables that matched, never a matched value: values may be
+// anything a client sent. Secrets are not inspected at all (the password, code and token fields,
+// the session cookies, the Authorization header), so that no secret ever sits in a finding.
+//
+// Thread-safety: Load and the destructor from one thread; Evaluate from one thread at a time (the
+// detector's). libmodsecurity 3.0.9's shared collections are not safe across threads, and the
+// rules that would use them (per-IP and global collections) are not loaded.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "defense/modsecurity_engine.h"
+#include "http/message.h"
+
+namespace strongroom::defense {
+
+struct CrsOptions {
+  std::filesystem::path rules_dir = "/usr/share/modsecurity-crs/rules";
+  int paranoia_level = 1;     // 1..4, as CRS defines them
+  int inbound_threshold = 5;  // CRS's inbound anomaly score threshold (one critical rule: 5)
+};
+
+struct RuleMatch {
+  int rule_id = 0;
+  int severity = 0;                    // CRS's: 2 critical, 3 error, 4 warning, 5 notice
+  std::string message;                 // the rule's message, printable, at most 120 characters
+  std::vector<std::string> variables;  // what matched, e.g. "ARGS:json.title", "REQUEST_URI"
+};
+
+struct Finding {
+  int score = 0;                   // CRS's inbound anomaly score
+  std::vector<RuleMatch> matches;  // in rule order; the blocking evaluation's own rule left out
+  bool clean() const { return score == 0 && matches.empty(); }
+  // Whether every match is in the request body (record content is written there).
+  bool OnlyInBody() const;
+};
+
+class Crs {
+ public:
+  // Loads the rule set. kFailedPrecondition (naming the file and line) if it does not load.
+  static Result<std::unique_ptr<Crs>> Load(const CrsOptions& options);
+  ~Crs();
+  Crs(const Crs&) = delete;
+  Crs& operator=(const Crs&) = delete;
+
+  // Runs the request (line, headers, body) through every request rule.
+  Finding Evaluate(const http::Request& request);
+  const CrsOptions& options() const { return options_; }
+
+ private:
+  Crs(CrsOptions options, std::unique_ptr<ModSecurityEngine> engine);
+  CrsOptions options_;
+  std::unique_ptr<ModSecurityEngine> engine_;
+};
+
+// The configuration Load parses, for tests and `doctor`.
+std::string CrsConfiguration(const CrsOptions& options);
+
+}  // namespace strongroom::defense

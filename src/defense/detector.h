@@ -1,0 +1,136 @@
+#pragma once
+// The Detector: what the server asks about every request before a handler runs (http/inspector.h),
+// and what it does about attacks.
+//
+// Each request is first checked against the blocked sources (refused at once, 429 with
+// Retry-After), then run through the CRS (defense/crs.h) on the detector's own thread, so that
+// inspection never holds an I/O thread and an attacker's requests cost at most that one thread.
+// Requests presenting credentials are inspected before anonymous ones; when more than `queue`
+// wait, the newcomer is refused with 503 (fail closed: nothing goes uninspected).
+//
+// Inspection time is rationed by source: beyond the first `inspection_free` of each request
+// (ordinary requests take less: the request rate limit governs those), each source may use
+// `inspection_share` of the thread over time, with a burst of `inspection_burst`; a source beyond
+// it is refused with 429 before inspection until its debt is paid. A request costs time in
+// proportion to its size (defense/view.h), so a source sending large or pathological requests
+// slows only itself.
+//
+// What a finding means:
+// - anonymous, or matched outside the body: refused with 403 when its score reaches the CRS
+//   threshold and `block` is set, and the score is added to its source's (defense/sources.h),
+//   which blocks the source at its limit;
+// - a request presenting credentials whose matches are all in its body (record content, where a
+//   case note may quote an attack): detected and reported, never refused, never scored;
+// - a request the server already refused as malformed: reported and scored, nothing more;
+// - a source in the allow-list: reported and scored, never refused or blocked.
+// Every finding, block and release is reported through the hooks (the composition root audits
+// them); a finding names rules and variables, never values.
+//
+// Thread-safety: Inspect and Observe from any thread; Start and Stop from one.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "common/clock.h"
+#include "defense/crs.h"
+#include "defense/sources.h"
+#include "http/inspector.h"
+
+namespace strongroom::defense {
+
+struct DetectorOptions {
+  bool block = true;   // false: detect and report only ("detect" mode)
+  size_t queue = 512;  // requests waiting for inspection; beyond it, refused with 503
+  std::chrono::milliseconds inspection_free{10};     // of each request's inspection, uncharged
+  double inspection_share = 0.25;                    // of the detector's time, per source
+  std::chrono::milliseconds inspection_burst{2000};  // inspection time a source may run ahead
+};
+
+// One finding, as reported.
+struct Detection {
+  std::string source;
+  std::string request_id;
+  std::string method;
+  std::string path;  // without the query, at most 200 characters
+  Finding finding;
+  enum class Context : uint8_t { kRequest, kSignedInContent, kMalformed, kAllowListed };
+  Context context = Context::kRequest;
+  bool refused = false;     // this request was refused for it
+  double source_score = 0;  // its source's score afterwards (0 when not scored)
+};
+std::string_view ContextName(Detection::Context context);
+
+struct DetectorHooks {
+  std::function<void(const Detection&)> detected;
+  std::function<void(std::string_view source, double score, TimePoint until)> blocked;
+  std::function<void(std::string_view source)> released;
+};
+
+class Detector final : public http::Inspector {
+ public:
+  // `clock` must outlive the detector.
+  Detector(std::unique_ptr<Crs> crs, SourcePolicy policy, const Clock& clock,
+           DetectorOptions options, DetectorHooks hooks);
+  ~Detector() override;
+
+  // Starts the detector's thread; Stop answers whatever still waits with 503 and joins it.
+  void Start();
+  void Stop();
+
+  std::optional<http::Verdict> Inspect(std::shared_ptr<const http::Request> request,
+                                       std::function<void(http::Verdict)> done) override;
+  void Observe(std::shared_ptr<const http::Request> request) override;
+
+  // Inspects one request on the calling thread and applies the policy; what the thread does with
+  // each request. For tests.
+  http::Verdict Decide(const http::Request& request, bool already_refused);
+
+  struct Stats {
+    uint64_t detections = 0;        // findings reported
+    uint64_t refused = 0;           // requests refused for a finding
+    uint64_t blocked_requests = 0;  // requests refused because their source was blocked
+    uint64_t blocks = 0;            // sources blocked since start
+    uint64_t busy = 0;              // requests refused because too many waited
+    uint64_t rationed = 0;          // requests refused because their source used its share
+    size_t blocked_sources = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Job {
+    std::shared_ptr<const http::Request> request;
+    std::function<void(http::Verdict)> done;  // empty for an observed (already refused) request
+  };
+  bool Enqueue(Job job, bool first);
+  // The seconds until `source` may be inspected again, 0 if now (its debt is under the burst).
+  int64_t RationedFor(const std::string& key, TimePoint now);  // requires mu_
+  void Charge(const std::string& source, std::chrono::nanoseconds spent);
+  void Loop();
+  void ReleaseEnded();
+
+  std::unique_ptr<Crs> crs_;  // used only on the detector's thread (or by Decide in tests)
+  Sources sources_;
+  const Clock& clock_;
+  const DetectorOptions options_;
+  const DetectorHooks hooks_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> signed_in_;  // guarded by mu_
+  std::deque<Job> anonymous_;  // guarded by mu_
+  bool stopping_ = false;      // guarded by mu_
+  Stats stats_;                // guarded by mu_, except blocked_sources (from sources_)
+  struct Debt {
+    double ms = 0;  // inspection time not yet paid back
+    TimePoint at;
+  };
+  std::unordered_map<std::string, Debt> debts_;  // by SourceKey; guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace strongroom::defense

@@ -1,0 +1,125 @@
+#include "defense/view.h"
+
+#include <boost/json.hpp>
+
+#include "common/utf8.h"
+
+namespace strongroom::defense {
+namespace {
+
+namespace json = boost::json;
+
+// Back from `at` to the start of a UTF-8 character (at most 3 bytes back).
+size_t CharStart(std::string_view text, size_t at) {
+  for (int i = 0;
+       i < 3 && at > 0 && at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80;
+       ++i) {
+    --at;
+  }
+  return at;
+}
+
+// `text` with each byte that does not start a valid UTF-8 sequence shown as '?'.
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    uint32_t cp = 0;
+    const size_t n = Utf8SequenceLength(text, cp);
+    if (n == 0) {
+      out += '?';
+      text.remove_prefix(1);
+    } else {
+      out.append(text.substr(0, n));
+      text.remove_prefix(n);
+    }
+  }
+  return out;
+}
+
+json::value Windowed(std::string_view text) {
+  const auto windows = Windows(text);
+  if (windows.size() == 1) return json::string(windows.front());
+  json::array a;
+  for (auto w : windows) a.emplace_back(json::string(w));
+  return a;
+}
+
+json::value WindowedJson(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::string:
+      return Windowed(v.get_string());
+    case json::kind::array: {
+      json::array a;
+      for (const auto& item : v.get_array()) a.push_back(WindowedJson(item));
+      return a;
+    }
+    case json::kind::object: {
+      json::object o;
+      for (const auto& [key, item] : v.get_object()) {
+        o[key.substr(0, CharStart(key, std::min(key.size(), kWindow)))] = WindowedJson(item);
+      }
+      return o;
+    }
+    default:
+      return v;
+  }
+}
+
+bool IsJson(std::string_view content_type) {
+  auto media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  std::string lower;
+  for (char c : media) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  return lower == "application/json" || lower.ends_with("+json");
+}
+
+}  // namespace
+
+std::vector<std::string_view> Windows(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    size_t end = start + kWindow >= text.size() ? text.size() : CharStart(text, start + kWindow);
+    if (end <= start) end = std::min(text.size(), start + kWindow);  // no boundary: cut anyway
+    out.push_back(text.substr(start, end - start));
+    if (end == text.size()) return out;
+    size_t next = CharStart(text, end - kOverlap);
+    if (next <= start) next = end;
+    start = next;
+  }
+}
+
+RequestView ViewOf(const http::Request& request) {
+  RequestView view;
+  const std::string_view target = request.message.target();
+  view.target =
+      std::string(target.substr(0, CharStart(target, std::min(target.size(), kMaxTarget))));
+  const std::string& body = request.message.body();
+  bool reencoded = false;
+  if (!body.empty()) {
+    json::value parsed;
+    boost::system::error_code ec;
+    if (IsJson(request.Header("Content-Type"))) parsed = json::parse(body, ec);
+    if (IsJson(request.Header("Content-Type")) && !ec) {
+      view.body = json::serialize(WindowedJson(parsed));
+    } else {
+      json::array windows;
+      const auto valid = ValidUtf8(body);
+      for (auto w : Windows(valid)) windows.emplace_back(json::string(w));
+      view.body = json::serialize(windows);
+      reencoded = true;
+    }
+  }
+  for (const auto& field : request.message) {
+    const std::string name(field.name_string());
+    if (reencoded && field.name() == http::beast_http::field::content_type) {
+      view.headers.emplace_back(name, "application/json");
+      continue;
+    }
+    for (auto w : Windows(field.value())) view.headers.emplace_back(name, std::string(w));
+  }
+  return view;
+}
+
+}  // namespace strongroom::defense
