@@ -17,7 +17,8 @@ struct Deps {
   const Clock& clock;
 };
 
-Result<http::Response> SearchEvents(const Deps& deps, Call& c) {
+// `prefix`: only actions that start with it ("security." for the security events).
+Result<http::Response> SearchEvents(const Deps& deps, Call& c, std::string_view prefix) {
   auto event = identity::EventFor(c.who(), "audit.search", "audit", "", c.context);
   event.detail["query"] = c.request.query;
   const auto may =
@@ -33,6 +34,8 @@ Result<http::Response> SearchEvents(const Deps& deps, Call& c) {
                    http::ParseQuery(c.request.query, {"actor", "target", "action", "since", "until",
                                                       "cursor", "limit"}));
   audit::SearchQuery q;
+  q.action_prefix = std::string(prefix);
+  if (!prefix.empty()) event.detail["prefix"] = std::string(prefix);
   q.actor = params["actor"];
   q.target = params["target"];
   q.action = params["action"];
@@ -65,11 +68,14 @@ Result<http::Response> SearchEvents(const Deps& deps, Call& c) {
 
 void AddAuditEventRoutes(RouteTable& table, audit::AuditLog& audit, const Clock& clock) {
   const Deps d{audit, clock};
+  const auto page = ObjectSchema(
+      {{"items", ArraySchema(kAnyObjectSchema, 1000)}, {"next_cursor", StringSchema(64)}});
   table.Add({http::beast_http::verb::get, "/api/v1/audit/events", Credentials::kSessionOrToken,
-             "Search the audit log (actor, target, action, since, until, cursor, limit)", "",
-             ObjectSchema({{"items", ArraySchema(kAnyObjectSchema, 1000)},
-                           {"next_cursor", StringSchema(64)}}),
-             [d](Call& c) { return SearchEvents(d, c); }});
+             "Search the audit log (actor, target, action, since, until, cursor, limit)", "", page,
+             [d](Call& c) { return SearchEvents(d, c, ""); }});
+  table.Add({http::beast_http::verb::get, "/api/v1/security/events", Credentials::kSessionOrToken,
+             "Detected attacks, blocks and probes: the security.* events (same filters)", "", page,
+             [d](Call& c) { return SearchEvents(d, c, "security."); }});
 }
 
 }  // namespace strongroom::api

@@ -30,6 +30,7 @@ constexpr Placement kPlacements[] = {
     {"/api/v1/exports", Surface::kPublic},
     {"/api/v1/admin/", Surface::kAdmin},
     {"/api/v1/audit/", Surface::kAdmin},
+    {"/api/v1/security/", Surface::kAdmin},
     {"/api/v1/retention-orders", Surface::kAdmin},
     {"/scim/v2/", Surface::kAdmin},
 };

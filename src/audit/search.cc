@@ -20,7 +20,12 @@ SearchStatement BuildSearch(const SearchQuery& q, int64_t before) {
   // actor_id = ?" form defeats every index and made each search a scan of the whole log. Values
   // are always bound, never written into the text.
   SearchStatement st;
-  st.sql = "SELECT seq, canonical FROM audit_events WHERE seq < ?";
+  // A family of actions is read from the action index, whatever the planner guesses: the newest
+  // events of the whole log may hold none of them, and reading back until enough turn up scans.
+  st.sql = q.action_prefix.empty()
+               ? "SELECT seq, canonical FROM audit_events WHERE seq < ?"
+               : "SELECT seq, canonical FROM audit_events INDEXED BY audit_events_action WHERE "
+                 "seq < ?";
   st.params.emplace_back(before);
   const std::pair<const char*, const std::string*> equal[] = {
       {"actor_id", &q.actor}, {"target_id", &q.target}, {"action", &q.action}};
@@ -28,6 +33,15 @@ SearchStatement BuildSearch(const SearchQuery& q, int64_t before) {
     if (value->empty()) continue;
     st.sql += fmt::format(" AND {} = ?", column);
     st.params.emplace_back(*value);
+  }
+  if (!q.action_prefix.empty()) {
+    // A range, which the (action, seq) index serves: every action from the prefix up to (not
+    // including) the prefix with its last byte raised by one.
+    std::string end = q.action_prefix;
+    end.back() = static_cast<char>(end.back() + 1);
+    st.sql += " AND action >= ? AND action < ?";
+    st.params.emplace_back(q.action_prefix);
+    st.params.emplace_back(end);
   }
   if (q.since) {
     st.sql += " AND time >= ?";

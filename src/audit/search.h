@@ -14,9 +14,10 @@
 namespace strongroom::audit {
 
 struct SearchQuery {
-  std::string actor;   // account id; "" = any
-  std::string target;  // target id; "" = any
-  std::string action;  // exact action name; "" = any
+  std::string actor;          // account id; "" = any
+  std::string target;         // target id; "" = any
+  std::string action;         // exact action name; "" = any
+  std::string action_prefix;  // e.g. "security." for every security event; "" = any
   std::optional<TimePoint> since;
   std::optional<TimePoint> until;
   std::string cursor;  // "" = from the newest

@@ -86,7 +86,8 @@ int RunSearch(const SearchArgs& a) {
     PrintError(o.error().message);
     return ExitCodeFor(o.error());
   }
-  audit::SearchQuery q{a.actor, a.target, a.action, std::nullopt, std::nullopt, a.cursor, a.limit};
+  audit::SearchQuery q{a.actor,      a.target,     a.action, "",
+                       std::nullopt, std::nullopt, a.cursor, a.limit};
   for (auto [text, out] : {std::pair{&a.since, &q.since}, std::pair{&a.until, &q.until}}) {
     if (text->empty()) continue;
     auto t = ParseTime(*text);

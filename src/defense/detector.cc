@@ -213,7 +213,8 @@ http::Verdict Detector::Decide(const http::Request& request, bool already_refuse
   d.refused = options_.block && over && d.context == Detection::Context::kRequest;
   std::optional<TimePoint> blocked_until;
   if (d.context != Detection::Context::kSignedInContent) {
-    const auto raised = sources_.Raise(request.remote_address, d.finding.score, clock_.Now());
+    const auto raised =
+        sources_.Raise(request.remote_address, d.finding.score, clock_.Now(), options_.block);
     d.source_score = raised.score;
     blocked_until = raised.blocked_until;
   }

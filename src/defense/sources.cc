@@ -19,7 +19,8 @@ std::optional<TimePoint> Sources::BlockedUntil(std::string_view source, TimePoin
   return it->second.blocked_until;
 }
 
-Sources::Raised Sources::Raise(std::string_view source, double points, TimePoint now) {
+Sources::Raised Sources::Raise(std::string_view source, double points, TimePoint now,
+                               bool may_block) {
   const auto key = SourceKey(source);
   const bool allowed = Allowed(source);
   std::lock_guard lock(mu_);
@@ -32,7 +33,7 @@ Sources::Raised Sources::Raise(std::string_view source, double points, TimePoint
   s.score = Decayed(s, now) + points;
   s.scored_at = now;
   Raised raised{s.score, std::nullopt};
-  if (!allowed && !s.blocked_until && s.score >= policy_.block_score) {
+  if (may_block && !allowed && !s.blocked_until && s.score >= policy_.block_score) {
     s.blocked_until = now + policy_.block_for;
     ++blocked_;
     raised.blocked_until = s.blocked_until;

@@ -44,8 +44,8 @@ class Sources {
     double score = 0;                        // the source's score now
     std::optional<TimePoint> blocked_until;  // set when this raise blocked it
   };
-  // Adds `points` to the source's score at `now`.
-  Raised Raise(std::string_view source, double points, TimePoint now);
+  // Adds `points` to the source's score at `now`, blocking it at the limit if `may_block`.
+  Raised Raise(std::string_view source, double points, TimePoint now, bool may_block = true);
 
   // Removes the blocks that have ended by `now`, returning whose they were.
   std::vector<std::string> Release(TimePoint now);

@@ -256,11 +256,12 @@ class TlsConnection final : public ConnectionBase,
     if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
   }
 
-  // What was read of a request refused before routing, for the inspector to look at: its header
-  // (and any body) if it was parsed, else the first line as sent.
+  // What was read of a request refused before routing, for the inspector to look at: what the
+  // parser made of it (its start line and the fields before the fault, or all of it), else, when
+  // the start line itself is at fault, that line as sent.
   std::shared_ptr<Request> RefusedRequest() {
     auto request = NewRequest();
-    if (parser_ && parser_->is_header_done()) {
+    if (parser_ && !parser_->get().target().empty()) {
       request->message = parser_->get();
     } else {
       std::string_view raw(static_cast<const char*>(buffer_.data().data()), buffer_.size());

@@ -44,6 +44,19 @@ TEST_F(SearchTest, FiltersCombine) {
   EXPECT_TRUE(Find({.actor = "nobody"}).events.empty());
 }
 
+TEST_F(SearchTest, AnActionPrefixFindsThatFamilyAloneFromItsIndex) {
+  for (const char* action : {"security.attack", "security.block", "securityx", "security"}) {
+    EXPECT_TRUE(f_.log->Record(AuditFixture::MakeEvent(action, "src")));
+  }
+  const auto found = Find({.action_prefix = "security."});
+  ASSERT_EQ(found.events.size(), 2u);
+  EXPECT_NE(found.events[0].find("\"security.block\""), std::string::npos);
+  EXPECT_NE(found.events[1].find("\"security.attack\""), std::string::npos);
+  EXPECT_EQ(Find({.action_prefix = "record."}).events.size(), 12u);
+  const auto plan = Plan(internal::BuildSearch({.action_prefix = "security."}, 1000));
+  EXPECT_NE(plan.find("USING INDEX audit_events_action"), std::string::npos) << plan;
+}
+
 TEST_F(SearchTest, TimeRangeIsHalfOpen) {
   const auto start = TimePoint(std::chrono::milliseconds(1'800'000'000'000));
   auto p =

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "audit/event.h"
+
 namespace strongroom::audit {
 namespace {
 
@@ -13,6 +15,23 @@ TEST(ShipperMessageTest, EventIsOneRfc5424LineWithStructuredData) {
             std::string::npos);
   EXPECT_EQ(m.find('\n'), std::string::npos);
   EXPECT_EQ(m.find('\r'), std::string::npos);
+}
+
+TEST(ShipperMessageTest, AttacksAndBlocksAreSentAtAlertSeverity) {
+  // Facility 13 (log audit): 13 * 8 + 1 (alert) = 105; + 6 (informational) = 110.
+  const auto at = [](std::string_view action) {
+    Event e;
+    e.sequence = 1;
+    e.actor = {"", "", "anonymous", ""};
+    e.source = "192.0.2.1";
+    e.action = std::string(action);
+    e.target = {"source", "192.0.2.1", ""};
+    return EventMessage(1, "2026-11-28T09:00:00.000Z", "ab", Canonical(e), "h").substr(0, 5);
+  };
+  EXPECT_EQ(at("security.attack"), "<105>");
+  EXPECT_EQ(at("security.block"), "<105>");
+  EXPECT_EQ(at("security.unblock"), "<110>");
+  EXPECT_EQ(at("record.view"), "<110>");
 }
 
 TEST(ShipperMessageTest, StructuredDataValuesAreEscaped) {

@@ -74,5 +74,14 @@ TEST(CidrListTest, AnEmptyListAdmitsNobody) {
   EXPECT_FALSE(CidrList::Parse({"10.0.0.0/8", "nope"}));
 }
 
+TEST(SourceKeyTest, Ipv4IsItselfIpv6IsItsSlash64AndMappedIpv4IsIpv4) {
+  EXPECT_EQ(SourceKey("192.0.2.1"), "192.0.2.1");
+  EXPECT_EQ(SourceKey("::ffff:192.0.2.1"), "192.0.2.1");
+  EXPECT_EQ(SourceKey("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+  EXPECT_EQ(SourceKey("2001:db8:1:2::9"), SourceKey("2001:db8:1:2:ffff::1"));
+  EXPECT_NE(SourceKey("2001:db8:1:2::9"), SourceKey("2001:db8:1:3::9"));
+  EXPECT_EQ(SourceKey("not an address"), "not an address");
+}
+
 }  // namespace
 }  // namespace strongroom

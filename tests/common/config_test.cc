@@ -207,6 +207,41 @@ TEST(ConfigTest, TheSyscallFilterIsOnAndStaysOnInProduction) {
       << "a boolean only";
 }
 
+TEST(ConfigTest, DetectionIsOnInBlockModeByDefaultAndItsSettingsAreChecked) {
+  const auto d = Parse(kMinimal)->defense;
+  EXPECT_TRUE(d.enabled);
+  EXPECT_EQ(d.mode, "block");
+  EXPECT_EQ(d.paranoia_level, 1);
+  EXPECT_EQ(d.inbound_threshold, 5);
+  EXPECT_EQ(d.crs_rules, "/usr/share/modsecurity-crs/rules");
+  EXPECT_TRUE(d.allow.empty());
+  auto set = Parse(std::string(kMinimal) +
+                   "[defense]\nmode = \"detect\"\nparanoia_level = 2\nblock_s = 60\n"
+                   "allow = [\"10.1.0.0/16\"]\ncrs_rules = \"crs\"\n");
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_EQ(set->defense.mode, "detect");
+  EXPECT_EQ(set->defense.paranoia_level, 2);
+  EXPECT_EQ(set->defense.block_for, std::chrono::seconds(60));
+  EXPECT_TRUE(set->defense.allow.Contains("10.1.2.3"));
+  EXPECT_EQ(set->defense.crs_rules, "/etc/sr/crs");
+  for (const char* bad : {"mode = \"log\"", "paranoia_level = 5", "paranoia_level = 0",
+                          "inbound_threshold = 0", "block_s = 1", "allow = [\"10.1.2.3/8\"]",
+                          "queue = 0", "crs_rules = \"\"", "typo = 1", "enabled = \"yes\""}) {
+    auto refused = Parse(std::string(kMinimal) + "[defense]\n" + bad + "\n");
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_NE(refused.error().message.find("defense."), std::string::npos)
+        << bad << ": " << refused.error().message;
+  }
+  std::string production = std::string(kMinimal) + "[defense]\nenabled = false\n";
+  EXPECT_TRUE(Parse(production)) << "may be turned off outside production";
+  production.replace(production.find("\"test\""), 6, "\"production\"");
+  auto refused = Parse(production);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("'defense.enabled': must stay true in production"),
+            std::string::npos)
+      << refused.error().message;
+}
+
 TEST(ConfigTest, ProductionNeedsACollectorUnlessTheRiskIsAccepted) {
   std::string text = kMinimal;
   text.replace(text.find("\"test\""), 6, "\"production\"");

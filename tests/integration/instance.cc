@@ -48,7 +48,12 @@ Instance::~Instance() {
 }
 
 void Instance::DetectOnly() {
-  AddToSection("defense", "mode = \"detect\"\n");
+  auto text = ReadFile(config());
+  const std::string block = "mode = \"block\"";
+  const auto at = text.find(block);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, block.size(), "mode = \"detect\"");
+  WriteFile(config(), text, 0600);
   attacks_expected_ = true;
 }
 

@@ -1,0 +1,128 @@
+#include "defense/view.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+namespace strongroom::defense {
+namespace {
+
+http::Request Post(std::string content_type, std::string body) {
+  http::Request r;
+  r.message.method(http::beast_http::verb::post);
+  r.message.target("/api/v1/records");
+  r.message.set("Host", "records.example.org");
+  if (!content_type.empty()) r.message.set("Content-Type", content_type);
+  r.message.body() = std::move(body);
+  return r;
+}
+
+TEST(WindowsTest, AShortValueIsOneWindow) {
+  const std::string text(kWindow, 'a');
+  const auto w = Windows(text);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0], text);
+  EXPECT_EQ(Windows("").size(), 1u);
+}
+
+TEST(WindowsTest, EveryStretchUpToTheOverlapIsWholeInSomeWindow) {
+  // Distinct marks at every position, so that a stretch can be found only where it really is.
+  std::string text;
+  for (int i = 0; text.size() < 5 * kWindow + 123; ++i) text += std::to_string(i) + ",";
+  const auto windows = Windows(text);
+  ASSERT_GT(windows.size(), 5u);
+  size_t covered = 0;
+  for (auto w : windows) {
+    EXPECT_LE(w.size(), kWindow);
+    covered = std::max(covered, static_cast<size_t>(w.data() - text.data()) + w.size());
+  }
+  EXPECT_EQ(covered, text.size()) << "the end is in the last window";
+  for (size_t at = 0; at + kOverlap <= text.size(); at += 97) {
+    const std::string_view stretch(text.data() + at, kOverlap);
+    bool whole = false;
+    for (auto w : windows) {
+      const size_t start = static_cast<size_t>(w.data() - text.data());
+      whole |= start <= at && at + kOverlap <= start + w.size();
+    }
+    EXPECT_TRUE(whole) << "at " << at;
+  }
+}
+
+TEST(WindowsTest, NeverSplitsAUtf8Character) {
+  std::string text;
+  while (text.size() < 3 * kWindow) text += "é€😀a";  // 2, 3, 4 and 1 bytes
+  for (auto w : Windows(text)) {
+    ASSERT_FALSE(w.empty());
+    EXPECT_NE(static_cast<unsigned char>(w.front()) & 0xC0, 0x80) << "starts mid-character";
+    const auto end = static_cast<size_t>(w.data() - text.data()) + w.size();
+    if (end < text.size()) {
+      EXPECT_NE(static_cast<unsigned char>(text[end]) & 0xC0, 0x80) << "ends mid-character";
+    }
+  }
+}
+
+TEST(ViewTest, LongJsonStringsBecomeArraysOfWindowsAndShortOnesStay) {
+  const std::string longer(3 * kWindow, 'x');
+  const auto view = ViewOf(Post("application/json; charset=utf-8",
+                                R"({"title":"short","body":{"summary":")" + longer + R"("}})"));
+  const auto parsed = boost::json::parse(view.body);
+  EXPECT_EQ(parsed.at("title").as_string(), "short");
+  const auto& windows = parsed.at("body").at("summary").as_array();
+  EXPECT_EQ(windows.size(), Windows(longer).size());
+  EXPECT_EQ(windows.at(0).as_string().size(), kWindow);
+}
+
+TEST(ViewTest, LongKeysAreCut) {
+  const std::string key(2 * kWindow, 'k');
+  const auto view = ViewOf(Post("application/json", R"({")" + key + R"(":1})"));
+  const auto parsed = boost::json::parse(view.body);
+  const auto& o = parsed.as_object();
+  ASSERT_EQ(o.size(), 1u);
+  EXPECT_EQ(o.begin()->key().size(), kWindow);
+}
+
+TEST(ViewTest, AnyOtherBodyIsShownAsAJsonArrayOfItsWindows) {
+  for (const auto& [type, body] : std::vector<std::pair<std::string, std::string>>{
+           {"text/csv", "username\nann\n"},
+           {"application/json", "{not json"},
+           {"", "a=1&b=2"},
+           {"text/plain", std::string(3 * kWindow, 'z')}}) {
+    const auto view = ViewOf(Post(type, body));
+    const auto parsed = boost::json::parse(view.body);
+    ASSERT_TRUE(parsed.is_array()) << type;
+    std::string joined;
+    for (const auto& w : parsed.as_array()) joined += std::string(w.as_string());
+    EXPECT_NE(joined.find(body.substr(0, 100)), std::string::npos) << type;
+    bool typed = false;
+    for (const auto& [name, value] : view.headers) {
+      if (name == "Content-Type") typed = value == "application/json";
+    }
+    EXPECT_TRUE(typed || type.empty()) << type;
+  }
+}
+
+TEST(ViewTest, BytesThatAreNotUtf8AreShownAsQuestionMarks) {
+  const auto view = ViewOf(Post("text/plain",
+                                "a\xc0\xaf"
+                                "b\xff"));
+  EXPECT_EQ(boost::json::parse(view.body).as_array().at(0).as_string(), "a??b?");
+}
+
+TEST(ViewTest, LongHeadersBecomeSeveralFieldsAndTheTargetIsCut) {
+  auto r = Post("application/json", "{}");
+  r.message.set("User-Agent", std::string(2 * kWindow + 10, 'u'));
+  r.message.target("/x?q=" + std::string(2 * kMaxTarget, 'q'));
+  const auto view = ViewOf(r);
+  int agents = 0;
+  for (const auto& [name, value] : view.headers) {
+    if (name == "User-Agent") {
+      ++agents;
+      EXPECT_LE(value.size(), kWindow);
+    }
+  }
+  EXPECT_EQ(agents, 3);
+  EXPECT_EQ(view.target.size(), kMaxTarget);
+}
+
+}  // namespace
+}  // namespace strongroom::defense
