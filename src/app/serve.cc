@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <set>
 #include <thread>
 
 #include "api/admin.h"
@@ -334,10 +335,12 @@ audit::Event SecurityEvent(std::string action, std::string_view source, bool all
   return e;
 }
 
+// The items, each once, in order, comma-separated.
 std::string Joined(const std::vector<std::string>& items) {
   std::string out;
+  std::set<std::string_view> seen;
   for (const auto& i : items) {
-    if (out.find(i) != std::string::npos) continue;
+    if (!seen.insert(i).second) continue;
     out += (out.empty() ? "" : ",") + i;
   }
   return out;

@@ -25,6 +25,7 @@
 #include "common/config.h"
 #include "common/file_util.h"
 #include "crypto/tls_certificate.h"
+#include "defense/crs.h"
 
 namespace strongroom::cli {
 namespace {
@@ -55,10 +56,10 @@ struct Finding {
 using Findings = std::vector<Finding>;
 
 // The Debian packages of the libraries the binary runs on, as `dpkg-query` names them.
-constexpr const char* kPackages[] = {"libssl3",       "libsqlite3-0",    "libboost-json1.81.0",
-                                     "libsodium23",   "libseccomp2",     "libqrencode4",
-                                     "libc6",         "libstdc++6",      "libfmt9",
-                                     "libspdlog1.10", "libtomlplusplus3"};
+constexpr const char* kPackages[] = {
+    "libssl3",          "libsqlite3-0",    "libboost-json1.81.0", "libsodium23", "libseccomp2",
+    "libqrencode4",     "libc6",           "libstdc++6",          "libfmt9",     "libspdlog1.10",
+    "libtomlplusplus3", "libmodsecurity3", "modsecurity-crs"};
 
 // Standard output of a fixed command line (never built from input), or nullopt if it failed.
 std::optional<std::string> Output(const std::string& command) {
@@ -209,6 +210,27 @@ void CheckListeners(const Config& config, Findings& out) {
   out.push_back({"process.syscall_filter",
                  config.server.syscall_filter ? Status::kPass : Status::kFail,
                  config.server.syscall_filter ? "on" : "off (server.syscall_filter = false)"});
+}
+
+// Attack detection: on, its rules loadable (the same load the server makes at start), and
+// refusing (block mode) in production.
+void CheckDefense(const Config& config, Findings& out) {
+  const auto& d = config.defense;
+  if (!d.enabled) {
+    out.push_back({"defense.crs", Status::kFail, "off (defense.enabled = false)"});
+    return;
+  }
+  const auto loaded = defense::Crs::Load({d.crs_rules, d.paranoia_level, d.inbound_threshold});
+  out.push_back({"defense.crs", loaded ? Status::kPass : Status::kFail,
+                 loaded ? fmt::format("OWASP CRS from {}, paranoia level {}, threshold {}",
+                                      d.crs_rules.string(), d.paranoia_level, d.inbound_threshold)
+                        : loaded.error().message});
+  const bool detect_only = d.mode != "block";
+  out.push_back({"defense.mode",
+                 detect_only && config.environment == Environment::kProduction ? Status::kWarn
+                                                                               : Status::kPass,
+                 detect_only ? "detect: attacks are reported, never refused"
+                             : "block: attacks refused, attacking sources blocked for a while"});
 }
 
 void CheckClock(Findings& out) {
@@ -374,6 +396,7 @@ Findings Examine(const Config& config, const fs::path& config_path) {
   CheckFiles(config, config_path, out);
   CheckTls(config, out);
   CheckListeners(config, out);
+  CheckDefense(config, out);
   CheckClock(out);
   CheckVersions(out);
   CheckRestart(config_path, out);

@@ -42,8 +42,10 @@ struct RuleMatch {
 struct Finding {
   int score = 0;                   // CRS's inbound anomaly score
   std::vector<RuleMatch> matches;  // in rule order; the blocking evaluation's own rule left out
+  // The query names a parameter "json...": then ARGS:json.x may be the query's, not the body's.
+  bool query_mimics_body = false;
   bool clean() const { return score == 0 && matches.empty(); }
-  // Whether every match is in the request body (record content is written there).
+  // Whether every match is certainly in the request body (record content is written there).
   bool OnlyInBody() const;
 };
 

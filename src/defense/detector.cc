@@ -72,9 +72,12 @@ void Detector::Stop() {
 }
 
 std::optional<http::Verdict> Detector::Inspect(std::shared_ptr<const http::Request> request,
+                                               bool for_signed_in,
                                                std::function<void(http::Verdict)> done) {
   const auto now = clock_.Now();
-  if (const auto until = sources_.BlockedUntil(request->remote_address, now)) {
+  const bool allowed = sources_.Allowed(request->remote_address);
+  if (const auto until =
+          allowed ? std::nullopt : sources_.BlockedUntil(request->remote_address, now)) {
     {
       std::lock_guard lock(mu_);
       ++stats_.blocked_requests;
@@ -95,11 +98,19 @@ std::optional<http::Verdict> Detector::Inspect(std::shared_ptr<const http::Reque
                            wait};
     }
   }
-  const bool first = http::PresentsCredentials(*request);
-  if (!Enqueue({std::move(request), std::move(done)}, first)) {
-    return http::Verdict{true, 503, std::string(kBusy), 1};
+  const bool first = for_signed_in && http::PresentsCredentials(*request);
+  switch (Enqueue({std::move(request), std::move(done), for_signed_in}, first)) {
+    case Queued::kYes:
+      return std::nullopt;
+    case Queued::kSourceFull:
+      return http::Verdict{true, 429,
+                           "too many requests from this address are waiting to be inspected; "
+                           "retry shortly",
+                           1};
+    case Queued::kFull:
+      break;
   }
-  return std::nullopt;
+  return http::Verdict{true, 503, std::string(kBusy), 1};
 }
 
 int64_t Detector::RationedFor(const std::string& key, TimePoint now) {
@@ -126,7 +137,15 @@ void Detector::Charge(const std::string& source, std::chrono::nanoseconds spent)
   const auto now = clock_.Now();
   std::lock_guard lock(mu_);
   (void)RationedFor(key, now);  // pays back what time has earned first
-  if (debts_.size() >= 100'000 && !debts_.contains(key)) debts_.clear();  // bounded
+  if (debts_.size() >= kMaxTracked && !debts_.contains(key)) {
+    // Bounded: the smallest of a few debts makes room (a sample, so that this stays cheap).
+    auto smallest = debts_.begin();
+    int looked = 0;
+    for (auto it = debts_.begin(); it != debts_.end() && looked < 16; ++it, ++looked) {
+      if (it->second.ms < smallest->second.ms) smallest = it;
+    }
+    debts_.erase(smallest);
+  }
   auto& debt = debts_[key];
   debt.ms += std::chrono::duration<double, std::milli>(spent).count();
   debt.at = now;
@@ -141,20 +160,36 @@ void Detector::Observe(std::shared_ptr<const http::Request> request) {
       return;
     }
   }
-  (void)Enqueue({std::move(request), nullptr}, false);
+  (void)Enqueue({std::move(request), nullptr, false}, false);
 }
 
-bool Detector::Enqueue(Job job, bool first) {
+Detector::Queued Detector::Enqueue(Job job, bool first) {
   {
     std::lock_guard lock(mu_);
     if (stopping_ || signed_in_.size() + anonymous_.size() >= options_.queue) {
       ++stats_.busy;
-      return false;
+      return Queued::kFull;
     }
+    const auto key = SourceKey(job.request->remote_address);
+    auto& waiting = waiting_[key];
+    if (waiting >= options_.queue_per_source) {
+      if (waiting == 0) waiting_.erase(key);
+      ++stats_.rationed;
+      return Queued::kSourceFull;
+    }
+    ++waiting;
     (first ? signed_in_ : anonymous_).push_back(std::move(job));
   }
   cv_.notify_one();
-  return true;
+  return Queued::kYes;
+}
+
+void Detector::Dequeued(const std::string& source) {
+  const auto key = SourceKey(source);
+  std::lock_guard lock(mu_);
+  if (const auto it = waiting_.find(key); it != waiting_.end() && --it->second <= 0) {
+    waiting_.erase(it);
+  }
 }
 
 void Detector::Loop() {
@@ -175,15 +210,17 @@ void Detector::Loop() {
     Job job = std::move(from.front());
     from.pop_front();
     lock.unlock();
+    Dequeued(job.request->remote_address);
     http::Verdict verdict = Allow();
     const auto started = std::chrono::steady_clock::now();
     try {
-      verdict = Decide(*job.request, !job.done);
+      verdict = Decide(*job.request, !job.done, job.for_signed_in);
     } catch (const std::exception&) {
       verdict = {true, 503, std::string(kBusy), 1};  // fail closed
     }
     Charge(job.request->remote_address, std::chrono::steady_clock::now() - started);
     if (job.done) job.done(std::move(verdict));
+    job = {};  // the request (and the connection it holds) go here, not under the lock
     lock.lock();
   }
 }
@@ -194,7 +231,8 @@ void Detector::ReleaseEnded() {
   }
 }
 
-http::Verdict Detector::Decide(const http::Request& request, bool already_refused) {
+http::Verdict Detector::Decide(const http::Request& request, bool already_refused,
+                               bool for_signed_in) {
   Detection d;
   d.finding = crs_->Evaluate(request);
   if (d.finding.clean()) return Allow();
@@ -202,17 +240,20 @@ http::Verdict Detector::Decide(const http::Request& request, bool already_refuse
   d.request_id = request.request_id;
   d.method = std::string(request.message.method_string()).substr(0, 20);
   d.path = PathOf(request);
-  if (already_refused) {
-    d.context = Detection::Context::kMalformed;
-  } else if (http::PresentsCredentials(request) && d.finding.OnlyInBody()) {
-    d.context = Detection::Context::kSignedInContent;
-  } else if (sources_.Allowed(request.remote_address)) {
+  if (sources_.Allowed(request.remote_address)) {
     d.context = Detection::Context::kAllowListed;
+  } else if (already_refused) {
+    d.context = Detection::Context::kMalformed;
+  } else if (for_signed_in && http::PresentsCredentials(request) && d.finding.OnlyInBody()) {
+    d.context = Detection::Context::kSignedInContent;
   }
+  // Only findings at the threshold count against a source: a client that keeps tripping a
+  // warning is never blocked for it.
   const bool over = d.finding.score >= crs_->options().inbound_threshold;
   d.refused = options_.block && over && d.context == Detection::Context::kRequest;
   std::optional<TimePoint> blocked_until;
-  if (d.context != Detection::Context::kSignedInContent) {
+  if (over &&
+      (d.context == Detection::Context::kRequest || d.context == Detection::Context::kMalformed)) {
     const auto raised =
         sources_.Raise(request.remote_address, d.finding.score, clock_.Now(), options_.block);
     d.source_score = raised.score;

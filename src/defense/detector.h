@@ -5,8 +5,9 @@
 // Each request is first checked against the blocked sources (refused at once, 429 with
 // Retry-After), then run through the CRS (defense/crs.h) on the detector's own thread, so that
 // inspection never holds an I/O thread and an attacker's requests cost at most that one thread.
-// Requests presenting credentials are inspected before anonymous ones; when more than `queue`
-// wait, the newcomer is refused with 503 (fail closed: nothing goes uninspected).
+// Requests presenting credentials to routes for people signed in are inspected before anonymous
+// ones; when more than `queue` wait, the newcomer is refused with 503 (fail closed: nothing goes
+// uninspected), and when more than `queue_per_source` of one source's wait, with 429.
 //
 // Inspection time is rationed by source: beyond the first `inspection_free` of each request
 // (ordinary requests take less: the request rate limit governs those), each source may use
@@ -19,10 +20,13 @@
 // - anonymous, or matched outside the body: refused with 403 when its score reaches the CRS
 //   threshold and `block` is set, and the score is added to its source's (defense/sources.h),
 //   which blocks the source at its limit;
-// - a request presenting credentials whose matches are all in its body (record content, where a
-//   case note may quote an attack): detected and reported, never refused, never scored;
+// - a request to a route for people signed in, presenting credentials, whose matches are all in
+//   its body (record content, where a case note may quote an attack): reported, never refused,
+//   never scored (the route authenticates before it reads the body, so forged credentials buy
+//   nothing but a 401);
 // - a request the server already refused as malformed: reported and scored, nothing more;
-// - a source in the allow-list: reported and scored, never refused or blocked.
+// - a source in the allow-list: reported, never refused for an attack, scored or blocked.
+// Only findings at the threshold add to a source's score.
 // Every finding, block and release is reported through the hooks (the composition root audits
 // them); a finding names rules and variables, never values.
 //
@@ -44,8 +48,9 @@
 namespace strongroom::defense {
 
 struct DetectorOptions {
-  bool block = true;   // false: detect and report only ("detect" mode)
-  size_t queue = 512;  // requests waiting for inspection; beyond it, refused with 503
+  bool block = true;          // false: detect and report only ("detect" mode)
+  size_t queue = 512;         // requests waiting for inspection; beyond it, refused with 503
+  int queue_per_source = 16;  // of one source (SourceKey); beyond it, refused with 429
   std::chrono::milliseconds inspection_free{10};     // of each request's inspection, uncharged
   double inspection_share = 0.25;                    // of the detector's time, per source
   std::chrono::milliseconds inspection_burst{2000};  // inspection time a source may run ahead
@@ -83,12 +88,13 @@ class Detector final : public http::Inspector {
   void Stop();
 
   std::optional<http::Verdict> Inspect(std::shared_ptr<const http::Request> request,
+                                       bool for_signed_in,
                                        std::function<void(http::Verdict)> done) override;
   void Observe(std::shared_ptr<const http::Request> request) override;
 
   // Inspects one request on the calling thread and applies the policy; what the thread does with
   // each request. For tests.
-  http::Verdict Decide(const http::Request& request, bool already_refused);
+  http::Verdict Decide(const http::Request& request, bool already_refused, bool for_signed_in);
 
   struct Stats {
     uint64_t detections = 0;        // findings reported
@@ -96,7 +102,7 @@ class Detector final : public http::Inspector {
     uint64_t blocked_requests = 0;  // requests refused because their source was blocked
     uint64_t blocks = 0;            // sources blocked since start
     uint64_t busy = 0;              // requests refused because too many waited
-    uint64_t rationed = 0;          // requests refused because their source used its share
+    uint64_t rationed = 0;  // refused because their source used its share, or has too many waiting
     size_t blocked_sources = 0;
   };
   Stats stats() const;
@@ -105,8 +111,11 @@ class Detector final : public http::Inspector {
   struct Job {
     std::shared_ptr<const http::Request> request;
     std::function<void(http::Verdict)> done;  // empty for an observed (already refused) request
+    bool for_signed_in = false;
   };
-  bool Enqueue(Job job, bool first);
+  enum class Queued { kYes, kFull, kSourceFull };
+  Queued Enqueue(Job job, bool first);
+  void Dequeued(const std::string& source);
   // The seconds until `source` may be inspected again, 0 if now (its debt is under the burst).
   int64_t RationedFor(const std::string& key, TimePoint now);  // requires mu_
   void Charge(const std::string& source, std::chrono::nanoseconds spent);
@@ -129,7 +138,9 @@ class Detector final : public http::Inspector {
     double ms = 0;  // inspection time not yet paid back
     TimePoint at;
   };
-  std::unordered_map<std::string, Debt> debts_;  // by SourceKey; guarded by mu_
+  std::unordered_map<std::string, Debt> debts_;   // by SourceKey; guarded by mu_
+  std::unordered_map<std::string, int> waiting_;  // jobs queued, by SourceKey; guarded by mu_
+  static constexpr size_t kMaxTracked = 100'000;
   std::thread thread_;
 };
 

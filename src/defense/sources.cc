@@ -26,7 +26,9 @@ Sources::Raised Sources::Raise(std::string_view source, double points, TimePoint
   std::lock_guard lock(mu_);
   auto it = sources_.find(key);
   if (it == sources_.end()) {
-    if (sources_.size() >= policy_.max_sources) MakeRoom(now);
+    if (sources_.size() >= policy_.max_sources && !MakeRoom(now)) {
+      return {points, std::nullopt};  // full of blocked sources: this one is not tracked
+    }
     it = sources_.emplace(key, State{0, now, std::nullopt}).first;
   }
   State& s = it->second;
@@ -61,18 +63,25 @@ size_t Sources::blocked() const {
   return blocked_;
 }
 
-void Sources::MakeRoom(TimePoint now) {
+bool Sources::MakeRoom(TimePoint now) {
+  // The lowest unblocked score among a sample: cheap under the lock, whatever the table's size.
   auto lowest = sources_.end();
   double lowest_score = 0;
-  for (auto it = sources_.begin(); it != sources_.end(); ++it) {
+  int looked = 0;
+  int scanned = 0;
+  for (auto it = sources_.begin(); it != sources_.end() && looked < 64 && scanned < 1024;
+       ++it, ++scanned) {
     if (it->second.blocked_until) continue;
+    ++looked;
     const double score = Decayed(it->second, now);
     if (lowest == sources_.end() || score < lowest_score) {
       lowest = it;
       lowest_score = score;
     }
   }
-  if (lowest != sources_.end()) sources_.erase(lowest);
+  if (lowest == sources_.end()) return false;
+  sources_.erase(lowest);
+  return true;
 }
 
 }  // namespace strongroom::defense

@@ -9,7 +9,8 @@
 // IPv6 attacker has a whole /64 to move around in.
 //
 // Memory is bounded: at most `max_sources` sources are tracked; when full, the lowest unblocked
-// score makes room.
+// score of a sample makes room, and a new source finds none when every sampled one is blocked
+// (it is then not scored).
 //
 // Thread-safety: every method may be called from any thread.
 
@@ -60,7 +61,7 @@ class Sources {
     std::optional<TimePoint> blocked_until;
   };
   double Decayed(const State& s, TimePoint now) const;
-  void MakeRoom(TimePoint now);  // requires mu_
+  bool MakeRoom(TimePoint now);  // requires mu_; false if nothing could go
 
   const SourcePolicy policy_;
   mutable std::mutex mu_;

@@ -45,6 +45,13 @@ json::value Windowed(std::string_view text) {
   return a;
 }
 
+bool IsSecretField(std::string_view key) {
+  for (auto secret : kSecretFields) {
+    if (key == secret) return true;
+  }
+  return false;
+}
+
 json::value WindowedJson(const json::value& v) {
   switch (v.kind()) {
     case json::kind::string:
@@ -57,13 +64,40 @@ json::value WindowedJson(const json::value& v) {
     case json::kind::object: {
       json::object o;
       for (const auto& [key, item] : v.get_object()) {
-        o[key.substr(0, CharStart(key, std::min(key.size(), kWindow)))] = WindowedJson(item);
+        // A long key is cut; keys that are the same once cut are told apart by a suffix, so that
+        // no value is lost.
+        std::string name(key.substr(0, CharStart(key, std::min(key.size(), kWindow))));
+        for (int n = 1; o.contains(name); ++n) {
+          name = std::string(key.substr(0, CharStart(key, std::min(key.size(), kWindow)))) + "~" +
+                 std::to_string(n);
+        }
+        o[name] = IsSecretField(key) ? json::value(json::string()) : WindowedJson(item);
       }
       return o;
     }
     default:
       return v;
   }
+}
+
+// The Cookie header with the secret cookies' values emptied; everything else as sent.
+std::string WithoutSecretCookies(std::string_view header) {
+  std::string out;
+  while (!header.empty()) {
+    const auto semi = header.find(';');
+    std::string_view pair = header.substr(0, semi);
+    const auto eq = pair.find('=');
+    std::string_view name = pair.substr(0, eq);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    bool secret = false;
+    for (auto c : kSecretCookies) secret = secret || name == c;
+    if (secret && eq != std::string_view::npos) pair = pair.substr(0, eq + 1);
+    out += pair;
+    if (semi == std::string_view::npos) break;
+    out += ';';
+    header.remove_prefix(semi + 1);
+  }
+  return out;
 }
 
 bool IsJson(std::string_view content_type) {
@@ -113,11 +147,20 @@ RequestView ViewOf(const http::Request& request) {
   }
   for (const auto& field : request.message) {
     const std::string name(field.name_string());
-    if (reencoded && field.name() == http::beast_http::field::content_type) {
-      view.headers.emplace_back(name, "application/json");
-      continue;
+    switch (field.name()) {
+      case http::beast_http::field::content_type:
+        view.headers.emplace_back(name,
+                                  reencoded ? "application/json" : std::string(field.value()));
+        continue;
+      case http::beast_http::field::authorization:
+        view.headers.emplace_back(name, "[secret]");
+        continue;
+      case http::beast_http::field::cookie:
+        view.headers.emplace_back(name, WithoutSecretCookies(field.value()));
+        continue;
+      default:
+        for (auto w : Windows(field.value())) view.headers.emplace_back(name, std::string(w));
     }
-    for (auto w : Windows(field.value())) view.headers.emplace_back(name, std::string(w));
   }
   return view;
 }

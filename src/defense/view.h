@@ -15,6 +15,10 @@
 //   each long key cut to kWindow. Any other body (CSV, text, JSON that does not parse) is shown as
 //   a JSON array of its windows, so that its content is inspected as values (ARGS:json.array_N)
 //   whatever its type; bytes that are not UTF-8 are shown as '?'.
+// - Secrets are not shown at all: the values of the kSecretFields in a JSON body (at any depth)
+//   and of the kSecretCookies are emptied, and the Authorization header's value is replaced. (The
+//   CRS configuration also leaves them out of every rule: defense/crs.h.) The Cookie header is
+//   never cut into windows, since a window boundary would invent cookies out of a token's bytes.
 
 #include <string>
 #include <utility>
@@ -27,6 +31,13 @@ namespace strongroom::defense {
 inline constexpr size_t kWindow = 2048;
 inline constexpr size_t kOverlap = 512;
 inline constexpr size_t kMaxTarget = http::kMaxTargetBytes;
+
+// JSON fields and cookies that carry secrets (passwords, TOTP and recovery codes, enrolment and
+// API tokens, session tokens).
+inline constexpr std::string_view kSecretFields[] = {"password", "code", "token",
+                                                     "enrolment_token"};
+inline constexpr std::string_view kSecretCookies[] = {"__Host-strongroom-session",
+                                                      "__Host-strongroom-admin-session"};
 
 struct RequestView {
   std::string target;

@@ -26,8 +26,9 @@ class Inspector {
  public:
   virtual ~Inspector() = default;
   // Decides at once (a request that cannot match anything, a blocked source), or returns nullopt
-  // and calls `done` exactly once later, from another thread. Must not block.
-  virtual std::optional<Verdict> Inspect(std::shared_ptr<const Request> request,
+  // and calls `done` exactly once later, from another thread. Must not block. `for_signed_in`:
+  // the request's route serves people signed in, and authenticates them before it reads the body.
+  virtual std::optional<Verdict> Inspect(std::shared_ptr<const Request> request, bool for_signed_in,
                                          std::function<void(Verdict)> done) = 0;
   // A request the server refused before routing it (malformed, ambiguously framed, oversize): it
   // is answered without waiting, and inspected only for the record. Must not block.

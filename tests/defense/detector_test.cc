@@ -21,7 +21,7 @@ class DetectorTest : public ::testing::Test {
   std::unique_ptr<Detector> Make(DetectorOptions options = {}, SourcePolicy policy = {}) {
     auto crs = Crs::Load({});
     EXPECT_TRUE(crs) << crs.error().message;
-    policy.allow = *CidrList::Parse({"10.9.0.0/16"});
+    if (policy.allow.empty()) policy.allow = *CidrList::Parse({"10.9.0.0/16"});
     DetectorHooks hooks;
     hooks.detected = [this](const Detection& d) {
       std::lock_guard lock(reported_.mu);
@@ -58,6 +58,12 @@ class DetectorTest : public ::testing::Test {
     return r;
   }
 
+  // Asks about a request to a route for people signed in.
+  static std::optional<http::Verdict> Ask(Detector& d, http::Request r,
+                                          std::function<void(http::Verdict)> done) {
+    return d.Inspect(std::make_shared<http::Request>(std::move(r)), true, std::move(done));
+  }
+
   ManualClock clock_{TimePoint(std::chrono::hours(24 * 20000))};
   Reported reported_;
 };
@@ -67,7 +73,7 @@ const std::string kSession(64, 'a');
 
 TEST_F(DetectorTest, AnAnonymousAttackIsRefusedReportedAndScored) {
   auto d = Make();
-  const auto v = d->Decide(Request("192.0.2.1", kSqli), false);
+  const auto v = d->Decide(Request("192.0.2.1", kSqli), false, true);
   EXPECT_TRUE(v.refuse);
   EXPECT_EQ(v.status, 403u);
   EXPECT_NE(v.reason.find("0123456789abcdef"), std::string::npos) << "names the request id";
@@ -84,25 +90,51 @@ TEST_F(DetectorTest, AnAnonymousAttackIsRefusedReportedAndScored) {
 
 TEST_F(DetectorTest, ACleanRequestIsLetThroughUnreported) {
   auto d = Make();
-  EXPECT_FALSE(d->Decide(Request("192.0.2.1", "/api/v1/records/rec-0123?limit=10"), false).refuse);
+  EXPECT_FALSE(
+      d->Decide(Request("192.0.2.1", "/api/v1/records/rec-0123?limit=10"), false, true).refuse);
   EXPECT_TRUE(reported_.detections.empty());
 }
 
 TEST_F(DetectorTest, SignedInRecordContentIsReportedButNeitherRefusedNorScored) {
   auto d = Make();
   const std::string quoting = R"({"title":"He typed 1' OR '1'='1 -- into the form"})";
-  EXPECT_FALSE(d->Decide(Request("192.0.2.1", "/api/v1/records", quoting, kSession), false).refuse);
+  EXPECT_FALSE(
+      d->Decide(Request("192.0.2.1", "/api/v1/records", quoting, kSession), false, true).refuse);
   ASSERT_EQ(reported_.detections.size(), 1u);
   EXPECT_EQ(reported_.detections[0].context, Detection::Context::kSignedInContent);
   EXPECT_EQ(reported_.detections[0].source_score, 0);
   // The same body without credentials is refused; and credentials do not cover the query.
-  EXPECT_TRUE(d->Decide(Request("192.0.2.1", "/api/v1/records", quoting), false).refuse);
-  EXPECT_TRUE(d->Decide(Request("192.0.2.1", kSqli, "", kSession), false).refuse);
+  EXPECT_TRUE(d->Decide(Request("192.0.2.1", "/api/v1/records", quoting), false, true).refuse);
+  EXPECT_TRUE(d->Decide(Request("192.0.2.1", kSqli, "", kSession), false, true).refuse);
+}
+
+TEST_F(DetectorTest, ForgedCredentialsOnAnAnonymousRouteBuyNothing) {
+  // A body attack to the sign-in route with a made-up session cookie: the route is anonymous, so
+  // the cookie is no reason to let the body through.
+  auto d = Make();
+  const std::string login = R"({"username":"admin' OR '1'='1' --","password":"x"})";
+  EXPECT_TRUE(
+      d->Decide(Request("192.0.2.1", "/api/v1/auth/login", login, kSession), false, false).refuse);
+  EXPECT_EQ(reported_.detections.back().context, Detection::Context::kRequest);
+  EXPECT_GT(reported_.detections.back().source_score, 0);
+}
+
+TEST_F(DetectorTest, AQueryParameterNamedLikeABodyFieldIsNotRecordContent) {
+  auto d = Make();
+  const std::string body = R"({"title":"ok"})";
+  for (const char* query : {"?json.title=1%27%20OR%20%271%27=%271%27%20--",
+                            "?%6Ason.title=1%27%20OR%20%271%27=%271%27%20--"}) {
+    EXPECT_TRUE(
+        d->Decide(Request("192.0.2.1", std::string("/api/v1/records") + query, body, kSession),
+                  false, true)
+            .refuse)
+        << query;
+  }
 }
 
 TEST_F(DetectorTest, AMalformedRequestIsScoredButItsAnswerStands) {
   auto d = Make();
-  EXPECT_FALSE(d->Decide(Request("192.0.2.1", kSqli), true).refuse);
+  EXPECT_FALSE(d->Decide(Request("192.0.2.1", kSqli), true, true).refuse);
   ASSERT_EQ(reported_.detections.size(), 1u);
   EXPECT_EQ(reported_.detections[0].context, Detection::Context::kMalformed);
   EXPECT_GT(reported_.detections[0].source_score, 0);
@@ -110,11 +142,11 @@ TEST_F(DetectorTest, AMalformedRequestIsScoredButItsAnswerStands) {
 
 TEST_F(DetectorTest, AllowListedSourcesAndDetectModeRefuseNothing) {
   auto d = Make();
-  EXPECT_FALSE(d->Decide(Request("10.9.1.1", kSqli), false).refuse);
+  EXPECT_FALSE(d->Decide(Request("10.9.1.1", kSqli), false, true).refuse);
   EXPECT_EQ(reported_.detections.back().context, Detection::Context::kAllowListed);
   auto detect_only = Make({.block = false});
   for (int i = 0; i < 20; ++i) {
-    EXPECT_FALSE(detect_only->Decide(Request("192.0.2.1", kSqli), false).refuse);
+    EXPECT_FALSE(detect_only->Decide(Request("192.0.2.1", kSqli), false, true).refuse);
     EXPECT_FALSE(reported_.detections.back().refused);
   }
   EXPECT_GT(reported_.detections.back().source_score, 20) << "scored";
@@ -124,15 +156,14 @@ TEST_F(DetectorTest, AllowListedSourcesAndDetectModeRefuseNothing) {
 TEST_F(DetectorTest, RepeatedAttacksBlockTheSourceUntilTheBlockEnds) {
   auto d = Make({}, {.block_score = 20, .half_life = seconds(600), .block_for = seconds(900)});
   for (int i = 0; i < 10 && reported_.blocks.empty(); ++i) {
-    d->Decide(Request("192.0.2.1", kSqli), false);
+    d->Decide(Request("192.0.2.1", kSqli), false, true);
   }
   ASSERT_EQ(reported_.blocks.size(), 1u);
   EXPECT_EQ(reported_.blocks[0].first, "192.0.2.1");
   EXPECT_EQ(d->stats().blocked_sources, 1u);
   // Every request from it is now refused before inspection, clean or not, with when to retry.
   bool called = false;
-  const auto v = d->Inspect(std::make_shared<http::Request>(Request("192.0.2.1", "/healthz")),
-                            [&](http::Verdict) { called = true; });
+  const auto v = Ask(*d, (Request("192.0.2.1", "/healthz")), [&](http::Verdict) { called = true; });
   ASSERT_TRUE(v);
   EXPECT_TRUE(v->refuse);
   EXPECT_EQ(v->status, 429u);
@@ -140,8 +171,7 @@ TEST_F(DetectorTest, RepeatedAttacksBlockTheSourceUntilTheBlockEnds) {
   EXPECT_FALSE(called);
   EXPECT_EQ(d->stats().blocked_requests, 1u);
   // Others are not.
-  auto other = d->Inspect(std::make_shared<http::Request>(Request("192.0.2.2", "/healthz")),
-                          [](http::Verdict) {});
+  auto other = Ask(*d, (Request("192.0.2.2", "/healthz")), [](http::Verdict) {});
   EXPECT_FALSE(other) << "queued for inspection";
 
   clock_.Advance(seconds(900));
@@ -155,20 +185,46 @@ TEST_F(DetectorTest, RepeatedAttacksBlockTheSourceUntilTheBlockEnds) {
   EXPECT_EQ(reported_.releases, std::vector<std::string>{"192.0.2.1"});
 }
 
-TEST_F(DetectorTest, TheThreadAnswersEachRequestOnceAndStopAnswersWhatWaits) {
+TEST_F(DetectorTest, AnAllowListedAddressIsNeverRefusedEvenWhenItsSlash64IsBlocked) {
+  auto d = Make({}, {.block_score = 20, .allow = *CidrList::Parse({"2001:db8:9:9::7/128"})});
+  for (int i = 0; i < 5; ++i) d->Decide(Request("2001:db8:9:9::1", kSqli), false, true);
+  ASSERT_EQ(reported_.blocks.size(), 1u) << "a neighbour's attacks block the /64";
+  ASSERT_TRUE(Ask(*d, Request("2001:db8:9:9::2", "/healthz"), [](http::Verdict) {}))
+      << "the neighbourhood is blocked";
+  EXPECT_FALSE(Ask(*d, Request("2001:db8:9:9::7", "/healthz"), [](http::Verdict) {}))
+      << "the allow-listed address is queued for inspection, not refused";
+  auto& allowed = d;
+  EXPECT_FALSE(allowed->Decide(Request("2001:db8:9:9::7", kSqli), false, true).refuse);
+  EXPECT_EQ(reported_.detections.back().context, Detection::Context::kAllowListed);
+  allowed->Stop();
+}
+
+TEST_F(DetectorTest, OneSourceMayHaveOnlyAFewRequestsWaiting) {
+  auto d = Make({.queue = 100, .queue_per_source = 3});  // not started: nothing leaves the queue
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(Ask(*d, Request("192.0.2.1", "/healthz"), [](http::Verdict) {}));
+  }
+  const auto v = Ask(*d, Request("192.0.2.1", "/healthz"), [](http::Verdict) {});
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->status, 429u);
+  EXPECT_FALSE(Ask(*d, Request("192.0.2.2", "/healthz"), [](http::Verdict) {})) << "another may";
+  d->Stop();
+}
+
+TEST_F(DetectorTest, TheThreadAnswersEachRequestOnceAndAfterStopRefusesAsBusy) {
   auto d = Make();
   d->Start();
   std::promise<http::Verdict> clean, attack;
-  EXPECT_FALSE(d->Inspect(std::make_shared<http::Request>(Request("192.0.2.1", "/healthz")),
-                          [&](http::Verdict v) { clean.set_value(v); }));
-  EXPECT_FALSE(d->Inspect(std::make_shared<http::Request>(Request("192.0.2.3", kSqli)),
-                          [&](http::Verdict v) { attack.set_value(v); }));
+  EXPECT_FALSE(
+      Ask(*d, (Request("192.0.2.1", "/healthz")), [&](http::Verdict v) { clean.set_value(v); }));
+  EXPECT_FALSE(
+      Ask(*d, (Request("192.0.2.3", kSqli)), [&](http::Verdict v) { attack.set_value(v); }));
   EXPECT_FALSE(clean.get_future().get().refuse);
   EXPECT_TRUE(attack.get_future().get().refuse);
   d->Stop();
   // Stopped: nothing is queued any more; a newcomer is refused as busy at once.
-  const auto v = d->Inspect(std::make_shared<http::Request>(Request("192.0.2.1", "/healthz")),
-                            [](http::Verdict) { ADD_FAILURE() << "answered twice"; });
+  const auto v = Ask(*d, (Request("192.0.2.1", "/healthz")),
+                     [](http::Verdict) { ADD_FAILURE() << "answered twice"; });
   ASSERT_TRUE(v);
   EXPECT_EQ(v->status, 503u);
 }
@@ -177,14 +233,12 @@ TEST_F(DetectorTest, AFullQueueRefusesWithBusyAndNothingIsLost) {
   auto d = Make({.queue = 2});  // not started: nothing leaves the queue
   int answered = 0;
   for (int i = 0; i < 2; ++i) {
-    EXPECT_FALSE(d->Inspect(std::make_shared<http::Request>(Request("192.0.2.1", "/healthz")),
-                            [&](http::Verdict v) {
-                              EXPECT_EQ(v.status, 503u);
-                              ++answered;
-                            }));
+    EXPECT_FALSE(Ask(*d, (Request("192.0.2.1", "/healthz")), [&](http::Verdict v) {
+      EXPECT_EQ(v.status, 503u);
+      ++answered;
+    }));
   }
-  const auto v = d->Inspect(std::make_shared<http::Request>(Request("192.0.2.1", "/healthz")),
-                            [](http::Verdict) {});
+  const auto v = Ask(*d, (Request("192.0.2.1", "/healthz")), [](http::Verdict) {});
   ASSERT_TRUE(v);
   EXPECT_EQ(v->status, 503u);
   EXPECT_EQ(d->stats().busy, 1u);
@@ -202,8 +256,7 @@ TEST_F(DetectorTest, ASourceSendingCostlyRequestsIsRationedAndOthersAreNot) {
   std::optional<http::Verdict> rationed;
   for (int i = 0; i < 50 && !rationed; ++i) {
     std::promise<void> done;
-    auto v = d->Inspect(std::make_shared<http::Request>(Request("192.0.2.1", "/x", large)),
-                        [&](http::Verdict) { done.set_value(); });
+    auto v = Ask(*d, (Request("192.0.2.1", "/x", large)), [&](http::Verdict) { done.set_value(); });
     if (v) {
       rationed = v;
     } else {
@@ -215,14 +268,14 @@ TEST_F(DetectorTest, ASourceSendingCostlyRequestsIsRationedAndOthersAreNot) {
   EXPECT_GE(rationed->retry_after, 1);
   EXPECT_GE(d->stats().rationed, 1u);
   std::promise<http::Verdict> other;
-  EXPECT_FALSE(d->Inspect(std::make_shared<http::Request>(Request("192.0.2.2", "/healthz")),
-                          [&](http::Verdict v) { other.set_value(v); }));
+  EXPECT_FALSE(
+      Ask(*d, (Request("192.0.2.2", "/healthz")), [&](http::Verdict v) { other.set_value(v); }));
   EXPECT_FALSE(other.get_future().get().refuse);
   // Time pays the debt back (the injected clock: a quarter of what passes).
   clock_.Advance(seconds(3600));
   std::promise<http::Verdict> later;
-  EXPECT_FALSE(d->Inspect(std::make_shared<http::Request>(Request("192.0.2.1", "/healthz")),
-                          [&](http::Verdict v) { later.set_value(v); }));
+  EXPECT_FALSE(
+      Ask(*d, (Request("192.0.2.1", "/healthz")), [&](http::Verdict v) { later.set_value(v); }));
   EXPECT_FALSE(later.get_future().get().refuse);
   d->Stop();
 }

@@ -124,5 +124,39 @@ TEST(ViewTest, LongHeadersBecomeSeveralFieldsAndTheTargetIsCut) {
   EXPECT_EQ(view.target.size(), kMaxTarget);
 }
 
+TEST(ViewTest, SecretsAreNotShownAtAll) {
+  auto r = Post("application/json",
+                R"({"username":"ann","password":"pw-marker-1","mfa":{"code":"123456"},)"
+                R"("items":[{"token":"tok-marker-2"}],"enrolment_token":"tok-marker-3"})");
+  r.message.set("Authorization", "Bearer api-marker-4");
+  // A long Cookie header: cut into windows, a boundary inside the token would make a cookie of
+  // its bytes.
+  r.message.set("Cookie", "a=" + std::string(3 * kWindow, 'x') +
+                              "; __Host-strongroom-session=sess-marker-5; b=2; "
+                              "__Host-strongroom-admin-session=sess-marker-6");
+  const auto view = ViewOf(r);
+  std::string all = view.body;
+  int cookies = 0;
+  for (const auto& [name, value] : view.headers) {
+    all += name + ": " + value + "\n";
+    cookies += name == "Cookie";
+  }
+  for (const char* marker : {"pw-marker", "123456", "tok-marker", "api-marker", "sess-marker"}) {
+    EXPECT_EQ(all.find(marker), std::string::npos) << marker;
+  }
+  EXPECT_EQ(cookies, 1) << "the Cookie header is never cut";
+  EXPECT_NE(all.find("__Host-strongroom-session=;"), std::string::npos) << "the name stays";
+  EXPECT_NE(all.find("\"username\":\"ann\""), std::string::npos);
+  EXPECT_NE(all.find("b=2"), std::string::npos);
+}
+
+TEST(ViewTest, KeysThatAreTheSameOnceCutAreToldApart) {
+  const std::string stem(kWindow, 'k');
+  const auto view =
+      ViewOf(Post("application/json", R"({")" + stem + R"(a":"one",")" + stem + R"(b":"two"})"));
+  const auto parsed = boost::json::parse(view.body);
+  ASSERT_EQ(parsed.as_object().size(), 2u) << "no value is lost";
+}
+
 }  // namespace
 }  // namespace strongroom::defense

@@ -41,7 +41,8 @@ TEST(DoctorTest, AFreshInstancePassesItsOwnChecks) {
        {"files.instance_dir", "files.config", "files.master_key", "files.audit_key",
         "files.tls_key", "files.store", "tls.expiry", "tls.key_strength", "tls.issuer",
         "listeners.https", "listeners.admin", "listeners.metrics", "process.syscall_filter",
-        "versions.libssl3", "versions.libsqlite3-0", "versions.libboost-json1.81.0"}) {
+        "defense.crs", "defense.mode", "versions.libssl3", "versions.libsqlite3-0",
+        "versions.libboost-json1.81.0"}) {
     ASSERT_TRUE(report.checks.contains(check)) << check;
     EXPECT_EQ(report.checks.at(check).first, "pass")
         << check << ": " << report.checks.at(check).second;
@@ -128,6 +129,22 @@ TEST(DoctorTest, AConfigurationItCannotReadIsAUsageErrorAndNothingIsChecked) {
     EXPECT_TRUE(r.out.empty()) << "no findings for a configuration it cannot read: " << r.out;
     EXPECT_NE(r.err.find("strongroom: "), std::string::npos) << r.err;
   }
+}
+
+TEST(DoctorTest, DetectionWithoutItsRulesOrOffIsAFailure) {
+  Instance missing;
+  missing.AddToSection("defense", "crs_rules = \"/nonexistent/crs\"\n");
+  auto report = Doctor(missing);
+  EXPECT_EQ(report.checks.at("defense.crs").first, "fail");
+  EXPECT_NE(report.checks.at("defense.crs").second.find("/nonexistent/crs/REQUEST-901"),
+            std::string::npos)
+      << report.checks.at("defense.crs").second;
+  EXPECT_EQ(report.exit_code, 1);
+  Instance off;
+  off.AddToSection("defense", "enabled = false\n");
+  report = Doctor(off);
+  EXPECT_EQ(report.checks.at("defense.crs").first, "fail");
+  EXPECT_EQ(report.exit_code, 1);
 }
 
 TEST(DoctorTest, TheFilterOffIsAFailure) {
