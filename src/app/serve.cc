@@ -497,6 +497,9 @@ std::function<void(std::string&)> GaugesOf(const http::Server& server, const sto
     }
     if (detector != nullptr) {
       const auto d = detector->stats();
+      values.push_back({"strongroom_security_inspected_total", "counter",
+                        "Requests run through the attack detection rules.",
+                        static_cast<double>(d.inspected)});
       values.push_back({"strongroom_security_detections_total", "counter",
                         "Requests in which attack detection found something (each audited).",
                         static_cast<double>(d.detections)});

@@ -235,6 +235,10 @@ http::Verdict Detector::Decide(const http::Request& request, bool already_refuse
                                bool for_signed_in) {
   Detection d;
   d.finding = crs_->Evaluate(request);
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.inspected;
+  }
   if (d.finding.clean()) return Allow();
   d.source = request.remote_address;
   d.request_id = request.request_id;

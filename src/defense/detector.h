@@ -51,9 +51,9 @@ struct DetectorOptions {
   bool block = true;          // false: detect and report only ("detect" mode)
   size_t queue = 512;         // requests waiting for inspection; beyond it, refused with 503
   int queue_per_source = 16;  // of one source (SourceKey); beyond it, refused with 429
-  std::chrono::milliseconds inspection_free{10};     // of each request's inspection, uncharged
-  double inspection_share = 0.25;                    // of the detector's time, per source
-  std::chrono::milliseconds inspection_burst{2000};  // inspection time a source may run ahead
+  std::chrono::milliseconds inspection_free{10};      // of each request's inspection, uncharged
+  double inspection_share = 0.25;                     // of the detector's time, per source
+  std::chrono::milliseconds inspection_burst{10000};  // inspection time a source may run ahead
 };
 
 // One finding, as reported.
@@ -97,6 +97,7 @@ class Detector final : public http::Inspector {
   http::Verdict Decide(const http::Request& request, bool already_refused, bool for_signed_in);
 
   struct Stats {
+    uint64_t inspected = 0;         // requests run through the rules
     uint64_t detections = 0;        // findings reported
     uint64_t refused = 0;           // requests refused for a finding
     uint64_t blocked_requests = 0;  // requests refused because their source was blocked

@@ -134,7 +134,12 @@ class TlsConnection final : public ConnectionBase,
     }
     // The parser compares a declared Content-Length with its body limit once the header is in.
     if (ec == beast_http::error::body_limit) {
-      return SendProtocolError(413, ErrorCode::kResourceExhausted, "request body too large");
+      // Inspected without the part of the body read so far: up to the limit of bytes that will
+      // never be served, and costly to scan.
+      auto request = RefusedRequest();
+      if (request) request->message.body().clear();
+      return SendProtocolError(413, ErrorCode::kResourceExhausted, "request body too large",
+                               std::move(request));
     }
     OnReadError(ec);
   }

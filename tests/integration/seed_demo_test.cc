@@ -81,8 +81,19 @@ TEST(SeedDemoTest, SeededPeopleEnrolAndSeeOnlyWhatTheirGrantsAllow) {
     hidden += readable.count(id) ? 0 : 1;
     EXPECT_EQ(api.As(other, "GET", "/api/v1/records/" + id).status, 404)
         << "another demo organisation's editor";
+    // The seeded content, written again through the API: attack detection inspects it and finds
+    // nothing (the instance fails this test if its log shows a detection).
+    auto record = JsonOf(full);
+    boost::json::object copy;
+    for (const char* field : {"remit", "title", "classification", "descriptors", "body"}) {
+      copy[field] = record.at(field);
+    }
+    EXPECT_EQ(api.As(editor, "POST", "/api/v1/records", copy).status, 201) << id;
   }
   EXPECT_GT(hidden, 0);
+  EXPECT_GE(ScrapeMetric(inst.port(), "strongroom_security_inspected_total"), 60.0)
+      << "every copy was inspected";
+  EXPECT_EQ(ScrapeMetric(inst.port(), "strongroom_security_detections_total"), 0.0);
 }
 
 TEST(SeedDemoTest, RefusedOnAProductionInstanceWhateverItsConfigurationSays) {
