@@ -387,6 +387,16 @@ defense::DetectorHooks DetectorHooksFor(audit::AuditLog& audit, const DefenseCon
     e.detail = {{"score", fmt::format("{:.1f}", score)}, {"until", FormatRfc3339(until)}};
     audit.RecordAsync(std::move(e), [](Result<int64_t>) {});
   };
+  hooks.scanning = [&audit](std::string_view source, int distinct, double score) {
+    spdlog::warn(
+        "scanning detected from {}: {} different paths that nothing serves within a minute", source,
+        distinct);
+    auto e = SecurityEvent(
+        "security.scan", source, true,
+        fmt::format("{} different paths that nothing serves within a minute", distinct), "ok");
+    e.detail = {{"source_score", fmt::format("{:.1f}", score)}};
+    audit.RecordAsync(std::move(e), [](Result<int64_t>) {});
+  };
   hooks.released = [&audit](std::string_view source) {
     spdlog::warn("block on {} ended", source);
     audit.RecordAsync(
@@ -508,6 +518,9 @@ std::function<void(std::string&)> GaugesOf(const http::Server& server, const sto
       values.push_back({"strongroom_security_blocked_requests_total", "counter",
                         "Requests refused because their source was blocked.",
                         static_cast<double>(d.blocked_requests)});
+      values.push_back({"strongroom_security_scans_total", "counter",
+                        "Sources reported scanning (many different unknown paths).",
+                        static_cast<double>(d.scans)});
       values.push_back({"strongroom_security_blocks_total", "counter",
                         "Sources blocked after attacks.", static_cast<double>(d.blocks)});
       values.push_back({"strongroom_security_blocked_sources", "gauge", "Sources blocked now.",

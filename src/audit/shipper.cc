@@ -46,11 +46,12 @@ Result<int64_t> ReadCursor(store::Transaction& tx) {
 
 std::string EventMessage(int64_t seq, std::string_view time, std::string_view hash_hex,
                          std::string_view canonical, std::string_view hostname) {
-  // Attacks and blocks reach the collector at alert severity, for its alerting to pick up.
+  // Attacks, scans and blocks reach the collector at alert severity, for its alerting to pick up.
   const auto keys = SearchKeysOf(canonical);
   // (SearchKeysOf gives the action as written: a JSON string, quotes included.)
   const bool alert =
-      keys && (keys->action == R"("security.attack")" || keys->action == R"("security.block")");
+      keys && (keys->action == R"("security.attack")" || keys->action == R"("security.scan")" ||
+               keys->action == R"("security.block")");
   return fmt::format("{} [{} seq=\"{}\" hash=\"{}\"] {}",
                      Header(time, hostname, "audit", alert ? kSeverityAlert : kSeverityInfo), kSdId,
                      seq, SdValue(hash_hex), canonical);

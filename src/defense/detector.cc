@@ -36,9 +36,10 @@ std::string_view ContextName(Detection::Context context) {
 }
 
 Detector::Detector(std::unique_ptr<Crs> crs, SourcePolicy policy, const Clock& clock,
-                   DetectorOptions options, DetectorHooks hooks)
+                   DetectorOptions options, DetectorHooks hooks, ScanPolicy scans)
     : crs_(std::move(crs)),
       sources_(std::move(policy)),
+      scans_(scans),
       clock_(clock),
       options_(options),
       hooks_(std::move(hooks)) {}
@@ -72,10 +73,12 @@ void Detector::Stop() {
 }
 
 std::optional<http::Verdict> Detector::Inspect(std::shared_ptr<const http::Request> request,
-                                               bool for_signed_in,
+                                               http::RouteKind route,
                                                std::function<void(http::Verdict)> done) {
   const auto now = clock_.Now();
   const bool allowed = sources_.Allowed(request->remote_address);
+  const bool for_signed_in = route == http::RouteKind::kSignedIn;
+  if (route == http::RouteKind::kNone && !allowed) Missed(*request, now);
   if (const auto until =
           allowed ? std::nullopt : sources_.BlockedUntil(request->remote_address, now)) {
     {
@@ -223,6 +226,31 @@ void Detector::Loop() {
     job = {};  // the request (and the connection it holds) go here, not under the lock
     lock.lock();
   }
+}
+
+void Detector::Missed(const http::Request& request, TimePoint now) {
+  if (!scans_.Miss(request.remote_address, request.message.method_string(), request.path, now)) {
+    return;
+  }
+  const auto raised = sources_.Raise(request.remote_address, crs_->options().inbound_threshold, now,
+                                     options_.block);
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.scans;
+  }
+  if (hooks_.scanning) {
+    hooks_.scanning(SourceKey(request.remote_address), scans_.policy().distinct, raised.score);
+  }
+  ReportBlock(request.remote_address, raised);
+}
+
+void Detector::ReportBlock(std::string_view source, const Sources::Raised& raised) {
+  if (!raised.blocked_until) return;
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.blocks;
+  }
+  if (hooks_.blocked) hooks_.blocked(SourceKey(source), raised.score, *raised.blocked_until);
 }
 
 void Detector::ReleaseEnded() {

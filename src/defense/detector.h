@@ -27,6 +27,9 @@
 // - a request the server already refused as malformed: reported and scored, nothing more;
 // - a source in the allow-list: reported, never refused for an attack, scored or blocked.
 // Only findings at the threshold add to a source's score.
+//
+// Scanning (defense/scan_watch.h): a source asking for many different paths nothing serves is
+// reported, once per window, and scored as one finding at the threshold.
 // Every finding, block and release is reported through the hooks (the composition root audits
 // them); a finding names rules and variables, never values.
 //
@@ -42,6 +45,7 @@
 
 #include "common/clock.h"
 #include "defense/crs.h"
+#include "defense/scan_watch.h"
 #include "defense/sources.h"
 #include "http/inspector.h"
 
@@ -74,13 +78,14 @@ struct DetectorHooks {
   std::function<void(const Detection&)> detected;
   std::function<void(std::string_view source, double score, TimePoint until)> blocked;
   std::function<void(std::string_view source)> released;
+  std::function<void(std::string_view source, int distinct, double score)> scanning;
 };
 
 class Detector final : public http::Inspector {
  public:
   // `clock` must outlive the detector.
   Detector(std::unique_ptr<Crs> crs, SourcePolicy policy, const Clock& clock,
-           DetectorOptions options, DetectorHooks hooks);
+           DetectorOptions options, DetectorHooks hooks, ScanPolicy scans = {});
   ~Detector() override;
 
   // Starts the detector's thread; Stop answers whatever still waits with 503 and joins it.
@@ -88,7 +93,7 @@ class Detector final : public http::Inspector {
   void Stop();
 
   std::optional<http::Verdict> Inspect(std::shared_ptr<const http::Request> request,
-                                       bool for_signed_in,
+                                       http::RouteKind route,
                                        std::function<void(http::Verdict)> done) override;
   void Observe(std::shared_ptr<const http::Request> request) override;
 
@@ -102,6 +107,7 @@ class Detector final : public http::Inspector {
     uint64_t refused = 0;           // requests refused for a finding
     uint64_t blocked_requests = 0;  // requests refused because their source was blocked
     uint64_t blocks = 0;            // sources blocked since start
+    uint64_t scans = 0;             // scanning reported
     uint64_t busy = 0;              // requests refused because too many waited
     uint64_t rationed = 0;  // refused because their source used its share, or has too many waiting
     size_t blocked_sources = 0;
@@ -122,9 +128,13 @@ class Detector final : public http::Inspector {
   void Charge(const std::string& source, std::chrono::nanoseconds spent);
   void Loop();
   void ReleaseEnded();
+  // A request for nothing: counted towards scanning, which scores its source.
+  void Missed(const http::Request& request, TimePoint now);
+  void ReportBlock(std::string_view source, const Sources::Raised& raised);
 
   std::unique_ptr<Crs> crs_;  // used only on the detector's thread (or by Decide in tests)
   Sources sources_;
+  ScanWatch scans_;
   const Clock& clock_;
   const DetectorOptions options_;
   const DetectorHooks hooks_;

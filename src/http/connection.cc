@@ -237,12 +237,15 @@ class TlsConnection final : public ConnectionBase,
     SplitTarget(*request);
     Inspector* inspector = server_.hooks.inspector;
     if (inspector == nullptr) return Route(request);
-    // Whether the route is one for people signed in: its handler authenticates before it reads the
-    // body, so what the body holds is theirs (record content), not an anonymous visitor's.
-    const bool for_signed_in =
-        server_.router.Find(request->method(), request->path, reach_).caller == Caller::kSignedIn;
+    // What the path names here: nothing (scanners ask for many such paths), or a route for anyone,
+    // or one for people signed in (its handler authenticates before it reads the body, so what the
+    // body holds is theirs: record content, not an anonymous visitor's).
+    const auto found = server_.router.Find(request->method(), request->path, reach_);
+    const auto route = found.handler == nullptr && found.async == nullptr ? RouteKind::kNone
+                       : found.caller == Caller::kSignedIn                ? RouteKind::kSignedIn
+                                                                          : RouteKind::kAnonymous;
     auto self = shared_from_this();
-    auto verdict = inspector->Inspect(request, for_signed_in, [self, request](Verdict v) {
+    auto verdict = inspector->Inspect(request, route, [self, request](Verdict v) {
       asio::post(self->stream_.get_executor(),
                  [self, request, v = std::move(v)] { self->Inspected(request, v); });
     });

@@ -22,13 +22,19 @@ struct Verdict {
   int64_t retry_after = 0;  // seconds, when a retry can help; 0 = none
 };
 
+// What the request's method and path name on its listener, as the router sees it.
+enum class RouteKind : uint8_t {
+  kNone,       // nothing: the answer will be 404 or 405
+  kAnonymous,  // a route anyone may call
+  kSignedIn,   // a route for people signed in, which authenticates them before it reads the body
+};
+
 class Inspector {
  public:
   virtual ~Inspector() = default;
   // Decides at once (a request that cannot match anything, a blocked source), or returns nullopt
-  // and calls `done` exactly once later, from another thread. Must not block. `for_signed_in`:
-  // the request's route serves people signed in, and authenticates them before it reads the body.
-  virtual std::optional<Verdict> Inspect(std::shared_ptr<const Request> request, bool for_signed_in,
+  // and calls `done` exactly once later, from another thread. Must not block.
+  virtual std::optional<Verdict> Inspect(std::shared_ptr<const Request> request, RouteKind route,
                                          std::function<void(Verdict)> done) = 0;
   // A request the server refused before routing it (malformed, ambiguously framed, oversize): it
   // is answered without waiting, and inspected only for the record. Must not block.

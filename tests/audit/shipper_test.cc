@@ -17,7 +17,7 @@ TEST(ShipperMessageTest, EventIsOneRfc5424LineWithStructuredData) {
   EXPECT_EQ(m.find('\r'), std::string::npos);
 }
 
-TEST(ShipperMessageTest, AttacksAndBlocksAreSentAtAlertSeverity) {
+TEST(ShipperMessageTest, AttacksScansAndBlocksAreSentAtAlertSeverity) {
   // Facility 13 (log audit): 13 * 8 + 1 (alert) = 105; + 6 (informational) = 110.
   const auto at = [](std::string_view action) {
     Event e;
@@ -30,6 +30,7 @@ TEST(ShipperMessageTest, AttacksAndBlocksAreSentAtAlertSeverity) {
   };
   EXPECT_EQ(at("security.attack"), "<105>");
   EXPECT_EQ(at("security.block"), "<105>");
+  EXPECT_EQ(at("security.scan"), "<105>");
   EXPECT_EQ(at("security.unblock"), "<110>");
   EXPECT_EQ(at("record.view"), "<110>");
 }

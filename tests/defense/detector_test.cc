@@ -61,7 +61,8 @@ class DetectorTest : public ::testing::Test {
   // Asks about a request to a route for people signed in.
   static std::optional<http::Verdict> Ask(Detector& d, http::Request r,
                                           std::function<void(http::Verdict)> done) {
-    return d.Inspect(std::make_shared<http::Request>(std::move(r)), true, std::move(done));
+    return d.Inspect(std::make_shared<http::Request>(std::move(r)), http::RouteKind::kSignedIn,
+                     std::move(done));
   }
 
   ManualClock clock_{TimePoint(std::chrono::hours(24 * 20000))};
@@ -208,6 +209,45 @@ TEST_F(DetectorTest, OneSourceMayHaveOnlyAFewRequestsWaiting) {
   ASSERT_TRUE(v);
   EXPECT_EQ(v->status, 429u);
   EXPECT_FALSE(Ask(*d, Request("192.0.2.2", "/healthz"), [](http::Verdict) {})) << "another may";
+  d->Stop();
+}
+
+TEST_F(DetectorTest, ScanningIsReportedAndScoredAsOneFinding) {
+  // Not started, so nothing leaves the queue: room for all.
+  auto d = Make({.queue = 1000, .queue_per_source = 1000}, {.block_score = 9});
+  for (int i = 0; i < 19; ++i) {
+    EXPECT_FALSE(d->Inspect(
+        std::make_shared<http::Request>(Request("192.0.2.1", "/nothing/" + std::to_string(i))),
+        http::RouteKind::kNone, [](http::Verdict) {}))
+        << i;
+  }
+  EXPECT_EQ(d->stats().scans, 0u);
+  (void)d->Inspect(std::make_shared<http::Request>(Request("192.0.2.1", "/nothing/19")),
+                   http::RouteKind::kNone, [](http::Verdict) {});
+  EXPECT_EQ(d->stats().scans, 1u) << "the twentieth different unknown path";
+  (void)d->Inspect(std::make_shared<http::Request>(Request("192.0.2.1", "/nothing/20")),
+                   http::RouteKind::kNone, [](http::Verdict) {});
+  EXPECT_EQ(d->stats().scans, 1u) << "once a window";
+  // Known routes never count, and an allow-listed source is not watched.
+  for (int i = 0; i < 40; ++i) {
+    (void)d->Inspect(std::make_shared<http::Request>(
+                         Request("192.0.2.2", "/api/v1/records/rec-" + std::to_string(i))),
+                     http::RouteKind::kSignedIn, [](http::Verdict) {});
+    (void)d->Inspect(
+        std::make_shared<http::Request>(Request("10.9.0.1", "/nothing/" + std::to_string(i))),
+        http::RouteKind::kNone, [](http::Verdict) {});
+  }
+  EXPECT_EQ(d->stats().scans, 1u);
+  // Scored as one finding at the threshold (5): a second window's scan (the first's 5 having
+  // faded a little) blocks at 9.
+  clock_.Advance(std::chrono::seconds(61));
+  for (int i = 0; i < 20; ++i) {
+    (void)d->Inspect(
+        std::make_shared<http::Request>(Request("192.0.2.1", "/again/" + std::to_string(i))),
+        http::RouteKind::kNone, [](http::Verdict) {});
+  }
+  EXPECT_EQ(d->stats().scans, 2u);
+  EXPECT_EQ(reported_.blocks.size(), 1u);
   d->Stop();
 }
 
