@@ -33,6 +33,7 @@
 #include "common/config.h"
 #include "common/instance_lock.h"
 #include "crypto/signing.h"
+#include "defense/audit_tail.h"
 #include "defense/detector.h"
 #include "http/metrics.h"
 #include "http/server.h"
@@ -397,6 +398,17 @@ defense::DetectorHooks DetectorHooksFor(audit::AuditLog& audit, const DefenseCon
     e.detail = {{"source_score", fmt::format("{:.1f}", score)}};
     audit.RecordAsync(std::move(e), [](Result<int64_t>) {});
   };
+  hooks.behaved = [&audit](const defense::Pattern& p, double score) {
+    spdlog::warn("suspicious behaviour detected from {}: {} ({}{}{})", p.source,
+                 defense::ActionOf(p.kind), p.count, p.subject.empty() ? "" : ", ", p.subject);
+    auto e = SecurityEvent(std::string(defense::ActionOf(p.kind)), p.source, true,
+                           "a pattern of behaviour in the audit log", "ok");
+    e.detail = {{"count", std::to_string(p.count)},
+                {"subject", p.subject},
+                {"weight", std::to_string(p.weight)},
+                {"source_score", fmt::format("{:.1f}", score)}};
+    audit.RecordAsync(std::move(e), [](Result<int64_t>) {});
+  };
   hooks.released = [&audit](std::string_view source) {
     spdlog::warn("block on {} ended", source);
     audit.RecordAsync(
@@ -518,6 +530,10 @@ std::function<void(std::string&)> GaugesOf(const http::Server& server, const sto
       values.push_back({"strongroom_security_blocked_requests_total", "counter",
                         "Requests refused because their source was blocked.",
                         static_cast<double>(d.blocked_requests)});
+      values.push_back({"strongroom_security_patterns_total", "counter",
+                        "Patterns of behaviour found in the audit log (credential stuffing, "
+                        "TOTP guessing, enumeration, ...).",
+                        static_cast<double>(d.patterns)});
       values.push_back({"strongroom_security_scans_total", "counter",
                         "Sources reported scanning (many different unknown paths).",
                         static_cast<double>(d.scans)});
@@ -627,6 +643,14 @@ int Serve(const std::filesystem::path& config_path) {
   http::Metrics metrics(RouteTemplates(routes));
   auto detector = StartDetector(*config, audit, clock);
   if (!detector) return Fatal(detector.error());
+  // Patterns in what people do, read from the audit log as it grows (defense/behaviour.h).
+  std::unique_ptr<defense::AuditTail> tail;
+  if (*detector) {
+    tail = std::make_unique<defense::AuditTail>(
+        store, defense::Behaviour(config->records.export_threshold),
+        [d = detector->get()](const defense::Pattern& p) { d->Found(p); });
+    if (auto r = tail->Start(); !r) return Fatal(r.error());
+  }
   http::Server server(server_options, *opened->tls, router,
                       HooksFor(*config, audit, metrics, detector->get()));
   api::AddMetricsRoute(
@@ -643,6 +667,7 @@ int Serve(const std::filesystem::path& config_path) {
   AnnounceServing(*config, server);
 
   server.Run();
+  if (tail) tail->Stop();
   if (*detector) (*detector)->Stop();
   maintenance.Stop();
   (void)audit.Record(SystemEvent("system.stop"));

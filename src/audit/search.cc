@@ -12,6 +12,25 @@ Result<SearchPage> Search(store::Store& store, const SearchQuery& query) {
                                       [&](store::Transaction& tx) { return Search(tx, query); });
 }
 
+Result<std::vector<Followed>> ReadAfter(store::Store& store, int64_t after, int limit) {
+  return store::ReadValue<std::vector<Followed>>(
+      store, [&](store::Transaction& tx) -> Result<std::vector<Followed>> {
+        ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT seq, canonical FROM audit_events WHERE seq > "
+                                             "? ORDER BY seq LIMIT ?",
+                                             {after, static_cast<int64_t>(limit)}));
+        std::vector<Followed> out;
+        for (const auto& r : rows) out.push_back({r.Int(0), r.Text(1)});
+        return out;
+      });
+}
+
+Result<int64_t> LastSequence(store::Store& store) {
+  return store::ReadValue<int64_t>(store, [](store::Transaction& tx) -> Result<int64_t> {
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COALESCE(MAX(seq), 0) FROM audit_events"));
+    return rows.front().Int(0);
+  });
+}
+
 namespace internal {
 
 SearchStatement BuildSearch(const SearchQuery& q, int64_t before) {

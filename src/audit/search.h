@@ -33,6 +33,15 @@ Result<SearchPage> Search(store::Store& store, const SearchQuery& query);
 // The same, inside a read transaction the caller holds (e.g. AuditLog::Observe's).
 Result<SearchPage> Search(store::Transaction& tx, const SearchQuery& query);
 
+// For readers that follow the log as it grows (attack detection): up to `limit` events after
+// sequence `after`, oldest first, with their sequence numbers; and the last sequence now.
+struct Followed {
+  int64_t sequence;
+  std::string canonical;
+};
+Result<std::vector<Followed>> ReadAfter(store::Store& store, int64_t after, int limit);
+Result<int64_t> LastSequence(store::Store& store);
+
 namespace internal {
 // The parameterised statement for `query` with events older than `before`; for tests of its plan.
 struct SearchStatement {

@@ -46,12 +46,21 @@ Result<int64_t> ReadCursor(store::Transaction& tx) {
 
 std::string EventMessage(int64_t seq, std::string_view time, std::string_view hash_hex,
                          std::string_view canonical, std::string_view hostname) {
-  // Attacks, scans and blocks reach the collector at alert severity, for its alerting to pick up.
+  // Attacks, scans, patterns of attack and blocks reach the collector at alert severity, for its
+  // alerting to pick up.
   const auto keys = SearchKeysOf(canonical);
   // (SearchKeysOf gives the action as written: a JSON string, quotes included.)
-  const bool alert =
-      keys && (keys->action == R"("security.attack")" || keys->action == R"("security.scan")" ||
-               keys->action == R"("security.block")");
+  static constexpr std::string_view kAlerts[] = {R"("security.attack")",
+                                                 R"("security.scan")",
+                                                 R"("security.block")",
+                                                 R"("security.credential_stuffing")",
+                                                 R"("security.password_spraying")",
+                                                 R"("security.totp_guessing")",
+                                                 R"("security.enumeration")",
+                                                 R"("security.bulk_reading")",
+                                                 R"("security.new_source_after_failures")"};
+  bool alert = false;
+  for (auto a : kAlerts) alert = alert || (keys && keys->action == a);
   return fmt::format("{} [{} seq=\"{}\" hash=\"{}\"] {}",
                      Header(time, hostname, "audit", alert ? kSeverityAlert : kSeverityInfo), kSdId,
                      seq, SdValue(hash_hex), canonical);

@@ -244,6 +244,20 @@ void Detector::Missed(const http::Request& request, TimePoint now) {
   ReportBlock(request.remote_address, raised);
 }
 
+void Detector::Found(const Pattern& pattern) {
+  Sources::Raised raised;
+  if (pattern.weight > 0 && !sources_.Allowed(pattern.source)) {
+    raised = sources_.Raise(pattern.source, pattern.weight * crs_->options().inbound_threshold,
+                            clock_.Now(), options_.block);
+  }
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.patterns;
+  }
+  if (hooks_.behaved) hooks_.behaved(pattern, raised.score);
+  ReportBlock(pattern.source, raised);
+}
+
 void Detector::ReportBlock(std::string_view source, const Sources::Raised& raised) {
   if (!raised.blocked_until) return;
   {

@@ -44,6 +44,7 @@
 #include <unordered_map>
 
 #include "common/clock.h"
+#include "defense/behaviour.h"
 #include "defense/crs.h"
 #include "defense/scan_watch.h"
 #include "defense/sources.h"
@@ -79,6 +80,7 @@ struct DetectorHooks {
   std::function<void(std::string_view source, double score, TimePoint until)> blocked;
   std::function<void(std::string_view source)> released;
   std::function<void(std::string_view source, int distinct, double score)> scanning;
+  std::function<void(const Pattern& pattern, double score)> behaved;
 };
 
 class Detector final : public http::Inspector {
@@ -97,6 +99,10 @@ class Detector final : public http::Inspector {
                                        std::function<void(http::Verdict)> done) override;
   void Observe(std::shared_ptr<const http::Request> request) override;
 
+  // A pattern of behaviour found in the audit log (defense/audit_tail.h): reported, and scored
+  // against its source by its weight (in findings at the threshold). Any thread.
+  void Found(const Pattern& pattern);
+
   // Inspects one request on the calling thread and applies the policy; what the thread does with
   // each request. For tests.
   http::Verdict Decide(const http::Request& request, bool already_refused, bool for_signed_in);
@@ -108,6 +114,7 @@ class Detector final : public http::Inspector {
     uint64_t blocked_requests = 0;  // requests refused because their source was blocked
     uint64_t blocks = 0;            // sources blocked since start
     uint64_t scans = 0;             // scanning reported
+    uint64_t patterns = 0;          // patterns of behaviour reported (defense/behaviour.h)
     uint64_t busy = 0;              // requests refused because too many waited
     uint64_t rationed = 0;  // refused because their source used its share, or has too many waiting
     size_t blocked_sources = 0;

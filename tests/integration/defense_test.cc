@@ -145,6 +145,23 @@ TEST_F(DefenseTest, AMalformedRequestCarryingAnAttackIsReportedAsWellAsRefused) 
       << boost::json::serialize(e);
 }
 
+TEST_F(DefenseTest, CredentialStuffingFromOneAddressIsReportedAndBlocksIt) {
+  // Ten different usernames failing from one address: each request alone is a clean sign-in.
+  for (int i = 0; i < 10; ++i) {
+    const auto r = attacker_.Call(
+        "POST", "/api/v1/auth/login",
+        boost::json::serialize(boost::json::object{{"username", "victim." + std::to_string(i)},
+                                                   {"password", "Summer2026!"}}));
+    EXPECT_EQ(r.status, 401) << i;
+  }
+  const auto e = WaitForEvent("security.credential_stuffing");
+  EXPECT_EQ(e.at("source").as_string(), kAttacker);
+  EXPECT_EQ(e.at("detail").at("count").as_string(), "10");
+  WaitForEvent("security.block");
+  EXPECT_EQ(attacker_.Call("GET", "/healthz", "").status, 429);
+  EXPECT_EQ(api_.Call("GET", "/healthz", "").status, 200) << "everyone else is served";
+}
+
 TEST_F(DefenseTest, ATargetLongerThan8KiBIsRefused) {
   const auto r = api_.Call("GET", "/api/v1/records?q=" + std::string(9000, 'a'), "");
   EXPECT_EQ(r.status, 414);

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "integration/instance.h"
 #include "integration/tls_client.h"
@@ -428,6 +429,12 @@ TEST_F(LoginTest, GuessingReauthenticationCodesEndsTheSessionAfterThree) {
 
 // With the password known, 30 wrong codes over 6 challenges and then the right code signed in.
 TEST_F(LoginTest, WrongCodesAcrossChallengesAreSlowedThenLockTheAccount) {
+  // Guessing codes is an attack the detectors name (security.totp_guessing); this test is about
+  // the account's own throttle and lock, so its one address is not blocked along the way.
+  inst_.ExpectAttacks();
+  inst_.Stop();
+  inst_.AddToSection("defense", "block_score = 10000\n");
+  ASSERT_TRUE(inst_.Start()) << inst_.StartupError();
   Enrol();
   int wrong = 0, throttled = 0;
   while (wrong < 30) {
@@ -454,6 +461,15 @@ TEST_F(LoginTest, WrongCodesAcrossChallengesAreSlowedThenLockTheAccount) {
   auto checked =
       RunBinary({"audit", "search", "--config", inst_.config().string(), "--action", "auth.login"});
   EXPECT_EQ(Count(checked.out, "wrong MFA code"), 10u) << "the tenth wrong code locked it";
+  // The detectors read the audit log a few times a second.
+  size_t seen = 0;
+  for (int i = 0; i < 50 && seen == 0; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto guessing = RunBinary({"audit", "search", "--config", inst_.config().string(), "--action",
+                               "security.totp_guessing"});
+    seen = Count(guessing.out, "\"action\":\"security.totp_guessing\"");
+  }
+  EXPECT_GE(seen, 1u) << "the detectors saw the guessing";
 }
 
 // Ten wrong passwords from 30 addresses locked any known username until an admin came.

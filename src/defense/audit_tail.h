@@ -1,0 +1,44 @@
+#pragma once
+// Follows the audit log as it grows and hands each new event to the behaviour patterns
+// (defense/behaviour.h): the detectors read committed events, in order, from the one record of
+// everything people do, and never slow the requests that made them.
+//
+// It starts at the log's head (what happened before this start is not replayed), reads every
+// `interval` (a batch at most), and reports each pattern found to `found`. A read that fails is
+// retried at the next round.
+//
+// Thread-safety: Start and Stop from one thread; RunOnce is what the thread runs (tests call it).
+
+#include <functional>
+
+#include "common/background_thread.h"
+#include "common/error.h"
+#include "defense/behaviour.h"
+#include "store/store.h"
+
+namespace strongroom::defense {
+
+class AuditTail {
+ public:
+  // `store` must outlive the tail.
+  AuditTail(store::Store& store, Behaviour behaviour, std::function<void(const Pattern&)> found,
+            std::chrono::milliseconds interval = std::chrono::milliseconds(250));
+
+  // Reads the head now, then follows from it on a thread.
+  Result<void> Start();
+  void Stop() { thread_.Stop(); }
+  // Reads what is new (up to one batch) and returns how many events it read.
+  Result<int> RunOnce();
+  // From the log's head now.
+  Result<void> SkipToHead();
+
+ private:
+  store::Store& store_;
+  Behaviour behaviour_;
+  const std::function<void(const Pattern&)> found_;
+  const std::chrono::milliseconds interval_;
+  int64_t cursor_ = 0;  // the last sequence read; touched only by the thread (or before it starts)
+  BackgroundThread thread_;
+};
+
+}  // namespace strongroom::defense
