@@ -399,8 +399,9 @@ defense::DetectorHooks DetectorHooksFor(audit::AuditLog& audit, const DefenseCon
     audit.RecordAsync(std::move(e), [](Result<int64_t>) {});
   };
   hooks.behaved = [&audit](const defense::Pattern& p, double score) {
-    spdlog::warn("suspicious behaviour detected from {}: {} ({}{}{})", p.source,
-                 defense::ActionOf(p.kind), p.count, p.subject.empty() ? "" : ", ", p.subject);
+    // (Not the subject: a username from a failed sign-in may be a mistyped password.)
+    spdlog::warn("suspicious behaviour detected from {}: {} ({})", p.source,
+                 defense::ActionOf(p.kind), p.count);
     auto e = SecurityEvent(std::string(defense::ActionOf(p.kind)), p.source, true,
                            "a pattern of behaviour in the audit log", "ok");
     e.detail = {{"count", std::to_string(p.count)},

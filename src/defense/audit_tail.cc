@@ -1,5 +1,7 @@
 #include "defense/audit_tail.h"
 
+#include <spdlog/spdlog.h>
+
 #include "audit/search.h"
 
 namespace strongroom::defense {
@@ -21,9 +23,23 @@ Result<void> AuditTail::SkipToHead() {
 Result<void> AuditTail::Start() {
   RETURN_IF_ERROR(SkipToHead());
   thread_.Start(interval_, [this] {
-    const auto read = RunOnce();
+    Result<int> read = 0;
+    try {
+      read = RunOnce();
+    } catch (const std::exception&) {
+      read = Fail(ErrorCode::kInternal, "an exception while reading the audit log");
+    }
+    if (!read) {
+      // Detection is blind while this lasts: said at most once a minute.
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_warning_ >= std::chrono::minutes(1)) {
+        last_warning_ = now;
+        spdlog::error("attack detection cannot read the audit log: {}", read.error().message);
+      }
+      return interval_;
+    }
     // A full batch means more is waiting: read on at once.
-    return read && *read == kBatch ? std::chrono::milliseconds(0) : interval_;
+    return *read == kBatch ? std::chrono::milliseconds(0) : interval_;
   });
   return {};
 }

@@ -5,7 +5,7 @@
 //
 // It starts at the log's head (what happened before this start is not replayed), reads every
 // `interval` (a batch at most), and reports each pattern found to `found`. A read that fails is
-// retried at the next round.
+// retried at the next round, and logged as an error at most once a minute.
 //
 // Thread-safety: Start and Stop from one thread; RunOnce is what the thread runs (tests call it).
 
@@ -38,6 +38,7 @@ class AuditTail {
   const std::function<void(const Pattern&)> found_;
   const std::chrono::milliseconds interval_;
   int64_t cursor_ = 0;  // the last sequence read; touched only by the thread (or before it starts)
+  std::chrono::steady_clock::time_point last_warning_{};  // the thread's
   BackgroundThread thread_;
 };
 

@@ -46,6 +46,7 @@ std::optional<Fact> FactOf(std::string_view canonical) {
   if (const auto* d = o.if_contains("detail"); d != nullptr && d->is_object()) {
     const auto count = Text(d->get_object(), "count");
     std::from_chars(count.data(), count.data() + count.size(), f.count);
+    f.wrong_code = d->get_object().contains("second_factor_failures");
   }
   return f;
 }
@@ -112,19 +113,33 @@ void Behaviour::SignInFailed(const Fact& f, std::vector<Pattern>& out) {
 std::vector<Pattern> Behaviour::Observe(const Fact& f) {
   std::vector<Pattern> out;
   if (f.action.starts_with("security.")) return out;  // this module's own, and the WAF's
+  const auto source = SourceKey(f.source);
   if (f.action == "auth.login.password" && !f.allowed) {
     SignInFailed(f, out);
-  } else if (f.action == "auth.login" && !f.allowed && !f.username.empty()) {
-    // A wrong second factor on a live challenge: the account is known.
-    if (AddTime(totp_failures_, f.username, f.time, kPatternWindow, kTotpFailures)) {
+  } else if ((f.action == "auth.login.password" || f.action == "auth.login") && f.allowed &&
+             !f.username.empty()) {
+    // Someone who signs in from here after a mistake was not stuffing credentials.
+    if (const auto it = usernames_by_source_.find(source);
+        it != usernames_by_source_.end() && !it->second.reported) {
+      it->second.values.erase(f.username);
+    }
+    if (f.action == "auth.login" && !f.session.empty()) {
+      Bound(session_source_, f.session);
+      session_source_[f.session] = source;
+    }
+  } else if (f.action == "auth.login" && f.wrong_code && !f.username.empty()) {
+    // A wrong second factor on a live challenge, however many challenges.
+    if (AddTime(totp_failures_by_source_, f.username + " " + source, f.time, kPatternWindow,
+                kTotpFailures)) {
       out.push_back({Pattern::Kind::kTotpGuessing, f.source, f.username, kTotpFailures, 4});
+    } else if (AddTime(totp_failures_, f.username, f.time, kPatternWindow, kTotpFailures)) {
+      out.push_back({Pattern::Kind::kTotpGuessing, f.source, f.username, kTotpFailures, 0});
     }
     (void)AddTime(failures_by_account_, f.username, f.time, kPatternWindow, kNewSourceFailures);
-  } else if (f.action == "auth.login" && f.allowed && !f.username.empty()) {
-    Bound(signed_in_from_, f.username);
-    signed_in_from_[f.username][SourceKey(f.source)] = f.time;
-  } else if (f.action == "record.view" && f.outcome == "not_found") {
-    const auto key = f.username.empty() ? SourceKey(f.source) : f.username;
+  } else if ((f.action == "record.view" || f.action == "record.update" ||
+              f.action == "record.delete") &&
+             f.outcome == "not_found") {
+    const auto key = f.username.empty() ? source : f.username;
     if (AddTime(misses_, key, f.time, kEnumerationWindow, kEnumerationMisses)) {
       out.push_back({Pattern::Kind::kEnumeration, f.source, f.username, kEnumerationMisses, 2});
     }
@@ -132,36 +147,32 @@ std::vector<Pattern> Behaviour::Observe(const Fact& f) {
     Bound(listed_, f.username);
     auto& l = listed_[f.username];
     l.lists.emplace_back(f.time, f.count);
-    int64_t total = 0;
-    while (!l.lists.empty() && f.time - l.lists.front().first >= std::chrono::hours(24)) {
+    l.total += f.count;
+    while (!l.lists.empty() && (f.time - l.lists.front().first >= std::chrono::hours(24) ||
+                                l.lists.size() > kMaxLists)) {
+      l.total -= l.lists.front().second;
       l.lists.pop_front();
     }
-    for (const auto& [at, n] : l.lists) total += n;
-    const bool near = static_cast<double>(total) >= kBulkShare * export_threshold_;
+    const bool near = static_cast<double>(l.total) >= kBulkShare * export_threshold_;
     if (near && (!l.reported_at || f.time - *l.reported_at >= std::chrono::hours(24))) {
       l.reported_at = f.time;
       out.push_back(
-          {Pattern::Kind::kBulkReading, f.source, f.username, static_cast<int>(total), 0});
+          {Pattern::Kind::kBulkReading, f.source, f.username, static_cast<int>(l.total), 0});
     }
   }
-  // A session at work from somewhere its account has not signed in from, after failures.
+  // A session at work from another source than the one it signed in from, after failures.
   if (f.allowed && !f.session.empty() && !f.username.empty() && f.action != "auth.login") {
     const auto failures = failures_by_account_.find(f.username);
     const bool burst = failures != failures_by_account_.end() &&
                        static_cast<int>(failures->second.at.size()) >= kNewSourceFailures &&
                        f.time - failures->second.at.front() < kPatternWindow;
-    if (burst && !reported_sessions_.contains(f.session)) {
-      bool familiar = false;
-      if (const auto known = signed_in_from_.find(f.username); known != signed_in_from_.end()) {
-        const auto it = known->second.find(SourceKey(f.source));
-        familiar = it != known->second.end() && f.time - it->second < std::chrono::hours(24);
-      }
-      if (!familiar) {
-        if (reported_sessions_.size() >= kMaxKeys) reported_sessions_.clear();
-        reported_sessions_.insert(f.session);
-        out.push_back({Pattern::Kind::kNewSourceAfterFailures, f.source, f.username,
-                       static_cast<int>(failures->second.at.size()), 2});
-      }
+    const auto began = session_source_.find(f.session);
+    if (burst && began != session_source_.end() && began->second != source &&
+        !reported_sessions_.contains(f.session)) {
+      if (reported_sessions_.size() >= kMaxKeys) reported_sessions_.clear();
+      reported_sessions_.insert(f.session);
+      out.push_back({Pattern::Kind::kNewSourceAfterFailures, f.source, f.username,
+                     static_cast<int>(failures->second.at.size()), 0});
     }
   }
   return out;

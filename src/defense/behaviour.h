@@ -5,23 +5,27 @@
 //
 // The patterns, each reported once per window and key:
 // - credential stuffing: one source failing sign-in for kStuffingUsernames different usernames
-//   within kPatternWindow (weighs enough to block the source);
+//   within kPatternWindow, not counting those that then sign in from there (weighs enough to block
+//   the source);
 // - password spraying: one username failing from kSprayingSources different sources within
 //   kPatternWindow (many sources: reported, nobody to score);
 // - TOTP guessing: kTotpFailures wrong second factors for one account within kPatternWindow, across
-//   however many challenges (weighs enough to block the source of the last);
-// - record enumeration: kEnumerationMisses views of records that are not there by one account (or
-//   source) within kEnumerationWindow (scored);
+//   however many challenges: from one source, it weighs enough to block that source; from many,
+//   it is reported (an attacker must not be able to block a victim's address by making most of
+//   the guesses elsewhere);
+// - record enumeration: kEnumerationMisses views, updates or deletes of records that are not there
+//   by one account (or source) within kEnumerationWindow (scored);
 // - bulk reading: one account listing records up to kBulkShare of the export threshold within a
 //   day, staying just under the cap (reported);
-// - a new source after failures: a session used from a source where its account has not signed in
-//   within a day, while that account has had kNewSourceFailures failures within kPatternWindow
-//   (reported, and scored against that source).
+// - a session that moves: used from another source than the one it signed in from, while its
+//   account has had kNewSourceFailures failures within kPatternWindow (reported only: anyone can
+//   fail sign-ins for a victim's username, so it must weigh against nobody).
 // Normal work stays clear: one person mistyping a password a few times, many people behind one
 // NAT each signing in (different usernames, each succeeding), a reader paging through records.
 //
-// Memory is bounded: each table holds at most kMaxKeys keys, and is cleared when full (at worst a
-// pattern's count starts again).
+// Windows are fixed: each starts at its first event (a source can stay just under a threshold
+// window after window). Memory is bounded: each table holds at most kMaxKeys keys, and is cleared
+// when full (at worst a pattern's count starts again).
 //
 // Thread-safety: one caller at a time (the audit tail's thread).
 
@@ -57,7 +61,8 @@ struct Fact {
   std::string action;
   bool allowed = false;
   std::string outcome;
-  int64_t count = 0;  // detail.count (records listed)
+  int64_t count = 0;        // detail.count (records listed)
+  bool wrong_code = false;  // a second factor refused as wrong (detail.second_factor_failures)
 };
 // Reads one event's canonical JSON; nullopt if it is not one.
 std::optional<Fact> FactOf(std::string_view canonical);
@@ -111,16 +116,19 @@ class Behaviour {
   const int export_threshold_;
   std::unordered_map<std::string, Distinct> usernames_by_source_;
   std::unordered_map<std::string, Distinct> sources_by_username_;
-  std::unordered_map<std::string, Times> totp_failures_;
+  std::unordered_map<std::string, Times> totp_failures_;            // by username
+  std::unordered_map<std::string, Times> totp_failures_by_source_;  // by username and source
   std::unordered_map<std::string, Times> misses_;
   std::unordered_map<std::string, Times> failures_by_account_;
   struct Listed {
-    std::deque<std::pair<TimePoint, int64_t>> lists;
+    std::deque<std::pair<TimePoint, int64_t>> lists;  // at most kMaxLists
+    int64_t total = 0;                                // of `lists`
     std::optional<TimePoint> reported_at;
   };
+  static constexpr size_t kMaxLists = 10'000;
   std::unordered_map<std::string, Listed> listed_;
-  // Where each account signed in within the last day (source -> when).
-  std::unordered_map<std::string, std::unordered_map<std::string, TimePoint>> signed_in_from_;
+  // The source each session signed in from (sessions seen starting).
+  std::unordered_map<std::string, std::string> session_source_;
   std::set<std::string> reported_sessions_;
 };
 

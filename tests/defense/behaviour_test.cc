@@ -85,19 +85,40 @@ TEST(BehaviourTest, OneUsernameFailingFromManySourcesIsPasswordSpraying) {
     EXPECT_TRUE(same.Observe(PasswordFailed("bob", "2001:db8::1")).empty());
 }
 
+Fact WrongCode(std::string username, std::string source, TimePoint at) {
+  auto f = F("auth.login", std::move(username), std::move(source), false, at);
+  f.wrong_code = true;
+  return f;
+}
+
 TEST(BehaviourTest, WrongSecondFactorsAcrossChallengesAreTotpGuessing) {
   Behaviour b(500);
   for (int i = 0; i < kTotpFailures - 1; ++i) {
-    EXPECT_TRUE(
-        b.Observe(F("auth.login", "ann", "192.0.2.1", false, kStart + i * seconds(30))).empty());
+    EXPECT_TRUE(b.Observe(WrongCode("ann", "192.0.2.1", kStart + i * seconds(30))).empty());
   }
-  const auto found = b.Observe(F("auth.login", "ann", "192.0.2.1", false, kStart + minutes(3)));
+  const auto found = b.Observe(WrongCode("ann", "192.0.2.1", kStart + minutes(3)));
   ASSERT_EQ(Kinds(found), std::vector{Pattern::Kind::kTotpGuessing});
   EXPECT_EQ(found[0].subject, "ann");
-  // A challenge that is no longer valid names no account: not counted.
+  EXPECT_EQ(found[0].weight, 4) << "all from one address: it is blocked";
+  // Refusals that are not wrong codes (a stale challenge, an inactive account) do not count.
   Behaviour stale(500);
-  for (int i = 0; i < 20; ++i)
-    EXPECT_TRUE(stale.Observe(F("auth.login", "", "192.0.2.1", false)).empty());
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_TRUE(stale.Observe(F("auth.login", "bob", "192.0.2.1", false)).empty());
+  }
+}
+
+TEST(BehaviourTest, GuessesMadeElsewhereNeverBlockTheAddressOfTheLastOne) {
+  // Five guesses from the attacker's addresses, then one mistype by the victim at the office: the
+  // account is reported, the office is not blocked.
+  Behaviour b(500);
+  for (int i = 0; i < kTotpFailures - 1; ++i) {
+    EXPECT_TRUE(
+        b.Observe(WrongCode("ann", "203.0.113." + std::to_string(i), kStart + i * seconds(30)))
+            .empty());
+  }
+  const auto found = b.Observe(WrongCode("ann", "192.0.2.1", kStart + minutes(3)));
+  ASSERT_EQ(Kinds(found), std::vector{Pattern::Kind::kTotpGuessing});
+  EXPECT_EQ(found[0].weight, 0);
 }
 
 TEST(BehaviourTest, ABurstOfViewsOfRecordsThatAreNotThereIsEnumeration) {
@@ -108,7 +129,10 @@ TEST(BehaviourTest, ABurstOfViewsOfRecordsThatAreNotThereIsEnumeration) {
     return f;
   };
   for (int i = 0; i < kEnumerationMisses - 1; ++i) {
-    EXPECT_TRUE(b.Observe(miss(kStart + i * std::chrono::milliseconds(100))).empty());
+    auto m = miss(kStart + i * std::chrono::milliseconds(100));
+    if (i % 3 == 1) m.action = "record.update";  // a write to a missing record says as much
+    if (i % 3 == 2) m.action = "record.delete";
+    EXPECT_TRUE(b.Observe(m).empty());
   }
   ASSERT_EQ(Kinds(b.Observe(miss(kStart + seconds(2)))), std::vector{Pattern::Kind::kEnumeration});
   // The same number of misses spread over half an hour is someone following stale links.
@@ -140,9 +164,11 @@ TEST(BehaviourTest, ListingJustUnderTheCapIsBulkReading) {
   }
 }
 
-TEST(BehaviourTest, ASessionFromANewSourceRightAfterFailuresIsReported) {
+TEST(BehaviourTest, ASessionMovingToAnotherAddressRightAfterFailuresIsReported) {
   Behaviour b(500);
-  EXPECT_TRUE(b.Observe(F("auth.login", "ann", "192.0.2.1", true)).empty());  // usual place
+  auto signed_in = F("auth.login", "ann", "192.0.2.1", true);
+  signed_in.session = "s1";
+  EXPECT_TRUE(b.Observe(signed_in).empty());
   for (int i = 0; i < kNewSourceFailures; ++i) {
     EXPECT_TRUE(b.Observe(PasswordFailed("ann", "203.0.113.5", kStart + minutes(1))).empty());
   }
@@ -151,15 +177,32 @@ TEST(BehaviourTest, ASessionFromANewSourceRightAfterFailuresIsReported) {
     f.session = std::move(session);
     return f;
   };
-  EXPECT_TRUE(b.Observe(use("192.0.2.1", "s1")).empty()) << "from where she signed in";
+  EXPECT_TRUE(b.Observe(use("192.0.2.1", "s1")).empty()) << "where it signed in";
   const auto found = b.Observe(use("203.0.113.5", "s1"));
   ASSERT_EQ(Kinds(found), std::vector{Pattern::Kind::kNewSourceAfterFailures});
   EXPECT_EQ(found[0].source, "203.0.113.5");
+  EXPECT_EQ(found[0].weight, 0) << "anyone can fail sign-ins for a victim: it weighs on nobody";
   EXPECT_TRUE(b.Observe(use("203.0.113.5", "s1")).empty()) << "once a session";
-  // Without the failures, a new place is just travel.
+  EXPECT_TRUE(b.Observe(use("198.51.100.1", "tok-1")).empty())
+      << "a session or token not seen starting is not judged";
+  // Without the failures, a session changing address is just a network change.
   Behaviour calm(500);
-  EXPECT_TRUE(calm.Observe(F("auth.login", "bob", "192.0.2.1", true)).empty());
-  EXPECT_TRUE(calm.Observe(use("203.0.113.5", "s2")).empty());
+  auto bob = F("auth.login", "bob", "192.0.2.1", true);
+  bob.session = "s2";
+  EXPECT_TRUE(calm.Observe(bob).empty());
+  auto moved = F("record.view", "bob", "203.0.113.5", true, kStart + minutes(2));
+  moved.session = "s2";
+  EXPECT_TRUE(calm.Observe(moved).empty());
+}
+
+TEST(BehaviourTest, UsernamesThatThenSignInFromThereAreNotCountedAsStuffing) {
+  Behaviour b(500);
+  for (int i = 0; i < kStuffingUsernames - 1; ++i) {
+    const std::string who = "colleague" + std::to_string(i);
+    EXPECT_TRUE(b.Observe(PasswordFailed(who, "198.51.100.7")).empty());
+    EXPECT_TRUE(b.Observe(F("auth.login.password", who, "198.51.100.7", true)).empty());
+  }
+  EXPECT_TRUE(b.Observe(PasswordFailed("one-more", "198.51.100.7")).empty());
 }
 
 TEST(BehaviourTest, ItsOwnAndTheWafsEventsAreIgnoredAndFactsComeFromCanonicalEvents) {
