@@ -235,21 +235,23 @@ class TlsConnection final : public ConnectionBase,
                                request);
     }
     SplitTarget(*request);
+    // Found once, here: the inspector is told what the path names, and the route runs after it.
+    auto match = std::make_shared<Router::Match>(
+        server_.router.Find(request->method(), request->path, reach_));
     Inspector* inspector = server_.hooks.inspector;
-    if (inspector == nullptr) return Route(request);
+    if (inspector == nullptr) return Route(request, *match);
     // What the path names here: nothing (scanners ask for many such paths), or a route for anyone,
     // or one for people signed in (its handler authenticates before it reads the body, so what the
     // body holds is theirs: record content, not an anonymous visitor's).
-    const auto found = server_.router.Find(request->method(), request->path, reach_);
-    const auto route = found.handler == nullptr && found.async == nullptr ? RouteKind::kNone
-                       : found.caller == Caller::kSignedIn                ? RouteKind::kSignedIn
-                                                                          : RouteKind::kAnonymous;
+    const auto route = match->handler == nullptr && match->async == nullptr ? RouteKind::kNone
+                       : match->caller == Caller::kSignedIn                 ? RouteKind::kSignedIn
+                                                                            : RouteKind::kAnonymous;
     auto self = shared_from_this();
-    auto verdict = inspector->Inspect(request, route, [self, request](Verdict v) {
+    auto verdict = inspector->Inspect(request, route, [self, request, match](Verdict v) {
       asio::post(self->stream_.get_executor(),
-                 [self, request, v = std::move(v)] { self->Inspected(request, v); });
+                 [self, request, match, v = std::move(v)] { self->Inspected(request, *match, v); });
     });
-    if (verdict) Inspected(request, *verdict);
+    if (verdict) Inspected(request, *match, *verdict);
   }
 
   std::shared_ptr<Request> NewRequest() const {
@@ -290,8 +292,9 @@ class TlsConnection final : public ConnectionBase,
   }
 
   // The inspector's answer: refused, or on to the route.
-  void Inspected(const std::shared_ptr<Request>& request, const Verdict& verdict) {
-    if (!verdict.refuse) return Route(request);
+  void Inspected(const std::shared_ptr<Request>& request, Router::Match& match,
+                 const Verdict& verdict) {
+    if (!verdict.refuse) return Route(request, match);
     route_ = "-";
     const auto code = verdict.status == 503   ? ErrorCode::kUnavailable
                       : verdict.status == 429 ? ErrorCode::kResourceExhausted
@@ -299,8 +302,7 @@ class TlsConnection final : public ConnectionBase,
     Send(ErrorResponse(Error{code, verdict.reason, verdict.retry_after}, request_id_), keep_alive_);
   }
 
-  void Route(const std::shared_ptr<Request>& request) {
-    auto match = server_.router.Find(request->method(), request->path, reach_);
+  void Route(const std::shared_ptr<Request>& request, Router::Match& match) {
     if (match.handler == nullptr && match.async == nullptr) {
       route_ = "-";
       if (match.elsewhere != Surface::kNone && server_.hooks.refused) {

@@ -162,6 +162,33 @@ TEST_F(DefenseTest, CredentialStuffingFromOneAddressIsReportedAndBlocksIt) {
   EXPECT_EQ(api_.Call("GET", "/healthz", "").status, 200) << "everyone else is served";
 }
 
+TEST_F(DefenseTest, SecurityEventsAreForSecurityOfficersAndBadFiltersAreRefused) {
+  EXPECT_EQ(api_.Call("GET", "/api/v1/security/events", "").status, 401);
+  // A standard account is not signed in where the admin surface is served at all.
+  const auto reader = api_.As(sessions_["rob.reader"], "GET", "/api/v1/security/events");
+  EXPECT_EQ(reader.status, 401);
+  EXPECT_EQ(reader.body.find("\"items\""), std::string::npos) << "nothing listed";
+  for (const char* bad : {"?nope=1", "?action=a&action=b", "?cursor=abc", "?since=yesterday",
+                          "?limit=0", "?limit=abc", "?limit=1001", "?until=2026-13-40T00:00:00Z"}) {
+    const auto r = api_.As(officer1_, "GET", std::string("/api/v1/security/events") + bad);
+    EXPECT_EQ(r.status, 400) << bad;
+  }
+  // A search is itself audited, with the family it was limited to; only security.* events come.
+  const auto listed = SecurityEvents();
+  for (const auto& e : listed) {
+    EXPECT_TRUE(std::string_view(e.at("action").as_string()).starts_with("security."));
+  }
+  auto searches = api_.As(officer1_, "GET", "/api/v1/audit/events?action=audit.search&limit=100");
+  ASSERT_EQ(searches.status, 200);
+  bool audited = false;
+  const auto found = JsonOf(searches);
+  for (const auto& e : found.at("items").as_array()) {
+    const auto* prefix = e.at("detail").as_object().if_contains("prefix");
+    audited |= prefix != nullptr && prefix->as_string() == "security.";
+  }
+  EXPECT_TRUE(audited);
+}
+
 TEST_F(DefenseTest, ATargetLongerThan8KiBIsRefused) {
   const auto r = api_.Call("GET", "/api/v1/records?q=" + std::string(9000, 'a'), "");
   EXPECT_EQ(r.status, 414);

@@ -160,6 +160,9 @@ SlowStats RunSlowHttpTest(const std::string& mode, uint16_t port, const std::str
 }
 
 TEST_F(OverloadTest, SlowHeadersAndSlowBodiesDoNotStopSignedInReads) {
+  // slowhttptest is an attack tool: now and then what it sends is cut off mid-line and inspected
+  // as a malformed request, which is rightly reported.
+  inst_.ExpectAttacks();
   TempDir out;
   for (const auto& [mode, path] : {std::pair{"-H", "/healthz"}, {"-B", "/api/v1/auth/login"}}) {
     Reader reader(inst_.port(), reads_);
