@@ -410,6 +410,12 @@ defense::DetectorHooks DetectorHooksFor(audit::AuditLog& audit, const DefenseCon
                 {"source_score", fmt::format("{:.1f}", score)}};
     audit.RecordAsync(std::move(e), [](Result<int64_t>) {});
   };
+  hooks.prefilter_missed = [](const http::Request& request, const defense::Finding& finding) {
+    std::vector<std::string> rules;
+    for (const auto& m : finding.matches) rules.push_back(std::to_string(m.rule_id));
+    spdlog::error("the prefilter missed a request the rules match: rules {} (request id {})",
+                  Joined(rules), request.request_id);
+  };
   hooks.released = [&audit](std::string_view source) {
     spdlog::warn("block on {} ended", source);
     audit.RecordAsync(
@@ -429,16 +435,31 @@ Result<std::unique_ptr<defense::Detector>> StartDetector(const Config& config,
     spdlog::warn("defense.enabled = false: requests are not inspected for attacks");
     return nullptr;
   }
-  auto crs = defense::Crs::Load({d.crs_rules, d.paranoia_level, d.inbound_threshold});
+  auto crs = defense::Crs::Load({d.crs_rules, d.paranoia_level, d.inbound_threshold,
+                                 d.prefilter != "off", PrefilterCachePath(config)});
   if (!crs) {
     return Fail(crs.error().code, "attack detection cannot start: " + crs.error().message);
   }
+  if (d.prefilter != "off" && !(*crs)->prefiltered()) {
+    spdlog::warn("attack detection: no prefilter, every request is inspected in full: {}",
+                 (*crs)->prefilter_error());
+  } else if ((*crs)->prefiltered()) {
+    const auto& c = (*crs)->prefilter()->coverage();
+    spdlog::info(
+        "attack detection prefilter: {} rules can fire ({} screened by pattern, {} by exact "
+        "evaluation, {} by the rules they follow; {}){}",
+        c.live, c.patterns, c.exact, c.derived, c.cached ? "read from its cache" : "compiled",
+        d.prefilter == "verify" ? "; verifying: every request is also inspected in full" : "");
+  }
   defense::SourcePolicy policy{static_cast<double>(d.block_score), d.score_half_life, d.block_for,
                                d.allow};
-  auto detector = std::make_unique<defense::Detector>(
-      std::move(*crs), std::move(policy), clock,
-      defense::DetectorOptions{d.mode == "block", static_cast<size_t>(d.queue)},
-      DetectorHooksFor(audit, d));
+  defense::DetectorOptions options;
+  options.block = d.mode == "block";
+  options.queue = static_cast<size_t>(d.queue);
+  options.prefilter = (*crs)->prefiltered();
+  options.verify_prefilter = d.prefilter == "verify";
+  auto detector = std::make_unique<defense::Detector>(std::move(*crs), std::move(policy), clock,
+                                                      options, DetectorHooksFor(audit, d));
   try {
     detector->Start();
   } catch (const std::system_error&) {
@@ -523,6 +544,9 @@ std::function<void(std::string&)> GaugesOf(const http::Server& server, const sto
       values.push_back({"strongroom_security_inspected_total", "counter",
                         "Requests run through the attack detection rules.",
                         static_cast<double>(d.inspected)});
+      values.push_back({"strongroom_security_screened_total", "counter",
+                        "Requests the prefilter let through: no detection rule can match them.",
+                        static_cast<double>(d.screened)});
       values.push_back({"strongroom_security_detections_total", "counter",
                         "Requests in which attack detection found something (each audited).",
                         static_cast<double>(d.detections)});

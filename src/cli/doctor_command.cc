@@ -220,11 +220,28 @@ void CheckDefense(const Config& config, Findings& out) {
     out.push_back({"defense.crs", Status::kFail, "off (defense.enabled = false)"});
     return;
   }
-  const auto loaded = defense::Crs::Load({d.crs_rules, d.paranoia_level, d.inbound_threshold});
+  const auto loaded = defense::Crs::Load({d.crs_rules, d.paranoia_level, d.inbound_threshold,
+                                          d.prefilter != "off", PrefilterCachePath(config)});
   out.push_back({"defense.crs", loaded ? Status::kPass : Status::kFail,
                  loaded ? fmt::format("OWASP CRS from {}, paranoia level {}, threshold {}",
                                       d.crs_rules.string(), d.paranoia_level, d.inbound_threshold)
                         : loaded.error().message});
+  // Without the prefilter every request costs a full inspection: safe, but slow.
+  if (loaded && d.prefilter == "off") {
+    out.push_back({"defense.prefilter", Status::kWarn,
+                   "off: every request is inspected in full (defense.prefilter = \"off\")"});
+  } else if (loaded && !(*loaded)->prefiltered()) {
+    out.push_back({"defense.prefilter", Status::kWarn,
+                   "none, every request is inspected in full: " + (*loaded)->prefilter_error()});
+  } else if (loaded) {
+    const auto& c = (*loaded)->prefilter()->coverage();
+    out.push_back(
+        {"defense.prefilter", Status::kPass,
+         fmt::format("{} rules screened ({} by pattern, {} by exact evaluation, {} by "
+                     "the rules they follow){}",
+                     c.live, c.patterns, c.exact, c.derived,
+                     d.prefilter == "verify" ? "; verifying (every request inspected too)" : "")});
+  }
   const bool detect_only = d.mode != "block";
   out.push_back({"defense.mode",
                  detect_only && config.environment == Environment::kProduction ? Status::kWarn

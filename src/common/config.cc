@@ -360,6 +360,8 @@ Result<void> ReadDefense(const toml::table* t, const std::filesystem::path& base
   RETURN_IF_ERROR(sec.Seconds("block_s", 10, 604'800, d.block_for));
   RETURN_IF_ERROR(ReadAllowList(sec, "allow", d.allow));
   RETURN_IF_ERROR(sec.Int("queue", 1, 100'000, d.queue));
+  RETURN_IF_ERROR(sec.OneOf("prefilter", {"on", "off", "verify"}, d.prefilter));
+  RETURN_IF_ERROR(sec.Path("prefilter_cache", base, d.prefilter_cache));
   if (d.crs_rules.empty()) return ConfigError("defense.crs_rules", "must name a directory");
   return sec.Finish();
 }
@@ -494,6 +496,12 @@ Result<void> CheckReadyToServe(const Config& cfg) {
 Result<Config> LoadConfig(const std::filesystem::path& path) {
   ASSIGN_OR_RETURN(auto text, ReadSmallFile(path, 1024 * 1024));
   return ParseConfig(text, std::filesystem::absolute(path));
+}
+
+std::filesystem::path PrefilterCachePath(const Config& config) {
+  if (!config.defense.prefilter_cache.empty()) return config.defense.prefilter_cache;
+  if (config.store.path.empty()) return {};
+  return config.store.path.parent_path() / "prefilter.cache";
 }
 
 }  // namespace strongroom

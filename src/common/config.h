@@ -133,6 +133,13 @@ struct DefenseConfig {
   std::chrono::seconds block_for{900};        // how long a block lasts, 10..604800 s
   CidrList allow;                             // sources never refused or blocked (still reported)
   int queue = 512;                            // requests waiting for inspection, 1..100000
+  // "on": requests no rule can match skip the full inspection (defense/prefilter.h); "off": every
+  // request is inspected in full; "verify": both, and a request the prefilter would have let
+  // through that the rules match is logged as an error (for tests).
+  std::string prefilter = "on";
+  // Where the prefilter's compiled patterns are kept between starts; "" = prefilter.cache beside
+  // the store's database.
+  std::filesystem::path prefilter_cache;
 };
 
 struct LogConfig {
@@ -171,5 +178,9 @@ struct HostPort {
   uint16_t port = 0;
 };
 Result<HostPort> ParseHostPort(std::string_view text);
+
+// Where the attack detection prefilter keeps its compiled patterns (defense.prefilter_cache, or
+// prefilter.cache beside the store's database); "" when neither names a place.
+std::filesystem::path PrefilterCachePath(const Config& config);
 
 }  // namespace strongroom

@@ -152,12 +152,44 @@ Result<std::unique_ptr<Crs>> Crs::Load(const CrsOptions& options) {
                               (options.rules_dir / file).string()));
     }
   }
-  auto loaded = ModSecurityEngine::Load(CrsConfiguration(options));
+  const auto configuration = CrsConfiguration(options);
+  auto loaded = ModSecurityEngine::Load(configuration);
   if (!loaded.engine) {
     return Fail(ErrorCode::kFailedPrecondition,
                 "the OWASP CRS rules did not load: " + Printable(loaded.error, 400));
   }
-  return std::unique_ptr<Crs>(new Crs(options, std::move(loaded.engine)));
+  std::unique_ptr<Crs> crs(new Crs(options, std::move(loaded.engine)));
+  if (options.prefilter) {
+    auto built = Prefilter::Build(configuration, options.prefilter_cache);
+    if (built) {
+      crs->prefilter_ = std::move(*built);
+      // The rules that read only what other rules set (the anomaly score's evaluation) are
+      // screened by those (defense/prefilter.h): a plain request must pass the rules clean, and
+      // pass the prefilter.
+      http::Request probe;
+      probe.remote_address = "192.0.2.1";
+      probe.message.method(http::beast_http::verb::get);
+      probe.message.target("/");
+      probe.message.set("Host", "localhost");
+      probe.message.set("User-Agent", "strongroom");
+      probe.message.set("Accept", "*/*");
+      if (!crs->Evaluate(probe).clean()) {
+        crs->prefilter_.reset();
+        crs->prefilter_error_ = "a plain request does not pass the rules clean";
+      } else if (crs->MayMatch(probe)) {
+        crs->prefilter_.reset();
+        crs->prefilter_error_ = "a plain request does not pass the prefilter";
+      }
+    } else {
+      crs->prefilter_error_ = Printable(built.error().message, 400);
+    }
+  }
+  return crs;
+}
+
+bool Crs::MayMatch(const http::Request& request) const {
+  if (!prefilter_) return true;
+  return prefilter_->MayMatch(request.message.method_string(), ViewOf(request));
 }
 
 Finding Crs::Evaluate(const http::Request& request) {

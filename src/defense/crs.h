@@ -22,6 +22,7 @@
 
 #include "common/error.h"
 #include "defense/modsecurity_engine.h"
+#include "defense/prefilter.h"
 #include "http/message.h"
 
 namespace strongroom::defense {
@@ -30,6 +31,8 @@ struct CrsOptions {
   std::filesystem::path rules_dir = "/usr/share/modsecurity-crs/rules";
   int paranoia_level = 1;     // 1..4, as CRS defines them
   int inbound_threshold = 5;  // CRS's inbound anomaly score threshold (one critical rule: 5)
+  bool prefilter = true;      // build the prefilter (defense/prefilter.h)
+  std::filesystem::path prefilter_cache;  // its compiled patterns between starts; "" = none
 };
 
 struct RuleMatch {
@@ -59,12 +62,23 @@ class Crs {
 
   // Runs the request (line, headers, body) through every request rule.
   Finding Evaluate(const http::Request& request);
+
+  // False only if no rule can match the request (defense/prefilter.h): then Evaluate would find
+  // nothing. True without a prefilter. Any thread, concurrently.
+  bool MayMatch(const http::Request& request) const;
+  // Whether there is a prefilter, and if not why (empty when there is, or it was not asked for).
+  bool prefiltered() const { return prefilter_ != nullptr; }
+  const std::string& prefilter_error() const { return prefilter_error_; }
+  const Prefilter* prefilter() const { return prefilter_.get(); }
+
   const CrsOptions& options() const { return options_; }
 
  private:
   Crs(CrsOptions options, std::unique_ptr<ModSecurityEngine> engine);
   CrsOptions options_;
   std::unique_ptr<ModSecurityEngine> engine_;
+  std::unique_ptr<Prefilter> prefilter_;
+  std::string prefilter_error_;
 };
 
 // The configuration Load parses, for tests and `doctor`.

@@ -91,6 +91,8 @@ std::optional<http::Verdict> Detector::Inspect(std::shared_ptr<const http::Reque
                          "detected from it",
                          std::max<int64_t>(1, wait)};
   }
+  const bool passed = Screened(*request);
+  if (passed && !options_.verify_prefilter) return Allow();
   {
     std::lock_guard lock(mu_);
     if (const auto wait = RationedFor(SourceKey(request->remote_address), now); wait > 0) {
@@ -102,7 +104,7 @@ std::optional<http::Verdict> Detector::Inspect(std::shared_ptr<const http::Reque
     }
   }
   const bool first = for_signed_in && http::PresentsCredentials(*request);
-  switch (Enqueue({std::move(request), std::move(done), for_signed_in}, first)) {
+  switch (Enqueue({std::move(request), std::move(done), for_signed_in, passed}, first)) {
     case Queued::kYes:
       return std::nullopt;
     case Queued::kSourceFull:
@@ -154,7 +156,18 @@ void Detector::Charge(const std::string& source, std::chrono::nanoseconds spent)
   debt.at = now;
 }
 
+bool Detector::Screened(const http::Request& request) {
+  if (!options_.prefilter || crs_->MayMatch(request)) return false;
+  if (!options_.verify_prefilter) {
+    std::lock_guard lock(mu_);
+    ++stats_.screened;
+  }
+  return true;
+}
+
 void Detector::Observe(std::shared_ptr<const http::Request> request) {
+  const bool passed = Screened(*request);
+  if (passed && !options_.verify_prefilter) return;
   {
     // Already refused: a source over its share is not inspected further (counted, not queued).
     std::lock_guard lock(mu_);
@@ -163,7 +176,7 @@ void Detector::Observe(std::shared_ptr<const http::Request> request) {
       return;
     }
   }
-  (void)Enqueue({std::move(request), nullptr, false}, false);
+  (void)Enqueue({std::move(request), nullptr, false, passed}, false);
 }
 
 Detector::Queued Detector::Enqueue(Job job, bool first) {
@@ -217,7 +230,7 @@ void Detector::Loop() {
     http::Verdict verdict = Allow();
     const auto started = std::chrono::steady_clock::now();
     try {
-      verdict = Decide(*job.request, !job.done, job.for_signed_in);
+      verdict = Decide(*job.request, !job.done, job.for_signed_in, job.passed);
     } catch (const std::exception&) {
       verdict = {true, 503, std::string(kBusy), 1};  // fail closed
     }
@@ -274,13 +287,16 @@ void Detector::ReleaseEnded() {
 }
 
 http::Verdict Detector::Decide(const http::Request& request, bool already_refused,
-                               bool for_signed_in) {
+                               bool for_signed_in, bool passed) {
   Detection d;
   d.finding = crs_->Evaluate(request);
   {
     std::lock_guard lock(mu_);
     ++stats_.inspected;
+    if (passed && !d.finding.clean()) ++stats_.prefilter_misses;
   }
+  if (passed && !d.finding.clean() && hooks_.prefilter_missed)
+    hooks_.prefilter_missed(request, d.finding);
   if (d.finding.clean()) return Allow();
   d.source = request.remote_address;
   d.request_id = request.request_id;

@@ -59,6 +59,11 @@ struct DetectorOptions {
   std::chrono::milliseconds inspection_free{10};      // of each request's inspection, uncharged
   double inspection_share = 0.25;                     // of the detector's time, per source
   std::chrono::milliseconds inspection_burst{10000};  // inspection time a source may run ahead
+  // Requests the prefilter says no rule can match are let through uninspected (Crs::MayMatch).
+  bool prefilter = true;
+  // Every request is inspected in full anyway, and one the prefilter would have let through that
+  // the rules match is reported (hooks.prefilter_missed): how tests check the prefilter.
+  bool verify_prefilter = false;
 };
 
 // One finding, as reported.
@@ -81,6 +86,8 @@ struct DetectorHooks {
   std::function<void(std::string_view source)> released;
   std::function<void(std::string_view source, int distinct, double score)> scanning;
   std::function<void(const Pattern& pattern, double score)> behaved;
+  // verify_prefilter: a request the prefilter would have let through, and the rules' finding.
+  std::function<void(const http::Request& request, const Finding& finding)> prefilter_missed;
 };
 
 class Detector final : public http::Inspector {
@@ -105,10 +112,14 @@ class Detector final : public http::Inspector {
 
   // Inspects one request on the calling thread and applies the policy; what the thread does with
   // each request. For tests.
-  http::Verdict Decide(const http::Request& request, bool already_refused, bool for_signed_in);
+  // `passed`: the prefilter would have let it through (verify_prefilter).
+  http::Verdict Decide(const http::Request& request, bool already_refused, bool for_signed_in,
+                       bool passed = false);
 
   struct Stats {
     uint64_t inspected = 0;         // requests run through the rules
+    uint64_t screened = 0;          // requests the prefilter let through uninspected
+    uint64_t prefilter_misses = 0;  // verify_prefilter: let through, yet the rules match
     uint64_t detections = 0;        // findings reported
     uint64_t refused = 0;           // requests refused for a finding
     uint64_t blocked_requests = 0;  // requests refused because their source was blocked
@@ -126,9 +137,12 @@ class Detector final : public http::Inspector {
     std::shared_ptr<const http::Request> request;
     std::function<void(http::Verdict)> done;  // empty for an observed (already refused) request
     bool for_signed_in = false;
+    bool passed = false;  // the prefilter would have let it through (verify_prefilter)
   };
   enum class Queued { kYes, kFull, kSourceFull };
   Queued Enqueue(Job job, bool first);
+  // Whether the prefilter lets `request` through uninspected (counted, unless verifying).
+  bool Screened(const http::Request& request);
   void Dequeued(const std::string& source);
   // The seconds until `source` may be inspected again, 0 if now (its debt is under the burst).
   int64_t RationedFor(const std::string& key, TimePoint now);  // requires mu_

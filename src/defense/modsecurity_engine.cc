@@ -1,12 +1,31 @@
 #include "defense/modsecurity_engine.h"
 
+#include <modsecurity/actions/action.h>
 #include <modsecurity/collection/collection.h>
 #include <modsecurity/modsecurity.h>
 #include <modsecurity/rule_message.h>
 #include <modsecurity/rules_set.h>
 #include <modsecurity/transaction.h>
 
+#include <cctype>
 #include <charconv>
+#include <typeinfo>
+
+// libinjection, inside libmodsecurity (its C interface, as libinjection declares it).
+extern "C" {
+int libinjection_sqli(const char* s, size_t slen, char fingerprint[]);
+int libinjection_xss(const char* s, size_t slen);
+}
+
+// The factory the rule parser's transformations come from. libmodsecurity exports it; its header
+// is not installed, so it is declared here: only the static function is used, and the objects it
+// returns are used through modsecurity::actions::Action, whose header is.
+namespace modsecurity::actions::transformations {
+class Transformation : public Action {
+ public:
+  static Transformation* instantiate(std::string name);
+};
+}  // namespace modsecurity::actions::transformations
 
 namespace strongroom::defense {
 namespace {
@@ -19,7 +38,83 @@ const unsigned char* Bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
+// The names the factory knows, by the lower-cased names rules use (the rule parser reads them in
+// any case; the factory wants these spellings).
+constexpr std::pair<std::string_view, std::string_view> kTransformations[] = {
+    {"base64decode", "base64Decode"},
+    {"base64decodeext", "base64DecodeExt"},
+    {"cmdline", "cmd_line"},
+    {"compresswhitespace", "compressWhitespace"},
+    {"cssdecode", "cssDecode"},
+    {"escapeseqdecode", "escapeSeqDecode"},
+    {"hexdecode", "hexDecode"},
+    {"hexencode", "hexEncode"},
+    {"htmlentitydecode", "htmlEntityDecode"},
+    {"jsdecode", "jsDecode"},
+    {"length", "length"},
+    {"lowercase", "lowercase"},
+    {"md5", "md5"},
+    {"normalisepath", "normalisePath"},
+    {"normalizepath", "normalizePath"},
+    {"normalisepathwin", "normalisePathWin"},
+    {"normalizepathwin", "normalizePathWin"},
+    {"removecomments", "removeComments"},
+    {"removecommentschar", "removeCommentsChar"},
+    {"removenulls", "removeNulls"},
+    {"removewhitespace", "removeWhitespace"},
+    {"replacecomments", "replaceComments"},
+    {"replacenulls", "replaceNulls"},
+    {"sha1", "sha1"},
+    {"sqlhexdecode", "sqlHexDecode"},
+    {"trim", "trim"},
+    {"trimleft", "trimLeft"},
+    {"trimright", "trimRight"},
+    {"uppercase", "uppercase"},
+    {"urldecode", "urlDecode"},
+    {"urldecodeuni", "urlDecodeUni"},
+    {"urlencode", "urlEncode"},
+    {"utf8tounicode", "utf8toUnicode"},
+};
+
 }  // namespace
+
+struct EngineTransformation::Impl {
+  std::unique_ptr<modsecurity::actions::Action> action;
+};
+
+EngineTransformation::EngineTransformation(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EngineTransformation::~EngineTransformation() = default;
+
+std::unique_ptr<EngineTransformation> EngineTransformation::Find(std::string_view name) {
+  std::string lower(name);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& [known, spelling] : kTransformations) {
+    if (known != lower) continue;
+    std::unique_ptr<modsecurity::actions::Action> action(
+        modsecurity::actions::transformations::Transformation::instantiate("t:" +
+                                                                           std::string(spelling)));
+    // An unknown name gives the base class, which changes nothing: refuse it.
+    if (!action || typeid(*action) == typeid(modsecurity::actions::transformations::Transformation))
+      return nullptr;
+    auto impl = std::make_unique<Impl>();
+    impl->action = std::move(action);
+    return std::unique_ptr<EngineTransformation>(new EngineTransformation(std::move(impl)));
+  }
+  return nullptr;
+}
+
+std::string EngineTransformation::Apply(const std::string& value) const {
+  return impl_->action->evaluate(value, nullptr);
+}
+
+bool EngineDetectsSqli(std::string_view value) {
+  char fingerprint[8] = {};
+  return libinjection_sqli(value.data(), value.size(), fingerprint) != 0;
+}
+
+bool EngineDetectsXss(std::string_view value) {
+  return libinjection_xss(value.data(), value.size()) != 0;
+}
 
 struct ModSecurityEngine::Impl {
   modsecurity::ModSecurity modsec;

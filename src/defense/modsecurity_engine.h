@@ -56,4 +56,26 @@ class ModSecurityEngine {
   std::unique_ptr<Impl> impl_;
 };
 
+// One of libmodsecurity's own transformations (`t:lowercase`, `t:urlDecodeUni`, ...), applied
+// outside a transaction, so that what the prefilter (defense/prefilter.h) scans is exactly what
+// the rules are given. Thread-safe: the transformations keep no state.
+class EngineTransformation {
+ public:
+  // `name` as rules write it, any case, without "t:". Null if libmodsecurity has no such one.
+  static std::unique_ptr<EngineTransformation> Find(std::string_view name);
+  ~EngineTransformation();
+  EngineTransformation(const EngineTransformation&) = delete;
+  EngineTransformation& operator=(const EngineTransformation&) = delete;
+  std::string Apply(const std::string& value) const;
+
+ private:
+  struct Impl;
+  explicit EngineTransformation(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// libinjection as @detectSQLi and @detectXSS call it (it is built into libmodsecurity).
+bool EngineDetectsSqli(std::string_view value);
+bool EngineDetectsXss(std::string_view value);
+
 }  // namespace strongroom::defense

@@ -14,12 +14,17 @@ struct Reported {
   std::vector<Detection> detections;
   std::vector<std::pair<std::string, TimePoint>> blocks;
   std::vector<std::string> releases;
+  int misses = 0;
 };
 
 class DetectorTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Detector> Make(DetectorOptions options = {}, SourcePolicy policy = {}) {
-    auto crs = Crs::Load({});
+  // Without the prefilter unless asked: most tests here are of the queue, which the prefilter
+  // lets clean requests skip.
+  std::unique_ptr<Detector> Make(DetectorOptions options = {}, SourcePolicy policy = {},
+                                 bool prefilter = false) {
+    options.prefilter = prefilter;
+    auto crs = Crs::Load({.prefilter = prefilter});
     EXPECT_TRUE(crs) << crs.error().message;
     if (policy.allow.empty()) policy.allow = *CidrList::Parse({"10.9.0.0/16"});
     DetectorHooks hooks;
@@ -34,6 +39,10 @@ class DetectorTest : public ::testing::Test {
     hooks.released = [this](std::string_view source) {
       std::lock_guard lock(reported_.mu);
       reported_.releases.emplace_back(source);
+    };
+    hooks.prefilter_missed = [this](const http::Request&, const Finding&) {
+      std::lock_guard lock(reported_.mu);
+      ++reported_.misses;
     };
     return std::make_unique<Detector>(std::move(*crs), policy, clock_, options, hooks);
   }
@@ -318,6 +327,46 @@ TEST_F(DetectorTest, ASourceSendingCostlyRequestsIsRationedAndOthersAreNot) {
       Ask(*d, (Request("192.0.2.1", "/healthz")), [&](http::Verdict v) { later.set_value(v); }));
   EXPECT_FALSE(later.get_future().get().refuse);
   d->Stop();
+}
+
+TEST_F(DetectorTest, ThePrefilterLetsCleanRequestsThroughAtOnceAndQueuesTheRest) {
+  auto d = Make({}, {}, /*prefilter=*/true);  // not started: what is queued stays queued
+  const auto clean = Ask(*d, Request("192.0.2.1", "/api/v1/records/rec-1?limit=50"),
+                         [](http::Verdict) { ADD_FAILURE() << "answered at once, not later"; });
+  ASSERT_TRUE(clean);
+  EXPECT_FALSE(clean->refuse);
+  bool attack_answered = false;
+  EXPECT_FALSE(Ask(*d, Request("192.0.2.1", kSqli), [&](http::Verdict v) {
+    EXPECT_EQ(v.status, 503u);  // by Stop, below
+    attack_answered = true;
+  })) << "an attack waits for the full inspection";
+  EXPECT_FALSE(Ask(*d, Request("192.0.2.1", "/api/v1/records", R"({"title":"a note"})"),
+                   [](http::Verdict) {}))
+      << "a request with a body is always inspected";
+  const auto s = d->stats();
+  EXPECT_EQ(s.screened, 1u);
+  EXPECT_EQ(s.inspected, 0u);
+  d->Stop();
+  EXPECT_TRUE(attack_answered);
+}
+
+TEST_F(DetectorTest, VerifyingInspectsEveryRequestAndCountsNoMissOnCleanOnes) {
+  auto d = Make({.verify_prefilter = true}, {}, /*prefilter=*/true);
+  d->Start();
+  std::promise<http::Verdict> clean;
+  EXPECT_FALSE(Ask(*d, Request("192.0.2.1", "/healthz"), [&](http::Verdict v) {
+    clean.set_value(v);
+  })) << "queued: verified";
+  EXPECT_FALSE(clean.get_future().get().refuse);
+  // A miss is what the hook reports: a request passed with a finding. Decide is told so here.
+  (void)d->Decide(Request("192.0.2.3", kSqli), false, false, /*passed=*/true);
+  d->Stop();
+  const auto s = d->stats();
+  EXPECT_EQ(s.screened, 0u);
+  EXPECT_EQ(s.inspected, 2u);
+  EXPECT_EQ(s.prefilter_misses, 1u);
+  std::lock_guard lock(reported_.mu);
+  EXPECT_EQ(reported_.misses, 1);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "integration/instance.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,14 +34,36 @@ Instance::Instance(const std::string& environment) {
   auto r = RunBinary(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   init_output_ = r.out;
+  // Every request is also inspected in full, and one the prefilter would have let through that
+  // the rules match fails the test (below): the whole suite is the prefilter's corpus.
+  // Its compiled patterns are shared by the instances of a run (the cache holds only what was
+  // compiled from the very same patterns): compiling takes a second or two.
+  if (r.exit_code == 0) {
+    const auto shared = std::filesystem::temp_directory_path() / "strongroom-test-prefilter";
+    std::error_code ec;
+    if (std::filesystem::create_directory(shared, ec)) ::chmod(shared.c_str(), 01777);
+    AddToSection(
+        "defense",
+        "prefilter = \"verify\"\nprefilter_cache = \"" +
+            (shared / fmt::format("cache.{}", environment == "production" && ::geteuid() == 0
+                                                  ? "nobody"
+                                                  : std::to_string(::geteuid())))
+                .string() +
+            "\"\n");
+  }
   // Production serves only as its instance's own user, never as root (app/privileges.h): tests
   // that run as root give a production instance to nobody, and serve starts as root and drops.
   if (environment == "production" && ::geteuid() == 0) GiveTo(kNobody, kNogroup);
 }
 
 Instance::~Instance() {
-  if (!process_ || attacks_expected_) return;
+  if (!process_) return;
   const auto log = ReadFile(process_->stderr_path());
+  for (auto at = log.find("the prefilter missed"); at != std::string::npos;
+       at = log.find("the prefilter missed", at + 1)) {
+    ADD_FAILURE() << log.substr(at, log.find('\n', at) - at);
+  }
+  if (attacks_expected_) return;
   for (auto at = log.find("attack detected"); at != std::string::npos;
        at = log.find("attack detected", at + 1)) {
     ADD_FAILURE() << "normal work raised a detection: " << log.substr(at, log.find('\n', at) - at);
@@ -55,6 +78,15 @@ void Instance::DetectOnly() {
   text.replace(at, block.size(), "mode = \"detect\"");
   WriteFile(config(), text, 0600);
   attacks_expected_ = true;
+}
+
+void Instance::SetPrefilter(const std::string& mode) {
+  auto text = ReadFile(config());
+  const std::string line = "prefilter = \"verify\"";
+  const auto at = text.find(line);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, line.size(), "prefilter = \"" + mode + "\"");
+  WriteFile(config(), text, 0600);
 }
 
 void Instance::GiveTo(uid_t uid, gid_t gid) {

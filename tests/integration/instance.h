@@ -34,6 +34,8 @@ class Instance {
   void DetectOnly();
   // Says this instance may report attacks (tests of detection itself), in block mode.
   void ExpectAttacks() { attacks_expected_ = true; }
+  // Tests run the prefilter in "verify" mode (a miss fails the test); this sets another mode.
+  void SetPrefilter(const std::string& mode);
   // Starts serve and waits until it listens; returns false if it did not.
   bool Start();
   int Stop(int sig = 15);
