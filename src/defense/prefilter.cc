@@ -20,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "crypto/hash.h"
 #include "defense/modsecurity_engine.h"
@@ -363,6 +364,54 @@ struct Database {
   std::vector<Entry> entries;  // by pattern id
 };
 
+// The request's distinct values, each with the classes it appears in: what the databases scan.
+struct Value {
+  std::string text;
+  ClassMask classes = 0;
+  std::string header;  // kNamedHeaders: the header's lower-cased name
+};
+
+// What each value recently seen matched: a value's matches depend on nothing else, and the same
+// values come again and again (the Host, User-Agent and Accept of every client; the paths most
+// asked for). Bounded: a shard is emptied when full.
+template <typename T>
+class ValueCache {
+ public:
+  std::optional<T> Find(const std::string& key) {
+    auto& shard = shards_[std::hash<std::string>{}(key) % kShards];
+    std::lock_guard lock(shard.mu);
+    const auto it = shard.map.find(key);
+    if (it == shard.map.end()) return std::nullopt;
+    return it->second;
+  }
+  void Put(std::string key, T value) {
+    auto& shard = shards_[std::hash<std::string>{}(key) % kShards];
+    std::lock_guard lock(shard.mu);
+    if (shard.map.size() >= kPerShard) shard.map.clear();
+    shard.map.emplace(std::move(key), std::move(value));
+  }
+
+ private:
+  static constexpr size_t kShards = 16;
+  static constexpr size_t kPerShard = 1024;
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, T> map;
+  };
+  std::array<Shard, kShards> shards_;
+};
+
+// Values longer than this are not kept (they are rarely asked again).
+constexpr size_t kCachedValue = 512;
+
+std::string CacheKey(uint32_t tag, std::string_view header, std::string_view text) {
+  std::string key;
+  key.reserve(sizeof tag + header.size() + 1 + text.size());
+  key.append(reinterpret_cast<const char*>(&tag), sizeof tag).append(header).append(1, '\n');
+  key.append(text);
+  return key;
+}
+
 struct Strings {
   std::array<std::vector<std::string>, kClasses> of;
   std::vector<std::string> named;  // the lower-cased name of each of of[kNamedHeaders]
@@ -415,6 +464,11 @@ struct Prefilter::Impl {
   std::set<std::string> named_headers;  // lower-cased: the headers some rule names
 
   bool Screen(std::string_view method, const RequestView& view, std::vector<int>* all) const;
+  // The pattern links one value matches (chain * 16 + link); nullopt if a scan failed.
+  std::optional<std::vector<uint32_t>> HitsOf(const Value& value) const;
+  mutable ValueCache<std::vector<uint32_t>> cache;
+  // Whether an exact link's operator holds for a value, by link (chain * 16 + link) and value.
+  mutable ValueCache<bool> holds;
 
   std::string Apply(int step, const std::string& value) const {
     if (step < 0) return value;
@@ -645,6 +699,10 @@ Result<std::unique_ptr<Prefilter>> Prefilter::Build(const std::string& configura
   };
 
   for (const auto* rules : reporting) {
+    if (rules->links.size() > 16) {  // hits are counted as chain * 16 + link
+      unscreened.push_back(fmt::format("{} ({})", rules->head().id, rules->head().where));
+      continue;
+    }
     Chain chain;
     chain.rules = rules;
     const size_t index = impl->chains.size();
@@ -881,7 +939,10 @@ Strings Collect(std::string_view method, const RequestView& view,
                 const std::set<std::string>& named) {
   Strings s;
   const std::string& target = view.target;
-  s.of[kLine] = {fmt::format("{} {} HTTP/1.1", method, target), std::string(method), "HTTP/1.1"};
+  std::string line;
+  line.reserve(method.size() + target.size() + 10);
+  line.append(method).append(" ").append(target).append(" HTTP/1.1");
+  s.of[kLine] = {std::move(line), std::string(method), "HTTP/1.1"};
   const auto q = target.find('?');
   const std::string raw_path = target.substr(0, q);
   const std::string raw_query = q == std::string::npos ? "" : target.substr(q + 1);
@@ -890,7 +951,9 @@ Strings Collect(std::string_view method, const RequestView& view,
   uri.push_back(raw_query);
   auto& paths = s.of[kPath];
   paths.emplace_back();  // a path with no basename
+  const bool pluses = target.find('+') != std::string::npos;
   for (bool plus : {false, true}) {
+    if (plus && !pluses) break;  // the same again
     const auto decoded = PercentDecoded(target, plus);
     uri.push_back(decoded);
     const auto dq = decoded.find('?');
@@ -913,6 +976,7 @@ Strings Collect(std::string_view method, const RequestView& view,
       const auto name = pair.substr(0, eq);
       const auto value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
       for (bool plus : {false, true}) {
+        if (plus && pair.find('+') == std::string_view::npos) break;
         s.of[kArgNames].push_back(PercentDecoded(name, plus));
         s.of[kArgs].push_back(PercentDecoded(value, plus));
       }
@@ -951,57 +1015,28 @@ Strings Collect(std::string_view method, const RequestView& view,
   return s;
 }
 
-// The request's distinct values, each with the classes it appears in: what the databases scan.
-struct Value {
-  std::string text;
-  ClassMask classes = 0;
-  std::string header;  // kNamedHeaders: the header's lower-cased name
-};
-
 std::vector<Value> Flatten(const Strings& s) {
   std::vector<Value> out;
-  std::map<std::pair<std::string_view, std::string_view>, size_t> index;
+  out.reserve(32);
   for (int c = 0; c < kClasses; ++c) {
     for (size_t i = 0; i < s.of[c].size(); ++i) {
       const std::string_view header = c == kNamedHeaders ? std::string_view(s.named[i]) : "";
-      const auto [it, inserted] = index.try_emplace({s.of[c][i], header}, out.size());
-      if (inserted) out.push_back({s.of[c][i], 0, std::string(header)});
-      out[it->second].classes |= static_cast<ClassMask>(1u << c);
+      const auto& text = s.of[c][i];
+      auto it = std::find_if(out.begin(), out.end(), [&](const Value& v) {
+        return v.text.size() == text.size() && v.header == header && v.text == text;
+      });
+      if (it == out.end()) it = out.insert(out.end(), {text, 0, std::string(header)});
+      it->classes |= static_cast<ClassMask>(1u << c);
     }
   }
   return out;
 }
 
-// One request's screening: the values, their transformations (each worked out once), and which
-// pattern links have matched.
-struct Screening {
-  const Prefilter::Impl& impl;
-  std::string_view method;
-  const RequestView& view;
-  const Strings& strings;
-  std::vector<Value> values;
-  std::vector<std::vector<std::optional<std::string>>> transformed;  // [step][value]
-  std::vector<std::vector<bool>> hit;                                // [chain][link]
-  std::vector<int>* all;  // when set: every rule that may match, not just the first
-  bool found = false;
-
-  const std::string& Transformed(int step, size_t value) {
-    if (step < 0) return values[value].text;
-    auto& slot = transformed[static_cast<size_t>(step)][value];
-    if (!slot) {
-      const auto& from = Transformed(impl.steps[static_cast<size_t>(step)].parent, value);
-      slot = impl.steps[static_cast<size_t>(step)].transformation->Apply(from);
-    }
-    return *slot;
-  }
-};
-
+// One value scanned alone by one database: the pattern links it matches, as chain * 16 + link.
 struct Scan {
-  Screening* screening;
   const Database* db;
-  std::vector<size_t> scanned;  // the values it reads
-  bool any = false;             // the joined buffer matched
-  size_t value = 0;             // confirming one value alone
+  const Value* value;
+  std::vector<uint32_t>* hits;
 };
 
 }  // namespace
@@ -1010,12 +1045,12 @@ namespace {
 
 // Whether every link of `chain` may match: its patterns' links have matched (`hit`), and its
 // other operators hold, evaluated exactly.
-bool ChainMay(const Prefilter::Impl& impl, const Chain& chain, const std::vector<bool>* hit,
+bool ChainMay(const Prefilter::Impl& impl, const Chain& chain, const uint8_t* hit,
               std::string_view method, const RequestView& view, const Strings& s) {
   for (size_t i = 0; i < chain.links.size(); ++i) {
     const auto& link = chain.links[i];
     if (link.kind == Link::Kind::kNever) return false;
-    if (link.kind == Link::Kind::kPattern && hit && !(*hit)[i]) return false;
+    if (link.kind == Link::Kind::kPattern && hit && !hit[i]) return false;
     if (link.kind != Link::Kind::kExact) continue;
     std::vector<std::string> values;
     if (link.derived) {
@@ -1040,45 +1075,33 @@ bool ChainMay(const Prefilter::Impl& impl, const Chain& chain, const std::vector
         values.insert(values.end(), got->begin(), got->end());
       }
     }
-    bool any = false;
-    for (const auto& value : values) {
+    const auto holds = [&](const std::string& value) {
+      std::string key;
+      if (value.size() <= kCachedValue) {
+        key = CacheKey(static_cast<uint32_t>((&chain - impl.chains.data()) * 16 + i), "", value);
+        if (const auto cached = impl.holds.Find(key)) return *cached;
+      }
+      bool h = false;
       for (int stage : link.stages) {
         if (link.exact->Matches(impl.Apply(stage, value))) {
-          any = true;
+          h = true;
           break;
         }
       }
-      if (any) break;
-    }
-    if (!any) return false;
+      if (!key.empty()) impl.holds.Put(std::move(key), h);
+      return h;
+    };
+    if (!std::any_of(values.begin(), values.end(), holds)) return false;
   }
   return true;
 }
 
-// The joined buffer: some pattern matched somewhere (the newline between two values may be what
-// matched). Each value is then scanned alone.
-int OnJoinedMatch(unsigned, unsigned long long, unsigned long long, unsigned, void* context) {
-  static_cast<Scan*>(context)->any = true;
-  return 1;
-}
-
-// One value alone: each match is the pattern's, in this value.
 int OnMatch(unsigned id, unsigned long long, unsigned long long, unsigned, void* context) {
   auto* scan = static_cast<Scan*>(context);
-  auto& sc = *scan->screening;
   const auto& entry = scan->db->entries[id];
-  const auto& value = sc.values[scan->value];
-  auto classes = static_cast<ClassMask>(value.classes & entry.classes);
-  if (classes == (1u << kNamedHeaders) && !entry.headers.contains(value.header)) classes = 0;
-  if (!classes) return 0;
-  auto& hit = sc.hit[entry.chain];
-  if (hit[entry.link]) return 0;
-  hit[entry.link] = true;
-  const auto& chain = sc.impl.chains[entry.chain];
-  if (!ChainMay(sc.impl, chain, &hit, sc.method, sc.view, sc.strings)) return 0;
-  sc.found = true;
-  if (!sc.all) return 1;
-  sc.all->push_back(chain.rules->head().id);
+  auto classes = static_cast<ClassMask>(scan->value->classes & entry.classes);
+  if (classes == (1u << kNamedHeaders) && !entry.headers.contains(scan->value->header)) classes = 0;
+  if (classes) scan->hits->push_back(static_cast<uint32_t>(entry.chain * 16 + entry.link));
   return 0;
 }
 
@@ -1115,11 +1138,30 @@ bool Prefilter::Impl::Screen(std::string_view method, const RequestView& view,
       all->push_back(chains[i].rules->head().id);
     }
   }
-  Screening sc{*this, method, view, s, Flatten(s), {}, {}, all};
-  sc.found = all && !all->empty();
-  sc.transformed.resize(steps.size(), std::vector<std::optional<std::string>>(sc.values.size()));
-  sc.hit.resize(chains.size());
-  for (size_t i = 0; i < chains.size(); ++i) sc.hit[i].resize(chains[i].links.size());
+  bool found = all && !all->empty();
+  std::vector<uint8_t> hit(chains.size() * 16);  // [chain * 16 + link]
+  for (const auto& value : Flatten(s)) {
+    const auto hits = HitsOf(value);
+    if (!hits) return true;  // a scan failed (it cannot, short of memory): fail closed
+    for (const uint32_t h : *hits) {
+      const size_t chain = h / 16;
+      if (hit[h]) continue;
+      hit[h] = 1;
+      if (!ChainMay(*this, chains[chain], &hit[chain * 16], method, view, s)) continue;
+      if (!all) return true;
+      all->push_back(chains[chain].rules->head().id);
+      found = true;
+    }
+  }
+  return found;
+}
+
+std::optional<std::vector<uint32_t>> Prefilter::Impl::HitsOf(const Value& value) const {
+  std::string key;
+  if (value.text.size() <= kCachedValue) {
+    key = CacheKey(value.classes, value.header, value.text);
+    if (auto cached = cache.Find(key)) return cached;
+  }
   hs_scratch_t* scratch = nullptr;
   {
     std::lock_guard lock(mu);
@@ -1128,40 +1170,38 @@ bool Prefilter::Impl::Screen(std::string_view method, const RequestView& view,
       scratches.pop_back();
     }
   }
-  if (!scratch && hs_clone_scratch(prototype, &scratch) != HS_SUCCESS) return true;
+  if (!scratch && hs_clone_scratch(prototype, &scratch) != HS_SUCCESS) return std::nullopt;
+  std::vector<uint32_t> hits;
   bool failed = false;
+  std::vector<std::optional<std::string>> transformed(steps.size());
+  const std::function<const std::string&(int)> at = [&](int step) -> const std::string& {
+    if (step < 0) return value.text;
+    auto& slot = transformed[static_cast<size_t>(step)];
+    if (!slot) {
+      slot = steps[static_cast<size_t>(step)].transformation->Apply(
+          at(steps[static_cast<size_t>(step)].parent));
+    }
+    return *slot;
+  };
   for (const auto& db : databases) {
-    Scan scan{&sc, &db, {}, false, 0};
-    std::string joined;
-    for (size_t v = 0; v < sc.values.size(); ++v) {
-      if (!(sc.values[v].classes & db.classes)) continue;
-      if (!scan.scanned.empty()) joined += '\n';
-      joined += sc.Transformed(db.step, v);
-      scan.scanned.push_back(v);
+    if (!(db.classes & value.classes)) continue;
+    const auto& text = at(db.step);
+    Scan scan{&db, &value, &hits};
+    if (hs_scan(db.db, text.data(), static_cast<unsigned>(text.size()), 0, scratch, OnMatch,
+                &scan) != HS_SUCCESS) {
+      failed = true;
+      break;
     }
-    if (scan.scanned.empty()) continue;
-    scan.any = scan.scanned.size() == 1;
-    if (scan.scanned.size() > 1) {
-      const auto rc = hs_scan(db.db, joined.data(), static_cast<unsigned>(joined.size()), 0,
-                              scratch, OnJoinedMatch, &scan);
-      if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) failed = true;
-    }
-    for (size_t at = 0; scan.any && at < scan.scanned.size() && !(sc.found && !all) && !failed;
-         ++at) {
-      scan.value = scan.scanned[at];
-      const auto& text = sc.Transformed(db.step, scan.value);
-      const auto rc = hs_scan(db.db, text.data(), static_cast<unsigned>(text.size()), 0, scratch,
-                              OnMatch, &scan);
-      if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) failed = true;
-    }
-    if (failed || (sc.found && !all)) break;
   }
   {
     std::lock_guard lock(mu);
     scratches.push_back(scratch);
   }
-  // A scan that failed (it cannot, short of memory) answers "may": fail closed.
-  return sc.found || failed;
+  if (failed) return std::nullopt;
+  std::sort(hits.begin(), hits.end());
+  hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
+  if (!key.empty()) cache.Put(std::move(key), hits);
+  return hits;
 }
 
 }  // namespace strongroom::defense

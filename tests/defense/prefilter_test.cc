@@ -261,6 +261,26 @@ TEST_F(PrefilterTest, RealToolsAndTheCrsAttackClassesGetTheSameRulesWithAndWitho
              corpus.size(), attacks, screened);
 }
 
+// What a value matched is remembered, by the value and where it was: the same value elsewhere is
+// judged again, and asking twice gives the same answer.
+TEST_F(PrefilterTest, ARememberedValueIsJudgedByWhereItIs) {
+  const std::string payload = ";cat /etc/passwd";
+  auto in_header = Get("/healthz");
+  in_header.message.set("X-Note", payload);
+  auto in_query = Get("/healthz?note=" + UrlEncoded(payload));
+  for (int round = 0; round < 2; ++round) {
+    for (const auto* r : {&in_header, &in_query}) {
+      const bool flagged = !crs_->Evaluate(*r).clean();
+      if (flagged) {
+        EXPECT_TRUE(crs_->MayMatch(*r)) << r->message.target() << " round " << round;
+      }
+    }
+  }
+  EXPECT_FALSE(crs_->Evaluate(in_query).clean()) << "the rules read the query";
+  EXPECT_EQ(crs_->prefilter()->Candidates("GET", ViewOf(in_header)),
+            crs_->prefilter()->Candidates("GET", ViewOf(in_header)));
+}
+
 TEST(PrefilterCacheTest, TheCacheIsUsedOnlyForTheSamePatternsAndSurvivesDamage) {
   testing::TempDir dir;
   const auto cache = dir.path() / "prefilter.cache";
