@@ -46,7 +46,7 @@ int main() {
     return 1;
   }
   const std::pair<const char*, http::Request> cases[] = {
-      {"GET /healthz, bare (wrk)", Get("/healthz", false)},
+      {"GET /healthz again (wrk)", Get("/healthz", false)},
       {"GET record, browser headers",
        Get("/api/v1/records/0b7c3d2e-1f5a-4c4e-9d1a-2b3c4d5e6f70", true)},
       {"GET list, query", Get("/api/v1/records?limit=50&cursor=MTcwMDAwMDAwMA&sort=created", true)},

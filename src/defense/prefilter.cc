@@ -373,10 +373,12 @@ struct Value {
 
 // What each value recently seen matched: a value's matches depend on nothing else, and the same
 // values come again and again (the Host, User-Agent and Accept of every client; the paths most
-// asked for). Bounded: a shard is emptied when full.
+// asked for). Bounded: a shard is emptied when full (at most kShards * per_shard entries, each
+// at most kCachedValue or kCachedRequest bytes: a few MiB).
 template <typename T>
 class ValueCache {
  public:
+  explicit ValueCache(size_t per_shard) : per_shard_(per_shard) {}
   std::optional<T> Find(const std::string& key) {
     auto& shard = shards_[std::hash<std::string>{}(key) % kShards];
     std::lock_guard lock(shard.mu);
@@ -387,13 +389,13 @@ class ValueCache {
   void Put(std::string key, T value) {
     auto& shard = shards_[std::hash<std::string>{}(key) % kShards];
     std::lock_guard lock(shard.mu);
-    if (shard.map.size() >= kPerShard) shard.map.clear();
+    if (shard.map.size() >= per_shard_) shard.map.clear();
     shard.map.emplace(std::move(key), std::move(value));
   }
 
  private:
   static constexpr size_t kShards = 16;
-  static constexpr size_t kPerShard = 1024;
+  size_t per_shard_;
   struct Shard {
     std::mutex mu;
     std::unordered_map<std::string, T> map;
@@ -401,8 +403,10 @@ class ValueCache {
   std::array<Shard, kShards> shards_;
 };
 
-// Values longer than this are not kept (they are rarely asked again).
+// Values longer than this are not kept (they are rarely asked again), nor requests longer than
+// this.
 constexpr size_t kCachedValue = 512;
+constexpr size_t kCachedRequest = 2048;
 
 std::string CacheKey(uint32_t tag, std::string_view header, std::string_view text) {
   std::string key;
@@ -466,9 +470,10 @@ struct Prefilter::Impl {
   bool Screen(std::string_view method, const RequestView& view, std::vector<int>* all) const;
   // The pattern links one value matches (chain * 16 + link); nullopt if a scan failed.
   std::optional<std::vector<uint32_t>> HitsOf(const Value& value) const;
-  mutable ValueCache<std::vector<uint32_t>> cache;
+  mutable ValueCache<std::vector<uint32_t>> cache{512};
   // Whether an exact link's operator holds for a value, by link (chain * 16 + link) and value.
-  mutable ValueCache<bool> holds;
+  mutable ValueCache<bool> holds{512};
+  mutable ValueCache<bool> requests{128};  // MayMatch's answers, by request
 
   std::string Apply(int step, const std::string& value) const {
     if (step < 0) return value;
@@ -1108,7 +1113,21 @@ int OnMatch(unsigned id, unsigned long long, unsigned long long, unsigned, void*
 }  // namespace
 
 bool Prefilter::MayMatch(std::string_view method, const RequestView& view) const {
-  return impl_->Screen(method, view, nullptr);
+  // The answer for a whole request depends on nothing else either: a request asked again (a
+  // health check, a page polled) is answered from memory.
+  std::string key;
+  size_t size = method.size() + view.target.size() + view.body.size();
+  for (const auto& [name, value] : view.headers) size += name.size() + value.size() + 2;
+  if (size <= kCachedRequest && view.body.empty()) {
+    key.reserve(size + 2);
+    key.append(method).append(1, '\n').append(view.target);
+    for (const auto& [name, value] : view.headers)
+      key.append(1, '\n').append(name).append(1, ':').append(value);
+    if (const auto cached = impl_->requests.Find(key)) return *cached;
+  }
+  const bool may = impl_->Screen(method, view, nullptr);
+  if (!key.empty()) impl_->requests.Put(std::move(key), may);
+  return may;
 }
 
 std::vector<int> Prefilter::Candidates(std::string_view method, const RequestView& view) const {
