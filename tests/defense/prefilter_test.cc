@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 
 #include "defense/crs.h"
@@ -52,20 +52,35 @@ std::string HeaderSafe(std::string_view s) {
   return out;
 }
 
-// sqlmap's own payloads (its XML files), placeholders filled the way sqlmap fills them.
+// sqlmap's own payloads (its XML files), placeholders ([RANDNUM], [DELIMITER_START], ...) filled
+// with a number, as sqlmap fills them with random ones.
 std::vector<std::string> SqlmapPayloads() {
   std::vector<std::string> out;
-  const std::regex payload("<payload>(.*?)</payload>");
-  const std::regex placeholder(R"(\[[A-Z_]+\])");
   for (const auto& entry : fs::directory_iterator("/usr/share/sqlmap/data/xml/payloads")) {
     std::ifstream in(entry.path());
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (std::sregex_iterator it(text.begin(), text.end(), payload), end; it != end; ++it) {
-      std::string p = std::regex_replace((*it)[1].str(), placeholder, "4821");
+    for (auto at = text.find("<payload>"); at != std::string::npos;
+         at = text.find("<payload>", at + 1)) {
+      const auto end = text.find("</payload>", at);
+      if (end == std::string::npos) break;
+      std::string p;
+      for (size_t i = at + 9; i < end; ++i) {
+        const auto close = text.find(']', i);
+        if (text[i] == '[' && close < end &&
+            std::all_of(text.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                        text.begin() + static_cast<std::ptrdiff_t>(close), [](char c) {
+                          return std::isupper(static_cast<unsigned char>(c)) || c == '_';
+                        })) {
+          p += "4821";
+          i = close;
+        } else {
+          p += text[i];
+        }
+      }
       for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
                {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&amp;", "&"}}) {
-        for (auto at = p.find(from); at != std::string::npos; at = p.find(from, at + 1))
-          p.replace(at, from.size(), to);
+        for (auto f = p.find(from); f != std::string::npos; f = p.find(from, f + 1))
+          p.replace(f, from.size(), to);
       }
       out.push_back("1' " + p + "-- -");
       out.push_back("1 " + p);
