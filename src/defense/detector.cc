@@ -157,7 +157,11 @@ void Detector::Charge(const std::string& source, std::chrono::nanoseconds spent)
 }
 
 bool Detector::Screened(const http::Request& request) {
-  if (!options_.prefilter || crs_->MayMatch(request)) return false;
+  try {
+    if (!options_.prefilter || crs_->MayMatch(request)) return false;
+  } catch (const std::exception&) {
+    return false;  // fail closed: inspected in full
+  }
   if (!options_.verify_prefilter) {
     std::lock_guard lock(mu_);
     ++stats_.screened;

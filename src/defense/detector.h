@@ -3,8 +3,10 @@
 // and what it does about attacks.
 //
 // Each request is first checked against the blocked sources (refused at once, 429 with
-// Retry-After), then run through the CRS (defense/crs.h) on the detector's own thread, so that
-// inspection never holds an I/O thread and an attacker's requests cost at most that one thread.
+// Retry-After), then screened by the prefilter (defense/prefilter.h) on the I/O thread that read
+// it: a request no rule can match is let through at once. Any other is run through the CRS
+// (defense/crs.h) on the detector's own thread, so that inspection never holds an I/O thread and
+// an attacker's requests cost at most that one thread.
 // Requests presenting credentials to routes for people signed in are inspected before anonymous
 // ones; when more than `queue` wait, the newcomer is refused with 503 (fail closed: nothing goes
 // uninspected), and when more than `queue_per_source` of one source's wait, with 429.

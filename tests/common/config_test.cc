@@ -215,18 +215,27 @@ TEST(ConfigTest, DetectionIsOnInBlockModeByDefaultAndItsSettingsAreChecked) {
   EXPECT_EQ(d.inbound_threshold, 5);
   EXPECT_EQ(d.crs_rules, "/usr/share/modsecurity-crs/rules");
   EXPECT_TRUE(d.allow.empty());
+  EXPECT_EQ(d.prefilter, "on");
+  EXPECT_TRUE(d.prefilter_cache.empty());
+  EXPECT_EQ(PrefilterCachePath(*Parse(kMinimal)), "/etc/sr/prefilter.cache")
+      << "beside the store's database";
   auto set = Parse(std::string(kMinimal) +
                    "[defense]\nmode = \"detect\"\nparanoia_level = 2\nblock_s = 60\n"
-                   "allow = [\"10.1.0.0/16\"]\ncrs_rules = \"crs\"\n");
+                   "allow = [\"10.1.0.0/16\"]\ncrs_rules = \"crs\"\nprefilter = \"verify\"\n"
+                   "prefilter_cache = \"cache/pf\"\n");
   ASSERT_TRUE(set) << set.error().message;
   EXPECT_EQ(set->defense.mode, "detect");
   EXPECT_EQ(set->defense.paranoia_level, 2);
   EXPECT_EQ(set->defense.block_for, std::chrono::seconds(60));
   EXPECT_TRUE(set->defense.allow.Contains("10.1.2.3"));
   EXPECT_EQ(set->defense.crs_rules, "/etc/sr/crs");
-  for (const char* bad : {"mode = \"log\"", "paranoia_level = 5", "paranoia_level = 0",
-                          "inbound_threshold = 0", "block_s = 1", "allow = [\"10.1.2.3/8\"]",
-                          "queue = 0", "crs_rules = \"\"", "typo = 1", "enabled = \"yes\""}) {
+  EXPECT_EQ(set->defense.prefilter, "verify");
+  EXPECT_EQ(set->defense.prefilter_cache, "/etc/sr/cache/pf");
+  EXPECT_EQ(PrefilterCachePath(*set), "/etc/sr/cache/pf");
+  for (const char* bad :
+       {"mode = \"log\"", "paranoia_level = 5", "paranoia_level = 0", "inbound_threshold = 0",
+        "block_s = 1", "allow = [\"10.1.2.3/8\"]", "queue = 0", "crs_rules = \"\"", "typo = 1",
+        "enabled = \"yes\"", "prefilter = \"maybe\"", "prefilter = true", "prefilter_cache = 5"}) {
     auto refused = Parse(std::string(kMinimal) + "[defense]\n" + bad + "\n");
     ASSERT_FALSE(refused) << bad;
     EXPECT_NE(refused.error().message.find("defense."), std::string::npos)
