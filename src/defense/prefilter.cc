@@ -227,12 +227,15 @@ struct Pcre {
   ~Pcre() { pcre2_code_free(code); }
   Pcre(const Pcre&) = delete;
   Pcre& operator=(const Pcre&) = delete;
-  bool Matches(std::string_view value) const {
+  // Whether it matches; nullopt when PCRE2 could not tell (a match or stack limit).
+  std::optional<bool> Matches(std::string_view value) const {
     pcre2_match_data* md = pcre2_match_data_create_from_pattern(code, nullptr);
     const int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(value.data()), value.size(), 0, 0,
                                md, nullptr);
     pcre2_match_data_free(md);
-    return rc > 0;
+    if (rc == PCRE2_ERROR_NOMATCH) return false;
+    if (rc < 0) return std::nullopt;
+    return true;
   }
 };
 
@@ -254,7 +257,9 @@ struct Exact {
   bool Matches(const std::string& value) const {
     bool m = false;
     if (op == "rx") {
-      m = pcre->Matches(value);
+      const auto matched = pcre->Matches(value);
+      if (!matched) return true;  // could not tell: may match
+      m = *matched;
     } else if (op == "pm") {
       const auto l = Lower(value);
       m = std::any_of(phrases.begin(), phrases.end(),
@@ -270,9 +275,13 @@ struct Exact {
     } else if (op == "contains") {
       m = value.find(param) != std::string::npos;
     } else if (op == "eq" || op == "ge" || op == "gt" || op == "le" || op == "lt") {
-      int a = 0, b = 0;
-      std::from_chars(value.data(), value.data() + value.size(), a);
-      std::from_chars(param.data(), param.data() + param.size(), b);
+      // Plain integers only: the engine reads others (" 7", "+7", 64-bit) its own way.
+      int64_t a = 0, b = 0;
+      const auto va = std::from_chars(value.data(), value.data() + value.size(), a);
+      const auto vb = std::from_chars(param.data(), param.data() + param.size(), b);
+      if (va.ec != std::errc() || va.ptr != value.data() + value.size() || vb.ec != std::errc() ||
+          vb.ptr != param.data() + param.size())
+        return true;
       m = op == "eq"   ? a == b
           : op == "ge" ? a >= b
           : op == "gt" ? a > b
@@ -660,7 +669,9 @@ Result<std::unique_ptr<Prefilter>> Prefilter::Build(const std::string& configura
           const auto macro = s.name.find("%{");
           const bool writes = s.name == name || (macro != std::string::npos &&
                                                  name.starts_with(s.name.substr(0, macro)));
-          if (!writes || writer->logs()) continue;
+          // A reporting chain is screened itself, but only its last link's setvars wait for the
+          // whole chain: an earlier link's run when that link matches.
+          if (!writes || (writer->logs() && &link == &writer->links.back())) continue;
           if (!macros_ok(s.value)) return false;
           if (analysis.decided.contains(writer)) continue;
           if (!std::all_of(writer->links.begin(), writer->links.end(), reads_ok)) return false;
@@ -925,6 +936,9 @@ Result<std::unique_ptr<Prefilter>> Prefilter::Build(const std::string& configura
     }
     if (hs_alloc_scratch(d.db, &impl->prototype) != HS_SUCCESS) {
       hs_free_database(d.db);
+      if (cached) {
+        for (auto* left : *cached) hs_free_database(left);  // those not taken yet
+      }
       return Fail(ErrorCode::kResourceExhausted, "no memory for the prefilter");
     }
     impl->databases.push_back(std::move(d));
@@ -1022,16 +1036,14 @@ Strings Collect(std::string_view method, const RequestView& view,
 
 std::vector<Value> Flatten(const Strings& s) {
   std::vector<Value> out;
-  out.reserve(32);
+  std::unordered_map<std::string, size_t> index;
   for (int c = 0; c < kClasses; ++c) {
     for (size_t i = 0; i < s.of[c].size(); ++i) {
       const std::string_view header = c == kNamedHeaders ? std::string_view(s.named[i]) : "";
       const auto& text = s.of[c][i];
-      auto it = std::find_if(out.begin(), out.end(), [&](const Value& v) {
-        return v.text.size() == text.size() && v.header == header && v.text == text;
-      });
-      if (it == out.end()) it = out.insert(out.end(), {text, 0, std::string(header)});
-      it->classes |= static_cast<ClassMask>(1u << c);
+      const auto [it, inserted] = index.try_emplace(CacheKey(0, header, text), out.size());
+      if (inserted) out.push_back({text, 0, std::string(header)});
+      out[it->second].classes |= static_cast<ClassMask>(1u << c);
     }
   }
   return out;

@@ -191,6 +191,22 @@ void ParseActions(std::string_view text, SecRule& rule) {
   }
 }
 
+// Directives that change nothing the rules see of a request (how the engine runs, what it logs,
+// how much body it reads). Any other (SecDefaultAction, SecRuleUpdateTargetById,
+// SecArgumentSeparator, ...) is refused: read wrongly, it would make the static reading wrong.
+bool IsEngineSetting(std::string_view directive) {
+  static constexpr std::string_view kSettings[] = {"secruleengine",
+                                                   "secrequestbodyaccess",
+                                                   "secrequestbodylimit",
+                                                   "secrequestbodylimitaction",
+                                                   "secrequestbodynofileslimit",
+                                                   "secresponsebodyaccess",
+                                                   "secauditengine",
+                                                   "seccomponentsignature",
+                                                   "secdebugloglevel"};
+  return std::find(std::begin(kSettings), std::end(kSettings), directive) != std::end(kSettings);
+}
+
 struct Reader {
   SecRules rules;
   bool in_chain = false;
@@ -241,9 +257,17 @@ struct Reader {
     }
     if (directive == "secruleremovebyid") {
       for (size_t i = 1; i < words->size(); ++i) {
-        int id = 0;
-        std::from_chars((*words)[i].data(), (*words)[i].data() + (*words)[i].size(), id);
-        rules.removed.insert(id);
+        const auto& w = (*words)[i];
+        int from = 0, to = 0;
+        const auto r = std::from_chars(w.data(), w.data() + w.size(), from);
+        to = from;
+        if (r.ptr != w.data() + w.size()) {
+          if (*r.ptr != '-' ||
+              std::from_chars(r.ptr + 1, w.data() + w.size(), to).ptr != w.data() + w.size() ||
+              to < from || to - from > 1'000'000)
+            return Fail(ErrorCode::kInvalidArgument, where + ": cannot read the ids " + w);
+        }
+        for (int id = from; id <= to; ++id) rules.removed.insert(id);
       }
       return {};
     }
@@ -262,8 +286,8 @@ struct Reader {
     } else if (directive == "secmarker") {
       rule.kind = SecRule::Kind::kMarker;
       rule.marker = arg(1);
-    } else if (directive.starts_with("sec")) {
-      return {};  // engine settings (SecRuleEngine, SecRequestBodyAccess, ...)
+    } else if (IsEngineSetting(directive)) {
+      return {};
     } else {
       return Fail(ErrorCode::kInvalidArgument, where + ": unknown directive " + arg(0));
     }

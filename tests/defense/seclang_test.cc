@@ -22,7 +22,7 @@ SecRule REQUEST_COOKIES|!REQUEST_COOKIES:/__utm|x/|&ARGS:foo "!@rx ^a\"b$" \
     SecRule TX:/^header_name_/ "@within %{tx.restricted_headers}" "t:none"
 SecAction "id:11,phase:2,pass,nolog,t:lowercase,t:none,skipAfter:END"
 SecMarker "END"
-SecRuleRemoveById 12 13
+SecRuleRemoveById 12 20-22
 )");
   ASSERT_TRUE(rules) << rules.error().message;
   ASSERT_EQ(rules->chains.size(), 3u);
@@ -50,13 +50,18 @@ SecRuleRemoveById 12 13
   EXPECT_TRUE(rules->chains[1].head().transformations.empty()) << "t:none clears what came before";
   EXPECT_EQ(rules->chains[1].head().skip_after, "END");
   EXPECT_EQ(rules->chains[2].head().kind, SecRule::Kind::kMarker);
-  EXPECT_EQ(rules->removed, (std::set<int>{12, 13}));
+  EXPECT_EQ(rules->removed, (std::set<int>{12, 20, 21, 22}));
 }
 
 TEST(SecLangTest, RefusesWhatItCannotRead) {
   EXPECT_FALSE(ParseSecLang("SecRule ARGS \"@rx a"));
   EXPECT_FALSE(ParseSecLang("Frobnicate on"));
   EXPECT_FALSE(ParseSecLang("Include \"/nonexistent/rules.conf\""));
+  // Directives that would change what the rules see, read here or not: refused.
+  EXPECT_FALSE(ParseSecLang("SecDefaultAction \"phase:2,log,pass,t:lowercase\""));
+  EXPECT_FALSE(ParseSecLang("SecRuleUpdateTargetById 942100 !ARGS:q"));
+  EXPECT_FALSE(ParseSecLang("SecRuleRemoveById 5-x"));
+  EXPECT_FALSE(ParseSecLang("SecRuleRemoveById 9-5"));
 }
 
 TEST(SecLangTest, ConstantsDecideRulesAndSkips) {
