@@ -448,16 +448,19 @@ Analysis Analyse(const SecRules& rules) {
   std::vector<std::string> tainted_prefixes;
   bool opens_collections = false;
   for (int phase : {1, 2}) {
-    std::string skipping;  // a marker: the rules up to it do not run
+    std::string skipping;                 // a marker: the rules up to it do not run
+    std::set<std::string> maybe_skipped;  // markers: the rules up to them may or may not run
     for (const auto& chain : rules.chains) {
       const auto& head = chain.head();
       if (head.kind == SecRule::Kind::kMarker) {
         if (!skipping.empty() && head.marker == skipping) skipping.clear();
+        maybe_skipped.erase(head.marker);
         continue;
       }
       if (head.phase != phase || rules.removed.contains(head.id) || !skipping.empty()) continue;
       // A chain is decided when each link is; it fires when each is true.
       std::optional<bool> fires = true;
+      size_t false_at = 0;
       for (const auto& link : chain.links) {
         bool reads_tainted = false;
         for (const auto& v : link.variables) {
@@ -472,14 +475,26 @@ Analysis Analyse(const SecRules& rules) {
           break;
         }
         if (!d) fires = std::nullopt;
+        ++false_at;
       }
-      if (fires && !*fires) continue;
-      if (fires) {
+      if (fires && !*fires) {
+        // The links before the false one still ran their setvars when they matched.
+        if (false_at > 0) {
+          SecChain ran{
+              {chain.links.begin(), chain.links.begin() + static_cast<std::ptrdiff_t>(false_at)}};
+          Taint(ran, a.tx, tainted_prefixes);
+        }
+        continue;
+      }
+      if (fires && maybe_skipped.empty()) {
         a.decided.insert(&chain);
         for (const auto& link : chain.links) Apply(link, a.tx);
         if (!head.skip_after.empty()) skipping = head.skip_after;
       } else {
+        // Undecided, or perhaps skipped by an undecided skipAfter: what it sets is unknown, and
+        // what it may skip may run or not.
         Taint(chain, a.tx, tainted_prefixes);
+        if (!head.skip_after.empty()) maybe_skipped.insert(head.skip_after);
       }
       for (const auto& link : chain.links) opens_collections = opens_collections || link.initcol;
       a.live.push_back(&chain);

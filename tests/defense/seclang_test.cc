@@ -96,5 +96,24 @@ SecRule TX:max_args "@eq 1" "id:9,phase:2,block"
   EXPECT_FALSE(ExpandConstants("%{request_headers.host}", a.tx));
 }
 
+TEST(SecLangTest, WhatMayOrMayNotRunLeavesItsConstantsUnknown) {
+  const auto rules = ParseSecLang(R"(
+SecAction "id:1,phase:1,pass,nolog,setvar:tx.level=1"
+SecRule TX:level "@lt 3" "id:2,phase:1,pass,nolog,setvar:tx.partial=1,chain"
+    SecRule TX:level "@gt 5" "setvar:tx.whole=1"
+SecRule ARGS "@rx x" "id:3,phase:1,pass,nolog,skipAfter:END-MAYBE"
+SecAction "id:4,phase:1,pass,nolog,setvar:tx.maybe=1"
+SecMarker "END-MAYBE"
+SecAction "id:5,phase:1,pass,nolog,setvar:tx.after=1"
+)");
+  ASSERT_TRUE(rules) << rules.error().message;
+  const auto a = Analyse(*rules);
+  EXPECT_FALSE(a.tx.at("partial").known) << "the first link's setvar ran when it matched";
+  EXPECT_FALSE(a.tx.contains("whole")) << "the chain never fires";
+  EXPECT_FALSE(a.tx.at("maybe").known) << "perhaps skipped";
+  EXPECT_FALSE(a.decided.contains(Find(a, 4)));
+  EXPECT_EQ(a.tx.at("after").value, "1") << "after the marker, decided again";
+}
+
 }  // namespace
 }  // namespace strongroom::defense
