@@ -344,7 +344,8 @@ struct Derived {
 };
 
 struct Link {
-  enum class Kind { kUnknown, kPattern, kExact, kNever } kind = Kind::kUnknown;
+  enum class Kind { kUnknown, kPattern, kExact, kNever, kNamed } kind = Kind::kUnknown;
+  std::string named;  // kNamed: may match only if some value of the request holds this
   const SecRule* rule = nullptr;
   int step = -1;  // the transformations' node
   bool multi_match = false;
@@ -684,24 +685,26 @@ Result<std::unique_ptr<Prefilter>> Prefilter::Build(const std::string& configura
   const auto derived_ok = [&](const SecChain& chain) {
     return std::all_of(chain.links.begin(), chain.links.end(), reads_ok);
   };
-  // Whether nothing but a chain that needs a body (none here) sets a TX variable whose name
-  // `key` (a /regex/) may match.
-  const auto tx_regex_empty = [&](const std::string& key) {
+  // What sets a TX variable whose name `key` (a /regex/) may match, on a request without a body:
+  // "" nothing; L (lower-cased) only chains that name it after request data (a captured value,
+  // lower-cased, or the name of the variable matched), so that the name holds L only if the
+  // request does; nullopt anything else.
+  const auto tx_regex_writers = [&](const std::string& key) -> std::optional<std::string> {
+    std::string_view k = key;
+    if (k.size() < 2 || k.front() != '/' || k.back() != '/') return std::nullopt;
+    k = k.substr(1, k.size() - 2);
+    const bool anchored = k.starts_with('^');
+    if (anchored) k.remove_prefix(1);
     std::string literal;
-    for (char c : Lower(key)) {
-      if (c == '/' || c == '^') continue;
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') break;
-      literal += c;
-    }
+    size_t i = 0;
+    while (i < k.size() && (std::isalnum(static_cast<unsigned char>(k[i])) || k[i] == '_'))
+      literal += static_cast<char>(std::tolower(static_cast<unsigned char>(k[i++])));
+    // A quantifier on the last character makes it optional.
+    if (i < k.size() && (k[i] == '*' || k[i] == '?' || k[i] == '{') && !literal.empty())
+      literal.pop_back();
+    if (literal.empty()) return std::nullopt;
+    bool named_from_request = false;
     for (const auto* writer : analysis.live) {
-      bool writes = false;
-      for (const auto& link : writer->links) {
-        for (const auto& s : link.setvars) {
-          const auto prefix = s.name.substr(0, s.name.find("%{"));
-          if (prefix.starts_with(literal) || literal.starts_with(prefix)) writes = true;
-        }
-      }
-      if (!writes) continue;
       const bool needs_body =
           std::any_of(writer->links.begin(), writer->links.end(), [](const SecRule& l) {
             return !l.variables.empty() &&
@@ -709,9 +712,45 @@ Result<std::unique_ptr<Prefilter>> Prefilter::Build(const std::string& configura
                      return v.exclude || (!v.count && OnlyFromBody(v.collection));
                    });
           });
-      if (!needs_body) return false;
+      for (const auto& link : writer->links) {
+        for (const auto& sv : link.setvars) {
+          const auto macro = sv.name.find("%{");
+          if (macro == std::string::npos) {
+            const bool matches = anchored ? sv.name.starts_with(literal)
+                                          : sv.name.find(literal) != std::string::npos;
+            if (matches && !needs_body) return std::nullopt;
+            continue;
+          }
+          const auto prefix = sv.name.substr(0, macro);
+          if (anchored && !prefix.starts_with(literal) && !literal.starts_with(prefix)) continue;
+          if (needs_body) continue;
+          const auto close = sv.name.find('}', macro);
+          if (close == std::string::npos || close + 1 != sv.name.size()) return std::nullopt;
+          const auto m = Lower(std::string_view(sv.name).substr(macro + 2, close - macro - 2));
+          // What comes before the request's own data in the name.
+          std::vector<std::string> heads{prefix};
+          if (m == "matched_var_name") {
+            for (const auto* c :
+                 {"args", "args_get", "args_names", "request_headers", "request_headers_names",
+                  "request_cookies", "request_cookies_names", "request_filename", "request_uri"})
+              heads.push_back(prefix + c + ":");
+          } else if (!(m == "tx.0" && link.capture && link.op.name == "rx" && !link.op.negated &&
+                       link.op.param == "^.*$" &&
+                       std::all_of(link.transformations.begin(), link.transformations.end(),
+                                   [](const std::string& t) { return t == "lowercase"; }))) {
+            return std::nullopt;
+          }
+          for (const auto& h : heads) {
+            if (h.find(literal) != std::string::npos) return std::nullopt;
+            for (size_t n = 1; n < literal.size(); ++n) {
+              if (h.ends_with(std::string_view(literal).substr(0, n))) return std::nullopt;
+            }
+          }
+          named_from_request = true;
+        }
+      }
     }
-    return true;
+    return named_from_request ? literal : std::string();
   };
 
   for (const auto* rules : reporting) {
@@ -767,14 +806,21 @@ Result<std::unique_ptr<Prefilter>> Prefilter::Build(const std::string& configura
       const bool pattern_op = op == "rx" || op == "pm" || op == "pmfromfile" || op == "pmf" ||
                               op == "contains" || op == "containsword" || op == "beginswith" ||
                               op == "endswith" || op == "streq";
+      // A TX /regex/ variable set only from the request's names (defense/prefilter.h).
+      std::optional<std::string> named;
+      if (vars.size() == 1 && vars[0].collection == "TX" && vars[0].key.starts_with("/") &&
+          !vars[0].count) {
+        named = tx_regex_writers(vars[0].key);
+      }
       const bool body_only =
           !vars.empty() && std::all_of(vars.begin(), vars.end(), [&](const SecVariable& v) {
-            return !v.count &&
-                   (OnlyFromBody(v.collection) || (v.collection == "TX" && v.key.starts_with("/") &&
-                                                   !link.derived && tx_regex_empty(v.key)));
+            return !v.count && OnlyFromBody(v.collection);
           });
-      if (all_closed || body_only) {
+      if (all_closed || body_only || (named && named->empty())) {
         link.kind = Link::Kind::kNever;
+      } else if (named) {
+        link.kind = Link::Kind::kNamed;
+        link.named = *named;
       } else if (!rule.op.negated && pattern_op && on_request && classes && param) {
         std::vector<std::pair<std::string, unsigned>> expressions;
         if (op == "rx") {
@@ -873,7 +919,8 @@ Result<std::unique_ptr<Prefilter>> Prefilter::Build(const std::string& configura
           }
         }
       }
-      if (link.kind == Link::Kind::kNever) some_false_possible = true;
+      if (link.kind == Link::Kind::kNever || link.kind == Link::Kind::kNamed)
+        some_false_possible = true;
       chain.links.push_back(std::move(link));
     }
     ++impl->coverage.live;
@@ -1067,6 +1114,15 @@ bool ChainMay(const Prefilter::Impl& impl, const Chain& chain, const uint8_t* hi
   for (size_t i = 0; i < chain.links.size(); ++i) {
     const auto& link = chain.links[i];
     if (link.kind == Link::Kind::kNever) return false;
+    if (link.kind == Link::Kind::kNamed) {
+      const bool held = std::any_of(s.of.begin(), s.of.end(), [&](const auto& values) {
+        return std::any_of(values.begin(), values.end(), [&](const std::string& v) {
+          return Lower(v).find(link.named) != std::string::npos;
+        });
+      });
+      if (!held) return false;
+      continue;
+    }
     if (link.kind == Link::Kind::kPattern && hit && !hit[i]) return false;
     if (link.kind != Link::Kind::kExact) continue;
     std::vector<std::string> values;

@@ -21,6 +21,9 @@
 // - A rule that reads only transaction variables the rules set (the anomaly score and its
 //   evaluation, rule 949110) fires only after a rule that reads the request and is itself screened;
 //   `Build` checks that, and Crs::Load checks that a plain request passes both ways.
+// - A rule reading TX variables by a /regex/ of their names, which other rules name after what
+//   the request says (920450 sets tx.header_name_<header name>; 922110 reads
+//   multipart_headers_content_types_*), may match only if the request holds the regex's literal.
 // - A chain of rules fires only when every link does: one link that cannot match clears it.
 // A rule that fits none of these makes the prefilter unsound: then `Build` fails and names it,
 // and every request is inspected in full.

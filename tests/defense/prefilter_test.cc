@@ -255,6 +255,13 @@ TEST_F(PrefilterTest, RealToolsAndTheCrsAttackClassesGetTheSameRulesWithAndWitho
       corpus.push_back({"dirb " + entry.path().filename().string() + " " + path, Get(target)});
     }
   }
+  // Names the rules turn into TX variables' names (920450 sets tx.header_name_<header name>,
+  // which 922110 reads as multipart_headers_content_types_*).
+  auto named_header = Get("/healthz");
+  named_header.message.set("X-Multipart_Headers_Content_Types", "a");
+  corpus.push_back({"a header named like a TX variable", std::move(named_header)});
+  corpus.push_back({"a parameter named like a TX variable",
+                    Get("/healthz?multipart_headers_content_types_x=http://example.org/x")});
   size_t attacks = 0, screened = 0, failures = 0;
   for (const auto& [what, request] : corpus) {
     const auto off = Ids(crs_->Evaluate(request));
