@@ -188,7 +188,8 @@ Result<std::unique_ptr<Crs>> Crs::Load(const CrsOptions& options) {
 }
 
 bool Crs::MayMatch(const http::Request& request) const {
-  if (!prefilter_) return true;
+  // A request with a body is always inspected (defense/prefilter.h): no view is worked out.
+  if (!prefilter_ || !request.message.body().empty()) return true;
   return prefilter_->MayMatch(request.message.method_string(), ViewOf(request));
 }
 

@@ -96,19 +96,6 @@ bool OnlyFromBody(std::string_view collection) {
   return std::find(std::begin(kBodies), std::end(kBodies), collection) != std::end(kBodies);
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 int Hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -261,7 +248,7 @@ struct Exact {
       if (!matched) return true;  // could not tell: may match
       m = *matched;
     } else if (op == "pm") {
-      const auto l = Lower(value);
+      const auto l = AsciiLower(value);
       m = std::any_of(phrases.begin(), phrases.end(),
                       [&](const std::string& p) { return l.find(p) != std::string::npos; });
     } else if (op == "within") {
@@ -502,7 +489,7 @@ std::optional<std::vector<std::string>> ValuesOf(const SecVariable& v, std::stri
   if (a.closed_collections.contains(c)) return v.count ? std::vector<std::string>{"0"} : out;
   if (c == "TX") {
     if (v.key.empty() || v.key.front() == '/') return std::nullopt;
-    const auto it = a.tx.find(Lower(v.key));
+    const auto it = a.tx.find(AsciiLower(v.key));
     if (it == a.tx.end()) return v.count ? std::vector<std::string>{"0"} : out;
     if (!it->second.known) return std::nullopt;
     if (v.count) return std::vector<std::string>{it->second.value ? "1" : "0"};
@@ -518,7 +505,7 @@ std::optional<std::vector<std::string>> ValuesOf(const SecVariable& v, std::stri
   } else if (c == "REQUEST_HEADERS" || c == "REQUEST_HEADERS_NAMES") {
     if (!v.key.empty() && v.key.front() == '/') return std::nullopt;
     for (const auto& [name, value] : view.headers) {
-      if (v.key.empty() || IEquals(name, v.key))
+      if (v.key.empty() || boost::beast::iequals(name, v.key))
         out.push_back(c == "REQUEST_HEADERS" ? value : name);
     }
   } else if (c == "REQUEST_BODY") {
@@ -648,7 +635,7 @@ Result<std::unique_ptr<Prefilter>> Prefilter::Build(const std::string& configura
     for (auto at = text.find("%{"); at != std::string_view::npos; at = text.find("%{", at + 2)) {
       const auto close = text.find('}', at);
       if (close == std::string_view::npos) return false;
-      const auto n = Lower(text.substr(at + 2, close - at - 2));
+      const auto n = AsciiLower(text.substr(at + 2, close - at - 2));
       if (!n.starts_with("tx.") || !tx_ok(n.substr(3))) return false;
     }
     return true;
@@ -657,7 +644,8 @@ Result<std::unique_ptr<Prefilter>> Prefilter::Build(const std::string& configura
   const auto reads_ok = [&](const SecRule& link) {
     if (link.variables.empty() || !macros_ok(link.op.param)) return false;
     return std::all_of(link.variables.begin(), link.variables.end(), [&](const SecVariable& v) {
-      return v.collection == "TX" && !v.key.empty() && v.key.front() != '/' && tx_ok(Lower(v.key));
+      return v.collection == "TX" && !v.key.empty() && v.key.front() != '/' &&
+             tx_ok(AsciiLower(v.key));
     });
   };
   tx_ok = [&](const std::string& name) -> bool {
@@ -726,7 +714,7 @@ Result<std::unique_ptr<Prefilter>> Prefilter::Build(const std::string& configura
           if (needs_body) continue;
           const auto close = sv.name.find('}', macro);
           if (close == std::string::npos || close + 1 != sv.name.size()) return std::nullopt;
-          const auto m = Lower(std::string_view(sv.name).substr(macro + 2, close - macro - 2));
+          const auto m = AsciiLower(std::string_view(sv.name).substr(macro + 2, close - macro - 2));
           // What comes before the request's own data in the name.
           std::vector<std::string> heads{prefix};
           if (m == "matched_var_name") {
@@ -796,8 +784,8 @@ Result<std::unique_ptr<Prefilter>> Prefilter::Build(const std::string& configura
           break;
         }
         if (*c == kHeaders && !v.key.empty() && v.key.front() != '/') {
-          headers.insert(Lower(v.key));
-          impl->named_headers.insert(Lower(v.key));
+          headers.insert(AsciiLower(v.key));
+          impl->named_headers.insert(AsciiLower(v.key));
           classes |= static_cast<ClassMask>(1u << kNamedHeaders);
         } else {
           classes |= static_cast<ClassMask>(1u << *c);
@@ -865,7 +853,7 @@ Result<std::unique_ptr<Prefilter>> Prefilter::Build(const std::string& configura
         bool exact_vars = !vars.empty();
         for (const auto& v : vars) {
           if (v.collection == "TX" && !v.key.empty() && v.key.front() == '/' && !v.count) {
-            const auto prefix = Lower(v.key).substr(v.key.starts_with("/^") ? 2 : 1);
+            const auto prefix = AsciiLower(v.key).substr(v.key.starts_with("/^") ? 2 : 1);
             const auto stripped = prefix.substr(0, prefix.find('/'));
             bool found = false;
             for (size_t e = 0; e < li; ++e) {
@@ -898,7 +886,7 @@ Result<std::unique_ptr<Prefilter>> Prefilter::Build(const std::string& configura
             exact->pcre = std::make_unique<Pcre>(*param);
             if (!exact->pcre->code) exact_vars = false;
           } else if (op == "pm") {
-            for (const auto& w : Words(*param)) exact->phrases.push_back(Lower(w));
+            for (const auto& w : Words(*param)) exact->phrases.push_back(AsciiLower(w));
           } else if (op == "validatebyterange") {
             std::string list = *param;
             std::replace(list.begin(), list.end(), ',', ' ');
@@ -1053,11 +1041,11 @@ Strings Collect(std::string_view method, const RequestView& view,
   for (const auto& [name, value] : view.headers) {
     s.of[kHeaderNames].push_back(name);
     s.of[kHeaders].push_back(value);
-    if (named.contains(Lower(name))) {
+    if (named.contains(AsciiLower(name))) {
       s.of[kNamedHeaders].push_back(value);
-      s.named.push_back(Lower(name));
+      s.named.push_back(AsciiLower(name));
     }
-    if (!IEquals(name, "cookie")) continue;
+    if (!boost::beast::iequals(name, "cookie")) continue;
     std::string_view rest = value;
     while (!rest.empty()) {
       const auto semi = rest.find(';');
@@ -1117,7 +1105,7 @@ bool ChainMay(const Prefilter::Impl& impl, const Chain& chain, const uint8_t* hi
     if (link.kind == Link::Kind::kNamed) {
       const bool held = std::any_of(s.of.begin(), s.of.end(), [&](const auto& values) {
         return std::any_of(values.begin(), values.end(), [&](const std::string& v) {
-          return Lower(v).find(link.named) != std::string::npos;
+          return AsciiLower(v).find(link.named) != std::string::npos;
         });
       });
       if (!held) return false;
@@ -1213,7 +1201,8 @@ bool Prefilter::Impl::Screen(std::string_view method, const RequestView& view,
     return true;
   }
   for (const auto& [name, value] : view.headers) {
-    if (IEquals(name, "content-type") || IEquals(name, "transfer-encoding")) {
+    if (boost::beast::iequals(name, "content-type") ||
+        boost::beast::iequals(name, "transfer-encoding")) {
       if (all) all->push_back(0);
       return true;
     }

@@ -11,13 +11,13 @@
 
 namespace strongroom::defense {
 
-namespace {
-
-std::string Lower(std::string_view s) {
+std::string AsciiLower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
+
+namespace {
 
 std::string Upper(std::string_view s) {
   std::string out(s);
@@ -127,7 +127,7 @@ SecOperator ParseOperator(std::string_view text) {
   }
   text.remove_prefix(1);
   const auto space = text.find_first_of(" \t");
-  op.name = Lower(text.substr(0, space));
+  op.name = AsciiLower(text.substr(0, space));
   if (space != std::string_view::npos) {
     text.remove_prefix(space);
     const auto b = text.find_first_not_of(" \t");
@@ -139,7 +139,7 @@ SecOperator ParseOperator(std::string_view text) {
 void ParseActions(std::string_view text, SecRule& rule) {
   for (const auto& action : SplitActions(text)) {
     const auto colon = action.find(':');
-    const std::string name = Lower(action.substr(0, colon));
+    const std::string name = AsciiLower(action.substr(0, colon));
     const std::string value =
         colon == std::string::npos ? "" : Unquote(std::string_view(action).substr(colon + 1));
     if (name == "id") {
@@ -169,10 +169,10 @@ void ParseActions(std::string_view text, SecRule& rule) {
     } else if (name == "skipafter") {
       rule.skip_after = value;
     } else if (name == "t") {
-      if (Lower(value) == "none") {
+      if (AsciiLower(value) == "none") {
         rule.transformations.clear();
       } else {
-        rule.transformations.push_back(Lower(value));
+        rule.transformations.push_back(AsciiLower(value));
       }
     } else if (name == "setvar") {
       SecSetvar s;
@@ -182,7 +182,7 @@ void ParseActions(std::string_view text, SecRule& rule) {
         v.remove_prefix(1);
       }
       const auto eq = v.find('=');
-      std::string target = Lower(v.substr(0, eq));
+      std::string target = AsciiLower(v.substr(0, eq));
       if (!target.starts_with("tx.")) continue;  // other collections: not read statically
       s.name = target.substr(3);
       if (eq != std::string_view::npos) s.value = std::string(v.substr(eq + 1));
@@ -244,7 +244,7 @@ struct Reader {
     auto words = Words(line.substr(b));
     if (!words) return Fail(ErrorCode::kInvalidArgument, where + ": " + words.error().message);
     if (words->empty()) return {};
-    const std::string directive = Lower((*words)[0]);
+    const std::string directive = AsciiLower((*words)[0]);
     const auto arg = [&](size_t i) -> std::string {
       return i < words->size() ? (*words)[i] : std::string();
     };
@@ -338,7 +338,7 @@ std::optional<bool> DecideLink(const SecRule& link, const Tx& tx) {
     if (v.collection != "TX" || v.exclude || v.key.empty() || v.key.front() == '/') {
       return std::nullopt;
     }
-    const auto value = Lookup(tx, Lower(v.key));
+    const auto value = Lookup(tx, AsciiLower(v.key));
     if (!value.known) return std::nullopt;
     std::optional<std::string> subject;
     if (v.count) {
@@ -433,7 +433,7 @@ std::optional<std::string> ExpandConstants(std::string_view text, const Tx& tx) 
     out += text.substr(i, open - i);
     const auto close = text.find('}', open);
     if (close == std::string_view::npos) return std::nullopt;
-    const std::string name = Lower(text.substr(open + 2, close - open - 2));
+    const std::string name = AsciiLower(text.substr(open + 2, close - open - 2));
     if (!name.starts_with("tx.")) return std::nullopt;
     const auto value = Lookup(tx, name.substr(3));
     if (!value.known) return std::nullopt;
@@ -465,7 +465,8 @@ Analysis Analyse(const SecRules& rules) {
         bool reads_tainted = false;
         for (const auto& v : link.variables) {
           for (const auto& p : tainted_prefixes) {
-            if (v.collection == "TX" && (Lower(v.key).starts_with(p) || v.key.starts_with("/")))
+            if (v.collection == "TX" &&
+                (AsciiLower(v.key).starts_with(p) || v.key.starts_with("/")))
               reads_tainted = true;
           }
         }

@@ -77,6 +77,10 @@ struct SecRules {
   std::set<int> removed;         // SecRuleRemoveById
 };
 
+// `s` with ASCII letters lower-cased: how the rule language compares names (directives, actions,
+// transformations, TX variables).
+std::string AsciiLower(std::string_view s);
+
 // Parses `configuration`, reading each Include'd file where it is named.
 Result<SecRules> ParseSecLang(std::string_view configuration);
 
