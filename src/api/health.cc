@@ -8,12 +8,17 @@ namespace {
 
 Result<http::Response> Ready(const std::vector<ReadinessCheck>& checks, Call& c) {
   boost::json::array failing;
+  boost::json::object reasons;
   for (const auto& check : checks) {
-    if (!check.check()) failing.emplace_back(check.name);
+    auto r = check.check();
+    if (r) continue;
+    failing.emplace_back(check.name);
+    if (check.explain) reasons[check.name] = r.error().message;
   }
   boost::json::object body;
   body["status"] = failing.empty() ? "ready" : "unavailable";
   if (!failing.empty()) body["failing"] = std::move(failing);
+  if (!reasons.empty()) body["reasons"] = std::move(reasons);
   if (body["status"] == "ready") return http::Response::Json(200, boost::json::serialize(body));
   body["request_id"] = c.request.request_id;
   auto r = http::Response::Json(503, boost::json::serialize(body));
@@ -32,7 +37,8 @@ void AddHealthRoutes(RouteTable& table, std::vector<ReadinessCheck> checks) {
              },
              http::Dispatch::kInline});
   table.Add({http::beast_http::verb::get, "/readyz", Credentials::kNone,
-             "Readiness: the store and the audit log can be written", "", kAnyObjectSchema,
+             "Readiness: the store and the audit log can be written, and the go-live gate is open",
+             "", kAnyObjectSchema,
              [checks = std::move(checks)](Call& c) { return Ready(checks, c); }});
 }
 

@@ -3,7 +3,9 @@
 // neither returns any data beyond a status word.
 //   GET /healthz  200 {"status":"ok"} while the process serves requests.
 //   GET /readyz   200 {"status":"ready"} when every readiness check passes (the store and the
-//                 audit log can be written), else 503 {"status":"unavailable", "failing":[names]}.
+//                 audit log can be written, the go-live gate is open), else 503
+//                 {"status":"unavailable", "failing":[names], "reasons":{name: reason}}, with a
+//                 reason only for the checks whose messages are written for anyone to read.
 // Operational counters (the audit backlog, refusals) are for the metrics listener only
 // (api/metrics.h), not for whoever can reach a health check.
 
@@ -19,6 +21,8 @@ namespace strongroom::api {
 struct ReadinessCheck {
   std::string name;  // shown in the 503 body, e.g. "store"
   std::function<Result<void>()> check;
+  // The failure's message names no path, address, id or secret: shown in the 503 body.
+  bool explain = false;
 };
 
 void AddHealthRoutes(RouteTable& table, std::vector<ReadinessCheck> checks);

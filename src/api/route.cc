@@ -32,6 +32,7 @@ constexpr Placement kPlacements[] = {
     {"/api/v1/audit/", Surface::kAdmin},
     {"/api/v1/security/", Surface::kAdmin},
     {"/api/v1/retention-orders", Surface::kAdmin},
+    {"/api/v1/compliance", Surface::kAdmin},
     {"/scim/v2/", Surface::kAdmin},
 };
 

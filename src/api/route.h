@@ -9,8 +9,9 @@
 // clients can be generated from it and the contract cannot drift from the code.
 //
 // Where a route is served (common/surface.h) follows from its path, in one table (SurfacesOf):
-// records and exports on the public surface; administration, the audit log, retention orders and
-// SCIM on the admin surface; sign-in on both, each kind of account where it signs in.
+// records and exports on the public surface; administration, the audit log, retention orders,
+// compliance and SCIM on the admin surface; sign-in on both, each kind of account where it signs
+// in.
 //
 // Who may take an action once authenticated is authz's (the services ask it), never the table's.
 //

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   cli::AddAdminCommand(app, &exit_code);
   cli::AddSeedCommand(app, &exit_code);
   cli::AddDoctorCommand(app, &exit_code);
+  cli::AddIthcCommand(app, &exit_code);
   cli::AddVersionCommand(app, &exit_code);
   try {
     app.parse(argc, argv);

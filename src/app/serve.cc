@@ -15,6 +15,7 @@
 #include "api/admin.h"
 #include "api/audit_events.h"
 #include "api/auth.h"
+#include "api/compliance.h"
 #include "api/exports.h"
 #include "api/health.h"
 #include "api/metrics.h"
@@ -32,6 +33,9 @@
 #include "cli/exit_codes.h"
 #include "common/config.h"
 #include "common/instance_lock.h"
+#include "compliance/fingerprint.h"
+#include "compliance/gate.h"
+#include "compliance/ithc_register.h"
 #include "crypto/signing.h"
 #include "defense/audit_tail.h"
 #include "defense/detector.h"
@@ -241,7 +245,16 @@ struct Services {
                   {config.records.descriptors}),
         retention(store, audit, clock, crypto::DefaultRandom()),
         exports(store, audit, keys, records, clock, crypto::DefaultRandom()),
-        purge(store, audit, clock) {}
+        purge(store, audit, clock),
+        ithc(store, audit, auth.sessions, clock, crypto::DefaultRandom(),
+             {compliance::CurrentFingerprint(config),
+              *compliance::ParseSeverity(config.compliance.blocking_severity)}),
+        gate(store, audit, clock, *compliance::ParseGateMode(config.compliance.gate),
+             compliance::CurrentFingerprint(config)) {
+    ithc.OnSignOff([this] {
+      if (auto r = gate.Refresh(); !r) spdlog::error("go-live gate: {}", r.error().message);
+    });
+  }
 
   store::KeyStore keys;
   identity::Auth auth;
@@ -250,6 +263,8 @@ struct Services {
   retention::RetentionService retention;
   exports::ExportService exports;
   records::Purge purge;
+  compliance::IthcRegister ithc;
+  compliance::Gate gate;
 };
 
 // The background jobs, on their timers, and (test builds) on demand under /__test/jobs.
@@ -277,6 +292,10 @@ void ScheduleJobs(Maintenance& maintenance, http::Router& router, Services& s,
     if (expired > 0) spdlog::info("account expiry: {} accounts expired", expired);
     return expired;
   };
+  std::function<Result<int>()> ithc = [&s]() -> Result<int> {
+    ASSIGN_OR_RETURN(auto alerted, s.gate.Round());
+    return alerted ? 1 : 0;
+  };
   auto timed = [](std::function<Result<int>()> job) {
     return [job = std::move(job)]() -> Result<void> {
       RETURN_IF_ERROR(job());
@@ -287,8 +306,12 @@ void ScheduleJobs(Maintenance& maintenance, http::Router& router, Services& s,
                     timed(purge));
   maintenance.Every(std::chrono::hours(1), "supplier certificates", timed(certificates));
   maintenance.Every(std::chrono::minutes(1), "account expiry", timed(expiry));
+  maintenance.Every(std::chrono::hours(1), "IT Health Check gate", timed(ithc));
   RegisterTestJobs(router, config,
-                   {{"expire-accounts", expiry}, {"certificates", certificates}, {"purge", purge}});
+                   {{"expire-accounts", expiry},
+                    {"certificates", certificates},
+                    {"purge", purge},
+                    {"ithc", ithc}});
 }
 
 // What the HTTP layer reports: the access log if configured, and every request it refuses
@@ -477,7 +500,8 @@ void AddRoutes(api::RouteTable& routes, Services& s, store::Store& store, audit:
       routes,
       {{"store",
         [&store] { return store.Write([](store::Transaction&) -> Result<void> { return {}; }); }},
-       {"audit", [&audit] { return audit.Probe(); }}});
+       {"audit", [&audit] { return audit.Probe(); }},
+       {"ithc", [&s] { return s.gate.Ready(); }, true}});
   api::AddAuthRoutes(routes, s.auth, depth);
   api::AddRecordRoutes(routes, s.records, depth);
   api::AddExportRoutes(routes, s.exports, depth);
@@ -485,6 +509,7 @@ void AddRoutes(api::RouteTable& routes, Services& s, store::Store& store, audit:
   api::AddAdminRoutes(routes, s.lifecycle, depth);
   api::AddScimRoutes(routes, s.lifecycle, depth);
   api::AddRetentionRoutes(routes, s.retention, depth);
+  api::AddComplianceRoutes(routes, s.ithc, s.gate, depth);
 }
 
 // Every route template the server can answer, for the metrics to count apart.
@@ -589,6 +614,24 @@ std::unique_ptr<audit::Shipper> StartShipper(store::Store& store, const Config& 
   return shipper;
 }
 
+// Where the deployment stands with its IT Health Checks, said where an operator cannot miss it
+// when it is not fit to serve. Fails (closed) only if the register cannot be read.
+Result<void> AssessGate(compliance::Gate& gate) {
+  if (gate.mode() == compliance::GateMode::kOff) return {};
+  ASSIGN_OR_RETURN(auto a, gate.Refresh());
+  if (a.Fit()) {
+    spdlog::info("IT Health Check: {}", a.reason);
+    return {};
+  }
+  const bool enforce = gate.mode() == compliance::GateMode::kEnforce;
+  spdlog::critical("IT Health Check: {}{}", a.reason,
+                   enforce ? "; /readyz answers 503 until a passed check covers this deployment"
+                           : " (compliance.gate = \"warn\": serving regardless)");
+  fmt::print("strongroom: {}: {}\n", enforce ? "NOT LIVE" : "WARNING", a.reason);
+  std::fflush(stdout);
+  return {};
+}
+
 // One line that names every listener: "serving https://H:P (ENV environment); admin
 // https://H:P; metrics https://H:P; redirecting http port N to https".
 void AnnounceServing(const Config& config, const http::Server& server) {
@@ -656,6 +699,7 @@ int Serve(const std::filesystem::path& config_path) {
   http::Router router;
   RegisterTestRoutes(router, *config, audit, test_clock);
   Services services(store, audit, opened->master, *config, clock, opened->common_passwords);
+  if (auto r = AssessGate(services.gate); !r) return Fatal(r.error());
   ScheduleJobs(maintenance, router, services, *config);
   maintenance.Start();
   struct StopOnExit {  // the jobs use the services above: stop them before those go

@@ -46,8 +46,8 @@ Result<int64_t> ReadCursor(store::Transaction& tx) {
 
 std::string EventMessage(int64_t seq, std::string_view time, std::string_view hash_hex,
                          std::string_view canonical, std::string_view hostname) {
-  // Attacks, scans, patterns of attack and blocks reach the collector at alert severity, for its
-  // alerting to pick up.
+  // Attacks, scans, patterns of attack, blocks and the IT Health Check gate's alerts reach the
+  // collector at alert severity, for its alerting to pick up.
   const auto keys = SearchKeysOf(canonical);
   // (SearchKeysOf gives the action as written: a JSON string, quotes included.)
   static constexpr std::string_view kAlerts[] = {R"("security.attack")",
@@ -58,7 +58,8 @@ std::string EventMessage(int64_t seq, std::string_view time, std::string_view ha
                                                  R"("security.totp_guessing")",
                                                  R"("security.enumeration")",
                                                  R"("security.bulk_reading")",
-                                                 R"("security.new_source_after_failures")"};
+                                                 R"("security.new_source_after_failures")",
+                                                 R"("compliance.ithc.alert")"};
   bool alert = false;
   for (auto a : kAlerts) alert = alert || (keys && keys->action == a);
   return fmt::format("{} [{} seq=\"{}\" hash=\"{}\"] {}",

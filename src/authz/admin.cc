@@ -61,6 +61,20 @@ constexpr std::array kRules = {
               "approve another person's export", true},
     AdminRule{kScimProvision, "scim", Who::kProvisioner, Reach::kOrganisation, false,
               "provision people over SCIM"},
+    AdminRule{kIthcRecord, "compliance.ithc.record", Who::kSecurityOfficer, Reach::kService, false,
+              "record an IT Health Check"},
+    AdminRule{kIthcList, "compliance.ithc.list", Who::kSecurityOfficer, Reach::kService, false,
+              "read the IT Health Check register"},
+    AdminRule{kIthcFinding, "compliance.ithc.finding.add", Who::kSecurityOfficer, Reach::kService,
+              false, "add a finding to an IT Health Check"},
+    AdminRule{kIthcMitigate, "compliance.ithc.finding.mitigate", Who::kSecurityOfficer,
+              Reach::kService, false, "record the mitigation of an IT Health Check finding"},
+    AdminRule{kIthcAccept, "compliance.ithc.finding.accept", Who::kSecurityOfficer, Reach::kService,
+              true, "accept the risk of an IT Health Check finding"},
+    AdminRule{kIthcSignOff, "compliance.ithc.sign_off", Who::kSecurityOfficer, Reach::kService,
+              true, "sign off an IT Health Check as passed (not the officer who recorded it)"},
+    AdminRule{kComplianceRead, "compliance.read", Who::kSecurityOfficer, Reach::kService, false,
+              "read the go-live gate and the compliance report"},
 };
 
 Decision Deny(std::string reason, bool hidden = false) {

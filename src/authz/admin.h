@@ -58,6 +58,13 @@ enum class AdminAction : uint8_t {
   kAuditSearch,
   kExportApprove,
   kScimProvision,
+  kIthcRecord,
+  kIthcList,
+  kIthcFinding,
+  kIthcMitigate,
+  kIthcAccept,
+  kIthcSignOff,
+  kComplianceRead,
 };
 
 enum class Who : uint8_t { kSecurityOfficer, kAdministrator, kApprover, kProvisioner };

@@ -1,8 +1,6 @@
 // `strongroom audit verify` and `strongroom audit search`.
 
 #include <fmt/format.h>
-#include <pwd.h>
-#include <unistd.h>
 
 #include <chrono>
 
@@ -11,40 +9,12 @@
 #include "audit/verifier.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/stopped_instance.h"
 #include "common/config.h"
 #include "crypto/signing.h"
-#include "store/meta.h"
-#include "store/migrations.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace strongroom::cli {
 namespace {
-
-struct Opened {
-  Config config;
-  std::unique_ptr<store::SqliteStore> store;
-  crypto::SigningKey key;
-};
-
-Result<Opened> Open(const std::string& config_path) {
-  Opened o;
-  ASSIGN_OR_RETURN(o.config, LoadConfig(config_path));
-  ASSIGN_OR_RETURN(o.store, store::SqliteStore::Open({o.config.store.path, 1, 64}));
-  ASSIGN_OR_RETURN(int version, store::SchemaVersion(*o.store));
-  if (version != store::LatestSchemaVersion()) {
-    return Fail(ErrorCode::kFailedPrecondition,
-                "the store's schema is not this build's: start the service once to migrate it");
-  }
-  RETURN_IF_ERROR(store::CheckEnvironment(*o.store, o.config.environment));
-  ASSIGN_OR_RETURN(
-      o.key, crypto::ReadSigningKeyFile(o.config.audit.signing_key_file, o.config.environment));
-  return o;
-}
-
-std::string OsUser() {
-  const passwd* pw = ::getpwuid(::geteuid());
-  return pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
-}
 
 Result<TimePoint> ParseTime(const std::string& text) {
   auto t = ParseRfc3339(text);
@@ -55,7 +25,7 @@ Result<TimePoint> ParseTime(const std::string& text) {
 }
 
 int RunVerify(const std::string& config_path) {
-  auto o = Open(config_path);
+  auto o = OpenForReading(config_path);
   if (!o) {
     PrintError(o.error().message);
     return ExitCodeFor(o.error());
@@ -81,7 +51,7 @@ struct SearchArgs {
 };
 
 int RunSearch(const SearchArgs& a) {
-  auto o = Open(a.config);
+  auto o = OpenForReading(a.config);
   if (!o) {
     PrintError(o.error().message);
     return ExitCodeFor(o.error());
@@ -100,13 +70,7 @@ int RunSearch(const SearchArgs& a) {
   SystemClock clock;
   audit::AuditLog log(*o->store, clock, o->key, o->config.environment,
                       o->config.audit.checkpoint_every);
-  audit::Event e;
-  e.actor = {"", OsUser(), "cli", ""};
-  e.source = "cli";
-  e.action = "audit.search";
-  e.target = {"audit", "", ""};
-  e.allowed = true;
-  e.reason = "operator with access to the instance's files";
+  auto e = o->OperatorEvent("audit.search", {"audit", "", ""});
   e.detail = {{"actor", a.actor}, {"target", a.target}, {"action", a.action},
               {"since", a.since}, {"until", a.until},   {"cursor", a.cursor}};
   auto page = log.Observe<audit::SearchPage>(

@@ -17,6 +17,7 @@ void AddPurgeCommand(CLI::App& app, int* exit_code);
 void AddAdminCommand(CLI::App& app, int* exit_code);
 void AddSeedCommand(CLI::App& app, int* exit_code);
 void AddDoctorCommand(CLI::App& app, int* exit_code);
+void AddIthcCommand(CLI::App& app, int* exit_code);
 
 // Prints "strongroom: <message>" to standard error.
 void PrintError(std::string_view message);

@@ -108,13 +108,22 @@ mode = "block"
 paranoia_level = 1
 allow = []
 
+[compliance]
+# The go-live gate: "enforce" keeps /readyz at 503 until a passed IT Health Check covers this
+# deployment (and again past 12 months, or after a major change); "warn" only alerts; "off" is
+# for non-production instances only. Record and sign off checks at /api/v1/compliance/ithc.
+{}
+# Findings at or above this severity must be mitigated or accepted before a check is signed off.
+blocking_severity = "low"
+
 [log]
 level = "info"
 access_log = true
 )",
       TomlString(o.environment), TomlString(o.listen), ListenLine("admin_listen", o.admin_listen),
       ListenLine("metrics_listen", o.metrics_listen), TomlString(cert), TomlString(key),
-      o.local_only_audit ? "local_only = true" : "# local_only = false");
+      o.local_only_audit ? "local_only = true" : "# local_only = false",
+      o.environment == "production" ? "gate = \"enforce\"" : "gate = \"off\"");
 }
 
 Result<void> MakePrivateDir(const fs::path& p) {
@@ -196,6 +205,13 @@ void PrintCreated(const InitOptions& o, Environment env, const fs::path& dir,
   }
   fmt::print("Start it with:\n  strongroom serve --config {}\n",
              (dir / "strongroom.toml").string());
+  if (env == Environment::kProduction) {
+    fmt::print(
+        "It is not live (GET /readyz answers 503) until an IT Health Check of it is recorded and "
+        "signed off by a second officer: `strongroom ithc status --config {}` says where it "
+        "stands (docs/compliance.md).\n",
+        (dir / "strongroom.toml").string());
+  }
   if (!o.admin_listen.empty()) {
     fmt::print(
         "Officers enrol and sign in on the admin listener, {} (from this machine only, "

@@ -23,6 +23,32 @@ void PrintProgress(int64_t done, int64_t total) {
   if (done == total) fmt::print(stderr, "\n");
 }
 
+Result<ReadableInstance> OpenForReading(const std::filesystem::path& config_path) {
+  ReadableInstance o;
+  ASSIGN_OR_RETURN(o.config, LoadConfig(config_path));
+  ASSIGN_OR_RETURN(o.store, store::SqliteStore::Open({o.config.store.path, 1, 64}));
+  ASSIGN_OR_RETURN(int version, store::SchemaVersion(*o.store));
+  if (version != store::LatestSchemaVersion()) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "the store's schema is not this build's: start the service once to migrate it");
+  }
+  RETURN_IF_ERROR(store::CheckEnvironment(*o.store, o.config.environment));
+  ASSIGN_OR_RETURN(
+      o.key, crypto::ReadSigningKeyFile(o.config.audit.signing_key_file, o.config.environment));
+  return o;
+}
+
+audit::Event ReadableInstance::OperatorEvent(std::string action, audit::Target target) const {
+  audit::Event e;
+  e.actor = {"", OperatorName(), "cli", ""};
+  e.source = "cli";
+  e.action = std::move(action);
+  e.target = std::move(target);
+  e.allowed = true;
+  e.reason = "operator with access to the instance's files";
+  return e;
+}
+
 Result<StoppedInstance> OpenStoppedInstance(const std::filesystem::path& config_path,
                                             int max_batch) {
   ASSIGN_OR_RETURN(auto config, LoadConfig(config_path));

@@ -29,6 +29,19 @@ std::string OperatorName();
 // A progress bar on standard error.
 void PrintProgress(int64_t done, int64_t total);
 
+// What the commands that read an instance open, whether or not it is serving: the configuration,
+// the store (at this build's schema, of the configured environment) and the audit key, to audit
+// their reading as the operating-system user who ran them (actor kind "cli").
+struct ReadableInstance {
+  Config config;
+  std::unique_ptr<store::SqliteStore> store;
+  crypto::SigningKey key;
+
+  // An event by the operator, allowed as one with access to the instance's files.
+  audit::Event OperatorEvent(std::string action, audit::Target target) const;
+};
+Result<ReadableInstance> OpenForReading(const std::filesystem::path& config_path);
+
 Result<StoppedInstance> OpenStoppedInstance(const std::filesystem::path& config_path,
                                             int max_batch);
 

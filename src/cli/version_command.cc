@@ -6,11 +6,8 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "common/version.h"
 #include "store/migrations.h"
-
-#ifndef STRONGROOM_VERSION
-#define STRONGROOM_VERSION "0.0.0"
-#endif
 
 namespace strongroom::cli {
 
@@ -25,7 +22,7 @@ std::shared_ptr<std::string> AddConfigOption(CLI::App* cmd) {
 void AddVersionCommand(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("version", "Print the version and the versions of libraries");
   cmd->callback([exit_code] {
-    fmt::print("strongroom {}\n", STRONGROOM_VERSION);
+    fmt::print("strongroom {}\n", Version());
     fmt::print("schema {}\n", store::LatestSchemaVersion());
     fmt::print("openssl {}\n", OpenSSL_version(OPENSSL_VERSION));
     fmt::print("sqlite {}\n", sqlite3_libversion());

@@ -366,6 +366,20 @@ Result<void> ReadDefense(const toml::table* t, const std::filesystem::path& base
   return sec.Finish();
 }
 
+Result<void> ReadCompliance(const toml::table* t, Environment environment, ComplianceConfig& c) {
+  Section sec(t, "compliance");
+  RETURN_IF_ERROR(sec.OneOf("gate", {"enforce", "warn", "off"}, c.gate));
+  RETURN_IF_ERROR(sec.OneOf("blocking_severity", {"critical", "high", "medium", "low", "info"},
+                            c.blocking_severity));
+  if (c.gate.empty()) c.gate = environment == Environment::kProduction ? "enforce" : "off";
+  if (environment == Environment::kProduction && c.gate == "off") {
+    return ConfigError("compliance.gate",
+                       "must be \"enforce\" or \"warn\" in production: the service goes live only "
+                       "after a passed IT Health Check");
+  }
+  return sec.Finish();
+}
+
 Result<void> ReadLog(const toml::table* t, const std::filesystem::path& base, LogConfig& log) {
   Section sec(t, "log");
   RETURN_IF_ERROR(sec.OneOf("level", {"trace", "debug", "info", "warn", "error"}, log.level));
@@ -429,8 +443,8 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
       top.OneOf("environment", {"production", "preproduction", "test", "development"}, env_name));
   if (env_name.empty()) return ConfigError("environment", "is required");
   cfg.environment = *ParseEnvironment(env_name);
-  for (auto name :
-       {"server", "tls", "store", "keys", "audit", "accounts", "records", "defense", "log"}) {
+  for (auto name : {"server", "tls", "store", "keys", "audit", "accounts", "records", "defense",
+                    "compliance", "log"}) {
     top.MarkSection(name);
   }
   RETURN_IF_ERROR(top.Finish());
@@ -438,7 +452,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
     const auto key = k.str();
     if (v.is_table() && key != "server" && key != "tls" && key != "store" && key != "keys" &&
         key != "audit" && key != "accounts" && key != "records" && key != "defense" &&
-        key != "log") {
+        key != "compliance" && key != "log") {
       return ConfigError(key, "unknown section");
     }
   }
@@ -459,6 +473,8 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
   RETURN_IF_ERROR(ReadRecords(records, cfg.records));
   ASSIGN_OR_RETURN(auto defense, SubTable(root, "defense"));
   RETURN_IF_ERROR(ReadDefense(defense, base, cfg.defense));
+  ASSIGN_OR_RETURN(auto compliance, SubTable(root, "compliance"));
+  RETURN_IF_ERROR(ReadCompliance(compliance, cfg.environment, cfg.compliance));
   ASSIGN_OR_RETURN(auto log, SubTable(root, "log"));
   RETURN_IF_ERROR(ReadLog(log, base, cfg.log));
   for (const auto& [name, certificate, listen] :

@@ -142,6 +142,19 @@ struct DefenseConfig {
   std::filesystem::path prefilter_cache;
 };
 
+// IT Health Checks (compliance/): whether the go-live gate holds the service back, and which
+// findings stop a check being signed off.
+struct ComplianceConfig {
+  // "enforce": without a passed IT Health Check that covers this deployment and is under 12
+  // calendar months old, /readyz answers 503 (the service is not live) and alerts are raised;
+  // "warn": alerts only; "off" (never in production): neither. "" in the file's absence: enforce
+  // in production, off elsewhere.
+  std::string gate;
+  // A check is signed off as passed only when no finding at or above this severity is open
+  // ("critical", "high", "medium", "low" or "info").
+  std::string blocking_severity = "low";
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
   std::filesystem::path file;  // "" = standard error
@@ -159,6 +172,7 @@ struct Config {
   AccountsConfig accounts;
   RecordsConfig records;
   DefenseConfig defense;
+  ComplianceConfig compliance;
   LogConfig log;
 };
 

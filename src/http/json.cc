@@ -212,6 +212,26 @@ Result<const boost::json::object*> FieldReader::Object(std::string_view name, bo
   return &v->as_object();
 }
 
+Result<std::vector<const boost::json::object*>> FieldReader::ObjectArray(std::string_view name,
+                                                                         size_t max_items,
+                                                                         bool required) {
+  const auto* v = Find(name);
+  std::vector<const boost::json::object*> out;
+  if (v == nullptr && !required) return out;
+  const auto bad = [&] {
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be an array of objects");
+  };
+  if (v == nullptr || !v->is_array()) return bad();
+  if (v->as_array().size() > max_items) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " has too many entries");
+  }
+  for (const auto& item : v->as_array()) {
+    if (!item.is_object()) return bad();
+    out.push_back(&item.as_object());
+  }
+  return out;
+}
+
 Result<bool> FieldReader::Bool(std::string_view name, bool fallback) {
   const auto* v = Find(name);
   if (v == nullptr) return fallback;

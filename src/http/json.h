@@ -46,6 +46,11 @@ class FieldReader {
                                                size_t max_bytes, bool required = true);
   // nullptr when absent and not required.
   Result<const boost::json::object*> Object(std::string_view name, bool required = true);
+  // An array of at most `max_items` objects (each read with its own FieldReader); empty when
+  // absent and not required.
+  Result<std::vector<const boost::json::object*>> ObjectArray(std::string_view name,
+                                                              size_t max_items,
+                                                              bool required = true);
   Result<bool> Bool(std::string_view name, bool fallback);
   Result<int64_t> Int(std::string_view name, int64_t lo, int64_t hi, int64_t fallback,
                       bool required = false);

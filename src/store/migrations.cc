@@ -366,6 +366,39 @@ CREATE TABLE known_devices (
   locked_until TEXT NOT NULL DEFAULT ''
 ))sql",
         "CREATE INDEX known_devices_account ON known_devices (account_id, last_used_at)"}},
+      {13,
+       "the IT Health Check register: each check, the deployment it covered, its findings and "
+       "their states, and its sign-off by a second security officer",
+       {R"sql(
+CREATE TABLE ithc_checks (
+  id                 TEXT PRIMARY KEY,
+  performed_on       TEXT NOT NULL,
+  organisation       TEXT NOT NULL,
+  tester             TEXT NOT NULL,
+  scope              TEXT NOT NULL,
+  report_sha256      TEXT NOT NULL,
+  fingerprint        TEXT NOT NULL,
+  fingerprint_digest TEXT NOT NULL,
+  recorded_by        TEXT NOT NULL REFERENCES accounts (id),
+  recorded_at        TEXT NOT NULL,
+  status             TEXT NOT NULL CHECK (status IN ('open', 'passed')),
+  signed_off_by      TEXT REFERENCES accounts (id),
+  signed_off_at      TEXT
+))sql",
+        "CREATE INDEX ithc_checks_status ON ithc_checks (status, fingerprint_digest)",
+        R"sql(
+CREATE TABLE ithc_findings (
+  id          TEXT PRIMARY KEY,
+  check_id    TEXT NOT NULL REFERENCES ithc_checks (id),
+  title       TEXT NOT NULL,
+  severity    TEXT NOT NULL CHECK (severity IN ('critical', 'high', 'medium', 'low', 'info')),
+  detail      TEXT NOT NULL,
+  state       TEXT NOT NULL CHECK (state IN ('open', 'mitigated', 'accepted')),
+  resolution  TEXT NOT NULL DEFAULT '',
+  resolved_by TEXT REFERENCES accounts (id),
+  resolved_at TEXT
+))sql",
+        "CREATE INDEX ithc_findings_check ON ithc_findings (check_id)"}},
   };
   return kMigrations;
 }

@@ -57,18 +57,22 @@ Subject CallerOf(Col c) {
 }
 
 // Who may take each action at all (in their reach): Y yes, - no. From the controls: officers
-// run the service (organisations, orders, the audit log, privileged accounts); org admins manage
+// run the service (organisations, orders, the audit log, privileged accounts, the IT Health
+// Check register); org admins manage
 // their own organisation's people; approvers approve others' exports; provisioners drive SCIM.
 const std::map<AdminAction, std::string> kMay = {
     //                 officer, org admin, approver, editor, reader, provisioner
-    {kOrgCreate, "Y-----"},   {kOrgList, "YY----"},       {kOrgCertificates, "Y-----"},
-    {kRemitCreate, "YY----"}, {kJoinRequest, "YY----"},   {kJoinApprove, "YY----"},
-    {kJoinReject, "YY----"},  {kJoinList, "YY----"},      {kUserList, "YY----"},
-    {kUserLeave, "YY----"},   {kUserMove, "YY----"},      {kUserExpire, "YY----"},
-    {kUserRenew, "YY----"},   {kUserLock, "YY----"},      {kUserUnlock, "YY----"},
-    {kLeavers, "YY----"},     {kTokenIssue, "YY----"},    {kTokenRevoke, "YY----"},
-    {kOrderCreate, "Y-----"}, {kOrderLift, "Y-----"},     {kOrderList, "Y-----"},
-    {kAuditSearch, "Y-----"}, {kExportApprove, "--Y---"}, {kScimProvision, "-----Y"},
+    {kOrgCreate, "Y-----"},      {kOrgList, "YY----"},       {kOrgCertificates, "Y-----"},
+    {kRemitCreate, "YY----"},    {kJoinRequest, "YY----"},   {kJoinApprove, "YY----"},
+    {kJoinReject, "YY----"},     {kJoinList, "YY----"},      {kUserList, "YY----"},
+    {kUserLeave, "YY----"},      {kUserMove, "YY----"},      {kUserExpire, "YY----"},
+    {kUserRenew, "YY----"},      {kUserLock, "YY----"},      {kUserUnlock, "YY----"},
+    {kLeavers, "YY----"},        {kTokenIssue, "YY----"},    {kTokenRevoke, "YY----"},
+    {kOrderCreate, "Y-----"},    {kOrderLift, "Y-----"},     {kOrderList, "Y-----"},
+    {kAuditSearch, "Y-----"},    {kExportApprove, "--Y---"}, {kScimProvision, "-----Y"},
+    {kIthcRecord, "Y-----"},     {kIthcList, "Y-----"},      {kIthcFinding, "Y-----"},
+    {kIthcMitigate, "Y-----"},   {kIthcAccept, "Y-----"},    {kIthcSignOff, "Y-----"},
+    {kComplianceRead, "Y-----"},
 };
 
 enum class Answer { kAllow, kDeny, kHidden };

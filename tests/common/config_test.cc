@@ -278,6 +278,32 @@ TEST(ConfigTest, AuditRetentionIsBetweenSixMonthsAndTwoYears) {
   EXPECT_EQ(ok->audit.retention_days, 730);
 }
 
+TEST(ConfigTest, TheGoLiveGateIsEnforcedInProductionAndCannotBeTurnedOffThere) {
+  std::string production = kMinimal;
+  production.replace(production.find("\"test\""), 6, "\"production\"");
+  auto cfg = Parse(production);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->compliance.gate, "enforce");
+  EXPECT_EQ(cfg->compliance.blocking_severity, "low");
+  EXPECT_EQ(Parse(kMinimal)->compliance.gate, "off") << "non-production: off unless asked";
+  auto off = Parse(production + "[compliance]\ngate = \"off\"\n");
+  ASSERT_FALSE(off);
+  EXPECT_NE(off.error().message.find("'compliance.gate': must be \"enforce\" or \"warn\""),
+            std::string::npos);
+  auto warn = Parse(production + "[compliance]\ngate = \"warn\"\nblocking_severity = \"high\"\n");
+  ASSERT_TRUE(warn) << warn.error().message;
+  EXPECT_EQ(warn->compliance.gate, "warn");
+  EXPECT_EQ(warn->compliance.blocking_severity, "high");
+  EXPECT_EQ(Parse(std::string(kMinimal) + "[compliance]\ngate = \"enforce\"\n")->compliance.gate,
+            "enforce");
+  for (const char* bad : {"gate = \"Enforce\"\n", "gate = true\n", "blocking_severity = \"p1\"\n",
+                          "blocking_severity = 3\n", "gates = \"off\"\n"}) {
+    auto r = Parse(std::string(kMinimal) + "[compliance]\n" + bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("compliance."), std::string::npos) << r.error().message;
+  }
+}
+
 TEST(ConfigTest, RequiredPathsAreRequired) {
   auto cfg = Parse("environment = \"test\"\n[tls]\ncertificate = \"c\"\nprivate_key = \"k\"\n");
   ASSERT_FALSE(cfg);

@@ -181,7 +181,7 @@ INSTANTIATE_TEST_SUITE_P(
         StartupRefusal{"OutOfRange", "[server]\n", "[server]\nmax_body_bytes = 5\n",
                        "'server.max_body_bytes': must be between"},
         StartupRefusal{"EnvironmentMismatch", "environment = \"test\"",
-                       "environment = \"production\"", "stores never cross environments"},
+                       "environment = \"preproduction\"", "stores never cross environments"},
         StartupRefusal{"MissingKeyFile", "keys/master.key", "keys/absent.key", "keys/absent.key"},
         StartupRefusal{"MissingCertificate", "tls/cert.pem", "tls/absent.pem", "certificate"},
         StartupRefusal{"MissingPasswordList", "/usr/share/john/password.lst", "/nonexistent/list",

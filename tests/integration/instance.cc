@@ -70,23 +70,21 @@ Instance::~Instance() {
   }
 }
 
-void Instance::DetectOnly() {
+void Instance::ReplaceInConfig(const std::string& from, const std::string& to) {
   auto text = ReadFile(config());
-  const std::string block = "mode = \"block\"";
-  const auto at = text.find(block);
-  ASSERT_NE(at, std::string::npos);
-  text.replace(at, block.size(), "mode = \"detect\"");
+  const auto at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  text.replace(at, from.size(), to);
   WriteFile(config(), text, 0600);
+}
+
+void Instance::DetectOnly() {
+  ReplaceInConfig("mode = \"block\"", "mode = \"detect\"");
   attacks_expected_ = true;
 }
 
 void Instance::SetPrefilter(const std::string& mode) {
-  auto text = ReadFile(config());
-  const std::string line = "prefilter = \"verify\"";
-  const auto at = text.find(line);
-  ASSERT_NE(at, std::string::npos);
-  text.replace(at, line.size(), "prefilter = \"" + mode + "\"");
-  WriteFile(config(), text, 0600);
+  ReplaceInConfig("prefilter = \"verify\"", "prefilter = \"" + mode + "\"");
 }
 
 void Instance::GiveTo(uid_t uid, gid_t gid) {

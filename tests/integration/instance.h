@@ -34,6 +34,8 @@ class Instance {
   void DetectOnly();
   // Says this instance may report attacks (tests of detection itself), in block mode.
   void ExpectAttacks() { attacks_expected_ = true; }
+  // Replaces the first `from` in the configuration file (which must hold it) with `to`.
+  void ReplaceInConfig(const std::string& from, const std::string& to);
   // Tests run the prefilter in "verify" mode (a miss fails the test); this sets another mode.
   void SetPrefilter(const std::string& mode);
   // Starts serve and waits until it listens; returns false if it did not.
