@@ -29,6 +29,9 @@ TEST(SeedDemoTest, SeededPeopleEnrolAndSeeOnlyWhatTheirGrantsAllow) {
   auto seeded = RunBinary({"seed-demo", "--config", inst.config().string(), "--organisations", "2",
                            "--people", "4", "--records", "60"});
   ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
+  // The other organisation's editor asks for every record (60 misses): record enumeration, which
+  // would block this test's address part-way (behaviour.h); it is what this test means to do.
+  inst.ReplaceInConfig("allow = []", "allow = [\"127.0.0.0/8\"]");
   EXPECT_NE(seeded.out.find("Seeded 2 organisation(s), 8 person(s) and 120 record(s)"),
             std::string::npos)
       << seeded.out.substr(0, seeded.out.find('\n'));  // not the tokens below it
