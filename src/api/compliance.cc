@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "http/json.h"
+#include "http/query.h"
 
 namespace strongroom::api {
 namespace {
@@ -12,6 +13,7 @@ using http::beast_http::verb;
 struct Deps {
   compliance::IthcRegister& ithc;
   compliance::Gate& gate;
+  compliance::Reporter& reporter;
   int depth;
 };
 
@@ -97,6 +99,19 @@ Result<http::Response> Gate(const Deps& d, Call& c) {
   return http::Response::Json(200, boost::json::serialize(out));
 }
 
+Result<http::Response> Report(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto params, http::ParseQuery(c.request.query, {"format"}, 8));
+  const auto& format = params["format"];
+  if (!format.empty() && format != "json" && format != "html") {
+    return Fail(ErrorCode::kInvalidArgument, "format is json or html");
+  }
+  ASSIGN_OR_RETURN(auto report, d.reporter.Run(c.who(), c.context));
+  if (format == "html") {
+    return http::Response{200, "text/html; charset=utf-8", compliance::ReportHtml(report), {}};
+  }
+  return http::Response::Json(200, compliance::ReportJson(report));
+}
+
 Result<http::Response> Record(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto in, ReadCheck(c.request, d.depth));
   ASSIGN_OR_RETURN(auto check, d.ithc.Record(c.who(), in, c.context));
@@ -142,14 +157,18 @@ Result<http::Response> SignOff(const Deps& d, Call& c) {
 }  // namespace
 
 void AddComplianceRoutes(RouteTable& table, compliance::IthcRegister& ithc, compliance::Gate& gate,
-                         int max_json_depth) {
-  const Deps d{ithc, gate, max_json_depth};
+                         compliance::Reporter& reporter, int max_json_depth) {
+  const Deps d{ithc, gate, reporter, max_json_depth};
   const auto finding =
       ObjectSchema({{"title", StringSchema(200)},
                     {"severity", R"({"enum":["critical","high","medium","low","info"]})"},
                     {"detail", StringSchema(4000)}},
                    {"detail"});
   const auto check = kAnyObjectSchema;
+  table.Add({verb::get, "/api/v1/compliance", Credentials::kSession,
+             "The compliance report: every control, its mechanism, settings, state and status "
+             "(format=json|html)",
+             "", kAnyObjectSchema, [d](Call& c) { return Report(d, c); }});
   table.Add({verb::get, "/api/v1/compliance/gate", Credentials::kSession,
              "The go-live gate: this deployment's IT Health Check standing", "", kAnyObjectSchema,
              [d](Call& c) { return Gate(d, c); }});

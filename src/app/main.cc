@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   cli::AddSeedCommand(app, &exit_code);
   cli::AddDoctorCommand(app, &exit_code);
   cli::AddIthcCommand(app, &exit_code);
+  cli::AddComplianceCommand(app, &exit_code);
   cli::AddVersionCommand(app, &exit_code);
   try {
     app.parse(argc, argv);

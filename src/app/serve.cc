@@ -36,6 +36,7 @@
 #include "compliance/fingerprint.h"
 #include "compliance/gate.h"
 #include "compliance/ithc_register.h"
+#include "compliance/report.h"
 #include "crypto/signing.h"
 #include "defense/audit_tail.h"
 #include "defense/detector.h"
@@ -250,7 +251,9 @@ struct Services {
              {compliance::CurrentFingerprint(config),
               *compliance::ParseSeverity(config.compliance.blocking_severity)}),
         gate(store, audit, clock, *compliance::ParseGateMode(config.compliance.gate),
-             compliance::CurrentFingerprint(config)) {
+             compliance::CurrentFingerprint(config)),
+        reporter(store, audit, clock, config, compliance::CurrentFingerprint(config),
+                 compliance::ReadFileFacts(config), auth.options().idle_timeout) {
     ithc.OnSignOff([this] {
       if (auto r = gate.Refresh(); !r) spdlog::error("go-live gate: {}", r.error().message);
     });
@@ -265,6 +268,7 @@ struct Services {
   records::Purge purge;
   compliance::IthcRegister ithc;
   compliance::Gate gate;
+  compliance::Reporter reporter;
 };
 
 // The background jobs, on their timers, and (test builds) on demand under /__test/jobs.
@@ -509,7 +513,7 @@ void AddRoutes(api::RouteTable& routes, Services& s, store::Store& store, audit:
   api::AddAdminRoutes(routes, s.lifecycle, depth);
   api::AddScimRoutes(routes, s.lifecycle, depth);
   api::AddRetentionRoutes(routes, s.retention, depth);
-  api::AddComplianceRoutes(routes, s.ithc, s.gate, depth);
+  api::AddComplianceRoutes(routes, s.ithc, s.gate, s.reporter, depth);
 }
 
 // Every route template the server can answer, for the metrics to count apart.

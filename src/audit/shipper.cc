@@ -91,11 +91,28 @@ void Shipper::Start() {
 
 void Shipper::Stop() { thread_.Stop(); }
 
+Result<Standing> ReadStanding(store::Transaction& tx) {
+  Standing s;
+  ASSIGN_OR_RETURN(s.shipped, ReadCursor(tx));
+  ASSIGN_OR_RETURN(auto head, tx.Query("SELECT COALESCE(MAX(seq), 0) FROM audit_events"));
+  s.head = head.front().Int(0);
+  ASSIGN_OR_RETURN(auto next, tx.Query("SELECT time FROM audit_events WHERE seq > ? ORDER BY seq "
+                                       "LIMIT 1",
+                                       {s.shipped}));
+  if (!next.empty()) s.oldest_unshipped_at = next.front().Text(0);
+  ASSIGN_OR_RETURN(auto checkpoint,
+                   tx.Query("SELECT seq, time FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"));
+  if (!checkpoint.empty()) {
+    s.checkpointed = checkpoint.front().Int(0);
+    s.checkpointed_at = checkpoint.front().Text(1);
+  }
+  return s;
+}
+
 Result<int64_t> Shipper::Backlog() {
   return store::ReadValue<int64_t>(store_, [](store::Transaction& tx) -> Result<int64_t> {
-    ASSIGN_OR_RETURN(auto cursor, ReadCursor(tx));
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COALESCE(MAX(seq), 0) FROM audit_events"));
-    return std::max<int64_t>(0, rows.front().Int(0) - cursor);
+    ASSIGN_OR_RETURN(auto s, ReadStanding(tx));
+    return std::max<int64_t>(0, s.head - s.shipped);
   });
 }
 

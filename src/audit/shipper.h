@@ -35,6 +35,17 @@ std::string CheckpointMessage(int64_t seq, std::string_view time, std::string_vi
                               std::string_view key_id, std::string_view signature_hex,
                               std::string_view hostname);
 
+// Where the audit log stands, read inside `tx`: its head, how far the collector has
+// acknowledged, and the newest signed checkpoint (for the compliance report).
+struct Standing {
+  int64_t head = 0;                 // the newest event's sequence
+  int64_t shipped = 0;              // acknowledged by the collector through this sequence
+  std::string oldest_unshipped_at;  // the time of the first event after it; "" if none
+  int64_t checkpointed = 0;         // the newest signed checkpoint's sequence
+  std::string checkpointed_at;      // and its time; "" if none
+};
+Result<Standing> ReadStanding(store::Transaction& tx);
+
 class Shipper {
  public:
   Shipper(store::Store& store, ShipperOptions options);

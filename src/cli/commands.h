@@ -18,6 +18,7 @@ void AddAdminCommand(CLI::App& app, int* exit_code);
 void AddSeedCommand(CLI::App& app, int* exit_code);
 void AddDoctorCommand(CLI::App& app, int* exit_code);
 void AddIthcCommand(CLI::App& app, int* exit_code);
+void AddComplianceCommand(CLI::App& app, int* exit_code);
 
 // Prints "strongroom: <message>" to standard error.
 void PrintError(std::string_view message);

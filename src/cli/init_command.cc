@@ -37,7 +37,7 @@ struct InitOptions {
   std::string tls_cert;
   std::string tls_key;
   bool local_only_audit = false;
-  std::vector<std::string> officers;  // "username,Full Name,email", exactly two
+  std::vector<std::string> officers;  // "username,Full Name,email[,BPSS date]", exactly two
 };
 
 // TOML basic strings: escape what TOML requires.
@@ -244,7 +244,7 @@ int RunInit(const InitOptions& o) {
   }
   std::vector<identity::OfficerSpec> officers;
   for (const auto& text : o.officers) {
-    auto spec = identity::ParseOfficerSpec(text);
+    auto spec = identity::ParseOfficerSpec(text, SystemClock().Now());
     if (!spec) {
       PrintError("--officer: " + spec.error().message);
       return kExitUsage;
@@ -259,8 +259,16 @@ int RunInit(const InitOptions& o) {
   if (officers.size() != 2) {
     PrintError(
         "give exactly two security officers, two different people: --officer "
-        "username,Full Name,email --officer username,Full Name,email");
+        "username,Full Name,email,BPSS-date --officer username,Full Name,email,BPSS-date");
     return kExitUsage;
+  }
+  for (const auto& officer : officers) {
+    if (*env == Environment::kProduction && officer.bpss_verified_on.empty()) {
+      PrintError(
+          "--officer: in production each officer's BPSS verification date is required: "
+          "username,Full Name,email,YYYY-MM-DD");
+      return kExitUsage;
+    }
   }
   const fs::path dir = fs::absolute(o.data_dir).lexically_normal();
   std::error_code ec;
@@ -314,7 +322,8 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain (default: self-signed)");
   cmd->add_option("--tls-key", o->tls_key, "PEM private key for --tls-cert");
   cmd->add_option("--officer", o->officers,
-                  "A security officer as username,Full Name,email; give two different people "
+                  "A security officer as username,Full Name,email,BPSS-date (the date their BPSS "
+                  "was verified; required in production); give two different people "
                   "(non-production instances default to two demo officers)");
   cmd->add_flag("--audit-local-only", o->local_only_audit,
                 "Accept keeping the audit log on this machine only (no remote collector yet)");

@@ -43,16 +43,30 @@ Result<std::string> IssueEnrolmentToken(store::Transaction& tx, crypto::Random& 
   return HexEncode(token_bytes.view());
 }
 
-Result<OfficerSpec> ParseOfficerSpec(std::string_view text) {
+Result<OfficerSpec> ParseOfficerSpec(std::string_view text, TimePoint now) {
   const auto c1 = text.find(',');
   const auto c2 = c1 == std::string_view::npos ? c1 : text.find(',', c1 + 1);
-  if (c2 == std::string_view::npos || text.find(',', c2 + 1) != std::string_view::npos) {
-    return Fail(ErrorCode::kInvalidArgument, "an officer is given as username,Full Name,email");
+  const auto c3 = c2 == std::string_view::npos ? c2 : text.find(',', c2 + 1);
+  if (c2 == std::string_view::npos ||
+      (c3 != std::string_view::npos && text.find(',', c3 + 1) != std::string_view::npos)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "an officer is given as username,Full Name,email[,BPSS date YYYY-MM-DD]");
   }
   OfficerSpec o;
   ASSIGN_OR_RETURN(o.username, CanonicalUsername(text.substr(0, c1)));
   ASSIGN_OR_RETURN(o.name, CheckedText(text.substr(c1 + 1, c2 - c1 - 1), {"name", 1, 200}));
-  ASSIGN_OR_RETURN(o.email, CanonicalEmail(text.substr(c2 + 1)));
+  ASSIGN_OR_RETURN(o.email, CanonicalEmail(text.substr(c2 + 1, c3 - c2 - 1)));
+  if (c3 != std::string_view::npos) {
+    o.bpss_verified_on = std::string(text.substr(c3 + 1));
+    const auto day = o.bpss_verified_on.size() == 10
+                         ? ParseRfc3339(o.bpss_verified_on + "T00:00:00Z")
+                         : std::nullopt;
+    if (!day || *day > now) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "an officer's BPSS date is the day it was verified, YYYY-MM-DD, not in the "
+                  "future");
+    }
+  }
   return o;
 }
 
@@ -86,10 +100,14 @@ Result<std::vector<IssuedEnrolment>> BootstrapOfficers(store::Store& store, audi
     for (const auto& o : officers) {
       const std::string person_id = "per-" + random.RandomHex(8);
       const std::string account_id = "acc-" + random.RandomHex(8);
-      RETURN_IF_ERROR(
-          tx.Exec("INSERT INTO people (id, org_id, name, email, created_at) VALUES "
-                  "(?, ?, ?, ?, ?)",
-                  {person_id, org_id, o.name, o.email, created}));
+      // No BPSS date given (only outside production): NULL, which the compliance report counts.
+      const bool bpss = !o.bpss_verified_on.empty();
+      RETURN_IF_ERROR(tx.Exec(
+          "INSERT INTO people (id, org_id, name, email, bpss_verified_on, bpss_verified_by, "
+          "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          {person_id, org_id, o.name, o.email,
+           bpss ? store::Value(o.bpss_verified_on) : store::Value(),
+           bpss ? store::Value(std::string("declared at init")) : store::Value(), created}));
       RETURN_IF_ERROR(tx.Exec(
           "INSERT INTO accounts (id, person_id, org_id, username, kind, roles, remits, status, "
           "expires_at, created_at) VALUES (?, ?, ?, ?, 'privileged', 'security_officer', '', "
@@ -105,7 +123,9 @@ Result<std::vector<IssuedEnrolment>> BootstrapOfficers(store::Store& store, audi
       event.allowed = true;
       event.reason = "instance initialisation: first two security officers";
       event.outcome = "ok";
-      event.detail = {{"username", o.username}, {"role", "security_officer"}};
+      event.detail = {{"username", o.username},
+                      {"role", "security_officer"},
+                      {"bpss_verified_on", o.bpss_verified_on}};
       ASSIGN_OR_RETURN(auto seq, audit.Append(tx, event));
       (void)seq;
       issued.push_back(std::move(e));

@@ -23,6 +23,7 @@ struct OfficerSpec {
   std::string username;
   std::string name;
   std::string email;
+  std::string bpss_verified_on;  // YYYY-MM-DD; "" if not given (production requires it)
 };
 
 // A person's email, lower-cased; kInvalidArgument (without echoing it) unless it looks like one.
@@ -33,8 +34,9 @@ Result<std::string> CanonicalEmail(std::string_view email);
 Result<std::string> IssueEnrolmentToken(store::Transaction& tx, crypto::Random& random,
                                         std::string_view account_id, TimePoint expires_at);
 
-// Parses "username,Full Name,email" as given to `init --officer`.
-Result<OfficerSpec> ParseOfficerSpec(std::string_view text);
+// Parses "username,Full Name,email[,YYYY-MM-DD]" as given to `init --officer`: the last, the
+// date the person's BPSS was verified, not in the future at `now`.
+Result<OfficerSpec> ParseOfficerSpec(std::string_view text, TimePoint now);
 
 struct IssuedEnrolment {
   std::string username;

@@ -6,6 +6,7 @@
 
 #include "identity/bootstrap.h"
 #include "identity/sessions.h"
+#include "identity/username.h"
 
 namespace strongroom::identity {
 namespace {
@@ -339,6 +340,53 @@ Result<void> SetExternalId(store::Transaction& tx, std::string_view account_id,
                            std::string_view external_id) {
   return Exec(tx, "UPDATE accounts SET external_id = ? WHERE id = ?",
               {std::string(external_id), std::string(account_id)});
+}
+
+Result<Census> TakeCensus(store::Transaction& tx, TimePoint now) {
+  using std::chrono::days;
+  const auto today = FormatRfc3339(now).substr(0, 10);
+  const auto soon = FormatRfc3339(now + days(30)).substr(0, 10);
+  Census c;
+  ASSIGN_OR_RETURN(
+      auto orgs,
+      tx.Query("SELECT COUNT(*), "
+               "COALESCE(SUM(iso27001_expires_on <= ?1 OR cep_expires_on <= ?1), 0), "
+               "COALESCE(SUM(NOT (iso27001_expires_on <= ?1 OR cep_expires_on <= ?1) AND "
+               "(iso27001_expires_on <= ?2 OR cep_expires_on <= ?2)), 0) "
+               "FROM organisations WHERE status = 'active'",
+               {today, soon}));
+  c.orgs_active = orgs.front().Int(0);
+  c.orgs_lapsed = orgs.front().Int(1);
+  c.orgs_lapsing = orgs.front().Int(2);
+  const auto now_text = FormatRfc3339(now);
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT a.username, a.kind, ',' || a.roles || ',', a.expires_at, "
+               "COALESCE(a.last_login_at, a.created_at), a.totp_secret IS NOT NULL AND "
+               "length(a.totp_secret) > 0, COALESCE(p.bpss_verified_on, '') <> '', o.status "
+               "FROM accounts a JOIN people p ON p.id = a.person_id "
+               "JOIN organisations o ON o.id = a.org_id WHERE a.status = 'active'"));
+  const auto cap = FormatRfc3339(now + days(kMaxAgreedExpiryDays + 1));
+  const auto dormant_before = FormatRfc3339(now - days(90));
+  for (const auto& r : rows) {
+    ++c.accounts_active;
+    const auto kind = r.Text(1);
+    const auto roles = r.Text(2);
+    const bool person = kind != "service";
+    c.past_expiry += r.Text(3) <= now_text;
+    c.beyond_cap += r.Text(3) > cap;
+    c.without_mfa += person && r.Int(5) == 0;
+    c.without_bpss += person && r.Int(6) == 0;
+    c.dormant += person && r.Text(4) < dormant_before;
+    c.in_inactive_org += r.Text(7) != "active";
+    c.generic_names += !CanonicalUsername(r.Text(0));
+    const bool reads =
+        roles.find(",reader,") != std::string::npos || roles.find(",editor,") != std::string::npos;
+    c.privileged_readers += kind == "privileged" && reads;
+    c.standard += kind == "standard";
+    c.editors += kind == "standard" && roles.find(",editor,") != std::string::npos;
+  }
+  return c;
 }
 
 }  // namespace strongroom::identity

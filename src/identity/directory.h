@@ -176,4 +176,24 @@ Result<void> SetPersonName(store::Transaction& tx, std::string_view account_id,
 Result<void> SetExternalId(store::Transaction& tx, std::string_view account_id,
                            std::string_view external_id);
 
+// What the compliance report (compliance/report.h) counts of the directory at `now`. Active
+// accounts only, and of people (service accounts have no second factor, BPSS or sign-in).
+struct Census {
+  int64_t orgs_active = 0;
+  int64_t orgs_lapsed = 0;   // active, with a supplier certificate past its expiry
+  int64_t orgs_lapsing = 0;  // active, with one expiring within 30 days
+  int64_t accounts_active = 0;
+  int64_t past_expiry = 0;         // still active past expires_at
+  int64_t beyond_cap = 0;          // expiring further off than kMaxAgreedExpiryDays
+  int64_t without_mfa = 0;         // a person's account with no second factor
+  int64_t without_bpss = 0;        // a person's account whose person has no BPSS date
+  int64_t privileged_readers = 0;  // privileged accounts holding reader or editor
+  int64_t dormant = 0;             // no sign-in for 90 days (or never, made 90 days ago)
+  int64_t generic_names = 0;       // usernames the username rules now refuse
+  int64_t in_inactive_org = 0;     // active accounts of a suspended or pending organisation
+  int64_t standard = 0;
+  int64_t editors = 0;  // standard accounts holding editor
+};
+Result<Census> TakeCensus(store::Transaction& tx, TimePoint now);
+
 }  // namespace strongroom::identity

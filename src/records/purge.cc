@@ -16,6 +16,28 @@ const std::string& DueSql() {
 
 }  // namespace
 
+Result<RecordCensus> TakeRecordCensus(store::Transaction& tx, TimePoint now) {
+  const auto at = FormatRfc3339(now);
+  static const std::string due_sql =
+      "SELECT COUNT(*), COALESCE(MIN(r.retain_until), '') FROM records r WHERE r.retain_until <= "
+      "? AND NOT " +
+      std::string(retention::kHeldByOrder);
+  static const std::string held_sql =
+      "SELECT COUNT(*) FROM records r WHERE r.retain_until <= ? AND " +
+      std::string(retention::kHeldByOrder);
+  RecordCensus c;
+  ASSIGN_OR_RETURN(auto due, tx.Query(due_sql, {at}));
+  c.due = due.front().Int(0);
+  c.oldest_due = due.front().Text(1);
+  ASSIGN_OR_RETURN(auto held, tx.Query(held_sql, {at}));
+  c.held = held.front().Int(0);
+  ASSIGN_OR_RETURN(auto largest,
+                   tx.Query("SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM records "
+                            "GROUP BY org_id)"));
+  c.largest_org = largest.front().Int(0);
+  return c;
+}
+
 Result<void> Purge::CountDue(PurgeReport& report, bool list) {
   const auto now = FormatRfc3339(clock_.Now());
   return store_.Read([&](store::Transaction& tx) -> Result<void> {

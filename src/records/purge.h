@@ -30,6 +30,17 @@ struct PurgeReport {
   std::vector<std::string> record_ids;  // purged (or, on a dry run, that would be)
 };
 
+// What the compliance report (compliance/report.h) reads of the records at `now`: how many are
+// past retention and not held (due to the purge), the earliest retain_until among them, how
+// many are held by orders, and the most records one organisation holds.
+struct RecordCensus {
+  int64_t due = 0;
+  std::string oldest_due;  // "" when none is due
+  int64_t held = 0;
+  int64_t largest_org = 0;
+};
+Result<RecordCensus> TakeRecordCensus(store::Transaction& tx, TimePoint now);
+
 class Purge {
  public:
   // Everything passed must outlive the job.

@@ -83,9 +83,10 @@ TEST(CliTest, InitNeverOverwritesAnInstance) {
 TEST(CliTest, InitCreatesTwoSecurityOfficersWithOneTimeTokens) {
   TempDir dir;
   const auto d = dir.path() / "inst";
-  auto r = RunBinary({"init", "--data-dir", d.string(), "--environment", "production",
-                      "--audit-local-only", "--officer", "ann.able,Ann Able,ann@example.org",
-                      "--officer", "bob.baker,Bob Baker,bob@example.org"});
+  auto r =
+      RunBinary({"init", "--data-dir", d.string(), "--environment", "production",
+                 "--audit-local-only", "--officer", "ann.able,Ann Able,ann@example.org,2026-01-15",
+                 "--officer", "bob.baker,Bob Baker,bob@example.org,2026-02-20"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* name : {"ann.able", "bob.baker"}) {
     const auto pos = r.out.find(name);
@@ -112,15 +113,30 @@ TEST(CliTest, InitRefusesOfficersWhoAreNotTwoDifferentPeople) {
   const auto d = dir.path() / "inst";
   const std::vector<std::vector<std::string>> cases = {
       {},  // production has no demo officers
-      {"--officer", "ann.able,Ann Able,ann@example.org"},
+      {"--officer", "ann.able,Ann Able,ann@example.org,2026-01-15"},
+      {"--officer", "ann.able,Ann Able,ann@example.org,2026-01-15", "--officer",
+       "ann.able2,Ann Able,ANN@example.org,2026-01-15"},
+      {"--officer", "ann.able,Ann Able,ann@example.org,2026-01-15", "--officer",
+       "Ann.Able,Ann Again,ann2@example.org,2026-01-15"},
+      {"--officer", "admin,Ann Able,ann@example.org,2026-01-15", "--officer",
+       "bob.baker,Bob,bob@example.org,2026-01-15"},
+      {"--officer", "ann.able,Ann\nAble,ann@example.org,2026-01-15", "--officer",
+       "bob.baker,Bob,bob@x.org,2026-01-15"},
+      {"--officer", "ann.able,Ann Able,not-an-email,2026-01-15", "--officer",
+       "bob.baker,Bob,bob@x.org,2026-01-15"},
+      {"--officer", "ann.able,Ann,Able,ann@example.org,2026-01-15", "--officer",
+       "bob.baker,Bob,bob@x.org,2026-01-15"},
+      // BPSS: required in production, a real date, not in the future.
       {"--officer", "ann.able,Ann Able,ann@example.org", "--officer",
-       "ann.able2,Ann Able,ANN@example.org"},
-      {"--officer", "ann.able,Ann Able,ann@example.org", "--officer",
-       "Ann.Able,Ann Again,ann2@example.org"},
-      {"--officer", "admin,Ann Able,ann@example.org", "--officer", "bob.baker,Bob,bob@example.org"},
-      {"--officer", "ann.able,Ann\nAble,ann@example.org", "--officer", "bob.baker,Bob,bob@x.org"},
-      {"--officer", "ann.able,Ann Able,not-an-email", "--officer", "bob.baker,Bob,bob@x.org"},
-      {"--officer", "ann.able,Ann,Able,ann@example.org", "--officer", "bob.baker,Bob,bob@x.org"},
+       "bob.baker,Bob,bob@x.org,2026-01-15"},
+      {"--officer", "ann.able,Ann Able,ann@example.org,2999-01-01", "--officer",
+       "bob.baker,Bob,bob@x.org,2026-01-15"},
+      {"--officer", "ann.able,Ann Able,ann@example.org,15/01/2026", "--officer",
+       "bob.baker,Bob,bob@x.org,2026-01-15"},
+      {"--officer", "ann.able,Ann Able,ann@example.org,2026-02-30", "--officer",
+       "bob.baker,Bob,bob@x.org,2026-01-15"},
+      {"--officer", "ann.able,Ann Able,ann@example.org,2026-01-15'--", "--officer",
+       "bob.baker,Bob,bob@x.org,2026-01-15"},
   };
   for (const auto& extra : cases) {
     std::vector<std::string> args = {"init",          "--data-dir", d.string(),

@@ -164,6 +164,56 @@ TEST_F(ComplianceApiTest, AMajorChangeClosesTheGateAndAMinorOneDoesNot) {
   EXPECT_NE(status.out.find("covered another detection"), std::string::npos) << status.out;
 }
 
+TEST_F(ComplianceApiTest, TheReportIsComputedFromTheInstance) {
+  const auto status_of = [&](const std::string& id) -> std::string {
+    auto r = api_.As(one_, "GET", "/api/v1/compliance");
+    EXPECT_EQ(r.status, 200) << r.body;
+    const auto report = JsonOf(r);
+    for (const auto& c : report.at("controls").as_array()) {
+      if (c.at("id").as_string() == id) return std::string(c.at("status").as_string());
+    }
+    return "absent";
+  };
+  EXPECT_EQ(status_of("ithc"), "not met");
+  EXPECT_EQ(status_of("supplier-certification"), "met");
+  // An organisation whose certificate expires in ten days puts the control at risk.
+  const auto soon = FormatRfc3339(SystemClock().Now() + std::chrono::hours(240)).substr(0, 10);
+  boost::json::object org{
+      {"name", "Lapsing Ltd"},
+      {"agreed_expiry_days", 90},
+      {"iso27001", {{"reference", "ISO-1"}, {"expires_on", soon}}},
+      {"cyber_essentials_plus", {{"reference", "CEP-1"}, {"expires_on", "2099-01-01"}}}};
+  ASSERT_EQ(api_.As(one_, "POST", "/api/v1/admin/orgs", org).status, 201);
+  EXPECT_EQ(status_of("supplier-certification"), "at risk");
+  PassACheck();
+  EXPECT_EQ(status_of("ithc"), "met");
+
+  auto html = api_.As(two_, "GET", "/api/v1/compliance?format=html");
+  ASSERT_EQ(html.status, 200);
+  EXPECT_NE(html.headers["content-type"].find("text/html"), std::string::npos);
+  EXPECT_NE(html.body.find("<tr id=\"supplier-certification\">"), std::string::npos);
+  EXPECT_EQ(api_.As(two_, "GET", "/api/v1/compliance?format=xml").status, 400);
+  EXPECT_EQ(api_.As(two_, "GET", "/api/v1/compliance?colour=red").status, 400);
+
+  // The command line computes the same, and exits 1 while a control is not met: here, no remote
+  // collector for the audit log, and the demo officers have no BPSS date.
+  auto cli = RunBinary({"compliance", "report", "--config", inst_.config().string()});
+  EXPECT_EQ(cli.exit_code, 1) << cli.err;
+  const auto report = boost::json::parse(cli.out).as_object();
+  EXPECT_EQ(report.at("controls").as_array().size(), 25u);
+  std::vector<std::string> not_met;
+  for (const auto& c : report.at("controls").as_array()) {
+    if (c.at("status") == "not met") not_met.emplace_back(c.at("id").as_string());
+  }
+  EXPECT_EQ(not_met, (std::vector<std::string>{"bpss", "remote-logs"})) << cli.out;
+  auto page = RunBinary({"compliance", "report", "--config", inst_.config().string(), "--html"});
+  EXPECT_TRUE(page.out.starts_with("<!DOCTYPE html>")) << page.out.substr(0, 100);
+  auto audit = RunBinary(
+      {"audit", "search", "--config", inst_.config().string(), "--action", "compliance.read"});
+  EXPECT_NE(audit.out.find("\"kind\":\"cli\""), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("\"type\":\"report\""), std::string::npos) << audit.out;
+}
+
 TEST_F(ComplianceApiTest, HostileInputIsRefusedWithNothingRecorded) {
   inst_.ExpectAttacks();  // the script payloads are reported (an officer's body is let through)
   const std::vector<std::pair<const char*, boost::json::object>> cases = [&] {

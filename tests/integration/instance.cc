@@ -26,8 +26,9 @@ Instance::Instance(const std::string& environment) {
   // Tests start no collector unless they say so: production must accept that in writing.
   if (environment == "production") {
     for (const char* o :
-         {"--audit-local-only", "--officer", "olivia.officer,Olivia Officer,olivia@example.org",
-          "--officer", "oscar.officer,Oscar Officer,oscar@example.org"}) {
+         {"--audit-local-only", "--officer",
+          "olivia.officer,Olivia Officer,olivia@example.org,2026-01-15", "--officer",
+          "oscar.officer,Oscar Officer,oscar@example.org,2026-02-20"}) {
       args.push_back(o);
     }
   }

@@ -1,9 +1,11 @@
 // `strongroom ithc status --config …` and `strongroom ithc list --config …`: where this
-// deployment stands with its IT Health Checks (the go-live gate), and the register, whether or
-// not the service is running. Both read only, and are audited as the operator's reads. Checks are
-// recorded and signed off over the API (POST /api/v1/compliance/ithc…), where the officers are
-// signed in with their second factor: two people must be told apart, which a shell cannot do.
-// `status` exits 1 when the gate would hold the service back.
+// deployment stands with its IT Health Checks (the go-live gate), and the register; and
+// `strongroom compliance report --config … [--html]`: every control, computed from the instance
+// (compliance/report.h). All work whether or not the service is running, read only, and are
+// audited as the operator's reads. Checks are recorded and signed off over the API
+// (POST /api/v1/compliance/ithc…), where the officers are signed in with their second factor: two
+// people must be told apart, which a shell cannot do. `ithc status` exits 1 when the gate would
+// hold the service back; `compliance report` when a control is not met.
 
 #include <fmt/format.h>
 
@@ -11,6 +13,7 @@
 #include "cli/exit_codes.h"
 #include "cli/stopped_instance.h"
 #include "compliance/gate.h"
+#include "compliance/report.h"
 
 namespace strongroom::cli {
 namespace {
@@ -78,7 +81,45 @@ int List(const std::string& config_path) {
   return kExitOk;
 }
 
+int Report(const std::string& config_path, bool html) {
+  auto o = OpenForReading(config_path);
+  if (!o) {
+    PrintError(o.error().message);
+    return ExitCodeFor(o.error());
+  }
+  SystemClock clock;
+  audit::AuditLog log(*o->store, clock, o->key, o->config.environment,
+                      o->config.audit.checkpoint_every);
+  const auto deployment = compliance::CurrentFingerprint(o->config);
+  auto facts = log.Observe<compliance::ReportFacts>(
+      o->OperatorEvent("compliance.read", {"report", "", ""}), [&](store::Transaction& tx) {
+        return compliance::GatherFacts(tx, o->config, deployment, clock.Now());
+      });
+  if (!facts) {
+    PrintError(facts.error().message);
+    return ExitCodeFor(facts.error());
+  }
+  facts->files = compliance::ReadFileFacts(o->config);
+  facts->idle_timeout = identity::AuthOptions{}.idle_timeout;
+  const auto report = compliance::Evaluate(o->config, deployment, *facts);
+  fmt::print("{}\n", html ? compliance::ReportHtml(report) : compliance::ReportJson(report));
+  return report.Count(compliance::Status::kNotMet) == 0 ? kExitOk : kExitRuntime;
+}
+
 }  // namespace
+
+void AddComplianceCommand(CLI::App& app, int* exit_code) {
+  auto* compliance = app.add_subcommand("compliance", "How the instance meets each control");
+  compliance->require_subcommand(1);
+  auto* report = compliance->add_subcommand(
+      "report",
+      "Every control: its mechanism, settings, state and status, as JSON (or --html); exit 1 if "
+      "any is not met");
+  auto config = AddConfigOption(report);
+  auto html = std::make_shared<bool>(false);
+  report->add_flag("--html", *html, "A printable HTML page instead of JSON");
+  report->callback([config, html, exit_code] { *exit_code = Report(*config, *html); });
+}
 
 void AddIthcCommand(CLI::App& app, int* exit_code) {
   auto* ithc = app.add_subcommand("ithc", "The IT Health Check register and go-live gate");
