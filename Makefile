@@ -2,10 +2,14 @@
 #   make deps    install build, test and run dependencies (Debian 12 packages; needs root)
 #   make build   hardened release binary at build/release/strongroom
 #   make run     build, create ./var on first run (development instance), serve on :8443
-#   make test    build debug and asan, run every test in both; build release, check its hardening
+#   make test    build debug and asan, run every test in both; build release, check its hardening,
+#                and run the IT Health Check harness against it
+#   make ithc    the IT Health Check harness (scripts/ithc): independent tools against an instance
+#                it starts (or, with ITHC_ARGS="--public URL --admin URL --cacert PEM ...", a
+#                running deployment); the report goes to build/ithc
 #   make bench   release build against nginx, same machine, same run
 
-.PHONY: deps build run test test-debug test-asan test-release bench format clean
+.PHONY: deps build run test test-debug test-asan test-release test-ithc ithc bench format clean
 
 deps:
 	scripts/install-deps
@@ -35,7 +39,16 @@ test-release: deps
 	scripts/check-hardening --self-test
 	scripts/check-hardening build/release/strongroom
 
-test: test-debug test-asan test-release
+# The harness against the release binary: every tool must run and show what it did, and no
+# finding may be high or critical. About 10 minutes on two cores.
+test-ithc: test-release
+	scripts/ithc --launch build/release/strongroom --out build/ithc --record --fail-on high
+
+ITHC_ARGS ?= --launch build/release/strongroom --record
+ithc: build
+	scripts/ithc $(ITHC_ARGS) --out build/ithc
+
+test: test-debug test-asan test-release test-ithc
 
 bench:
 	scripts/install-deps bench

@@ -1,6 +1,7 @@
 #include "api/compliance.h"
 
 #include <boost/json.hpp>
+#include <functional>
 
 #include "http/json.h"
 #include "http/query.h"
@@ -72,6 +73,7 @@ Result<compliance::CheckInput> ReadCheck(const http::Request& r, int depth) {
   ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
   http::FieldReader f(body);
   compliance::CheckInput in;
+  ASSIGN_OR_RETURN(in.fingerprint, f.String("fingerprint", 64));
   ASSIGN_OR_RETURN(in.performed_on, f.String("performed_on", 10));
   ASSIGN_OR_RETURN(in.organisation, f.String("organisation", 800));
   ASSIGN_OR_RETURN(in.tester, f.String("tester", 800));
@@ -99,13 +101,26 @@ Result<http::Response> Gate(const Deps& d, Call& c) {
   return http::Response::Json(200, boost::json::serialize(out));
 }
 
+// Reads a request's body only once its caller is admitted to `action` (a refusal audited), so
+// that nobody else learns what a body would be answered; a body refused is audited too.
+template <typename T>
+Result<T> AdmitThenRead(const Deps& d, Call& c, authz::AdminAction action,
+                        const std::function<Result<T>()>& read) {
+  const auto check = c.request.params.contains("id") ? c.param("id") : std::string();
+  RETURN_IF_ERROR(d.ithc.Admit(c.who(), action, check, c.context));
+  auto in = read();
+  if (!in) return d.ithc.RefuseInput(c.who(), action, check, in.error(), c.context);
+  return in;
+}
+
 Result<http::Response> Report(const Deps& d, Call& c) {
+  // The report first: it admits (and audits) the caller before the query is looked at.
+  ASSIGN_OR_RETURN(auto report, d.reporter.Run(c.who(), c.context));
   ASSIGN_OR_RETURN(auto params, http::ParseQuery(c.request.query, {"format"}, 8));
   const auto& format = params["format"];
   if (!format.empty() && format != "json" && format != "html") {
     return Fail(ErrorCode::kInvalidArgument, "format is json or html");
   }
-  ASSIGN_OR_RETURN(auto report, d.reporter.Run(c.who(), c.context));
   if (format == "html") {
     return http::Response{200, "text/html; charset=utf-8", compliance::ReportHtml(report), {}};
   }
@@ -113,7 +128,10 @@ Result<http::Response> Report(const Deps& d, Call& c) {
 }
 
 Result<http::Response> Record(const Deps& d, Call& c) {
-  ASSIGN_OR_RETURN(auto in, ReadCheck(c.request, d.depth));
+  ASSIGN_OR_RETURN(
+      auto in, AdmitThenRead<compliance::CheckInput>(d, c, authz::AdminAction::kIthcRecord, [&] {
+        return ReadCheck(c.request, d.depth);
+      }));
   ASSIGN_OR_RETURN(auto check, d.ithc.Record(c.who(), in, c.context));
   return CheckResponse(201, check);
 }
@@ -132,8 +150,13 @@ Result<http::Response> Get(const Deps& d, Call& c) {
 }
 
 Result<http::Response> AddFinding(const Deps& d, Call& c) {
-  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
-  ASSIGN_OR_RETURN(auto in, ReadFinding(body));
+  ASSIGN_OR_RETURN(
+      auto in,
+      AdmitThenRead<compliance::FindingInput>(
+          d, c, authz::AdminAction::kIthcFinding, [&]() -> Result<compliance::FindingInput> {
+            ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
+            return ReadFinding(body);
+          }));
   ASSIGN_OR_RETURN(auto id, d.ithc.AddFinding(c.who(), c.param("id"), in, c.context));
   boost::json::object out{{"id", id}, {"state", "open"}};
   return http::Response::Json(201, boost::json::serialize(out));
@@ -141,9 +164,14 @@ Result<http::Response> AddFinding(const Deps& d, Call& c) {
 
 Result<http::Response> Resolve(const Deps& d, Call& c, compliance::Resolution resolution) {
   const bool accept = resolution == compliance::Resolution::kAccept;
-  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
-  ASSIGN_OR_RETURN(auto f,
-                   http::RequireStringFields(body, {{accept ? "reason" : "evidence", 16000}}));
+  ASSIGN_OR_RETURN(
+      auto f,
+      AdmitThenRead<std::vector<std::string>>(
+          d, c, accept ? authz::AdminAction::kIthcAccept : authz::AdminAction::kIthcMitigate,
+          [&]() -> Result<std::vector<std::string>> {
+            ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
+            return http::RequireStringFields(body, {{accept ? "reason" : "evidence", 16000}});
+          }));
   RETURN_IF_ERROR(
       d.ithc.Resolve(c.who(), c.param("id"), c.param("finding"), resolution, f[0], c.context));
   return http::Response::NoContent();
@@ -177,8 +205,10 @@ void AddComplianceRoutes(RouteTable& table, compliance::IthcRegister& ithc, comp
              ObjectSchema({{"items", ArraySchema(check, 100000)}}),
              [d](Call& c) { return List(d, c); }});
   table.Add({verb::post, "/api/v1/compliance/ithc", Credentials::kSession,
-             "Record an IT Health Check of this deployment, with its findings (open)",
-             ObjectSchema({{"performed_on", StringSchema(10, "date")},
+             "Record an IT Health Check of this deployment (its fingerprint digest), with its "
+             "findings (open)",
+             ObjectSchema({{"fingerprint", StringSchema(64)},
+                           {"performed_on", StringSchema(10, "date")},
                            {"organisation", StringSchema(200)},
                            {"tester", StringSchema(200)},
                            {"scope", StringSchema(2000)},

@@ -17,8 +17,12 @@ Result<http::Response> Ready(const std::vector<ReadinessCheck>& checks, Call& c)
   }
   boost::json::object body;
   body["status"] = failing.empty() ? "ready" : "unavailable";
-  if (!failing.empty()) body["failing"] = std::move(failing);
-  if (!reasons.empty()) body["reasons"] = std::move(reasons);
+  // What fails, and why, is for the operators' listeners (admin, metrics): the public one is told
+  // only that the service is not ready.
+  if (Reaches(c.context.reach, Surface::kAdmin | Surface::kMetrics)) {
+    if (!failing.empty()) body["failing"] = std::move(failing);
+    if (!reasons.empty()) body["reasons"] = std::move(reasons);
+  }
   if (body["status"] == "ready") return http::Response::Json(200, boost::json::serialize(body));
   body["request_id"] = c.request.request_id;
   auto r = http::Response::Json(503, boost::json::serialize(body));

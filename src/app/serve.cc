@@ -621,8 +621,8 @@ std::unique_ptr<audit::Shipper> StartShipper(store::Store& store, const Config& 
 // Where the deployment stands with its IT Health Checks, said where an operator cannot miss it
 // when it is not fit to serve. Fails (closed) only if the register cannot be read.
 Result<void> AssessGate(compliance::Gate& gate) {
-  if (gate.mode() == compliance::GateMode::kOff) return {};
   ASSIGN_OR_RETURN(auto a, gate.Refresh());
+  if (gate.mode() == compliance::GateMode::kOff) return {};
   if (a.Fit()) {
     spdlog::info("IT Health Check: {}", a.reason);
     return {};

@@ -13,8 +13,7 @@
 namespace strongroom::compliance {
 namespace {
 
-constexpr std::string_view kMajor[] = {"release", "host", "listeners", "tls",
-                                       "store",   "keys", "detection"};
+constexpr std::string_view kMajor[] = {"release", "listeners", "tls", "store", "keys", "detection"};
 
 std::string Sha256Hex(std::string_view text) {
   const auto digest =
@@ -70,13 +69,13 @@ std::string Fingerprint::Value(std::string_view name) const {
 Fingerprint FingerprintOf(const Config& config, std::string_view version, std::string_view host) {
   auto file = ReadSmallFile(config.path, 1024 * 1024);
   return {{{"release", std::string(Release(version))},
-           {"host", std::string(host)},
            {"listeners", Listeners(config.server)},
            {"tls", "minimum TLS " + config.tls.min_version},
            {"store", config.store.backend},
            {"keys", "key file"},
            {"detection", Detection(config.defense)},
            {"version", std::string(version)},
+           {"host", std::string(host)},
            {"configuration", file ? "sha256:" + Sha256Hex(*file) : std::string("unreadable")}}};
 }
 
@@ -87,19 +86,22 @@ Fingerprint CurrentFingerprint(const Config& config) {
 }
 
 Result<Fingerprint> ParseFingerprint(std::string_view text) {
+  const auto unreadable = [] {
+    return Fail(ErrorCode::kDataLoss, "a recorded deployment fingerprint is unreadable");
+  };
   Fingerprint f;
   while (!text.empty()) {
     const auto end = text.find('\n');
-    if (end == std::string_view::npos) break;
     const auto line = text.substr(0, end);
-    text.remove_prefix(end + 1);
     const auto eq = line.find('=');
-    if (eq == std::string_view::npos || eq == 0) break;
+    // Every line is name=value and ends in a newline, as Text() writes it.
+    if (end == std::string_view::npos || eq == std::string_view::npos || eq == 0) {
+      return unreadable();
+    }
     f.components.emplace_back(std::string(line.substr(0, eq)), std::string(line.substr(eq + 1)));
+    text.remove_prefix(end + 1);
   }
-  if (!text.empty() || f.components.empty()) {
-    return Fail(ErrorCode::kDataLoss, "a recorded deployment fingerprint is unreadable");
-  }
+  if (f.components.empty()) return unreadable();
   return f;
 }
 

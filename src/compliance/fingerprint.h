@@ -6,14 +6,15 @@
 // from the binary, the configuration and the host, and a change to any *major* component is a
 // major change:
 //   release     the version's MAJOR.MINOR (a new patch release is not a major change)
-//   host        the machine's name
 //   listeners   every listener's address and the admin and metrics allow-lists
 //   tls         the minimum TLS version (the suites are fixed in the binary, so by release)
 //   store       the store's backend
 //   keys        the master key's provider
 //   detection   attack detection on or off, its mode, paranoia level and threshold
-// The version itself and the configuration file's SHA-256 are recorded, not compared: any other
-// edit (a timeout, a log level, a retention period) is not a major change.
+// The version itself, the machine's name and the configuration file's SHA-256 are recorded, not
+// compared: any other edit (a timeout, a log level, a retention period) is not a major change, and
+// neither is the same deployment on another machine (several nodes, a rescheduled container:
+// hosting is its listeners, TLS, store and keys).
 //
 // Values; pure functions, safe from any thread.
 

@@ -70,7 +70,7 @@ Assessment Assess(const Fingerprint& deployment, bool went_live,
   const auto digest = deployment.Digest();
   for (const auto& c : passed) {
     if (latest == nullptr || c.performed_on >= latest->performed_on) latest = &c;
-    if (c.fingerprint.Digest() != digest) continue;
+    if (c.digest != digest) continue;
     if (covering == nullptr || c.performed_on >= covering->performed_on) covering = &c;
   }
   Assessment a;
@@ -135,24 +135,25 @@ Gate::Gate(store::Store& store, audit::AuditLog& audit, const Clock& clock, Gate
       deployment_(std::move(deployment)) {}
 
 Result<Assessment> Gate::Refresh() {
+  // One refresh at a time (the daily round, a sign-off): the last to read is the last to save,
+  // and going live is recorded once.
+  std::lock_guard refreshing(refresh_mu_);
   ASSIGN_OR_RETURN(auto facts, store::ReadValue<GateFacts>(store_, ReadGateFacts));
-  auto& [passed, went_live] = facts;
-  auto a = Assess(deployment_, went_live, passed, clock_.Now());
-  if (!went_live && a.Fit()) {
+  auto a = Assess(deployment_, facts.went_live, facts.passed, clock_.Now());
+  if (!facts.went_live && a.Fit()) {
     auto event = audit::SystemEvent("compliance.live", {"ithc_check", a.check_id, ""},
                                     "a passed IT Health Check covers this deployment");
     event.detail = {{"fingerprint", deployment_.Digest()}, {"due_on", a.due_on}};
     RETURN_IF_ERROR(audit_.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
-      ASSIGN_OR_RETURN(auto since, store::GetMeta(tx, kLiveSince));
-      if (!since) RETURN_IF_ERROR(store::SetMeta(tx, kLiveSince, FormatRfc3339(clock_.Now())));
+      RETURN_IF_ERROR(store::SetMeta(tx, kLiveSince, FormatRfc3339(clock_.Now())));
       return true;
     }));
-    went_live = true;
+    facts.went_live = true;
     spdlog::info("the service is live: {}", a.reason);
   }
   std::lock_guard lock(mu_);
-  went_live_ = went_live;
-  passed_ = std::move(passed);
+  went_live_ = facts.went_live;
+  passed_ = std::move(facts.passed);
   return a;
 }
 
@@ -183,8 +184,8 @@ Result<Assessment> Gate::Show(const identity::Principal& officer,
 }
 
 Result<bool> Gate::Round() {
-  if (mode_ == GateMode::kOff) return false;
   ASSIGN_OR_RETURN(auto a, Refresh());
+  if (mode_ == GateMode::kOff) return false;
   const auto today = Today(clock_.Now());
   {
     std::lock_guard lock(mu_);

@@ -88,8 +88,8 @@ class Gate {
   Result<void> Ready() const;
   // The assessment, for a security officer (authz); audited as compliance.read.
   Result<Assessment> Show(const identity::Principal& officer, const identity::RequestContext& ctx);
-  // The daily round: refreshes, then alerts if the standing is not covered and no alert was
-  // raised today. Whether it alerted.
+  // The daily round: refreshes, then (unless the gate is off) alerts if the standing is not
+  // covered and no alert was raised today. Whether it alerted.
   Result<bool> Round();
 
  private:
@@ -98,6 +98,7 @@ class Gate {
   const Clock& clock_;
   const GateMode mode_;
   const Fingerprint deployment_;
+  std::mutex refresh_mu_;  // held by Refresh, from its read to its save
   mutable std::mutex mu_;
   bool went_live_ = false;           // guarded by mu_
   std::vector<PassedCheck> passed_;  // guarded by mu_

@@ -127,11 +127,26 @@ IthcRegister::IthcRegister(store::Store& store, audit::AuditLog& audit,
 audit::Event IthcRegister::MakeEvent(const identity::Principal& who, std::string action,
                                      std::string_view target_id,
                                      const identity::RequestContext& ctx) const {
-  return identity::EventFor(who, std::move(action), "ithc_check", target_id, ctx);
+  // Ids come from request paths: an event names at most 64 characters of one.
+  return identity::EventFor(who, std::move(action), "ithc_check", target_id.substr(0, 64), ctx);
 }
 
 Result<void> IthcRegister::Admit(const identity::Principal& who, authz::AdminAction action,
-                                 audit::Event& event) {
+                                 std::string_view check_id, const identity::RequestContext& ctx) {
+  auto event = MakeEvent(who, std::string(authz::RuleFor(action).name), check_id, ctx);
+  return AdmitOn(who, action, event);
+}
+
+std::unexpected<Error> IthcRegister::RefuseInput(const identity::Principal& who,
+                                                 authz::AdminAction action,
+                                                 std::string_view check_id, const Error& error,
+                                                 const identity::RequestContext& ctx) {
+  return audit_.Refuse(MakeEvent(who, std::string(authz::RuleFor(action).name), check_id, ctx),
+                       error);
+}
+
+Result<void> IthcRegister::AdmitOn(const identity::Principal& who, authz::AdminAction action,
+                                   audit::Event& event) {
   const auto d = authz::DecideAdmin(who.account, action, {}, clock_.Now());
   if (!d.allow) {
     event.reason = d.reason;
@@ -150,9 +165,21 @@ Result<Check> IthcRegister::Record(const identity::Principal& officer, const Che
                                    const identity::RequestContext& ctx) {
   const std::string id = "ithc-" + random_.RandomHex(8);
   auto event = MakeEvent(officer, "compliance.ithc.record", id, ctx);
-  RETURN_IF_ERROR(Admit(officer, authz::AdminAction::kIthcRecord, event));
+  RETURN_IF_ERROR(AdmitOn(officer, authz::AdminAction::kIthcRecord, event));
   if (auto p = CheckInputText(in, clock_.Now()); !p.empty()) {
     return audit_.Refuse(event, {ErrorCode::kInvalidArgument, p});
+  }
+  if (!IsSha256Hex(in.fingerprint)) {
+    return audit_.Refuse(event, {ErrorCode::kInvalidArgument,
+                                 "fingerprint must be the tested deployment's digest: 64 "
+                                 "lower-case hex digits"});
+  }
+  if (in.fingerprint != options_.deployment.Digest()) {
+    event.detail["fingerprint"] = in.fingerprint;
+    return audit_.Refuse(
+        event, {ErrorCode::kFailedPrecondition,
+                "the check tested another deployment than this one as it is now (a major change "
+                "since?): it covers nothing here"});
   }
   event.allowed = true;
   event.reason = "security officer";
@@ -182,7 +209,7 @@ Result<Check> IthcRegister::Record(const identity::Principal& officer, const Che
 Result<std::vector<Check>> IthcRegister::List(const identity::Principal& officer,
                                               const identity::RequestContext& ctx) {
   auto event = MakeEvent(officer, "compliance.ithc.list", "", ctx);
-  RETURN_IF_ERROR(Admit(officer, authz::AdminAction::kIthcList, event));
+  RETURN_IF_ERROR(AdmitOn(officer, authz::AdminAction::kIthcList, event));
   event.allowed = true;
   event.reason = "security officer";
   return audit_.Observe<std::vector<Check>>(event,
@@ -192,7 +219,7 @@ Result<std::vector<Check>> IthcRegister::List(const identity::Principal& officer
 Result<Check> IthcRegister::Get(const identity::Principal& officer, std::string_view id,
                                 const identity::RequestContext& ctx) {
   auto event = MakeEvent(officer, "compliance.ithc.list", id, ctx);
-  RETURN_IF_ERROR(Admit(officer, authz::AdminAction::kIthcList, event));
+  RETURN_IF_ERROR(AdmitOn(officer, authz::AdminAction::kIthcList, event));
   event.allowed = true;
   event.reason = "security officer";
   return audit_.Observe<Check>(event, [&](store::Transaction& tx) -> Result<Check> {
@@ -206,7 +233,7 @@ Result<std::string> IthcRegister::AddFinding(const identity::Principal& officer,
                                              std::string_view check_id, const FindingInput& in,
                                              const identity::RequestContext& ctx) {
   auto event = MakeEvent(officer, "compliance.ithc.finding.add", check_id, ctx);
-  RETURN_IF_ERROR(Admit(officer, authz::AdminAction::kIthcFinding, event));
+  RETURN_IF_ERROR(AdmitOn(officer, authz::AdminAction::kIthcFinding, event));
   if (auto p = CheckFinding(in); !p.empty()) {
     return audit_.Refuse(event, {ErrorCode::kInvalidArgument, p});
   }
@@ -232,8 +259,8 @@ Result<void> IthcRegister::Resolve(const identity::Principal& officer, std::stri
       check_id, ctx);
   event.detail["finding"] = std::string(finding_id).substr(0, 64);
   RETURN_IF_ERROR(
-      Admit(officer, accept ? authz::AdminAction::kIthcAccept : authz::AdminAction::kIthcMitigate,
-            event));
+      AdmitOn(officer, accept ? authz::AdminAction::kIthcAccept : authz::AdminAction::kIthcMitigate,
+              event));
   if (auto p = CheckText(text, {accept ? "reason" : "evidence", 1, 4000}); !p.empty()) {
     return audit_.Refuse(event, {ErrorCode::kInvalidArgument, p});
   }
@@ -262,7 +289,7 @@ Result<void> IthcRegister::Resolve(const identity::Principal& officer, std::stri
 Result<Check> IthcRegister::SignOff(const identity::Principal& officer, std::string_view check_id,
                                     const identity::RequestContext& ctx) {
   auto event = MakeEvent(officer, "compliance.ithc.sign_off", check_id, ctx);
-  RETURN_IF_ERROR(Admit(officer, authz::AdminAction::kIthcSignOff, event));
+  RETURN_IF_ERROR(AdmitOn(officer, authz::AdminAction::kIthcSignOff, event));
   auto signed_off = audit_.Change<
       Check>(event, [&](store::Transaction& tx, audit::Event& ev) -> Result<Check> {
     ASSIGN_OR_RETURN(auto check, OpenCheck(tx, check_id));
@@ -326,7 +353,7 @@ Result<std::vector<PassedCheck>> IthcRegister::ReadPassed(store::Transaction& tx
   std::vector<PassedCheck> out;
   for (const auto& r : rows) {
     ASSIGN_OR_RETURN(auto fingerprint, ParseFingerprint(r.Text(2)));
-    out.push_back({r.Text(0), r.Text(1), std::move(fingerprint)});
+    out.push_back(PassedCheck::Of(r.Text(0), r.Text(1), std::move(fingerprint)));
   }
   return out;
 }

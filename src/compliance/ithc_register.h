@@ -4,13 +4,15 @@
 // any major change goes live; what they find is mitigated or accepted first).
 //
 // Each check is recorded by a security officer with its date, the testing organisation and
-// tester, its scope, the SHA-256 of its report, and the fingerprint of the deployment it covered
-// (this one's, as recorded: compliance/fingerprint.h). Its findings, each with a severity, are
-// recorded with it (e.g. imported from `make ithc`'s report) or added after, and each is then
-// mitigated (with evidence) or accepted (with the accepting officer and reason). A check is
-// signed off as passed by a second security officer (never the one who recorded it, by any of
-// their accounts: approvals/two_person.h) and only when no finding at or above the configured
-// blocking severity is open. A passed check is closed: nothing of it changes again.
+// tester, its scope, the SHA-256 of its report, and the fingerprint of the deployment it covered:
+// the recorder names the digest the testers saw, and it must be this deployment's as it is now
+// (compliance/fingerprint.h), so that a test of a deployment since changed covers nothing. Its
+// findings, each with a severity, are recorded with it (e.g. imported from `make ithc`'s report) or
+// added after, and each is then mitigated (with evidence) or accepted (with the accepting officer
+// and reason). A check is signed off as passed by a second security officer (never the one who
+// recorded it, by any of their accounts: approvals/two_person.h) and only when no finding at or
+// above the configured blocking severity is open. A passed check is closed: nothing of it changes
+// again.
 //
 // Every call is audited, refusals included. Accepting a finding and signing off need a fresh
 // second factor (authz/admin.h).
@@ -46,6 +48,7 @@ struct FindingInput {
 };
 
 struct CheckInput {
+  std::string fingerprint;   // the digest of the deployment tested: this one's, as it is now
   std::string performed_on;  // YYYY-MM-DD, not in the future
   std::string organisation;  // who tested
   std::string tester;
@@ -87,6 +90,12 @@ struct PassedCheck {
   std::string id;
   std::string performed_on;
   Fingerprint fingerprint;
+  std::string digest;  // fingerprint.Digest(), worked out once
+
+  static PassedCheck Of(std::string id, std::string performed_on, Fingerprint fingerprint) {
+    auto digest = fingerprint.Digest();
+    return {std::move(id), std::move(performed_on), std::move(fingerprint), std::move(digest)};
+  }
 };
 
 enum class Resolution { kMitigate, kAccept };
@@ -119,6 +128,16 @@ class IthcRegister {
   Result<Check> SignOff(const identity::Principal& officer, std::string_view check_id,
                         const identity::RequestContext& ctx);
 
+  // Whether `who` may take `action` on the check `check_id` ("" for none) at all: the first step
+  // of every call, which the routes take before they read a request's body. A refusal is audited.
+  Result<void> Admit(const identity::Principal& who, authz::AdminAction action,
+                     std::string_view check_id, const identity::RequestContext& ctx);
+  // Audits, and answers, a request of `action` refused for what it said (its body, before the
+  // call could be made).
+  std::unexpected<Error> RefuseInput(const identity::Principal& who, authz::AdminAction action,
+                                     std::string_view check_id, const Error& error,
+                                     const identity::RequestContext& ctx);
+
   // Inside a transaction, with no event: the register as read by the gate and the command line.
   static Result<std::vector<Check>> ReadAll(store::Transaction& tx);
   static Result<std::vector<PassedCheck>> ReadPassed(store::Transaction& tx);
@@ -128,8 +147,8 @@ class IthcRegister {
                          std::string_view target_id, const identity::RequestContext& ctx) const;
   // Whether `who` may take `action` (authz), with a fresh second factor where it needs one; a
   // refusal is audited on `event`.
-  Result<void> Admit(const identity::Principal& who, authz::AdminAction action,
-                     audit::Event& event);
+  Result<void> AdmitOn(const identity::Principal& who, authz::AdminAction action,
+                       audit::Event& event);
 
   store::Store& store_;
   audit::AuditLog& audit_;

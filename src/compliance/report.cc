@@ -130,9 +130,12 @@ Report Evaluate(const Config& config, const Fingerprint& deployment, const Repor
       {{"accounts.certificate_lapse", config.accounts.certificate_lapse}},
       {{"active organisations", N(p.orgs_active)},
        {"with a lapsed certificate", N(p.orgs_lapsed)},
+       {"with a certificate not recorded", N(p.orgs_uncertified)},
        {"with a certificate expiring within 30 days", N(p.orgs_lapsing)}},
       {{p.orgs_lapsed > 0, Status::kNotMet,
         N(p.orgs_lapsed) + " active organisation(s) hold a lapsed certificate"},
+       {p.orgs_uncertified > 0, Status::kAtRisk,
+        N(p.orgs_uncertified) + " active organisation(s) have a certificate not recorded"},
        {p.orgs_lapsing > 0, Status::kAtRisk,
         N(p.orgs_lapsing) + " organisation(s) have a certificate expiring within 30 days"}},
       "every active organisation's certificates are current"));
@@ -233,21 +236,21 @@ Report Evaluate(const Config& config, const Fingerprint& deployment, const Repor
       "sign-in throttles and a per-source request limit"));
 
   const auto& cert = f.files.certificate;
-  const auto cert_left =
-      cert ? std::chrono::duration_cast<days>(cert->not_after - f.now).count() : int64_t{-1};
-  out.push_back(Entry(
-      "https-only", "Access over HTTPS only",
-      "TLS 1.2+ with AEAD suites and HSTS on every listener; plain HTTP only ever redirects "
-      "(src/http/tls_context.h, src/http/redirect.cc)",
-      {{"tls.min_version", config.tls.min_version},
-       {"server.redirect_listen", s.redirect_listen.empty() ? "off" : s.redirect_listen}},
-      {{"certificate expires", cert ? FormatRfc3339(cert->not_after) : "unreadable"},
-       {"certificate self-signed", cert ? (cert->self_signed ? "yes" : "no") : "unknown"}},
-      {{!cert || cert_left < 0, Status::kNotMet, "the TLS certificate is unreadable or expired"},
-       {cert_left < 30, Status::kAtRisk, "the TLS certificate expires within 30 days"},
-       {production && cert->self_signed, Status::kAtRisk,
-        "production serves a self-signed certificate"}},
-      "TLS only, with a current certificate"));
+  const bool cert_expired = !cert || cert->not_after <= f.now;
+  out.push_back(
+      Entry("https-only", "Access over HTTPS only",
+            "TLS 1.2+ with AEAD suites and HSTS on every listener; plain HTTP only ever redirects "
+            "(src/http/tls_context.h, src/http/redirect.cc)",
+            {{"tls.min_version", config.tls.min_version},
+             {"server.redirect_listen", s.redirect_listen.empty() ? "off" : s.redirect_listen}},
+            {{"certificate expires", cert ? FormatRfc3339(cert->not_after) : "unreadable"},
+             {"certificate self-signed", cert ? (cert->self_signed ? "yes" : "no") : "unknown"}},
+            {{cert_expired, Status::kNotMet, "the TLS certificate is unreadable or expired"},
+             {!cert_expired && cert->not_after <= f.now + days(30), Status::kAtRisk,
+              "the TLS certificate expires within 30 days"},
+             {production && cert && cert->self_signed, Status::kAtRisk,
+              "production serves a self-signed certificate"}},
+            "TLS only, with a current certificate"));
 
   out.push_back(Entry(
       "least-privilege", "Least privilege by content; read-only by default",
@@ -336,10 +339,15 @@ Report Evaluate(const Config& config, const Fingerprint& deployment, const Repor
 
   out.push_back(
       Entry("idle-timeout", "An idle timeout closes inactive sessions",
-            "server-side sessions with an idle and an absolute limit (src/identity/sessions.h)", {},
-            {{"idle timeout", Seconds(f.idle_timeout)}},
+            "server-side sessions with an idle and an absolute limit (src/identity/sessions.h); "
+            "the purge removes those unused for a day (src/records/purge.h)",
+            {},
+            {{"idle timeout", Seconds(f.idle_timeout)},
+             {"sessions unused for a day still held", N(p.stale_sessions)}},
             {{f.idle_timeout > std::chrono::minutes(15), Status::kNotMet,
-              "sessions idle longer than 15 minutes stay open"}},
+              "sessions idle longer than 15 minutes stay open"},
+             {p.stale_sessions > 0, Status::kAtRisk,
+              "sessions unused for a day are still held: the purge is behind"}},
             "idle sessions close after " + Seconds(f.idle_timeout)));
 
   out.push_back(
@@ -434,8 +442,8 @@ Report Evaluate(const Config& config, const Fingerprint& deployment, const Repor
       {{"records past retention, not held", N(f.records.due)},
        {"records held by Retention Orders", N(f.records.held)},
        {"oldest due since", f.records.oldest_due.empty() ? "-" : f.records.oldest_due}},
-      {{f.records.due > 0 && purge_hours >= 24, Status::kNotMet,
-        "records past retention for over a day have not been purged"},
+      {{f.records.due > 0 && purge_hours >= 2 * interval_hours + 24, Status::kNotMet,
+        "records past retention have waited a day beyond two purge intervals"},
        {f.records.due > 0 && purge_hours >= 2 * interval_hours, Status::kAtRisk,
         "the purge is behind its interval"}},
       "nothing past retention waits longer than the purge interval"));

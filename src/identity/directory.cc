@@ -347,17 +347,25 @@ Result<Census> TakeCensus(store::Transaction& tx, TimePoint now) {
   const auto today = FormatRfc3339(now).substr(0, 10);
   const auto soon = FormatRfc3339(now + days(30)).substr(0, 10);
   Census c;
-  ASSIGN_OR_RETURN(
-      auto orgs,
-      tx.Query("SELECT COUNT(*), "
-               "COALESCE(SUM(iso27001_expires_on <= ?1 OR cep_expires_on <= ?1), 0), "
-               "COALESCE(SUM(NOT (iso27001_expires_on <= ?1 OR cep_expires_on <= ?1) AND "
-               "(iso27001_expires_on <= ?2 OR cep_expires_on <= ?2)), 0) "
-               "FROM organisations WHERE status = 'active'",
-               {today, soon}));
-  c.orgs_active = orgs.front().Int(0);
-  c.orgs_lapsed = orgs.front().Int(1);
-  c.orgs_lapsing = orgs.front().Int(2);
+  ASSIGN_OR_RETURN(auto orgs, tx.Query("SELECT COALESCE(iso27001_expires_on, ''), "
+                                       "COALESCE(cep_expires_on, '') FROM organisations WHERE "
+                                       "status = 'active'"));
+  for (const auto& r : orgs) {
+    ++c.orgs_active;
+    const std::string dates[] = {r.Text(0), r.Text(1)};
+    bool missing = false, lapsed = false, lapsing = false;
+    for (const auto& d : dates) {
+      missing = missing || d.empty();
+      lapsed = lapsed || (!d.empty() && d <= today);
+      lapsing = lapsing || (!d.empty() && d <= soon);
+    }
+    c.orgs_uncertified += missing;
+    c.orgs_lapsed += lapsed;
+    c.orgs_lapsing += lapsing && !lapsed;
+  }
+  ASSIGN_OR_RETURN(auto stale, tx.Query("SELECT COUNT(*) FROM sessions WHERE last_seen_at < ?",
+                                        {FormatRfc3339(now - days(1))}));
+  c.stale_sessions = stale.front().Int(0);
   const auto now_text = FormatRfc3339(now);
   ASSIGN_OR_RETURN(
       auto rows,

@@ -180,8 +180,9 @@ Result<void> SetExternalId(store::Transaction& tx, std::string_view account_id,
 // accounts only, and of people (service accounts have no second factor, BPSS or sign-in).
 struct Census {
   int64_t orgs_active = 0;
-  int64_t orgs_lapsed = 0;   // active, with a supplier certificate past its expiry
-  int64_t orgs_lapsing = 0;  // active, with one expiring within 30 days
+  int64_t orgs_lapsed = 0;       // active, with a supplier certificate past its expiry
+  int64_t orgs_lapsing = 0;      // active, with one expiring within 30 days (none lapsed)
+  int64_t orgs_uncertified = 0;  // active, with a certificate not recorded at all
   int64_t accounts_active = 0;
   int64_t past_expiry = 0;         // still active past expires_at
   int64_t beyond_cap = 0;          // expiring further off than kMaxAgreedExpiryDays
@@ -192,7 +193,8 @@ struct Census {
   int64_t generic_names = 0;       // usernames the username rules now refuse
   int64_t in_inactive_org = 0;     // active accounts of a suspended or pending organisation
   int64_t standard = 0;
-  int64_t editors = 0;  // standard accounts holding editor
+  int64_t editors = 0;         // standard accounts holding editor
+  int64_t stale_sessions = 0;  // sessions unused for a day, which the purge should have ended
 };
 Result<Census> TakeCensus(store::Transaction& tx, TimePoint now);
 

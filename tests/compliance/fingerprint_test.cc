@@ -1,9 +1,15 @@
-// A major change is computed from the configuration, the build and the host: each major component
-// changed is named, and nothing else counts.
+// A major change is computed from the configuration and the build: each major component changed
+// is named, and nothing else counts (not even another machine).
 
 #include "compliance/fingerprint.h"
 
 #include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/bytes.h"
+#include "crypto/hash.h"
+#include "fakes/temp_dir.h"
 
 namespace strongroom::compliance {
 namespace {
@@ -65,7 +71,6 @@ TEST(FingerprintTest, EachMajorChangeIsNamed) {
   const std::vector<std::pair<Change, std::string>> cases = {
       {{"minor version", kBase, "1.5.0"}, "release"},
       {{"major version", kBase, "2.0.0"}, "release"},
-      {{"another host", kBase, "1.4.2", "records-2"}, "host"},
       {{"public listener", With("0.0.0.0:443", "0.0.0.0:8443")}, "listeners"},
       {{"admin listener", With("10.0.0.5:8444", "10.0.0.6:8444")}, "listeners"},
       {{"admin allow-list", Adding("server", "admin_allow = [\"0.0.0.0/0\"]\n")}, "listeners"},
@@ -86,6 +91,7 @@ TEST(FingerprintTest, EachMajorChangeIsNamed) {
 TEST(FingerprintTest, OtherChangesAreRecordedButNotMajor) {
   const std::vector<Change> cases = {
       {"patch release", kBase, "1.4.3"},
+      {"another machine", kBase, "1.4.2", "records-2"},
       {"log level", With("level = \"info\"", "level = \"warn\"")},
       {"worker queue", Adding("server", "worker_queue = 2048\n")},
       {"retention", Adding("records", "retention_days_official = 3650\n")},
@@ -101,12 +107,20 @@ TEST(FingerprintTest, OtherChangesAreRecordedButNotMajor) {
 
 TEST(FingerprintTest, TheConfigurationFileIsDigestedAsWritten) {
   EXPECT_EQ(kBaseline.Value("configuration"), "unreadable");  // no such file here
+  testing::TempDir dir;
   auto cfg = Parse(kBase);
-  cfg.path = "/proc/self/cmdline";  // a file that exists and can be read
-  const auto f = FingerprintOf(cfg, "1.4.2", "records-1");
-  EXPECT_TRUE(f.Value("configuration").starts_with("sha256:"));
-  EXPECT_EQ(f.Value("configuration").size(), 7u + 64u);
-  EXPECT_EQ(f.Digest(), kBaseline.Digest());
+  cfg.path = dir.path() / "strongroom.toml";
+  const auto digest_of = [&](const std::string& text) {
+    std::ofstream(cfg.path, std::ios::trunc) << text;
+    return FingerprintOf(cfg, "1.4.2", "records-1").Value("configuration");
+  };
+  const std::string text = kBase;
+  const auto sha =
+      crypto::Sha256(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  EXPECT_EQ(digest_of(text), "sha256:" + HexEncode(sha));
+  EXPECT_NE(digest_of(text + "# an edit\n"), digest_of(text)) << "any edit changes it";
+  EXPECT_EQ(FingerprintOf(cfg, "1.4.2", "records-1").Digest(), kBaseline.Digest())
+      << "but not the major components";
 }
 
 TEST(FingerprintTest, TextRoundTripsAndGarbageIsDataLoss) {
@@ -114,7 +128,8 @@ TEST(FingerprintTest, TextRoundTripsAndGarbageIsDataLoss) {
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->Digest(), kBaseline.Digest());
   EXPECT_EQ(parsed->components, kBaseline.components);
-  for (const char* bad : {"", "no equals sign\n", "release=1.4", "=value\n"}) {
+  for (const char* bad : {"", "no equals sign\n", "release=1.4", "=value\n",
+                          "release=1.4\ngarbage\n", "release=1.4\n\n", "release=1.4\nhost=a"}) {
     auto r = ParseFingerprint(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, ErrorCode::kDataLoss);

@@ -19,19 +19,19 @@ Fingerprint Deployment(const std::string& detection =
                            "on, block mode, paranoia level 1, "
                            "threshold 5") {
   return {{{"release", "1.4"},
-           {"host", "records-1"},
            {"listeners", "public 0.0.0.0:443"},
            {"tls", "minimum TLS 1.2"},
            {"store", "sqlite"},
            {"keys", "key file"},
            {"detection", detection},
            {"version", "1.4.2"},
+           {"host", "records-1"},
            {"configuration", "sha256:00"}}};
 }
 
 PassedCheck Passed(const std::string& id, const std::string& on,
                    const Fingerprint& f = Deployment()) {
-  return {id, on, f};
+  return PassedCheck::Of(id, on, f);
 }
 
 TEST(GateRuleTest, AYearAfterTheCheckTheGateCloses) {
@@ -194,6 +194,29 @@ TEST_F(GateTest, UnderAMovedClockAlertsStartThirtyDaysBeforeAndTheGateClosesAfte
   ASSERT_EQ(alerts.size(), 2u);
   EXPECT_EQ(alerts.back().at("detail").at("standing"), "overdue");
   EXPECT_EQ(alerts.back().at("decision").at("allow"), false);
+}
+
+TEST_F(GateTest, OnlySecurityOfficersReadTheGateAndEachReadIsAudited) {
+  PassCheck("ithc-1", Today(), Deployment());
+  Gate gate(*f_.store, *f_.audit, f_.clock, GateMode::kOff, Deployment());
+  ASSERT_TRUE(gate.Refresh());
+  identity::Principal who;
+  who.account.id = "acc-x";
+  who.account.kind = identity::Kind::kStandard;
+  who.account.roles = *identity::Roles::Parse("reader");
+  who.account.status = "active";
+  who.account.expires_at = f_.clock.Now() + days(30);
+  auto refused = gate.Show(who, f_.ctx);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+  who.account.kind = identity::Kind::kPrivileged;
+  who.account.roles = *identity::Roles::Parse("security_officer");
+  auto shown = gate.Show(who, f_.ctx);
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(shown->standing, Standing::kCovered) << "read at start even when the gate is off";
+  const auto events = f_.Events("compliance.read");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].at("decision").at("allow"), false);
 }
 
 TEST_F(GateTest, OffNeitherGatesNorAlerts) {

@@ -36,6 +36,7 @@ class IthcRegisterTest : public ::testing::Test {
 
   CheckInput Input() const {
     CheckInput in;
+    in.fingerprint = kDeployment.Digest();
     in.performed_on = FormatRfc3339(f_.clock.Now()).substr(0, 10);
     in.organisation = "Assurance Partners Ltd";
     in.tester = "Tess Tester (CHECK team leader)";
@@ -107,6 +108,8 @@ TEST_F(IthcRegisterTest, HostileInputIsRefusedAndNothingIsRecorded) {
        [](CheckInput& in) {
          in.findings.assign(1001, {"x", "low", ""});
        }},
+      {"no fingerprint", [](CheckInput& in) { in.fingerprint = ""; }},
+      {"a fingerprint that is no digest", [](CheckInput& in) { in.fingerprint = "ours"; }},
   };
   for (const auto& [what, spoil] : cases) {
     auto in = Input();
@@ -142,6 +145,38 @@ TEST_F(IthcRegisterTest, OnlySecurityOfficersKeepTheRegister) {
     EXPECT_EQ(listed.error().code, ErrorCode::kPermissionDenied);
   }
   EXPECT_EQ(Count("ithc_checks"), 0);
+  // Each refusal audited, and the routes' first step refuses them the same way.
+  for (const auto* action : {"compliance.ithc.record", "compliance.ithc.list"}) {
+    const auto events = f_.Events(action);
+    ASSERT_EQ(events.size(), 2u) << action;
+    for (const auto& e : events) EXPECT_EQ(e.at("decision").at("allow"), false) << action;
+  }
+  for (auto action : {authz::AdminAction::kIthcRecord, authz::AdminAction::kIthcFinding,
+                      authz::AdminAction::kIthcMitigate, authz::AdminAction::kIthcAccept,
+                      authz::AdminAction::kIthcSignOff}) {
+    auto r = register_.Admit(admin, action, "ithc-1", f_.ctx);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
+    EXPECT_TRUE(register_.Admit(one_, action, "ithc-1", f_.ctx));
+  }
+  EXPECT_EQ(f_.Events("compliance.ithc.sign_off").size(), 1u) << "the refusal, not the admission";
+  auto bad = register_.RefuseInput(one_, authz::AdminAction::kIthcRecord, std::string(500, 'x'),
+                                   {ErrorCode::kInvalidArgument, "scope must be a string"}, f_.ctx);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  const auto refused = f_.Events("compliance.ithc.record").back();
+  EXPECT_EQ(refused.at("decision").at("reason"), "scope must be a string");
+  EXPECT_EQ(refused.at("target").at("id").as_string().size(), 64u) << "a path's id, cut";
+}
+
+TEST_F(IthcRegisterTest, ACheckOfAnotherDeploymentCoversNothingHere) {
+  auto in = Input();
+  in.fingerprint = Fingerprint{{{"release", "1.3"}}}.Digest();  // before an upgrade, say
+  auto r = register_.Record(one_, in, f_.ctx);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Count("ithc_checks"), 0);
+  EXPECT_EQ(f_.Events("compliance.ithc.record").back().at("detail").at("fingerprint").as_string(),
+            in.fingerprint);
 }
 
 TEST_F(IthcRegisterTest, ASecondOfficerSignsOffOnlyWhenNothingBlockingIsOpen) {

@@ -66,7 +66,8 @@ ReportFacts Healthy() {
   f.people.editors = 10;
   f.records = {0, "", 3, 1200};
   f.audit = {5000, 4990, "2027-06-01T11:59:59Z", 4995, "2027-06-01T11:59:55Z"};
-  f.gate = Assess(Deployment(), true, {{"ithc-1", "2027-01-10", Deployment()}}, kNow);
+  f.gate =
+      Assess(Deployment(), true, {PassedCheck::Of("ithc-1", "2027-01-10", Deployment())}, kNow);
   f.last_check_on = "2027-01-10";
   f.files.certificate = crypto::CertificateFacts{kNow + days(200), false, "EC", 256};
   f.files.master_key_mode = 0600;
@@ -97,13 +98,19 @@ struct Flip {
   const char* control;
   Status expected;
   std::string config;                      // added to the healthy configuration
-  std::function<void(ReportFacts&)> fact;  // or a fact turned bad
+  std::function<void(ReportFacts&)> fact;  // or a fact turned bad (neither: a special file)
 };
 
 TEST(ReportTest, EachBadFactFlipsItsControl) {
   const std::vector<Flip> flips = {
       {"supplier-certification", Status::kNotMet, "", [](auto& f) { f.people.orgs_lapsed = 1; }},
       {"supplier-certification", Status::kAtRisk, "", [](auto& f) { f.people.orgs_lapsing = 1; }},
+      {"supplier-certification", Status::kAtRisk, "",
+       [](auto& f) { f.people.orgs_uncertified = 1; }},
+      {"idle-timeout", Status::kAtRisk, "", [](auto& f) { f.people.stale_sessions = 2; }},
+      {"https-only", Status::kNotMet, "",
+       [](auto& f) { f.files.certificate->not_after = f.now - hours(5); }},
+      {"remote-logs", Status::kNotMet, "", nullptr},  // replaced below: no collector
       {"joiners-movers-leavers", Status::kNotMet, "", [](auto& f) { f.people.past_expiry = 1; }},
       {"joiners-movers-leavers", Status::kNotMet, "", [](auto& f) { f.people.beyond_cap = 2; }},
       {"joiners-movers-leavers", Status::kAtRisk, "", [](auto& f) { f.people.dormant = 3; }},
@@ -127,11 +134,13 @@ TEST(ReportTest, EachBadFactFlipsItsControl) {
        [](auto& f) { f.audit.checkpointed_at = "2027-06-01T11:00:00Z"; }},
       {"ithc", Status::kAtRisk, "",
        [](auto& f) {
-         f.gate = Assess(Deployment(), true, {{"ithc-1", "2026-06-20", Deployment()}}, f.now);
+         f.gate = Assess(Deployment(), true,
+                         {PassedCheck::Of("ithc-1", "2026-06-20", Deployment())}, f.now);
        }},
       {"ithc", Status::kNotMet, "",
        [](auto& f) {
-         f.gate = Assess(Deployment(), true, {{"ithc-1", "2026-05-20", Deployment()}}, f.now);
+         f.gate = Assess(Deployment(), true,
+                         {PassedCheck::Of("ithc-1", "2026-05-20", Deployment())}, f.now);
        }},
       {"ithc", Status::kNotMet, "",
        [](auto& f) { f.gate = Assess(Deployment(), false, {}, f.now); }},
@@ -172,31 +181,29 @@ TEST(ReportTest, EachBadFactFlipsItsControl) {
                 "listen = \"0.0.0.0:443\"\nrequests_per_second_per_source = 0\n")},
       {"segmentation", replaced("metrics_listen = \"127.0.0.1:9464\"\n", "")},
   };
+  {
+    std::string local = kHealthy;
+    local.erase(local.find("collector ="));
+    special["remote-logs"] = *ParseConfig(local + "local_only = true\n", "/etc/sr/strongroom.toml");
+  }
   special["patching-hardening"] = ConfigWith();  // (production's parser refuses the switch off)
   special["patching-hardening"].server.syscall_filter = false;
   for (const auto& flip : flips) {
     auto facts = Healthy();
     if (flip.fact) flip.fact(facts);
-    Config config =
-        special.count(flip.control) ? special.at(flip.control) : ConfigWith(flip.config);
+    // A flip with neither a fact nor a setting of its own takes its control's special file.
+    const bool own = !flip.fact && flip.config.empty();
+    Config config = own ? special.at(flip.control) : ConfigWith(flip.config);
     const auto r = Evaluate(config, Deployment(), facts);
     EXPECT_EQ(StatusOf(r, flip.control), flip.expected)
         << flip.control << " (" << Name(flip.expected) << ")";
   }
   // Every control has a fact that flips it.
-  std::set<std::string> flipped = {"remote-logs"};
+  std::set<std::string> flipped;
   for (const auto& flip : flips) flipped.insert(flip.control);
   for (const auto& c : Evaluate(ConfigWith(), Deployment(), Healthy()).controls) {
     EXPECT_TRUE(flipped.count(c.id)) << c.id << " has no test that breaks it";
   }
-  // Without a collector: not met, and the written acceptance of the risk is said.
-  std::string local = kHealthy;
-  local.erase(local.find("collector ="));
-  auto cfg = ParseConfig(local + "local_only = true\n", "/etc/sr/strongroom.toml");
-  ASSERT_TRUE(cfg) << cfg.error().message;
-  const auto r = Evaluate(*cfg, Deployment(), Healthy());
-  EXPECT_EQ(StatusOf(r, "remote-logs"), Status::kNotMet);
-  EXPECT_EQ(ReportJson(r).find("logs.example"), std::string::npos);
 }
 
 TEST(ReportTest, TheHtmlPageEscapesEveryValue) {
@@ -255,11 +262,43 @@ TEST_F(ReportFactsTest, RowsInTheStoreDecideTheStatuses) {
   EXPECT_EQ(StatusOf(r, "supplier-certification"), Status::kNotMet);
   EXPECT_EQ(StatusOf(r, "least-privilege"), Status::kAtRisk) << "the one standard account edits";
 
+  Exec("UPDATE accounts SET last_login_at = ? WHERE id = ?",
+       {FormatRfc3339(f_.clock.Now() - days(91)), id});
+  EXPECT_EQ(StatusOf(Now(), "joiners-movers-leavers"), Status::kNotMet);
+  Exec("UPDATE accounts SET expires_at = ? WHERE id = ?",
+       {FormatRfc3339(f_.clock.Now() + days(30)), id});
+  EXPECT_EQ(StatusOf(Now(), "joiners-movers-leavers"), Status::kAtRisk) << "dormant only";
+  Exec("UPDATE organisations SET iso27001_expires_on = NULL");
+  EXPECT_EQ(StatusOf(Now(), "supplier-certification"), Status::kAtRisk) << "not recorded";
   Exec("UPDATE accounts SET totp_secret = NULL WHERE id = ?", {id});
   Exec("UPDATE organisations SET status = 'suspended'");
   r = Now();
   EXPECT_EQ(StatusOf(r, "mfa"), Status::kNotMet);
   EXPECT_EQ(StatusOf(r, "tenant-isolation"), Status::kNotMet);
+}
+
+TEST_F(ReportFactsTest, OnlySecurityOfficersReadTheReportAndEachReadIsAudited) {
+  Reporter reporter(*f_.store, *f_.audit, f_.clock, config_, Deployment(), Healthy().files,
+                    std::chrono::minutes(5));
+  identity::Principal admin;
+  admin.account.id = "acc-admin";
+  admin.account.kind = identity::Kind::kPrivileged;
+  admin.account.roles = *identity::Roles::Parse("org_admin");
+  admin.account.status = "active";
+  admin.account.expires_at = f_.clock.Now() + days(30);
+  auto refused = reporter.Run(admin, f_.ctx);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+  auto officer = admin;
+  officer.account.roles = *identity::Roles::Parse("security_officer");
+  auto report = reporter.Run(officer, f_.ctx);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->controls.size(), 25u);
+  const auto events = f_.Events("compliance.read");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].at("decision").at("allow"), false);
+  EXPECT_EQ(events[1].at("decision").at("allow"), true);
+  EXPECT_EQ(events[1].at("target").at("type"), "report");
 }
 
 }  // namespace

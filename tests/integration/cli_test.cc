@@ -171,6 +171,8 @@ struct StartupRefusal {
   std::string from;  // text in the generated config...
   std::string to;    // ...replaced by this
   const char* message;
+  std::string also_from = "";  // and a second replacement, if any
+  std::string also_to = "";
   friend void PrintTo(const StartupRefusal& v, std::ostream* os) { *os << v.name; }
 };
 
@@ -182,7 +184,9 @@ TEST_P(ServeRefusalTest, ExitsTwoWithAMessageNamingTheProblem) {
   // in the file.
   if (::geteuid() == 0) inst.GiveTo(Instance::kNobody, Instance::kNogroup);
   const auto& p = GetParam();
-  WriteFile(inst.config(), Replace(ReadFile(inst.config()), p.from, p.to), 0600);
+  auto text = Replace(ReadFile(inst.config()), p.from, p.to);
+  if (!p.also_from.empty()) text = Replace(text, p.also_from, p.also_to);
+  WriteFile(inst.config(), text, 0600);
   auto r = RunBinary({"serve", "--config", inst.config().string()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find(p.message), std::string::npos) << r.err;
@@ -198,6 +202,10 @@ INSTANTIATE_TEST_SUITE_P(
                        "'server.max_body_bytes': must be between"},
         StartupRefusal{"EnvironmentMismatch", "environment = \"test\"",
                        "environment = \"preproduction\"", "stores never cross environments"},
+        // (A production configuration may not turn the go-live gate off.)
+        StartupRefusal{"ProductionConfigurationOnATestStore", "environment = \"test\"",
+                       "environment = \"production\"", "stores never cross environments",
+                       "gate = \"off\"", "gate = \"warn\""},
         StartupRefusal{"MissingKeyFile", "keys/master.key", "keys/absent.key", "keys/absent.key"},
         StartupRefusal{"MissingCertificate", "tls/cert.pem", "tls/absent.pem", "certificate"},
         StartupRefusal{"MissingPasswordList", "/usr/share/john/password.lst", "/nonexistent/list",

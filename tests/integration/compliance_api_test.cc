@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "common/clock.h"
 #include "integration/api_client.h"
 
@@ -42,8 +44,16 @@ class ComplianceApiTest : public ::testing::Test {
     return reasons.contains("ithc") ? std::string(reasons.at("ithc").as_string()) : "";
   }
 
-  boost::json::object CheckBody() const {
+  // The deployment's fingerprint digest, as officers read it.
+  std::string Fingerprint() {
+    auto gate = api_.As(one_, "GET", "/api/v1/compliance/gate");
+    EXPECT_EQ(gate.status, 200) << gate.body;
+    return std::string(JsonOf(gate).at("fingerprint").at("digest").as_string());
+  }
+
+  boost::json::object CheckBody() {
     return {
+        {"fingerprint", Fingerprint()},
         {"performed_on", FormatRfc3339(SystemClock().Now()).substr(0, 10)},
         {"organisation", "Assurance Partners Ltd"},
         {"tester", "Tess Tester"},
@@ -175,6 +185,18 @@ TEST_F(ComplianceApiTest, TheReportIsComputedFromTheInstance) {
     return "absent";
   };
   EXPECT_EQ(status_of("ithc"), "not met");
+  // init's own organisation (the service operator's) has no certificates recorded, until an
+  // officer records them.
+  EXPECT_EQ(status_of("supplier-certification"), "at risk");
+  auto orgs = api_.As(one_, "GET", "/api/v1/admin/orgs");
+  ASSERT_EQ(orgs.status, 200) << orgs.body;
+  const auto operator_org = JsonOf(orgs).at("items").as_array().at(0).at("id").as_string();
+  const boost::json::object current{
+      {"iso27001", {{"reference", "ISO-9"}, {"expires_on", "2099-01-01"}}},
+      {"cyber_essentials_plus", {{"reference", "CEP-9"}, {"expires_on", "2099-01-01"}}}};
+  auto recorded = api_.As(
+      one_, "PUT", "/api/v1/admin/orgs/" + std::string(operator_org) + "/certificates", current);
+  ASSERT_EQ(recorded.status, 200) << recorded.body;
   EXPECT_EQ(status_of("supplier-certification"), "met");
   // An organisation whose certificate expires in ten days puts the control at risk.
   const auto soon = FormatRfc3339(SystemClock().Now() + std::chrono::hours(240)).substr(0, 10);
@@ -214,6 +236,71 @@ TEST_F(ComplianceApiTest, TheReportIsComputedFromTheInstance) {
   EXPECT_NE(audit.out.find("\"type\":\"report\""), std::string::npos) << audit.out;
 }
 
+TEST_F(ComplianceApiTest, AnOrgAdminIsRefusedEverywhereWhateverTheBodySays) {
+  // An organisation and its administrator, asked for by one officer, approved by the other.
+  auto org = api_.As(
+      one_, "POST", "/api/v1/admin/orgs",
+      boost::json::object{
+          {"name", "Acme Casework Ltd"},
+          {"agreed_expiry_days", 90},
+          {"iso27001", {{"reference", "ISO-1"}, {"expires_on", "2099-01-01"}}},
+          {"cyber_essentials_plus", {{"reference", "CEP-1"}, {"expires_on", "2099-01-01"}}}});
+  ASSERT_EQ(org.status, 201) << org.body;
+  auto asked =
+      api_.As(one_, "POST", "/api/v1/admin/join-requests",
+              boost::json::object{{"org", JsonOf(org).at("id")},
+                                  {"username", "ada.admin"},
+                                  {"person", {{"name", "Ada Admin"}, {"email", "ada@example.org"}}},
+                                  {"kind", "privileged"},
+                                  {"roles", boost::json::array{"org_admin"}},
+                                  {"remits", boost::json::array{}},
+                                  {"grants", boost::json::array{}},
+                                  {"bpss_verified_on", "2026-01-15"},
+                                  {"bpss_verified_by", "HR vetting team"}});
+  ASSERT_EQ(asked.status, 201) << asked.body;
+  auto approved = api_.As(two_, "POST",
+                          "/api/v1/admin/join-requests/" +
+                              std::string(JsonOf(asked).at("id").as_string()) + "/approve");
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  ASSERT_TRUE(
+      api_.Enrol("ada.admin", std::string(JsonOf(approved).at("enrolment_token").as_string())));
+  const auto check = PassACheck();  // something to ask about
+  api_.AdvanceClock(30);
+  const auto ada = api_.SignIn("ada.admin");
+  ASSERT_FALSE(ada.cookie.empty());
+
+  const std::string base = "/api/v1/compliance/ithc/" + check;
+  const std::vector<std::tuple<std::string, std::string, std::string>> calls = {
+      {"GET", "/api/v1/compliance", ""},
+      {"GET", "/api/v1/compliance?format=nonsense", ""},
+      {"GET", "/api/v1/compliance/gate", ""},
+      {"GET", "/api/v1/compliance/ithc", ""},
+      {"GET", base, ""},
+      {"POST", "/api/v1/compliance/ithc", "{}"},
+      {"POST", "/api/v1/compliance/ithc", "not json"},
+      {"POST", base + "/findings", R"({"title":"x","severity":"low"})"},
+      {"POST", base + "/findings", "[1,2"},
+      {"POST", base + "/findings/itf-1/mitigate", R"({"evidence":"x"})"},
+      {"POST", base + "/findings/itf-1/accept", "{}"},
+      {"POST", base + "/sign-off", ""},
+  };
+  for (const auto& [method, path, body] : calls) {
+    auto r = api_.As(ada, method, path, body);
+    EXPECT_EQ(r.status, 403) << method << " " << path << ": " << r.body;
+  }
+  // Each refused, and audited as refused.
+  auto audit =
+      RunBinary({"audit", "search", "--config", inst_.config().string(), "--actor",
+                 std::string(JsonOf(approved).at("account_id").as_string()), "--limit", "100"});
+  int refused = 0;
+  for (auto at = audit.out.find("\"action\":\"compliance."); at != std::string::npos;
+       at = audit.out.find("\"action\":\"compliance.", at + 1)) {
+    const auto line_end = audit.out.find('\n', at);
+    refused += audit.out.substr(at, line_end - at).find("\"allow\":false") != std::string::npos;
+  }
+  EXPECT_EQ(refused, static_cast<int>(calls.size())) << audit.out;
+}
+
 TEST_F(ComplianceApiTest, HostileInputIsRefusedWithNothingRecorded) {
   inst_.ExpectAttacks();  // the script payloads are reported (an officer's body is let through)
   const std::vector<std::pair<const char*, boost::json::object>> cases = [&] {
@@ -223,7 +310,8 @@ TEST_F(ComplianceApiTest, HostileInputIsRefusedWithNothingRecorded) {
       spoil(body);
       out.emplace_back(what, std::move(body));
     };
-    with("unknown field", [](auto& b) { b["fingerprint"] = "ours"; });
+    with("unknown field", [](auto& b) { b["covers"] = "everything"; });
+    with("a fingerprint that is no digest", [](auto& b) { b["fingerprint"] = "ours"; });
     with("number for a string", [](auto& b) { b["tester"] = 7; });
     with("missing field", [](auto& b) { b.erase("scope"); });
     with("future date", [](auto& b) { b["performed_on"] = "2999-12-31"; });
@@ -245,15 +333,46 @@ TEST_F(ComplianceApiTest, HostileInputIsRefusedWithNothingRecorded) {
     EXPECT_EQ(r.body.find("Signed-off"), std::string::npos) << "never echoed";
     EXPECT_EQ(r.body.find("<script>"), std::string::npos) << "never echoed";
   }
+  // A check of another deployment (before a major change, say) covers nothing here.
+  auto other = CheckBody();
+  other["fingerprint"] = std::string(64, 'a');
+  auto r = api_.As(one_, "POST", "/api/v1/compliance/ithc", other);
+  EXPECT_EQ(r.status, 409) << r.body;
   auto listed = api_.As(one_, "GET", "/api/v1/compliance/ithc");
   EXPECT_EQ(JsonOf(listed).at("items").as_array().size(), 0u);
   EXPECT_EQ(api_.As(one_, "POST", "/api/v1/compliance/ithc/ithc-0000/sign-off").status, 404);
   auto audit = RunBinary({"audit", "search", "--config", inst_.config().string(), "--action",
                           "compliance.ithc.record"});
   EXPECT_NE(audit.out.find("performed_on must be a date"), std::string::npos) << audit.out;
-  // A standard account's session is not read on the admin surface; none may reach the register.
-  EXPECT_EQ(api_.Call("GET", "/api/v1/compliance/ithc", "").status, 401);
+  EXPECT_EQ(api_.Call("GET", "/api/v1/compliance/ithc", "").status, 401) << "no session";
   EXPECT_EQ(Ready().at("http_status"), 503) << "nothing was signed off";
+}
+
+}  // namespace
+}  // namespace strongroom::testing
+
+namespace strongroom::testing {
+namespace {
+
+// Why the service is not ready is for the operators' listeners: the public one is told only that
+// it is not.
+TEST(GateReadinessTest, OnlyTheOperatorsListenersAreToldWhy) {
+  Instance inst;
+  inst.ReplaceInConfig("gate = \"off\"", "gate = \"enforce\"");
+  inst.SetServer({{"admin_listen", "\"127.0.0.1:0\""}, {"metrics_listen", "\"127.0.0.1:0\""}});
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  auto pub = HttpsGet(inst.port(), "/readyz");
+  EXPECT_EQ(pub.status, 503);
+  EXPECT_EQ(JsonOf(pub), (boost::json::object{{"status", "unavailable"},
+                                              {"request_id", pub.headers["x-request-id"]}}))
+      << pub.body;
+  for (const auto port : {inst.admin_port(), inst.metrics_port()}) {
+    auto ops = HttpsGet(port, "/readyz");
+    EXPECT_EQ(ops.status, 503);
+    EXPECT_NE(ops.body.find("\"failing\":[\"ithc\"]"), std::string::npos) << ops.body;
+    EXPECT_NE(ops.body.find("no passed IT Health Check covers this deployment"), std::string::npos)
+        << ops.body;
+  }
 }
 
 }  // namespace
