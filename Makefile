@@ -40,7 +40,7 @@ test-release: deps
 	scripts/check-hardening build/release/strongroom
 
 # The harness against the release binary: every tool must run and show what it did, and no
-# finding may be high or critical. About 4 minutes on two idle cores (docs/compliance.md).
+# finding may be high or critical. About 6 minutes on two idle cores (docs/compliance.md).
 test-ithc: test-release
 	scripts/ithc --launch build/release/strongroom --out build/ithc --record --fail-on high
 
