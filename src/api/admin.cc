@@ -436,8 +436,10 @@ struct AdminRoutes {
   void Organisations() {
     table.Add({verb::post, "/api/v1/admin/orgs", C::kSessionOrToken, "Create an organisation",
                s.org, kAnyObjectSchema, to(CreateOrg)});
-    table.Add({verb::get, "/api/v1/admin/orgs", C::kSessionOrToken,
-               "List organisations (certificates_lapsing_within_days)", "", s.items, to(ListOrgs)});
+    table.Add(WithQuery(
+        {verb::get, "/api/v1/admin/orgs", C::kSessionOrToken,
+         "List organisations (certificates_lapsing_within_days)", "", s.items, to(ListOrgs)},
+        {"certificates_lapsing_within_days"}));
     table.Add(
         {verb::put, "/api/v1/admin/orgs/{id}/certificates", C::kSessionOrToken,
          "Record an organisation's current supplier certificates",
@@ -451,8 +453,10 @@ struct AdminRoutes {
     table.Add({verb::post, "/api/v1/admin/join-requests", C::kSessionOrToken,
                "Ask for an account (a second admin approves)", s.join, kAnyObjectSchema,
                to(RequestJoin)});
-    table.Add({verb::get, "/api/v1/admin/join-requests", C::kSessionOrToken,
-               "List join requests (status, format=csv)", "", s.items, to(ListJoinRequests)});
+    table.Add(
+        WithQuery({verb::get, "/api/v1/admin/join-requests", C::kSessionOrToken,
+                   "List join requests (status, format=csv)", "", s.items, to(ListJoinRequests)},
+                  {"status", "format"}));
     table.Add({verb::post, "/api/v1/admin/join-requests/{id}/approve", C::kSessionOrToken,
                "Approve a join request; answers the one-time enrolment token", kNoBody,
                kAnyObjectSchema, to(ApproveJoin)});
@@ -461,9 +465,11 @@ struct AdminRoutes {
   }
 
   void Accounts() {
-    table.Add({verb::get, "/api/v1/admin/users", C::kSessionOrToken,
-               "List accounts (status, expiring_within_days, moved_since, dormant_days, format)",
-               "", s.items, to(ListUsers)});
+    table.Add(WithQuery(
+        {verb::get, "/api/v1/admin/users", C::kSessionOrToken,
+         "List accounts (status, expiring_within_days, moved_since, dormant_days, format)", "",
+         s.items, to(ListUsers)},
+        {"status", "expiring_within_days", "moved_since", "dormant_days", "format"}));
     table.Add({verb::post, "/api/v1/admin/users/{id}/lock", C::kSessionOrToken,
                "Lock an account by hand", s.reason, "",
                [d = d](Call& c) { return LockOrUnlock(d, c, true); }});
@@ -483,12 +489,13 @@ struct AdminRoutes {
     table.Add({verb::post, "/api/v1/admin/users/{id}/renew", C::kSessionOrToken,
                "Renew an account within its organisation's agreed period",
                ObjectSchema({{"until", StringSchema(64, "date")}}), "", to(Renew)});
-    table.Add({verb::post, "/api/v1/admin/leavers", C::kSessionOrToken,
-               "Bulk leavers from a CSV body (text/csv; dry_run=true|false)",
-               R"({"type":"string","contentMediaType":"text/csv"})",
-               ObjectSchema(
-                   {{"rows", ArraySchema(kAnyObjectSchema, 10000)}, {"applied", kBooleanSchema}}),
-               to(Leavers)});
+    table.Add(WithQuery({verb::post, "/api/v1/admin/leavers", C::kSessionOrToken,
+                         "Bulk leavers from a CSV body (text/csv; dry_run=true|false)",
+                         R"({"type":"string","contentMediaType":"text/csv"})",
+                         ObjectSchema({{"rows", ArraySchema(kAnyObjectSchema, 10000)},
+                                       {"applied", kBooleanSchema}}),
+                         to(Leavers)},
+                        {"dry_run"}));
     table.Add({verb::post, "/api/v1/admin/users/{id}/tokens", C::kSessionOrToken,
                "Issue an API token to a service account",
                ObjectSchema({{"expires_at", StringSchema(64, "date")}}),

@@ -70,12 +70,20 @@ void AddAuditEventRoutes(RouteTable& table, audit::AuditLog& audit, const Clock&
   const Deps d{audit, clock};
   const auto page = ObjectSchema(
       {{"items", ArraySchema(kAnyObjectSchema, 1000)}, {"next_cursor", StringSchema(64)}});
-  table.Add({http::beast_http::verb::get, "/api/v1/audit/events", Credentials::kSessionOrToken,
-             "Search the audit log (actor, target, action, since, until, cursor, limit)", "", page,
-             [d](Call& c) { return SearchEvents(d, c, ""); }});
-  table.Add({http::beast_http::verb::get, "/api/v1/security/events", Credentials::kSessionOrToken,
-             "Detected attacks, blocks and probes: the security.* events (same filters)", "", page,
-             [d](Call& c) { return SearchEvents(d, c, "security."); }});
+  const auto filters = {std::string_view("actor"),  std::string_view("target"),
+                        std::string_view("action"), std::string_view("since"),
+                        std::string_view("until"),  std::string_view("cursor"),
+                        std::string_view("limit")};
+  table.Add(
+      WithQuery({http::beast_http::verb::get, "/api/v1/audit/events", Credentials::kSessionOrToken,
+                 "Search the audit log (actor, target, action, since, until, cursor, limit)", "",
+                 page, [d](Call& c) { return SearchEvents(d, c, ""); }},
+                filters));
+  table.Add(WithQuery(
+      {http::beast_http::verb::get, "/api/v1/security/events", Credentials::kSessionOrToken,
+       "Detected attacks, blocks and probes: the security.* events (same filters)", "", page,
+       [d](Call& c) { return SearchEvents(d, c, "security."); }},
+      filters));
 }
 
 }  // namespace strongroom::api

@@ -193,10 +193,11 @@ void AddComplianceRoutes(RouteTable& table, compliance::IthcRegister& ithc, comp
                     {"detail", StringSchema(4000)}},
                    {"detail"});
   const auto check = kAnyObjectSchema;
-  table.Add({verb::get, "/api/v1/compliance", Credentials::kSession,
-             "The compliance report: every control, its mechanism, settings, state and status "
-             "(format=json|html)",
-             "", kAnyObjectSchema, [d](Call& c) { return Report(d, c); }});
+  table.Add(WithQuery({verb::get, "/api/v1/compliance", Credentials::kSession,
+                       "The compliance report: every control, its mechanism, settings, state and "
+                       "status (format=json|html)",
+                       "", kAnyObjectSchema, [d](Call& c) { return Report(d, c); }},
+                      {"format"}));
   table.Add({verb::get, "/api/v1/compliance/gate", Credentials::kSession,
              "The go-live gate: this deployment's IT Health Check standing", "", kAnyObjectSchema,
              [d](Call& c) { return Gate(d, c); }});

@@ -194,11 +194,12 @@ void AddRecordRoutes(RouteTable& table, records::RecordService& records, int max
   table.Add({verb::delete_, "/api/v1/records/{id}", Credentials::kSessionOrToken,
              "Delete a record (If-Match: its ETag)", "", "",
              [d](Call& c) { return DeleteRecord(d, c); }});
-  table.Add(
+  table.Add(WithQuery(
       {verb::get, "/api/v1/records", Credentials::kSessionOrToken,
        "List records the caller may see (remit, limit, cursor)", "",
        ObjectSchema({{"items", ArraySchema(summary, 100)}, {"next_cursor", StringSchema(64)}}),
-       [d](Call& c) { return ListRecords(d, c); }});
+       [d](Call& c) { return ListRecords(d, c); }},
+      {"remit", "limit", "cursor"}));
 }
 
 }  // namespace strongroom::api

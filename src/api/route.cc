@@ -163,6 +163,16 @@ std::string RouteTable::OpenApi() const {
       scheme("token");
     }
     if (!security.empty()) op["security"] = std::move(security);
+    if (!route.query.empty()) {
+      boost::json::array parameters;
+      for (auto name : route.query) {
+        parameters.push_back({{"name", name},
+                              {"in", "query"},
+                              {"required", false},
+                              {"schema", {{"type", "string"}}}});
+      }
+      op["parameters"] = std::move(parameters);
+    }
     if (route.request_schema == kNoBody) {
       op["x-strongroom-body"] = "none";
     } else if (!route.request_schema.empty()) {

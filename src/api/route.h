@@ -68,7 +68,16 @@ struct Route {
   // How this route answers an error (authentication's included); the API's own JSON error when
   // empty. SCIM answers in SCIM's shape.
   std::function<http::Response(const Error&)> errors = nullptr;
+  // The query parameters the route takes (its handler refuses any other): published in the
+  // OpenAPI document, where clients and scanners find them.
+  std::vector<std::string_view> query = {};
 };
+
+// `route`, taking the query parameters `names` (its handler's ParseQuery list).
+inline Route WithQuery(Route route, std::initializer_list<std::string_view> names) {
+  route.query = names;
+  return route;
+}
 
 // The surfaces a route of `path` is served on; kNone for a path the table does not place.
 Surface SurfacesOf(std::string_view path);

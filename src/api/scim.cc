@@ -488,7 +488,8 @@ void AddScimRoutes(RouteTable& table, lifecycle::Lifecycle& lifecycle, int max_j
   const auto scim_errors = [](const Error& e) { return ErrorResponse(ScimError{e, ""}); };
   const std::string user = R"({"type":"object","description":"a SCIM 2.0 User, RFC 7643"})";
   auto add = [&](http::beast_http::verb method, std::string path, std::string summary,
-                 std::string request, std::string response, RouteHandler handler) {
+                 std::string request, std::string response, RouteHandler handler,
+                 std::initializer_list<std::string_view> query = {}) {
     Route route{method,
                 std::move(path),
                 Credentials::kToken,
@@ -497,6 +498,7 @@ void AddScimRoutes(RouteTable& table, lifecycle::Lifecycle& lifecycle, int max_j
                 std::move(response),
                 std::move(handler)};
     route.errors = scim_errors;
+    route.query = query;
     table.Add(std::move(route));
   };
   for (const char* which : {"ServiceProviderConfig", "ResourceTypes", "Schemas"}) {
@@ -506,7 +508,8 @@ void AddScimRoutes(RouteTable& table, lifecycle::Lifecycle& lifecycle, int max_j
         }));
   }
   add(verb::get, "/scim/v2/Users", "List the organisation's users (filter userName eq)", "",
-      kAnyObjectSchema, Scim([d](Call& c) { return ListUsers(d, c); }));
+      kAnyObjectSchema, Scim([d](Call& c) { return ListUsers(d, c); }),
+      {"filter", "startIndex", "count", "attributes", "excludedAttributes"});
   add(verb::get, "/scim/v2/Users/{id}", "A user", "", user,
       Scim([d](Call& c) { return GetUser(d, c); }));
   add(verb::post, "/scim/v2/Users", "A joiner (a join request, approved as configured)", user, user,

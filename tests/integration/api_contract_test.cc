@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "integration/instance.h"
+#include "integration/org_fixture.h"
 #include "integration/tls_client.h"
 
 namespace strongroom::testing {
@@ -92,6 +93,44 @@ TEST(ApiContractTest, TheReferenceInDocsIsTheRouteTable) {
   doc << in.rdbuf();
   EXPECT_EQ(doc.str(), rendered)
       << "docs/api.md differs from the route tables; STRONGROOM_WRITE_DOCS=1 rewrites it";
+}
+
+// The query parameters a route publishes are the ones its handler takes: each is accepted (its
+// value may be refused, never its name), and any other name is refused.
+class QueryParametersTest : public OrgFixture {};
+
+TEST_F(QueryParametersTest, EachRoutePublishesExactlyTheQueryParametersItTakes) {
+  const auto doc = Document();
+  int checked = 0;
+  for (const auto& [path, item] : doc.at("paths").as_object()) {
+    for (const auto& [method, op] : item.as_object()) {
+      if (!op.as_object().contains("parameters")) continue;
+      const std::string credentials(op.at("x-strongroom-credentials").as_string());
+      if (credentials == "token") continue;  // SCIM's: its own tests (scim_test.cc)
+      const bool admin = op.at("x-strongroom-listener").as_string() == "admin";
+      const auto& session = admin ? officer1_ : sessions_["ann.editor"];
+      std::string query;
+      for (const auto& p : op.at("parameters").as_array()) {
+        EXPECT_EQ(p.at("in"), "query") << path;
+        query += (query.empty() ? "" : "&") + std::string(p.at("name").as_string()) + "=";
+      }
+      const auto verb = method == "get" ? std::string("GET") : std::string("POST");
+      const std::string where = verb + " " + std::string(path);
+      // (A value may be refused; the name never. The error's message says which.)
+      const auto error = [](const HttpResponse& r) -> std::string {
+        const auto body = JsonOf(r);
+        if (r.status != 400 || !body.contains("error")) return "";
+        return std::string(body.at("error").at("message").as_string());
+      };
+      auto declared = api_.As(session, verb, std::string(path) + "?" + query, "");
+      EXPECT_NE(error(declared), "unknown query parameter") << where;
+      auto other = api_.As(session, verb, std::string(path) + "?" + query + "&ithc_unknown=1", "");
+      EXPECT_EQ(error(other), "unknown query parameter") << where << ": " << other.body;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 8) << "records, audit and security events, orgs, joiners, users, leavers, "
+                           "the compliance report";
 }
 
 }  // namespace
