@@ -247,13 +247,12 @@ struct Services {
         retention(store, audit, clock, crypto::DefaultRandom()),
         exports(store, audit, keys, records, clock, crypto::DefaultRandom()),
         purge(store, audit, clock),
+        deployment(compliance::CurrentFingerprint(config)),
         ithc(store, audit, auth.sessions, clock, crypto::DefaultRandom(),
-             {compliance::CurrentFingerprint(config),
-              *compliance::ParseSeverity(config.compliance.blocking_severity)}),
-        gate(store, audit, clock, *compliance::ParseGateMode(config.compliance.gate),
-             compliance::CurrentFingerprint(config)),
-        reporter(store, audit, clock, config, compliance::CurrentFingerprint(config),
-                 compliance::ReadFileFacts(config), auth.options().idle_timeout) {
+             {deployment, *compliance::ParseSeverity(config.compliance.blocking_severity)}),
+        gate(store, audit, clock, *compliance::ParseGateMode(config.compliance.gate), deployment),
+        reporter(store, audit, clock, config, deployment, compliance::ReadFileFacts(config),
+                 auth.options().idle_timeout) {
     ithc.OnSignOff([this] {
       if (auto r = gate.Refresh(); !r) spdlog::error("go-live gate: {}", r.error().message);
     });
@@ -266,6 +265,7 @@ struct Services {
   retention::RetentionService retention;
   exports::ExportService exports;
   records::Purge purge;
+  const compliance::Fingerprint deployment;  // this build, configuration and machine
   compliance::IthcRegister ithc;
   compliance::Gate gate;
   compliance::Reporter reporter;

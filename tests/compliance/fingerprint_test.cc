@@ -8,31 +8,14 @@
 #include <fstream>
 
 #include "common/bytes.h"
+#include "compliance/production_toml.h"
 #include "crypto/hash.h"
 #include "fakes/temp_dir.h"
 
 namespace strongroom::compliance {
 namespace {
 
-constexpr const char* kBase = R"(
-environment = "production"
-[server]
-listen = "0.0.0.0:443"
-admin_listen = "10.0.0.5:8444"
-metrics_listen = "127.0.0.1:9464"
-[tls]
-certificate = "tls/cert.pem"
-private_key = "tls/key.pem"
-[store]
-path = "strongroom.db"
-[keys]
-master_key_file = "keys/master.key"
-[audit]
-signing_key_file = "keys/audit.key"
-local_only = true
-[log]
-level = "info"
-)";
+constexpr const char* kBase = kProductionToml;
 
 Config Parse(const std::string& text) {
   auto cfg = ParseConfig(text, "/nonexistent/strongroom.toml");

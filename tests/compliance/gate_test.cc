@@ -200,12 +200,7 @@ TEST_F(GateTest, OnlySecurityOfficersReadTheGateAndEachReadIsAudited) {
   PassCheck("ithc-1", Today(), Deployment());
   Gate gate(*f_.store, *f_.audit, f_.clock, GateMode::kOff, Deployment());
   ASSERT_TRUE(gate.Refresh());
-  identity::Principal who;
-  who.account.id = "acc-x";
-  who.account.kind = identity::Kind::kStandard;
-  who.account.roles = *identity::Roles::Parse("reader");
-  who.account.status = "active";
-  who.account.expires_at = f_.clock.Now() + days(30);
+  auto who = f_.ByHand("acc-x", "org-a", identity::Kind::kStandard, "reader");
   auto refused = gate.Show(who, f_.ctx);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);

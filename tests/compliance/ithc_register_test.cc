@@ -19,19 +19,9 @@ class IthcRegisterTest : public ::testing::Test {
     two_ = Real("oscar.officer", "privileged", "security_officer");
   }
 
-  // A real, active account of the store, as its session would authenticate it, with a fresh
-  // second factor.
   identity::Principal Real(const std::string& username, const std::string& kind,
                            const std::string& roles) {
-    const auto id = f_.Person(username, kind, roles);
-    auto account = store::ReadValue<std::optional<identity::Account>>(
-        *f_.store, [&](store::Transaction& tx) { return identity::LoadAccount(tx, id); });
-    EXPECT_TRUE(account && *account);
-    identity::Principal p;
-    if (account && *account) p.account = **account;
-    p.session_id = "sess-" + username;
-    p.mfa_at = FormatRfc3339(f_.clock.Now());
-    return p;
+    return f_.Real(username, kind, roles);
   }
 
   CheckInput Input() const {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <set>
 
+#include "compliance/production_toml.h"
 #include "identity/auth_fixture.h"
 
 namespace strongroom::compliance {
@@ -17,26 +18,7 @@ namespace {
 using std::chrono::days;
 using std::chrono::hours;
 
-constexpr const char* kHealthy = R"(
-environment = "production"
-[server]
-listen = "0.0.0.0:443"
-admin_listen = "10.0.0.5:8444"
-metrics_listen = "127.0.0.1:9464"
-[tls]
-certificate = "tls/cert.pem"
-private_key = "tls/key.pem"
-[store]
-path = "strongroom.db"
-[keys]
-master_key_file = "keys/master.key"
-[audit]
-signing_key_file = "keys/audit.key"
-collector = "logs.example:2514"
-collector_ca = "ca.pem"
-client_certificate = "c.pem"
-client_key = "k.pem"
-)";
+constexpr const char* kHealthy = kProductionToml;
 
 const TimePoint kNow = *ParseRfc3339("2027-06-01T12:00:00Z");
 
@@ -280,12 +262,7 @@ TEST_F(ReportFactsTest, RowsInTheStoreDecideTheStatuses) {
 TEST_F(ReportFactsTest, OnlySecurityOfficersReadTheReportAndEachReadIsAudited) {
   Reporter reporter(*f_.store, *f_.audit, f_.clock, config_, Deployment(), Healthy().files,
                     std::chrono::minutes(5));
-  identity::Principal admin;
-  admin.account.id = "acc-admin";
-  admin.account.kind = identity::Kind::kPrivileged;
-  admin.account.roles = *identity::Roles::Parse("org_admin");
-  admin.account.status = "active";
-  admin.account.expires_at = f_.clock.Now() + days(30);
+  const auto admin = f_.ByHand("acc-admin", "org-a", identity::Kind::kPrivileged, "org_admin");
   auto refused = reporter.Run(admin, f_.ctx);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);

@@ -114,6 +114,40 @@ class AuthFixture {
     return status;
   }
 
+  // A principal as Authenticate gives it, made by hand (its account is not in the store), active
+  // for 30 days, with a fresh second factor.
+  Principal ByHand(const std::string& id, const std::string& org, Kind kind,
+                   const std::string& roles) {
+    Principal p;
+    p.account.id = id;
+    p.account.username = id + ".user";
+    p.account.kind = kind;
+    p.account.roles = Roles::Parse(roles).value_or(Roles{});
+    p.account.org_id = org;
+    p.account.person_id = "per-" + id;
+    p.account.status = "active";
+    p.account.expires_at = clock.Now() + std::chrono::days(30);
+    p.session_id = "sess-" + id;
+    p.mfa_at = FormatRfc3339(clock.Now());
+    return p;
+  }
+
+  // A real, active account of the store (made as an approved join request makes it, with its own
+  // person), as its session would authenticate it, with a fresh second factor.
+  Principal Real(const std::string& username, const std::string& kind, const std::string& roles) {
+    // A service account is active at once, and never enrols.
+    const auto id = kind == "service" ? Pending(username, kind, roles).account_id
+                                      : Person(username, kind, roles);
+    auto account = store::ReadValue<std::optional<Account>>(
+        *store, [&](store::Transaction& tx) { return LoadAccount(tx, id); });
+    EXPECT_TRUE(account && *account);
+    Principal p;
+    if (account && *account) p.account = **account;
+    p.session_id = "sess-" + username;
+    p.mfa_at = FormatRfc3339(clock.Now());
+    return p;
+  }
+
   // The audit events with `action`, oldest first, parsed.
   std::vector<boost::json::object> Events(const std::string& action) {
     std::vector<boost::json::object> out;
