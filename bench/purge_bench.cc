@@ -76,7 +76,10 @@ int main(int argc, char** argv) {
   ManualClock clock{TimePoint(std::chrono::milliseconds(1'800'000'000'000))};
   const auto key = crypto::GenerateSigningKey(Environment::kTest, crypto::DefaultRandom());
   const auto master = crypto::GenerateMasterKey(Environment::kTest, crypto::DefaultRandom());
-  audit::AuditLog audit(*store, clock, key, Environment::kTest);
+  auto audit_log = audit::AuditLog::Open(*store, clock, key, Environment::kTest,
+                                         {dir / "audit", "bench", 1000, 64 << 20, true});
+  if (!audit_log) return 1;
+  auto& audit = **audit_log;
   store::KeyStore keys(master, Environment::kTest, crypto::DefaultRandom(), clock);
   records::RecordService service(*store, audit, keys, clock, crypto::DefaultRandom());
   records::Purge purge(*store, audit, clock);

@@ -41,12 +41,12 @@ void Maintenance::Round() {
   }
   if (std::chrono::steady_clock::now() >= next_prune_) {
     next_prune_ += std::chrono::hours(1);
-    auto pruned = audit::Prune(store_, clock_, retention_days_);
+    auto pruned = audit::Prune(audit_, clock_, retention_days_);
     if (!pruned) {
       spdlog::error("audit retention failed: {}", pruned.error().message);
-    } else if (pruned->deleted > 0) {
-      spdlog::info("audit retention: removed {} events through sequence {}", pruned->deleted,
-                   pruned->through);
+    } else if (pruned->segments > 0) {
+      spdlog::info("audit retention: removed {} journal segment(s), events through sequence {}",
+                   pruned->segments, pruned->through);
     }
   }
 }

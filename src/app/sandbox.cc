@@ -78,6 +78,12 @@ constexpr int kAllowed[] = {
     SCMP_SYS(fsync),
     SCMP_SYS(fdatasync),
     SCMP_SYS(unlink),
+    // the audit journal: a new segment is renamed into place, retention removes old ones
+    SCMP_SYS(rename),
+    SCMP_SYS(renameat),
+    SCMP_SYS(renameat2),
+    SCMP_SYS(unlinkat),
+    SCMP_SYS(getdents64),
     SCMP_SYS(access),
     SCMP_SYS(readlink),
     SCMP_SYS(getcwd),

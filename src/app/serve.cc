@@ -63,6 +63,9 @@ void HardenProcess() {
   // Nothing this process runs can gain privileges (setuid binaries, file capabilities).
   ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   ::signal(SIGPIPE, SIG_IGN);  // a peer that vanishes mid-write is an error code, not an exit
+  // A file size limit reached is an error code (the audit log fails closed and recovers), not
+  // the end of the process.
+  ::signal(SIGXFSZ, SIG_IGN);
 }
 
 void SetUpLogging(const LogConfig& log) {
@@ -607,13 +610,13 @@ std::function<void(std::string&)> GaugesOf(const http::Server& server, const sto
   };
 }
 
-std::unique_ptr<audit::Shipper> StartShipper(store::Store& store, const Config& config) {
+std::unique_ptr<audit::Shipper> StartShipper(audit::AuditLog& audit, const Config& config) {
   if (config.audit.collector.empty()) {
     spdlog::warn(
         "no remote audit collector is configured: the audit log is kept on this machine only");
     return nullptr;
   }
-  auto shipper = std::make_unique<audit::Shipper>(store, ShipperOptionsFrom(config.audit));
+  auto shipper = std::make_unique<audit::Shipper>(audit, ShipperOptionsFrom(config.audit));
   shipper->Start();
   return shipper;
 }
@@ -693,11 +696,13 @@ int Serve(const std::filesystem::path& config_path) {
   OffsetClock* test_clock = nullptr;
   const auto clock_owner = MakeClock(*config, &test_clock);
   const Clock& clock = *clock_owner;
-  audit::AuditLog audit(store, clock, opened->audit_key, config->environment,
-                        config->audit.checkpoint_every);
+  auto audit_log = audit::AuditLog::Open(store, clock, opened->audit_key, config->environment,
+                                         audit::OptionsFrom(*config, /*owner=*/true));
+  if (!audit_log) return Fatal(audit_log.error());
+  audit::AuditLog& audit = **audit_log;
   // The first event proves the audit log can be written; without it the service does not start.
   if (auto r = audit.Record(SystemEvent("system.start")); !r) return Fatal(r.error());
-  const auto shipper = StartShipper(store, *config);
+  const auto shipper = StartShipper(audit, *config);
   Maintenance maintenance(audit, store, clock, config->audit.checkpoint_interval,
                           config->audit.retention_days);
   http::Router router;
@@ -720,7 +725,7 @@ int Serve(const std::filesystem::path& config_path) {
   std::unique_ptr<defense::AuditTail> tail;
   if (*detector) {
     tail = std::make_unique<defense::AuditTail>(
-        store, defense::Behaviour(config->records.export_threshold),
+        audit, defense::Behaviour(config->records.export_threshold),
         [d = detector->get()](const defense::Pattern& p) { d->Found(p); });
     if (auto r = tail->Start(); !r) return Fatal(r.error());
   }

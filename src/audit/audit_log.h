@@ -1,56 +1,82 @@
 #pragma once
 // The audit log: every action of every user, durable before the answer, hash-chained, with signed
-// checkpoints.
+// checkpoints. Its events live in the audit journal (journal.h), not in the store.
 //
 // Guarantees:
-// - `Append` adds an event inside the caller's write transaction, so a data change and its event
-//   commit together or not at all. `Record` commits an event on its own and returns once it is
-//   durable (group commit through the store's single writer).
+// - `Append` stages an event inside the caller's write transaction: the store makes the batch's
+//   events durable in the journal before it commits the data, and records the last journal
+//   sequence it committed in the same commit (store.h's CommitSink). A change whose commit then
+//   fails, or never happens because the process died between the two, is followed by an
+//   `audit.change.not_committed` event naming the sequence of its event (written at once, or at
+//   the next start). No change without its event; no event claiming a change that did not happen
+//   without its correction.
+// - `Record` appends an event on its own, straight to the journal (never through the store), and
+//   returns once it is durable.
 // - `Change` and `Observe` are the calls every domain service makes: `Change` runs a write and its
 //   event in one transaction; `Observe` runs a read, then records its event, and returns the data
 //   only once the event is durable. If the event cannot be written, both fail with kUnavailable
 //   and nothing is changed or returned (fail closed).
-// - hash[n] = SHA-256(hash[n-1] || canonical(event[n])), hash[0] = 32 zero bytes. Sequence numbers
-//   are assigned inside the writing transaction, so they are gapless across processes.
-// - Every `checkpoint_every` events, and on `Checkpoint()` (called every 10 s by the server), the
-//   head (sequence, hash, time) is signed with the Ed25519 audit key and stored.
+// - Search reads the journal's index, brought up to the head first (journal_index.h).
 //
 // Thread-safety: all methods may be called from any thread.
 
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <type_traits>
 
 #include "audit/event.h"
+#include "audit/journal.h"
+#include "audit/journal_index.h"
+#include "audit/search.h"
 #include "common/clock.h"
+#include "common/config.h"
 #include "common/environment.h"
 #include "common/error.h"
-#include "crypto/hash.h"
 #include "crypto/signing.h"
 #include "store/store.h"
 
 namespace strongroom::audit {
 
-struct Head {
-  int64_t sequence = 0;
-  crypto::Sha256Digest hash{};
+struct AuditOptions {
+  std::filesystem::path journal;  // the journal's directory
+  std::string node;               // this node's name, in every event it writes
+  int checkpoint_every = 1000;
+  int64_t segment_bytes = 64 << 20;
+  // This process owns the instance (`serve`, maintenance with the instance lock): move an older
+  // store's events into the journal and correct changes that did not commit. False for commands
+  // that read beside a running service.
+  bool owner = true;
 };
 
-// The bytes a checkpoint's signature covers.
-Bytes CheckpointPayload(Environment env, int64_t sequence, std::span<const uint8_t> head_hash,
-                        std::string_view time);
+// The options of a configured instance's audit log.
+AuditOptions OptionsFrom(const Config& config, bool owner);
 
-class AuditLog {
+// Where the audit log stands: its head, how far the collector has acknowledged it, and the newest
+// signed checkpoint (for the compliance report).
+struct Standing {
+  int64_t head = 0;                 // the newest event's sequence
+  int64_t shipped = 0;              // acknowledged by the collector through this sequence
+  std::string oldest_unshipped_at;  // the time of the first event after it; "" if none
+  int64_t checkpointed = 0;         // the newest signed checkpoint's sequence
+  std::string checkpointed_at;      // and its time; "" if none
+};
+
+class AuditLog final : public store::CommitSink {
  public:
+  // Opens the journal and its index and attaches the log to `store` as its commit sink.
   // `store`, `clock` and `key` must outlive the log.
-  AuditLog(store::Store& store, const Clock& clock, const crypto::SigningKey& key, Environment env,
-           int checkpoint_every = 1000);
+  static Result<std::unique_ptr<AuditLog>> Open(store::Store& store, const Clock& clock,
+                                                const crypto::SigningKey& key, Environment env,
+                                                AuditOptions options);
+  ~AuditLog() override;  // detaches from the store
 
-  Result<int64_t> Append(store::Transaction& tx, Event event);
+  Result<void> Append(store::Transaction& tx, Event event);
   Result<int64_t> Record(Event event);
-  // As Record, without blocking: `done` runs on the store's writer thread once the event is
+  // As Record, without blocking: `done` runs on the journal's writer thread once the event is
   // durable (or failed), so it must be short. For callers that keep many appends in flight.
   void RecordAsync(Event event, std::function<void(Result<int64_t>)> done);
 
@@ -60,7 +86,7 @@ class AuditLog {
   Result<T> Change(Event event, Fn&& change);
   template <typename T, typename Fn>
   Result<T> Observe(Event event, Fn&& read);
-  // As Observe, without waiting: `done` gets the data once its event is durable, on the store's
+  // As Observe, without waiting: `done` gets the data once its event is durable, on the journal's
   // writer thread (so it must be short), or kUnavailable if the event could not be written.
   template <typename T, typename Fn>
   void ObserveAsync(Event event, Fn&& read, std::function<void(Result<T>)> done);
@@ -69,27 +95,48 @@ class AuditLog {
   // and returns `error`, or kUnavailable if the event could not be written.
   std::unexpected<Error> Refuse(Event event, const Error& error);
 
-  // Signs the head if it moved since the last checkpoint.
+  // Signs the head if it moved since the last checkpoint, and tells the store how far the journal
+  // is settled (see the .cc).
   Result<void> Checkpoint();
   // Readiness: kUnavailable when the log cannot be written.
   Result<void> Probe();
 
+  Result<SearchPage> Search(const SearchQuery& query);
+  Result<Standing> ReadStanding();
+
+  Journal& journal() { return *journal_; }
+  JournalIndex& index() { return *index_; }
+
+  // store::CommitSink
+  Result<std::vector<int64_t>> MakeDurable(std::vector<std::any> entries) override;
+  void NotCommitted(const std::vector<int64_t>& sequences) override;
+
 #ifdef STRONGROOM_TESTING
   // Test builds only: make every append fail, as a full or broken disk would.
-  void InjectFailureForTest(bool fail) { inject_failure_ = fail; }
+  void InjectFailureForTest(bool fail) { journal_->InjectFailureForTest(fail); }
+  // Test builds only: called at each step of making a change's events durable, on the store's
+  // writer (0: before the journal write; 1: after it, before the store commits).
+  void SetChangeHookForTest(std::function<void(int)> hook) { change_hook_ = std::move(hook); }
 #endif
 
  private:
-  Result<Head> ReadHead(store::Transaction& tx);
-  Result<void> WriteCheckpoint(store::Transaction& tx, const Head& head);
+  AuditLog(store::Store& store, const Clock& clock, std::unique_ptr<Journal> journal,
+           std::unique_ptr<JournalIndex> index, bool owner);
+  Result<void> MoveOlderStoreEvents();
+  Result<void> CorrectUncommitted();
+  Result<void> WriteCorrections(const std::vector<int64_t>& sequences);
   static void Finish(Event& event, const Error* error);
 
   store::Store& store_;
   const Clock& clock_;
-  const crypto::SigningKey& key_;
-  const Environment env_;
-  const int checkpoint_every_;
-  std::atomic<bool> inject_failure_{false};
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<JournalIndex> index_;
+  const bool owner_;
+#ifdef STRONGROOM_TESTING
+  std::function<void(int)> change_hook_;
+#endif
+  std::mutex owed_mu_;
+  std::vector<int64_t> owed_;  // corrections not yet written; guarded by owed_mu_
 };
 
 namespace internal {
@@ -115,9 +162,7 @@ Result<T> AuditLog::Change(Event event, Fn&& change) {
     }
     value.emplace(std::move(*r));
     Finish(event, nullptr);
-    ASSIGN_OR_RETURN(auto seq, Append(tx, event));
-    (void)seq;
-    return {};
+    return Append(tx, event);
   });
   if (failure) {
     // The change was refused and rolled back; the refusal itself is still audited.

@@ -150,6 +150,7 @@ std::string Canonical(const Event& e) {
   out += '}';
   AppendField(out, "outcome", e.outcome);
   AppendField(out, "request_id", e.request_id);
+  AppendField(out, "node", e.node);
   out += ",\"detail\":{";
   bool first = true;
   for (const auto& [k, v] : e.detail) {

@@ -37,6 +37,7 @@ struct Target {
 struct Event {
   int64_t sequence = 0;  // assigned by the log
   TimePoint time{};      // assigned by the log
+  std::string node;      // the journal that wrote it (one per node); assigned by the log
   Actor actor;
   std::string source;  // client address, or "cli" / "system"
   std::string action;  // namespaced: "record.view", "auth.login", "security.blocked"...

@@ -2,6 +2,7 @@
 // Queries over the audit log: by actor, target, action and time range, newest first, a page at a
 // time. The cursor is opaque to callers (today: the last sequence number returned). Every search
 // made through the CLI or API is itself recorded as an `audit.search` event by the caller.
+// AuditLog::Search runs them over the journal's index (journal_index.h).
 
 #include <optional>
 #include <string>
@@ -9,7 +10,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
-#include "store/store.h"
+#include "store/value.h"
 
 namespace strongroom::audit {
 
@@ -29,21 +30,13 @@ struct SearchPage {
   std::string next_cursor;          // "" when there is no more
 };
 
-Result<SearchPage> Search(store::Store& store, const SearchQuery& query);
-// The same, inside a read transaction the caller holds (e.g. AuditLog::Observe's).
-Result<SearchPage> Search(store::Transaction& tx, const SearchQuery& query);
-
-// For readers that follow the log as it grows (attack detection): up to `limit` events after
-// sequence `after`, oldest first, with their sequence numbers; and the last sequence now.
-struct Followed {
-  int64_t sequence;
-  std::string canonical;
-};
-Result<std::vector<Followed>> ReadAfter(store::Store& store, int64_t after, int limit);
-Result<int64_t> LastSequence(store::Store& store);
+// kInvalidArgument for a limit out of range, a cursor that is not one, a filter too long;
+// otherwise the sequence to search before.
+Result<int64_t> CheckQuery(const SearchQuery& query);
 
 namespace internal {
-// The parameterised statement for `query` with events older than `before`; for tests of its plan.
+// The parameterised statement over the index for `query` with events older than `before`
+// (columns seq, segment, offset); for tests of its plan.
 struct SearchStatement {
   std::string sql;
   store::Params params;

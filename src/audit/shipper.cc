@@ -6,7 +6,6 @@
 
 #include "audit/event.h"
 #include "audit/relp_client.h"
-#include "store/meta.h"
 
 namespace strongroom::audit {
 namespace {
@@ -36,11 +35,6 @@ struct Outgoing {
   int64_t seq;
   std::string message;
 };
-
-Result<int64_t> ReadCursor(store::Transaction& tx) {
-  ASSIGN_OR_RETURN(auto v, store::GetMeta(tx, "audit_shipped_seq"));
-  return v ? std::stoll(*v) : 0;
-}
 
 }  // namespace
 
@@ -80,8 +74,8 @@ class Shipper::Session {
   std::unique_ptr<RelpClient> client;
 };
 
-Shipper::Shipper(store::Store& store, ShipperOptions options)
-    : store_(store), options_(std::move(options)), session_(std::make_unique<Session>()) {}
+Shipper::Shipper(AuditLog& log, ShipperOptions options)
+    : log_(log), options_(std::move(options)), session_(std::make_unique<Session>()) {}
 
 Shipper::~Shipper() { Stop(); }
 
@@ -91,59 +85,52 @@ void Shipper::Start() {
 
 void Shipper::Stop() { thread_.Stop(); }
 
-Result<Standing> ReadStanding(store::Transaction& tx) {
-  Standing s;
-  ASSIGN_OR_RETURN(s.shipped, ReadCursor(tx));
-  ASSIGN_OR_RETURN(auto head, tx.Query("SELECT COALESCE(MAX(seq), 0) FROM audit_events"));
-  s.head = head.front().Int(0);
-  ASSIGN_OR_RETURN(auto next, tx.Query("SELECT time FROM audit_events WHERE seq > ? ORDER BY seq "
-                                       "LIMIT 1",
-                                       {s.shipped}));
-  if (!next.empty()) s.oldest_unshipped_at = next.front().Text(0);
-  ASSIGN_OR_RETURN(auto checkpoint,
-                   tx.Query("SELECT seq, time FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"));
-  if (!checkpoint.empty()) {
-    s.checkpointed = checkpoint.front().Int(0);
-    s.checkpointed_at = checkpoint.front().Text(1);
-  }
-  return s;
-}
-
 Result<int64_t> Shipper::Backlog() {
-  return store::ReadValue<int64_t>(store_, [](store::Transaction& tx) -> Result<int64_t> {
-    ASSIGN_OR_RETURN(auto s, ReadStanding(tx));
-    return std::max<int64_t>(0, s.head - s.shipped);
-  });
+  ASSIGN_OR_RETURN(int64_t shipped, log_.index().Shipped());
+  return std::max<int64_t>(0, log_.journal().DurableHead().sequence - shipped);
 }
 
 Result<int64_t> Shipper::ShipOnce() {
   std::lock_guard ship_lock(ship_mu_);
+  ASSIGN_OR_RETURN(int64_t cursor, log_.index().Shipped());
+  const int64_t head = log_.journal().DurableHead().sequence;
+  if (!reader_ || reader_after_ != cursor) {
+    // First round, or the last one failed part-way: read again from the cursor.
+    ASSIGN_OR_RETURN(auto reader, JournalReader::From(log_.journal().dir(), cursor + 1));
+    reader_.emplace(std::move(reader));
+    reader_after_ = cursor;
+  }
   std::vector<Outgoing> out;
-  int64_t cursor = 0;
-  RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(cursor, ReadCursor(tx));
-    ASSIGN_OR_RETURN(auto events,
-                     tx.Query("SELECT e.seq, e.time, e.hash, e.canonical, c.time, c.head_hash, "
-                              "c.key_id, c.signature FROM audit_events e LEFT JOIN "
-                              "audit_checkpoints c ON c.seq = e.seq WHERE e.seq > ? ORDER BY e.seq "
-                              "LIMIT ?",
-                              {cursor, static_cast<int64_t>(options_.batch)}));
-    for (const auto& r : events) {
-      const int64_t seq = r.Int(0);
-      out.push_back(
-          {seq, EventMessage(seq, r.Text(1), HexEncode(r.Blob(2)), r.Text(3), options_.hostname)});
-      if (!r.IsNull(4)) {
-        out.push_back({seq, CheckpointMessage(seq, r.Text(4), HexEncode(r.Blob(5)), r.Text(6),
-                                              HexEncode(r.Blob(7)), options_.hostname)});
-      }
+  while (out.size() < static_cast<size_t>(options_.batch)) {
+    auto item = reader_->Next(head);
+    if (!item) {
+      // A damaged record cannot be shipped as it is; audit verify names it.
+      spdlog::error("audit shipping: {}", item.error().message);
+      reader_->Skip();
+      continue;
     }
-    return {};
-  }));
+    if (!*item) break;
+    const auto& r = (*item)->record;
+    if (r.kind == RecordKind::kEvent) {
+      const auto keys = SearchKeysOf(r.text);
+      const auto time = keys && keys->time.size() >= 2 ? keys->time.substr(1, keys->time.size() - 2)
+                                                       : std::string_view("-");
+      out.push_back({r.sequence,
+                     EventMessage(r.sequence, time, HexEncode(r.hash), r.text, options_.hostname)});
+    } else if (r.kind == RecordKind::kCheckpoint && r.sequence > 0) {
+      CheckpointText c;
+      if (!ParseCheckpointText(r.text, c)) continue;
+      out.push_back({std::max(r.sequence, cursor),
+                     CheckpointMessage(r.sequence, c.time, HexEncode(r.hash), c.key_id,
+                                       HexEncode(c.signature), options_.hostname)});
+    }
+  }
   if (out.empty()) return 0;
   if (!session_->client) {
     auto client = RelpClient::Connect(options_.collector);
     if (!client) {
       ++failed_attempts_;
+      reader_.reset();
       return std::unexpected(client.error());
     }
     session_->client = std::move(*client);
@@ -155,16 +142,14 @@ Result<int64_t> Shipper::ShipOnce() {
   const size_t acked = session_->client->SendBatch(messages, &error);
   // Everything up to just before the first unacknowledged message's sequence is delivered.
   const int64_t shipped = acked == out.size() ? out.back().seq : out[acked].seq - 1;
-  if (shipped > cursor) {
-    RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) {
-      return store::SetMeta(tx, "audit_shipped_seq", std::to_string(shipped));
-    }));
-  }
+  if (shipped > cursor) RETURN_IF_ERROR(log_.index().SetShipped(shipped));
   if (acked < out.size()) {
     ++failed_attempts_;
     session_->client.reset();
+    reader_.reset();
     return std::unexpected(error);
   }
+  reader_after_ = std::max(shipped, cursor);
   return shipped - cursor;
 }
 

@@ -4,21 +4,22 @@
 // over RELP with mutual TLS.
 //
 // Delivery is at least once. The cursor (the highest sequence whose event and checkpoint were
-// both acknowledged) lives in the store and moves only after acknowledgement; after a crash or a
-// collector outage shipping resumes from it, so a message may arrive twice (the sequence number
-// makes duplicates evident) but none is lost. While the collector is down, events wait in the store
-// and the shipper retries with exponential backoff (0.5 s to 30 s).
+// both acknowledged) lives in the journal's index file and moves only after acknowledgement; after
+// a crash or a collector outage shipping resumes from it, so a message may arrive twice (the
+// sequence number makes duplicates evident) but none is lost. While the collector is down, events
+// wait in the journal and the shipper retries with exponential backoff (0.5 s to 30 s).
 //
 // Thread-safety: Start/Stop from one thread; Backlog and ShipOnce from any.
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
 
+#include "audit/audit_log.h"
 #include "common/background_thread.h"
 #include "common/clock.h"
 #include "crypto/tls_channel.h"
-#include "store/store.h"
 
 namespace strongroom::audit {
 
@@ -35,20 +36,10 @@ std::string CheckpointMessage(int64_t seq, std::string_view time, std::string_vi
                               std::string_view key_id, std::string_view signature_hex,
                               std::string_view hostname);
 
-// Where the audit log stands, read inside `tx`: its head, how far the collector has
-// acknowledged, and the newest signed checkpoint (for the compliance report).
-struct Standing {
-  int64_t head = 0;                 // the newest event's sequence
-  int64_t shipped = 0;              // acknowledged by the collector through this sequence
-  std::string oldest_unshipped_at;  // the time of the first event after it; "" if none
-  int64_t checkpointed = 0;         // the newest signed checkpoint's sequence
-  std::string checkpointed_at;      // and its time; "" if none
-};
-Result<Standing> ReadStanding(store::Transaction& tx);
-
 class Shipper {
  public:
-  Shipper(store::Store& store, ShipperOptions options);
+  // `log` must outlive the shipper.
+  Shipper(AuditLog& log, ShipperOptions options);
   ~Shipper();
 
   void Start();
@@ -64,8 +55,10 @@ class Shipper {
   // One round of shipping; how long to wait before the next.
   std::chrono::milliseconds Round();
 
-  store::Store& store_;
+  AuditLog& log_;
   const ShipperOptions options_;
+  std::optional<JournalReader> reader_;  // positioned after the cursor; ship_mu_
+  int64_t reader_after_ = -1;            // the cursor it was positioned for; ship_mu_
   class Session;
   std::unique_ptr<Session> session_;  // used by one shipping call at a time (ship_mu_)
   std::mutex ship_mu_;

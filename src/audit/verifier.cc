@@ -2,142 +2,192 @@
 
 #include <fmt/format.h>
 
-#include <map>
+#include <charconv>
+#include <deque>
 
-#include "audit/audit_log.h"
+#include "audit/journal.h"
 #include "crypto/hash.h"
 #include "crypto/signing.h"
-#include "store/meta.h"
 
 namespace strongroom::audit {
 namespace {
 
-constexpr int64_t kPage = 5000;
+constexpr int kIndexPage = 5000;
 
-struct Checkpoint {
-  Bytes head_hash;
-  bool signature_ok = false;
-};
-
-void Flag(VerifyReport& r, int64_t seq, std::string problem) {
-  if (r.ok || seq < r.first_bad_sequence) {
-    r.ok = false;
-    r.first_bad_sequence = seq;
-    r.problem = std::move(problem);
-  }
+bool NamesSequence(std::string_view canonical, int64_t seq) {
+  constexpr std::string_view kPrefix = "{\"seq\":";
+  if (!canonical.starts_with(kPrefix)) return false;
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq);
+  const std::string_view want(digits, static_cast<size_t>(end - digits));
+  const auto rest = canonical.substr(kPrefix.size());
+  return rest.starts_with(want) && rest.size() > want.size() && rest[want.size()] == ',';
 }
 
-bool NamesSequence(const std::string& canonical, int64_t seq) {
-  return canonical.starts_with(fmt::format("{{\"seq\":{},", seq));
-}
+bool SameHash(const crypto::Sha256Digest& a, const crypto::Sha256Digest& b) { return a == b; }
 
-std::string Escaped(std::string_view value) {
-  std::string out;
-  AppendEscaped(out, value);
-  return out;
-}
+// Walks the journal once, checking each record against the chain, and the index alongside it.
+class Walk {
+ public:
+  Walk(JournalIndex& index, std::span<const uint8_t> public_key, Environment env)
+      : index_(index), public_key_(public_key), env_(env) {}
 
-// The search columns (row columns 3 to 6: time, actor, action, target) say what the event's own
-// text says: edited, they would hide the event from search while its chain stays intact.
-bool SearchColumnsMatch(const store::Row& row, std::string_view canonical) {
-  const auto keys = SearchKeysOf(canonical);
-  return keys && Escaped(row.Text(3)) == keys->time && Escaped(row.Text(4)) == keys->actor_id &&
-         Escaped(row.Text(5)) == keys->action && Escaped(row.Text(6)) == keys->target_id;
-}
-
-// The signed checkpoints, each with whether its signature verifies, and the sequence the log was
-// pruned through (0 if never).
-Result<void> LoadCheckpoints(store::Store& store, std::span<const uint8_t> public_key,
-                             Environment env, std::map<int64_t, Checkpoint>& checkpoints,
-                             int64_t& anchor) {
-  return store.Read([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto rows,
-                     tx.Query("SELECT seq, head_hash, time, signature FROM audit_checkpoints"));
-    for (const auto& row : rows) {
-      Checkpoint c{row.Blob(1), false};
-      c.signature_ok = crypto::VerifySignature(
-          public_key, CheckpointPayload(env, row.Int(0), c.head_hash, row.Text(2)), row.Blob(3));
-      checkpoints.emplace(row.Int(0), std::move(c));
+  Result<VerifyReport> Run(const std::filesystem::path& dir) {
+    ASSIGN_OR_RETURN(indexed_through_, index_.IndexedThrough());
+    ASSIGN_OR_RETURN(pruned_through_, index_.PrunedThrough());
+    ASSIGN_OR_RETURN(auto reader, JournalReader::FromStart(dir));
+    while (report_.ok) {
+      auto item = reader.Next();
+      if (!item) {
+        if (item.error().code != ErrorCode::kDataLoss) return std::unexpected(item.error());
+        Flag(expected_, item.error().message);
+        break;
+      }
+      if (!*item) break;
+      Check((*item)->record, (*item)->at);
+      first_ = false;
     }
-    ASSIGN_OR_RETURN(auto pruned, store::GetMeta(tx, "audit_pruned_through"));
-    if (pruned) anchor = std::stoll(*pruned);
+    if (report_.ok) RETURN_IF_ERROR(RestOfIndex());
+    report_.bytes = reader.bytes_read();
+    return report_;
+  }
+
+ private:
+  void Flag(int64_t seq, std::string problem) {
+    if (!report_.ok) return;
+    report_.ok = false;
+    report_.first_bad_sequence = seq;
+    report_.problem = std::move(problem);
+  }
+
+  void Check(const JournalRecord& r, Position at) {
+    switch (r.kind) {
+      case RecordKind::kCheckpoint:
+        return CheckCheckpoint(r);
+      case RecordKind::kSeal:
+        if (r.sequence != expected_ - 1 || !SameHash(r.hash, prev_)) {
+          Flag(expected_,
+               "a segment's seal does not match the chain (events removed or rewritten)");
+        }
+        return;
+      case RecordKind::kEvent:
+        return CheckEvent(r, at);
+    }
+  }
+
+  void CheckCheckpoint(const JournalRecord& r) {
+    ++report_.checkpoints;
+    CheckpointText c;
+    if (!ParseCheckpointText(r.text, c) ||
+        !crypto::VerifySignature(public_key_, CheckpointPayload(env_, r.sequence, r.hash, c.time),
+                                 c.signature)) {
+      Flag(r.sequence, "checkpoint signature does not verify");
+      return;
+    }
+    if (first_ && r.sequence > 0) {
+      // The oldest segment left by retention opens with the signed head it follows; retention
+      // wrote down how far it went, so a segment removed by anyone else is missed.
+      if (r.sequence != pruned_through_) {
+        Flag(pruned_through_ + 1, "segments are missing that retention did not remove");
+        return;
+      }
+      prev_ = r.hash;
+      expected_ = r.sequence + 1;
+      return;
+    }
+    if (r.sequence != expected_ - 1) {
+      Flag(expected_, "a checkpoint names a head the chain is not at (events removed or added)");
+    } else if (!SameHash(r.hash, prev_)) {
+      Flag(r.sequence, "chain differs from the signed checkpoint (events rewritten)");
+    }
+  }
+
+  void CheckEvent(const JournalRecord& r, Position at) {
+    if (r.sequence != expected_) {
+      Flag(expected_, r.sequence > expected_ ? "event missing (deleted)"
+                                             : "event out of order (inserted or reordered)");
+      return;
+    }
+    if (!NamesSequence(r.text, r.sequence)) {
+      Flag(r.sequence, "event text names another sequence (inserted or reordered)");
+      return;
+    }
+    prev_ = crypto::Sha256Concat(
+        prev_, std::span(reinterpret_cast<const uint8_t*>(r.text.data()), r.text.size()));
+    if (!SameHash(prev_, r.hash)) {
+      Flag(r.sequence, "hash does not match the chain (modified)");
+      return;
+    }
+    ++report_.events;
+    ++expected_;
+    CheckIndex(r, at);
+  }
+
+  Result<void> Refill(int64_t from) {
+    if (!rows_.empty() || index_done_) return {};
+    ASSIGN_OR_RETURN(auto rows, index_.Rows(from, kIndexPage));
+    if (rows.empty()) index_done_ = true;
+    rows_.assign(rows.begin(), rows.end());
     return {};
-  });
-}
+  }
+
+  // The index entry of event `r`, if the index covers it, must say what the event says.
+  void CheckIndex(const JournalRecord& r, Position at) {
+    if (auto f = Refill(r.sequence); !f) {
+      Flag(r.sequence, "the audit index cannot be read: " + f.error().message);
+      return;
+    }
+    while (!rows_.empty() && rows_.front().sequence < r.sequence) {
+      Flag(rows_.front().sequence, "the index names an event the journal does not hold");
+      return;
+    }
+    if (rows_.empty() || rows_.front().sequence != r.sequence) {
+      if (r.sequence <= indexed_through_ && r.sequence > pruned_through_) {
+        Flag(r.sequence, "event missing from the index (deleted to hide it from search)");
+      }
+      return;
+    }
+    const auto row = std::move(rows_.front());
+    rows_.pop_front();
+    ++report_.index_entries;
+    const auto keys = SearchKeysOf(r.text);
+    if (!keys || row.time != keys->time || row.actor_id != keys->actor_id ||
+        row.action != keys->action || row.target_id != keys->target_id ||
+        row.at.segment != at.segment || row.at.offset != at.offset) {
+      Flag(r.sequence, "index entry differs from the event (edited to hide it from search)");
+    }
+  }
+
+  Result<void> RestOfIndex() {
+    RETURN_IF_ERROR(Refill(expected_));
+    if (!rows_.empty()) {
+      Flag(rows_.front().sequence,
+           "the index names an event the journal does not hold (journal truncated)");
+    }
+    if (indexed_through_ >= expected_) {
+      Flag(expected_, "events missing after this point (journal truncated behind its index)");
+    }
+    return {};
+  }
+
+  JournalIndex& index_;
+  std::span<const uint8_t> public_key_;
+  Environment env_;
+  VerifyReport report_;
+  crypto::Sha256Digest prev_{};
+  int64_t expected_ = 1;
+  bool first_ = true;
+  int64_t indexed_through_ = 0;
+  int64_t pruned_through_ = 0;
+  std::deque<IndexRow> rows_;
+  bool index_done_ = false;
+};
 
 }  // namespace
 
-Result<VerifyReport> Verify(store::Store& store, std::span<const uint8_t> public_key,
-                            Environment env) {
-  VerifyReport report;
-  std::map<int64_t, Checkpoint> checkpoints;
-  int64_t anchor = 0;
-  RETURN_IF_ERROR(LoadCheckpoints(store, public_key, env, checkpoints, anchor));
-  report.checkpoints = static_cast<int64_t>(checkpoints.size());
-  for (const auto& [seq, c] : checkpoints) {
-    if (!c.signature_ok) Flag(report, seq, "checkpoint signature does not verify");
-  }
-
-  crypto::Sha256Digest prev{};
-  if (anchor > 0) {
-    auto it = checkpoints.find(anchor);
-    if (it == checkpoints.end() || !it->second.signature_ok || it->second.head_hash.size() != 32) {
-      Flag(report, anchor + 1, "the checkpoint that anchors the pruned log is missing or forged");
-      return report;
-    }
-    std::copy(it->second.head_hash.begin(), it->second.head_hash.end(), prev.begin());
-  }
-  int64_t expected = anchor + 1;
-  for (;;) {
-    std::vector<store::Row> rows;
-    RETURN_IF_ERROR(store.Read([&](store::Transaction& tx) -> Result<void> {
-      ASSIGN_OR_RETURN(rows,
-                       tx.Query("SELECT seq, canonical, hash, time, actor_id, action, target_id "
-                                "FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?",
-                                {expected, kPage}));
-      return {};
-    }));
-    if (rows.empty()) break;
-    Bytes buf;
-    for (const auto& row : rows) {
-      const int64_t seq = row.Int(0);
-      if (seq != expected) {
-        Flag(report, expected, "event missing (deleted)");
-        return report;
-      }
-      const auto canonical = row.Text(1);
-      if (!NamesSequence(canonical, seq)) {
-        Flag(report, seq, "event text names another sequence (inserted or reordered)");
-        return report;
-      }
-      buf.assign(prev.begin(), prev.end());
-      buf.insert(buf.end(), canonical.begin(), canonical.end());
-      prev = crypto::Sha256(buf);
-      report.bytes += static_cast<int64_t>(canonical.size());
-      const auto stored = row.Blob(2);
-      if (!std::equal(prev.begin(), prev.end(), stored.begin(), stored.end())) {
-        Flag(report, seq, "hash does not match the chain (modified)");
-        return report;
-      }
-      if (auto it = checkpoints.find(seq);
-          it != checkpoints.end() &&
-          !std::equal(prev.begin(), prev.end(), it->second.head_hash.begin(),
-                      it->second.head_hash.end())) {
-        Flag(report, seq, "chain differs from the signed checkpoint (events rewritten)");
-        return report;
-      }
-      if (!SearchColumnsMatch(row, canonical)) {
-        Flag(report, seq, "search columns differ from the event (edited to hide it from search)");
-        return report;
-      }
-      ++report.events;
-      ++expected;
-    }
-  }
-  if (!checkpoints.empty() && checkpoints.rbegin()->first >= expected) {
-    Flag(report, expected, "events missing after this point (log truncated behind a checkpoint)");
-  }
-  return report;
+Result<VerifyReport> Verify(const std::filesystem::path& journal_dir, JournalIndex& index,
+                            std::span<const uint8_t> public_key, Environment env) {
+  return Walk(index, public_key, env).Run(journal_dir);
 }
 
 }  // namespace strongroom::audit

@@ -1,22 +1,26 @@
 #pragma once
-// Checks the audit log end to end, as an auditor would after an incident:
-// - sequence numbers are gapless from the start (or from the checkpoint pruning stopped at);
+// Checks the audit journal end to end, as an auditor would after an incident:
+// - every record's frame is whole and its checksum holds;
+// - sequence numbers are gapless from the start (or from the signed checkpoint that opens the
+//   oldest segment retention left);
 // - each event's canonical text names its own sequence number;
 // - each stored hash equals SHA-256(previous hash || canonical text);
 // - each checkpoint's Ed25519 signature verifies under the audit public key, and its head hash
 //   equals the chain recomputed from the events (so rewriting events *and* their hashes is still
-//   caught at the next checkpoint);
-// - no checkpoint lies beyond the last event (truncation);
-// - each event's search columns (time, actor, action, target) say what its text says.
-// Reports the first bad sequence number. Reads in pages, so memory stays flat.
+//   caught at the next checkpoint), as does each segment's seal;
+// - every index entry (time, actor, action, target, place) says what its event says, and no event
+//   the index covers is missing from it: an edited or deleted entry would hide an event from
+//   search.
+// Reports the first bad sequence number. Reads each segment once, in order: memory stays flat.
 
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <string>
 
+#include "audit/journal_index.h"
 #include "common/environment.h"
 #include "common/error.h"
-#include "store/store.h"
 
 namespace strongroom::audit {
 
@@ -26,10 +30,11 @@ struct VerifyReport {
   std::string problem;             // what was wrong at that sequence
   int64_t events = 0;
   int64_t checkpoints = 0;
-  int64_t bytes = 0;  // canonical bytes hashed
+  int64_t index_entries = 0;
+  int64_t bytes = 0;  // journal bytes read
 };
 
-Result<VerifyReport> Verify(store::Store& store, std::span<const uint8_t> public_key,
-                            Environment env);
+Result<VerifyReport> Verify(const std::filesystem::path& journal_dir, JournalIndex& index,
+                            std::span<const uint8_t> public_key, Environment env);
 
 }  // namespace strongroom::audit

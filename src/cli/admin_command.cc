@@ -22,8 +22,8 @@ Result<std::vector<lifecycle::LeaverRow>> Apply(const std::filesystem::path& con
   return ChangeStoppedInstance<Rows>(
       config_path, 64, [&](StoppedInstance& inst, InstanceServices& s) -> Result<Rows> {
         identity::CommonPasswords none;
-        identity::Auth auth(*inst.db, s.log, s.keys, s.clock, crypto::DefaultRandom(), none);
-        lifecycle::Lifecycle lifecycle(*inst.db, s.log, s.keys, s.clock, crypto::DefaultRandom(),
+        identity::Auth auth(*inst.db, s.log(), s.keys, s.clock, crypto::DefaultRandom(), none);
+        lifecycle::Lifecycle lifecycle(*inst.db, s.log(), s.keys, s.clock, crypto::DefaultRandom(),
                                        auth.sessions, {inst.config.records.descriptors});
         return lifecycle.accounts.LeaversFromCli(OperatorName(), csv, dry_run, PrintProgress);
       });

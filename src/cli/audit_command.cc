@@ -30,7 +30,9 @@ int RunVerify(const std::string& config_path) {
     PrintError(o.error().message);
     return ExitCodeFor(o.error());
   }
-  auto report = audit::Verify(*o->store, o->key.public_key, o->config.environment);
+  // Verifying reads the journal as it is: not recorded, so that it changes nothing it checks.
+  auto report = audit::Verify(o->log->journal().dir(), o->log->index(), o->key->public_key,
+                              o->config.environment);
   if (!report) {
     PrintError(report.error().message);
     return kExitRuntime;
@@ -40,8 +42,8 @@ int RunVerify(const std::string& config_path) {
                report->first_bad_sequence, report->problem);
     return kExitRuntime;
   }
-  fmt::print("audit log verified: {} events, {} checkpoints, chain intact\n", report->events,
-             report->checkpoints);
+  fmt::print("audit log verified: {} events, {} checkpoints, {} index entries, chain intact\n",
+             report->events, report->checkpoints, report->index_entries);
   return kExitOk;
 }
 
@@ -67,14 +69,11 @@ int RunSearch(const SearchArgs& a) {
     }
     *out = *t;
   }
-  SystemClock clock;
-  audit::AuditLog log(*o->store, clock, o->key, o->config.environment,
-                      o->config.audit.checkpoint_every);
+  auto& log = *o->log;
   auto e = o->OperatorEvent("audit.search", {"audit", "", ""});
   e.detail = {{"actor", a.actor}, {"target", a.target}, {"action", a.action},
               {"since", a.since}, {"until", a.until},   {"cursor", a.cursor}};
-  auto page = log.Observe<audit::SearchPage>(
-      e, [&](store::Transaction& tx) { return audit::Search(tx, q); });
+  auto page = log.Observe<audit::SearchPage>(e, [&](store::Transaction&) { return log.Search(q); });
   if (!page) {
     PrintError(page.error().message);
     return ExitCodeFor(page.error());

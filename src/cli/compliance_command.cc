@@ -27,9 +27,7 @@ struct Read {
 
 Result<Read> ReadRegister(const std::string& config_path) {
   ASSIGN_OR_RETURN(auto o, OpenForReading(config_path));
-  SystemClock clock;
-  audit::AuditLog log(*o.store, clock, o.key, o.config.environment,
-                      o.config.audit.checkpoint_every);
+  auto& log = *o.log;
   Read out{o.config.compliance.gate, compliance::CurrentFingerprint(o.config), {}, {}};
   RETURN_IF_ERROR(log.Observe<bool>(o.OperatorEvent("compliance.read", {"ithc", "", ""}),
                                     [&](store::Transaction& tx) -> Result<bool> {
@@ -88,12 +86,13 @@ int Report(const std::string& config_path, bool html) {
     return ExitCodeFor(o.error());
   }
   SystemClock clock;
-  audit::AuditLog log(*o->store, clock, o->key, o->config.environment,
-                      o->config.audit.checkpoint_every);
+  auto& log = *o->log;
   const auto deployment = compliance::CurrentFingerprint(o->config);
   auto facts = log.Observe<compliance::ReportFacts>(
-      o->OperatorEvent("compliance.read", {"report", "", ""}), [&](store::Transaction& tx) {
-        return compliance::GatherFacts(tx, o->config, deployment, clock.Now());
+      o->OperatorEvent("compliance.read", {"report", "", ""}),
+      [&](store::Transaction& tx) -> Result<compliance::ReportFacts> {
+        ASSIGN_OR_RETURN(auto standing, log.ReadStanding());
+        return compliance::GatherFacts(tx, o->config, deployment, standing, clock.Now());
       });
   if (!facts) {
     PrintError(facts.error().message);

@@ -174,11 +174,14 @@ Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen
   RETURN_IF_ERROR(store::InitializeInstance(*db, env, random.RandomHex(16)));
   ASSIGN_OR_RETURN(auto audit_key, crypto::ReadSigningKeyFile(config.audit.signing_key_file, env));
   SystemClock clock;
-  audit::AuditLog audit(*db, clock, audit_key, env, config.audit.checkpoint_every);
+  ASSIGN_OR_RETURN(auto audit_log, audit::AuditLog::Open(*db, clock, audit_key, env,
+                                                         audit::OptionsFrom(config, true)));
+  auto& audit = *audit_log;
   ASSIGN_OR_RETURN(auto master, crypto::ReadMasterKeyFile(config.keys.master_key_file, env));
   store::KeyStore keys(master, env, random, clock);
   ASSIGN_OR_RETURN(*issued, identity::BootstrapOfficers(*db, audit, keys, clock, random, officers));
   RETURN_IF_ERROR(audit.Checkpoint());
+  audit_log.reset();
   db->Close();
   return {};
 }

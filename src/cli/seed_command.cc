@@ -17,7 +17,7 @@ Result<seed::SeedReport> Seed(const std::filesystem::path& config_path,
                               const seed::SeedOptions& options) {
   return ChangeStoppedInstance<seed::SeedReport>(
       config_path, 64, [&](StoppedInstance& inst, InstanceServices& s) {
-        return seed::SeedDemo(*inst.db, s.log, s.keys, s.clock, crypto::DefaultRandom(),
+        return seed::SeedDemo(*inst.db, s.log(), s.keys, s.clock, crypto::DefaultRandom(),
                               inst.config.environment, records::OptionsFrom(inst.config.records),
                               OperatorName(), options, PrintProgress);
       });

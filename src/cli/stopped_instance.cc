@@ -34,7 +34,11 @@ Result<ReadableInstance> OpenForReading(const std::filesystem::path& config_path
   }
   RETURN_IF_ERROR(store::CheckEnvironment(*o.store, o.config.environment));
   ASSIGN_OR_RETURN(
-      o.key, crypto::ReadSigningKeyFile(o.config.audit.signing_key_file, o.config.environment));
+      auto key, crypto::ReadSigningKeyFile(o.config.audit.signing_key_file, o.config.environment));
+  o.key = std::make_unique<crypto::SigningKey>(std::move(key));
+  static const SystemClock clock;
+  ASSIGN_OR_RETURN(o.log, audit::AuditLog::Open(*o.store, clock, *o.key, o.config.environment,
+                                                audit::OptionsFrom(o.config, /*owner=*/false)));
   return o;
 }
 
@@ -61,12 +65,11 @@ Result<StoppedInstance> OpenStoppedInstance(const std::filesystem::path& config_
   return StoppedInstance{std::move(config), std::move(lock), std::move(db)};
 }
 
-InstanceServices::InstanceServices(StoppedInstance& inst, crypto::MasterKey master_key,
-                                   crypto::SigningKey audit_key)
+InstanceServices::InstanceServices(crypto::MasterKey master_key, crypto::SigningKey audit_key,
+                                   Environment environment)
     : master(std::move(master_key)),
       signing(std::move(audit_key)),
-      log(*inst.db, clock, signing, inst.config.environment, inst.config.audit.checkpoint_every),
-      keys(master, inst.config.environment, crypto::DefaultRandom(), clock) {}
+      keys(master, environment, crypto::DefaultRandom(), clock) {}
 
 Result<std::unique_ptr<InstanceServices>> OpenInstanceServices(StoppedInstance& inst) {
   const auto& config = inst.config;
@@ -74,7 +77,13 @@ Result<std::unique_ptr<InstanceServices>> OpenInstanceServices(StoppedInstance& 
                    store::OpenMasterKey(*inst.db, config.keys.master_key_file, config.environment));
   ASSIGN_OR_RETURN(auto key,
                    crypto::ReadSigningKeyFile(config.audit.signing_key_file, config.environment));
-  return std::make_unique<InstanceServices>(inst, std::move(master), std::move(key));
+  auto services =
+      std::make_unique<InstanceServices>(std::move(master), std::move(key), config.environment);
+  ASSIGN_OR_RETURN(
+      services->audit,
+      audit::AuditLog::Open(*inst.db, services->clock, services->signing, config.environment,
+                            audit::OptionsFrom(config, /*owner=*/true)));
+  return services;
 }
 
 }  // namespace strongroom::cli

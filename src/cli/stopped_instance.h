@@ -35,7 +35,10 @@ void PrintProgress(int64_t done, int64_t total);
 struct ReadableInstance {
   Config config;
   std::unique_ptr<store::SqliteStore> store;
-  crypto::SigningKey key;
+  // Owned apart, so that the log, which refers to it, keeps it where it is when this moves.
+  std::unique_ptr<crypto::SigningKey> key;
+  // The audit log, opened beside a service that may be running (it owns the instance).
+  std::unique_ptr<audit::AuditLog> log;
 
   // An event by the operator, allowed as one with access to the instance's files.
   audit::Event OperatorEvent(std::string action, audit::Target target) const;
@@ -49,14 +52,15 @@ Result<StoppedInstance> OpenStoppedInstance(const std::filesystem::path& config_
 // and the key store (under the master key), on the system clock. Refers to `inst`, which must
 // outlive it.
 struct InstanceServices {
-  InstanceServices(StoppedInstance& inst, crypto::MasterKey master_key,
-                   crypto::SigningKey audit_key);
+  InstanceServices(crypto::MasterKey master_key, crypto::SigningKey audit_key,
+                   Environment environment);
 
   SystemClock clock;
   crypto::MasterKey master;
   crypto::SigningKey signing;
-  audit::AuditLog log;
+  std::unique_ptr<audit::AuditLog> audit;  // opened by OpenInstanceServices
   store::KeyStore keys;
+  audit::AuditLog& log() { return *audit; }
 };
 
 Result<std::unique_ptr<InstanceServices>> OpenInstanceServices(StoppedInstance& inst);
@@ -70,7 +74,7 @@ Result<T> ChangeStoppedInstance(
   ASSIGN_OR_RETURN(auto inst, OpenStoppedInstance(config_path, max_batch));
   ASSIGN_OR_RETURN(auto services, OpenInstanceServices(inst));
   auto out = change(inst, *services);
-  (void)services->log.Checkpoint();
+  (void)services->log().Checkpoint();
   inst.db->Close();
   return out;
 }

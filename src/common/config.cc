@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -303,6 +304,8 @@ Result<void> ReadAudit(const toml::table* t, const std::filesystem::path& base, 
   RETURN_IF_ERROR(sec.Path("client_certificate", base, a.client_certificate));
   RETURN_IF_ERROR(sec.Path("client_key", base, a.client_key));
   RETURN_IF_ERROR(sec.Bool("local_only", a.local_only));
+  RETURN_IF_ERROR(sec.Path("journal", base, a.journal));
+  RETURN_IF_ERROR(sec.String("node", 64, a.node));
   if (a.signing_key_file.empty()) return ConfigError("audit.signing_key_file", "is required");
   if (!a.collector.empty()) {
     RETURN_IF_ERROR(CheckHostPort("audit.collector", a.collector));
@@ -518,6 +521,18 @@ std::filesystem::path PrefilterCachePath(const Config& config) {
   if (!config.defense.prefilter_cache.empty()) return config.defense.prefilter_cache;
   if (config.store.path.empty()) return {};
   return config.store.path.parent_path() / "prefilter.cache";
+}
+
+std::filesystem::path AuditJournalPath(const Config& config) {
+  if (!config.audit.journal.empty()) return config.audit.journal;
+  return config.store.path.parent_path() / "audit";
+}
+
+std::string AuditNodeName(const Config& config) {
+  if (!config.audit.node.empty()) return config.audit.node;
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "strongroom";
+  return name;
 }
 
 }  // namespace strongroom

@@ -99,6 +99,10 @@ struct AuditConfig {
   std::filesystem::path client_key;
   // Production refuses to start without a collector unless this says the risk is accepted.
   bool local_only = false;
+  // The journal's directory; "" = audit/ beside the store's database.
+  std::filesystem::path journal;
+  // This node's name in every event it writes; "" = the machine's host name.
+  std::string node;
 };
 
 struct AccountsConfig {
@@ -196,5 +200,10 @@ Result<HostPort> ParseHostPort(std::string_view text);
 // Where the attack detection prefilter keeps its compiled patterns (defense.prefilter_cache, or
 // prefilter.cache beside the store's database); "" when neither names a place.
 std::filesystem::path PrefilterCachePath(const Config& config);
+
+// The audit journal's directory (audit.journal, or audit/ beside the store's database).
+std::filesystem::path AuditJournalPath(const Config& config);
+// The name this node writes in its audit events (audit.node, or the host name).
+std::string AuditNodeName(const Config& config);
 
 }  // namespace strongroom

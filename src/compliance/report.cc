@@ -90,14 +90,15 @@ FileFacts ReadFileFacts(const Config& config) {
 }
 
 Result<ReportFacts> GatherFacts(store::Transaction& tx, const Config& config,
-                                const Fingerprint& deployment, TimePoint now) {
+                                const Fingerprint& deployment, const audit::Standing& audit,
+                                TimePoint now) {
   ReportFacts f;
   f.now = now;
   ASSIGN_OR_RETURN(auto env, store::GetMeta(tx, "environment"));
   f.store_environment = env.value_or("");
   ASSIGN_OR_RETURN(f.people, identity::TakeCensus(tx, now));
   ASSIGN_OR_RETURN(f.records, records::TakeRecordCensus(tx, now));
-  ASSIGN_OR_RETURN(f.audit, audit::ReadStanding(tx));
+  f.audit = audit;
   ASSIGN_OR_RETURN(auto gate, ReadGateFacts(tx));
   f.gate = Assess(deployment, gate.went_live, gate.passed, now);
   for (const auto& p : gate.passed) f.last_check_on = std::max(f.last_check_on, p.performed_on);
@@ -558,7 +559,8 @@ Result<Report> Reporter::Run(const identity::Principal& officer,
   event.allowed = true;
   event.reason = d.reason;
   return audit_.Observe<Report>(event, [&](store::Transaction& tx) -> Result<Report> {
-    ASSIGN_OR_RETURN(auto facts, GatherFacts(tx, config_, deployment_, clock_.Now()));
+    ASSIGN_OR_RETURN(auto standing, audit_.ReadStanding());
+    ASSIGN_OR_RETURN(auto facts, GatherFacts(tx, config_, deployment_, standing, clock_.Now()));
     facts.files = files_;
     facts.idle_timeout = idle_timeout_;
     return Evaluate(config_, deployment_, facts);

@@ -7,9 +7,9 @@
 // still active, a purge falling behind) shows as soon as it happens.
 //
 // `GatherFacts` reads the store (each table through its owner: identity::TakeCensus,
-// records::TakeRecordCensus, audit::ReadStanding, the register, the gate); the files (the TLS
-// certificate, the master key file's mode) are read once by `ReadFileFacts`, before the server
-// confines itself (app/sandbox.h). `Evaluate` is a pure function of them.
+// records::TakeRecordCensus, the register, the gate) and takes the audit log's standing; the files
+// (the TLS certificate, the master key file's mode) are read once by `ReadFileFacts`, before the
+// server confines itself (app/sandbox.h). `Evaluate` is a pure function of them.
 //
 // Thread-safety: pure functions, and Reporter's methods may be called from any thread.
 
@@ -53,8 +53,10 @@ struct ReportFacts {
 };
 
 // Reads the facts of the instance `config` describes, with `gate` assessed at `now`.
+// `audit` is where the audit log stands (AuditLog::ReadStanding), read just before.
 Result<ReportFacts> GatherFacts(store::Transaction& tx, const Config& config,
-                                const Fingerprint& deployment, TimePoint now);
+                                const Fingerprint& deployment, const audit::Standing& audit,
+                                TimePoint now);
 
 struct ControlEntry {
   std::string id;

@@ -10,6 +10,8 @@ namespace strongroom::crypto {
 using Sha256Digest = std::array<uint8_t, 32>;
 
 Sha256Digest Sha256(std::span<const uint8_t> data);
+// SHA-256(a || b), without copying them together (the audit chain's step).
+Sha256Digest Sha256Concat(std::span<const uint8_t> a, std::span<const uint8_t> b);
 
 // True when a and b are equal, in time that depends only on their lengths. Use for every
 // comparison of a secret or a value derived from one (tokens, MACs, hashes of tokens).

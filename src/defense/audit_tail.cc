@@ -2,21 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
-#include "audit/search.h"
-
 namespace strongroom::defense {
 
 constexpr int kBatch = 1000;
 
-AuditTail::AuditTail(store::Store& store, Behaviour behaviour,
+AuditTail::AuditTail(audit::AuditLog& log, Behaviour behaviour,
                      std::function<void(const Pattern&)> found, std::chrono::milliseconds interval)
-    : store_(store),
-      behaviour_(std::move(behaviour)),
-      found_(std::move(found)),
-      interval_(interval) {}
+    : log_(log), behaviour_(std::move(behaviour)), found_(std::move(found)), interval_(interval) {}
 
 Result<void> AuditTail::SkipToHead() {
-  ASSIGN_OR_RETURN(cursor_, audit::LastSequence(store_));
+  ASSIGN_OR_RETURN(
+      auto reader,
+      audit::JournalReader::From(log_.journal().dir(), log_.journal().DurableHead().sequence + 1));
+  reader_.emplace(std::move(reader));
   return {};
 }
 
@@ -45,14 +43,23 @@ Result<void> AuditTail::Start() {
 }
 
 Result<int> AuditTail::RunOnce() {
-  ASSIGN_OR_RETURN(auto events, audit::ReadAfter(store_, cursor_, kBatch));
-  for (const auto& e : events) {
-    cursor_ = e.sequence;
-    const auto fact = FactOf(e.canonical);
+  if (!reader_) RETURN_IF_ERROR(SkipToHead());
+  const int64_t head = log_.journal().DurableHead().sequence;
+  int read = 0;
+  while (read < kBatch) {
+    auto item = reader_->Next(head);
+    if (!item) {
+      reader_->Skip();  // a damaged record: audit verify names it
+      return std::unexpected(item.error());
+    }
+    if (!*item) break;
+    if ((*item)->record.kind != audit::RecordKind::kEvent) continue;
+    ++read;
+    const auto fact = FactOf((*item)->record.text);
     if (!fact) continue;
     for (const auto& pattern : behaviour_.Observe(*fact)) found_(pattern);
   }
-  return static_cast<int>(events.size());
+  return read;
 }
 
 }  // namespace strongroom::defense

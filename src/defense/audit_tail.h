@@ -10,18 +10,19 @@
 // Thread-safety: Start and Stop from one thread; RunOnce is what the thread runs (tests call it).
 
 #include <functional>
+#include <optional>
 
+#include "audit/audit_log.h"
 #include "common/background_thread.h"
 #include "common/error.h"
 #include "defense/behaviour.h"
-#include "store/store.h"
 
 namespace strongroom::defense {
 
 class AuditTail {
  public:
-  // `store` must outlive the tail.
-  AuditTail(store::Store& store, Behaviour behaviour, std::function<void(const Pattern&)> found,
+  // `log` must outlive the tail.
+  AuditTail(audit::AuditLog& log, Behaviour behaviour, std::function<void(const Pattern&)> found,
             std::chrono::milliseconds interval = std::chrono::milliseconds(250));
 
   // Reads the head now, then follows from it on a thread.
@@ -33,11 +34,12 @@ class AuditTail {
   Result<void> SkipToHead();
 
  private:
-  store::Store& store_;
+  audit::AuditLog& log_;
   Behaviour behaviour_;
   const std::function<void(const Pattern&)> found_;
   const std::chrono::milliseconds interval_;
-  int64_t cursor_ = 0;  // the last sequence read; touched only by the thread (or before it starts)
+  // Where the next read starts; touched only by the thread (or before it starts).
+  std::optional<audit::JournalReader> reader_;
   std::chrono::steady_clock::time_point last_warning_{};  // the thread's
   BackgroundThread thread_;
 };

@@ -214,8 +214,7 @@ Result<int64_t> ExportService::ExpireDue() {
     auto event = audit::SystemEvent("export.expire", {"export", "", ""},
                                     "unapproved after 72 hours, or not downloaded within 24 hours");
     event.detail = {{"requests", std::to_string(a)}, {"archives", std::to_string(b)}};
-    ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
-    (void)seq;
+    RETURN_IF_ERROR(audit_.Append(tx, event));
     return {};
   }));
   return n;

@@ -53,8 +53,7 @@ Result<void> AppendSecurityEvent(audit::AuditLog& log, store::Transaction& tx, a
   from.action = std::move(action);
   from.reason = std::move(reason);
   from.detail.clear();
-  ASSIGN_OR_RETURN(auto seq, log.Append(tx, std::move(from)));
-  (void)seq;
+  RETURN_IF_ERROR(log.Append(tx, std::move(from)));
   return {};
 }
 

@@ -126,8 +126,7 @@ Result<std::vector<IssuedEnrolment>> BootstrapOfficers(store::Store& store, audi
       event.detail = {{"username", o.username},
                       {"role", "security_officer"},
                       {"bpss_verified_on", o.bpss_verified_on}};
-      ASSIGN_OR_RETURN(auto seq, audit.Append(tx, event));
-      (void)seq;
+      RETURN_IF_ERROR(audit.Append(tx, event));
       issued.push_back(std::move(e));
     }
     return {};

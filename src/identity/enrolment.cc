@@ -150,8 +150,7 @@ Result<std::vector<std::string>> Enrolment::Complete(store::Transaction& tx, con
   event.allowed = true;
   event.reason = "enrolment token and first TOTP code";
   event.outcome = "ok";
-  ASSIGN_OR_RETURN(auto seq, deps_.audit.Append(tx, event));
-  (void)seq;
+  RETURN_IF_ERROR(deps_.audit.Append(tx, event));
   return codes;
 }
 

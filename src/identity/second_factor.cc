@@ -25,8 +25,7 @@ Result<Factor> SecondFactors::Check(store::Transaction& tx, const Account& accou
     e.allowed = false;
     e.reason = "second factor tried again too soon after repeated wrong codes";
     e.outcome = "resource_exhausted";
-    ASSIGN_OR_RETURN(auto seq, deps_.audit.Append(tx, std::move(e)));
-    (void)seq;
+    RETURN_IF_ERROR(deps_.audit.Append(tx, std::move(e)));
     return Factor::kThrottled;
   }
   ASSIGN_OR_RETURN(auto secret, deps_.keys.Open(tx, account.org_id, "totp:" + account.id, 1,
@@ -48,8 +47,7 @@ Result<void> SecondFactors::Failed(store::Transaction& tx, const std::string& ac
   event.allowed = false;
   event.outcome = "unauthenticated";
   event.detail["second_factor_failures"] = std::to_string(failures);
-  ASSIGN_OR_RETURN(auto seq, deps_.audit.Append(tx, event));
-  (void)seq;
+  RETURN_IF_ERROR(deps_.audit.Append(tx, event));
   if (failures < deps_.options.lock_after_failures) return {};
   ASSIGN_OR_RETURN(auto locked, tx.Exec("UPDATE accounts SET status = 'locked' WHERE id = ? AND "
                                         "status = 'active'",

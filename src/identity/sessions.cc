@@ -168,8 +168,7 @@ Result<void> Sessions::Reauthenticate(const Principal& principal, std::string_vi
     event.allowed = true;
     event.reason = "fresh second factor";
     event.outcome = "ok";
-    ASSIGN_OR_RETURN(auto seq, deps_.audit.Append(tx, event));
-    (void)seq;
+    RETURN_IF_ERROR(deps_.audit.Append(tx, event));
     return {};
   });
   if (!done) return std::unexpected(done.error());

@@ -179,8 +179,7 @@ Result<void> SignIn::LoginFailed(audit::Event event, std::string reason, const P
     event.allowed = false;
     event.reason = reason + step.lock_note;
     event.outcome = "unauthenticated";
-    ASSIGN_OR_RETURN(auto seq, deps_.audit.Append(tx, event));
-    (void)seq;
+    RETURN_IF_ERROR(deps_.audit.Append(tx, event));
     return {};
   });
 }
@@ -406,8 +405,7 @@ Result<void> SignIn::OpenSession(store::Transaction& tx, const Challenge& challe
   if (session.failed_attempts > 0) {
     event.detail["failed_attempts_shown"] = std::to_string(session.failed_attempts);
   }
-  ASSIGN_OR_RETURN(auto seq, deps_.audit.Append(tx, event));
-  (void)seq;
+  RETURN_IF_ERROR(deps_.audit.Append(tx, event));
   return {};
 }
 

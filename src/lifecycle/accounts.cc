@@ -240,8 +240,7 @@ Result<LeaverRow> Accounts::ApplyLeaver(store::Transaction& tx, const identity::
     each.reason = "bulk leavers list, line " + std::to_string(row.line);
     each.outcome = "ok";
     each.detail.clear();
-    ASSIGN_OR_RETURN(auto seq, d_.audit.Append(tx, each));
-    (void)seq;
+    RETURN_IF_ERROR(d_.audit.Append(tx, each));
     result.result = "removed";
   }
   return result;
@@ -357,8 +356,7 @@ Result<int> Accounts::ExpireDue() {
     for (const auto& [id, org_id] : expired) {
       auto each = event;
       each.target = {"account", id, org_id};
-      ASSIGN_OR_RETURN(auto seq, d_.audit.Append(tx, each));
-      (void)seq;
+      RETURN_IF_ERROR(d_.audit.Append(tx, each));
     }
     count = static_cast<int>(expired.size());
     return {};

@@ -123,8 +123,7 @@ Result<int> Organisations::CheckCertificates(bool warn_only) {
               : audit::SystemEvent("org.suspend", {"org", id, id},
                                    "a supplier certificate has lapsed: its people cannot sign in");
       if (!warn_only) RETURN_IF_ERROR(identity::SuspendOrg(tx, id, now));
-      ASSIGN_OR_RETURN(auto seq, d_.audit.Append(tx, event));
-      (void)seq;
+      RETURN_IF_ERROR(d_.audit.Append(tx, event));
       ++count;
     }
     return {};

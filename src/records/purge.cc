@@ -63,12 +63,10 @@ Result<int64_t> Purge::PurgeBatch(int batch) {
     for (const auto& r : rows) {
       const auto id = r.Text(0);
       RETURN_IF_ERROR(tx.Exec("DELETE FROM records WHERE id = ?", {id}));
-      ASSIGN_OR_RETURN(
-          auto seq,
+      RETURN_IF_ERROR(
           audit_.Append(tx, audit::SystemEvent("retention.record.purge", {"record", id, r.Text(1)},
                                                "past retain_until and held by no Retention Order: "
                                                "crypto-shredded")));
-      (void)seq;
       ++purged;
     }
     return {};
@@ -93,8 +91,7 @@ Result<void> Purge::DeleteExpired(PurgeReport& report) {
                     {"enrolment_tokens", std::to_string(report.enrolment_tokens)},
                     {"devices", std::to_string(report.devices)},
                     {"throttles", std::to_string(report.throttles)}};
-    ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, event));
-    (void)seq;
+    RETURN_IF_ERROR(audit_.Append(tx, event));
     return {};
   });
 }

@@ -221,8 +221,7 @@ class Seeder {
     e.reason = reason_;
     e.outcome = "ok";
     e.detail = std::move(detail);
-    ASSIGN_OR_RETURN(auto seq, audit_.Append(tx, std::move(e)));
-    (void)seq;
+    RETURN_IF_ERROR(audit_.Append(tx, std::move(e)));
     return {};
   }
 

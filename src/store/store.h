@@ -15,6 +15,7 @@
 // Thread-safety: a Store may be used from any number of threads. A Transaction belongs to the
 // function it is passed to and must not escape it.
 
+#include <any>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -32,7 +33,25 @@ class Transaction {
   // Runs a statement; returns the number of rows it changed.
   virtual Result<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
   virtual Result<std::vector<Row>> Query(std::string_view sql, const Params& params = {}) = 0;
+  // Stages `entry` for the store's commit sink (CommitSink, below): it is made durable before
+  // this transaction commits and dropped if it rolls back. kFailedPrecondition in a read, or
+  // where no sink is attached.
+  virtual Result<void> Stage(std::any entry);
 };
+
+// What must be durable before a write commits: the audit journal, with each change's event.
+// The writer hands the sink the entries that the batch's committed transactions staged, in
+// order, before COMMIT; it commits only if the sink made them durable, and records the last
+// position the sink returns in the same commit (meta `audit_journal_committed`). If the commit
+// then fails, the sink is told, so that its log can say those changes did not happen.
+class CommitSink {
+ public:
+  virtual ~CommitSink() = default;
+  // Called on the writer thread. Returns the entries' positions (journal sequences), in order.
+  virtual Result<std::vector<int64_t>> MakeDurable(std::vector<std::any> entries) = 0;
+  virtual void NotCommitted(const std::vector<int64_t>& positions) = 0;
+};
+inline constexpr std::string_view kJournalCommittedKey = "audit_journal_committed";
 
 using TransactionFn = std::function<Result<void>(Transaction&)>;
 using DoneFn = std::function<void(Result<void>)>;
@@ -59,6 +78,10 @@ class Store {
   // already overwritten (SQLite's secure_delete); this also folds the write-ahead log, which
   // still holds old page images, into the database and empties it.
   virtual Result<void> Compact() = 0;
+
+  // Attaches the sink that writes must make their staged entries durable in (nullptr detaches).
+  // At most one at a time; it must outlive its attachment.
+  virtual void SetCommitSink(CommitSink* sink) = 0;
 
   virtual StoreStats Stats() const = 0;
   // Finishes queued writes, then closes every connection. Later calls fail with kUnavailable.

@@ -17,13 +17,6 @@
 namespace strongroom::audit {
 namespace {
 
-int64_t EventCount(store::Store& s) {
-  return *store::ReadValue<int64_t>(s, [](store::Transaction& tx) -> Result<int64_t> {
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM audit_events"));
-    return rows.front().Int(0);
-  });
-}
-
 std::optional<std::string> Meta(store::Store& s, const char* key) {
   return *store::ReadValue<std::optional<std::string>>(
       s, [&](store::Transaction& tx) { return store::GetMeta(tx, key); });
@@ -36,10 +29,9 @@ TEST(AuditLogTest, RecordAssignsGaplessSequencesAndChains) {
     ASSERT_TRUE(seq);
     EXPECT_EQ(*seq, i);
   }
-  auto report = Verify(*f.store, f.key.public_key, Environment::kTest);
-  ASSERT_TRUE(report);
-  EXPECT_TRUE(report->ok) << report->problem;
-  EXPECT_EQ(report->events, 5);
+  auto report = f.Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.events, 5);
 }
 
 TEST(AuditLogTest, ChangeCommitsDataAndEventTogether) {
@@ -52,7 +44,7 @@ TEST(AuditLogTest, ChangeCommitsDataAndEventTogether) {
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, 7);
   EXPECT_EQ(Meta(*f.store, "k"), "v1");
-  EXPECT_EQ(EventCount(*f.store), 1);
+  EXPECT_EQ(f.EventCount(), 1);
 }
 
 TEST(AuditLogTest, RefusedChangeIsRolledBackAndItsRefusalAudited) {
@@ -65,13 +57,8 @@ TEST(AuditLogTest, RefusedChangeIsRolledBackAndItsRefusalAudited) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
   EXPECT_EQ(Meta(*f.store, "k"), std::nullopt);
-  ASSERT_EQ(EventCount(*f.store), 1);
-  auto rows =
-      *store::ReadValue<std::string>(*f.store, [](store::Transaction& tx) -> Result<std::string> {
-        ASSIGN_OR_RETURN(auto rs, tx.Query("SELECT canonical FROM audit_events"));
-        return rs.front().Text(0);
-      });
-  EXPECT_NE(rows.find("\"outcome\":\"permission_denied\""), std::string::npos);
+  ASSERT_EQ(f.EventCount(), 1);
+  EXPECT_NE(f.Events().front().find("\"outcome\":\"permission_denied\""), std::string::npos);
 }
 
 #ifdef STRONGROOM_TESTING
@@ -100,7 +87,7 @@ TEST(AuditLogTest, WhenTheLogCannotBeWrittenNothingChangesAndNothingIsReturned) 
   EXPECT_EQ(Meta(*f.store, "k"), "before");
   f.log->InjectFailureForTest(false);
   EXPECT_TRUE(f.log->Probe());
-  EXPECT_EQ(EventCount(*f.store), 1);
+  EXPECT_EQ(f.EventCount(), 1);
 }
 #endif
 
@@ -115,20 +102,20 @@ TEST(AuditLogTest, ObserveReturnsDataOnlyWithItsEventRecorded) {
                                        return Fail(ErrorCode::kNotFound, "no such record");
                                      });
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(EventCount(*f.store), 2);  // the failed read is audited too
+  EXPECT_EQ(f.EventCount(), 2);  // the failed read is audited too
 }
 
 TEST(AuditLogTest, CheckpointsEveryNEventsAndOnDemand) {
   AuditFixture f(/*checkpoint_every=*/10);
   for (int i = 0; i < 25; ++i) ASSERT_TRUE(f.log->Record(AuditFixture::MakeEvent("x")));
   auto checkpoints = [&] {
-    return *store::ReadValue<std::vector<int64_t>>(
-        *f.store, [](store::Transaction& tx) -> Result<std::vector<int64_t>> {
-          ASSIGN_OR_RETURN(auto rs, tx.Query("SELECT seq FROM audit_checkpoints ORDER BY seq"));
-          std::vector<int64_t> out;
-          for (const auto& r : rs) out.push_back(r.Int(0));
-          return out;
-        });
+    std::vector<int64_t> out;
+    auto reader = JournalReader::FromStart(f.journal());
+    while (auto item = reader->Next()) {
+      if (!*item) break;
+      if ((*item)->record.kind == RecordKind::kCheckpoint) out.push_back((*item)->record.sequence);
+    }
+    return out;
   };
   EXPECT_EQ(checkpoints(), (std::vector<int64_t>{10, 20}));
   ASSERT_TRUE(f.log->Checkpoint());
@@ -146,10 +133,9 @@ TEST(AuditLogTest, ConcurrentRecordersShareCommitsAndKeepTheChain) {
     });
   }
   for (auto& t : threads) t.join();
-  auto report = Verify(*f.store, f.key.public_key, Environment::kTest);
-  ASSERT_TRUE(report);
-  EXPECT_TRUE(report->ok) << report->problem;
-  EXPECT_EQ(report->events, 400);
+  auto report = f.Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.events, 400);
 }
 
 TEST(AuditLogTest, RecordAsyncReportsEachDurableSequence) {
@@ -170,14 +156,14 @@ TEST(AuditLogTest, RecordAsyncReportsEachDurableSequence) {
   EXPECT_EQ(*seqs.begin(), 1);
   EXPECT_EQ(*seqs.rbegin(), 200);
   lock.unlock();
-  EXPECT_TRUE(Verify(*f.store, f.key.public_key, Environment::kTest)->ok);
+  EXPECT_TRUE(f.Verify().ok);
 }
 
 // A child appends events, acknowledging each durable one on a pipe, and is killed with SIGKILL;
 // every acknowledged event must be there afterwards and the chain must verify.
 TEST(AuditLogTest, AcknowledgedEventsSurviveSigkill) {
   AuditFixture f;
-  f.store->Close();
+  f.Close();
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   const pid_t child = ::fork();
@@ -186,7 +172,10 @@ TEST(AuditLogTest, AcknowledgedEventsSurviveSigkill) {
     ::close(fds[0]);
     auto s = store::SqliteStore::Open({f.dir / "db", 1, 256});
     if (!s) ::_exit(3);
-    AuditLog log(**s, f.clock, f.key, Environment::kTest, 100);
+    auto opened = AuditLog::Open(**s, f.clock, f.key, Environment::kTest,
+                                 {f.journal(), "node-1", 100, 64 << 20, true});
+    if (!opened) ::_exit(3);
+    AuditLog& log = **opened;
     std::mutex mu;
     std::vector<std::thread> writers;
     for (int t = 0; t < 4; ++t) {
@@ -214,12 +203,11 @@ TEST(AuditLogTest, AcknowledgedEventsSurviveSigkill) {
   ASSERT_TRUE(WIFSIGNALED(status));
   f.Reopen();
   const int64_t max_acked = *std::max_element(acked.begin(), acked.end());
-  EXPECT_GE(EventCount(*f.store), max_acked);
-  auto report = Verify(*f.store, f.key.public_key, Environment::kTest);
-  ASSERT_TRUE(report);
-  EXPECT_TRUE(report->ok) << report->problem << " at " << report->first_bad_sequence;
+  EXPECT_GE(f.EventCount(), max_acked);
+  auto report = f.Verify();
+  EXPECT_TRUE(report.ok) << report.problem << " at " << report.first_bad_sequence;
   // Gapless, and every acknowledged sequence is present.
-  EXPECT_GE(report->events, max_acked);
+  EXPECT_GE(report.events, max_acked);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ Event Sample() {
   e.reason = "outside remit";
   e.outcome = "not_found";
   e.request_id = "req-9";
+  e.node = "node-2";
   e.detail = {{"z", "last"}, {"a", "first"}};
   return e;
 }
@@ -29,7 +30,7 @@ TEST(EventTest, CanonicalFormHasAFixedFieldOrder) {
             R"("alice.smith","kind":"standard","session":"s1"},"source":"192.0.2.7","action":)"
             R"("record.view","target":{"type":"record","id":"r1","org":"org-1"},"decision":)"
             R"({"allow":false,"reason":"outside remit"},"outcome":"not_found","request_id":)"
-            R"("req-9","detail":{"a":"first","z":"last"}})");
+            R"("req-9","node":"node-2","detail":{"a":"first","z":"last"}})");
 }
 
 // Log injection: whatever a user controls stays one escaped JSON string on one line.
@@ -67,7 +68,7 @@ TEST(EventTest, HostileValuesStayOneEscapedField) {
     const auto& obj = v.as_object();
     EXPECT_EQ(obj.at("decision").at("allow").as_bool(), false);  // not forged
     EXPECT_EQ(obj.at("seq").as_int64(), 42);
-    EXPECT_EQ(obj.size(), 10u);
+    EXPECT_EQ(obj.size(), 11u);
     if (p.size() < kMaxFieldBytes && p.find('\xff') == std::string::npos &&
         p.find('\xed') == std::string::npos && p.find('\xc2') == std::string::npos) {
       EXPECT_EQ(obj.at("decision").at("reason").as_string(), p);  // lossless for valid text

@@ -4,74 +4,102 @@
 
 #include "audit/audit_fixture.h"
 #include "audit/verifier.h"
-#include "store/meta.h"
 
 namespace strongroom::audit {
 namespace {
 
+// 25 events a day apart, in small segments (a few events each), a checkpoint every 10.
 class RetentionTest : public ::testing::Test {
  protected:
-  RetentionTest() : f_(10) {
+  RetentionTest() : f_(10, 1500) {
     for (int i = 0; i < 25; ++i) {
       EXPECT_TRUE(f_.log->Record(AuditFixture::MakeEvent("x")));
       f_.clock.Advance(std::chrono::hours(24));
     }
+    segments_ = *ListSegments(f_.journal());
   }
-  void Shipped(int64_t seq) {
-    ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) {
-      return store::SetMeta(tx, "audit_shipped_seq", std::to_string(seq));
-    }));
+  void Shipped(int64_t seq) { ASSERT_TRUE(f_.log->index().SetShipped(seq)); }
+  // The last event of each segment but the one being written.
+  std::vector<int64_t> Ends() const {
+    std::vector<int64_t> out;
+    for (size_t i = 1; i < segments_.size(); ++i) out.push_back(segments_[i] - 1);
+    return out;
   }
   AuditFixture f_;
+  std::vector<int64_t> segments_;
 };
+
+TEST_F(RetentionTest, TheJournalIsInSeveralSegments) { ASSERT_GE(segments_.size(), 4u); }
 
 TEST_F(RetentionTest, NothingYoungerThanTheRetentionPeriodIsRemoved) {
   Shipped(25);
-  auto r = Prune(*f_.store, f_.clock, 183);
+  auto r = Prune(*f_.log, f_.clock, 183);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->deleted, 0);
+  EXPECT_EQ(r->segments, 0);
+  EXPECT_EQ(*ListSegments(f_.journal()), segments_);
 }
 
-TEST_F(RetentionTest, OldShippedEventsGoUpToACheckpointAndTheRestStillVerifies) {
+TEST_F(RetentionTest, OldShippedSegmentsGoAndTheRestStillVerifies) {
   Shipped(25);
   f_.clock.Advance(std::chrono::days(200));
-  auto r = Prune(*f_.store, f_.clock, 183);
+  auto r = Prune(*f_.log, f_.clock, 183);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->through, 20);  // the newest checkpoint at or below the shipped cursor
-  EXPECT_EQ(r->deleted, 20);
-  auto report = Verify(*f_.store, f_.key.public_key, Environment::kTest);
-  ASSERT_TRUE(report);
-  EXPECT_TRUE(report->ok) << report->problem;
-  EXPECT_EQ(report->events, 5);
-  // And the chain goes on from the anchor.
+  EXPECT_EQ(r->through, Ends().back());  // every segment but the one being written
+  EXPECT_EQ(r->segments, static_cast<int64_t>(segments_.size()) - 1);
+  EXPECT_EQ(*ListSegments(f_.journal()), std::vector<int64_t>{segments_.back()});
+  auto report = f_.Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.events, 25 - r->through);
+  // And the chain goes on from the anchor; search finds what is left.
   ASSERT_TRUE(f_.log->Record(AuditFixture::MakeEvent("after")));
-  EXPECT_TRUE(Verify(*f_.store, f_.key.public_key, Environment::kTest)->ok);
+  EXPECT_TRUE(f_.Verify().ok);
+  EXPECT_EQ(f_.log->Search({.action = "x"})->events.size(), static_cast<size_t>(25 - r->through));
 }
 
 TEST_F(RetentionTest, UnshippedEventsAreNeverRemoved) {
-  Shipped(15);
+  const auto ends = Ends();
+  Shipped(ends[1]);  // the first two segments are acknowledged, not the third
   f_.clock.Advance(std::chrono::days(1000));
-  auto r = Prune(*f_.store, f_.clock, 183);
+  auto r = Prune(*f_.log, f_.clock, 183);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->through, 10);
+  EXPECT_EQ(r->through, ends[1]);
+  EXPECT_EQ(r->segments, 2);
+  EXPECT_TRUE(f_.Verify().ok);
   Shipped(0);
-  EXPECT_EQ(Prune(*f_.store, f_.clock, 183)->deleted, 0);
+  EXPECT_EQ(Prune(*f_.log, f_.clock, 183)->segments, 0);
 }
 
 TEST_F(RetentionTest, RetentionOutsideSixMonthsToTwoYearsIsRefused) {
-  EXPECT_EQ(Prune(*f_.store, f_.clock, 30).error().code, ErrorCode::kInvalidArgument);
-  EXPECT_EQ(Prune(*f_.store, f_.clock, 731).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Prune(*f_.log, f_.clock, 30).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Prune(*f_.log, f_.clock, 731).error().code, ErrorCode::kInvalidArgument);
 }
 
-TEST_F(RetentionTest, DeletingTheAnchorCheckpointIsDetected) {
+TEST_F(RetentionTest, SegmentsRemovedByAnyoneElseAreDetected) {
+  const auto ends = Ends();
   Shipped(25);
   f_.clock.Advance(std::chrono::days(200));
-  ASSERT_TRUE(Prune(*f_.store, f_.clock, 183));
-  f_.Tamper("DELETE FROM audit_checkpoints WHERE seq = 20");
-  auto report = Verify(*f_.store, f_.key.public_key, Environment::kTest);
-  ASSERT_TRUE(report);
-  EXPECT_FALSE(report->ok);
-  EXPECT_EQ(report->first_bad_sequence, 21);
+  // Retention removes the first segment only (its own decision, written down); an attacker then
+  // removes the second, whose successor's anchor would verify on its own.
+  ASSERT_TRUE(f_.log->index().RemoveThrough(ends[0]));
+  std::filesystem::remove(SegmentPath(f_.journal(), segments_[0]));
+  EXPECT_TRUE(f_.Verify().ok);
+  std::filesystem::remove(SegmentPath(f_.journal(), segments_[1]));
+  auto report = f_.Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_sequence, ends[0] + 1);
+  EXPECT_NE(report.problem.find("retention did not remove"), std::string::npos) << report.problem;
+}
+
+TEST_F(RetentionTest, RemovingTheAnchorIsDetected) {
+  Shipped(25);
+  f_.clock.Advance(std::chrono::days(200));
+  ASSERT_TRUE(Prune(*f_.log, f_.clock, 183));
+  f_.Rewrite([](std::vector<JournalRecord>& records) {
+    ASSERT_EQ(records.front().kind, RecordKind::kCheckpoint);
+    records.erase(records.begin());
+  });
+  auto report = f_.Verify();
+  EXPECT_FALSE(report.ok);
 }
 
 }  // namespace

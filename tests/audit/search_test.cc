@@ -19,14 +19,14 @@ class SearchTest : public ::testing::Test {
     }
   }
   SearchPage Find(SearchQuery q) {
-    auto p = Search(*f_.store, q);
+    auto p = f_.log->Search(q);
     EXPECT_TRUE(p) << p.error().message;
     return p ? *p : SearchPage{};
   }
-  // SQLite's plan for a search statement, one step per line.
+  // SQLite's plan for a search statement over the index, one step per line.
   std::string Plan(const internal::SearchStatement& st) {
     std::string plan;
-    EXPECT_TRUE(f_.store->Read([&](store::Transaction& tx) -> Result<void> {
+    EXPECT_TRUE(f_.log->index().StoreForTest().Read([&](store::Transaction& tx) -> Result<void> {
       ASSIGN_OR_RETURN(auto rows, tx.Query("EXPLAIN QUERY PLAN " + st.sql, st.params));
       for (const auto& row : rows) plan += row.Text(3) + "\n";
       return {};
@@ -117,13 +117,13 @@ TEST_F(SearchTest, HostileFiltersMatchLiterallyOrAreRefused) {
   }
   for (const char* cursor :
        {"abc", "-1", "0", "1; DROP TABLE audit_events", "99999999999999999999"}) {
-    auto p = Search(*f_.store, {.cursor = cursor});
+    auto p = f_.log->Search({.cursor = cursor});
     ASSERT_FALSE(p) << cursor;
     EXPECT_EQ(p.error().code, ErrorCode::kInvalidArgument);
   }
-  EXPECT_FALSE(Search(*f_.store, {.limit = 0}));
-  EXPECT_FALSE(Search(*f_.store, {.limit = 1001}));
-  EXPECT_FALSE(Search(*f_.store, {.actor = std::string(300, 'a')}));
+  EXPECT_FALSE(f_.log->Search({.limit = 0}));
+  EXPECT_FALSE(f_.log->Search({.limit = 1001}));
+  EXPECT_FALSE(f_.log->Search({.actor = std::string(300, 'a')}));
   EXPECT_EQ(Find({}).events.size(), 12u);  // nothing was dropped
 }
 

@@ -203,8 +203,10 @@ TEST(ReportTest, TheHtmlPageEscapesEveryValue) {
 class ReportFactsTest : public ::testing::Test {
  protected:
   Report Now() {
+    auto standing = f_.audit->ReadStanding();
+    EXPECT_TRUE(standing);
     auto facts = store::ReadValue<ReportFacts>(*f_.store, [&](store::Transaction& tx) {
-      return GatherFacts(tx, config_, Deployment(), f_.clock.Now());
+      return GatherFacts(tx, config_, Deployment(), *standing, f_.clock.Now());
     });
     EXPECT_TRUE(facts) << facts.error().message;
     facts->files = Healthy().files;

@@ -241,7 +241,7 @@ TEST(AuditTailTest, FollowsTheLogFromItsHeadAndHandsOnWhatItFinds) {
     ASSERT_TRUE(fx.log->Record(e));
   }
   std::vector<Pattern> found;
-  AuditTail tail(*fx.store, Behaviour(500), [&](const Pattern& p) { found.push_back(p); });
+  AuditTail tail(*fx.log, Behaviour(500), [&](const Pattern& p) { found.push_back(p); });
   ASSERT_TRUE(tail.SkipToHead());
   EXPECT_EQ(*tail.RunOnce(), 0);
   for (int i = 0; i < kStuffingUsernames; ++i) {

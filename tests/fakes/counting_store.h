@@ -33,6 +33,7 @@ class CountingStore final : public store::Store {
     return inner_.Read(Logged(false, std::move(fn)));
   }
   Result<void> Compact() override { return inner_.Compact(); }
+  void SetCommitSink(store::CommitSink* sink) override { inner_.SetCommitSink(sink); }
   store::StoreStats Stats() const override { return inner_.Stats(); }
   void Close() override { inner_.Close(); }
 
@@ -55,6 +56,7 @@ class CountingStore final : public store::Store {
       call_.statements.emplace_back(sql);
       return inner_.Query(sql, params);
     }
+    Result<void> Stage(std::any entry) override { return inner_.Stage(std::move(entry)); }
 
    private:
     store::Transaction& inner_;

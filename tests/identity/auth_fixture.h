@@ -13,6 +13,7 @@
 #include "crypto/master_key.h"
 #include "crypto/signing.h"
 #include "crypto/totp.h"
+#include "fakes/audit_journal.h"
 #include "fakes/counting_store.h"
 #include "fakes/temp_dir.h"
 #include "identity/auth.h"
@@ -33,8 +34,7 @@ class AuthFixture {
     (void)store::Migrate(*sqlite);
     store = std::make_unique<testing::CountingStore>(*sqlite);
     // No checkpoint inside a test: each path's statements stay comparable.
-    audit =
-        std::make_unique<audit::AuditLog>(*store, clock, signing, Environment::kTest, 1'000'000);
+    audit = testing::OpenAuditLog(*store, clock, signing, dir / "audit", 1'000'000);
     keys = std::make_unique<store::KeyStore>(master, Environment::kTest, crypto::DefaultRandom(),
                                              clock);
     AuthOptions options;
@@ -150,15 +150,7 @@ class AuthFixture {
 
   // The audit events with `action`, oldest first, parsed.
   std::vector<boost::json::object> Events(const std::string& action) {
-    std::vector<boost::json::object> out;
-    (void)sqlite->Read([&](store::Transaction& tx) -> Result<void> {
-      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT canonical FROM audit_events WHERE action = ? "
-                                           "ORDER BY seq",
-                                           {action}));
-      for (const auto& r : rows) out.push_back(boost::json::parse(r.Text(0)).as_object());
-      return {};
-    });
-    return out;
+    return testing::JournalEvents(dir / "audit", action);
   }
 
   const RequestContext ctx{"192.0.2.7", "req-test"};

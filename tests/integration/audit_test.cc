@@ -2,10 +2,14 @@
 // log injection, and shipping to a real rsyslog collector across an outage.
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <boost/json.hpp>
+#include <functional>
 #include <sstream>
 
+#include "audit/journal.h"
+#include "fakes/temp_dir.h"
 #include "integration/api_client.h"
 #include "integration/collector.h"
 #include "integration/instance.h"
@@ -27,12 +31,72 @@ HttpResponse AuditedWrite(uint16_t port, const std::string& value) {
   return Post(port, "/__test/audited-write", boost::json::serialize(body));
 }
 
+// Finds the one event in the journal at `dir` whose text holds `needle`, applies `edit` to its
+// text (if given) and writes the segment back validly framed; returns its sequence (0 if none).
+int64_t RewriteEvent(const std::filesystem::path& dir, std::string_view needle,
+                     const std::function<void(std::string&)>& edit) {
+  int64_t found = 0;
+  const auto segments = audit::ListSegments(dir);
+  if (!segments) return 0;
+  for (int64_t segment : *segments) {
+    const auto path = audit::SegmentPath(dir, segment);
+    const std::string bytes = ReadFile(path);
+    std::string out;
+    for (size_t pos = 0; pos < bytes.size();) {
+      auto d = audit::DecodeRecord(std::string_view(bytes).substr(pos));
+      if (d.status != audit::DecodeStatus::kOk) return 0;
+      pos += d.size;
+      if (d.record.kind == audit::RecordKind::kEvent &&
+          d.record.text.find(needle) != std::string::npos) {
+        found = d.record.sequence;
+        if (edit) edit(d.record.text);
+      }
+      audit::EncodeRecord(d.record, out);
+    }
+    if (edit) WriteFile(path, out);
+  }
+  return found;
+}
+
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) out.push_back(line);
   return out;
+}
+
+// A full disk, made real: the serving process's file size limit is lowered to what its files
+// hold (writes past it fail with EFBIG), then raised again.
+TEST(AuditFailClosedTest, AFullDiskIs503ForViewsAndChangesAndServiceResumesWhenSpaceReturns) {
+  Instance inst;
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  ASSERT_EQ(AuditedWrite(inst.port(), "before").status, 204);
+  const auto segments = audit::ListSegments(inst.data_dir() / "audit");
+  ASSERT_TRUE(segments && !segments->empty());
+  const auto segment = audit::SegmentPath(inst.data_dir() / "audit", segments->back());
+  const auto full = static_cast<rlim_t>(std::filesystem::file_size(segment));
+  rlimit limit{full, RLIM_INFINITY};
+  ASSERT_EQ(::prlimit(inst.process().pid(), RLIMIT_FSIZE, &limit, nullptr), 0);
+
+  auto w = AuditedWrite(inst.port(), "after");
+  EXPECT_EQ(w.status, 503);
+  auto r = HttpsGet(inst.port(), "/__test/audited-read");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body.find("before"), std::string::npos) << "data returned without its audit event";
+  EXPECT_EQ(HttpsGet(inst.port(), "/readyz").status, 503);
+  EXPECT_EQ(std::filesystem::file_size(segment), full) << "nothing half-written stays";
+
+  limit.rlim_cur = RLIM_INFINITY;
+  ASSERT_EQ(::prlimit(inst.process().pid(), RLIMIT_FSIZE, &limit, nullptr), 0);
+  EXPECT_EQ(HttpsGet(inst.port(), "/readyz").status, 200);
+  auto read = HttpsGet(inst.port(), "/__test/audited-read");
+  ASSERT_EQ(read.status, 200);
+  EXPECT_EQ(boost::json::parse(read.body).at("value").as_string(), "before") << "nothing changed";
+  EXPECT_EQ(AuditedWrite(inst.port(), "after").status, 204);
+  ASSERT_EQ(inst.Stop(), 0);
+  auto verify = RunBinary({"audit", "verify", "--config", inst.config().string()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
 TEST(AuditFailClosedTest, WritesAndReadsFailWith503AndChangeNothing) {
@@ -69,21 +133,11 @@ TEST(AuditCliTest, VerifyPassesThenNamesTheTamperedEvent) {
   // Two bootstrap officers, start, five writes, stop.
   EXPECT_NE(ok.out.find("audit log verified: 9 events"), std::string::npos) << ok.out;
 
-  int64_t seq = 0;
-  {
-    auto db = std::move(*store::SqliteStore::Open({inst.data_dir() / "strongroom.db", 1, 1}));
-    ASSERT_TRUE(db->Write([&](store::Transaction& tx) -> Result<void> {
-      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT seq FROM audit_events WHERE canonical LIKE "
-                                           "'%\"value\":\"v2\"%'"));
-      if (rows.size() != 1) return Fail(ErrorCode::kNotFound, "no event for v2");
-      seq = rows.front().Int(0);
-      RETURN_IF_ERROR(tx.Exec(
-          "UPDATE audit_events SET canonical = replace(canonical, '\"v2\"', '\"v9\"') WHERE "
-          "seq = ?",
-          {seq}));
-      return {};
-    }));
-  }
+  // An attacker with the files rewrites the event in the journal, framing it validly.
+  const int64_t seq =
+      RewriteEvent(inst.data_dir() / "audit", "\"value\":\"v2\"",
+                   [](std::string& text) { text.replace(text.find("\"v2\""), 4, "\"v9\""); });
+  ASSERT_GT(seq, 0);
   auto bad = RunBinary({"audit", "verify", "--config", inst.config().string()});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.out.find("first bad sequence: " + std::to_string(seq) + "\n"), std::string::npos)
@@ -103,18 +157,19 @@ TEST(AuditCliTest, VerifyNamesAnEventWhoseSearchColumnWasEditedToHideIt) {
         .out;
   };
   const auto before = search();
-  int64_t seq = 0;
+  const int64_t seq = RewriteEvent(inst.data_dir() / "audit", "\"value\":\"v1\"", nullptr);
+  ASSERT_GT(seq, 0);
   {
-    auto db = std::move(*store::SqliteStore::Open({inst.data_dir() / "strongroom.db", 1, 1}));
+    // The attacker edits the event's entry in the index, not the event.
+    auto db = std::move(*store::SqliteStore::Open({inst.data_dir() / "audit/index.db", 1, 1}));
     ASSERT_TRUE(db->Write([&](store::Transaction& tx) -> Result<void> {
-      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT seq FROM audit_events WHERE canonical LIKE "
-                                           "'%\"value\":\"v1\"%'"));
-      if (rows.size() != 1) return Fail(ErrorCode::kNotFound, "no event for v1");
-      seq = rows.front().Int(0);
-      RETURN_IF_ERROR(
-          tx.Exec("UPDATE audit_events SET action = 'nothing.to.see' WHERE seq = ?", {seq}));
+      ASSIGN_OR_RETURN(auto n, tx.Exec("UPDATE audit_events SET action = '\"nothing.to.see\"' "
+                                       "WHERE seq = ?",
+                                       {seq}));
+      if (n != 1) return Fail(ErrorCode::kNotFound, "no index entry for v1");
       return {};
     }));
+    db->Close();
   }
   EXPECT_NE(before.find("\"v1\""), std::string::npos) << before;
   EXPECT_EQ(search().find("\"v1\""), std::string::npos) << "hidden from search";

@@ -8,6 +8,7 @@
 #include "audit/audit_log.h"
 #include "crypto/master_key.h"
 #include "crypto/signing.h"
+#include "fakes/audit_journal.h"
 #include "fakes/temp_dir.h"
 #include "records/record_service.h"
 #include "store/migrations.h"
@@ -22,7 +23,7 @@ class RecordsFixture {
         master(crypto::GenerateMasterKey(Environment::kTest, crypto::DefaultRandom())) {
     store = std::move(*store::SqliteStore::Open({dir / "db", 2, 256}));
     (void)store::Migrate(*store);
-    audit = std::make_unique<audit::AuditLog>(*store, clock, signing, Environment::kTest);
+    audit = testing::OpenAuditLog(*store, clock, signing, dir / "audit");
     keys = std::make_unique<store::KeyStore>(master, Environment::kTest, crypto::DefaultRandom(),
                                              clock);
     service =
@@ -66,26 +67,11 @@ class RecordsFixture {
 
   // The newest audit event with `action`, parsed.
   boost::json::object LastEvent(const std::string& action) {
-    boost::json::object out;
-    (void)store->Read([&](store::Transaction& tx) -> Result<void> {
-      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT canonical FROM audit_events WHERE action = ? "
-                                           "ORDER BY seq DESC LIMIT 1",
-                                           {action}));
-      if (!rows.empty()) out = boost::json::parse(rows.front().Text(0)).as_object();
-      return {};
-    });
-    return out;
+    auto events = testing::JournalEvents(dir / "audit", action);
+    return events.empty() ? boost::json::object{} : events.back();
   }
 
-  int64_t EventCount() {
-    int64_t n = 0;
-    (void)store->Read([&](store::Transaction& tx) -> Result<void> {
-      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM audit_events"));
-      n = rows.front().Int(0);
-      return {};
-    });
-    return n;
-  }
+  int64_t EventCount() { return audit->journal().DurableHead().sequence; }
 
   const identity::RequestContext ctx{"192.0.2.7", "req-test"};
   testing::TempDir dir;

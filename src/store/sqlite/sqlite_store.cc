@@ -19,6 +19,27 @@ Result<void> RunGuarded(const TransactionFn& fn, Transaction& tx) {
   }
 }
 
+// One write transaction as its function sees it: the writer's connection, and the entries it
+// stages for the commit sink, kept apart from the other transactions' in the batch.
+class StagingTransaction final : public Transaction {
+ public:
+  explicit StagingTransaction(Transaction& conn) : conn_(conn) {}
+  Result<int64_t> Exec(std::string_view sql, const Params& params) override {
+    return conn_.Exec(sql, params);
+  }
+  Result<std::vector<Row>> Query(std::string_view sql, const Params& params) override {
+    return conn_.Query(sql, params);
+  }
+  Result<void> Stage(std::any entry) override {
+    staged.push_back(std::move(entry));
+    return {};
+  }
+  std::vector<std::any> staged;
+
+ private:
+  Transaction& conn_;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options) {
@@ -101,10 +122,12 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
     return;
   }
   uint64_t committed = 0;
+  std::vector<std::any> staged;
   for (auto& w : batch) {
     // Prepared once and cached: these run twice per transaction on the hot path.
     auto sp = writer_conn_->Exec("SAVEPOINT w");
-    Result<void> r = sp ? RunGuarded(w.fn, *writer_conn_) : std::unexpected(sp.error());
+    StagingTransaction tx(*writer_conn_);
+    Result<void> r = sp ? RunGuarded(w.fn, tx) : std::unexpected(sp.error());
     if (r) {
       ++committed;
       if (auto rel = writer_conn_->Exec("RELEASE w"); !rel) r = std::unexpected(rel.error());
@@ -112,7 +135,38 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
       (void)writer_conn_->Exec("ROLLBACK TO w");
       (void)writer_conn_->Exec("RELEASE w");
     }
+    if (r) std::move(tx.staged.begin(), tx.staged.end(), std::back_inserter(staged));
     results.push_back(std::move(r));
+  }
+  // The batch's events are durable before its data: no change without its event.
+  std::vector<int64_t> positions;
+  Result<void> journaled;
+  if (!staged.empty()) {
+    CommitSink* sink = sink_.load();
+    auto made = sink != nullptr
+                    ? sink->MakeDurable(std::move(staged))
+                    : Fail(ErrorCode::kUnavailable, "store: no audit journal is attached");
+    if (made) {
+      positions = std::move(*made);
+      if (!positions.empty()) {
+        auto recorded = writer_conn_->Exec(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+            "excluded.value",
+            {std::string(kJournalCommittedKey), std::to_string(positions.back())});
+        if (!recorded) journaled = std::unexpected(recorded.error());
+      }
+    } else {
+      journaled = std::unexpected(made.error());
+    }
+  }
+  if (!journaled) {
+    (void)writer_conn_->Exec("ROLLBACK");
+    if (!positions.empty()) sink_.load()->NotCommitted(positions);
+    for (auto& r : results) {
+      if (r) r = Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
+    }
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+    return;
   }
   const auto commit_started = std::chrono::steady_clock::now();
   auto commit = writer_conn_->Exec("COMMIT");
@@ -122,6 +176,7 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
                                 .count());
   if (!commit) {
     (void)writer_conn_->Exec("ROLLBACK");
+    if (!positions.empty()) sink_.load()->NotCommitted(positions);
     for (auto& r : results) {
       if (r) r = Fail(ErrorCode::kUnavailable, "store: commit failed");
     }
@@ -189,6 +244,8 @@ Result<void> SqliteStore::Read(TransactionFn fn) {
   ReturnReader(std::move(conn));
   return result;
 }
+
+void SqliteStore::SetCommitSink(CommitSink* sink) { sink_.store(sink); }
 
 StoreStats SqliteStore::Stats() const {
   std::lock_guard lock(mu_);

@@ -9,6 +9,7 @@
 //
 // Thread-safety: every public method may be called from any thread.
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -38,6 +39,7 @@ class SqliteStore final : public Store {
   void WriteAsync(TransactionFn fn, DoneFn done) override;
   Result<void> Read(TransactionFn fn) override;
   Result<void> Compact() override;
+  void SetCommitSink(CommitSink* sink) override;
   StoreStats Stats() const override;
   void Close() override;
 
@@ -68,6 +70,7 @@ class SqliteStore final : public Store {
   int open_readers_ = 0;                                         // guarded by readers_mu_
   bool readers_closed_ = false;                                  // guarded by readers_mu_
 
+  std::atomic<CommitSink*> sink_{nullptr};
   std::thread writer_thread_;
 };
 
