@@ -314,6 +314,8 @@ void ScheduleJobs(Maintenance& maintenance, http::Router& router, Services& s,
   maintenance.Every(std::chrono::hours(1), "supplier certificates", timed(certificates));
   maintenance.Every(std::chrono::minutes(1), "account expiry", timed(expiry));
   maintenance.Every(std::chrono::hours(1), "IT Health Check gate", timed(ithc));
+  maintenance.Every(identity::Sessions::kFlushEvery, "session activity",
+                    [&s] { return s.auth.sessions.Flush(); });
   RegisterTestJobs(router, config,
                    {{"expire-accounts", expiry},
                     {"certificates", certificates},

@@ -51,7 +51,8 @@ AuditLog::AuditLog(store::Store& store, const Clock& clock, std::unique_ptr<Jour
       clock_(clock),
       journal_(std::move(journal)),
       index_(std::move(index)),
-      owner_(owner) {}
+      owner_(owner),
+      committed_key_("audit_journal_committed/" + journal_->node()) {}
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store, const Clock& clock,
                                                  const crypto::SigningKey& key, Environment env,
@@ -64,6 +65,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store, const Cloc
       new AuditLog(store, clock, std::move(journal), std::move(index), options.owner));
   if (options.owner) {
     RETURN_IF_ERROR(log->MoveOlderStoreEvents());
+    RETURN_IF_ERROR(log->CheckNotBehind());
     RETURN_IF_ERROR(log->CorrectUncommitted());
   } else {
     ASSIGN_OR_RETURN(bool older, TableExists(store, "audit_events"));
@@ -85,17 +87,18 @@ Result<void> AuditLog::MoveOlderStoreEvents() {
   ASSIGN_OR_RETURN(bool older, TableExists(store_, "audit_events"));
   if (!older) return {};
   int64_t moved = 0;
+  int64_t pruned = 0;  // how far the earlier version's retention went
   for (;;) {
     const auto head = journal_->DurableHead();
     std::vector<JournalRecord> records;
     RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
       if (head.sequence == 0) {
         // Everything up to a checkpoint may have been pruned: that checkpoint anchors the rest.
-        ASSIGN_OR_RETURN(auto pruned, store::GetMeta(tx, "audit_pruned_through"));
-        if (pruned && std::stoll(*pruned) > 0) {
+        ASSIGN_OR_RETURN(auto pruned_at, store::GetMeta(tx, "audit_pruned_through"));
+        if (pruned_at && std::stoll(*pruned_at) > 0) {
           ASSIGN_OR_RETURN(auto cp, tx.Query("SELECT seq, head_hash, time, key_id, signature FROM "
                                              "audit_checkpoints WHERE seq = ?",
-                                             {std::stoll(*pruned)}));
+                                             {std::stoll(*pruned_at)}));
           if (cp.empty() || cp.front().Blob(1).size() != 32) {
             return Fail(ErrorCode::kDataLoss,
                         "the checkpoint that anchors the older audit log is missing");
@@ -105,7 +108,7 @@ Result<void> AuditLog::MoveOlderStoreEvents() {
           std::copy(h.begin(), h.end(), anchor.hash.begin());
           anchor.text =
               FormatCheckpointText({cp.front().Text(2), cp.front().Text(3), cp.front().Blob(4)});
-          RETURN_IF_ERROR(index_->RemoveThrough(anchor.sequence));
+          pruned = anchor.sequence;
           records.push_back(std::move(anchor));
         }
       }
@@ -133,6 +136,14 @@ Result<void> AuditLog::MoveOlderStoreEvents() {
     moved += static_cast<int64_t>(records.size());
     RETURN_IF_ERROR(journal_->Import(std::move(records)));
   }
+  if (pruned > 0) {
+    // Recorded as retention records itself, so that verify knows the journal starts there.
+    auto e = SystemEvent("audit.retention.prune", {"audit", "", ""},
+                         "removed by an earlier version's retention before the move");
+    e.detail = {{"through", std::to_string(pruned)}, {"segments", "0"}};
+    RETURN_IF_ERROR(journal_->AppendAndWait(std::move(e)));
+    RETURN_IF_ERROR(index_->RemoveThrough(pruned));
+  }
   int64_t shipped = 0;
   RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
     ASSIGN_OR_RETURN(auto v, store::GetMeta(tx, "audit_shipped_seq"));
@@ -148,9 +159,31 @@ Result<void> AuditLog::MoveOlderStoreEvents() {
     RETURN_IF_ERROR(
         tx.Exec("DELETE FROM meta WHERE key IN ('audit_shipped_seq', "
                 "'audit_pruned_through', 'audit_probe')"));
-    return store::SetMeta(tx, store::kJournalCommittedKey, std::to_string(head.sequence));
+    return store::SetMeta(tx, committed_key_, std::to_string(head.sequence));
   }));
   spdlog::info("audit log: moved {} records from the store into the journal", moved);
+  return {};
+}
+
+// The store recorded committing changes up to a sequence, and the index was built up to one:
+// a journal that ends before either was cut after they were written. Appending to it would
+// reuse those sequence numbers: refused (fail closed), for audit verify to say where.
+Result<void> AuditLog::CheckNotBehind() {
+  const int64_t head = journal_->DurableHead().sequence;
+  int64_t committed = 0;
+  RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto v, store::GetMeta(tx, committed_key_));
+    if (v) committed = std::stoll(*v);
+    return {};
+  }));
+  ASSIGN_OR_RETURN(int64_t indexed, index_->IndexedThrough());
+  if (committed > head || indexed > head) {
+    return Fail(ErrorCode::kDataLoss,
+                fmt::format("the audit journal ends at {} but the store committed changes up to "
+                            "{} and the index holds events up to {}: it was cut; run strongroom "
+                            "audit verify",
+                            head, committed, indexed));
+  }
   return {};
 }
 
@@ -160,7 +193,7 @@ Result<void> AuditLog::MoveOlderStoreEvents() {
 Result<void> AuditLog::CorrectUncommitted() {
   int64_t committed = 0;
   RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto v, store::GetMeta(tx, store::kJournalCommittedKey));
+    ASSIGN_OR_RETURN(auto v, store::GetMeta(tx, committed_key_));
     if (v) committed = std::stoll(*v);
     return {};
   }));
@@ -172,6 +205,7 @@ Result<void> AuditLog::CorrectUncommitted() {
     for (;;) {
       auto item = reader.Next(head.sequence);
       if (!item) {
+        if (item.error().code != ErrorCode::kDataLoss) return std::unexpected(item.error());
         // Damage is for audit verify to name; it does not stop the service starting.
         spdlog::error("audit journal: {}", item.error().message);
         reader.Skip();
@@ -306,10 +340,15 @@ Result<void> AuditLog::Checkpoint() {
   // Only the owner: a reader beside a running service cannot know what its writer has in flight.
   if (!owner_) return {};
   return store_.Write([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto v, store::GetMeta(tx, store::kJournalCommittedKey));
-    const int64_t head = journal_->DurableHead().sequence;
+    ASSIGN_OR_RETURN(auto v, store::GetMeta(tx, committed_key_));
+    int64_t head = journal_->DurableHead().sequence;
+    {
+      // Never past a change whose correction is still owed: the next start must find it.
+      std::lock_guard lock(owed_mu_);
+      for (int64_t owed : owed_) head = std::min(head, owed - 1);
+    }
     if (v && std::stoll(*v) >= head) return {};
-    return store::SetMeta(tx, store::kJournalCommittedKey, std::to_string(head));
+    return store::SetMeta(tx, committed_key_, std::to_string(head));
   });
 }
 

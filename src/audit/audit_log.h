@@ -110,6 +110,7 @@ class AuditLog final : public store::CommitSink {
   // store::CommitSink
   Result<std::vector<int64_t>> MakeDurable(std::vector<std::any> entries) override;
   void NotCommitted(const std::vector<int64_t>& sequences) override;
+  const std::string& CommittedKey() const override { return committed_key_; }
 
 #ifdef STRONGROOM_TESTING
   // Test builds only: make every append fail, as a full or broken disk would.
@@ -123,6 +124,7 @@ class AuditLog final : public store::CommitSink {
   AuditLog(store::Store& store, const Clock& clock, std::unique_ptr<Journal> journal,
            std::unique_ptr<JournalIndex> index, bool owner);
   Result<void> MoveOlderStoreEvents();
+  Result<void> CheckNotBehind();
   Result<void> CorrectUncommitted();
   Result<void> WriteCorrections(const std::vector<int64_t>& sequences);
   static void Finish(Event& event, const Error* error);
@@ -132,6 +134,7 @@ class AuditLog final : public store::CommitSink {
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<JournalIndex> index_;
   const bool owner_;
+  const std::string committed_key_;  // where the store records this journal's position
 #ifdef STRONGROOM_TESTING
   std::function<void(int)> change_hook_;
 #endif

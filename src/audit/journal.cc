@@ -29,17 +29,38 @@ std::unexpected<Error> SystemError(std::string_view what) {
   return Fail(ErrorCode::kUnavailable, fmt::format("audit journal: {}: {}", what, strerror(errno)));
 }
 
-// Reads [offset, end of file) of `fd`.
-Result<std::string> ReadRest(int fd, int64_t offset) {
-  std::string out;
-  char buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::pread(fd, buf, sizeof buf, offset + static_cast<int64_t>(out.size()));
+// Reads up to `max` bytes of `fd` from `offset`.
+Result<std::string> ReadAt(int fd, int64_t offset, size_t max) {
+  std::string out(max, '\0');
+  size_t got = 0;
+  while (got < max) {
+    const ssize_t n = ::pread(fd, out.data() + got, max - got, offset + static_cast<int64_t>(got));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return SystemError("read");
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
   }
+  out.resize(got);
+  return out;
+}
+
+// True if no whole record starts anywhere in [from, to) of `fd`: what lies there is the wreck of
+// an unfinished write, not records after a damaged one.
+bool NothingDecodesFrom(int fd, int64_t from, int64_t to) {
+  const size_t window = kMaxBodyBytes + kFrameHeaderBytes;
+  for (int64_t at = from; at < to;) {
+    auto bytes = ReadAt(fd, at, window + kReadChunk);
+    if (!bytes) return false;
+    const size_t starts = std::min(bytes->size(), static_cast<size_t>(kReadChunk));
+    for (size_t i = 0; i < starts; ++i) {
+      if (DecodeRecord(std::string_view(*bytes).substr(i)).status == DecodeStatus::kOk) {
+        return false;
+      }
+    }
+    if (starts == 0) break;
+    at += static_cast<int64_t>(starts);
+  }
+  return true;
 }
 
 class FlockGuard {
@@ -160,9 +181,11 @@ Result<void> Journal::OpenSegment(int64_t segment) {
 }
 
 // Reads what lies after end_ in the active segment: records another process appended, and at
-// open everything. A record cut short at the end is cut off (only a crashed writer leaves one,
-// and it never acknowledged it); one damaged in the middle is passed over for verify to name.
-Result<void> Journal::CatchUp() {
+// open everything, a bounded piece at a time. What a crashed writer can leave at the end is cut:
+// a record that runs past the end of the file (it was never acknowledged), or, at open, nothing
+// but zeros (a power cut after the file grew). A record damaged in the middle is passed over for
+// verify to name. Anything else wrong at the end is refused: it may hold acknowledged events.
+Result<void> Journal::CatchUp(bool at_open) {
   struct stat st {};
   if (::fstat(fd_, &st) != 0) return SystemError("stat");
   if (st.st_size < end_) {
@@ -170,31 +193,44 @@ Result<void> Journal::CatchUp() {
     // after it; audit verify says where.
     return Fail(ErrorCode::kDataLoss, "audit journal: the segment is shorter than was written");
   }
-  if (st.st_size != end_) {
-    ASSIGN_OR_RETURN(auto bytes, ReadRest(fd_, end_));
+  const auto path = SegmentPath(opts_.dir, segment_).string();
+  while (end_ < st.st_size) {
+    ASSIGN_OR_RETURN(auto bytes, ReadAt(fd_, end_, kMaxBodyBytes + kFrameHeaderBytes + kReadChunk));
+    const bool to_eof = end_ + static_cast<int64_t>(bytes.size()) >= st.st_size;
     size_t pos = 0;
-    while (pos < bytes.size()) {
+    bool refill = false;
+    while (pos < bytes.size() && !refill) {
       const auto d = DecodeRecord(std::string_view(bytes).substr(pos));
+      const int64_t at = end_ + static_cast<int64_t>(pos);
       if (d.status == DecodeStatus::kOk) {
         Apply(d.record);
         pos += d.size;
-        continue;
-      }
-      if (d.status == DecodeStatus::kCorrupt && d.size > 0 && pos + d.size < bytes.size()) {
-        spdlog::error("audit journal: a damaged record in {} at offset {}: run audit verify",
-                      SegmentPath(opts_.dir, segment_).string(), end_ + static_cast<int64_t>(pos));
+      } else if (d.status == DecodeStatus::kIncomplete && !to_eof) {
+        refill = true;  // the record goes on past this piece
+      } else if (d.status == DecodeStatus::kCorrupt && d.size > 0 &&
+                 at + static_cast<int64_t>(d.size) < st.st_size) {
+        spdlog::error("audit journal: a damaged record in {} at offset {}: run audit verify", path,
+                      at);
         pos += d.size;
-        continue;
+      } else if (d.status == DecodeStatus::kIncomplete ||
+                 (at_open && NothingDecodesFrom(fd_, at + 1, st.st_size))) {
+        const int64_t cut = st.st_size - at;
+        spdlog::warn("audit journal: cutting {} bytes of an unfinished record off the end of {}",
+                     cut, path);
+        if (::ftruncate(fd_, at) != 0 || ::fdatasync(fd_) != 0) {
+          return SystemError("cut a torn tail");
+        }
+        cut_at_open_ += cut;
+        st.st_size = at;
+        break;
+      } else {
+        return Fail(ErrorCode::kDataLoss,
+                    fmt::format("audit journal: the end of {} is damaged at offset {}: nothing "
+                                "more is written; run audit verify",
+                                path, at));
       }
-      const auto cut = static_cast<int64_t>(bytes.size() - pos);
-      spdlog::warn("audit journal: cutting {} bytes of an unfinished record off the end of {}", cut,
-                   SegmentPath(opts_.dir, segment_).string());
-      if (::ftruncate(fd_, end_ + static_cast<int64_t>(pos)) != 0 || ::fdatasync(fd_) != 0) {
-        return SystemError("cut a torn tail");
-      }
-      cut_at_open_ += cut;
-      break;
     }
+    // (A piece is longer than any record, so a refill always starts further on.)
     end_ += static_cast<int64_t>(pos);
   }
   if (!sealed_) return {};
@@ -203,7 +239,7 @@ Result<void> Journal::CatchUp() {
   auto next = std::upper_bound(segments.begin(), segments.end(), segment_);
   if (next == segments.end()) return Rotate();
   RETURN_IF_ERROR(OpenSegment(*next));
-  return CatchUp();
+  return CatchUp(at_open);
 }
 
 Result<void> Journal::LoadTail() {
@@ -217,7 +253,7 @@ Result<void> Journal::LoadTail() {
     segments.push_back(1);
   }
   RETURN_IF_ERROR(OpenSegment(segments.back()));
-  return CatchUp();
+  return CatchUp(/*at_open=*/true);
 }
 
 JournalRecord Journal::SignedCheckpoint(const Head& head) {
@@ -235,6 +271,9 @@ JournalRecord Journal::SignedCheckpoint(const Head& head) {
 // once older segments are removed, the oldest one left still anchors the chain. The new file is
 // written whole under a temporary name and renamed, so it is never seen without its anchor.
 Result<void> Journal::Rotate() {
+  if (head_.sequence + 1 <= segment_) {
+    return Fail(ErrorCode::kInternal, "audit journal: nothing to rotate");
+  }
   if (!sealed_) {
     std::string seal;
     EncodeRecord({RecordKind::kSeal, 0, head_.sequence, head_.hash, ""}, seal);
@@ -242,7 +281,6 @@ Result<void> Journal::Rotate() {
     sealed_ = true;
   }
   const int64_t next = head_.sequence + 1;
-  if (next <= segment_) return Fail(ErrorCode::kInternal, "audit journal: nothing to rotate");
   std::string anchor;
   const auto cp = SignedCheckpoint(head_);
   EncodeRecord(cp, anchor);
@@ -266,6 +304,18 @@ Result<void> Journal::Rotate() {
   return {};
 }
 
+// Cuts off what a failed write left. If even that fails, the bytes may hold events that were never
+// acknowledged (and changes never committed): the journal takes no more writes until it is
+// opened again, when they are read like any other and the uncommitted ones corrected.
+void Journal::Undo() {
+  if (::ftruncate(fd_, end_) != 0) {
+    broken_ = true;
+    spdlog::critical(
+        "audit journal: a failed write could not be undone: no more writes until "
+        "the service restarts");
+  }
+}
+
 // Writes `bytes` at the end of the active segment and makes them durable; on failure cuts the
 // segment back to where it was, so that nothing half-written stays.
 Result<void> Journal::WriteDurably(const std::string& bytes) {
@@ -275,7 +325,7 @@ Result<void> Journal::WriteDurably(const std::string& bytes) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int saved = errno;
-      (void)::ftruncate(fd_, end_);
+      Undo();
       errno = saved;
       return SystemError("write");
     }
@@ -283,7 +333,7 @@ Result<void> Journal::WriteDurably(const std::string& bytes) {
   }
   if (::fdatasync(fd_) != 0) {
     const int saved = errno;
-    (void)::ftruncate(fd_, end_);
+    Undo();
     errno = saved;
     return SystemError("sync");
   }
@@ -408,7 +458,8 @@ void Journal::WriteBatch(std::vector<Request>& batch) {
     } else if (!file_lock.held()) {
       outcome = SystemError("lock");
     } else {
-      outcome = CatchUp();
+      outcome = broken_ ? SystemError("an earlier failed write could not be undone")
+                        : CatchUp(/*at_open=*/false);
       if (outcome && end_ >= opts_.segment_bytes) outcome = Rotate();
     }
     if (outcome) {
@@ -461,7 +512,7 @@ void Journal::WriteBatch(std::vector<Request>& batch) {
   }
   {
     std::lock_guard lock(mu_);
-    failing_ = !outcome && outcome.error().code == ErrorCode::kUnavailable;
+    failing_ = !outcome;
     if (outcome) {
       durable_ = head_;
       last_checkpoint_ = {checkpointed_, checkpointed_at_};
@@ -499,6 +550,8 @@ JournalReader::JournalReader(JournalReader&& o) noexcept
       pos_(o.pos_),
       skip_before_(o.skip_before_),
       damaged_size_(o.damaged_size_),
+      resync_(o.resync_),
+      unsealed_end_(o.unsealed_end_),
       bytes_read_(o.bytes_read_) {
   o.fd_ = -1;
 }
@@ -574,9 +627,36 @@ Result<bool> JournalReader::NextSegment() {
   return true;
 }
 
+// After kDataLoss: past the damage. A record of known length is passed over whole; after
+// anything else the reader looks for the next place a whole record starts; a segment that ends
+// without its seal is left for the next.
 void JournalReader::Skip() {
-  pos_ += damaged_size_;
+  if (unsealed_end_) {
+    unsealed_end_ = false;
+    if (auto moved = NextSegment(); !moved || !*moved) buf_.resize(pos_);
+    return;
+  }
+  if (damaged_size_ > 0) {
+    pos_ += damaged_size_;
+  } else {
+    resync_ = true;
+  }
   damaged_size_ = 0;
+}
+
+// At the end of the bytes of a segment: a later segment means this one should have ended with
+// its seal (kDataLoss); otherwise this is the end of what is written so far.
+Result<std::optional<JournalReader::Item>> JournalReader::AtEnd(size_t left) {
+  // Bytes not yet a record are read again next time: a writer may still finish them, or cut
+  // them and write others in their place.
+  buf_.resize(pos_);
+  ASSIGN_OR_RETURN(auto segments, ListSegments(dir_));
+  if (segments.empty() || segments.back() <= segment_) return std::nullopt;
+  unsealed_end_ = true;
+  return Fail(ErrorCode::kDataLoss,
+              fmt::format("segment {} ends without its seal{} at offset {}", segment_,
+                          left > 0 ? ", in an incomplete record," : "",
+                          file_offset_ + static_cast<int64_t>(pos_)));
 }
 
 Result<std::optional<JournalReader::Item>> JournalReader::Next(int64_t up_to) {
@@ -586,25 +666,30 @@ Result<std::optional<JournalReader::Item>> JournalReader::Next(int64_t up_to) {
       const size_t before = buf_.size() - pos_;
       RETURN_IF_ERROR(Fill());
       if (buf_.size() - pos_ > before) continue;
-      if (before == 0) return std::nullopt;  // the end of what is written
-      // Bytes that never become a record: a torn record being written, or damage before a seal.
-      ASSIGN_OR_RETURN(auto segments, ListSegments(dir_));
-      if (!segments.empty() && segments.back() == segment_) return std::nullopt;
-      damaged_size_ = before;
-      return Fail(ErrorCode::kDataLoss,
-                  fmt::format("segment {} ends with an incomplete record at offset {}", segment_,
-                              file_offset_ + static_cast<int64_t>(pos_)));
+      resync_ = false;
+      return AtEnd(before);
     }
     const Position at{segment_, file_offset_ + static_cast<int64_t>(pos_)};
     if (d.status == DecodeStatus::kCorrupt) {
-      damaged_size_ = d.size > 0 ? d.size : buf_.size() - pos_;
+      if (resync_) {
+        ++pos_;
+        continue;
+      }
+      damaged_size_ = d.size;
       return Fail(ErrorCode::kDataLoss, fmt::format("a damaged record in segment {} at offset {}",
                                                     at.segment, at.offset));
     }
-    if (d.record.kind == RecordKind::kEvent && d.record.sequence > up_to) return std::nullopt;
+    resync_ = false;
+    if (d.record.kind == RecordKind::kEvent && d.record.sequence > up_to) {
+      buf_.resize(pos_);  // read again when it is durable: see AtEnd
+      return std::nullopt;
+    }
     if (d.record.kind == RecordKind::kSeal) {
       ASSIGN_OR_RETURN(bool moved, NextSegment());
-      if (!moved) return std::nullopt;  // sealed, the next not made yet: stay before the seal
+      if (!moved) {
+        buf_.resize(pos_);
+        return std::nullopt;  // sealed, the next not made yet: stay before the seal
+      }
       if (d.record.sequence >= skip_before_) return Item{std::move(d.record), at};
       continue;
     }

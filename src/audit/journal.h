@@ -98,6 +98,8 @@ class Journal {
   // The newest signed checkpoint this process knows of: (sequence, time).
   std::pair<int64_t, std::string> LastCheckpoint() const;
   const std::filesystem::path& dir() const { return opts_.dir; }
+  const std::string& node() const { return opts_.node; }
+  const crypto::SigningKey& key() const { return key_; }
   Environment environment() const { return env_; }
 
 #ifdef STRONGROOM_TESTING
@@ -119,9 +121,10 @@ class Journal {
           int lock_fd);
   Result<void> LoadTail();
   Result<void> OpenSegment(int64_t segment);
-  Result<void> CatchUp();
+  Result<void> CatchUp(bool at_open);
   Result<void> Rotate();
   Result<void> WriteDurably(const std::string& bytes);
+  void Undo();
   void Submit(Request request);
   void WriterLoop();
   void WriteBatch(std::vector<Request>& batch);
@@ -143,6 +146,7 @@ class Journal {
   int64_t checkpointed_ = 0;
   std::string checkpointed_at_;
   int64_t cut_at_open_ = 0;
+  bool broken_ = false;  // a failed write could not be undone
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -174,8 +178,9 @@ class JournalReader {
     JournalRecord record;
     Position at;
   };
-  // The next record, if complete and (for an event) at most `up_to`. A damaged record is
-  // kDataLoss naming where it lies; `Skip` moves past it.
+  // The next record, if complete and (for an event) at most `up_to`. A damaged record, or a
+  // segment that ends without its seal while a later one exists, is kDataLoss naming where;
+  // `Skip` moves past it. Other errors (a read that fails) are returned as they are.
   Result<std::optional<Item>> Next(int64_t up_to = INT64_MAX);
   void Skip();
   // Bytes read so far.
@@ -185,6 +190,7 @@ class JournalReader {
   JournalReader(std::filesystem::path dir, int64_t segment);
   Result<void> Fill();
   Result<bool> NextSegment();
+  Result<std::optional<Item>> AtEnd(size_t left);
 
   std::filesystem::path dir_;
   int64_t segment_ = 0;
@@ -192,8 +198,10 @@ class JournalReader {
   int64_t file_offset_ = 0;  // of buf_[0]
   std::string buf_;
   size_t pos_ = 0;
-  int64_t skip_before_ = 0;  // events before this sequence are passed over
-  size_t damaged_size_ = 0;
+  int64_t skip_before_ = 0;    // events before this sequence are passed over
+  size_t damaged_size_ = 0;    // of the damaged record Next reported, if its length is known
+  bool resync_ = false;        // looking for the next whole record after damage
+  bool unsealed_end_ = false;  // Next reported a segment that ended without its seal
   int64_t bytes_read_ = 0;
 };
 

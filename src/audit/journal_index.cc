@@ -75,6 +75,10 @@ Result<void> JournalIndex::CatchUp(int64_t head) {
     while (rows.size() < kBatch) {
       auto item = reader_->Next(head);
       if (!item) {
+        if (item.error().code != ErrorCode::kDataLoss) {
+          reader_.reset();
+          return std::unexpected(item.error());
+        }
         // A damaged record cannot be indexed; audit verify names it.
         spdlog::error("audit index: {}", item.error().message);
         reader_->Skip();

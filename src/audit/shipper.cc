@@ -61,6 +61,11 @@ std::string EventMessage(int64_t seq, std::string_view time, std::string_view ha
                      seq, SdValue(hash_hex), canonical);
 }
 
+std::string DamageMessage(std::string_view problem, std::string_view hostname) {
+  return fmt::format("{} [{} problem=\"{}\"] -", Header("-", hostname, "damage", kSeverityAlert),
+                     kSdId, SdValue(problem));
+}
+
 std::string CheckpointMessage(int64_t seq, std::string_view time, std::string_view head_hex,
                               std::string_view key_id, std::string_view signature_hex,
                               std::string_view hostname) {
@@ -104,8 +109,15 @@ Result<int64_t> Shipper::ShipOnce() {
   while (out.size() < static_cast<size_t>(options_.batch)) {
     auto item = reader_->Next(head);
     if (!item) {
-      // A damaged record cannot be shipped as it is; audit verify names it.
+      if (item.error().code != ErrorCode::kDataLoss) {
+        reader_.reset();
+        return std::unexpected(item.error());
+      }
+      // A damaged record cannot be shipped as it is: the collector is told, at alert severity,
+      // where it lies (audit verify names it here), and shipping goes on after it.
       spdlog::error("audit shipping: {}", item.error().message);
+      out.push_back({out.empty() ? cursor : out.back().seq,
+                     DamageMessage(item.error().message, options_.hostname)});
       reader_->Skip();
       continue;
     }

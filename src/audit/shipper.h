@@ -32,6 +32,8 @@ struct ShipperOptions {
 // One syslog line (RFC 5424) for an event or a checkpoint; exposed for tests.
 std::string EventMessage(int64_t seq, std::string_view time, std::string_view hash_hex,
                          std::string_view canonical, std::string_view hostname);
+// The collector told that the journal holds a damaged record it cannot send (alert severity).
+std::string DamageMessage(std::string_view problem, std::string_view hostname);
 std::string CheckpointMessage(int64_t seq, std::string_view time, std::string_view head_hex,
                               std::string_view key_id, std::string_view signature_hex,
                               std::string_view hostname);

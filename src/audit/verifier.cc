@@ -29,12 +29,11 @@ bool SameHash(const crypto::Sha256Digest& a, const crypto::Sha256Digest& b) { re
 // Walks the journal once, checking each record against the chain, and the index alongside it.
 class Walk {
  public:
-  Walk(JournalIndex& index, std::span<const uint8_t> public_key, Environment env)
-      : index_(index), public_key_(public_key), env_(env) {}
+  Walk(JournalIndex& index, std::span<const uint8_t> public_key, Environment env, int64_t committed)
+      : index_(index), public_key_(public_key), env_(env), committed_(committed) {}
 
   Result<VerifyReport> Run(const std::filesystem::path& dir) {
     ASSIGN_OR_RETURN(indexed_through_, index_.IndexedThrough());
-    ASSIGN_OR_RETURN(pruned_through_, index_.PrunedThrough());
     ASSIGN_OR_RETURN(auto reader, JournalReader::FromStart(dir));
     while (report_.ok) {
       auto item = reader.Next();
@@ -86,11 +85,8 @@ class Walk {
     }
     if (first_ && r.sequence > 0) {
       // The oldest segment left by retention opens with the signed head it follows; retention
-      // wrote down how far it went, so a segment removed by anyone else is missed.
-      if (r.sequence != pruned_through_) {
-        Flag(pruned_through_ + 1, "segments are missing that retention did not remove");
-        return;
-      }
+      // wrote into the journal how far it went (checked at the end).
+      anchor_ = r.sequence;
       prev_ = r.hash;
       expected_ = r.sequence + 1;
       return;
@@ -120,6 +116,7 @@ class Walk {
     }
     ++report_.events;
     ++expected_;
+    NoteRetention(r.text);
     CheckIndex(r, at);
   }
 
@@ -138,11 +135,15 @@ class Walk {
       return;
     }
     while (!rows_.empty() && rows_.front().sequence < r.sequence) {
-      Flag(rows_.front().sequence, "the index names an event the journal does not hold");
-      return;
+      if (report_.events > 1) {
+        Flag(rows_.front().sequence, "the index names an event the journal does not hold");
+        return;
+      }
+      rows_.pop_front();  // entries of segments retention has just removed: forgotten next
+      if (auto f = Refill(r.sequence); !f) return;
     }
     if (rows_.empty() || rows_.front().sequence != r.sequence) {
-      if (r.sequence <= indexed_through_ && r.sequence > pruned_through_) {
+      if (r.sequence <= indexed_through_) {
         Flag(r.sequence, "event missing from the index (deleted to hide it from search)");
       }
       return;
@@ -158,11 +159,34 @@ class Walk {
     }
   }
 
+  // An audit.retention.prune event says how far retention removed the journal.
+  void NoteRetention(std::string_view text) {
+    constexpr std::string_view kAction = "\"action\":\"audit.retention.prune\"";
+    constexpr std::string_view kThrough = "\"through\":\"";
+    if (text.find(kAction) == std::string_view::npos) return;
+    const auto at = text.find(kThrough);
+    if (at == std::string_view::npos) return;
+    int64_t through = 0;
+    const auto digits = text.substr(at + kThrough.size());
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), through);
+    if (ec == std::errc() && end != digits.data() && *end == '"') {
+      retained_from_ = std::max(retained_from_, through);
+    }
+  }
+
   Result<void> RestOfIndex() {
     RETURN_IF_ERROR(Refill(expected_));
     if (!rows_.empty()) {
       Flag(rows_.front().sequence,
            "the index names an event the journal does not hold (journal truncated)");
+    }
+    if (anchor_ > retained_from_) {
+      Flag(retained_from_ + 1, "segments are missing that retention did not remove");
+    }
+    if (committed_ >= expected_) {
+      Flag(expected_,
+           "events missing after this point (the journal ends before the store's last "
+           "committed change)");
     }
     if (indexed_through_ >= expected_) {
       Flag(expected_, "events missing after this point (journal truncated behind its index)");
@@ -173,12 +197,14 @@ class Walk {
   JournalIndex& index_;
   std::span<const uint8_t> public_key_;
   Environment env_;
+  const int64_t committed_;
   VerifyReport report_;
   crypto::Sha256Digest prev_{};
   int64_t expected_ = 1;
   bool first_ = true;
   int64_t indexed_through_ = 0;
-  int64_t pruned_through_ = 0;
+  int64_t anchor_ = 0;         // the head the oldest segment left opens with (0: none)
+  int64_t retained_from_ = 0;  // how far retention says it removed
   std::deque<IndexRow> rows_;
   bool index_done_ = false;
 };
@@ -186,8 +212,9 @@ class Walk {
 }  // namespace
 
 Result<VerifyReport> Verify(const std::filesystem::path& journal_dir, JournalIndex& index,
-                            std::span<const uint8_t> public_key, Environment env) {
-  return Walk(index, public_key, env).Run(journal_dir);
+                            std::span<const uint8_t> public_key, Environment env,
+                            int64_t committed) {
+  return Walk(index, public_key, env, committed).Run(journal_dir);
 }
 
 }  // namespace strongroom::audit

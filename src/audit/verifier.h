@@ -10,7 +10,9 @@
 //   caught at the next checkpoint), as does each segment's seal;
 // - every index entry (time, actor, action, target, place) says what its event says, and no event
 //   the index covers is missing from it: an edited or deleted entry would hide an event from
-//   search.
+//   search;
+// - no segment is missing but those retention removed (it records that in the journal), none
+//   ends without its seal, and the journal reaches what the store and the index say it held.
 // Reports the first bad sequence number. Reads each segment once, in order: memory stays flat.
 
 #include <cstdint>
@@ -34,7 +36,10 @@ struct VerifyReport {
   int64_t bytes = 0;  // journal bytes read
 };
 
+// `committed` is the journal sequence the store says its last committed change reached: a
+// journal that ends before it was cut.
 Result<VerifyReport> Verify(const std::filesystem::path& journal_dir, JournalIndex& index,
-                            std::span<const uint8_t> public_key, Environment env);
+                            std::span<const uint8_t> public_key, Environment env,
+                            int64_t committed = 0);
 
 }  // namespace strongroom::audit

@@ -12,6 +12,7 @@
 #include "cli/stopped_instance.h"
 #include "common/config.h"
 #include "crypto/signing.h"
+#include "store/meta.h"
 
 namespace strongroom::cli {
 namespace {
@@ -31,8 +32,17 @@ int RunVerify(const std::string& config_path) {
     return ExitCodeFor(o.error());
   }
   // Verifying reads the journal as it is: not recorded, so that it changes nothing it checks.
+  auto committed =
+      store::ReadValue<int64_t>(*o->store, [&](store::Transaction& tx) -> Result<int64_t> {
+        ASSIGN_OR_RETURN(auto v, store::GetMeta(tx, o->log->CommittedKey()));
+        return v ? std::stoll(*v) : 0;
+      });
+  if (!committed) {
+    PrintError(committed.error().message);
+    return kExitRuntime;
+  }
   auto report = audit::Verify(o->log->journal().dir(), o->log->index(), o->key->public_key,
-                              o->config.environment);
+                              o->config.environment, *committed);
   if (!report) {
     PrintError(report.error().message);
     return kExitRuntime;

@@ -49,7 +49,7 @@ Result<int> AuditTail::RunOnce() {
   while (read < kBatch) {
     auto item = reader_->Next(head);
     if (!item) {
-      reader_->Skip();  // a damaged record: audit verify names it
+      if (item.error().code == ErrorCode::kDataLoss) reader_->Skip();  // verify names it
       return std::unexpected(item.error());
     }
     if (!*item) break;

@@ -5,12 +5,6 @@
 #include "crypto/hash.h"
 
 namespace strongroom::identity {
-namespace {
-
-constexpr auto kTouchEvery = std::chrono::seconds(15);
-
-}  // namespace
-
 Result<SessionTokens> OpenSession(store::Transaction& tx, crypto::Random& random,
                                   const Account& account, std::string_view source, TimePoint now,
                                   int limit) {
@@ -74,22 +68,44 @@ Result<Principal> Sessions::Authenticate(std::string_view session_token, Upkeep 
   if (session_token.size() != 64) return NotAuthenticated();
   const auto token_hash = HashOf(session_token);
   const auto now = deps_.clock.Now();
-  TimePoint created{}, seen{};
-  ASSIGN_OR_RETURN(auto principal, Find(token_hash, &created, &seen));
-  if (!principal) return NotAuthenticated();
+  auto entry = cache_.Find(token_hash);
+  if (!entry) {
+    // Read before the store: a change committed while it is read makes the entry stale at once.
+    const uint64_t generation = cache_.generation();
+    SessionCache::Entry read;
+    ASSIGN_OR_RETURN(auto principal, Find(token_hash, &read.created, &read.last_seen));
+    if (!principal) return NotAuthenticated();
+    read.principal = std::move(*principal);
+    cache_.Put(token_hash, read, generation);
+    entry = std::move(read);
+  }
+  const auto seen = cache_.LastSeen(token_hash, entry->last_seen);
   const auto& options = deps_.options;
-  const bool alive = principal->account.status == "active" && principal->account.expires_at > now &&
+  const auto& account = entry->principal.account;
+  const bool alive = account.status == "active" && account.expires_at > now &&
                      now - seen <= options.idle_timeout &&
-                     now - created <= options.absolute_timeout;
+                     now - entry->created <= options.absolute_timeout;
   if (!alive) {
+    cache_.Forget(token_hash);
     RETURN_IF_ERROR(WriteUpkeep(upkeep, "DELETE FROM sessions WHERE token_hash = ?", {token_hash}));
     return NotAuthenticated();
   }
-  if (now - seen >= kTouchEvery) {
-    RETURN_IF_ERROR(WriteUpkeep(upkeep, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?",
-                                {FormatRfc3339(now), token_hash}));
-  }
-  return std::move(*principal);
+  cache_.Touch(token_hash, now);
+  return std::move(entry->principal);
+}
+
+Result<void> Sessions::Flush() {
+  auto touched = cache_.TakeTouched();
+  if (touched.empty()) return {};
+  return deps_.store.Write([&](store::Transaction& tx) -> Result<void> {
+    for (const auto& [token_hash, at] : touched) {
+      const auto text = FormatRfc3339(at);
+      RETURN_IF_ERROR(
+          tx.Exec("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND last_seen_at < ?",
+                  {text, token_hash, text}));
+    }
+    return {};
+  });
 }
 
 Result<int64_t> Sessions::Live() const {

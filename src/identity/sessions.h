@@ -2,13 +2,17 @@
 // Sessions: the session cookie authenticated on every signed-in request (idle and absolute
 // timeouts, the account and its organisation still active), the CSRF token, sign-out, and a fresh
 // second factor for the actions that need one. Identity owns the sessions table: the other
-// modules end sessions through EndSessions.
+// modules end sessions through EndSessions. Authentication is answered from memory
+// (session_cache.h), which every change to a session, an account or an organisation invalidates
+// before it is acknowledged; a request writes nothing, and the sessions' last uses reach the
+// store every kFlushEvery through Flush.
 
 #include <string>
 #include <string_view>
 
 #include "identity/auth_common.h"
 #include "identity/second_factor.h"
+#include "identity/session_cache.h"
 
 namespace strongroom::identity {
 
@@ -28,10 +32,13 @@ Result<void> EndSessions(store::Transaction& tx, std::string_view account_id);
 
 class Sessions {
  public:
-  Sessions(const AuthDeps& deps, SecondFactors& factors) : deps_(deps), factors_(factors) {}
+  static constexpr auto kFlushEvery = std::chrono::seconds(15);
 
-  // kWait: the session's upkeep (its last use, or its end) is written before the answer;
-  // kQueue: it is queued on the writer, for reads that write nothing else.
+  Sessions(const AuthDeps& deps, SecondFactors& factors)
+      : deps_(deps), factors_(factors), cache_(deps.store) {}
+
+  // kWait: the end of a session found dead is written before the answer; kQueue: it is queued
+  // on the writer, for reads that write nothing else.
   enum class Upkeep { kWait, kQueue };
   Result<Principal> Authenticate(std::string_view session_token, Upkeep upkeep = Upkeep::kWait);
   Result<void> CheckCsrf(const Principal& principal, std::string_view csrf_token) const;
@@ -41,9 +48,10 @@ class Sessions {
   Result<void> Reauthenticate(const Principal& principal, std::string_view code,
                               const RequestContext& ctx);
   Result<void> RequireRecentMfa(const Principal& principal) const;
-  // Sessions alive as of their last recorded use (which is recorded at most every kTouchEvery),
-  // for the metrics.
+  // Sessions alive as of their last recorded use (recorded every kFlushEvery), for the metrics.
   Result<int64_t> Live() const;
+  // Writes the last uses seen since the last call to the store.
+  Result<void> Flush();
 
  private:
   Result<std::optional<Principal>> Find(const Bytes& token_hash, TimePoint* created,
@@ -52,6 +60,7 @@ class Sessions {
 
   const AuthDeps& deps_;
   SecondFactors& factors_;
+  SessionCache cache_;
 };
 
 }  // namespace strongroom::identity

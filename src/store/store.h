@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -42,16 +43,17 @@ class Transaction {
 // What must be durable before a write commits: the audit journal, with each change's event.
 // The writer hands the sink the entries that the batch's committed transactions staged, in
 // order, before COMMIT; it commits only if the sink made them durable, and records the last
-// position the sink returns in the same commit (meta `audit_journal_committed`). If the commit
-// then fails, the sink is told, so that its log can say those changes did not happen.
+// position the sink returns in the same commit (in meta, under the sink's CommittedKey: one per
+// node's journal). If the commit then fails, the sink is told, so that its log can say those
+// changes did not happen.
 class CommitSink {
  public:
   virtual ~CommitSink() = default;
   // Called on the writer thread. Returns the entries' positions (journal sequences), in order.
   virtual Result<std::vector<int64_t>> MakeDurable(std::vector<std::any> entries) = 0;
   virtual void NotCommitted(const std::vector<int64_t>& positions) = 0;
+  virtual const std::string& CommittedKey() const = 0;
 };
-inline constexpr std::string_view kJournalCommittedKey = "audit_journal_committed";
 
 using TransactionFn = std::function<Result<void>(Transaction&)>;
 using DoneFn = std::function<void(Result<void>)>;
@@ -82,6 +84,13 @@ class Store {
   // Attaches the sink that writes must make their staged entries durable in (nullptr detaches).
   // At most one at a time; it must outlive its attachment.
   virtual void SetCommitSink(CommitSink* sink) = 0;
+
+  // Calls `changed` after every commit that inserted, updated or deleted a row of one of `tables`,
+  // on the writer thread and before any writer of that commit is told its outcome: a cache of
+  // those tables is invalidated before a change to them is acknowledged. `changed` must be short.
+  // Returns a handle for Unwatch, which must be called before `changed` stops being callable.
+  virtual int WatchTables(std::vector<std::string> tables, std::function<void()> changed) = 0;
+  virtual void Unwatch(int watch) = 0;
 
   virtual StoreStats Stats() const = 0;
   // Finishes queued writes, then closes every connection. Later calls fail with kUnavailable.

@@ -99,7 +99,7 @@ TEST(JournalTest, ADamagedRecordInTheMiddleIsLeftForVerifyToName) {
   f.Close();
   const auto segment = SegmentPath(f.journal(), 1);
   auto bytes = testing::ReadFile(segment);
-  bytes[bytes.size() / 3] ^= 0x01;
+  bytes[bytes.find("alice.smith", bytes.size() / 3)] ^= 0x01;  // inside an event's text
   testing::WriteFile(segment, bytes);
   f.Reopen();
   EXPECT_EQ(f.log->journal().CutAtOpenForTest(), 0) << "nothing acknowledged is ever cut";
@@ -117,6 +117,49 @@ TEST(JournalTest, AJournalCutShorterThanWrittenIsNotWrittenTo) {
   auto r = f.log->Record(AuditFixture::MakeEvent("after"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+}
+
+TEST(JournalTest, ADamagedEndIsRefusedNotCutWhileServing) {
+  AuditFixture f;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(f.log->Record(AuditFixture::MakeEvent("x")));
+  // Another writer's last record, complete and acknowledged, then damaged: not a torn write.
+  ManualClock clock{TimePoint(std::chrono::milliseconds(1'800'000'000'000))};
+  {
+    auto other =
+        Journal::Open({f.journal(), "node-1", 1000, 64 << 20}, clock, f.key, Environment::kTest);
+    ASSERT_TRUE(other);
+    ASSERT_TRUE((*other)->AppendAndWait(AuditFixture::MakeEvent("other")));
+  }
+  const auto segment = SegmentPath(f.journal(), 1);
+  auto bytes = testing::ReadFile(segment);
+  bytes[bytes.rfind("other")] ^= 0x01;
+  testing::WriteFile(segment, bytes);
+  auto r = f.log->Record(AuditFixture::MakeEvent("after"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(testing::ReadFile(segment), bytes) << "nothing acknowledged is cut";
+  EXPECT_FALSE(f.log->Probe());
+}
+
+TEST(JournalTest, AJournalCutWhileStoppedIsRefusedAtStart) {
+  AuditFixture f;
+  ASSERT_TRUE(f.log->Change<bool>(AuditFixture::MakeEvent("k.set"),
+                                  [](store::Transaction& tx) -> Result<bool> {
+                                    RETURN_IF_ERROR(store::SetMeta(tx, "k", "v"));
+                                    return true;
+                                  }));
+  f.Close();
+  // Everything from the change on goes: a validly framed journal that ends too soon.
+  f.Rewrite([](std::vector<JournalRecord>& records) {
+    std::erase_if(records, [](const JournalRecord& r) { return r.sequence >= 1; });
+  });
+  auto s = store::SqliteStore::Open({f.dir / "db", 1, 16});
+  ASSERT_TRUE(s);
+  auto log = AuditLog::Open(**s, f.clock, f.key, Environment::kTest,
+                            {f.journal(), "node-1", 1000, 64 << 20, true});
+  ASSERT_FALSE(log);
+  EXPECT_EQ(log.error().code, ErrorCode::kDataLoss);
+  EXPECT_NE(log.error().message.find("was cut"), std::string::npos) << log.error().message;
+  (*s)->Close();
 }
 
 // --- Segments ---
@@ -143,6 +186,29 @@ TEST(JournalTest, FullSegmentsAreSealedAndEachNewOneOpensWithASignedCheckpoint) 
   f.Reopen();
   ASSERT_EQ(f.log->Record(AuditFixture::MakeEvent("after")), 41);
   EXPECT_TRUE(f.Verify().ok);
+}
+
+TEST(JournalTest, ASegmentThatLostItsSealIsNamedNotTakenForTheEnd) {
+  AuditFixture f(1000, 2000);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(f.log->Record(AuditFixture::MakeEvent("x")));
+  ASSERT_TRUE(f.log->Search({.limit = 1}));
+  const auto segments = *ListSegments(f.journal());
+  ASSERT_GE(segments.size(), 3u);
+  const auto first = SegmentPath(f.journal(), segments[0]);
+  const auto bytes = testing::ReadFile(first);
+  std::string without;
+  for (size_t pos = 0; pos < bytes.size();) {
+    auto d = DecodeRecord(std::string_view(bytes).substr(pos));
+    ASSERT_EQ(d.status, DecodeStatus::kOk);
+    if (d.record.kind != RecordKind::kSeal) EncodeRecord(d.record, without);
+    pos += d.size;
+  }
+  ASSERT_LT(without.size(), bytes.size());
+  testing::WriteFile(first, without);
+  auto report = f.Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.problem.find("without its seal"), std::string::npos) << report.problem;
+  EXPECT_EQ(report.first_bad_sequence, segments[1]);
 }
 
 TEST(JournalTest, TwoWritersOnOneJournalKeepOneChain) {
@@ -432,8 +498,8 @@ TEST_F(OlderStoreTest, APrunedLogMovesWithTheCheckpointThatAnchorsIt) {
   Open();
   auto report = Verify();
   EXPECT_TRUE(report.ok) << report.problem << " at " << report.first_bad_sequence;
-  EXPECT_EQ(report.events, 15);
-  ASSERT_EQ(log_->Record(AuditFixture::MakeEvent("after")), 26);
+  EXPECT_EQ(report.events, 16);  // 11 to 25, and the record of the earlier pruning
+  ASSERT_EQ(log_->Record(AuditFixture::MakeEvent("after")), 27);
   EXPECT_TRUE(Verify().ok);
 }
 

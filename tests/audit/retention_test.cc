@@ -46,10 +46,10 @@ TEST_F(RetentionTest, OldShippedSegmentsGoAndTheRestStillVerifies) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->through, Ends().back());  // every segment but the one being written
   EXPECT_EQ(r->segments, static_cast<int64_t>(segments_.size()) - 1);
-  EXPECT_EQ(*ListSegments(f_.journal()), std::vector<int64_t>{segments_.back()});
+  EXPECT_EQ(ListSegments(f_.journal())->front(), segments_.back());
   auto report = f_.Verify();
   EXPECT_TRUE(report.ok) << report.problem;
-  EXPECT_EQ(report.events, 25 - r->through);
+  EXPECT_EQ(report.events, 25 - r->through + 1);  // and retention's own event
   // And the chain goes on from the anchor; search finds what is left.
   ASSERT_TRUE(f_.log->Record(AuditFixture::MakeEvent("after")));
   EXPECT_TRUE(f_.Verify().ok);
@@ -74,20 +74,40 @@ TEST_F(RetentionTest, RetentionOutsideSixMonthsToTwoYearsIsRefused) {
   EXPECT_EQ(Prune(*f_.log, f_.clock, 731).error().code, ErrorCode::kInvalidArgument);
 }
 
-TEST_F(RetentionTest, SegmentsRemovedByAnyoneElseAreDetected) {
+TEST_F(RetentionTest, RetentionIsRecordedInTheJournalAndAnyOtherRemovalIsDetected) {
   const auto ends = Ends();
-  Shipped(25);
+  Shipped(ends[0]);  // retention may remove the first segment only
   f_.clock.Advance(std::chrono::days(200));
-  // Retention removes the first segment only (its own decision, written down); an attacker then
-  // removes the second, whose successor's anchor would verify on its own.
-  ASSERT_TRUE(f_.log->index().RemoveThrough(ends[0]));
-  std::filesystem::remove(SegmentPath(f_.journal(), segments_[0]));
+  auto r = Prune(*f_.log, f_.clock, 183);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->segments, 1);
+  const auto recorded = testing::JournalEvents(f_.journal(), "audit.retention.prune");
+  ASSERT_EQ(recorded.size(), 1u);
+  EXPECT_EQ(recorded[0].at("detail").at("through").as_string(), std::to_string(ends[0]));
   EXPECT_TRUE(f_.Verify().ok);
+  // An attacker removes the next segment too: what is left opens with a validly signed
+  // checkpoint, but retention never went that far.
   std::filesystem::remove(SegmentPath(f_.journal(), segments_[1]));
   auto report = f_.Verify();
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.first_bad_sequence, ends[0] + 1);
   EXPECT_NE(report.problem.find("retention did not remove"), std::string::npos) << report.problem;
+}
+
+TEST_F(RetentionTest, ASegmentWhoseAnchorIsNotSignedIsNotRemoved) {
+  Shipped(25);
+  f_.clock.Advance(std::chrono::days(200));
+  f_.Rewrite([](std::vector<JournalRecord>& records) {
+    CheckpointText c;
+    auto& anchor = records.front();
+    if (anchor.kind != RecordKind::kCheckpoint || !ParseCheckpointText(anchor.text, c)) return;
+    c.time = "2000-01-01T00:00:00.000Z";  // made to look old enough
+    anchor.text = FormatCheckpointText(c);
+  });
+  auto r = Prune(*f_.log, f_.clock, 183);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kDataLoss);
+  EXPECT_EQ(*ListSegments(f_.journal()), segments_);
 }
 
 TEST_F(RetentionTest, RemovingTheAnchorIsDetected) {

@@ -158,6 +158,17 @@ TEST_F(VerifierTest, DetectsTruncationBehindTheIndex) {
   EXPECT_EQ(r.first_bad_sequence, 27);
 }
 
+TEST_F(VerifierTest, DetectsAJournalThatEndsBeforeTheStoresLastCommit) {
+  RemoveRecords([](const JournalRecord& r) { return r.sequence > 26; });
+  f_.TamperIndex("DELETE FROM audit_events WHERE seq > 26");
+  f_.TamperIndex("UPDATE meta SET value = '26' WHERE key = 'indexed_through'");
+  EXPECT_TRUE(Run().ok) << "the index was edited to match";
+  auto r = Verify(f_.journal(), f_.log->index(), f_.key.public_key, Environment::kTest, 28);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->ok);
+  EXPECT_EQ(r->first_bad_sequence, 27);
+}
+
 TEST_F(VerifierTest, DetectsRewrittenEventsEvenWithRecomputedHashes) {
   // The attacker edits event 12 and recomputes every hash after it; only the signed checkpoint at
   // 20 (which the attacker cannot re-sign) still holds the true chain.

@@ -34,6 +34,10 @@ class CountingStore final : public store::Store {
   }
   Result<void> Compact() override { return inner_.Compact(); }
   void SetCommitSink(store::CommitSink* sink) override { inner_.SetCommitSink(sink); }
+  int WatchTables(std::vector<std::string> tables, std::function<void()> changed) override {
+    return inner_.WatchTables(std::move(tables), std::move(changed));
+  }
+  void Unwatch(int watch) override { inner_.Unwatch(watch); }
   store::StoreStats Stats() const override { return inner_.Stats(); }
   void Close() override { inner_.Close(); }
 

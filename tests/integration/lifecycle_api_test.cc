@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/secret.h"
@@ -75,6 +77,53 @@ TEST_F(LifecycleApiTest, ALeaverLosesAccessOnTheNextRequestAndIsNeverBack) {
   EXPECT_EQ(left.at(0).at("roles"), boost::json::array{"reader"});
   EXPECT_EQ(left.at(0).at("remits"), boost::json::array{"north"});
   EXPECT_EQ(left.at(0).at("grants").as_array().size(), 4u);
+}
+
+// Sessions are answered from memory: a leave invalidates it before it is acknowledged. Eight
+// threads ask with the leaver's session all the while; every request that starts after the
+// leave's answer arrived is refused.
+TEST_F(LifecycleApiTest, NoRequestThatStartsAfterALeaveIsAcknowledgedIsServed) {
+  using Steady = std::chrono::steady_clock;
+  struct Sample {
+    Steady::time_point start;
+    int status;
+  };
+  constexpr int kThreads = 8;
+  std::atomic<bool> left{false}, stop{false};
+  std::atomic<int> served_before{0}, asked_after{0};
+  std::vector<std::vector<Sample>> samples(kThreads);
+  std::vector<std::thread> threads;
+  const auto session = sessions_["rob.reader"];
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ApiClient client(inst_);
+      while (!stop) {
+        const bool after = left;
+        const auto start = Steady::now();
+        const int status = client.As(session, "GET", "/api/v1/auth/session").status;
+        samples[t].push_back({start, status});
+        if (!after && status == 200) ++served_before;
+        if (after) ++asked_after;
+      }
+    });
+  }
+  while (served_before < kThreads * 3) std::this_thread::yield();
+  const auto leave = Admin(officer1_, "rob.reader", "leave");
+  const auto acknowledged = Steady::now();
+  left = true;
+  while (asked_after < kThreads * 5) std::this_thread::yield();
+  stop = true;
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(leave.status, 204);
+  int after = 0;
+  for (const auto& each : samples) {
+    for (const auto& s : each) {
+      if (s.start <= acknowledged) continue;
+      ++after;
+      EXPECT_EQ(s.status, 401) << "a request that started after the leave was answered";
+    }
+  }
+  EXPECT_GE(after, kThreads * 5);
 }
 
 TEST_F(LifecycleApiTest, AReturningLeaverGetsANewAccountNeverTheOldOne) {

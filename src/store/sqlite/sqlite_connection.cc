@@ -175,4 +175,18 @@ Result<std::vector<Row>> SqliteConnection::Query(std::string_view sql, const Par
   return rows;
 }
 
+void SqliteConnection::OnRowChange(std::function<void(std::string_view table)> changed) {
+  on_row_change_ = std::move(changed);
+  if (!on_row_change_) {
+    sqlite3_update_hook(db_, nullptr, nullptr);
+    return;
+  }
+  sqlite3_update_hook(
+      db_,
+      [](void* self, int, const char*, const char* table, sqlite3_int64) {
+        static_cast<SqliteConnection*>(self)->on_row_change_(table);
+      },
+      this);
+}
+
 }  // namespace strongroom::store

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -33,6 +34,9 @@ class SqliteConnection final : public Transaction {
 
   // Runs SQL text without parameters or caching (BEGIN, COMMIT, PRAGMA...).
   Result<void> ExecRaw(const char* sql);
+  // Calls `changed` with the table of every row a statement inserts, updates or deletes
+  // (SQLite's update hook: foreign-key actions included). nullptr removes it.
+  void OnRowChange(std::function<void(std::string_view table)> changed);
 
  private:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
@@ -40,6 +44,7 @@ class SqliteConnection final : public Transaction {
   std::unexpected<Error> SqliteError(std::string_view what) const;
 
   sqlite3* db_;
+  std::function<void(std::string_view)> on_row_change_;
   // Transparent lookup: finding a cached statement does not allocate.
   struct Hash {
     using is_transparent = void;

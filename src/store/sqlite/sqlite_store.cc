@@ -52,6 +52,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
 
 SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<SqliteConnection> writer)
     : options_(std::move(options)), writer_conn_(std::move(writer)) {
+  writer_conn_->OnRowChange([this](std::string_view table) {
+    if (std::find(changed_tables_.begin(), changed_tables_.end(), table) == changed_tables_.end()) {
+      changed_tables_.emplace_back(table);
+    }
+  });
   writer_thread_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -116,6 +121,7 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
   std::vector<Result<void>> results;
   results.reserve(batch.size());
   // BEGIN, COMMIT and ROLLBACK go through the statement cache too: compiled once per connection.
+  changed_tables_.clear();
   auto begun = writer_conn_->Exec("BEGIN IMMEDIATE");
   if (!begun) {
     for (auto& w : batch) w.done(std::unexpected(begun.error()));
@@ -129,20 +135,25 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
     StagingTransaction tx(*writer_conn_);
     Result<void> r = sp ? RunGuarded(w.fn, tx) : std::unexpected(sp.error());
     if (r) {
-      ++committed;
       if (auto rel = writer_conn_->Exec("RELEASE w"); !rel) r = std::unexpected(rel.error());
+    }
+    if (r) {
+      ++committed;
     } else if (sp) {
+      // Refused, or its release failed: none of it stays, its staged events included.
       (void)writer_conn_->Exec("ROLLBACK TO w");
       (void)writer_conn_->Exec("RELEASE w");
     }
     if (r) std::move(tx.staged.begin(), tx.staged.end(), std::back_inserter(staged));
     results.push_back(std::move(r));
   }
-  // The batch's events are durable before its data: no change without its event.
+  // The batch's events are durable before its data: no change without its event. The sink is
+  // held for the batch, so that detaching it waits for the batch to end.
+  std::unique_lock sink_lock(sink_mu_);
+  CommitSink* const sink = sink_;
   std::vector<int64_t> positions;
   Result<void> journaled;
   if (!staged.empty()) {
-    CommitSink* sink = sink_.load();
     auto made = sink != nullptr
                     ? sink->MakeDurable(std::move(staged))
                     : Fail(ErrorCode::kUnavailable, "store: no audit journal is attached");
@@ -152,7 +163,7 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
         auto recorded = writer_conn_->Exec(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
             "excluded.value",
-            {std::string(kJournalCommittedKey), std::to_string(positions.back())});
+            {sink->CommittedKey(), std::to_string(positions.back())});
         if (!recorded) journaled = std::unexpected(recorded.error());
       }
     } else {
@@ -161,10 +172,11 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
   }
   if (!journaled) {
     (void)writer_conn_->Exec("ROLLBACK");
-    if (!positions.empty()) sink_.load()->NotCommitted(positions);
+    if (!positions.empty()) sink->NotCommitted(positions);
     for (auto& r : results) {
       if (r) r = Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
     }
+    sink_lock.unlock();
     for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
     return;
   }
@@ -176,12 +188,21 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
                                 .count());
   if (!commit) {
     (void)writer_conn_->Exec("ROLLBACK");
-    if (!positions.empty()) sink_.load()->NotCommitted(positions);
-    for (auto& r : results) {
-      if (r) r = Fail(ErrorCode::kUnavailable, "store: commit failed");
+    // A commit that reports failure may still have reached the database (an I/O error after
+    // the log was written): what the store now says decides.
+    if (!positions.empty() &&
+        CommittedPosition(sink->CommittedKey()) == std::to_string(positions.back())) {
+      commit = Result<int64_t>(0);
+    } else {
+      if (!positions.empty()) sink->NotCommitted(positions);
+      for (auto& r : results) {
+        if (r) r = Fail(ErrorCode::kUnavailable, "store: commit failed");
+      }
+      committed = 0;
     }
-    committed = 0;
   }
+  sink_lock.unlock();
+  if (commit) TellWatchers();
   {
     std::lock_guard lock(mu_);
     if (commit) ++stats_.commits;
@@ -245,7 +266,40 @@ Result<void> SqliteStore::Read(TransactionFn fn) {
   return result;
 }
 
-void SqliteStore::SetCommitSink(CommitSink* sink) { sink_.store(sink); }
+void SqliteStore::SetCommitSink(CommitSink* sink) {
+  std::lock_guard lock(sink_mu_);
+  sink_ = sink;
+}
+
+std::optional<std::string> SqliteStore::CommittedPosition(const std::string& key) {
+  auto rows = writer_conn_->Query("SELECT value FROM meta WHERE key = ?", {key});
+  if (!rows || rows->empty()) return std::nullopt;
+  return rows->front().Text(0);
+}
+
+int SqliteStore::WatchTables(std::vector<std::string> tables, std::function<void()> changed) {
+  std::lock_guard lock(watches_mu_);
+  watches_.push_back({next_watch_, std::move(tables), std::move(changed)});
+  return next_watch_++;
+}
+
+void SqliteStore::Unwatch(int watch) {
+  std::lock_guard lock(watches_mu_);
+  std::erase_if(watches_, [&](const Watch& w) { return w.id == watch; });
+}
+
+void SqliteStore::TellWatchers() {
+  if (changed_tables_.empty()) return;
+  std::lock_guard lock(watches_mu_);
+  for (const auto& w : watches_) {
+    for (const auto& t : w.tables) {
+      if (std::find(changed_tables_.begin(), changed_tables_.end(), t) != changed_tables_.end()) {
+        w.changed();
+        break;
+      }
+    }
+  }
+}
 
 StoreStats SqliteStore::Stats() const {
   std::lock_guard lock(mu_);

@@ -40,6 +40,8 @@ class SqliteStore final : public Store {
   Result<void> Read(TransactionFn fn) override;
   Result<void> Compact() override;
   void SetCommitSink(CommitSink* sink) override;
+  int WatchTables(std::vector<std::string> tables, std::function<void()> changed) override;
+  void Unwatch(int watch) override;
   StoreStats Stats() const override;
   void Close() override;
 
@@ -52,6 +54,9 @@ class SqliteStore final : public Store {
   SqliteStore(SqliteOptions options, std::unique_ptr<SqliteConnection> writer);
   void WriterLoop();
   void CommitBatch(std::vector<PendingWrite>& batch);
+  void TellWatchers();
+  // The position recorded under `key` (read on the writer's connection).
+  std::optional<std::string> CommittedPosition(const std::string& key);
   Result<std::unique_ptr<SqliteConnection>> BorrowReader();
   void ReturnReader(std::unique_ptr<SqliteConnection> conn);
 
@@ -70,7 +75,18 @@ class SqliteStore final : public Store {
   int open_readers_ = 0;                                         // guarded by readers_mu_
   bool readers_closed_ = false;                                  // guarded by readers_mu_
 
-  std::atomic<CommitSink*> sink_{nullptr};
+  std::mutex sink_mu_;          // held by the writer while a batch uses the sink
+  CommitSink* sink_ = nullptr;  // guarded by sink_mu_
+  struct Watch {
+    int id;
+    std::vector<std::string> tables;
+    std::function<void()> changed;
+  };
+  std::mutex watches_mu_;
+  std::vector<Watch> watches_;  // guarded by watches_mu_
+  int next_watch_ = 1;          // guarded by watches_mu_
+  // Tables the batch being written changed; the writer thread's own.
+  std::vector<std::string> changed_tables_;
   std::thread writer_thread_;
 };
 
