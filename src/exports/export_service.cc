@@ -8,6 +8,7 @@
 #include "authz/admin.h"
 #include "common/text.h"
 #include "crypto/aead.h"
+#include "records/purge.h"
 
 namespace strongroom::exports {
 namespace {
@@ -104,68 +105,113 @@ Result<ExportRequest> ExportService::Request(const identity::Principal& who, std
       });
 }
 
+// The writer only writes: the decision, the read of up to kMaxExportRecords records, their
+// decryption and the archive's sealing happen on a reader; the write then checks that what they
+// depended on (the request, the requester's account, the organisation's records) is as it was,
+// and records the approval. If something changed in between, it starts again.
 Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std::string_view id,
                                              const identity::RequestContext& ctx) {
-  auto event = MakeEvent(who, "export.approve", id, ctx);
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    auto event = MakeEvent(who, "export.approve", id, ctx);
+    std::optional<Prepared> prepared;
+    bool changed = false;
+    auto read = store_.Read([&](store::Transaction& tx) -> Result<void> {
+      ASSIGN_OR_RETURN(prepared, Prepare(tx, who, id, event));
+      return {};
+    });
+    if (!read) return audit_.Refuse(std::move(event), read.error());
+    auto done = audit_.Change<ExportRequest>(
+        event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ExportRequest> {
+          ASSIGN_OR_RETURN(auto basis, BasisOf(tx, id));
+          if (!basis || *basis != prepared->basis) {
+            changed = true;
+            ev.reason = "the request, its requester or the records changed while it was built";
+            return Fail(ErrorCode::kFailedPrecondition,
+                        "the export changed while it was being built");
+          }
+          const auto now = clock_.Now();
+          RETURN_IF_ERROR(tx.Exec(
+              "UPDATE exports SET status = 'approved', approved_by = ?, approved_at = ?, "
+              "archive_expires_at = ?, record_count = ?, wrapped_key = ?, archive = ? WHERE id = ?",
+              {who.account.id, FormatRfc3339(now), FormatRfc3339(now + kExportArchiveLifetime),
+               prepared->records, prepared->wrapped_key, prepared->archive, std::string(id)}));
+          ev.allowed = true;
+          ev.reason = "approver in the organisation, not the requester";
+          ev.detail = {{"requester", prepared->basis.requester.id},
+                       {"records", std::to_string(prepared->records)}};
+          return ExportRequest{std::string(id), "approved", prepared->records};
+        });
+    if (done || !changed) return done;
+    if (attempt == kAttempts) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  "the export's records kept changing while it was being built: try again");
+    }
+  }
+}
+
+Result<std::optional<ExportService::Basis>> ExportService::BasisOf(store::Transaction& tx,
+                                                                   std::string_view id) {
+  ASSIGN_OR_RETURN(auto e, LoadExport(tx, id));
+  if (!e) return std::optional<Basis>();
+  auto requester = LoadSubject(tx, e->requester_id);
+  if (!requester) return std::optional<Basis>();
+  ASSIGN_OR_RETURN(auto records, records::RecordsStamp(tx, e->org_id));
+  return Basis{e->org_id,         e->status, e->expires_at, e->remit, std::move(*requester),
+               std::move(records)};
+}
+
+Result<ExportService::Prepared> ExportService::Prepare(store::Transaction& tx,
+                                                       const identity::Principal& who,
+                                                       std::string_view id, audit::Event& ev) {
   const auto now = clock_.Now();
-  return audit_.Change<ExportRequest>(
-      event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ExportRequest> {
-        ASSIGN_OR_RETURN(auto e, LoadExport(tx, id));
-        const auto may = !e ? authz::Decision{false, true, "no such export"}
-                            : authz::DecideAdmin(who.account, authz::AdminAction::kExportApprove,
-                                                 {e->org_id, {}, "", {}}, now);
-        ev.reason = may.reason;
-        if (may.hidden) return NoSuchExport();
-        if (!may.allow) return Fail(ErrorCode::kPermissionDenied, "not permitted: " + may.reason);
-        // The requester as they are now: what they may see is what the archive holds.
-        auto loaded = LoadSubject(tx, e->requester_id);
-        if (!loaded) {  // the rule needs the requester's person: without it, refuse
-          ev.reason = "the requester's account cannot be read";
-          return Fail(ErrorCode::kFailedPrecondition, "the export's requester cannot be read");
-        }
-        const auto& subject = *loaded;
-        const auto two = approvals::Decide(
-            who.account,
-            {e->status == "pending" ? approvals::State::kPending : approvals::State::kApproved,
-             ParseRfc3339(e->expires_at).value_or(TimePoint{}), subject.id, subject.person_id},
-            approvals::Verdict::kApprove, now);
-        if (!two.allowed) {
-          ev.reason = two.reason;
-          return std::unexpected(two.error);
-        }
-        ASSIGN_OR_RETURN(auto records,
-                         records_.ReadForExport(tx, subject, e->remit, kMaxExportRecords));
-        boost::json::array items;
-        for (const auto& r : records) {
-          boost::json::array descriptors;
-          for (const auto& d : r.summary.descriptors) descriptors.emplace_back(d);
-          items.push_back({{"id", r.summary.id},
-                           {"remit", r.summary.remit},
-                           {"title", r.summary.title},
-                           {"classification", r.summary.classification},
-                           {"descriptors", std::move(descriptors)},
-                           {"version", r.summary.version},
-                           {"created_at", r.summary.created_at},
-                           {"updated_at", r.summary.updated_at},
-                           {"retain_until", r.summary.retain_until},
-                           {"body", boost::json::parse(r.body_json)}});
-        }
-        boost::json::object archive{{"export", std::string(id)},
-                                    {"organisation", who.account.org_id},
-                                    {"records", std::move(items)}};
-        const auto plain = boost::json::serialize(archive);
-        ASSIGN_OR_RETURN(auto key, keys_.NewRecordKey(tx, who.account.org_id, id));
-        ASSIGN_OR_RETURN(auto sealed, crypto::Seal(key.key, AsBytes(plain), AsBytes(id), random_));
-        RETURN_IF_ERROR(tx.Exec(
-            "UPDATE exports SET status = 'approved', approved_by = ?, approved_at = ?, "
-            "archive_expires_at = ?, record_count = ?, wrapped_key = ?, archive = ? WHERE id = ?",
-            {who.account.id, FormatRfc3339(now), FormatRfc3339(now + kExportArchiveLifetime),
-             static_cast<int64_t>(records.size()), key.wrapped, sealed, std::string(id)}));
-        ev.allowed = true;
-        ev.reason = "approver in the organisation, not the requester";
-        ev.detail = {{"requester", subject.id}, {"records", std::to_string(records.size())}};
-        return ExportRequest{std::string(id), "approved", static_cast<int64_t>(records.size())};
-      });
+  ASSIGN_OR_RETURN(auto e, LoadExport(tx, id));
+  const auto may = !e ? authz::Decision{false, true, "no such export"}
+                      : authz::DecideAdmin(who.account, authz::AdminAction::kExportApprove,
+                                           {e->org_id, {}, "", {}}, now);
+  ev.reason = may.reason;
+  if (may.hidden) return NoSuchExport();
+  if (!may.allow) return Fail(ErrorCode::kPermissionDenied, "not permitted: " + may.reason);
+  // The requester as they are now: what they may see is what the archive holds.
+  ASSIGN_OR_RETURN(auto basis, BasisOf(tx, id));
+  if (!basis) {  // the rule needs the requester's person: without it, refuse
+    ev.reason = "the requester's account cannot be read";
+    return Fail(ErrorCode::kFailedPrecondition, "the export's requester cannot be read");
+  }
+  const auto& subject = basis->requester;
+  const auto two = approvals::Decide(
+      who.account,
+      {e->status == "pending" ? approvals::State::kPending : approvals::State::kApproved,
+       ParseRfc3339(e->expires_at).value_or(TimePoint{}), subject.id, subject.person_id},
+      approvals::Verdict::kApprove, now);
+  if (!two.allowed) {
+    ev.reason = two.reason;
+    return std::unexpected(two.error);
+  }
+  ASSIGN_OR_RETURN(auto records, records_.ReadForExport(tx, subject, e->remit, kMaxExportRecords));
+  boost::json::array items;
+  for (const auto& r : records) {
+    boost::json::array descriptors;
+    for (const auto& d : r.summary.descriptors) descriptors.emplace_back(d);
+    items.push_back({{"id", r.summary.id},
+                     {"remit", r.summary.remit},
+                     {"title", r.summary.title},
+                     {"classification", r.summary.classification},
+                     {"descriptors", std::move(descriptors)},
+                     {"version", r.summary.version},
+                     {"created_at", r.summary.created_at},
+                     {"updated_at", r.summary.updated_at},
+                     {"retain_until", r.summary.retain_until},
+                     {"body", boost::json::parse(r.body_json)}});
+  }
+  boost::json::object archive{{"export", std::string(id)},
+                              {"organisation", who.account.org_id},
+                              {"records", std::move(items)}};
+  const auto plain = boost::json::serialize(archive);
+  ASSIGN_OR_RETURN(auto key, keys_.NewRecordKey(tx, who.account.org_id, id));
+  ASSIGN_OR_RETURN(auto sealed, crypto::Seal(key.key, AsBytes(plain), AsBytes(id), random_));
+  return Prepared{std::move(*basis), static_cast<int64_t>(records.size()), std::move(key.wrapped),
+                  std::move(sealed)};
 }
 
 Result<ExportArchive> ExportService::Download(const identity::Principal& who, std::string_view id,

@@ -63,6 +63,23 @@ class ExportService {
   Result<int64_t> ExpireDue();
 
  private:
+  // What an approval's archive depends on, read again before the approval is written.
+  struct Basis {
+    std::string org_id, status, expires_at, remit;
+    identity::Account requester;
+    std::string records;  // records::RecordsStamp of the organisation
+    bool operator==(const Basis&) const = default;
+  };
+  // An approval made ready on a reader: the archive sealed under a new key.
+  struct Prepared {
+    Basis basis;
+    int64_t records = 0;
+    Bytes wrapped_key;
+    Bytes archive;
+  };
+  static Result<std::optional<Basis>> BasisOf(store::Transaction& tx, std::string_view id);
+  Result<Prepared> Prepare(store::Transaction& tx, const identity::Principal& who,
+                           std::string_view id, audit::Event& ev);
   audit::Event MakeEvent(const identity::Principal& who, std::string action, std::string_view id,
                          const identity::RequestContext& ctx) const;
 

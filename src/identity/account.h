@@ -83,6 +83,7 @@ struct Account {
   TimePoint expires_at{};
   std::vector<std::string> remits;  // sorted (standard accounts)
   std::vector<std::string> grants;  // sorted: "OFFICIAL-SENSITIVE" and descriptor names
+  bool operator==(const Account&) const = default;
 };
 
 // The columns AccountOf reads, for a query over `accounts a` (an account reads as "suspended"

@@ -1,5 +1,7 @@
 #include "records/purge.h"
 
+#include <fmt/format.h>
+
 #include "identity/expired.h"
 #include "identity/throttle.h"
 #include "retention/holds.h"
@@ -15,6 +17,15 @@ const std::string& DueSql() {
 }
 
 }  // namespace
+
+Result<std::string> RecordsStamp(store::Transaction& tx, std::string_view org_id) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT COUNT(*), COALESCE(SUM(version), 0), COALESCE(SUM(rowid), 0), "
+                            "COALESCE(MAX(updated_at), '') FROM records WHERE org_id = ?",
+                            {std::string(org_id)}));
+  const auto& r = rows.front();
+  return fmt::format("{}/{}/{}/{}", r.Int(0), r.Int(1), r.Int(2), r.Text(3));
+}
 
 Result<RecordCensus> TakeRecordCensus(store::Transaction& tx, TimePoint now) {
   const auto at = FormatRfc3339(now);

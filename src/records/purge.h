@@ -41,6 +41,10 @@ struct RecordCensus {
 };
 Result<RecordCensus> TakeRecordCensus(store::Transaction& tx, TimePoint now);
 
+// What is built from an organisation's records (an export) depends on, read without decrypting
+// any: it differs once any of them is created, changed or removed.
+Result<std::string> RecordsStamp(store::Transaction& tx, std::string_view org_id);
+
 class Purge {
  public:
   // Everything passed must outlive the job.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "exports/export_service.h"
+#include "fakes/audit_journal.h"
 #include "records/records_fixture.h"
 
 namespace strongroom::records {
@@ -67,6 +68,81 @@ TEST_F(ExportServiceTest, NoAccountOfTheRequestersPersonApproves) {
   EXPECT_TRUE(exports_.Download(As("acc-p1-main", "reader,approver"), req->id, f_.ctx));
   EXPECT_EQ(exports_.Download(As("acc-p1-main", "reader,approver"), req->id, f_.ctx).error().code,
             ErrorCode::kFailedPrecondition);
+}
+
+// A Store that runs `after_read` after each read it passes on: a change that lands while an
+// approval's archive is being built on a reader.
+class ReadHookStore final : public store::Store {
+ public:
+  explicit ReadHookStore(store::Store& inner) : inner_(inner) {}
+  Result<void> Write(store::TransactionFn fn) override { return inner_.Write(std::move(fn)); }
+  void WriteAsync(store::TransactionFn fn, store::DoneFn done) override {
+    inner_.WriteAsync(std::move(fn), std::move(done));
+  }
+  Result<void> Read(store::TransactionFn fn) override {
+    auto r = inner_.Read(std::move(fn));
+    if (after_read) after_read();
+    return r;
+  }
+  Result<void> Compact() override { return inner_.Compact(); }
+  void SetCommitSink(store::CommitSink* sink) override { inner_.SetCommitSink(sink); }
+  int WatchTables(std::vector<std::string> tables, std::function<void()> changed) override {
+    return inner_.WatchTables(std::move(tables), std::move(changed));
+  }
+  void Unwatch(int watch) override { inner_.Unwatch(watch); }
+  store::StoreStats Stats() const override { return inner_.Stats(); }
+  void Close() override { inner_.Close(); }
+  std::function<void()> after_read;
+
+ private:
+  store::Store& inner_;
+};
+
+// The archive is built on a reader, not on the writer: a record created in between is seen when
+// the approval is written, and the archive is built again with it.
+TEST_F(ExportServiceTest, AnArchiveBuiltWhileARecordChangedIsBuiltAgain) {
+  ReadHookStore hooked(*f_.store);
+  exports::ExportService exports(hooked, *f_.audit, *f_.keys, *f_.service, f_.clock,
+                                 crypto::DefaultRandom());
+  auto req = exports.Request(As("acc-p1-main", "reader,approver"), "", "audit", f_.ctx);
+  ASSERT_TRUE(req) << req.error().message;
+  auto editor = f_.Who("acc-ed", "org-a", "standard", "editor", "north", "");
+  int reads = 0;
+  hooked.after_read = [&] {
+    if (++reads > 1) return;
+    ASSERT_TRUE(f_.service->Create(
+        editor, RecordsFixture::Input("north", "made meanwhile", "OFFICIAL", {}, "{}"), f_.ctx));
+  };
+  auto ok = exports.Approve(As("acc-p2", "reader,approver"), req->id, f_.ctx);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->records, 2) << "built again with the record made while it was first built";
+  const auto attempts = testing::JournalEvents(f_.dir / "audit", "export.approve");
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_FALSE(attempts[0].at("decision").at("allow").as_bool());
+  EXPECT_NE(std::string(attempts[0].at("decision").at("reason").as_string()).find("changed"),
+            std::string::npos);
+  EXPECT_TRUE(attempts[1].at("decision").at("allow").as_bool());
+}
+
+TEST_F(ExportServiceTest, AnArchiveWhoseRecordsKeepChangingIsNotApproved) {
+  ReadHookStore hooked(*f_.store);
+  exports::ExportService exports(hooked, *f_.audit, *f_.keys, *f_.service, f_.clock,
+                                 crypto::DefaultRandom());
+  auto req = exports.Request(As("acc-p1-main", "reader,approver"), "", "audit", f_.ctx);
+  ASSERT_TRUE(req) << req.error().message;
+  auto editor = f_.Who("acc-ed", "org-a", "standard", "editor", "north", "");
+  hooked.after_read = [&] {
+    ASSERT_TRUE(f_.service->Create(
+        editor, RecordsFixture::Input("north", "again", "OFFICIAL", {}, "{}"), f_.ctx));
+  };
+  auto r = exports.Approve(As("acc-p2", "reader,approver"), req->id, f_.ctx);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
+  hooked.after_read = nullptr;
+  // Still pending: a later approval goes through.
+  auto ok = exports.Approve(As("acc-p2", "reader,approver"), req->id, f_.ctx);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->records, 4);
 }
 
 TEST_F(ExportServiceTest, AnApprovalIsWhatTheListingCapAsksAbout) {
