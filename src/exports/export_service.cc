@@ -15,13 +15,6 @@ namespace {
 
 std::unexpected<Error> NoSuchExport() { return Fail(ErrorCode::kNotFound, "no such export"); }
 
-// Loads the account as the policy sees it, from the store (not from anyone's session).
-Result<authz::Subject> LoadSubject(store::Transaction& tx, const std::string& account_id) {
-  ASSIGN_OR_RETURN(auto account, identity::LoadAccount(tx, account_id));
-  if (!account) return Fail(ErrorCode::kNotFound, "no such account");
-  return std::move(*account);
-}
-
 // An export request as stored.
 struct StoredExport {
   std::string org_id;
@@ -123,7 +116,7 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
     if (!read) return audit_.Refuse(std::move(event), read.error());
     auto done = audit_.Change<ExportRequest>(
         event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ExportRequest> {
-          ASSIGN_OR_RETURN(auto basis, BasisOf(tx, id));
+          ASSIGN_OR_RETURN(auto basis, BasisOf(tx, id, who.account.id));
           if (!basis || *basis != prepared->basis) {
             changed = true;
             ev.reason = "the request, its requester or the records changed while it was built";
@@ -131,6 +124,10 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
                         "the export changed while it was being built");
           }
           const auto now = clock_.Now();
+          if (ParseRfc3339(basis->expires_at).value_or(TimePoint{}) <= now) {
+            ev.reason = "the request expired while its archive was built";
+            return Fail(ErrorCode::kFailedPrecondition, "that export request has expired");
+          }
           RETURN_IF_ERROR(tx.Exec(
               "UPDATE exports SET status = 'approved', approved_by = ?, approved_at = ?, "
               "archive_expires_at = ?, record_count = ?, wrapped_key = ?, archive = ? WHERE id = ?",
@@ -142,7 +139,8 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
                        {"records", std::to_string(prepared->records)}};
           return ExportRequest{std::string(id), "approved", prepared->records};
         });
-    if (done || !changed) return done;
+    // A refusal that could not be recorded is that error, not a change to build again for.
+    if (done || !changed || done.error().code == ErrorCode::kUnavailable) return done;
     if (attempt == kAttempts) {
       return Fail(ErrorCode::kFailedPrecondition,
                   "the export's records kept changing while it was being built: try again");
@@ -151,13 +149,20 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
 }
 
 Result<std::optional<ExportService::Basis>> ExportService::BasisOf(store::Transaction& tx,
-                                                                   std::string_view id) {
+                                                                   std::string_view id,
+                                                                   const std::string& approver_id) {
   ASSIGN_OR_RETURN(auto e, LoadExport(tx, id));
   if (!e) return std::optional<Basis>();
-  auto requester = LoadSubject(tx, e->requester_id);
-  if (!requester) return std::optional<Basis>();
+  ASSIGN_OR_RETURN(auto requester, identity::LoadAccount(tx, e->requester_id));
+  ASSIGN_OR_RETURN(auto approver, identity::LoadAccount(tx, approver_id));
+  if (!requester || !approver) return std::optional<Basis>();
   ASSIGN_OR_RETURN(auto records, records::RecordsStamp(tx, e->org_id));
-  return Basis{e->org_id,         e->status, e->expires_at, e->remit, std::move(*requester),
+  return Basis{e->org_id,
+               e->status,
+               e->expires_at,
+               e->remit,
+               std::move(*requester),
+               std::move(*approver),
                std::move(records)};
 }
 
@@ -166,21 +171,25 @@ Result<ExportService::Prepared> ExportService::Prepare(store::Transaction& tx,
                                                        std::string_view id, audit::Event& ev) {
   const auto now = clock_.Now();
   ASSIGN_OR_RETURN(auto e, LoadExport(tx, id));
-  const auto may = !e ? authz::Decision{false, true, "no such export"}
-                      : authz::DecideAdmin(who.account, authz::AdminAction::kExportApprove,
-                                           {e->org_id, {}, "", {}}, now);
+  // The approver and the requester as the store has them now (the write checks they are still
+  // so): what the requester may see is what the archive holds.
+  ASSIGN_OR_RETURN(auto basis, BasisOf(tx, id, who.account.id));
+  const auto may =
+      !e ? authz::Decision{false, true, "no such export"}
+      : !basis
+          ? authz::Decision{false, false, "the requester's or approver's account cannot be read"}
+          : authz::DecideAdmin(basis->approver, authz::AdminAction::kExportApprove,
+                               {e->org_id, {}, "", {}}, now);
   ev.reason = may.reason;
   if (may.hidden) return NoSuchExport();
-  if (!may.allow) return Fail(ErrorCode::kPermissionDenied, "not permitted: " + may.reason);
-  // The requester as they are now: what they may see is what the archive holds.
-  ASSIGN_OR_RETURN(auto basis, BasisOf(tx, id));
-  if (!basis) {  // the rule needs the requester's person: without it, refuse
-    ev.reason = "the requester's account cannot be read";
-    return Fail(ErrorCode::kFailedPrecondition, "the export's requester cannot be read");
+  if (!basis) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "the export's requester or approver cannot be read");
   }
+  if (!may.allow) return Fail(ErrorCode::kPermissionDenied, "not permitted: " + may.reason);
   const auto& subject = basis->requester;
   const auto two = approvals::Decide(
-      who.account,
+      basis->approver,
       {e->status == "pending" ? approvals::State::kPending : approvals::State::kApproved,
        ParseRfc3339(e->expires_at).value_or(TimePoint{}), subject.id, subject.person_id},
       approvals::Verdict::kApprove, now);

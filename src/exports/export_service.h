@@ -67,6 +67,7 @@ class ExportService {
   struct Basis {
     std::string org_id, status, expires_at, remit;
     identity::Account requester;
+    identity::Account approver;
     std::string records;  // records::RecordsStamp of the organisation
     bool operator==(const Basis&) const = default;
   };
@@ -77,7 +78,8 @@ class ExportService {
     Bytes wrapped_key;
     Bytes archive;
   };
-  static Result<std::optional<Basis>> BasisOf(store::Transaction& tx, std::string_view id);
+  static Result<std::optional<Basis>> BasisOf(store::Transaction& tx, std::string_view id,
+                                              const std::string& approver_id);
   Result<Prepared> Prepare(store::Transaction& tx, const identity::Principal& who,
                            std::string_view id, audit::Event& ev);
   audit::Event MakeEvent(const identity::Principal& who, std::string action, std::string_view id,

@@ -97,7 +97,7 @@ Result<Principal> Sessions::Authenticate(std::string_view session_token, Upkeep 
 Result<void> Sessions::Flush() {
   auto touched = cache_.TakeTouched();
   if (touched.empty()) return {};
-  return deps_.store.Write([&](store::Transaction& tx) -> Result<void> {
+  auto written = deps_.store.Write([&](store::Transaction& tx) -> Result<void> {
     for (const auto& [token_hash, at] : touched) {
       const auto text = FormatRfc3339(at);
       RETURN_IF_ERROR(
@@ -106,6 +106,10 @@ Result<void> Sessions::Flush() {
     }
     return {};
   });
+  if (!written) {
+    for (const auto& [token_hash, at] : touched) cache_.Touch(token_hash, at);  // next time
+  }
+  return written;
 }
 
 Result<int64_t> Sessions::Live() const {

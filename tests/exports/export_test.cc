@@ -145,6 +145,26 @@ TEST_F(ExportServiceTest, AnArchiveWhoseRecordsKeepChangingIsNotApproved) {
   EXPECT_EQ(ok->records, 4);
 }
 
+// The approver as the store has them when the approval is written, not as their session said.
+TEST_F(ExportServiceTest, AnApproverWhoLeavesWhileTheArchiveIsBuiltDoesNotApprove) {
+  ReadHookStore hooked(*f_.store);
+  exports::ExportService exports(hooked, *f_.audit, *f_.keys, *f_.service, f_.clock,
+                                 crypto::DefaultRandom());
+  auto req = exports.Request(As("acc-p1-main", "reader,approver"), "", "audit", f_.ctx);
+  ASSERT_TRUE(req) << req.error().message;
+  hooked.after_read = [&] {
+    hooked.after_read = nullptr;
+    ASSERT_TRUE(f_.store->Write([](store::Transaction& tx) -> Result<void> {
+      RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET status = 'left' WHERE id = 'acc-p2'"));
+      return {};
+    }));
+  };
+  auto r = exports.Approve(As("acc-p2", "reader,approver"), req->id, f_.ctx);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_FALSE(f_.LastEvent("export.approve").at("decision").at("allow").as_bool());
+}
+
 TEST_F(ExportServiceTest, AnApprovalIsWhatTheListingCapAsksAbout) {
   auto approved_since = [&](const std::string& account, TimePoint since) {
     return store::ReadValue<bool>(*f_.store, [&](store::Transaction& tx) {

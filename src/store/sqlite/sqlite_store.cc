@@ -202,7 +202,9 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
     }
   }
   sink_lock.unlock();
-  if (commit) TellWatchers();
+  // Whatever the outcome: a commit reported failed may still have reached the database, and an
+  // invalidation too many costs a read.
+  TellWatchers();
   {
     std::lock_guard lock(mu_);
     if (commit) ++stats_.commits;
