@@ -41,6 +41,7 @@ AuditOptions OptionsFrom(const Config& config, bool owner) {
   o.journal = AuditJournalPath(config);
   o.node = AuditNodeName(config);
   o.checkpoint_every = config.audit.checkpoint_every;
+  o.segment_bytes = int64_t{config.audit.segment_kib} * 1024;
   o.owner = owner;
   return o;
 }

@@ -306,6 +306,7 @@ Result<void> ReadAudit(const toml::table* t, const std::filesystem::path& base, 
   RETURN_IF_ERROR(sec.Bool("local_only", a.local_only));
   RETURN_IF_ERROR(sec.Path("journal", base, a.journal));
   RETURN_IF_ERROR(sec.String("node", 64, a.node));
+  RETURN_IF_ERROR(sec.Int("segment_kib", 64, 1024 * 1024, a.segment_kib));
   if (a.signing_key_file.empty()) return ConfigError("audit.signing_key_file", "is required");
   if (!a.collector.empty()) {
     RETURN_IF_ERROR(CheckHostPort("audit.collector", a.collector));

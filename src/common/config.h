@@ -103,6 +103,7 @@ struct AuditConfig {
   std::filesystem::path journal;
   // This node's name in every event it writes; "" = the machine's host name.
   std::string node;
+  int segment_kib = 64 * 1024;  // a journal segment is sealed past this size (64 KiB to 1 GiB)
 };
 
 struct AccountsConfig {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <functional>
 #include <sstream>
@@ -97,6 +98,27 @@ TEST(AuditFailClosedTest, AFullDiskIs503ForViewsAndChangesAndServiceResumesWhenS
   ASSERT_EQ(inst.Stop(), 0);
   auto verify = RunBinary({"audit", "verify", "--config", inst.config().string()});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+// The serving process seals full segments and opens new ones under its system-call allow-list
+// (debug builds run with it), and what it wrote verifies across them.
+TEST(AuditJournalTest, TheServiceGoesOnAcrossSegments) {
+  Instance inst;
+  inst.AddToSection("audit", "segment_kib = 64\n");
+  ASSERT_TRUE(inst.Start()) << inst.StartupError();
+  int written = 0;
+  while (audit::ListSegments(inst.data_dir() / "audit")->size() < 3 && written < 2000) {
+    ASSERT_EQ(AuditedWrite(inst.port(), std::string(400, 'v')).status, 204);
+    ++written;
+  }
+  EXPECT_GE(audit::ListSegments(inst.data_dir() / "audit")->size(), 3u) << written << " writes";
+  ASSERT_EQ(HttpsGet(inst.port(), "/__test/audited-read").status, 200);
+  ASSERT_EQ(inst.Stop(), 0);
+  auto verify = RunBinary({"audit", "verify", "--config", inst.config().string()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  auto search = RunBinary({"audit", "search", "--config", inst.config().string(), "--action",
+                           "test.write", "--limit", "1000"});
+  EXPECT_EQ(std::count(search.out.begin(), search.out.end(), '\n'), written);
 }
 
 TEST(AuditFailClosedTest, WritesAndReadsFailWith503AndChangeNothing) {
