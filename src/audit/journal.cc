@@ -464,7 +464,6 @@ void Journal::WriteBatch(std::vector<Request>& batch) {
     }
     if (outcome) {
       Head head = head_;
-      const int64_t checkpointed_before = checkpointed_;
       int64_t checkpointed = checkpointed_;
       std::string out;
       std::vector<JournalRecord> checkpoints;
@@ -506,7 +505,6 @@ void Journal::WriteBatch(std::vector<Request>& batch) {
       if (outcome) {
         head_ = head;
         for (const auto& c : checkpoints) Apply(c);
-        (void)checkpointed_before;
       }
     }
   }
