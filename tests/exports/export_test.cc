@@ -4,6 +4,7 @@
 
 #include "exports/export_service.h"
 #include "fakes/audit_journal.h"
+#include "fakes/forwarding_store.h"
 #include "records/records_fixture.h"
 
 namespace strongroom::records {
@@ -72,30 +73,15 @@ TEST_F(ExportServiceTest, NoAccountOfTheRequestersPersonApproves) {
 
 // A Store that runs `after_read` after each read it passes on: a change that lands while an
 // approval's archive is being built on a reader.
-class ReadHookStore final : public store::Store {
+class ReadHookStore final : public testing::ForwardingStore {
  public:
-  explicit ReadHookStore(store::Store& inner) : inner_(inner) {}
-  Result<void> Write(store::TransactionFn fn) override { return inner_.Write(std::move(fn)); }
-  void WriteAsync(store::TransactionFn fn, store::DoneFn done) override {
-    inner_.WriteAsync(std::move(fn), std::move(done));
-  }
+  using ForwardingStore::ForwardingStore;
   Result<void> Read(store::TransactionFn fn) override {
     auto r = inner_.Read(std::move(fn));
     if (after_read) after_read();
     return r;
   }
-  Result<void> Compact() override { return inner_.Compact(); }
-  void SetCommitSink(store::CommitSink* sink) override { inner_.SetCommitSink(sink); }
-  int WatchTables(std::vector<std::string> tables, std::function<void()> changed) override {
-    return inner_.WatchTables(std::move(tables), std::move(changed));
-  }
-  void Unwatch(int watch) override { inner_.Unwatch(watch); }
-  store::StoreStats Stats() const override { return inner_.Stats(); }
-  void Close() override { inner_.Close(); }
   std::function<void()> after_read;
-
- private:
-  store::Store& inner_;
 };
 
 // The archive is built on a reader, not on the writer: a record created in between is seen when

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "store/store.h"
+#include "fakes/forwarding_store.h"
 
 namespace strongroom::testing {
 
-class CountingStore final : public store::Store {
+class CountingStore final : public ForwardingStore {
  public:
   struct Call {
     bool write = false;
@@ -21,7 +21,7 @@ class CountingStore final : public store::Store {
     bool operator==(const Call&) const = default;
   };
 
-  explicit CountingStore(store::Store& inner) : inner_(inner) {}
+  explicit CountingStore(store::Store& inner) : ForwardingStore(inner) {}
 
   Result<void> Write(store::TransactionFn fn) override {
     return inner_.Write(Logged(true, std::move(fn)));
@@ -32,14 +32,6 @@ class CountingStore final : public store::Store {
   Result<void> Read(store::TransactionFn fn) override {
     return inner_.Read(Logged(false, std::move(fn)));
   }
-  Result<void> Compact() override { return inner_.Compact(); }
-  void SetCommitSink(store::CommitSink* sink) override { inner_.SetCommitSink(sink); }
-  int WatchTables(std::vector<std::string> tables, std::function<void()> changed) override {
-    return inner_.WatchTables(std::move(tables), std::move(changed));
-  }
-  void Unwatch(int watch) override { inner_.Unwatch(watch); }
-  store::StoreStats Stats() const override { return inner_.Stats(); }
-  void Close() override { inner_.Close(); }
 
   // What was asked since the last Take, and forgets it.
   std::vector<Call> Take() {
@@ -78,7 +70,6 @@ class CountingStore final : public store::Store {
     };
   }
 
-  store::Store& inner_;
   std::mutex mu_;
   std::vector<Call> calls_;  // guarded by mu_
 };
