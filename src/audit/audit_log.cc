@@ -46,10 +46,9 @@ AuditOptions OptionsFrom(const Config& config, bool owner) {
   return o;
 }
 
-AuditLog::AuditLog(store::Store& store, const Clock& clock, std::unique_ptr<Journal> journal,
+AuditLog::AuditLog(store::Store& store, std::unique_ptr<Journal> journal,
                    std::unique_ptr<JournalIndex> index, bool owner)
     : store_(store),
-      clock_(clock),
       journal_(std::move(journal)),
       index_(std::move(index)),
       owner_(owner),
@@ -63,7 +62,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store, const Cloc
                                                clock, key, env));
   ASSIGN_OR_RETURN(auto index, JournalIndex::Open(options.journal));
   std::unique_ptr<AuditLog> log(
-      new AuditLog(store, clock, std::move(journal), std::move(index), options.owner));
+      new AuditLog(store, std::move(journal), std::move(index), options.owner));
   if (options.owner) {
     RETURN_IF_ERROR(log->MoveOlderStoreEvents());
     RETURN_IF_ERROR(log->CheckNotBehind());

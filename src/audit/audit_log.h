@@ -121,7 +121,7 @@ class AuditLog final : public store::CommitSink {
 #endif
 
  private:
-  AuditLog(store::Store& store, const Clock& clock, std::unique_ptr<Journal> journal,
+  AuditLog(store::Store& store, std::unique_ptr<Journal> journal,
            std::unique_ptr<JournalIndex> index, bool owner);
   Result<void> MoveOlderStoreEvents();
   Result<void> CheckNotBehind();
@@ -130,7 +130,6 @@ class AuditLog final : public store::CommitSink {
   static void Finish(Event& event, const Error* error);
 
   store::Store& store_;
-  const Clock& clock_;
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<JournalIndex> index_;
   const bool owner_;

@@ -7,11 +7,13 @@
 namespace strongroom::audit {
 namespace {
 
-constexpr size_t kMaxResponse = 64 * 1024;
-
-bool ParseInt(std::string_view s, int64_t& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+// Digits only: from_chars alone would take a sign.
+bool ParseCount(std::string_view s, int64_t& out) {
+  if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string_view::npos) {
+    return false;
+  }
+  std::from_chars(s.data(), s.data() + s.size(), out);
+  return true;
 }
 
 }  // namespace
@@ -32,34 +34,41 @@ Result<void> RelpClient::SendFrame(const std::string& command, const std::string
   return channel_->Write(frame);
 }
 
+Result<std::optional<int64_t>> TakeRelpResponse(std::string& pending) {
+  // A frame: TXNR SP COMMAND SP DATALEN [SP DATA] LF, where DATA is DATALEN bytes.
+  const auto sp1 = pending.find(' ');
+  const auto sp2 = sp1 == std::string::npos ? sp1 : pending.find(' ', sp1 + 1);
+  const auto sp3 = sp2 == std::string::npos ? sp2 : pending.find_first_of(" \n", sp2 + 1);
+  if (sp3 == std::string::npos) {
+    if (pending.size() > kMaxRelpResponse) {
+      return Fail(ErrorCode::kUnavailable, "RELP response too long");
+    }
+    return std::nullopt;
+  }
+  int64_t txnr = 0, len = 0;
+  if (!ParseCount(std::string_view(pending).substr(0, sp1), txnr) ||
+      !ParseCount(std::string_view(pending).substr(sp2 + 1, sp3 - sp2 - 1), len) ||
+      len > static_cast<int64_t>(kMaxRelpResponse) || (len > 0 && pending[sp3] != ' ')) {
+    return Fail(ErrorCode::kUnavailable, "malformed RELP response");
+  }
+  const std::string_view command = std::string_view(pending).substr(sp1 + 1, sp2 - sp1 - 1);
+  const size_t data_start = sp3 + (pending[sp3] == ' ' ? 1 : 0);
+  const size_t frame_end = data_start + static_cast<size_t>(len);
+  if (pending.size() <= frame_end) return std::nullopt;
+  if (pending[frame_end] != '\n') return Fail(ErrorCode::kUnavailable, "malformed RELP response");
+  const bool closed = command == "serverclose";
+  const bool positive =
+      command == "rsp" && std::string_view(pending).substr(data_start, 3) == "200" && len >= 3;
+  pending.erase(0, frame_end + 1);
+  if (closed) return Fail(ErrorCode::kUnavailable, "collector closed");
+  if (!positive) return Fail(ErrorCode::kUnavailable, "collector refused a message");
+  return txnr;
+}
+
 Result<int64_t> RelpClient::ReadResponse() {
   for (;;) {
-    // A frame: TXNR SP "rsp" SP LEN SP DATA LF, where DATA is LEN bytes.
-    const auto sp1 = pending_.find(' ');
-    const auto sp2 = sp1 == std::string::npos ? sp1 : pending_.find(' ', sp1 + 1);
-    const auto sp3 = sp2 == std::string::npos ? sp2 : pending_.find_first_of(" \n", sp2 + 1);
-    if (sp3 != std::string::npos) {
-      int64_t txnr = 0, len = 0;
-      if (!ParseInt(std::string_view(pending_).substr(0, sp1), txnr) ||
-          !ParseInt(std::string_view(pending_).substr(sp2 + 1, sp3 - sp2 - 1), len) || len < 0 ||
-          len > static_cast<int64_t>(kMaxResponse)) {
-        return Fail(ErrorCode::kUnavailable, "malformed RELP response");
-      }
-      const std::string command = pending_.substr(sp1 + 1, sp2 - sp1 - 1);
-      const size_t data_start = sp3 + (pending_[sp3] == ' ' ? 1 : 0);
-      const size_t frame_end = data_start + static_cast<size_t>(len);
-      if (pending_.size() > frame_end) {
-        const std::string data = pending_.substr(data_start, static_cast<size_t>(len));
-        pending_.erase(0, frame_end + 1);  // and the trailing LF
-        if (command == "serverclose") return Fail(ErrorCode::kUnavailable, "collector closed");
-        if (command != "rsp" || !data.starts_with("200")) {
-          return Fail(ErrorCode::kUnavailable, "collector refused a message");
-        }
-        return txnr;
-      }
-    }
-    if (pending_.size() > kMaxResponse)
-      return Fail(ErrorCode::kUnavailable, "RELP response too long");
+    ASSIGN_OR_RETURN(auto txnr, TakeRelpResponse(pending_));
+    if (txnr) return *txnr;
     RETURN_IF_ERROR(channel_->Read(pending_));
   }
 }

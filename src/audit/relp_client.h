@@ -10,6 +10,7 @@
 // Thread-safety: none; the shipper thread owns its client.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,16 @@
 #include "crypto/tls_channel.h"
 
 namespace strongroom::audit {
+
+// The longest response frame a collector may send; more is a broken session.
+inline constexpr size_t kMaxRelpResponse = 64 * 1024;
+
+// Takes one response frame from the front of `pending` (the bytes read so far): its TXNR when it
+// is a positive response ("rsp" whose data starts "200"); nullopt, leaving `pending` as it is,
+// when no whole frame has arrived yet. A malformed frame (numbers that are not 1 to 9 digits, data
+// longer than kMaxRelpResponse or not ended by LF), a refusal or a "serverclose" is an error, after
+// which the session cannot be trusted. Pure; fuzzed by fuzz/relp_fuzzer.cc.
+Result<std::optional<int64_t>> TakeRelpResponse(std::string& pending);
 
 class RelpClient {
  public:

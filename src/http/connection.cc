@@ -263,13 +263,6 @@ class TlsConnection final : public ConnectionBase,
     return request;
   }
 
-  static void SplitTarget(Request& request) {
-    const std::string_view target = request.message.target();
-    const auto q = target.find('?');
-    request.path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
-  }
-
   // What was read of a request refused before routing, for the inspector to look at: what the
   // parser made of it (its start line and the fields before the fault, or all of it), else, when
   // the start line itself is at fault, that line as sent.

@@ -27,6 +27,13 @@ std::string Request::Cookie(std::string_view name) const {
   return "";
 }
 
+void SplitTarget(Request& request) {
+  const std::string_view target = request.message.target();
+  const auto q = target.find('?');
+  request.path = std::string(target.substr(0, q));
+  request.query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
+}
+
 bool PresentsCredentials(const Request& request) {
   return request.Cookie("__Host-strongroom-session").size() == 64 ||
          request.Cookie("__Host-strongroom-admin-session").size() == 64 ||

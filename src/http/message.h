@@ -40,6 +40,9 @@ struct Request {
   const std::string& body() const { return message.body(); }
 };
 
+// Sets `path` and `query` from the message's target (split at the first '?', neither decoded).
+void SplitTarget(Request& request);
+
 // Whether a request carries credentials of a signed-in caller (a session cookie of the right
 // shape, a bearer token), checked or not: for decisions made before authentication, which must
 // hold for forged credentials too (admission priority, inspection context).
