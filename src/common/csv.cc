@@ -66,6 +66,10 @@ Result<std::vector<CsvRow>> ParseCsv(std::string_view text, size_t max_rows) {
           quoted = false;
           after_quote = true;
         }
+      } else if (c == '\0') {
+        // Refused quoted as unquoted: else a cell read here could not be written back.
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("line {}: a control character in a field", line));
       } else {
         if (c == '\n') ++line;
         cell.push_back(c);
@@ -110,7 +114,9 @@ std::string CsvCell(std::string_view value) {
       (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r')) {
     v.insert(v.begin(), '\'');
   }
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  // A cell that starts with U+FEFF is quoted: at the start of a file, unquoted, it would be read
+  // as the byte order mark and lost.
+  if (v.find_first_of(",\"\r\n") == std::string::npos && !v.starts_with("\xEF\xBB\xBF")) return v;
   std::string out = "\"";
   for (char c : v) {
     if (c == '"') out.push_back('"');

@@ -2,11 +2,12 @@
 // CSV (RFC 4180) in and out, for admin lists and bulk uploads.
 //
 // Parsing is strict: valid UTF-8 only (a leading BOM is skipped), CRLF or LF line ends, quoted
-// fields with "" escapes, and at most `max_rows` data rows. Errors name the line, never its text.
+// fields with "" escapes, no NUL (quoted or not) and no bare CR outside quotes, and at most
+// `max_rows` data rows. Errors name the line, never its text.
 //
 // Writing neutralises formula injection: a cell that a spreadsheet would run as a formula
 // (starting with = + - @, tab or carriage return) is prefixed with a single quote, and cells with
-// commas, quotes or line breaks are quoted.
+// commas, quotes or line breaks, or starting with U+FEFF (a byte order mark), are quoted.
 
 #include <string>
 #include <string_view>

@@ -54,7 +54,10 @@ Result<GcmOutput> GcmEncrypt(std::span<const uint8_t> key, std::span<const uint8
                                               plaintext.data(), Len(plaintext.size())) != 1) {
     return Fail(ErrorCode::kInternal, "AES-GCM failed");
   }
-  if (EVP_EncryptFinal_ex(ctx.get(), out.ciphertext.data() + n, &n) != 1 ||
+  // GCM is a stream: Update gave every byte, and Final gives none. (`n` may still count the
+  // associated data, so it must not place Final's output.)
+  int tail = 0;
+  if (EVP_EncryptFinal_ex(ctx.get(), out.ciphertext.data() + out.ciphertext.size(), &tail) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, Len(kAeadTagSize), out.tag.data()) !=
           1) {
     return Fail(ErrorCode::kInternal, "AES-GCM failed");
@@ -79,9 +82,10 @@ Result<Bytes> GcmDecrypt(std::span<const uint8_t> key, std::span<const uint8_t> 
     return Fail(ErrorCode::kInternal, "AES-GCM failed");
   }
   Bytes tag_copy(tag.begin(), tag.end());
+  int tail = 0;  // as in GcmEncrypt
   if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, Len(tag_copy.size()), tag_copy.data()) !=
           1 ||
-      EVP_DecryptFinal_ex(ctx.get(), plain.data() + n, &n) != 1) {
+      EVP_DecryptFinal_ex(ctx.get(), plain.data() + plain.size(), &tail) != 1) {
     SecureWipe(plain);
     return Fail(ErrorCode::kDataLoss, "ciphertext failed its integrity check");
   }

@@ -75,5 +75,30 @@ TEST(CsvTest, FormulaCellsAreNeutralisedAndSpecialCharactersQuoted) {
   EXPECT_EQ((*rows)[1].cells, (std::vector<std::string>{"x,y", "'=1+2", "q\"q"}));
 }
 
+// Found by fuzz/csv_fuzzer.cc: a first cell starting with U+FEFF, written unquoted at the start of
+// a file, was read back as the byte order mark and lost.
+TEST(CsvTest, ACellStartingWithAByteOrderMarkReadsBackAsWritten) {
+  const std::string bom_cell = "\xEF\xBB\xBFx";
+  EXPECT_EQ(CsvCell(bom_cell), "\"" + bom_cell + "\"");
+  auto rows = ParseCsv(CsvLine({bom_cell, "y"}), 5);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].cells, (std::vector<std::string>{bom_cell, "y"}));
+  rows = ParseCsv(CsvLine({"\xEF\xBB\xBF"}), 5);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u) << "a cell that is only the mark is a row, not a blank line";
+}
+
+// Found by fuzz/csv_fuzzer.cc: NUL was refused in an unquoted field but kept in a quoted one,
+// which CsvLine then wrote unquoted, unreadable.
+TEST(CsvTest, NulIsRefusedQuotedAsUnquoted) {
+  for (const std::string& text : {std::string("a\0b\n", 4), std::string("\"a\0b\"\n", 6)}) {
+    auto rows = ParseCsv(text, 5);
+    ASSERT_FALSE(rows) << "a NUL in " << text.size() << " bytes";
+    EXPECT_NE(rows.error().message.find("line 1: a control character"), std::string::npos)
+        << rows.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace strongroom

@@ -82,6 +82,18 @@ TEST_F(SealTest, RoundTripsWithFreshNonces) {
   EXPECT_EQ(*opened, plain_);
 }
 
+// Found by fuzz/export_archive_fuzzer.cc (UBSan): with nothing to encrypt, the final step was
+// placed after the associated data's length, past an empty buffer.
+TEST_F(SealTest, NothingToEncryptWithAssociatedDataSealsAndOpens) {
+  auto sealed = Seal(key_, {}, aad_, DefaultRandom());
+  ASSERT_TRUE(sealed);
+  EXPECT_EQ(sealed->size(), kAeadOverhead);
+  auto opened = Open(key_, *sealed, aad_);
+  ASSERT_TRUE(opened);
+  EXPECT_TRUE(opened->empty());
+  EXPECT_FALSE(Open(key_, *sealed, Bytes{'o', 'r', 'g', '2'}));
+}
+
 TEST_F(SealTest, ChangingAnyByteOfNonceCiphertextOrTagIsDataLoss) {
   auto sealed = Seal(key_, plain_, aad_, DefaultRandom());
   ASSERT_TRUE(sealed);

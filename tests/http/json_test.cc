@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+#include <charconv>
+
 namespace strongroom::http {
 namespace {
 
@@ -37,6 +40,36 @@ TEST(JsonTest, RefusesHostileBodiesWithInvalidArgument) {
       EXPECT_EQ(r.error().message.find(text.substr(0, 8)), std::string::npos) << "input echoed";
     }
   }
+}
+
+// Found by fuzz/json_fuzzer.cc: Boost.JSON 1.81 reads some numbers a little off, so a body meant
+// one number here and another to any correctly rounding reader, and its own re-serialisation read
+// back as a third. Numbers are now the ones std::from_chars reads.
+TEST(JsonTest, NumbersAreReadAsACorrectlyRoundingReaderReadsThem) {
+  for (const std::string number :
+       {"-77777177777717777777777777777774", "123456789.123456789", "0.1", "2.5e-10", "1e300",
+        "-0.0", "5e-324", "3.141592653589793238462643383279", "1.7976931348623157e308"}) {
+    auto r = ParseJson("[" + number + "]", 4);
+    ASSERT_TRUE(r) << number << ": " << r.error().message;
+    double exact = 0;
+    std::from_chars(number.data(), number.data() + number.size(), exact);
+    EXPECT_EQ(r->as_array().at(0).as_double(), exact) << number;
+    auto again = ParseJson(boost::json::serialize(*r), 4);
+    ASSERT_TRUE(again) << number;
+    EXPECT_EQ(*again, *r) << number << " changed when written and read again";
+  }
+  // Deep inside objects and arrays too, each in its place.
+  auto r = ParseJson(
+      R"({"a":[1.5,{"b":123456789.123456789}],"c":-77777177777717777777777777777774})", 8);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->at("a").at(0).as_double(), 1.5);
+  EXPECT_EQ(r->at("a").at(1).at("b").as_double(), 123456789.12345679);
+  EXPECT_EQ(r->at("c").as_double(), -7.7777177777717776e+31);
+  // Integers stay integers.
+  r = ParseJson("[9007199254740993,18446744073709551615,-9223372036854775808]", 4);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->as_array().at(0).as_int64(), 9007199254740993);
+  EXPECT_EQ(r->as_array().at(1).as_uint64(), 18446744073709551615u);
 }
 
 TEST(JsonTest, RefusesARepeatedKeyAtAnyDepth) {
