@@ -2,14 +2,16 @@
 #   make deps    install build, test and run dependencies (Debian 12 packages; needs root)
 #   make build   hardened release binary at build/release/strongroom
 #   make run     build, create ./var on first run (development instance), serve on :8443
-#   make test    build debug and asan, run every test in both; build release, check its hardening,
-#                and run the IT Health Check harness against it
+#   make test    build debug and asan, run every test in both; run every fuzz target for 20 s;
+#                build release, check its hardening, and run the IT Health Check harness against it
+#   make fuzz    every fuzz target for FUZZ_SECONDS (default 3600) each, keeping new corpus
+#                entries (docs/testing.md); FUZZ_TARGETS="json csv" for some only
 #   make ithc    the IT Health Check harness (scripts/ithc): independent tools against an instance
 #                it starts (or, with ITHC_ARGS="--public URL --admin URL --cacert PEM ...", a
 #                running deployment); the report goes to build/ithc
 #   make bench   release build against nginx, same machine, same run
 
-.PHONY: deps build run test test-debug test-asan test-release test-ithc ithc bench format clean
+.PHONY: deps build run test test-debug test-asan test-fuzz test-release test-ithc ithc fuzz bench format clean
 
 deps:
 	scripts/install-deps
@@ -31,6 +33,20 @@ test-asan: deps
 	cmake --build build/asan
 	ctest --preset asan
 
+# The libFuzzer targets (fuzz/, clang 16), each for 20 s from its seed corpus: about 4 minutes
+# to run and 3 to build on two cores. Any finding fails; so does a target that ran nothing.
+test-fuzz: deps
+	cmake --preset fuzz
+	cmake --build build/fuzz --target fuzzers
+	scripts/fuzz --seconds 20
+
+FUZZ_SECONDS ?= 3600
+FUZZ_TARGETS ?=
+fuzz: deps
+	cmake --preset fuzz
+	cmake --build build/fuzz --target fuzzers
+	scripts/fuzz --seconds $(FUZZ_SECONDS) --keep $(FUZZ_TARGETS)
+
 # The release binary is checked as built, not assumed; the check's own self-test shows it fails
 # each property on a program built without the flags.
 test-release: deps
@@ -48,7 +64,7 @@ ITHC_ARGS ?= --launch build/release/strongroom --record
 ithc: build
 	scripts/ithc $(ITHC_ARGS) --out build/ithc
 
-test: test-debug test-asan test-release test-ithc
+test: test-debug test-asan test-fuzz test-release test-ithc
 
 bench:
 	scripts/install-deps bench

@@ -8,6 +8,10 @@
 # Designated initialisers leave members at their defaults on purpose; GCC 12 warns regardless.
 set(STRONGROOM_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wconversion
     -Wno-missing-field-initializers)
+# clang's -Wconversion also warns of sign changes, which GCC's (the project's compiler) does not.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  list(APPEND STRONGROOM_WARNINGS -Wno-sign-conversion)
+endif()
 if(STRONGROOM_WERROR)
   list(APPEND STRONGROOM_WARNINGS -Werror)
 endif()
@@ -22,6 +26,19 @@ endif()
 if(STRONGROOM_SANITIZE)
   target_compile_options(strongroom_options INTERFACE
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(strongroom_options INTERFACE -fsanitize=address,undefined)
+endif()
+if(STRONGROOM_FUZZ)
+  # Every module is instrumented for libFuzzer's coverage; only the targets in fuzz/ link its
+  # driver. libstdc++ 12 offers std::expected only when __cpp_concepts says C++20's full concepts
+  # (conditionally trivial special members, P0848), which clang 16 implements but does not yet
+  # announce: say so for it.
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "STRONGROOM_FUZZ needs clang (the fuzz preset uses clang++-16)")
+  endif()
+  target_compile_options(strongroom_options INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined -D__cpp_concepts=202002L -Wno-macro-redefined)
   target_link_options(strongroom_options INTERFACE -fsanitize=address,undefined)
 endif()
 if(STRONGROOM_HARDEN)

@@ -1,6 +1,11 @@
 #include "integration/api_client.h"
 
+#include <fmt/format.h>
+
+#include <cctype>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 
 namespace strongroom::testing {
 
@@ -24,6 +29,52 @@ double ScrapeMetric(uint16_t port, const std::string& series) {
   return std::stod(r.body.substr(at + series.size() + 2));
 }
 
+namespace {
+
+// With STRONGROOM_FUZZ_SEEDS=DIR, what the tests send is kept as seeds for the fuzz targets
+// (scripts/fuzz --seed merges the ones that add coverage into fuzz/corpus/): DIR/TARGET/HASH.
+void KeepSeed(const char* target, std::string_view bytes) {
+  static const char* dir = std::getenv("STRONGROOM_FUZZ_SEEDS");
+  if (dir == nullptr || bytes.empty()) return;
+  const auto folder = std::filesystem::path(dir) / target;
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  const auto name = fmt::format("{:016x}", std::hash<std::string_view>{}(bytes));
+  std::ofstream(folder / name, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+void KeepSeeds(const std::string& path, const std::string& request, const std::string& body,
+               const std::string& headers) {
+  KeepSeed("http_request", request);
+  const auto q = path.find('?');
+  if (q != std::string::npos) KeepSeed("query", std::string_view(path).substr(q + 1));
+  if (headers.find("text/csv") != std::string::npos) {
+    KeepSeed("csv", body);
+  } else {
+    KeepSeed("json", body);
+  }
+  if (path.starts_with("/scim/")) {
+    // The SCIM target reads a filter line (decoded), then a body.
+    std::string filter;
+    const auto f = path.find("filter=");
+    for (size_t i = f == std::string::npos ? path.size() : f + 7; i < path.size() && path[i] != '&';
+         ++i) {
+      if (path[i] == '%' && i + 2 < path.size() &&
+          std::isxdigit(static_cast<unsigned char>(path[i + 1])) &&
+          std::isxdigit(static_cast<unsigned char>(path[i + 2]))) {
+        filter += static_cast<char>(std::stoi(path.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else {
+        filter += path[i] == '+' ? ' ' : path[i];
+      }
+    }
+    KeepSeed("scim", filter + "\n" + body);
+  }
+}
+
+}  // namespace
+
 HttpResponse ApiClient::Call(const std::string& method, const std::string& path,
                              const std::string& body, const std::string& extra_headers) {
   TlsOptions options;
@@ -39,6 +90,7 @@ HttpResponse ApiClient::Call(const std::string& method, const std::string& path,
   }
   // The server may answer (413) and stop reading before the body is all sent: read its answer
   // even if the send failed.
+  KeepSeeds(path, req + "\r\n" + body, body, extra_headers);
   (void)c->Send(req + "\r\n" + body);
   return c->ReadResponse();
 }
