@@ -54,11 +54,19 @@ Result<std::optional<int64_t>> TakeRelpResponse(std::string& pending) {
   const std::string_view command = std::string_view(pending).substr(sp1 + 1, sp2 - sp1 - 1);
   const size_t data_start = sp3 + (pending[sp3] == ' ' ? 1 : 0);
   const size_t frame_end = data_start + static_cast<size_t>(len);
+  if (command.empty() || command.size() > 32 ||
+      command.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
+          std::string_view::npos ||
+      frame_end >= kMaxRelpResponse) {
+    return Fail(ErrorCode::kUnavailable, "malformed RELP response");
+  }
   if (pending.size() <= frame_end) return std::nullopt;
   if (pending[frame_end] != '\n') return Fail(ErrorCode::kUnavailable, "malformed RELP response");
   const bool closed = command == "serverclose";
-  const bool positive =
-      command == "rsp" && std::string_view(pending).substr(data_start, 3) == "200" && len >= 3;
+  // "200", then the end of the data, a space or a line break.
+  const auto data = std::string_view(pending).substr(data_start, static_cast<size_t>(len));
+  const bool positive = command == "rsp" && data.starts_with("200") &&
+                        (data.size() == 3 || data[3] == ' ' || data[3] == '\n');
   pending.erase(0, frame_end + 1);
   if (closed) return Fail(ErrorCode::kUnavailable, "collector closed");
   if (!positive) return Fail(ErrorCode::kUnavailable, "collector refused a message");

@@ -24,9 +24,10 @@ inline constexpr size_t kMaxRelpResponse = 64 * 1024;
 
 // Takes one response frame from the front of `pending` (the bytes read so far): its TXNR when it
 // is a positive response ("rsp" whose data starts "200"); nullopt, leaving `pending` as it is,
-// when no whole frame has arrived yet. A malformed frame (numbers that are not 1 to 9 digits, data
-// longer than kMaxRelpResponse or not ended by LF), a refusal or a "serverclose" is an error, after
-// which the session cannot be trusted. Pure; fuzzed by fuzz/relp_fuzzer.cc.
+// when no whole frame has arrived yet. A malformed frame (numbers that are not 1 to 9 digits, a
+// command that is not 1 to 32 letters, a frame of kMaxRelpResponse bytes or more, data not ended by
+// LF), a refusal (any status but "200") or a "serverclose" is an error, after which the session
+// cannot be trusted. Pure; fuzzed by fuzz/relp_fuzzer.cc.
 Result<std::optional<int64_t>> TakeRelpResponse(std::string& pending);
 
 class RelpClient {

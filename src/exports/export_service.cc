@@ -198,25 +198,33 @@ Result<ExportService::Prepared> ExportService::Prepare(store::Transaction& tx,
     return std::unexpected(two.error);
   }
   ASSIGN_OR_RETURN(auto records, records_.ReadForExport(tx, subject, e->remit, kMaxExportRecords));
-  boost::json::array items;
-  for (const auto& r : records) {
+  // Each record's body goes in as stored, the text that was checked when it was written: parsed
+  // again here, Boost.JSON 1.81 would read some numbers a little off (http/json.cc).
+  boost::json::object head{{"export", std::string(id)}, {"organisation", who.account.org_id}};
+  std::string plain = boost::json::serialize(head);
+  plain.pop_back();  // the closing brace: the records follow
+  plain += ",\"records\":[";
+  for (size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
     boost::json::array descriptors;
     for (const auto& d : r.summary.descriptors) descriptors.emplace_back(d);
-    items.push_back({{"id", r.summary.id},
-                     {"remit", r.summary.remit},
-                     {"title", r.summary.title},
-                     {"classification", r.summary.classification},
-                     {"descriptors", std::move(descriptors)},
-                     {"version", r.summary.version},
-                     {"created_at", r.summary.created_at},
-                     {"updated_at", r.summary.updated_at},
-                     {"retain_until", r.summary.retain_until},
-                     {"body", boost::json::parse(r.body_json)}});
+    const boost::json::object item{{"id", r.summary.id},
+                                   {"remit", r.summary.remit},
+                                   {"title", r.summary.title},
+                                   {"classification", r.summary.classification},
+                                   {"descriptors", std::move(descriptors)},
+                                   {"version", r.summary.version},
+                                   {"created_at", r.summary.created_at},
+                                   {"updated_at", r.summary.updated_at},
+                                   {"retain_until", r.summary.retain_until}};
+    if (i > 0) plain += ',';
+    plain += boost::json::serialize(item);
+    plain.pop_back();
+    plain += ",\"body\":";
+    plain += r.body_json;
+    plain += '}';
   }
-  boost::json::object archive{{"export", std::string(id)},
-                              {"organisation", who.account.org_id},
-                              {"records", std::move(items)}};
-  const auto plain = boost::json::serialize(archive);
+  plain += "]}";
   ASSIGN_OR_RETURN(auto key, keys_.NewRecordKey(tx, who.account.org_id, id));
   ASSIGN_OR_RETURN(auto sealed, crypto::Seal(key.key, AsBytes(plain), AsBytes(id), random_));
   return Prepared{std::move(*basis), static_cast<int64_t>(records.size()), std::move(key.wrapped),

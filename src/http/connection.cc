@@ -224,15 +224,11 @@ class TlsConnection final : public ConnectionBase,
     if (const int64_t wait = server_.TakeRequest(allowance_, &report); wait > 0) {
       return RateLimited(wait, report);
     }
-    if (!request->message.target().starts_with('/')) {
+    if (const unsigned refused = RefuseTarget(request->message.target()); refused != 0) {
       route_ = "-";
-      return SendProtocolError(400, ErrorCode::kInvalidArgument, "request target must be a path",
-                               request);
-    }
-    if (request->message.target().size() > kMaxTargetBytes) {
-      route_ = "-";
-      return SendProtocolError(414, ErrorCode::kInvalidArgument, "request target too long",
-                               request);
+      return SendProtocolError(
+          refused, ErrorCode::kInvalidArgument,
+          refused == 414 ? "request target too long" : "request target must be a path", request);
     }
     SplitTarget(*request);
     // Found once, here: the inspector is told what the path names, and the route runs after it.

@@ -15,7 +15,10 @@ namespace {
 bool SetNumbers(boost::json::value& v, const std::vector<double>& doubles, size_t& next) {
   switch (v.kind()) {
     case boost::json::kind::double_:
-      if (next >= doubles.size()) return false;
+      if (next >= doubles.size()) {
+        ++next;  // a mismatch, reported by the caller
+        return true;
+      }
       v = doubles[next++];
       return std::isfinite(v.get_double());
     case boost::json::kind::array:
@@ -96,9 +99,13 @@ class StrictScan {
     double exact = 0;
     const auto [end, err] = std::from_chars(number_.data(), number_.data() + number_.size(), exact);
     number_.clear();
-    // Out of range: Boost's infinity is refused below; its zero for an underflow is what any
-    // reader makes of one.
-    doubles.push_back(err == std::errc() ? exact : d);
+    if (err == std::errc()) {
+      doubles.push_back(exact);
+    } else {
+      // Out of range, where Boost's own value is least to be trusted: too large is refused (as
+      // infinity, below), too small is zero, as any reader makes of it.
+      doubles.push_back(std::fabs(d) >= 1 ? HUGE_VAL : std::copysign(0.0, d));
+    }
     return true;
   }
   bool on_bool(bool, boost::json::error_code&) { return true; }
@@ -150,8 +157,12 @@ Result<boost::json::value> ParseJson(std::string_view text, int max_depth) {
     return Fail(ErrorCode::kInvalidArgument, "request body is not valid JSON");
   }
   size_t next = 0;
-  if (!SetNumbers(v, doubles, next) || next != doubles.size()) {
+  // The walk stops at the first number out of range; else it must have used every number.
+  if (!SetNumbers(v, doubles, next)) {
     return Fail(ErrorCode::kInvalidArgument, "request body has a number out of range");
+  }
+  if (next != doubles.size()) {
+    return Fail(ErrorCode::kInternal, "json: the numbers read twice do not match");
   }
   return v;
 }

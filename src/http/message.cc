@@ -27,6 +27,12 @@ std::string Request::Cookie(std::string_view name) const {
   return "";
 }
 
+unsigned RefuseTarget(std::string_view target) {
+  if (!target.starts_with('/')) return 400;
+  if (target.size() > kMaxTargetBytes) return 414;
+  return 0;
+}
+
 void SplitTarget(Request& request) {
   const std::string_view target = request.message.target();
   const auto q = target.find('?');

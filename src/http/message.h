@@ -40,6 +40,10 @@ struct Request {
   const std::string& body() const { return message.body(); }
 };
 
+// Whether a request target is refused before routing: 400 when it is not a path, 414 when it is
+// longer than kMaxTargetBytes; 0 when it is routed.
+unsigned RefuseTarget(std::string_view target);
+
 // Sets `path` and `query` from the message's target (split at the first '?', neither decoded).
 void SplitTarget(Request& request);
 

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <cmath>
 
 namespace strongroom::http {
 namespace {
@@ -65,6 +66,17 @@ TEST(JsonTest, NumbersAreReadAsACorrectlyRoundingReaderReadsThem) {
   EXPECT_EQ(r->at("a").at(0).as_double(), 1.5);
   EXPECT_EQ(r->at("a").at(1).at("b").as_double(), 123456789.12345679);
   EXPECT_EQ(r->at("c").as_double(), -7.7777177777717776e+31);
+  // Below the smallest double is zero, as any reader makes of it; above the largest is refused.
+  r = ParseJson("[1e-400,-1e-400]", 4);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->as_array().at(0).as_double(), 0.0);
+  EXPECT_TRUE(std::signbit(r->as_array().at(1).as_double()));
+  EXPECT_FALSE(ParseJson("[1.8e308]", 4));
+  // Zero with a large exponent is zero (Boost.JSON alone makes it not a number).
+  r = ParseJson("[-0e222222,0e999]", 4);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->as_array().at(0).as_double(), 0.0);
+  EXPECT_EQ(r->as_array().at(1).as_double(), 0.0);
   // Integers stay integers.
   r = ParseJson("[9007199254740993,18446744073709551615,-9223372036854775808]", 4);
   ASSERT_TRUE(r);

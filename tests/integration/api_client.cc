@@ -6,6 +6,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 namespace strongroom::testing {
 
@@ -33,8 +34,13 @@ namespace {
 
 // With STRONGROOM_FUZZ_SEEDS=DIR, what the tests send is kept as seeds for the fuzz targets
 // (scripts/fuzz --seed merges the ones that add coverage into fuzz/corpus/): DIR/TARGET/HASH.
-void KeepSeed(const char* target, std::string_view bytes) {
+const char* SeedDir() {
   static const char* dir = std::getenv("STRONGROOM_FUZZ_SEEDS");
+  return dir;
+}
+
+void KeepSeed(const char* target, std::string_view bytes) {
+  const char* dir = SeedDir();
   if (dir == nullptr || bytes.empty()) return;
   const auto folder = std::filesystem::path(dir) / target;
   std::error_code ec;
@@ -44,8 +50,29 @@ void KeepSeed(const char* target, std::string_view bytes) {
       .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-void KeepSeeds(const std::string& path, const std::string& request, const std::string& body,
+// Credentials are never kept, even a test instance's: each becomes a placeholder of its shape.
+// (A placeholder must not start with a digit: "$1" and a digit would name another group.)
+std::string Scrubbed(std::string text) {
+  static const std::pair<std::regex, std::string> kRules[] = {
+      {std::regex("(__Host-strongroom-[a-z-]+=)[^;\r\n]*"), "$1" + std::string(64, 'a')},
+      {std::regex("(Authorization: Bearer )[^\r\n]*"), "$1srt_placeholder"},
+      {std::regex("(X-CSRF-Token: )[^\r\n]*"), "$1" + std::string(64, 'a')},
+      {std::regex("(\"[a-z_]*(password|passphrase)\" *: *\")[^\"]*\""),
+       "$1a long and placeholder passphrase\""},
+      {std::regex("(\"[a-z_]*(token|secret)\" *: *\")[^\"]*\""), "$1placeholder\""},
+      {std::regex("(\"[a-z_]*code\" *: *)\"[^\"]*\""), "$1\"000000\""},
+  };
+  for (const auto& [pattern, replacement] : kRules)
+    text = std::regex_replace(text, pattern, replacement);
+  return text;
+}
+
+void KeepSeeds(const std::string& path, const std::string& raw_request, const std::string& raw_body,
                const std::string& headers) {
+  // Longer inputs than the fuzz targets try are no use as seeds.
+  if (SeedDir() == nullptr || raw_request.size() > 65536) return;
+  const auto request = Scrubbed(raw_request);
+  const auto body = Scrubbed(raw_body);
   KeepSeed("http_request", request);
   const auto q = path.find('?');
   if (q != std::string::npos) KeepSeed("query", std::string_view(path).substr(q + 1));
