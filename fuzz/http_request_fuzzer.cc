@@ -76,10 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   http::Request request;
   request.message = parser.release();
-  if (!request.message.target().starts_with('/') ||
-      request.message.target().size() > http::kMaxTargetBytes) {
-    return 0;  // refused before routing
-  }
+  if (http::RefuseTarget(request.message.target()) != 0) return 0;
   http::SplitTarget(request);
   FUZZ_CHECK(request.path.find('?') == std::string::npos, "a path holding the query");
   FUZZ_CHECK(request.path.size() + (request.query.empty() ? 0 : request.query.size() + 1) <=

@@ -6,6 +6,7 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -21,13 +22,28 @@ using namespace strongroom;
 
 // The segment files, rewritten for every input: in memory (/dev/shm) where there is one. Removed
 // when the fuzzer exits.
+// The segment files, rewritten for every input: in memory (/dev/shm) where there is one, named by
+// the process, removed when it exits; one left by a process that is gone (an abort, on a finding)
+// is removed by the next.
 const std::filesystem::path& Dir() {
   // Never destroyed, so that the exit handler may still use it.
   static const std::filesystem::path* dir = [] {
-    std::string name = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
-    name += "/strongroom-fuzz-journal-XXXXXX";
-    FUZZ_CHECK(mkdtemp(name.data()) != nullptr, "no temporary directory");
-    return new std::filesystem::path(name);
+    const std::filesystem::path base =
+        std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
+    constexpr std::string_view kPrefix = "strongroom-fuzz-journal-";
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(base, ec)) {
+      const auto name = e.path().filename().string();
+      if (name.starts_with(kPrefix) &&
+          !std::filesystem::exists("/proc/" + name.substr(kPrefix.size()))) {
+        std::filesystem::remove_all(e.path(), ec);
+      }
+    }
+    auto* made =
+        new std::filesystem::path(base / (std::string(kPrefix) + std::to_string(getpid())));
+    std::filesystem::remove_all(*made, ec);
+    FUZZ_CHECK(std::filesystem::create_directory(*made, ec), "no scratch directory");
+    return made;
   }();
   static const bool cleaned = [] {
     return std::atexit([] {
@@ -100,6 +116,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(at.offset >= 0 && static_cast<size_t>(at.offset) + encoded.size() <= file.size() &&
                    file.compare(static_cast<size_t>(at.offset), encoded.size(), encoded) == 0,
                "the reader returned a record the file does not hold there");
+    // And its checksum holds, computed here apart from the journal's own code.
+    const auto* frame = reinterpret_cast<const unsigned char*>(file.data()) + at.offset;
+    const uint32_t length = frame[0] | frame[1] << 8 | frame[2] << 16 | uint32_t{frame[3]} << 24;
+    const uint32_t crc = frame[4] | frame[5] << 8 | frame[6] << 16 | uint32_t{frame[7]} << 24;
+    FUZZ_CHECK(length + audit::kFrameHeaderBytes == encoded.size() &&
+                   crc32(0, frame + audit::kFrameHeaderBytes, length) == crc,
+               "the reader returned a record whose checksum fails");
   }
   return 0;
 }
