@@ -2,11 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 namespace strongroom::testing {
 
@@ -50,20 +50,35 @@ void KeepSeed(const char* target, std::string_view bytes) {
       .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
+// Replaces what follows each `marker` in `text`, up to the first of `ends`, with `placeholder`.
+void ReplaceAfter(std::string& text, std::string_view marker, std::string_view ends,
+                  std::string_view placeholder) {
+  for (size_t at = text.find(marker); at != std::string::npos; at = text.find(marker, at)) {
+    at += marker.size();
+    const auto end = std::min(text.find_first_of(ends, at), text.size());
+    text.replace(at, end - at, placeholder);
+    at += placeholder.size();
+  }
+}
+
 // Credentials are never kept, even a test instance's: each becomes a placeholder of its shape.
-// (A placeholder must not start with a digit: "$1" and a digit would name another group.)
 std::string Scrubbed(std::string text) {
-  static const std::pair<std::regex, std::string> kRules[] = {
-      {std::regex("(__Host-strongroom-[a-z-]+=)[^;\r\n]*"), "$1" + std::string(64, 'a')},
-      {std::regex("(Authorization: Bearer )[^\r\n]*"), "$1srt_placeholder"},
-      {std::regex("(X-CSRF-Token: )[^\r\n]*"), "$1" + std::string(64, 'a')},
-      {std::regex("(\"[a-z_]*(password|passphrase)\" *: *\")[^\"]*\""),
-       "$1a long and placeholder passphrase\""},
-      {std::regex("(\"[a-z_]*(token|secret)\" *: *\")[^\"]*\""), "$1placeholder\""},
-      {std::regex("(\"[a-z_]*code\" *: *)\"[^\"]*\""), "$1\"000000\""},
-  };
-  for (const auto& [pattern, replacement] : kRules)
-    text = std::regex_replace(text, pattern, replacement);
+  const std::string hex(64, 'a');
+  for (const char* cookie : {"__Host-strongroom-session=", "__Host-strongroom-admin-session=",
+                             "__Host-strongroom-device="}) {
+    ReplaceAfter(text, cookie, ";\r\n", hex);
+  }
+  ReplaceAfter(text, "Authorization: Bearer ", "\r\n", "srt_placeholder");
+  ReplaceAfter(text, "X-CSRF-Token: ", "\r\n", hex);
+  // JSON string fields whose names end so (bodies are compact: "name":"value").
+  for (const auto& [suffix, placeholder] :
+       std::initializer_list<std::pair<std::string_view, std::string_view>>{
+           {"password\":\"", "a long and placeholder passphrase"},
+           {"token\":\"", "placeholder"},
+           {"secret\":\"", "placeholder"},
+           {"code\":\"", "000000"}}) {
+    ReplaceAfter(text, suffix, "\"", placeholder);
+  }
   return text;
 }
 
