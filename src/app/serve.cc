@@ -24,7 +24,6 @@
 #include "api/route.h"
 #include "api/scim.h"
 #include "app/maintenance.h"
-#include "app/privileges.h"
 #include "app/sandbox.h"
 #include "app/test_routes.h"
 #include "audit/audit_log.h"
@@ -33,6 +32,7 @@
 #include "cli/exit_codes.h"
 #include "common/config.h"
 #include "common/instance_lock.h"
+#include "common/privileges.h"
 #include "compliance/fingerprint.h"
 #include "compliance/gate.h"
 #include "compliance/ithc_register.h"
@@ -672,7 +672,7 @@ int Serve(const std::filesystem::path& config_path) {
   auto config = LoadConfig(config_path);
   if (!config) return Fatal(config.error());
   // The listeners are bound first, with whatever privilege that takes; then it goes for good, and
-  // everything in the instance is opened as its owner (app/privileges.h).
+  // everything in the instance is opened as its owner (common/privileges.h).
   auto server_options = ServerOptionsFrom(config->server);
   if (auto r = http::Prebind(server_options); !r) return Fatal(r.error());
   auto dropped = DropPrivileges(*config);

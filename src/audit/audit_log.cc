@@ -52,7 +52,11 @@ AuditLog::AuditLog(store::Store& store, std::unique_ptr<Journal> journal,
       journal_(std::move(journal)),
       index_(std::move(index)),
       owner_(owner),
-      committed_key_("audit_journal_committed/" + journal_->node()) {}
+      committed_key_(CommittedKeyFor(journal_->node())) {}
+
+std::string AuditLog::CommittedKeyFor(std::string_view node) {
+  return "audit_journal_committed/" + std::string(node);
+}
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store, const Clock& clock,
                                                  const crypto::SigningKey& key, Environment env,
@@ -173,7 +177,23 @@ Result<void> AuditLog::CheckNotBehind() {
   int64_t committed = 0;
   RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
     ASSIGN_OR_RETURN(auto v, store::GetMeta(tx, committed_key_));
-    if (v) committed = std::stoll(*v);
+    if (v) {
+      committed = std::stoll(*v);
+      return {};
+    }
+    // A journal with events, no position for this node, but one for another: the node was
+    // renamed (a host name, say). Going on would take every change in the journal for one that
+    // never committed.
+    if (head == 0) return {};
+    const auto prefix = CommittedKeyFor("");
+    ASSIGN_OR_RETURN(auto others, store::MetaWithPrefix(tx, prefix));
+    if (!others.empty()) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  fmt::format("the store records its audit journal's position for node \"{0}\", "
+                              "not \"{1}\": set [audit] node = \"{0}\", the name the journal "
+                              "was written under",
+                              others.front().first.substr(prefix.size()), journal_->node()));
+    }
     return {};
   }));
   ASSIGN_OR_RETURN(int64_t indexed, index_->IndexedThrough());

@@ -111,6 +111,8 @@ class AuditLog final : public store::CommitSink {
   Result<std::vector<int64_t>> MakeDurable(std::vector<std::any> entries) override;
   void NotCommitted(const std::vector<int64_t>& sequences) override;
   const std::string& CommittedKey() const override { return committed_key_; }
+  // The store's meta key under which the node `node` records its committed position.
+  static std::string CommittedKeyFor(std::string_view node);
 
 #ifdef STRONGROOM_TESTING
   // Test builds only: make every append fail, as a full or broken disk would.

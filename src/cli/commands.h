@@ -19,6 +19,7 @@ void AddSeedCommand(CLI::App& app, int* exit_code);
 void AddDoctorCommand(CLI::App& app, int* exit_code);
 void AddIthcCommand(CLI::App& app, int* exit_code);
 void AddComplianceCommand(CLI::App& app, int* exit_code);
+void AddBackupCommands(CLI::App& app, int* exit_code);  // backup and restore
 
 // Prints "strongroom: <message>" to standard error.
 void PrintError(std::string_view message);

@@ -117,6 +117,15 @@ void CheckFiles(const Config& config, const fs::path& config_path, Findings& out
     CheckSecretFile(out, "files.tls_metrics_key", config.tls.metrics_private_key, owner);
   }
   CheckSecretFile(out, "files.store", config.store.path, owner);
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(config.backup.key_file, ec))) {
+    CheckSecretFile(out, "files.backup_key", config.backup.key_file, owner);
+  } else {
+    out.push_back({"files.backup_key", Status::kWarn,
+                   fmt::format("{}: absent, so no backup can be taken (strongroom keys "
+                               "backup-key creates it)",
+                               config.backup.key_file.string())});
+  }
 }
 
 // One certificate, its findings named `prefix`.expiry, .key_strength, .issuer.

@@ -116,6 +116,12 @@ allow = []
 # Findings at or above this severity must be mitigated or accepted before a check is signed off.
 blocking_severity = "low"
 
+[backup]
+# `strongroom backup` archives are encrypted under this key; restore refuses one older than
+# retention_days (a record purged since could otherwise come back).
+key_file = "keys/backup.key"
+retention_days = 35
+
 [log]
 level = "info"
 access_log = true
@@ -152,6 +158,8 @@ Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen
       crypto::WriteMasterKeyFile(dir / "keys/master.key", crypto::GenerateMasterKey(env, random)));
   RETURN_IF_ERROR(
       crypto::WriteSigningKeyFile(dir / "keys/audit.key", crypto::GenerateSigningKey(env, random)));
+  RETURN_IF_ERROR(
+      crypto::WriteBackupKeyFile(dir / "keys/backup.key", crypto::GenerateBackupKey(env, random)));
   std::string cert_path = o.tls_cert;
   std::string key_path = o.tls_key;
   if (cert_path.empty()) {
@@ -199,6 +207,9 @@ void PrintCreated(const InitOptions& o, Environment env, const fs::path& dir,
     fmt::print("Audit checkpoint public key (record it off this machine):\n  {}\n",
                HexEncode(audit_key->public_key));
   }
+  fmt::print(
+      "Keys to copy somewhere safe, apart from each other and from backups: keys/master.key "
+      "(encrypts the data) and keys/backup.key (encrypts `strongroom backup` archives)\n");
   fmt::print(
       "Security officers (each token is for that person alone, works once, and expires "
       "in 24 hours):\n");

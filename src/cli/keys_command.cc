@@ -22,6 +22,27 @@ Result<store::RotationResult> Rotate(const std::filesystem::path& config_path) {
   return result;
 }
 
+// Creates the backup key the configuration names; audited, whether or not the service runs.
+Result<std::string> CreateBackupKey(const std::filesystem::path& config_path) {
+  ASSIGN_OR_RETURN(auto o, OpenForReading(config_path));
+  const auto key = crypto::GenerateBackupKey(o.config.environment, crypto::DefaultRandom());
+  auto e = o.OperatorEvent("keys.backup_key.create", {"key", key.id, ""});
+  auto written = crypto::WriteBackupKeyFile(o.config.backup.key_file, key);
+  if (!written) {
+    Error error = written.error();
+    if (error.code == ErrorCode::kAlreadyExists) {
+      error.message = fmt::format(
+          "{} exists: a backup key is never overwritten (backups made "
+          "under it would be lost)",
+          o.config.backup.key_file.string());
+    }
+    return o.log->Refuse(std::move(e), error);
+  }
+  e.outcome = "ok";
+  RETURN_IF_ERROR(o.log->Record(std::move(e)));
+  return key.id;
+}
+
 }  // namespace
 
 void AddKeysCommand(CLI::App& app, int* exit_code) {
@@ -41,6 +62,25 @@ void AddKeysCommand(CLI::App& app, int* exit_code) {
     }
     fmt::print("master key rotated: {} -> {}; {} organisation key(s) re-wrapped\n",
                result->old_key_id, result->new_key_id, result->rewrapped);
+    *exit_code = kExitOk;
+  });
+
+  auto* backup_key = keys->add_subcommand(
+      "backup-key",
+      "Create the backup key ([backup] key_file) that backups are encrypted under (never "
+      "overwrites one)");
+  auto backup_config = AddConfigOption(backup_key);
+  backup_key->callback([backup_config, exit_code] {
+    auto id = CreateBackupKey(*backup_config);
+    if (!id) {
+      PrintError(id.error().message);
+      *exit_code = ExitCodeFor(id.error());
+      return;
+    }
+    fmt::print(
+        "backup key {} created. Copy it somewhere apart from the backups and from the master key: "
+        "restore needs both.\n",
+        *id);
     *exit_code = kExitOk;
   });
 }

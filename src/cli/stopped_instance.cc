@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/privileges.h"
 #include "crypto/random.h"
 #include "store/meta.h"
 #include "store/migrations.h"
@@ -26,6 +28,16 @@ void PrintProgress(int64_t done, int64_t total) {
 Result<ReadableInstance> OpenForReading(const std::filesystem::path& config_path) {
   ReadableInstance o;
   ASSIGN_OR_RETURN(o.config, LoadConfig(config_path));
+  // Started as root beside an instance its service's user owns, it works as that user: what it
+  // adds to the instance (a journal segment, the index) must stay the service's to write.
+  // The audit log names who ran it, not whom it became.
+  o.operator_name = OperatorName();
+  struct stat st {};
+  const auto dir = std::filesystem::absolute(o.config.path).parent_path();
+  if (::geteuid() == 0 && ::stat(dir.c_str(), &st) == 0 && st.st_uid != 0) {
+    ASSIGN_OR_RETURN(auto dropped, DropPrivileges(o.config));
+    (void)dropped;
+  }
   ASSIGN_OR_RETURN(o.store, store::SqliteStore::Open({o.config.store.path, 1, 64}));
   ASSIGN_OR_RETURN(int version, store::SchemaVersion(*o.store));
   if (version != store::LatestSchemaVersion()) {
@@ -44,7 +56,7 @@ Result<ReadableInstance> OpenForReading(const std::filesystem::path& config_path
 
 audit::Event ReadableInstance::OperatorEvent(std::string action, audit::Target target) const {
   audit::Event e;
-  e.actor = {"", OperatorName(), "cli", ""};
+  e.actor = {"", operator_name, "cli", ""};
   e.source = "cli";
   e.action = std::move(action);
   e.target = std::move(target);

@@ -31,9 +31,12 @@ void PrintProgress(int64_t done, int64_t total);
 
 // What the commands that read an instance open, whether or not it is serving: the configuration,
 // the store (at this build's schema, of the configured environment) and the audit key, to audit
-// their reading as the operating-system user who ran them (actor kind "cli").
+// their reading as the operating-system user who ran them (actor kind "cli"). Started as root
+// beside an instance another user owns, the command becomes that user first
+// (common/privileges.h), as `serve` does.
 struct ReadableInstance {
   Config config;
+  std::string operator_name;  // who ran the command
   std::unique_ptr<store::SqliteStore> store;
   // Owned apart, so that the log, which refers to it, keeps it where it is when this moves.
   std::unique_ptr<crypto::SigningKey> key;

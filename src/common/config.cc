@@ -384,6 +384,14 @@ Result<void> ReadCompliance(const toml::table* t, Environment environment, Compl
   return sec.Finish();
 }
 
+Result<void> ReadBackup(const toml::table* t, const std::filesystem::path& base, BackupConfig& b) {
+  Section sec(t, "backup");
+  RETURN_IF_ERROR(sec.Path("key_file", base, b.key_file));
+  RETURN_IF_ERROR(sec.Int("retention_days", 1, 365, b.retention_days));
+  if (b.key_file.empty()) b.key_file = base / "keys/backup.key";
+  return sec.Finish();
+}
+
 Result<void> ReadLog(const toml::table* t, const std::filesystem::path& base, LogConfig& log) {
   Section sec(t, "log");
   RETURN_IF_ERROR(sec.OneOf("level", {"trace", "debug", "info", "warn", "error"}, log.level));
@@ -448,7 +456,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
   if (env_name.empty()) return ConfigError("environment", "is required");
   cfg.environment = *ParseEnvironment(env_name);
   for (auto name : {"server", "tls", "store", "keys", "audit", "accounts", "records", "defense",
-                    "compliance", "log"}) {
+                    "compliance", "backup", "log"}) {
     top.MarkSection(name);
   }
   RETURN_IF_ERROR(top.Finish());
@@ -456,7 +464,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
     const auto key = k.str();
     if (v.is_table() && key != "server" && key != "tls" && key != "store" && key != "keys" &&
         key != "audit" && key != "accounts" && key != "records" && key != "defense" &&
-        key != "compliance" && key != "log") {
+        key != "compliance" && key != "backup" && key != "log") {
       return ConfigError(key, "unknown section");
     }
   }
@@ -479,6 +487,8 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::filesystem::pa
   RETURN_IF_ERROR(ReadDefense(defense, base, cfg.defense));
   ASSIGN_OR_RETURN(auto compliance, SubTable(root, "compliance"));
   RETURN_IF_ERROR(ReadCompliance(compliance, cfg.environment, cfg.compliance));
+  ASSIGN_OR_RETURN(auto backup, SubTable(root, "backup"));
+  RETURN_IF_ERROR(ReadBackup(backup, base, cfg.backup));
   ASSIGN_OR_RETURN(auto log, SubTable(root, "log"));
   RETURN_IF_ERROR(ReadLog(log, base, cfg.log));
   for (const auto& [name, certificate, listen] :

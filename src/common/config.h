@@ -160,6 +160,14 @@ struct ComplianceConfig {
   std::string blocking_severity = "low";
 };
 
+// Backups (`strongroom backup`, docs/operations.md): the key they are encrypted under, and how long
+// one may be restored. A record purged after a backup was taken survives in that backup until it
+// expires; the purge runs again at restore.
+struct BackupConfig {
+  std::filesystem::path key_file;  // "" in the file: keys/backup.key beside the configuration
+  int retention_days = 35;         // 1..365: a backup older than this is refused by restore
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
   std::filesystem::path file;  // "" = standard error
@@ -178,6 +186,7 @@ struct Config {
   RecordsConfig records;
   DefenseConfig defense;
   ComplianceConfig compliance;
+  BackupConfig backup;
   LogConfig log;
 };
 

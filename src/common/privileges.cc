@@ -1,4 +1,4 @@
-#include "app/privileges.h"
+#include "common/privileges.h"
 
 #include <fmt/format.h>
 #include <grp.h>
@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-namespace strongroom::app {
+namespace strongroom {
 namespace {
 
 std::unexpected<Error> Refused(std::string message) {
@@ -93,4 +93,4 @@ Result<Identity> DropPrivileges(const Config& config) {
                   false};
 }
 
-}  // namespace strongroom::app
+}  // namespace strongroom

@@ -10,13 +10,16 @@
 // - started as another user, it stays that user; in production that user must own the instance.
 //
 // Call before opening anything in the instance: files are then opened, and created, as the user.
+// The commands that work beside a running service (cli/stopped_instance.h's OpenForReading:
+// backup, audit search) do the same when started as root, so that what they add to the instance
+// (a journal segment, its index) is the service's own.
 
 #include <string>
 
 #include "common/config.h"
 #include "common/error.h"
 
-namespace strongroom::app {
+namespace strongroom {
 
 // What was done, for the log, or why the service must not start.
 struct Identity {
@@ -25,4 +28,4 @@ struct Identity {
 };
 Result<Identity> DropPrivileges(const Config& config);
 
-}  // namespace strongroom::app
+}  // namespace strongroom

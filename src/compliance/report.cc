@@ -438,8 +438,11 @@ Report Evaluate(const Config& config, const Fingerprint& deployment, const Repor
   out.push_back(Entry(
       "purge", "Past-expiry data purged as soon as possible unless a Retention Order holds it",
       "the purge job crypto-shreds records past retention, expired sessions, exports and caches "
-      "unless an order holds them (src/records/purge.h, src/retention/holds.h)",
-      {{"records.purge_interval_minutes", N(config.records.purge_interval_minutes)}},
+      "unless an order holds them (src/records/purge.h, src/retention/holds.h); a backup keeps "
+      "what it held until it expires, restore refuses it after, and a restore purges before it "
+      "serves (src/backup/backup.h)",
+      {{"records.purge_interval_minutes", N(config.records.purge_interval_minutes)},
+       {"backup.retention_days", N(config.backup.retention_days)}},
       {{"records past retention, not held", N(f.records.due)},
        {"records held by Retention Orders", N(f.records.held)},
        {"oldest due since", f.records.oldest_due.empty() ? "-" : f.records.oldest_due}},

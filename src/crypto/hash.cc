@@ -32,6 +32,23 @@ Sha256Digest Sha256(std::span<const uint8_t> data) {
   return d;
 }
 
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, Sha256Md(), nullptr) != 1) std::abort();
+}
+
+Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(ctx_); }
+
+void Sha256Stream::Update(std::span<const uint8_t> data) {
+  if (EVP_DigestUpdate(ctx_, data.data(), data.size()) != 1) std::abort();
+}
+
+Sha256Digest Sha256Stream::Final() {
+  Sha256Digest d;
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(ctx_, d.data(), &size) != 1 || size != d.size()) std::abort();
+  return d;
+}
+
 Sha256Digest Sha256Concat(std::span<const uint8_t> a, std::span<const uint8_t> b) {
   // One context per thread, reused: allocating one per call costs as much as hashing an event.
   thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),

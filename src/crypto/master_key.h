@@ -41,4 +41,18 @@ Result<MasterKey> ReadMasterKeyFile(const std::filesystem::path& path);
 // ReadMasterKeyFile, then refuses a key made for another environment.
 Result<MasterKey> ReadMasterKeyFile(const std::filesystem::path& path, Environment expected);
 
+// The backup key (`[backup].key_file`): the same layout under the header `strongroom-backup-key 1`.
+// It encrypts backup archives (backup/archive.h) and nothing else; keep a copy apart from both the
+// backups and the master key.
+// A type of its own, so that one kind of key is never passed where the other is meant.
+struct BackupKey {
+  std::string id;
+  Environment environment = Environment::kProduction;
+  Secret key;
+};
+BackupKey GenerateBackupKey(Environment environment, Random& random);
+Result<void> WriteBackupKeyFile(const std::filesystem::path& path, const BackupKey& key);
+// Refuses a key made for another environment, as ReadMasterKeyFile does.
+Result<BackupKey> ReadBackupKeyFile(const std::filesystem::path& path, Environment expected);
+
 }  // namespace strongroom::crypto

@@ -24,4 +24,14 @@ Result<ExpiredCounts> DeleteExpired(store::Transaction& tx, TimePoint now,
   return out;
 }
 
+Result<Forgotten> ForgetLiveCredentials(store::Transaction& tx, TimePoint now) {
+  Forgotten out;
+  ASSIGN_OR_RETURN(out.sessions, tx.Exec("DELETE FROM sessions"));
+  RETURN_IF_ERROR(tx.Exec("DELETE FROM login_challenges"));
+  ASSIGN_OR_RETURN(out.enrolment_tokens,
+                   tx.Exec("UPDATE enrolment_tokens SET used_at = ? WHERE used_at IS NULL",
+                           {FormatRfc3339(now)}));
+  return out;
+}
+
 }  // namespace strongroom::identity

@@ -26,4 +26,13 @@ struct ExpiredCounts {
 Result<ExpiredCounts> DeleteExpired(store::Transaction& tx, TimePoint now,
                                     std::chrono::hours device_lifetime);
 
+// What a restored instance must not honour from before its backup (backup/backup.h): every
+// session and half-finished sign-in, and every enrolment token not yet used (it may have been
+// used since, on the instance backed up; an admin issues a new one).
+struct Forgotten {
+  int64_t sessions = 0;
+  int64_t enrolment_tokens = 0;
+};
+Result<Forgotten> ForgetLiveCredentials(store::Transaction& tx, TimePoint now);
+
 }  // namespace strongroom::identity

@@ -46,6 +46,24 @@ Result<crypto::MasterKey> OpenMasterKey(Store& store, const std::filesystem::pat
   return crypto::ReadMasterKeyFile(key_file, environment);
 }
 
+Result<void> CheckWrappedBy(Store& store, const crypto::MasterKey& key) {
+  std::string others;
+  RETURN_IF_ERROR(store.Read([&](Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT DISTINCT master_key_id FROM org_keys WHERE "
+                                         "master_key_id <> ? ORDER BY master_key_id",
+                                         {key.id}));
+    for (const auto& row : rows) others += (others.empty() ? "" : ", ") + row.Text(0);
+    return {};
+  }));
+  if (!others.empty()) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                fmt::format("the store's organisation keys are wrapped under master key {}, not "
+                            "under {}: give the master key in use when the backup was taken",
+                            others, key.id));
+  }
+  return {};
+}
+
 Result<void> KeyStore::CreateOrgKey(Transaction& tx, std::string_view org_id) {
   auto key = crypto::NewDataKey(random_);
   ASSIGN_OR_RETURN(auto wrapped,

@@ -38,6 +38,10 @@ namespace strongroom::store {
 Result<crypto::MasterKey> OpenMasterKey(Store& store, const std::filesystem::path& key_file,
                                         Environment environment);
 
+// kFailedPrecondition, naming the keys, unless every organisation key is wrapped under `key`
+// (a store restored from a backup needs the master key it was backed up under).
+Result<void> CheckWrappedBy(Store& store, const crypto::MasterKey& key);
+
 struct SealedRecord {
   Bytes wrapped_key;  // the record's data key, wrapped by the organisation key
   Bytes ciphertext;   // nonce || ciphertext || tag

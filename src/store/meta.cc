@@ -10,6 +10,17 @@ Result<std::optional<std::string>> GetMeta(Transaction& tx, std::string_view key
   return std::optional<std::string>(rows.front().Text(0));
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> MetaWithPrefix(Transaction& tx,
+                                                                        std::string_view prefix) {
+  // substr(key, 1, n) = prefix: no LIKE, whose % and _ a prefix could hold.
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ? "
+                                       "ORDER BY key",
+                                       {static_cast<int64_t>(prefix.size()), std::string(prefix)}));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& row : rows) out.emplace_back(row.Text(0), row.Text(1));
+  return out;
+}
+
 Result<void> SetMeta(Transaction& tx, std::string_view key, std::string_view value) {
   RETURN_IF_ERROR(
       tx.Exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "

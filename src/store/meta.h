@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/environment.h"
 #include "common/error.h"
@@ -13,6 +15,9 @@ namespace strongroom::store {
 
 Result<std::optional<std::string>> GetMeta(Transaction& tx, std::string_view key);
 Result<void> SetMeta(Transaction& tx, std::string_view key, std::string_view value);
+// Every key starting with `prefix`, with its value, in key order.
+Result<std::vector<std::pair<std::string, std::string>>> MetaWithPrefix(Transaction& tx,
+                                                                        std::string_view prefix);
 
 // Records the environment and a new instance id in an empty store; kAlreadyExists if it was
 // initialised before.

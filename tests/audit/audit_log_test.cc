@@ -47,6 +47,33 @@ TEST(AuditLogTest, ChangeCommitsDataAndEventTogether) {
   EXPECT_EQ(f.EventCount(), 1);
 }
 
+// A journal whose changes a store committed under one node name, opened under another (a host
+// renamed): refused, naming the name to set, rather than correcting every change as never
+// committed. A new node with a journal of its own still opens.
+TEST(AuditLogTest, ARenamedNodeIsRefusedRatherThanTakingChangesForUncommitted) {
+  AuditFixture f;
+  ASSERT_TRUE(f.log->Change<int>(AuditFixture::MakeEvent("record.update"),
+                                 [](store::Transaction& tx) -> Result<int> {
+                                   RETURN_IF_ERROR(store::SetMeta(tx, "k", "v1"));
+                                   return 1;
+                                 }));
+  f.log.reset();
+  SystemClock clock;
+  auto renamed = AuditLog::Open(*f.store, clock, f.key, Environment::kTest,
+                                {f.journal(), "node-2", 1000, 64 << 20, true});
+  ASSERT_FALSE(renamed);
+  EXPECT_EQ(renamed.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(renamed.error().message.find("set [audit] node = \"node-1\""), std::string::npos)
+      << renamed.error().message;
+  auto fresh = AuditLog::Open(*f.store, clock, f.key, Environment::kTest,
+                              {f.dir / "audit-2", "node-2", 1000, 64 << 20, true});
+  ASSERT_TRUE(fresh) << fresh.error().message;
+  fresh->reset();
+  f.Reopen();
+  EXPECT_EQ(f.EventCount(), 1) << "no correction was written";
+  EXPECT_TRUE(f.Verify().ok);
+}
+
 TEST(AuditLogTest, RefusedChangeIsRolledBackAndItsRefusalAudited) {
   AuditFixture f;
   auto r = f.log->Change<int>(AuditFixture::MakeEvent("record.update"),

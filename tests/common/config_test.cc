@@ -46,6 +46,28 @@ TEST(ConfigTest, MinimalFileGetsSecureDefaultsAndResolvesPaths) {
   }
 }
 
+TEST(ConfigTest, BackupsHaveAKeyBesideTheConfigurationAndABoundedRetention) {
+  auto cfg = Parse(kMinimal);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->backup.key_file, "/etc/sr/keys/backup.key");
+  EXPECT_EQ(cfg->backup.retention_days, 35);
+  cfg = Parse(std::string(kMinimal) + "[backup]\nkey_file = \"/safe/b.key\"\nretention_days = 7\n");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->backup.key_file, "/safe/b.key");
+  EXPECT_EQ(cfg->backup.retention_days, 7);
+  for (const char* bad : {"0", "366", "-1", "\"35 days\"", "1e3"}) {
+    auto refused = Parse(std::string(kMinimal) + "[backup]\nretention_days = " + bad + "\n");
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_NE(refused.error().message.find("'backup.retention_days'"), std::string::npos)
+        << refused.error().message;
+  }
+  auto unknown = Parse(std::string(kMinimal) + "[backup]\nkeep_forever = true\n");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("'backup.keep_forever': unknown setting"),
+            std::string::npos)
+      << unknown.error().message;
+}
+
 TEST(ConfigTest, AListenersOwnCertificateComesWithItsKeyAndItsListener) {
   const std::string admin = "[server]\nadmin_listen = \"127.0.0.1:8444\"\n";
   // kMinimal with `lines` added to its [tls] table.

@@ -76,6 +76,25 @@ TEST(ReportTest, AHealthyInstanceMeetsEveryControl) {
   EXPECT_EQ(r.Count(Status::kMet), 25);
 }
 
+TEST(ReportTest, ThePurgeControlShowsHowLongBackupsKeepWhatItShreds) {
+  for (const auto& [extra, shown] :
+       {std::pair{std::string(), "35"},
+        std::pair{std::string("[backup]\nretention_days = 7\n"), "7"}}) {
+    const auto r = Evaluate(ConfigWith(extra), Deployment(), Healthy());
+    bool found = false;
+    for (const auto& c : r.controls) {
+      if (c.id != "purge") continue;
+      for (const auto& [k, v] : c.settings) {
+        if (k == "backup.retention_days") {
+          found = true;
+          EXPECT_EQ(v, shown);
+        }
+      }
+    }
+    EXPECT_TRUE(found) << extra;
+  }
+}
+
 struct Flip {
   const char* control;
   Status expected;

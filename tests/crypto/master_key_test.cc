@@ -27,6 +27,24 @@ TEST_F(MasterKeyTest, WritesOwnerOnlyFileAndReadsItBack) {
   EXPECT_TRUE(std::equal(read->key.view().begin(), read->key.view().end(), key.key.view().begin()));
 }
 
+TEST_F(MasterKeyTest, ABackupKeyIsItsOwnKindOfFile) {
+  auto key = GenerateBackupKey(Environment::kTest, DefaultRandom());
+  ASSERT_TRUE(WriteBackupKeyFile(path_, key));
+  EXPECT_TRUE(testing::ReadFile(path_).starts_with("strongroom-backup-key 1\n"));
+  auto read = ReadBackupKeyFile(path_, Environment::kTest);
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->id, key.id);
+  EXPECT_TRUE(std::equal(read->key.view().begin(), read->key.view().end(), key.key.view().begin()));
+  // Neither kind is taken for the other, and a backup key keeps to its environment.
+  EXPECT_FALSE(ReadMasterKeyFile(path_, Environment::kTest));
+  auto other_env = ReadBackupKeyFile(path_, Environment::kProduction);
+  ASSERT_FALSE(other_env);
+  EXPECT_NE(other_env.error().message.find("backup key file"), std::string::npos);
+  const auto master = dir_ / "m.key";
+  ASSERT_TRUE(WriteMasterKeyFile(master, GenerateMasterKey(Environment::kTest, DefaultRandom())));
+  EXPECT_FALSE(ReadBackupKeyFile(master, Environment::kTest));
+}
+
 TEST_F(MasterKeyTest, NeverOverwritesAnExistingKeyFile) {
   ASSERT_TRUE(WriteMasterKeyFile(path_, GenerateMasterKey(Environment::kTest, DefaultRandom())));
   const auto before = testing::ReadFile(path_);

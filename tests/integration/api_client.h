@@ -26,6 +26,10 @@ class ApiClient {
  public:
   // Talks to `port` (the instance's public one if 0).
   explicit ApiClient(Instance& instance, uint16_t port = 0) : instance_(instance), port_(port) {}
+  // Talks to `instance` as the people `from` enrolled (their passwords and TOTP secrets: an
+  // instance restored from a backup of the other), with the server's clock where it starts.
+  ApiClient(Instance& instance, const ApiClient& from)
+      : instance_(instance), port_(0), secrets_(from.secrets_) {}
 
   HttpResponse Call(const std::string& method, const std::string& path, const std::string& body,
                     const std::string& extra_headers = "");
@@ -48,6 +52,7 @@ class ApiClient {
 
   // Moves the server's clock, and this client's idea of it, forward.
   void AdvanceClock(int64_t seconds);
+  int64_t clock_offset() const { return offset_s_; }
 
  private:
   Instance& instance_;

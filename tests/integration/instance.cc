@@ -52,7 +52,7 @@ Instance::Instance(const std::string& environment) {
                 .string() +
             "\"\n");
   }
-  // Production serves only as its instance's own user, never as root (app/privileges.h): tests
+  // Production serves only as its instance's own user, never as root (common/privileges.h): tests
   // that run as root give a production instance to nobody, and serve starts as root and drops.
   if (environment == "production" && ::geteuid() == 0) GiveTo(kNobody, kNogroup);
 }

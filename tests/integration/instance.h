@@ -16,6 +16,9 @@ class Instance {
  public:
   // Runs init (asserting success) with `environment`.
   explicit Instance(const std::string& environment = "test");
+  // An instance directory the test makes itself at data_dir() (a restore), with its settings.
+  struct Made {};
+  explicit Instance(Made) : server_defaults_{} {}
   ~Instance();
 
   // Gives the instance directory and everything in it to `uid`:`gid` (the caller must be root).

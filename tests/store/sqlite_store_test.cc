@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "fakes/temp_dir.h"
+#include "store/sqlite/sqlite_connection.h"
 
 namespace strongroom::store {
 namespace {
@@ -174,6 +175,46 @@ TEST(SqliteStoreTest, AcknowledgedWritesSurviveSigkill) {
     return {};
   }));
   for (int64_t a : acked) EXPECT_TRUE(present.contains(a)) << "lost acknowledged write " << a;
+}
+
+}  // namespace
+}  // namespace strongroom::store
+
+namespace strongroom::store {
+namespace {
+
+// A copy taken inside a read transaction is that transaction's snapshot, however many commits
+// other connections make while it is taken, and is a store of its own.
+TEST(SqliteCopyTest, ACopyIsTheSnapshotOfItsReadTransactionWhileWritesGoOn) {
+  testing::TempDir dir;
+  auto store = OpenStore(dir / "db");
+  ASSERT_TRUE(store->Write([&](Transaction& tx) -> Result<void> {
+    for (int64_t i = 1; i <= 5000; ++i) RETURN_IF_ERROR(Insert(tx, i));
+    return {};
+  }));
+  auto reader = SqliteConnection::Open(dir / "db", SqliteConnection::Mode::kReadOnly);
+  ASSERT_TRUE(reader) << reader.error().message;
+  ASSERT_TRUE((*reader)->ExecRaw("BEGIN"));
+  auto seen = (*reader)->Query("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->front().Int(0), 5000);
+  int steps = 0;
+  int64_t next = 5001;
+  // One page per step, and a commit by the store between every two steps.
+  auto copied = (*reader)->CopyTo(dir / "copy", 1, [&](int64_t done, int64_t total) {
+    ++steps;
+    EXPECT_LE(done, total);
+    ASSERT_TRUE(store->Write([&](Transaction& tx) { return Insert(tx, next++); }));
+  });
+  ASSERT_TRUE(copied) << copied.error().message;
+  ASSERT_TRUE((*reader)->ExecRaw("COMMIT"));
+  EXPECT_GT(steps, 5) << "the copy was taken in several steps";
+  EXPECT_GT(Count(*store), 5000 + 5);
+  auto copy = SqliteStore::Open({dir / "copy", 1, 1});
+  ASSERT_TRUE(copy) << copy.error().message;
+  EXPECT_EQ(Count(**copy), 5000);
+  // A place it cannot create is an error.
+  EXPECT_FALSE((*reader)->CopyTo(dir / "no-such-dir" / "copy", 100, {}));
 }
 
 }  // namespace

@@ -81,6 +81,41 @@ Result<void> SqliteConnection::ExecRaw(const char* sql) {
   return {};
 }
 
+Result<void> SqliteConnection::CopyTo(const std::filesystem::path& dest, int pages_per_step,
+                                      const std::function<void(int64_t, int64_t)>& progress) {
+  sqlite3* out = nullptr;
+  const int flags =
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+  if (sqlite3_open_v2(dest.c_str(), &out, flags, nullptr) != SQLITE_OK) {
+    const std::string msg = out ? sqlite3_errmsg(out) : "out of memory";
+    sqlite3_close(out);
+    return Fail(ErrorCode::kUnavailable, fmt::format("cannot create {}: {}", dest.string(), msg));
+  }
+  sqlite3_backup* copy = sqlite3_backup_init(out, "main", db_, "main");
+  if (copy == nullptr) {
+    const std::string msg = sqlite3_errmsg(out);
+    sqlite3_close(out);
+    return Fail(ErrorCode::kUnavailable, fmt::format("cannot copy the store: {}", msg));
+  }
+  int rc = SQLITE_OK;
+  do {
+    rc = sqlite3_backup_step(copy, pages_per_step);
+    if (progress) {
+      const int64_t total = sqlite3_backup_pagecount(copy);
+      progress(total - sqlite3_backup_remaining(copy), total);
+    }
+  } while (rc == SQLITE_OK);
+  sqlite3_backup_finish(copy);
+  const int finished = sqlite3_errcode(out);
+  sqlite3_close(out);
+  if (rc != SQLITE_DONE || finished != SQLITE_OK) {
+    return Fail(CodeFor(rc != SQLITE_DONE ? rc : finished),
+                fmt::format("cannot copy the store: {}",
+                            sqlite3_errstr(rc != SQLITE_DONE ? rc : finished)));
+  }
+  return {};
+}
+
 Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const Params& params) {
   auto it = statements_.find(sql);
   sqlite3_stmt* stmt = nullptr;

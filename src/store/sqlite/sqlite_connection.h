@@ -34,6 +34,12 @@ class SqliteConnection final : public Transaction {
 
   // Runs SQL text without parameters or caching (BEGIN, COMMIT, PRAGMA...).
   Result<void> ExecRaw(const char* sql);
+  // Copies the database as this connection sees it into the new file `dest` (SQLite's online
+  // backup API), `pages_per_step` pages at a time, telling `progress` (pages copied, pages in all)
+  // after each step. Inside a read transaction the caller has begun, the copy is that
+  // transaction's snapshot whatever other connections and processes write meanwhile.
+  Result<void> CopyTo(const std::filesystem::path& dest, int pages_per_step,
+                      const std::function<void(int64_t, int64_t)>& progress);
   // Calls `changed` with the table of every row a statement inserts, updates or deletes
   // (SQLite's update hook: foreign-key actions included). nullptr removes it.
   void OnRowChange(std::function<void(std::string_view table)> changed);
