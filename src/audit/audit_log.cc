@@ -387,7 +387,9 @@ Result<Standing> AuditLog::ReadStanding() {
   Standing s;
   s.head = journal_->DurableHead().sequence;
   ASSIGN_OR_RETURN(s.shipped, index_->Shipped());
-  std::tie(s.checkpointed, s.checkpointed_at) = journal_->LastCheckpoint();
+  const auto signed_head = journal_->LastCheckpoint();
+  s.checkpointed = signed_head.sequence;
+  s.checkpointed_at = signed_head.time;
   if (s.shipped < s.head) {
     ASSIGN_OR_RETURN(auto reader, JournalReader::From(journal_->dir(), s.shipped + 1));
     for (;;) {

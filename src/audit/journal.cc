@@ -132,7 +132,7 @@ Result<std::unique_ptr<Journal>> Journal::Open(JournalOptions opts, const Clock&
     RETURN_IF_ERROR(j->LoadTail());
   }
   j->durable_ = j->head_;
-  j->last_checkpoint_ = {j->checkpointed_, j->checkpointed_at_};
+  j->last_checkpoint_ = {j->checkpointed_, j->checkpointed_at_, j->checkpointed_hash_};
   j->writer_ = std::thread([p = j.get()] { p->WriterLoop(); });
   return j;
 }
@@ -160,6 +160,7 @@ void Journal::Apply(const JournalRecord& r) {
       if (r.sequence >= checkpointed_ && ParseCheckpointText(r.text, c)) {
         checkpointed_ = r.sequence;
         checkpointed_at_ = c.time;
+        checkpointed_hash_ = r.hash;
       }
       break;
     }
@@ -412,7 +413,7 @@ Head Journal::DurableHead() const {
   return durable_;
 }
 
-std::pair<int64_t, std::string> Journal::LastCheckpoint() const {
+SignedHead Journal::LastCheckpoint() const {
   std::lock_guard lock(mu_);
   return last_checkpoint_;
 }
@@ -513,7 +514,7 @@ void Journal::WriteBatch(std::vector<Request>& batch) {
     failing_ = !outcome;
     if (outcome) {
       durable_ = head_;
-      last_checkpoint_ = {checkpointed_, checkpointed_at_};
+      last_checkpoint_ = {checkpointed_, checkpointed_at_, checkpointed_hash_};
     }
   }
   if (!outcome) {

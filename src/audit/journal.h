@@ -47,6 +47,13 @@ struct Head {
   crypto::Sha256Digest hash{};
 };
 
+// A signed checkpoint: the head it signs, and when.
+struct SignedHead {
+  int64_t sequence = 0;
+  std::string time;
+  crypto::Sha256Digest hash{};
+};
+
 // The bytes a checkpoint's signature covers.
 Bytes CheckpointPayload(Environment env, int64_t sequence, std::span<const uint8_t> head_hash,
                         std::string_view time);
@@ -95,8 +102,8 @@ class Journal {
 
   // The newest durable event: records up to it are complete on disk.
   Head DurableHead() const;
-  // The newest signed checkpoint this process knows of: (sequence, time).
-  std::pair<int64_t, std::string> LastCheckpoint() const;
+  // The newest signed checkpoint this process knows of.
+  SignedHead LastCheckpoint() const;
   const std::filesystem::path& dir() const { return opts_.dir; }
   const std::string& node() const { return opts_.node; }
   const crypto::SigningKey& key() const { return key_; }
@@ -145,17 +152,18 @@ class Journal {
   Head head_;
   int64_t checkpointed_ = 0;
   std::string checkpointed_at_;
+  crypto::Sha256Digest checkpointed_hash_{};
   int64_t cut_at_open_ = 0;
   bool broken_ = false;  // a failed write could not be undone
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Request> queue_;                        // guarded by mu_
-  bool stopping_ = false;                            // guarded by mu_
-  Head durable_;                                     // guarded by mu_
-  std::pair<int64_t, std::string> last_checkpoint_;  // guarded by mu_
-  bool failing_ = false;                             // guarded by mu_
-  bool inject_failure_ = false;                      // guarded by mu_
+  std::deque<Request> queue_;    // guarded by mu_
+  bool stopping_ = false;        // guarded by mu_
+  Head durable_;                 // guarded by mu_
+  SignedHead last_checkpoint_;   // guarded by mu_
+  bool failing_ = false;         // guarded by mu_
+  bool inject_failure_ = false;  // guarded by mu_
   std::thread writer_;
 };
 
