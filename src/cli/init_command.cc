@@ -284,7 +284,8 @@ int RunInit(const InitOptions& o) {
       return kExitUsage;
     }
   }
-  const fs::path dir = fs::absolute(o.data_dir).lexically_normal();
+  fs::path dir = fs::absolute(o.data_dir).lexically_normal();
+  if (dir.filename().empty()) dir = dir.parent_path();  // "DIR/"
   std::error_code ec;
   if (fs::exists(dir, ec) && (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec))) {
     PrintError(

@@ -39,7 +39,12 @@ Result<std::string> CreateBackupKey(const std::filesystem::path& config_path) {
     return o.log->Refuse(std::move(e), error);
   }
   e.outcome = "ok";
-  RETURN_IF_ERROR(o.log->Record(std::move(e)));
+  if (auto recorded = o.log->Record(std::move(e)); !recorded) {
+    // No key without its event.
+    std::error_code ec;
+    std::filesystem::remove(o.config.backup.key_file, ec);
+    return std::unexpected(recorded.error());
+  }
   return key.id;
 }
 

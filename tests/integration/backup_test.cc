@@ -286,8 +286,9 @@ TEST_F(BackupRefusalTest, ADamagedOrCutArchiveIsRefusedAndNothingIsWritten) {
   ExpectNothingWritten(dir_);
 
   WriteFile(archive_, raw);
-  r = Restore(archive_, dir_, inst_.data_dir());
+  r = Restore(archive_, dir_.string() + "/", inst_.data_dir());
   EXPECT_EQ(r.exit_code, 0) << r.err << " (the archive as it was)";
+  EXPECT_TRUE(fs::exists(dir_ / "strongroom.toml")) << "DIR/ is DIR";
 }
 
 TEST_F(BackupRefusalTest, AnotherEnvironmentANewerVersionOrMissingKeysAreRefused) {

@@ -44,10 +44,12 @@ TEST(CliTest, UsageErrorsExitTwo) {
 TEST(CliTest, InitCreatesAPrivateInstance) {
   TempDir dir;
   const auto d = dir.path() / "inst";
-  auto r = RunBinary({"init", "--data-dir", d.string(), "--environment", "development"});
+  // A trailing slash names the same directory.
+  auto r = RunBinary({"init", "--data-dir", d.string() + "/", "--environment", "development"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("fingerprint"), std::string::npos);
-  for (const char* f : {"strongroom.toml", "keys/master.key", "tls/key.pem", "strongroom.db"}) {
+  for (const char* f :
+       {"strongroom.toml", "keys/master.key", "keys/backup.key", "tls/key.pem", "strongroom.db"}) {
     struct stat st {};
     ASSERT_EQ(::stat((d / f).c_str(), &st), 0) << f;
     EXPECT_EQ(st.st_mode & 077, 0u) << f << " is readable by group or others";
