@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cerrno>
 #include <cstring>
@@ -164,7 +165,9 @@ Result<Manifest> ParseManifest(std::string_view line) {
     const auto* f = from.if_contains(key);
     if (f == nullptr || !f->is_string() || f->as_string().size() > 256) return false;
     out = std::string(f->as_string());
-    return true;
+    // Printed to the operator by backup and restore: no control characters (terminal escapes).
+    return std::none_of(out.begin(), out.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
   };
   auto number = [&](const boost::json::object& from, std::string_view key, int64_t& out) -> bool {
     const auto* f = from.if_contains(key);
@@ -185,7 +188,8 @@ Result<Manifest> ParseManifest(std::string_view line) {
       !text(o, "audit_public_key", m.audit_public_key) ||
       !text(o, "backup_key_id", m.backup_key_id) || !text(o, "archive_key", m.sealed_archive_key) ||
       schema > 1'000'000) {
-    return Damaged("its manifest lacks a field or has one of the wrong type");
+    return Damaged(
+        "its manifest lacks a field, or has one of the wrong type or with control characters");
   }
   m.schema_version = static_cast<int>(schema);
   const auto e = ParseEnvironment(env);

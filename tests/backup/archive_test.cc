@@ -195,6 +195,22 @@ TEST_F(ArchiveTest, ChangesWithAFreshDigestFailToOpen) {
   }
 }
 
+// The manifest is printed to operators: a field holding a terminal escape is refused as damage,
+// even under a fresh digest.
+TEST_F(ArchiveTest, AManifestFieldWithAControlCharacterIsRefused) {
+  auto path = Write({{"store", "x"}});
+  const auto raw = ReadFile(path);
+  auto body = raw.substr(0, raw.size() - 40);
+  const auto at = body.find("\"node-a\"");
+  ASSERT_NE(at, std::string::npos);
+  body.replace(at, 8, "\"\\u001b[31m\"");
+  WriteFile(path, Redigest(body));
+  auto m = ReadManifest(path);
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().code, ErrorCode::kDataLoss);
+  EXPECT_NE(m.error().message.find("wrong type"), std::string::npos) << m.error().message;
+}
+
 TEST_F(ArchiveTest, AnotherBackupKeyIsNamedAndRefused) {
   auto path = Write({{"store", "x"}});
   auto other = crypto::GenerateBackupKey(Environment::kTest, crypto::DefaultRandom());
