@@ -370,8 +370,9 @@ Result<Census> TakeCensus(store::Transaction& tx, TimePoint now) {
   ASSIGN_OR_RETURN(
       auto rows,
       tx.Query("SELECT a.username, a.kind, ',' || a.roles || ',', a.expires_at, "
-               "COALESCE(a.last_login_at, a.created_at), a.totp_secret IS NOT NULL AND "
-               "length(a.totp_secret) > 0, COALESCE(p.bpss_verified_on, '') <> '', o.status "
+               "COALESCE(a.last_login_at, a.created_at), CASE WHEN a.totp_secret IS NOT NULL AND "
+               "length(a.totp_secret) > 0 THEN 1 ELSE 0 END, CASE WHEN "
+               "COALESCE(p.bpss_verified_on, '') <> '' THEN 1 ELSE 0 END, o.status "
                "FROM accounts a JOIN people p ON p.id = a.person_id "
                "JOIN organisations o ON o.id = a.org_id WHERE a.status = 'active'"));
   const auto cap = FormatRfc3339(now + days(kMaxAgreedExpiryDays + 1));

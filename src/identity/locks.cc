@@ -5,9 +5,10 @@ namespace strongroom::identity {
 Result<bool> AnyLockHolds(store::Transaction& tx, std::string_view account_id, TimePoint now) {
   const auto now_text = FormatRfc3339(now);
   ASSIGN_OR_RETURN(auto rows,
-                   tx.Query("SELECT status = 'locked' OR unknown_locked_until > ? OR EXISTS "
-                            "(SELECT 1 FROM known_devices d WHERE d.account_id = accounts.id AND "
-                            "d.locked_until > ?) FROM accounts WHERE id = ?",
+                   tx.Query("SELECT CASE WHEN status = 'locked' OR unknown_locked_until > ? OR "
+                            "EXISTS (SELECT 1 FROM known_devices d WHERE d.account_id = "
+                            "accounts.id AND d.locked_until > ?) THEN 1 ELSE 0 END FROM accounts "
+                            "WHERE id = ?",
                             {now_text, now_text, std::string(account_id)}));
   return !rows.empty() && rows.front().Int(0) != 0;
 }

@@ -8,11 +8,11 @@ namespace strongroom::identity {
 Result<SessionTokens> OpenSession(store::Transaction& tx, crypto::Random& random,
                                   const Account& account, std::string_view source, TimePoint now,
                                   int limit) {
+  // The newest `limit - 1` stay (the SQL of both backends: no LIMIT -1 or LIMIT ALL).
   RETURN_IF_ERROR(
-      tx.Exec("DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM "
-              "sessions WHERE account_id = ? ORDER BY created_at DESC LIMIT -1 "
-              "OFFSET ?)",
-              {account.id, static_cast<int64_t>(limit - 1)}));
+      tx.Exec("DELETE FROM sessions WHERE account_id = ? AND token_hash NOT IN (SELECT "
+              "token_hash FROM sessions WHERE account_id = ? ORDER BY created_at DESC LIMIT ?)",
+              {account.id, account.id, static_cast<int64_t>(limit - 1)}));
   SessionTokens tokens{random.RandomHex(32), random.RandomHex(32)};
   const auto now_text = FormatRfc3339(now);
   RETURN_IF_ERROR(

@@ -203,7 +203,8 @@ Result<std::string> SignIn::PasswordAccepted(const PasswordStep& step, const aud
         } else {
           RETURN_IF_ERROR(tx.Exec(
               "UPDATE accounts SET failed_logins = 0, unknown_locks = CASE WHEN ? <> '' AND "
-              "unknown_locked_until = ? THEN max(unknown_locks - 1, 0) ELSE unknown_locks END, "
+              "unknown_locked_until = ? THEN CASE WHEN unknown_locks > 0 THEN unknown_locks - 1 "
+              "ELSE 0 END ELSE unknown_locks END, "
               "unknown_locked_until = CASE WHEN ? <> '' AND unknown_locked_until = ? THEN '' "
               "ELSE unknown_locked_until END WHERE id = ?",
               {step.lock_set, step.lock_set, step.lock_set, step.lock_set, account.id}));

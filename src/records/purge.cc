@@ -44,7 +44,7 @@ Result<RecordCensus> TakeRecordCensus(store::Transaction& tx, TimePoint now) {
   c.held = held.front().Int(0);
   ASSIGN_OR_RETURN(auto largest,
                    tx.Query("SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM records "
-                            "GROUP BY org_id)"));
+                            "GROUP BY org_id) AS per_org"));
   c.largest_org = largest.front().Int(0);
   return c;
 }
