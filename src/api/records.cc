@@ -94,13 +94,20 @@ struct Deps {
   int depth;
 };
 
-Result<http::Response> CreateRecord(const Deps& d, Call& c) {
+// On a worker (the body is read and the record sealed there), which is free again once the insert
+// is queued: the answer follows when it is durable, and many creates share one commit.
+void CreateRecord(const Deps& d, Call& c, http::Respond respond) {
   auto in = ReadInput(c.request, d.depth, true);
-  if (!in) return d.records.RefuseMalformed(c.who(), "record.create", "", in.error(), c.context);
-  ASSIGN_OR_RETURN(auto written, d.records.Create(c.who(), *in, c.context));
-  auto resp = WrittenResponse(201, written);
-  resp.headers.emplace_back("Location", "/api/v1/records/" + written.id);
-  return resp;
+  if (!in) {
+    return respond(d.records.RefuseMalformed(c.who(), "record.create", "", in.error(), c.context));
+  }
+  d.records.CreateAsync(c.who(), *in, c.context,
+                        [respond = std::move(respond)](Result<records::Written> written) {
+                          if (!written) return respond(std::unexpected(written.error()));
+                          auto resp = WrittenResponse(201, *written);
+                          resp.headers.emplace_back("Location", "/api/v1/records/" + written->id);
+                          respond(std::move(resp));
+                        });
 }
 
 // The hottest route. With a session it runs on the I/O thread: the session and the record are
@@ -183,10 +190,11 @@ void AddRecordRoutes(RouteTable& table, records::RecordService& records, int max
   const auto written = ObjectSchema({{"id", StringSchema(64)}, {"version", kIntegerSchema}});
   const auto summary = R"({"type":"object"})";
   table.Add({verb::post, "/api/v1/records", Credentials::kSessionOrToken, "Create a record",
-             InputSchema(true), written, [d](Call& c) { return CreateRecord(d, c); }});
+             InputSchema(true), written, nullptr, http::Dispatch::kWorker,
+             [d](Call& c, http::Respond respond) { CreateRecord(d, c, std::move(respond)); }});
   table.Add({verb::get, "/api/v1/records/{id}", Credentials::kSessionOrToken,
              "View a record, decrypted (ETag: its version)", "", summary, nullptr,
-             http::Dispatch::kWorker,
+             http::Dispatch::kInline,
              [d](Call& c, http::Respond respond) { ViewRecord(d, c, std::move(respond)); }});
   table.Add({verb::put, "/api/v1/records/{id}", Credentials::kSessionOrToken,
              "Update a record (If-Match: its ETag)", InputSchema(false), written,

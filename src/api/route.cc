@@ -54,6 +54,10 @@ http::Caller CallerOf(const Route& route) {
                                                  : http::Caller::kOperations;
 }
 
+// Whether an async route marked kInline may start on the I/O thread: a session's authentication
+// only reads (its upkeep is queued), where a refused API token is audited synchronously.
+bool PresentsSession(const http::Request& r) { return !HasToken(r); }
+
 }  // namespace
 
 Surface SurfacesOf(std::string_view path) {
@@ -114,15 +118,18 @@ void RouteTable::Install(http::Router& router) {
       router.AddAsync(
           SurfacesOf(route.path), route.method, route.path,
           [this, &route](http::Request& r, http::Respond respond) {
-            // On the I/O thread with a session: its upkeep is queued ahead of the audit event.
-            const auto upkeep = HasToken(r) ? identity::Sessions::Upkeep::kWait
-                                            : identity::Sessions::Upkeep::kQueue;
+            // On the I/O thread (kInline, with a session) a session's upkeep is queued, as that
+            // thread never waits for the writer; on a worker it is waited for, as before a
+            // synchronous handler.
+            const bool io_thread = route.dispatch == http::Dispatch::kInline && !HasToken(r);
+            const auto upkeep =
+                io_thread ? identity::Sessions::Upkeep::kQueue : identity::Sessions::Upkeep::kWait;
             auto who = Authenticated(route, r, upkeep);
             if (!who) return respond(std::unexpected(who.error()));
             Call call{r, &*who, ContextOf(r)};
             route.async(call, std::move(respond));
           },
-          [](const http::Request& r) { return !HasToken(r); }, CallerOf(route));
+          route.dispatch == http::Dispatch::kInline ? &PresentsSession : nullptr, CallerOf(route));
       continue;
     }
     router.Add(

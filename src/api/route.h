@@ -49,7 +49,7 @@ struct Call {
 };
 
 using RouteHandler = std::function<Result<http::Response>(Call&)>;
-// For the few routes that answer once an audit event is durable without holding a worker.
+// For the routes that answer once a write or an audit event is durable without holding a worker.
 using AsyncRouteHandler = std::function<void(Call&, http::Respond)>;
 
 struct Route {
@@ -61,9 +61,11 @@ struct Route {
                                 // POST that takes none
   std::string response_schema;  // JSON Schema of a success answer; "" when it has no body
   RouteHandler handler;
+  // Where the handler runs. For `async`: kInline starts it on the I/O thread when the caller
+  // presents a session (for handlers that only read, then queue writes), on a worker otherwise;
+  // kWorker always on a worker, which is free again once the handler returns.
   http::Dispatch dispatch = http::Dispatch::kWorker;
-  // Instead of `handler`: answers through `respond`; starts on the I/O thread when the caller
-  // presents a session (reads, then queued writes only), on a worker otherwise.
+  // Instead of `handler`: answers through `respond`.
   AsyncRouteHandler async = nullptr;
   // How this route answers an error (authentication's included); the API's own JSON error when
   // empty. SCIM answers in SCIM's shape.

@@ -14,7 +14,7 @@ namespace {
 constexpr std::string_view kNotCommitted = "audit.change.not_committed";
 
 std::unexpected<Error> Unwritable() {
-  return Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
+  return Fail(ErrorCode::kUnavailable, std::string(kUnwritable));
 }
 
 Event Correction(int64_t sequence) {
@@ -318,6 +318,12 @@ std::unexpected<Error> AuditLog::Refuse(Event event, const Error& error) {
   event.allowed = false;
   if (event.reason.empty()) event.reason = error.message;
   event.outcome = std::string(ErrorCodeName(error.code));
+  if (!Record(std::move(event))) return Unwritable();
+  return std::unexpected(error);
+}
+
+std::unexpected<Error> AuditLog::Failed(Event event, const Error& error) {
+  Finish(event, &error);
   if (!Record(std::move(event))) return Unwritable();
   return std::unexpected(error);
 }

@@ -23,6 +23,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,6 +41,9 @@
 #include "store/store.h"
 
 namespace strongroom::audit {
+
+// What a call answers, with kUnavailable, when its event cannot be made durable.
+inline constexpr std::string_view kUnwritable = "the audit log cannot be written";
 
 struct AuditOptions {
   std::filesystem::path journal;  // the journal's directory
@@ -84,6 +88,14 @@ class AuditLog final : public store::CommitSink {
   // reason are known only once the data is read), as fn(tx, event).
   template <typename T, typename Fn>
   Result<T> Change(Event event, Fn&& change);
+  // As Change, without waiting: the write is queued and `done` gets its outcome once the change
+  // and its event are durable (on the store's writer thread), or once a refusal's event is (on
+  // the journal's writer thread), or at once on the calling thread when the store is closed;
+  // so it must be short and take no lock its caller may hold. `change` runs on the store's
+  // writer, so it only writes: what can be worked out before (decisions that read nothing,
+  // sealing) is the caller's, before this call.
+  template <typename T, typename Fn>
+  void ChangeAsync(Event event, Fn change, std::function<void(Result<T>)> done);
   template <typename T, typename Fn>
   Result<T> Observe(Event event, Fn&& read);
   // As Observe, without waiting: `done` gets the data once its event is durable, on the journal's
@@ -94,6 +106,8 @@ class AuditLog final : public store::CommitSink {
   // Records a refusal (allowed = false; outcome the error's code; reason, if empty, its message)
   // and returns `error`, or kUnavailable if the event could not be written.
   std::unexpected<Error> Refuse(Event event, const Error& error);
+  // As Refuse for a call that was allowed and then failed: `allowed` stays as decided.
+  std::unexpected<Error> Failed(Event event, const Error& error);
 
   // Signs the head if it moved since the last checkpoint, and tells the store how far the journal
   // is settled (see the .cc).
@@ -155,27 +169,55 @@ auto CallWithEvent(Fn& fn, store::Transaction& tx, Event& event) {
 }  // namespace internal
 
 template <typename T, typename Fn>
+void AuditLog::ChangeAsync(Event event, Fn change, std::function<void(Result<T>)> done) {
+  struct State {
+    Event event;
+    Fn change;
+    std::function<void(Result<T>)> done;
+    std::optional<T> value;
+    std::optional<Error> failure;
+  };
+  auto s = std::make_shared<State>(State{std::move(event), std::move(change), std::move(done)});
+  store_.WriteAsync(
+      [this, s, pristine = s->event](store::Transaction& tx) -> Result<void> {
+        // Each attempt starts afresh, should a store ever run a transaction again.
+        s->event = pristine;
+        s->value.reset();
+        s->failure.reset();
+        Result<T> r = internal::CallWithEvent(s->change, tx, s->event);
+        if (!r) {
+          s->failure = r.error();
+          return std::unexpected(r.error());
+        }
+        s->value.emplace(std::move(*r));
+        Finish(s->event, nullptr);
+        return Append(tx, s->event);
+      },
+      [this, s](Result<void> committed) {
+        if (s->failure) {
+          // The change was refused and rolled back; the refusal itself is still audited.
+          Finish(s->event, &*s->failure);
+          RecordAsync(std::move(s->event), [s](Result<int64_t> recorded) {
+            s->done(recorded ? std::unexpected(*s->failure) : std::unexpected(recorded.error()));
+          });
+          return;
+        }
+        if (!committed) return s->done(Fail(ErrorCode::kUnavailable, std::string(kUnwritable)));
+        s->done(std::move(*s->value));
+      });
+}
+
+template <typename T, typename Fn>
 Result<T> AuditLog::Change(Event event, Fn&& change) {
-  std::optional<T> value;
-  std::optional<Error> failure;
-  auto committed = store_.Write([&](store::Transaction& tx) -> Result<void> {
-    Result<T> r = internal::CallWithEvent(change, tx, event);
-    if (!r) {
-      failure = r.error();
-      return std::unexpected(r.error());
-    }
-    value.emplace(std::move(*r));
-    Finish(event, nullptr);
-    return Append(tx, event);
-  });
-  if (failure) {
-    // The change was refused and rolled back; the refusal itself is still audited.
-    Finish(event, &*failure);
-    RETURN_IF_ERROR(Record(std::move(event)));
-    return std::unexpected(*failure);
-  }
-  if (!committed) return Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
-  return std::move(*value);
+  std::promise<Result<T>> promise;
+  auto future = promise.get_future();
+  ChangeAsync<T>(
+      std::move(event),
+      [&change](store::Transaction& tx, Event& ev) {
+        return internal::CallWithEvent(change, tx, ev);
+      },
+      [&promise](Result<T> r) { promise.set_value(std::move(r)); });
+  return future.get();
 }
 
 template <typename T, typename Fn>
@@ -188,7 +230,7 @@ Result<T> AuditLog::Observe(Event event, Fn&& read) {
   if (!done) result.emplace(std::unexpected(done.error()));
   Finish(event, *result ? nullptr : &result->error());
   if (!Record(std::move(event))) {
-    return Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
+    return Fail(ErrorCode::kUnavailable, std::string(kUnwritable));
   }
   return std::move(*result);
 }
@@ -204,7 +246,7 @@ void AuditLog::ObserveAsync(Event event, Fn&& read, std::function<void(Result<T>
   Finish(event, **result ? nullptr : &(*result)->error());
   RecordAsync(std::move(event), [result, done = std::move(done)](Result<int64_t> recorded) mutable {
     if (!recorded) {
-      done(Fail(ErrorCode::kUnavailable, "the audit log cannot be written"));
+      done(Fail(ErrorCode::kUnavailable, std::string(kUnwritable)));
     } else {
       done(std::move(**result));
     }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <future>
 
 #include "common/text.h"
 #include "retention/holds.h"
@@ -52,8 +53,8 @@ Result<void> CheckVersion(int64_t version, int64_t expected, audit::Event& ev) {
 
 // True when an active Retention Order holds record `id`.
 Result<bool> HeldByOrder(store::Transaction& tx, std::string_view id) {
-  static const std::string sql =
-      "SELECT " + std::string(retention::kHeldByOrder) + " FROM records r WHERE r.id = ?";
+  static const std::string sql = "SELECT CASE WHEN " + std::string(retention::kHeldByOrder) +
+                                 " THEN 1 ELSE 0 END FROM records r WHERE r.id = ?";
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {std::string(id)}));
   return !rows.empty() && rows.front().Int(0) != 0;
 }
@@ -142,26 +143,39 @@ TimePoint RetainUntil(const RecordsOptions& options, const RecordInput& input, T
                                                           : options.retention_official);
 }
 
-Result<void> InsertRecord(store::Transaction& tx, store::KeyStore& keys, std::string_view id,
-                          std::string_view org_id, std::string_view author,
-                          const RecordInput& input, TimePoint retain_until, TimePoint now) {
-  const std::string created = FormatRfc3339(now);
+Result<SealedNew> SealNewRecord(store::Transaction& tx, store::KeyStore& keys, std::string_view id,
+                                std::string_view org_id, const RecordInput& input) {
   ASSIGN_OR_RETURN(auto key, keys.NewRecordKey(tx, org_id, id));
-  ASSIGN_OR_RETURN(auto title, keys.SealPart(key.key, org_id, id, 1, kTitle, AsBytes(input.title)));
-  ASSIGN_OR_RETURN(auto body,
+  SealedNew out{std::move(key.wrapped), {}, {}};
+  ASSIGN_OR_RETURN(out.title, keys.SealPart(key.key, org_id, id, 1, kTitle, AsBytes(input.title)));
+  ASSIGN_OR_RETURN(out.body,
                    keys.SealPart(key.key, org_id, id, 1, kBody, AsBytes(input.body_json)));
+  return out;
+}
+
+Result<void> InsertRecord(store::Transaction& tx, std::string_view id, std::string_view org_id,
+                          std::string_view author, const RecordInput& labels,
+                          const SealedNew& sealed, TimePoint retain_until, TimePoint now) {
+  const std::string created = FormatRfc3339(now);
   RETURN_IF_ERROR(
       tx.Exec("INSERT INTO records (id, org_id, remit, classification, descriptors, version, "
               "wrapped_key, title, body, author_id, created_at, updated_at, retain_until) VALUES "
               "(?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
-              {std::string(id), std::string(org_id), input.remit, input.classification,
-               JoinList(input.descriptors), key.wrapped, title, body, std::string(author), created,
-               created, FormatRfc3339(retain_until)}));
-  for (const auto& descriptor : input.descriptors) {
+              {std::string(id), std::string(org_id), labels.remit, labels.classification,
+               JoinList(labels.descriptors), sealed.wrapped_key, sealed.title, sealed.body,
+               std::string(author), created, created, FormatRfc3339(retain_until)}));
+  for (const auto& descriptor : labels.descriptors) {
     RETURN_IF_ERROR(tx.Exec("INSERT INTO record_descriptors (record_id, descriptor) VALUES (?, ?)",
                             {std::string(id), descriptor}));
   }
   return {};
+}
+
+Result<void> InsertRecord(store::Transaction& tx, store::KeyStore& keys, std::string_view id,
+                          std::string_view org_id, std::string_view author,
+                          const RecordInput& input, TimePoint retain_until, TimePoint now) {
+  ASSIGN_OR_RETURN(auto sealed, SealNewRecord(tx, keys, id, org_id, input));
+  return InsertRecord(tx, id, org_id, author, input, sealed, retain_until, now);
 }
 
 Result<std::optional<RecordService::Stored>> RecordService::Load(store::Transaction& tx,
@@ -206,24 +220,49 @@ Result<RecordService::Stored> RecordService::Find(store::Transaction& tx,
 
 Result<Written> RecordService::Create(const identity::Principal& who, const RecordInput& input,
                                       const identity::RequestContext& ctx) {
-  const std::string id = "rec-" + random_.RandomHex(16);
+  std::promise<Result<Written>> promise;
+  auto future = promise.get_future();
+  CreateAsync(who, input, ctx, [&promise](Result<Written> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+// The writer only writes: the decision reads nothing the write could change (the caller's
+// account as authenticated, the record's labels as sent), and the sealing needs only the
+// organisation key, which never changes while the service runs (store/key_store.h). Both happen
+// here; the write inserts what they produced.
+void RecordService::CreateAsync(const identity::Principal& who, const RecordInput& input,
+                                const identity::RequestContext& ctx,
+                                std::function<void(Result<Written>)> done) {
+  std::string id = "rec-" + random_.RandomHex(16);
   auto event = MakeEvent(who, "record.create", id, ctx);
-  if (auto v = Validate(input, true); !v) return RefuseInput(std::move(event), v.error());
+  if (auto v = Validate(input, true); !v) return done(RefuseInput(std::move(event), v.error()));
   const auto& subject = who.account;
-  return audit_.Change<Written>(
-      std::move(event), [&](store::Transaction& tx, audit::Event& ev) -> Result<Written> {
-        const authz::Resource resource{subject.org_id, input.remit, input.classification,
-                                       input.descriptors};
-        const auto now = clock_.Now();
-        const auto d = authz::Decide(subject, authz::Action::kCreate, resource, now);
-        Decided(ev, d);
-        ev.target.org = subject.org_id;
-        if (!d.allow) return Refused(d);
-        RETURN_IF_ERROR(InsertRecord(tx, keys_, id, subject.org_id, who.account.id, input,
-                                     RetainUntil(options_, input, now), now));
+  const auto now = clock_.Now();
+  const auto d = authz::Decide(
+      subject, authz::Action::kCreate,
+      authz::Resource{subject.org_id, input.remit, input.classification, input.descriptors}, now);
+  Decided(event, d);
+  event.target.org = subject.org_id;
+  if (!d.allow) return done(audit_.Refuse(std::move(event), Refused(d).error()));
+  std::optional<Result<SealedNew>> sealed;
+  auto read = store_.Read([&](store::Transaction& tx) -> Result<void> {
+    sealed.emplace(SealNewRecord(tx, keys_, id, subject.org_id, input));
+    return {};
+  });
+  if (!read) sealed.emplace(std::unexpected(read.error()));
+  if (!*sealed) return done(audit_.Failed(std::move(event), sealed->error()));
+  // Labels only: the plaintext stays here.
+  RecordInput labels{input.remit, {}, input.classification, input.descriptors, {}, {}};
+  audit_.ChangeAsync<Written>(
+      std::move(event),
+      [id, org = subject.org_id, author = who.account.id, labels = std::move(labels),
+       sealed = std::move(**sealed), retain_until = RetainUntil(options_, input, now),
+       now](store::Transaction& tx, audit::Event& ev) -> Result<Written> {
+        RETURN_IF_ERROR(InsertRecord(tx, id, org, author, labels, sealed, retain_until, now));
         ev.detail["version"] = "1";
         return Written{id, 1};
-      });
+      },
+      std::move(done));
 }
 
 Result<Record> RecordService::View(store::Transaction& tx, const authz::Subject& subject,
@@ -437,9 +476,10 @@ Result<ListPage> RecordService::List(const identity::Principal& who, std::string
         // No one pages through an organisation without an export: past the threshold in 24
         // hours, listing stops until an export of theirs is approved.
         const auto day_ago = FormatRfc3339(now - std::chrono::hours(24));
-        ASSIGN_OR_RETURN(auto read, tx.Query("SELECT COALESCE(SUM(count), 0) FROM list_reads "
-                                             "WHERE account_id = ? AND at > ?",
-                                             {who.account.id, day_ago}));
+        ASSIGN_OR_RETURN(auto read,
+                         tx.Query("SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM list_reads "
+                                  "WHERE account_id = ? AND at > ?",
+                                  {who.account.id, day_ago}));
         if (read.front().Int(0) >= options_.export_threshold) {
           bool approved = false;
           if (options_.approved_export_since) {

@@ -93,9 +93,24 @@ RecordsOptions OptionsFrom(const RecordsConfig& config);
 // `input.retain_until`, else `now` plus the retention period of its classification.
 TimePoint RetainUntil(const RecordsOptions& options, const RecordInput& input, TimePoint now);
 
-// The one place a new record is written: a fresh data key wrapped by the organisation key, title
-// and body sealed as version 1, and its descriptors. The checks (who may, valid input) and the
-// audit event are the caller's.
+// A new record's first version as it is stored: a fresh data key wrapped by the organisation
+// key, and title and body sealed under it.
+struct SealedNew {
+  Bytes wrapped_key;
+  Bytes title;
+  Bytes body;
+};
+// Seals `input` as record `id`'s version 1. `tx` may be a read: it is used only to load the
+// organisation key the first time.
+Result<SealedNew> SealNewRecord(store::Transaction& tx, store::KeyStore& keys, std::string_view id,
+                                std::string_view org_id, const RecordInput& input);
+
+// The one place a new record is written: its sealed first version (SealNewRecord), labels and
+// descriptors. The checks (who may, valid input) and the audit event are the caller's.
+Result<void> InsertRecord(store::Transaction& tx, std::string_view id, std::string_view org_id,
+                          std::string_view author, const RecordInput& labels,
+                          const SealedNew& sealed, TimePoint retain_until, TimePoint now);
+// Both, in one write transaction.
 Result<void> InsertRecord(store::Transaction& tx, store::KeyStore& keys, std::string_view id,
                           std::string_view org_id, std::string_view author,
                           const RecordInput& input, TimePoint retain_until, TimePoint now);
@@ -110,6 +125,13 @@ class RecordService {
 
   Result<Written> Create(const identity::Principal& who, const RecordInput& input,
                          const identity::RequestContext& ctx);
+  // As Create, without waiting for the write: the decision and the sealing happen on the calling
+  // thread, then the insert and its event are queued for the store's writer. `done` runs once
+  // they are durable, or refused, on a writer thread (audit_log.h's ChangeAsync), or at once on
+  // the calling thread when refused before the write: it must be short and take no lock the
+  // caller may hold. `who`, `input` and `ctx` are not used after the call returns.
+  void CreateAsync(const identity::Principal& who, const RecordInput& input,
+                   const identity::RequestContext& ctx, std::function<void(Result<Written>)> done);
   Result<Record> Get(const identity::Principal& who, std::string_view id,
                      const identity::RequestContext& ctx);
   // As Get, without waiting for the audit event: `done` runs on the store's writer thread once the

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <future>
 #include <sstream>
+#include <utility>
 
 #include "records/records_fixture.h"
 
@@ -36,6 +38,89 @@ TEST_F(RecordServiceTest, CreateThenViewReturnsWhatWasStored) {
   EXPECT_EQ(r->summary.author, "acc-ed");
   // Default retention: the configured period for OFFICIAL from now.
   EXPECT_EQ(r->summary.retain_until, FormatRfc3339(f_.clock.Now() + std::chrono::days(2555)));
+}
+
+// The caller is free as soon as the insert is queued: the decision, the sealing and refusals
+// happen before, and the answer comes once the insert and its event are durable.
+TEST_F(RecordServiceTest, CreateAsyncQueuesTheInsertAndAnswersOnceItIsDurable) {
+  constexpr auto kPatience = std::chrono::seconds(10);
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  f_.store->WriteAsync(
+      [&entered, released](store::Transaction&) -> Result<void> {
+        entered.set_value();
+        released.wait();  // the writer is held here
+        return {};
+      },
+      [](Result<void>) {});
+  // The writer is let go on every way out of this test, a failed assertion's included.
+  struct Releaser {
+    std::promise<void>& p;
+    bool done = false;
+    void operator()() {
+      if (!std::exchange(done, true)) p.set_value();
+    }
+    ~Releaser() { (*this)(); }
+  } let_go{release};
+  ASSERT_EQ(entered.get_future().wait_for(kPatience), std::future_status::ready);
+
+  std::promise<Result<Written>> created;
+  std::promise<Result<Written>> refused;
+  std::promise<Result<Written>> unsealable;
+  const auto events_before = f_.EventCount();
+  {
+    // What the call is given lives only as long as the call.
+    auto who = editor_;
+    auto ctx = f_.ctx;
+    auto input = RecordsFixture::Input("north", "queued", "OFFICIAL", {"PERSONAL"}, R"({"n":1})");
+    f_.service->CreateAsync(who, input, ctx,
+                            [&created](Result<Written> w) { created.set_value(std::move(w)); });
+    input.remit = "west";  // outside the editor's remits: refused without the writer
+    f_.service->CreateAsync(who, input, ctx,
+                            [&refused](Result<Written> w) { refused.set_value(std::move(w)); });
+    // Allowed, but its organisation has no key: the sealing fails, still without the writer.
+    auto stranger = f_.Who("acc-st", "org-c", "standard", "editor", "north", "PERSONAL");
+    input.remit = "north";
+    f_.service->CreateAsync(stranger, input, ctx, [&unsealable](Result<Written> w) {
+      unsealable.set_value(std::move(w));
+    });
+  }
+  auto refused_answer = refused.get_future();
+  ASSERT_EQ(refused_answer.wait_for(kPatience), std::future_status::ready);
+  auto refusal = refused_answer.get();
+  ASSERT_FALSE(refusal);
+  EXPECT_EQ(refusal.error().code, ErrorCode::kPermissionDenied);
+  auto unsealable_answer = unsealable.get_future();
+  ASSERT_EQ(unsealable_answer.wait_for(kPatience), std::future_status::ready);
+  auto unsealed = unsealable_answer.get();
+  ASSERT_FALSE(unsealed);
+  EXPECT_EQ(unsealed.error().code, ErrorCode::kNotFound);
+  {
+    // The sealing failure is recorded as what it was: allowed, then failed.
+    const auto event = f_.LastEvent("record.create");
+    EXPECT_EQ(event.at("actor").at("id").as_string(), "acc-st");
+    EXPECT_TRUE(event.at("decision").at("allow").as_bool());
+    EXPECT_EQ(event.at("outcome").as_string(), "not_found");
+  }
+  EXPECT_EQ(f_.EventCount(), events_before + 2) << "only the two refusals are recorded yet";
+
+  auto answer = created.get_future();
+  EXPECT_EQ(answer.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout)
+      << "no answer before the insert is durable";
+  let_go();
+  ASSERT_EQ(answer.wait_for(kPatience), std::future_status::ready);
+  auto w = answer.get();
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ(w->version, 1);
+  auto r = f_.service->Get(editor_, w->id, f_.ctx);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->summary.title, "queued");
+  EXPECT_EQ(r->body_json, R"({"n":1})");
+  EXPECT_EQ(r->summary.descriptors, std::vector<std::string>{"PERSONAL"});
+  const auto event = f_.LastEvent("record.create");
+  EXPECT_EQ(event.at("target").at("id").as_string(), w->id);
+  EXPECT_TRUE(event.at("decision").at("allow").as_bool());
 }
 
 TEST_F(RecordServiceTest, UpdateAndDeleteNeedTheCurrentVersion) {
