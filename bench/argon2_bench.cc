@@ -1,7 +1,7 @@
-// Raw Argon2id verification rate at Strongroom's parameters, with one thread per core: the peer
-// that the end-to-end login benchmark is compared with.
+// Raw Argon2id verification rate at Strongroom's parameters, on THREADS threads (default one per
+// core): the peer that the end-to-end login benchmark is compared with.
 //
-// Usage: argon2_bench [seconds]
+// Usage: argon2_bench [seconds] [threads]
 
 #include <fmt/format.h>
 
@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 5;
   const auto hash = crypto::HashPassword("a long and private passphrase");
   if (!hash) return 1;
-  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = argc > 2 ? static_cast<unsigned>(std::max(1, std::atoi(argv[2])))
+                                    : std::max(1u, std::thread::hardware_concurrency());
   std::atomic<bool> stop{false};
   std::atomic<long> done{0};
   std::vector<std::thread> workers;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <thread>
@@ -113,7 +114,7 @@ struct RecordsBench {
     std::vector<std::string> kept;
     int64_t written = 0;
     while (written < n) {
-      (void)store->Write([&](store::Transaction& tx) -> Result<void> {
+      auto w = store->Write([&](store::Transaction& tx) -> Result<void> {
         for (int i = 0; i < 5000 && written < n; ++i, ++written) {
           const bool keep = written >= expiring;
           const auto id = fmt::format("rec-{:032x}", written);
@@ -131,6 +132,11 @@ struct RecordsBench {
         }
         return {};
       });
+      if (!w) {
+        // A figure from a failing store would be no figure at all.
+        fmt::print(stderr, "writing bench records failed: {}\n", w.error().message);
+        std::exit(1);
+      }
     }
     return kept;
   }
