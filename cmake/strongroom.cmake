@@ -2,8 +2,9 @@
 #
 #   strongroom_module(NAME <m> SOURCES <files> DEPS <targets>)
 #     A static library strongroom_<m> (alias strongroom::<m>) with includes rooted at src/.
-#   strongroom_test(NAME <t> SOURCES <files> DEPS <targets> [LABELS <labels>])
-#     A GoogleTest executable registered with CTest, one CTest entry per test case.
+#   strongroom_test(NAME <t> SOURCES <files> DEPS <targets> [LABELS <labels>] [POSTGRES])
+#     A GoogleTest executable registered with CTest, one CTest entry per test case. POSTGRES: its
+#     tests use the run's PostgreSQL cluster (tests/postgres/test_postgres.h).
 
 # Designated initialisers leave members at their defaults on purpose; GCC 12 warns regardless.
 set(STRONGROOM_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wconversion
@@ -57,7 +58,7 @@ function(strongroom_module)
 endfunction()
 
 function(strongroom_test)
-  cmake_parse_arguments(T "" "NAME" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "POSTGRES" "NAME" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
   target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${T_NAME} PRIVATE strongroom_options ${T_DEPS} GTest::gtest GTest::gmock
@@ -65,6 +66,9 @@ function(strongroom_test)
   set(props ENVIRONMENT "STRONGROOM_BINARY=$<TARGET_FILE:strongroom>")
   if(T_LABELS)
     list(APPEND props LABELS "${T_LABELS}")
+  endif()
+  if(T_POSTGRES)
+    list(APPEND props FIXTURES_REQUIRED postgres)
   endif()
   gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES ${props})
 endfunction()

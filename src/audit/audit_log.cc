@@ -26,12 +26,8 @@ Event Correction(int64_t sequence) {
 }
 
 Result<bool> TableExists(store::Store& store, std::string_view table) {
-  return store::ReadValue<bool>(store, [&](store::Transaction& tx) -> Result<bool> {
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                                         "name = ?",
-                                         {std::string(table)}));
-    return !rows.empty();
-  });
+  return store::ReadValue<bool>(
+      store, [&](store::Transaction& tx) { return store::TableExists(tx, table); });
 }
 
 }  // namespace

@@ -58,9 +58,10 @@ Result<void> InsertFinding(store::Transaction& tx, crypto::Random& random,
                            std::string_view check_id, const FindingInput& f, std::string* id) {
   *id = "itf-" + random.RandomHex(8);
   RETURN_IF_ERROR(
-      tx.Exec("INSERT INTO ithc_findings (id, check_id, title, severity, detail, state) VALUES "
-              "(?, ?, ?, ?, ?, 'open')",
-              {*id, std::string(check_id), f.title, f.severity, f.detail}));
+      tx.Exec("INSERT INTO ithc_findings (id, check_id, title, severity, detail, state, ordinal) "
+              "VALUES (?, ?, ?, ?, ?, 'open', (SELECT COALESCE(MAX(ordinal), 0) + 1 FROM "
+              "ithc_findings WHERE check_id = ?))",
+              {*id, std::string(check_id), f.title, f.severity, f.detail, std::string(check_id)}));
   return {};
 }
 
@@ -77,7 +78,7 @@ Check CheckOf(const store::Row& r) {
 Result<std::vector<Finding>> ReadFindings(store::Transaction& tx, std::string_view check_id) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, title, severity, detail, state, resolution, "
                                        "COALESCE(resolved_by, ''), COALESCE(resolved_at, '') "
-                                       "FROM ithc_findings WHERE check_id = ? ORDER BY rowid",
+                                       "FROM ithc_findings WHERE check_id = ? ORDER BY ordinal, id",
                                        {std::string(check_id)}));
   std::vector<Finding> out;
   for (const auto& r : rows) {

@@ -4,6 +4,15 @@
 
 namespace strongroom::store {
 
+Result<bool> TableExists(Transaction& tx, std::string_view name) {
+  const char* sql = tx.dialect() == Dialect::kPostgres
+                        ? "SELECT 1 FROM information_schema.tables WHERE table_schema = "
+                          "current_schema() AND table_name = ?"
+                        : "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?";
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {std::string(name)}));
+  return !rows.empty();
+}
+
 Result<std::optional<std::string>> GetMeta(Transaction& tx, std::string_view key) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT value FROM meta WHERE key = ?", {std::string(key)}));
   if (rows.empty()) return std::optional<std::string>();

@@ -19,6 +19,9 @@ Result<void> SetMeta(Transaction& tx, std::string_view key, std::string_view val
 Result<std::vector<std::pair<std::string, std::string>>> MetaWithPrefix(Transaction& tx,
                                                                         std::string_view prefix);
 
+// Whether the store has a table `name`.
+Result<bool> TableExists(Transaction& tx, std::string_view name);
+
 // Records the environment and a new instance id in an empty store; kAlreadyExists if it was
 // initialised before.
 Result<void> InitializeInstance(Store& store, Environment environment,

@@ -15,6 +15,9 @@ struct Migration {
   int version;
   const char* description;
   std::vector<const char*> statements;
+  // On PostgreSQL, these instead, where SQLite's cannot run there (column types are translated
+  // by the connection and need no variant).
+  std::vector<const char*> postgres = {};
 };
 
 // The `meta` table itself is created by each backend when it opens a store.
@@ -338,6 +341,10 @@ CREATE TABLE accounts (
         "DROP TABLE accounts_v10",
         // A left account is never reactivated, so this holds for ever once it holds.
         "CREATE UNIQUE INDEX accounts_person_kind_live ON accounts (person_id, kind) WHERE "
+        "status <> 'left'"},
+       // PostgreSQL drops the constraint in place.
+       {"ALTER TABLE accounts DROP CONSTRAINT accounts_person_id_kind_key",
+        "CREATE UNIQUE INDEX accounts_person_kind_live ON accounts (person_id, kind) WHERE "
         "status <> 'left'"}},
       {12,
        "second factors throttled per account; unknown devices locked for a time, known devices "
@@ -399,6 +406,14 @@ CREATE TABLE ithc_findings (
   resolved_at TEXT
 ))sql",
         "CREATE INDEX ithc_findings_check ON ithc_findings (check_id)"}},
+      {14,
+       "ITHC findings keep the order they were recorded in without SQLite's rowid; on "
+       "PostgreSQL, SQLite's instr() for the Retention Order condition (retention/holds.h)",
+       {"ALTER TABLE ithc_findings ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0",
+        "UPDATE ithc_findings SET ordinal = rowid"},
+       {"ALTER TABLE ithc_findings ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0",
+        "CREATE FUNCTION instr(text, text) RETURNS integer LANGUAGE sql IMMUTABLE STRICT "
+        "PARALLEL SAFE AS 'SELECT strpos($1, $2)'"}},
   };
   return kMigrations;
 }
@@ -441,7 +456,9 @@ Result<void> Migrate(Store& store, int up_to) {
       // Re-check inside the transaction: another node may have migrated meanwhile.
       ASSIGN_OR_RETURN(int now, ReadVersion(tx));
       if (now >= m.version) return {};
-      for (const char* sql : m.statements) RETURN_IF_ERROR(tx.Exec(sql));
+      const auto& statements =
+          tx.dialect() == Dialect::kPostgres && !m.postgres.empty() ? m.postgres : m.statements;
+      for (const char* sql : statements) RETURN_IF_ERROR(tx.Exec(sql));
       return SetMeta(tx, "schema_version", std::to_string(m.version));
     }));
   }

@@ -28,9 +28,15 @@
 
 namespace strongroom::store {
 
+// The SQL a backend speaks. The project's SQL is written once, in the subset both take (with `?`
+// placeholders and SQLite's column types, which the PostgreSQL connection translates); the few
+// statements that cannot be are chosen by this.
+enum class Dialect : uint8_t { kSqlite, kPostgres };
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
+  virtual Dialect dialect() const = 0;
   // Runs a statement; returns the number of rows it changed.
   virtual Result<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
   virtual Result<std::vector<Row>> Query(std::string_view sql, const Params& params = {}) = 0;

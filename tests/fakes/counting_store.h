@@ -43,6 +43,7 @@ class CountingStore final : public ForwardingStore {
   class LoggedTransaction final : public store::Transaction {
    public:
     LoggedTransaction(store::Transaction& inner, Call& call) : inner_(inner), call_(call) {}
+    store::Dialect dialect() const override { return inner_.dialect(); }
     Result<int64_t> Exec(std::string_view sql, const store::Params& params) override {
       call_.statements.emplace_back(sql);
       return inner_.Exec(sql, params);

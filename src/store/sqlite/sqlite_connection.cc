@@ -81,6 +81,11 @@ Result<void> SqliteConnection::ExecRaw(const char* sql) {
   return {};
 }
 
+Result<void> SqliteConnection::Control(std::string_view sql) {
+  RETURN_IF_ERROR(Exec(sql));
+  return {};
+}
+
 Result<void> SqliteConnection::CopyTo(const std::filesystem::path& dest, int pages_per_step,
                                       const std::function<void(int64_t, int64_t)>& progress) {
   sqlite3* out = nullptr;
@@ -138,6 +143,13 @@ Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const Para
   }
   if (static_cast<size_t>(sqlite3_bind_parameter_count(stmt)) != params.size()) {
     return Fail(ErrorCode::kInternal, "store: parameter count does not match the statement");
+  }
+  for (const auto& v : params) {
+    // As PostgreSQL's text, which cannot hold one: every backend refuses the same values.
+    const auto* text = std::get_if<std::string>(&v);
+    if (text != nullptr && text->find('\0') != std::string::npos) {
+      return Fail(ErrorCode::kInvalidArgument, "store: a text value holds a NUL character");
+    }
   }
   for (size_t i = 0; i < params.size(); ++i) {
     const int idx = static_cast<int>(i + 1);

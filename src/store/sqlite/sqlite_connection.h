@@ -14,11 +14,11 @@
 #include <unordered_map>
 
 #include "common/error.h"
-#include "store/store.h"
+#include "store/batching_store.h"
 
 namespace strongroom::store {
 
-class SqliteConnection final : public Transaction {
+class SqliteConnection final : public StoreConnection {
  public:
   enum class Mode { kReadWrite, kReadOnly };
 
@@ -29,10 +29,14 @@ class SqliteConnection final : public Transaction {
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
+  Dialect dialect() const override { return Dialect::kSqlite; }
   Result<int64_t> Exec(std::string_view sql, const Params& params = {}) override;
   Result<std::vector<Row>> Query(std::string_view sql, const Params& params = {}) override;
 
-  // Runs SQL text without parameters or caching (BEGIN, COMMIT, PRAGMA...).
+  // Transaction control (BEGIN, SAVEPOINT, COMMIT...): prepared once and cached, as these run
+  // for every write.
+  Result<void> Control(std::string_view sql) override;
+  // Runs SQL text without parameters or caching (PRAGMA...).
   Result<void> ExecRaw(const char* sql);
   // Copies the database as this connection sees it into the new file `dest` (SQLite's online
   // backup API), `pages_per_step` pages at a time, telling `progress` (pages copied, pages in all)
@@ -42,7 +46,7 @@ class SqliteConnection final : public Transaction {
                       const std::function<void(int64_t, int64_t)>& progress);
   // Calls `changed` with the table of every row a statement inserts, updates or deletes
   // (SQLite's update hook: foreign-key actions included). nullptr removes it.
-  void OnRowChange(std::function<void(std::string_view table)> changed);
+  void OnRowChange(std::function<void(std::string_view table)> changed) override;
 
  private:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}

@@ -1,0 +1,178 @@
+// What only the PostgreSQL backend has to get right, on a real server (tests/postgres/): a lost
+// connection, the server's types as the store's values, a transaction the server aborted, and
+// connection strings that hold secrets. The rest is the store contract (tests/contract/).
+
+#include "store/postgres/pg_store.h"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "postgres/test_postgres.h"
+#include "store/postgres/pg_connection.h"
+
+namespace strongroom::store {
+namespace {
+
+// A connection of the test's own, beside the store's, to act on the server as an operator would.
+class Admin {
+ public:
+  explicit Admin(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+    if (PQstatus(conn_) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(conn_));
+  }
+  ~Admin() { PQfinish(conn_); }
+  // Ends every other session on this database, as a server restart or a failover would.
+  int TerminateOthers() {
+    PGresult* res = PQexec(conn_,
+                           "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                           "datname = current_database() AND pid <> pg_backend_pid()");
+    const int n = PQresultStatus(res) == PGRES_TUPLES_OK ? std::atoi(PQgetvalue(res, 0, 0)) : -1;
+    PQclear(res);
+    return n;
+  }
+
+ private:
+  PGconn* conn_;
+};
+
+class PgStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conninfo_ = testing::NewPostgresDatabase();
+    auto s = PgStore::Open({conninfo_, 2, 64});
+    ASSERT_TRUE(s) << s.error().message;
+    store_ = std::move(*s);
+    ASSERT_TRUE(store_->Write([](Transaction& tx) -> Result<void> {
+      RETURN_IF_ERROR(tx.Exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)"));
+      return {};
+    }));
+  }
+
+  Result<void> Insert(int64_t id) {
+    return store_->Write([id](Transaction& tx) -> Result<void> {
+      RETURN_IF_ERROR(tx.Exec("INSERT INTO items (id, name) VALUES (?, 'x')", {id}));
+      return {};
+    });
+  }
+  Result<int64_t> Count() {
+    return ReadValue<int64_t>(*store_, [](Transaction& tx) -> Result<int64_t> {
+      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM items"));
+      return rows.front().Int(0);
+    });
+  }
+
+  std::string conninfo_;
+  std::unique_ptr<PgStore> store_;
+};
+
+// A server that dropped the store's idle connections (a restart, a failover, an idle timeout)
+// costs nothing but new connections: nothing had run on them, so the write and the read are
+// made again on fresh ones.
+TEST_F(PgStoreTest, ConnectionsLostWhileIdleAreReplacedWithoutFailingARequest) {
+  ASSERT_TRUE(Insert(1));
+  ASSERT_EQ(*Count(), 1);  // a reader is pooled now
+  Admin admin(conninfo_);
+  ASSERT_GE(admin.TerminateOthers(), 2) << "the writer and a reader were connected";
+  auto w = Insert(2);
+  EXPECT_TRUE(w) << w.error().message;
+  auto n = Count();
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 2);
+}
+
+// A connection lost inside a write fails that write (kUnavailable), and none of it stays.
+TEST_F(PgStoreTest, ConnectionLostMidWriteFailsItAndKeepsNothing) {
+  Admin admin(conninfo_);
+  auto w = store_->Write([&](Transaction& tx) -> Result<void> {
+    RETURN_IF_ERROR(tx.Exec("INSERT INTO items (id, name) VALUES (1, 'x')"));
+    EXPECT_GE(admin.TerminateOthers(), 1);
+    RETURN_IF_ERROR(tx.Exec("INSERT INTO items (id, name) VALUES (2, 'x')"));
+    return {};
+  });
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(*Count(), 0);
+  EXPECT_TRUE(Insert(3)) << "and the next write runs on a new connection";
+  EXPECT_EQ(*Count(), 1);
+}
+
+TEST_F(PgStoreTest, ServerTypesReadAsTheStoresValues) {
+  auto rows = ReadValue<std::vector<Row>>(*store_, [](Transaction& tx) {
+    return tx.Query(
+        "SELECT true, false, CAST(5 AS NUMERIC), CAST(2.5 AS NUMERIC), CAST(7 AS SMALLINT), "
+        "CAST(1.5 AS DOUBLE PRECISION), CAST(NULL AS TEXT), CAST(? AS BYTEA), CAST(? AS BYTEA), "
+        "'text'",
+        {Bytes{0, 'a', 0xff}, Bytes{}});
+  });
+  ASSERT_TRUE(rows) << rows.error().message;
+  const auto& r = rows->front();
+  EXPECT_EQ(r.Int(0), 1);
+  EXPECT_EQ(r.Int(1), 0);
+  EXPECT_EQ(r.Int(2), 5);
+  EXPECT_DOUBLE_EQ(r.Real(3), 2.5);
+  EXPECT_EQ(r.Int(4), 7);
+  EXPECT_DOUBLE_EQ(r.Real(5), 1.5);
+  EXPECT_TRUE(r.IsNull(6));
+  EXPECT_EQ(r.Blob(7), (Bytes{0, 'a', 0xff}));
+  EXPECT_TRUE(r.IsNull(8)) << "empty bytes are NULL, as in the embedded store";
+  EXPECT_EQ(r.Text(9), "text");
+}
+
+// The server answers COMMIT in a transaction it already aborted with ROLLBACK, not an error; the
+// connection must not take that for a commit.
+TEST(PgConnectionTest, CommitOfAnAbortedTransactionIsAFailure) {
+  auto conn = PgConnection::Open(testing::NewPostgresDatabase(), PgConnection::Mode::kReadWrite);
+  ASSERT_TRUE(conn) << conn.error().message;
+  auto& c = **conn;
+  ASSERT_TRUE(c.Control("CREATE TABLE t (id INTEGER PRIMARY KEY)"));
+  ASSERT_TRUE(c.Control("BEGIN"));
+  ASSERT_TRUE(c.Exec("INSERT INTO t (id) VALUES (1)"));
+  EXPECT_FALSE(c.Exec("INSERT INTO t (id) VALUES (1)"));  // aborts the transaction
+  auto commit = c.Control("COMMIT");
+  ASSERT_FALSE(commit);
+  EXPECT_EQ(commit.error().code, ErrorCode::kUnavailable);
+  auto rows = c.Query("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(rows) << rows.error().message;
+  EXPECT_EQ(rows->front().Int(0), 0);
+  // Several statements at once (a BEGIN and its lock): the first that fails stops the rest.
+  EXPECT_TRUE(c.Control("BEGIN; SELECT 1"));
+  EXPECT_TRUE(c.Control("ROLLBACK"));
+}
+
+// Values never reach an error: not a refused value's text, not a password in a connection string.
+TEST(PgConnectionTest, ErrorsQuoteNoValueAndNoPassword) {
+  auto conn = PgConnection::Open(testing::NewPostgresDatabase(), PgConnection::Mode::kReadWrite);
+  ASSERT_TRUE(conn) << conn.error().message;
+  auto bad = (*conn)->Query("SELECT CAST(? AS BIGINT)", {std::string("secret-value-1")});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(bad.error().message.find("secret-value-1"), std::string::npos) << bad.error().message;
+  auto nul = (*conn)->Query("SELECT ?", {std::string("a\0b", 3)});
+  ASSERT_FALSE(nul);
+  EXPECT_EQ(nul.error().code, ErrorCode::kInvalidArgument);
+
+  for (const char* conninfo :
+       {"host=/nonexistent-dir user=u password=secret-pw-2 dbname=d",
+        "postgresql://u:secret-pw-2@/d?host=/nonexistent-dir", "host=/x password='secret-pw-2"}) {
+    auto c = PgConnection::Open(conninfo, PgConnection::Mode::kReadWrite);
+    ASSERT_FALSE(c) << conninfo;
+    EXPECT_EQ(c.error().message.find("secret-pw-2"), std::string::npos) << c.error().message;
+  }
+}
+
+// Text must order byte by byte, as in the embedded store: a database that collates otherwise is
+// refused, with what to do, even when its LC_COLLATE says C (ICU behind it).
+TEST(PgStoreOpenTest, ADatabaseThatDoesNotCollateByBytesIsRefused) {
+  const auto conninfo = testing::NewPostgresDatabase(
+      "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'und' LC_COLLATE 'C' LC_CTYPE 'C'");
+  auto s = PgStore::Open({conninfo, 1, 64});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(s.error().message.find("C collation"), std::string::npos) << s.error().message;
+}
+
+}  // namespace
+}  // namespace strongroom::store
