@@ -4,6 +4,7 @@
 // their p99.
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -78,6 +79,7 @@ struct RecordsBench {
       : clock{TimePoint(std::chrono::milliseconds(1'800'000'000'000))},
         signing(crypto::GenerateSigningKey(Environment::kTest, crypto::DefaultRandom())),
         master(crypto::GenerateMasterKey(Environment::kTest, crypto::DefaultRandom())) {
+    spdlog::set_level(spdlog::level::warn);  // stdout carries the figures bench/run reads
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     store = std::move(*store::SqliteStore::Open({dir / "bench.db", 4, 512}));
