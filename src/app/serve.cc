@@ -48,7 +48,7 @@
 #include "store/key_store.h"
 #include "store/meta.h"
 #include "store/migrations.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/open_store.h"
 
 namespace strongroom::app {
 namespace {
@@ -176,7 +176,7 @@ std::unique_ptr<Clock> MakeClock(const Config& config, OffsetClock** test_clock)
 
 // What an instance opens before it serves: its files, checked.
 struct Opened {
-  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<store::Store> store;
   crypto::MasterKey master;
   std::unique_ptr<boost::asio::ssl::context> tls;
   std::unique_ptr<boost::asio::ssl::context> admin_tls;    // null: the admin listener uses `tls`
@@ -208,8 +208,8 @@ Result<Opened> Open(const Config& config, const http::ServerOptions& server_opti
                           ? config.store.reader_connections
                           : server_options.io_threads + server_options.worker_threads +
                                 server_options.anonymous_workers;
-  ASSIGN_OR_RETURN(auto db,
-                   store::SqliteStore::Open({config.store.path, readers, config.store.max_batch}));
+  ASSIGN_OR_RETURN(auto db, store::OpenStore(config.store, readers, config.store.max_batch,
+                                             store::Opener::kSole));
   RETURN_IF_ERROR(store::Migrate(*db));
   RETURN_IF_ERROR(store::CheckEnvironment(*db, config.environment));
   ASSIGN_OR_RETURN(auto master,
@@ -683,9 +683,7 @@ int Serve(const std::filesystem::path& config_path) {
   } else if (!dropped->note.empty()) {
     spdlog::info("{}", dropped->note);
   }
-  auto lock_path = config->store.path;
-  lock_path += ".lock";
-  auto lock = InstanceLock::Acquire(lock_path);
+  auto lock = InstanceLock::Acquire(InstanceLockPath(*config));
   if (!lock) return Fatal(lock.error());
   auto opened = Open(*config, server_options);
   if (!opened) return Fatal(opened.error());

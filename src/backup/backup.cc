@@ -249,6 +249,13 @@ struct Plan {
 };
 
 Result<Plan> PlanFiles(const Config& config) {
+  if (config.store.backend != "sqlite") {
+    // A database that several nodes share is PostgreSQL's to back up, with its own tools.
+    return Fail(ErrorCode::kFailedPrecondition,
+                "strongroom backup takes the embedded store: on PostgreSQL back the database up "
+                "with its own tools (pg_basebackup and WAL archiving) and keep each node's audit "
+                "journal directory with it");
+  }
   const fs::path base = fs::absolute(config.path).parent_path();
   const auto unplaceable = [](std::string_view what, const fs::path& p) {
     return Fail(ErrorCode::kFailedPrecondition,
@@ -614,6 +621,7 @@ Result<RestoreReport> Build(const RestoreInput& in, const Manifest& manifest,
   }
   RETURN_IF_ERROR(CheckJournalEnd(journal, m));
 
+  if (config.store.backend != "sqlite") return Refused("this backup is not of an embedded store");
   ASSIGN_OR_RETURN(auto db, store::SqliteStore::Open({config.store.path, 1, 64}));
   RETURN_IF_ERROR(store::Migrate(*db));
   RETURN_IF_ERROR(store::CheckEnvironment(*db, in.environment));

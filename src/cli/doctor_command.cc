@@ -116,7 +116,9 @@ void CheckFiles(const Config& config, const fs::path& config_path, Findings& out
   if (!config.tls.metrics_private_key.empty()) {
     CheckSecretFile(out, "files.tls_metrics_key", config.tls.metrics_private_key, owner);
   }
-  CheckSecretFile(out, "files.store", config.store.path, owner);
+  if (config.store.backend == "sqlite") {
+    CheckSecretFile(out, "files.store", config.store.path, owner);
+  }
   std::error_code ec;
   if (fs::exists(fs::symlink_status(config.backup.key_file, ec))) {
     CheckSecretFile(out, "files.backup_key", config.backup.key_file, owner);

@@ -21,7 +21,8 @@
 #include "store/key_store.h"
 #include "store/meta.h"
 #include "store/migrations.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/open_store.h"
+#include "store/postgres/pg_connection.h"
 
 namespace strongroom::cli {
 namespace {
@@ -37,6 +38,7 @@ struct InitOptions {
   std::string tls_cert;
   std::string tls_key;
   bool local_only_audit = false;
+  std::string store_conninfo;         // "" = the embedded SQLite store
   std::vector<std::string> officers;  // "username,Full Name,email[,BPSS date]", exactly two
 };
 
@@ -81,8 +83,7 @@ private_key = {}
 min_version = "1.2"
 
 [store]
-backend = "sqlite"
-path = "strongroom.db"
+{}
 
 [keys]
 master_key_file = "keys/master.key"
@@ -128,6 +129,11 @@ access_log = true
 )",
       TomlString(o.environment), TomlString(o.listen), ListenLine("admin_listen", o.admin_listen),
       ListenLine("metrics_listen", o.metrics_listen), TomlString(cert), TomlString(key),
+      o.store_conninfo.empty() ? std::string("backend = \"sqlite\"\npath = \"strongroom.db\"")
+                               : "# A PostgreSQL database of this node's cluster; this node's "
+                                 "audit journal and lock stay\n"
+                                 "# in this directory.\nbackend = \"postgresql\"\nconninfo = " +
+                                     TomlString(o.store_conninfo),
       o.local_only_audit ? "local_only = true" : "# local_only = false",
       o.environment == "production" ? "gate = \"enforce\"" : "gate = \"off\"");
 }
@@ -151,6 +157,8 @@ std::vector<std::string> CertificateNames(const HostPort& listen) {
 Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen,
                    const std::vector<identity::OfficerSpec>& officers, const fs::path& dir,
                    std::vector<identity::IssuedEnrolment>* issued) {
+  // Checked before anything is written: the connection string goes into the configuration file.
+  if (!o.store_conninfo.empty()) RETURN_IF_ERROR(store::CheckConninfo(o.store_conninfo));
   RETURN_IF_ERROR(MakePrivateDir(dir));
   RETURN_IF_ERROR(MakePrivateDir(dir / "keys"));
   auto& random = crypto::DefaultRandom();
@@ -177,7 +185,7 @@ Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen
       WriteNewFile(dir / "strongroom.toml", AsBytes(ConfigText(o, cert_path, key_path)), 0600));
   // The configuration must load cleanly before the instance is declared made.
   ASSIGN_OR_RETURN(auto config, LoadConfig(dir / "strongroom.toml"));
-  ASSIGN_OR_RETURN(auto db, store::SqliteStore::Open({config.store.path, 1, 1}));
+  ASSIGN_OR_RETURN(auto db, store::OpenStore(config.store, 1, 1, store::Opener::kSole));
   RETURN_IF_ERROR(store::Migrate(*db));
   RETURN_IF_ERROR(store::InitializeInstance(*db, env, random.RandomHex(16)));
   ASSIGN_OR_RETURN(auto audit_key, crypto::ReadSigningKeyFile(config.audit.signing_key_file, env));
@@ -340,6 +348,9 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
                   "A security officer as username,Full Name,email,BPSS-date (the date their BPSS "
                   "was verified; required in production); give two different people "
                   "(non-production instances default to two demo officers)");
+  cmd->add_option("--store-conninfo", o->store_conninfo,
+                  "Keep the store in this PostgreSQL database (libpq connection string: no "
+                  "password; over TCP only with sslmode=verify-full) instead of SQLite");
   cmd->add_flag("--audit-local-only", o->local_only_audit,
                 "Accept keeping the audit log on this machine only (no remote collector yet)");
   cmd->callback([o, exit_code] { *exit_code = RunInit(*o); });

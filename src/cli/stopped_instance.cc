@@ -9,6 +9,7 @@
 #include "crypto/random.h"
 #include "store/meta.h"
 #include "store/migrations.h"
+#include "store/open_store.h"
 
 namespace strongroom::cli {
 
@@ -38,7 +39,7 @@ Result<ReadableInstance> OpenForReading(const std::filesystem::path& config_path
     ASSIGN_OR_RETURN(auto dropped, DropPrivileges(o.config));
     (void)dropped;
   }
-  ASSIGN_OR_RETURN(o.store, store::SqliteStore::Open({o.config.store.path, 1, 64}));
+  ASSIGN_OR_RETURN(o.store, store::OpenStore(o.config.store, 1, 64, store::Opener::kBeside));
   ASSIGN_OR_RETURN(int version, store::SchemaVersion(*o.store));
   if (version != store::LatestSchemaVersion()) {
     return Fail(ErrorCode::kFailedPrecondition,
@@ -68,10 +69,8 @@ audit::Event ReadableInstance::OperatorEvent(std::string action, audit::Target t
 Result<StoppedInstance> OpenStoppedInstance(const std::filesystem::path& config_path,
                                             int max_batch) {
   ASSIGN_OR_RETURN(auto config, LoadConfig(config_path));
-  auto lock_path = config.store.path;
-  lock_path += ".lock";
-  ASSIGN_OR_RETURN(auto lock, InstanceLock::Acquire(lock_path));
-  ASSIGN_OR_RETURN(auto db, store::SqliteStore::Open({config.store.path, 1, max_batch}));
+  ASSIGN_OR_RETURN(auto lock, InstanceLock::Acquire(InstanceLockPath(config)));
+  ASSIGN_OR_RETURN(auto db, store::OpenStore(config.store, 1, max_batch, store::Opener::kSole));
   RETURN_IF_ERROR(store::Migrate(*db));
   RETURN_IF_ERROR(store::CheckEnvironment(*db, config.environment));
   return StoppedInstance{std::move(config), std::move(lock), std::move(db)};

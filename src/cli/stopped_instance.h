@@ -13,14 +13,14 @@
 #include "crypto/master_key.h"
 #include "crypto/signing.h"
 #include "store/key_store.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
 
 namespace strongroom::cli {
 
 struct StoppedInstance {
   Config config;
   InstanceLock lock;
-  std::unique_ptr<store::SqliteStore> db;
+  std::unique_ptr<store::Store> db;
 };
 
 // The operating-system user running the command, as named in the audit log.
@@ -37,7 +37,7 @@ void PrintProgress(int64_t done, int64_t total);
 struct ReadableInstance {
   Config config;
   std::string operator_name;  // who ran the command
-  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<store::Store> store;
   // Owned apart, so that the log, which refers to it, keeps it where it is when this moves.
   std::unique_ptr<crypto::SigningKey> key;
   // The audit log, opened beside a service that may be running (it owns the instance).

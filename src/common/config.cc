@@ -277,11 +277,21 @@ Result<void> ReadTls(const toml::table* t, const std::filesystem::path& base, Tl
 
 Result<void> ReadStore(const toml::table* t, const std::filesystem::path& base, StoreConfig& st) {
   Section sec(t, "store");
-  RETURN_IF_ERROR(sec.OneOf("backend", {"sqlite"}, st.backend));
+  RETURN_IF_ERROR(sec.OneOf("backend", {"sqlite", "postgresql"}, st.backend));
   RETURN_IF_ERROR(sec.Path("path", base, st.path));
+  RETURN_IF_ERROR(sec.String("conninfo", 4096, st.conninfo));
   RETURN_IF_ERROR(sec.Int("reader_connections", 0, 64, st.reader_connections));
   RETURN_IF_ERROR(sec.Int("max_batch", 1, 10'000, st.max_batch));
-  if (st.path.empty()) return ConfigError("store.path", "is required");
+  if (st.backend == "sqlite") {
+    if (st.path.empty()) return ConfigError("store.path", "is required");
+    if (!st.conninfo.empty()) {
+      return ConfigError("store.conninfo", "is for backend = \"postgresql\" only");
+    }
+  } else {
+    // What the connection string may say is the store's to check (store/postgres/pg_connection.h).
+    if (st.conninfo.empty()) return ConfigError("store.conninfo", "is required for PostgreSQL");
+    if (!st.path.empty()) return ConfigError("store.path", "is for backend = \"sqlite\" only");
+  }
   return sec.Finish();
 }
 
@@ -528,15 +538,27 @@ Result<Config> LoadConfig(const std::filesystem::path& path) {
   return ParseConfig(text, std::filesystem::absolute(path));
 }
 
+std::filesystem::path NodeDir(const Config& config) {
+  const auto& anchor = config.store.backend == "sqlite" ? config.store.path : config.path;
+  return anchor.empty() ? std::filesystem::path() : anchor.parent_path();
+}
+
+std::filesystem::path InstanceLockPath(const Config& config) {
+  if (config.store.backend != "sqlite") return NodeDir(config) / "node.lock";
+  auto lock = config.store.path;
+  lock += ".lock";
+  return lock;
+}
+
 std::filesystem::path PrefilterCachePath(const Config& config) {
   if (!config.defense.prefilter_cache.empty()) return config.defense.prefilter_cache;
-  if (config.store.path.empty()) return {};
-  return config.store.path.parent_path() / "prefilter.cache";
+  const auto dir = NodeDir(config);
+  return dir.empty() ? dir : dir / "prefilter.cache";
 }
 
 std::filesystem::path AuditJournalPath(const Config& config) {
   if (!config.audit.journal.empty()) return config.audit.journal;
-  return config.store.path.parent_path() / "audit";
+  return NodeDir(config) / "audit";
 }
 
 std::string AuditNodeName(const Config& config) {

@@ -76,10 +76,11 @@ struct TlsConfig {
 };
 
 struct StoreConfig {
-  std::string backend = "sqlite";
-  std::filesystem::path path;  // SQLite database file
-  int reader_connections = 0;  // 0 = one per I/O thread and worker
-  int max_batch = 512;         // transactions committed together by the writer
+  std::string backend = "sqlite";  // or "postgresql"
+  std::filesystem::path path;      // SQLite database file
+  std::string conninfo;            // PostgreSQL's libpq connection string
+  int reader_connections = 0;      // 0 = one per I/O thread and worker
+  int max_batch = 512;             // transactions committed together by the writer
 };
 
 struct KeysConfig {
@@ -207,11 +208,18 @@ struct HostPort {
 };
 Result<HostPort> ParseHostPort(std::string_view text);
 
+// The directory of what this node keeps for itself (its lock, and by default its audit journal
+// and prefilter cache): the SQLite database's, or, on PostgreSQL, the configuration file's.
+std::filesystem::path NodeDir(const Config& config);
+// The lock a node holds while it serves or a command changes it: beside the SQLite database
+// (its name and ".lock"), or node.lock in NodeDir on PostgreSQL.
+std::filesystem::path InstanceLockPath(const Config& config);
+
 // Where the attack detection prefilter keeps its compiled patterns (defense.prefilter_cache, or
-// prefilter.cache beside the store's database); "" when neither names a place.
+// prefilter.cache in NodeDir); "" when neither names a place.
 std::filesystem::path PrefilterCachePath(const Config& config);
 
-// The audit journal's directory (audit.journal, or audit/ beside the store's database).
+// The audit journal's directory (audit.journal, or audit/ in NodeDir).
 std::filesystem::path AuditJournalPath(const Config& config);
 // The name this node writes in its audit events (audit.node, or the host name).
 std::string AuditNodeName(const Config& config);

@@ -114,6 +114,42 @@ metrics_allow = []
   EXPECT_FALSE(cfg->server.metrics_allow.Contains("127.0.0.1"));
 }
 
+// The store is SQLite's file or PostgreSQL's connection string, never both; the node keeps its
+// lock (and by default its journal) beside the one or the configuration file.
+TEST(ConfigTest, AStoreIsAFileOrAConnectionStringAndTheNodeDirectoryFollows) {
+  auto sqlite = Parse(kMinimal);
+  ASSERT_TRUE(sqlite) << sqlite.error().message;
+  EXPECT_EQ(InstanceLockPath(*sqlite), "/etc/sr/strongroom.db.lock");
+  EXPECT_EQ(AuditJournalPath(*sqlite), "/etc/sr/audit");
+  std::string pg(kMinimal);
+  const std::string file_line = "path = \"strongroom.db\"\n";
+  pg.replace(pg.find(file_line), file_line.size(),
+             "backend = \"postgresql\"\nconninfo = \"host=/run/postgresql dbname=sr\"\n");
+  auto cfg = Parse(pg);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->store.backend, "postgresql");
+  EXPECT_EQ(cfg->store.conninfo, "host=/run/postgresql dbname=sr");
+  EXPECT_EQ(InstanceLockPath(*cfg), "/etc/sr/node.lock");
+  EXPECT_EQ(AuditJournalPath(*cfg), "/etc/sr/audit");
+  EXPECT_EQ(PrefilterCachePath(*cfg), "/etc/sr/prefilter.cache");
+
+  const std::pair<std::string, std::string> bad[] = {
+      {"backend = \"postgresql\"\n", "'store.conninfo': is required for PostgreSQL"},
+      {"backend = \"postgresql\"\nconninfo = \"dbname=sr\"\npath = \"x.db\"\n",
+       "'store.path': is for backend = \"sqlite\" only"},
+      {"path = \"x.db\"\nconninfo = \"dbname=sr\"\n", "'store.conninfo': is for backend"},
+      {"backend = \"mysql\"\npath = \"x.db\"\n", "'store.backend'"},
+      {"backend = \"postgresql\"\nconninfo = \"dbname=sr\\u0007\"\n",
+       "'store.conninfo': must not contain control characters"}};
+  for (const auto& [store, message] : bad) {
+    std::string text(kMinimal);
+    text.replace(text.find(file_line), file_line.size(), store);
+    auto r = Parse(text);
+    ASSERT_FALSE(r) << store;
+    EXPECT_NE(r.error().message.find(message), std::string::npos) << r.error().message;
+  }
+}
+
 struct BadConfig {
   const char* name;
   std::string extra;    // appended to the minimal file

@@ -9,7 +9,7 @@
 
 namespace strongroom::testing {
 
-Instance::Instance(const std::string& environment) {
+Instance::Instance(const std::string& environment, const std::vector<std::string>& init_args) {
   // One listener for everything unless a test gives the admin or metrics surface its own
   // (SetServer admin_listen, metrics_listen): the allow-lists still admit only loopback.
   std::vector<std::string> args = {"init",
@@ -32,6 +32,7 @@ Instance::Instance(const std::string& environment) {
       args.push_back(o);
     }
   }
+  args.insert(args.end(), init_args.begin(), init_args.end());
   auto r = RunBinary(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   init_output_ = r.out;

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "fakes/temp_dir.h"
 #include "integration/process.h"
@@ -14,8 +15,9 @@ namespace strongroom::testing {
 
 class Instance {
  public:
-  // Runs init (asserting success) with `environment`.
-  explicit Instance(const std::string& environment = "test");
+  // Runs init (asserting success) with `environment` and `init_args` (e.g. --store-conninfo).
+  explicit Instance(const std::string& environment = "test",
+                    const std::vector<std::string>& init_args = {});
   // An instance directory the test makes itself at data_dir() (a restore), with its settings.
   struct Made {};
   explicit Instance(Made) : server_defaults_{} {}

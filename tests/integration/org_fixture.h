@@ -10,6 +10,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "integration/api_client.h"
 
@@ -26,6 +27,9 @@ inline boost::json::object Certificates(boost::json::object org) {
 
 class OrgFixture : public ::testing::Test {
  protected:
+  // `init_args`: more for `strongroom init` (e.g. another store).
+  explicit OrgFixture(const std::vector<std::string>& init_args = {}) : inst_("test", init_args) {}
+
   void SetUp() override {
     ASSERT_TRUE(inst_.Start()) << inst_.StartupError();
     for (const char* officer : {kOfficer1, kOfficer2}) {

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace strongroom::store {
 namespace {
 
@@ -59,6 +62,28 @@ TEST(PgTranslateTest, TableDefinitionsGetPostgresTypes) {
   // Elsewhere the words are left alone.
   EXPECT_EQ(Translated("SELECT CAST(? AS INTEGER), blob FROM x"),
             "SELECT CAST($1 AS INTEGER), blob FROM x");
+}
+
+TEST(PgConninfoTest, NoPasswordAndTcpOnlyWithVerifiedTls) {
+  for (const char* ok :
+       {"dbname=sr", "host=/run/postgresql dbname=sr", "host=@abstract dbname=sr",
+        "host=db.example sslmode=verify-full sslrootcert=/etc/ca.pem",
+        "host=/run/postgresql,db.example sslmode=verify-full",
+        "postgresql://db.example/sr?sslmode=verify-full", "host=/tmp passfile=/etc/sr/pgpass"}) {
+    EXPECT_TRUE(CheckConninfo(ok)) << ok;
+  }
+  const std::string secret = "s3cr3t-Pa55";
+  for (const std::string& bad : std::vector<std::string>{
+           "host=/tmp password=" + secret, "postgresql://sr:" + secret + "@/sr?host=/tmp",
+           "host=db.example sslmode=require", "host=db.example", "host=127.0.0.1 sslmode=verify-ca",
+           "host=/tmp,db.example sslmode=prefer", "hostaddr=10.0.0.1 host=/tmp",
+           "postgresql://db.example/sr", "dbname='" + secret, "host=/tmp " + secret,
+           "service=" + secret}) {
+    auto r = CheckConninfo(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << bad;
+    EXPECT_EQ(r.error().message.find(secret), std::string::npos) << r.error().message;
+  }
 }
 
 TEST(PgTranslateTest, ChangedTableIsReadFromTheStatement) {

@@ -193,6 +193,53 @@ std::string ChangedTable(std::string_view sql) {
   return "";
 }
 
+Result<void> CheckConninfo(const std::string& conninfo) {
+  char* parse_error = nullptr;
+  PQconninfoOption* given = PQconninfoParse(conninfo.c_str(), &parse_error);
+  PQfreemem(parse_error);  // not quoted: it can repeat part of the string
+  if (given == nullptr) {
+    return Fail(ErrorCode::kInvalidArgument, "the PostgreSQL connection string is malformed");
+  }
+  std::string host, hostaddr, sslmode;
+  bool password = false;
+  bool service = false;
+  for (const auto* o = given; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const std::string_view k = o->keyword;
+    if (k == "password") password = true;
+    if (k == "service") service = true;
+    if (k == "host") host = o->val;
+    if (k == "hostaddr") hostaddr = o->val;
+    if (k == "sslmode") sslmode = o->val;
+  }
+  PQconninfoFree(given);
+  if (service) {
+    // A service file could say anything this check is for, out of its sight.
+    return Fail(ErrorCode::kInvalidArgument,
+                "the PostgreSQL connection string names a service: give its settings instead");
+  }
+  if (password) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "the PostgreSQL connection string holds a password: use a passfile, a client "
+                "certificate or a Unix socket instead");
+  }
+  // Each of a list of hosts: a Unix socket is a directory (an absolute path) or an abstract
+  // socket (@name); anything else is reached over TCP.
+  bool tcp = !hostaddr.empty();
+  for (size_t start = 0; start <= host.size() && !host.empty();) {
+    const size_t comma = std::min(host.find(',', start), host.size());
+    const std::string_view one = std::string_view(host).substr(start, comma - start);
+    if (!one.starts_with('/') && !one.starts_with('@')) tcp = true;
+    start = comma + 1;
+  }
+  if (tcp && sslmode != "verify-full") {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a PostgreSQL server reached over TCP needs sslmode=verify-full (TLS, its "
+                "certificate and its name checked)");
+  }
+  return {};
+}
+
 Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& conninfo, Mode mode) {
   // The caller's settings, then the defaults it did not set. A parse error is not quoted: it can
   // repeat part of the string, password included.

@@ -45,6 +45,14 @@ Result<PgStatement> TranslateSql(std::string_view sql);
 // The table an INSERT, UPDATE or DELETE statement changes; "" for any other statement.
 std::string ChangedTable(std::string_view sql);
 
+// What a configured connection string may say (the store refuses the rest before connecting):
+// no `password` (the configuration file is no place for a secret: libpq's `passfile`, a client
+// certificate or peer authentication on a Unix socket instead), and a server reached over TCP
+// only with `sslmode=verify-full`, which checks its certificate and its name; no `service` (a
+// service file could say otherwise out of this check's sight). Errors name the keyword, never a
+// value.
+Result<void> CheckConninfo(const std::string& conninfo);
+
 class PgConnection final : public StoreConnection {
  public:
   enum class Mode { kReadWrite, kReadOnly };

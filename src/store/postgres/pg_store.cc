@@ -9,11 +9,23 @@ namespace {
 
 class PgBackend final : public StoreBackend {
  public:
-  explicit PgBackend(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+  PgBackend(std::string conninfo, bool sole_node)
+      : conninfo_(std::move(conninfo)), sole_node_(sole_node) {}
   Result<std::unique_ptr<StoreConnection>> Connect(bool writer) override {
     ASSIGN_OR_RETURN(auto conn,
                      PgConnection::Open(conninfo_, writer ? PgConnection::Mode::kReadWrite
                                                           : PgConnection::Mode::kReadOnly));
+    if (writer && sole_node_) {
+      // Held by the writer's session for as long as it lives (and taken again by the writer
+      // that replaces a lost one): the database's one node.
+      ASSIGN_OR_RETURN(auto held, conn->Query("SELECT CASE WHEN pg_try_advisory_lock(8231560713) "
+                                              "THEN 1 ELSE 0 END"));
+      if (held.empty() || held.front().Int(0) != 1) {
+        return Fail(ErrorCode::kFailedPrecondition,
+                    "another Strongroom node is using this PostgreSQL database: one node serves "
+                    "a database until sessions and jobs are shared across nodes");
+      }
+    }
     return std::unique_ptr<StoreConnection>(std::move(conn));
   }
   // One writer at a time across every node and command, as SQLite's BEGIN IMMEDIATE gives the
@@ -35,12 +47,13 @@ class PgBackend final : public StoreBackend {
 
  private:
   const std::string conninfo_;
+  const bool sole_node_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<PgStore>> PgStore::Open(const PgOptions& options) {
-  auto backend = std::make_unique<PgBackend>(options.conninfo);
+  auto backend = std::make_unique<PgBackend>(options.conninfo, options.sole_node);
   ASSIGN_OR_RETURN(auto writer, OpenWriter(*backend));
   // Text compares byte by byte in the embedded store; orders and ranges (cursors, names) must
   // mean the same here. Asked of the behaviour, not the settings (an ICU provider can sit behind

@@ -25,6 +25,10 @@ struct PgOptions {
   std::string conninfo;
   int reader_connections = 4;
   int max_batch = 512;
+  // Refuse to write while another store opened so holds the database (a session advisory lock
+  // held by the writer's connection): a serving node, or a command that changes a stopped one.
+  // Several nodes need cluster-wide sessions and jobs, which are not yet built.
+  bool sole_node = false;
 };
 
 class PgStore final : public BatchingStore {
