@@ -18,6 +18,12 @@ std::vector<std::string> SplitList(std::string_view text, char separator) {
   return out;
 }
 
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return out;
+}
+
 std::string JoinList(const std::vector<std::string>& items, char separator) {
   std::string out;
   for (const auto& item : items) {

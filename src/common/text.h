@@ -11,6 +11,9 @@ namespace strongroom {
 std::vector<std::string> SplitList(std::string_view text, char separator = ',');
 // {"a","b"} -> "a,b".
 std::string JoinList(const std::vector<std::string>& items, char separator = ',');
+// `s` with ASCII letters lower-cased, every other byte as it is: how names that are ASCII by
+// definition compare (the rule language's directives and variables, SQL keywords).
+std::string AsciiLower(std::string_view s);
 
 // A one-line human text field (a title, a name, a reason): valid UTF-8, `min`..`max` code points,
 // and no control characters (C0, DEL, C1, U+2028/U+2029). The message names `what`, never the

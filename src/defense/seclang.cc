@@ -11,12 +11,6 @@
 
 namespace strongroom::defense {
 
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 namespace {
 
 std::string Upper(std::string_view s) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/text.h"  // AsciiLower, how the rule language compares names
 
 namespace strongroom::defense {
 
@@ -76,10 +77,6 @@ struct SecRules {
   std::vector<SecChain> chains;  // markers are chains of one link, in file order
   std::set<int> removed;         // SecRuleRemoveById
 };
-
-// `s` with ASCII letters lower-cased: how the rule language compares names (directives, actions,
-// transformations, TX variables).
-std::string AsciiLower(std::string_view s);
 
 // Parses `configuration`, reading each Include'd file where it is named.
 Result<SecRules> ParseSecLang(std::string_view configuration);

@@ -21,13 +21,12 @@ const std::string& DueSql() {
 Result<std::string> RecordsStamp(store::Transaction& tx, std::string_view org_id) {
   // The third term moves when a record is deleted and another inserted: SQLite's rowids grow,
   // and PostgreSQL's xmin names the transaction that wrote each row.
-  const char* sql =
-      tx.dialect() == store::Dialect::kPostgres
-          ? "SELECT COUNT(*), CAST(COALESCE(SUM(version), 0) AS BIGINT), "
-            "CAST(COALESCE(SUM(CAST(CAST(xmin AS TEXT) AS BIGINT)), 0) AS BIGINT), "
-            "COALESCE(MAX(updated_at), '') FROM records WHERE org_id = ?"
-          : "SELECT COUNT(*), COALESCE(SUM(version), 0), COALESCE(SUM(rowid), 0), "
-            "COALESCE(MAX(updated_at), '') FROM records WHERE org_id = ?";
+  const char* sql = tx.dialect() == store::Dialect::kPostgres
+                        ? "SELECT COUNT(*), CAST(COALESCE(SUM(version), 0) AS BIGINT), "
+                          "CAST(COALESCE(SUM(CAST(CAST(xmin AS TEXT) AS BIGINT)), 0) AS BIGINT), "
+                          "COALESCE(MAX(updated_at), '') FROM records WHERE org_id = ?"
+                        : "SELECT COUNT(*), COALESCE(SUM(version), 0), COALESCE(SUM(rowid), 0), "
+                          "COALESCE(MAX(updated_at), '') FROM records WHERE org_id = ?";
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {std::string(org_id)}));
   const auto& r = rows.front();
   return fmt::format("{}/{}/{}/{}", r.Int(0), r.Int(1), r.Int(2), r.Text(3));

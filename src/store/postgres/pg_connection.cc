@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/text.h"
+
 namespace strongroom::store {
 namespace {
 
@@ -44,12 +46,6 @@ bool Identifier(char c) {
          c == '"';
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return out;
-}
-
 // The first `n` words of `sql`, lower-cased (fixed statement text: identifiers and keywords).
 std::vector<std::string> FirstWords(std::string_view sql, size_t n) {
   std::vector<std::string> words;
@@ -60,7 +56,7 @@ std::vector<std::string> FirstWords(std::string_view sql, size_t n) {
     }
     size_t end = i;
     while (end < sql.size() && Identifier(sql[end])) ++end;
-    words.push_back(Lower(sql.substr(i, end - i)));
+    words.push_back(AsciiLower(sql.substr(i, end - i)));
     i = end;
   }
   return words;
@@ -101,6 +97,24 @@ Value Decode(Oid type, const char* p, size_t n) {
   }
 }
 
+// The settings `conninfo` gives, keyword and value, as libpq reads them. A parse error is not
+// quoted: it can repeat part of the string, password included.
+Result<std::vector<std::pair<std::string, std::string>>> ParseConninfo(
+    const std::string& conninfo) {
+  char* parse_error = nullptr;
+  PQconninfoOption* given = PQconninfoParse(conninfo.c_str(), &parse_error);
+  PQfreemem(parse_error);
+  if (given == nullptr) {
+    return Fail(ErrorCode::kInvalidArgument, "the PostgreSQL connection string is malformed");
+  }
+  std::vector<std::pair<std::string, std::string>> settings;
+  for (const auto* o = given; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) settings.emplace_back(o->keyword, o->val);
+  }
+  PQconninfoFree(given);
+  return settings;
+}
+
 }  // namespace
 
 Result<PgStatement> TranslateSql(std::string_view sql) {
@@ -125,7 +139,7 @@ Result<PgStatement> TranslateSql(std::string_view sql) {
     if (c == '$') return Fail(ErrorCode::kInternal, "store: $ outside a string is not taken");
     if (ddl && Identifier(c) && c != '"' && (i == 0 || !Identifier(sql[i - 1]))) {
       while (end < sql.size() && Identifier(sql[end]) && sql[end] != '"') ++end;
-      const auto word = Lower(sql.substr(i, end - i));
+      const auto word = AsciiLower(sql.substr(i, end - i));
       if (word == "blob") {
         out.sql += "BYTEA";
       } else if (word == "real") {
@@ -194,25 +208,17 @@ std::string ChangedTable(std::string_view sql) {
 }
 
 Result<void> CheckConninfo(const std::string& conninfo) {
-  char* parse_error = nullptr;
-  PQconninfoOption* given = PQconninfoParse(conninfo.c_str(), &parse_error);
-  PQfreemem(parse_error);  // not quoted: it can repeat part of the string
-  if (given == nullptr) {
-    return Fail(ErrorCode::kInvalidArgument, "the PostgreSQL connection string is malformed");
-  }
+  ASSIGN_OR_RETURN(const auto settings, ParseConninfo(conninfo));
   std::string host, hostaddr, sslmode;
   bool password = false;
   bool service = false;
-  for (const auto* o = given; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr) continue;
-    const std::string_view k = o->keyword;
+  for (const auto& [k, v] : settings) {
     if (k == "password") password = true;
     if (k == "service") service = true;
-    if (k == "host") host = o->val;
-    if (k == "hostaddr") hostaddr = o->val;
-    if (k == "sslmode") sslmode = o->val;
+    if (k == "host") host = v;
+    if (k == "hostaddr") hostaddr = v;
+    if (k == "sslmode") sslmode = v;
   }
-  PQconninfoFree(given);
   if (service) {
     // A service file could say anything this check is for, out of its sight.
     return Fail(ErrorCode::kInvalidArgument,
@@ -241,19 +247,8 @@ Result<void> CheckConninfo(const std::string& conninfo) {
 }
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& conninfo, Mode mode) {
-  // The caller's settings, then the defaults it did not set. A parse error is not quoted: it can
-  // repeat part of the string, password included.
-  char* parse_error = nullptr;
-  PQconninfoOption* given = PQconninfoParse(conninfo.c_str(), &parse_error);
-  PQfreemem(parse_error);
-  if (given == nullptr) {
-    return Fail(ErrorCode::kInvalidArgument, "the PostgreSQL connection string is malformed");
-  }
-  std::vector<std::pair<std::string, std::string>> settings;
-  for (const auto* o = given; o->keyword != nullptr; ++o) {
-    if (o->val != nullptr) settings.emplace_back(o->keyword, o->val);
-  }
-  PQconninfoFree(given);
+  // The caller's settings, then the defaults it did not set.
+  ASSIGN_OR_RETURN(auto settings, ParseConninfo(conninfo));
   for (const auto& [keyword, value] :
        std::initializer_list<std::pair<const char*, const char*>>{{"connect_timeout", "5"},
                                                                   {"keepalives", "1"},
@@ -329,7 +324,8 @@ Result<void> PgConnection::Control(std::string_view sql) {
   const auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return PgError("store", res.get());
   // The server answers COMMIT in a transaction it already aborted with ROLLBACK, not an error.
-  if (Lower(translated.sql) == "commit" && std::strcmp(PQcmdStatus(res.get()), "COMMIT") != 0) {
+  if (AsciiLower(translated.sql) == "commit" &&
+      std::strcmp(PQcmdStatus(res.get()), "COMMIT") != 0) {
     return Fail(ErrorCode::kUnavailable, "store: the transaction was rolled back, not committed");
   }
   return {};
