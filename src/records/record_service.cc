@@ -11,6 +11,9 @@
 namespace strongroom::records {
 namespace {
 
+// The hour a time falls in, as list_counts keys it: "2026-12-03T11" (RFC 3339 cut at the hour).
+std::string HourOf(TimePoint t) { return FormatRfc3339(t).substr(0, 13); }
+
 constexpr std::string_view kTitle = "title";
 constexpr std::string_view kBody = "body";
 
@@ -474,12 +477,12 @@ Result<ListPage> RecordService::List(const identity::Principal& who, std::string
         ev.target.org = subject.org_id;
         if (!scoped.decision.allow) return Refused(scoped.decision);
         // No one pages through an organisation without an export: past the threshold in 24
-        // hours, listing stops until an export of theirs is approved.
-        const auto day_ago = FormatRfc3339(now - std::chrono::hours(24));
+        // hours, listing stops until an export of theirs is approved. Counted by the hour
+        // (list_counts), so the window reaches back 24 to 25 hours: never less than 24.
         ASSIGN_OR_RETURN(auto read,
-                         tx.Query("SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM list_reads "
-                                  "WHERE account_id = ? AND at > ?",
-                                  {who.account.id, day_ago}));
+                         tx.Query("SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM list_counts "
+                                  "WHERE account_id = ? AND hour >= ?",
+                                  {who.account.id, HourOf(now - std::chrono::hours(24))}));
         if (read.front().Int(0) >= options_.export_threshold) {
           bool approved = false;
           if (options_.approved_export_since) {
@@ -519,10 +522,15 @@ Result<ListPage> RecordService::List(const identity::Principal& who, std::string
   if (page && !page->items.empty()) {
     const auto count = static_cast<int64_t>(page->items.size());
     store_.WriteAsync(
-        [id = who.account.id, at = FormatRfc3339(now),
+        [id = who.account.id, hour = HourOf(now), gone = HourOf(now - std::chrono::hours(25)),
          count](store::Transaction& tx) -> Result<void> {
-          RETURN_IF_ERROR(tx.Exec("INSERT INTO list_reads (account_id, at, count) VALUES (?, ?, ?)",
-                                  {id, at, count}));
+          RETURN_IF_ERROR(
+              tx.Exec("INSERT INTO list_counts (account_id, hour, count) VALUES (?, ?, ?) ON "
+                      "CONFLICT (account_id, hour) DO UPDATE SET count = list_counts.count + "
+                      "excluded.count",
+                      {id, hour, count}));
+          RETURN_IF_ERROR(
+              tx.Exec("DELETE FROM list_counts WHERE account_id = ? AND hour < ?", {id, gone}));
           return {};
         },
         [](Result<void>) {});

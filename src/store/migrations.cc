@@ -414,6 +414,19 @@ CREATE TABLE ithc_findings (
        {"ALTER TABLE ithc_findings ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0",
         "CREATE FUNCTION instr(text, text) RETURNS integer LANGUAGE sql IMMUTABLE STRICT "
         "PARALLEL SAFE AS 'SELECT strpos($1, $2)'"}},
+      {15,
+       "records listed, counted per account and hour (one row each, the oldest removed as the "
+       "account lists), where one row per listing made every listing slower than the last",
+       {R"sql(
+CREATE TABLE list_counts (
+  account_id TEXT NOT NULL,
+  hour       TEXT NOT NULL,
+  count      INTEGER NOT NULL,
+  PRIMARY KEY (account_id, hour)
+))sql",
+        "INSERT INTO list_counts (account_id, hour, count) SELECT account_id, substr(at, 1, 13), "
+        "SUM(count) FROM list_reads GROUP BY account_id, substr(at, 1, 13)",
+        "DROP TABLE list_reads"}},
   };
   return kMigrations;
 }

@@ -367,6 +367,47 @@ TEST(ListingCapTest, PastTheThresholdListingStopsUntilAnExportIsApproved) {
   EXPECT_TRUE(service.List(editor, "", 100, "", f.ctx));
 }
 
+TEST(ListingCapTest, CountsAreKeptByTheHourForAtLeastADayAndNoLonger) {
+  RecordsFixture f;
+  RecordsOptions options;
+  options.export_threshold = 100;
+  RecordService service(*f.store, *f.audit, *f.keys, f.clock, crypto::DefaultRandom(), options);
+  auto editor = f.Who("acc-ed", "org-a", "standard", "editor,reader", "north", "");
+  ASSERT_TRUE(
+      service.Create(editor, RecordsFixture::Input("north", "t", "OFFICIAL", {}, "{}"), f.ctx));
+  auto flush = [&] {
+    ASSERT_TRUE(f.store->Write([](store::Transaction&) -> Result<void> { return {}; }));
+  };
+  auto rows = [&] {
+    return store::ReadValue<int64_t>(*f.store, [](store::Transaction& tx) -> Result<int64_t> {
+      ASSIGN_OR_RETURN(auto r, tx.Query("SELECT COUNT(*) FROM list_counts WHERE account_id = ?",
+                                        {std::string("acc-ed")}));
+      return r.front().Int(0);
+    });
+  };
+  // Many listings in one hour are one row.
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(service.List(editor, "", 100, "", f.ctx));
+    flush();
+  }
+  EXPECT_EQ(*rows(), 1);
+  // 50 more, 23 hours and 59 minutes later: the first 50 still count, and the cap holds.
+  f.clock.Advance(std::chrono::hours(23) + std::chrono::minutes(59));
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(service.List(editor, "", 100, "", f.ctx));
+    flush();
+  }
+  EXPECT_FALSE(service.List(editor, "", 100, "", f.ctx)) << "100 listed within 24 hours";
+  // An account listing every hour for two days keeps at most a day's rows.
+  for (int hour = 0; hour < 48; ++hour) {
+    f.clock.Advance(std::chrono::hours(1));
+    (void)service.List(editor, "", 100, "", f.ctx);
+    flush();
+  }
+  EXPECT_LE(*rows(), 26);
+  EXPECT_GE(*rows(), 24);
+}
+
 TEST(ListingCapTest, AnApprovedExportInTheWindowLiftsTheCap) {
   RecordsFixture f;
   RecordsOptions options;
