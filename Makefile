@@ -2,8 +2,9 @@
 #   make deps    install build, test and run dependencies (Debian 12 packages; needs root)
 #   make build   hardened release binary at build/release/strongroom
 #   make run     build, create ./var on first run (development instance), serve on :8443
-#   make test    build debug and asan, run every test in both; run every fuzz target for 20 s;
-#                build release, check its hardening, and run the IT Health Check harness against it
+#   make test    build debug and asan, run every test in both, and the console's in a real
+#                browser; run every fuzz target for 20 s; build release, check its hardening, and
+#                run the IT Health Check harness against it
 #   make fuzz    every fuzz target for FUZZ_SECONDS (default 3600) each, keeping new corpus
 #                entries (docs/testing.md); FUZZ_TARGETS="json csv" for some only
 #   make ithc    the IT Health Check harness (scripts/ithc): independent tools against an instance
@@ -11,7 +12,7 @@
 #                running deployment); the report goes to build/ithc
 #   make bench   release build against nginx, same machine, same run
 
-.PHONY: deps build run test test-debug test-asan test-fuzz test-release test-ithc ithc fuzz bench format clean
+.PHONY: deps build run test test-debug test-console test-asan test-fuzz test-release test-ithc ithc fuzz bench format clean
 
 deps:
 	scripts/install-deps
@@ -27,6 +28,10 @@ test-debug: deps
 	cmake --preset debug
 	cmake --build build/debug
 	ctest --preset debug
+
+# The console in Debian's chromium, driven by playwright-core, against the debug binary.
+test-console: test-debug
+	scripts/test-console build/debug/strongroom
 
 test-asan: deps
 	cmake --preset asan
@@ -64,7 +69,7 @@ ITHC_ARGS ?= --launch build/release/strongroom --record
 ithc: build
 	scripts/ithc $(ITHC_ARGS) --out build/ithc
 
-test: test-debug test-asan test-fuzz test-release test-ithc
+test: test-debug test-console test-asan test-fuzz test-release test-ithc
 
 bench:
 	scripts/install-deps bench

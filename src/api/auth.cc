@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "api/route.h"
+#include "http/form.h"
 #include "http/json.h"
 #include "identity/qr_svg.h"
 
@@ -67,8 +68,8 @@ std::string_view SessionCookieName(identity::Kind kind) {
 }
 
 Result<identity::Principal> Authenticate(identity::Auth& auth, const http::Request& request,
-                                         Surface route_surfaces,
-                                         identity::Sessions::Upkeep upkeep) {
+                                         Surface route_surfaces, identity::Sessions::Upkeep upkeep,
+                                         CsrfIn csrf_in) {
   // Automation: a service account's API token. No cookie is involved, so no CSRF check.
   const auto authorization = request.Header("Authorization");
   if (!authorization.empty()) {
@@ -92,9 +93,32 @@ Result<identity::Principal> Authenticate(identity::Auth& auth, const http::Reque
     if (!origin.empty() && origin != request.origin) {
       return Fail(ErrorCode::kPermissionDenied, "cross-origin request refused");
     }
-    RETURN_IF_ERROR(auth.sessions.CheckCsrf(principal, request.Header("X-CSRF-Token")));
+    const auto csrf = csrf_in == CsrfIn::kForm ? http::FormCsrfToken(request)
+                                               : std::string(request.Header("X-CSRF-Token"));
+    RETURN_IF_ERROR(auth.sessions.CheckCsrf(principal, csrf));
   }
   return principal;
+}
+
+std::vector<std::pair<std::string, std::string>> SignedInCookies(
+    const identity::NewSession& session, const http::Request& request,
+    const identity::AuthOptions& options) {
+  std::vector<std::pair<std::string, std::string>> cookies{
+      {"Set-Cookie", SessionCookie(session.account.kind, session.token, false)}};
+  // The browser should not forget a device in daily use: the service counts its lifetime from
+  // its last use.
+  std::string device = session.device_token;
+  if (device.empty() && session.device_known) device = request.Cookie(kDeviceCookie);
+  if (device.size() == 64) {
+    cookies.emplace_back("Set-Cookie",
+                         DeviceCookie(device, std::chrono::duration_cast<std::chrono::seconds>(
+                                                  options.device_lifetime)));
+  }
+  return cookies;
+}
+
+std::pair<std::string, std::string> SignedOutCookie(identity::Kind kind) {
+  return {"Set-Cookie", SessionCookie(kind, "", true)};
 }
 
 namespace {
@@ -145,24 +169,14 @@ Result<http::Response> CompleteMfa(const Deps& d, Call& c) {
                           {"idle_timeout_s", idle.count()},
                           {"failed_sign_ins_since_last", std::move(failed)}};
   auto resp = http::Response::Json(200, boost::json::serialize(out));
-  resp.headers.emplace_back("Set-Cookie",
-                            SessionCookie(session.account.kind, session.token, false));
-  // A new device gets its cookie; a known one gets it again, so that its lifetime runs from
-  // this use, as the service counts it, and the browser does not forget a device in daily use.
-  std::string device = session.device_token;
-  if (device.empty() && session.device_known) device = c.request.Cookie(kDeviceCookie);
-  if (device.size() == 64) {
-    resp.headers.emplace_back("Set-Cookie",
-                              DeviceCookie(device, std::chrono::duration_cast<std::chrono::seconds>(
-                                                       d.auth.options().device_lifetime)));
-  }
+  resp.headers = SignedInCookies(session, c.request, d.auth.options());
   return resp;
 }
 
 Result<http::Response> Logout(const Deps& d, Call& c) {
   RETURN_IF_ERROR(d.auth.sessions.Logout(c.who(), c.context));
   auto resp = http::Response::NoContent();
-  resp.headers.emplace_back("Set-Cookie", SessionCookie(c.who().account.kind, "", true));
+  resp.headers.push_back(SignedOutCookie(c.who().account.kind));
   return resp;
 }
 

@@ -29,11 +29,24 @@ class RouteTable;
 // The sign-in, enrolment and session routes. `auth` must outlive the table.
 void AddAuthRoutes(RouteTable& table, identity::Auth& auth, int max_json_depth);
 
+// Where a state-changing request carries its session's CSRF token: the API's clients in the
+// X-CSRF-Token header, the console's forms in their csrf_token field (http/form.h).
+enum class CsrfIn : uint8_t { kHeader, kForm };
+
 // The caller of a request, from its API token or the session cookie of the surfaces the request
 // reaches on a route of `route_surfaces`; for state-changing methods also checks the CSRF token
 // and Origin. kUnauthenticated or kPermissionDenied otherwise.
 Result<identity::Principal> Authenticate(
     identity::Auth& auth, const http::Request& request, Surface route_surfaces,
-    identity::Sessions::Upkeep upkeep = identity::Sessions::Upkeep::kWait);
+    identity::Sessions::Upkeep upkeep = identity::Sessions::Upkeep::kWait,
+    CsrfIn csrf_in = CsrfIn::kHeader);
+
+// The cookies that sign in `session` from `request`: the session's, and the device's (a new
+// device gets its cookie; a known one gets it again, so that its lifetime runs from this use).
+std::vector<std::pair<std::string, std::string>> SignedInCookies(
+    const identity::NewSession& session, const http::Request& request,
+    const identity::AuthOptions& options);
+// The cookie that ends a session of `kind` in the browser.
+std::pair<std::string, std::string> SignedOutCookie(identity::Kind kind);
 
 }  // namespace strongroom::api

@@ -122,7 +122,8 @@ Result<http::Response> Report(const Deps& d, Call& c) {
     return Fail(ErrorCode::kInvalidArgument, "format is json or html");
   }
   if (format == "html") {
-    return http::Response{200, "text/html; charset=utf-8", compliance::ReportHtml(report), {}};
+    return http::Response{
+        200, "text/html; charset=utf-8", compliance::ReportHtml(report), {}, false};
   }
   return http::Response::Json(200, compliance::ReportJson(report));
 }

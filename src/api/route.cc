@@ -19,8 +19,15 @@ identity::RequestContext ContextOf(const http::Request& r) {
 struct Placement {
   std::string_view prefix;
   Surface surfaces;
+  bool exact = false;  // the path itself only, not those under it
 };
 constexpr Placement kPlacements[] = {
+    {"/", Surface::kPublic, true},
+    {"/assets/", Surface::kPublic},
+    {"/sign-in", Surface::kPublic},
+    {"/enrol", Surface::kPublic},
+    {"/sign-out", Surface::kPublic},
+    {"/records", Surface::kPublic},
     {"/healthz", Surface::kAll},
     {"/readyz", Surface::kAll},
     {"/metrics", Surface::kMetrics},
@@ -46,12 +53,13 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// Sign-in and enrolment are the anonymous work (Argon2id, and anyone may ask); the other routes
-// that take no credentials are operations (readiness, metrics, the API document).
+// Sign-in and enrolment, and the console's pages before it, are the anonymous work (Argon2id,
+// and anyone may ask); the other routes that take no credentials are operations (readiness,
+// metrics, the API document).
 http::Caller CallerOf(const Route& route) {
   if (route.credentials != Credentials::kNone) return http::Caller::kSignedIn;
-  return route.path.starts_with("/api/v1/auth/") ? http::Caller::kAnyone
-                                                 : http::Caller::kOperations;
+  return route.page || route.path.starts_with("/api/v1/auth/") ? http::Caller::kAnyone
+                                                               : http::Caller::kOperations;
 }
 
 // Whether an async route marked kInline may start on the I/O thread: a session's authentication
@@ -62,7 +70,7 @@ bool PresentsSession(const http::Request& r) { return !HasToken(r); }
 
 Surface SurfacesOf(std::string_view path) {
   for (const auto& p : kPlacements) {
-    if (path.starts_with(p.prefix)) return p.surfaces;
+    if (p.exact ? path == p.prefix : path.starts_with(p.prefix)) return p.surfaces;
   }
   return Surface::kNone;
 }
@@ -88,7 +96,8 @@ void RouteTable::Add(Route route) {
 
 Result<identity::Principal> RouteTable::Authenticated(const Route& route, http::Request& request,
                                                       identity::Sessions::Upkeep upkeep) {
-  ASSIGN_OR_RETURN(auto who, Authenticate(auth_, request, SurfacesOf(route.path), upkeep));
+  ASSIGN_OR_RETURN(auto who, Authenticate(auth_, request, SurfacesOf(route.path), upkeep,
+                                          route.page ? CsrfIn::kForm : CsrfIn::kHeader));
   const bool token = HasToken(request);
   const bool fits = route.credentials == Credentials::kSessionOrToken ||
                     (route.credentials == Credentials::kToken) == token;
@@ -124,6 +133,11 @@ void RouteTable::Install(http::Router& router) {
             const bool io_thread = route.dispatch == http::Dispatch::kInline && !HasToken(r);
             const auto upkeep =
                 io_thread ? identity::Sessions::Upkeep::kQueue : identity::Sessions::Upkeep::kWait;
+            if (route.errors) {  // the route's own answer to an error, whenever it comes
+              respond = [&route, answer = std::move(respond)](Result<http::Response> result) {
+                answer(result ? std::move(result) : route.errors(result.error()));
+              };
+            }
             auto who = Authenticated(route, r, upkeep);
             if (!who) return respond(std::unexpected(who.error()));
             Call call{r, &*who, ContextOf(r)};
@@ -152,6 +166,7 @@ void RouteTable::Install(http::Router& router) {
 std::string RouteTable::OpenApi() const {
   boost::json::object paths;
   for (const auto& route : routes_) {
+    if (route.page) continue;
     const Surface surfaces = SurfacesOf(route.path);
     boost::json::object op{{"summary", route.summary},
                            {"x-strongroom-credentials", Name(route.credentials)},

@@ -9,9 +9,9 @@
 // clients can be generated from it and the contract cannot drift from the code.
 //
 // Where a route is served (common/surface.h) follows from its path, in one table (SurfacesOf):
-// records and exports on the public surface; administration, the audit log, retention orders,
-// compliance and SCIM on the admin surface; sign-in on both, each kind of account where it signs
-// in.
+// records and exports, and the console's pages of them, on the public surface; administration,
+// the audit log, retention orders, compliance and SCIM on the admin surface; sign-in on both,
+// each kind of account where it signs in.
 //
 // Who may take an action once authenticated is authz's (the services ask it), never the table's.
 //
@@ -73,6 +73,9 @@ struct Route {
   // The query parameters the route takes (its handler refuses any other): published in the
   // OpenAPI document, where clients and scanners find them.
   std::vector<std::string_view> query = {};
+  // A page of the console (web/), not an API call: left out of the OpenAPI document, its forms
+  // carry the CSRF token in a field (api::CsrfIn::kForm), and `errors` answers in HTML.
+  bool page = false;
 };
 
 // `route`, taking the query parameters `names` (its handler's ParseQuery list).

@@ -22,7 +22,7 @@ constexpr std::string_view kScimType = "application/scim+json; charset=utf-8";
 constexpr int64_t kMaxPage = 100;
 
 http::Response ScimJson(unsigned status, const boost::json::value& body) {
-  return http::Response{status, std::string(kScimType), boost::json::serialize(body), {}};
+  return http::Response{status, std::string(kScimType), boost::json::serialize(body), {}, false};
 }
 
 http::Response ErrorResponse(const ScimError& e) {

@@ -49,6 +49,7 @@
 #include "store/meta.h"
 #include "store/migrations.h"
 #include "store/open_store.h"
+#include "web/pages.h"
 
 namespace strongroom::app {
 namespace {
@@ -502,9 +503,9 @@ Result<std::unique_ptr<defense::Detector>> StartDetector(const Config& config,
   return detector;
 }
 
-// Every route of the API, into one table.
+// Every route of the API and every page of the console, into one table.
 void AddRoutes(api::RouteTable& routes, Services& s, store::Store& store, audit::AuditLog& audit,
-               const Clock& clock, int depth) {
+               const Clock& clock, int depth, const web::Templates& templates) {
   api::AddHealthRoutes(
       routes,
       {{"store",
@@ -519,6 +520,7 @@ void AddRoutes(api::RouteTable& routes, Services& s, store::Store& store, audit:
   api::AddScimRoutes(routes, s.lifecycle, depth);
   api::AddRetentionRoutes(routes, s.retention, depth);
   api::AddComplianceRoutes(routes, s.ithc, s.gate, s.reporter, depth);
+  web::AddConsolePages(routes, {s.auth, s.records, clock, templates});
 }
 
 // Every route template the server can answer, for the metrics to count apart.
@@ -716,8 +718,10 @@ int Serve(const std::filesystem::path& config_path) {
     ~StopOnExit() { m.Stop(); }
   } stop_maintenance{maintenance};
   // The table and the metrics live as long as the server.
+  const auto templates = web::Templates::Load();
+  if (!templates) return Fatal(templates.error());
   api::RouteTable routes(services.auth, audit, {config->server.max_json_depth});
-  AddRoutes(routes, services, store, audit, clock, config->server.max_json_depth);
+  AddRoutes(routes, services, store, audit, clock, config->server.max_json_depth, *templates);
   http::Metrics metrics(RouteTemplates(routes));
   auto detector = StartDetector(*config, audit, clock);
   if (!detector) return Fatal(detector.error());

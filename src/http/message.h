@@ -57,11 +57,13 @@ struct Response {
   std::string content_type = "application/json; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // A page of the console: HTML under the page policy (http/security_headers.h), not the API's.
+  bool page = false;
 
   static Response Json(unsigned status, std::string json_text) {
-    return Response{status, "application/json; charset=utf-8", std::move(json_text), {}};
+    return Response{status, "application/json; charset=utf-8", std::move(json_text), {}, false};
   }
-  static Response NoContent() { return Response{204, "", "", {}}; }
+  static Response NoContent() { return Response{204, "", "", {}, false}; }
 };
 
 using Handler = std::function<Result<Response>(Request&)>;

@@ -1,6 +1,6 @@
 #include "http/router.h"
 
-#include "common/bytes.h"
+#include "http/query.h"
 
 namespace strongroom::http {
 namespace {
@@ -20,21 +20,11 @@ std::vector<std::string_view> Split(std::string_view path) {
 }  // namespace
 
 std::optional<std::string> DecodePathSegment(std::string_view segment) {
-  std::string out;
-  out.reserve(segment.size());
-  for (size_t i = 0; i < segment.size(); ++i) {
-    char c = segment[i];
-    if (c == '%') {
-      if (i + 2 >= segment.size()) return std::nullopt;
-      const int hi = HexValue(segment[i + 1]);
-      const int lo = HexValue(segment[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      c = static_cast<char>(hi << 4 | lo);
-      i += 2;
-    }
+  auto out = PercentDecode(segment, false);
+  if (!out) return std::nullopt;
+  for (const char c : *out) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f || c == '/') return std::nullopt;
-    out.push_back(c);
   }
   return out;
 }

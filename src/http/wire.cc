@@ -31,7 +31,9 @@ bool IsFieldValue(std::string_view s) {
 
 bool Reserved(std::string_view name) {
   for (const std::string_view r :
-       {"Content-Length", "Connection", "Transfer-Encoding", "Content-Type", "X-Request-Id"}) {
+       {std::string_view("Content-Length"), std::string_view("Connection"),
+        std::string_view("Transfer-Encoding"), std::string_view("Content-Type"),
+        std::string_view("X-Request-Id"), kPolicyHeader, kReferrerHeader}) {
     if (boost::beast::iequals(name, r)) return true;
   }
   for (const auto& [r, value] : kSecurityHeaders) {
@@ -73,6 +75,8 @@ Result<void> AppendResponse(const Response& response, std::string_view request_i
   if (!response.content_type.empty()) AppendField(out, "Content-Type", response.content_type);
   for (const auto& [name, value] : response.headers) AppendField(out, name, value);
   for (const auto& [name, value] : kSecurityHeaders) AppendField(out, name, value);
+  AppendField(out, kPolicyHeader, response.page ? kPagePolicy : kApiPolicy);
+  AppendField(out, kReferrerHeader, response.page ? kPageReferrer : kApiReferrer);
   AppendField(out, "X-Request-Id", request_id);
   if (!bodiless) {
     const auto end = std::to_chars(digits, digits + sizeof digits, response.body.size()).ptr;

@@ -12,4 +12,12 @@ namespace strongroom::identity {
 
 Result<std::string> QrSvg(std::string_view text);
 
+// The same code as an SVG path of unit squares (only "M", "h", "v", "z", digits and commas) on a
+// `size` by `size` view box with its quiet zone: for pages that draw it from escaped values.
+struct QrPath {
+  int size = 0;
+  std::string path;
+};
+Result<QrPath> QrCodePath(std::string_view text);
+
 }  // namespace strongroom::identity

@@ -5,6 +5,13 @@
 #include "crypto/hash.h"
 
 namespace strongroom::identity {
+
+std::string CsrfTokenFor(std::string_view session_token) {
+  std::string labelled = "strongroom session csrf\n";
+  labelled += session_token;
+  return HexEncode(crypto::Sha256(AsBytes(labelled)));
+}
+
 Result<SessionTokens> OpenSession(store::Transaction& tx, crypto::Random& random,
                                   const Account& account, std::string_view source, TimePoint now,
                                   int limit) {
@@ -13,7 +20,8 @@ Result<SessionTokens> OpenSession(store::Transaction& tx, crypto::Random& random
       tx.Exec("DELETE FROM sessions WHERE account_id = ? AND token_hash NOT IN (SELECT "
               "token_hash FROM sessions WHERE account_id = ? ORDER BY created_at DESC LIMIT ?)",
               {account.id, account.id, static_cast<int64_t>(limit - 1)}));
-  SessionTokens tokens{random.RandomHex(32), random.RandomHex(32)};
+  auto token = random.RandomHex(32);
+  SessionTokens tokens{token, CsrfTokenFor(token)};
   const auto now_text = FormatRfc3339(now);
   RETURN_IF_ERROR(
       tx.Exec("INSERT INTO sessions (token_hash, account_id, csrf_hash, source, "

@@ -19,8 +19,13 @@ namespace strongroom::identity {
 // The secrets of a session just opened: shown once, to the client, and stored only as hashes.
 struct SessionTokens {
   std::string token;       // the session cookie's value
-  std::string csrf_token;  // echoed by the client in X-CSRF-Token
+  std::string csrf_token;  // echoed by the client in X-CSRF-Token: CsrfTokenFor(token)
 };
+
+// A session's CSRF token: derived from its token (SHA-256 under a label of its own), so that the
+// console can put it into its forms from the cookie each page request carries; it cannot be
+// derived from what the store keeps (hashes of both).
+std::string CsrfTokenFor(std::string_view session_token);
 
 // Opens a session for `account` from `source`, first ending its oldest sessions beyond `limit`.
 Result<SessionTokens> OpenSession(store::Transaction& tx, crypto::Random& random,

@@ -42,7 +42,24 @@ TEST(WireTest, ResponseCarriesStatusTypeHeadersSecurityHeadersAndLength) {
   EXPECT_EQ(msg["Location"], "/api/v1/records/r-1");
   EXPECT_EQ(msg["X-Request-Id"], "0123456789abcdef");
   for (const auto& [name, value] : kSecurityHeaders) EXPECT_EQ(msg[name], value) << name;
+  EXPECT_EQ(msg[kPolicyHeader], kApiPolicy);
+  EXPECT_EQ(msg[kReferrerHeader], "no-referrer");
   EXPECT_TRUE(msg.keep_alive());
+}
+
+TEST(WireTest, APageCarriesThePagePolicyAndNoHandlerSetsItsOwn) {
+  Response page{200, "text/html; charset=utf-8", "<p>hi</p>", {}, true};
+  std::string wire;
+  ASSERT_TRUE(AppendResponse(page, "id", true, wire));
+  const auto msg = Parse(wire);
+  EXPECT_EQ(msg[kPolicyHeader], kPagePolicy);
+  EXPECT_EQ(msg[kReferrerHeader], "same-origin");
+  EXPECT_EQ(wire.find(kApiPolicy), std::string::npos);
+  EXPECT_NE(kPagePolicy.find("form-action 'self'"), std::string_view::npos);
+
+  page.headers.emplace_back("content-security-policy", "default-src *");
+  wire.clear();
+  EXPECT_FALSE(AppendResponse(page, "id", true, wire));
 }
 
 TEST(WireTest, ClosingResponseSaysSo) {

@@ -1,0 +1,39 @@
+#pragma once
+// HTML form bodies (application/x-www-form-urlencoded), parsed strictly, as the console's pages
+// post them: `name=value` pairs separated by '&', percent-decoded ('+' is a space), each name at
+// most once and from the page's list; values valid UTF-8, within their field's length, and
+// without control characters (a multi-line field may hold line breaks and tabs; CR LF becomes
+// LF). Anything else is kInvalidArgument naming the field, never echoing its value.
+//
+// Every form of the console carries the session's CSRF token in the field `csrf_token`: it is
+// always allowed, and read by authentication (api::Authenticate), not by the page.
+//
+//   ASSIGN_OR_RETURN(auto form, http::ParseForm(request, {{"title", 800}, {"body", 65536, true}}));
+//   form["title"]  // "" when the field was not sent
+
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+#include "http/message.h"
+
+namespace strongroom::http {
+
+inline constexpr std::string_view kCsrfField = "csrf_token";
+
+struct FormField {
+  std::string_view name;
+  size_t max_bytes = 256;
+  bool multiline = false;
+};
+
+using Form = std::map<std::string, std::string, std::less<>>;
+
+Result<Form> ParseForm(const Request& request, std::initializer_list<FormField> fields);
+
+// The CSRF token a form carries; "" when the body is not a form or does not carry one.
+std::string FormCsrfToken(const Request& request);
+
+}  // namespace strongroom::http
