@@ -128,9 +128,20 @@ struct Deps {
   int depth;
 };
 
+// The string fields of a request made before anyone is signed in; a body that cannot be read is
+// refused and audited as an anonymous attempt at `action`.
+Result<std::vector<std::string>> ReadFields(const Deps& d, Call& c, std::string action,
+                                            std::initializer_list<http::StringField> fields) {
+  auto body = http::ParseJsonObject(c.request, d.depth);
+  if (!body) return d.auth.RefuseUnread(std::move(action), body.error(), c.context);
+  auto values = http::RequireStringFields(*body, fields);
+  if (!values) return d.auth.RefuseUnread(std::move(action), values.error(), c.context);
+  return values;
+}
+
 Result<http::Response> BeginEnrolment(const Deps& d, Call& c) {
-  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
-  ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"token", 128}, {"password", 1024}}));
+  ASSIGN_OR_RETURN(auto f,
+                   ReadFields(d, c, "auth.enrol.begin", {{"token", 128}, {"password", 1024}}));
   ASSIGN_OR_RETURN(auto start, d.auth.enrolment.Begin(f[0], f[1], c.context));
   ASSIGN_OR_RETURN(auto qr, identity::QrSvg(start.totp_uri));
   boost::json::object out{{"totp_uri", start.totp_uri}, {"qr_svg", qr}};
@@ -138,8 +149,7 @@ Result<http::Response> BeginEnrolment(const Deps& d, Call& c) {
 }
 
 Result<http::Response> ConfirmEnrolment(const Deps& d, Call& c) {
-  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
-  ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"token", 128}, {"code", 32}}));
+  ASSIGN_OR_RETURN(auto f, ReadFields(d, c, "auth.enrol.confirm", {{"token", 128}, {"code", 32}}));
   ASSIGN_OR_RETURN(auto codes, d.auth.enrolment.Confirm(f[0], f[1], c.context));
   boost::json::array list;
   for (auto& code : codes) list.emplace_back(code);
@@ -148,9 +158,8 @@ Result<http::Response> ConfirmEnrolment(const Deps& d, Call& c) {
 }
 
 Result<http::Response> Login(const Deps& d, Call& c) {
-  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
-  ASSIGN_OR_RETURN(auto f,
-                   http::RequireStringFields(body, {{"username", 256}, {"password", 1024}}));
+  ASSIGN_OR_RETURN(
+      auto f, ReadFields(d, c, "auth.login.password", {{"username", 256}, {"password", 1024}}));
   ASSIGN_OR_RETURN(auto challenge,
                    d.auth.sign_in.Login(f[0], f[1], c.request.Cookie(kDeviceCookie), c.context));
   boost::json::object out{{"mfa_required", true}, {"challenge", challenge}};
@@ -158,8 +167,7 @@ Result<http::Response> Login(const Deps& d, Call& c) {
 }
 
 Result<http::Response> CompleteMfa(const Deps& d, Call& c) {
-  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(c.request, d.depth));
-  ASSIGN_OR_RETURN(auto f, http::RequireStringFields(body, {{"challenge", 128}, {"code", 32}}));
+  ASSIGN_OR_RETURN(auto f, ReadFields(d, c, "auth.login", {{"challenge", 128}, {"code", 32}}));
   ASSIGN_OR_RETURN(auto session, d.auth.sign_in.CompleteMfa(f[0], f[1], c.context));
   const auto idle = std::chrono::duration_cast<std::chrono::seconds>(d.auth.options().idle_timeout);
   boost::json::object failed{{"count", session.failed_attempts}};

@@ -49,6 +49,10 @@ Result<bool> ApprovedExportSince(store::Transaction& tx, std::string_view accoun
   return !rows.empty();
 }
 
+Result<Bytes> OpenArchive(const ExportArchive& archive, std::string_view id) {
+  return crypto::Open(archive.key, archive.ciphertext, AsBytes(id));
+}
+
 ExportService::ExportService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
                              records::RecordService& records, const Clock& clock,
                              crypto::Random& random)
@@ -231,6 +235,59 @@ Result<ExportService::Prepared> ExportService::Prepare(store::Transaction& tx,
                   std::move(sealed)};
 }
 
+std::unexpected<Error> ExportService::RefuseMalformed(const identity::Principal& who,
+                                                      std::string action, const Error& error,
+                                                      const identity::RequestContext& ctx) {
+  auto event = MakeEvent(who, std::move(action), "", ctx);
+  event.reason = "invalid input: " + error.message;
+  return audit_.Refuse(std::move(event), error);
+}
+
+Result<ExportList> ExportService::List(const identity::Principal& who,
+                                       const identity::RequestContext& ctx) {
+  auto event = MakeEvent(who, "export.list", "", ctx);
+  const auto now = clock_.Now();
+  return audit_.Observe<ExportList>(
+      std::move(event), [&](store::Transaction& tx, audit::Event& ev) -> Result<ExportList> {
+        static const std::string kColumns =
+            "SELECT e.id, a.username, e.remit, e.reason, e.status, e.created_at, e.expires_at, "
+            "COALESCE(e.archive_expires_at, ''), COALESCE(e.record_count, 0) FROM exports e "
+            "JOIN accounts a ON a.id = e.requester_id ";
+        const auto read = [&](const std::string& where, store::Params params,
+                              bool mine) -> Result<std::vector<ExportSummary>> {
+          ASSIGN_OR_RETURN(auto rows, tx.Query(kColumns + where, std::move(params)));
+          std::vector<ExportSummary> out;
+          for (const auto& r : rows) {
+            out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5),
+                           r.Text(6), r.Text(7), r.Int(8), mine});
+          }
+          return out;
+        };
+        const auto limit =
+            " ORDER BY e.created_at DESC, e.id LIMIT " + std::to_string(kMaxListedExports);
+        ExportList list;
+        ASSIGN_OR_RETURN(list.mine,
+                         read("WHERE e.requester_id = ?" + limit, {who.account.id}, true));
+        const auto may = authz::DecideAdmin(who.account, authz::AdminAction::kExportApprove,
+                                            {who.account.org_id, {}, "", {}}, now);
+        ev.reason = may.allow ? "the requester's own, and those to approve" : "the requester's own";
+        if (may.allow) {
+          // Another person's (approvals::Decide refuses any account of the caller's person).
+          ASSIGN_OR_RETURN(
+              list.to_approve,
+              read("WHERE e.org_id = ? AND e.status = 'pending' AND e.expires_at > ? "
+                   "AND e.requester_id <> ? AND a.person_id <> ?" +
+                       limit,
+                   {who.account.org_id, FormatRfc3339(now), who.account.id, who.account.person_id},
+                   false));
+        }
+        ev.allowed = true;
+        ev.detail = {{"mine", std::to_string(list.mine.size())},
+                     {"to_approve", std::to_string(list.to_approve.size())}};
+        return list;
+      });
+}
+
 Result<ExportArchive> ExportService::Download(const identity::Principal& who, std::string_view id,
                                               const identity::RequestContext& ctx) {
   auto event = MakeEvent(who, "export.download", id, ctx);
@@ -248,7 +305,7 @@ Result<ExportArchive> ExportService::Download(const identity::Principal& who, st
                       "that export is not ready, or has been downloaded or expired");
         }
         ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, e->org_id, id, e->wrapped_key));
-        ExportArchive out{std::move(e->archive), HexEncode(key.view()), e->record_count};
+        ExportArchive out{std::move(e->archive), std::move(key), e->record_count};
         // Once: the archive and its key leave the store with this answer.
         RETURN_IF_ERROR(
             tx.Exec("UPDATE exports SET status = 'downloaded', wrapped_key = NULL, "

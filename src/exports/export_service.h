@@ -36,11 +36,39 @@ struct ExportRequest {
   int64_t records = 0;
 };
 
+// An export as its requester and its approvers see it: never its archive.
+struct ExportSummary {
+  std::string id;
+  std::string requester;  // username
+  std::string remit;      // "" for every remit the requester may list
+  std::string reason;
+  std::string status;  // pending, approved, downloaded or expired
+  std::string created_at;
+  std::string expires_at;          // of the request, while pending
+  std::string archive_expires_at;  // of the archive, once approved
+  int64_t records = 0;
+  bool mine = false;  // requested by the caller
+};
+
+// The exports a person has to do with: those they asked for, and those waiting for their
+// approval (pending, in their organisation, asked for by another person, when they hold
+// `approver`). Newest first, at most kMaxListedExports of each.
+struct ExportList {
+  std::vector<ExportSummary> mine;
+  std::vector<ExportSummary> to_approve;
+};
+inline constexpr int kMaxListedExports = 100;
+
 struct ExportArchive {
   Bytes ciphertext;  // nonce || ciphertext || tag
-  std::string key_hex;
+  Secret key;
   int64_t records = 0;
 };
+
+// The archive of export `id` opened with its key: the JSON document. For a person downloading
+// through the console (over TLS), whose browser has no tool for AES-GCM; the API hands over the
+// sealed archive and its key.
+Result<Bytes> OpenArchive(const ExportArchive& archive, std::string_view id);
 
 // Whether `account_id` has had an export approved since `since`, inside the caller's transaction
 // (the records listing cap asks: records/record_service.h).
@@ -57,8 +85,14 @@ class ExportService {
                                 std::string_view reason, const identity::RequestContext& ctx);
   Result<ExportRequest> Approve(const identity::Principal& who, std::string_view id,
                                 const identity::RequestContext& ctx);
+  // Audited as a read ("export.list").
+  Result<ExportList> List(const identity::Principal& who, const identity::RequestContext& ctx);
   Result<ExportArchive> Download(const identity::Principal& who, std::string_view id,
                                  const identity::RequestContext& ctx);
+  // Audits a request refused before it could be read (a malformed body or query) as an attempt
+  // at `action` ("export.list", ...) and returns `error`.
+  std::unexpected<Error> RefuseMalformed(const identity::Principal& who, std::string action,
+                                         const Error& error, const identity::RequestContext& ctx);
   // Expires unapproved requests and undownloaded archives (called by the purge job).
   Result<int64_t> ExpireDue();
 

@@ -27,6 +27,13 @@ class Auth {
 
   const AuthOptions& options() const { return options_; }
 
+  // Audits a request refused before anyone's credentials were read (a malformed body, a form
+  // from another site) as an anonymous attempt at `action`, and returns `error`.
+  std::unexpected<Error> RefuseUnread(std::string action, const Error& error,
+                                      const RequestContext& ctx) {
+    return deps_.audit.Refuse(AnonymousEvent(std::move(action), ctx), error);
+  }
+
  private:
   const AuthOptions options_;
   const AuthDeps deps_;

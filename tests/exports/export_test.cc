@@ -87,10 +87,10 @@ TEST_F(ExportServiceTest, TheArchiveHoldsEachBodyAsStored) {
   ASSERT_TRUE(exports_.Approve(As("acc-p2", "reader,approver"), req->id, f_.ctx));
   auto got = exports_.Download(As("acc-p1-main", "reader,approver"), req->id, f_.ctx);
   ASSERT_TRUE(got) << got.error().message;
-  auto key = HexDecode(got->key_hex);
-  ASSERT_TRUE(key);
-  auto plain = crypto::Open(Secret(*key), got->ciphertext, AsBytes(req->id));
+  auto plain = crypto::Open(got->key, got->ciphertext, AsBytes(req->id));
   ASSERT_TRUE(plain);
+  EXPECT_EQ(OpenArchive(*got, req->id), *plain);
+  EXPECT_FALSE(OpenArchive(*got, "exp-another")) << "bound to its export";
   const std::string text(plain->begin(), plain->end());
   EXPECT_NE(text.find(R"("body":)" + body + "}"), std::string::npos) << text;
   EXPECT_EQ(boost::json::parse(text).at("records").as_array().size(), 2u) << "valid JSON";

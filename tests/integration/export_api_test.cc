@@ -75,6 +75,55 @@ TEST_F(ExportApiTest, ASecondPersonApprovesAndOnlyTheRequesterDownloadsOnce) {
   EXPECT_EQ(Download("ann.editor", id).status, 409) << "downloaded once only";
 }
 
+TEST_F(ExportApiTest, ListsOnesOwnAndThoseToApproveOnly) {
+  const auto id = RequestExport("ann.editor");
+  const auto list = [&](const std::string& user, const std::string& query = "") {
+    auto r = api_.As(sessions_[user], "GET", "/api/v1/exports" + query);
+    EXPECT_EQ(r.status, 200) << user << " " << r.body;
+    return JsonOf(r);
+  };
+  const auto ann = list("ann.editor");
+  ASSERT_EQ(ann.at("mine").as_array().size(), 1u);
+  const auto& mine = ann.at("mine").at(0);
+  EXPECT_EQ(mine.at("id").as_string(), id);
+  EXPECT_EQ(mine.at("status").as_string(), "pending");
+  EXPECT_EQ(mine.at("reason").as_string(), "case review");
+  EXPECT_TRUE(ann.at("to_approve").as_array().empty()) << "not an approver, and her own";
+  const auto amy = list("amy.approver");
+  EXPECT_TRUE(amy.at("mine").as_array().empty());
+  ASSERT_EQ(amy.at("to_approve").as_array().size(), 1u);
+  EXPECT_EQ(amy.at("to_approve").at(0).at("requester").as_string(), "ann.editor");
+  EXPECT_FALSE(amy.at("to_approve").at(0).as_object().contains("records"));
+  for (const char* user : {"rob.reader", "bea.other"}) {
+    const auto other = list(user);
+    EXPECT_TRUE(other.at("mine").as_array().empty()) << user;
+    EXPECT_TRUE(other.at("to_approve").as_array().empty()) << user;
+  }
+  ASSERT_EQ(Approve("amy.approver", id).status, 200);
+  EXPECT_TRUE(list("amy.approver").at("to_approve").as_array().empty()) << "approved";
+  const auto approved = list("ann.editor");
+  EXPECT_EQ(approved.at("mine").at(0).at("status").as_string(), "approved");
+  EXPECT_EQ(approved.at("mine").at(0).at("records").as_int64(), 3);
+
+  // A query, or a malformed request: refused before anything is read, and audited.
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "GET", "/api/v1/exports?status=all").status, 400);
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "POST", "/api/v1/exports",
+                    boost::json::object{{"scope", {{"remit", 7}}}, {"reason", "x"}})
+                .status,
+            400);
+  auto audited = api_.As(officer1_, "GET", "/api/v1/audit/events?action=export.list&limit=100");
+  int refused = 0, allowed = 0;
+  const auto found = JsonOf(audited);
+  for (const auto& e : found.at("items").as_array()) {
+    ++(e.at("decision").at("allow").as_bool() ? allowed : refused);
+  }
+  EXPECT_EQ(refused, 1);
+  EXPECT_EQ(allowed, 6) << "six lists above";
+  const auto requests =
+      JsonOf(api_.As(officer1_, "GET", "/api/v1/audit/events?action=export.request&limit=100"));
+  EXPECT_EQ(requests.at("items").as_array().size(), 2u) << "the one made, the one refused";
+}
+
 TEST_F(ExportApiTest, RequestsAndArchivesExpire) {
   const auto stale = RequestExport("ann.editor");
   const auto fresh = RequestExport("ann.editor");
