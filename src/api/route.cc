@@ -28,6 +28,7 @@ constexpr Placement kPlacements[] = {
     {"/enrol", Surface::kPublic},
     {"/sign-out", Surface::kPublic},
     {"/records", Surface::kPublic},
+    {"/exports", Surface::kPublic},
     {"/healthz", Surface::kAll},
     {"/readyz", Surface::kAll},
     {"/metrics", Surface::kMetrics},

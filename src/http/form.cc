@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/text.h"
 #include "common/utf8.h"
 #include "http/query.h"
 
@@ -51,18 +52,28 @@ Result<Form> ParseForm(const Request& request, std::initializer_list<FormField> 
         }
         if (field == nullptr) return Fail(ErrorCode::kInvalidArgument, "unknown form field");
         const std::string key(name);
-        if (out.contains(key)) {
+        const auto seen = out.find(key);
+        if (seen != out.end() && !field->repeated) {
           return Fail(ErrorCode::kInvalidArgument, "form field '" + key + "' given more than once");
         }
         auto value = Decode(raw, *field);
-        if (!value) {
+        if (!value || (field->repeated && value->find('\n') != std::string::npos)) {
           return Fail(ErrorCode::kInvalidArgument,
                       "form field '" + key + "' is malformed or too long");
         }
-        out.emplace(key, std::move(*value));
+        if (seen != out.end()) {
+          seen->second += '\n' + *value;
+        } else {
+          out.emplace(key, std::move(*value));
+        }
         return {};
       }));
   return out;
+}
+
+std::vector<std::string> FormValues(const Form& form, std::string_view name) {
+  const auto at = form.find(name);
+  return at == form.end() ? std::vector<std::string>() : SplitList(at->second, '\n');
 }
 
 std::string FormCsrfToken(const Request& request) {

@@ -3,7 +3,9 @@
 // post them: `name=value` pairs separated by '&', percent-decoded ('+' is a space), each name at
 // most once and from the page's list; values valid UTF-8, within their field's length, and
 // without control characters (a multi-line field may hold line breaks and tabs; CR LF becomes
-// LF). Anything else is kInvalidArgument naming the field, never echoing its value.
+// LF). A field of checkboxes (`repeated`) may be given more than once: its values are kept
+// joined by line breaks, which no value of a one-line field can hold (read them with
+// FormValues). Anything else is kInvalidArgument naming the field, never echoing its value.
 //
 // Every form of the console carries the session's CSRF token in the field `csrf_token`: it is
 // always allowed, and read by authentication (api::Authenticate), not by the page.
@@ -15,6 +17,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.h"
 #include "http/message.h"
@@ -27,11 +30,16 @@ struct FormField {
   std::string_view name;
   size_t max_bytes = 256;
   bool multiline = false;
+  bool repeated = false;  // one-line values only
 };
 
 using Form = std::map<std::string, std::string, std::less<>>;
 
 Result<Form> ParseForm(const Request& request, std::initializer_list<FormField> fields);
+
+// The values of a repeated field, in the order sent (empty ones left out); none when it was not
+// sent.
+std::vector<std::string> FormValues(const Form& form, std::string_view name);
 
 // The CSRF token a form carries; "" when the body is not a form or does not carry one.
 std::string FormCsrfToken(const Request& request);

@@ -123,6 +123,8 @@ class RecordService {
   RecordService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
                 const Clock& clock, crypto::Random& random, RecordsOptions options = {});
 
+  const RecordsOptions& options() const { return options_; }
+
   Result<Written> Create(const identity::Principal& who, const RecordInput& input,
                          const identity::RequestContext& ctx);
   // As Create, without waiting for the write: the decision and the sealing happen on the calling

@@ -4,7 +4,9 @@
 
 #include <boost/json.hpp>
 #include <cctype>
+#include <charconv>
 #include <chrono>
+#include <optional>
 
 #include "api/auth.h"
 #include "authz/authz.h"
@@ -49,6 +51,7 @@ PageData SignedIn(const Call& c, std::string title) {
   auto data = Titled(std::move(title));
   const auto& account = c.who().account;
   data["signed_in"] = true;
+  data[c.request.path.starts_with("/exports") ? "in_exports" : "in_records"] = true;
   data["username"] = account.username;
   data["csrf_token"] =
       identity::CsrfTokenFor(c.request.Cookie(api::SessionCookieName(account.kind)));
@@ -84,6 +87,12 @@ std::string Readable(std::string_view rfc3339) {
                      hms.hours().count(), hms.minutes().count());
 }
 
+// A service's message as a sentence on a page: GOV.UK's error messages start with a capital.
+std::string Sentence(std::string message) {
+  if (!message.empty() && message[0] >= 'a' && message[0] <= 'z') message[0] += 'A' - 'a';
+  return message;
+}
+
 struct Heading {
   unsigned status;
   std::string_view text;
@@ -92,8 +101,7 @@ constexpr Heading kHeadings[] = {
     {400, "There is a problem with what was sent"},
     {403, "You cannot do this"},
     {404, "Page not found"},
-    {409, "This has changed since you opened it"},
-    {412, "This has changed since you opened it"},
+    {409, "This cannot be done now"},
     {413, "What was sent is too large"},
     {429, "Too many attempts"},
     {503, "Sorry, the service is unavailable"},
@@ -111,7 +119,7 @@ http::Response ErrorPage(const Templates& templates, const Error& error) {
   }
   auto data = Titled(std::string(heading));
   data["heading"] = std::string(heading);
-  data["message"] = status < 500 ? error.message : "Try again later.";
+  data["message"] = status < 500 ? Sentence(error.message) : "Try again later.";
   auto html = templates.Render("error", data);
   if (!html) {
     return Html(status, "<!DOCTYPE html><title>Error</title><p>Sorry, there is a problem.");
@@ -119,16 +127,22 @@ http::Response ErrorPage(const Templates& templates, const Error& error) {
   return Html(status, std::move(*html));
 }
 
-// A form posted before there is a session has no CSRF token to carry: the browser's word that it
-// came from this site stands in for one (login CSRF).
-Result<void> FromThisSite(const http::Request& r) {
-  const auto origin = r.Header("Origin");
-  const auto site = r.Header("Sec-Fetch-Site");
-  if ((!origin.empty() && origin != r.origin) ||
+// A form posted before there is a session: it has no CSRF token to carry, so the browser's word
+// that it came from this site stands in for one (login CSRF); then it is parsed as any form. A
+// refusal of either is audited as an anonymous attempt at `action`.
+Result<http::Form> AnonymousForm(const ConsoleDeps& d, Call& c, std::string action,
+                                 std::initializer_list<http::FormField> fields) {
+  const auto origin = c.request.Header("Origin");
+  const auto site = c.request.Header("Sec-Fetch-Site");
+  if ((!origin.empty() && origin != c.request.origin) ||
       (!site.empty() && site != "same-origin" && site != "none")) {
-    return Fail(ErrorCode::kPermissionDenied, "a form from another site is refused");
+    return d.auth.RefuseUnread(
+        std::move(action),
+        Error{ErrorCode::kPermissionDenied, "a form from another site is refused"}, c.context);
   }
-  return {};
+  auto form = http::ParseForm(c.request, fields);
+  if (!form) return d.auth.RefuseUnread(std::move(action), form.error(), c.context);
+  return form;
 }
 
 // A form's error for `field`, in the layout's summary and beside the field.
@@ -136,10 +150,18 @@ void AddError(PageData& data, std::string_view field, const std::string& message
   if (!data.get("errors")) data["errors"] = PageData{PageData::type::list};
   PageData item;
   item["field"] = std::string(field);
-  item["message"] = message;
+  item["message"] = Sentence(message);
   data["errors"].push_back(item);
   data["has_errors"] = true;
-  data[std::string(field) + "_error"] = message;
+  data[std::string(field) + "_error"] = Sentence(message);
+}
+
+// The form `page` again, with `data`'s values kept and `error` beside `field`; the status is the
+// error's.
+Result<http::Response> FormAgain(const ConsoleDeps& d, std::string_view page, PageData data,
+                                 std::string_view field, const Error& error) {
+  AddError(data, field, error.message);
+  return Page(d, http::HttpStatusFor(error.code), page, data);
 }
 
 // --- Signing in ---------------------------------------------------------------------------------
@@ -149,15 +171,14 @@ Result<http::Response> SignInPage(const ConsoleDeps& d, Call&) {
 }
 
 Result<http::Response> SignIn(const ConsoleDeps& d, Call& c) {
-  RETURN_IF_ERROR(FromThisSite(c.request));
-  ASSIGN_OR_RETURN(auto form, http::ParseForm(c.request, {{"username", 256}, {"password", 1024}}));
+  ASSIGN_OR_RETURN(auto form, AnonymousForm(d, c, "auth.login.password",
+                                            {{"username", 256}, {"password", 1024}}));
   auto challenge = d.auth.sign_in.Login(form["username"], form["password"],
                                         c.request.Cookie(api::kDeviceCookie), c.context);
   if (!challenge) {
     auto data = Titled("Sign in");
     data["username_value"] = form["username"];
-    AddError(data, "username", challenge.error().message);
-    return Page(d, http::HttpStatusFor(challenge.error().code), "sign_in", data);
+    return FormAgain(d, "sign_in", std::move(data), "username", challenge.error());
   }
   auto data = Titled("Enter your security code");
   data["challenge"] = *challenge;
@@ -165,14 +186,13 @@ Result<http::Response> SignIn(const ConsoleDeps& d, Call& c) {
 }
 
 Result<http::Response> CompleteSignIn(const ConsoleDeps& d, Call& c) {
-  RETURN_IF_ERROR(FromThisSite(c.request));
-  ASSIGN_OR_RETURN(auto form, http::ParseForm(c.request, {{"challenge", 128}, {"code", 32}}));
+  ASSIGN_OR_RETURN(auto form,
+                   AnonymousForm(d, c, "auth.login", {{"challenge", 128}, {"code", 32}}));
   auto session = d.auth.sign_in.CompleteMfa(form["challenge"], form["code"], c.context);
   if (!session) {
     auto data = Titled("Enter your security code");
     data["challenge"] = form["challenge"];
-    AddError(data, "code", session.error().message);
-    return Page(d, http::HttpStatusFor(session.error().code), "sign_in_code", data);
+    return FormAgain(d, "sign_in_code", std::move(data), "code", session.error());
   }
   auto resp = SeeOther("/records");
   for (auto& cookie : api::SignedInCookies(*session, c.request, d.auth.options())) {
@@ -209,21 +229,19 @@ std::string SecretOf(std::string_view uri) {
 }
 
 Result<http::Response> Enrol(const ConsoleDeps& d, Call& c) {
-  RETURN_IF_ERROR(FromThisSite(c.request));
-  ASSIGN_OR_RETURN(
-      auto form,
-      http::ParseForm(c.request, {{"token", 128}, {"password", 1024}, {"password_again", 1024}}));
+  ASSIGN_OR_RETURN(auto form,
+                   AnonymousForm(d, c, "auth.enrol.begin",
+                                 {{"token", 128}, {"password", 1024}, {"password_again", 1024}}));
   auto again = Titled("Set up your account");
   again["token_value"] = form["token"];
   if (form["password"] != form["password_again"]) {
-    AddError(again, "password", "the two passwords are not the same");
-    return Page(d, 400, "enrol", again);
+    return FormAgain(d, "enrol", std::move(again), "password",
+                     Error{ErrorCode::kInvalidArgument, "the two passwords are not the same"});
   }
   auto start = d.auth.enrolment.Begin(form["token"], form["password"], c.context);
   if (!start) {
     const bool password = start.error().message.starts_with("password");
-    AddError(again, password ? "password" : "token", start.error().message);
-    return Page(d, http::HttpStatusFor(start.error().code), "enrol", again);
+    return FormAgain(d, "enrol", std::move(again), password ? "password" : "token", start.error());
   }
   ASSIGN_OR_RETURN(auto qr, identity::QrCodePath(start->totp_uri));
   auto data = Titled("Set up your authenticator app");
@@ -235,15 +253,14 @@ Result<http::Response> Enrol(const ConsoleDeps& d, Call& c) {
 }
 
 Result<http::Response> ConfirmEnrolment(const ConsoleDeps& d, Call& c) {
-  RETURN_IF_ERROR(FromThisSite(c.request));
-  ASSIGN_OR_RETURN(auto form, http::ParseForm(c.request, {{"token", 128}, {"code", 32}}));
+  ASSIGN_OR_RETURN(auto form,
+                   AnonymousForm(d, c, "auth.enrol.confirm", {{"token", 128}, {"code", 32}}));
   auto codes = d.auth.enrolment.Confirm(form["token"], form["code"], c.context);
   if (!codes) {
     // The secret was shown once: the page asks for the code again, without it.
     auto data = Titled("Set up your authenticator app");
     data["token"] = form["token"];
-    AddError(data, "code", codes.error().message);
-    return Page(d, http::HttpStatusFor(codes.error().code), "enrol_code", data);
+    return FormAgain(d, "enrol_code", std::move(data), "code", codes.error());
   }
   auto data = Titled("Your account is set up");
   PageData list{PageData::type::list};
@@ -254,13 +271,18 @@ Result<http::Response> ConfirmEnrolment(const ConsoleDeps& d, Call& c) {
 
 // --- Records ------------------------------------------------------------------------------------
 
-// The remits `who` may create records in (authz decides; the service decides again).
+// Whether authz lets `who` do `action` to `resource` now: what a page offers. The service decides
+// again when it is done.
+bool Offered(const ConsoleDeps& d, const identity::Principal& who, authz::Action action,
+             const authz::Resource& resource) {
+  return authz::Decide(who.account, action, resource, d.clock.Now()).allow;
+}
+
+// The remits `who` may create records in.
 std::vector<std::string> CreatableRemits(const ConsoleDeps& d, const identity::Principal& who) {
   std::vector<std::string> out;
-  const auto now = d.clock.Now();
   for (const auto& remit : who.account.remits) {
-    const authz::Resource resource{who.account.org_id, remit, "OFFICIAL", {}};
-    if (authz::Decide(who.account, authz::Action::kCreate, resource, now).allow) {
+    if (Offered(d, who, authz::Action::kCreate, {who.account.org_id, remit, "OFFICIAL", {}})) {
       out.push_back(remit);
     }
   }
@@ -277,6 +299,8 @@ PageData RemitOptions(const std::vector<std::string>& remits, std::string_view s
   }
   return list;
 }
+
+std::string RecordPath(std::string_view id) { return "/records/" + PercentEncode(id); }
 
 Result<http::Response> ListRecords(const ConsoleDeps& d, Call& c) {
   auto q = http::ParseQuery(c.request.query, {"remit", "cursor"});
@@ -307,11 +331,9 @@ Result<http::Response> ListRecords(const ConsoleDeps& d, Call& c) {
 }
 
 // The record's content, one entry per field of its body: text as it is, anything else as JSON.
-PageData ContentFields(const std::string& body_json) {
+PageData ContentFields(const boost::json::value& body) {
   PageData fields{PageData::type::list};
-  boost::system::error_code ec;
-  const auto body = boost::json::parse(body_json, ec);
-  if (ec || !body.is_object()) return fields;
+  if (!body.is_object()) return fields;
   for (const auto& [name, value] : body.as_object()) {
     PageData field;
     field["name"] = std::string(name);
@@ -322,17 +344,24 @@ PageData ContentFields(const std::string& body_json) {
   return fields;
 }
 
+boost::json::value ParseBody(const std::string& body_json) {
+  boost::system::error_code ec;
+  auto body = boost::json::parse(body_json, ec);
+  return ec ? boost::json::value() : body;
+}
+
 // As the API's view (api/records.cc): with a session it starts on the I/O thread, and the page is
 // rendered once the view's audit event is durable.
 void ViewRecord(const ConsoleDeps& d, Call& c, http::Respond respond) {
   auto data = SignedIn(c, "");
   d.records.GetAsync(c.who(), c.param("id"), c.context,
-                     [d, data = std::move(data),
+                     [d, who = c.who(), data = std::move(data),
                       respond = std::move(respond)](Result<records::Record> record) mutable {
                        if (!record) return respond(std::unexpected(record.error()));
                        const auto& s = record->summary;
                        data["title"] = s.title;
                        data["record_title"] = s.title;
+                       data["id"] = PercentEncode(s.id);
                        data["remit"] = s.remit;
                        data["classification"] = s.classification;
                        PageData descriptors{PageData::type::list};
@@ -343,61 +372,314 @@ void ViewRecord(const ConsoleDeps& d, Call& c, http::Respond respond) {
                        data["updated_at"] = Readable(s.updated_at);
                        data["retain_until"] = Readable(s.retain_until);
                        data["author"] = s.author;
-                       data["fields"] = ContentFields(record->body_json);
+                       data["fields"] = ContentFields(ParseBody(record->body_json));
+                       const authz::Resource resource{who.account.org_id, s.remit, s.classification,
+                                                      s.descriptors};
+                       const bool update = Offered(d, who, authz::Action::kUpdate, resource);
+                       const bool remove = Offered(d, who, authz::Action::kDelete, resource);
+                       if (update) data["can_update"] = true;
+                       if (remove) data["can_delete"] = true;
+                       if (update || remove) data["can_change"] = true;
                        respond(Page(d, 200, "record", data));
                      });
 }
 
-struct NewRecord {
+// What a record's form holds: the record's values when it opens, the post's when it comes back.
+struct RecordValues {
+  std::string id;  // "" for a new record
+  std::string version;
   std::string remit, title, classification, text;
+  std::vector<std::string> descriptors;
+  // The console edits a body of one text field (as it creates them); any other body is kept.
+  bool text_editable = true;
 };
 
-Result<http::Response> NewRecordForm(const ConsoleDeps& d, Call& c, const NewRecord& values,
-                                     const Error* error) {
-  const auto remits = CreatableRemits(d, c.who());
-  if (remits.empty()) {
-    return Fail(ErrorCode::kPermissionDenied, "you may not create records in any of your remits");
+Result<http::Response> RecordForm(const ConsoleDeps& d, Call& c, const RecordValues& v,
+                                  const Error* error) {
+  const bool editing = !v.id.empty();
+  auto data = SignedIn(c, editing ? "Change this record" : "Create a record");
+  if (editing) {
+    data["editing"] = true;
+    if (!v.remit.empty()) data["remit"] = v.remit;
+    data["version"] = v.version;
+    data["action"] = RecordPath(v.id) + "/edit";
+    data["cancel"] = RecordPath(v.id);
+    data["button"] = "Save changes";
+  } else {
+    const auto remits = CreatableRemits(d, c.who());
+    if (remits.empty()) {
+      return Fail(ErrorCode::kPermissionDenied, "you may not create records in any of your remits");
+    }
+    data["remits"] = RemitOptions(remits, v.remit);
+    data["action"] = "/records";
+    data["cancel"] = "/records";
+    data["button"] = "Create record";
   }
-  auto data = SignedIn(c, "Create a record");
-  data["remits"] = RemitOptions(remits, values.remit);
-  data["title_value"] = values.title;
-  data["text_value"] = values.text;
-  if (values.classification == authz::kSensitive) data["sensitive"] = true;
-  if (error == nullptr) return Page(d, 200, "record_new", data);
+  data["title_value"] = v.title;
+  if (v.text_editable) {
+    data["text_editable"] = true;
+    data["text_value"] = v.text;
+  }
+  if (v.classification == authz::kSensitive) data["sensitive"] = true;
+  PageData descriptors{PageData::type::list};
+  for (const auto& name : d.records.options().descriptors) {
+    PageData item;
+    item["name"] = name;
+    if (std::ranges::find(v.descriptors, name) != v.descriptors.end()) item["checked"] = true;
+    descriptors.push_back(item);
+  }
+  data["descriptors"] = std::move(descriptors);
+  if (error == nullptr) return Page(d, 200, "record_form", data);
+  if (error->code == ErrorCode::kFailedPrecondition) {
+    return FormAgain(d, "record_form", std::move(data), "title",
+                     Error{error->code,
+                           "This record has changed since you opened it. Open it again to see "
+                           "the changes, then make yours."});
+  }
   // The field the service named first, for the error summary's link.
-  std::string field = "text";
-  for (const std::string_view name : {"remit", "title", "classification"}) {
+  std::string_view field = v.text_editable ? "text" : "title";
+  for (const std::string_view name : {"remit", "title", "classification", "descriptor"}) {
     if (error->message.find(name) != std::string::npos) {
-      field = name;
+      field = name == "descriptor" ? "descriptors" : name;
       break;
     }
   }
-  AddError(data, field, error->message);
-  return Page(d, http::HttpStatusFor(error->code), "record_new", data);
+  return FormAgain(d, "record_form", std::move(data), field, *error);
 }
+
+// The errors a record's form is shown again for: the person can put them right there.
+bool ShownOnTheForm(const Error& error) {
+  return error.code == ErrorCode::kInvalidArgument || error.code == ErrorCode::kPermissionDenied ||
+         error.code == ErrorCode::kFailedPrecondition;
+}
+
+constexpr size_t kDescriptorBytes = 32;
 
 Result<http::Response> CreateRecord(const ConsoleDeps& d, Call& c) {
   auto form = http::ParseForm(c.request, {{"remit", 256},
                                           {"title", records::kMaxTitleChars * 4},
                                           {"classification", 32},
+                                          {"descriptors", kDescriptorBytes, false, true},
                                           {"text", 65536, true}});
   if (!form) {
     return d.records.RefuseMalformed(c.who(), "record.create", "", form.error(), c.context);
   }
-  NewRecord values{(*form)["remit"], (*form)["title"], (*form)["classification"], (*form)["text"]};
+  RecordValues values{.remit = (*form)["remit"],
+                      .title = (*form)["title"],
+                      .classification = (*form)["classification"],
+                      .text = (*form)["text"],
+                      .descriptors = http::FormValues(*form, "descriptors")};
   records::RecordInput in;
   in.remit = values.remit;
   in.title = values.title;
   in.classification = values.classification;
+  in.descriptors = values.descriptors;
   in.body_json = boost::json::serialize(boost::json::object{{"text", values.text}});
   auto written = d.records.Create(c.who(), in, c.context);
   if (!written) {
-    if (written.error().code != ErrorCode::kInvalidArgument) {
-      return std::unexpected(written.error());
-    }
-    return NewRecordForm(d, c, values, &written.error());
+    if (!ShownOnTheForm(written.error())) return std::unexpected(written.error());
+    return RecordForm(d, c, values, &written.error());
   }
-  return SeeOther("/records/" + PercentEncode(written->id));
+  return SeeOther(RecordPath(written->id));
+}
+
+// The text of a body the console can edit (one text field, or none); nullopt for any other.
+std::optional<std::string> EditableText(const boost::json::value& body) {
+  if (!body.is_object()) return std::nullopt;
+  const auto& object = body.as_object();
+  if (object.empty()) return std::string();
+  const auto* text = object.if_contains("text");
+  if (object.size() != 1 || text == nullptr || !text->is_string()) return std::nullopt;
+  return std::string(text->as_string());
+}
+
+Result<http::Response> EditRecordForm(const ConsoleDeps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto record, d.records.Get(c.who(), c.param("id"), c.context));
+  const auto& s = record.summary;
+  const auto text = EditableText(ParseBody(record.body_json));
+  return RecordForm(d, c,
+                    {.id = s.id,
+                     .version = std::to_string(s.version),
+                     .remit = s.remit,
+                     .title = s.title,
+                     .classification = s.classification,
+                     .text = text.value_or(""),
+                     .descriptors = s.descriptors,
+                     .text_editable = text.has_value()},
+                    nullptr);
+}
+
+// The version a form was opened at: the record's ETag, as the API's If-Match carries it.
+Result<int64_t> VersionOf(const http::Form& form) {
+  const auto& v = form.at("version");
+  int64_t version = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || version < 1) {
+    return Fail(ErrorCode::kInvalidArgument, "the form's version is not one this service gave");
+  }
+  return version;
+}
+
+Result<http::Response> UpdateRecord(const ConsoleDeps& d, Call& c) {
+  const auto& id = c.param("id");
+  auto form = http::ParseForm(c.request, {{"version", 20},
+                                          {"title", records::kMaxTitleChars * 4},
+                                          {"classification", 32},
+                                          {"descriptors", kDescriptorBytes, false, true},
+                                          {"text", 65536, true}});
+  auto version = form ? VersionOf(*form) : std::unexpected(form.error());
+  if (!version) {
+    return d.records.RefuseMalformed(c.who(), "record.update", id, version.error(), c.context);
+  }
+  const bool text_editable = form->contains("text");  // before form["text"] makes it so
+  RecordValues values{.id = id,
+                      .version = (*form)["version"],
+                      .title = (*form)["title"],
+                      .classification = (*form)["classification"],
+                      .text = (*form)["text"],
+                      .descriptors = http::FormValues(*form, "descriptors"),
+                      .text_editable = text_editable};
+  records::RecordInput in;
+  in.title = values.title;
+  in.classification = values.classification;
+  in.descriptors = values.descriptors;
+  if (values.text_editable) {
+    in.body_json = boost::json::serialize(boost::json::object{{"text", values.text}});
+  } else {
+    // A body the form did not show is kept as it is (read again: the update refuses it if the
+    // record has moved on since the form's version).
+    ASSIGN_OR_RETURN(auto record, d.records.Get(c.who(), id, c.context));
+    in.body_json = std::move(record.body_json);
+    values.remit = record.summary.remit;
+  }
+  auto written = d.records.Update(c.who(), id, *version, in, c.context);
+  if (!written) {
+    if (!ShownOnTheForm(written.error())) return std::unexpected(written.error());
+    return RecordForm(d, c, values, &written.error());
+  }
+  return SeeOther(RecordPath(id));
+}
+
+Result<http::Response> DeleteRecordForm(const ConsoleDeps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto record, d.records.Get(c.who(), c.param("id"), c.context));
+  auto data = SignedIn(c, "Delete this record");
+  data["id"] = PercentEncode(record.summary.id);
+  data["record_title"] = record.summary.title;
+  data["remit"] = record.summary.remit;
+  data["version"] = std::to_string(record.summary.version);
+  return Page(d, 200, "record_delete", data);
+}
+
+Result<http::Response> DeleteRecord(const ConsoleDeps& d, Call& c) {
+  const auto& id = c.param("id");
+  auto form = http::ParseForm(c.request, {{"version", 20}});
+  auto version = form ? VersionOf(*form) : std::unexpected(form.error());
+  if (!version) {
+    return d.records.RefuseMalformed(c.who(), "record.delete", id, version.error(), c.context);
+  }
+  RETURN_IF_ERROR(d.records.Delete(c.who(), id, *version, c.context));
+  return SeeOther("/records");
+}
+
+// --- Exports ------------------------------------------------------------------------------------
+
+struct ExportStatus {
+  std::string_view status, text, tag;
+};
+constexpr ExportStatus kExportStatuses[] = {
+    {"pending", "Waiting for approval", "govuk-tag--yellow"},
+    {"approved", "Ready to download", "govuk-tag--green"},
+    {"downloaded", "Downloaded", "govuk-tag--grey"},
+    {"expired", "Expired", "govuk-tag--grey"},
+};
+
+PageData ExportItems(const std::vector<exports::ExportSummary>& list) {
+  PageData items{PageData::type::list};
+  for (const auto& e : list) {
+    PageData item;
+    item["id"] = PercentEncode(e.id);
+    item["requester"] = e.requester;
+    item["remit"] = e.remit.empty() ? "All remits" : e.remit;
+    item["reason"] = e.reason;
+    item["created_at"] = Readable(e.created_at);
+    item["records"] = std::to_string(e.records);
+    item["status"] = e.status;
+    for (const auto& s : kExportStatuses) {
+      if (s.status == e.status) {
+        item["status"] = std::string(s.text);
+        item["status_class"] = std::string(s.tag);
+      }
+    }
+    if (e.status == "pending") item["until"] = "Expires " + Readable(e.expires_at);
+    if (e.status == "approved") {
+      item["until"] = "Until " + Readable(e.archive_expires_at);
+      if (e.mine) item["ready"] = true;
+    }
+    items.push_back(item);
+  }
+  return items;
+}
+
+Result<http::Response> ExportsPage(const ConsoleDeps& d, Call& c, const http::Form& asked,
+                                   const Error* error) {
+  auto q = http::ParseQuery(c.request.query, {});
+  if (!q) return d.exports.RefuseMalformed(c.who(), "export.list", q.error(), c.context);
+  ASSIGN_OR_RETURN(auto list, d.exports.List(c.who(), c.context));
+  auto data = SignedIn(c, "Exports");
+  if (!list.mine.empty()) data["mine_any"] = true;
+  if (!list.to_approve.empty()) data["to_approve_any"] = true;
+  data["mine"] = ExportItems(list.mine);
+  data["to_approve"] = ExportItems(list.to_approve);
+  if (authz::ScopeForList(c.who().account, "", d.clock.Now()).decision.allow) {
+    data["can_request"] = true;
+    const auto remit = asked.find("remit");
+    data["remits"] =
+        RemitOptions(c.who().account.remits, remit == asked.end() ? "" : remit->second);
+    if (const auto reason = asked.find("reason"); reason != asked.end()) {
+      data["reason_value"] = reason->second;
+    }
+  }
+  if (error == nullptr) return Page(d, 200, "exports", data);
+  const bool remit = error->message.find("remit") != std::string::npos;
+  return FormAgain(d, "exports", std::move(data), remit ? "remit" : "reason", *error);
+}
+
+Result<http::Response> RequestExport(const ConsoleDeps& d, Call& c) {
+  auto form = http::ParseForm(c.request, {{"remit", 256}, {"reason", 4000, true}});
+  if (!form) return d.exports.RefuseMalformed(c.who(), "export.request", form.error(), c.context);
+  auto asked = d.exports.Request(c.who(), (*form)["remit"], (*form)["reason"], c.context);
+  if (!asked) {
+    if (!ShownOnTheForm(asked.error())) return std::unexpected(asked.error());
+    return ExportsPage(d, c, *form, &asked.error());
+  }
+  return SeeOther("/exports");
+}
+
+// A button's form holds nothing but its CSRF token; anything more is refused, and audited as an
+// attempt at `action`.
+Result<void> ButtonForm(const ConsoleDeps& d, Call& c, std::string action) {
+  if (auto form = http::ParseForm(c.request, {}); !form) {
+    return d.exports.RefuseMalformed(c.who(), std::move(action), form.error(), c.context);
+  }
+  return {};
+}
+
+Result<http::Response> ApproveExport(const ConsoleDeps& d, Call& c) {
+  RETURN_IF_ERROR(ButtonForm(d, c, "export.approve"));
+  RETURN_IF_ERROR(d.exports.Approve(c.who(), c.param("id"), c.context));
+  return SeeOther("/exports");
+}
+
+// The requester's one download, opened: a file for the browser to save, not a page.
+Result<http::Response> DownloadExport(const ConsoleDeps& d, Call& c) {
+  const auto& id = c.param("id");
+  RETURN_IF_ERROR(ButtonForm(d, c, "export.download"));
+  ASSIGN_OR_RETURN(auto archive, d.exports.Download(c.who(), id, c.context));
+  ASSIGN_OR_RETURN(auto json, exports::OpenArchive(archive, id));
+  http::Response resp{200, "application/json", std::string(json.begin(), json.end()), {}, true};
+  // The id is the service's own ("exp-" and hex digits): safe in the header.
+  resp.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + id + ".json\"");
+  return resp;
 }
 
 // --- Assets -------------------------------------------------------------------------------------
@@ -457,7 +739,23 @@ void AddConsolePages(api::RouteTable& table, const ConsoleDeps& deps) {
   page(verb::post, "/records", Credentials::kSession, "Create a record",
        [d](Call& c) { return CreateRecord(d, c); });
   page(verb::get, "/records/new", Credentials::kSession, "The form to create a record",
-       [d](Call& c) { return NewRecordForm(d, c, {}, nullptr); });
+       [d](Call& c) { return RecordForm(d, c, {}, nullptr); });
+  page(verb::get, "/records/{id}/edit", Credentials::kSession, "The form to change a record",
+       [d](Call& c) { return EditRecordForm(d, c); });
+  page(verb::post, "/records/{id}/edit", Credentials::kSession, "Change a record",
+       [d](Call& c) { return UpdateRecord(d, c); });
+  page(verb::get, "/exports", Credentials::kSession, "Exports: yours, and those to approve",
+       [d](Call& c) { return ExportsPage(d, c, {}, nullptr); });
+  page(verb::post, "/exports", Credentials::kSession, "Ask for an export",
+       [d](Call& c) { return RequestExport(d, c); });
+  page(verb::post, "/exports/{id}/approve", Credentials::kSession, "Approve an export",
+       [d](Call& c) { return ApproveExport(d, c); });
+  page(verb::post, "/exports/{id}/download", Credentials::kSession, "Download an export, once",
+       [d](Call& c) { return DownloadExport(d, c); });
+  page(verb::get, "/records/{id}/delete", Credentials::kSession, "Confirm a record's deletion",
+       [d](Call& c) { return DeleteRecordForm(d, c); });
+  page(verb::post, "/records/{id}/delete", Credentials::kSession, "Delete a record",
+       [d](Call& c) { return DeleteRecord(d, c); });
   add({verb::get, "/records/{id}", Credentials::kSession, "A record", "", "", nullptr,
        http::Dispatch::kInline,
        [d](Call& c, http::Respond respond) { ViewRecord(d, c, std::move(respond)); }});

@@ -12,6 +12,7 @@
 // leaks nothing: a request that is not signed in is sent to sign in.
 
 #include "api/route.h"
+#include "exports/export_service.h"
 #include "records/record_service.h"
 #include "web/templates.h"
 
@@ -20,6 +21,7 @@ namespace strongroom::web {
 struct ConsoleDeps {
   identity::Auth& auth;
   records::RecordService& records;
+  exports::ExportService& exports;
   const Clock& clock;
   const Templates& templates;
 };

@@ -27,6 +27,19 @@ TEST(FormTest, DecodesFieldsAndAlwaysAllowsTheCsrfToken) {
             "x");
 }
 
+TEST(FormTest, KeepsEveryValueOfACheckboxField) {
+  const std::initializer_list<FormField> fields = {{"title", 64}, {"tags", 16, false, true}};
+  auto form = ParseForm(FormRequest("tags=PERSONAL&title=x&tags=LOCSEN"), fields);
+  ASSERT_TRUE(form) << form.error().message;
+  EXPECT_EQ(FormValues(*form, "tags"), (std::vector<std::string>{"PERSONAL", "LOCSEN"}));
+  EXPECT_EQ(FormValues(*form, "title"), std::vector<std::string>{"x"});
+  EXPECT_TRUE(FormValues(*ParseForm(FormRequest("title=x"), fields), "tags").empty());
+  // A value cannot smuggle a second one in, and each is held to the field's length.
+  EXPECT_FALSE(ParseForm(FormRequest("tags=A%0AB"), fields));
+  EXPECT_FALSE(ParseForm(FormRequest("tags=A&tags=" + std::string(17, 'x')), fields));
+  EXPECT_FALSE(ParseForm(FormRequest("title=x&title=y&tags=A"), fields)) << "only `tags` repeats";
+}
+
 TEST(FormTest, RefusesHostileFormsWithoutEchoingThem) {
   const struct {
     const char* what;

@@ -45,6 +45,19 @@ std::string HiddenField(const std::string& html, const std::string& name) {
   return Between(html, "name=\"" + name + "\" value=\"", '"');
 }
 
+// What a page said, for a failed test's message: its status, title and first error; never the
+// page itself, which carries the session's CSRF token.
+std::string Said(const HttpResponse& r) {
+  auto said = std::to_string(r.status) + " " + Between(r.body, "<title>", '<');
+  if (const auto error = Between(r.body, "govuk-body\">", '<'); !error.empty()) {
+    said += ": " + error;
+  }
+  if (const auto error = Between(r.body, "<li><a href=\"#", '<'); !error.empty()) {
+    said += ": " + error;
+  }
+  return said;
+}
+
 std::string CookieOf(const HttpResponse& r) {
   for (const auto& c : r.set_cookies) {
     if (c.starts_with("__Host-strongroom-session=")) return c.substr(0, c.find(';'));
@@ -66,12 +79,12 @@ class ConsoleTest : public OrgFixture {
   std::string SignInByForms(const std::string& user) {
     api_.AdvanceClock(30);
     auto password = Post("/sign-in", FormEncode({{"username", user}, {"password", kTestPassword}}));
-    EXPECT_EQ(password.status, 200) << password.body;
+    EXPECT_EQ(password.status, 200) << Said(password);
     const auto challenge = HiddenField(password.body, "challenge");
     EXPECT_EQ(challenge.size(), 64u);
     auto code =
         Post("/sign-in/code", FormEncode({{"challenge", challenge}, {"code", api_.Totp(user)}}));
-    EXPECT_EQ(code.status, 303) << code.body;
+    EXPECT_EQ(code.status, 303) << Said(code);
     EXPECT_EQ(code.headers["location"], "/records");
     return CookieOf(code);
   }
@@ -105,7 +118,7 @@ TEST_F(ConsoleTest, SignsInByFormsShowsRecordsAndSignsOut) {
   ASSERT_FALSE(cookie.empty());
   ASSERT_EQ(CreateRecord("ann.editor", "First case").status, 201);
   auto list = Get("/records", cookie);
-  ASSERT_EQ(list.status, 200) << list.body;
+  ASSERT_EQ(list.status, 200) << Said(list);
   EXPECT_NE(list.body.find("First case"), std::string::npos);
   EXPECT_NE(list.body.find("Create a record"), std::string::npos) << "an editor may create";
   const auto csrf = HiddenField(list.body, "csrf_token");
@@ -131,7 +144,7 @@ TEST_F(ConsoleTest, HostileRecordsRenderAsText) {
                                           {"body",
                                            {{"text", "</script><script>alert(2)</script>"},
                                             {"\"><b>", "'single' & \"double\""}}}});
-  ASSERT_EQ(made.status, 201) << made.body;
+  ASSERT_EQ(made.status, 201) << Said(made);
   const std::string id(JsonOf(made).at("id").as_string());
   const auto cookie = SignInByForms("ann.editor");
   for (const auto& path : {std::string("/records"), "/records/" + id}) {
@@ -146,14 +159,14 @@ TEST_F(ConsoleTest, HostileRecordsRenderAsText) {
   EXPECT_NE(view.body.find("&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;"),
             std::string::npos);
   EXPECT_NE(view.body.find("&apos;single&apos; &amp; &quot;double&quot;"), std::string::npos)
-      << view.body;
+      << Said(view);
 }
 
 TEST_F(ConsoleTest, CreatesByFormOnlyWithItsTokenAndRefusesHostileForms) {
   inst_.ExpectAttacks();  // the payloads are reported
   const auto cookie = SignInByForms("ann.editor");
   auto form = Get("/records/new", cookie);
-  ASSERT_EQ(form.status, 200) << form.body;
+  ASSERT_EQ(form.status, 200) << Said(form);
   const auto csrf = HiddenField(form.body, "csrf_token");
   ASSERT_EQ(csrf.size(), 64u);
   const auto fields = [&](const std::string& token) {
@@ -222,13 +235,167 @@ TEST_F(ConsoleTest, CreatesByFormOnlyWithItsTokenAndRefusesHostileForms) {
   EXPECT_EQ(refused, static_cast<int>(std::size(hostile)));
 
   auto made = Post("/records", fields(csrf), cookie);
-  ASSERT_EQ(made.status, 303) << made.body;
+  ASSERT_EQ(made.status, 303) << Said(made);
   ASSERT_TRUE(made.headers["location"].starts_with("/records/"));
   auto view = Get(made.headers["location"], cookie);
   ASSERT_EQ(view.status, 200);
   EXPECT_NE(view.body.find("Made by form"), std::string::npos);
   EXPECT_NE(view.body.find("line one\nline two"), std::string::npos);
   EXPECT_EQ(ListCount("ann.editor"), 1);
+}
+
+TEST_F(ConsoleTest, ChangesAndDeletesByFormsAtTheVersionTheFormWasOpenedAt) {
+  const auto made = CreateRecord("ann.editor", "Case one");
+  ASSERT_EQ(made.status, 201);
+  const auto created = JsonOf(made);
+  const std::string id(created.at("id").as_string());
+  const auto cookie = SignInByForms("ann.editor");
+  const auto view = Get("/records/" + id, cookie);
+  ASSERT_EQ(view.status, 200) << Said(view);
+  EXPECT_NE(view.body.find("/records/" + id + "/edit"), std::string::npos);
+  EXPECT_NE(view.body.find("/records/" + id + "/delete"), std::string::npos);
+
+  // The form opens at version 1 with the record's labels; the API's body (not one text field)
+  // is not offered for editing, and is kept.
+  auto form = Get("/records/" + id + "/edit", cookie);
+  ASSERT_EQ(form.status, 200) << Said(form);
+  EXPECT_EQ(HiddenField(form.body, "version"), "1");
+  EXPECT_NE(form.body.find("value=\"PERSONAL\" checked"), std::string::npos);
+  EXPECT_EQ(form.body.find("<textarea"), std::string::npos);
+  const auto csrf = HiddenField(form.body, "csrf_token");
+  const auto change = [&](const std::string& version, const std::string& title,
+                          const std::string& extra = "") {
+    return Post("/records/" + id + "/edit",
+                FormEncode({{"version", version},
+                            {"title", title},
+                            {"classification", "OFFICIAL-SENSITIVE"},
+                            {"descriptors", "PERSONAL"},
+                            {"csrf_token", csrf}}) +
+                    extra,
+                cookie);
+  };
+  auto changed = change("1", "Case one, renamed", "&descriptors=LOCSEN");
+  ASSERT_EQ(changed.status, 303) << Said(changed);
+  EXPECT_EQ(changed.headers["location"], "/records/" + id);
+  auto read = api_.As(sessions_["ann.editor"], "GET", "/api/v1/records/" + id);
+  ASSERT_EQ(read.status, 200) << read.body;
+  const auto record = JsonOf(read);
+  EXPECT_EQ(record.at("title").as_string(), "Case one, renamed");
+  EXPECT_EQ(record.at("version").as_int64(), 2);
+  EXPECT_EQ(record.at("classification").as_string(), "OFFICIAL-SENSITIVE");
+  EXPECT_EQ(record.at("descriptors").as_array().size(), 2u);
+  EXPECT_EQ(record.at("body").at("summary").as_string(), "BODY Case one") << "kept";
+
+  // A form opened at version 1 again: refused, and shown again with what was typed kept.
+  auto stale = change("1", "Lost update");
+  EXPECT_EQ(stale.status, 409) << Said(stale);
+  EXPECT_NE(stale.body.find("changed since you opened it"), std::string::npos) << Said(stale);
+  EXPECT_NE(stale.body.find("govuk-error-summary"), std::string::npos);
+  EXPECT_NE(stale.body.find("value=\"Lost update\""), std::string::npos);
+  // Versions that were never given, and a descriptor outside the vocabulary: refused, audited.
+  for (const std::string bad : {"", "0", "-1", "2x", "99999999999999999999", "2 "}) {
+    EXPECT_EQ(change(bad, "Bad version").status, 400) << "version '" << bad << "'";
+  }
+  EXPECT_EQ(change("2", "Bad descriptor", "&descriptors=SECRET").status, 400);
+  auto updates = api_.As(officer1_, "GET", "/api/v1/audit/events?action=record.update&limit=100");
+  int refused = 0, stale_ones = 0;
+  const auto events = JsonOf(updates);
+  for (const auto& e : events.at("items").as_array()) {
+    if (!e.at("decision").at("allow").as_bool()) ++refused;
+    if (e.at("outcome").as_string() == "failed_precondition") ++stale_ones;
+  }
+  EXPECT_EQ(refused, 7) << "six versions, one descriptor";
+  EXPECT_EQ(stale_ones, 1);
+  EXPECT_EQ(JsonOf(api_.As(sessions_["ann.editor"], "GET", "/api/v1/records/" + id))
+                .at("version")
+                .as_int64(),
+            2);
+
+  // Deleting: a confirmation first, then the post at the version shown.
+  auto confirm = Get("/records/" + id + "/delete", cookie);
+  ASSERT_EQ(confirm.status, 200) << Said(confirm);
+  EXPECT_EQ(HiddenField(confirm.body, "version"), "2");
+  const auto remove = [&](const std::string& version) {
+    return Post("/records/" + id + "/delete",
+                FormEncode({{"version", version}, {"csrf_token", csrf}}), cookie);
+  };
+  EXPECT_EQ(remove("1").status, 409);
+  EXPECT_EQ(Post("/records/" + id + "/delete", FormEncode({{"version", "2"}}), cookie).status, 403)
+      << "no token";
+  auto deleted = remove("2");
+  ASSERT_EQ(deleted.status, 303) << Said(deleted);
+  EXPECT_EQ(deleted.headers["location"], "/records");
+  EXPECT_EQ(Get("/records/" + id, cookie).status, 404);
+}
+
+TEST_F(ConsoleTest, AsksForApprovesAndDownloadsAnExportByForms) {
+  inst_.ExpectAttacks();  // the reason's script is reported
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(CreateRecord("ann.editor", "Exported").status, 201);
+  const boost::json::array grants{"PERSONAL"};
+  const auto token = Join(org_a_, "amy.approver", {"reader", "approver"}, {"north"}, grants);
+  ASSERT_TRUE(api_.Enrol("amy.approver", token));
+  const auto ann = SignInByForms("ann.editor");
+  auto page = Get("/exports", ann);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find("You have not asked for an export"), std::string::npos);
+  const auto csrf = HiddenField(page.body, "csrf_token");
+  const auto ask = [&](const std::string& remit, const std::string& reason) {
+    return Post("/exports",
+                FormEncode({{"remit", remit}, {"reason", reason}, {"csrf_token", csrf}}), ann);
+  };
+  // Without a reason, or for a remit not hers: the form again, with the error and what was typed.
+  auto no_reason = ask("north", "");
+  EXPECT_EQ(no_reason.status, 400) << Said(no_reason);
+  EXPECT_NE(no_reason.body.find("id=\"reason-error\""), std::string::npos) << Said(no_reason);
+  auto not_hers = ask("south", "a look at south");
+  EXPECT_EQ(not_hers.status / 100, 4) << Said(not_hers);
+  EXPECT_NE(not_hers.body.find("a look at south"), std::string::npos);
+  auto asked = ask("north", "Case review <script>alert(1)</script>");
+  ASSERT_EQ(asked.status, 303) << Said(asked);
+  EXPECT_EQ(asked.headers["location"], "/exports");
+  page = Get("/exports", ann);
+  EXPECT_NE(page.body.find("Waiting for approval"), std::string::npos);
+  EXPECT_EQ(page.body.find("/download"), std::string::npos) << "nothing to download yet";
+
+  // Amy approves it from her list; Ann cannot approve her own, and a form needs its token.
+  const auto amy = SignInByForms("amy.approver");
+  auto queue = Get("/exports", amy);
+  ASSERT_EQ(queue.status, 200) << Said(queue);
+  EXPECT_NE(queue.body.find("Case review &lt;script&gt;"), std::string::npos);
+  EXPECT_EQ(queue.body.find("<script>alert"), std::string::npos);
+  const auto id = Between(queue.body, "action=\"/exports/", '/');
+  ASSERT_TRUE(id.starts_with("exp-")) << id;
+  const auto amy_csrf = HiddenField(queue.body, "csrf_token");
+  EXPECT_EQ(Post("/exports/" + id + "/approve", FormEncode({{"csrf_token", csrf}}), ann).status,
+            403)
+      << "her own";
+  EXPECT_EQ(Post("/exports/" + id + "/approve", "", amy).status, 403) << "no token";
+  EXPECT_EQ(Post("/exports/" + id + "/approve",
+                 FormEncode({{"csrf_token", amy_csrf}, {"records", "all"}}), amy)
+                .status,
+            400)
+      << "a button's form holds nothing else";
+  auto approved = Post("/exports/" + id + "/approve", FormEncode({{"csrf_token", amy_csrf}}), amy);
+  ASSERT_EQ(approved.status, 303) << Said(approved);
+  EXPECT_EQ(Get("/exports", amy).body.find("/approve"), std::string::npos) << "done";
+
+  // Ann downloads it once, opened: a file, not a page.
+  page = Get("/exports", ann);
+  EXPECT_NE(page.body.find("Ready to download"), std::string::npos);
+  const auto download = [&](const std::string& who, const std::string& csrf_token) {
+    return Post("/exports/" + id + "/download", FormEncode({{"csrf_token", csrf_token}}), who);
+  };
+  EXPECT_EQ(download(amy, amy_csrf).status, 404) << "not hers";
+  auto file = download(ann, csrf);
+  ASSERT_EQ(file.status, 200) << Said(file);
+  EXPECT_EQ(file.headers["content-type"], "application/json");
+  EXPECT_EQ(file.headers["content-disposition"], "attachment; filename=\"" + id + ".json\"");
+  const auto archive = boost::json::parse(file.body);
+  EXPECT_EQ(archive.at("records").as_array().size(), 2u);
+  auto again = download(ann, csrf);
+  EXPECT_EQ(again.status, 409) << "once";
+  EXPECT_TRUE(again.headers["content-type"].starts_with("text/html"));
+  EXPECT_NE(Get("/exports", ann).body.find("Downloaded"), std::string::npos);
 }
 
 TEST_F(ConsoleTest, ReadersSeeNoEditControlsAndErrorsLeakNothing) {
@@ -242,6 +409,26 @@ TEST_F(ConsoleTest, ReadersSeeNoEditControlsAndErrorsLeakNothing) {
   auto form = Get("/records/new", cookie);
   EXPECT_EQ(form.status, 403);
   EXPECT_NE(form.body.find("You cannot do this"), std::string::npos);
+  // Nor a way to change or delete a record, and the forms are refused if opened by hand.
+  const auto shared = JsonOf(api_.As(sessions_["rob.reader"], "GET", "/api/v1/records"));
+  const std::string id(shared.at("items").at(0).at("id").as_string());
+  auto view = Get("/records/" + id, cookie);
+  ASSERT_EQ(view.status, 200);
+  EXPECT_EQ(view.body.find("/edit"), std::string::npos);
+  EXPECT_EQ(view.body.find("/delete"), std::string::npos);
+  EXPECT_EQ(Get("/records/" + id + "/edit", cookie).status, 200) << "a reader may read it";
+  const auto csrf = HiddenField(list.body, "csrf_token");
+  auto change = Post("/records/" + id + "/edit",
+                     FormEncode({{"version", "1"},
+                                 {"title", "Changed by a reader"},
+                                 {"classification", "OFFICIAL"},
+                                 {"csrf_token", csrf}}),
+                     cookie);
+  EXPECT_EQ(change.status, 403) << Said(change);
+  EXPECT_EQ(Post("/records/" + id + "/delete", FormEncode({{"version", "1"}, {"csrf_token", csrf}}),
+                 cookie)
+                .status,
+            403);
   auto missing = Get("/records/r-does-not-exist", cookie);
   EXPECT_EQ(missing.status, 404);
   EXPECT_TRUE(missing.headers["content-type"].starts_with("text/html"));
@@ -253,6 +440,30 @@ TEST_F(ConsoleTest, ReadersSeeNoEditControlsAndErrorsLeakNothing) {
            "Sec-Fetch-Site: cross-site\r\n");
   EXPECT_EQ(forged.status, 403);
   EXPECT_EQ(HiddenField(forged.body, "challenge"), "");
+  // A malformed one, by form or by the API, is refused before any password is checked too; all
+  // three are audited as anonymous attempts.
+  auto malformed = Post(
+      "/sign-in",
+      FormEncode({{"username", "rob.reader"}, {"password", kTestPassword}, {"role", "admin"}}));
+  EXPECT_EQ(malformed.status, 400) << Said(malformed);
+  EXPECT_EQ(HiddenField(malformed.body, "challenge"), "");
+  EXPECT_EQ(api_.Call("POST", "/api/v1/auth/login", R"({"username":"rob.reader","password":1})",
+                      "Content-Type: application/json\r\n")
+                .status,
+            400);
+  auto attempts =
+      api_.As(officer1_, "GET", "/api/v1/audit/events?action=auth.login.password&limit=500");
+  ASSERT_EQ(attempts.status, 200);
+  const auto found = JsonOf(attempts);
+  std::vector<std::string> reasons;
+  for (const auto& e : found.at("items").as_array()) {
+    if (e.at("decision").at("allow").as_bool()) continue;  // the fixture's own sign-ins
+    EXPECT_EQ(e.at("actor").at("kind").as_string(), "anonymous");
+    reasons.emplace_back(e.at("decision").at("reason").as_string());
+    EXPECT_EQ(reasons.back().find(kTestPassword), std::string::npos);
+  }
+  ASSERT_EQ(reasons.size(), 3u);
+  EXPECT_NE(std::ranges::count(reasons, "a form from another site is refused"), 0);
 
   // The pages are not API: the OpenAPI document does not list them; the styles are served.
   auto doc = api_.Call("GET", "/api/v1/openapi.json", "");
@@ -287,7 +498,7 @@ TEST_F(ConsoleTest, EnrolsByFormsShowingTheSecretOnceAndRefusingHostileInput) {
             403);
 
   auto begun = enrol(token, kTestPassword, kTestPassword);
-  ASSERT_EQ(begun.status, 200) << begun.body;
+  ASSERT_EQ(begun.status, 200) << Said(begun);
   EXPECT_NE(begun.body.find("<svg class=\"app-qr\""), std::string::npos);
   std::string secret = Between(begun.body, "id=\"secret\">", '<');
   std::erase(secret, ' ');
@@ -304,7 +515,7 @@ TEST_F(ConsoleTest, EnrolsByFormsShowingTheSecretOnceAndRefusingHostileInput) {
   ASSERT_EQ(code.exit_code, 0);
   auto done =
       Post("/enrol/confirm", FormEncode({{"token", token}, {"code", code.out.substr(0, 6)}}));
-  ASSERT_EQ(done.status, 200) << done.body;
+  ASSERT_EQ(done.status, 200) << Said(done);
   int codes = 0;
   for (auto at = done.body.find("<li>"); at != std::string::npos;
        at = done.body.find("<li>", at + 1)) {

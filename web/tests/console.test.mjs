@@ -187,8 +187,36 @@ test('a newcomer enrols, signs in, makes a record with hostile content, and sees
   assert.equal(await page.locator('img').count(), 0)
   await accessible(page, 'record')
 
+  // Changed at the version it was opened at; the view shows the next.
+  await page.getByRole('button', { name: 'Change this record' }).click()
+  await page.waitForURL(/\/edit$/)
+  await accessible(page, 'record-edit')
+  await page.getByLabel('Title').fill('')
+  await page.getByRole('button', { name: 'Save changes' }).click()
+  assert.ok(await page.locator('.govuk-error-summary').isVisible(), 'a title is needed')
+  await accessible(page, 'record-edit-error')
+  const changed = `${title} (changed)`
+  await page.getByLabel('Title').fill(changed)
+  await page.getByRole('button', { name: 'Save changes' }).click()
+  await page.waitForURL(/\/records\/[^/]+$/)
+  assert.equal(await page.locator('h1').textContent(), changed)
+  assert.match(await page.locator('.govuk-summary-list').textContent(), /Version\s*2/)
+
   await page.goto('/records')
-  assert.equal(await page.getByRole('link', { name: title }).count(), 1)
+  assert.equal(await page.getByRole('link', { name: changed }).count(), 1)
+
+  // An export asked for: without a reason first, then with one; it waits for another person.
+  await page.getByRole('link', { name: 'Exports' }).click()
+  await page.waitForURL(/\/exports$/)
+  await accessible(page, 'exports')
+  await page.getByRole('button', { name: 'Ask for the export' }).click()
+  assert.ok(await page.locator('#reason-error').isVisible(), 'a reason is needed')
+  await accessible(page, 'exports-error')
+  await page.getByLabel('Why you need it').fill('Quarterly case review')
+  await page.getByRole('button', { name: 'Ask for the export' }).click()
+  await page.waitForURL(/\/exports$/)
+  assert.equal(await page.getByText('Waiting for approval').count(), 1)
+  await accessible(page, 'exports-asked')
 
   // A form posted without its CSRF token, from this very browser with its session: refused.
   const forged = await context.request.post('/records', {
@@ -241,7 +269,7 @@ test('a reader signs in by keyboard alone and sees records without edit controls
   await page.keyboard.press('Enter')
   await page.waitForURL(/\/records\/[^/]+$/)
   assert.equal(await page.locator('h1').textContent(), first)
-  assert.equal(await page.getByRole('button', { name: /Edit|Delete/ }).count(), 0)
+  assert.equal(await page.getByRole('button', { name: /Change|Delete/ }).count(), 0)
   await accessible(page, 'record-reader')
   assert.deepEqual(problems, [])
   await context.close()
