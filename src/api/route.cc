@@ -22,13 +22,14 @@ struct Placement {
   bool exact = false;  // the path itself only, not those under it
 };
 constexpr Placement kPlacements[] = {
-    {"/", Surface::kPublic, true},
-    {"/assets/", Surface::kPublic},
-    {"/sign-in", Surface::kPublic},
-    {"/enrol", Surface::kPublic},
-    {"/sign-out", Surface::kPublic},
+    {"/", Surface::kPublic | Surface::kAdmin, true},
+    {"/assets/", Surface::kPublic | Surface::kAdmin},
+    {"/sign-in", Surface::kPublic | Surface::kAdmin},
+    {"/enrol", Surface::kPublic | Surface::kAdmin},
+    {"/sign-out", Surface::kPublic | Surface::kAdmin},
     {"/records", Surface::kPublic},
     {"/exports", Surface::kPublic},
+    {"/admin/", Surface::kAdmin},
     {"/healthz", Surface::kAll},
     {"/readyz", Surface::kAll},
     {"/metrics", Surface::kMetrics},

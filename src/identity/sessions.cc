@@ -155,13 +155,14 @@ Result<void> Sessions::Logout(const Principal& principal, const RequestContext& 
   return {};
 }
 
-Result<void> Sessions::Reauthenticate(const Principal& principal, std::string_view code,
-                                      const RequestContext& ctx) {
+Result<Principal> Sessions::Reauthenticate(const Principal& principal, std::string_view code,
+                                           const RequestContext& ctx) {
   auto event = EventFor(principal, "auth.reauth", "session", principal.session_id, ctx);
   event.target.org = principal.account.org_id;
   const auto& account = principal.account;
   Factor outcome = Factor::kInvalid;
   int64_t wait = 0;
+  std::string mfa_at;
   auto done = deps_.store.Write([&](store::Transaction& tx) -> Result<void> {
     outcome = Factor::kInvalid;
     static const std::string sql = fmt::format(
@@ -190,9 +191,10 @@ Result<void> Sessions::Reauthenticate(const Principal& principal, std::string_vi
           fmt::format("{} wrong re-authentication codes: session ended", tries));
     }
     RETURN_IF_ERROR(factors_.Accepted(tx, account.id, step));
+    mfa_at = FormatRfc3339(deps_.clock.Now());
     RETURN_IF_ERROR(
         tx.Exec("UPDATE sessions SET mfa_at = ?, reauth_failures = 0 WHERE token_hash = ?",
-                {FormatRfc3339(deps_.clock.Now()), principal.token_hash}));
+                {mfa_at, principal.token_hash}));
     event.allowed = true;
     event.reason = "fresh second factor";
     event.outcome = "ok";
@@ -200,8 +202,12 @@ Result<void> Sessions::Reauthenticate(const Principal& principal, std::string_vi
     return {};
   });
   if (!done) return std::unexpected(done.error());
-  if (outcome == Factor::kAccepted) return {};
-  return factors_.Refused(outcome, wait, std::move(event), "session not found");
+  if (outcome != Factor::kAccepted) {
+    return factors_.Refused(outcome, wait, std::move(event), "session not found");
+  }
+  Principal fresh = principal;
+  fresh.mfa_at = std::move(mfa_at);
+  return fresh;
 }
 
 Result<void> Sessions::RequireRecentMfa(const Principal& principal) const {

@@ -50,8 +50,10 @@ class Sessions {
   Result<void> Logout(const Principal& principal, const RequestContext& ctx);
   // A fresh second factor on this session; wrong codes count for the account, and end the
   // session after AuthOptions::reauth_attempts.
-  Result<void> Reauthenticate(const Principal& principal, std::string_view code,
-                              const RequestContext& ctx);
+  // The principal with its second factor fresh as of now: for a request that proves it and
+  // then acts at once (the console asks for the code with the action's form).
+  Result<Principal> Reauthenticate(const Principal& principal, std::string_view code,
+                                   const RequestContext& ctx);
   Result<void> RequireRecentMfa(const Principal& principal) const;
   // Sessions alive as of their last recorded use (recorded every kFlushEvery), for the metrics.
   Result<int64_t> Live() const;

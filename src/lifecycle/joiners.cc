@@ -89,9 +89,9 @@ Result<void> CheckAssignment(store::Transaction& tx, const LifecycleOptions& opt
     }
   }
   for (const auto& remit : remits) {
-    if (!ValidRemitName(remit)) return Invalid("remits must be names of the organisation's");
+    if (!ValidRemitName(remit)) return Invalid("remits must be remits of the organisation");
     ASSIGN_OR_RETURN(auto found, RemitExists(tx, org_id, remit));
-    if (!found) return Invalid("remits must be names of the organisation's");
+    if (!found) return Invalid("remits must be remits of the organisation");
   }
   return {};
 }
@@ -322,18 +322,22 @@ Result<std::vector<JoinRequestRow>> Joiners::List(const identity::Principal& adm
   return d_.audit.Observe<std::vector<JoinRequestRow>>(
       event, [&](store::Transaction& tx) -> Result<std::vector<JoinRequestRow>> {
         std::string sql =
-            "SELECT id, org_id, username, kind, roles, remits, requested_by, requested_at, status "
-            "FROM join_requests WHERE status = ?";
+            "SELECT j.id, j.org_id, j.username, j.kind, j.roles, j.remits, j.requested_by, "
+            "j.requested_at, j.status, j.person_name, j.person_email, j.grants, "
+            "j.bpss_verified_on, j.bpss_verified_by, COALESCE(a.username, j.requested_by) "
+            "FROM join_requests j LEFT JOIN accounts a ON a.id = j.requested_by "
+            "WHERE j.status = ?";
         store::Params params{std::string(status)};
         if (!org.empty()) {
-          sql += " AND org_id = ?";
+          sql += " AND j.org_id = ?";
           params.emplace_back(org);
         }
-        ASSIGN_OR_RETURN(auto rows, tx.Query(sql + " ORDER BY requested_at, id", params));
+        ASSIGN_OR_RETURN(auto rows, tx.Query(sql + " ORDER BY j.requested_at, j.id", params));
         std::vector<JoinRequestRow> out;
         for (const auto& r : rows) {
           out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5),
-                         r.Text(6), r.Text(7), r.Text(8)});
+                         r.Text(6), r.Text(7), r.Text(8), r.Text(9), r.Text(10), r.Text(11),
+                         r.Text(12), r.Text(13), r.Text(14)});
         }
         return out;
       });

@@ -50,6 +50,14 @@ struct JoinRequestRow {
   std::string requested_by;
   std::string requested_at;
   std::string status;
+  // What an approver checks: who the person is, what they may see, their clearance; and who
+  // asked, by name.
+  std::string person_name;
+  std::string person_email;
+  std::string grants;
+  std::string bpss_verified_on;
+  std::string bpss_verified_by;
+  std::string requested_by_username;
 };
 
 // Checks what an account of `kind` in the organisation is to be given: roles that fit the kind

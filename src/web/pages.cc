@@ -10,11 +10,13 @@
 
 #include "api/auth.h"
 #include "authz/authz.h"
+#include "common/text.h"
 #include "http/error_response.h"
 #include "http/form.h"
 #include "http/query.h"
 #include "identity/qr_svg.h"
 #include "identity/sessions.h"
+#include "lifecycle/lifecycle.h"
 
 namespace strongroom::web {
 namespace {
@@ -51,7 +53,15 @@ PageData SignedIn(const Call& c, std::string title) {
   auto data = Titled(std::move(title));
   const auto& account = c.who().account;
   data["signed_in"] = true;
-  data[c.request.path.starts_with("/exports") ? "in_exports" : "in_records"] = true;
+  // The navigation: an administrator's, or the records'; the section this page is in.
+  if (account.kind == identity::Kind::kPrivileged) data["admin"] = true;
+  std::string_view section = "in_records";
+  for (const auto& [prefix, name] : {std::pair{"/exports", "in_exports"},
+                                     {"/admin/join-requests", "in_joins"},
+                                     {"/admin/users", "in_users"}}) {
+    if (c.request.path.starts_with(prefix)) section = name;
+  }
+  data[std::string(section)] = true;
   data["username"] = account.username;
   data["csrf_token"] =
       identity::CsrfTokenFor(c.request.Cookie(api::SessionCookieName(account.kind)));
@@ -72,19 +82,30 @@ std::string PercentEncode(std::string_view s) {
   return out;
 }
 
-// A time as people read it, in GOV.UK's style: "3 December 2026, 10:36 UTC".
-std::string Readable(std::string_view rfc3339) {
+// A day as people read it, in GOV.UK's style: "3 December 2026".
+std::string ReadableDay(std::chrono::sys_days day) {
   static constexpr std::string_view kMonths[] = {"January",   "February", "March",    "April",
                                                  "May",       "June",     "July",     "August",
                                                  "September", "October",  "November", "December"};
+  const std::chrono::year_month_day ymd{day};
+  return fmt::format("{} {} {}", static_cast<unsigned>(ymd.day()),
+                     kMonths[static_cast<unsigned>(ymd.month()) - 1], static_cast<int>(ymd.year()));
+}
+
+// A time as people read it: "3 December 2026, 10:36 UTC"; as given if it is not RFC 3339.
+std::string Readable(std::string_view rfc3339) {
   const auto t = ParseRfc3339(rfc3339);
   if (!t) return std::string(rfc3339);
   const auto day = std::chrono::floor<std::chrono::days>(*t);
-  const std::chrono::year_month_day ymd{day};
   const std::chrono::hh_mm_ss hms{std::chrono::floor<std::chrono::minutes>(*t - day)};
-  return fmt::format("{} {} {}, {:02}:{:02} UTC", static_cast<unsigned>(ymd.day()),
-                     kMonths[static_cast<unsigned>(ymd.month()) - 1], static_cast<int>(ymd.year()),
-                     hms.hours().count(), hms.minutes().count());
+  return fmt::format("{}, {:02}:{:02} UTC", ReadableDay(day), hms.hours().count(),
+                     hms.minutes().count());
+}
+
+// A date ("2026-01-15") as people read it: "15 January 2026"; as given if it is not one.
+std::string ReadableDate(std::string_view date) {
+  const auto t = ParseRfc3339(std::string(date) + "T00:00:00Z");
+  return t ? ReadableDay(std::chrono::floor<std::chrono::days>(*t)) : std::string(date);
 }
 
 // A service's message as a sentence on a page: GOV.UK's error messages start with a capital.
@@ -194,7 +215,7 @@ Result<http::Response> CompleteSignIn(const ConsoleDeps& d, Call& c) {
     data["challenge"] = form["challenge"];
     return FormAgain(d, "sign_in_code", std::move(data), "code", session.error());
   }
-  auto resp = SeeOther("/records");
+  auto resp = SeeOther("/");
   for (auto& cookie : api::SignedInCookies(*session, c.request, d.auth.options())) {
     resp.headers.push_back(std::move(cookie));
   }
@@ -447,10 +468,10 @@ Result<http::Response> RecordForm(const ConsoleDeps& d, Call& c, const RecordVal
   return FormAgain(d, "record_form", std::move(data), field, *error);
 }
 
-// The errors a record's form is shown again for: the person can put them right there.
+// The errors a form is shown again for: the person can put them right there.
 bool ShownOnTheForm(const Error& error) {
   return error.code == ErrorCode::kInvalidArgument || error.code == ErrorCode::kPermissionDenied ||
-         error.code == ErrorCode::kFailedPrecondition;
+         error.code == ErrorCode::kFailedPrecondition || error.code == ErrorCode::kAlreadyExists;
 }
 
 constexpr size_t kDescriptorBytes = 32;
@@ -682,6 +703,343 @@ Result<http::Response> DownloadExport(const ConsoleDeps& d, Call& c) {
   return resp;
 }
 
+// --- Administration (the admin listener) --------------------------------------------------------
+
+// The organisations `who` may act in, by id: their names for the pages.
+Result<std::map<std::string, std::string>> OrgNames(const ConsoleDeps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto orgs, d.lifecycle.organisations.List(c.who(), c.context));
+  std::map<std::string, std::string> names;
+  for (auto& org : orgs) names.emplace(std::move(org.id), std::move(org.name));
+  return names;
+}
+
+std::string NameOf(const std::map<std::string, std::string>& names, const std::string& id) {
+  const auto at = names.find(id);
+  return at == names.end() ? id : at->second;
+}
+
+// A stored list ("a,b") as people read it.
+std::string Listed(std::string_view list) {
+  auto items = SplitList(list);
+  if (items.empty()) return "None";
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+void AddJoinRequest(PageData& item, const lifecycle::JoinRequestRow& j,
+                    const std::map<std::string, std::string>& orgs) {
+  item["id"] = PercentEncode(j.id);
+  item["username"] = j.username;
+  item["org"] = NameOf(orgs, j.org_id);
+  item["kind"] = j.kind;
+  item["roles"] = Listed(j.roles);
+  item["remits"] = Listed(j.remits);
+  item["requested_by"] = j.requested_by_username;
+  item["person_name"] = j.person_name;
+  item["person_email"] = j.person_email;
+  item["grants"] = Listed(j.grants);
+  item["bpss"] = ReadableDate(j.bpss_verified_on);
+  item["bpss_by"] = j.bpss_verified_by;
+  item["requested_at"] = Readable(j.requested_at);
+}
+
+Result<http::Response> JoinRequestsPage(const ConsoleDeps& d, Call& c) {
+  if (auto q = http::ParseQuery(c.request.query, {}); !q) {
+    return d.lifecycle.RefuseMalformed(c.who(), "admin.join_request.list", q.error(), c.context);
+  }
+  ASSIGN_OR_RETURN(auto list, d.lifecycle.joiners.List(c.who(), "pending", c.context));
+  ASSIGN_OR_RETURN(auto orgs, OrgNames(d, c));
+  auto data = SignedIn(c, "Join requests");
+  PageData items{PageData::type::list};
+  for (const auto& j : list) {
+    PageData item;
+    AddJoinRequest(item, j, orgs);
+    items.push_back(item);
+  }
+  if (!list.empty()) data["has_items"] = true;
+  data["items"] = std::move(items);
+  return Page(d, 200, "admin_join_requests", data);
+}
+
+// The one-line fields of the join form: name, label, hint.
+struct JoinText {
+  std::string_view name, label, hint;
+};
+constexpr JoinText kJoinTexts[] = {
+    {"username", "Username", "Letters, digits, dots and hyphens: it is never used again"},
+    {"person_name", "Full name", ""},
+    {"person_email", "Email address", ""},
+    {"remits", "Remits", "Standard accounts only: the organisation's remits, separated by commas"},
+    {"bpss_by", "Who checked their BPSS clearance", ""},
+};
+
+// A group of radios or checkboxes for the join form.
+PageData Choices(std::string_view name, std::string_view legend, std::string_view hint, bool radios,
+                 const std::vector<std::string>& values, const std::vector<std::string>& checked) {
+  PageData group;
+  group["name"] = std::string(name);
+  group["legend"] = std::string(legend);
+  if (!hint.empty()) {
+    group["hint"] = std::string(hint);
+    group["described"] = std::string(name) + "-hint";
+  }
+  group["container"] =
+      radios ? "govuk-radios govuk-radios--small" : "govuk-checkboxes govuk-checkboxes--small";
+  PageData options{PageData::type::list};
+  for (const auto& value : values) {
+    PageData option;
+    option["id"] = std::string(name) + "-" + value;
+    option["name"] = std::string(name);
+    option["value"] = value;
+    option["type"] = radios ? "radio" : "checkbox";
+    option["item"] = radios ? "govuk-radios__item" : "govuk-checkboxes__item";
+    option["input"] = radios ? "govuk-radios__input" : "govuk-checkboxes__input";
+    option["label_class"] = radios ? "govuk-radios__label" : "govuk-checkboxes__label";
+    if (std::ranges::find(checked, value) != checked.end()) option["checked"] = true;
+    options.push_back(option);
+  }
+  group["options"] = std::move(options);
+  return group;
+}
+
+// Where the service's message about a join request points on the form: the first name it
+// mentions (the most specific first).
+std::string_view JoinField(std::string_view message) {
+  constexpr std::pair<std::string_view, std::string_view> kFields[] = {
+      {"bpss_verified_by", "bpss_by"},
+      {"bpss", "bpss"},
+      {"email", "person_email"},
+      {"username", "username"},
+      {"remit", "remits"},
+      {"role", "roles"},
+      {"kind", "kind"},
+      {"name", "person_name"},
+      {"grant", "grants"},
+      {"descriptor", "grants"},
+      {"org", "org"},
+  };
+  for (const auto& [needle, field] : kFields) {
+    if (message.find(needle) != std::string_view::npos) return field;
+  }
+  return "username";
+}
+
+Result<http::Response> JoinForm(const ConsoleDeps& d, Call& c, http::Form form,
+                                const Error* error) {
+  ASSIGN_OR_RETURN(auto orgs, OrgNames(d, c));
+  auto data = SignedIn(c, "Ask for an account");
+  const std::string_view field = error == nullptr ? "" : JoinField(error->message);
+  const std::string message = error == nullptr ? "" : Sentence(error->message);
+  PageData org_list{PageData::type::list};
+  for (const auto& [id, name] : orgs) {
+    PageData org;
+    org["id"] = id;
+    org["name"] = name;
+    if (id == form["org"]) org["selected"] = true;
+    org_list.push_back(org);
+  }
+  data["orgs"] = std::move(org_list);
+  PageData texts{PageData::type::list};
+  for (const auto& t : kJoinTexts) {
+    PageData text;
+    text["name"] = std::string(t.name);
+    text["label"] = std::string(t.label);
+    text["value"] = form[std::string(t.name)];
+    std::string described;
+    if (!t.hint.empty()) {
+      text["hint"] = std::string(t.hint);
+      described = std::string(t.name) + "-hint";
+    }
+    if (field == t.name) {
+      text["error"] = message;
+      described += (described.empty() ? "" : " ") + std::string(t.name) + "-error";
+    }
+    if (!described.empty()) text["described"] = described;
+    texts.push_back(text);
+  }
+  data["text_fields"] = std::move(texts);
+  std::vector<std::string> grants{std::string(authz::kSensitive)};
+  for (const auto& descriptor : d.records.options().descriptors) grants.push_back(descriptor);
+  const auto kind = form["kind"].empty() ? std::string("standard") : form["kind"];
+  PageData choices{PageData::type::list};
+  choices.push_back(Choices("kind", "Kind of account",
+                            "Privileged accounts administer and never see records; service "
+                            "accounts are for automation, with API tokens only",
+                            true, {"standard", "privileged", "service"}, {kind}));
+  choices.push_back(
+      Choices("roles", "Roles", "None: a reader, read-only", false,
+              {"reader", "editor", "approver", "org_admin", "security_officer", "provisioner"},
+              http::FormValues(form, "roles")));
+  choices.push_back(Choices("grants", "May see", "Standard accounts: what beyond OFFICIAL", false,
+                            grants, http::FormValues(form, "grants")));
+  data["choices"] = std::move(choices);
+  data["bpss_day"] = form["bpss_day"];
+  data["bpss_month"] = form["bpss_month"];
+  data["bpss_year"] = form["bpss_year"];
+  if (error == nullptr) return Page(d, 200, "admin_join_new", data);
+  if (field == "org" || field == "bpss" || field == "kind" || field == "roles" ||
+      field == "grants") {
+    data[std::string(field) + "_error"] = message;
+  }
+  return FormAgain(d, "admin_join_new", std::move(data), field == "bpss" ? "bpss_day" : field,
+                   *error);
+}
+
+// "2026-03-27" from the date input's three fields; as typed (for the service to refuse) unless
+// each is a number.
+std::string DateFrom(const std::string& day, const std::string& month, const std::string& year) {
+  const auto number = [](const std::string& s, size_t max) {
+    return !s.empty() && s.size() <= max &&
+           std::ranges::all_of(s, [](char ch) { return ch >= '0' && ch <= '9'; });
+  };
+  if (!number(day, 2) || !number(month, 2) || year.size() != 4 || !number(year, 4)) {
+    return year + "-" + month + "-" + day;
+  }
+  return fmt::format("{}-{:0>2}-{:0>2}", year, month, day);
+}
+
+Result<http::Response> RequestJoin(const ConsoleDeps& d, Call& c) {
+  auto form = http::ParseForm(c.request, {{"org", 64},
+                                          {"username", 256},
+                                          {"person_name", 800},
+                                          {"person_email", 254},
+                                          {"kind", 16},
+                                          {"roles", 32, false, true},
+                                          {"remits", 64 * 65},
+                                          {"grants", 32, false, true},
+                                          {"bpss_day", 8},
+                                          {"bpss_month", 8},
+                                          {"bpss_year", 8},
+                                          {"bpss_by", 800}});
+  if (!form) {
+    return d.lifecycle.RefuseMalformed(c.who(), "admin.join_request.create", form.error(),
+                                       c.context);
+  }
+  auto& f = *form;
+  lifecycle::JoinInput in;
+  in.org_id = f["org"];
+  in.username = f["username"];
+  in.person_name = f["person_name"];
+  in.person_email = f["person_email"];
+  in.kind = f["kind"];
+  in.roles = http::FormValues(f, "roles");
+  for (auto& remit : SplitList(f["remits"])) {
+    while (!remit.empty() && remit.front() == ' ') remit.erase(0, 1);
+    while (!remit.empty() && remit.back() == ' ') remit.pop_back();
+    if (!remit.empty()) in.remits.push_back(std::move(remit));
+  }
+  in.grants = http::FormValues(f, "grants");
+  in.bpss_verified_on = DateFrom(f["bpss_day"], f["bpss_month"], f["bpss_year"]);
+  in.bpss_verified_by = f["bpss_by"];
+  auto made = d.lifecycle.joiners.Request(c.who(), in, c.context);
+  if (!made) {
+    if (!ShownOnTheForm(made.error())) return std::unexpected(made.error());
+    return JoinForm(d, c, std::move(f), &made.error());
+  }
+  return SeeOther("/admin/join-requests");
+}
+
+// The page to approve or reject one pending request: its details, and the fresh second factor
+// either needs, asked for with it.
+Result<http::Response> DecideJoinPage(const ConsoleDeps& d, Call& c, bool approve,
+                                      const http::Form& form, const Error* error,
+                                      std::string_view field) {
+  ASSIGN_OR_RETURN(auto list, d.lifecycle.joiners.List(c.who(), "pending", c.context));
+  const auto& id = c.param("id");
+  const auto found = std::ranges::find(list, id, &lifecycle::JoinRequestRow::id);
+  if (found == list.end()) return Fail(ErrorCode::kNotFound, "no such pending join request");
+  ASSIGN_OR_RETURN(auto orgs, OrgNames(d, c));
+  auto data = SignedIn(c, approve ? "Approve this account" : "Reject this request");
+  AddJoinRequest(data, *found, orgs);
+  data["verb"] = approve ? "approve" : "reject";
+  data["button"] = approve ? "Approve" : "Reject";
+  if (!approve) data["rejecting"] = true;
+  if (!d.auth.sessions.RequireRecentMfa(c.who()) || field == "code") data["needs_code"] = true;
+  if (const auto reason = form.find("reason"); reason != form.end()) {
+    data["reason_value"] = reason->second;
+  }
+  if (error == nullptr) return Page(d, 200, "admin_join_decide", data);
+  return FormAgain(d, "admin_join_decide", std::move(data), field, *error);
+}
+
+Result<http::Response> DecideJoin(const ConsoleDeps& d, Call& c, bool approve) {
+  const std::string action = approve ? "admin.join_request.approve" : "admin.join_request.reject";
+  auto form = approve ? http::ParseForm(c.request, {{"code", 32}})
+                      : http::ParseForm(c.request, {{"code", 32}, {"reason", 2000, true}});
+  if (!form) return d.lifecycle.RefuseMalformed(c.who(), action, form.error(), c.context);
+  // A second factor proved within the window is fresh enough; otherwise the form's code proves
+  // one now. A code not accepted shows the form again (a session ended for too many wrong codes
+  // is sent to sign in by the next request).
+  auto fresh = d.auth.sessions.RequireRecentMfa(c.who())
+                   ? Result<identity::Principal>(c.who())
+                   : d.auth.sessions.Reauthenticate(c.who(), (*form)["code"], c.context);
+  if (!fresh) {
+    if (http::HttpStatusFor(fresh.error().code) >= 500) return std::unexpected(fresh.error());
+    const Error refused{fresh.error().code, fresh.error().code == ErrorCode::kUnauthenticated
+                                                ? "the security code was not accepted"
+                                                : fresh.error().message};
+    return DecideJoinPage(d, c, approve, *form, &refused, "code");
+  }
+  if (!approve) {
+    auto rejected = d.lifecycle.joiners.Reject(*fresh, c.param("id"), (*form)["reason"], c.context);
+    if (!rejected) {
+      if (rejected.error().code != ErrorCode::kInvalidArgument) {
+        return std::unexpected(rejected.error());
+      }
+      return DecideJoinPage(d, c, approve, *form, &rejected.error(), "reason");
+    }
+    return SeeOther("/admin/join-requests");
+  }
+  ASSIGN_OR_RETURN(auto made, d.lifecycle.joiners.Approve(*fresh, c.param("id"), c.context));
+  auto data = SignedIn(c, "Account approved");
+  data["username"] = made.username;
+  data["token"] = made.enrolment_token;
+  data["token_expires_at"] = Readable(FormatRfc3339(made.token_expires_at));
+  data["account_expires_at"] = Readable(made.account_expires_at);
+  return Page(d, 200, "admin_join_approved", data);
+}
+
+Result<http::Response> UsersPage(const ConsoleDeps& d, Call& c) {
+  auto q = http::ParseQuery(c.request.query, {"status"});
+  if (!q) return d.lifecycle.RefuseMalformed(c.who(), "admin.user.list", q.error(), c.context);
+  identity::UserFilter filter;
+  filter.status = (*q)["status"];
+  ASSIGN_OR_RETURN(auto users, d.lifecycle.accounts.List(c.who(), filter, c.context));
+  ASSIGN_OR_RETURN(auto orgs, OrgNames(d, c));
+  auto data = SignedIn(c, "Users");
+  PageData statuses{PageData::type::list};
+  for (const auto& [value, text] : {std::pair{"", "Any"},
+                                    {"active", "Active"},
+                                    {"pending_enrolment", "Waiting to enrol"},
+                                    {"locked", "Locked"},
+                                    {"expired", "Expired"},
+                                    {"left", "Left"}}) {
+    PageData option;
+    option["value"] = std::string(value);
+    option["text"] = std::string(text);
+    if (filter.status == value) option["selected"] = true;
+    statuses.push_back(option);
+  }
+  data["statuses"] = std::move(statuses);
+  PageData items{PageData::type::list};
+  for (const auto& u : users) {
+    PageData item;
+    item["username"] = u.username;
+    item["name"] = u.person_name;
+    item["org"] = u.org_id.empty() ? "" : NameOf(orgs, u.org_id);
+    item["kind"] = u.kind;
+    item["roles"] = Listed(u.roles);
+    item["status"] = u.status;
+    item["expires_at"] = u.expires_at.empty() ? "Never" : Readable(u.expires_at);
+    item["last_login_at"] = u.last_login_at.empty() ? "Never" : Readable(u.last_login_at);
+    items.push_back(item);
+  }
+  if (!users.empty()) data["has_items"] = true;
+  data["items"] = std::move(items);
+  return Page(d, 200, "admin_users", data);
+}
+
 // --- Assets -------------------------------------------------------------------------------------
 
 std::string_view ContentTypeOf(std::string_view name) {
@@ -718,8 +1076,13 @@ void AddConsolePages(api::RouteTable& table, const ConsoleDeps& deps) {
                            std::string summary, api::RouteHandler handler) {
     add({method, std::move(path), credentials, std::move(summary), "", "", std::move(handler)});
   };
-  page(verb::get, "/", Credentials::kNone, "The console's start: the records",
-       [](Call&) -> Result<http::Response> { return SeeOther("/records"); });
+  page(verb::get, "/", Credentials::kSession,
+       "The console's start: join requests for administrators, records for everyone else",
+       [](Call& c) -> Result<http::Response> {
+         return SeeOther(c.who().account.kind == identity::Kind::kPrivileged
+                             ? "/admin/join-requests"
+                             : "/records");
+       });
   page(verb::get, "/sign-in", Credentials::kNone, "Sign in: the password",
        [d](Call& c) { return SignInPage(d, c); });
   page(verb::post, "/sign-in", Credentials::kNone, "Sign in: check the password",
@@ -744,6 +1107,26 @@ void AddConsolePages(api::RouteTable& table, const ConsoleDeps& deps) {
        [d](Call& c) { return EditRecordForm(d, c); });
   page(verb::post, "/records/{id}/edit", Credentials::kSession, "Change a record",
        [d](Call& c) { return UpdateRecord(d, c); });
+  page(verb::get, "/admin/join-requests", Credentials::kSession, "Join requests waiting",
+       [d](Call& c) { return JoinRequestsPage(d, c); });
+  page(verb::get, "/admin/join-requests/new", Credentials::kSession,
+       "The form to ask for an account", [d](Call& c) { return JoinForm(d, c, {}, nullptr); });
+  page(verb::post, "/admin/join-requests", Credentials::kSession, "Ask for an account",
+       [d](Call& c) { return RequestJoin(d, c); });
+  page(verb::get, "/admin/join-requests/{id}/approve", Credentials::kSession,
+       "The form to approve a join request",
+       [d](Call& c) { return DecideJoinPage(d, c, true, {}, nullptr, ""); });
+  page(verb::post, "/admin/join-requests/{id}/approve", Credentials::kSession,
+       "Approve a join request, with a fresh second factor",
+       [d](Call& c) { return DecideJoin(d, c, true); });
+  page(verb::get, "/admin/join-requests/{id}/reject", Credentials::kSession,
+       "The form to reject a join request",
+       [d](Call& c) { return DecideJoinPage(d, c, false, {}, nullptr, ""); });
+  page(verb::post, "/admin/join-requests/{id}/reject", Credentials::kSession,
+       "Reject a join request, with a fresh second factor",
+       [d](Call& c) { return DecideJoin(d, c, false); });
+  page(verb::get, "/admin/users", Credentials::kSession, "Accounts",
+       [d](Call& c) { return UsersPage(d, c); });
   page(verb::get, "/exports", Credentials::kSession, "Exports: yours, and those to approve",
        [d](Call& c) { return ExportsPage(d, c, {}, nullptr); });
   page(verb::post, "/exports", Credentials::kSession, "Ask for an export",

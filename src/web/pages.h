@@ -13,6 +13,7 @@
 
 #include "api/route.h"
 #include "exports/export_service.h"
+#include "lifecycle/lifecycle.h"
 #include "records/record_service.h"
 #include "web/templates.h"
 
@@ -22,6 +23,7 @@ struct ConsoleDeps {
   identity::Auth& auth;
   records::RecordService& records;
   exports::ExportService& exports;
+  lifecycle::Lifecycle& lifecycle;
   const Clock& clock;
   const Templates& templates;
 };

@@ -60,7 +60,10 @@ std::string Said(const HttpResponse& r) {
 
 std::string CookieOf(const HttpResponse& r) {
   for (const auto& c : r.set_cookies) {
-    if (c.starts_with("__Host-strongroom-session=")) return c.substr(0, c.find(';'));
+    if (c.starts_with("__Host-strongroom-session=") ||
+        c.starts_with("__Host-strongroom-admin-session=")) {
+      return c.substr(0, c.find(';'));
+    }
   }
   return "";
 }
@@ -85,7 +88,7 @@ class ConsoleTest : public OrgFixture {
     auto code =
         Post("/sign-in/code", FormEncode({{"challenge", challenge}, {"code", api_.Totp(user)}}));
     EXPECT_EQ(code.status, 303) << Said(code);
-    EXPECT_EQ(code.headers["location"], "/records");
+    EXPECT_EQ(code.headers["location"], "/");
     return CookieOf(code);
   }
 };
@@ -396,6 +399,126 @@ TEST_F(ConsoleTest, AsksForApprovesAndDownloadsAnExportByForms) {
   EXPECT_EQ(again.status, 409) << "once";
   EXPECT_TRUE(again.headers["content-type"].starts_with("text/html"));
   EXPECT_NE(Get("/exports", ann).body.find("Downloaded"), std::string::npos);
+}
+
+TEST_F(ConsoleTest, AdministratorsAskForAndApproveAccountsByForms) {
+  inst_.ExpectAttacks();  // the hostile username below is reported
+  const auto one = SignInByForms(kOfficer1);
+  auto start = Get("/", one);
+  EXPECT_EQ(start.status, 303);
+  EXPECT_EQ(start.headers["location"], "/admin/join-requests");
+  auto list = Get("/admin/join-requests", one);
+  ASSERT_EQ(list.status, 200) << Said(list);
+  EXPECT_NE(list.body.find("No request is waiting"), std::string::npos);
+  auto form = Get("/admin/join-requests/new", one);
+  ASSERT_EQ(form.status, 200) << Said(form);
+  EXPECT_NE(form.body.find("Acme Casework Ltd"), std::string::npos);
+  const auto csrf = HiddenField(form.body, "csrf_token");
+  const auto ask_as = [&](const std::string& cookie, const std::string& token,
+                          const std::string& username, const std::string& day,
+                          const std::string& extra) {
+    return Post("/admin/join-requests",
+                FormEncode({{"org", org_a_},
+                            {"username", username},
+                            {"person_name", "Nia Newcomer"},
+                            {"person_email", username + "@example.org"},
+                            {"kind", "standard"},
+                            {"roles", "editor"},
+                            {"remits", " north , "},
+                            {"grants", "PERSONAL"},
+                            {"bpss_day", day},
+                            {"bpss_month", "1"},
+                            {"bpss_year", "2026"},
+                            {"bpss_by", "HR vetting team"},
+                            {"csrf_token", token}}) +
+                    extra,
+                cookie);
+  };
+  const auto ask = [&](const std::string& username, const std::string& day,
+                       const std::string& extra = "") {
+    return ask_as(one, csrf, username, day, extra);
+  };
+  // Refused, and shown again with what was typed: a date that is not one, a username that cannot
+  // be one, a role twice, a remit the organisation lacks.
+  auto bad_date = ask("nia.newcomer", "31x");
+  EXPECT_EQ(bad_date.status, 400) << Said(bad_date);
+  EXPECT_NE(bad_date.body.find("id=\"bpss-error\""), std::string::npos) << Said(bad_date);
+  EXPECT_NE(bad_date.body.find("value=\"nia.newcomer\""), std::string::npos);
+  auto bad_name = ask("<script>alert(1)</script>", "15");
+  EXPECT_EQ(bad_name.status, 400) << Said(bad_name);
+  EXPECT_EQ(bad_name.body.find("<script>alert"), std::string::npos);
+  EXPECT_EQ(ask("nia.newcomer", "15", "&roles=editor").status, 400) << "a role twice";
+  EXPECT_EQ(ask("nia.newcomer", "15", "&remits=west").status, 400) << "remits given twice";
+  EXPECT_EQ(Get("/admin/join-requests", one).body.find("nia.newcomer"), std::string::npos);
+  auto made = ask("nia.newcomer", "15");
+  ASSERT_EQ(made.status, 303) << Said(made);
+  EXPECT_EQ(made.headers["location"], "/admin/join-requests");
+  list = Get("/admin/join-requests", one);
+  const auto id = "jr-" + Between(list.body, "href=\"/admin/join-requests/jr-", '/');
+  ASSERT_EQ(id.size(), 19u) << id;
+
+  // The one who asked cannot approve it, whatever code they give.
+  api_.AdvanceClock(30);
+  auto own = Post("/admin/join-requests/" + id + "/approve",
+                  FormEncode({{"code", api_.Totp(kOfficer1)}, {"csrf_token", csrf}}), one);
+  EXPECT_EQ(own.status, 403) << Said(own);
+
+  // Another officer: the page asks for a fresh code; a wrong one brings the form back.
+  const auto two = SignInByForms(kOfficer2);
+  // Past the five minutes in which signing in counts as fresh, using the session on the way
+  // (a privileged session idles out sooner).
+  api_.AdvanceClock(4 * 60);
+  ASSERT_EQ(Get("/admin/users", two).status, 200);
+  api_.AdvanceClock(2 * 60);
+  auto page = Get("/admin/join-requests/" + id + "/approve", two);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find("nia.newcomer"), std::string::npos);
+  EXPECT_NE(page.body.find("id=\"code\""), std::string::npos);
+  const auto csrf2 = HiddenField(page.body, "csrf_token");
+  auto wrong = Post("/admin/join-requests/" + id + "/approve",
+                    FormEncode({{"code", "000000"}, {"csrf_token", csrf2}}), two);
+  EXPECT_EQ(wrong.status, 401) << Said(wrong);
+  EXPECT_NE(wrong.body.find("security code was not accepted"), std::string::npos) << Said(wrong);
+  api_.AdvanceClock(30);
+  auto approved = Post("/admin/join-requests/" + id + "/approve",
+                       FormEncode({{"code", api_.Totp(kOfficer2)}, {"csrf_token", csrf2}}), two);
+  ASSERT_EQ(approved.status, 200) << Said(approved);
+  const auto token = Between(approved.body, "id=\"enrolment-token\">", '<');
+  ASSERT_EQ(token.size(), 64u) << Said(approved);
+  EXPECT_TRUE(api_.Enrol("nia.newcomer", token)) << "the token shown is the one that works";
+  auto users = Get("/admin/users?status=active", two);
+  ASSERT_EQ(users.status, 200) << Said(users);
+  EXPECT_NE(users.body.find("nia.newcomer"), std::string::npos);
+  EXPECT_EQ(Get("/admin/users?status=active&role=x", two).status, 400);
+
+  // A rejection within the window (just signed in) needs no second code, but does need a reason.
+  auto asked = ask_as(two, csrf2, "ned.other", "15", "");
+  ASSERT_EQ(asked.headers["location"], "/admin/join-requests") << Said(asked);
+  const auto again = SignInByForms(kOfficer1);
+  list = Get("/admin/join-requests", again);
+  const auto other = "jr-" + Between(list.body, "href=\"/admin/join-requests/jr-", '/');
+  ASSERT_EQ(other.size(), 19u) << other;
+  auto reject = Get("/admin/join-requests/" + other + "/reject", again);
+  EXPECT_EQ(reject.body.find("id=\"code\""), std::string::npos) << "fresh enough";
+  const auto csrf1 = HiddenField(reject.body, "csrf_token");
+  auto no_reason = Post("/admin/join-requests/" + other + "/reject",
+                        FormEncode({{"reason", ""}, {"csrf_token", csrf1}}), again);
+  EXPECT_EQ(no_reason.status, 400) << Said(no_reason);
+  auto rejected = Post("/admin/join-requests/" + other + "/reject",
+                       FormEncode({{"reason", "Not known to HR"}, {"csrf_token", csrf1}}), again);
+  EXPECT_EQ(rejected.status, 303) << Said(rejected);
+  EXPECT_NE(Get("/admin/join-requests", again).body.find("No request is waiting"),
+            std::string::npos);
+
+  // Someone who is not an administrator sees none of it: a standard session is not read there,
+  // so the pages send them to sign in (as an administrator).
+  const auto ann = SignInByForms("ann.editor");
+  for (const char* path : {"/admin/join-requests", "/admin/users", "/admin/join-requests/new"}) {
+    auto r = Get(path, ann);
+    EXPECT_EQ(r.status, 303) << path << " " << Said(r);
+    EXPECT_EQ(r.headers["location"], "/sign-in") << path;
+    EXPECT_EQ(r.body.find("nia.newcomer"), std::string::npos) << path;
+  }
 }
 
 TEST_F(ConsoleTest, ReadersSeeNoEditControlsAndErrorsLeakNothing) {

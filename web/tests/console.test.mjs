@@ -69,8 +69,11 @@ async function enrol (username) {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'strongroom-console-'))
-  run('init', '--data-dir', dir, '--environment', 'test', '--listen', '127.0.0.1:0',
+  const init = run('init', '--data-dir', dir, '--environment', 'test', '--listen', '127.0.0.1:0',
     '--admin-listen', '', '--metrics-listen', '')
+  for (const m of init.matchAll(/^\s+(demo\.officer\.\S+)\s+enrolment token ([0-9a-f]{64})/gm)) {
+    people[m[1]] = { token: m[2], roles: 'security_officer', officer: true }
+  }
   const seeded = run('seed-demo', '--config', join(dir, 'strongroom.toml'),
     '--organisations', '1', '--people', '4', '--records', '3')
   for (const line of seeded.split('\n')) {
@@ -103,8 +106,19 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-function editor () { return Object.keys(people).find(u => people[u].roles.includes('editor')) }
-function reader () { return Object.keys(people).find(u => !people[u].roles.includes('editor')) }
+// Signs `user` in through the pages: password, then code.
+async function signIn (page, user) {
+  await page.goto('/sign-in')
+  await page.getByLabel('Username').fill(user)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Continue' }).click()
+  await page.getByLabel('Security code').fill(totp(user))
+  await page.getByRole('button', { name: 'Sign in' }).click()
+}
+
+const standard = () => Object.keys(people).filter(u => !people[u].officer)
+function editor () { return standard().find(u => people[u].roles.includes('editor')) }
+function reader () { return standard().find(u => !people[u].roles.includes('editor')) }
 
 // A browser context that records what a page must never do: run a dialog, break its policy, fail
 // a request.
@@ -271,6 +285,58 @@ test('a reader signs in by keyboard alone and sees records without edit controls
   assert.equal(await page.locator('h1').textContent(), first)
   assert.equal(await page.getByRole('button', { name: /Change|Delete/ }).count(), 0)
   await accessible(page, 'record-reader')
+  assert.deepEqual(problems, [])
+  await context.close()
+})
+
+test('an officer asks for an account and another approves it with a fresh code', async () => {
+  for (const officer of ['demo.officer.one', 'demo.officer.two']) await enrol(officer)
+  await advanceClock(30)
+  const { context, page, problems } = await openPage()
+  await signIn(page, 'demo.officer.one')
+  await page.waitForURL(/\/admin\/join-requests$/)
+  await accessible(page, 'admin-join-requests')
+  await page.getByRole('button', { name: 'Ask for an account' }).click()
+  await accessible(page, 'admin-join-new')
+  await page.getByRole('button', { name: 'Ask for the account' }).click()
+  assert.ok(await page.locator('.govuk-error-summary').isVisible(), 'an empty form is refused')
+  await accessible(page, 'admin-join-new-error')
+  await page.getByLabel('Organisation').selectOption({ label: 'Demo Supplier A' })
+  await page.getByLabel('Username').fill('nia.newcomer')
+  await page.getByLabel('Full name').fill('Nia Newcomer')
+  await page.getByLabel('Email address').fill('nia@example.org')
+  await page.getByLabel('standard').check()
+  await page.getByLabel('editor').check()
+  await page.getByLabel('Remits').fill('north')
+  await page.getByLabel('Day').fill('15')
+  await page.getByLabel('Month').fill('1')
+  await page.getByLabel('Year').fill('2026')
+  await page.getByLabel('Who checked their BPSS clearance').fill('HR vetting team')
+  await page.getByRole('button', { name: 'Ask for the account' }).click()
+  await page.waitForURL(/\/admin\/join-requests$/)
+  assert.equal(await page.getByRole('cell', { name: 'nia.newcomer', exact: true }).count(), 1, await page.locator('main').innerText())
+  await page.getByRole('button', { name: /Sign out/ }).click()
+  await page.waitForURL(/\/sign-in$/)
+
+  await signIn(page, 'demo.officer.two')
+  await page.waitForURL(/\/admin\/join-requests$/)
+  // Past the five minutes in which signing in counts as fresh (using the session on the way).
+  await advanceClock(240)
+  await page.getByRole('link', { name: 'Users' }).click()
+  await accessible(page, 'admin-users')
+  await advanceClock(120)
+  await page.getByRole('link', { name: 'Join requests' }).click()
+  await page.getByRole('link', { name: 'Approve nia.newcomer' }).click()
+  await accessible(page, 'admin-join-approve')
+  await page.getByLabel('Security code').fill('000000')
+  await page.getByRole('button', { name: 'Approve' }).click()
+  assert.ok(await page.locator('#code-error').isVisible(), 'a wrong code is refused')
+  await advanceClock(30)
+  await page.getByLabel('Security code').fill(totp('demo.officer.two'))
+  await page.getByRole('button', { name: 'Approve' }).click()
+  await page.getByText('Account approved').waitFor()
+  assert.match(await page.locator('#enrolment-token').textContent(), /^[0-9a-f]{64}$/)
+  await accessible(page, 'admin-join-approved')
   assert.deepEqual(problems, [])
   await context.close()
 })
