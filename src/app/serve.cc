@@ -328,9 +328,15 @@ void ScheduleJobs(Maintenance& maintenance, http::Router& router, Services& s,
 // before any handler (malformed, ambiguously framed, oversize), audited as an attempt. The answer
 // does not wait for that event: nothing was read or changed.
 http::ServerHooks HooksFor(const Config& config, audit::AuditLog& audit, http::Metrics& metrics,
-                           http::Inspector* inspector) {
+                           http::Inspector* inspector, const web::Templates& templates) {
   http::ServerHooks hooks;
   hooks.inspector = inspector;
+  // A browser refused before any page is reached gets a page, as the pages' own errors are.
+  hooks.refusal_page = [&templates](const http::Request& r,
+                                    const Error& e) -> std::optional<http::Response> {
+    if (!web::IsPagePath(r.path)) return std::nullopt;
+    return web::ErrorPage(templates, e);
+  };
   hooks.access_log = [&metrics, log = config.log.access_log](const http::AccessRecord& r) {
     metrics.Observe(r);
     if (!log) return;
@@ -734,7 +740,7 @@ int Serve(const std::filesystem::path& config_path) {
     if (auto r = tail->Start(); !r) return Fatal(r.error());
   }
   http::Server server(server_options, *opened->tls, router,
-                      HooksFor(*config, audit, metrics, detector->get()));
+                      HooksFor(*config, audit, metrics, detector->get(), *templates));
   api::AddMetricsRoute(
       routes, metrics,
       GaugesOf(server, store, services.auth.sessions, shipper.get(), detector->get()));

@@ -197,7 +197,7 @@ class TlsConnection final : public ConnectionBase,
 
   // Over the source's request allowance: 429 with Retry-After, keeping the connection. Audited
   // at most once a minute per source; the rest are counted and answered.
-  void RateLimited(int64_t wait, bool report) {
+  void RateLimited(const Request& request, int64_t wait, bool report) {
     route_ = "-";
     static constexpr std::string_view kWhy = "too many requests from this address";
     if (server_.hooks.refused) {
@@ -207,8 +207,23 @@ class TlsConnection final : public ConnectionBase,
                                     "minute are not audited)",
                                     report});
     }
-    Send(ErrorResponse(Error{ErrorCode::kResourceExhausted, std::string(kWhy), wait}, request_id_),
+    Send(RefusalAnswer(request, Error{ErrorCode::kResourceExhausted, std::string(kWhy), wait}),
          keep_alive_);
+  }
+
+  // The answer to a request refused here: the API's JSON, or the page the hook makes of it (with
+  // the JSON's status and Retry-After).
+  Response RefusalAnswer(const Request& request, const Error& error,
+                         std::optional<Response> json = std::nullopt) {
+    if (!json) json = ErrorResponse(error, request_id_);
+    if (!server_.hooks.refusal_page) return std::move(*json);
+    auto page = server_.hooks.refusal_page(request, error);
+    if (!page) return std::move(*json);
+    page->status = json->status;
+    for (auto& header : json->headers) {
+      if (header.first == "Retry-After") page->headers.push_back(std::move(header));
+    }
+    return std::move(*page);
   }
 
   void Dispatch() {
@@ -221,8 +236,9 @@ class TlsConnection final : public ConnectionBase,
     method_ = std::string(request->message.method_string());
 
     bool report = false;
+    SplitTarget(*request);
     if (const int64_t wait = server_.TakeRequest(allowance_, &report); wait > 0) {
-      return RateLimited(wait, report);
+      return RateLimited(*request, wait, report);
     }
     if (const unsigned refused = RefuseTarget(request->message.target()); refused != 0) {
       route_ = "-";
@@ -230,7 +246,6 @@ class TlsConnection final : public ConnectionBase,
           refused, ErrorCode::kInvalidArgument,
           refused == 414 ? "request target too long" : "request target must be a path", request);
     }
-    SplitTarget(*request);
     // Found once, here: the inspector is told what the path names, and the route runs after it.
     auto match = std::make_shared<Router::Match>(
         server_.router.Find(request->method(), request->path, reach_));
@@ -288,7 +303,7 @@ class TlsConnection final : public ConnectionBase,
     const auto code = verdict.status == 503   ? ErrorCode::kUnavailable
                       : verdict.status == 429 ? ErrorCode::kResourceExhausted
                                               : ErrorCode::kPermissionDenied;
-    Send(ErrorResponse(Error{code, verdict.reason, verdict.retry_after}, request_id_), keep_alive_);
+    Send(RefusalAnswer(*request, Error{code, verdict.reason, verdict.retry_after}), keep_alive_);
   }
 
   void Route(const std::shared_ptr<Request>& request, Router::Match& match) {
@@ -303,11 +318,14 @@ class TlsConnection final : public ConnectionBase,
             server_.ShouldReport("probe " + allowance_)});
       }
       if (match.method_mismatch) {
-        return Send(ProtocolErrorResponse(405, ErrorCode::kInvalidArgument,
-                                          "method not allowed on this path", request_id_),
-                    keep_alive_);
+        static constexpr std::string_view kNotAllowed = "method not allowed on this path";
+        return Send(
+            RefusalAnswer(
+                *request, Error{ErrorCode::kInvalidArgument, std::string(kNotAllowed)},
+                ProtocolErrorResponse(405, ErrorCode::kInvalidArgument, kNotAllowed, request_id_)),
+            keep_alive_);
       }
-      return Send(ErrorResponse(Error{ErrorCode::kNotFound, "no such resource"}, request_id_),
+      return Send(RefusalAnswer(*request, Error{ErrorCode::kNotFound, "no such resource"}),
                   keep_alive_);
     }
     route_ = *match.pattern;
@@ -339,10 +357,12 @@ class TlsConnection final : public ConnectionBase,
       return start();
     }
     // Shed later (it waited too long, or a signed-in request needed its place): answered 503.
-    auto shed = [respond] { respond(Fail(ErrorCode::kUnavailable, std::string(kBusy))); };
+    auto shed = [self, request, respond] {
+      respond(self->RefusalAnswer(*request, Error{ErrorCode::kUnavailable, std::string(kBusy)}));
+    };
     if (!server_.pool->TrySubmit(PriorityOf(*request, match.caller), std::move(start),
                                  std::move(shed))) {
-      Send(ErrorResponse(Error{ErrorCode::kUnavailable, std::string(kBusy)}, request_id_),
+      Send(RefusalAnswer(*request, Error{ErrorCode::kUnavailable, std::string(kBusy)}),
            keep_alive_);
     }
   }

@@ -98,10 +98,16 @@ struct Refusal {
 using RefusalFn = std::function<void(const Refusal&)>;
 
 // What the server reports as it serves, and whom it asks about each request; any may be empty.
+// How a refusal the HTTP layer makes itself (no such route, a method not allowed, the rate limit,
+// inspection, shedding) is answered, when not as the API's JSON (error_response.h): a page for a
+// request a browser makes, or nullopt for the JSON. Called on I/O threads; it must not block.
+using RefusalPageFn = std::function<std::optional<Response>(const Request&, const Error&)>;
+
 struct ServerHooks {
   AccessLogFn access_log;
   RefusalFn refused;
   Inspector* inspector = nullptr;  // must outlive the server
+  RefusalPageFn refusal_page;
 };
 
 // Binds every listener of `options` now, the redirect one too, and keeps their sockets in it for

@@ -128,26 +128,6 @@ constexpr Heading kHeadings[] = {
     {503, "Sorry, the service is unavailable"},
 };
 
-// The page for `error`: a request not signed in is sent to sign in; otherwise the status of the
-// one mapping (http/error_response.h) and, for the caller's own mistakes, what the service said
-// (as the API says it); never the detail of a fault of the service's.
-http::Response ErrorPage(const Templates& templates, const Error& error) {
-  if (error.code == ErrorCode::kUnauthenticated) return SeeOther("/sign-in");
-  const unsigned status = http::HttpStatusFor(error.code);
-  std::string_view heading = "Sorry, there is a problem with the service";
-  for (const auto& h : kHeadings) {
-    if (h.status == status) heading = h.text;
-  }
-  auto data = Titled(std::string(heading));
-  data["heading"] = std::string(heading);
-  data["message"] = status < 500 ? Sentence(error.message) : "Try again later.";
-  auto html = templates.Render("error", data);
-  if (!html) {
-    return Html(status, "<!DOCTYPE html><title>Error</title><p>Sorry, there is a problem.");
-  }
-  return Html(status, std::move(*html));
-}
-
 // A form posted before there is a session: it has no CSRF token to carry, so the browser's word
 // that it came from this site stands in for one (login CSRF); then it is parsed as any form. A
 // refusal of either is audited as an anonymous attempt at `action`.
@@ -1063,6 +1043,30 @@ Result<http::Response> Asset(Call& c) {
 }
 
 }  // namespace
+
+http::Response ErrorPage(const Templates& templates, const Error& error) {
+  if (error.code == ErrorCode::kUnauthenticated) return SeeOther("/sign-in");
+  const unsigned status = http::HttpStatusFor(error.code);
+  std::string_view heading = "Sorry, there is a problem with the service";
+  for (const auto& h : kHeadings) {
+    if (h.status == status) heading = h.text;
+  }
+  auto data = Titled(std::string(heading));
+  data["heading"] = std::string(heading);
+  data["message"] = status < 500 ? Sentence(error.message) : "Try again later.";
+  auto html = templates.Render("error", data);
+  if (!html) {
+    return Html(status, "<!DOCTYPE html><title>Error</title><p>Sorry, there is a problem.");
+  }
+  return Html(status, std::move(*html));
+}
+
+bool IsPagePath(std::string_view path) {
+  for (const std::string_view json : {"/api/", "/scim/", "/__test/"}) {
+    if (path.starts_with(json)) return false;
+  }
+  return path != "/healthz" && path != "/readyz" && path != "/metrics";
+}
 
 void AddConsolePages(api::RouteTable& table, const ConsoleDeps& deps) {
   const ConsoleDeps d = deps;

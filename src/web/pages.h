@@ -28,6 +28,15 @@ struct ConsoleDeps {
   const Templates& templates;
 };
 
+// The console's error page for `error` (status as error_response.h maps it); one not signed in
+// is sent to sign in instead. Never says more than the API would; nothing of a fault's detail.
+http::Response ErrorPage(const Templates& templates, const Error& error);
+
+// Whether a request for `path` refused before any route (none matched, the rate limit,
+// inspection, shedding) is answered with a page: anything but the API's (/api/, /scim/) and the
+// operations' (/healthz, /readyz, /metrics), which answer JSON or text.
+bool IsPagePath(std::string_view path);
+
 // Adds the console's pages and its assets. Everything in `deps` must outlive the table.
 void AddConsolePages(api::RouteTable& table, const ConsoleDeps& deps);
 

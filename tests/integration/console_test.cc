@@ -521,6 +521,35 @@ TEST_F(ConsoleTest, AdministratorsAskForAndApproveAccountsByForms) {
   }
 }
 
+TEST_F(ConsoleTest, RefusalsBeforeAnyPageAreAnsweredWithPagesAndTheApiKeepsJson) {
+  inst_.ExpectAttacks();  // the script in a query below is refused as one
+  const auto html = [](const HttpResponse& r) {
+    return r.headers.at("content-type").starts_with("text/html");
+  };
+  auto missing = Get("/no-such-page-<b>");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_TRUE(html(missing)) << Said(missing);
+  EXPECT_NE(missing.body.find("Page not found"), std::string::npos);
+  EXPECT_EQ(missing.body.find("no-such-page"), std::string::npos) << "the path is not echoed";
+  EXPECT_EQ(missing.headers["content-security-policy"],
+            "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+            "form-action 'self'");
+  auto method = api_.Call("DELETE", "/sign-in", "");
+  EXPECT_EQ(method.status, 405);
+  EXPECT_TRUE(html(method)) << Said(method);
+  auto attack = Get("/sign-in?next=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
+  EXPECT_EQ(attack.status, 403);
+  EXPECT_TRUE(html(attack)) << Said(attack);
+  EXPECT_EQ(attack.body.find("<script>alert"), std::string::npos);
+  // The API, the operations' endpoints and SCIM answer as they always have.
+  for (const char* path : {"/api/v1/no-such-thing", "/scim/v2/Nothing"}) {
+    auto r = api_.Call("GET", path, "");
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_TRUE(r.headers["content-type"].starts_with("application/json")) << path;
+  }
+  EXPECT_FALSE(html(api_.Call("DELETE", "/healthz", "")));
+}
+
 TEST_F(ConsoleTest, ReadersSeeNoEditControlsAndErrorsLeakNothing) {
   inst_.ExpectAttacks();  // the path traversal below is refused as one
   ASSERT_EQ(CreateRecord("ann.editor", "Shared case").status, 201);
