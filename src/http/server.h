@@ -97,12 +97,13 @@ struct Refusal {
 };
 using RefusalFn = std::function<void(const Refusal&)>;
 
-// What the server reports as it serves, and whom it asks about each request; any may be empty.
 // How a refusal the HTTP layer makes itself (no such route, a method not allowed, the rate limit,
 // inspection, shedding) is answered, when not as the API's JSON (error_response.h): a page for a
-// request a browser makes, or nullopt for the JSON. Called on I/O threads; it must not block.
+// request a browser makes, or nullopt for the JSON. Called on I/O threads, and on a worker for a
+// request shed from the queue: it must be thread-safe and must not block.
 using RefusalPageFn = std::function<std::optional<Response>(const Request&, const Error&)>;
 
+// What the server reports as it serves, and whom it asks about each request; any may be empty.
 struct ServerHooks {
   AccessLogFn access_log;
   RefusalFn refused;

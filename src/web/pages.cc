@@ -62,7 +62,7 @@ PageData SignedIn(const Call& c, std::string title) {
     if (c.request.path.starts_with(prefix)) section = name;
   }
   data[std::string(section)] = true;
-  data["username"] = account.username;
+  data["signed_in_as"] = account.username;
   data["csrf_token"] =
       identity::CsrfTokenFor(c.request.Cookie(api::SessionCookieName(account.kind)));
   return data;
@@ -512,7 +512,8 @@ Result<http::Response> EditRecordForm(const ConsoleDeps& d, Call& c) {
 
 // The version a form was opened at: the record's ETag, as the API's If-Match carries it.
 Result<int64_t> VersionOf(const http::Form& form) {
-  const auto& v = form.at("version");
+  const auto at = form.find("version");
+  const std::string_view v = at == form.end() ? "" : at->second;
   int64_t version = 0;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
   if (v.empty() || ec != std::errc() || end != v.data() + v.size() || version < 1) {
@@ -755,15 +756,20 @@ constexpr JoinText kJoinTexts[] = {
 };
 
 // A group of radios or checkboxes for the join form.
+// `error`, if not "", is shown with it.
 PageData Choices(std::string_view name, std::string_view legend, std::string_view hint, bool radios,
-                 const std::vector<std::string>& values, const std::vector<std::string>& checked) {
+                 const std::vector<std::string>& values, const std::vector<std::string>& checked,
+                 const std::string& error) {
   PageData group;
   group["name"] = std::string(name);
   group["legend"] = std::string(legend);
-  if (!hint.empty()) {
-    group["hint"] = std::string(hint);
-    group["described"] = std::string(name) + "-hint";
+  group["hint"] = std::string(hint);
+  std::string described = std::string(name) + "-hint";
+  if (!error.empty()) {
+    group["error"] = error;
+    described += " " + std::string(name) + "-error";
   }
+  group["described"] = described;
   group["container"] =
       radios ? "govuk-radios govuk-radios--small" : "govuk-checkboxes govuk-checkboxes--small";
   PageData options{PageData::type::list};
@@ -842,28 +848,32 @@ Result<http::Response> JoinForm(const ConsoleDeps& d, Call& c, http::Form form,
   std::vector<std::string> grants{std::string(authz::kSensitive)};
   for (const auto& descriptor : d.records.options().descriptors) grants.push_back(descriptor);
   const auto kind = form["kind"].empty() ? std::string("standard") : form["kind"];
+  const std::vector<std::string> kinds{"standard", "privileged", "service"};
+  const std::vector<std::string> roles{"reader",    "editor",           "approver",
+                                       "org_admin", "security_officer", "provisioner"};
   PageData choices{PageData::type::list};
   choices.push_back(Choices("kind", "Kind of account",
                             "Privileged accounts administer and never see records; service "
                             "accounts are for automation, with API tokens only",
-                            true, {"standard", "privileged", "service"}, {kind}));
-  choices.push_back(
-      Choices("roles", "Roles", "None: a reader, read-only", false,
-              {"reader", "editor", "approver", "org_admin", "security_officer", "provisioner"},
-              http::FormValues(form, "roles")));
+                            true, kinds, {kind}, field == "kind" ? message : ""));
+  choices.push_back(Choices("roles", "Roles", "None: a reader, read-only", false, roles,
+                            http::FormValues(form, "roles"), field == "roles" ? message : ""));
   choices.push_back(Choices("grants", "May see", "Standard accounts: what beyond OFFICIAL", false,
-                            grants, http::FormValues(form, "grants")));
+                            grants, http::FormValues(form, "grants"),
+                            field == "grants" ? message : ""));
   data["choices"] = std::move(choices);
   data["bpss_day"] = form["bpss_day"];
   data["bpss_month"] = form["bpss_month"];
   data["bpss_year"] = form["bpss_year"];
   if (error == nullptr) return Page(d, 200, "admin_join_new", data);
-  if (field == "org" || field == "bpss" || field == "kind" || field == "roles" ||
-      field == "grants") {
-    data[std::string(field) + "_error"] = message;
-  }
-  return FormAgain(d, "admin_join_new", std::move(data), field == "bpss" ? "bpss_day" : field,
-                   *error);
+  if (field == "org" || field == "bpss") data[std::string(field) + "_error"] = message;
+  // The summary links to the field; for a group, its first input.
+  const std::string link = field == "bpss"     ? "bpss_day"
+                           : field == "kind"   ? "kind-" + kinds.front()
+                           : field == "roles"  ? "roles-" + roles.front()
+                           : field == "grants" ? "grants-" + grants.front()
+                                               : std::string(field);
+  return FormAgain(d, "admin_join_new", std::move(data), link, *error);
 }
 
 // "2026-03-27" from the date input's three fields; as typed (for the service to refuse) unless
@@ -920,6 +930,29 @@ Result<http::Response> RequestJoin(const ConsoleDeps& d, Call& c) {
   return SeeOther("/admin/join-requests");
 }
 
+// Whether the form for `action` must ask for a security code: the action needs a second factor
+// proved within the window (authz/admin.h), and the session's is older.
+bool NeedsCode(const ConsoleDeps& d, Call& c, authz::AdminAction action) {
+  return authz::RuleFor(action).fresh_second_factor && !d.auth.sessions.RequireRecentMfa(c.who());
+}
+
+// Who acts for `action`: the caller, with the form's code proved first when NeedsCode. A code not
+// accepted is for the form to show (a session ended for too many wrong codes is sent to sign in
+// by the next request); a fault is the service's.
+Result<identity::Principal> Proven(const ConsoleDeps& d, Call& c, authz::AdminAction action,
+                                   const std::string& code) {
+  if (!NeedsCode(d, c, action)) return c.who();
+  // No code at all (the form opened while the factor was fresh, and it is not now) is not a wrong
+  // one: it is asked for, and counts against nothing.
+  if (code.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "this needs a fresh second factor: enter the code from your authenticator app");
+  }
+  auto fresh = d.auth.sessions.Reauthenticate(c.who(), code, c.context);
+  if (fresh || fresh.error().code != ErrorCode::kUnauthenticated) return fresh;
+  return Fail(ErrorCode::kUnauthenticated, "the security code was not accepted");
+}
+
 // The page to approve or reject one pending request: its details, and the fresh second factor
 // either needs, asked for with it.
 Result<http::Response> DecideJoinPage(const ConsoleDeps& d, Call& c, bool approve,
@@ -935,7 +968,9 @@ Result<http::Response> DecideJoinPage(const ConsoleDeps& d, Call& c, bool approv
   data["verb"] = approve ? "approve" : "reject";
   data["button"] = approve ? "Approve" : "Reject";
   if (!approve) data["rejecting"] = true;
-  if (!d.auth.sessions.RequireRecentMfa(c.who()) || field == "code") data["needs_code"] = true;
+  const auto action = approve ? authz::AdminAction::kJoinApprove : authz::AdminAction::kJoinReject;
+  // A reason refused comes after the factor was proved: not asked for again.
+  if (field == "code" || (field != "reason" && NeedsCode(d, c, action))) data["needs_code"] = true;
   if (const auto reason = form.find("reason"); reason != form.end()) {
     data["reason_value"] = reason->second;
   }
@@ -948,18 +983,12 @@ Result<http::Response> DecideJoin(const ConsoleDeps& d, Call& c, bool approve) {
   auto form = approve ? http::ParseForm(c.request, {{"code", 32}})
                       : http::ParseForm(c.request, {{"code", 32}, {"reason", 2000, true}});
   if (!form) return d.lifecycle.RefuseMalformed(c.who(), action, form.error(), c.context);
-  // A second factor proved within the window is fresh enough; otherwise the form's code proves
-  // one now. A code not accepted shows the form again (a session ended for too many wrong codes
-  // is sent to sign in by the next request).
-  auto fresh = d.auth.sessions.RequireRecentMfa(c.who())
-                   ? Result<identity::Principal>(c.who())
-                   : d.auth.sessions.Reauthenticate(c.who(), (*form)["code"], c.context);
+  auto fresh =
+      Proven(d, c, approve ? authz::AdminAction::kJoinApprove : authz::AdminAction::kJoinReject,
+             (*form)["code"]);
   if (!fresh) {
     if (http::HttpStatusFor(fresh.error().code) >= 500) return std::unexpected(fresh.error());
-    const Error refused{fresh.error().code, fresh.error().code == ErrorCode::kUnauthenticated
-                                                ? "the security code was not accepted"
-                                                : fresh.error().message};
-    return DecideJoinPage(d, c, approve, *form, &refused, "code");
+    return DecideJoinPage(d, c, approve, *form, &fresh.error(), "code");
   }
   if (!approve) {
     auto rejected = d.lifecycle.joiners.Reject(*fresh, c.param("id"), (*form)["reason"], c.context);
@@ -1005,6 +1034,7 @@ Result<http::Response> UsersPage(const ConsoleDeps& d, Call& c) {
   PageData items{PageData::type::list};
   for (const auto& u : users) {
     PageData item;
+    item["id"] = PercentEncode(u.id);
     item["username"] = u.username;
     item["name"] = u.person_name;
     item["org"] = u.org_id.empty() ? "" : NameOf(orgs, u.org_id);
@@ -1018,6 +1048,102 @@ Result<http::Response> UsersPage(const ConsoleDeps& d, Call& c) {
   if (!users.empty()) data["has_items"] = true;
   data["items"] = std::move(items);
   return Page(d, 200, "admin_users", data);
+}
+
+// One account, as the caller may see it (an org admin: their organisation's only).
+Result<identity::UserRow> FindUser(const ConsoleDeps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto users, d.lifecycle.accounts.List(c.who(), {}, c.context));
+  const auto found = std::ranges::find(users, c.param("id"), &identity::UserRow::id);
+  if (found == users.end()) return Fail(ErrorCode::kNotFound, "no such account");
+  return std::move(*found);
+}
+
+// What may be done to an account from its page: the lifecycle's actions, each its own form.
+struct UserAction {
+  std::string_view verb;  // in the path
+  authz::AdminAction action;
+  std::string_view title, button, warning;
+  bool reason;  // the form asks why
+};
+constexpr UserAction kUserActions[] = {
+    {"leave", authz::AdminAction::kUserLeave, "Record a leaver", "Record the leaver",
+     "Their access ends now: every session ends, every token is revoked, and the account can "
+     "never be used again. A person who returns is given a new account.",
+     false},
+    {"lock", authz::AdminAction::kUserLock, "Lock this account", "Lock the account",
+     "They cannot sign in, and their sessions end, until the account is unlocked.", true},
+    {"unlock", authz::AdminAction::kUserUnlock, "Unlock this account", "Unlock the account",
+     "Every lock on the account is lifted, and they can sign in again.", true},
+};
+
+Result<http::Response> UserPage(const ConsoleDeps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto u, FindUser(d, c));
+  ASSIGN_OR_RETURN(auto orgs, OrgNames(d, c));
+  auto data = SignedIn(c, u.username);
+  data["id"] = PercentEncode(u.id);
+  data["username"] = u.username;
+  data["name"] = u.person_name;
+  data["email"] = u.person_email;
+  data["org"] = u.org_id.empty() ? "" : NameOf(orgs, u.org_id);
+  data["kind"] = u.kind;
+  data["roles"] = Listed(u.roles);
+  data["remits"] = Listed(u.remits);
+  data["grants"] = Listed(u.grants);
+  data["status"] = u.status;
+  data["expires_at"] = u.expires_at.empty() ? "Never" : Readable(u.expires_at);
+  data["last_login_at"] = u.last_login_at.empty() ? "Never" : Readable(u.last_login_at);
+  if (u.status != "left") {
+    data["can_leave"] = true;
+    data[u.status == "locked" ? "can_unlock" : "can_lock"] = true;
+  }
+  return Page(d, 200, "admin_user", data);
+}
+
+Result<http::Response> UserActionPage(const ConsoleDeps& d, Call& c, const UserAction& a,
+                                      const http::Form& form, const Error* error,
+                                      std::string_view field) {
+  ASSIGN_OR_RETURN(auto u, FindUser(d, c));
+  auto data = SignedIn(c, std::string(a.title));
+  data["id"] = PercentEncode(u.id);
+  data["username"] = u.username;
+  data["verb"] = std::string(a.verb);
+  data["button"] = std::string(a.button);
+  data["warning"] = std::string(a.warning);
+  if (a.reason) data["asks_reason"] = true;
+  // A reason refused comes after the factor was proved: not asked for again.
+  if (field == "code" || (field != "reason" && NeedsCode(d, c, a.action))) {
+    data["needs_code"] = true;
+  }
+  if (const auto reason = form.find("reason"); reason != form.end()) {
+    data["reason_value"] = reason->second;
+  }
+  if (error == nullptr) return Page(d, 200, "admin_user_action", data);
+  return FormAgain(d, "admin_user_action", std::move(data), field, *error);
+}
+
+Result<http::Response> ActOnUser(const ConsoleDeps& d, Call& c, const UserAction& a) {
+  auto form = http::ParseForm(c.request, {{"code", 32}, {"reason", 2000, true}});
+  if (!form) {
+    return d.lifecycle.RefuseMalformed(c.who(), std::string(authz::RuleFor(a.action).name),
+                                       form.error(), c.context);
+  }
+  auto fresh = Proven(d, c, a.action, (*form)["code"]);
+  if (!fresh) {
+    if (http::HttpStatusFor(fresh.error().code) >= 500) return std::unexpected(fresh.error());
+    return UserActionPage(d, c, a, *form, &fresh.error(), "code");
+  }
+  const auto& id = c.param("id");
+  const auto& reason = (*form)["reason"];
+  auto done = a.action == authz::AdminAction::kUserLeave
+                  ? d.lifecycle.accounts.Leave(*fresh, id, c.context)
+              : a.action == authz::AdminAction::kUserLock
+                  ? d.lifecycle.accounts.Lock(*fresh, id, reason, c.context)
+                  : d.lifecycle.accounts.Unlock(*fresh, id, reason, c.context);
+  if (!done) {
+    if (done.error().code != ErrorCode::kInvalidArgument) return std::unexpected(done.error());
+    return UserActionPage(d, c, a, *form, &done.error(), "reason");
+  }
+  return SeeOther("/admin/users/" + PercentEncode(id));
 }
 
 // --- Assets -------------------------------------------------------------------------------------
@@ -1131,6 +1257,15 @@ void AddConsolePages(api::RouteTable& table, const ConsoleDeps& deps) {
        [d](Call& c) { return DecideJoin(d, c, false); });
   page(verb::get, "/admin/users", Credentials::kSession, "Accounts",
        [d](Call& c) { return UsersPage(d, c); });
+  page(verb::get, "/admin/users/{id}", Credentials::kSession, "An account",
+       [d](Call& c) { return UserPage(d, c); });
+  for (const auto& a : kUserActions) {
+    const std::string path = "/admin/users/{id}/" + std::string(a.verb);
+    page(verb::get, path, Credentials::kSession, std::string(a.title),
+         [d, &a](Call& c) { return UserActionPage(d, c, a, {}, nullptr, ""); });
+    page(verb::post, path, Credentials::kSession, std::string(a.title),
+         [d, &a](Call& c) { return ActOnUser(d, c, a); });
+  }
   page(verb::get, "/exports", Credentials::kSession, "Exports: yours, and those to approve",
        [d](Call& c) { return ExportsPage(d, c, {}, nullptr); });
   page(verb::post, "/exports", Credentials::kSession, "Ask for an export",

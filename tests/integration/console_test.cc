@@ -300,6 +300,12 @@ TEST_F(ConsoleTest, ChangesAndDeletesByFormsAtTheVersionTheFormWasOpenedAt) {
     EXPECT_EQ(change(bad, "Bad version").status, 400) << "version '" << bad << "'";
   }
   EXPECT_EQ(change("2", "Bad descriptor", "&descriptors=SECRET").status, 400);
+  auto no_version = Post(
+      "/records/" + id + "/edit",
+      FormEncode({{"title", "No version"}, {"classification", "OFFICIAL"}, {"csrf_token", csrf}}),
+      cookie);
+  EXPECT_EQ(no_version.status, 400) << Said(no_version);
+  EXPECT_TRUE(no_version.headers["content-type"].starts_with("text/html"));
   auto updates = api_.As(officer1_, "GET", "/api/v1/audit/events?action=record.update&limit=100");
   int refused = 0, stale_ones = 0;
   const auto events = JsonOf(updates);
@@ -307,7 +313,7 @@ TEST_F(ConsoleTest, ChangesAndDeletesByFormsAtTheVersionTheFormWasOpenedAt) {
     if (!e.at("decision").at("allow").as_bool()) ++refused;
     if (e.at("outcome").as_string() == "failed_precondition") ++stale_ones;
   }
-  EXPECT_EQ(refused, 7) << "six versions, one descriptor";
+  EXPECT_EQ(refused, 8) << "six versions, one descriptor, one without a version";
   EXPECT_EQ(stale_ones, 1);
   EXPECT_EQ(JsonOf(api_.As(sessions_["ann.editor"], "GET", "/api/v1/records/" + id))
                 .at("version")
@@ -380,7 +386,9 @@ TEST_F(ConsoleTest, AsksForApprovesAndDownloadsAnExportByForms) {
       << "a button's form holds nothing else";
   auto approved = Post("/exports/" + id + "/approve", FormEncode({{"csrf_token", amy_csrf}}), amy);
   ASSERT_EQ(approved.status, 303) << Said(approved);
-  EXPECT_EQ(Get("/exports", amy).body.find("/approve"), std::string::npos) << "done";
+  auto queue_after = Get("/exports", amy);
+  ASSERT_EQ(queue_after.status, 200) << Said(queue_after);
+  EXPECT_EQ(queue_after.body.find("/approve"), std::string::npos) << "done";
 
   // Ann downloads it once, opened: a file, not a page.
   page = Get("/exports", ann);
@@ -449,7 +457,9 @@ TEST_F(ConsoleTest, AdministratorsAskForAndApproveAccountsByForms) {
   EXPECT_EQ(bad_name.body.find("<script>alert"), std::string::npos);
   EXPECT_EQ(ask("nia.newcomer", "15", "&roles=editor").status, 400) << "a role twice";
   EXPECT_EQ(ask("nia.newcomer", "15", "&remits=west").status, 400) << "remits given twice";
-  EXPECT_EQ(Get("/admin/join-requests", one).body.find("nia.newcomer"), std::string::npos);
+  auto none_yet = Get("/admin/join-requests", one);
+  ASSERT_EQ(none_yet.status, 200) << Said(none_yet);
+  EXPECT_EQ(none_yet.body.find("nia.newcomer"), std::string::npos);
   auto made = ask("nia.newcomer", "15");
   ASSERT_EQ(made.status, 303) << Said(made);
   EXPECT_EQ(made.headers["location"], "/admin/join-requests");
@@ -499,6 +509,7 @@ TEST_F(ConsoleTest, AdministratorsAskForAndApproveAccountsByForms) {
   const auto other = "jr-" + Between(list.body, "href=\"/admin/join-requests/jr-", '/');
   ASSERT_EQ(other.size(), 19u) << other;
   auto reject = Get("/admin/join-requests/" + other + "/reject", again);
+  ASSERT_EQ(reject.status, 200) << Said(reject);
   EXPECT_EQ(reject.body.find("id=\"code\""), std::string::npos) << "fresh enough";
   const auto csrf1 = HiddenField(reject.body, "csrf_token");
   auto no_reason = Post("/admin/join-requests/" + other + "/reject",
@@ -518,6 +529,89 @@ TEST_F(ConsoleTest, AdministratorsAskForAndApproveAccountsByForms) {
     EXPECT_EQ(r.status, 303) << path << " " << Said(r);
     EXPECT_EQ(r.headers["location"], "/sign-in") << path;
     EXPECT_EQ(r.body.find("nia.newcomer"), std::string::npos) << path;
+  }
+}
+
+TEST_F(ConsoleTest, AdministratorsLockUnlockAndRecordLeaversByForms) {
+  const auto users = JsonOf(api_.As(officer1_, "GET", "/api/v1/admin/users"));
+  std::string id;
+  for (const auto& u : users.at("items").as_array()) {
+    if (u.at("username").as_string() == "ann.editor") id = std::string(u.at("id").as_string());
+  }
+  ASSERT_FALSE(id.empty());
+  const auto one = SignInByForms(kOfficer1);
+  auto list = Get("/admin/users", one);
+  EXPECT_NE(list.body.find("href=\"/admin/users/" + id + "\""), std::string::npos);
+  auto page = Get("/admin/users/" + id, one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find("/admin/users/" + id + "/lock"), std::string::npos);
+  EXPECT_NE(page.body.find("/admin/users/" + id + "/leave"), std::string::npos);
+  const auto csrf = HiddenField(page.body, "csrf_token");
+  const auto act = [&](const std::string& verb,
+                       std::initializer_list<std::pair<std::string, std::string>> fields,
+                       const std::string& extra = "") {
+    std::string body = FormEncode(fields);
+    body += (body.empty() ? "" : "&") + FormEncode({{"csrf_token", csrf}}) + extra;
+    return Post("/admin/users/" + id + "/" + verb, body, one);
+  };
+  // Hostile forms first: refused, nothing changes.
+  EXPECT_EQ(act("lock", {{"reason", "x"}}, "&status=active").status, 400);
+  EXPECT_EQ(act("lock", {{"reason", std::string("a\x01b")}}).status, 400);
+  EXPECT_EQ(Get("/admin/users/acc-does-not-exist", one).status, 404);
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "GET", "/api/v1/records").status, 200);
+
+  // Locked (signed in just now: no code asked for); her session ends.
+  auto form = Get("/admin/users/" + id + "/lock", one);
+  ASSERT_EQ(form.status, 200) << Said(form);
+  EXPECT_EQ(form.body.find("id=\"code\""), std::string::npos) << "fresh enough";
+  auto locked = act("lock", {{"reason", "Laptop reported stolen"}});
+  ASSERT_EQ(locked.status, 303) << Said(locked);
+  EXPECT_EQ(locked.headers["location"], "/admin/users/" + id);
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "GET", "/api/v1/records").status, 401);
+  page = Get("/admin/users/" + id, one);
+  EXPECT_NE(page.body.find("/admin/users/" + id + "/unlock"), std::string::npos);
+
+  // Later, unlocking asks for a code with the decision; a wrong one brings the form back.
+  api_.AdvanceClock(4 * 60);
+  ASSERT_EQ(Get("/admin/users", one).status, 200);
+  api_.AdvanceClock(2 * 60);
+  form = Get("/admin/users/" + id + "/unlock", one);
+  EXPECT_NE(form.body.find("id=\"code\""), std::string::npos);
+  // No code at all is asked for again, and is not counted as a wrong one.
+  auto no_code = act("unlock", {{"reason", "Laptop found"}});
+  EXPECT_EQ(no_code.status, 400) << Said(no_code);
+  EXPECT_NE(no_code.body.find("enter the code from your authenticator app"), std::string::npos)
+      << Said(no_code);
+  auto wrong = act("unlock", {{"reason", "Laptop found"}, {"code", "000000"}});
+  EXPECT_EQ(wrong.status, 401) << Said(wrong);
+  EXPECT_NE(wrong.body.find("Laptop found"), std::string::npos) << "what was typed is kept";
+  api_.AdvanceClock(30);
+  auto unlocked = act("unlock", {{"reason", "Laptop found"}, {"code", api_.Totp(kOfficer1)}});
+  ASSERT_EQ(unlocked.status, 303) << Said(unlocked);
+
+  // A leaver: confirmed, then nothing more can be done to the account.
+  ASSERT_EQ(Get("/admin/users/" + id + "/leave", one).status, 200);
+  auto left = act("leave", {});
+  ASSERT_EQ(left.status, 303) << Said(left);
+  page = Get("/admin/users/" + id, one);
+  EXPECT_NE(page.body.find(">left<"), std::string::npos) << Said(page);
+  EXPECT_EQ(page.body.find("/leave\""), std::string::npos);
+  EXPECT_EQ(act("leave", {}).status / 100, 4) << "left already";
+
+  // Every step, allowed or refused, is in the audit log (the other officer's session has idled
+  // out meanwhile: signed in again).
+  api_.AdvanceClock(30);
+  const auto two = api_.SignIn(kOfficer2);
+  for (const char* action : {"admin.user.lock", "admin.user.unlock", "admin.user.leave"}) {
+    auto events = api_.As(two, "GET", std::string("/api/v1/audit/events?action=") + action);
+    ASSERT_EQ(events.status, 200) << events.body;
+    const auto found = JsonOf(events);
+    int allowed = 0, refused = 0;
+    for (const auto& e : found.at("items").as_array()) {
+      ++(e.at("decision").at("allow").as_bool() ? allowed : refused);
+    }
+    EXPECT_EQ(allowed, 1) << action;
+    EXPECT_GE(refused, std::string_view(action) == "admin.user.unlock" ? 0 : 1) << action;
   }
 }
 

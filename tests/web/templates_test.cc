@@ -42,10 +42,10 @@ TEST(TemplatesTest, RefusesTagsThatWouldNotEscape) {
 TEST(TemplatesTest, TheBuiltInPagesLoad) {
   auto t = Templates::Load();
   ASSERT_TRUE(t) << t.error().message;
-  for (const char* page :
-       {"sign_in", "sign_in_code", "records", "record", "record_form", "record_delete", "exports",
-        "admin_join_requests", "admin_join_new", "admin_join_decide", "admin_join_approved",
-        "admin_users", "error", "enrol", "enrol_code", "enrol_done"}) {
+  for (const char* page : {"sign_in", "sign_in_code", "records", "record", "record_form",
+                           "record_delete", "exports", "admin_join_requests", "admin_join_new",
+                           "admin_join_decide", "admin_join_approved", "admin_users", "admin_user",
+                           "admin_user_action", "error", "enrol", "enrol_code", "enrol_done"}) {
     PageData data;
     data["title"] = "t";
     EXPECT_TRUE(t->Render(page, data)) << page;
