@@ -513,7 +513,7 @@ Result<http::Response> EditRecordForm(const ConsoleDeps& d, Call& c) {
 // The version a form was opened at: the record's ETag, as the API's If-Match carries it.
 Result<int64_t> VersionOf(const http::Form& form) {
   const auto at = form.find("version");
-  const std::string_view v = at == form.end() ? "" : at->second;
+  const std::string_view v = at == form.end() ? std::string_view() : std::string_view(at->second);
   int64_t version = 0;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
   if (v.empty() || ec != std::errc() || end != v.data() + v.size() || version < 1) {
