@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "api/auth.h"
+#include "authz/admin.h"
 #include "authz/authz.h"
 #include "common/text.h"
 #include "http/error_response.h"
@@ -47,14 +48,21 @@ PageData Titled(std::string title) {
   return data;
 }
 
+// Whether `account` administers (authz decides): its pages are the administration's.
+bool Administers(const ConsoleDeps& d, const identity::Account& account) {
+  return authz::DecideAdmin(account, authz::AdminAction::kJoinList, {account.org_id, {}, "", {}},
+                            d.clock.Now())
+      .allow;
+}
+
 // The layout's signed-in parts: who, and the CSRF token its sign-out form (and every other form
 // of the page) carries.
-PageData SignedIn(const Call& c, std::string title) {
+PageData SignedIn(const ConsoleDeps& d, const Call& c, std::string title) {
   auto data = Titled(std::move(title));
   const auto& account = c.who().account;
   data["signed_in"] = true;
   // The navigation: an administrator's, or the records'; the section this page is in.
-  if (account.kind == identity::Kind::kPrivileged) data["admin"] = true;
+  if (Administers(d, account)) data["admin"] = true;
   std::string_view section = "in_records";
   for (const auto& [prefix, name] : {std::pair{"/exports", "in_exports"},
                                      {"/admin/join-requests", "in_joins"},
@@ -308,7 +316,7 @@ Result<http::Response> ListRecords(const ConsoleDeps& d, Call& c) {
   if (!q) return d.records.RefuseMalformed(c.who(), "record.list", "", q.error(), c.context);
   auto& remit = (*q)["remit"];
   ASSIGN_OR_RETURN(auto page, d.records.List(c.who(), remit, 50, (*q)["cursor"], c.context));
-  auto data = SignedIn(c, "Records");
+  auto data = SignedIn(d, c, "Records");
   data["remits"] = RemitOptions(c.who().account.remits, remit);
   if (!CreatableRemits(d, c.who()).empty()) data["can_create"] = true;
   PageData items{PageData::type::list};
@@ -354,7 +362,7 @@ boost::json::value ParseBody(const std::string& body_json) {
 // As the API's view (api/records.cc): with a session it starts on the I/O thread, and the page is
 // rendered once the view's audit event is durable.
 void ViewRecord(const ConsoleDeps& d, Call& c, http::Respond respond) {
-  auto data = SignedIn(c, "");
+  auto data = SignedIn(d, c, "");
   d.records.GetAsync(c.who(), c.param("id"), c.context,
                      [d, who = c.who(), data = std::move(data),
                       respond = std::move(respond)](Result<records::Record> record) mutable {
@@ -398,7 +406,7 @@ struct RecordValues {
 Result<http::Response> RecordForm(const ConsoleDeps& d, Call& c, const RecordValues& v,
                                   const Error* error) {
   const bool editing = !v.id.empty();
-  auto data = SignedIn(c, editing ? "Change this record" : "Create a record");
+  auto data = SignedIn(d, c, editing ? "Change this record" : "Create a record");
   if (editing) {
     data["editing"] = true;
     if (!v.remit.empty()) data["remit"] = v.remit;
@@ -564,7 +572,7 @@ Result<http::Response> UpdateRecord(const ConsoleDeps& d, Call& c) {
 
 Result<http::Response> DeleteRecordForm(const ConsoleDeps& d, Call& c) {
   ASSIGN_OR_RETURN(auto record, d.records.Get(c.who(), c.param("id"), c.context));
-  auto data = SignedIn(c, "Delete this record");
+  auto data = SignedIn(d, c, "Delete this record");
   data["id"] = PercentEncode(record.summary.id);
   data["record_title"] = record.summary.title;
   data["remit"] = record.summary.remit;
@@ -627,7 +635,7 @@ Result<http::Response> ExportsPage(const ConsoleDeps& d, Call& c, const http::Fo
   auto q = http::ParseQuery(c.request.query, {});
   if (!q) return d.exports.RefuseMalformed(c.who(), "export.list", q.error(), c.context);
   ASSIGN_OR_RETURN(auto list, d.exports.List(c.who(), c.context));
-  auto data = SignedIn(c, "Exports");
+  auto data = SignedIn(d, c, "Exports");
   if (!list.mine.empty()) data["mine_any"] = true;
   if (!list.to_approve.empty()) data["to_approve_any"] = true;
   data["mine"] = ExportItems(list.mine);
@@ -731,7 +739,7 @@ Result<http::Response> JoinRequestsPage(const ConsoleDeps& d, Call& c) {
   }
   ASSIGN_OR_RETURN(auto list, d.lifecycle.joiners.List(c.who(), "pending", c.context));
   ASSIGN_OR_RETURN(auto orgs, OrgNames(d, c));
-  auto data = SignedIn(c, "Join requests");
+  auto data = SignedIn(d, c, "Join requests");
   PageData items{PageData::type::list};
   for (const auto& j : list) {
     PageData item;
@@ -814,7 +822,7 @@ std::string_view JoinField(std::string_view message) {
 Result<http::Response> JoinForm(const ConsoleDeps& d, Call& c, http::Form form,
                                 const Error* error) {
   ASSIGN_OR_RETURN(auto orgs, OrgNames(d, c));
-  auto data = SignedIn(c, "Ask for an account");
+  auto data = SignedIn(d, c, "Ask for an account");
   const std::string_view field = error == nullptr ? "" : JoinField(error->message);
   const std::string message = error == nullptr ? "" : Sentence(error->message);
   PageData org_list{PageData::type::list};
@@ -963,7 +971,7 @@ Result<http::Response> DecideJoinPage(const ConsoleDeps& d, Call& c, bool approv
   const auto found = std::ranges::find(list, id, &lifecycle::JoinRequestRow::id);
   if (found == list.end()) return Fail(ErrorCode::kNotFound, "no such pending join request");
   ASSIGN_OR_RETURN(auto orgs, OrgNames(d, c));
-  auto data = SignedIn(c, approve ? "Approve this account" : "Reject this request");
+  auto data = SignedIn(d, c, approve ? "Approve this account" : "Reject this request");
   AddJoinRequest(data, *found, orgs);
   data["verb"] = approve ? "approve" : "reject";
   data["button"] = approve ? "Approve" : "Reject";
@@ -1001,7 +1009,7 @@ Result<http::Response> DecideJoin(const ConsoleDeps& d, Call& c, bool approve) {
     return SeeOther("/admin/join-requests");
   }
   ASSIGN_OR_RETURN(auto made, d.lifecycle.joiners.Approve(*fresh, c.param("id"), c.context));
-  auto data = SignedIn(c, "Account approved");
+  auto data = SignedIn(d, c, "Account approved");
   data["username"] = made.username;
   data["token"] = made.enrolment_token;
   data["token_expires_at"] = Readable(FormatRfc3339(made.token_expires_at));
@@ -1016,7 +1024,7 @@ Result<http::Response> UsersPage(const ConsoleDeps& d, Call& c) {
   filter.status = (*q)["status"];
   ASSIGN_OR_RETURN(auto users, d.lifecycle.accounts.List(c.who(), filter, c.context));
   ASSIGN_OR_RETURN(auto orgs, OrgNames(d, c));
-  auto data = SignedIn(c, "Users");
+  auto data = SignedIn(d, c, "Users");
   PageData statuses{PageData::type::list};
   for (const auto& [value, text] : {std::pair{"", "Any"},
                                     {"active", "Active"},
@@ -1079,7 +1087,7 @@ constexpr UserAction kUserActions[] = {
 Result<http::Response> UserPage(const ConsoleDeps& d, Call& c) {
   ASSIGN_OR_RETURN(auto u, FindUser(d, c));
   ASSIGN_OR_RETURN(auto orgs, OrgNames(d, c));
-  auto data = SignedIn(c, u.username);
+  auto data = SignedIn(d, c, u.username);
   data["id"] = PercentEncode(u.id);
   data["username"] = u.username;
   data["name"] = u.person_name;
@@ -1103,7 +1111,7 @@ Result<http::Response> UserActionPage(const ConsoleDeps& d, Call& c, const UserA
                                       const http::Form& form, const Error* error,
                                       std::string_view field) {
   ASSIGN_OR_RETURN(auto u, FindUser(d, c));
-  auto data = SignedIn(c, std::string(a.title));
+  auto data = SignedIn(d, c, std::string(a.title));
   data["id"] = PercentEncode(u.id);
   data["username"] = u.username;
   data["verb"] = std::string(a.verb);
@@ -1208,10 +1216,8 @@ void AddConsolePages(api::RouteTable& table, const ConsoleDeps& deps) {
   };
   page(verb::get, "/", Credentials::kSession,
        "The console's start: join requests for administrators, records for everyone else",
-       [](Call& c) -> Result<http::Response> {
-         return SeeOther(c.who().account.kind == identity::Kind::kPrivileged
-                             ? "/admin/join-requests"
-                             : "/records");
+       [d](Call& c) -> Result<http::Response> {
+         return SeeOther(Administers(d, c.who().account) ? "/admin/join-requests" : "/records");
        });
   page(verb::get, "/sign-in", Credentials::kNone, "Sign in: the password",
        [d](Call& c) { return SignInPage(d, c); });
