@@ -5,8 +5,11 @@ Enrols the two demo officers, has officer one create an organisation, a remit an
 for an editor, officer two approve it, enrols the editor, signs the editor in (with a recovery
 code, so no waiting for the next TOTP step) and creates one record with a 1 KiB body.
 
-Usage: records_setup.py PORT INIT_OUTPUT_FILE
+Usage: records_setup.py PORT INIT_OUTPUT_FILE [SESSIONS_FILE]
 Prints: COOKIE CSRF RECORD_ID
+With SESSIONS_FILE, four more editors of the same remit are made and signed in, and their
+"COOKIE CSRF" written there one per line: a benchmark whose rounds each need an account of their
+own (listing is capped per account) takes one each.
 """
 import json
 import re
@@ -70,16 +73,27 @@ org, _ = call("POST", "/api/v1/admin/orgs",
               {"name": "Bench Ltd", "iso27001": cert, "cyber_essentials_plus": cert},
               one, expect=201)
 call("POST", f"/api/v1/admin/orgs/{org['id']}/remits", {"name": "bench"}, one, expect=201)
-req, _ = call("POST", "/api/v1/admin/join-requests",
-              {"org": org["id"], "username": "bench.editor",
-               "person": {"name": "Bench Editor", "email": "bench.editor@example.org"},
-               "kind": "standard", "roles": ["editor"], "remits": ["bench"],
-               "grants": ["PERSONAL"], "bpss_verified_on": "2026-01-01",
-               "bpss_verified_by": "bench"}, one, expect=201)
-approved, _ = call("POST", f"/api/v1/admin/join-requests/{req['id']}/approve", None, two)
-editor = sign_in("bench.editor", enrol("bench.editor", approved["enrolment_token"])[0])
+
+
+def make_editor(username):
+    req, _ = call("POST", "/api/v1/admin/join-requests",
+                  {"org": org["id"], "username": username,
+                   "person": {"name": "Bench Editor", "email": f"{username}@example.org"},
+                   "kind": "standard", "roles": ["editor"], "remits": ["bench"],
+                   "grants": ["PERSONAL"], "bpss_verified_on": "2026-01-01",
+                   "bpss_verified_by": "bench"}, one, expect=201)
+    approved, _ = call("POST", f"/api/v1/admin/join-requests/{req['id']}/approve", None, two)
+    return sign_in(username, enrol(username, approved["enrolment_token"])[0])
+
+
+editor = make_editor("bench.editor")
 record, _ = call("POST", "/api/v1/records",
                  {"remit": "bench", "title": "Benchmark record", "classification": "OFFICIAL",
                   "descriptors": ["PERSONAL"], "body": {"text": "x" * 1000}},
                  editor, expect=201)
+if len(sys.argv) > 3:
+    with open(sys.argv[3], "w") as f:
+        for n in range(1, 5):
+            session = make_editor(f"bench.editor{n}")
+            f.write(f"{session[0]} {session[1]}\n")
 print(editor[0], editor[1], record["id"])
