@@ -1,7 +1,11 @@
 #pragma once
-// HTML form bodies (application/x-www-form-urlencoded), parsed strictly, as the console's pages
-// post them: `name=value` pairs separated by '&', percent-decoded ('+' is a space), each name at
-// most once and from the page's list; values valid UTF-8, within their field's length, and
+// HTML form bodies, parsed strictly, as the console's pages post them: url-encoded
+// (application/x-www-form-urlencoded: `name=value` pairs separated by '&', percent-decoded, '+' a
+// space), or multipart/form-data for a form that uploads a file (RFC 7578: each part a
+// Content-Disposition of form-data with a quoted name, perhaps a filename and a Content-Type, and
+// nothing else; the file's bytes are the field's value, its name and type are not kept). Either
+// way each name at most once and from the page's list; values valid UTF-8, within their field's
+// length, and
 // without control characters (a multi-line field may hold line breaks and tabs; CR LF becomes
 // LF). A field of checkboxes (`repeated`) may be given more than once: its values are kept
 // joined by line breaks, which no value of a one-line field can hold (read them with
