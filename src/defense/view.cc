@@ -1,8 +1,10 @@
 #include "defense/view.h"
 
 #include <boost/json.hpp>
+#include <optional>
 
 #include "common/utf8.h"
+#include "http/form.h"
 
 namespace strongroom::defense {
 namespace {
@@ -108,6 +110,44 @@ bool IsJson(std::string_view content_type) {
   return lower == "application/json" || lower.ends_with("+json");
 }
 
+bool IsForm(std::string_view content_type) {
+  auto media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  std::string lower;
+  for (char c : media) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  return lower == "application/x-www-form-urlencoded" || lower == "multipart/form-data";
+}
+
+// A form's fields as a JSON object of their values (a field sent more than once: an array of
+// them), each windowed, the secret ones emptied: the parts' framing of a multipart body is never
+// shown as if it were content. Nothing when the body is not a form that parses.
+std::optional<std::string> FormView(const http::Request& request) {
+  std::vector<std::pair<std::string, std::vector<json::value>>> fields;
+  const auto read = http::ForEachFormValue(
+      request, [&](std::string_view name, std::string_view value) -> Result<void> {
+        const std::string key(name.substr(0, CharStart(name, std::min(name.size(), kWindow))));
+        auto shown = IsSecretField(key) ? json::value(json::string()) : Windowed(ValidUtf8(value));
+        const auto seen = std::ranges::find(fields, key, &decltype(fields)::value_type::first);
+        if (seen != fields.end()) {
+          seen->second.push_back(std::move(shown));
+        } else {
+          fields.emplace_back(ValidUtf8(key), std::vector<json::value>{std::move(shown)});
+        }
+        return {};
+      });
+  if (!read) return std::nullopt;
+  json::object out;
+  for (auto& [key, values] : fields) {
+    if (values.size() == 1) {
+      out[key] = std::move(values.front());
+    } else {
+      out[key] = json::array(std::make_move_iterator(values.begin()),
+                             std::make_move_iterator(values.end()));
+    }
+  }
+  return json::serialize(out);
+}
+
 }  // namespace
 
 std::vector<std::string_view> Windows(std::string_view text) {
@@ -134,9 +174,14 @@ RequestView ViewOf(const http::Request& request) {
   if (!body.empty()) {
     json::value parsed;
     boost::system::error_code ec;
+    std::optional<std::string> form;
     if (IsJson(request.Header("Content-Type"))) parsed = json::parse(body, ec);
+    if (IsForm(request.Header("Content-Type"))) form = FormView(request);
     if (IsJson(request.Header("Content-Type")) && !ec) {
       view.body = json::serialize(WindowedJson(parsed));
+    } else if (form) {
+      view.body = std::move(*form);
+      reencoded = true;
     } else {
       json::array windows;
       const auto valid = ValidUtf8(body);

@@ -12,10 +12,13 @@
 // - The target is shown up to kMaxTarget bytes (the server refuses longer ones before routing).
 // - A header value longer than kWindow becomes several fields of the same name, one per window.
 // - A JSON body is parsed and shown again with each long string as an array of its windows, and
-//   each long key cut to kWindow. Any other body (CSV, text, JSON that does not parse) is shown as
-//   a JSON array of its windows, so that its content is inspected as values (ARGS:json.array_N)
+//   each long key cut to kWindow. A form (url-encoded or multipart) is shown as a JSON object of
+//   its fields, each value decoded and windowed, so that a multipart body's framing is not
+//   inspected as content. Any other body (CSV, text, JSON or a form that does not parse) is shown
+//   as a JSON array of its windows, so that its content is inspected as values (ARGS:json.array_N)
 //   whatever its type; bytes that are not UTF-8 are shown as '?'.
 // - Secrets are not shown at all: the values of the kSecretFields in a JSON body (at any depth)
+//   or a form
 //   and of the kSecretCookies are emptied, and the Authorization header's value is replaced. (The
 //   CRS configuration also leaves them out of every rule: defense/crs.h.) The Cookie header is
 //   never cut into windows, since a window boundary would invent cookies out of a token's bytes.
@@ -32,10 +35,10 @@ inline constexpr size_t kWindow = 2048;
 inline constexpr size_t kOverlap = 512;
 inline constexpr size_t kMaxTarget = http::kMaxTargetBytes;
 
-// JSON fields and cookies that carry secrets (passwords, TOTP and recovery codes, enrolment and
-// API tokens, session tokens).
-inline constexpr std::string_view kSecretFields[] = {"password", "code", "token",
-                                                     "enrolment_token"};
+// Fields (of JSON bodies and forms) and cookies that carry secrets (passwords, TOTP and recovery
+// codes, enrolment and API tokens, sign-in challenges, CSRF and session tokens).
+inline constexpr std::string_view kSecretFields[] = {
+    "password", "password_again", "code", "token", "enrolment_token", "challenge", "csrf_token"};
 inline constexpr std::string_view kSecretCookies[] = {"__Host-strongroom-session",
                                                       "__Host-strongroom-admin-session"};
 

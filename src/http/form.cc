@@ -213,6 +213,20 @@ std::vector<std::string> FormValues(const Form& form, std::string_view name) {
   return at == form.end() ? std::vector<std::string>() : SplitList(at->second, '\n');
 }
 
+Result<void> ForEachFormValue(
+    const Request& request,
+    const std::function<Result<void>(std::string_view name, std::string_view value)>& each) {
+  return ForEachField(
+      request, [&](std::string_view name, std::string_view raw, bool encoded) -> Result<void> {
+        if (!encoded) return each(name, raw);
+        const auto value = PercentDecode(raw, true);
+        if (!value) {
+          return Fail(ErrorCode::kInvalidArgument, "a form value is malformed");
+        }
+        return each(name, *value);
+      });
+}
+
 std::string FormCsrfToken(const Request& request) {
   std::string token;
   (void)ForEachField(request, [&](std::string_view name, std::string_view raw, bool encoded) {

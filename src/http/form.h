@@ -17,6 +17,7 @@
 //   ASSIGN_OR_RETURN(auto form, http::ParseForm(request, {{"title", 800}, {"body", 65536, true}}));
 //   form["title"]  // "" when the field was not sent
 
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <string>
@@ -44,6 +45,14 @@ Result<Form> ParseForm(const Request& request, std::initializer_list<FormField> 
 // The values of a repeated field, in the order sent (empty ones left out); none when it was not
 // sent.
 std::vector<std::string> FormValues(const Form& form, std::string_view name);
+
+// Calls `each(name, value)` for every field of a form body of either encoding, in the order sent,
+// each value as sent (percent-decoded when url-encoded) and not otherwise checked: for the attack
+// inspection's view of a form (defense/view.h), which must see whatever was sent. Stops at, and
+// returns, `each`'s first error; kInvalidArgument when the body is not a form or not well formed.
+Result<void> ForEachFormValue(
+    const Request& request,
+    const std::function<Result<void>(std::string_view name, std::string_view value)>& each);
 
 // The CSRF token a form carries; "" when the body is not a form or does not carry one.
 std::string FormCsrfToken(const Request& request);

@@ -101,6 +101,38 @@ TEST(ViewTest, AnyOtherBodyIsShownAsAJsonArrayOfItsWindows) {
   }
 }
 
+TEST(ViewTest, FormsAreShownAsTheirFieldsWithoutTheirFramingOrSecrets) {
+  const std::string multipart =
+      "--b0\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ncsrf-marker-1\r\n"
+      "--b0\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"l.csv\"\r\n"
+      "Content-Type: text/csv\r\n\r\nusername\r\n<script>x</script>\r\n"
+      "--b0\r\nContent-Disposition: form-data; name=\"tags\"\r\n\r\nA\r\n"
+      "--b0\r\nContent-Disposition: form-data; name=\"tags\"\r\n\r\nB\r\n--b0--\r\n";
+  const auto view = ViewOf(Post("multipart/form-data; boundary=b0", multipart));
+  const auto fields = boost::json::parse(view.body).as_object();
+  EXPECT_EQ(fields.at("csv").as_string(), "username\r\n<script>x</script>") << "content is shown";
+  EXPECT_EQ(fields.at("tags"), (boost::json::array{"A", "B"}));
+  EXPECT_EQ(fields.at("csrf_token").as_string(), "");
+  EXPECT_EQ(view.body.find("Content-Disposition"), std::string::npos) << "framing is not";
+  EXPECT_EQ(view.body.find("csrf-marker"), std::string::npos);
+
+  // A url-encoded form: values decoded, the sign-in's secrets emptied.
+  const auto login = ViewOf(Post("application/x-www-form-urlencoded",
+                                 "username=ann&password=pw%2Dmarker&challenge=ch-marker"
+                                 "&code=123456&title=%3Cimg+src%3Dx%3E"));
+  const auto form = boost::json::parse(login.body).as_object();
+  EXPECT_EQ(form.at("username").as_string(), "ann");
+  EXPECT_EQ(form.at("title").as_string(), "<img src=x>");
+  for (const char* marker : {"pw-marker", "pw%2Dmarker", "ch-marker", "123456"}) {
+    EXPECT_EQ(login.body.find(marker), std::string::npos) << marker;
+  }
+  // A form that does not parse is shown as any other body.
+  const auto broken = ViewOf(Post("multipart/form-data; boundary=b0", "--b0\r\njunk"));
+  EXPECT_TRUE(boost::json::parse(broken.body).is_array());
+  const auto bad_escape = ViewOf(Post("application/x-www-form-urlencoded", "a=%G1&b=<x>"));
+  EXPECT_TRUE(boost::json::parse(bad_escape.body).is_array());
+}
+
 TEST(ViewTest, BytesThatAreNotUtf8AreShownAsQuestionMarks) {
   const auto view = ViewOf(Post("text/plain",
                                 "a\xc0\xaf"
