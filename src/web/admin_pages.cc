@@ -1,4 +1,4 @@
-// The console's administration, on the admin listener: join requests and accounts.
+// The console's administration, on the admin listener: join requests, accounts and leavers.
 
 #include <fmt/format.h>
 
@@ -67,6 +67,17 @@ Result<http::Response> JoinRequestsPage(const ConsoleDeps& d, Call& c) {
   return Page(d, 200, "admin_join_requests", data);
 }
 
+// The roles an account may be given (authz decides which suit its kind).
+const std::vector<std::string> kRoles{"reader",    "editor",           "approver",
+                                      "org_admin", "security_officer", "provisioner"};
+
+// What an account may be granted beyond OFFICIAL: SENSITIVE and each descriptor configured.
+std::vector<std::string> Grantable(const ConsoleDeps& d) {
+  std::vector<std::string> grants{std::string(authz::kSensitive)};
+  for (const auto& descriptor : d.records.options().descriptors) grants.push_back(descriptor);
+  return grants;
+}
+
 // The one-line fields of the join form: name, label, hint.
 struct JoinText {
   std::string_view name, label, hint;
@@ -111,6 +122,21 @@ PageData Choices(std::string_view name, std::string_view legend, std::string_vie
   }
   group["options"] = std::move(options);
   return group;
+}
+
+// A GOV.UK date input (the _date fragment) of the fields `name`_day, _month and _year, with what
+// `form` holds of them; `error`, if not "", shown with it.
+PageData DateInput(std::string_view name, std::string_view legend, std::string_view hint,
+                   http::Form& form, const std::string& error) {
+  PageData date;
+  date["name"] = std::string(name);
+  date["legend"] = std::string(legend);
+  date["hint"] = std::string(hint);
+  for (const char* part : {"day", "month", "year"}) {
+    date[part] = form[std::string(name) + "_" + part];
+  }
+  if (!error.empty()) date["error"] = error;
+  return date;
 }
 
 // Where the service's message about a join request points on the form: the first name it
@@ -169,35 +195,42 @@ Result<http::Response> JoinForm(const ConsoleDeps& d, Call& c, http::Form form,
     texts.push_back(text);
   }
   data["text_fields"] = std::move(texts);
-  std::vector<std::string> grants{std::string(authz::kSensitive)};
-  for (const auto& descriptor : d.records.options().descriptors) grants.push_back(descriptor);
+  const auto grants = Grantable(d);
   const auto kind = form["kind"].empty() ? std::string("standard") : form["kind"];
   const std::vector<std::string> kinds{"standard", "privileged", "service"};
-  const std::vector<std::string> roles{"reader",    "editor",           "approver",
-                                       "org_admin", "security_officer", "provisioner"};
   PageData choices{PageData::type::list};
   choices.push_back(Choices("kind", "Kind of account",
                             "Privileged accounts administer and never see records; service "
                             "accounts are for automation, with API tokens only",
                             true, kinds, {kind}, field == "kind" ? message : ""));
-  choices.push_back(Choices("roles", "Roles", "None: a reader, read-only", false, roles,
+  choices.push_back(Choices("roles", "Roles", "None: a reader, read-only", false, kRoles,
                             http::FormValues(form, "roles"), field == "roles" ? message : ""));
   choices.push_back(Choices("grants", "May see", "Standard accounts: what beyond OFFICIAL", false,
                             grants, http::FormValues(form, "grants"),
                             field == "grants" ? message : ""));
   data["choices"] = std::move(choices);
-  data["bpss_day"] = form["bpss_day"];
-  data["bpss_month"] = form["bpss_month"];
-  data["bpss_year"] = form["bpss_year"];
+  data["bpss"] = DateInput("bpss", "When their BPSS clearance was checked",
+                           "For example, 27 3 2026", form, field == "bpss" ? message : "");
   if (error == nullptr) return Page(d, 200, "admin_join_new", data);
-  if (field == "org" || field == "bpss") data[std::string(field) + "_error"] = message;
+  if (field == "org") data["org_error"] = message;
   // The summary links to the field; for a group, its first input.
   const std::string link = field == "bpss"     ? "bpss_day"
                            : field == "kind"   ? "kind-" + kinds.front()
-                           : field == "roles"  ? "roles-" + roles.front()
+                           : field == "roles"  ? "roles-" + kRoles.front()
                            : field == "grants" ? "grants-" + grants.front()
                                                : std::string(field);
   return FormAgain(d, "admin_join_new", std::move(data), link, *error);
+}
+
+// "north, south" from the form's remits field; each trimmed, empty ones left out.
+std::vector<std::string> RemitsOf(const std::string& field) {
+  std::vector<std::string> out;
+  for (auto& remit : SplitList(field)) {
+    while (!remit.empty() && remit.front() == ' ') remit.erase(0, 1);
+    while (!remit.empty() && remit.back() == ' ') remit.pop_back();
+    if (!remit.empty()) out.push_back(std::move(remit));
+  }
+  return out;
 }
 
 // "2026-03-27" from the date input's three fields; as typed (for the service to refuse) unless
@@ -238,11 +271,7 @@ Result<http::Response> RequestJoin(const ConsoleDeps& d, Call& c) {
   in.person_email = f["person_email"];
   in.kind = f["kind"];
   in.roles = http::FormValues(f, "roles");
-  for (auto& remit : SplitList(f["remits"])) {
-    while (!remit.empty() && remit.front() == ' ') remit.erase(0, 1);
-    while (!remit.empty() && remit.back() == ' ') remit.pop_back();
-    if (!remit.empty()) in.remits.push_back(std::move(remit));
-  }
+  in.remits = RemitsOf(f["remits"]);
   in.grants = http::FormValues(f, "grants");
   in.bpss_verified_on = DateFrom(f["bpss_day"], f["bpss_month"], f["bpss_year"]);
   in.bpss_verified_by = f["bpss_by"];
@@ -360,21 +389,40 @@ Result<identity::UserRow> FindUser(const ConsoleDeps& d, Call& c) {
 }
 
 // What may be done to an account from its page: the lifecycle's actions, each its own form.
+enum class Asks : uint8_t {
+  kNothing,     // a confirmation
+  kReason,      // why
+  kAssignment,  // the new roles, remits and grants
+  kUntil,       // a day
+};
 struct UserAction {
   std::string_view verb;  // in the path
   authz::AdminAction action;
   std::string_view title, button, warning;
-  bool reason;  // the form asks why
+  Asks asks;
+  bool destructive;  // its button warns
 };
 constexpr UserAction kUserActions[] = {
+    {"move", authz::AdminAction::kUserMove, "Move to new roles or remits",
+     "Save the new assignment",
+     "These replace their roles, remits and what they may see, and their sessions end.",
+     Asks::kAssignment, false},
+    {"renew", authz::AdminAction::kUserRenew, "Renew this account", "Renew the account",
+     "The account stays open until the end of the day you choose, within the organisation's "
+     "agreed period; an expired account opens again.",
+     Asks::kUntil, false},
+    {"expire", authz::AdminAction::kUserExpire, "Expire this account now", "Expire the account",
+     "They cannot sign in from now on, until an administrator renews the account.", Asks::kNothing,
+     true},
     {"leave", authz::AdminAction::kUserLeave, "Record a leaver", "Record the leaver",
      "Their access ends now: every session ends, every token is revoked, and the account can "
      "never be used again. A person who returns is given a new account.",
-     false},
+     Asks::kNothing, true},
     {"lock", authz::AdminAction::kUserLock, "Lock this account", "Lock the account",
-     "They cannot sign in, and their sessions end, until the account is unlocked.", true},
+     "They cannot sign in, and their sessions end, until the account is unlocked.", Asks::kReason,
+     true},
     {"unlock", authz::AdminAction::kUserUnlock, "Unlock this account", "Unlock the account",
-     "Every lock on the account is lifted, and they can sign in again.", true},
+     "Every lock on the account is lifted, and they can sign in again.", Asks::kReason, false},
 };
 
 Result<http::Response> UserPage(const ConsoleDeps& d, Call& c) {
@@ -394,36 +442,147 @@ Result<http::Response> UserPage(const ConsoleDeps& d, Call& c) {
   data["expires_at"] = u.expires_at.empty() ? "Never" : Readable(u.expires_at);
   data["last_login_at"] = u.last_login_at.empty() ? "Never" : Readable(u.last_login_at);
   if (u.status != "left") {
-    data["can_leave"] = true;
+    for (const char* can : {"can_move", "can_renew", "can_leave"}) data[can] = true;
+    if (u.status != "expired") data["can_expire"] = true;
     data[u.status == "locked" ? "can_unlock" : "can_lock"] = true;
   }
   return Page(d, 200, "admin_user", data);
 }
 
+// The form for an action on the account: opened (`posted` null: an assignment's fields hold the
+// account's), or posted and shown again with `error` beside `field`.
 Result<http::Response> UserActionPage(const ConsoleDeps& d, Call& c, const UserAction& a,
-                                      const http::Form& form, const Error* error,
+                                      const http::Form* posted, const Error* error,
                                       std::string_view field) {
   ASSIGN_OR_RETURN(auto u, FindUser(d, c));
+  http::Form form = posted == nullptr ? http::Form() : *posted;
   auto data = SignedIn(d, c, std::string(a.title));
   data["id"] = PercentEncode(u.id);
   data["username"] = u.username;
   data["verb"] = std::string(a.verb);
   data["button"] = std::string(a.button);
   data["warning"] = std::string(a.warning);
-  if (a.reason) data["asks_reason"] = true;
-  // A reason refused comes after the factor was proved: not asked for again.
-  if (field == "code" || (field != "reason" && NeedsCode(d, c, a.action))) {
+  if (a.destructive) data["destructive"] = true;
+  const std::string message = error == nullptr ? "" : Sentence(error->message);
+  std::string link(field);  // where the error summary points
+  switch (a.asks) {
+    case Asks::kNothing:
+      break;
+    case Asks::kReason:
+      data["asks_reason"] = true;
+      data["reason_value"] = form["reason"];
+      break;
+    case Asks::kAssignment: {
+      data["asks_assignment"] = true;
+      const auto grants = Grantable(d);
+      const auto roles = posted == nullptr ? SplitList(u.roles) : http::FormValues(form, "roles");
+      const auto granted =
+          posted == nullptr ? SplitList(u.grants) : http::FormValues(form, "grants");
+      data["remits_value"] = posted == nullptr ? Listed(u.remits) : form["remits"];
+      if (posted == nullptr && u.remits.empty()) data["remits_value"] = "";
+      PageData choices{PageData::type::list};
+      choices.push_back(Choices("roles", "Roles", "None: a reader, read-only", false, kRoles, roles,
+                                field == "roles" ? message : ""));
+      choices.push_back(Choices("grants", "May see", "Standard accounts: what beyond OFFICIAL",
+                                false, grants, granted, field == "grants" ? message : ""));
+      data["choices"] = std::move(choices);
+      if (field == "roles") link = "roles-" + kRoles.front();
+      if (field == "grants") link = "grants-" + grants.front();
+      break;
+    }
+    case Asks::kUntil:
+      data["until"] = DateInput("until", "Open until", "For example, 31 3 2027", form,
+                                field == "until" ? message : "");
+      if (field == "until") link = "until_day";
+      break;
+  }
+  // A reason or a day refused comes after the factor was proved: not asked for again.
+  if (field == "code" || (error == nullptr && NeedsCode(d, c, a.action))) {
     data["needs_code"] = true;
   }
-  if (const auto reason = form.find("reason"); reason != form.end()) {
-    data["reason_value"] = reason->second;
-  }
   if (error == nullptr) return Page(d, 200, "admin_user_action", data);
-  return FormAgain(d, "admin_user_action", std::move(data), field, *error);
+  return FormAgain(d, "admin_user_action", std::move(data), link, *error);
+}
+
+// The end of the day the form's date input names, in UTC.
+Result<TimePoint> UntilOf(http::Form& form) {
+  const auto day = DateFrom(form["until_day"], form["until_month"], form["until_year"]);
+  const auto at = ParseRfc3339(day + "T23:59:59Z");
+  if (!at || FormatRfc3339(*at).substr(0, 10) != day) {
+    return Fail(ErrorCode::kInvalidArgument, "enter a real date, for example 31 3 2027");
+  }
+  return *at;
+}
+
+// The form's fields, after the fresh factor is proved, become the action.
+Result<void> Act(const ConsoleDeps& d, Call& c, const UserAction& a,
+                 const identity::Principal& admin, http::Form& form) {
+  const auto& id = c.param("id");
+  auto& accounts = d.lifecycle.accounts;
+  switch (a.action) {
+    case authz::AdminAction::kUserMove:
+      return accounts.Move(admin, id, http::FormValues(form, "roles"), RemitsOf(form["remits"]),
+                           http::FormValues(form, "grants"), c.context);
+    case authz::AdminAction::kUserRenew: {
+      auto until = UntilOf(form);
+      if (!until) {
+        return d.lifecycle.RefuseMalformed(admin, std::string(authz::RuleFor(a.action).name),
+                                           until.error(), c.context);
+      }
+      return accounts.Renew(admin, id, *until, c.context);
+    }
+    case authz::AdminAction::kUserExpire:
+      return accounts.Expire(admin, id, std::nullopt, c.context);
+    case authz::AdminAction::kUserLeave:
+      return accounts.Leave(admin, id, c.context);
+    case authz::AdminAction::kUserLock:
+      return accounts.Lock(admin, id, form["reason"], c.context);
+    case authz::AdminAction::kUserUnlock:
+      return accounts.Unlock(admin, id, form["reason"], c.context);
+    default:
+      return Fail(ErrorCode::kInternal, "no such action on an account");
+  }
+}
+
+// Which field the service's refusal of `a` is about.
+std::string_view FieldOf(const UserAction& a, std::string_view message) {
+  switch (a.asks) {
+    case Asks::kAssignment:
+      if (message.find("grant") != std::string_view::npos ||
+          message.find("descriptor") != std::string_view::npos) {
+        return "grants";
+      }
+      return message.find("role") != std::string_view::npos ? "roles" : "remits";
+    case Asks::kUntil:
+      return "until";
+    case Asks::kReason:
+      return "reason";
+    case Asks::kNothing:
+      break;
+  }
+  return "";
+}
+
+Result<http::Form> UserActionForm(const http::Request& request, Asks asks) {
+  switch (asks) {
+    case Asks::kNothing:
+      return http::ParseForm(request, {{"code", 32}});
+    case Asks::kReason:
+      return http::ParseForm(request, {{"code", 32}, {"reason", 2000, true}});
+    case Asks::kAssignment:
+      return http::ParseForm(request, {{"code", 32},
+                                       {"roles", 32, false, true},
+                                       {"remits", 64 * 65},
+                                       {"grants", 32, false, true}});
+    case Asks::kUntil:
+      return http::ParseForm(
+          request, {{"code", 32}, {"until_day", 8}, {"until_month", 8}, {"until_year", 8}});
+  }
+  return Fail(ErrorCode::kInternal, "no such form");
 }
 
 Result<http::Response> ActOnUser(const ConsoleDeps& d, Call& c, const UserAction& a) {
-  auto form = http::ParseForm(c.request, {{"code", 32}, {"reason", 2000, true}});
+  auto form = UserActionForm(c.request, a.asks);
   if (!form) {
     return d.lifecycle.RefuseMalformed(c.who(), std::string(authz::RuleFor(a.action).name),
                                        form.error(), c.context);
@@ -431,20 +590,104 @@ Result<http::Response> ActOnUser(const ConsoleDeps& d, Call& c, const UserAction
   auto fresh = Proven(d, c, a.action, (*form)["code"]);
   if (!fresh) {
     if (http::HttpStatusFor(fresh.error().code) >= 500) return std::unexpected(fresh.error());
-    return UserActionPage(d, c, a, *form, &fresh.error(), "code");
+    return UserActionPage(d, c, a, &*form, &fresh.error(), "code");
   }
-  const auto& id = c.param("id");
-  const auto& reason = (*form)["reason"];
-  auto done = a.action == authz::AdminAction::kUserLeave
-                  ? d.lifecycle.accounts.Leave(*fresh, id, c.context)
-              : a.action == authz::AdminAction::kUserLock
-                  ? d.lifecycle.accounts.Lock(*fresh, id, reason, c.context)
-                  : d.lifecycle.accounts.Unlock(*fresh, id, reason, c.context);
+  auto done = Act(d, c, a, *fresh, *form);
   if (!done) {
-    if (done.error().code != ErrorCode::kInvalidArgument) return std::unexpected(done.error());
-    return UserActionPage(d, c, a, *form, &done.error(), "reason");
+    const auto field = FieldOf(a, done.error().message);
+    if (done.error().code != ErrorCode::kInvalidArgument || field.empty()) {
+      return std::unexpected(done.error());
+    }
+    return UserActionPage(d, c, a, &*form, &done.error(), field);
   }
-  return SeeOther("/admin/users/" + PercentEncode(id));
+  return SeeOther("/admin/users/" + PercentEncode(c.param("id")));
+}
+
+// --- Bulk leavers ------------------------------------------------------------------------------
+
+// A list's bytes: 10,000 rows of long email addresses, and room for the confirmation form to post
+// them back url-encoded within the server's body limit.
+constexpr size_t kMaxLeaversBytes = 512 * 1024;
+
+struct LeaverResult {
+  std::string_view result, text, tag;
+};
+constexpr LeaverResult kLeaverResults[] = {
+    {"will_remove", "Will lose access", "govuk-tag--red"},
+    {"removed", "Access removed", "govuk-tag--red"},
+    {"already_left", "Already left", "govuk-tag--grey"},
+    {"not_found", "No such account", "govuk-tag--yellow"},
+    {"self", "You: not removed", "govuk-tag--yellow"},
+    {"invalid", "Not a username or email", "govuk-tag--yellow"},
+};
+
+// "1 person", "3 people".
+std::string People(size_t n) { return n == 1 ? "1 person" : std::to_string(n) + " people"; }
+
+// The upload form; `error`, if any, beside the file.
+Result<http::Response> LeaversPage(const ConsoleDeps& d, Call& c, const Error* error) {
+  const auto& account = c.who().account;
+  if (!authz::DecideAdmin(account, authz::AdminAction::kLeavers, {account.org_id, {}, "", {}},
+                          d.clock.Now())
+           .allow) {
+    return Fail(ErrorCode::kPermissionDenied, "you may not record leavers");
+  }
+  auto data = SignedIn(d, c, "Record leavers from a list");
+  if (error == nullptr) return Page(d, 200, "admin_leavers", data);
+  return FormAgain(d, "admin_leavers", std::move(data), "csv", *error);
+}
+
+// A list checked (what each row would do, and the form to apply it, carrying the same list), or
+// applied (what each row did). A list the service refuses comes back to the upload form.
+Result<http::Response> LeaverRows(const ConsoleDeps& d, Call& c, bool apply) {
+  auto form = http::ParseForm(c.request, {{"csv", kMaxLeaversBytes, true}});
+  if (!form) {
+    return d.lifecycle.RefuseMalformed(
+        c.who(), apply ? "admin.leavers.apply" : "admin.leavers.check", form.error(), c.context);
+  }
+  const auto& csv = (*form)["csv"];
+  auto rows = d.lifecycle.accounts.Leavers(c.who(), csv, !apply, c.context);
+  if (!rows) {
+    if (rows.error().code != ErrorCode::kInvalidArgument) return std::unexpected(rows.error());
+    return LeaversPage(d, c, &rows.error());
+  }
+  auto data = SignedIn(d, c, apply ? "Leavers recorded" : "Check the leavers");
+  size_t leaving = 0;
+  PageData list{PageData::type::list};
+  for (const auto& row : *rows) {
+    PageData item;
+    item["line"] = std::to_string(row.line);
+    item["name"] = row.username;
+    item["result"] = row.result;
+    for (const auto& r : kLeaverResults) {
+      if (r.result == row.result) {
+        item["result"] = std::string(r.text);
+        item["tag"] = std::string(r.tag);
+      }
+    }
+    if (row.result == "will_remove" || row.result == "removed") ++leaving;
+    list.push_back(item);
+  }
+  data["rows"] = std::move(list);
+  data["named_by"] = "Username or email";
+  const auto others = rows->size() - leaving;
+  const std::string rest = others == 0 ? ""
+                           : others == 1
+                               ? " 1 row of the list changes nothing."
+                               : fmt::format(" {} rows of the list change nothing.", others);
+  if (apply) {
+    data["applied"] = true;
+    data["summary"] =
+        People(leaving) + (leaving == 1 ? " has" : " have") + " lost their access." + rest;
+  } else {
+    data["summary"] = People(leaving) + " would lose their access. Nothing has changed yet." + rest;
+    if (leaving > 0) {
+      data["can_apply"] = true;
+      data["csv"] = csv;
+      data["button"] = "Remove access for " + People(leaving);
+    }
+  }
+  return Page(d, 200, "admin_leavers_rows", data);
 }
 
 }  // namespace
@@ -471,13 +714,21 @@ void AddAdminPages(PageTable& pages) {
   pages.Add(verb::post, "/admin/join-requests/{id}/reject", Credentials::kSession,
             "Reject a join request, with a fresh second factor",
             [](const ConsoleDeps& d, Call& c) { return DecideJoin(d, c, false); });
+  pages.Add(verb::get, "/admin/leavers", Credentials::kSession, "The form to upload a leavers list",
+            [](const ConsoleDeps& d, Call& c) { return LeaversPage(d, c, nullptr); });
+  pages.Add(verb::post, "/admin/leavers", Credentials::kSession,
+            "Check a leavers list (a CSV file): what each row would do",
+            [](const ConsoleDeps& d, Call& c) { return LeaverRows(d, c, false); });
+  pages.Add(verb::post, "/admin/leavers/apply", Credentials::kSession, "Apply a leavers list",
+            [](const ConsoleDeps& d, Call& c) { return LeaverRows(d, c, true); });
   pages.Add(verb::get, "/admin/users", Credentials::kSession, "Accounts", UsersPage);
   pages.Add(verb::get, "/admin/users/{id}", Credentials::kSession, "An account", UserPage);
   for (const auto& a : kUserActions) {
     const std::string path = "/admin/users/{id}/" + std::string(a.verb);
-    pages.Add(
-        verb::get, path, Credentials::kSession, std::string(a.title),
-        [&a](const ConsoleDeps& d, Call& c) { return UserActionPage(d, c, a, {}, nullptr, ""); });
+    pages.Add(verb::get, path, Credentials::kSession, std::string(a.title),
+              [&a](const ConsoleDeps& d, Call& c) {
+                return UserActionPage(d, c, a, nullptr, nullptr, "");
+              });
     pages.Add(verb::post, path, Credentials::kSession, std::string(a.title),
               [&a](const ConsoleDeps& d, Call& c) { return ActOnUser(d, c, a); });
   }

@@ -62,7 +62,8 @@ PageData SignedIn(const ConsoleDeps& d, const Call& c, std::string title) {
   std::string_view section = "in_records";
   for (const auto& [prefix, name] : {std::pair{"/exports", "in_exports"},
                                      {"/admin/join-requests", "in_joins"},
-                                     {"/admin/users", "in_users"}}) {
+                                     {"/admin/users", "in_users"},
+                                     {"/admin/leavers", "in_leavers"}}) {
     if (c.request.path.starts_with(prefix)) section = name;
   }
   data[std::string(section)] = true;

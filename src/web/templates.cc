@@ -21,6 +21,28 @@ Result<void> CheckTags(std::string_view name, std::string_view text) {
   return {};
 }
 
+// `text` with each {{>_name}} replaced by the fragment "_name" (one level: a fragment's own
+// {{> is left for CheckTags to refuse). A fragment that does not exist is refused.
+Result<std::string> Inlined(std::string_view name, std::string_view text,
+                            const std::map<std::string, std::string_view, std::less<>>& fragments) {
+  std::string out;
+  for (;;) {
+    const auto at = text.find("{{>_");
+    if (at == std::string_view::npos) break;
+    const auto end = text.find("}}", at);
+    if (end == std::string_view::npos) break;
+    const auto fragment = fragments.find(text.substr(at + 3, end - at - 3));
+    if (fragment == fragments.end()) {
+      return Fail(ErrorCode::kInternal,
+                  "console template " + std::string(name) + " includes a fragment that is not");
+    }
+    out += text.substr(0, at);
+    out += fragment->second;
+    text.remove_prefix(end + 2);
+  }
+  return out + std::string(text);
+}
+
 }  // namespace
 
 Result<Templates> Templates::Load() { return Load(EmbeddedFiles()); }
@@ -34,14 +56,22 @@ Result<Templates> Templates::Load(std::span<const EmbeddedFile> files) {
   if (slot == std::string_view::npos || layout.find(kSlot, slot + 1) != std::string_view::npos) {
     return Fail(ErrorCode::kInternal, "the console's layout must hold one {{>page}}");
   }
+  const auto base_name = [](std::string_view file) -> std::string_view {
+    if (!file.starts_with(kDir) || !file.ends_with(kSuffix)) return "";
+    return file.substr(kDir.size(), file.size() - kDir.size() - kSuffix.size());
+  };
+  std::map<std::string, std::string_view, std::less<>> fragments;
+  for (const auto& f : files) {
+    if (base_name(f.name).starts_with('_')) fragments.emplace(base_name(f.name), f.text);
+  }
   Templates out;
   for (const auto& f : files) {
-    if (!f.name.starts_with(kDir) || !f.name.ends_with(kSuffix)) continue;
-    const auto name = f.name.substr(kDir.size(), f.name.size() - kDir.size() - kSuffix.size());
-    if (name == "layout") continue;
-    RETURN_IF_ERROR(CheckTags(name, f.text));
+    const auto name = base_name(f.name);
+    if (name.empty() || name == "layout" || name.starts_with('_')) continue;
+    ASSIGN_OR_RETURN(const auto page, Inlined(name, f.text, fragments));
+    RETURN_IF_ERROR(CheckTags(name, page));
     std::string text(layout.substr(0, slot));
-    text += f.text;
+    text += page;
     text += layout.substr(slot + kSlot.size());
     RETURN_IF_ERROR(CheckTags("layout", text));
     auto parsed = std::make_unique<kainjow::mustache::mustache>(text);

@@ -2,6 +2,7 @@
 // posted, redirects followed by hand, cookies kept. (The browser tests in web/tests/ drive a real
 // browser; these check what a browser cannot be made to do: forged forms, hostile fields.)
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <ctime>
@@ -613,6 +614,233 @@ TEST_F(ConsoleTest, AdministratorsLockUnlockAndRecordLeaversByForms) {
     EXPECT_EQ(allowed, 1) << action;
     EXPECT_GE(refused, std::string_view(action) == "admin.user.unlock" ? 0 : 1) << action;
   }
+}
+
+constexpr const char* kMonthNames[] = {"January",   "February", "March",    "April",
+                                       "May",       "June",     "July",     "August",
+                                       "September", "October",  "November", "December"};
+
+// The day `days` after the instance's now, as a date input's three fields.
+std::tuple<std::string, std::string, std::string> DayAfter(int64_t now, int days) {
+  const std::time_t t = static_cast<std::time_t>(now + days * 86400);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return {std::to_string(tm.tm_mday), std::to_string(tm.tm_mon + 1),
+          std::to_string(tm.tm_year + 1900)};
+}
+
+TEST_F(ConsoleTest, AdministratorsMoveExpireAndRenewAccountsByForms) {
+  const auto id = account_ids_["sam.south"];
+  ASSERT_FALSE(id.empty());
+  const auto one = SignInByForms(kOfficer1);
+  auto page = Get("/admin/users/" + id, one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  for (const char* verb : {"/move\"", "/renew\"", "/expire\""}) {
+    EXPECT_NE(page.body.find(verb), std::string::npos) << verb;
+  }
+  const auto csrf = HiddenField(page.body, "csrf_token");
+  const auto act = [&](const std::string& verb, const std::string& fields) {
+    return Post("/admin/users/" + id + "/" + verb,
+                fields + (fields.empty() ? "" : "&") + FormEncode({{"csrf_token", csrf}}), one);
+  };
+  // What the account's page says of `key` (Roles, Remits, Status, Expires).
+  const auto shown = [&](const std::string& key) {
+    return Between(Get("/admin/users/" + id, one).body,
+                   key + "</dt><dd class=\"govuk-summary-list__value\">", '<');
+  };
+
+  // The move form opens with what the account holds now.
+  auto form = Get("/admin/users/" + id + "/move", one);
+  ASSERT_EQ(form.status, 200) << Said(form);
+  EXPECT_NE(form.body.find("value=\"reader\" checked"), std::string::npos);
+  EXPECT_NE(form.body.find("name=\"remits\" type=\"text\" value=\"south\""), std::string::npos);
+  // Hostile moves: refused, with the field named; nothing changes.
+  inst_.ExpectAttacks();  // the script in a remit below is reported
+  EXPECT_EQ(act("move", "roles=editor&remits=north&status=active").status, 400);
+  for (const auto& [fields, field] : std::vector<std::pair<std::string, std::string>>{
+           {"roles=root&remits=north", "roles"},
+           {"roles=editor&remits=" + FormEncode({{"r", "<script>alert(1)</script>"}}).substr(2),
+            "remits"},
+           {"roles=editor&remits=nowhere", "remits"},
+           {"roles=editor&remits=north&grants=TOP+SECRET", "grants"}}) {
+    auto refused = act("move", fields);
+    EXPECT_EQ(refused.status, 400) << fields << " " << Said(refused);
+    EXPECT_NE(refused.body.find("href=\"#" + field), std::string::npos)
+        << fields << " " << Said(refused);
+    EXPECT_EQ(refused.body.find("<script>alert"), std::string::npos);
+  }
+  EXPECT_EQ(shown("Roles"), "reader");
+  EXPECT_EQ(api_.As(sessions_["sam.south"], "GET", "/api/v1/records").status, 200);
+
+  // Moved: the new assignment instead of the old, and their session ends.
+  auto moved = act("move", "roles=editor&remits=north%2C+south&grants=PERSONAL");
+  ASSERT_EQ(moved.status, 303) << Said(moved);
+  EXPECT_EQ(shown("Roles"), "editor");
+  EXPECT_EQ(shown("Remits"), "north, south");
+  EXPECT_EQ(api_.As(sessions_["sam.south"], "GET", "/api/v1/records").status, 401);
+
+  // Expired now; the page no longer offers it.
+  ASSERT_EQ(Get("/admin/users/" + id + "/expire", one).status, 200);
+  auto expired = act("expire", "");
+  ASSERT_EQ(expired.status, 303) << Said(expired);
+  page = Get("/admin/users/" + id, one);
+  EXPECT_NE(page.body.find(">expired<"), std::string::npos) << Said(page);
+  EXPECT_EQ(page.body.find("/expire\""), std::string::npos);
+
+  // Renewed until a day: a day that is not one, or past the agreed period, is refused on the form.
+  const int64_t now = std::time(nullptr) + api_.clock_offset();
+  const auto until = [](const std::tuple<std::string, std::string, std::string>& day) {
+    return FormEncode({{"until_day", std::get<0>(day)},
+                       {"until_month", std::get<1>(day)},
+                       {"until_year", std::get<2>(day)}});
+  };
+  for (const auto& bad :
+       {FormEncode({{"until_day", "31"}, {"until_month", "2"}, {"until_year", "2027"}}),
+        FormEncode({{"until_day", "x"}, {"until_month", "<b>"}, {"until_year", "1"}}),
+        until(DayAfter(now, 400))}) {
+    auto refused = act("renew", bad);
+    EXPECT_EQ(refused.status, 400) << Said(refused);
+    EXPECT_NE(refused.body.find("href=\"#until_day\""), std::string::npos) << Said(refused);
+    EXPECT_EQ(refused.body.find("<b>"), std::string::npos);
+  }
+  // Later, renewing asks for a fresh code with the day.
+  api_.AdvanceClock(4 * 60);
+  ASSERT_EQ(Get("/admin/users", one).status, 200);
+  api_.AdvanceClock(2 * 60);
+  form = Get("/admin/users/" + id + "/renew", one);
+  EXPECT_NE(form.body.find("id=\"code\""), std::string::npos);
+  const auto day = DayAfter(now, 30);
+  EXPECT_EQ(act("renew", until(day)).status, 400) << "no code";
+  api_.AdvanceClock(30);
+  auto renewed = act("renew", until(day) + "&" + FormEncode({{"code", api_.Totp(kOfficer1)}}));
+  ASSERT_EQ(renewed.status, 303) << Said(renewed);
+  EXPECT_EQ(shown("Expires").substr(0, shown("Expires").find(',')),
+            fmt::format("{} {} {}", std::get<0>(day), kMonthNames[std::stoi(std::get<1>(day)) - 1],
+                        std::get<2>(day)));
+  EXPECT_EQ(shown("Status"), "active");
+
+  // Every step, allowed or refused, is in the audit log.
+  const auto two = api_.SignIn(kOfficer2);
+  for (const auto& [action, allowed_n, refused_n] : {std::tuple{"admin.user.move", 1, 4},
+                                                     {"admin.user.expire", 1, 0},
+                                                     {"admin.user.renew", 1, 3}}) {
+    const auto found =
+        JsonOf(api_.As(two, "GET", std::string("/api/v1/audit/events?action=") + action));
+    int allowed = 0, refused = 0;
+    for (const auto& e : found.at("items").as_array()) {
+      ++(e.at("decision").at("allow").as_bool() ? allowed : refused);
+    }
+    EXPECT_EQ(allowed, allowed_n) << action;
+    EXPECT_GE(refused, refused_n) << action;
+  }
+}
+
+// A hidden field's value as a browser posts it back: the page's HTML escapes undone.
+std::string Unescaped(std::string html) {
+  for (const auto& [entity, ch] :
+       {std::pair{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}}) {
+    for (auto at = html.find(entity); at != std::string::npos; at = html.find(entity, at + 1)) {
+      html.replace(at, std::string_view(entity).size(), ch);
+    }
+  }
+  return html;
+}
+
+TEST_F(ConsoleTest, AdministratorsRecordLeaversFromAnUploadedListCheckedFirst) {
+  const auto one = SignInByForms(kOfficer1);
+  auto page = Get("/admin/leavers", one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find("enctype=\"multipart/form-data\""), std::string::npos);
+  const auto csrf = HiddenField(page.body, "csrf_token");
+  const std::string boundary = "----WebKitFormBoundaryq1w2e3";
+  const auto upload = [&](const std::string& csv, const std::string& token) {
+    std::string body;
+    if (!token.empty()) {
+      body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" +
+             token + "\r\n";
+    }
+    body += "--" + boundary +
+            "\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"leavers.csv\"\r\n"
+            "Content-Type: text/csv\r\n\r\n" +
+            csv + "\r\n--" + boundary + "--\r\n";
+    return api_.Call(
+        "POST", "/admin/leavers", body,
+        "Content-Type: multipart/form-data; boundary=" + boundary + "\r\nCookie: " + one + "\r\n");
+  };
+  const std::string list =
+      "\xEF\xBB\xBFusername,note\r\nann.editor,left in May\r\nnobody.here,x\r\n";
+
+  // Checked: what each row would do, and nothing done yet.
+  auto checked = upload(list, csrf);
+  ASSERT_EQ(checked.status, 200) << Said(checked);
+  EXPECT_NE(checked.body.find("1 person would lose their access"), std::string::npos)
+      << Said(checked);
+  EXPECT_NE(checked.body.find("Will lose access"), std::string::npos);
+  EXPECT_NE(checked.body.find("No such account"), std::string::npos);
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "GET", "/api/v1/records").status, 200);
+
+  // Applied from the confirmation, which carries the same list back.
+  const auto carried = Unescaped(HiddenField(checked.body, "csv"));
+  EXPECT_NE(carried.find("ann.editor,left in May\n"), std::string::npos);
+  auto applied =
+      Post("/admin/leavers/apply", FormEncode({{"csv", carried}, {"csrf_token", csrf}}), one);
+  ASSERT_EQ(applied.status, 200) << Said(applied);
+  EXPECT_NE(applied.body.find("1 person has lost their access"), std::string::npos)
+      << Said(applied);
+  EXPECT_NE(applied.body.find("Access removed"), std::string::npos);
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "GET", "/api/v1/records").status, 401)
+      << "her open session ended";
+  // Applied again, it changes nothing.
+  auto again =
+      Post("/admin/leavers/apply", FormEncode({{"csv", carried}, {"csrf_token", csrf}}), one);
+  ASSERT_EQ(again.status, 200) << Said(again);
+  EXPECT_NE(again.body.find("Already left"), std::string::npos);
+  EXPECT_EQ(again.body.find("Access removed"), std::string::npos);
+  EXPECT_EQ(inst_.AttacksReported(), 0) << "an upload's framing is not mistaken for an attack";
+
+  // Hostile uploads: refused (or, a hostile row, shown as text), audited, nothing changes.
+  inst_.ExpectAttacks();  // the script in a row below is reported
+  EXPECT_EQ(upload("username\nsam.south\n", "").status, 403) << "no CSRF token";
+  auto unread = api_.Call(
+      "POST", "/admin/leavers",
+      "--" + boundary + "\r\nContent-Disposition: form-data; name=\"csrf_token\"" + "\r\n\r\n" +
+          csrf + "\r\n--" + boundary + "\r\nX: y\r\n\r\n",
+      "Content-Type: multipart/form-data; boundary=" + boundary + "\r\nCookie: " + one + "\r\n");
+  EXPECT_EQ(unread.status, 400) << Said(unread);
+  auto headless = upload("name\nsam.south\n", csrf);
+  EXPECT_EQ(headless.status, 400) << Said(headless);
+  EXPECT_NE(headless.body.find("username or email column"), std::string::npos) << Said(headless);
+  EXPECT_NE(headless.body.find("govuk-file-upload--error"), std::string::npos);
+  EXPECT_EQ(upload("username\nsam\x01"
+                   "south\n",
+                   csrf)
+                .status,
+            400);
+  auto script = upload("username\n<img src=x onerror=alert(1)>\n", csrf);
+  EXPECT_EQ(script.status, 200) << Said(script);
+  EXPECT_EQ(script.body.find("<img src=x"), std::string::npos) << "a hostile row is text";
+  EXPECT_NE(script.body.find("&lt;img src=x"), std::string::npos);
+  EXPECT_EQ(api_.As(sessions_["sam.south"], "GET", "/api/v1/records").status, 200);
+
+  // A reader of records never reaches the page (the admin listener reads no standard session).
+  auto reader = Get("/admin/leavers", SignInByForms("rob.reader"));
+  EXPECT_EQ(reader.status, 303);
+
+  // Every check and application, allowed or refused, is in the audit log.
+  const auto two = api_.SignIn(kOfficer2);
+  const auto count = [&](const char* action) {
+    const auto found =
+        JsonOf(api_.As(two, "GET", std::string("/api/v1/audit/events?action=") + action));
+    std::pair<int, int> allowed_refused;
+    for (const auto& e : found.at("items").as_array()) {
+      ++(e.at("decision").at("allow").as_bool() ? allowed_refused.first : allowed_refused.second);
+    }
+    return allowed_refused;
+  };
+  const auto [checks, refused_checks] = count("admin.leavers.check");
+  EXPECT_EQ(checks, 2) << "the list, and the one with a script";
+  EXPECT_GE(refused_checks, 3) << "the malformed body, the list without a column, the control";
+  EXPECT_EQ(count("admin.leavers.apply").first, 2);
 }
 
 TEST_F(ConsoleTest, RefusalsBeforeAnyPageAreAnsweredWithPagesAndTheApiKeepsJson) {

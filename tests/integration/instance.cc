@@ -118,6 +118,17 @@ void Instance::AddToSection(const std::string& section, const std::string& lines
   WriteFile(config(), text, 0600);
 }
 
+int Instance::AttacksReported() const {
+  if (!process_) return 0;
+  const auto log = ReadFile(process_->stderr_path());
+  int n = 0;
+  for (auto at = log.find("attack detected"); at != std::string::npos;
+       at = log.find("attack detected", at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
 std::string Instance::EnrolmentToken(const std::string& username) const {
   const auto pos = init_output_.find(username + " ");
   if (pos == std::string::npos) return "";

@@ -39,6 +39,9 @@ class Instance {
   void DetectOnly();
   // Says this instance may report attacks (tests of detection itself), in block mode.
   void ExpectAttacks() { attacks_expected_ = true; }
+  // How many attacks the instance has reported so far (for a test that does normal work, which
+  // must raise none, before hostile work, which may).
+  int AttacksReported() const;
   // Replaces the first `from` in the configuration file (which must hold it) with `to`.
   void ReplaceInConfig(const std::string& from, const std::string& to);
   // Tests run the prefilter in "verify" mode (a miss fails the test); this sets another mode.
