@@ -2,11 +2,17 @@
 // Content-Type, the rest the body. What parses names only the page's fields (and the CSRF
 // token), each value within its bound, valid UTF-8, without CR and without control characters
 // other than a multi-line field's LF and tab, a one-line field's without LF; and the same fields
-// sent again in either encoding parse to the same form.
+// sent again in either encoding parse to the same form. The attack inspection's view of the body
+// (defense/view.h) is JSON, with a form's CSRF token emptied; a form that parses is read the same
+// field by field (ForEachFormValue) and its CSRF token alike by FormCsrfToken.
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <boost/json.hpp>
+
 #include "common/utf8.h"
+#include "defense/view.h"
 #include "fuzz_check.h"
 #include "http/form.h"
 
@@ -72,6 +78,26 @@ std::string Multipart(const http::Form& form) {
   return out + fmt::format("--{}--\r\n", kBoundary);
 }
 
+// What the attack inspection is shown of any body (defense/view.h): JSON, and a form's CSRF token
+// emptied.
+void CheckView(const http::Request& request) {
+  const auto view = defense::ViewOf(request);
+  if (view.body.empty()) return;
+  boost::system::error_code ec;
+  const auto shown = boost::json::parse(view.body, ec);
+  FUZZ_CHECK(!ec, "the inspection's view of a body is not JSON");
+  if (shown.is_object()) {
+    // (Sent more than once, it is an array of them.)
+    const auto* token = shown.as_object().if_contains(http::kCsrfField);
+    const auto empty = [](const boost::json::value& v) {
+      return v.is_string() && v.as_string().empty();
+    };
+    FUZZ_CHECK(token == nullptr || empty(*token) ||
+                   (token->is_array() && std::ranges::all_of(token->as_array(), empty)),
+               "a CSRF token shown to the inspection");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -79,8 +105,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto newline = text.find('\n');
   if (newline == std::string_view::npos) return 0;
   const auto type = text.substr(0, newline);
-  auto form = http::ParseForm(Post(type, std::string(text.substr(newline + 1))), kFields);
+  const auto request = Post(type, std::string(text.substr(newline + 1)));
+  CheckView(request);
+  size_t values = 0;
+  const auto each = http::ForEachFormValue(request, [&](std::string_view, std::string_view) {
+    ++values;
+    return Result<void>{};
+  });
+  auto form = http::ParseForm(request, kFields);
   if (!form) return 0;
+  FUZZ_CHECK(each.has_value(), "a form that parses, not read field by field");
+  FUZZ_CHECK(values >= form->size(), "fewer values read than fields parsed");
+  const auto token = form->find(http::kCsrfField);
+  FUZZ_CHECK(http::FormCsrfToken(request) == (token == form->end() ? "" : token->second),
+             "the CSRF token read apart from the form is not the form's");
   for (const auto& [name, value] : *form) {
     const auto* field = name == http::kCsrfField ? nullptr : FieldNamed(name);
     FUZZ_CHECK(field != nullptr || name == http::kCsrfField, "a field that is not the page's");

@@ -27,6 +27,7 @@ constexpr Placement kPlacements[] = {
     {"/sign-in", Surface::kPublic | Surface::kAdmin},
     {"/enrol", Surface::kPublic | Surface::kAdmin},
     {"/sign-out", Surface::kPublic | Surface::kAdmin},
+    {"/keep-alive", Surface::kPublic | Surface::kAdmin, true},
     {"/records", Surface::kPublic},
     {"/exports", Surface::kPublic},
     {"/admin/", Surface::kAdmin},

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <optional>
+#include <unordered_map>
 
 #include "common/utf8.h"
 #include "http/form.h"
@@ -110,29 +111,19 @@ bool IsJson(std::string_view content_type) {
   return lower == "application/json" || lower.ends_with("+json");
 }
 
-bool IsForm(std::string_view content_type) {
-  auto media = content_type.substr(0, content_type.find(';'));
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  std::string lower;
-  for (char c : media) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  return lower == "application/x-www-form-urlencoded" || lower == "multipart/form-data";
-}
-
 // A form's fields as a JSON object of their values (a field sent more than once: an array of
 // them), each windowed, the secret ones emptied: the parts' framing of a multipart body is never
-// shown as if it were content. Nothing when the body is not a form that parses.
+// shown as if it were content. Nothing when the body does not parse.
 std::optional<std::string> FormView(const http::Request& request) {
   std::vector<std::pair<std::string, std::vector<json::value>>> fields;
+  std::unordered_map<std::string, size_t> index;  // name as shown -> place in `fields`
   const auto read = http::ForEachFormValue(
       request, [&](std::string_view name, std::string_view value) -> Result<void> {
-        const std::string key(name.substr(0, CharStart(name, std::min(name.size(), kWindow))));
+        auto key = ValidUtf8(name.substr(0, CharStart(name, std::min(name.size(), kWindow))));
         auto shown = IsSecretField(key) ? json::value(json::string()) : Windowed(ValidUtf8(value));
-        const auto seen = std::ranges::find(fields, key, &decltype(fields)::value_type::first);
-        if (seen != fields.end()) {
-          seen->second.push_back(std::move(shown));
-        } else {
-          fields.emplace_back(ValidUtf8(key), std::vector<json::value>{std::move(shown)});
-        }
+        const auto [at, added] = index.try_emplace(key, fields.size());
+        if (added) fields.emplace_back(std::move(key), std::vector<json::value>());
+        fields[at->second].second.push_back(std::move(shown));
         return {};
       });
   if (!read) return std::nullopt;
@@ -146,6 +137,27 @@ std::optional<std::string> FormView(const http::Request& request) {
     }
   }
   return json::serialize(out);
+}
+
+// A form body that does not parse, as it was sent but with whatever follows a secret field's name
+// blanked: in a url-encoded body up to the next '&', in a multipart one the part's content.
+std::string WithoutSecretValues(std::string body) {
+  const auto blank = [&body](size_t from, size_t to) {
+    std::fill(body.begin() + static_cast<std::ptrdiff_t>(from),
+              body.begin() + static_cast<std::ptrdiff_t>(std::min(to, body.size())), '_');
+  };
+  for (const auto secret : kSecretFields) {
+    const std::string encoded = std::string(secret) + "=";
+    for (auto at = body.find(encoded); at != std::string::npos; at = body.find(encoded, at + 1)) {
+      if (at == 0 || body[at - 1] == '&') blank(at + encoded.size(), body.find('&', at));
+    }
+    const std::string quoted = "\"" + std::string(secret) + "\"";
+    for (auto at = body.find(quoted); at != std::string::npos; at = body.find(quoted, at + 1)) {
+      const auto content = body.find("\r\n\r\n", at);
+      if (content != std::string::npos) blank(content + 4, body.find("\r\n--", content + 4));
+    }
+  }
+  return body;
 }
 
 }  // namespace
@@ -175,8 +187,9 @@ RequestView ViewOf(const http::Request& request) {
     json::value parsed;
     boost::system::error_code ec;
     std::optional<std::string> form;
+    const bool is_form = http::IsFormBody(request);
     if (IsJson(request.Header("Content-Type"))) parsed = json::parse(body, ec);
-    if (IsForm(request.Header("Content-Type"))) form = FormView(request);
+    if (is_form) form = FormView(request);
     if (IsJson(request.Header("Content-Type")) && !ec) {
       view.body = json::serialize(WindowedJson(parsed));
     } else if (form) {
@@ -184,7 +197,7 @@ RequestView ViewOf(const http::Request& request) {
       reencoded = true;
     } else {
       json::array windows;
-      const auto valid = ValidUtf8(body);
+      const auto valid = ValidUtf8(is_form ? WithoutSecretValues(body) : body);
       for (auto w : Windows(valid)) windows.emplace_back(json::string(w));
       view.body = json::serialize(windows);
       reencoded = true;

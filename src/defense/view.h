@@ -14,12 +14,12 @@
 // - A JSON body is parsed and shown again with each long string as an array of its windows, and
 //   each long key cut to kWindow. A form (url-encoded or multipart) is shown as a JSON object of
 //   its fields, each value decoded and windowed, so that a multipart body's framing is not
-//   inspected as content. Any other body (CSV, text, JSON or a form that does not parse) is shown
-//   as a JSON array of its windows, so that its content is inspected as values (ARGS:json.array_N)
+//   inspected as content; a form that does not parse is shown as sent, but with what follows each
+//   secret field's name blanked. Any other body (CSV, text, JSON that does not parse) is shown as
+//   a JSON array of its windows, so that its content is inspected as values (ARGS:json.array_N)
 //   whatever its type; bytes that are not UTF-8 are shown as '?'.
 // - Secrets are not shown at all: the values of the kSecretFields in a JSON body (at any depth)
-//   or a form
-//   and of the kSecretCookies are emptied, and the Authorization header's value is replaced. (The
+//   or a form, and of the kSecretCookies, are emptied, and the Authorization header's value is replaced. (The
 //   CRS configuration also leaves them out of every rule: defense/crs.h.) The Cookie header is
 //   never cut into windows, since a window boundary would invent cookies out of a token's bytes.
 

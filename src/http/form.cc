@@ -53,17 +53,20 @@ Encoding EncodingOf(const Request& request, std::string* boundary) {
   if (type != "multipart/form-data" || header.find(';') == std::string_view::npos) {
     return Encoding::kNone;
   }
-  std::string_view found;
-  for (auto param : SplitList(header.substr(header.find(';') + 1), ';')) {
+  const auto params = SplitList(header.substr(header.find(';') + 1), ';');
+  bool found = false;
+  for (const auto& param : params) {
     std::string_view p = trim(param);
     if (!AsciiLower(p).starts_with("boundary=")) continue;
-    if (!found.empty()) return Encoding::kNone;  // given twice
-    found = p.substr(9);
-    if (found.size() >= 2 && found.front() == '"' && found.back() == '"') {
-      found = found.substr(1, found.size() - 2);
+    if (found) return Encoding::kNone;  // given twice
+    found = true;
+    auto value = p.substr(9);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    } else if (value.find(' ') != std::string_view::npos) {
+      return Encoding::kNone;  // a space only inside quotes
     }
-    if (found.empty()) return Encoding::kNone;
-    *boundary = std::string(found);
+    *boundary = std::string(value);
   }
   constexpr std::string_view kBoundaryChars =
       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'()+_,-./:=? ";
@@ -91,6 +94,13 @@ Result<std::string_view> PartName(std::string_view headers) {
     if (end == std::string_view::npos) end = headers.size();
     const auto line = headers.substr(at, end - at);
     at = end + 2;
+    // No control character in a header line (a file's name may be UTF-8: it is not kept).
+    if (std::ranges::any_of(line, [](char c) {
+          const auto u = static_cast<unsigned char>(c);
+          return (u < 0x20 && c != '\t') || u == 0x7f;
+        })) {
+      return Malformed();
+    }
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) return Malformed();
     const auto header = AsciiLower(line.substr(0, colon));
@@ -211,6 +221,11 @@ Result<Form> ParseForm(const Request& request, std::initializer_list<FormField> 
 std::vector<std::string> FormValues(const Form& form, std::string_view name) {
   const auto at = form.find(name);
   return at == form.end() ? std::vector<std::string>() : SplitList(at->second, '\n');
+}
+
+bool IsFormBody(const Request& request) {
+  std::string boundary;
+  return EncodingOf(request, &boundary) != Encoding::kNone;
 }
 
 Result<void> ForEachFormValue(

@@ -46,6 +46,10 @@ Result<Form> ParseForm(const Request& request, std::initializer_list<FormField> 
 // sent.
 std::vector<std::string> FormValues(const Form& form, std::string_view name);
 
+// Whether the request says its body is a form this parser reads (by its Content-Type: the one
+// place that decides it).
+bool IsFormBody(const Request& request);
+
 // Calls `each(name, value)` for every field of a form body of either encoding, in the order sent,
 // each value as sent (percent-decoded when url-encoded) and not otherwise checked: for the attack
 // inspection's view of a form (defense/view.h), which must see whatever was sent. Stops at, and

@@ -5,6 +5,7 @@
 #include "common/text.h"
 #include "http/error_response.h"
 #include "http/query.h"
+#include "lifecycle/rules.h"
 #include "web/page_kit.h"
 
 namespace strongroom::web {
@@ -408,8 +409,8 @@ constexpr UserAction kUserActions[] = {
      "These replace their roles, remits and what they may see, and their sessions end.",
      Asks::kAssignment, false},
     {"renew", authz::AdminAction::kUserRenew, "Renew this account", "Renew the account",
-     "The account stays open until the end of the day you choose, within the organisation's "
-     "agreed period; an expired account opens again.",
+     "The account stays open until the start of the day you choose (UTC), within the "
+     "organisation's agreed period; an expired account opens again.",
      Asks::kUntil, false},
     {"expire", authz::AdminAction::kUserExpire, "Expire this account now", "Expire the account",
      "They cannot sign in from now on, until an administrator renews the account.", Asks::kNothing,
@@ -491,7 +492,7 @@ Result<http::Response> UserActionPage(const ConsoleDeps& d, Call& c, const UserA
       break;
     }
     case Asks::kUntil:
-      data["until"] = DateInput("until", "Open until", "For example, 31 3 2027", form,
+      data["until"] = DateInput("until", "The day it expires", "For example, 31 3 2027", form,
                                 field == "until" ? message : "");
       if (field == "until") link = "until_day";
       break;
@@ -504,10 +505,10 @@ Result<http::Response> UserActionPage(const ConsoleDeps& d, Call& c, const UserA
   return FormAgain(d, "admin_user_action", std::move(data), link, *error);
 }
 
-// The end of the day the form's date input names, in UTC.
+// The start of the day the form's date input names, in UTC: as the API reads a date.
 Result<TimePoint> UntilOf(http::Form& form) {
   const auto day = DateFrom(form["until_day"], form["until_month"], form["until_year"]);
-  const auto at = ParseRfc3339(day + "T23:59:59Z");
+  const auto at = lifecycle::ParseDate(day);
   if (!at || FormatRfc3339(*at).substr(0, 10) != day) {
     return Fail(ErrorCode::kInvalidArgument, "enter a real date, for example 31 3 2027");
   }
@@ -520,9 +521,18 @@ Result<void> Act(const ConsoleDeps& d, Call& c, const UserAction& a,
   const auto& id = c.param("id");
   auto& accounts = d.lifecycle.accounts;
   switch (a.action) {
-    case authz::AdminAction::kUserMove:
+    case authz::AdminAction::kUserMove: {
+      // What the account may see beyond what the form offers (a descriptor no longer
+      // configured) is kept: the form can neither show nor remove it.
+      ASSIGN_OR_RETURN(const auto account, FindUser(d, c));
+      auto grants = http::FormValues(form, "grants");
+      const auto offered = Grantable(d);
+      for (auto& held : SplitList(account.grants)) {
+        if (std::ranges::find(offered, held) == offered.end()) grants.push_back(std::move(held));
+      }
       return accounts.Move(admin, id, http::FormValues(form, "roles"), RemitsOf(form["remits"]),
-                           http::FormValues(form, "grants"), c.context);
+                           std::move(grants), c.context);
+    }
     case authz::AdminAction::kUserRenew: {
       auto until = UntilOf(form);
       if (!until) {
@@ -547,12 +557,11 @@ Result<void> Act(const ConsoleDeps& d, Call& c, const UserAction& a,
 // Which field the service's refusal of `a` is about.
 std::string_view FieldOf(const UserAction& a, std::string_view message) {
   switch (a.asks) {
-    case Asks::kAssignment:
-      if (message.find("grant") != std::string_view::npos ||
-          message.find("descriptor") != std::string_view::npos) {
-        return "grants";
-      }
-      return message.find("role") != std::string_view::npos ? "roles" : "remits";
+    case Asks::kAssignment: {
+      // As on the join form; a message about anything else is about the roles.
+      const auto field = JoinField(message);
+      return field == "remits" || field == "grants" ? field : "roles";
+    }
     case Asks::kUntil:
       return "until";
     case Asks::kReason:
@@ -605,8 +614,9 @@ Result<http::Response> ActOnUser(const ConsoleDeps& d, Call& c, const UserAction
 
 // --- Bulk leavers ------------------------------------------------------------------------------
 
-// A list's bytes: 10,000 rows of long email addresses, and room for the confirmation form to post
-// them back url-encoded within the server's body limit.
+// A list's bytes: 10,000 rows of long email addresses. The upload and the confirmation both send
+// it as multipart/form-data (as it is, not percent-encoded), within the server's default body
+// limit (1 MiB).
 constexpr size_t kMaxLeaversBytes = 512 * 1024;
 
 struct LeaverResult {
@@ -626,12 +636,7 @@ std::string People(size_t n) { return n == 1 ? "1 person" : std::to_string(n) + 
 
 // The upload form; `error`, if any, beside the file.
 Result<http::Response> LeaversPage(const ConsoleDeps& d, Call& c, const Error* error) {
-  const auto& account = c.who().account;
-  if (!authz::DecideAdmin(account, authz::AdminAction::kLeavers, {account.org_id, {}, "", {}},
-                          d.clock.Now())
-           .allow) {
-    return Fail(ErrorCode::kPermissionDenied, "you may not record leavers");
-  }
+  // Who may apply a list is the service's decision, made (and audited) when one is posted.
   auto data = SignedIn(d, c, "Record leavers from a list");
   if (error == nullptr) return Page(d, 200, "admin_leavers", data);
   return FormAgain(d, "admin_leavers", std::move(data), "csv", *error);

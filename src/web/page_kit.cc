@@ -68,6 +68,8 @@ PageData SignedIn(const ConsoleDeps& d, const Call& c, std::string title) {
   }
   data[std::string(section)] = true;
   data["signed_in_as"] = account.username;
+  data["idle_seconds"] = std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(d.auth.options().idle_timeout).count());
   data["csrf_token"] =
       identity::CsrfTokenFor(c.request.Cookie(api::SessionCookieName(account.kind)));
   return data;
@@ -179,8 +181,11 @@ Result<identity::Principal> Proven(const ConsoleDeps& d, Call& c, authz::AdminAc
   // No code at all (the form opened while the factor was fresh, and it is not now) is not a wrong
   // one: it is asked for, and counts against nothing.
   if (code.empty()) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "this needs a fresh second factor: enter the code from your authenticator app");
+    return d.lifecycle.RefuseMalformed(
+        c.who(), std::string(authz::RuleFor(action).name),
+        Error{ErrorCode::kInvalidArgument,
+              "this needs a fresh second factor: enter the code from your authenticator app"},
+        c.context);
   }
   auto fresh = d.auth.sessions.Reauthenticate(c.who(), code, c.context);
   if (fresh || fresh.error().code != ErrorCode::kUnauthenticated) return fresh;

@@ -83,6 +83,7 @@ bool Offered(const ConsoleDeps& d, const identity::Principal& who, authz::Action
 // proved within the window (authz/admin.h), and the session's is older.
 bool NeedsCode(const ConsoleDeps& d, Call& c, authz::AdminAction action);
 // Who acts for `action`: the caller, with the form's code proved first when NeedsCode. A code not
+// given (refused and audited as an attempt at `action`, but not counted as a wrong one) or not
 // accepted is for the form to show (a session ended for too many wrong codes is sent to sign in
 // by the next request); a fault is the service's.
 Result<identity::Principal> Proven(const ConsoleDeps& d, Call& c, authz::AdminAction action,

@@ -42,6 +42,15 @@ Result<http::Response> CompleteSignIn(const ConsoleDeps& d, Call& c) {
   return resp;
 }
 
+// Staying signed in, from the timeout warning (web/assets/console.js): authenticating the request
+// was the use of the session; the form holds its CSRF token and nothing else.
+Result<http::Response> KeepAlive(const ConsoleDeps& d, Call& c) {
+  if (auto form = http::ParseForm(c.request, {}); !form) {
+    return d.lifecycle.RefuseMalformed(c.who(), "auth.keep_alive", form.error(), c.context);
+  }
+  return http::Response{204, "", "", {}, true};
+}
+
 Result<http::Response> SignOut(const ConsoleDeps& d, Call& c) {
   RETURN_IF_ERROR(d.auth.sessions.Logout(c.who(), c.context));
   auto resp = SeeOther("/sign-in");
@@ -123,6 +132,8 @@ void AddSignInPages(PageTable& pages) {
   pages.Add(verb::post, "/enrol/confirm", Credentials::kNone, "Enrolment: the first code",
             ConfirmEnrolment);
   pages.Add(verb::post, "/sign-out", Credentials::kSession, "Sign out", SignOut);
+  pages.Add(verb::post, "/keep-alive", Credentials::kSession,
+            "Stay signed in: a use of the session, from the timeout warning", KeepAlive);
 }
 
 }  // namespace strongroom::web

@@ -125,7 +125,10 @@ TEST(FormTest, RefusesHostileMultipartBodies) {
       {"epilogue", ok + End() + "more"},
       {"another boundary",
        "--other\r\nContent-Disposition: form-data; name=\"csv\"\r\n\r\nx\r\n--other--"},
-      {"no headers", "--" + std::string(kBoundary) + "\r\n\r\nx\r\n" + End()},
+      {"no headers", "--" + std::string(kBoundary) + "\r\n\r\n\r\nx\r\n" + End()},
+      {"no blank line after the headers", "--" + std::string(kBoundary) + "\r\n\r\nx\r\n" + End()},
+      {"a control in a header",
+       Part("form-data; name=\"csv\"; filename=\"a\x01.csv\"", "x") + End()},
       {"no blank line",
        "--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data; name=\"csv\"" + End()},
       {"unknown field", Part(R"(form-data; name="admin")", "1") + End()},
@@ -157,15 +160,29 @@ TEST(FormTest, RefusesHostileMultipartBodies) {
     EXPECT_EQ(form.error().message.find(kBoundary), std::string::npos) << c.what;
     EXPECT_EQ(form.error().message.find('\n'), std::string::npos) << c.what;
   }
-  for (const std::string& type : std::vector<std::string>{
-           "multipart/form-data; boundary=", "multipart/form-data; boundary=\"\"",
-           "multipart/form-data; boundary=" + std::string(71, 'b'),
-           "multipart/form-data; boundary=a b ", "multipart/form-data; boundary=a<b",
-           "multipart/form-data; boundary=a; boundary=b", "multipart/mixed; boundary=a"}) {
-    EXPECT_FALSE(ParseForm(FormRequest(Part(R"(form-data; name="csv")", "x") + End(), type),
-                           {{"csv", 64, true}}))
-        << type;
+  // Each Content-Type with a body framed by its own boundary: refused for the header alone.
+  for (const auto& [type, boundary] : std::vector<std::pair<std::string, std::string>>{
+           {"multipart/form-data; boundary=", ""},
+           {"multipart/form-data; boundary=\"\"", ""},
+           {"multipart/form-data; boundary=" + std::string(71, 'b'), std::string(71, 'b')},
+           {"multipart/form-data; boundary=a b", "a b"},
+           {"multipart/form-data; boundary=a<b", "a<b"},
+           {"multipart/form-data; boundary=a; boundary=a", "a"},
+           {"multipart/mixed; boundary=a", "a"}}) {
+    const auto body = "--" + boundary +
+                      "\r\nContent-Disposition: form-data; name=\"csv\"\r\n\r\nx\r\n--" + boundary +
+                      "--\r\n";
+    EXPECT_FALSE(ParseForm(FormRequest(body, type), {{"csv", 64, true}})) << type;
   }
+  // The same bodies are read with an acceptable header: the refusals above are the header's.
+  EXPECT_TRUE(ParseForm(
+      FormRequest("--a b\r\nContent-Disposition: form-data; name=\"csv\"\r\n\r\nx\r\n--a b--\r\n",
+                  "multipart/form-data; boundary=\"a b\""),
+      {{"csv", 64, true}}));
+  EXPECT_TRUE(ParseForm(
+      FormRequest("--a\r\nContent-Disposition: form-data; name=\"csv\"\r\n\r\nx\r\n--a--\r\n",
+                  "multipart/form-data; boundary=a"),
+      {{"csv", 64, true}}));
 }
 
 }  // namespace

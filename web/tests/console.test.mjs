@@ -417,3 +417,43 @@ test('an officer moves an account to a new remit and renews it, each form checke
   assert.deepEqual(problems, [])
   await context.close()
 })
+
+test('the timeout warning offers to stay signed in, signs out when the time is up, and the moved clock ends a session', async () => {
+  const person = editor()
+  await advanceClock(30)
+  const { context, page, problems } = await openPage()
+  await page.clock.install()
+  await signIn(page, person)
+  await page.waitForURL(/\/records$/)
+  const warning = page.getByRole('dialog', { name: 'You are about to be signed out' })
+  assert.equal(await warning.isVisible(), false)
+  // A minute before the session would end for want of use, the warning opens (the browser's
+  // clock and the service's moved alike).
+  await advanceClock(240)
+  await page.clock.fastForward('04:01')
+  await warning.waitFor()
+  await accessible(page, 'timeout-warning')
+  await page.getByRole('button', { name: 'Stay signed in' }).click()
+  await warning.waitFor({ state: 'hidden' })
+  // Staying was a use of the session: four minutes on (eight since the last page), it still
+  // serves pages, and the warning has not come back.
+  await advanceClock(240)
+  await page.clock.fastForward('03:00')
+  assert.equal(await warning.isVisible(), false)
+  await page.getByRole('link', { name: 'Records' }).click()
+  await page.waitForURL(/\/records$/)
+  // Left alone, it signs out when the time is up.
+  await page.clock.fastForward('05:01')
+  await page.waitForURL(/\/sign-in$/)
+
+  // Without the script's help: the service's own clock moved past the idle timeout, the next
+  // page asks to sign in again.
+  await advanceClock(30)
+  await signIn(page, person)
+  await page.waitForURL(/\/records$/)
+  await advanceClock(6 * 60)
+  await page.reload()
+  assert.match(page.url(), /\/sign-in$/)
+  assert.deepEqual(problems, [])
+  await context.close()
+})
