@@ -20,9 +20,6 @@ constexpr Heading kHeadings[] = {
     {503, "Sorry, the service is unavailable"},
 };
 
-// A form posted before there is a session: it has no CSRF token to carry, so the browser's word
-// that it came from this site stands in for one (login CSRF); then it is parsed as any form. A
-
 // --- Assets -------------------------------------------------------------------------------------
 
 std::string_view ContentTypeOf(std::string_view name) {
