@@ -17,25 +17,12 @@ struct Deps {
   const Clock& clock;
 };
 
-// `prefix`: only actions that start with it ("security." for the security events).
-Result<http::Response> SearchEvents(const Deps& deps, Call& c, std::string_view prefix) {
-  auto event = identity::EventFor(c.who(), "audit.search", "audit", "", c.context);
-  event.detail["query"] = c.request.query;
-  const auto may =
-      authz::DecideAdmin(c.who().account, authz::AdminAction::kAuditSearch, {}, deps.clock.Now());
-  if (!may.allow) {
-    event.allowed = false;
-    event.reason = may.reason;
-    event.outcome = "permission_denied";
-    RETURN_IF_ERROR(deps.audit.Record(event));
-    return Fail(ErrorCode::kPermissionDenied, "only security officers may search the audit log");
-  }
-  ASSIGN_OR_RETURN(auto params,
-                   http::ParseQuery(c.request.query, {"actor", "target", "action", "since", "until",
-                                                      "cursor", "limit"}));
+// The API's query parameters as a search over the actions starting with `prefix`.
+Result<audit::SearchQuery> ReadQuery(std::string_view query, std::string_view prefix) {
+  ASSIGN_OR_RETURN(auto params, http::ParseQuery(query, {"actor", "target", "action", "since",
+                                                         "until", "cursor", "limit"}));
   audit::SearchQuery q;
   q.action_prefix = std::string(prefix);
-  if (!prefix.empty()) event.detail["prefix"] = std::string(prefix);
   q.actor = params["actor"];
   q.target = params["target"];
   q.action = params["action"];
@@ -43,7 +30,11 @@ Result<http::Response> SearchEvents(const Deps& deps, Call& c, std::string_view 
   for (auto [name, out] : {std::pair{"since", &q.since}, std::pair{"until", &q.until}}) {
     if (params[name].empty()) continue;
     auto t = ParseRfc3339(params[name]);
-    if (!t) return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be RFC 3339 UTC");
+    if (!t && params[name].size() == 10) t = ParseRfc3339(params[name] + "T00:00:00Z");
+    if (!t) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  std::string(name) + " must be a date (2026-03-27) or an RFC 3339 UTC time");
+    }
     *out = *t;
   }
   if (!params["limit"].empty()) {
@@ -53,11 +44,13 @@ Result<http::Response> SearchEvents(const Deps& deps, Call& c, std::string_view 
       return Fail(ErrorCode::kInvalidArgument, "limit must be a number from 1 to 1000");
     }
   }
-  event.allowed = true;
-  event.reason = "security officer";
-  ASSIGN_OR_RETURN(auto page,
-                   deps.audit.Observe<audit::SearchPage>(
-                       event, [&](store::Transaction&) { return deps.audit.Search(q); }));
+  RETURN_IF_ERROR(audit::CheckQuery(q));
+  return q;
+}
+
+Result<http::Response> SearchEvents(const Deps& deps, Call& c, std::string_view prefix) {
+  ASSIGN_OR_RETURN(auto page, SearchAuditLog(deps.audit, deps.clock, c.who(), c.request.query,
+                                             prefix, c.context));
   boost::json::array items;
   for (const auto& e : page.events) items.push_back(boost::json::parse(e));
   boost::json::object body{{"items", std::move(items)}, {"next_cursor", page.next_cursor}};
@@ -65,6 +58,28 @@ Result<http::Response> SearchEvents(const Deps& deps, Call& c, std::string_view 
 }
 
 }  // namespace
+
+Result<audit::SearchPage> SearchAuditLog(audit::AuditLog& audit, const Clock& clock,
+                                         const identity::Principal& who, std::string_view query,
+                                         std::string_view prefix,
+                                         const identity::RequestContext& ctx) {
+  auto event = identity::EventFor(who, "audit.search", "audit", "", ctx);
+  event.detail["query"] = std::string(query);
+  if (!prefix.empty()) event.detail["prefix"] = std::string(prefix);
+  const auto may =
+      authz::DecideAdmin(who.account, authz::AdminAction::kAuditSearch, {}, clock.Now());
+  if (!may.allow) {
+    event.reason = may.reason;
+    return audit.Refuse(std::move(event), {ErrorCode::kPermissionDenied,
+                                           "only security officers may search the audit log"});
+  }
+  auto q = ReadQuery(query, prefix);
+  if (!q) return audit.Refuse(std::move(event), q.error());
+  event.allowed = true;
+  event.reason = "security officer";
+  return audit.Observe<audit::SearchPage>(event,
+                                          [&](store::Transaction&) { return audit.Search(*q); });
+}
 
 void AddAuditEventRoutes(RouteTable& table, audit::AuditLog& audit, const Clock& clock) {
   const Deps d{audit, clock};

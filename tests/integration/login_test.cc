@@ -572,9 +572,19 @@ TEST_F(LoginTest, SecurityOfficersSearchTheAuditLogOverTheApiAndTheSearchIsAudit
     EXPECT_EQ(refused.status, 403) << attack;
     EXPECT_NE(refused.body.find("looks like an attack"), std::string::npos) << attack;
   }
+  // A date reads as the start of its day.
+  EXPECT_EQ(Call("GET", "/api/v1/audit/events?since=2000-01-01", "", cookie).status, 200);
+  // Every search is recorded, the refused ones too (before this one: the first search, the seven
+  // malformed and the dated one; the attacks never reached it).
   auto searches = Call("GET", "/api/v1/audit/events?action=audit.search", "", cookie);
   ASSERT_EQ(searches.status, 200);
-  EXPECT_GE(boost::json::parse(searches.body).at("items").as_array().size(), 1u);
+  int allowed = 0, refused = 0;
+  const auto found = boost::json::parse(searches.body);
+  for (const auto& e : found.at("items").as_array()) {
+    ++(e.at("decision").at("allow").as_bool() ? allowed : refused);
+  }
+  EXPECT_EQ(allowed, 2);
+  EXPECT_EQ(refused, 7);
 }
 
 TEST_F(LoginTest, HostileInputsAreRefusedAndCreateNothing) {
