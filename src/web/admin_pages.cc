@@ -1,7 +1,11 @@
-// The console's administration, on the admin listener: join requests, accounts and leavers.
+// The console's administration, on the admin listener: join requests, accounts, leavers and the
+// audit log.
 
 #include <fmt/format.h>
 
+#include <boost/json.hpp>
+
+#include "api/audit_events.h"
 #include "common/text.h"
 #include "http/error_response.h"
 #include "http/query.h"
@@ -695,6 +699,108 @@ Result<http::Response> LeaverRows(const ConsoleDeps& d, Call& c, bool apply) {
   return Page(d, 200, "admin_leavers_rows", data);
 }
 
+// --- The audit log ------------------------------------------------------------------------------
+
+struct AuditFilter {
+  std::string_view name, label, hint;
+};
+constexpr AuditFilter kAuditFilters[] = {
+    {"actor", "Who (an account's id)", "Each event's Who links to that person's events"},
+    {"action", "What (an action)", "For example, record.view or admin.user.leave"},
+    {"target", "To what (an id)", "A record's, an account's or an organisation's id"},
+    {"since", "From", "A date, 2026-12-03, or a time, 2026-12-03T09:00:00Z"},
+    {"until", "Until", "A date or a time, as above"},
+};
+
+// One canonical event as a row of the table.
+PageData EventRow(const std::string& canonical) {
+  PageData row;
+  boost::system::error_code ec;
+  const auto event = boost::json::parse(canonical, ec);
+  if (ec || !event.is_object()) return row;
+  const auto text = [&](std::initializer_list<std::string_view> path) {
+    const boost::json::value* v = &event;
+    for (const auto key : path) {
+      v = v->is_object() ? v->as_object().if_contains(key) : nullptr;
+      if (v == nullptr) return std::string();
+    }
+    return v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  row["time"] = Readable(text({"time"}));
+  const auto id = text({"actor", "id"});
+  const auto username = text({"actor", "username"});
+  row["who"] = username.empty() ? (id.empty() ? std::string("anonymous") : id) : username;
+  if (!id.empty()) row["actor_link"] = "/admin/audit?actor=" + PercentEncode(id);
+  row["source"] = text({"source"});
+  row["action"] = text({"action"});
+  row["target"] = text({"target", "type"}) + " " + text({"target", "id"});
+  const auto* decision = event.as_object().if_contains("decision");
+  const bool allowed = decision != nullptr && decision->is_object() &&
+                       decision->as_object().if_contains("allow") != nullptr &&
+                       decision->as_object().at("allow") == true;
+  row["decision"] = allowed ? "Allowed" : "Refused";
+  row["tag"] = allowed ? "govuk-tag--green" : "govuk-tag--red";
+  row["reason"] = text({"decision", "reason"});
+  return row;
+}
+
+// The audit log's search (`security`: the security.* events alone), for security officers: the
+// API's search (api::SearchAuditLog decides, and records each search), its filters a GET form.
+Result<http::Response> AuditPage(const ConsoleDeps& d, Call& c, bool security) {
+  const std::string_view path = security ? "/admin/security-events" : "/admin/audit";
+  auto found = api::SearchAuditLog(d.audit, d.clock, c.who(), c.request.query,
+                                   security ? "security." : "", c.context);
+  if (!found && found.error().code != ErrorCode::kInvalidArgument) {
+    return std::unexpected(found.error());
+  }
+  // The filters as given (a query that does not parse at all was refused, and recorded, above).
+  auto given = http::ParseQuery(c.request.query,
+                                {"actor", "target", "action", "since", "until", "cursor", "limit"});
+  if (!given) return std::unexpected(found ? given.error() : found.error());
+  auto data = SignedIn(d, c, security ? "Security events" : "Audit log");
+  data["path"] = std::string(path);
+  data["lede"] = security ? "Attacks detected, sources blocked and released, and probes of the "
+                            "surfaces a listener does not serve."
+                          : "Who did what, to what, from where, and what was decided: every "
+                            "view and change, allowed or refused.";
+  std::string_view field;
+  if (!found) {
+    field = "actor";
+    for (const auto& f : kAuditFilters) {
+      if (found.error().message.starts_with(f.name)) field = f.name;
+    }
+  }
+  PageData filters{PageData::type::list};
+  std::string kept;  // the filters again, for the next page's link
+  for (const auto& f : kAuditFilters) {
+    const std::string name(f.name);
+    PageData filter;
+    filter["name"] = name;
+    filter["label"] = std::string(f.label);
+    filter["hint"] = std::string(f.hint);
+    filter["value"] = (*given)[name];
+    std::string described = name + "-hint";
+    if (field == f.name) {
+      filter["error"] = Sentence(found.error().message);
+      described += " " + name + "-error";
+    }
+    filter["described"] = described;
+    filters.push_back(filter);
+    if (!(*given)[name].empty()) kept += name + "=" + PercentEncode((*given)[name]) + "&";
+  }
+  if (!(*given)["limit"].empty()) kept += "limit=" + PercentEncode((*given)["limit"]) + "&";
+  data["filters"] = std::move(filters);
+  if (!found) return FormAgain(d, "admin_audit", std::move(data), field, found.error());
+  PageData items{PageData::type::list};
+  for (const auto& e : found->events) items.push_back(EventRow(e));
+  if (!found->events.empty()) data["has_items"] = true;
+  data["items"] = std::move(items);
+  if (!found->next_cursor.empty()) {
+    data["next"] = std::string(path) + "?" + kept + "cursor=" + PercentEncode(found->next_cursor);
+  }
+  return Page(d, 200, "admin_audit", data);
+}
+
 }  // namespace
 
 void AddAdminPages(PageTable& pages) {
@@ -726,6 +832,11 @@ void AddAdminPages(PageTable& pages) {
             [](const ConsoleDeps& d, Call& c) { return LeaverRows(d, c, false); });
   pages.Add(verb::post, "/admin/leavers/apply", Credentials::kSession, "Apply a leavers list",
             [](const ConsoleDeps& d, Call& c) { return LeaverRows(d, c, true); });
+  pages.Add(verb::get, "/admin/audit", Credentials::kSession, "Search the audit log",
+            [](const ConsoleDeps& d, Call& c) { return AuditPage(d, c, false); });
+  pages.Add(verb::get, "/admin/security-events", Credentials::kSession,
+            "Security events: attacks detected, blocks, probes",
+            [](const ConsoleDeps& d, Call& c) { return AuditPage(d, c, true); });
   pages.Add(verb::get, "/admin/users", Credentials::kSession, "Accounts", UsersPage);
   pages.Add(verb::get, "/admin/users/{id}", Credentials::kSession, "An account", UserPage);
   for (const auto& a : kUserActions) {

@@ -59,11 +59,16 @@ PageData SignedIn(const ConsoleDeps& d, const Call& c, std::string title) {
   data["signed_in"] = true;
   // The navigation: an administrator's, or the records'; the section this page is in.
   if (Administers(d, account)) data["admin"] = true;
+  if (authz::DecideAdmin(account, authz::AdminAction::kAuditSearch, {}, d.clock.Now()).allow) {
+    data["searches"] = true;
+  }
   std::string_view section = "in_records";
   for (const auto& [prefix, name] : {std::pair{"/exports", "in_exports"},
                                      {"/admin/join-requests", "in_joins"},
                                      {"/admin/users", "in_users"},
-                                     {"/admin/leavers", "in_leavers"}}) {
+                                     {"/admin/leavers", "in_leavers"},
+                                     {"/admin/audit", "in_audit"},
+                                     {"/admin/security-events", "in_security"}}) {
     if (c.request.path.starts_with(prefix)) section = name;
   }
   data[std::string(section)] = true;

@@ -21,6 +21,7 @@ namespace strongroom::web {
 
 struct ConsoleDeps {
   identity::Auth& auth;
+  audit::AuditLog& audit;
   records::RecordService& records;
   exports::ExportService& exports;
   lifecycle::Lifecycle& lifecycle;

@@ -59,6 +59,17 @@ std::string Said(const HttpResponse& r) {
   return said;
 }
 
+// A hidden field's value as a browser posts it back: the page's HTML escapes undone.
+std::string Unescaped(std::string html) {
+  for (const auto& [entity, ch] :
+       {std::pair{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}}) {
+    for (auto at = html.find(entity); at != std::string::npos; at = html.find(entity, at + 1)) {
+      html.replace(at, std::string_view(entity).size(), ch);
+    }
+  }
+  return html;
+}
+
 std::string CookieOf(const HttpResponse& r) {
   for (const auto& c : r.set_cookies) {
     if (c.starts_with("__Host-strongroom-session=") ||
@@ -751,15 +762,53 @@ TEST_F(ConsoleTest, AdministratorsMoveExpireAndRenewAccountsByForms) {
   }
 }
 
-// A hidden field's value as a browser posts it back: the page's HTML escapes undone.
-std::string Unescaped(std::string html) {
-  for (const auto& [entity, ch] :
-       {std::pair{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}}) {
-    for (auto at = html.find(entity); at != std::string::npos; at = html.find(entity, at + 1)) {
-      html.replace(at, std::string_view(entity).size(), ch);
-    }
+TEST_F(ConsoleTest, SecurityOfficersSearchTheAuditLogByFormAndEachSearchIsRecorded) {
+  const auto one = SignInByForms(kOfficer1);
+  auto page = Get("/admin/audit", one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find("href=\"/admin/audit\" aria-current=\"page\""), std::string::npos);
+  EXPECT_NE(page.body.find(">auth.login<"), std::string::npos) << "the fixture's sign-ins";
+
+  // Filtered, a page at a time, newest first: the next page keeps the filters.
+  page = Get("/admin/audit?action=auth.login&limit=2", one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_EQ(page.body.find(">admin.join_request.create<"), std::string::npos);
+  const auto older = page.body.find("\">Older events<");
+  ASSERT_NE(older, std::string::npos) << Said(page);
+  const auto from = page.body.rfind("href=\"/admin/audit?", older) + 19;
+  const auto next = page.body.substr(from, older - from);
+  ASSERT_TRUE(next.starts_with("action=auth.login&amp;limit=2&amp;cursor=")) << next;
+  EXPECT_EQ(Get("/admin/audit?" + Unescaped(next), one).status, 200);
+  // An account's events, by the link on each row.
+  const auto actor = Between(page.body, "href=\"/admin/audit?actor=", '"');
+  ASSERT_FALSE(actor.empty());
+  page = Get("/admin/audit?actor=" + actor, one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find("value=\"" + actor + "\""), std::string::npos);
+
+  // Hostile filters: a clear error beside the field, what was typed kept as text.
+  inst_.ExpectAttacks();  // the script below is reported
+  auto bad = Get("/admin/audit?since=yesterday", one);
+  EXPECT_EQ(bad.status, 400) << Said(bad);
+  EXPECT_NE(bad.body.find("href=\"#since\""), std::string::npos) << Said(bad);
+  EXPECT_EQ(Get("/admin/audit?nope=1", one).status, 400);
+  auto script = Get("/admin/audit?action=%3Cscript%3Ealert(1)%3C/script%3E", one);
+  EXPECT_EQ(script.body.find("<script>alert"), std::string::npos);
+  EXPECT_EQ(Get("/admin/security-events?since=2000-01-01", one).status, 200);
+
+  // A reader of records never reaches it (the admin listener reads no standard session).
+  auto reader = SignInByForms("rob.reader");
+  EXPECT_EQ(Get("/admin/audit", reader).status, 303) << "a standard session is not read here";
+
+  // Every search, allowed or refused, is an audit.search event.
+  const auto found =
+      JsonOf(api_.As(api_.SignIn(kOfficer2), "GET", "/api/v1/audit/events?action=audit.search"));
+  int allowed = 0, refused = 0;
+  for (const auto& e : found.at("items").as_array()) {
+    ++(e.at("decision").at("allow").as_bool() ? allowed : refused);
   }
-  return html;
+  EXPECT_GE(allowed, 5);
+  EXPECT_EQ(refused, 2) << "the bad time and the unknown filter";
 }
 
 TEST_F(ConsoleTest, AdministratorsRecordLeaversFromAnUploadedListCheckedFirst) {

@@ -414,6 +414,12 @@ test('an officer moves an account to a new remit and renews it, each form checke
   await page.getByRole('button', { name: 'Renew the account' }).click()
   assert.ok(await page.locator('#until-error').isVisible(), 'a day that is not one is refused')
   await accessible(page, 'admin-user-renew-error')
+  // The audit log shows what was just done, and the refusals beside it.
+  await page.getByRole('link', { name: 'Audit log' }).click()
+  await page.getByLabel('What (an action)').fill('admin.user.move')
+  await page.getByRole('button', { name: 'Search' }).click()
+  assert.equal(await page.getByRole('cell', { name: 'admin.user.move' }).count(), 2, 'one allowed, one refused')
+  await accessible(page, 'admin-audit')
   assert.deepEqual(problems, [])
   await context.close()
 })
