@@ -111,24 +111,6 @@ http::Response CsvResponse(std::string body, std::string_view filename) {
   return r;
 }
 
-Result<lifecycle::UserFilter> ReadUserFilter(std::map<std::string, std::string>& q) {
-  lifecycle::UserFilter f;
-  f.status = q["status"];
-  ASSIGN_OR_RETURN(f.expiring_within_days,
-                   QueryInt(q["expiring_within_days"], "expiring_within_days", 0, 365, -1));
-  ASSIGN_OR_RETURN(f.dormant_days, QueryInt(q["dormant_days"], "dormant_days", 1, 3650, -1));
-  if (!q["moved_since"].empty()) {
-    auto t = ParseRfc3339(q["moved_since"]);
-    if (!t) t = lifecycle::ParseDate(q["moved_since"]);
-    if (!t) return Fail(ErrorCode::kInvalidArgument, "moved_since must be a date or RFC 3339 time");
-    f.moved_since = *t;
-  }
-  if (q.contains("format") && q["format"] != "csv" && q["format"] != "json") {
-    return Fail(ErrorCode::kInvalidArgument, "format must be json or csv");
-  }
-  return f;
-}
-
 struct Deps {
   lifecycle::Lifecycle& lifecycle;
   int depth;
@@ -509,6 +491,24 @@ struct AdminRoutes {
 };
 
 }  // namespace
+
+Result<lifecycle::UserFilter> ReadUserFilter(std::map<std::string, std::string>& q) {
+  lifecycle::UserFilter f;
+  f.status = q["status"];
+  ASSIGN_OR_RETURN(f.expiring_within_days,
+                   QueryInt(q["expiring_within_days"], "expiring_within_days", 0, 365, -1));
+  ASSIGN_OR_RETURN(f.dormant_days, QueryInt(q["dormant_days"], "dormant_days", 1, 3650, -1));
+  if (!q["moved_since"].empty()) {
+    auto t = ParseRfc3339(q["moved_since"]);
+    if (!t) t = lifecycle::ParseDate(q["moved_since"]);
+    if (!t) return Fail(ErrorCode::kInvalidArgument, "moved_since must be a date or RFC 3339 time");
+    f.moved_since = *t;
+  }
+  if (q.contains("format") && q["format"] != "csv" && q["format"] != "json") {
+    return Fail(ErrorCode::kInvalidArgument, "format must be json or csv");
+  }
+  return f;
+}
 
 void AddAdminRoutes(RouteTable& table, lifecycle::Lifecycle& lifecycle, int max_json_depth) {
   AdminRoutes routes{table, {lifecycle, max_json_depth}, {}};

@@ -8,6 +8,11 @@
 
 namespace strongroom::api {
 
+// The accounts list's filters from a query's parameters (status, expiring_within_days,
+// moved_since: a date or an RFC 3339 time, dormant_days; format, json or csv, is checked here
+// and read by the caller). kInvalidArgument naming the filter for a value out of range.
+Result<lifecycle::UserFilter> ReadUserFilter(std::map<std::string, std::string>& query);
+
 // `lifecycle` must outlive the table.
 void AddAdminRoutes(RouteTable& table, lifecycle::Lifecycle& lifecycle, int max_json_depth);
 

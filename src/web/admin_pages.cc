@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/admin.h"
 #include "api/audit_events.h"
 #include "common/text.h"
 #include "http/error_response.h"
@@ -344,14 +345,54 @@ Result<http::Response> DecideJoin(const ConsoleDeps& d, Call& c, bool approve) {
   return Page(d, 200, "admin_join_approved", data);
 }
 
+// The users list's filters beyond status (the API's: api::ReadUserFilter reads them).
+struct UserFilterField {
+  std::string_view name, label, hint;
+};
+constexpr UserFilterField kUserFilters[] = {
+    {"expiring_within_days", "Expiring within (days)", "0 to 365"},
+    {"moved_since", "Moved or left since", "A date, for example 2026-09-01"},
+    {"dormant_days", "Not signed in for (days)", "1 to 3650"},
+};
+
 Result<http::Response> UsersPage(const ConsoleDeps& d, Call& c) {
-  auto q = http::ParseQuery(c.request.query, {"status"});
+  auto q = http::ParseQuery(c.request.query,
+                            {"status", "expiring_within_days", "moved_since", "dormant_days"});
   if (!q) return d.lifecycle.RefuseMalformed(c.who(), "admin.user.list", q.error(), c.context);
-  identity::UserFilter filter;
-  filter.status = (*q)["status"];
-  ASSIGN_OR_RETURN(auto users, d.lifecycle.accounts.List(c.who(), filter, c.context));
+  auto filter = api::ReadUserFilter(*q);
+  if (!filter) {
+    // Recorded, then shown beside its field (unless it could not be recorded: that fails closed).
+    auto refused =
+        d.lifecycle.RefuseMalformed(c.who(), "admin.user.list", filter.error(), c.context);
+    if (refused.error().code != ErrorCode::kInvalidArgument) return refused;
+  }
+  std::vector<identity::UserRow> users;
+  if (filter) {
+    ASSIGN_OR_RETURN(users, d.lifecycle.accounts.List(c.who(), *filter, c.context));
+  }
   ASSIGN_OR_RETURN(auto orgs, OrgNames(d, c));
   auto data = SignedIn(d, c, "Users");
+  std::string kept;  // the filters again, for the CSV download (the API's list, as a file)
+  PageData fields{PageData::type::list};
+  for (const auto& f : kUserFilters) {
+    const std::string name(f.name);
+    PageData field;
+    field["name"] = name;
+    field["label"] = std::string(f.label);
+    field["hint"] = std::string(f.hint);
+    field["value"] = (*q)[name];
+    std::string described = name + "-hint";
+    if (!filter && filter.error().message.starts_with(name)) {
+      field["error"] = Sentence(filter.error().message);
+      described += " " + name + "-error";
+    }
+    field["described"] = described;
+    fields.push_back(field);
+    if (!(*q)[name].empty()) kept += "&" + name + "=" + PercentEncode((*q)[name]);
+  }
+  data["filters"] = std::move(fields);
+  if (!(*q)["status"].empty()) kept += "&status=" + PercentEncode((*q)["status"]);
+  data["csv"] = "/api/v1/admin/users?format=csv" + kept;
   PageData statuses{PageData::type::list};
   for (const auto& [value, text] : {std::pair{"", "Any"},
                                     {"active", "Active"},
@@ -362,7 +403,7 @@ Result<http::Response> UsersPage(const ConsoleDeps& d, Call& c) {
     PageData option;
     option["value"] = std::string(value);
     option["text"] = std::string(text);
-    if (filter.status == value) option["selected"] = true;
+    if ((*q)["status"] == value) option["selected"] = true;
     statuses.push_back(option);
   }
   data["statuses"] = std::move(statuses);
@@ -382,6 +423,13 @@ Result<http::Response> UsersPage(const ConsoleDeps& d, Call& c) {
   }
   if (!users.empty()) data["has_items"] = true;
   data["items"] = std::move(items);
+  if (!filter) {
+    std::string field = "status";
+    for (const auto& f : kUserFilters) {
+      if (filter.error().message.starts_with(f.name)) field = std::string(f.name);
+    }
+    return FormAgain(d, "admin_users", std::move(data), field, filter.error());
+  }
   return Page(d, 200, "admin_users", data);
 }
 

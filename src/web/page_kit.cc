@@ -58,9 +58,11 @@ PageData SignedIn(const ConsoleDeps& d, const Call& c, std::string title) {
   const auto& account = c.who().account;
   data["signed_in"] = true;
   // The navigation: an administrator's, or the records'; the section this page is in.
-  if (Administers(d, account)) data["admin"] = true;
-  if (authz::DecideAdmin(account, authz::AdminAction::kAuditSearch, {}, d.clock.Now()).allow) {
-    data["searches"] = true;
+  if (Administers(d, account)) {
+    data["admin"] = true;
+    if (authz::DecideAdmin(account, authz::AdminAction::kAuditSearch, {}, d.clock.Now()).allow) {
+      data["searches"] = true;
+    }
   }
   std::string_view section = "in_records";
   for (const auto& [prefix, name] : {std::pair{"/exports", "in_exports"},

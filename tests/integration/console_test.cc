@@ -762,6 +762,42 @@ TEST_F(ConsoleTest, AdministratorsMoveExpireAndRenewAccountsByForms) {
   }
 }
 
+TEST_F(ConsoleTest, AdministratorsFilterTheUsersListAndDownloadItAsCsv) {
+  const auto one = SignInByForms(kOfficer1);
+  auto page = Get("/admin/users?expiring_within_days=365&status=active", one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find(">ann.editor<"), std::string::npos) << Said(page);
+  const auto csv = Between(page.body, "<a class=\"govuk-link\" href=\"/api/v1/admin/users?", '"');
+  ASSERT_EQ(csv, "format=csv&amp;expiring_within_days=365&amp;status=active");
+  auto file = Get("/api/v1/admin/users?" + Unescaped(csv), one);
+  ASSERT_EQ(file.status, 200) << file.body;
+  EXPECT_TRUE(file.headers["content-type"].starts_with("text/csv"));
+  EXPECT_NE(file.body.find("ann.editor"), std::string::npos);
+  // Nobody has been away a year yet.
+  page = Get("/admin/users?dormant_days=365", one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find("No account matches"), std::string::npos) << Said(page);
+
+  // Hostile filters: the error beside its field, the value kept as text, each refusal recorded.
+  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
+           {"dormant_days=0", "dormant_days"},
+           {"expiring_within_days=400", "expiring_within_days"},
+           {"moved_since=%3Cb%3Eyesterday", "moved_since"}}) {
+    auto bad = Get("/admin/users?" + query, one);
+    EXPECT_EQ(bad.status, 400) << query << " " << Said(bad);
+    EXPECT_NE(bad.body.find("href=\"#" + field + "\""), std::string::npos) << Said(bad);
+    EXPECT_EQ(bad.body.find("<b>"), std::string::npos);
+  }
+  EXPECT_EQ(Get("/admin/users?nope=1", one).status, 400);
+  const auto found =
+      JsonOf(api_.As(api_.SignIn(kOfficer2), "GET", "/api/v1/audit/events?action=admin.user.list"));
+  int refused = 0;
+  for (const auto& e : found.at("items").as_array()) {
+    refused += e.at("decision").at("allow").as_bool() ? 0 : 1;
+  }
+  EXPECT_EQ(refused, 4);
+}
+
 TEST_F(ConsoleTest, SecurityOfficersSearchTheAuditLogByFormAndEachSearchIsRecorded) {
   const auto one = SignInByForms(kOfficer1);
   auto page = Get("/admin/audit", one);
