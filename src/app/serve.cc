@@ -526,8 +526,8 @@ void AddRoutes(api::RouteTable& routes, Services& s, store::Store& store, audit:
   api::AddScimRoutes(routes, s.lifecycle, depth);
   api::AddRetentionRoutes(routes, s.retention, depth);
   api::AddComplianceRoutes(routes, s.ithc, s.gate, s.reporter, depth);
-  web::AddConsolePages(routes,
-                       {s.auth, audit, s.records, s.exports, s.lifecycle, clock, templates});
+  web::AddConsolePages(
+      routes, {s.auth, audit, s.records, s.exports, s.lifecycle, s.retention, clock, templates});
 }
 
 // Every route template the server can answer, for the metrics to count apart.

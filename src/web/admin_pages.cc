@@ -16,28 +16,6 @@
 namespace strongroom::web {
 namespace {
 
-// The organisations `who` may act in, by id: their names for the pages.
-Result<std::map<std::string, std::string>> OrgNames(const ConsoleDeps& d, Call& c) {
-  ASSIGN_OR_RETURN(auto orgs, d.lifecycle.organisations.List(c.who(), c.context));
-  std::map<std::string, std::string> names;
-  for (auto& org : orgs) names.emplace(std::move(org.id), std::move(org.name));
-  return names;
-}
-
-std::string NameOf(const std::map<std::string, std::string>& names, const std::string& id) {
-  const auto at = names.find(id);
-  return at == names.end() ? id : at->second;
-}
-
-// A stored list ("a,b") as people read it.
-std::string Listed(std::string_view list) {
-  auto items = SplitList(list);
-  if (items.empty()) return "None";
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
-
 void AddJoinRequest(PageData& item, const lifecycle::JoinRequestRow& j,
                     const std::map<std::string, std::string>& orgs) {
   item["id"] = PercentEncode(j.id);
@@ -95,55 +73,6 @@ constexpr JoinText kJoinTexts[] = {
     {"remits", "Remits", "Standard accounts only: the organisation's remits, separated by commas"},
     {"bpss_by", "Who checked their BPSS clearance", ""},
 };
-
-// A group of radios or checkboxes for the join form.
-// `error`, if not "", is shown with it.
-PageData Choices(std::string_view name, std::string_view legend, std::string_view hint, bool radios,
-                 const std::vector<std::string>& values, const std::vector<std::string>& checked,
-                 const std::string& error) {
-  PageData group;
-  group["name"] = std::string(name);
-  group["legend"] = std::string(legend);
-  group["hint"] = std::string(hint);
-  std::string described = std::string(name) + "-hint";
-  if (!error.empty()) {
-    group["error"] = error;
-    described += " " + std::string(name) + "-error";
-  }
-  group["described"] = described;
-  group["container"] =
-      radios ? "govuk-radios govuk-radios--small" : "govuk-checkboxes govuk-checkboxes--small";
-  PageData options{PageData::type::list};
-  for (const auto& value : values) {
-    PageData option;
-    option["id"] = std::string(name) + "-" + value;
-    option["name"] = std::string(name);
-    option["value"] = value;
-    option["type"] = radios ? "radio" : "checkbox";
-    option["item"] = radios ? "govuk-radios__item" : "govuk-checkboxes__item";
-    option["input"] = radios ? "govuk-radios__input" : "govuk-checkboxes__input";
-    option["label_class"] = radios ? "govuk-radios__label" : "govuk-checkboxes__label";
-    if (std::ranges::find(checked, value) != checked.end()) option["checked"] = true;
-    options.push_back(option);
-  }
-  group["options"] = std::move(options);
-  return group;
-}
-
-// A GOV.UK date input (the _date fragment) of the fields `name`_day, _month and _year, with what
-// `form` holds of them; `error`, if not "", shown with it.
-PageData DateInput(std::string_view name, std::string_view legend, std::string_view hint,
-                   http::Form& form, const std::string& error) {
-  PageData date;
-  date["name"] = std::string(name);
-  date["legend"] = std::string(legend);
-  date["hint"] = std::string(hint);
-  for (const char* part : {"day", "month", "year"}) {
-    date[part] = form[std::string(name) + "_" + part];
-  }
-  if (!error.empty()) date["error"] = error;
-  return date;
-}
 
 // Where the service's message about a join request points on the form: the first name it
 // mentions (the most specific first).
@@ -237,19 +166,6 @@ std::vector<std::string> RemitsOf(const std::string& field) {
     if (!remit.empty()) out.push_back(std::move(remit));
   }
   return out;
-}
-
-// "2026-03-27" from the date input's three fields; as typed (for the service to refuse) unless
-// each is a number.
-std::string DateFrom(const std::string& day, const std::string& month, const std::string& year) {
-  const auto number = [](const std::string& s, size_t max) {
-    return !s.empty() && s.size() <= max &&
-           std::ranges::all_of(s, [](char ch) { return ch >= '0' && ch <= '9'; });
-  };
-  if (!number(day, 2) || !number(month, 2) || year.size() != 4 || !number(year, 4)) {
-    return year + "-" + month + "-" + day;
-  }
-  return fmt::format("{}-{:0>2}-{:0>2}", year, month, day);
 }
 
 Result<http::Response> RequestJoin(const ConsoleDeps& d, Call& c) {

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "api/auth.h"
+#include "common/text.h"
 #include "http/error_response.h"
 #include "identity/sessions.h"
 
@@ -63,6 +64,9 @@ PageData SignedIn(const ConsoleDeps& d, const Call& c, std::string title) {
     if (authz::DecideAdmin(account, authz::AdminAction::kAuditSearch, {}, d.clock.Now()).allow) {
       data["searches"] = true;
     }
+    if (authz::DecideAdmin(account, authz::AdminAction::kOrderList, {}, d.clock.Now()).allow) {
+      data["holds"] = true;
+    }
   }
   std::string_view section = "in_records";
   for (const auto& [prefix, name] : {std::pair{"/exports", "in_exports"},
@@ -70,6 +74,7 @@ PageData SignedIn(const ConsoleDeps& d, const Call& c, std::string title) {
                                      {"/admin/users", "in_users"},
                                      {"/admin/leavers", "in_leavers"},
                                      {"/admin/audit", "in_audit"},
+                                     {"/admin/retention-orders", "in_holds"},
                                      {"/admin/security-events", "in_security"}}) {
     if (c.request.path.starts_with(prefix)) section = name;
   }
@@ -197,6 +202,82 @@ Result<identity::Principal> Proven(const ConsoleDeps& d, Call& c, authz::AdminAc
   auto fresh = d.auth.sessions.Reauthenticate(c.who(), code, c.context);
   if (fresh || fresh.error().code != ErrorCode::kUnauthenticated) return fresh;
   return Fail(ErrorCode::kUnauthenticated, "the security code was not accepted");
+}
+
+Result<std::map<std::string, std::string>> OrgNames(const ConsoleDeps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto orgs, d.lifecycle.organisations.List(c.who(), c.context));
+  std::map<std::string, std::string> names;
+  for (auto& org : orgs) names.emplace(std::move(org.id), std::move(org.name));
+  return names;
+}
+
+std::string NameOf(const std::map<std::string, std::string>& names, const std::string& id) {
+  const auto at = names.find(id);
+  return at == names.end() ? id : at->second;
+}
+
+std::string Listed(std::string_view list) {
+  auto items = SplitList(list);
+  if (items.empty()) return "None";
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+PageData Choices(std::string_view name, std::string_view legend, std::string_view hint, bool radios,
+                 const std::vector<std::string>& values, const std::vector<std::string>& checked,
+                 const std::string& error) {
+  PageData group;
+  group["name"] = std::string(name);
+  group["legend"] = std::string(legend);
+  group["hint"] = std::string(hint);
+  std::string described = std::string(name) + "-hint";
+  if (!error.empty()) {
+    group["error"] = error;
+    described += " " + std::string(name) + "-error";
+  }
+  group["described"] = described;
+  group["container"] =
+      radios ? "govuk-radios govuk-radios--small" : "govuk-checkboxes govuk-checkboxes--small";
+  PageData options{PageData::type::list};
+  for (const auto& value : values) {
+    PageData option;
+    option["id"] = std::string(name) + "-" + value;
+    option["name"] = std::string(name);
+    option["value"] = value;
+    option["type"] = radios ? "radio" : "checkbox";
+    option["item"] = radios ? "govuk-radios__item" : "govuk-checkboxes__item";
+    option["input"] = radios ? "govuk-radios__input" : "govuk-checkboxes__input";
+    option["label_class"] = radios ? "govuk-radios__label" : "govuk-checkboxes__label";
+    if (std::ranges::find(checked, value) != checked.end()) option["checked"] = true;
+    options.push_back(option);
+  }
+  group["options"] = std::move(options);
+  return group;
+}
+
+PageData DateInput(std::string_view name, std::string_view legend, std::string_view hint,
+                   http::Form& form, const std::string& error) {
+  PageData date;
+  date["name"] = std::string(name);
+  date["legend"] = std::string(legend);
+  date["hint"] = std::string(hint);
+  for (const char* part : {"day", "month", "year"}) {
+    date[part] = form[std::string(name) + "_" + part];
+  }
+  if (!error.empty()) date["error"] = error;
+  return date;
+}
+
+std::string DateFrom(const std::string& day, const std::string& month, const std::string& year) {
+  const auto number = [](const std::string& s, size_t max) {
+    return !s.empty() && s.size() <= max &&
+           std::ranges::all_of(s, [](char ch) { return ch >= '0' && ch <= '9'; });
+  };
+  if (!number(day, 2) || !number(month, 2) || year.size() != 4 || !number(year, 4)) {
+    return year + "-" + month + "-" + day;
+  }
+  return fmt::format("{}-{:0>2}-{:0>2}", year, month, day);
 }
 
 void PageTable::Add(verb method, std::string path, Credentials credentials, std::string summary,

@@ -11,6 +11,7 @@
 //   }
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,29 @@ Result<int64_t> VersionOf(const http::Form& form);
 // A <select>'s options, `selected` chosen.
 PageData RemitOptions(const std::vector<std::string>& remits, std::string_view selected);
 
+// A group of radios or checkboxes (the _choices fragment): `values`, those in `checked` checked;
+// `error`, if not "", shown with it.
+PageData Choices(std::string_view name, std::string_view legend, std::string_view hint, bool radios,
+                 const std::vector<std::string>& values, const std::vector<std::string>& checked,
+                 const std::string& error);
+// A GOV.UK date input (the _date fragment) of the fields `name`_day, _month and _year, with what
+// `form` holds of them; `error`, if not "", shown with it.
+PageData DateInput(std::string_view name, std::string_view legend, std::string_view hint,
+                   http::Form& form, const std::string& error);
+// "2026-03-27" from a date input's three fields; as typed (for the service to refuse) unless each
+// is a number.
+std::string DateFrom(const std::string& day, const std::string& month, const std::string& year);
+// A stored list ("a,b") as people read it: "a, b", or "None".
+std::string Listed(std::string_view list);
+
+// --- Organisations ------------------------------------------------------------------------------
+
+// The organisations the caller may act in, by id: their names for the pages (the listing is the
+// service's, audited).
+Result<std::map<std::string, std::string>> OrgNames(const ConsoleDeps& d, Call& c);
+// An organisation's name from OrgNames, or its id.
+std::string NameOf(const std::map<std::string, std::string>& names, const std::string& id);
+
 // --- Decisions ----------------------------------------------------------------------------------
 
 // Whether authz lets `who` do `action` to `resource` now: what a page offers. The service decides
@@ -116,5 +140,6 @@ void AddSignInPages(PageTable& pages);
 void AddRecordPages(PageTable& pages);
 void AddExportPages(PageTable& pages);
 void AddAdminPages(PageTable& pages);
+void AddRetentionPages(PageTable& pages);
 
 }  // namespace strongroom::web

@@ -80,6 +80,7 @@ void AddConsolePages(api::RouteTable& table, const ConsoleDeps& deps) {
   AddRecordPages(pages);
   AddExportPages(pages);
   AddAdminPages(pages);
+  AddRetentionPages(pages);
   pages.Add({verb::get, "/assets/{name}", Credentials::kNone, "The console's styles and scripts",
              "", "", [](Call& c) { return Asset(c); }, http::Dispatch::kInline});
 }

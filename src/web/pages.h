@@ -15,6 +15,7 @@
 #include "exports/export_service.h"
 #include "lifecycle/lifecycle.h"
 #include "records/record_service.h"
+#include "retention/retention_service.h"
 #include "web/templates.h"
 
 namespace strongroom::web {
@@ -25,6 +26,7 @@ struct ConsoleDeps {
   records::RecordService& records;
   exports::ExportService& exports;
   lifecycle::Lifecycle& lifecycle;
+  retention::RetentionService& retention;
   const Clock& clock;
   const Templates& templates;
 };

@@ -798,6 +798,86 @@ TEST_F(ConsoleTest, AdministratorsFilterTheUsersListAndDownloadItAsCsv) {
   EXPECT_EQ(refused, 4);
 }
 
+TEST_F(ConsoleTest, SecurityOfficersMakeARetentionOrderAndASecondOneLiftsIt) {
+  const auto one = SignInByForms(kOfficer1);
+  auto page = Get("/admin/retention-orders", one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find("No Retention Order has been made"), std::string::npos);
+  auto form = Get("/admin/retention-orders/new", one);
+  ASSERT_EQ(form.status, 200) << Said(form);
+  const auto csrf = HiddenField(form.body, "csrf_token");
+  const int64_t now = std::time(nullptr) + api_.clock_offset();
+  const auto [day, month, year] = DayAfter(now, 60);
+  const auto make = [&](std::initializer_list<std::pair<std::string, std::string>> changed,
+                        const std::string& extra = "") {
+    std::map<std::string, std::string> fields = {
+        {"org", org_a_},         {"reference", "CASE-1"}, {"reason", "Litigation hold"},
+        {"remit", "north"},      {"record_ids", ""},      {"review_day", day},
+        {"review_month", month}, {"review_year", year},   {"csrf_token", csrf}};
+    for (const auto& [k, v] : changed) fields[k] = v;
+    std::string body;
+    for (const auto& [k, v] : fields) body += (body.empty() ? "" : "&") + FormEncode({{k, v}});
+    return Post("/admin/retention-orders", body + extra, one);
+  };
+
+  // Hostile or incomplete orders: the form again with the field named; nothing made.
+  inst_.ExpectAttacks();  // the script in a remit below is reported
+  for (const auto& [changed, field] :
+       std::vector<std::pair<std::pair<std::string, std::string>, std::string>>{
+           {{"reference", ""}, "reference"},
+           {{"remit", "<script>alert(1)</script>"}, "remit"},
+           {{"review_year", "2001"}, "review_day"},
+           {{"org", "org-does-not-exist"}, "org"}}) {
+    auto refused = make({changed});
+    EXPECT_EQ(refused.status / 100, 4) << changed.first << " " << Said(refused);
+    EXPECT_NE(refused.body.find("href=\"#" + field + "\""), std::string::npos)
+        << changed.first << " " << Said(refused);
+    EXPECT_EQ(refused.body.find("<script>alert"), std::string::npos);
+  }
+  EXPECT_EQ(make({}, "&status=lifted").status, 400);
+  EXPECT_EQ(make({{"record_ids", std::string("r-1\x01")}}).status, 400);
+  EXPECT_NE(Get("/admin/retention-orders", one).body.find("No Retention Order"), std::string::npos);
+
+  // Made; its maker may not lift it.
+  auto made = make({});
+  ASSERT_EQ(made.status, 303) << Said(made);
+  page = Get("/admin/retention-orders", one);
+  const auto lift_at = page.body.find("/lift\"");
+  ASSERT_NE(lift_at, std::string::npos) << Said(page);
+  const auto from = page.body.rfind("href=\"/admin/retention-orders/", lift_at) + 30;
+  const auto lift = page.body.substr(from, lift_at + 5 - from);
+  ASSERT_TRUE(lift.starts_with("ro-") || lift.find('/') == lift.size() - 5) << lift;
+  EXPECT_NE(page.body.find(">Active<"), std::string::npos);
+  const auto path = "/admin/retention-orders/" + lift;
+  ASSERT_EQ(Get(path, one).status, 200);
+  auto own = Post(path, FormEncode({{"reason", "Settled"}, {"csrf_token", csrf}}), one);
+  EXPECT_EQ(own.status, 403) << Said(own);
+  EXPECT_NE(own.body.find("Settled"), std::string::npos) << "what was typed is kept";
+
+  // A second security officer lifts it.
+  const auto two = SignInByForms(kOfficer2);
+  auto confirm = Get(path, two);
+  ASSERT_EQ(confirm.status, 200) << Said(confirm);
+  auto lifted = Post(
+      path,
+      FormEncode({{"reason", "Settled"}, {"csrf_token", HiddenField(confirm.body, "csrf_token")}}),
+      two);
+  ASSERT_EQ(lifted.status, 303) << Said(lifted);
+  page = Get("/admin/retention-orders", two);
+  EXPECT_NE(page.body.find(">Lifted<"), std::string::npos) << Said(page);
+  EXPECT_EQ(Get(path, two).status, 404) << "lifted already";
+
+  api_.AdvanceClock(30);  // the officer's code of this step was used by the form
+  const auto found = JsonOf(
+      api_.As(api_.SignIn(kOfficer2), "GET", "/api/v1/audit/events?action=retention.order.lift"));
+  int allowed = 0, refused = 0;
+  for (const auto& e : found.at("items").as_array()) {
+    ++(e.at("decision").at("allow").as_bool() ? allowed : refused);
+  }
+  EXPECT_EQ(allowed, 1);
+  EXPECT_EQ(refused, 1) << "the maker's attempt";
+}
+
 TEST_F(ConsoleTest, SecurityOfficersSearchTheAuditLogByFormAndEachSearchIsRecorded) {
   const auto one = SignInByForms(kOfficer1);
   auto page = Get("/admin/audit", one);
