@@ -30,7 +30,11 @@ Result<audit::SearchQuery> ReadQuery(std::string_view query, std::string_view pr
   for (auto [name, out] : {std::pair{"since", &q.since}, std::pair{"until", &q.until}}) {
     if (params[name].empty()) continue;
     auto t = ParseRfc3339(params[name]);
-    if (!t && params[name].size() == 10) t = ParseRfc3339(params[name] + "T00:00:00Z");
+    // A date is the whole day: from its start, until its end (the next day's start).
+    if (!t && params[name].size() == 10) {
+      t = ParseRfc3339(params[name] + "T00:00:00Z");
+      if (t && out == &q.until) *t += std::chrono::days(1);
+    }
     if (!t) {
       return Fail(ErrorCode::kInvalidArgument,
                   std::string(name) + " must be a date (2026-03-27) or an RFC 3339 UTC time");

@@ -13,7 +13,8 @@
 namespace strongroom::api {
 
 // Searches the audit log as `who` (security officers only) with the API's query string (actor,
-// target, action, since, until: an RFC 3339 time or a date, cursor, limit), over the actions
+// target, action, since, until: an RFC 3339 time or a date, the whole of that day, cursor,
+// limit), over the actions
 // that start with `prefix` ("" for all). The search is itself an audit event, `audit.search`,
 // allowed or refused (a query it cannot read is refused, and recorded as such).
 Result<audit::SearchPage> SearchAuditLog(audit::AuditLog& audit, const Clock& clock,

@@ -81,14 +81,18 @@ Result<identity::Principal> Authenticate(identity::Auth& auth, const http::Reque
   const auto cookie = SessionCookieFor(request, route_surfaces);
   const auto token = cookie.empty() ? "" : request.Cookie(cookie);
   if (token.empty()) return Fail(ErrorCode::kUnauthenticated, "sign in first");
-  ASSIGN_OR_RETURN(auto principal, auth.sessions.Authenticate(token, upkeep));
+  const bool changing = StateChanging(request.method());
+  ASSIGN_OR_RETURN(auto principal,
+                   auth.sessions.Authenticate(token, upkeep,
+                                              changing ? identity::Sessions::Touch::kCheck
+                                                       : identity::Sessions::Touch::kUse));
   // A session is good only in its own cookie, where its kind signs in (a cookie copied across
   // is no way round the listeners).
   const auto kind = principal.account.kind;
   if (SessionCookieName(kind) != cookie || !identity::SignsInAt(kind, request.reach)) {
     return Fail(ErrorCode::kUnauthenticated, "sign in first");
   }
-  if (StateChanging(request.method())) {
+  if (changing) {
     const auto origin = request.Header("Origin");
     if (!origin.empty() && origin != request.origin) {
       return Fail(ErrorCode::kPermissionDenied, "cross-origin request refused");
@@ -96,6 +100,7 @@ Result<identity::Principal> Authenticate(identity::Auth& auth, const http::Reque
     const auto csrf = csrf_in == CsrfIn::kForm ? http::FormCsrfToken(request)
                                                : std::string(request.Header("X-CSRF-Token"));
     RETURN_IF_ERROR(auth.sessions.CheckCsrf(principal, csrf));
+    auth.sessions.Use(principal);  // only now: a refused request keeps no session alive
   }
   return principal;
 }

@@ -72,7 +72,8 @@ Result<void> Sessions::WriteUpkeep(Upkeep upkeep, std::string sql, store::Params
   return {};
 }
 
-Result<Principal> Sessions::Authenticate(std::string_view session_token, Upkeep upkeep) {
+Result<Principal> Sessions::Authenticate(std::string_view session_token, Upkeep upkeep,
+                                         Touch touch) {
   if (session_token.size() != 64) return NotAuthenticated();
   const auto token_hash = HashOf(session_token);
   const auto now = deps_.clock.Now();
@@ -98,8 +99,12 @@ Result<Principal> Sessions::Authenticate(std::string_view session_token, Upkeep 
     RETURN_IF_ERROR(WriteUpkeep(upkeep, "DELETE FROM sessions WHERE token_hash = ?", {token_hash}));
     return NotAuthenticated();
   }
-  cache_.Touch(token_hash, now);
+  if (touch == Touch::kUse) cache_.Touch(token_hash, now);
   return std::move(entry->principal);
+}
+
+void Sessions::Use(const Principal& principal) {
+  cache_.Touch(principal.token_hash, deps_.clock.Now());
 }
 
 Result<void> Sessions::Flush() {

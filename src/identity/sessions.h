@@ -45,7 +45,13 @@ class Sessions {
   // kWait: the end of a session found dead is written before the answer; kQueue: it is queued
   // on the writer, for reads that write nothing else.
   enum class Upkeep { kWait, kQueue };
-  Result<Principal> Authenticate(std::string_view session_token, Upkeep upkeep = Upkeep::kWait);
+  // kUse: the request uses the session (its idle timeout counts from now); kCheck: it does not
+  // yet, until the caller has checked the rest of the request and calls Use (a state-changing
+  // request refused for its origin or CSRF token must not keep a session alive).
+  enum class Touch { kUse, kCheck };
+  Result<Principal> Authenticate(std::string_view session_token, Upkeep upkeep = Upkeep::kWait,
+                                 Touch touch = Touch::kUse);
+  void Use(const Principal& principal);
   Result<void> CheckCsrf(const Principal& principal, std::string_view csrf_token) const;
   Result<void> Logout(const Principal& principal, const RequestContext& ctx);
   // A fresh second factor on this session; wrong codes count for the account, and end the

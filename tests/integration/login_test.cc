@@ -572,10 +572,18 @@ TEST_F(LoginTest, SecurityOfficersSearchTheAuditLogOverTheApiAndTheSearchIsAudit
     EXPECT_EQ(refused.status, 403) << attack;
     EXPECT_NE(refused.body.find("looks like an attack"), std::string::npos) << attack;
   }
-  // A date reads as the start of its day.
-  EXPECT_EQ(Call("GET", "/api/v1/audit/events?since=2000-01-01", "", cookie).status, 200);
+  // A date is its whole day: today's events from today until today, none until yesterday.
+  const auto today =
+      std::string(body.at("items").at(0).at("time").as_string()).substr(0, 10);  // the sign-in's
+  auto day = Call("GET", "/api/v1/audit/events?action=auth.login&since=" + today + "&until=" + today,
+                  "", cookie);
+  ASSERT_EQ(day.status, 200) << day.body;
+  EXPECT_EQ(boost::json::parse(day.body).at("items").as_array().size(), 1u);
+  auto before = Call("GET", "/api/v1/audit/events?action=auth.login&until=2000-01-01", "", cookie);
+  ASSERT_EQ(before.status, 200) << before.body;
+  EXPECT_TRUE(boost::json::parse(before.body).at("items").as_array().empty());
   // Every search is recorded, the refused ones too (before this one: the first search, the seven
-  // malformed and the dated one; the attacks never reached it).
+  // malformed and the two dated ones; the attacks never reached it).
   auto searches = Call("GET", "/api/v1/audit/events?action=audit.search", "", cookie);
   ASSERT_EQ(searches.status, 200);
   int allowed = 0, refused = 0;
@@ -583,7 +591,7 @@ TEST_F(LoginTest, SecurityOfficersSearchTheAuditLogOverTheApiAndTheSearchIsAudit
   for (const auto& e : found.at("items").as_array()) {
     ++(e.at("decision").at("allow").as_bool() ? allowed : refused);
   }
-  EXPECT_EQ(allowed, 2);
+  EXPECT_EQ(allowed, 3);
   EXPECT_EQ(refused, 7);
 }
 

@@ -15,18 +15,32 @@ if (dialog && typeof dialog.showModal === 'function') {
   const warnBefore = Math.min(60 * 1000, idle / 2)
   const left = document.getElementById('app-timeout-left')
   const signOut = dialog.querySelector('form')
+  // The session is one for every tab: each page load, and staying signed in, is noted where the
+  // other tabs see it, and no tab warns or signs out while another has used the session since.
+  const stored = () => {
+    try { return Number(window.localStorage.getItem('app-last-use')) || 0 } catch { return 0 }
+  }
+  const lastUse = () => Math.max(used, stored())
+  let used = Date.now()
+  const note = () => {
+    used = Date.now()
+    try { window.localStorage.setItem('app-last-use', String(used)) } catch { /* private mode */ }
+  }
   let timers = []
   const arm = () => {
     timers.forEach(clearTimeout)
-    const end = Date.now() + idle
+    const end = lastUse() + idle
     const show = () => {
       const s = Math.max(0, Math.ceil((end - Date.now()) / 1000))
       left.textContent = s >= 60 ? '1 minute' : `${s} seconds`
       timers.push(setTimeout(show, 1000))
     }
+    const usedElsewhere = () => lastUse() + idle > end
     timers = [
-      setTimeout(() => { show(); dialog.showModal() }, idle - warnBefore),
-      setTimeout(() => signOut.submit(), idle)
+      setTimeout(() => usedElsewhere() ? arm() : (show(), dialog.showModal()),
+        end - warnBefore - Date.now()),
+      setTimeout(() => usedElsewhere() ? (dialog.close(), arm()) : signOut.submit(),
+        end - Date.now())
     ]
   }
   const stay = async () => {
@@ -36,11 +50,13 @@ if (dialog && typeof dialog.showModal === 'function') {
       window.location.assign('/sign-in')
       return
     }
+    note()
     dialog.close()
     arm()
   }
   document.getElementById('app-timeout-stay').addEventListener('click', stay)
   // Escape closes the dialog: as staying signed in.
   dialog.addEventListener('cancel', event => { event.preventDefault(); stay() })
+  note()
   arm()
 }
