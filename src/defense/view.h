@@ -19,9 +19,10 @@
 //   a JSON array of its windows, so that its content is inspected as values (ARGS:json.array_N)
 //   whatever its type; bytes that are not UTF-8 are shown as '?'.
 // - Secrets are not shown at all: the values of the kSecretFields in a JSON body (at any depth)
-//   or a form, and of the kSecretCookies, are emptied, and the Authorization header's value is replaced. (The
-//   CRS configuration also leaves them out of every rule: defense/crs.h.) The Cookie header is
-//   never cut into windows, since a window boundary would invent cookies out of a token's bytes.
+//   or a form, and of the kSecretCookies, are emptied, and the Authorization header's value is
+//   replaced. (The CRS configuration also leaves them out of every rule: defense/crs.h.) The Cookie
+//   header is never cut into windows, since a window boundary would invent cookies out of a token's
+//   bytes.
 
 #include <string>
 #include <utility>

@@ -102,32 +102,11 @@ Result<http::Response> JoinForm(const ConsoleDeps& d, Call& c, http::Form form,
   auto data = SignedIn(d, c, "Ask for an account");
   const std::string_view field = error == nullptr ? "" : JoinField(error->message);
   const std::string message = error == nullptr ? "" : Sentence(error->message);
-  PageData org_list{PageData::type::list};
-  for (const auto& [id, name] : orgs) {
-    PageData org;
-    org["id"] = id;
-    org["name"] = name;
-    if (id == form["org"]) org["selected"] = true;
-    org_list.push_back(org);
-  }
-  data["orgs"] = std::move(org_list);
+  data["orgs"] = OrgOptions(orgs, form["org"]);
   PageData texts{PageData::type::list};
   for (const auto& t : kJoinTexts) {
-    PageData text;
-    text["name"] = std::string(t.name);
-    text["label"] = std::string(t.label);
-    text["value"] = form[std::string(t.name)];
-    std::string described;
-    if (!t.hint.empty()) {
-      text["hint"] = std::string(t.hint);
-      described = std::string(t.name) + "-hint";
-    }
-    if (field == t.name) {
-      text["error"] = message;
-      described += (described.empty() ? "" : " ") + std::string(t.name) + "-error";
-    }
-    if (!described.empty()) text["described"] = described;
-    texts.push_back(text);
+    texts.push_back(TextField(t.name, t.label, t.hint, form[std::string(t.name)],
+                              field == t.name ? message : ""));
   }
   data["text_fields"] = std::move(texts);
   const auto grants = Grantable(d);

@@ -280,6 +280,38 @@ std::string DateFrom(const std::string& day, const std::string& month, const std
   return fmt::format("{}-{:0>2}-{:0>2}", year, month, day);
 }
 
+PageData TextField(std::string_view name, std::string_view label, std::string_view hint,
+                   const std::string& value, const std::string& error) {
+  PageData text;
+  const std::string n(name);
+  text["name"] = n;
+  text["label"] = std::string(label);
+  text["value"] = value;
+  std::string described;
+  if (!hint.empty()) {
+    text["hint"] = std::string(hint);
+    described = n + "-hint";
+  }
+  if (!error.empty()) {
+    text["error"] = error;
+    described += (described.empty() ? "" : " ") + n + "-error";
+  }
+  if (!described.empty()) text["described"] = described;
+  return text;
+}
+
+PageData OrgOptions(const std::map<std::string, std::string>& orgs, std::string_view selected) {
+  PageData list{PageData::type::list};
+  for (const auto& [id, name] : orgs) {
+    PageData org;
+    org["id"] = id;
+    org["name"] = name;
+    if (id == selected) org["selected"] = true;
+    list.push_back(org);
+  }
+  return list;
+}
+
 void PageTable::Add(verb method, std::string path, Credentials credentials, std::string summary,
                     PageHandler handler) {
   Add({method, std::move(path), credentials, std::move(summary), "", "",

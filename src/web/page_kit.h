@@ -86,6 +86,12 @@ PageData DateInput(std::string_view name, std::string_view legend, std::string_v
 // "2026-03-27" from a date input's three fields; as typed (for the service to refuse) unless each
 // is a number.
 std::string DateFrom(const std::string& day, const std::string& month, const std::string& year);
+// A labelled text field of a form (its name, label, hint and value; `error`, if not "", shown with
+// it, and the hint and error named by aria-describedby).
+PageData TextField(std::string_view name, std::string_view label, std::string_view hint,
+                   const std::string& value, const std::string& error);
+// An organisation <select>'s options from OrgNames, `selected` chosen.
+PageData OrgOptions(const std::map<std::string, std::string>& orgs, std::string_view selected);
 // A stored list ("a,b") as people read it: "a, b", or "None".
 std::string Listed(std::string_view list);
 

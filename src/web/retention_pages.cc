@@ -76,34 +76,13 @@ Result<http::Response> OrderForm(const ConsoleDeps& d, Call& c, http::Form form,
   auto data = SignedIn(d, c, "Make a Retention Order");
   const std::string_view field = error == nullptr ? "" : OrderField(error->message);
   const std::string message = error == nullptr ? "" : Sentence(error->message);
-  PageData org_list{PageData::type::list};
-  for (const auto& [id, name] : orgs) {
-    PageData org;
-    org["id"] = id;
-    org["name"] = name;
-    if (id == form["org"]) org["selected"] = true;
-    org_list.push_back(org);
-  }
-  data["orgs"] = std::move(org_list);
+  data["orgs"] = OrgOptions(orgs, form["org"]);
   PageData texts{PageData::type::list};
   for (const auto& t : kOrderTexts) {
-    PageData text;
-    const std::string name(t.name);
-    text["name"] = name;
-    text["label"] = std::string(t.label);
-    text["value"] = form[name];
+    auto text = TextField(t.name, t.label, t.hint, form[std::string(t.name)],
+                          field == t.name ? message : "");
     if (t.multiline) text["multiline"] = true;
-    std::string described;
-    if (!t.hint.empty()) {
-      text["hint"] = std::string(t.hint);
-      described = name + "-hint";
-    }
-    if (field == t.name) {
-      text["error"] = message;
-      described += (described.empty() ? "" : " ") + name + "-error";
-    }
-    if (!described.empty()) text["described"] = described;
-    texts.push_back(text);
+    texts.push_back(std::move(text));
   }
   data["text_fields"] = std::move(texts);
   PageData choices{PageData::type::list};

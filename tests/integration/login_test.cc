@@ -575,8 +575,9 @@ TEST_F(LoginTest, SecurityOfficersSearchTheAuditLogOverTheApiAndTheSearchIsAudit
   // A date is its whole day: today's events from today until today, none until yesterday.
   const auto today =
       std::string(body.at("items").at(0).at("time").as_string()).substr(0, 10);  // the sign-in's
-  auto day = Call("GET", "/api/v1/audit/events?action=auth.login&since=" + today + "&until=" + today,
-                  "", cookie);
+  auto day =
+      Call("GET", "/api/v1/audit/events?action=auth.login&since=" + today + "&until=" + today, "",
+           cookie);
   ASSERT_EQ(day.status, 200) << day.body;
   EXPECT_EQ(boost::json::parse(day.body).at("items").as_array().size(), 1u);
   auto before = Call("GET", "/api/v1/audit/events?action=auth.login&until=2000-01-01", "", cookie);
