@@ -184,12 +184,6 @@ Result<bool> ReadDryRun(const http::Request& r) {
   return d == "true";
 }
 
-Result<int> ReadLapsingDays(const http::Request& r) {
-  ASSIGN_OR_RETURN(auto q, http::ParseQuery(r.query, {"certificates_lapsing_within_days"}));
-  return QueryInt(q["certificates_lapsing_within_days"], "certificates_lapsing_within_days", 0,
-                  3650, -1);
-}
-
 Result<http::Response> CreateOrg(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto in, Input(d, c, "admin.org.create", ReadOrg(c.request, d.depth)));
   ASSIGN_OR_RETURN(auto org, d.lifecycle.organisations.Create(c.who(), in, c.context));
@@ -197,7 +191,9 @@ Result<http::Response> CreateOrg(const Deps& d, Call& c) {
 }
 
 Result<http::Response> ListOrgs(const Deps& d, Call& c) {
-  ASSIGN_OR_RETURN(auto days, Input(d, c, "admin.org.list", ReadLapsingDays(c.request)));
+  auto q = http::ParseQuery(c.request.query, {"certificates_lapsing_within_days"});
+  if (!q) return d.lifecycle.RefuseMalformed(c.who(), "admin.org.list", q.error(), c.context);
+  ASSIGN_OR_RETURN(auto days, Input(d, c, "admin.org.list", ReadLapsingDays(*q)));
   ASSIGN_OR_RETURN(auto orgs, d.lifecycle.organisations.List(c.who(), c.context, days));
   boost::json::array items;
   for (const auto& o : orgs) items.push_back(OrgJson(o));
@@ -219,6 +215,24 @@ Result<http::Response> CreateRemit(const Deps& d, Call& c) {
   RETURN_IF_ERROR(d.lifecycle.organisations.CreateRemit(c.who(), c.param("id"), name, c.context));
   boost::json::object out{{"org", c.param("id")}, {"name", name}};
   return http::Response::Json(201, boost::json::serialize(out));
+}
+
+// A read that takes no query: anything in one is refused, and audited as `action`.
+Result<void> NoQuery(const Deps& d, Call& c, std::string_view action) {
+  if (auto q = http::ParseQuery(c.request.query, {}); !q) {
+    return d.lifecycle.RefuseMalformed(c.who(), std::string(action), q.error(), c.context);
+  }
+  return {};
+}
+
+Result<http::Response> ListRemits(const Deps& d, Call& c) {
+  RETURN_IF_ERROR(NoQuery(d, c, "admin.remit.list"));
+  ASSIGN_OR_RETURN(auto remits,
+                   d.lifecycle.organisations.Remits(c.who(), c.param("id"), c.context));
+  boost::json::array items;
+  for (const auto& r : remits) items.push_back({{"name", r.name}, {"created_at", r.created_at}});
+  boost::json::object out{{"items", std::move(items)}};
+  return http::Response::Json(200, boost::json::serialize(out));
 }
 
 Result<http::Response> RequestJoin(const Deps& d, Call& c) {
@@ -373,6 +387,22 @@ Result<http::Response> IssueToken(const Deps& d, Call& c) {
   return http::Response::Json(201, boost::json::serialize(out));
 }
 
+Result<http::Response> ListTokens(const Deps& d, Call& c) {
+  RETURN_IF_ERROR(NoQuery(d, c, "admin.token.list"));
+  ASSIGN_OR_RETURN(auto tokens, d.lifecycle.accounts.Tokens(c.who(), c.param("id"), c.context));
+  boost::json::array items;
+  for (const auto& t : tokens) {
+    items.push_back({{"id", t.id},
+                     {"role", t.role},
+                     {"created_by", t.created_by},
+                     {"created_at", t.created_at},
+                     {"expires_at", t.expires_at},
+                     {"revoked_at", t.revoked_at}});
+  }
+  boost::json::object out{{"items", std::move(items)}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
+
 Result<http::Response> RevokeToken(const Deps& d, Call& c) {
   RETURN_IF_ERROR(d.lifecycle.accounts.RevokeToken(c.who(), c.param("id"), c.context));
   return http::Response::NoContent();
@@ -429,6 +459,8 @@ struct AdminRoutes {
          kAnyObjectSchema, to(RenewCertificates)});
     table.Add({verb::post, "/api/v1/admin/orgs/{id}/remits", C::kSessionOrToken, "Create a remit",
                ObjectSchema({{"name", StringSchema(64)}}), kAnyObjectSchema, to(CreateRemit)});
+    table.Add({verb::get, "/api/v1/admin/orgs/{id}/remits", C::kSessionOrToken,
+               "List an organisation's remits", "", s.items, to(ListRemits)});
   }
 
   void Joiners() {
@@ -485,12 +517,20 @@ struct AdminRoutes {
                              {"token", StringSchema(68)},
                              {"expires_at", StringSchema(64, "date-time")}}),
                to(IssueToken)});
+    table.Add({verb::get, "/api/v1/admin/users/{id}/tokens", C::kSessionOrToken,
+               "List a service account's API tokens (never their secrets)", "", s.items,
+               to(ListTokens)});
     table.Add({verb::post, "/api/v1/admin/tokens/{id}/revoke", C::kSessionOrToken,
                "Revoke an API token", kNoBody, "", to(RevokeToken)});
   }
 };
 
 }  // namespace
+
+Result<int> ReadLapsingDays(std::map<std::string, std::string>& q) {
+  return QueryInt(q["certificates_lapsing_within_days"], "certificates_lapsing_within_days", 0,
+                  3650, -1);
+}
 
 Result<lifecycle::UserFilter> ReadUserFilter(std::map<std::string, std::string>& q) {
   lifecycle::UserFilter f;

@@ -13,6 +13,10 @@ namespace strongroom::api {
 // and read by the caller). kInvalidArgument naming the filter for a value out of range.
 Result<lifecycle::UserFilter> ReadUserFilter(std::map<std::string, std::string>& query);
 
+// The organisations list's filter from a query's parameters: certificates_lapsing_within_days,
+// 0 to 3650 (-1 when not given). kInvalidArgument naming it for a value out of range.
+Result<int> ReadLapsingDays(std::map<std::string, std::string>& query);
+
 // `lifecycle` must outlive the table.
 void AddAdminRoutes(RouteTable& table, lifecycle::Lifecycle& lifecycle, int max_json_depth);
 

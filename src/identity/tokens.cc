@@ -36,6 +36,21 @@ Result<bool> RevokeToken(store::Transaction& tx, std::string_view token_id,
   return n > 0;
 }
 
+Result<std::vector<TokenRow>> ListTokens(store::Transaction& tx, std::string_view account_id) {
+  ASSIGN_OR_RETURN(
+      auto rows, tx.Query("SELECT t.id, t.role, COALESCE(c.username, t.created_by), t.created_at, "
+                          "t.expires_at, COALESCE(t.revoked_at, '') FROM api_tokens t LEFT JOIN "
+                          "accounts c ON c.id = t.created_by WHERE t.account_id = ? ORDER BY "
+                          "t.created_at DESC, t.id",
+                          {std::string(account_id)}));
+  std::vector<TokenRow> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) {
+    out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5)});
+  }
+  return out;
+}
+
 Result<Principal> Tokens::Authenticate(std::string_view api_token, const RequestContext& ctx) {
   if (api_token.size() != kTokenPrefix.size() + 64 || !api_token.starts_with(kTokenPrefix) ||
       !HexDecode(api_token.substr(kTokenPrefix.size()))) {

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "identity/auth_common.h"
 
@@ -34,6 +35,18 @@ Result<std::string> TokenOwner(store::Transaction& tx, std::string_view token_id
 // Revokes the account's active token `token_id`; false if there was none to revoke.
 Result<bool> RevokeToken(store::Transaction& tx, std::string_view token_id,
                          std::string_view account_id, TimePoint now);
+
+// A token as administrators see it: never its secret (only its hash is stored).
+struct TokenRow {
+  std::string id;
+  std::string role;
+  std::string created_by;  // the username of who issued it
+  std::string created_at, expires_at;
+  std::string revoked_at;  // "" while it is not revoked
+};
+
+// The tokens of the account `account_id`, newest first.
+Result<std::vector<TokenRow>> ListTokens(store::Transaction& tx, std::string_view account_id);
 
 class Tokens {
  public:

@@ -347,6 +347,26 @@ Result<void> Accounts::RevokeToken(const identity::Principal& admin, std::string
       });
 }
 
+Result<std::vector<identity::TokenRow>> Accounts::Tokens(const identity::Principal& admin,
+                                                         std::string_view account_id,
+                                                         const identity::RequestContext& ctx) {
+  auto event = MakeEvent(admin, "admin.token.list", "account", account_id, ctx);
+  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kTokenList, event));
+  return d_.audit.Observe<std::vector<identity::TokenRow>>(
+      event,
+      [&](store::Transaction& tx, audit::Event& ev) -> Result<std::vector<identity::TokenRow>> {
+        ASSIGN_OR_RETURN(auto target, identity::LoadStoredAccount(tx, account_id));
+        if (!target) {
+          ev.reason = "no such account";
+          return Fail(ErrorCode::kNotFound, "no such user");
+        }
+        ev.target.org = target->org_id;
+        RETURN_IF_ERROR(AdmitOn(admin, authz::AdminAction::kTokenList, *target, ev));
+        ev.allowed = true;
+        return identity::ListTokens(tx, target->id);
+      });
+}
+
 Result<int> Accounts::ExpireDue() {
   const auto event = audit::SystemEvent("system.accounts.expire", {"account", "", ""},
                                         "past the account's expiry date");

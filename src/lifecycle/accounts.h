@@ -74,6 +74,10 @@ class Accounts : private AdminActions {
                                  TimePoint expires_at, const identity::RequestContext& ctx);
   Result<void> RevokeToken(const identity::Principal& admin, std::string_view token_id,
                            const identity::RequestContext& ctx);
+  // The API tokens of the account `account_id`, newest first; never their secrets.
+  Result<std::vector<identity::TokenRow>> Tokens(const identity::Principal& admin,
+                                                 std::string_view account_id,
+                                                 const identity::RequestContext& ctx);
   // The scheduled job: accounts past their expiry are expired; how many.
   Result<int> ExpireDue();
 

@@ -28,6 +28,17 @@ Result<void> AdminActions::Admit(const identity::Principal& admin, authz::AdminA
   return {};
 }
 
+Result<std::string> AdminActions::AdmitIn(const identity::Principal& admin,
+                                          authz::AdminAction action, std::string_view org_id,
+                                          audit::Event& event) {
+  const auto d =
+      authz::DecideAdmin(admin.account, action, {std::string(org_id), {}, "", {}}, d_.clock.Now());
+  if (d.allow) return d.reason;
+  event.reason = d.reason;
+  return Refuse(event, {d.hidden ? ErrorCode::kNotFound : ErrorCode::kPermissionDenied,
+                        d.hidden ? "no such organisation" : "not permitted: " + d.reason});
+}
+
 Result<void> AdminActions::AdmitOn(const identity::Principal& admin, authz::AdminAction action,
                                    const identity::Account& target, audit::Event& event) {
   const auto d = authz::DecideAdmin(admin.account, action,

@@ -47,6 +47,11 @@ class AdminActions {
                      audit::Event& event);
   // Whether `admin` may take `action` on the account `target` (authz); the reason goes on
   // `event`. An account the admin may not see is "not found", exactly as one that does not exist.
+  // Whether `admin` may take `action` in the organisation `org_id` (authz): authz's reason for
+  // allowing it, or a refusal audited on `event`. An organisation beyond the admin's reach is
+  // "not found", as one that does not exist.
+  Result<std::string> AdmitIn(const identity::Principal& admin, authz::AdminAction action,
+                              std::string_view org_id, audit::Event& event);
   Result<void> AdmitOn(const identity::Principal& admin, authz::AdminAction action,
                        const identity::Account& target, audit::Event& event);
 

@@ -42,6 +42,16 @@ Result<void> InsertRemit(store::Transaction& tx, std::string_view org_id, std::s
   return {};
 }
 
+Result<std::vector<Remit>> ListRemits(store::Transaction& tx, std::string_view org_id) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT name, created_at FROM remits WHERE org_id = ? ORDER BY name",
+                            {std::string(org_id)}));
+  std::vector<Remit> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back({r.Text(0), r.Text(1)});
+  return out;
+}
+
 Result<Org> Organisations::Create(const identity::Principal& admin, const OrgInput& input,
                                   const identity::RequestContext& ctx) {
   const std::string id = "org-" + d_.random.RandomHex(8);
@@ -137,19 +147,14 @@ Result<void> Organisations::CreateRemit(const identity::Principal& admin, std::s
   auto event = MakeEvent(admin, "admin.remit.create", "remit", name, ctx);
   event.target.org = std::string(org_id.substr(0, 64));
   RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kRemitCreate, event));
-  const auto d = authz::DecideAdmin(admin.account, authz::AdminAction::kRemitCreate,
-                                    {std::string(org_id), {}, "", {}}, d_.clock.Now());
-  if (!d.allow) {
-    event.reason = d.reason;
-    return Refuse(event, {d.hidden ? ErrorCode::kNotFound : ErrorCode::kPermissionDenied,
-                          d.hidden ? "no such organisation" : "not permitted: " + d.reason});
-  }
+  ASSIGN_OR_RETURN(const auto reason,
+                   AdmitIn(admin, authz::AdminAction::kRemitCreate, org_id, event));
   if (!ValidRemitName(name)) {
     return Refuse(event, {ErrorCode::kInvalidArgument,
                           "remit name must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-'"});
   }
   event.allowed = true;
-  event.reason = d.reason;
+  event.reason = reason;
   auto done = d_.audit.Change<bool>(event, [&](store::Transaction& tx) -> Result<bool> {
     ASSIGN_OR_RETURN(auto org, identity::FindOrg(tx, org_id));
     if (!org) return Fail(ErrorCode::kNotFound, "no such organisation");
@@ -160,6 +165,22 @@ Result<void> Organisations::CreateRemit(const identity::Principal& admin, std::s
   });
   if (!done) return std::unexpected(done.error());
   return {};
+}
+
+Result<std::vector<Remit>> Organisations::Remits(const identity::Principal& admin,
+                                                 std::string_view org_id,
+                                                 const identity::RequestContext& ctx) {
+  auto event = MakeEvent(admin, "admin.remit.list", "org", org_id, ctx);
+  event.target.org = std::string(org_id.substr(0, 64));
+  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kRemitList, event));
+  ASSIGN_OR_RETURN(event.reason, AdmitIn(admin, authz::AdminAction::kRemitList, org_id, event));
+  event.allowed = true;
+  return d_.audit.Observe<std::vector<Remit>>(
+      event, [&](store::Transaction& tx) -> Result<std::vector<Remit>> {
+        ASSIGN_OR_RETURN(auto org, identity::FindOrg(tx, org_id));
+        if (!org) return Fail(ErrorCode::kNotFound, "no such organisation");
+        return ListRemits(tx, org_id);
+      });
 }
 
 }  // namespace strongroom::lifecycle

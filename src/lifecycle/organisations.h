@@ -19,9 +19,16 @@ using identity::kMaxAgreedExpiryDays;
 using identity::Org;
 using identity::OrgInput;
 
+struct Remit {
+  std::string name;
+  std::string created_at;
+};
+
 Result<bool> RemitExists(store::Transaction& tx, std::string_view org_id, std::string_view name);
 Result<void> InsertRemit(store::Transaction& tx, std::string_view org_id, std::string_view name,
                          TimePoint now);
+// The remits of `org_id`, by name.
+Result<std::vector<Remit>> ListRemits(store::Transaction& tx, std::string_view org_id);
 
 class Organisations : private AdminActions {
  public:
@@ -41,6 +48,9 @@ class Organisations : private AdminActions {
   Result<int> CheckCertificates(bool warn_only);
   Result<void> CreateRemit(const identity::Principal& admin, std::string_view org_id,
                            std::string_view name, const identity::RequestContext& ctx);
+  // The remits of the organisation `org_id` (an org admin: their own organisation only).
+  Result<std::vector<Remit>> Remits(const identity::Principal& admin, std::string_view org_id,
+                                    const identity::RequestContext& ctx);
 };
 
 }  // namespace strongroom::lifecycle

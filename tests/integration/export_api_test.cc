@@ -111,12 +111,7 @@ TEST_F(ExportApiTest, ListsOnesOwnAndThoseToApproveOnly) {
                     boost::json::object{{"scope", {{"remit", 7}}}, {"reason", "x"}})
                 .status,
             400);
-  auto audited = api_.As(officer1_, "GET", "/api/v1/audit/events?action=export.list&limit=100");
-  int refused = 0, allowed = 0;
-  const auto found = JsonOf(audited);
-  for (const auto& e : found.at("items").as_array()) {
-    ++(e.at("decision").at("allow").as_bool() ? allowed : refused);
-  }
+  const auto [allowed, refused] = Decided(officer1_, "export.list");
   EXPECT_EQ(refused, 1);
   EXPECT_EQ(allowed, 6) << "six lists above";
   const auto requests =

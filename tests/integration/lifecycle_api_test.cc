@@ -42,15 +42,7 @@ class LifecycleApiTest : public OrgFixture {
   }
   // An org admin for organisation A, approved by officer two, signed in.
   Session OrgAdminOfA() {
-    auto req = api_.As(officer1_, "POST", "/api/v1/admin/join-requests",
-                       JoinBody(org_a_, "ada.admin", {"org_admin"}, {}, {}, "privileged"));
-    EXPECT_EQ(req.status, 201) << req.body;
-    auto ok = api_.As(officer2_, "POST",
-                      "/api/v1/admin/join-requests/" +
-                          std::string(JsonOf(req).at("id").as_string()) + "/approve");
-    EXPECT_EQ(ok.status, 200) << ok.body;
-    EXPECT_TRUE(api_.Enrol("ada.admin", std::string(JsonOf(ok).at("enrolment_token").as_string())));
-    api_.AdvanceClock(30);
+    EnrolOrgAdmin(org_a_, "ada.admin");
     return api_.SignIn("ada.admin");
   }
 };
@@ -253,6 +245,23 @@ TEST_F(LifecycleApiTest, AnOrgAdminManagesOnlyTheirOwnOrganisation) {
                     boost::json::object{{"name", "east"}})
                 .status,
             404);
+  // Remits: their own organisation's are listed; another's is "not found", as one that is not.
+  auto remits = api_.As(ada, "GET", "/api/v1/admin/orgs/" + org_a_ + "/remits");
+  ASSERT_EQ(remits.status, 200) << remits.body;
+  const auto items = JsonOf(remits).at("items").as_array();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items.at(0).at("name"), "north");
+  EXPECT_EQ(items.at(1).at("name"), "south");
+  EXPECT_EQ(api_.As(ada, "GET", "/api/v1/admin/orgs/" + org_b_ + "/remits").status, 404);
+  EXPECT_EQ(api_.As(officer1_, "GET", "/api/v1/admin/orgs/" + org_b_ + "/remits").status, 200);
+  EXPECT_EQ(api_.As(officer1_, "GET", "/api/v1/admin/orgs/org-0000000000000000/remits").status,
+            404);
+  EXPECT_EQ(api_.As(officer1_, "GET", "/api/v1/admin/orgs/" + org_a_ + "/remits?all=1").status,
+            400);
+  EXPECT_EQ(
+      api_.As(sessions_["ann.editor"], "GET", "/api/v1/admin/orgs/" + org_a_ + "/remits").status,
+      401)
+      << "a standard session is not read on the admin listener";
   // Their own organisation's: yes.
   EXPECT_EQ(Admin(ada, "sam.south", "leave").status, 204);
   // An org admin may ask for a standard account in their organisation, not approve it alone.

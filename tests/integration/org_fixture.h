@@ -10,6 +10,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "integration/api_client.h"
@@ -101,6 +102,33 @@ class OrgFixture : public ::testing::Test {
     EXPECT_EQ(ok.status, 200) << ok.body;
     account_ids_[username] = std::string(JsonOf(ok).at("account_id").as_string());
     return std::string(JsonOf(ok).at("enrolment_token").as_string());
+  }
+
+  // An org admin of `org` (a privileged account), asked for by officer one, approved by officer
+  // two, and enrolled; the clock moved on a step, so it may sign in.
+  void EnrolOrgAdmin(const std::string& org, const std::string& username) {
+    auto req = api_.As(officer1_, "POST", "/api/v1/admin/join-requests",
+                       JoinBody(org, username, {"org_admin"}, {}, {}, "privileged"));
+    EXPECT_EQ(req.status, 201) << req.body;
+    auto ok = api_.As(officer2_, "POST",
+                      "/api/v1/admin/join-requests/" +
+                          std::string(JsonOf(req).at("id").as_string()) + "/approve");
+    EXPECT_EQ(ok.status, 200) << ok.body;
+    EXPECT_TRUE(api_.Enrol(username, std::string(JsonOf(ok).at("enrolment_token").as_string())));
+    api_.AdvanceClock(30);
+  }
+
+  // How many `action` events the audit log holds, allowed and refused, searched as `who` (a
+  // security officer).
+  std::pair<int, int> Decided(const Session& who, const std::string& action) {
+    auto events = api_.As(who, "GET", "/api/v1/audit/events?limit=1000&action=" + action);
+    EXPECT_EQ(events.status, 200) << events.body;
+    int allowed = 0, refused = 0;
+    const auto found = JsonOf(events);
+    for (const auto& e : found.at("items").as_array()) {
+      ++(e.at("decision").at("allow").as_bool() ? allowed : refused);
+    }
+    return {allowed, refused};
   }
 
   HttpResponse CreateRecord(const std::string& user, const std::string& title,

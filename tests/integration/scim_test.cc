@@ -209,6 +209,23 @@ TEST_F(ScimTest, ApiTokensAreScopedExpiringAndRevocable) {
                     boost::json::object{{"expires_at", Days(400)}})
                 .status,
             400);
+  // Listed for administrators, never with their secrets.
+  const auto listed = "/api/v1/admin/users/" + service_ids_["acme.provisioner"] + "/tokens";
+  auto tokens = api_.As(officer1_, "GET", listed);
+  ASSERT_EQ(tokens.status, 200) << tokens.body;
+  const auto items = JsonOf(tokens).at("items").as_array();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items.at(0).at("id").as_string(), token_ids_["acme.provisioner"]);
+  EXPECT_EQ(items.at(0).at("created_by"), kOfficer1);
+  EXPECT_EQ(items.at(0).at("revoked_at"), "");
+  EXPECT_EQ(tokens.body.find(token_.substr(4)), std::string::npos) << "the secret";
+  EXPECT_EQ(tokens.body.find("srt_"), std::string::npos);
+  EXPECT_EQ(api_.As(officer1_, "GET", listed + "?secrets=1").status, 400);
+  EXPECT_EQ(api_.As(officer1_, "GET", "/api/v1/admin/users/acc-0000000000000000/tokens").status,
+            404);
+  EXPECT_EQ(api_.As(sessions_["ann.editor"], "GET", listed).status, 401)
+      << "a standard session is not read on the admin listener";
+  EXPECT_EQ(api_.Call("GET", listed, "", bearer).status, 403) << "not by the token itself";
   // Revoked: refused on the very next request.
   EXPECT_EQ(Scim("GET", "/Users").status, 200);
   EXPECT_EQ(api_.As(officer1_, "POST",
@@ -216,6 +233,8 @@ TEST_F(ScimTest, ApiTokensAreScopedExpiringAndRevocable) {
                 .status,
             204);
   EXPECT_EQ(Scim("GET", "/Users").status, 401);
+  tokens = api_.As(officer1_, "GET", listed);
+  EXPECT_NE(JsonOf(tokens).at("items").at(0).at("revoked_at"), "") << tokens.body;
   // Expired: a new token, then the clock moves past it.
   const auto token = ProvisionerToken(org_b_, "beta.provisioner");
   EXPECT_EQ(Scim("GET", "/Users", "", token).status, 200);
