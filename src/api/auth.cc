@@ -94,12 +94,10 @@ Result<identity::Principal> Authenticate(identity::Auth& auth, const http::Reque
   }
   if (changing) {
     const auto origin = request.Header("Origin");
-    if (!origin.empty() && origin != request.origin) {
-      return Fail(ErrorCode::kPermissionDenied, "cross-origin request refused");
-    }
     const auto csrf = csrf_in == CsrfIn::kForm ? http::FormCsrfToken(request)
                                                : std::string(request.Header("X-CSRF-Token"));
-    RETURN_IF_ERROR(auth.sessions.CheckCsrf(principal, csrf));
+    RETURN_IF_ERROR(auth.sessions.CheckChange(principal, origin.empty() || origin == request.origin,
+                                              csrf, Context(request)));
     auth.sessions.Use(principal);  // only now: a refused request keeps no session alive
   }
   return principal;

@@ -137,10 +137,19 @@ Result<int64_t> Sessions::Live() const {
   });
 }
 
-Result<void> Sessions::CheckCsrf(const Principal& principal, std::string_view csrf_token) const {
+Result<void> Sessions::CheckChange(const Principal& principal, bool same_origin,
+                                   std::string_view csrf_token, const RequestContext& ctx) const {
+  const auto refuse = [&](std::string reason, std::string message) {
+    auto event = EventFor(principal, "auth.csrf", "session", principal.session_id, ctx);
+    event.target.org = principal.account.org_id;
+    event.reason = std::move(reason);
+    return deps_.audit.Refuse(std::move(event), {ErrorCode::kPermissionDenied, std::move(message)});
+  };
+  if (!same_origin) return refuse("another origin", "cross-origin request refused");
   const auto h = HashOf(csrf_token);
   if (csrf_token.size() != 64 || !crypto::ConstantTimeEqual(h, principal.csrf_hash)) {
-    return Fail(ErrorCode::kPermissionDenied, "missing or wrong X-CSRF-Token");
+    return refuse(csrf_token.empty() ? "no CSRF token" : "wrong CSRF token",
+                  "missing or wrong X-CSRF-Token");
   }
   return {};
 }

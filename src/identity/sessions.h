@@ -52,7 +52,11 @@ class Sessions {
   Result<Principal> Authenticate(std::string_view session_token, Upkeep upkeep = Upkeep::kWait,
                                  Touch touch = Touch::kUse);
   void Use(const Principal& principal);
-  Result<void> CheckCsrf(const Principal& principal, std::string_view csrf_token) const;
+  // Whether a state-changing request on this session may go on: it came from the service's own
+  // origin (`same_origin`) and carries the session's CSRF token. A refusal is audited
+  // (auth.csrf), and never names the token.
+  Result<void> CheckChange(const Principal& principal, bool same_origin,
+                           std::string_view csrf_token, const RequestContext& ctx) const;
   Result<void> Logout(const Principal& principal, const RequestContext& ctx);
   // A fresh second factor on this session; wrong codes count for the account, and end the
   // session after AuthOptions::reauth_attempts.

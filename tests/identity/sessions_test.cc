@@ -98,13 +98,31 @@ TEST_F(SessionsTest, TheCsrfTokenIsTheSessionsOwn) {
   ASSERT_TRUE(ann && bob);
   auto principal = f_.auth->sessions.Authenticate(ann->token);
   ASSERT_TRUE(principal);
-  EXPECT_TRUE(f_.auth->sessions.CheckCsrf(*principal, ann->csrf_token));
+  auto& sessions = f_.auth->sessions;
+  EXPECT_TRUE(sessions.CheckChange(*principal, true, ann->csrf_token, f_.ctx));
+  EXPECT_TRUE(f_.Events("auth.csrf").empty());
   const std::vector<std::string> wrong = {std::string(), bob->csrf_token, ann->token,
                                           ann->csrf_token.substr(0, 63), ann->csrf_token + "a"};
   for (size_t i = 0; i < wrong.size(); ++i) {  // a failure names the case, never the token
-    EXPECT_EQ(f_.auth->sessions.CheckCsrf(*principal, wrong[i]).error().code,
+    EXPECT_EQ(sessions.CheckChange(*principal, true, wrong[i], f_.ctx).error().code,
               ErrorCode::kPermissionDenied)
         << "case " << i;
+  }
+  // Its own token from another origin: refused too.
+  EXPECT_EQ(sessions.CheckChange(*principal, false, ann->csrf_token, f_.ctx).error().code,
+            ErrorCode::kPermissionDenied);
+  // Each refusal is audited as the session's account, and names no token.
+  const auto refused = f_.Events("auth.csrf");
+  ASSERT_EQ(refused.size(), wrong.size() + 1);
+  EXPECT_EQ(refused.front().at("decision").at("reason").as_string(), "no CSRF token");
+  EXPECT_EQ(refused.at(1).at("decision").at("reason").as_string(), "wrong CSRF token");
+  EXPECT_EQ(refused.back().at("decision").at("reason").as_string(), "another origin");
+  for (const auto& e : refused) {
+    EXPECT_EQ(e.at("actor").at("id").as_string(), principal->account.id);
+    EXPECT_FALSE(e.at("decision").at("allow").as_bool());
+    const auto text = boost::json::serialize(e);
+    EXPECT_EQ(text.find(ann->csrf_token.substr(0, 16)), std::string::npos);
+    EXPECT_EQ(text.find(bob->csrf_token.substr(0, 16)), std::string::npos);
   }
 }
 
