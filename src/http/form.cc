@@ -190,6 +190,10 @@ Result<void> ForEachField(
 }  // namespace
 
 Result<Form> ParseForm(const Request& request, std::initializer_list<FormField> fields) {
+  return ParseForm(request, std::span<const FormField>(fields.begin(), fields.size()));
+}
+
+Result<Form> ParseForm(const Request& request, std::span<const FormField> fields) {
   Form out;
   RETURN_IF_ERROR(ForEachField(
       request, [&](std::string_view name, std::string_view raw, bool encoded) -> Result<void> {

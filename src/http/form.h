@@ -20,6 +20,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,8 @@ struct FormField {
 using Form = std::map<std::string, std::string, std::less<>>;
 
 Result<Form> ParseForm(const Request& request, std::initializer_list<FormField> fields);
+// As above, for fields put together at run time.
+Result<Form> ParseForm(const Request& request, std::span<const FormField> fields);
 
 // The values of a repeated field, in the order sent (empty ones left out); none when it was not
 // sent.

@@ -332,7 +332,8 @@ Result<IssuedToken> Accounts::IssueToken(const identity::Principal& admin,
 }
 
 Result<void> Accounts::RevokeToken(const identity::Principal& admin, std::string_view token_id,
-                                   const identity::RequestContext& ctx) {
+                                   const identity::RequestContext& ctx,
+                                   std::string_view expected_account) {
   ASSIGN_OR_RETURN(auto account_id,
                    store::ReadValue<std::string>(d_.store, [&](store::Transaction& tx) {
                      return identity::TokenOwner(tx, token_id);
@@ -341,6 +342,10 @@ Result<void> Accounts::RevokeToken(const identity::Principal& admin, std::string
       admin, authz::AdminAction::kTokenRevoke, account_id.empty() ? "none" : account_id, ctx,
       [&](store::Transaction& tx, const identity::Account& t, audit::Event& ev) -> Result<void> {
         ev.detail["token_id"] = std::string(token_id.substr(0, 64));
+        if (!expected_account.empty() && expected_account != t.id) {
+          ev.reason = "the token is another account's";
+          return Fail(ErrorCode::kNotFound, "no such active token");
+        }
         ASSIGN_OR_RETURN(auto revoked, identity::RevokeToken(tx, token_id, t.id, d_.clock.Now()));
         if (!revoked) return Fail(ErrorCode::kNotFound, "no such active token");
         return {};

@@ -72,8 +72,11 @@ class Accounts : private AdminActions {
       const std::function<void(size_t, size_t)>& progress);
   Result<IssuedToken> IssueToken(const identity::Principal& admin, std::string_view account_id,
                                  TimePoint expires_at, const identity::RequestContext& ctx);
+  // Revokes the token `token_id`; with `expected_account`, only if it is that account's (another's
+  // is refused as not found).
   Result<void> RevokeToken(const identity::Principal& admin, std::string_view token_id,
-                           const identity::RequestContext& ctx);
+                           const identity::RequestContext& ctx,
+                           std::string_view expected_account = "");
   // The API tokens of the account `account_id`, newest first; never their secrets.
   Result<std::vector<identity::TokenRow>> Tokens(const identity::Principal& admin,
                                                  std::string_view account_id,

@@ -95,6 +95,27 @@ Result<std::vector<Org>> Organisations::List(const identity::Principal& admin,
       event, [&](store::Transaction& tx) { return identity::ListOrgs(tx, filter); });
 }
 
+Result<audit::Event> Organisations::ReadIn(const identity::Principal& admin,
+                                           authz::AdminAction action, std::string_view org_id,
+                                           const identity::RequestContext& ctx) {
+  auto event = MakeEvent(admin, std::string(authz::RuleFor(action).name), "org", org_id, ctx);
+  event.target.org = std::string(org_id.substr(0, 64));
+  RETURN_IF_ERROR(Admit(admin, action, event));
+  ASSIGN_OR_RETURN(event.reason, AdmitIn(admin, action, org_id, event));
+  event.allowed = true;
+  return event;
+}
+
+Result<Org> Organisations::Find(const identity::Principal& admin, std::string_view org_id,
+                                const identity::RequestContext& ctx) {
+  ASSIGN_OR_RETURN(auto event, ReadIn(admin, authz::AdminAction::kOrgList, org_id, ctx));
+  return d_.audit.Observe<Org>(event, [&](store::Transaction& tx) -> Result<Org> {
+    ASSIGN_OR_RETURN(auto org, identity::FindOrg(tx, org_id));
+    if (!org) return Fail(ErrorCode::kNotFound, "no such organisation");
+    return std::move(*org);
+  });
+}
+
 Result<Org> Organisations::RenewCertificates(const identity::Principal& admin,
                                              std::string_view org_id, const Certificate& iso27001,
                                              const Certificate& cyber_essentials_plus,
@@ -170,11 +191,7 @@ Result<void> Organisations::CreateRemit(const identity::Principal& admin, std::s
 Result<std::vector<Remit>> Organisations::Remits(const identity::Principal& admin,
                                                  std::string_view org_id,
                                                  const identity::RequestContext& ctx) {
-  auto event = MakeEvent(admin, "admin.remit.list", "org", org_id, ctx);
-  event.target.org = std::string(org_id.substr(0, 64));
-  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kRemitList, event));
-  ASSIGN_OR_RETURN(event.reason, AdmitIn(admin, authz::AdminAction::kRemitList, org_id, event));
-  event.allowed = true;
+  ASSIGN_OR_RETURN(auto event, ReadIn(admin, authz::AdminAction::kRemitList, org_id, ctx));
   return d_.audit.Observe<std::vector<Remit>>(
       event, [&](store::Transaction& tx) -> Result<std::vector<Remit>> {
         ASSIGN_OR_RETURN(auto org, identity::FindOrg(tx, org_id));

@@ -39,6 +39,9 @@ class Organisations : private AdminActions {
   // `lapsing_within_days` >= 0: only those with a certificate expiring that soon.
   Result<std::vector<Org>> List(const identity::Principal& admin,
                                 const identity::RequestContext& ctx, int lapsing_within_days = -1);
+  // One organisation (an org admin: their own only; another is "not found", as one that is not).
+  Result<Org> Find(const identity::Principal& admin, std::string_view org_id,
+                   const identity::RequestContext& ctx);
   Result<Org> RenewCertificates(const identity::Principal& admin, std::string_view org_id,
                                 const Certificate& iso27001,
                                 const Certificate& cyber_essentials_plus,
@@ -51,6 +54,12 @@ class Organisations : private AdminActions {
   // The remits of the organisation `org_id` (an org admin: their own organisation only).
   Result<std::vector<Remit>> Remits(const identity::Principal& admin, std::string_view org_id,
                                     const identity::RequestContext& ctx);
+
+ private:
+  // The event of a read in the organisation `org_id`, once authz allows `action` there (a
+  // refusal is audited).
+  Result<audit::Event> ReadIn(const identity::Principal& admin, authz::AdminAction action,
+                              std::string_view org_id, const identity::RequestContext& ctx);
 };
 
 }  // namespace strongroom::lifecycle

@@ -394,6 +394,40 @@ Result<http::Response> UserPage(const ConsoleDeps& d, Call& c) {
     if (u.status != "expired") data["can_expire"] = true;
     data[u.status == "locked" ? "can_unlock" : "can_lock"] = true;
   }
+  if (u.kind == "service") {
+    ASSIGN_OR_RETURN(const auto tokens, d.lifecycle.accounts.Tokens(c.who(), u.id, c.context));
+    data["service"] = true;
+    const authz::AdminTarget target{u.org_id, identity::Kind::kService, u.id, {}};
+    const bool active = u.status == "active";
+    if (active && Offered(d, c.who(), authz::AdminAction::kTokenIssue, target)) {
+      data["can_issue"] = true;
+    }
+    const bool can_revoke = Offered(d, c.who(), authz::AdminAction::kTokenRevoke, target);
+    const auto now = FormatRfc3339(d.clock.Now());
+    PageData list{PageData::type::list};
+    for (const auto& t : tokens) {
+      PageData item;
+      item["id"] = t.id;
+      item["created_by"] = t.created_by;
+      item["created_at"] = Readable(t.created_at);
+      item["expires_at"] = Readable(t.expires_at);
+      // RFC 3339 UTC times of one form compare as text.
+      const bool revoked = !t.revoked_at.empty(), expired = t.expires_at <= now;
+      // A token works only while its account is active (identity::Tokens::Authenticate).
+      item["status"] = revoked   ? "Revoked"
+                       : expired ? "Expired"
+                       : active  ? "Active"
+                                 : "Not working";
+      item["tag"] = revoked || expired || !active ? "govuk-tag--grey" : "govuk-tag--green";
+      if (!revoked && !expired && can_revoke) {
+        item["revoke"] =
+            "/admin/users/" + PercentEncode(u.id) + "/tokens/" + PercentEncode(t.id) + "/revoke";
+      }
+      list.push_back(item);
+    }
+    if (!tokens.empty()) data["has_tokens"] = true;
+    data["tokens"] = std::move(list);
+  }
   return Page(d, 200, "admin_user", data);
 }
 
@@ -556,6 +590,74 @@ Result<http::Response> ActOnUser(const ConsoleDeps& d, Call& c, const UserAction
     }
     return UserActionPage(d, c, a, &*form, &done.error(), field);
   }
+  return SeeOther("/admin/users/" + PercentEncode(c.param("id")));
+}
+
+// --- API tokens of service accounts ------------------------------------------------------------
+
+// The form to issue a token: opened, or posted and shown again with `error` beside `field`.
+Result<http::Response> TokenPage(const ConsoleDeps& d, Call& c, http::Form form, const Error* error,
+                                 std::string_view field) {
+  ASSIGN_OR_RETURN(const auto u, FindUser(d, c));
+  if (u.kind != "service") return Fail(ErrorCode::kNotFound, "no such service account");
+  auto data = SignedIn(d, c, "Issue an API token");
+  data["id"] = PercentEncode(u.id);
+  data["username"] = u.username;
+  const std::string message = error == nullptr ? "" : Sentence(error->message);
+  data["until"] = DateInput("until", "It stops working on", "Within a year, for example 31 3 2027",
+                            form, field == "until" ? message : "");
+  // A day refused comes after the factor was proved: not asked for again.
+  if (field == "code" || (error == nullptr && NeedsCode(d, c, authz::AdminAction::kTokenIssue))) {
+    data["needs_code"] = true;
+  }
+  if (error == nullptr) return Page(d, 200, "admin_token_new", data);
+  return FormAgain(d, "admin_token_new", std::move(data), field == "until" ? "until_day" : field,
+                   *error);
+}
+
+Result<http::Response> IssueToken(const ConsoleDeps& d, Call& c) {
+  auto form = http::ParseForm(
+      c.request, {{"code", 32}, {"until_day", 8}, {"until_month", 8}, {"until_year", 8}});
+  if (!form) {
+    return d.lifecycle.RefuseMalformed(c.who(), "admin.token.issue", form.error(), c.context);
+  }
+  auto fresh = Proven(d, c, authz::AdminAction::kTokenIssue, (*form)["code"]);
+  if (!fresh) {
+    if (http::HttpStatusFor(fresh.error().code) >= 500) return std::unexpected(fresh.error());
+    return TokenPage(d, c, std::move(*form), &fresh.error(), "code");
+  }
+  auto until = UntilOf(*form);
+  if (!until) {
+    auto refused =
+        d.lifecycle.RefuseMalformed(*fresh, "admin.token.issue", until.error(), c.context);
+    if (refused.error().code != ErrorCode::kInvalidArgument) return refused;
+    return TokenPage(d, c, std::move(*form), &until.error(), "until");
+  }
+  // The account first: once issued, nothing may stand between the token and its one showing.
+  ASSIGN_OR_RETURN(const auto u, FindUser(d, c));
+  auto issued = d.lifecycle.accounts.IssueToken(*fresh, u.id, *until, c.context);
+  if (!issued) {
+    // A day refused is the form's to show; anything else (an account not active) is a page.
+    if (issued.error().code != ErrorCode::kInvalidArgument) return std::unexpected(issued.error());
+    return TokenPage(d, c, std::move(*form), &issued.error(), "until");
+  }
+  auto data = SignedIn(d, c, "API token issued");
+  data["id"] = PercentEncode(u.id);
+  data["username"] = u.username;
+  data["token"] = issued->token;
+  data["token_id"] = issued->id;
+  data["expires_at"] = Readable(issued->expires_at);
+  return Page(d, 200, "admin_token_issued", data);
+}
+
+// Revokes one of the account's tokens (the service refuses a token of another account as not
+// found).
+Result<http::Response> RevokeToken(const ConsoleDeps& d, Call& c) {
+  if (auto form = http::ParseForm(c.request, {}); !form) {
+    return d.lifecycle.RefuseMalformed(c.who(), "admin.token.revoke", form.error(), c.context);
+  }
+  RETURN_IF_ERROR(
+      d.lifecycle.accounts.RevokeToken(c.who(), c.param("token"), c.context, c.param("id")));
   return SeeOther("/admin/users/" + PercentEncode(c.param("id")));
 }
 
@@ -782,6 +884,14 @@ void AddAdminPages(PageTable& pages) {
             [](const ConsoleDeps& d, Call& c) { return AuditPage(d, c, true); });
   pages.Add(verb::get, "/admin/users", Credentials::kSession, "Accounts", UsersPage);
   pages.Add(verb::get, "/admin/users/{id}", Credentials::kSession, "An account", UserPage);
+  pages.Add(verb::get, "/admin/users/{id}/tokens/new", Credentials::kSession,
+            "The form to issue an API token to a service account",
+            [](const ConsoleDeps& d, Call& c) { return TokenPage(d, c, {}, nullptr, ""); });
+  pages.Add(verb::post, "/admin/users/{id}/tokens", Credentials::kSession,
+            "Issue an API token to a service account, with a fresh second factor; shown once",
+            IssueToken);
+  pages.Add(verb::post, "/admin/users/{id}/tokens/{token}/revoke", Credentials::kSession,
+            "Revoke a service account's API token", RevokeToken);
   for (const auto& a : kUserActions) {
     const std::string path = "/admin/users/{id}/" + std::string(a.verb);
     pages.Add(verb::get, path, Credentials::kSession, std::string(a.title),

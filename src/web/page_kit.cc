@@ -61,16 +61,13 @@ PageData SignedIn(const ConsoleDeps& d, const Call& c, std::string title) {
   // The navigation: an administrator's, or the records'; the section this page is in.
   if (Administers(d, account)) {
     data["admin"] = true;
-    if (authz::DecideAdmin(account, authz::AdminAction::kAuditSearch, {}, d.clock.Now()).allow) {
-      data["searches"] = true;
-    }
-    if (authz::DecideAdmin(account, authz::AdminAction::kOrderList, {}, d.clock.Now()).allow) {
-      data["holds"] = true;
-    }
+    if (Offered(d, c.who(), authz::AdminAction::kAuditSearch)) data["searches"] = true;
+    if (Offered(d, c.who(), authz::AdminAction::kOrderList)) data["holds"] = true;
   }
   std::string_view section = "in_records";
   for (const auto& [prefix, name] : {std::pair{"/exports", "in_exports"},
                                      {"/admin/join-requests", "in_joins"},
+                                     {"/admin/orgs", "in_orgs"},
                                      {"/admin/users", "in_users"},
                                      {"/admin/leavers", "in_leavers"},
                                      {"/admin/audit", "in_audit"},
@@ -181,6 +178,11 @@ PageData RemitOptions(const std::vector<std::string>& remits, std::string_view s
 bool Offered(const ConsoleDeps& d, const identity::Principal& who, authz::Action action,
              const authz::Resource& resource) {
   return authz::Decide(who.account, action, resource, d.clock.Now()).allow;
+}
+
+bool Offered(const ConsoleDeps& d, const identity::Principal& who, authz::AdminAction action,
+             const authz::AdminTarget& target) {
+  return authz::DecideAdmin(who.account, action, target, d.clock.Now()).allow;
 }
 
 bool NeedsCode(const ConsoleDeps& d, Call& c, authz::AdminAction action) {

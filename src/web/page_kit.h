@@ -109,6 +109,9 @@ std::string NameOf(const std::map<std::string, std::string>& names, const std::s
 // again when it is done.
 bool Offered(const ConsoleDeps& d, const identity::Principal& who, authz::Action action,
              const authz::Resource& resource);
+// Whether authz lets `who` take the administrative `action` on `target` now: what a page offers.
+bool Offered(const ConsoleDeps& d, const identity::Principal& who, authz::AdminAction action,
+             const authz::AdminTarget& target = {});
 // Whether the form for `action` must ask for a security code: the action needs a second factor
 // proved within the window (authz/admin.h), and the session's is older.
 bool NeedsCode(const ConsoleDeps& d, Call& c, authz::AdminAction action);
@@ -147,5 +150,6 @@ void AddRecordPages(PageTable& pages);
 void AddExportPages(PageTable& pages);
 void AddAdminPages(PageTable& pages);
 void AddRetentionPages(PageTable& pages);
+void AddOrgPages(PageTable& pages);
 
 }  // namespace strongroom::web

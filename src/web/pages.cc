@@ -81,6 +81,7 @@ void AddConsolePages(api::RouteTable& table, const ConsoleDeps& deps) {
   AddExportPages(pages);
   AddAdminPages(pages);
   AddRetentionPages(pages);
+  AddOrgPages(pages);
   pages.Add({verb::get, "/assets/{name}", Credentials::kNone, "The console's styles and scripts",
              "", "", [](Call& c) { return Asset(c); }, http::Dispatch::kInline});
 }

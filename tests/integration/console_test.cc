@@ -82,6 +82,16 @@ std::string CookieOf(const HttpResponse& r) {
 
 class ConsoleTest : public OrgFixture {
  protected:
+  // How many of a page's own forms carry the CSRF token (beyond the layout's two: signing out, and
+  // the timeout warning's staying signed in).
+  static int CsrfFields(const std::string& html) {
+    int n = -2;
+    for (auto at = html.find("name=\"csrf_token\""); at != std::string::npos;
+         at = html.find("name=\"csrf_token\"", at + 1)) {
+      ++n;
+    }
+    return n;
+  }
   HttpResponse Get(const std::string& path, const std::string& cookie = "") {
     return api_.Call("GET", path, "", cookie.empty() ? "" : "Cookie: " + cookie + "\r\n");
   }
@@ -274,6 +284,17 @@ TEST_F(ConsoleTest, CreatesByFormOnlyWithItsTokenAndRefusesHostileForms) {
     ++refused;
   }
   EXPECT_EQ(refused, static_cast<int>(std::size(hostile)));
+  // And each refused for its token or origin, as the session's account (naming no token).
+  auto refusals = api_.As(officer1_, "GET", "/api/v1/audit/events?action=auth.csrf");
+  ASSERT_EQ(refusals.status, 200);
+  const auto csrf_refused = JsonOf(refusals).at("items").as_array();
+  ASSERT_EQ(csrf_refused.size(), 4u) << refusals.body;
+  for (const auto& e : csrf_refused) {
+    EXPECT_FALSE(e.at("decision").at("allow").as_bool());
+    EXPECT_EQ(e.at("actor").at("username").as_string(), "ann.editor");
+  }
+  EXPECT_EQ(refusals.body.find(csrf), std::string::npos);
+  EXPECT_EQ(refusals.body.find(sessions_["ann.editor"].csrf), std::string::npos);
 
   auto made = Post("/records", fields(csrf), cookie);
   ASSERT_EQ(made.status, 303) << Said(made);
@@ -641,13 +662,7 @@ TEST_F(ConsoleTest, AdministratorsLockUnlockAndRecordLeaversByForms) {
   api_.AdvanceClock(30);
   const auto two = api_.SignIn(kOfficer2);
   for (const char* action : {"admin.user.lock", "admin.user.unlock", "admin.user.leave"}) {
-    auto events = api_.As(two, "GET", std::string("/api/v1/audit/events?action=") + action);
-    ASSERT_EQ(events.status, 200) << events.body;
-    const auto found = JsonOf(events);
-    int allowed = 0, refused = 0;
-    for (const auto& e : found.at("items").as_array()) {
-      ++(e.at("decision").at("allow").as_bool() ? allowed : refused);
-    }
+    const auto [allowed, refused] = Decided(two, action);
     EXPECT_EQ(allowed, 1) << action;
     EXPECT_GE(refused, std::string_view(action) == "admin.user.unlock" ? 0 : 1) << action;
   }
@@ -761,12 +776,296 @@ TEST_F(ConsoleTest, AdministratorsMoveExpireAndRenewAccountsByForms) {
   for (const auto& [action, allowed_n, refused_n] : {std::tuple{"admin.user.move", 1, 5},
                                                      {"admin.user.expire", 1, 0},
                                                      {"admin.user.renew", 1, 4}}) {
-    const auto found =
-        JsonOf(api_.As(two, "GET", std::string("/api/v1/audit/events?action=") + action));
-    int allowed = 0, refused = 0;
-    for (const auto& e : found.at("items").as_array()) {
-      ++(e.at("decision").at("allow").as_bool() ? allowed : refused);
-    }
+    const auto [allowed, refused] = Decided(two, action);
+    EXPECT_EQ(allowed, allowed_n) << action;
+    EXPECT_EQ(refused, refused_n) << action;
+  }
+}
+
+TEST_F(ConsoleTest, SecurityOfficersAddOrganisationsRecordCertificatesAndAddRemitsByForms) {
+  const auto one = SignInByForms(kOfficer1);
+  auto page = Get("/admin/orgs", one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find("href=\"/admin/orgs\" aria-current=\"page\""), std::string::npos);
+  EXPECT_NE(page.body.find(">Acme Casework Ltd<"), std::string::npos);
+  EXPECT_NE(page.body.find("href=\"/admin/orgs/" + org_b_ + "\""), std::string::npos);
+  EXPECT_EQ(page.body.find("Lapses in"), std::string::npos) << "the fixture's last to 2099";
+  page = Get("/admin/orgs?certificates_lapsing_within_days=30", one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find("No organisation has a certificate lapsing"), std::string::npos);
+  for (const char* bad : {"-1", "x", "99999"}) {
+    auto refused = Get(std::string("/admin/orgs?certificates_lapsing_within_days=") + bad, one);
+    EXPECT_EQ(refused.status, 400) << bad << " " << Said(refused);
+    EXPECT_NE(refused.body.find("href=\"#certificates_lapsing_within_days\""), std::string::npos);
+    EXPECT_NE(refused.body.find("No organisation has a certificate lapsing"), std::string::npos);
+  }
+  EXPECT_EQ(Get("/admin/orgs?nope=1", one).status, 400);
+
+  // A new organisation: hostile or incomplete forms come back with the field named.
+  auto form = Get("/admin/orgs/new", one);
+  ASSERT_EQ(form.status, 200) << Said(form);
+  EXPECT_EQ(CsrfFields(form.body), 1);
+  EXPECT_NE(form.body.find("name=\"agreed_expiry_days\" type=\"text\" value=\"90\""),
+            std::string::npos);
+  const auto csrf = HiddenField(form.body, "csrf_token");
+  const int64_t now = std::time(nullptr) + api_.clock_offset();
+  const auto soon = DayAfter(now, 10);
+  const auto add = [&](std::initializer_list<std::pair<std::string, std::string>> changed) {
+    std::map<std::string, std::string> fields = {{"name", "O'Brien & \"Sons\" <i>Ltd</i>"},
+                                                 {"agreed_expiry_days", "60"},
+                                                 {"iso_ref", "ISO-9"},
+                                                 {"iso_expires_day", std::get<0>(soon)},
+                                                 {"iso_expires_month", std::get<1>(soon)},
+                                                 {"iso_expires_year", std::get<2>(soon)},
+                                                 {"cep_ref", "CEP-9"},
+                                                 {"cep_expires_day", "1"},
+                                                 {"cep_expires_month", "1"},
+                                                 {"cep_expires_year", "2099"},
+                                                 {"csrf_token", csrf}};
+    for (const auto& [k, v] : changed) fields[k] = v;
+    std::string body;
+    for (const auto& [k, v] : fields) body += (body.empty() ? "" : "&") + FormEncode({{k, v}});
+    return Post("/admin/orgs", body, one);
+  };
+  inst_.ExpectAttacks();  // the markup in the name may be reported
+  for (const auto& [changed, field, status] :
+       std::vector<std::tuple<std::pair<std::string, std::string>, std::string, int>>{
+           {{"name", ""}, "name", 400},
+           {{"name", "Acme Casework Ltd"}, "name", 409},
+           {{"agreed_expiry_days", "abc"}, "agreed_expiry_days", 400},
+           {{"agreed_expiry_days", "366"}, "agreed_expiry_days", 400},
+           {{"iso_expires_year", "2001"}, "iso_expires_day", 409},
+           {{"cep_expires_month", "13"}, "cep_expires_day", 400},
+           {{"cep_ref", ""}, "cep_ref", 400}}) {
+    auto refused = add({changed});
+    EXPECT_EQ(refused.status, status) << changed.first << " " << Said(refused);
+    EXPECT_NE(refused.body.find("href=\"#" + field + "\""), std::string::npos)
+        << changed.first << " " << Said(refused);
+    EXPECT_EQ(refused.body.find("<i>Ltd"), std::string::npos) << "what was typed, as text";
+  }
+  EXPECT_EQ(add({{"identity_provider_approves", "maybe"}}).status, 400);
+  EXPECT_EQ(add({{"status", "active"}}).status, 400);
+  EXPECT_EQ(Get("/admin/orgs", one).body.find("Sons"), std::string::npos) << "nothing added";
+
+  // Added: its page, its certificate lapsing soon tagged on the list, as text.
+  auto added = add({});
+  ASSERT_EQ(added.status, 303) << Said(added);
+  const auto path = added.headers["location"];
+  ASSERT_TRUE(path.starts_with("/admin/orgs/org-")) << path;
+  page = Get("/admin/orgs?certificates_lapsing_within_days=30", one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find(">O&apos;Brien &amp; &quot;Sons&quot; &lt;i&gt;Ltd&lt;/i&gt;<"),
+            std::string::npos);
+  EXPECT_EQ(page.body.find("<i>Ltd"), std::string::npos);
+  EXPECT_NE(page.body.find(">Lapses in 10 days<"), std::string::npos) << Said(page);
+  EXPECT_EQ(page.body.find("Acme Casework"), std::string::npos);
+  page = Get(path, one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find("It has no remit yet"), std::string::npos);
+  EXPECT_EQ(CsrfFields(page.body), 1) << "the remit form's own";
+
+  // Remits: hostile names refused beside the field; a good one listed.
+  const auto remit = [&](const std::string& name) {
+    return Post(path + "/remits", FormEncode({{"remit", name}, {"csrf_token", csrf}}), one);
+  };
+  for (const std::string& bad :
+       std::vector<std::string>{"", "North East", "a/b", std::string(65, 'a'), "\"><b>x"}) {
+    auto refused = remit(bad);
+    EXPECT_EQ(refused.status, 400) << bad << " " << Said(refused);
+    EXPECT_NE(refused.body.find("href=\"#remit\""), std::string::npos) << bad;
+    EXPECT_EQ(refused.body.find("<b>x"), std::string::npos);
+  }
+  ASSERT_EQ(remit("east").status, 303);
+  EXPECT_EQ(remit("east").status, 409) << "there already";
+  page = Get(path, one);
+  EXPECT_NE(page.body.find(">east<"), std::string::npos) << Said(page);
+  EXPECT_EQ(Post("/admin/orgs/org-0000000000000000/remits",
+                 FormEncode({{"remit", "west"}, {"csrf_token", csrf}}), one)
+                .status,
+            404);
+
+  // Renewed certificates: the form opens with the numbers held; a lapsed one is refused.
+  form = Get(path + "/certificates", one);
+  ASSERT_EQ(form.status, 200) << Said(form);
+  EXPECT_NE(form.body.find("value=\"ISO-9\""), std::string::npos);
+  EXPECT_EQ(CsrfFields(form.body), 1);
+  const auto renew = [&](const std::string& iso_year) {
+    return Post(path + "/certificates",
+                FormEncode({{"iso_ref", "ISO-10"},
+                            {"iso_expires_day", "1"},
+                            {"iso_expires_month", "6"},
+                            {"iso_expires_year", iso_year},
+                            {"cep_ref", "CEP-9"},
+                            {"cep_expires_day", "1"},
+                            {"cep_expires_month", "1"},
+                            {"cep_expires_year", "2099"},
+                            {"csrf_token", csrf}}),
+                one);
+  };
+  auto lapsed = renew("2001");
+  EXPECT_EQ(lapsed.status, 409) << Said(lapsed);
+  EXPECT_NE(lapsed.body.find("href=\"#iso_expires_day\""), std::string::npos);
+  EXPECT_NE(lapsed.body.find("value=\"ISO-10\""), std::string::npos) << "what was typed is kept";
+  ASSERT_EQ(renew("2098").status, 303);
+  page = Get(path, one);
+  EXPECT_NE(page.body.find("ISO-10, until 1 June 2098"), std::string::npos) << Said(page);
+  EXPECT_EQ(page.body.find("Lapses in"), std::string::npos);
+
+  // A reader of records never reaches it (the admin listener reads no standard session).
+  EXPECT_EQ(Get("/admin/orgs", SignInByForms("rob.reader")).status, 303);
+
+  // An org admin sees their own organisation only, adds its remits, and records no certificates.
+  api_.AdvanceClock(30);
+  officer1_ = api_.SignIn(kOfficer1);  // the fixture's session ended when `one` signed in
+  EnrolOrgAdmin(org_a_, "ada.admin");
+  const auto ada = SignInByForms("ada.admin");
+  page = Get("/admin/orgs", ada);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find(">Acme Casework Ltd<"), std::string::npos);
+  EXPECT_EQ(page.body.find("Beta Services"), std::string::npos);
+  EXPECT_EQ(page.body.find("Add an organisation"), std::string::npos);
+  // Nor are the audit log and Retention Orders theirs: not offered, and refused if asked for.
+  EXPECT_EQ(page.body.find("href=\"/admin/audit\""), std::string::npos);
+  EXPECT_EQ(page.body.find("href=\"/admin/retention-orders\""), std::string::npos);
+  for (const char* officers :
+       {"/admin/audit", "/admin/security-events", "/admin/retention-orders"}) {
+    EXPECT_EQ(Get(officers, ada).status, 403) << officers;
+  }
+  EXPECT_EQ(Get("/admin/orgs/" + org_b_, ada).status, 404);
+  EXPECT_EQ(Get(path, ada).status, 404);
+  page = Get("/admin/orgs/" + org_a_, ada);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_EQ(page.body.find("/certificates\""), std::string::npos);
+  const auto ada_csrf = HiddenField(page.body, "csrf_token");
+  EXPECT_EQ(Post("/admin/orgs/" + org_b_ + "/remits",
+                 FormEncode({{"remit", "west"}, {"csrf_token", ada_csrf}}), ada)
+                .status,
+            404);
+  EXPECT_EQ(Post("/admin/orgs/" + org_a_ + "/remits",
+                 FormEncode({{"remit", "west"}, {"csrf_token", ada_csrf}}), ada)
+                .status,
+            303);
+  auto certify = Post("/admin/orgs/" + org_a_ + "/certificates",
+                      FormEncode({{"iso_ref", "ISO-1"}, {"csrf_token", ada_csrf}}), ada);
+  EXPECT_EQ(certify.status, 403) << Said(certify);
+  EXPECT_NE(certify.body.find("href=\"#iso_ref\""), std::string::npos) << "beside the form's field";
+
+  // Every step, allowed or refused, is in the audit log.
+  const auto two = api_.SignIn(kOfficer2);
+  // Allowed: the fixture's two organisations and three remits, and those above; a name or remit
+  // taken, or an organisation that is not, is allowed by authz and then fails. Refused: those
+  // above, and the org admin's remit in another organisation and certificates. The lists refused:
+  // the four bad filters, and the org admin's two attempts at another organisation's page.
+  EXPECT_EQ(Decided(two, "admin.org.list").second, 6);
+  for (const auto& [action, allowed_n, refused_n] : {std::tuple{"admin.org.create", 4, 8},
+                                                     {"admin.remit.create", 7, 6},
+                                                     {"admin.org.certificates", 1, 2}}) {
+    const auto [allowed, refused] = Decided(two, action);
+    EXPECT_EQ(allowed, allowed_n) << action;
+    EXPECT_EQ(refused, refused_n) << action;
+  }
+}
+
+TEST_F(ConsoleTest, AdministratorsIssueAndRevokeServiceAccountTokensByForms) {
+  auto req = api_.As(
+      officer1_, "POST", "/api/v1/admin/join-requests",
+      JoinBody(org_a_, "acme.bot", {"provisioner"}, {}, {}, "service", "owner.bot@example.org"));
+  ASSERT_EQ(req.status, 201) << req.body;
+  auto ok = api_.As(
+      officer2_, "POST",
+      "/api/v1/admin/join-requests/" + std::string(JsonOf(req).at("id").as_string()) + "/approve");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  const std::string id(JsonOf(ok).at("account_id").as_string());
+  const auto one = SignInByForms(kOfficer1);
+  auto page = Get("/admin/users/" + id, one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find("No API token has been issued"), std::string::npos);
+  EXPECT_NE(page.body.find("href=\"/admin/users/" + id + "/tokens/new\""), std::string::npos);
+  const auto csrf = HiddenField(page.body, "csrf_token");
+  EXPECT_EQ(Get("/admin/users/" + account_ids_["ann.editor"] + "/tokens/new", one).status, 404)
+      << "tokens are for service accounts only";
+  auto standard = Get("/admin/users/" + account_ids_["ann.editor"], one);
+  ASSERT_EQ(standard.status, 200) << Said(standard);
+  EXPECT_EQ(standard.body.find("API tokens"), std::string::npos);
+  auto token_form = Get("/admin/users/" + id + "/tokens/new", one);
+  ASSERT_EQ(token_form.status, 200) << Said(token_form);
+  EXPECT_EQ(CsrfFields(token_form.body), 1);
+
+  // Hostile or impossible days: refused beside the field; nothing issued.
+  const int64_t now = std::time(nullptr) + api_.clock_offset();
+  const auto issue = [&](const std::tuple<std::string, std::string, std::string>& day,
+                         const std::string& more = "") {
+    return Post("/admin/users/" + id + "/tokens",
+                FormEncode({{"until_day", std::get<0>(day)},
+                            {"until_month", std::get<1>(day)},
+                            {"until_year", std::get<2>(day)},
+                            {"csrf_token", csrf}}) +
+                    more,
+                one);
+  };
+  for (const auto& bad : {std::tuple<std::string, std::string, std::string>{"31", "2", "2027"},
+                          {"x", "<b>", "1"},
+                          {"1", "1", "2001"},
+                          DayAfter(now, 400)}) {
+    auto refused = issue(bad);
+    EXPECT_EQ(refused.status, 400) << Said(refused);
+    EXPECT_NE(refused.body.find("href=\"#until_day\""), std::string::npos) << Said(refused);
+    EXPECT_EQ(refused.body.find("<b>"), std::string::npos);
+  }
+  EXPECT_EQ(issue(DayAfter(now, 30), "&role=security_officer").status, 400);
+  EXPECT_NE(Get("/admin/users/" + id, one).body.find("No API token"), std::string::npos);
+
+  // Issued: shown once, and it works.
+  auto issued = issue(DayAfter(now, 30));
+  ASSERT_EQ(issued.status, 200) << Said(issued);
+  const auto token = Between(issued.body, "id=\"api-token\">", '<');
+  ASSERT_EQ(token.size(), 68u) << Said(issued);
+  ASSERT_TRUE(token.starts_with("srt_"));
+  const std::string bearer = "Authorization: Bearer " + token + "\r\n";
+  EXPECT_EQ(api_.Call("GET", "/scim/v2/Users", "", bearer).status, 200);
+  page = Get("/admin/users/" + id, one);
+  EXPECT_EQ(page.body.find(token), std::string::npos) << "never shown again";
+  EXPECT_NE(page.body.find(">Active<"), std::string::npos) << Said(page);
+  EXPECT_EQ(CsrfFields(page.body), 1) << "the revoke form's own";
+  const auto revoke_at = page.body.find("/revoke\"");
+  ASSERT_NE(revoke_at, std::string::npos);
+  const auto from = page.body.rfind("action=\"", revoke_at) + 8;
+  const auto revoke = page.body.substr(from, revoke_at + 7 - from);
+  ASSERT_TRUE(revoke.starts_with("/admin/users/" + id + "/tokens/tok-")) << revoke;
+
+  // Revoked only with the form's token, and only through its own account's page.
+  EXPECT_EQ(Post(revoke, "", one).status, 403);
+  const auto elsewhere =
+      "/admin/users/" + account_ids_["ann.editor"] + revoke.substr(revoke.find("/tokens/"));
+  EXPECT_EQ(Post(elsewhere, FormEncode({{"csrf_token", csrf}}), one).status, 404);
+  EXPECT_EQ(api_.Call("GET", "/scim/v2/Users", "", bearer).status, 200);
+  auto revoked = Post(revoke, FormEncode({{"csrf_token", csrf}}), one);
+  ASSERT_EQ(revoked.status, 303) << Said(revoked);
+  EXPECT_EQ(api_.Call("GET", "/scim/v2/Users", "", bearer).status, 401);
+  page = Get("/admin/users/" + id, one);
+  EXPECT_NE(page.body.find(">Revoked<"), std::string::npos) << Said(page);
+  EXPECT_EQ(page.body.find("/revoke\""), std::string::npos);
+
+  // Later, issuing asks for a fresh code.
+  api_.AdvanceClock(4 * 60);
+  ASSERT_EQ(Get("/admin/users", one).status, 200);
+  api_.AdvanceClock(2 * 60);
+  auto form = Get("/admin/users/" + id + "/tokens/new", one);
+  ASSERT_EQ(form.status, 200) << Said(form);
+  EXPECT_NE(form.body.find("id=\"code\""), std::string::npos);
+  const int64_t later = std::time(nullptr) + api_.clock_offset();
+  auto no_code = issue(DayAfter(later, 30));
+  EXPECT_EQ(no_code.status, 400) << Said(no_code);
+  EXPECT_NE(no_code.body.find("href=\"#code\""), std::string::npos);
+  api_.AdvanceClock(30);
+  issued = issue(DayAfter(later, 30), "&" + FormEncode({{"code", api_.Totp(kOfficer1)}}));
+  ASSERT_EQ(issued.status, 200) << Said(issued);
+
+  // Every step, allowed or refused, is in the audit log.
+  const auto two = api_.SignIn(kOfficer2);
+  for (const auto& [action, allowed_n, refused_n] :
+       {std::tuple{"admin.token.issue", 2, 6}, {"admin.token.revoke", 1, 1}}) {
+    const auto [allowed, refused] = Decided(two, action);
     EXPECT_EQ(allowed, allowed_n) << action;
     EXPECT_EQ(refused, refused_n) << action;
   }
@@ -878,12 +1177,7 @@ TEST_F(ConsoleTest, SecurityOfficersMakeARetentionOrderAndASecondOneLiftsIt) {
   EXPECT_EQ(Get(path, two).status, 404) << "lifted already";
 
   api_.AdvanceClock(30);  // the officer's code of this step was used by the form
-  const auto found = JsonOf(
-      api_.As(api_.SignIn(kOfficer2), "GET", "/api/v1/audit/events?action=retention.order.lift"));
-  int allowed = 0, refused = 0;
-  for (const auto& e : found.at("items").as_array()) {
-    ++(e.at("decision").at("allow").as_bool() ? allowed : refused);
-  }
+  const auto [allowed, refused] = Decided(api_.SignIn(kOfficer2), "retention.order.lift");
   EXPECT_EQ(allowed, 1);
   EXPECT_EQ(refused, 1) << "the maker's attempt";
 }
@@ -928,12 +1222,7 @@ TEST_F(ConsoleTest, SecurityOfficersSearchTheAuditLogByFormAndEachSearchIsRecord
   EXPECT_EQ(Get("/admin/audit", reader).status, 303) << "a standard session is not read here";
 
   // Every search, allowed or refused, is an audit.search event.
-  const auto found =
-      JsonOf(api_.As(api_.SignIn(kOfficer2), "GET", "/api/v1/audit/events?action=audit.search"));
-  int allowed = 0, refused = 0;
-  for (const auto& e : found.at("items").as_array()) {
-    ++(e.at("decision").at("allow").as_bool() ? allowed : refused);
-  }
+  const auto [allowed, refused] = Decided(api_.SignIn(kOfficer2), "audit.search");
   EXPECT_GE(allowed, 5);
   EXPECT_EQ(refused, 2) << "the bad time and the unknown filter";
 }
