@@ -118,8 +118,8 @@ class OrgFixture : public ::testing::Test {
     api_.AdvanceClock(30);
   }
 
-  // How many `action` events the audit log holds, allowed and refused, searched as `who` (a
-  // security officer).
+  // How many `action` events the audit log holds, allowed and refused (in that order), searched
+  // as `who` (a security officer).
   std::pair<int, int> Decided(const Session& who, const std::string& action) {
     auto events = api_.As(who, "GET", "/api/v1/audit/events?limit=1000&action=" + action);
     EXPECT_EQ(events.status, 200) << events.body;

@@ -136,6 +136,47 @@ async function openPage () {
   return { context, page, problems }
 }
 
+// An officer signed in on a page of their own, on the next code's step; at the join requests.
+async function officerPage (officer) {
+  await advanceClock(30)
+  const opened = await openPage()
+  await signInAsOfficer(opened.page, officer)
+  return opened
+}
+
+async function signInAsOfficer (page, officer) {
+  await signIn(page, officer)
+  await page.waitForURL(/\/admin\/join-requests$/)
+}
+
+// Asks for an account in Demo Supplier A on the join form, its BPSS check dated 15 January 2026.
+async function askForAccount (page, { username, name, email, kind, role, remits }) {
+  await page.getByLabel('Organisation').selectOption({ label: 'Demo Supplier A' })
+  await page.getByLabel('Username').fill(username)
+  await page.getByLabel('Full name').fill(name)
+  await page.getByLabel('Email address').fill(email)
+  await page.getByLabel(kind, { exact: true }).check()
+  await page.getByLabel(role, { exact: true }).check()
+  if (remits) await page.getByLabel('Remits').fill(remits)
+  await fillDate(page, new Date(Date.UTC(2026, 0, 15)))
+  await page.getByLabel('Who checked their BPSS clearance').fill('HR vetting team')
+  await page.getByRole('button', { name: 'Ask for the account' }).click()
+  await page.waitForURL(/\/admin\/join-requests$/)
+}
+
+// The day `days` ahead on the service's (moved) clock.
+function daysAhead (days) {
+  return new Date((Math.floor(Date.now() / 1000) + offsetSeconds + days * 86400) * 1000)
+}
+
+// A GOV.UK date input: the one on the page, or the one whose fields are `name`_day, _month, _year.
+async function fillDate (page, date, name) {
+  const field = part => name ? page.locator(`#${name}_${part.toLowerCase()}`) : page.getByLabel(part)
+  await field('Day').fill(String(date.getUTCDate()))
+  await field('Month').fill(String(date.getUTCMonth() + 1))
+  await field('Year').fill(String(date.getUTCFullYear()))
+}
+
 // axe-core on the page as it is: no serious or critical violation of WCAG 2.2 AA; and it must
 // have checked something.
 async function accessible (page, name) {
@@ -305,35 +346,19 @@ test('a reader signs in by keyboard alone and sees records without edit controls
 
 test('an officer asks for an account and another approves it with a fresh code', async () => {
   for (const officer of ['demo.officer.one', 'demo.officer.two']) await enrol(officer)
-  await advanceClock(30)
-  const { context, page, problems } = await openPage()
-  await signIn(page, 'demo.officer.one')
-  await page.waitForURL(/\/admin\/join-requests$/)
+  const { context, page, problems } = await officerPage('demo.officer.one')
   await accessible(page, 'admin-join-requests')
   await page.getByRole('button', { name: 'Ask for an account' }).click()
   await accessible(page, 'admin-join-new')
   await page.getByRole('button', { name: 'Ask for the account' }).click()
   assert.ok(await page.locator('.govuk-error-summary').isVisible(), 'an empty form is refused')
   await accessible(page, 'admin-join-new-error')
-  await page.getByLabel('Organisation').selectOption({ label: 'Demo Supplier A' })
-  await page.getByLabel('Username').fill('nia.newcomer')
-  await page.getByLabel('Full name').fill('Nia Newcomer')
-  await page.getByLabel('Email address').fill('nia@example.org')
-  await page.getByLabel('standard').check()
-  await page.getByLabel('editor').check()
-  await page.getByLabel('Remits').fill('north')
-  await page.getByLabel('Day').fill('15')
-  await page.getByLabel('Month').fill('1')
-  await page.getByLabel('Year').fill('2026')
-  await page.getByLabel('Who checked their BPSS clearance').fill('HR vetting team')
-  await page.getByRole('button', { name: 'Ask for the account' }).click()
-  await page.waitForURL(/\/admin\/join-requests$/)
+  await askForAccount(page, { username: 'nia.newcomer', name: 'Nia Newcomer', email: 'nia@example.org', kind: 'standard', role: 'editor', remits: 'north' })
   assert.equal(await page.getByRole('cell', { name: 'nia.newcomer', exact: true }).count(), 1, await page.locator('main').innerText())
   await page.getByRole('button', { name: /Sign out/ }).click()
   await page.waitForURL(/\/sign-in$/)
 
-  await signIn(page, 'demo.officer.two')
-  await page.waitForURL(/\/admin\/join-requests$/)
+  await signInAsOfficer(page, 'demo.officer.two')
   // Past the five minutes in which signing in counts as fresh (using the session on the way).
   await advanceClock(240)
   await page.getByRole('link', { name: 'Users' }).click()
@@ -362,10 +387,7 @@ test('an officer applies a leavers list by upload, checked first, and the leaver
   await signIn(them.page, leaver)
   await them.page.waitForURL(/\/records$/)
 
-  await advanceClock(30)
-  const { context, page, problems } = await openPage()
-  await signIn(page, 'demo.officer.one')
-  await page.waitForURL(/\/admin\/join-requests$/)
+  const { context, page, problems } = await officerPage('demo.officer.one')
   await page.getByRole('link', { name: 'Leavers' }).click()
   await accessible(page, 'admin-leavers')
   await page.getByRole('button', { name: 'Check the list' }).click()
@@ -400,10 +422,7 @@ test('an officer applies a leavers list by upload, checked first, and the leaver
 
 test('an officer moves an account to a new remit and renews it, each form checked by axe', async () => {
   const mover = editor()
-  await advanceClock(30)
-  const { context, page, problems } = await openPage()
-  await signIn(page, 'demo.officer.one')
-  await page.waitForURL(/\/admin\/join-requests$/)
+  const { context, page, problems } = await officerPage('demo.officer.one')
   await page.getByRole('link', { name: 'Users' }).click()
   await page.getByRole('link', { name: mover, exact: true }).click()
   await accessible(page, 'admin-user')
@@ -443,10 +462,7 @@ test('an officer moves an account to a new remit and renews it, each form checke
   // One made, and its lift form (a second officer lifts it; the form is the same for its maker).
   await page.getByLabel('Reference').fill('CASE-7')
   await page.getByLabel('Why the records are held').fill('Litigation hold')
-  const review = new Date((Math.floor(Date.now() / 1000) + offsetSeconds + 60 * 86400) * 1000)
-  await page.getByLabel('Day').fill(String(review.getUTCDate()))
-  await page.getByLabel('Month').fill(String(review.getUTCMonth() + 1))
-  await page.getByLabel('Year').fill(String(review.getUTCFullYear()))
+  await fillDate(page, daysAhead(60))
   await page.getByRole('button', { name: 'Make the order' }).click()
   await page.waitForURL(/\/admin\/retention-orders$/)
   await page.getByRole('link', { name: 'Lift CASE-7' }).click()
@@ -456,10 +472,7 @@ test('an officer moves an account to a new remit and renews it, each form checke
 })
 
 test('an officer adds an organisation whose certificate lapses soon, and a remit, each page checked by axe', async () => {
-  await advanceClock(30)
-  const { context, page, problems } = await openPage()
-  await signIn(page, 'demo.officer.two')
-  await page.waitForURL(/\/admin\/join-requests$/)
+  const { context, page, problems } = await officerPage('demo.officer.two')
   await page.getByRole('link', { name: 'Organisations' }).click()
   await page.getByRole('button', { name: 'Add an organisation' }).click()
   await page.getByLabel('Name').fill('Gamma Records Ltd')
@@ -467,14 +480,11 @@ test('an officer adds an organisation whose certificate lapses soon, and a remit
   assert.ok(await page.locator('.govuk-error-summary').isVisible(), 'no certificates: refused')
   await accessible(page, 'admin-org-new-error')
   // An ISO 27001 certificate lapsing in ten days (the service's moved clock), and a later one.
-  const soon = new Date((Math.floor(Date.now() / 1000) + offsetSeconds + 10 * 86400) * 1000)
   const cert = async (prefix, ref, date) => {
     await page.locator(`#${prefix}_ref`).fill(ref)
-    await page.locator(`#${prefix}_expires_day`).fill(String(date.getUTCDate()))
-    await page.locator(`#${prefix}_expires_month`).fill(String(date.getUTCMonth() + 1))
-    await page.locator(`#${prefix}_expires_year`).fill(String(date.getUTCFullYear()))
+    await fillDate(page, date, `${prefix}_expires`)
   }
-  await cert('iso', 'ISO-77', soon)
+  await cert('iso', 'ISO-77', daysAhead(10))
   await cert('cep', 'CEP-77', new Date(Date.UTC(2099, 0, 1)))
   await page.getByRole('button', { name: 'Add the organisation' }).click()
   await page.waitForURL(/\/admin\/orgs\/org-[0-9a-f]+$/)
@@ -500,29 +510,14 @@ test('an officer adds an organisation whose certificate lapses soon, and a remit
 })
 
 test('an officer asks for a service account, another approves it and issues its API token, each page checked by axe', async () => {
-  await advanceClock(30)
-  const { context, page, problems } = await openPage()
-  await signIn(page, 'demo.officer.one')
-  await page.waitForURL(/\/admin\/join-requests$/)
+  const { context, page, problems } = await officerPage('demo.officer.one')
   await page.getByRole('button', { name: 'Ask for an account' }).click()
-  await page.getByLabel('Organisation').selectOption({ label: 'Demo Supplier A' })
-  await page.getByLabel('Username').fill('sync.bot')
-  await page.getByLabel('Full name').fill('HR sync')
-  await page.getByLabel('Email address').fill('hr-sync@example.org')
-  await page.getByLabel('service', { exact: true }).check()
-  await page.getByLabel('provisioner', { exact: true }).check()
-  await page.getByLabel('Day').fill('15')
-  await page.getByLabel('Month').fill('1')
-  await page.getByLabel('Year').fill('2026')
-  await page.getByLabel('Who checked their BPSS clearance').fill('HR vetting team')
-  await page.getByRole('button', { name: 'Ask for the account' }).click()
-  await page.waitForURL(/\/admin\/join-requests$/)
+  await askForAccount(page, { username: 'sync.bot', name: 'HR sync', email: 'hr-sync@example.org', kind: 'service', role: 'provisioner' })
   await page.getByRole('button', { name: /Sign out/ }).click()
   await page.waitForURL(/\/sign-in$/)
 
   await advanceClock(30)
-  await signIn(page, 'demo.officer.two')
-  await page.waitForURL(/\/admin\/join-requests$/)
+  await signInAsOfficer(page, 'demo.officer.two')
   await page.getByRole('link', { name: 'Approve sync.bot' }).click()
   await page.getByRole('button', { name: 'Approve' }).click()
   await page.getByText('Account approved').waitFor()
@@ -534,10 +529,7 @@ test('an officer asks for a service account, another approves it and issues its 
   await page.getByRole('button', { name: 'Issue the token' }).click()
   assert.ok(await page.locator('#until-error').isVisible(), 'a day that is not one is refused')
   await accessible(page, 'admin-token-new-error')
-  const later = new Date((Math.floor(Date.now() / 1000) + offsetSeconds + 30 * 86400) * 1000)
-  await page.getByLabel('Day').fill(String(later.getUTCDate()))
-  await page.getByLabel('Month').fill(String(later.getUTCMonth() + 1))
-  await page.getByLabel('Year').fill(String(later.getUTCFullYear()))
+  await fillDate(page, daysAhead(30))
   await page.getByRole('button', { name: 'Issue the token' }).click()
   await page.getByText('API token issued').waitFor()
   // (Tested, not matched: a failed match would print the token.)
