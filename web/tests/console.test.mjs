@@ -24,6 +24,7 @@ const shots = resolve(process.env.SCREENSHOTS ?? join(here, '../../build/console
 const password = 'a long and private passphrase'
 
 let dir, server, origin, browser
+let serverOutput = ''
 let offsetSeconds = 0
 const people = {}  // username -> { token, secret }
 
@@ -81,16 +82,16 @@ before(async () => {
     if (m && !line.includes('privileged')) people[m[1]] = { token: m[3], roles: m[2] }
   }
   server = spawn(bin, ['serve', '--config', join(dir, 'strongroom.toml')], { stdio: ['ignore', 'pipe', 'pipe'] })
+  server.stdout.on('data', d => { serverOutput += d })
+  server.stderr.on('data', d => { serverOutput += d })
   origin = await new Promise((resolve, reject) => {
-    let seen = ''
-    const look = d => {
-      seen += d
-      const m = seen.match(/serving (https:\/\/127\.0\.0\.1:\d+)/)
+    const look = () => {
+      const m = serverOutput.match(/serving (https:\/\/127\.0\.0\.1:\d+)/)
       if (m) resolve(m[1])
     }
     server.stdout.on('data', look)
     server.stderr.on('data', look)
-    server.on('exit', code => reject(new Error(`serve exited (${code}): ${seen}`)))
+    server.on('exit', code => reject(new Error(`serve exited (${code}): ${serverOutput}`)))
   })
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -100,10 +101,26 @@ before(async () => {
   mkdirSync(shots, { recursive: true })
 })
 
+// The server must stop cleanly when asked: a sanitizer's report (the tests can run against the
+// asan build) or a crash during the run fails here, with what the server said.
 after(async () => {
-  await browser?.close()
-  server?.kill('SIGTERM')
-  if (dir) rmSync(dir, { recursive: true, force: true })
+  try {
+    await browser?.close()
+    if (server) {
+      if (server.exitCode === null && server.signalCode === null) {
+        const stopped = new Promise(resolve => server.once('exit', resolve))
+        server.kill('SIGTERM')
+        // Its grace period is seconds: one that does not stop within a minute is killed, and fails.
+        const killer = setTimeout(() => server.kill('SIGKILL'), 60 * 1000)
+        await stopped
+        clearTimeout(killer)
+      }
+      assert.deepEqual({ code: server.exitCode, signal: server.signalCode }, { code: 0, signal: null },
+        serverOutput.slice(-4000))
+    }
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 // Signs `user` in through the pages: password, then code.
