@@ -116,11 +116,12 @@ void CreateRecord(const Deps& d, Call& c, http::Respond respond) {
 // such events share one commit. API tokens go to the worker pool (a refused token is audited
 // synchronously).
 void ViewRecord(const Deps& d, Call& c, http::Respond respond) {
-  d.records.GetAsync(c.who(), c.param("id"), c.context,
-                     [respond = std::move(respond)](Result<records::Record> record) {
-                       if (!record) return respond(std::unexpected(record.error()));
-                       respond(RecordResponse(*record));
-                     });
+  d.records.GetAsync<http::Response>(
+      c.who(), c.param("id"), c.context,
+      [](const records::Record& record) -> Result<http::Response> {
+        return RecordResponse(record);
+      },
+      std::move(respond));
 }
 
 Result<http::Response> UpdateRecord(const Deps& d, Call& c) {

@@ -136,17 +136,13 @@ void RouteTable::Install(http::Router& router) {
             const bool io_thread = route.dispatch == http::Dispatch::kInline && !HasToken(r);
             const auto upkeep =
                 io_thread ? identity::Sessions::Upkeep::kQueue : identity::Sessions::Upkeep::kWait;
-            if (route.errors) {  // the route's own answer to an error, whenever it comes
-              respond = [&route, answer = std::move(respond)](Result<http::Response> result) {
-                answer(result ? std::move(result) : route.errors(result.error()));
-              };
-            }
             auto who = Authenticated(route, r, upkeep);
             if (!who) return respond(std::unexpected(who.error()));
             Call call{r, &*who, ContextOf(r)};
             route.async(call, std::move(respond));
           },
-          route.dispatch == http::Dispatch::kInline ? &PresentsSession : nullptr, CallerOf(route));
+          route.dispatch == http::Dispatch::kInline ? &PresentsSession : nullptr, CallerOf(route),
+          route.errors);  // made the route's answer on the connection's thread
       continue;
     }
     router.Add(

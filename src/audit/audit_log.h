@@ -98,10 +98,13 @@ class AuditLog final : public store::CommitSink {
   void ChangeAsync(Event event, Fn change, std::function<void(Result<T>)> done);
   template <typename T, typename Fn>
   Result<T> Observe(Event event, Fn&& read);
-  // As Observe, without waiting: `done` gets the data once its event is durable, on the journal's
-  // writer thread (so it must be short), or kUnavailable if the event could not be written.
-  template <typename T, typename Fn>
-  void ObserveAsync(Event event, Fn&& read, std::function<void(Result<T>)> done);
+  // As Observe, without waiting: `answer` makes what is to be given from the data at once, on the
+  // calling thread once the read is over (its failure is the call's, on the event); `done` gets
+  // that once the event is durable, on the journal's writer thread (so it must be short), or
+  // kUnavailable if the event could not be written.
+  template <typename T, typename A, typename Fn>
+  void ObserveAsync(Event event, Fn&& read, const std::function<Result<A>(T)>& answer,
+                    std::function<void(Result<A>)> done);
 
   // Records a refusal (allowed = false; outcome the error's code; reason, if empty, its message)
   // and returns `error`, or kUnavailable if the event could not be written.
@@ -235,20 +238,23 @@ Result<T> AuditLog::Observe(Event event, Fn&& read) {
   return std::move(*result);
 }
 
-template <typename T, typename Fn>
-void AuditLog::ObserveAsync(Event event, Fn&& read, std::function<void(Result<T>)> done) {
-  auto result = std::make_shared<std::optional<Result<T>>>();
+template <typename T, typename A, typename Fn>
+void AuditLog::ObserveAsync(Event event, Fn&& read, const std::function<Result<A>(T)>& answer,
+                            std::function<void(Result<A>)> done) {
+  std::optional<Result<T>> data;
   auto read_done = store_.Read([&](store::Transaction& tx) -> Result<void> {
-    result->emplace(internal::CallWithEvent(read, tx, event));
+    data.emplace(internal::CallWithEvent(read, tx, event));
     return {};
   });
-  if (!read_done) result->emplace(std::unexpected(read_done.error()));
-  Finish(event, **result ? nullptr : &(*result)->error());
+  if (!read_done) data.emplace(std::unexpected(read_done.error()));
+  auto result = std::make_shared<Result<A>>(*data ? answer(std::move(**data))
+                                                  : Result<A>(std::unexpected((*data).error())));
+  Finish(event, *result ? nullptr : &result->error());
   RecordAsync(std::move(event), [result, done = std::move(done)](Result<int64_t> recorded) mutable {
     if (!recorded) {
       done(Fail(ErrorCode::kUnavailable, std::string(kUnwritable)));
     } else {
-      done(std::move(**result));
+      done(std::move(*result));
     }
   });
 }

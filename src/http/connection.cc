@@ -336,13 +336,16 @@ class TlsConnection final : public ConnectionBase,
       return Complete(Invoke(*handler, *request));
     }
     auto self = shared_from_this();
-    // Called from any thread; hops back to this connection's thread. Only the first call counts.
+    // Called from any thread; hops back to this connection's thread, where an error becomes the
+    // route's own response if it has one. Only the first call counts.
     auto answered = std::make_shared<std::atomic<bool>>(false);
-    Respond respond = [self, request, answered](Result<Response> result) {
+    Respond respond = [self, request, answered, errors = match.errors](Result<Response> result) {
       if (answered->exchange(true)) return;
-      asio::post(self->stream_.get_executor(), [self, result = std::move(result)]() mutable {
-        self->Complete(std::move(result));
-      });
+      asio::post(self->stream_.get_executor(),
+                 [self, errors, result = std::move(result)]() mutable {
+                   if (!result && errors != nullptr && *errors) result = (*errors)(result.error());
+                   self->Complete(std::move(result));
+                 });
     };
     const AsyncHandler* async = match.async;
     auto start = [request, handler, async, respond] {

@@ -73,5 +73,7 @@ using Handler = std::function<Result<Response>(Request&)>;
 // thread. The request outlives the call.
 using Respond = std::function<void(Result<Response>)>;
 using AsyncHandler = std::function<void(Request&, Respond)>;
+// A route's own response to an error (the console answers with a page).
+using ErrorAnswer = std::function<Response(const Error&)>;
 
 }  // namespace strongroom::http

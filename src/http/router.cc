@@ -37,9 +37,9 @@ void Router::Add(Surface surfaces, beast_http::verb method, std::string pattern,
 }
 
 void Router::AddAsync(Surface surfaces, beast_http::verb method, std::string pattern,
-                      AsyncHandler handler, InlineIf inline_if, Caller caller) {
-  Route r{surfaces,           method,    pattern, {}, {}, Dispatch::kWorker,
-          std::move(handler), inline_if, caller};
+                      AsyncHandler handler, InlineIf inline_if, Caller caller, ErrorAnswer errors) {
+  Route r{surfaces,  method, pattern,          {}, {}, Dispatch::kWorker, std::move(handler),
+          inline_if, caller, std::move(errors)};
   for (auto s : Split(pattern)) r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }
@@ -74,6 +74,7 @@ Router::Match Router::Find(beast_http::verb method, std::string_view path, Surfa
     if (route.async) {
       result.async = &route.async;
       result.inline_if = route.inline_if;
+      result.errors = &route.errors;
     } else {
       result.handler = &route.handler;
     }

@@ -37,16 +37,19 @@ class Router {
   // Starts on the worker pool; the worker is free again as soon as the handler returns, while the
   // response waits for `respond`. With `inline_if`, a request for which it answers true starts on
   // the I/O thread instead, saving the hand-off to a worker: only for handlers whose every step on
-  // that path is short and never waits for the store's writer (reads, then queued writes).
+  // that path is short and never waits for the store's writer (reads, then queued writes). With
+  // `errors`, an error the handler answers is made the route's own response (a page, for the
+  // console) on the connection's thread, never on whichever thread answered.
   void AddAsync(Surface surfaces, beast_http::verb method, std::string pattern,
-                AsyncHandler handler, InlineIf inline_if = nullptr,
-                Caller caller = Caller::kAnyone);
+                AsyncHandler handler, InlineIf inline_if = nullptr, Caller caller = Caller::kAnyone,
+                ErrorAnswer errors = nullptr);
 
   struct Match {
     const Handler* handler = nullptr;  // one of handler and async is set on a match
     const AsyncHandler* async = nullptr;
     Dispatch dispatch = Dispatch::kWorker;
-    InlineIf inline_if = nullptr;  // for async handlers
+    InlineIf inline_if = nullptr;         // for async handlers
+    const ErrorAnswer* errors = nullptr;  // for async handlers; may hold no function
     Caller caller = Caller::kAnyone;
     const std::string* pattern = nullptr;
     std::map<std::string, std::string> params;
@@ -67,6 +70,7 @@ class Router {
     AsyncHandler async;
     InlineIf inline_if = nullptr;
     Caller caller = Caller::kAnyone;
+    ErrorAnswer errors = nullptr;
   };
   std::vector<Route> routes_;
 };

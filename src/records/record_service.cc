@@ -293,16 +293,6 @@ Result<Record> RecordService::Get(const identity::Principal& who, std::string_vi
       [&](store::Transaction& tx, audit::Event& ev) { return View(tx, subject, id, ev); });
 }
 
-void RecordService::GetAsync(const identity::Principal& who, std::string_view id,
-                             const identity::RequestContext& ctx,
-                             std::function<void(Result<Record>)> done) {
-  const auto& subject = who.account;
-  audit_.ObserveAsync<Record>(
-      MakeEvent(who, "record.view", id, ctx),
-      [&](store::Transaction& tx, audit::Event& ev) { return View(tx, subject, id, ev); },
-      std::move(done));
-}
-
 Result<Written> RecordService::Update(const identity::Principal& who, std::string_view id,
                                       int64_t expected_version, const RecordInput& input,
                                       const identity::RequestContext& ctx) {

@@ -136,10 +136,21 @@ class RecordService {
                    const identity::RequestContext& ctx, std::function<void(Result<Written>)> done);
   Result<Record> Get(const identity::Principal& who, std::string_view id,
                      const identity::RequestContext& ctx);
-  // As Get, without waiting for the audit event: `done` runs on the store's writer thread once the
-  // event is durable, so it must be short.
+  // As Get, without waiting for the audit event: `answer` makes what is to be sent from the
+  // record at once, on the calling thread once the read is over (its failure is the view's), and
+  // `done` gets that, or the refusal, on the journal's writer thread once the event is durable.
+  // So `done` must be short: it sends what `answer` made (work done there would hold up every
+  // event behind it).
+  template <typename A>
   void GetAsync(const identity::Principal& who, std::string_view id,
-                const identity::RequestContext& ctx, std::function<void(Result<Record>)> done);
+                const identity::RequestContext& ctx, const std::function<Result<A>(Record)>& answer,
+                std::function<void(Result<A>)> done) {
+    const auto& subject = who.account;
+    audit_.ObserveAsync<Record, A>(
+        MakeEvent(who, "record.view", id, ctx),
+        [&](store::Transaction& tx, audit::Event& ev) { return View(tx, subject, id, ev); }, answer,
+        std::move(done));
+  }
   Result<Written> Update(const identity::Principal& who, std::string_view id,
                          int64_t expected_version, const RecordInput& input,
                          const identity::RequestContext& ctx);

@@ -70,38 +70,38 @@ boost::json::value ParseBody(const std::string& body_json) {
   return ec ? boost::json::value() : body;
 }
 
-// As the API's view (api/records.cc): with a session it starts on the I/O thread, and the page is
-// rendered once the view's audit event is durable.
+// As the API's view (api/records.cc): with a session it starts on the I/O thread, where the page
+// is rendered, and is sent once the view's audit event is durable.
 void ViewRecord(const ConsoleDeps& d, Call& c, http::Respond respond) {
-  auto data = SignedIn(d, c, "");
-  d.records.GetAsync(c.who(), c.param("id"), c.context,
-                     [d, who = c.who(), data = std::move(data),
-                      respond = std::move(respond)](Result<records::Record> record) mutable {
-                       if (!record) return respond(std::unexpected(record.error()));
-                       const auto& s = record->summary;
-                       data["title"] = s.title;
-                       data["record_title"] = s.title;
-                       data["id"] = PercentEncode(s.id);
-                       data["remit"] = s.remit;
-                       data["classification"] = s.classification;
-                       PageData descriptors{PageData::type::list};
-                       for (const auto& desc : s.descriptors) descriptors.push_back(PageData(desc));
-                       data["descriptors"] = std::move(descriptors);
-                       data["version"] = std::to_string(s.version);
-                       data["created_at"] = Readable(s.created_at);
-                       data["updated_at"] = Readable(s.updated_at);
-                       data["retain_until"] = Readable(s.retain_until);
-                       data["author"] = s.author;
-                       data["fields"] = ContentFields(ParseBody(record->body_json));
-                       const authz::Resource resource{who.account.org_id, s.remit, s.classification,
-                                                      s.descriptors};
-                       const bool update = Offered(d, who, authz::Action::kUpdate, resource);
-                       const bool remove = Offered(d, who, authz::Action::kDelete, resource);
-                       if (update) data["can_update"] = true;
-                       if (remove) data["can_delete"] = true;
-                       if (update || remove) data["can_change"] = true;
-                       respond(Page(d, 200, "record", data));
-                     });
+  d.records.GetAsync<http::Response>(
+      c.who(), c.param("id"), c.context,
+      [&d, &c](const records::Record& record) -> Result<http::Response> {
+        auto data = SignedIn(d, c, "");
+        const auto& s = record.summary;
+        data["title"] = s.title;
+        data["record_title"] = s.title;
+        data["id"] = PercentEncode(s.id);
+        data["remit"] = s.remit;
+        data["classification"] = s.classification;
+        PageData descriptors{PageData::type::list};
+        for (const auto& desc : s.descriptors) descriptors.push_back(PageData(desc));
+        data["descriptors"] = std::move(descriptors);
+        data["version"] = std::to_string(s.version);
+        data["created_at"] = Readable(s.created_at);
+        data["updated_at"] = Readable(s.updated_at);
+        data["retain_until"] = Readable(s.retain_until);
+        data["author"] = s.author;
+        data["fields"] = ContentFields(ParseBody(record.body_json));
+        const authz::Resource resource{c.who().account.org_id, s.remit, s.classification,
+                                       s.descriptors};
+        const bool update = Offered(d, c.who(), authz::Action::kUpdate, resource);
+        const bool remove = Offered(d, c.who(), authz::Action::kDelete, resource);
+        if (update) data["can_update"] = true;
+        if (remove) data["can_delete"] = true;
+        if (update || remove) data["can_change"] = true;
+        return Page(d, 200, "record", data);
+      },
+      std::move(respond));
 }
 
 // What a record's form holds: the record's values when it opens, the post's when it comes back.
