@@ -52,6 +52,14 @@ void SplitTarget(Request& request);
 // hold for forged credentials too (admission priority, inspection context).
 bool PresentsCredentials(const Request& request);
 
+// What a browser or proxy may keep of an answer (Cache-Control). Nothing, unless a handler says
+// otherwise: only the console's assets do (web/assets.h).
+enum class Caching {
+  kNever,       // "no-store"
+  kRevalidate,  // "no-cache": kept, but asked about again each time (with its ETag)
+  kImmutable,   // "public, max-age=31536000, immutable": what is at this address never changes
+};
+
 struct Response {
   unsigned status = 200;
   std::string content_type = "application/json; charset=utf-8";
@@ -59,6 +67,7 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   // A page of the console: HTML under the page policy (http/security_headers.h), not the API's.
   bool page = false;
+  Caching caching = Caching::kNever;
 
   static Response Json(unsigned status, std::string json_text) {
     return Response{status, "application/json; charset=utf-8", std::move(json_text), {}, false};

@@ -4,7 +4,7 @@
 // content, so its policy forbids everything; the console's pages (Response::page) load their
 // styles and scripts from this origin only, never inline, and post forms only to it. The same
 // goes for the referrer policy, below.
-// X-Request-Id is added beside them, per request.
+// X-Request-Id is added beside them, per request, and Cache-Control as the response allows.
 
 #include <array>
 #include <string_view>
@@ -12,15 +12,17 @@
 
 namespace strongroom::http {
 
-inline constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kSecurityHeaders{{
+inline constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kSecurityHeaders{{
     {"Strict-Transport-Security", "max-age=31536000; includeSubDomains"},
     {"X-Content-Type-Options", "nosniff"},
     {"X-Frame-Options", "DENY"},
     {"Cross-Origin-Opener-Policy", "same-origin"},
     {"Cross-Origin-Resource-Policy", "same-origin"},
     {"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
-    {"Cache-Control", "no-store"},
 }};
+
+// Cache-Control, from Response::caching: "no-store" for every answer but the console's assets.
+inline constexpr std::string_view kCacheHeader = "Cache-Control";
 
 inline constexpr std::string_view kPolicyHeader = "Content-Security-Policy";
 inline constexpr std::string_view kApiPolicy =

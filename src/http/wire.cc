@@ -33,7 +33,7 @@ bool Reserved(std::string_view name) {
   for (const std::string_view r :
        {std::string_view("Content-Length"), std::string_view("Connection"),
         std::string_view("Transfer-Encoding"), std::string_view("Content-Type"),
-        std::string_view("X-Request-Id"), kPolicyHeader, kReferrerHeader}) {
+        std::string_view("X-Request-Id"), kPolicyHeader, kReferrerHeader, kCacheHeader}) {
     if (boost::beast::iequals(name, r)) return true;
   }
   for (const auto& [r, value] : kSecurityHeaders) {
@@ -44,6 +44,18 @@ bool Reserved(std::string_view name) {
 
 void AppendField(std::string& out, std::string_view name, std::string_view value) {
   out.append(name).append(": ").append(value).append("\r\n");
+}
+
+std::string_view CacheControl(Caching caching) {
+  switch (caching) {
+    case Caching::kRevalidate:
+      return "no-cache";
+    case Caching::kImmutable:
+      return "public, max-age=31536000, immutable";
+    case Caching::kNever:
+      break;
+  }
+  return "no-store";
 }
 
 }  // namespace
@@ -75,6 +87,7 @@ Result<void> AppendResponse(const Response& response, std::string_view request_i
   if (!response.content_type.empty()) AppendField(out, "Content-Type", response.content_type);
   for (const auto& [name, value] : response.headers) AppendField(out, name, value);
   for (const auto& [name, value] : kSecurityHeaders) AppendField(out, name, value);
+  AppendField(out, kCacheHeader, CacheControl(response.caching));
   AppendField(out, kPolicyHeader, response.page ? kPagePolicy : kApiPolicy);
   AppendField(out, kReferrerHeader, response.page ? kPageReferrer : kApiReferrer);
   AppendField(out, "X-Request-Id", request_id);

@@ -1,6 +1,8 @@
 #include "web/pages.h"
 
 #include "http/error_response.h"
+#include "http/query.h"
+#include "web/assets.h"
 #include "web/page_kit.h"
 
 namespace strongroom::web {
@@ -22,24 +24,42 @@ constexpr Heading kHeadings[] = {
 
 // --- Assets -------------------------------------------------------------------------------------
 
-std::string_view ContentTypeOf(std::string_view name) {
-  if (name.ends_with(".css")) return "text/css; charset=utf-8";
-  if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
-  if (name.ends_with(".svg")) return "image/svg+xml";
-  return "";
+// Whether an If-None-Match list ("*", or entity tags, weak or strong) names `version`'s tag.
+bool Matches(std::string_view if_none_match, std::string_view version) {
+  const std::string tag = "\"" + std::string(version) + "\"";
+  while (!if_none_match.empty()) {
+    const auto comma = if_none_match.find(',');
+    auto item = if_none_match.substr(0, comma);
+    if_none_match = comma == std::string_view::npos ? "" : if_none_match.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item.starts_with("W/")) item.remove_prefix(2);
+    if (item == "*" || item == tag) return true;
+  }
+  return false;
 }
 
-// The assets served: every embedded file under "assets/" of a type above.
-Result<http::Response> Asset(Call& c) {
-  const auto& name = c.param("name");
-  for (const auto& f : EmbeddedFiles()) {
-    if (f.name.starts_with("assets/") && f.name.substr(7) == name && !ContentTypeOf(name).empty()) {
-      // The API's policy, not a page's: an asset is never a document to run (an SVG opened on
-      // its own runs nothing).
-      return http::Response{200, std::string(ContentTypeOf(name)), std::string(f.text), {}, false};
-    }
+// An asset (web/assets.h): kept for a year at its current versioned address, asked about again
+// at any other; 304 when the browser holds this version. A query other than one "v" is refused.
+Result<http::Response> ServeAsset(const ConsoleDeps& d, Call& c) {
+  auto query = http::ParseQuery(c.request.query, {"v"}, 64);
+  if (!query) return d.auth.RefuseUnread("console.asset", query.error(), c.context);
+  const auto* asset = FindAsset(c.param("name"));
+  if (asset == nullptr) return Fail(ErrorCode::kNotFound, "no such asset");
+  const auto v = query->find("v");
+  // The API's policy, not a page's: an asset is never a document to run (an SVG opened on its
+  // own runs nothing).
+  http::Response r{
+      200, std::string(asset->content_type), "", {{"ETag", "\"" + asset->version + "\""}}, false};
+  r.caching = v != query->end() && v->second == asset->version ? http::Caching::kImmutable
+                                                               : http::Caching::kRevalidate;
+  if (Matches(c.request.Header("If-None-Match"), asset->version)) {
+    r.status = 304;
+    r.content_type.clear();
+  } else {
+    r.body = asset->text;
   }
-  return Fail(ErrorCode::kNotFound, "no such asset");
+  return r;
 }
 
 }  // namespace
@@ -82,8 +102,12 @@ void AddConsolePages(api::RouteTable& table, const ConsoleDeps& deps) {
   AddAdminPages(pages);
   AddRetentionPages(pages);
   AddOrgPages(pages);
-  pages.Add({verb::get, "/assets/{name}", Credentials::kNone, "The console's styles and scripts",
-             "", "", [](Call& c) { return Asset(c); }, http::Dispatch::kInline});
+  // On a worker, as every anonymous route that audits a refusal: the I/O thread never waits for
+  // the audit log. (A browser asks for each asset once per release.)
+  pages.Add(api::WithQuery(
+      {verb::get, "/assets/{name}", Credentials::kNone, "The console's styles and scripts", "", "",
+       [d = deps](Call& c) { return ServeAsset(d, c); }},
+      {"v"}));
 }
 
 }  // namespace strongroom::web

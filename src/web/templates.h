@@ -3,7 +3,8 @@
 // kainjow's Mustache engine. Every value a page shows is HTML-escaped (& < > " '): a template
 // that uses a tag which would not escape ({{{ }}}, {{& }}), a partial, or changed delimiters is
 // refused at load, so that no page can be made to emit markup from data. Each page is the layout
-// with the page's own template in place of its {{>page}} line, parsed once at load. A page may
+// with the page's own template in place of its {{>page}} line, parsed once at load without the
+// indentation of its lines (a browser shows none of it; nowhere would it show). A page may
 // include a fragment, "templates/_<name>.mustache", with {{>_<name>}}: its text, put in place at
 // load (markup shared by several pages, such as a group of checkboxes or a date input; a fragment
 // includes none).

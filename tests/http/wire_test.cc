@@ -44,7 +44,27 @@ TEST(WireTest, ResponseCarriesStatusTypeHeadersSecurityHeadersAndLength) {
   for (const auto& [name, value] : kSecurityHeaders) EXPECT_EQ(msg[name], value) << name;
   EXPECT_EQ(msg[kPolicyHeader], kApiPolicy);
   EXPECT_EQ(msg[kReferrerHeader], "no-referrer");
+  EXPECT_EQ(msg[kCacheHeader], "no-store");
   EXPECT_TRUE(msg.keep_alive());
+}
+
+// Nothing is kept unless the response says so; what it says is one Cache-Control of three.
+TEST(WireTest, CachingIsNoStoreUnlessTheResponseAllowsMore) {
+  const std::pair<Caching, std::string_view> cases[] = {
+      {Caching::kNever, "no-store"},
+      {Caching::kRevalidate, "no-cache"},
+      {Caching::kImmutable, "public, max-age=31536000, immutable"}};
+  for (const auto& [caching, header] : cases) {
+    Response r{200, "text/css; charset=utf-8", "p{}", {}, false};
+    r.caching = caching;
+    std::string wire;
+    ASSERT_TRUE(AppendResponse(r, "id", true, wire));
+    const auto msg = Parse(wire);
+    EXPECT_EQ(msg[kCacheHeader], header);
+    EXPECT_EQ(
+        std::distance(msg.equal_range(kCacheHeader).first, msg.equal_range(kCacheHeader).second),
+        1);
+  }
 }
 
 TEST(WireTest, APageCarriesThePagePolicyAndNoHandlerSetsItsOwn) {

@@ -1423,6 +1423,68 @@ TEST_F(ConsoleTest, ReadersSeeNoEditControlsAndErrorsLeakNothing) {
   EXPECT_EQ(Get("/assets/layout.mustache").status, 404);
 }
 
+// The assets are kept for a year at the address the pages give them, asked about again at any
+// other (304 for the version the browser holds); a query of anything else is refused and recorded.
+// Pages are never kept.
+TEST_F(ConsoleTest, AssetsAreKeptAtTheirVersionedAddressAndPagesNever) {
+  auto page = Get("/sign-in");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.headers["cache-control"], "no-store");
+  const auto from = page.body.find("\"/assets/console.css?v=");
+  ASSERT_NE(from, std::string::npos) << page.body;
+  const auto address = page.body.substr(from + 1, page.body.find('"', from + 1) - from - 1);
+  const auto version = address.substr(address.find("?v=") + 3);
+  ASSERT_EQ(version.size(), 16u) << address;
+
+  auto kept = Get(address);
+  ASSERT_EQ(kept.status, 200);
+  EXPECT_EQ(kept.headers["cache-control"], "public, max-age=31536000, immutable");
+  EXPECT_EQ(kept.headers["etag"], "\"" + version + "\"");
+  EXPECT_EQ(kept.headers["content-type"], "text/css; charset=utf-8");
+  EXPECT_EQ(kept.headers["x-content-type-options"], "nosniff");
+  for (const std::string other : {"/assets/console.css", "/assets/console.css?v=0123456789abcdef",
+                                  "/assets/console.css?v="}) {
+    auto asked = Get(other);
+    EXPECT_EQ(asked.status, 200) << other;
+    EXPECT_EQ(asked.headers["cache-control"], "no-cache") << other;
+    EXPECT_EQ(asked.headers["etag"], kept.headers["etag"]) << other;
+    EXPECT_EQ(asked.body, kept.body) << other;
+  }
+  for (const auto& held : {"\"" + version + "\"", "W/\"" + version + "\"",
+                           "\"0123456789abcdef\", \"" + version + "\"", std::string("*")}) {
+    auto again = api_.Call("GET", address, "", "If-None-Match: " + held + "\r\n");
+    EXPECT_EQ(again.status, 304) << held;
+    EXPECT_TRUE(again.body.empty()) << held;
+    EXPECT_EQ(again.headers["etag"], kept.headers["etag"]) << held;
+    EXPECT_EQ(again.headers["cache-control"], "public, max-age=31536000, immutable") << held;
+    EXPECT_EQ(again.headers.count("content-type"), 0u) << held;
+    EXPECT_EQ(again.headers.count("content-length"), 0u) << held;
+  }
+  auto changed = api_.Call("GET", address, "", "If-None-Match: \"0123456789abcdef\"\r\n");
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_EQ(changed.body, kept.body);
+
+  const auto before = Decided(officer1_, "console.asset");
+  for (const auto& hostile :
+       {std::string("?x=1"), "?v=" + std::string(65, 'a'), std::string("?v=1&v=2")}) {
+    auto refused = Get("/assets/console.css" + hostile);
+    EXPECT_EQ(refused.status, 400) << hostile;
+    EXPECT_EQ(refused.headers["cache-control"], "no-store") << hostile;
+    EXPECT_EQ(refused.body.find(".app-sign-out"), std::string::npos) << hostile;
+  }
+  EXPECT_EQ(Decided(officer1_, "console.asset"), std::pair(before.first, before.second + 3));
+  // Malformed escapes: inspection's to refuse or the query's, never served.
+  inst_.ExpectAttacks();
+  for (const std::string hostile : {"?v=%zz", "?v=%00", "?v=%0d%0aSet-Cookie:%20a=1"}) {
+    auto refused = Get("/assets/console.css" + hostile);
+    EXPECT_GE(refused.status, 400) << hostile;
+    EXPECT_LT(refused.status, 500) << hostile;
+    EXPECT_EQ(refused.body.find(".app-sign-out"), std::string::npos) << hostile;
+    EXPECT_EQ(refused.headers.count("set-cookie"), 0u) << hostile;
+  }
+  EXPECT_EQ(Get("/assets/nothing.css?v=" + version).status, 404);
+}
+
 TEST_F(ConsoleTest, EnrolsByFormsShowingTheSecretOnceAndRefusingHostileInput) {
   const boost::json::array grants{"PERSONAL"};
   const auto token = Join(org_a_, "new.person", {"editor"}, {"north"}, grants);
