@@ -9,6 +9,8 @@ namespace strongroom {
 
 // "a,b,c" -> {"a","b","c"}; "" -> {}. Empty items are dropped.
 std::vector<std::string> SplitList(std::string_view text, char separator = ',');
+// `s` without the spaces and tabs at either end (HTTP's optional whitespace).
+std::string_view TrimBlanks(std::string_view s);
 // {"a","b"} -> "a,b".
 std::string JoinList(const std::vector<std::string>& items, char separator = ',');
 // `s` with ASCII letters lower-cased, every other byte as it is: how names that are ASCII by

@@ -43,12 +43,7 @@ enum class Encoding : uint8_t { kNone, kUrlEncoded, kMultipart };
 // characters of a small set; quoted or not).
 Encoding EncodingOf(const Request& request, std::string* boundary) {
   const auto header = request.Header("Content-Type");
-  const auto trim = [](std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    return v;
-  };
-  const auto type = AsciiLower(trim(header.substr(0, header.find(';'))));
+  const auto type = AsciiLower(TrimBlanks(header.substr(0, header.find(';'))));
   if (type == "application/x-www-form-urlencoded") return Encoding::kUrlEncoded;
   if (type != "multipart/form-data" || header.find(';') == std::string_view::npos) {
     return Encoding::kNone;
@@ -56,7 +51,7 @@ Encoding EncodingOf(const Request& request, std::string* boundary) {
   const auto params = SplitList(header.substr(header.find(';') + 1), ';');
   bool found = false;
   for (const auto& param : params) {
-    std::string_view p = trim(param);
+    std::string_view p = TrimBlanks(param);
     if (!AsciiLower(p).starts_with("boundary=")) continue;
     if (found) return Encoding::kNone;  // given twice
     found = true;

@@ -1,5 +1,6 @@
 #include "web/pages.h"
 
+#include "common/text.h"
 #include "http/error_response.h"
 #include "http/query.h"
 #include "web/assets.h"
@@ -27,12 +28,8 @@ constexpr Heading kHeadings[] = {
 // Whether an If-None-Match list ("*", or entity tags, weak or strong) names `version`'s tag.
 bool Matches(std::string_view if_none_match, std::string_view version) {
   const std::string tag = "\"" + std::string(version) + "\"";
-  while (!if_none_match.empty()) {
-    const auto comma = if_none_match.find(',');
-    auto item = if_none_match.substr(0, comma);
-    if_none_match = comma == std::string_view::npos ? "" : if_none_match.substr(comma + 1);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+  for (const auto& listed : SplitList(if_none_match)) {
+    auto item = TrimBlanks(listed);
     if (item.starts_with("W/")) item.remove_prefix(2);
     if (item == "*" || item == tag) return true;
   }
