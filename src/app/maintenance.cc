@@ -3,22 +3,35 @@
 #include <spdlog/spdlog.h>
 
 #include "audit/retention.h"
+#include "store/leases.h"
 
 namespace strongroom::app {
 
 Maintenance::Maintenance(audit::AuditLog& audit, store::Store& store, const Clock& clock,
-                         std::chrono::milliseconds checkpoint_interval, int retention_days)
+                         std::string node, std::chrono::milliseconds checkpoint_interval,
+                         int retention_days)
     : audit_(audit),
       store_(store),
       clock_(clock),
+      node_(std::move(node)),
       checkpoint_interval_(checkpoint_interval),
       retention_days_(retention_days) {}
 
 Maintenance::~Maintenance() { Stop(); }
 
-void Maintenance::Every(std::chrono::milliseconds period, std::string name,
-                        std::function<Result<void>()> job) {
+void Maintenance::Every(std::chrono::milliseconds period, std::string name, JobFn job) {
   jobs_.push_back({period, std::move(name), std::move(job), std::chrono::steady_clock::now()});
+}
+
+JobFn Maintenance::Leased(std::string name, std::chrono::milliseconds period,
+                          std::function<Result<int>()> job) const {
+  return
+      [this, name = std::move(name), term = 2 * period, job = std::move(job)]() -> Result<JobRun> {
+        ASSIGN_OR_RETURN(auto holder, store::TakeLease(store_, name, node_, clock_.Now(), term));
+        if (holder != node_) return JobRun{0, std::move(holder)};
+        ASSIGN_OR_RETURN(int count, job());
+        return JobRun{count, ""};
+      };
 }
 
 void Maintenance::Start() {

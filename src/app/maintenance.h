@@ -3,6 +3,8 @@
 // `checkpoint_interval` (if the log moved), audit retention pruning every hour, and the jobs
 // added with `Every` (e.g. account expiry every minute). Failures are
 // logged and retried on the next round; they never stop the service (readiness reports them).
+// A job that one node of several does for them all is made `Leased`: it runs only on the node
+// that holds its lease (store/leases.h).
 
 #include <chrono>
 #include <functional>
@@ -16,14 +18,27 @@
 
 namespace strongroom::app {
 
+// One run of a job: how many things it dealt with; for a leased job, `elsewhere` names the node
+// that holds its lease when it did not run here.
+struct JobRun {
+  int count = 0;
+  std::string elsewhere;
+};
+using JobFn = std::function<Result<JobRun>()>;
+
 class Maintenance {
  public:
-  // Everything passed must outlive the Maintenance object.
-  Maintenance(audit::AuditLog& audit, store::Store& store, const Clock& clock,
+  // Everything passed must outlive the Maintenance object. `node` is this node's name (the
+  // holder of the leases it takes).
+  Maintenance(audit::AuditLog& audit, store::Store& store, const Clock& clock, std::string node,
               std::chrono::milliseconds checkpoint_interval, int retention_days);
   ~Maintenance();
   // Runs `job` every `period` (at the next checkpoint tick after it is due). Before Start only.
-  void Every(std::chrono::milliseconds period, std::string name, std::function<Result<void>()> job);
+  void Every(std::chrono::milliseconds period, std::string name, JobFn job);
+  // `job`, run where the lease `name` is held, taken for twice `period` (the job's) at each run:
+  // once a holder stops, another node takes the job over within two periods.
+  JobFn Leased(std::string name, std::chrono::milliseconds period,
+               std::function<Result<int>()> job) const;
   void Start();
   void Stop();
 
@@ -33,13 +48,14 @@ class Maintenance {
   struct Job {
     std::chrono::milliseconds period;
     std::string name;
-    std::function<Result<void>()> run;
+    JobFn run;
     std::chrono::steady_clock::time_point next;
   };
   std::vector<Job> jobs_;
   audit::AuditLog& audit_;
   store::Store& store_;
   const Clock& clock_;
+  const std::string node_;
   const std::chrono::milliseconds checkpoint_interval_;
   const int retention_days_;
   std::chrono::steady_clock::time_point next_prune_ = std::chrono::steady_clock::now();

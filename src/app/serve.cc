@@ -210,7 +210,7 @@ Result<Opened> Open(const Config& config, const http::ServerOptions& server_opti
                           : server_options.io_threads + server_options.worker_threads +
                                 server_options.anonymous_workers;
   ASSIGN_OR_RETURN(auto db, store::OpenStore(config.store, readers, config.store.max_batch,
-                                             store::Opener::kSole));
+                                             store::Opener::kNode, AuditNodeName(config)));
   RETURN_IF_ERROR(store::Migrate(*db));
   RETURN_IF_ERROR(store::CheckEnvironment(*db, config.environment));
   ASSIGN_OR_RETURN(auto master,
@@ -304,24 +304,33 @@ void ScheduleJobs(Maintenance& maintenance, http::Router& router, Services& s,
     ASSIGN_OR_RETURN(auto alerted, s.gate.Round());
     return alerted ? 1 : 0;
   };
-  auto timed = [](std::function<Result<int>()> job) {
-    return [job = std::move(job)]() -> Result<void> {
-      RETURN_IF_ERROR(job());
-      return {};
+  auto here = [](std::function<Result<int>()> job) -> JobFn {
+    return [job = std::move(job)]() -> Result<JobRun> {
+      ASSIGN_OR_RETURN(int count, job());
+      return JobRun{count, ""};
     };
   };
-  maintenance.Every(std::chrono::minutes(config.records.purge_interval_minutes), "purge",
-                    timed(purge));
-  maintenance.Every(std::chrono::hours(1), "supplier certificates", timed(certificates));
-  maintenance.Every(std::chrono::minutes(1), "account expiry", timed(expiry));
-  maintenance.Every(std::chrono::hours(1), "IT Health Check gate", timed(ithc));
-  maintenance.Every(identity::Sessions::kFlushEvery, "session activity",
-                    [&s] { return s.auth.sessions.Flush(); });
-  RegisterTestJobs(router, config,
-                   {{"expire-accounts", expiry},
-                    {"certificates", certificates},
-                    {"purge", purge},
-                    {"ithc", ithc}});
+  // The purge, expiry and the certificates' check change what every node serves: one node does
+  // each for them all. The go-live gate judges this node's own deployment (compliance/gate.h),
+  // and the session activity is this node's to write.
+  const std::chrono::minutes purge_every(config.records.purge_interval_minutes);
+  const std::chrono::hours certificates_every(1);
+  const std::chrono::minutes expiry_every(1);
+  std::map<std::string, JobFn> jobs = {
+      {"purge", maintenance.Leased("purge", purge_every, purge)},
+      {"certificates",
+       maintenance.Leased("supplier certificates", certificates_every, certificates)},
+      {"expire-accounts", maintenance.Leased("account expiry", expiry_every, expiry)},
+      {"ithc", here(ithc)}};
+  maintenance.Every(purge_every, "purge", jobs["purge"]);
+  maintenance.Every(certificates_every, "supplier certificates", jobs["certificates"]);
+  maintenance.Every(expiry_every, "account expiry", jobs["expire-accounts"]);
+  maintenance.Every(std::chrono::hours(1), "IT Health Check gate", jobs["ithc"]);
+  maintenance.Every(identity::Sessions::kFlushEvery, "session activity", [&s]() -> Result<JobRun> {
+    RETURN_IF_ERROR(s.auth.sessions.Flush());
+    return JobRun{};
+  });
+  RegisterTestJobs(router, config, std::move(jobs));
 }
 
 // What the HTTP layer reports: the access log if configured, and every request it refuses
@@ -712,8 +721,8 @@ int Serve(const std::filesystem::path& config_path) {
   // The first event proves the audit log can be written; without it the service does not start.
   if (auto r = audit.Record(SystemEvent("system.start")); !r) return Fatal(r.error());
   const auto shipper = StartShipper(audit, *config);
-  Maintenance maintenance(audit, store, clock, config->audit.checkpoint_interval,
-                          config->audit.retention_days);
+  Maintenance maintenance(audit, store, clock, AuditNodeName(*config),
+                          config->audit.checkpoint_interval, config->audit.retention_days);
   http::Router router;
   RegisterTestRoutes(router, *config, audit, test_clock);
   Services services(store, audit, opened->master, *config, clock, opened->common_passwords);

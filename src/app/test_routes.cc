@@ -118,15 +118,16 @@ void RegisterTestRoutes([[maybe_unused]] http::Router& router,
 }
 
 void RegisterTestJobs([[maybe_unused]] http::Router& router, [[maybe_unused]] const Config& config,
-                      [[maybe_unused]] std::map<std::string, std::function<Result<int>()>> jobs) {
+                      [[maybe_unused]] std::map<std::string, JobFn> jobs) {
 #ifdef STRONGROOM_TESTING
   if (config.environment == Environment::kProduction) return;
   router.Add(Surface::kAll, http::beast_http::verb::post, "/__test/jobs/{name}",
              [jobs = std::move(jobs)](http::Request& request) -> Result<http::Response> {
                auto job = jobs.find(request.params.at("name"));
                if (job == jobs.end()) return Fail(ErrorCode::kNotFound, "no such job");
-               ASSIGN_OR_RETURN(auto count, job->second());
-               boost::json::object out{{"count", count}};
+               ASSIGN_OR_RETURN(auto run, job->second());
+               boost::json::object out{{"count", run.count}};
+               if (!run.elsewhere.empty()) out["elsewhere"] = run.elsewhere;
                return http::Response::Json(200, boost::json::serialize(out));
              });
 #endif

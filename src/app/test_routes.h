@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include "app/maintenance.h"
 #include "audit/audit_log.h"
 #include "common/config.h"
 #include "http/router.h"
@@ -20,8 +21,9 @@ void RegisterTestRoutes(http::Router& router, const Config& config, audit::Audit
                         OffsetClock* clock);
 
 // POST /__test/jobs/{name}: runs a background job now (tests move the clock, then run the job
-// instead of waiting for its timer). `jobs` maps names to jobs that return a count.
+// instead of waiting for its timer), answering {"count": N}, and for a leased job another node
+// holds, {"count": 0, "elsewhere": NODE}.
 void RegisterTestJobs(http::Router& router, const Config& config,
-                      std::map<std::string, std::function<Result<int>()>> jobs);
+                      std::map<std::string, JobFn> jobs);
 
 }  // namespace strongroom::app

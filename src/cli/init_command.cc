@@ -39,6 +39,7 @@ struct InitOptions {
   std::string tls_key;
   bool local_only_audit = false;
   std::string store_conninfo;         // "" = the embedded SQLite store
+  std::string node;                   // "" = the host name
   std::vector<std::string> officers;  // "username,Full Name,email[,BPSS date]", exactly two
 };
 
@@ -98,6 +99,8 @@ retention_days = 365
 # client_certificate = "/etc/strongroom/client.pem"
 # client_key = "/etc/strongroom/client.key"
 {}
+# This node's name in its audit events: one of its own for each node serving one database.
+{}
 
 [accounts]
 common_passwords_file = "/usr/share/john/password.lst"
@@ -135,6 +138,8 @@ access_log = true
                                  "# in this directory.\nbackend = \"postgresql\"\nconninfo = " +
                                      TomlString(o.store_conninfo),
       o.local_only_audit ? "local_only = true" : "# local_only = false",
+      o.node.empty() ? std::string("# node = \"\"   (the machine's host name)")
+                     : "node = " + TomlString(o.node),
       o.environment == "production" ? "gate = \"enforce\"" : "gate = \"off\"");
 }
 
@@ -351,6 +356,9 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--store-conninfo", o->store_conninfo,
                   "Keep the store in this PostgreSQL database (libpq connection string: no "
                   "password; over TCP only with sslmode=verify-full) instead of SQLite");
+  cmd->add_option("--node", o->node,
+                  "This node's name in its audit events ([audit] node; default: the host "
+                  "name); each node serving one PostgreSQL database needs its own");
   cmd->add_flag("--audit-local-only", o->local_only_audit,
                 "Accept keeping the audit log on this machine only (no remote collector yet)");
   cmd->callback([o, exit_code] { *exit_code = RunInit(*o); });

@@ -11,6 +11,8 @@ SessionCache::SessionCache(store::Store& store, size_t capacity)
 SessionCache::~SessionCache() { store_.Unwatch(watch_); }
 
 std::optional<SessionCache::Entry> SessionCache::Find(const Bytes& token_hash) const {
+  // Blind to another node's changes just now: only the store can say.
+  if (!store_.SeesEveryCommit()) return std::nullopt;
   const uint64_t now = generation_.load();
   std::lock_guard lock(mu_);
   auto it = entries_.find(Key(token_hash));

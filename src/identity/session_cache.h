@@ -7,7 +7,9 @@
 //   answer depends on (accounts, organisations, sessions): a commit that changes any of them moves
 //   the generation on before that commit is acknowledged (Store::WatchTables). So a request that
 //   starts after a leave, a lock, an expiry, a move, a suspension or a logout is acknowledged
-//   reads the store, and is refused.
+//   reads the store, and is refused. Another node's commits to a shared database move it too, as
+//   soon as the database tells of them; while it cannot (Store::SeesEveryCommit), nothing is
+//   answered from here.
 // - The last use of each session is kept here and written to the store in bulk (`TakeTouched`,
 //   every kFlushEvery by Sessions::Flush), so that a request writes nothing. A use not yet written
 //   when the process stops is lost: the session then looks idle sooner, never later.

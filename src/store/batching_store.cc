@@ -220,12 +220,17 @@ void BatchingStore::CommitBatch(std::vector<PendingWrite>& batch) {
       journaled = std::unexpected(made.error());
     }
   }
-  if (!journaled) {
+  Result<void> announced;
+  if (journaled && !changed_tables_.empty()) announced = backend_->Announce(*conn, changed_tables_);
+  if (!journaled || !announced) {
     (void)conn->Control("ROLLBACK");
     if (!positions.empty()) sink->NotCommitted(positions);
     const bool lost = !conn->Usable();
     for (auto& r : results) {
-      if (r) {
+      if (!r) continue;
+      if (!announced) {
+        r = std::unexpected(announced.error());
+      } else {
         r = lost ? std::unexpected(journaled.error())
                  : Fail(ErrorCode::kUnavailable, "the audit log cannot be written");
       }
@@ -262,7 +267,7 @@ void BatchingStore::CommitBatch(std::vector<PendingWrite>& batch) {
   sink_lock.unlock();
   // Whatever the outcome: a commit reported failed may still have reached the database, and an
   // invalidation too many costs a read.
-  TellWatchers();
+  TellWatchers(&changed_tables_);
   {
     std::lock_guard lock(mu_);
     if (commit) ++stats_.commits;
@@ -357,17 +362,26 @@ void BatchingStore::Unwatch(int watch) {
   std::erase_if(watches_, [&](const Watch& w) { return w.id == watch; });
 }
 
-void BatchingStore::TellWatchers() {
-  if (changed_tables_.empty()) return;
+void BatchingStore::TellWatchers(const std::vector<std::string>* tables) {
+  if (tables != nullptr && tables->empty()) return;
   std::lock_guard lock(watches_mu_);
   for (const auto& w : watches_) {
     for (const auto& t : w.tables) {
-      if (std::find(changed_tables_.begin(), changed_tables_.end(), t) != changed_tables_.end()) {
+      if (tables == nullptr || std::find(tables->begin(), tables->end(), t) != tables->end()) {
         w.changed();
         break;
       }
     }
   }
+}
+
+void BatchingStore::SetSeesEveryCommit(bool sees) {
+  if (sees && !sees_every_commit_.load()) TellWatchers(nullptr);
+  sees_every_commit_.store(sees);
+}
+
+void BatchingStore::ChangedElsewhere(const std::vector<std::string>& tables) {
+  TellWatchers(&tables);
 }
 
 StoreStats BatchingStore::Stats() const {

@@ -14,6 +14,7 @@
 //
 // Thread-safety: every public method may be called from any thread.
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -48,6 +49,13 @@ class StoreBackend {
   virtual std::string_view BeginWrite() const = 0;
   virtual std::string_view BeginRead() const = 0;
   virtual Result<void> Compact() = 0;
+  // Tells other nodes on the same database which `tables` the batch being written changes, inside
+  // its transaction, so that they hear of it once it commits (and only then). Nothing by default:
+  // a backend of one node's own has no one to tell.
+  virtual Result<void> Announce(StoreConnection& /*writer*/,
+                                const std::vector<std::string>& /*tables*/) {
+    return {};
+  }
 };
 
 struct BatchingOptions {
@@ -66,6 +74,7 @@ class BatchingStore : public Store {
   void SetCommitSink(CommitSink* sink) override;
   int WatchTables(std::vector<std::string> tables, std::function<void()> changed) override;
   void Unwatch(int watch) override;
+  bool SeesEveryCommit() const override { return sees_every_commit_.load(); }
   StoreStats Stats() const override;
   void Close() override;
 
@@ -75,6 +84,10 @@ class BatchingStore : public Store {
   static Result<std::unique_ptr<StoreConnection>> OpenWriter(StoreBackend& backend);
   BatchingStore(BatchingOptions options, std::unique_ptr<StoreBackend> backend,
                 std::unique_ptr<StoreConnection> writer);
+  // For a backend shared with other nodes: whether their commits are heard of just now (when it
+  // becomes true every watcher is called first), and the tables one of them changed.
+  void SetSeesEveryCommit(bool sees);
+  void ChangedElsewhere(const std::vector<std::string>& tables);
 
  private:
   struct PendingWrite {
@@ -88,7 +101,8 @@ class BatchingStore : public Store {
   StoreConnection* Writer();
   // Called by the writer's connection for each table a statement changed.
   void NoteChanged(std::string_view table);
-  void TellWatchers();
+  // Calls the watchers of any of `tables` (all of them for nullptr).
+  void TellWatchers(const std::vector<std::string>* tables);
   // After a COMMIT that reported failure: whether the store records `position` under `key`
   // (the batch committed), or nullopt while the database cannot say.
   std::optional<bool> Landed(const std::string& key, const std::string& position);
@@ -126,6 +140,7 @@ class BatchingStore : public Store {
   std::mutex watches_mu_;
   std::vector<Watch> watches_;  // guarded by watches_mu_
   int next_watch_ = 1;          // guarded by watches_mu_
+  std::atomic<bool> sees_every_commit_{true};
   // Tables the batch being written changed; the writer thread's own.
   std::vector<std::string> changed_tables_;
   // A batch whose COMMIT failed and whose outcome could not be read yet; the writer thread's.

@@ -427,6 +427,15 @@ CREATE TABLE list_counts (
         "INSERT INTO list_counts (account_id, hour, count) SELECT account_id, substr(at, 1, 13), "
         "SUM(count) FROM list_reads GROUP BY account_id, substr(at, 1, 13)",
         "DROP TABLE list_reads"}},
+      {16,
+       "leases on the work one node of several does for them all (store/leases.h): who holds "
+       "each, and until when (milliseconds since the epoch, on the holder's clock)",
+       {R"sql(
+CREATE TABLE leases (
+  name     TEXT PRIMARY KEY,
+  holder   TEXT NOT NULL,
+  until_ms INTEGER NOT NULL
+))sql"}},
   };
   return kMigrations;
 }

@@ -7,11 +7,11 @@
 namespace strongroom::store {
 
 Result<std::unique_ptr<Store>> OpenStore(const StoreConfig& config, int readers, int max_batch,
-                                         Opener opener) {
+                                         Opener opener, std::string_view node) {
   if (config.backend == "postgresql") {
     RETURN_IF_ERROR(CheckConninfo(config.conninfo));
-    ASSIGN_OR_RETURN(auto pg,
-                     PgStore::Open({config.conninfo, readers, max_batch, opener == Opener::kSole}));
+    ASSIGN_OR_RETURN(
+        auto pg, PgStore::Open({config.conninfo, readers, max_batch, opener, std::string(node)}));
     return std::unique_ptr<Store>(std::move(pg));
   }
   ASSIGN_OR_RETURN(auto sqlite, SqliteStore::Open({config.path, readers, max_batch}));

@@ -10,13 +10,10 @@
 
 namespace strongroom::store {
 
-// Whether the opener serves or changes the instance (kSole: on PostgreSQL, no other node may hold
-// the database meanwhile, store/postgres/pg_store.h) or only reads it beside them (kBeside).
-enum class Opener : uint8_t { kSole, kBeside };
-
 // `readers` read-only connections; `max_batch` writes committed together (PostgreSQL caps it at
-// 64, store/postgres/pg_store.cc).
+// 64, store/postgres/pg_store.cc). `node` names a serving node (Opener::kNode): on PostgreSQL no
+// two serve one database under the same name.
 Result<std::unique_ptr<Store>> OpenStore(const StoreConfig& config, int readers, int max_batch,
-                                         Opener opener);
+                                         Opener opener, std::string_view node = "");
 
 }  // namespace strongroom::store

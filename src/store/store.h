@@ -61,6 +61,13 @@ class CommitSink {
   virtual const std::string& CommittedKey() const = 0;
 };
 
+// How whoever opens a store shares its database with others. The embedded store is one node's
+// own (its callers hold a lock file beside it); on PostgreSQL (store/postgres/pg_store.h):
+//   kSole    a command that changes a stopped instance: no node may serve meanwhile
+//   kNode    a serving node: other nodes may serve beside it, each under its own name
+//   kBeside  a command that only reads, beside whoever serves
+enum class Opener : uint8_t { kSole, kNode, kBeside };
+
 using TransactionFn = std::function<Result<void>(Transaction&)>;
 using DoneFn = std::function<void(Result<void>)>;
 
@@ -91,12 +98,20 @@ class Store {
   // At most one at a time; it must outlive its attachment.
   virtual void SetCommitSink(CommitSink* sink) = 0;
 
-  // Calls `changed` after every commit that inserted, updated or deleted a row of one of `tables`,
-  // on the writer thread and before any writer of that commit is told its outcome: a cache of
-  // those tables is invalidated before a change to them is acknowledged. `changed` must be short.
-  // Returns a handle for Unwatch, which must be called before `changed` stops being callable.
+  // Calls `changed` after every commit that inserted, updated or deleted a row of one of `tables`.
+  // This store's own commits: on the writer thread and before any writer of that commit is told
+  // its outcome, so a cache of those tables is invalidated before a change to them is
+  // acknowledged. Another node's commits to a shared database (PostgreSQL): on a thread of its
+  // own, as soon as the database tells of them (after that node's writers are told; the delay is
+  // docs/operations.md's bound). `changed` must be short. Returns a handle for Unwatch, which must
+  // be called before `changed` stops being callable.
   virtual int WatchTables(std::vector<std::string> tables, std::function<void()> changed) = 0;
   virtual void Unwatch(int watch) = 0;
+  // Whether watchers hear of every commit just now. False while a store shared with other nodes
+  // cannot hear of theirs (the connection it listens on is down, or not up yet): a cache of
+  // watched tables must not answer then. When hearing resumes, every watcher is called first
+  // (what was missed meanwhile is unknown).
+  virtual bool SeesEveryCommit() const = 0;
 
   virtual StoreStats Stats() const = 0;
   // Finishes queued writes, then closes every connection. Later calls fail with kUnavailable.

@@ -7,6 +7,7 @@
 
 #include "fakes/temp_dir.h"
 #include "postgres/test_postgres.h"
+#include "store/leases.h"
 #include "store/meta.h"
 #include "store/migrations.h"
 #include "store/postgres/pg_store.h"
@@ -209,6 +210,26 @@ TEST_P(StoreContractTest, MigratesOnceAndRecordsEnvironment) {
   auto wrong = CheckEnvironment(*f.store, Environment::kProduction);
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().code, ErrorCode::kFailedPrecondition);
+}
+
+// One holder at a time; renewed by its holder; free to another once lapsed (store/leases.h).
+TEST_P(StoreContractTest, ALeaseHasOneHolderUntilItLapses) {
+  using std::chrono::minutes;
+  ContractFixture f(GetParam());
+  const TimePoint t0{std::chrono::milliseconds(1'800'000'000'000)};
+  const minutes term(2);
+  auto take = [&](const char* name, const char* holder, TimePoint at) {
+    auto held = TakeLease(*f.store, name, holder, at, term);
+    EXPECT_TRUE(held) << held.error().message;
+    return held.value_or("");
+  };
+  EXPECT_EQ(take("purge", "a", t0), "a");
+  EXPECT_EQ(take("purge", "b", t0 + minutes(1)), "a") << "held";
+  EXPECT_EQ(take("expiry", "b", t0 + minutes(1)), "b") << "another lease is another's to take";
+  EXPECT_EQ(take("purge", "a", t0 + minutes(1)), "a") << "renewed, until t0 + 3 min";
+  EXPECT_EQ(take("purge", "b", t0 + minutes(3) - std::chrono::milliseconds(1)), "a");
+  EXPECT_EQ(take("purge", "b", t0 + minutes(3)), "b") << "lapsed";
+  EXPECT_EQ(take("purge", "a", t0 + minutes(3)), "b");
 }
 
 std::unique_ptr<Store> OpenSqlite(const std::string& dir) {

@@ -5,6 +5,7 @@
 //
 // Thread-safety: as the wrapped store; the log is guarded by mu_.
 
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -32,6 +33,11 @@ class CountingStore final : public ForwardingStore {
   Result<void> Read(store::TransactionFn fn) override {
     return inner_.Read(Logged(false, std::move(fn)));
   }
+
+  // Says that watchers cannot hear of every commit (as a store shared with other nodes says
+  // while its listening connection is down), or that they can again.
+  void SetBlind(bool blind) { blind_ = blind; }
+  bool SeesEveryCommit() const override { return !blind_ && inner_.SeesEveryCommit(); }
 
   // What was asked since the last Take, and forgets it.
   std::vector<Call> Take() {
@@ -71,6 +77,7 @@ class CountingStore final : public ForwardingStore {
     };
   }
 
+  std::atomic<bool> blind_{false};
   std::mutex mu_;
   std::vector<Call> calls_;  // guarded by mu_
 };

@@ -23,6 +23,7 @@ class ForwardingStore : public store::Store {
     return inner_.WatchTables(std::move(tables), std::move(changed));
   }
   void Unwatch(int watch) override { inner_.Unwatch(watch); }
+  bool SeesEveryCommit() const override { return inner_.SeesEveryCommit(); }
   store::StoreStats Stats() const override { return inner_.Stats(); }
   void Close() override { inner_.Close(); }
 

@@ -126,6 +126,32 @@ TEST_F(SessionsTest, TheCsrfTokenIsTheSessionsOwn) {
   }
 }
 
+// A session is answered from memory once read; while the store cannot hear of other nodes'
+// commits (store.h, SeesEveryCommit), each request reads the store again.
+TEST_F(SessionsTest, MemoryAnswersOnlyWhileTheStoreHearsEveryCommit) {
+  f_.Person("ann.smith");
+  auto session = f_.SignIn("ann.smith");
+  ASSERT_TRUE(session) << session.error().message;
+  ASSERT_TRUE(f_.auth->sessions.Authenticate(session->token));
+  auto reads = [&] {
+    int n = 0;
+    for (const auto& call : f_.store->Take()) n += call.write ? 0 : 1;
+    return n;
+  };
+  (void)reads();
+  ASSERT_TRUE(f_.auth->sessions.Authenticate(session->token));
+  EXPECT_EQ(reads(), 0) << "from memory";
+  f_.store->SetBlind(true);
+  ASSERT_TRUE(f_.auth->sessions.Authenticate(session->token));
+  ASSERT_TRUE(f_.auth->sessions.Authenticate(session->token));
+  EXPECT_EQ(reads(), 2) << "blind: from the store, each time";
+  f_.store->SetBlind(false);
+  ASSERT_TRUE(f_.auth->sessions.Authenticate(session->token));
+  (void)reads();
+  ASSERT_TRUE(f_.auth->sessions.Authenticate(session->token));
+  EXPECT_EQ(reads(), 0) << "from memory again";
+}
+
 TEST_F(SessionsTest, SignOutEndsThatSessionOnly) {
   f_.Person("ann.smith");
   auto laptop = f_.SignIn("ann.smith");

@@ -7,9 +7,13 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "postgres/test_postgres.h"
 #include "store/postgres/pg_connection.h"
@@ -25,18 +29,34 @@ class Admin {
   }
   ~Admin() { PQfinish(conn_); }
   // Ends every other session on this database, as a server restart or a failover would.
-  int TerminateOthers() {
-    PGresult* res = PQexec(conn_,
-                           "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
-                           "datname = current_database() AND pid <> pg_backend_pid()");
+  int TerminateOthers() { return Count("pid <> pg_backend_pid()"); }
+  // Ends the sessions that listen for other nodes' changes.
+  int TerminateListeners() { return Count("query = 'LISTEN strongroom_changes'"); }
+
+ private:
+  int Count(const std::string& which) {
+    PGresult* res =
+        PQexec(conn_, ("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                       "datname = current_database() AND " +
+                       which)
+                          .c_str());
     const int n = PQresultStatus(res) == PGRES_TUPLES_OK ? std::atoi(PQgetvalue(res, 0, 0)) : -1;
     PQclear(res);
     return n;
   }
 
- private:
   PGconn* conn_;
 };
+
+// Polls `done` until it holds, for at most 10 s (the listener's work is on its own thread).
+bool WaitUntil(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
 
 class PgStoreTest : public ::testing::Test {
  protected:
@@ -97,6 +117,49 @@ TEST_F(PgStoreTest, ConnectionLostMidWriteFailsItAndKeepsNothing) {
   EXPECT_EQ(*Count(), 0);
   EXPECT_TRUE(Insert(3)) << "and the next write runs on a new connection";
   EXPECT_EQ(*Count(), 1);
+}
+
+// Nodes on one database: each store hears of the others' commits to the tables it watches (and
+// only those), not of its own a second time; while it cannot hear (its listening connection is
+// gone) it says so, and once it hears again every watcher is told first.
+TEST_F(PgStoreTest, AStoreHearsOfAnotherNodesCommitsAndSaysWhileItCannot) {
+  auto other = PgStore::Open({conninfo_, 1, 64});
+  ASSERT_TRUE(other) << other.error().message;
+  ASSERT_TRUE((*other)->Write([](Transaction& tx) -> Result<void> {
+    RETURN_IF_ERROR(tx.Exec("CREATE TABLE others (id INTEGER PRIMARY KEY)"));
+    RETURN_IF_ERROR(tx.Exec("CREATE TABLE marks (id INTEGER PRIMARY KEY)"));
+    return {};
+  }));
+  std::atomic<int> items{0};
+  std::atomic<int> marks{0};
+  const int w1 = store_->WatchTables({"items"}, [&] { ++items; });
+  const int w2 = store_->WatchTables({"marks"}, [&] { ++marks; });
+  ASSERT_TRUE(WaitUntil([&] { return store_->SeesEveryCommit(); }));
+  items = 0;
+
+  ASSERT_TRUE(Insert(1));
+  EXPECT_EQ(items.load(), 1) << "its own commit, before the write returned";
+  auto on_other = [&](const char* sql) {
+    return (*other)->Write([sql](Transaction& tx) -> Result<void> {
+      RETURN_IF_ERROR(tx.Exec(sql));
+      return {};
+    });
+  };
+  ASSERT_TRUE(on_other("INSERT INTO others (id) VALUES (1)"));
+  ASSERT_TRUE(on_other("INSERT INTO items (id, name) VALUES (2, 'y')"));
+  ASSERT_TRUE(on_other("INSERT INTO marks (id) VALUES (1)"));
+  // Heard in commit order: once the mark is heard, so is everything before it.
+  ASSERT_TRUE(WaitUntil([&] { return marks.load() == 1; }));
+  EXPECT_EQ(items.load(), 2) << "the other node's change to items once; its own and others' not";
+
+  Admin admin(conninfo_);
+  ASSERT_EQ(admin.TerminateListeners(), 2) << "each store listens on a connection of its own";
+  ASSERT_TRUE(WaitUntil([&] { return !store_->SeesEveryCommit(); }));
+  const int before = items.load();
+  ASSERT_TRUE(WaitUntil([&] { return store_->SeesEveryCommit(); })) << "it listens again";
+  EXPECT_GT(items.load(), before) << "what it missed meanwhile is unknown: every watcher told";
+  store_->Unwatch(w1);
+  store_->Unwatch(w2);
 }
 
 TEST_F(PgStoreTest, ServerTypesReadAsTheStoresValues) {
@@ -172,6 +235,34 @@ TEST(PgStoreOpenTest, ADatabaseThatDoesNotCollateByBytesIsRefused) {
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_NE(s.error().message.find("C collation"), std::string::npos) << s.error().message;
+}
+
+// Serving nodes share a database, each under a name of its own; a command that changes a stopped
+// instance holds it alone. Each refusal says what to do.
+TEST(PgStoreOpenTest, NodesServeBesideEachOtherUnderTheirOwnNamesAndCommandsAlone) {
+  const auto conninfo = testing::NewPostgresDatabase();
+  auto a = PgStore::Open({conninfo, 1, 64, Opener::kNode, "a"});
+  ASSERT_TRUE(a) << a.error().message;
+  auto b = PgStore::Open({conninfo, 1, 64, Opener::kNode, "b"});
+  ASSERT_TRUE(b) << b.error().message;
+  auto again = PgStore::Open({conninfo, 1, 64, Opener::kNode, "a"});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(again.error().message.find("named 'a'"), std::string::npos) << again.error().message;
+  auto sole = PgStore::Open({conninfo, 1, 64, Opener::kSole});
+  ASSERT_FALSE(sole);
+  EXPECT_NE(sole.error().message.find("stop every node first"), std::string::npos)
+      << sole.error().message;
+  EXPECT_TRUE(PgStore::Open({conninfo, 1, 64, Opener::kBeside})) << "a reader goes beside";
+
+  a->reset();
+  b->reset();
+  sole = PgStore::Open({conninfo, 1, 64, Opener::kSole});
+  ASSERT_TRUE(sole) << sole.error().message;
+  auto node = PgStore::Open({conninfo, 1, 64, Opener::kNode, "c"});
+  ASSERT_FALSE(node);
+  EXPECT_NE(node.error().message.find("a Strongroom command is changing"), std::string::npos)
+      << node.error().message;
 }
 
 }  // namespace

@@ -296,6 +296,22 @@ PgConnection::~PgConnection() { PQfinish(conn_); }
 
 bool PgConnection::Usable() const { return PQstatus(conn_) == CONNECTION_OK; }
 
+int PgConnection::backend_pid() const { return PQbackendPID(conn_); }
+
+int PgConnection::socket() const { return PQsocket(conn_); }
+
+Result<std::vector<PgConnection::Notification>> PgConnection::TakeNotifications() {
+  if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
+    return Fail(ErrorCode::kUnavailable, "store: the connection to the database was lost");
+  }
+  std::vector<Notification> out;
+  while (PGnotify* n = PQnotifies(conn_)) {
+    out.push_back({n->be_pid, n->extra != nullptr ? n->extra : ""});
+    PQfreemem(n);
+  }
+  return out;
+}
+
 std::unexpected<Error> PgConnection::PgError(std::string_view what, PGresult* res) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   const char* primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : nullptr;

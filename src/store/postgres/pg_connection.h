@@ -82,6 +82,17 @@ class PgConnection final : public StoreConnection {
   bool Usable() const override;
   // The SQLSTATE of the last failure ("" if none): 40001 and 40P01 say "run it again".
   const std::string& last_state() const { return last_state_; }
+  // The server process serving this connection (PostgreSQL's pg_backend_pid()).
+  int backend_pid() const;
+
+  // After LISTEN: the socket to wait on for notifications, and those that arrived since the last
+  // call (what the server sent is read first); kUnavailable once the connection is lost.
+  struct Notification {
+    int sender = 0;  // the backend_pid of the connection whose transaction sent it
+    std::string payload;
+  };
+  int socket() const;
+  Result<std::vector<Notification>> TakeNotifications();
 
  private:
   explicit PgConnection(PGconn* conn) : conn_(conn) {}

@@ -9,13 +9,21 @@
 // connection is replaced, so service resumes by itself once the server is back; meanwhile reads
 // and writes fail with kUnavailable.
 //
+// Several nodes may serve one database (Opener::kNode), each writer's batches serialised with
+// every other's by a transaction-scoped advisory lock. A batch that changes rows tells the other
+// nodes which tables it changed (NOTIFY, delivered only once it commits); each store listens on a
+// connection of its own and calls its watchers (Store::WatchTables), so a node's caches hear of
+// another node's changes. While that connection is down, SeesEveryCommit() is false.
+//
 // `conninfo` is libpq's; TLS to the server is its `sslmode` (verify-full to check the server's
 // name against its certificate), `sslrootcert`, `sslcert` and `sslkey`.
 //
 // Thread-safety: every public method may be called from any thread.
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "store/batching_store.h"
 
@@ -25,19 +33,39 @@ struct PgOptions {
   std::string conninfo;
   int reader_connections = 4;
   int max_batch = 512;
-  // Refuse to write while another store opened so holds the database (a session advisory lock
-  // held by the writer's connection): a serving node, or a command that changes a stopped one.
-  // Several nodes need cluster-wide sessions and jobs, which are not yet built.
-  bool sole_node = false;
+  // What the writer's connection holds for as long as it lives (session advisory locks, taken
+  // again by a writer that replaces a lost one): kSole the whole database (refused while any node
+  // serves), kNode a serving node's place under `node` (refused while kSole is held, or another
+  // node of that name serves), kBeside nothing.
+  Opener opener = Opener::kBeside;
+  std::string node;
 };
+
+class PgBackend;
 
 class PgStore final : public BatchingStore {
  public:
-  // Connects (the writer's connection) and ensures the `meta` table.
+  // Connects (the writer's connection), ensures the `meta` table, and starts listening for other
+  // nodes' changes.
   static Result<std::unique_ptr<PgStore>> Open(const PgOptions& options);
+  ~PgStore() override;
+  void Close() override;
 
  private:
-  using BatchingStore::BatchingStore;
+  // `backend_view` is `backend`, which the base owns.
+  PgStore(BatchingOptions options, std::unique_ptr<PgBackend> backend,
+          const PgBackend* backend_view, std::unique_ptr<StoreConnection> writer,
+          std::string conninfo);
+  // The listening thread: connects, LISTENs, and hands what other writers changed to the
+  // watchers until stopped; a lost connection is made again after a second.
+  void Listen();
+  void StopListening();
+
+  const std::string conninfo_;
+  const PgBackend* backend_;  // owned by BatchingStore
+  std::atomic<bool> stopping_{false};
+  int wake_fd_ = -1;  // an eventfd that wakes the listener to stop
+  std::thread listener_;
 };
 
 }  // namespace strongroom::store
