@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "audit/retention.h"
 #include "store/leases.h"
 
@@ -25,13 +27,14 @@ void Maintenance::Every(std::chrono::milliseconds period, std::string name, JobF
 
 JobFn Maintenance::Leased(std::string name, std::chrono::milliseconds period,
                           std::function<Result<int>()> job) const {
-  return
-      [this, name = std::move(name), term = 2 * period, job = std::move(job)]() -> Result<JobRun> {
-        ASSIGN_OR_RETURN(auto holder, store::TakeLease(store_, name, node_, clock_.Now(), term));
-        if (holder != node_) return JobRun{0, std::move(holder)};
-        ASSIGN_OR_RETURN(int count, job());
-        return JobRun{count, ""};
-      };
+  // Renewed at each run, which comes at the first tick after the period: two of the longer.
+  const auto term = 2 * std::max(period, std::chrono::milliseconds(checkpoint_interval_));
+  return [this, name = std::move(name), term, job = std::move(job)]() -> Result<JobRun> {
+    ASSIGN_OR_RETURN(auto holder, store::TakeLease(store_, name, node_, clock_.Now(), term));
+    if (holder != node_) return JobRun{0, std::move(holder)};
+    ASSIGN_OR_RETURN(int count, job());
+    return JobRun{count, ""};
+  };
 }
 
 void Maintenance::Start() {

@@ -35,8 +35,9 @@ class Maintenance {
   ~Maintenance();
   // Runs `job` every `period` (at the next checkpoint tick after it is due). Before Start only.
   void Every(std::chrono::milliseconds period, std::string name, JobFn job);
-  // `job`, run where the lease `name` is held, taken for twice `period` (the job's) at each run:
-  // once a holder stops, another node takes the job over within two periods.
+  // `job`, run where the lease `name` is held, taken at each run for twice the longer of
+  // `period` (the job's) and the checkpoint interval (the tick jobs run on): once a holder
+  // stops, another node takes the job over within that.
   JobFn Leased(std::string name, std::chrono::milliseconds period,
                std::function<Result<int>()> job) const;
   void Start();

@@ -179,7 +179,9 @@ Result<void> AuditLog::CheckNotBehind() {
     }
     // A journal with events, no position for this node, but one for another: the node was
     // renamed (a host name, say). Going on would take every change in the journal for one that
-    // never committed.
+    // never committed. (A new journal registers its node below, so that a node killed before
+    // its first checkpoint, its journal holding only its start, is not taken for one renamed
+    // where other nodes serve.)
     if (head == 0) return {};
     const auto prefix = CommittedKeyFor("");
     ASSIGN_OR_RETURN(auto others, store::MetaWithPrefix(tx, prefix));
@@ -192,6 +194,13 @@ Result<void> AuditLog::CheckNotBehind() {
     }
     return {};
   }));
+  if (head == 0 && committed == 0) {
+    RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
+      ASSIGN_OR_RETURN(auto v, store::GetMeta(tx, committed_key_));
+      if (v) return {};
+      return store::SetMeta(tx, committed_key_, "0");
+    }));
+  }
   ASSIGN_OR_RETURN(int64_t indexed, index_->IndexedThrough());
   if (committed > head || indexed > head) {
     return Fail(ErrorCode::kDataLoss,

@@ -154,6 +154,10 @@ void BatchingStore::CommitBatch(std::vector<PendingWrite>& batch) {
     }
     return;
   }
+  if (auto ready = backend_->ReadyToWrite(); !ready) {
+    for (auto& w : batch) w.done(std::unexpected(ready.error()));
+    return;
+  }
   std::vector<Result<void>> results;
   results.reserve(batch.size());
   changed_tables_.clear();

@@ -49,6 +49,8 @@ class StoreBackend {
   virtual std::string_view BeginWrite() const = 0;
   virtual std::string_view BeginRead() const = 0;
   virtual Result<void> Compact() = 0;
+  // Whether a batch may be written just now (kUnavailable if not): checked before each.
+  virtual Result<void> ReadyToWrite() const { return {}; }
   // Tells other nodes on the same database which `tables` the batch being written changes, inside
   // its transaction, so that they hear of it once it commits (and only then). Nothing by default:
   // a backend of one node's own has no one to tell.

@@ -74,7 +74,7 @@ TEST_F(ClusterTest, WhatOneNodeEndsIsRefusedOnTheOther) {
   for (const auto* user : {"rob.reader", "ann.editor", "sam.south"}) {
     ASSERT_EQ(SessionStatus(api_, sessions_[user]), 200) << user;
     ASSERT_EQ(SessionStatus(b_api_, sessions_[user]), 200) << user;
-    ASSERT_EQ(SessionStatus(b_api_, sessions_[user]), 200) << user << ", from b's memory";
+    ASSERT_EQ(SessionStatus(b_api_, sessions_[user]), 200) << user << ", b holds it now";
   }
   // A leave on a.
   ASSERT_EQ(AdminAct(api_, officer1_, "rob.reader", "leave").status, 204);

@@ -134,7 +134,7 @@ TEST_F(PgStoreTest, AStoreHearsOfAnotherNodesCommitsAndSaysWhileItCannot) {
   std::atomic<int> marks{0};
   const int w1 = store_->WatchTables({"items"}, [&] { ++items; });
   const int w2 = store_->WatchTables({"marks"}, [&] { ++marks; });
-  ASSERT_TRUE(WaitUntil([&] { return store_->SeesEveryCommit(); }));
+  ASSERT_TRUE(WaitUntil([&] { return store_->SeesEveryCommit() && (*other)->SeesEveryCommit(); }));
   items = 0;
 
   ASSERT_TRUE(Insert(1));
@@ -160,6 +160,47 @@ TEST_F(PgStoreTest, AStoreHearsOfAnotherNodesCommitsAndSaysWhileItCannot) {
   EXPECT_GT(items.load(), before) << "what it missed meanwhile is unknown: every watcher told";
   store_->Unwatch(w1);
   store_->Unwatch(w2);
+}
+
+// A serving node holds its place on its listening connection and writes only while it does: a
+// lost connection stops its writes (and its hearing) until a new one holds the place again.
+TEST(PgStoreOpenTest, ANodeWritesOnlyWhileItHoldsItsPlace) {
+  const auto conninfo = testing::NewPostgresDatabase();
+  auto node = PgStore::Open({conninfo, 1, 64, Opener::kNode, "a"});
+  ASSERT_TRUE(node) << node.error().message;
+  auto& store = **node;
+  auto write = [&] {
+    return store.Write([](Transaction& tx) -> Result<void> {
+      RETURN_IF_ERROR(tx.Exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY)"));
+      return {};
+    });
+  };
+  ASSERT_TRUE(WaitUntil([&] { return store.SeesEveryCommit(); }));
+  ASSERT_TRUE(write());
+  Admin admin(conninfo);
+  ASSERT_EQ(admin.TerminateListeners(), 1);
+  ASSERT_TRUE(WaitUntil([&] { return !store.SeesEveryCommit(); }));
+  auto refused = write();  // the listener waits a second before it connects again
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(refused.error().message.find("does not hold its place"), std::string::npos)
+      << refused.error().message;
+  ASSERT_TRUE(WaitUntil([&] { return store.SeesEveryCommit(); }));
+  EXPECT_TRUE(write()) << "its place held again";
+}
+
+// The heartbeat: a live connection answers; one the server has ended does not.
+TEST(PgConnectionTest, PingAnswersUntilTheConnectionIsGone) {
+  const auto conninfo = testing::NewPostgresDatabase();
+  auto conn = PgConnection::Open(conninfo, PgConnection::Mode::kReadWrite);
+  ASSERT_TRUE(conn) << conn.error().message;
+  EXPECT_TRUE((*conn)->Ping(std::chrono::seconds(2)));
+  EXPECT_TRUE((*conn)->Ping(std::chrono::seconds(2))) << "and again";
+  Admin admin(conninfo);
+  ASSERT_EQ(admin.TerminateOthers(), 1);
+  auto gone = (*conn)->Ping(std::chrono::seconds(2));
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::kUnavailable);
 }
 
 TEST_F(PgStoreTest, ServerTypesReadAsTheStoresValues) {
@@ -257,8 +298,11 @@ TEST(PgStoreOpenTest, NodesServeBesideEachOtherUnderTheirOwnNamesAndCommandsAlon
 
   a->reset();
   b->reset();
-  sole = PgStore::Open({conninfo, 1, 64, Opener::kSole});
-  ASSERT_TRUE(sole) << sole.error().message;
+  // The server lets go of a closed connection's locks once its process has ended.
+  ASSERT_TRUE(WaitUntil([&] {
+    sole = PgStore::Open({conninfo, 1, 64, Opener::kSole});
+    return sole.has_value();
+  })) << sole.error().message;
   auto node = PgStore::Open({conninfo, 1, 64, Opener::kNode, "c"});
   ASSERT_FALSE(node);
   EXPECT_NE(node.error().message.find("a Strongroom command is changing"), std::string::npos)

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -283,7 +285,9 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& conn
   for (const char* setting :
        {"SET client_encoding = 'UTF8'", "SET standard_conforming_strings = on",
         "SET bytea_output = 'hex'", "SET synchronous_commit = on", "SET TIME ZONE 'UTC'",
-        "SET lock_timeout = '5s'"}) {
+        "SET lock_timeout = '5s'", "SET idle_in_transaction_session_timeout = '60s'",
+        "SET tcp_keepalives_idle = 10", "SET tcp_keepalives_interval = 5",
+        "SET tcp_keepalives_count = 3"}) {
     RETURN_IF_ERROR(conn->Control(setting));
   }
   if (mode == Mode::kReadOnly) {
@@ -297,6 +301,42 @@ PgConnection::~PgConnection() { PQfinish(conn_); }
 bool PgConnection::Usable() const { return PQstatus(conn_) == CONNECTION_OK; }
 
 int PgConnection::backend_pid() const { return PQbackendPID(conn_); }
+
+Result<void> PgConnection::Ping(std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  auto gone = [] { return Fail(ErrorCode::kUnavailable, "store: the database did not answer"); };
+  // Waits for the socket to be ready for `events`, until the deadline; false if it was not.
+  auto ready = [&](short events) {
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd fd{PQsocket(conn_), events, 0};
+      const int n = ::poll(&fd, 1, static_cast<int>(left.count()));
+      if (n > 0) return true;
+      if (n == 0 || errno != EINTR) return false;
+    }
+  };
+  if (PQsendQuery(conn_, "SELECT 1") == 0) return gone();
+  for (int flushed; (flushed = PQflush(conn_)) != 0;) {
+    if (flushed < 0 || !ready(POLLOUT)) return gone();
+  }
+  // Every result, then the end of them (PQgetResult would block while the server is busy).
+  bool answered = false;
+  for (;;) {
+    if (PQconsumeInput(conn_) == 0) return gone();
+    if (PQisBusy(conn_) != 0) {
+      if (!ready(POLLIN)) return gone();
+      continue;
+    }
+    PGresult* res = PQgetResult(conn_);
+    if (res == nullptr) break;
+    answered = answered || PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+  }
+  if (!answered) return gone();
+  return {};
+}
 
 int PgConnection::socket() const { return PQsocket(conn_); }
 

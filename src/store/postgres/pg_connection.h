@@ -17,6 +17,7 @@
 //
 // Thread-safety: none. Each connection is used by one thread at a time.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -61,7 +62,10 @@ class PgConnection final : public StoreConnection {
   // gives up after 5 s and a dead peer is noticed within 30 s (TCP keepalives and
   // tcp_user_timeout), so that the store's single writer never hangs on a lost server. Sessions
   // are set to UTF-8, synchronous_commit on, a lock wait of at most 5 s (as SQLite's busy
-  // timeout), and for kReadOnly default_transaction_read_only.
+  // timeout), and for kReadOnly default_transaction_read_only. The server ends a session left
+  // idle inside a transaction for 60 s, and notices a client gone from the network within about
+  // 25 s (its own keepalives over TCP), so that a node lost mid-batch does not hold the writers'
+  // turn, and every other node's writes, for longer.
   static Result<std::unique_ptr<PgConnection>> Open(const std::string& conninfo, Mode mode);
   ~PgConnection() override;
 
@@ -93,6 +97,10 @@ class PgConnection final : public StoreConnection {
   };
   int socket() const;
   Result<std::vector<Notification>> TakeNotifications();
+  // Asks the server for an answer and waits for it at most `deadline` (a heartbeat): kUnavailable
+  // if none came, after which the connection is not to be used again. Notifications that arrive
+  // meanwhile stay for TakeNotifications.
+  Result<void> Ping(std::chrono::milliseconds deadline);
 
  private:
   explicit PgConnection(PGconn* conn) : conn_(conn) {}

@@ -13,7 +13,9 @@
 // every other's by a transaction-scoped advisory lock. A batch that changes rows tells the other
 // nodes which tables it changed (NOTIFY, delivered only once it commits); each store listens on a
 // connection of its own and calls its watchers (Store::WatchTables), so a node's caches hear of
-// another node's changes. While that connection is down, SeesEveryCommit() is false.
+// another node's changes. A serving node holds its place (the database shared, its name alone)
+// on that same connection, which answers a heartbeat whenever it is silent (kHeartbeat): while
+// it is down, SeesEveryCommit() is false and the node does not write.
 //
 // `conninfo` is libpq's; TLS to the server is its `sslmode` (verify-full to check the server's
 // name against its certificate), `sslrootcert`, `sslcert` and `sslkey`.
@@ -21,6 +23,7 @@
 // Thread-safety: every public method may be called from any thread.
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -33,36 +36,41 @@ struct PgOptions {
   std::string conninfo;
   int reader_connections = 4;
   int max_batch = 512;
-  // What the writer's connection holds for as long as it lives (session advisory locks, taken
-  // again by a writer that replaces a lost one): kSole the whole database (refused while any node
-  // serves), kNode a serving node's place under `node` (refused while kSole is held, or another
-  // node of that name serves), kBeside nothing.
+  // What the store holds for as long as it lives (session advisory locks, taken again by a
+  // connection that replaces a lost one): kSole the whole database, on the writer's connection
+  // (refused while any node serves), kNode a serving node's place under `node`, on the listening
+  // connection (refused while kSole is held, or another node of that name serves), kBeside
+  // nothing.
   Opener opener = Opener::kBeside;
   std::string node;
 };
 
 class PgBackend;
+class PgConnection;
 
 class PgStore final : public BatchingStore {
  public:
-  // Connects (the writer's connection), ensures the `meta` table, and starts listening for other
-  // nodes' changes.
+  // Connects (the writer's connection), ensures the `meta` table, takes a serving node's place
+  // (kNode), and starts listening for other nodes' changes.
   static Result<std::unique_ptr<PgStore>> Open(const PgOptions& options);
   ~PgStore() override;
   void Close() override;
 
+  // A listening connection silent this long is asked for an answer; one that gives none within
+  // as long again is taken for gone (a network that drops packets without a reset).
+  static constexpr std::chrono::milliseconds kHeartbeat{1000};
+
  private:
   // `backend_view` is `backend`, which the base owns.
-  PgStore(BatchingOptions options, std::unique_ptr<PgBackend> backend,
-          const PgBackend* backend_view, std::unique_ptr<StoreConnection> writer,
-          std::string conninfo);
-  // The listening thread: connects, LISTENs, and hands what other writers changed to the
-  // watchers until stopped; a lost connection is made again after a second.
-  void Listen();
+  PgStore(BatchingOptions options, std::unique_ptr<PgBackend> backend, PgBackend* backend_view,
+          std::unique_ptr<StoreConnection> writer);
+  // The listening thread, from the connection Open made: hands what other stores changed to the
+  // watchers, and holds a serving node's place, until stopped. A lost connection is made again
+  // after a second; meanwhile the store sees not every commit and a node does not write.
+  void Listen(std::unique_ptr<PgConnection> conn);
   void StopListening();
 
-  const std::string conninfo_;
-  const PgBackend* backend_;  // owned by BatchingStore
+  PgBackend* backend_;  // owned by BatchingStore
   std::atomic<bool> stopping_{false};
   int wake_fd_ = -1;  // an eventfd that wakes the listener to stop
   std::thread listener_;
