@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   cli::AddIthcCommand(app, &exit_code);
   cli::AddComplianceCommand(app, &exit_code);
   cli::AddBackupCommands(app, &exit_code);
+  cli::AddStoreCommand(app, &exit_code);
   cli::AddVersionCommand(app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -20,6 +20,7 @@ void AddDoctorCommand(CLI::App& app, int* exit_code);
 void AddIthcCommand(CLI::App& app, int* exit_code);
 void AddComplianceCommand(CLI::App& app, int* exit_code);
 void AddBackupCommands(CLI::App& app, int* exit_code);  // backup and restore
+void AddStoreCommand(CLI::App& app, int* exit_code);    // store migrate
 
 // Prints "strongroom: <message>" to standard error.
 void PrintError(std::string_view message);

@@ -56,8 +56,12 @@ Result<ReadableInstance> OpenForReading(const std::filesystem::path& config_path
 }
 
 audit::Event ReadableInstance::OperatorEvent(std::string action, audit::Target target) const {
+  return cli::OperatorEvent(operator_name, std::move(action), std::move(target));
+}
+
+audit::Event OperatorEvent(std::string operator_name, std::string action, audit::Target target) {
   audit::Event e;
-  e.actor = {"", operator_name, "cli", ""};
+  e.actor = {"", std::move(operator_name), "cli", ""};
   e.source = "cli";
   e.action = std::move(action);
   e.target = std::move(target);

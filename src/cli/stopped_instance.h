@@ -25,6 +25,8 @@ struct StoppedInstance {
 
 // The operating-system user running the command, as named in the audit log.
 std::string OperatorName();
+// An event by `operator_name`, allowed as one with access to the instance's files.
+audit::Event OperatorEvent(std::string operator_name, std::string action, audit::Target target);
 
 // A progress bar on standard error.
 void PrintProgress(int64_t done, int64_t total);
