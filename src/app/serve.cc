@@ -346,6 +346,9 @@ http::ServerHooks HooksFor(const Config& config, audit::AuditLog& audit, http::M
     if (!web::IsPagePath(r.path)) return std::nullopt;
     return web::ErrorPage(templates, e);
   };
+  hooks.failed = [](std::string_view request_id, const Error& e) {
+    spdlog::error("request {} failed: {}", request_id, e.message);
+  };
   hooks.access_log = [&metrics, log = config.log.access_log](const http::AccessRecord& r) {
     metrics.Observe(r);
     if (!log) return;

@@ -343,7 +343,10 @@ class TlsConnection final : public ConnectionBase,
       if (answered->exchange(true)) return;
       asio::post(self->stream_.get_executor(),
                  [self, errors, result = std::move(result)]() mutable {
-                   if (!result && errors != nullptr && *errors) result = (*errors)(result.error());
+                   if (!result && errors != nullptr && *errors) {
+                     self->NoteFailure(result.error());
+                     result = (*errors)(result.error());
+                   }
                    self->Complete(std::move(result));
                  });
     };
@@ -371,7 +374,13 @@ class TlsConnection final : public ConnectionBase,
   }
 
   void Complete(Result<Response> result) {
+    if (!result) NoteFailure(result.error());
     Send(result ? std::move(*result) : ErrorResponse(result.error(), request_id_), keep_alive_);
+  }
+
+  void NoteFailure(const Error& error) {
+    if (error.code != ErrorCode::kInternal && error.code != ErrorCode::kDataLoss) return;
+    if (server_.hooks.failed) server_.hooks.failed(request_id_, error);
   }
 
   void Send(Response r, bool keep_alive) {

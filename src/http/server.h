@@ -104,8 +104,13 @@ using RefusalFn = std::function<void(const Refusal&)>;
 using RefusalPageFn = std::function<std::optional<Response>(const Request&, const Error&)>;
 
 // What the server reports as it serves, and whom it asks about each request; any may be empty.
+// An answer a handler could not complete (kInternal, kDataLoss): the client is told only to
+// quote the request id, so the operator's log must say what went wrong under it.
+using FailureFn = std::function<void(std::string_view request_id, const Error& error)>;
+
 struct ServerHooks {
   AccessLogFn access_log;
+  FailureFn failed;
   RefusalFn refused;
   Inspector* inspector = nullptr;  // must outlive the server
   RefusalPageFn refusal_page;

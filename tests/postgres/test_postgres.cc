@@ -59,6 +59,34 @@ std::string ClusterDir() {
   return own.dir;
 }
 
+// Starts the server on the cluster in `dir`; "" or what went wrong.
+std::string StartServer(const std::string& dir) {
+  auto start =
+      RunPg("pg_ctl", {"-D", dir + "/data", "-l", dir + "/server.log", "-w", "-o",
+                       "-k " + dir + " -c listen_addresses='' -c max_connections=200", "start"});
+  if (start.exit_code != 0) return "pg_ctl start failed: " + start.err + start.out;
+  return "";
+}
+
+std::string NewDatabaseIn(const std::string& dir, const std::string& options) {
+  static std::atomic<int> next{0};
+  const std::string name = fmt::format("t{}_{}", ::getpid(), ++next);
+  const std::string admin = fmt::format("host={} user=postgres dbname=postgres", dir);
+  PGconn* conn = PQconnectdb(admin.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    const std::string msg = PQerrorMessage(conn);
+    PQfinish(conn);
+    throw std::runtime_error("cannot reach the tests' PostgreSQL: " + msg);
+  }
+  PGresult* res = PQexec(conn, ("CREATE DATABASE " + name + " " + options).c_str());
+  const bool made = PQresultStatus(res) == PGRES_COMMAND_OK;
+  const std::string msg = PQerrorMessage(conn);
+  PQclear(res);
+  PQfinish(conn);
+  if (!made) throw std::runtime_error("cannot make a database: " + msg);
+  return fmt::format("host={} user=postgres dbname={}", dir, name);
+}
+
 }  // namespace
 
 std::string StartPostgres(const std::string& dir) {
@@ -78,11 +106,7 @@ std::string StartPostgres(const std::string& dir) {
   auto init = RunPg("initdb", {"-D", dir + "/data", "-A", "trust", "-U", "postgres", "-E", "UTF8",
                                "--locale=C", "--no-sync"});
   if (init.exit_code != 0) return "initdb failed: " + init.err;
-  auto start =
-      RunPg("pg_ctl", {"-D", dir + "/data", "-l", dir + "/server.log", "-w", "-o",
-                       "-k " + dir + " -c listen_addresses='' -c max_connections=200", "start"});
-  if (start.exit_code != 0) return "pg_ctl start failed: " + start.err + start.out;
-  return "";
+  return StartServer(dir);
 }
 
 void StopPostgres(const std::string& dir) {
@@ -92,23 +116,30 @@ void StopPostgres(const std::string& dir) {
 }
 
 std::string NewPostgresDatabase(const std::string& options) {
-  const std::string dir = ClusterDir();
-  static std::atomic<int> next{0};
-  const std::string name = fmt::format("t{}_{}", ::getpid(), ++next);
-  const std::string admin = fmt::format("host={} user=postgres dbname=postgres", dir);
-  PGconn* conn = PQconnectdb(admin.c_str());
-  if (PQstatus(conn) != CONNECTION_OK) {
-    const std::string msg = PQerrorMessage(conn);
-    PQfinish(conn);
-    throw std::runtime_error("cannot reach the tests' PostgreSQL: " + msg);
-  }
-  PGresult* res = PQexec(conn, ("CREATE DATABASE " + name + " " + options).c_str());
-  const bool made = PQresultStatus(res) == PGRES_COMMAND_OK;
-  const std::string msg = PQerrorMessage(conn);
-  PQclear(res);
-  PQfinish(conn);
-  if (!made) throw std::runtime_error("cannot make a database: " + msg);
-  return fmt::format("host={} user=postgres dbname={}", dir, name);
+  return NewDatabaseIn(ClusterDir(), options);
 }
+
+OwnPostgres::OwnPostgres() {
+  char name[] = "/tmp/strongroom-own-pg-XXXXXX";
+  if (::mkdtemp(name) == nullptr)
+    throw std::runtime_error("cannot make a directory for PostgreSQL");
+  if (auto failed = StartPostgres(name); !failed.empty()) {
+    std::filesystem::remove_all(name);
+    throw std::runtime_error(failed);
+  }
+  dir_ = name;
+}
+
+OwnPostgres::~OwnPostgres() { StopPostgres(dir_); }
+
+std::string OwnPostgres::NewDatabase(const std::string& options) {
+  return NewDatabaseIn(dir_, options);
+}
+
+void OwnPostgres::Crash() {
+  (void)RunPg("pg_ctl", {"-D", dir_ + "/data", "-m", "immediate", "-w", "stop"});
+}
+
+std::string OwnPostgres::Restart() { return StartServer(dir_); }
 
 }  // namespace strongroom::testing

@@ -22,4 +22,25 @@ void StopPostgres(const std::string& dir);
 // and the libpq conninfo that reaches it; throws if none can be made.
 std::string NewPostgresDatabase(const std::string& options = "");
 
+// A cluster of one test's own, which it may crash and start again (the shared one serves every
+// other test meanwhile): made in a new directory, stopped and removed when destroyed. Throws if
+// it cannot be made.
+class OwnPostgres {
+ public:
+  OwnPostgres();
+  ~OwnPostgres();
+  OwnPostgres(const OwnPostgres&) = delete;
+  OwnPostgres& operator=(const OwnPostgres&) = delete;
+
+  // A new, empty database on it.
+  std::string NewDatabase(const std::string& options = "");
+  // Stops the server at once, as a crash would (its data kept).
+  void Crash();
+  // Starts it again on the same data; "" or what went wrong.
+  std::string Restart();
+
+ private:
+  std::string dir_;
+};
+
 }  // namespace strongroom::testing

@@ -29,7 +29,9 @@ struct ResultDeleter {
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
 ErrorCode CodeFor(std::string_view state, bool connection_lost) {
-  if (connection_lost) return ErrorCode::kUnavailable;
+  // The server gives every error of its own a SQLSTATE; one without is libpq's (a connection
+  // that broke before libpq marked it so: "server closed the connection unexpectedly").
+  if (connection_lost || state.empty()) return ErrorCode::kUnavailable;
   if (state.starts_with("23")) return ErrorCode::kAlreadyExists;    // integrity constraints
   if (state.starts_with("22")) return ErrorCode::kInvalidArgument;  // data exceptions
   if (state == "40001" || state == "40P01") return ErrorCode::kUnavailable;  // run it again
