@@ -41,6 +41,12 @@ Result<std::vector<store::CopiedTable>> Migrate(const std::filesystem::path& fro
   }
   ASSIGN_OR_RETURN(auto to_lock, InstanceLock::Acquire(InstanceLockPath(to_config)));
   ASSIGN_OR_RETURN(auto to_db, store::OpenStore(to_config.store, 1, 64, store::Opener::kSole));
+  // Nothing is changed in a database that is not new (another instance's, say).
+  ASSIGN_OR_RETURN(int version, store::SchemaVersion(*to_db));
+  if (version != 0) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "the target database is not empty: migrate only into a new database");
+  }
   RETURN_IF_ERROR(store::Migrate(*to_db));
   std::string shown;
   ASSIGN_OR_RETURN(auto copied,

@@ -9,11 +9,12 @@ Result<std::string> TakeLease(Store& store, std::string_view name, std::string_v
     ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT holder, until_ms FROM leases WHERE name = ?",
                                          {std::string(name)}));
     const int64_t at = now.time_since_epoch().count();
-    // A term that ends further off than a term from now was taken on a clock that ran ahead:
-    // lapsed, or the work would stop until that clock's time.
+    // A term that ends further off than two terms from now was taken on a clock that ran well
+    // ahead: lapsed, or the work would stop until that clock's time. (Within that, ordinary skew
+    // between the nodes' clocks never hands a held lease over.)
     const int64_t until = rows.empty() ? 0 : rows.front().Int(1);
     if (!rows.empty() && rows.front().Text(0) != holder && until > at &&
-        until <= at + term.count()) {
+        until <= at + 2 * term.count()) {
       held_by = rows.front().Text(0);
       return {};
     }

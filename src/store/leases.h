@@ -4,8 +4,8 @@
 // A node takes a lease that is free, lapsed, or its own, which renews it for `term`; a node that
 // does not hold it skips the work. If the holder stops, another node takes the work over once the
 // term has lapsed. Terms are read on each taker's clock: nodes' clocks must agree to well within
-// a term (NTP). A lease whose term ends further off than a term from the taker's now was taken
-// on a clock that ran ahead: it counts as lapsed.
+// a term (NTP). A lease whose term ends further off than two terms from the taker's now was
+// taken on a clock that ran well ahead: it counts as lapsed.
 //
 // The embedded store has one node: its leases are always its own.
 //

@@ -197,7 +197,10 @@ TEST_F(ClusterTest, ANodeKilledUnderWritesLosesNothingAcknowledged) {
                                                    {"classification", "OFFICIAL"},
                                                    {"descriptors", boost::json::array{"PERSONAL"}},
                                                    {"body", {{"summary", "under load"}}}});
-      if (r.status != 201) continue;  // refused or cut off by the kill: not acknowledged
+      if (r.status != 201) {  // refused or cut off by the kill: not acknowledged
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
       std::lock_guard lock(mu);
       acknowledged.emplace_back(JsonOf(r).at("id").as_string());
       if (is_a) ++on_a;
@@ -216,7 +219,7 @@ TEST_F(ClusterTest, ANodeKilledUnderWritesLosesNothingAcknowledged) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
     while (!done()) {
       if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::yield();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return true;
   };

@@ -39,6 +39,7 @@ TEST_F(StoreMigrateTest, AnInstanceMovesFromSqliteToPostgresWithItsChain) {
 
   auto serving = migrate(moved.config());
   EXPECT_NE(serving.exit_code, 0) << "the instance serves";
+  EXPECT_NE(serving.err.find("another Strongroom process"), std::string::npos) << serving.err;
   ASSERT_EQ(inst_.Stop(), 0);
 
   // Another environment: refused before anything is copied.

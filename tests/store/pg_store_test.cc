@@ -31,7 +31,29 @@ class Admin {
   // Ends every other session on this database, as a server restart or a failover would.
   int TerminateOthers() { return Count("pid <> pg_backend_pid()"); }
   // Ends the sessions that listen for other nodes' changes.
-  int TerminateListeners() { return Count("query = 'LISTEN strongroom_changes'"); }
+  // Ends the sessions that listen for other nodes' changes (their last statement is the LISTEN,
+  // or a heartbeat's SELECT 1, which nothing else sends as a simple query).
+  int TerminateListeners() { return Count("query IN ('LISTEN strongroom_changes', 'SELECT 1')"); }
+  // Ends the listening sessions and, in the same breath, takes node `node`'s name as another node
+  // of that name would: queued for it before the ended session lets go, so granted first.
+  bool TerminateListenersAndTakeName(const std::string& node) {
+    PGresult* res = PQexec(
+        conn_, ("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND query IN ('LISTEN strongroom_changes', 'SELECT 1'); "
+                "SELECT pg_advisory_lock(82315607, hashtext('" +
+                node + "'))")
+                   .c_str());
+    const bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+    return ok;
+  }
+  bool ReleaseName(const std::string& node) {
+    PGresult* res =
+        PQexec(conn_, ("SELECT pg_advisory_unlock(82315607, hashtext('" + node + "'))").c_str());
+    const bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+    return ok;
+  }
 
  private:
   int Count(const std::string& which) {
@@ -178,13 +200,16 @@ TEST(PgStoreOpenTest, ANodeWritesOnlyWhileItHoldsItsPlace) {
   ASSERT_TRUE(WaitUntil([&] { return store.SeesEveryCommit(); }));
   ASSERT_TRUE(write());
   Admin admin(conninfo);
-  ASSERT_EQ(admin.TerminateListeners(), 1);
+  // The name taken by another as the node's listening connection goes: it cannot hold its place
+  // again until that lets go.
+  ASSERT_TRUE(admin.TerminateListenersAndTakeName("a"));
   ASSERT_TRUE(WaitUntil([&] { return !store.SeesEveryCommit(); }));
-  auto refused = write();  // the listener waits a second before it connects again
+  auto refused = write();
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(refused.error().message.find("does not hold its place"), std::string::npos)
       << refused.error().message;
+  ASSERT_TRUE(admin.ReleaseName("a"));
   ASSERT_TRUE(WaitUntil([&] { return store.SeesEveryCommit(); }));
   EXPECT_TRUE(write()) << "its place held again";
 }

@@ -102,9 +102,10 @@ class PgBackend final : public StoreBackend {
     if ((named.empty() || named.front().Int(0) != 1) && stale_pid != 0) {
       RETURN_IF_ERROR(
           conn.Query(fmt::format("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE pid = ? AND "
-                                 "locktype = 'advisory' AND classid = {} AND objsubid = 2",
+                                 "locktype = 'advisory' AND classid = {} AND objsubid = 2 AND "
+                                 "objid = CAST(CAST(hashtext(?) AS BIGINT) & 4294967295 AS OID)",
                                  kHoldNode),
-                     {static_cast<int64_t>(stale_pid)}));
+                     {static_cast<int64_t>(stale_pid), node_}));
       // The server lets go of what it held once that process has ended.
       for (int i = 0; i < 50 && (named.empty() || named.front().Int(0) != 1); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -242,15 +243,23 @@ void PgStore::Listen(std::unique_ptr<PgConnection> conn) {
     }
     stale_pid = conn->backend_pid();
     SetSeesEveryCommit(true);
-    while (!stopping_.load()) {
+    // What libpq holds already is told first: notifications it read while the connection was
+    // made, or while a heartbeat waited for its answer, leave nothing on the socket to wake for.
+    auto tell = [&]() -> bool {
+      auto heard = conn->TakeNotifications();
+      if (!heard) return false;
+      for (const auto& n : *heard) {
+        if (auto tables = backend_->Heard(n.payload)) ChangedElsewhere(*tables);
+      }
+      return true;
+    };
+    bool alive = tell();
+    while (alive && !stopping_.load()) {
       if (wait(conn->socket(), kHeartbeat.count())) {
-        auto heard = conn->TakeNotifications();
-        if (!heard) break;
-        for (const auto& n : *heard) {
-          if (auto tables = backend_->Heard(n.payload)) ChangedElsewhere(*tables);
-        }
-      } else if (!stopping_.load() && !conn->Ping(kHeartbeat)) {
-        break;  // silent for a heartbeat, and no answer within another: gone
+        alive = tell();
+      } else if (!stopping_.load()) {
+        // Silent for a heartbeat: an answer within another, or the connection is gone.
+        alive = conn->Ping(kHeartbeat) && tell();
       }
     }
     // Without its place, and blind, until a new connection has both.
