@@ -43,10 +43,16 @@ struct InitOptions {
   std::vector<std::string> officers;  // "username,Full Name,email[,BPSS date]", exactly two
 };
 
-// TOML basic strings: escape what TOML requires.
+// TOML basic strings: escape what TOML requires, control characters as \uXXXX (so that the
+// configuration's own check refuses them by name, rather than the file failing to parse).
 std::string TomlString(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\u{:04X}", u);
+      continue;
+    }
     if (c == '"' || c == '\\') out.push_back('\\');
     out.push_back(c);
   }

@@ -159,7 +159,10 @@ TEST(CliTest, InitRefusesBadArgumentsAndLeavesNothing) {
                                                          {"--admin-listen", "admin\nx = 1"},
                                                          {"--admin-listen", "127.0.0.1"},
                                                          {"--metrics-listen", "[::1]:-1"},
-                                                         {"--tls-cert", "/etc/hostname"}}) {
+                                                         {"--tls-cert", "/etc/hostname"},
+                                                         {"--node", "a\nb"},
+                                                         {"--node", "a\x1b[2Jb"},
+                                                         {"--node", std::string(65, 'n')}}) {
     std::vector<std::string> full = {"init", "--data-dir", d.string()};
     full.insert(full.end(), args.begin(), args.end());
     EXPECT_EQ(RunBinary(full).exit_code, 2) << args[0] << " " << args[1];

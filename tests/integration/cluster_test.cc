@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "fakes/wait.h"
 #include "integration/org_fixture.h"
 #include "postgres/test_postgres.h"
 
@@ -192,11 +193,7 @@ TEST_F(ClusterTest, ANodeKilledUnderWritesLosesNothingAcknowledged) {
     ApiClient client(node, api_);
     for (int i = 0; !stop; ++i) {
       const auto r = client.As(editor, "POST", "/api/v1/records",
-                               boost::json::object{{"remit", "north"},
-                                                   {"title", fmt::format("written {} {}", n, i)},
-                                                   {"classification", "OFFICIAL"},
-                                                   {"descriptors", boost::json::array{"PERSONAL"}},
-                                                   {"body", {{"summary", "under load"}}}});
+                               RecordBody(fmt::format("written {} {}", n, i)));
       if (r.status != 201) {  // refused or cut off by the kill: not acknowledged
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         continue;
@@ -214,14 +211,8 @@ TEST_F(ClusterTest, ANodeKilledUnderWritesLosesNothingAcknowledged) {
     std::lock_guard lock(mu);
     return acknowledged.size();
   };
-  // Waits (a minute at most) for `done`; false if it did not come.
   auto until = [](const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return true;
+    return WaitFor(done, std::chrono::minutes(1));
   };
   const bool a_wrote = until([&] { return on_a >= 20; });
   if (a_wrote) inst_.Stop(SIGKILL);

@@ -131,15 +131,21 @@ class OrgFixture : public ::testing::Test {
     return {allowed, refused};
   }
 
+  // A new record's JSON, as POST /api/v1/records takes it.
+  static boost::json::object RecordBody(const std::string& title,
+                                        const std::string& remit = "north",
+                                        const std::string& classification = "OFFICIAL") {
+    return {{"remit", remit},
+            {"title", title},
+            {"classification", classification},
+            {"descriptors", boost::json::array{"PERSONAL"}},
+            {"body", {{"summary", "BODY " + title}, {"n", 1}}}};
+  }
   HttpResponse CreateRecord(const std::string& user, const std::string& title,
                             const std::string& remit = "north",
                             const std::string& classification = "OFFICIAL") {
     return api_.As(sessions_[user], "POST", "/api/v1/records",
-                   boost::json::object{{"remit", remit},
-                                       {"title", title},
-                                       {"classification", classification},
-                                       {"descriptors", boost::json::array{"PERSONAL"}},
-                                       {"body", {{"summary", "BODY " + title}, {"n", 1}}}});
+                   RecordBody(title, remit, classification));
   }
 
   int ListCount(const std::string& user) {

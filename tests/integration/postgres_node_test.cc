@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fakes/temp_dir.h"
+#include "fakes/wait.h"
 #include "integration/org_fixture.h"
 #include "postgres/test_postgres.h"
 
@@ -119,12 +120,7 @@ TEST_F(PostgresRestartTest, ADatabaseOutageFailsClosedLosesNothingAndEndsByItsel
     for (int i = 0; !stop; ++i) {
       const auto r = client.As(
           editor, "POST", "/api/v1/records",
-          boost::json::object{
-              {"remit", "north"},
-              {"title", "through the outage " + std::to_string(n) + "-" + std::to_string(i)},
-              {"classification", "OFFICIAL"},
-              {"descriptors", boost::json::array{"PERSONAL"}},
-              {"body", {{"summary", "x"}}}});
+          RecordBody("through the outage " + std::to_string(n) + "-" + std::to_string(i)));
       if (r.status == 201) {
         std::lock_guard lock(mu);
         acknowledged.emplace_back(JsonOf(r).at("id").as_string());
@@ -143,12 +139,7 @@ TEST_F(PostgresRestartTest, ADatabaseOutageFailsClosedLosesNothingAndEndsByItsel
     return acknowledged.size();
   };
   auto until = [](const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return true;
+    return WaitFor(done, std::chrono::minutes(1));
   };
   std::vector<std::thread> threads;
   for (int t = 0; t < 2; ++t) threads.emplace_back(writer, t);

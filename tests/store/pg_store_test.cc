@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "fakes/wait.h"
 #include "postgres/test_postgres.h"
 #include "store/postgres/pg_connection.h"
 
@@ -70,14 +71,9 @@ class Admin {
   PGconn* conn_;
 };
 
-// Polls `done` until it holds, for at most 10 s (the listener's work is on its own thread).
+// The listener's work is on its own thread: 10 s for it, polled every 5 ms.
 bool WaitUntil(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
+  return testing::WaitFor(done, std::chrono::seconds(10), std::chrono::milliseconds(5));
 }
 
 class PgStoreTest : public ::testing::Test {
