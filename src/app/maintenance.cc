@@ -50,6 +50,9 @@ void Maintenance::Round() {
   if (auto r = audit_.Checkpoint(); !r) {
     spdlog::error("audit checkpoint failed: {}", r.error().message);
   }
+  if (auto r = audit_.CopyToStore(); !r) {
+    spdlog::error("audit copy to the database failed: {}", r.error().message);
+  }
   for (auto& job : jobs_) {
     if (std::chrono::steady_clock::now() < job.next) continue;
     job.next += job.period;

@@ -1,6 +1,7 @@
 #pragma once
 // The server's background housekeeping, on one thread: a signed audit checkpoint every
-// `checkpoint_interval` (if the log moved), audit retention pruning every hour, and the jobs
+// `checkpoint_interval` (if the log moved) and the journal's copy in a shared database brought up
+// to it (audit_copy.h), audit retention pruning every hour, and the jobs
 // added with `Every` (e.g. account expiry every minute). Failures are
 // logged and retried on the next round; they never stop the service (readiness reports them).
 // A job that one node of several does for them all is made `Leased`: it runs only on the node

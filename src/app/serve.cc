@@ -773,6 +773,7 @@ int Serve(const std::filesystem::path& config_path) {
   maintenance.Stop();
   (void)audit.Record(SystemEvent("system.stop"));
   (void)audit.Checkpoint();
+  (void)audit.CopyToStore();  // what the other nodes and commands beside search, to the last
   if (shipper) {
     (void)shipper->ShipOnce();  // a last attempt; the cursor makes the next start resume anyway
     shipper->Stop();

@@ -39,14 +39,16 @@ AuditOptions OptionsFrom(const Config& config, bool owner) {
   o.checkpoint_every = config.audit.checkpoint_every;
   o.segment_bytes = int64_t{config.audit.segment_kib} * 1024;
   o.owner = owner;
+  o.copy_to_store = config.store.backend == "postgresql";
   return o;
 }
 
 AuditLog::AuditLog(store::Store& store, std::unique_ptr<Journal> journal,
-                   std::unique_ptr<JournalIndex> index, bool owner)
+                   std::unique_ptr<JournalIndex> index, std::unique_ptr<AuditCopy> copy, bool owner)
     : store_(store),
       journal_(std::move(journal)),
       index_(std::move(index)),
+      copy_(std::move(copy)),
       owner_(owner),
       committed_key_(CommittedKeyFor(journal_->node())) {}
 
@@ -61,8 +63,11 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store, const Cloc
                                                 options.checkpoint_every, options.segment_bytes},
                                                clock, key, env));
   ASSIGN_OR_RETURN(auto index, JournalIndex::Open(options.journal));
+  auto copy = options.copy_to_store
+                  ? std::make_unique<AuditCopy>(store, options.journal, options.node)
+                  : nullptr;
   std::unique_ptr<AuditLog> log(
-      new AuditLog(store, std::move(journal), std::move(index), options.owner));
+      new AuditLog(store, std::move(journal), std::move(index), std::move(copy), options.owner));
   if (options.owner) {
     RETURN_IF_ERROR(log->MoveOlderStoreEvents());
     RETURN_IF_ERROR(log->CheckNotBehind());
@@ -388,10 +393,36 @@ Result<void> AuditLog::Probe() {
   return {};
 }
 
-Result<SearchPage> AuditLog::Search(const SearchQuery& query) {
+Result<void> AuditLog::CheckSearch(const SearchQuery& query) const {
+  if (!copy_) {
+    RETURN_IF_ERROR(CheckQuery(query));
+    return {};
+  }
+  RETURN_IF_ERROR(CheckFilters(query));
+  if (!query.cursor.empty()) RETURN_IF_ERROR(internal::ParseCopyCursor(query.cursor));
+  return {};
+}
+
+Result<SearchPage> AuditLog::Search(store::Transaction& tx, const SearchQuery& query) {
+  if (copy_) {
+    RETURN_IF_ERROR(CheckSearch(query));
+    RETURN_IF_ERROR(CopyToStore());
+    return AuditCopy::Search(tx, query);  // and its cursor, the copy's own
+  }
   RETURN_IF_ERROR(CheckQuery(query));
   RETURN_IF_ERROR(index_->CatchUp(journal_->DurableHead().sequence));
   return index_->Search(query);
+}
+
+Result<SearchPage> AuditLog::Search(const SearchQuery& query) {
+  return store::ReadValue<SearchPage>(store_,
+                                      [&](store::Transaction& tx) { return Search(tx, query); });
+}
+
+// Only the owner copies: a command beside a serving node searches what the nodes copied.
+Result<void> AuditLog::CopyToStore() {
+  if (!copy_ || !owner_) return {};
+  return copy_->CatchUp(journal_->DurableHead().sequence);
 }
 
 Result<Standing> AuditLog::ReadStanding() {

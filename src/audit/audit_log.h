@@ -16,7 +16,9 @@
 //   event in one transaction; `Observe` runs a read, then records its event, and returns the data
 //   only once the event is durable. If the event cannot be written, both fail with kUnavailable
 //   and nothing is changed or returned (fail closed).
-// - Search reads the journal's index, brought up to the head first (journal_index.h).
+// - Search reads the journal's index, brought up to the head first (journal_index.h); on a
+//   database several nodes share, every node's copy there, this node's brought up to its head
+//   first (audit_copy.h).
 //
 // Thread-safety: all methods may be called from any thread.
 
@@ -29,6 +31,7 @@
 #include <optional>
 #include <type_traits>
 
+#include "audit/audit_copy.h"
 #include "audit/event.h"
 #include "audit/journal.h"
 #include "audit/journal_index.h"
@@ -54,6 +57,9 @@ struct AuditOptions {
   // store's events into the journal and correct changes that did not commit. False for commands
   // that read beside a running service.
   bool owner = true;
+  // The store is a database several nodes may share: copy the journal into it (audit_copy.h), and
+  // search every node's copy there.
+  bool copy_to_store = false;
 };
 
 // The options of a configured instance's audit log.
@@ -118,11 +124,20 @@ class AuditLog final : public store::CommitSink {
   // Readiness: kUnavailable when the log cannot be written.
   Result<void> Probe();
 
+  // kInvalidArgument for a query Search would refuse: its filters, and a cursor that is not this
+  // log's kind (the journal index's, or the copy's across nodes).
+  Result<void> CheckSearch(const SearchQuery& query) const;
+  // In `tx`, a read the caller runs (an Observe's), where the search reads the store.
+  Result<SearchPage> Search(store::Transaction& tx, const SearchQuery& query);
   Result<SearchPage> Search(const SearchQuery& query);
+  // Brings the copy in a shared database up to the head: none on the embedded store, nor in a
+  // command beside a serving node (which searches what the nodes copied).
+  Result<void> CopyToStore();
   Result<Standing> ReadStanding();
 
   Journal& journal() { return *journal_; }
   JournalIndex& index() { return *index_; }
+  AuditCopy* copy() { return copy_.get(); }  // null unless the store is shared
 
   // store::CommitSink
   Result<std::vector<int64_t>> MakeDurable(std::vector<std::any> entries) override;
@@ -141,7 +156,7 @@ class AuditLog final : public store::CommitSink {
 
  private:
   AuditLog(store::Store& store, std::unique_ptr<Journal> journal,
-           std::unique_ptr<JournalIndex> index, bool owner);
+           std::unique_ptr<JournalIndex> index, std::unique_ptr<AuditCopy> copy, bool owner);
   Result<void> MoveOlderStoreEvents();
   Result<void> CheckNotBehind();
   Result<void> CorrectUncommitted();
@@ -151,6 +166,7 @@ class AuditLog final : public store::CommitSink {
   store::Store& store_;
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<JournalIndex> index_;
+  std::unique_ptr<AuditCopy> copy_;
   const bool owner_;
   const std::string committed_key_;  // where the store records this journal's position
 #ifdef STRONGROOM_TESTING

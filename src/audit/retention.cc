@@ -47,6 +47,7 @@ Result<PruneResult> Prune(AuditLog& log, const Clock& clock, int retention_days)
     if (ec) return Fail(ErrorCode::kUnavailable, "audit retention: cannot remove a segment");
   }
   RETURN_IF_ERROR(log.index().RemoveThrough(result.through));
+  if (auto* copy = log.copy()) RETURN_IF_ERROR(copy->RemoveThrough(result.through));
   return result;
 }
 

@@ -8,21 +8,18 @@
 #include "audit/event.h"
 
 namespace strongroom::audit {
-namespace {
-
-// The index holds each field as the event's canonical text writes it: a JSON string literal.
-std::string Literal(std::string_view value) {
-  std::string out;
-  AppendEscaped(out, value);
-  return out;
-}
-
-}  // namespace
-
-Result<int64_t> CheckQuery(const SearchQuery& q) {
+Result<void> CheckFilters(const SearchQuery& q) {
   if (q.limit < 1 || q.limit > 1000) {
     return Fail(ErrorCode::kInvalidArgument, "limit must be between 1 and 1000");
   }
+  for (const auto* field : {&q.actor, &q.target, &q.action, &q.action_prefix}) {
+    if (field->size() > 256) return Fail(ErrorCode::kInvalidArgument, "filter value too long");
+  }
+  return {};
+}
+
+Result<int64_t> CheckQuery(const SearchQuery& q) {
+  RETURN_IF_ERROR(CheckFilters(q));
   int64_t before = std::numeric_limits<int64_t>::max();
   if (!q.cursor.empty()) {
     auto [p, ec] = std::from_chars(q.cursor.data(), q.cursor.data() + q.cursor.size(), before);
@@ -30,13 +27,16 @@ Result<int64_t> CheckQuery(const SearchQuery& q) {
       return Fail(ErrorCode::kInvalidArgument, "cursor is not valid");
     }
   }
-  for (const auto* field : {&q.actor, &q.target, &q.action, &q.action_prefix}) {
-    if (field->size() > 256) return Fail(ErrorCode::kInvalidArgument, "filter value too long");
-  }
   return before;
 }
 
 namespace internal {
+
+std::string Literal(std::string_view value) {
+  std::string out;
+  AppendEscaped(out, value);
+  return out;
+}
 
 SearchStatement BuildSearch(const SearchQuery& q, int64_t before) {
   // Only the filters given appear in the statement, so SQLite can serve each one from its index
@@ -51,6 +51,13 @@ SearchStatement BuildSearch(const SearchQuery& q, int64_t before) {
                : "SELECT seq, segment, offset FROM audit_events INDEXED BY audit_events_action "
                  "WHERE seq < ?";
   st.params.emplace_back(before);
+  AppendFilters(q, st);
+  st.sql += " ORDER BY seq DESC LIMIT ?";
+  st.params.emplace_back(static_cast<int64_t>(q.limit + 1));
+  return st;
+}
+
+void AppendFilters(const SearchQuery& q, SearchStatement& st) {
   const std::pair<const char*, const std::string*> equal[] = {
       {"actor_id", &q.actor}, {"target_id", &q.target}, {"action", &q.action}};
   for (const auto& [column, value] : equal) {
@@ -78,9 +85,6 @@ SearchStatement BuildSearch(const SearchQuery& q, int64_t before) {
     st.sql += " AND time < ?";
     st.params.emplace_back(Literal(FormatRfc3339(*q.until)));
   }
-  st.sql += " ORDER BY seq DESC LIMIT ?";
-  st.params.emplace_back(static_cast<int64_t>(q.limit + 1));
-  return st;
 }
 
 }  // namespace internal

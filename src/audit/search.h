@@ -1,7 +1,8 @@
 #pragma once
 // Queries over the audit log: by actor, target, action and time range, newest first, a page at a
-// time. The cursor is opaque to callers (today: the last sequence number returned). Every search
-// made through the CLI or API is itself recorded as an `audit.search` event by the caller.
+// time. The cursor is opaque to callers (the journal index's: the last sequence number returned;
+// the copy across nodes' (audit_copy.h): where the last event returned lies in its order). Every
+// search made through the CLI or API is itself recorded as an `audit.search` event by the caller.
 // AuditLog::Search runs them over the journal's index (journal_index.h).
 
 #include <optional>
@@ -30,8 +31,10 @@ struct SearchPage {
   std::string next_cursor;          // "" when there is no more
 };
 
-// kInvalidArgument for a limit out of range, a cursor that is not one, a filter too long;
-// otherwise the sequence to search before.
+// kInvalidArgument for a limit out of range or a filter too long.
+Result<void> CheckFilters(const SearchQuery& query);
+// As CheckFilters, and for a cursor that is not one of the journal index's; otherwise the
+// sequence to search before.
 Result<int64_t> CheckQuery(const SearchQuery& query);
 
 namespace internal {
@@ -42,6 +45,11 @@ struct SearchStatement {
   store::Params params;
 };
 SearchStatement BuildSearch(const SearchQuery& query, int64_t before);
+// Appends the query's filters (actor, target, action or family, time range) to `st`, whose
+// columns are named as the index names them, each as " AND ...".
+void AppendFilters(const SearchQuery& query, SearchStatement& st);
+// A value as the index keeps it: a JSON string literal, as the event's canonical text writes it.
+std::string Literal(std::string_view value);
 }  // namespace internal
 
 }  // namespace strongroom::audit

@@ -4,7 +4,9 @@
 
 #include <charconv>
 #include <deque>
+#include <functional>
 
+#include "audit/audit_copy.h"
 #include "audit/journal.h"
 #include "crypto/hash.h"
 #include "crypto/signing.h"
@@ -13,6 +15,7 @@ namespace strongroom::audit {
 namespace {
 
 constexpr int kIndexPage = 5000;
+constexpr int kCopyPage = 5000;
 
 bool NamesSequence(std::string_view canonical, int64_t seq) {
   constexpr std::string_view kPrefix = "{\"seq\":";
@@ -26,17 +29,21 @@ bool NamesSequence(std::string_view canonical, int64_t seq) {
 
 bool SameHash(const crypto::Sha256Digest& a, const crypto::Sha256Digest& b) { return a == b; }
 
-// Walks the journal once, checking each record against the chain, and the index alongside it.
+using NextRecord = std::function<Result<std::optional<JournalReader::Item>>()>;
+
+// Walks a journal, or a node's copy of one, once, checking each record against the chain, and
+// the journal's index (if given) alongside it.
 class Walk {
  public:
-  Walk(JournalIndex& index, std::span<const uint8_t> public_key, Environment env, int64_t committed)
+  Walk(JournalIndex* index, std::span<const uint8_t> public_key, Environment env, int64_t committed)
       : index_(index), public_key_(public_key), env_(env), committed_(committed) {}
 
-  Result<VerifyReport> Run(const std::filesystem::path& dir) {
-    ASSIGN_OR_RETURN(indexed_through_, index_.IndexedThrough());
-    ASSIGN_OR_RETURN(auto reader, JournalReader::FromStart(dir));
+  Result<VerifyReport> Run(const NextRecord& next) {
+    if (index_) {
+      ASSIGN_OR_RETURN(indexed_through_, index_->IndexedThrough());
+    }
     while (report_.ok) {
-      auto item = reader.Next();
+      auto item = next();
       if (!item) {
         if (item.error().code != ErrorCode::kDataLoss) return std::unexpected(item.error());
         Flag(expected_, item.error().message);
@@ -47,7 +54,6 @@ class Walk {
       first_ = false;
     }
     if (report_.ok) RETURN_IF_ERROR(RestOfIndex());
-    report_.bytes = reader.bytes_read();
     return report_;
   }
 
@@ -95,6 +101,8 @@ class Walk {
       Flag(expected_, "a checkpoint names a head the chain is not at (events removed or added)");
     } else if (!SameHash(r.hash, prev_)) {
       Flag(r.sequence, "chain differs from the signed checkpoint (events rewritten)");
+    } else {
+      report_.signed_through = r.sequence;
     }
   }
 
@@ -116,13 +124,15 @@ class Walk {
     }
     ++report_.events;
     ++expected_;
+    report_.head = r.sequence;
+    report_.head_hash = r.hash;
     NoteRetention(r.text);
-    CheckIndex(r, at);
+    if (index_) CheckIndex(r, at);
   }
 
   Result<void> Refill(int64_t from) {
     if (!rows_.empty() || index_done_) return {};
-    ASSIGN_OR_RETURN(auto rows, index_.Rows(from, kIndexPage));
+    ASSIGN_OR_RETURN(auto rows, index_->Rows(from, kIndexPage));
     if (rows.empty()) index_done_ = true;
     rows_.assign(rows.begin(), rows.end());
     return {};
@@ -175,7 +185,7 @@ class Walk {
   }
 
   Result<void> RestOfIndex() {
-    RETURN_IF_ERROR(Refill(expected_));
+    if (index_) RETURN_IF_ERROR(Refill(expected_));
     if (!rows_.empty()) {
       Flag(rows_.front().sequence,
            "the index names an event the journal does not hold (journal truncated)");
@@ -194,7 +204,7 @@ class Walk {
     return {};
   }
 
-  JournalIndex& index_;
+  JournalIndex* const index_;  // null for a copy
   std::span<const uint8_t> public_key_;
   Environment env_;
   const int64_t committed_;
@@ -214,7 +224,52 @@ class Walk {
 Result<VerifyReport> Verify(const std::filesystem::path& journal_dir, JournalIndex& index,
                             std::span<const uint8_t> public_key, Environment env,
                             int64_t committed) {
-  return Walk(index, public_key, env, committed).Run(journal_dir);
+  ASSIGN_OR_RETURN(auto reader, JournalReader::FromStart(journal_dir));
+  auto report = Walk(&index, public_key, env, committed).Run([&reader] { return reader.Next(); });
+  if (report) report->bytes = reader.bytes_read();
+  return report;
+}
+
+Result<VerifyReport> VerifyCopy(store::Store& store, std::string_view node,
+                                std::span<const uint8_t> public_key, Environment env,
+                                const std::filesystem::path& journal_dir) {
+  std::deque<JournalRecord> page;
+  int64_t after = 0;
+  auto after_kind = RecordKind::kEvent;
+  bool done = false;
+  auto report =
+      Walk(nullptr, public_key, env, 0).Run([&]() -> Result<std::optional<JournalReader::Item>> {
+        if (page.empty() && !done) {
+          ASSIGN_OR_RETURN(auto rows, CopiedRecords(store, node, after, after_kind, kCopyPage));
+          done = rows.empty();
+          page.assign(std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
+        }
+        if (page.empty()) return std::nullopt;
+        JournalReader::Item item{std::move(page.front()), {}};
+        page.pop_front();
+        after = item.record.sequence;
+        after_kind = item.record.kind;
+        return item;
+      });
+  if (!report || !report->ok || journal_dir.empty() || report->head == 0) return report;
+  // The node's own journal vouches for its copy up to the copy's newest event: the same chain
+  // hash there means the same events, checkpoint or none.
+  const auto differs = [&](std::string problem) {
+    report->ok = false;
+    report->first_bad_sequence = report->head;
+    report->problem = std::move(problem);
+    return report;
+  };
+  ASSIGN_OR_RETURN(auto reader, JournalReader::From(journal_dir, report->head));
+  for (;;) {
+    ASSIGN_OR_RETURN(auto item, reader.Next());
+    if (!item) return differs("the copy holds events this node's journal does not");
+    if (item->record.kind != RecordKind::kEvent) continue;
+    if (item->record.sequence != report->head || !SameHash(item->record.hash, report->head_hash)) {
+      return differs("the copy differs from this node's journal (rewritten in the database)");
+    }
+    return report;
+  }
 }
 
 }  // namespace strongroom::audit

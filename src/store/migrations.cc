@@ -436,6 +436,26 @@ CREATE TABLE leases (
   holder   TEXT NOT NULL,
   until_ms INTEGER NOT NULL
 ))sql"}},
+      {17,
+       "every node's audit journal copied into a database the nodes share, for search and "
+       "verification across nodes (audit/audit_copy.h); empty on the embedded store",
+       {R"sql(
+CREATE TABLE audit_copy (
+  node      TEXT NOT NULL,
+  sequence  INTEGER NOT NULL,
+  kind      INTEGER NOT NULL,
+  hash      BLOB NOT NULL,
+  text      TEXT NOT NULL,
+  time      TEXT NOT NULL,
+  actor_id  TEXT NOT NULL,
+  action    TEXT NOT NULL,
+  target_id TEXT NOT NULL,
+  PRIMARY KEY (node, sequence, kind)
+))sql",
+        "CREATE INDEX audit_copy_time ON audit_copy (time, node, sequence)",
+        "CREATE INDEX audit_copy_actor ON audit_copy (actor_id, time, node, sequence)",
+        "CREATE INDEX audit_copy_target ON audit_copy (target_id, time, node, sequence)",
+        "CREATE INDEX audit_copy_action ON audit_copy (action, time, node, sequence)"}},
   };
   return kMigrations;
 }

@@ -24,6 +24,18 @@
 namespace strongroom::testing {
 namespace {
 
+// The first line of `text` that starts with `prefix`, or "".
+std::string LineStartingWith(const std::string& text, const std::string& prefix) {
+  for (size_t at = 0; at < text.size();) {
+    const auto end = std::min(text.find('\n', at), text.size());
+    if (std::string_view(text).substr(at, end - at).starts_with(prefix)) {
+      return text.substr(at, end - at);
+    }
+    at = end + 1;
+  }
+  return "";
+}
+
 class ClusterTest : public OrgFixture {
  protected:
   ClusterTest() : OrgFixture({"--store-conninfo", NewPostgresDatabase(), "--node", "a"}) {}
@@ -147,6 +159,52 @@ TEST_F(ClusterTest, AnExportApprovedOnOneNodeIsDownloadedOnceFromEither) {
   EXPECT_FALSE(got.headers["x-strongroom-archive-key"].empty());
   EXPECT_EQ(api_.As(sessions_["ann.editor"], "GET", download).status, 409) << "once, on a";
   EXPECT_EQ(b_api_.As(sessions_["ann.editor"], "GET", download).status, 409) << "and on b";
+}
+
+// Each node copies its journal into the database (audit/audit_copy.h): a search on either node
+// finds what the other recorded, paged across both, and `audit verify` on each node checks both
+// nodes' copies (its own against its journal).
+TEST_F(ClusterTest, AuditSearchOnEitherNodeCoversBothAndVerifyChecksBoth) {
+  const auto made = CreateRecord("ann.editor", "seen on both nodes");  // on a
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string id(JsonOf(made).at("id").as_string());
+  ASSERT_EQ(b_api_.As(sessions_["ann.editor"], "GET", "/api/v1/records/" + id).status, 200);
+  const std::string query = "/api/v1/audit/events?target=" + id;
+  // A search on b brings b's copy up to its head (as b's next maintenance tick would).
+  const auto on_b = b_api_.As(officer1_, "GET", query);
+  ASSERT_EQ(on_b.status, 200) << on_b.body;
+  std::vector<std::string> found;
+  std::string cursor;
+  for (int page = 0; page < 5; ++page) {
+    const auto r =
+        api_.As(officer1_, "GET", query + "&limit=1" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto body = JsonOf(r);
+    for (const auto& e : body.at("items").as_array()) {
+      found.push_back(std::string(e.at("action").as_string()) + "@" +
+                      std::string(e.at("node").as_string()));
+    }
+    cursor = body.at("next_cursor").as_string();
+    if (cursor.empty()) break;
+  }
+  EXPECT_EQ(found, (std::vector<std::string>{"record.view@b", "record.create@a"}))
+      << "on a, one page at a time";
+  const auto bad = api_.As(officer1_, "GET", query + "&cursor=17");
+  EXPECT_EQ(bad.status, 400) << "a cursor of one node's own index is not one here: " << bad.body;
+
+  ASSERT_EQ(inst_.Stop(), 0);
+  ASSERT_EQ(b_.Stop(), 0);
+  for (const auto* node : {&inst_, &b_}) {
+    const auto verify = RunBinary({"audit", "verify", "--config", node->config().string()});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+    for (const std::string& name : {std::string("a"), std::string("b")}) {
+      const auto line = LineStartingWith(verify.out, "node \"" + name + "\"'s audit copy");
+      EXPECT_TRUE(line.starts_with("node \"" + name + "\"'s audit copy in the database verified"))
+          << verify.out;
+      const bool own = (node == &inst_) == (name == "a");
+      EXPECT_EQ(line.ends_with(", the same as this node's journal"), own) << line;
+    }
+  }
 }
 
 // The purge, account expiry and the certificates' check run where their lease is held

@@ -89,7 +89,8 @@ TEST_F(PostgresNodeTest, TheServiceRunsOnPostgresAndWhatItWroteSurvivesARestart)
   ASSERT_EQ(inst_.Stop(), 0);
   auto verify = RunBinary({"audit", "verify", "--config", inst_.config().string()});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
-  // The journal holds this node's events; the database holds no copy of them.
+  // A command beside the node searches the copy in the database (audit/audit_copy.h), which
+  // the node brought up to its head as it stopped.
   auto search = RunBinary({"audit", "search", "--config", inst_.config().string(), "--action",
                            "record.view", "--limit", "10"});
   EXPECT_NE(search.out.find(id), std::string::npos) << search.out << search.err;

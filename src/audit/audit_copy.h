@@ -1,0 +1,84 @@
+#pragma once
+// Every node's audit journal, copied into the database the nodes share (table `audit_copy`), so
+// that a search on any node covers every node's events and `audit verify` on any node checks
+// every node's chain. Only on PostgreSQL: a node on the embedded store is the only node, and its
+// journal's own index serves it (journal_index.h).
+//
+// - The copy is derived, as the index is: each serving node copies its own journal's events and
+//   checkpoints (not its seals), as they are (sequence, chain hash, canonical text), with the
+//   index's search keys beside each event. It copies at each maintenance tick, and up to its head
+//   before a search it answers: a search sees its own node's events at once and another node's as
+//   of that node's last tick (`[audit] checkpoint_interval_ms`).
+// - It is checked as the journal is: the chain recomputed from the texts, each checkpoint's
+//   Ed25519 signature, the sequence gapless from the first event or from the signed checkpoint
+//   retention left (verifier.h's VerifyCopy). Rows edited, added or removed in the database are
+//   found at the next signed checkpoint; a node's copy is compared with its own journal where
+//   that node verifies. What it cannot show is a node's newest rows removed after its last
+//   checkpoint: that node's journal and the collector remain the record.
+// - Retention removes a node's rows with its journal's segments, keeping the checkpoint that
+//   anchors what remains.
+//
+// Thread-safety: every method may be called from any thread.
+
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/journal.h"
+#include "audit/journal_format.h"
+#include "audit/search.h"
+#include "common/error.h"
+#include "store/store.h"
+
+namespace strongroom::audit {
+
+class AuditCopy {
+ public:
+  // `store` must outlive the copy.
+  AuditCopy(store::Store& store, std::filesystem::path journal_dir, std::string node);
+
+  // Copies this node's records after those the database holds, events up to `head`.
+  Result<void> CatchUp(int64_t head);
+  // Runs `query` over every node's copy, newest first (by time, then node, then sequence), in
+  // `tx`; the cursor is this search's own (CheckCopyCursor).
+  static Result<SearchPage> Search(store::Transaction& tx, const SearchQuery& query);
+  // Forgets this node's events through `sequence`, and its checkpoints before it, whose segments
+  // retention removed; the checkpoint at `sequence` stays, to anchor the rest.
+  Result<void> RemoveThrough(int64_t sequence);
+
+  const std::string& node() const { return node_; }
+
+ private:
+  store::Store& store_;
+  const std::filesystem::path dir_;
+  const std::string node_;
+  std::mutex mu_;                        // one catch-up at a time; guards what follows
+  std::optional<JournalReader> reader_;  // follows the journal from catch-up to catch-up
+  int64_t reader_through_ = -1;          // the newest record copied when it last read
+};
+
+// The nodes whose copies the database holds, by name.
+Result<std::vector<std::string>> CopiedNodes(store::Store& store);
+// Up to `limit` of `node`'s copied records in journal order (sequence, then event before its
+// checkpoint), after the record (`after`, `after_kind`).
+Result<std::vector<JournalRecord>> CopiedRecords(store::Store& store, std::string_view node,
+                                                 int64_t after, RecordKind after_kind, int limit);
+
+namespace internal {
+// A search cursor over the copy: the last event a page returned.
+struct CopyCursor {
+  std::string time;  // as the index keeps it: a JSON string literal
+  std::string node;
+  int64_t sequence = 0;
+};
+std::string FormatCopyCursor(const CopyCursor& cursor);
+// kInvalidArgument unless `text` is one FormatCopyCursor made.
+Result<CopyCursor> ParseCopyCursor(std::string_view text);
+// The parameterised statement over the copy for `query` (its cursor parsed into `after`); for
+// tests of its plan.
+SearchStatement BuildCopySearch(const SearchQuery& query, const std::optional<CopyCursor>& after);
+}  // namespace internal
+
+}  // namespace strongroom::audit
