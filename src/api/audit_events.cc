@@ -84,8 +84,7 @@ Result<audit::SearchPage> SearchAuditLog(audit::AuditLog& audit, const Clock& cl
   }
   event.allowed = true;
   event.reason = "security officer";
-  return audit.Observe<audit::SearchPage>(
-      event, [&](store::Transaction& tx) { return audit.Search(tx, *q); });
+  return audit.ObserveSearch(std::move(event), *q);
 }
 
 void AddAuditEventRoutes(RouteTable& table, audit::AuditLog& audit, const Clock& clock) {

@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 
+#include "audit/audit_log.h"
 #include "audit/event.h"
 #include "audit/journal.h"
 #include "common/bytes.h"
 #include "common/clock.h"
+#include "common/utf8.h"
 
 namespace strongroom::audit {
 namespace {
@@ -20,12 +23,8 @@ constexpr size_t kColumns = 9;
 // A node's name is at most 64 characters (configuration.md): 128 hex digits.
 constexpr size_t kMaxNodeHex = 128;
 
-struct CopyRow {
-  JournalRecord record;
-  std::string time, actor_id, action, target_id;  // JSON string literals; "" for a checkpoint
-};
-
-Result<void> Insert(store::Transaction& tx, std::string_view node, std::span<const CopyRow> rows) {
+Result<void> Insert(store::Transaction& tx, std::string_view node,
+                    std::span<const CopiedRecord> rows) {
   std::string sql =
       "INSERT INTO audit_copy (node, sequence, kind, hash, text, time, actor_id, action, "
       "target_id) VALUES ";
@@ -58,6 +57,14 @@ AuditCopy::AuditCopy(store::Store& store, std::filesystem::path journal_dir, std
 
 Result<void> AuditCopy::CatchUp(int64_t head) {
   std::lock_guard lock(mu_);
+  // A batch that failed to go in was read already: the next catch-up starts again from the
+  // database's newest row.
+  auto r = CatchUpLocked(head);
+  if (!r) reader_.reset();
+  return r;
+}
+
+Result<void> AuditCopy::CatchUpLocked(int64_t head) {
   int64_t through = 0;  // the newest record the database holds, of any kind
   RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
     ASSIGN_OR_RETURN(auto rows,
@@ -72,8 +79,8 @@ Result<void> AuditCopy::CatchUp(int64_t head) {
                                                : JournalReader::From(dir_, through));
     reader_.emplace(std::move(reader));
   }
-  for (;;) {
-    std::vector<CopyRow> rows;
+  for (int64_t copied = 0; copied < kMaxRecordsPerCatchUp;) {
+    std::vector<CopiedRecord> rows;
     while (rows.size() < kRecordsPerWrite) {
       auto item = reader_->Next(head);
       if (!item) {
@@ -89,7 +96,7 @@ Result<void> AuditCopy::CatchUp(int64_t head) {
       if (!*item) break;
       auto& r = (*item)->record;
       if (r.kind == RecordKind::kSeal || r.sequence < through) continue;
-      CopyRow row{std::move(r), {}, {}, {}, {}};
+      CopiedRecord row{std::move(r), {}, {}, {}, {}};
       if (row.record.kind == RecordKind::kEvent) {
         if (const auto keys = SearchKeysOf(row.record.text)) {
           row.time = keys->time;
@@ -110,6 +117,7 @@ Result<void> AuditCopy::CatchUp(int64_t head) {
     }));
     through = std::max(through, rows.back().record.sequence);
     reader_through_ = through;
+    copied += static_cast<int64_t>(rows.size());
   }
   reader_through_ = through;
   return {};
@@ -147,45 +155,54 @@ Result<SearchPage> AuditCopy::Search(store::Transaction& tx, const SearchQuery& 
   return page;
 }
 
-Result<std::vector<std::string>> CopiedNodes(store::Store& store) {
+Result<std::vector<std::string>> KnownNodes(store::Store& store) {
+  const std::string prefix = AuditLog::CommittedKeyFor("");
   std::vector<std::string> nodes;
   RETURN_IF_ERROR(store.Read([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT DISTINCT node FROM audit_copy ORDER BY node"));
-    for (const auto& row : rows) nodes.push_back(row.Text(0));
+    ASSIGN_OR_RETURN(auto copied, tx.Query("SELECT DISTINCT node FROM audit_copy"));
+    for (const auto& row : copied) nodes.push_back(row.Text(0));
+    // The meta keys under the prefix: from it up to (not including) it with its last byte raised.
+    std::string end = prefix;
+    end.back() = static_cast<char>(end.back() + 1);
+    ASSIGN_OR_RETURN(auto committed,
+                     tx.Query("SELECT key FROM meta WHERE key >= ? AND key < ?", {prefix, end}));
+    for (const auto& row : committed) nodes.push_back(row.Text(0).substr(prefix.size()));
     return {};
   }));
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
   return nodes;
 }
 
-Result<std::vector<JournalRecord>> CopiedRecords(store::Store& store, std::string_view node,
-                                                 int64_t after, RecordKind after_kind, int limit) {
-  std::vector<JournalRecord> out;
-  RETURN_IF_ERROR(store.Read([&](store::Transaction& tx) -> Result<void> {
-    ASSIGN_OR_RETURN(auto rows,
-                     tx.Query("SELECT sequence, kind, hash, text FROM audit_copy WHERE node = ? "
-                              "AND (sequence, kind) > (?, ?) ORDER BY sequence, kind LIMIT ?",
-                              {std::string(node), after, static_cast<int64_t>(after_kind),
-                               static_cast<int64_t>(limit)}));
-    for (const auto& row : rows) {
-      JournalRecord r;
-      r.sequence = row.Int(0);
-      const int64_t kind = row.Int(1);
-      const Bytes hash = row.Blob(2);
-      if ((kind != static_cast<int64_t>(RecordKind::kEvent) &&
-           kind != static_cast<int64_t>(RecordKind::kCheckpoint)) ||
-          hash.size() != r.hash.size()) {
-        return Fail(ErrorCode::kDataLoss,
-                    fmt::format("node {}'s audit copy holds a row at sequence {} that is no "
-                                "event or checkpoint",
-                                node, r.sequence));
-      }
-      r.kind = static_cast<RecordKind>(kind);
-      std::copy(hash.begin(), hash.end(), r.hash.begin());
-      r.text = row.Text(3);
-      out.push_back(std::move(r));
+Result<std::vector<CopiedRecord>> CopiedRecords(store::Transaction& tx, std::string_view node,
+                                                int64_t after, RecordKind after_kind, int limit) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT sequence, kind, hash, text, time, actor_id, action, "
+                                       "target_id FROM audit_copy WHERE node = ? AND (sequence, "
+                                       "kind) > (?, ?) ORDER BY sequence, kind LIMIT ?",
+                                       {std::string(node), after, static_cast<int64_t>(after_kind),
+                                        static_cast<int64_t>(limit)}));
+  std::vector<CopiedRecord> out;
+  for (const auto& row : rows) {
+    CopiedRecord c;
+    auto& r = c.record;
+    r.sequence = row.Int(0);
+    const int64_t kind = row.Int(1);
+    const Bytes hash = row.Blob(2);
+    if ((kind != static_cast<int64_t>(RecordKind::kEvent) &&
+         kind != static_cast<int64_t>(RecordKind::kCheckpoint)) ||
+        hash.size() != r.hash.size()) {
+      return Fail(ErrorCode::kDataLoss,
+                  fmt::format("a row at sequence {} is no event or checkpoint", r.sequence));
     }
-    return {};
-  }));
+    r.kind = static_cast<RecordKind>(kind);
+    std::copy(hash.begin(), hash.end(), r.hash.begin());
+    r.text = row.Text(3);
+    c.time = row.Text(4);
+    c.actor_id = row.Text(5);
+    c.action = row.Text(6);
+    c.target_id = row.Text(7);
+    out.push_back(std::move(c));
+  }
   return out;
 }
 
@@ -224,6 +241,11 @@ Result<CopyCursor> ParseCopyCursor(std::string_view text) {
   const auto node = HexDecode(hex);
   if (!node) return bad();
   c.node.assign(node->begin(), node->end());
+  // A name as configuration takes one: UTF-8 without control characters.
+  if (!Utf8CodePoints(c.node)) return bad();
+  for (unsigned char ch : c.node) {
+    if (ch < 0x20 || ch == 0x7f) return bad();
+  }
   c.time = Literal(FormatRfc3339(TimePoint(std::chrono::milliseconds(ms))));
   return c;
 }

@@ -6,15 +6,19 @@
 //
 // - The copy is derived, as the index is: each serving node copies its own journal's events and
 //   checkpoints (not its seals), as they are (sequence, chain hash, canonical text), with the
-//   index's search keys beside each event. It copies at each maintenance tick, and up to its head
-//   before a search it answers: a search sees its own node's events at once and another node's as
-//   of that node's last tick (`[audit] checkpoint_interval_ms`).
-// - It is checked as the journal is: the chain recomputed from the texts, each checkpoint's
-//   Ed25519 signature, the sequence gapless from the first event or from the signed checkpoint
-//   retention left (verifier.h's VerifyCopy). Rows edited, added or removed in the database are
-//   found at the next signed checkpoint; a node's copy is compared with its own journal where
-//   that node verifies. What it cannot show is a node's newest rows removed after its last
-//   checkpoint: that node's journal and the collector remain the record.
+//   index's search keys beside each event. It copies at each maintenance tick, before a search it
+//   answers (outside the search's read) and as it stops: a search sees its own node's events at
+//   once and another node's as of that node's last tick (`[audit] checkpoint_interval_ms`). One
+//   catch-up copies at most kMaxRecordsPerCatchUp records (a journal copied for the first time
+//   goes in over several ticks).
+// - It is checked as the journal is, in one snapshot (verifier.h's VerifyCopy): the chain
+//   recomputed from the texts, each checkpoint's Ed25519 signature, the sequence gapless from
+//   the first event or from the signed checkpoint retention left, each event's search keys and
+//   node as its text has them. Rows edited or added in the database are found at the next signed
+//   checkpoint, rows removed from the middle as a gap; a node's copy is compared with its own
+//   journal where that node verifies. Rows removed from a copy's end leave what remains valid:
+//   the node copies them again at its next catch-up (it resumes after its newest row), and its
+//   own verify says how far its copy reaches. Its journal and the collector remain the record.
 // - Retention removes a node's rows with its journal's segments, keeping the checkpoint that
 //   anchors what remains.
 //
@@ -34,12 +38,23 @@
 
 namespace strongroom::audit {
 
+// A copied record, with the search keys beside an event (JSON string literals; "" for a
+// checkpoint).
+struct CopiedRecord {
+  JournalRecord record;
+  std::string time, actor_id, action, target_id;
+};
+
 class AuditCopy {
  public:
+  static constexpr int64_t kMaxRecordsPerCatchUp = 100'000;
+
   // `store` must outlive the copy.
   AuditCopy(store::Store& store, std::filesystem::path journal_dir, std::string node);
 
-  // Copies this node's records after those the database holds, events up to `head`.
+  // Copies this node's records after those the database holds, events up to `head` (at most
+  // kMaxRecordsPerCatchUp of them). Never inside a read of the store: it takes a reader of its
+  // own, and one catch-up waits for another.
   Result<void> CatchUp(int64_t head);
   // Runs `query` over every node's copy, newest first (by time, then node, then sequence), in
   // `tx`; the cursor is this search's own (CheckCopyCursor).
@@ -51,20 +66,24 @@ class AuditCopy {
   const std::string& node() const { return node_; }
 
  private:
+  Result<void> CatchUpLocked(int64_t head);
+
   store::Store& store_;
   const std::filesystem::path dir_;
   const std::string node_;
+
   std::mutex mu_;                        // one catch-up at a time; guards what follows
   std::optional<JournalReader> reader_;  // follows the journal from catch-up to catch-up
   int64_t reader_through_ = -1;          // the newest record copied when it last read
 };
 
-// The nodes whose copies the database holds, by name.
-Result<std::vector<std::string>> CopiedNodes(store::Store& store);
+// The nodes the database knows of, by name: those with a copy, and those whose changes it has
+// committed (which copy theirs at their next tick or start).
+Result<std::vector<std::string>> KnownNodes(store::Store& store);
 // Up to `limit` of `node`'s copied records in journal order (sequence, then event before its
-// checkpoint), after the record (`after`, `after_kind`).
-Result<std::vector<JournalRecord>> CopiedRecords(store::Store& store, std::string_view node,
-                                                 int64_t after, RecordKind after_kind, int limit);
+// checkpoint), after the record (`after`, `after_kind`), in `tx`.
+Result<std::vector<CopiedRecord>> CopiedRecords(store::Transaction& tx, std::string_view node,
+                                                int64_t after, RecordKind after_kind, int limit);
 
 namespace internal {
 // A search cursor over the copy: the last event a page returned.

@@ -403,20 +403,25 @@ Result<void> AuditLog::CheckSearch(const SearchQuery& query) const {
   return {};
 }
 
-Result<SearchPage> AuditLog::Search(store::Transaction& tx, const SearchQuery& query) {
-  if (copy_) {
-    RETURN_IF_ERROR(CheckSearch(query));
-    RETURN_IF_ERROR(CopyToStore());
-    return AuditCopy::Search(tx, query);  // and its cursor, the copy's own
-  }
-  RETURN_IF_ERROR(CheckQuery(query));
+// The copy is brought up to the head before the read the search runs in, never inside it (a
+// catch-up takes a reader of its own).
+Result<SearchPage> AuditLog::SearchIn(store::Transaction& tx, const SearchQuery& query) {
+  RETURN_IF_ERROR(CheckSearch(query));
+  if (copy_) return AuditCopy::Search(tx, query);
   RETURN_IF_ERROR(index_->CatchUp(journal_->DurableHead().sequence));
   return index_->Search(query);
 }
 
 Result<SearchPage> AuditLog::Search(const SearchQuery& query) {
+  RETURN_IF_ERROR(CopyToStore());
   return store::ReadValue<SearchPage>(store_,
-                                      [&](store::Transaction& tx) { return Search(tx, query); });
+                                      [&](store::Transaction& tx) { return SearchIn(tx, query); });
+}
+
+Result<SearchPage> AuditLog::ObserveSearch(Event event, const SearchQuery& query) {
+  if (auto copied = CopyToStore(); !copied) return Failed(std::move(event), copied.error());
+  return Observe<SearchPage>(std::move(event),
+                             [&](store::Transaction& tx) { return SearchIn(tx, query); });
 }
 
 // Only the owner copies: a command beside a serving node searches what the nodes copied.

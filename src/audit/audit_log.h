@@ -127,8 +127,9 @@ class AuditLog final : public store::CommitSink {
   // kInvalidArgument for a query Search would refuse: its filters, and a cursor that is not this
   // log's kind (the journal index's, or the copy's across nodes).
   Result<void> CheckSearch(const SearchQuery& query) const;
-  // In `tx`, a read the caller runs (an Observe's), where the search reads the store.
-  Result<SearchPage> Search(store::Transaction& tx, const SearchQuery& query);
+  // Runs `query` as Observe runs a read, recorded as `event` (the search's own audit event).
+  Result<SearchPage> ObserveSearch(Event event, const SearchQuery& query);
+  // Runs `query` unrecorded (tests, and what the service does for itself).
   Result<SearchPage> Search(const SearchQuery& query);
   // Brings the copy in a shared database up to the head: none on the embedded store, nor in a
   // command beside a serving node (which searches what the nodes copied).
@@ -157,6 +158,7 @@ class AuditLog final : public store::CommitSink {
  private:
   AuditLog(store::Store& store, std::unique_ptr<Journal> journal,
            std::unique_ptr<JournalIndex> index, std::unique_ptr<AuditCopy> copy, bool owner);
+  Result<SearchPage> SearchIn(store::Transaction& tx, const SearchQuery& query);
   Result<void> MoveOlderStoreEvents();
   Result<void> CheckNotBehind();
   Result<void> CorrectUncommitted();

@@ -47,7 +47,12 @@ Result<PruneResult> Prune(AuditLog& log, const Clock& clock, int retention_days)
     if (ec) return Fail(ErrorCode::kUnavailable, "audit retention: cannot remove a segment");
   }
   RETURN_IF_ERROR(log.index().RemoveThrough(result.through));
-  if (auto* copy = log.copy()) RETURN_IF_ERROR(copy->RemoveThrough(result.through));
+  if (auto* copy = log.copy()) {
+    // The prune's own event first, so that no node's verify meanwhile finds the copy cut
+    // without the event that says why.
+    RETURN_IF_ERROR(log.CopyToStore());
+    RETURN_IF_ERROR(copy->RemoveThrough(result.through));
+  }
   return result;
 }
 

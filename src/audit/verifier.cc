@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "audit/audit_copy.h"
+#include "audit/event.h"
 #include "audit/journal.h"
 #include "crypto/hash.h"
 #include "crypto/signing.h"
@@ -30,13 +31,20 @@ bool NamesSequence(std::string_view canonical, int64_t seq) {
 bool SameHash(const crypto::Sha256Digest& a, const crypto::Sha256Digest& b) { return a == b; }
 
 using NextRecord = std::function<Result<std::optional<JournalReader::Item>>()>;
+// For a copy: what is wrong with an event whose chain holds, beside its text ("" if nothing).
+using CheckCopied = std::function<std::string(const JournalRecord&)>;
 
 // Walks a journal, or a node's copy of one, once, checking each record against the chain, and
 // the journal's index (if given) alongside it.
 class Walk {
  public:
-  Walk(JournalIndex* index, std::span<const uint8_t> public_key, Environment env, int64_t committed)
-      : index_(index), public_key_(public_key), env_(env), committed_(committed) {}
+  Walk(JournalIndex* index, std::span<const uint8_t> public_key, Environment env, int64_t committed,
+       CheckCopied check_copied = {})
+      : index_(index),
+        check_copied_(std::move(check_copied)),
+        public_key_(public_key),
+        env_(env),
+        committed_(committed) {}
 
   Result<VerifyReport> Run(const NextRecord& next) {
     if (index_) {
@@ -128,6 +136,9 @@ class Walk {
     report_.head_hash = r.hash;
     NoteRetention(r.text);
     if (index_) CheckIndex(r, at);
+    if (check_copied_) {
+      if (auto problem = check_copied_(r); !problem.empty()) Flag(r.sequence, std::move(problem));
+    }
   }
 
   Result<void> Refill(int64_t from) {
@@ -205,6 +216,7 @@ class Walk {
   }
 
   JournalIndex* const index_;  // null for a copy
+  const CheckCopied check_copied_;
   std::span<const uint8_t> public_key_;
   Environment env_;
   const int64_t committed_;
@@ -233,42 +245,66 @@ Result<VerifyReport> Verify(const std::filesystem::path& journal_dir, JournalInd
 Result<VerifyReport> VerifyCopy(store::Store& store, std::string_view node,
                                 std::span<const uint8_t> public_key, Environment env,
                                 const std::filesystem::path& journal_dir) {
-  std::deque<JournalRecord> page;
-  int64_t after = 0;
-  auto after_kind = RecordKind::kEvent;
-  bool done = false;
-  auto report =
-      Walk(nullptr, public_key, env, 0).Run([&]() -> Result<std::optional<JournalReader::Item>> {
-        if (page.empty() && !done) {
-          ASSIGN_OR_RETURN(auto rows, CopiedRecords(store, node, after, after_kind, kCopyPage));
-          done = rows.empty();
-          page.assign(std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
-        }
-        if (page.empty()) return std::nullopt;
-        JournalReader::Item item{std::move(page.front()), {}};
-        page.pop_front();
-        after = item.record.sequence;
-        after_kind = item.record.kind;
-        return item;
-      });
-  if (!report || !report->ok || journal_dir.empty() || report->head == 0) return report;
+  // Each event's search keys and node, as its text has them, once its chain holds: an edited key
+  // would hide the event from a search, an event under another node's name would pass for that
+  // node's.
+  const std::string node_field = "\"node\":" + internal::Literal(node);
+  CopiedRecord given;  // the keys of the record last given to the walk (its text moved out)
+  const auto check = [&](const JournalRecord& r) -> std::string {
+    const auto keys = SearchKeysOf(r.text);
+    const auto at = r.text.find(node_field);
+    const auto after = at == std::string::npos ? '\0' : r.text[at + node_field.size()];
+    if (!keys || keys->time != given.time || keys->actor_id != given.actor_id ||
+        keys->action != given.action || keys->target_id != given.target_id) {
+      return "a copied event's search keys differ from its text (edited to hide it from search)";
+    }
+    if (after != ',' && after != '}') return "a copied event names another node";
+    return "";
+  };
+  // One snapshot: rows retention removes meanwhile are not taken for a gap.
+  std::optional<Result<VerifyReport>> report;
+  RETURN_IF_ERROR(store.Read([&](store::Transaction& tx) -> Result<void> {
+    std::deque<CopiedRecord> page;
+    int64_t after = 0;
+    auto after_kind = RecordKind::kEvent;
+    bool done = false;
+    report.emplace(Walk(nullptr, public_key, env, 0, check)
+                       .Run([&]() -> Result<std::optional<JournalReader::Item>> {
+                         if (page.empty() && !done) {
+                           ASSIGN_OR_RETURN(auto rows,
+                                            CopiedRecords(tx, node, after, after_kind, kCopyPage));
+                           done = rows.empty();
+                           page.assign(std::make_move_iterator(rows.begin()),
+                                       std::make_move_iterator(rows.end()));
+                         }
+                         if (page.empty()) return std::nullopt;
+                         given = std::move(page.front());
+                         page.pop_front();
+                         after = given.record.sequence;
+                         after_kind = given.record.kind;
+                         return JournalReader::Item{std::move(given.record), {}};
+                       }));
+    return {};
+  }));
+  if (!*report || !(*report)->ok || journal_dir.empty() || (*report)->head == 0) return *report;
   // The node's own journal vouches for its copy up to the copy's newest event: the same chain
   // hash there means the same events, checkpoint or none.
-  const auto differs = [&](std::string problem) {
-    report->ok = false;
-    report->first_bad_sequence = report->head;
-    report->problem = std::move(problem);
-    return report;
+  auto& r = **report;
+  const auto differs = [&](std::string problem) -> Result<VerifyReport> {
+    r.ok = false;
+    r.first_bad_sequence = r.head;
+    r.problem = std::move(problem);
+    return r;
   };
-  ASSIGN_OR_RETURN(auto reader, JournalReader::From(journal_dir, report->head));
+  ASSIGN_OR_RETURN(auto reader, JournalReader::From(journal_dir, r.head));
   for (;;) {
     ASSIGN_OR_RETURN(auto item, reader.Next());
     if (!item) return differs("the copy holds events this node's journal does not");
     if (item->record.kind != RecordKind::kEvent) continue;
-    if (item->record.sequence != report->head || !SameHash(item->record.hash, report->head_hash)) {
+    if (item->record.sequence != r.head || !SameHash(item->record.hash, r.head_hash)) {
       return differs("the copy differs from this node's journal (rewritten in the database)");
     }
-    return report;
+    return r;
   }
 }
 

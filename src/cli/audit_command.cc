@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "audit/audit_log.h"
@@ -29,14 +30,18 @@ Result<TimePoint> ParseTime(const std::string& text) {
 // its own journal too. False if any fails.
 bool VerifyCopies(ReadableInstance& o) {
   if (o.log->copy() == nullptr) return true;
-  auto nodes = audit::CopiedNodes(*o.store);
+  auto nodes = audit::KnownNodes(*o.store);
   if (!nodes) {
     PrintError(nodes.error().message);
     return false;
   }
+  const auto& own_node = o.log->copy()->node();
+  if (std::find(nodes->begin(), nodes->end(), own_node) == nodes->end()) {
+    nodes->push_back(own_node);
+  }
   bool ok = true;
   for (const auto& node : *nodes) {
-    const bool own = node == o.log->copy()->node();
+    const bool own = node == own_node;
     auto r = audit::VerifyCopy(*o.store, node, o.key->public_key, o.config.environment,
                                own ? o.log->journal().dir() : std::filesystem::path());
     const auto name = audit::internal::Literal(node);  // a name is shown escaped, as events do
@@ -49,12 +54,25 @@ bool VerifyCopies(ReadableInstance& o) {
           "{}\nproblem: {}\n",
           name, r->first_bad_sequence, r->problem);
       ok = false;
+    } else if (r->events == 0 && r->checkpoints == 0) {
+      fmt::print(
+          "node {}'s audit copy in the database: none yet (a node copies its journal at "
+          "each maintenance tick, and at its start)\n",
+          name);
     } else {
+      // A node's copy follows its journal by up to a tick, and rows removed from its end are
+      // copied again at the next: say how far it reaches.
+      const auto head = o.log->journal().DurableHead().sequence;
       fmt::print(
           "node {}'s audit copy in the database verified: {} events, {} checkpoints, "
           "signed through {}{}\n",
           name, r->events, r->checkpoints, r->signed_through,
-          own ? ", the same as this node's journal" : "");
+          !own              ? ""
+          : r->head == head ? ", the same as this node's journal"
+                            : fmt::format(", the same as this node's journal through {} "
+                                          "of its {} (the rest is copied at the node's "
+                                          "next tick)",
+                                          r->head, head));
     }
   }
   return ok;
@@ -118,8 +136,7 @@ int RunSearch(const SearchArgs& a) {
   auto e = o->OperatorEvent("audit.search", {"audit", "", ""});
   e.detail = {{"actor", a.actor}, {"target", a.target}, {"action", a.action},
               {"since", a.since}, {"until", a.until},   {"cursor", a.cursor}};
-  auto page =
-      log.Observe<audit::SearchPage>(e, [&](store::Transaction& tx) { return log.Search(tx, q); });
+  auto page = log.ObserveSearch(std::move(e), q);
   if (!page) {
     PrintError(page.error().message);
     return ExitCodeFor(page.error());

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <future>
 
 #include "audit/audit_fixture.h"
 #include "audit/retention.h"
@@ -43,9 +44,10 @@ class AuditCopyTest : public ::testing::Test {
   }
 
   Node Open(const std::string& name, int64_t segment_bytes = 64 << 20,
-            Opener opener = Opener::kNode) {
+            Opener opener = Opener::kNode, int readers = 2) {
     Node n{name, nullptr, nullptr};
-    auto store = PgStore::Open({conninfo_, 2, 64, opener, opener == Opener::kNode ? name : ""});
+    auto store =
+        PgStore::Open({conninfo_, readers, 64, opener, opener == Opener::kNode ? name : ""});
     EXPECT_TRUE(store) << store.error().message;
     if (!store) return n;
     n.store = std::move(*store);
@@ -84,6 +86,17 @@ class AuditCopyTest : public ::testing::Test {
       EXPECT_GT(changed, 0) << sql;
       return {};
     }));
+  }
+
+  // `node`'s copied records, in journal order.
+  std::vector<JournalRecord> Copied(const std::string& node) {
+    std::vector<JournalRecord> out;
+    EXPECT_TRUE(a_.store->Read([&](store::Transaction& tx) -> Result<void> {
+      ASSIGN_OR_RETURN(auto rows, CopiedRecords(tx, node, 0, RecordKind::kEvent, 1000));
+      for (auto& c : rows) out.push_back(std::move(c.record));
+      return {};
+    }));
+    return out;
   }
 
   VerifyReport VerifyOf(Node& n, bool against_journal = false) {
@@ -187,6 +200,7 @@ TEST_F(AuditCopyTest, AHostileCursorIsRefusedAndChangesNothing) {
         std::string("1-1-zz"), std::string("1-1-" + std::string(130, 'a')),
         std::string("253402300800000-1-" + hex_a), std::string("1-99999999999999999999-" + hex_a),
         std::string("1-1-" + hex_a + "' OR '1'='1"), first->next_cursor + "-",
+        std::string("1-1-ff"), std::string("1-1-00"), std::string("1-1-6e0a"),  // not a name
         std::string(" ") + first->next_cursor, std::string("1-1-\xff\xfe")}) {
     auto page = a_.log->Search({.cursor = cursor});
     ASSERT_FALSE(page) << cursor;
@@ -204,7 +218,7 @@ TEST_F(AuditCopyTest, EachNodesCopyVerifiesAndMatchesItsOwnJournal) {
   RecordSix();
   ASSERT_TRUE(a_.log->Checkpoint());
   ASSERT_TRUE(a_.log->CopyToStore());
-  auto nodes = CopiedNodes(*a_.store);
+  auto nodes = KnownNodes(*a_.store);
   ASSERT_TRUE(nodes);
   EXPECT_EQ(*nodes, (std::vector<std::string>{"node-a", "node-b"}));
   for (auto* n : {&a_, &b_}) {
@@ -228,6 +242,42 @@ TEST_F(AuditCopyTest, AnEventEditedInTheDatabaseIsNamed) {
   EXPECT_TRUE(VerifyOf(b_).ok) << "the other node's copy is its own";
 }
 
+TEST_F(AuditCopyTest, ASearchKeyEditedToHideAnEventIsNamed) {
+  RecordSix();
+  Tamper(
+      "UPDATE audit_copy SET actor_id = '\"acc-2\"' WHERE node = 'node-b' AND sequence = 2 AND "
+      "kind = 1");
+  const auto r = VerifyOf(b_);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_sequence, 2);
+  EXPECT_EQ(r.problem,
+            "a copied event's search keys differ from its text (edited to hide it from search)");
+}
+
+TEST_F(AuditCopyTest, ANodesChainPassedOffAsAnothersIsNamed) {
+  RecordSix();
+  Tamper(
+      "INSERT INTO audit_copy SELECT 'node-x', sequence, kind, hash, text, time, actor_id, "
+      "action, target_id FROM audit_copy WHERE node = 'node-a'");
+  EXPECT_TRUE(VerifyOf(a_).ok);
+  auto x = VerifyCopy(*a_.store, "node-x", key_.public_key, Environment::kTest);
+  ASSERT_TRUE(x);
+  EXPECT_FALSE(x->ok);
+  EXPECT_EQ(x->first_bad_sequence, 1);
+  EXPECT_EQ(x->problem, "a copied event names another node");
+}
+
+TEST_F(AuditCopyTest, RowsRemovedFromACopysEndAreCopiedAgainByItsNode) {
+  RecordSix();
+  Tamper("DELETE FROM audit_copy WHERE node = 'node-a' AND sequence >= 2");
+  EXPECT_TRUE(VerifyOf(a_).ok) << "what remains holds to the chain";
+  EXPECT_EQ(VerifyOf(a_).head, 1);
+  ASSERT_TRUE(a_.log->CopyToStore());  // a's next tick
+  const auto r = VerifyOf(a_, true);
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.head, a_.log->journal().DurableHead().sequence);
+}
+
 TEST_F(AuditCopyTest, EventsRemovedFromTheDatabaseAreNamed) {
   RecordSix();
   Tamper("DELETE FROM audit_copy WHERE node = 'node-b' AND kind = 1 AND sequence = 2");
@@ -246,10 +296,9 @@ TEST_F(AuditCopyTest, AChainRewrittenInTheDatabaseIsCaughtAtTheNextCheckpoint) {
   ASSERT_TRUE(before.ok) << before.problem;
   ASSERT_GE(before.signed_through, 4);
   // Rewrite event 2 and the chain hashes after it, consistently: only the signature can tell.
-  auto records = CopiedRecords(*a_.store, "node-a", 0, RecordKind::kEvent, 100);
-  ASSERT_TRUE(records);
+  auto records = Copied("node-a");
   crypto::Sha256Digest prev{};
-  for (auto& r : *records) {
+  for (auto& r : records) {
     if (r.kind != RecordKind::kEvent) continue;
     if (r.sequence == 2) {
       const auto at = r.text.find("record.view");
@@ -258,10 +307,12 @@ TEST_F(AuditCopyTest, AChainRewrittenInTheDatabaseIsCaughtAtTheNextCheckpoint) {
     }
     prev = crypto::Sha256Concat(prev, AsBytes(r.text));
     if (r.sequence >= 2) {
+      // The search keys too, as a careful attacker would: only the signature can tell.
       Tamper(
-          "UPDATE audit_copy SET text = ?, hash = ? WHERE node = 'node-a' AND kind = 1 AND "
-          "sequence = ?",
-          {r.text, Bytes(prev.begin(), prev.end()), r.sequence});
+          "UPDATE audit_copy SET text = ?, hash = ?, action = ? WHERE node = 'node-a' AND kind = "
+          "1 AND sequence = ?",
+          {r.text, Bytes(prev.begin(), prev.end()), std::string(SearchKeysOf(r.text)->action),
+           r.sequence});
     }
   }
   const auto after = VerifyOf(a_);
@@ -274,21 +325,21 @@ TEST_F(AuditCopyTest, AnUnsignedTailRewrittenInTheDatabaseIsCaughtByItsNodesJour
   Record(a_, "record.view", "t7");  // a's fourth event: signed (a checkpoint every 4)
   Record(a_, "record.view", "t8");  // after the last checkpoint
   ASSERT_TRUE(a_.log->CopyToStore());
-  auto records = CopiedRecords(*a_.store, "node-a", 0, RecordKind::kEvent, 100);
-  ASSERT_TRUE(records);
-  const auto& last = records->back();
+  const auto records = Copied("node-a");
+  ASSERT_FALSE(records.empty());
+  const auto& last = records.back();
   ASSERT_EQ(last.kind, RecordKind::kEvent);
   crypto::Sha256Digest prev{};
-  for (const auto& r : *records) {
+  for (const auto& r : records) {
     if (r.kind == RecordKind::kEvent && r.sequence < last.sequence) prev = r.hash;
   }
   std::string text = last.text;
   text.replace(text.find("t8"), 2, "t0");
   const auto hash = crypto::Sha256Concat(prev, AsBytes(text));
   Tamper(
-      "UPDATE audit_copy SET text = ?, hash = ? WHERE node = 'node-a' AND kind = 1 AND "
-      "sequence = ?",
-      {text, Bytes(hash.begin(), hash.end()), last.sequence});
+      "UPDATE audit_copy SET text = ?, hash = ?, target_id = ? WHERE node = 'node-a' AND kind = 1 "
+      "AND sequence = ?",
+      {text, Bytes(hash.begin(), hash.end()), std::string("\"t0\""), last.sequence});
   // From the database alone the tail holds to the chain, and no signature covers it yet.
   const auto alone = VerifyOf(a_);
   EXPECT_TRUE(alone.ok) << alone.problem;
@@ -328,6 +379,35 @@ TEST_F(AuditCopyTest, RetentionRemovesANodesRowsWithItsSegmentsAndWhatIsLeftVeri
   Tamper("DELETE FROM audit_copy WHERE node = 'node-c' AND kind = 2 AND sequence = ?",
          {pruned->through});
   EXPECT_FALSE(VerifyOf(c).ok);
+  c.log.reset();
+  c.store->Close();
+}
+
+// Searches copy before the read they run in, never inside it: with one reader, searches at once
+// and a maintenance tick's copy all finish (a copy inside the read waited for a second reader).
+TEST_F(AuditCopyTest, SearchesAtOnceOnOneReaderAllFinish) {
+  auto c = Open("node-c", 64 << 20, Opener::kNode, 1);
+  for (int i = 0; i < 20; ++i) Record(c, "record.view", "c" + std::to_string(i));
+  std::vector<std::future<bool>> done;
+  for (int i = 0; i < 4; ++i) {
+    done.push_back(std::async(std::launch::async, [&c] {
+      bool ok = true;
+      for (int j = 0; j < 10; ++j) {
+        auto e = AuditFixture::MakeEvent("audit.search", "audit");
+        ok = ok && c.log->ObserveSearch(std::move(e), {.action = "record.view", .limit = 5});
+      }
+      return ok;
+    }));
+  }
+  done.push_back(std::async(std::launch::async, [&c] {
+    bool ok = true;
+    for (int j = 0; j < 10; ++j) ok = ok && c.log->CopyToStore().has_value();
+    return ok;
+  }));
+  for (auto& f : done) {
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(30)), std::future_status::ready) << "deadlocked";
+    EXPECT_TRUE(f.get());
+  }
   c.log.reset();
   c.store->Close();
 }
