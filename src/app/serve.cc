@@ -108,6 +108,7 @@ http::ServerOptions ServerOptionsFrom(const ServerConfig& s) {
   o.listeners = ListenersFrom(s);
   o.admin_allow = s.admin_allow;
   o.metrics_allow = s.metrics_allow;
+  o.proxy_from = s.proxy_from;
   if (!s.redirect_listen.empty()) {
     auto r = *ParseHostPort(s.redirect_listen);
     o.redirect_enabled = true;

@@ -215,6 +215,7 @@ Result<void> ReadListeners(Section& sec, ServerConfig& s) {
     RETURN_IF_ERROR(CheckHostPort("server.metrics_listen", s.metrics_listen));
   }
   RETURN_IF_ERROR(ReadAllowList(sec, "metrics_allow", s.metrics_allow));
+  RETURN_IF_ERROR(ReadAllowList(sec, "proxy_from", s.proxy_from));
   return {};
 }
 

@@ -50,6 +50,7 @@ struct ServerConfig {
   CidrList admin_allow = LoopbackOnly();
   std::string metrics_listen;
   CidrList metrics_allow = LoopbackOnly();
+  CidrList proxy_from;          // load balancers that send a PROXY protocol header; empty = none
   std::string redirect_listen;  // host:port of the plain-HTTP 308 listener; "" = off
   std::string public_origin;    // https origin used in redirects; "" = from `listen`
   int io_threads = 0;           // 0 = one per core

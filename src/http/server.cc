@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <thread>
 
+#include "http/proxy_protocol.h"
 #include "http/server_impl.h"
 
 namespace strongroom::http {
@@ -137,6 +139,23 @@ void Server::Impl::Release(ConnectionBase* c, const std::string& source) {
   if (--active == 0) cv.notify_all();
 }
 
+// A connection from a load balancer, until its PROXY protocol header is read; on the socket's
+// own io_context throughout, so its handlers never run at once.
+struct Server::Impl::ProxyRead {
+  ProxyRead(std::atomic<int>& counted, tcp::socket s, std::string p)
+      : awaiting(counted), socket(std::move(s)), timer(socket.get_executor()), peer(std::move(p)) {}
+  ~ProxyRead() { --awaiting; }
+  ProxyRead(const ProxyRead&) = delete;
+  ProxyRead& operator=(const ProxyRead&) = delete;
+  std::atomic<int>& awaiting;
+  tcp::socket socket;
+  asio::steady_timer timer;
+  std::string peer;
+  ProxyHeaderReader reader;
+  std::array<char, 16 + ProxyHeaderReader::kMaxV2Body> buf{};
+  bool started = false;
+};
+
 void Server::Impl::Accept(tcp::acceptor& on, const Listener& listener, Start start) {
   on.async_accept(NextContext(), [this, &on, &listener, start](boost::system::error_code ec,
                                                                tcp::socket socket) {
@@ -144,26 +163,93 @@ void Server::Impl::Accept(tcp::acceptor& on, const Listener& listener, Start sta
     if (!ec) {
       boost::system::error_code ep_ec;
       auto remote = socket.remote_endpoint(ep_ec);
-      std::string source = ep_ec ? "unknown" : remote.address().to_string();
-      const Surface reach = Reach(listener, source);
-      if (reach == Surface::kNone) {
-        // An outsider at a listener it may not use: closed before TLS, without reading a byte.
-        socket.close(ep_ec);
-        if (hooks.refused) {
-          hooks.refused(Refusal{Refusal::Kind::kProbe, source, "-", 403,
-                                ErrorCode::kPermissionDenied,
-                                "a connection to a listener from outside its allow-list (further "
-                                "ones within a minute are not audited)",
-                                ShouldReport("listener " + SourceKey(source))});
+      std::string peer = ep_ec ? "unknown" : remote.address().to_string();
+      if (!ep_ec && options.proxy_from.Contains(peer)) {
+        // Connections awaiting their header count against the total cap too.
+        if (awaiting_header.fetch_add(1) >= options.limits.max_connections) {
+          --awaiting_header;
+          socket.close(ep_ec);
+        } else {
+          auto p = std::make_shared<ProxyRead>(awaiting_header, std::move(socket), std::move(peer));
+          // On the socket's own io_context from here on, as a connection's handlers all are.
+          asio::dispatch(p->socket.get_executor(),
+                         [this, p, &listener, start] { ReadProxyHeader(p, listener, start); });
         }
-      } else if (Admit(source)) {
-        start(*this, std::move(socket), std::move(source), listener, reach);
       } else {
-        socket.close(ep_ec);  // over a connection cap: refuse without reading a byte
+        Arrive(std::move(socket), std::move(peer), listener, start);
       }
     }
     Accept(on, listener, start);
   });
+}
+
+void Server::Impl::Arrive(tcp::socket socket, std::string source, const Listener& listener,
+                          Start start) {
+  boost::system::error_code ec;
+  const Surface reach = Reach(listener, source);
+  if (reach == Surface::kNone) {
+    // An outsider at a listener it may not use: closed before TLS, without reading a byte.
+    socket.close(ec);
+    if (hooks.refused) {
+      hooks.refused(Refusal{Refusal::Kind::kProbe, source, "-", 403, ErrorCode::kPermissionDenied,
+                            "a connection to a listener from outside its allow-list (further "
+                            "ones within a minute are not audited)",
+                            ShouldReport("listener " + SourceKey(source))});
+    }
+  } else if (Admit(source)) {
+    start(*this, std::move(socket), std::move(source), listener, reach);
+  } else {
+    socket.close(ec);  // over a connection cap: refuse without reading a byte
+  }
+}
+
+void Server::Impl::ReadProxyHeader(std::shared_ptr<ProxyRead> p, const Listener& listener,
+                                   Start start) {
+  if (!p->started) {
+    // The header comes at once or not at all: a balancer that sends none in the handshake's time
+    // is cut off, as a client that never finishes its handshake is.
+    p->started = true;
+    p->timer.expires_after(options.limits.handshake_timeout);
+    p->timer.async_wait([p](boost::system::error_code ec) {
+      if (ec) return;  // the header came (cancelled)
+      boost::system::error_code ignored;
+      p->socket.close(ignored);
+    });
+  }
+  asio::async_read(p->socket, asio::buffer(p->buf.data(), p->reader.Wanted()),
+                   [this, p, &listener, start](boost::system::error_code ec, size_t n) {
+                     if (ec) {
+                       p->timer.cancel();
+                       return;  // closed by the balancer, or past the timeout
+                     }
+                     p->reader.Add(std::string_view(p->buf.data(), n));
+                     if (!p->reader.failed() && !p->reader.done()) {
+                       return ReadProxyHeader(p, listener, start);
+                     }
+                     p->timer.cancel();
+                     ProxyHeaderRead(*p, listener, start);
+                   });
+}
+
+void Server::Impl::ProxyHeaderRead(ProxyRead& p, const Listener& listener, Start start) {
+  // A balancer's own connection (a health check) names no client: it is its own source.
+  std::string source = p.reader.source().empty() ? p.peer : p.reader.source();
+  const std::string refused =
+      p.reader.failed() ? p.reader.error()
+      : !MayName(p.peer, source)
+          ? "a PROXY protocol header naming this machine's own address from a balancer elsewhere"
+          : "";
+  boost::system::error_code ignored;
+  if (!refused.empty()) {
+    p.socket.close(ignored);
+    if (hooks.refused) {
+      hooks.refused(Refusal{Refusal::Kind::kRequest, p.peer, "-", 400, ErrorCode::kInvalidArgument,
+                            refused, ShouldReport("proxy " + SourceKey(p.peer))});
+    }
+    return;
+  }
+  if (!p.socket.is_open()) return;  // the timer went off as the header came
+  Arrive(std::move(p.socket), std::move(source), listener, start);
 }
 
 void Server::Impl::BeginDrain() {

@@ -52,6 +52,10 @@ struct ServerOptions {
   std::vector<Listener> listeners = {Listener{}};
   CidrList admin_allow = LoopbackOnly();
   CidrList metrics_allow = LoopbackOnly();
+  // Load balancers that open each connection with a PROXY protocol header naming the client
+  // (proxy_protocol.h): the client's address is then the connection's source for everything
+  // (allow-lists, caps, limits, blocks, the audit log). Empty: none; no header is read.
+  CidrList proxy_from;
   bool redirect_enabled = false;
   std::string redirect_host;
   uint16_t redirect_port = 0;

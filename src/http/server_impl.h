@@ -51,6 +51,14 @@ struct Server::Impl {
   using Start = void (*)(Impl& server, tcp::socket socket, std::string source,
                          const Listener& listener, Surface reach);
   void Accept(tcp::acceptor& on, const Listener& listener, Start start);
+  // Serves an accepted connection from `source` (its peer, or the client a load balancer's PROXY
+  // header names): refused outside the listener's allow-lists or over a cap, else `start`ed.
+  void Arrive(tcp::socket socket, std::string source, const Listener& listener, Start start);
+  // Reads the PROXY protocol header a balancer in `proxy_from` opens with, then Arrives.
+  struct ProxyRead;
+  void ReadProxyHeader(std::shared_ptr<ProxyRead> read, const Listener& listener, Start start);
+  // Refuses a header that failed or names what its balancer may not (MayName), else Arrives.
+  void ProxyHeaderRead(ProxyRead& read, const Listener& listener, Start start);
   void BeginDrain();
   // 0 if the allowance `key` (common/cidr.h: SourceKey) may take another request now, else the
   // seconds until it may. `*report`: whether to report this refusal (ShouldReport).
@@ -71,6 +79,7 @@ struct Server::Impl {
   std::unordered_map<std::string, int> per_source;                    // guarded by mu
   std::map<ConnectionBase*, std::weak_ptr<ConnectionBase>> registry;  // guarded by mu
   std::atomic<bool> draining{false};
+  std::atomic<int> awaiting_header{0};  // connections from balancers before their PROXY header
 
   // The per-source request allowance (null when there is no limit), and when each source over it
   // was last reported.

@@ -44,6 +44,8 @@ TEST(ConfigTest, MinimalFileGetsSecureDefaultsAndResolvesPaths) {
     EXPECT_FALSE(allow->Contains("10.0.0.1"));
     EXPECT_FALSE(allow->Contains("::2"));
   }
+  EXPECT_TRUE(cfg->server.proxy_from.empty()) << "no PROXY protocol header is read by default";
+  EXPECT_FALSE(cfg->server.proxy_from.Contains("127.0.0.1"));
 }
 
 TEST(ConfigTest, BackupsHaveAKeyBesideTheConfigurationAndABoundedRetention) {
@@ -102,6 +104,7 @@ admin_origin = "https://admin.example.org"
 admin_allow = ["10.1.0.0/16", "2001:db8::/32"]
 metrics_listen = "[::1]:9464"
 metrics_allow = []
+proxy_from = ["10.0.0.10"]
 )");
   ASSERT_TRUE(cfg) << cfg.error().message;
   EXPECT_EQ(cfg->server.admin_listen, "10.1.2.3:8444");
@@ -112,6 +115,8 @@ metrics_allow = []
   EXPECT_EQ(cfg->server.metrics_listen, "[::1]:9464");
   EXPECT_TRUE(cfg->server.metrics_allow.empty()) << "an empty list admits nobody";
   EXPECT_FALSE(cfg->server.metrics_allow.Contains("127.0.0.1"));
+  EXPECT_TRUE(cfg->server.proxy_from.Contains("10.0.0.10"));
+  EXPECT_FALSE(cfg->server.proxy_from.Contains("10.0.0.11"));
 }
 
 // The store is SQLite's file or PostgreSQL's connection string, never both; the node keeps its
@@ -216,6 +221,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "'server.metrics_allow': '10.0.0.1/8' has bits set past its prefix length"},
         BadConfig{"AllowPrefixTooLong", "[server]\nadmin_allow = [\"10.0.0.0/33\"]\n",
                   "'server.admin_allow': '10.0.0.0/33': the prefix length must be 0 to 32"},
+        BadConfig{"ProxyFromNotAnAddress", "[server]\nproxy_from = [\"nginx.local\"]\n",
+                  "'server.proxy_from': 'nginx.local' is not an IP address or CIDR range"},
         BadConfig{"AllowPrefixJunk", "[server]\nadmin_allow = [\"::1/1x\"]\n",
                   "the prefix length must be 0 to 128"},
         BadConfig{"AllowRepeated", "[server]\nadmin_allow = [\"::1\", \"::1\"]\n",

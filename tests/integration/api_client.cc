@@ -121,6 +121,7 @@ HttpResponse ApiClient::Call(const std::string& method, const std::string& path,
                              const std::string& body, const std::string& extra_headers) {
   TlsOptions options;
   options.source_address = source_;
+  options.before_handshake = before_handshake_;
   auto c = TlsClient::Connect(port_ != 0 ? port_ : instance_.port(), options);
   if (!c) return {};
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + extra_headers;

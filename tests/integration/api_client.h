@@ -49,6 +49,9 @@ class ApiClient {
   void set_port(uint16_t port) { port_ = port; }
   // Connects from this loopback address from now on ("" = any).
   void set_source(std::string address) { source_ = std::move(address); }
+  // Opens each connection with these bytes, in the clear, from now on (a PROXY protocol header,
+  // as a load balancer would send it).
+  void set_before_handshake(std::string bytes) { before_handshake_ = std::move(bytes); }
 
   // Moves the server's clock, and this client's idea of it, forward.
   void AdvanceClock(int64_t seconds);
@@ -58,6 +61,7 @@ class ApiClient {
   Instance& instance_;
   uint16_t port_;
   std::string source_;
+  std::string before_handshake_;
   std::map<std::string, std::string> secrets_;
   int64_t offset_s_ = 0;
 };

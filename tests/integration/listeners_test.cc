@@ -1,12 +1,18 @@
 // Listeners by purpose (common/surface.h), against a running instance: the public, admin and
 // metrics surfaces each on their own port, or all on one; who signs in where; the allow-lists,
-// checked before TLS; and every probe of the wrong listener audited.
+// checked before TLS; every probe of the wrong listener audited; and, behind a load balancer that
+// sends a PROXY protocol header (real nginx among them), each client's own address.
 
+#include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fakes/temp_dir.h"
+#include "fakes/wait.h"
 #include "integration/org_fixture.h"
 #include "integration/process.h"
 
@@ -405,6 +411,164 @@ TEST(SplitListenersWarningTest, ProductionWithOwnListenersDoesNotWarn) {
   const auto log = ReadFile(inst.process().stderr_path());
   EXPECT_NE(log.find("serving https://"), std::string::npos) << log;
   EXPECT_EQ(log.find("also serves"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace strongroom::testing
+
+namespace strongroom::testing {
+namespace {
+
+// Behind a load balancer that passes TLS through with a PROXY protocol header (docs/operations.md,
+// "Several nodes"): the client the header names is the source for everything, a header is read
+// only from the balancers `proxy_from` names, and their connections without one are refused.
+class BehindABalancerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    inst_.SetServer({{"admin_listen", Quoted("127.0.0.1:0")},
+                     {"admin_allow", R"(["127.0.0.1/32"])"},
+                     {"proxy_from", R"(["127.0.0.9/32"])"}});
+    ASSERT_TRUE(inst_.Start()) << inst_.StartupError();
+    admin_.set_port(inst_.admin_port());
+    for (const char* officer : {kOfficer1, kOfficer2}) {
+      ASSERT_TRUE(admin_.Enrol(officer, inst_.EnrolmentToken(officer))) << officer;
+    }
+    admin_.AdvanceClock(30);
+    officer_ = admin_.SignIn(kOfficer1);
+    ASSERT_FALSE(officer_.cookie.empty());
+  }
+  static std::string Header(const std::string& client) {
+    return "PROXY TCP4 " + client + " 127.0.0.1 40000 8443\r\n";
+  }
+  // A failed sign-in, which the audit log records with its source.
+  static int FailedSignIn(ApiClient& via) {
+    return via
+        .Call("POST", "/api/v1/auth/login",
+              R"({"username":"nobody.here","password":"not the password at all"})")
+        .status;
+  }
+  // The sources of the refused `action`s, newest first (the officer's own sign-in is not one).
+  std::vector<std::string> Sources(const std::string& action) {
+    std::vector<std::string> out;
+    for (const auto& e : Events(admin_, officer_, action)) {
+      if (!e.at("decision").at("allow").as_bool()) out.emplace_back(e.at("source").as_string());
+    }
+    return out;
+  }
+
+  Instance inst_;
+  ApiClient admin_{inst_, 0};
+  Session officer_;
+};
+
+TEST_F(BehindABalancerTest, TheClientTheHeaderNamesIsTheSource) {
+  ApiClient balancer(inst_);
+  balancer.set_source("127.0.0.9");
+  balancer.set_before_handshake(Header("203.0.113.7"));
+  EXPECT_EQ(balancer.Call("GET", "/healthz", "").status, 200);
+  EXPECT_EQ(FailedSignIn(balancer), 401);
+  EXPECT_EQ(Sources("auth.login.password"), (std::vector<std::string>{"203.0.113.7"}))
+      << "the balancer's own address is nowhere";
+
+  // At the admin listener the client's address meets the allow-list, before TLS.
+  ApiClient at_admin(inst_, inst_.admin_port());
+  at_admin.set_source("127.0.0.9");
+  at_admin.set_before_handshake(Header("203.0.113.8"));
+  EXPECT_EQ(at_admin.Call("GET", "/healthz", "").status, 0) << "closed before the handshake";
+  const auto probes = Events(admin_, officer_, "security.probe");
+  ASSERT_EQ(probes.size(), 1u);
+  EXPECT_EQ(probes.front().at("source").as_string(), "203.0.113.8");
+  at_admin.set_before_handshake(Header("127.0.0.1"));
+  EXPECT_EQ(at_admin.Call("GET", "/healthz", "").status, 200) << "an insider through the balancer";
+}
+
+TEST_F(BehindABalancerTest, ABalancerWithoutAHeaderAndAClientWithOneAreRefused) {
+  // The balancer's connection without a header, and with hostile ones: refused, and audited once
+  // a minute under the balancer's address.
+  for (const std::string& bytes :
+       {std::string(""), std::string("PROXY TCP4 203.0.113.7 127.0.0.1 40000\r\n"),
+        std::string("PROXY TCP4 203.0.113.7 127.0.0.1 40000 8443 \r\n"),
+        std::string("PROXY TCP4 ' OR 1=1 -- 127.0.0.1 40000 8443\r\n"),
+        std::string("PROXY TCP4 ") + std::string(300, '9') + "\r\n"}) {
+    std::string error;
+    TlsOptions o;
+    o.source_address = "127.0.0.9";
+    o.before_handshake = bytes;
+    EXPECT_EQ(TlsClient::Connect(inst_.port(), o, &error), nullptr) << bytes;
+  }
+  const auto refused = Events(admin_, officer_, "http.refused");
+  ASSERT_EQ(refused.size(), 1u) << "five refusals, audited once a minute";
+  EXPECT_EQ(refused.front().at("source").as_string(), "127.0.0.9");
+  EXPECT_TRUE(AnyReasonHas(refused, "PROXY protocol"));
+
+  // Anyone else's header is not read: it goes to TLS as the client's first bytes, and fails there.
+  ApiClient client(inst_);
+  client.set_source("127.0.0.5");
+  client.set_before_handshake(Header("203.0.113.9"));
+  EXPECT_EQ(client.Call("GET", "/healthz", "").status, 0);
+  client.set_before_handshake("");
+  EXPECT_EQ(FailedSignIn(client), 401);
+  EXPECT_EQ(Sources("auth.login.password"), (std::vector<std::string>{"127.0.0.5"}))
+      << "a client cannot name its own address";
+}
+
+// A port nothing listens on now, for a program of the test's own to listen on.
+uint16_t FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+// Debian's nginx before the node as docs/operations.md deploys it (`stream`, TLS passed through,
+// `proxy_protocol on`): two clients through it are told apart by their own addresses, which only
+// the header carries (nginx connects from 127.0.0.9).
+TEST_F(BehindABalancerTest, ThroughNginxEachClientKeepsItsAddress) {
+  TempDir dir;
+  const uint16_t port = FreePort();
+  ASSERT_NE(port, 0);
+  WriteFile(dir / "nginx.conf",
+            fmt::format(R"(load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+daemon off;
+master_process off;
+pid {0}/nginx.pid;
+error_log stderr warn;
+events {{}}
+stream {{
+  server {{
+    listen 127.0.0.1:{1};
+    proxy_pass 127.0.0.1:{2};
+    proxy_protocol on;
+    proxy_bind 127.0.0.9;
+  }}
+}}
+)",
+                        dir.path().string(), port, inst_.port()));
+  ChildProcess nginx("/usr/sbin/nginx", {"-p", dir.path().string(), "-c",
+                                         (dir / "nginx.conf").string(), "-e", "stderr"});
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const int fd = TcpConnect(port);
+        if (fd >= 0) ::close(fd);
+        return fd >= 0;
+      },
+      std::chrono::seconds(10)))
+      << "nginx listens: " << ReadFile(nginx.stderr_path());
+  for (const char* client : {"127.0.0.5", "127.0.0.6"}) {
+    ApiClient through(inst_, port);
+    through.set_source(client);
+    EXPECT_EQ(through.Call("GET", "/healthz", "").status, 200) << client;
+    EXPECT_EQ(FailedSignIn(through), 401) << client;
+  }
+  EXPECT_EQ(Sources("auth.login.password"), (std::vector<std::string>{"127.0.0.6", "127.0.0.5"}));
 }
 
 }  // namespace

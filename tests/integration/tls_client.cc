@@ -112,6 +112,12 @@ std::unique_ptr<TlsClient> TlsClient::Connect(uint16_t port, const TlsOptions& o
   }
   timeval tv{10, 0};
   ::setsockopt(c->fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (!o.before_handshake.empty() &&
+      ::send(c->fd_, o.before_handshake.data(), o.before_handshake.size(), MSG_NOSIGNAL) !=
+          static_cast<ssize_t>(o.before_handshake.size())) {
+    if (error) *error = "send failed";
+    return nullptr;
+  }
   c->ssl_ = SSL_new(c->ctx_);
   SSL_set_fd(c->ssl_, c->fd_);
   SSL_set_tlsext_host_name(c->ssl_, "localhost");

@@ -30,9 +30,10 @@ int TcpConnect(uint16_t port, const std::string& source = "");
 struct TlsOptions {
   int min_version = 0;  // e.g. TLS1_VERSION; 0 = library default
   int max_version = 0;
-  std::string tls12_ciphers;   // "" = library default
-  bool allow_legacy = false;   // security level 0, so the client itself can offer old protocols
-  std::string source_address;  // connect from this loopback address ("" = any)
+  std::string tls12_ciphers;     // "" = library default
+  bool allow_legacy = false;     // security level 0, so the client itself can offer old protocols
+  std::string source_address;    // connect from this loopback address ("" = any)
+  std::string before_handshake;  // bytes sent in the clear first (a PROXY protocol header)
 
   // Offers exactly one protocol version.
   static TlsOptions Exactly(int version) {
