@@ -772,6 +772,7 @@ PageData EventRow(const std::string& canonical) {
     return v->is_string() ? std::string(v->as_string()) : std::string();
   };
   row["time"] = Readable(text({"time"}));
+  row["node"] = text({"node"});  // which node recorded it: searches cover every node's
   const auto id = text({"actor", "id"});
   const auto username = text({"actor", "username"});
   row["who"] = username.empty() ? (id.empty() ? std::string("anonymous") : id) : username;

@@ -1176,6 +1176,8 @@ TEST_F(ConsoleTest, SecurityOfficersSearchTheAuditLogByFormAndEachSearchIsRecord
   ASSERT_EQ(page.status, 200) << Said(page);
   EXPECT_NE(page.body.find("href=\"/admin/audit\" aria-current=\"page\""), std::string::npos);
   EXPECT_NE(page.body.find(">auth.login<"), std::string::npos) << "the fixture's sign-ins";
+  EXPECT_NE(page.body.find("<span class=\"govuk-body-s\">node "), std::string::npos)
+      << "each event names the node that recorded it (searches cover every node's)";
 
   // Filtered, a page at a time, newest first: the next page keeps the filters.
   page = Get("/admin/audit?action=auth.login&limit=2", one);

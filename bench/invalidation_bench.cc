@@ -1,0 +1,170 @@
+// Invalidation benchmark: how soon one node hears of a change another committed, the bound the
+// session cache is held to across nodes (docs/operations.md, "Several nodes"; target: within
+// 100 ms at p99). Printed against PostgreSQL's own LISTEN/NOTIFY between two bare libpq
+// connections, measured in the same run on the same server:
+//
+//   nodes  from the return of a write on store A (what an admin's request waits for) to store
+//          B's watcher being called, as each node's session cache is: p50, p99, max.
+//   peer   from the return of a NOTIFY on one connection to the other reading it.
+//
+// Usage: invalidation_bench CONNINFO [rounds]   (an empty database; default 2,000 rounds)
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/migrations.h"
+#include "store/postgres/pg_store.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Stats {
+  double p50_us = 0, p99_us = 0, max_us = 0;
+};
+
+Stats Summarise(std::vector<double> us) {
+  std::sort(us.begin(), us.end());
+  const auto at = [&](double q) { return us[static_cast<size_t>(q * (us.size() - 1))]; };
+  return {at(0.50), at(0.99), us.back()};
+}
+
+// Waits for the next time `heard` moves past `seen`; returns when it did.
+struct Heard {
+  std::mutex mu;
+  std::condition_variable cv;
+  int64_t count = 0;
+  Clock::time_point at;
+
+  void Tell() {
+    std::lock_guard lock(mu);
+    ++count;
+    at = Clock::now();
+    cv.notify_all();
+  }
+  bool WaitPast(int64_t seen, Clock::time_point& when) {
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return count > seen; })) return false;
+    when = at;
+    return true;
+  }
+};
+
+int Fail(const std::string& what) {
+  fmt::print(stderr, "invalidation_bench: {}\n", what);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace strongroom;
+  if (argc < 2) return Fail("usage: invalidation_bench CONNINFO [rounds]");
+  const std::string conninfo = argv[1];
+  const int rounds = argc > 2 ? std::atoi(argv[2]) : 2000;
+
+  // --- nodes: two stores, as two nodes hold them ---
+  auto a = store::PgStore::Open({conninfo, 1, 64, store::Opener::kNode, "bench-a"});
+  if (!a) return Fail(a.error().message);
+  if (auto m = store::Migrate(**a); !m) return Fail(m.error().message);
+  auto b = store::PgStore::Open({conninfo, 1, 64, store::Opener::kNode, "bench-b"});
+  if (!b) return Fail(b.error().message);
+  Heard heard;
+  (*b)->WatchTables({"leases"}, [&heard] { heard.Tell(); });
+  if (auto w = (*a)->Write([](store::Transaction& tx) -> Result<void> {
+        RETURN_IF_ERROR(
+            tx.Exec("INSERT INTO leases (name, holder, until_ms) VALUES ('bench', 'bench-a', 0)"));
+        return {};
+      });
+      !w) {
+    return Fail(w.error().message);
+  }
+  Clock::time_point first;
+  if (!heard.WaitPast(0, first)) return Fail("store b never heard a commit");
+  std::vector<double> nodes;
+  for (int i = 1; i <= rounds; ++i) {
+    int64_t seen;
+    {
+      std::lock_guard lock(heard.mu);
+      seen = heard.count;
+    }
+    auto w = (*a)->Write([i](store::Transaction& tx) -> Result<void> {
+      RETURN_IF_ERROR(tx.Exec("UPDATE leases SET until_ms = ? WHERE name = 'bench'",
+                              {static_cast<int64_t>(i)}));
+      return {};
+    });
+    const auto acknowledged = Clock::now();
+    if (!w) return Fail(w.error().message);
+    Clock::time_point when;
+    if (!heard.WaitPast(seen, when)) return Fail("store b never heard a commit");
+    nodes.push_back(
+        std::max(0.0, std::chrono::duration<double, std::micro>(when - acknowledged).count()));
+  }
+  (*b)->Close();
+  (*a)->Close();
+
+  // --- peer: LISTEN/NOTIFY between two bare connections ---
+  PGconn* listener = PQconnectdb(conninfo.c_str());
+  PGconn* notifier = PQconnectdb(conninfo.c_str());
+  if (PQstatus(listener) != CONNECTION_OK || PQstatus(notifier) != CONNECTION_OK) {
+    return Fail("cannot connect");
+  }
+  PQclear(PQexec(listener, "LISTEN bench_peer"));
+  Heard peer_heard;
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    pollfd p{PQsocket(listener), POLLIN, 0};
+    while (!stop) {
+      if (::poll(&p, 1, 100) <= 0) continue;
+      PQconsumeInput(listener);
+      while (PGnotify* n = PQnotifies(listener)) {
+        PQfreemem(n);
+        peer_heard.Tell();
+      }
+    }
+  });
+  std::vector<double> peer;
+  for (int i = 0; i < rounds; ++i) {
+    int64_t seen;
+    {
+      std::lock_guard lock(peer_heard.mu);
+      seen = peer_heard.count;
+    }
+    PQclear(PQexec(notifier, "NOTIFY bench_peer"));
+    const auto acknowledged = Clock::now();
+    Clock::time_point when;
+    if (!peer_heard.WaitPast(seen, when)) return Fail("the listener never heard a NOTIFY");
+    peer.push_back(
+        std::max(0.0, std::chrono::duration<double, std::micro>(when - acknowledged).count()));
+  }
+  stop = true;
+  reader.join();
+  PQfinish(listener);
+  PQfinish(notifier);
+
+  const auto n = Summarise(nodes);
+  const auto p = Summarise(peer);
+  fmt::print(
+      "  invalidation across nodes, {} commits: from the write's return to the other "
+      "node's watcher\n",
+      rounds);
+  fmt::print(
+      "    nodes (store A -> store B)   : p50 {:>7.0f} us  p99 {:>7.0f} us  max {:>7.0f} us\n",
+      n.p50_us, n.p99_us, n.max_us);
+  fmt::print(
+      "    peer (bare LISTEN/NOTIFY)    : p50 {:>7.0f} us  p99 {:>7.0f} us  max {:>7.0f} us\n",
+      p.p50_us, p.p99_us, p.max_us);
+  fmt::print("    nodes/peer p99 = {:.2f}; against the 100 ms target: p99 {:.1f} ms\n",
+             n.p99_us / std::max(p.p99_us, 1.0), n.p99_us / 1000);
+  return 0;
+}
