@@ -3,7 +3,8 @@
 // time. The cursor is opaque to callers (the journal index's: the last sequence number returned;
 // the copy across nodes' (audit_copy.h): where the last event returned lies in its order). Every
 // search made through the CLI or API is itself recorded as an `audit.search` event by the caller.
-// AuditLog::Search runs them over the journal's index (journal_index.h).
+// AuditLog runs them over the journal's index (journal_index.h), or on PostgreSQL over every node's
+// copy (audit_copy.h).
 
 #include <optional>
 #include <string>
