@@ -55,16 +55,30 @@ Result<void> Insert(store::Transaction& tx, std::string_view node,
 AuditCopy::AuditCopy(store::Store& store, std::filesystem::path journal_dir, std::string node)
     : store_(store), dir_(std::move(journal_dir)), node_(std::move(node)) {}
 
-Result<void> AuditCopy::CatchUp(int64_t head) {
+Result<void> AuditCopy::CatchUp(int64_t head, int64_t pruned_through) {
   std::lock_guard lock(mu_);
   // A batch that failed to go in was read already: the next catch-up starts again from the
   // database's newest row.
-  auto r = CatchUpLocked(head);
-  if (!r) reader_.reset();
-  return r;
+  auto reached = CatchUpLocked(head);
+  if (!reached) {
+    reader_.reset();
+    return std::unexpected(reached.error());
+  }
+  // Retention's rows go only once its own event is in the copy (it was written before the
+  // segments went, so it is once the copy reaches the head), so that no verify meanwhile finds
+  // the copy cut without the event that says why; and at every catch-up until they are gone.
+  if (!*reached || pruned_through <= removed_through_) return {};
+  RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
+    RETURN_IF_ERROR(tx.Exec(
+        "DELETE FROM audit_copy WHERE node = ? AND (sequence < ? OR (sequence = ? AND kind = ?))",
+        {node_, pruned_through, pruned_through, static_cast<int64_t>(RecordKind::kEvent)}));
+    return {};
+  }));
+  removed_through_ = pruned_through;
+  return {};
 }
 
-Result<void> AuditCopy::CatchUpLocked(int64_t head) {
+Result<bool> AuditCopy::CatchUpLocked(int64_t head) {
   int64_t through = 0;  // the newest record the database holds, of any kind
   RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
     ASSIGN_OR_RETURN(auto rows,
@@ -79,7 +93,8 @@ Result<void> AuditCopy::CatchUpLocked(int64_t head) {
                                                : JournalReader::From(dir_, through));
     reader_.emplace(std::move(reader));
   }
-  for (int64_t copied = 0; copied < kMaxRecordsPerCatchUp;) {
+  for (int64_t copied = 0;;) {
+    if (copied >= kMaxRecordsPerCatchUp) return false;
     std::vector<CopiedRecord> rows;
     while (rows.size() < kRecordsPerWrite) {
       auto item = reader_->Next(head);
@@ -120,16 +135,7 @@ Result<void> AuditCopy::CatchUpLocked(int64_t head) {
     copied += static_cast<int64_t>(rows.size());
   }
   reader_through_ = through;
-  return {};
-}
-
-Result<void> AuditCopy::RemoveThrough(int64_t sequence) {
-  return store_.Write([&](store::Transaction& tx) -> Result<void> {
-    RETURN_IF_ERROR(tx.Exec(
-        "DELETE FROM audit_copy WHERE node = ? AND (sequence < ? OR (sequence = ? AND kind = ?))",
-        {node_, sequence, sequence, static_cast<int64_t>(RecordKind::kEvent)}));
-    return {};
-  });
+  return true;
 }
 
 Result<SearchPage> AuditCopy::Search(store::Transaction& tx, const SearchQuery& q) {

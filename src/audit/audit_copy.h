@@ -53,20 +53,20 @@ class AuditCopy {
   AuditCopy(store::Store& store, std::filesystem::path journal_dir, std::string node);
 
   // Copies this node's records after those the database holds, events up to `head` (at most
-  // kMaxRecordsPerCatchUp of them). Never inside a read of the store: it takes a reader of its
-  // own, and one catch-up waits for another.
-  Result<void> CatchUp(int64_t head);
+  // kMaxRecordsPerCatchUp of them); once it reaches `head`, forgets the node's events through
+  // `pruned_through` (retention's, whose own event is then copied) and its checkpoints before it,
+  // keeping the checkpoint at it to anchor the rest. Never inside a read of the store: it takes a
+  // reader of its own, and one catch-up waits for another.
+  Result<void> CatchUp(int64_t head, int64_t pruned_through = 0);
   // Runs `query` over every node's copy, newest first (by time, then node, then sequence), in
   // `tx`; the cursor is this search's own (CheckCopyCursor).
   static Result<SearchPage> Search(store::Transaction& tx, const SearchQuery& query);
-  // Forgets this node's events through `sequence`, and its checkpoints before it, whose segments
-  // retention removed; the checkpoint at `sequence` stays, to anchor the rest.
-  Result<void> RemoveThrough(int64_t sequence);
 
   const std::string& node() const { return node_; }
 
  private:
-  Result<void> CatchUpLocked(int64_t head);
+  // False when it stopped at kMaxRecordsPerCatchUp, short of `head`.
+  Result<bool> CatchUpLocked(int64_t head);
 
   store::Store& store_;
   const std::filesystem::path dir_;
@@ -75,6 +75,7 @@ class AuditCopy {
   std::mutex mu_;                        // one catch-up at a time; guards what follows
   std::optional<JournalReader> reader_;  // follows the journal from catch-up to catch-up
   int64_t reader_through_ = -1;          // the newest record copied when it last read
+  int64_t removed_through_ = 0;          // retention's sequence last applied to the copy
 };
 
 // The nodes the database knows of, by name: those with a copy, and those whose changes it has

@@ -427,7 +427,8 @@ Result<SearchPage> AuditLog::ObserveSearch(Event event, const SearchQuery& query
 // Only the owner copies: a command beside a serving node searches what the nodes copied.
 Result<void> AuditLog::CopyToStore() {
   if (!copy_ || !owner_) return {};
-  return copy_->CatchUp(journal_->DurableHead().sequence);
+  ASSIGN_OR_RETURN(int64_t pruned, index_->PrunedThrough());
+  return copy_->CatchUp(journal_->DurableHead().sequence, pruned);
 }
 
 Result<Standing> AuditLog::ReadStanding() {

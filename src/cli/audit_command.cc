@@ -57,7 +57,7 @@ bool VerifyCopies(ReadableInstance& o) {
     } else if (r->events == 0 && r->checkpoints == 0) {
       fmt::print(
           "node {}'s audit copy in the database: none yet (a node copies its journal at "
-          "each maintenance tick, and at its start)\n",
+          "each maintenance tick, and as it stops)\n",
           name);
     } else {
       // A node's copy follows its journal by up to a tick, and rows removed from its end are

@@ -166,7 +166,13 @@ void Server::Impl::Accept(tcp::acceptor& on, const Listener& listener, Start sta
       std::string peer = ep_ec ? "unknown" : remote.address().to_string();
       if (!ep_ec && options.proxy_from.Contains(peer)) {
         // Connections awaiting their header count against the total cap too.
-        if (awaiting_header.fetch_add(1) >= options.limits.max_connections) {
+        const int awaiting = awaiting_header.fetch_add(1);
+        bool over;
+        {
+          std::lock_guard lock(mu);
+          over = active + awaiting >= options.limits.max_connections;
+        }
+        if (over) {
           --awaiting_header;
           socket.close(ep_ec);
         } else {
