@@ -481,7 +481,7 @@ defense::DetectorHooks DetectorHooksFor(audit::AuditLog& audit, const DefenseCon
 // does not start).
 Result<std::unique_ptr<defense::Detector>> StartDetector(const Config& config,
                                                          audit::AuditLog& audit,
-                                                         const Clock& clock) {
+                                                         store::Store& store, const Clock& clock) {
   const auto& d = config.defense;
   if (!d.enabled) {
     spdlog::warn("defense.enabled = false: requests are not inspected for attacks");
@@ -512,6 +512,13 @@ Result<std::unique_ptr<defense::Detector>> StartDetector(const Config& config,
   options.verify_prefilter = d.prefilter == "verify";
   auto detector = std::make_unique<defense::Detector>(std::move(*crs), std::move(policy), clock,
                                                       options, DetectorHooksFor(audit, d));
+  // Several nodes on one database: one score per source for them all (defense/shared_sources.h).
+  if (config.store.shared()) {
+    if (auto r = detector->ShareScores(store, AuditNodeName(config)); !r) {
+      return Fail(r.error().code,
+                  "attack detection cannot read the nodes' blocks: " + r.error().message);
+    }
+  }
   try {
     detector->Start();
   } catch (const std::system_error&) {
@@ -743,14 +750,18 @@ int Serve(const std::filesystem::path& config_path) {
   api::RouteTable routes(services.auth, audit, {config->server.max_json_depth});
   AddRoutes(routes, services, store, audit, clock, config->server.max_json_depth, *templates);
   http::Metrics metrics(RouteTemplates(routes));
-  auto detector = StartDetector(*config, audit, clock);
+  auto detector = StartDetector(*config, audit, store, clock);
   if (!detector) return Fatal(detector.error());
   // Patterns in what people do, read from the audit log as it grows (defense/behaviour.h).
   std::unique_ptr<defense::AuditTail> tail;
   if (*detector) {
+    // Several nodes on one database: one of them watches every node's events (audit_tail.h).
+    std::optional<defense::AuditTail::Shared> shared;
+    if (config->store.shared()) shared = {&store, AuditNodeName(*config), &clock};
     tail = std::make_unique<defense::AuditTail>(
         audit, defense::Behaviour(config->records.export_threshold),
-        [d = detector->get()](const defense::Pattern& p) { d->Found(p); });
+        [d = detector->get()](const defense::Pattern& p) { d->Found(p); },
+        std::chrono::milliseconds(250), std::move(shared));
     if (auto r = tail->Start(); !r) return Fatal(r.error());
   }
   http::Server server(server_options, *opened->tls, router,

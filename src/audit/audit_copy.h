@@ -6,9 +6,10 @@
 //
 // - The copy is derived, as the index is: each serving node copies its own journal's events and
 //   checkpoints (not its seals), as they are (sequence, chain hash, canonical text), with the
-//   index's search keys beside each event. It copies at each maintenance tick, before a search it
-//   answers (outside the search's read) and as it stops: a search sees its own node's events at
-//   once and another node's as of that node's last tick (`[audit] checkpoint_interval_ms`). One
+//   index's search keys beside each event. It copies at each maintenance tick, at each round of
+//   the behaviour watch (defense/audit_tail.h, four a second), before a search it answers
+//   (outside the search's read) and as it stops: a search sees its own node's events at once and
+//   another node's as of that node's last copy. One
 //   catch-up copies at most kMaxRecordsPerCatchUp records (a journal copied for the first time
 //   goes in over several ticks).
 // - It is checked as the journal is, in one snapshot (verifier.h's VerifyCopy): the chain
@@ -81,6 +82,8 @@ class AuditCopy {
 // The nodes the database knows of, by name: those with a copy, and those whose changes it has
 // committed (which copy theirs at their next tick or start).
 Result<std::vector<std::string>> KnownNodes(store::Store& store);
+// The sequence of `node`'s newest copied record (0 if none), in `tx`.
+Result<int64_t> CopiedHead(store::Transaction& tx, std::string_view node);
 // Up to `limit` of `node`'s copied records in journal order (sequence, then event before its
 // checkpoint), after the record (`after`, `after_kind`), in `tx`.
 Result<std::vector<CopiedRecord>> CopiedRecords(store::Transaction& tx, std::string_view node,

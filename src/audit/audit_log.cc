@@ -39,7 +39,7 @@ AuditOptions OptionsFrom(const Config& config, bool owner) {
   o.checkpoint_every = config.audit.checkpoint_every;
   o.segment_bytes = int64_t{config.audit.segment_kib} * 1024;
   o.owner = owner;
-  o.copy_to_store = config.store.backend == "postgresql";
+  o.copy_to_store = config.store.shared();
   return o;
 }
 

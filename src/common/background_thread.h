@@ -1,8 +1,10 @@
 #pragma once
 // A background thread that runs rounds of work until stopped: each round says how long to wait
-// before the next, and Stop wakes that wait at once and joins the thread.
+// before the next, Wake ends that wait early (the next round runs at once), and Stop wakes it and
+// joins the thread.
 //
-// Start and Stop are called by the owner's thread; the rounds run on the background thread.
+// Start and Stop are called by the owner's thread, Wake by any; the rounds run on the background
+// thread.
 
 #include <chrono>
 #include <condition_variable>
@@ -29,6 +31,15 @@ class BackgroundThread {
     });
   }
 
+  // Runs the next round now (or, if one is running, as soon as it ends).
+  void Wake() {
+    {
+      std::lock_guard lock(mu_);
+      woken_ = true;
+    }
+    cv_.notify_all();
+  }
+
   void Stop() {
     {
       std::lock_guard lock(mu_);
@@ -42,12 +53,15 @@ class BackgroundThread {
   // True once stopping.
   bool WaitFor(std::chrono::milliseconds wait) {
     std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, wait, [&] { return stopping_; });
+    cv_.wait_for(lock, wait, [&] { return stopping_ || woken_; });
+    woken_ = false;
+    return stopping_;
   }
 
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_
+  bool woken_ = false;     // guarded by mu_
   std::thread thread_;
 };
 

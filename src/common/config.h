@@ -82,6 +82,8 @@ struct StoreConfig {
   std::string conninfo;            // PostgreSQL's libpq connection string
   int reader_connections = 0;      // 0 = one per I/O thread and worker
   int max_batch = 512;             // transactions committed together by the writer
+  // Several nodes may serve from this database: what each node keeps is shared through it.
+  bool shared() const { return backend == "postgresql"; }
 };
 
 struct KeysConfig {

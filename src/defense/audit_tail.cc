@@ -2,13 +2,21 @@
 
 #include <spdlog/spdlog.h>
 
+#include "audit/audit_copy.h"
+#include "store/leases.h"
+
 namespace strongroom::defense {
 
 constexpr int kBatch = 1000;
 
 AuditTail::AuditTail(audit::AuditLog& log, Behaviour behaviour,
-                     std::function<void(const Pattern&)> found, std::chrono::milliseconds interval)
-    : log_(log), behaviour_(std::move(behaviour)), found_(std::move(found)), interval_(interval) {}
+                     std::function<void(const Pattern&)> found, std::chrono::milliseconds interval,
+                     std::optional<Shared> shared)
+    : log_(log),
+      behaviour_(std::move(behaviour)),
+      found_(std::move(found)),
+      interval_(interval),
+      shared_(std::move(shared)) {}
 
 Result<void> AuditTail::SkipToHead() {
   ASSIGN_OR_RETURN(
@@ -19,7 +27,7 @@ Result<void> AuditTail::SkipToHead() {
 }
 
 Result<void> AuditTail::Start() {
-  RETURN_IF_ERROR(SkipToHead());
+  if (!shared_) RETURN_IF_ERROR(SkipToHead());
   thread_.Start(interval_, [this] {
     Result<int> read = 0;
     try {
@@ -37,12 +45,19 @@ Result<void> AuditTail::Start() {
       return interval_;
     }
     // A full batch means more is waiting: read on at once.
-    return *read == kBatch ? std::chrono::milliseconds(0) : interval_;
+    return *read >= kBatch ? std::chrono::milliseconds(0) : interval_;
   });
   return {};
 }
 
+void AuditTail::Hand(std::string_view text) {
+  const auto fact = FactOf(text);
+  if (!fact) return;
+  for (const auto& pattern : behaviour_.Observe(*fact)) found_(pattern);
+}
+
 Result<int> AuditTail::RunOnce() {
+  if (shared_) return RunShared();
   if (!reader_) RETURN_IF_ERROR(SkipToHead());
   const int64_t head = log_.journal().DurableHead().sequence;
   int read = 0;
@@ -55,11 +70,58 @@ Result<int> AuditTail::RunOnce() {
     if (!*item) break;
     if ((*item)->record.kind != audit::RecordKind::kEvent) continue;
     ++read;
-    const auto fact = FactOf((*item)->record.text);
-    if (!fact) continue;
-    for (const auto& pattern : behaviour_.Observe(*fact)) found_(pattern);
+    Hand((*item)->record.text);
   }
   return read;
+}
+
+Result<int> AuditTail::RunShared() {
+  RETURN_IF_ERROR(log_.CopyToStore());
+  store::Store& store = *shared_->store;
+  const auto now = shared_->clock->Now();
+  const bool took = !leased_at_;
+  if (!leased_at_ || now - *leased_at_ >= kLeaseRenew || now < *leased_at_) {
+    auto holder = store::TakeLease(store, kBehaviourLease, shared_->node, now, kLeaseTerm);
+    if (!holder || *holder != shared_->node) {
+      leased_at_.reset();  // another node watches (or none can, just now): from the heads next
+      read_.clear();
+      if (!holder) return std::unexpected(holder.error());
+      return 0;
+    }
+    leased_at_ = now;
+    // The nodes there are: each from its head when the lease is taken, from its first record
+    // when it appears later.
+    ASSIGN_OR_RETURN(auto nodes, audit::KnownNodes(store));
+    RETURN_IF_ERROR(store.Read([&](store::Transaction& tx) -> Result<void> {
+      for (const auto& node : nodes) {
+        if (read_.contains(node)) continue;
+        int64_t from = 0;
+        if (took) {
+          ASSIGN_OR_RETURN(from, audit::CopiedHead(tx, node));
+        }
+        read_[node] = {from, audit::RecordKind::kSeal};
+      }
+      return {};
+    }));
+  }
+  // Up to a batch from each node, in one snapshot; where each ends is kept only once it is read.
+  auto next = read_;
+  std::vector<std::string> texts;
+  RETURN_IF_ERROR(store.Read([&](store::Transaction& tx) -> Result<void> {
+    next = read_;
+    texts.clear();
+    for (auto& [node, at] : next) {
+      ASSIGN_OR_RETURN(auto records, audit::CopiedRecords(tx, node, at.first, at.second, kBatch));
+      for (auto& c : records) {
+        at = {c.record.sequence, c.record.kind};
+        if (c.record.kind == audit::RecordKind::kEvent) texts.push_back(std::move(c.record.text));
+      }
+    }
+    return {};
+  }));
+  read_ = std::move(next);
+  for (const auto& text : texts) Hand(text);
+  return static_cast<int>(texts.size());
 }
 
 }  // namespace strongroom::defense

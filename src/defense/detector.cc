@@ -46,6 +46,26 @@ Detector::Detector(std::unique_ptr<Crs> crs, SourcePolicy policy, const Clock& c
 
 Detector::~Detector() { Stop(); }
 
+Result<void> Detector::ShareScores(store::Store& store, std::string node) {
+  shared_ = std::make_unique<SharedSources>(
+      store, sources_.policy(), clock_, std::move(node),
+      SharedSourcesHooks{[this](const std::string& key, TimePoint until) {
+                           (void)sources_.Block(key, until, /*own=*/false);
+                         },
+                         [this](const std::string& key, double score, TimePoint until) {
+                           (void)sources_.Block(key, until, /*own=*/true);
+                           ReportBlock(key, {score, until});
+                         }});
+  return shared_->Start();
+}
+
+Sources::Raised Detector::RaiseScore(std::string_view source, double points, TimePoint now) {
+  const bool may_block = options_.block && !sources_.Allowed(source);
+  if (!shared_) return sources_.Raise(source, points, now, may_block);
+  // A block this raise reaches is reported once it is written (ShareScores).
+  return {shared_->Raise(SourceKey(source), points, now, may_block), std::nullopt};
+}
+
 void Detector::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
@@ -60,6 +80,7 @@ void Detector::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (shared_) shared_->Stop();
   std::deque<Job> left;
   {
     std::lock_guard lock(mu_);
@@ -249,8 +270,7 @@ void Detector::Missed(const http::Request& request, TimePoint now) {
   if (!scans_.Miss(request.remote_address, request.message.method_string(), request.path, now)) {
     return;
   }
-  const auto raised = sources_.Raise(request.remote_address, crs_->options().inbound_threshold, now,
-                                     options_.block);
+  const auto raised = RaiseScore(request.remote_address, crs_->options().inbound_threshold, now);
   {
     std::lock_guard lock(mu_);
     ++stats_.scans;
@@ -264,8 +284,8 @@ void Detector::Missed(const http::Request& request, TimePoint now) {
 void Detector::Found(const Pattern& pattern) {
   Sources::Raised raised;
   if (pattern.weight > 0 && !sources_.Allowed(pattern.source)) {
-    raised = sources_.Raise(pattern.source, pattern.weight * crs_->options().inbound_threshold,
-                            clock_.Now(), options_.block);
+    raised = RaiseScore(pattern.source, pattern.weight * crs_->options().inbound_threshold,
+                        clock_.Now());
   }
   {
     std::lock_guard lock(mu_);
@@ -320,8 +340,7 @@ http::Verdict Detector::Decide(const http::Request& request, bool already_refuse
   std::optional<TimePoint> blocked_until;
   if (over &&
       (d.context == Detection::Context::kRequest || d.context == Detection::Context::kMalformed)) {
-    const auto raised =
-        sources_.Raise(request.remote_address, d.finding.score, clock_.Now(), options_.block);
+    const auto raised = RaiseScore(request.remote_address, d.finding.score, clock_.Now());
     d.source_score = raised.score;
     blocked_until = raised.blocked_until;
   }

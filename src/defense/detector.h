@@ -35,6 +35,11 @@
 // Every finding, block and release is reported through the hooks (the composition root audits
 // them); a finding names rules and variables, never values.
 //
+// Several nodes share one score per source (ShareScores, defense/shared_sources.h): a raise is
+// then added to the shared score, a block reached on any node is enforced on this one, and the
+// node whose raise reached it reports the block and its end. A finding's source score is then the
+// score as this node knows it.
+//
 // Thread-safety: Inspect and Observe from any thread; Start and Stop from one.
 
 #include <condition_variable>
@@ -49,6 +54,7 @@
 #include "defense/behaviour.h"
 #include "defense/crs.h"
 #include "defense/scan_watch.h"
+#include "defense/shared_sources.h"
 #include "defense/sources.h"
 #include "http/inspector.h"
 
@@ -98,6 +104,10 @@ class Detector final : public http::Inspector {
   Detector(std::unique_ptr<Crs> crs, SourcePolicy policy, const Clock& clock,
            DetectorOptions options, DetectorHooks hooks, ScanPolicy scans = {});
   ~Detector() override;
+
+  // Keeps scores in `store` for every node serving from it, as `node`, and enforces every block
+  // any of them reaches (defense/shared_sources.h). Before Start; `store` must outlive this.
+  Result<void> ShareScores(store::Store& store, std::string node);
 
   // Starts the detector's thread; Stop answers whatever still waits with 503 and joins it.
   void Start();
@@ -154,9 +164,12 @@ class Detector final : public http::Inspector {
   // A request for nothing: counted towards scanning, which scores its source.
   void Missed(const http::Request& request, TimePoint now);
   void ReportBlock(std::string_view source, const Sources::Raised& raised);
+  // Adds `points` to the source's score, here or in the shared scores.
+  Sources::Raised RaiseScore(std::string_view source, double points, TimePoint now);
 
   std::unique_ptr<Crs> crs_;  // used only on the detector's thread (or by Decide in tests)
   Sources sources_;
+  std::unique_ptr<SharedSources> shared_;  // several nodes: where the scores are
   ScanWatch scans_;
   const Clock& clock_;
   const DetectorOptions options_;

@@ -4,19 +4,27 @@
 
 namespace strongroom::defense {
 
-double Sources::Decayed(const State& s, TimePoint now) const {
+double Decayed(const SourcePolicy& policy, const Score& s, TimePoint now) {
   const double elapsed = std::chrono::duration<double>(now - s.scored_at).count();
   if (elapsed <= 0) return s.score;
-  return s.score * std::exp2(-elapsed / static_cast<double>(policy_.half_life.count()));
+  return s.score * std::exp2(-elapsed / static_cast<double>(policy.half_life.count()));
+}
+
+bool Add(const SourcePolicy& policy, Score& s, double points, TimePoint now, bool may_block) {
+  s.score = Decayed(policy, s, now) + points;
+  s.scored_at = std::max(s.scored_at, now);  // (another node's clock may be a little behind)
+  if (!may_block || s.blocked_until || s.score < policy.block_score) return false;
+  s.blocked_until = now + policy.block_for;
+  return true;
 }
 
 std::optional<TimePoint> Sources::BlockedUntil(std::string_view source, TimePoint now) {
   std::lock_guard lock(mu_);
   const auto it = sources_.find(SourceKey(source));
-  if (it == sources_.end() || !it->second.blocked_until || *it->second.blocked_until <= now) {
-    return std::nullopt;
-  }
-  return it->second.blocked_until;
+  if (it == sources_.end()) return std::nullopt;
+  const auto& until = it->second.score.blocked_until;
+  if (!until || *until <= now) return std::nullopt;
+  return until;
 }
 
 Sources::Raised Sources::Raise(std::string_view source, double points, TimePoint now,
@@ -29,26 +37,41 @@ Sources::Raised Sources::Raise(std::string_view source, double points, TimePoint
     if (sources_.size() >= policy_.max_sources && !MakeRoom(now)) {
       return {points, std::nullopt};  // full of blocked sources: this one is not tracked
     }
-    it = sources_.emplace(key, State{0, now, std::nullopt}).first;
+    it = sources_.emplace(key, State{}).first;
   }
-  State& s = it->second;
-  s.score = Decayed(s, now) + points;
-  s.scored_at = now;
-  Raised raised{s.score, std::nullopt};
-  if (may_block && !allowed && !s.blocked_until && s.score >= policy_.block_score) {
-    s.blocked_until = now + policy_.block_for;
-    ++blocked_;
+  Score& s = it->second.score;
+  Raised raised{0, std::nullopt};
+  if (Add(policy_, s, points, now, may_block && !allowed)) {
+    it->second.own = true;
     raised.blocked_until = s.blocked_until;
+    ++blocked_;
   }
+  raised.score = s.score;
   return raised;
+}
+
+bool Sources::Block(std::string_view key, TimePoint until, bool own) {
+  std::lock_guard lock(mu_);
+  auto it = sources_.find(std::string(key));
+  if (it == sources_.end()) {
+    if (sources_.size() >= policy_.max_sources && !MakeRoom(until)) return false;  // (any now)
+    it = sources_.emplace(key, State{}).first;
+  }
+  Score& s = it->second.score;
+  if (s.blocked_until && *s.blocked_until >= until) return false;
+  if (!s.blocked_until) ++blocked_;
+  s = {0, {}, until};
+  it->second.own = own;
+  return true;
 }
 
 std::vector<std::string> Sources::Release(TimePoint now) {
   std::vector<std::string> released;
   std::lock_guard lock(mu_);
   for (auto it = sources_.begin(); it != sources_.end();) {
-    if (it->second.blocked_until && *it->second.blocked_until <= now) {
-      released.push_back(it->first);
+    const auto& until = it->second.score.blocked_until;
+    if (until && *until <= now) {
+      if (it->second.own) released.push_back(it->first);
       --blocked_;
       it = sources_.erase(it);  // a released source starts again from zero
     } else {
@@ -71,9 +94,9 @@ bool Sources::MakeRoom(TimePoint now) {
   int scanned = 0;
   for (auto it = sources_.begin(); it != sources_.end() && looked < 64 && scanned < 1024;
        ++it, ++scanned) {
-    if (it->second.blocked_until) continue;
+    if (it->second.score.blocked_until) continue;
     ++looked;
-    const double score = Decayed(it->second, now);
+    const double score = Decayed(policy_, it->second.score, now);
     if (lowest == sources_.end() || score < lowest_score) {
       lowest = it;
       lowest_score = score;

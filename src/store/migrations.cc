@@ -456,6 +456,20 @@ CREATE TABLE audit_copy (
         "CREATE INDEX audit_copy_actor ON audit_copy (actor_id, time, node, sequence)",
         "CREATE INDEX audit_copy_target ON audit_copy (target_id, time, node, sequence)",
         "CREATE INDEX audit_copy_action ON audit_copy (action, time, node, sequence)"}},
+      {18,
+       "one attack score per source for the nodes sharing a database (defense/shared_sources.h): "
+       "the score, when it was scored, the block it reached (milliseconds since the epoch) and "
+       "the node whose raise reached it; empty on the embedded store",
+       {R"sql(
+CREATE TABLE attack_sources (
+  source           TEXT PRIMARY KEY,
+  score            REAL NOT NULL,
+  scored_ms        INTEGER NOT NULL,
+  blocked_until_ms INTEGER,
+  blocked_by       TEXT NOT NULL
+))sql",
+        "CREATE INDEX attack_sources_blocked ON attack_sources (blocked_until_ms)",
+        "CREATE INDEX attack_sources_scored ON attack_sources (scored_ms)"}},
   };
   return kMigrations;
 }

@@ -41,6 +41,24 @@ TEST(SourcesTest, ScoresAddUpToABlockThatEndsAfterItsTime) {
   EXPECT_DOUBLE_EQ(s.Raise("192.0.2.1", 5, kStart + seconds(901)).score, 5);
 }
 
+// Blocks the shared scores reached (defense/shared_sources.h): another node's is enforced and
+// ends without a word, this node's own is reported as it ends.
+TEST(SourcesTest, ABlockReachedElsewhereIsEnforcedAndOnlyThisNodesOwnEndsWithAReport) {
+  Sources s(Policy());
+  EXPECT_TRUE(s.Block("192.0.2.5", kStart + seconds(100), /*own=*/false));
+  EXPECT_TRUE(s.Block("192.0.2.6", kStart + seconds(100), /*own=*/true));
+  EXPECT_EQ(s.BlockedUntil("192.0.2.5", kStart), kStart + seconds(100));
+  EXPECT_EQ(s.blocked(), 2u);
+  EXPECT_FALSE(s.Block("192.0.2.5", kStart + seconds(50), false)) << "not shortened";
+  EXPECT_EQ(s.BlockedUntil("192.0.2.5", kStart), kStart + seconds(100));
+  EXPECT_TRUE(s.Block("192.0.2.5", kStart + seconds(200), false)) << "lengthened";
+  EXPECT_EQ(s.Release(kStart + seconds(100)), std::vector<std::string>{"192.0.2.6"});
+  EXPECT_EQ(s.Release(kStart + seconds(200)), std::vector<std::string>{})
+      << "another node's block ends without a report";
+  EXPECT_FALSE(s.BlockedUntil("192.0.2.5", kStart + seconds(200)));
+  EXPECT_EQ(s.blocked(), 0u);
+}
+
 TEST(SourcesTest, AScoreHalvesEveryHalfLifeSoOddFalseAlarmsNeverAddUp) {
   Sources s(Policy());
   s.Raise("192.0.2.1", 16, kStart);

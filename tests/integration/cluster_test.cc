@@ -1,8 +1,9 @@
 // Two nodes serving one PostgreSQL database, each the real binary under its system-call filter,
 // each with its own directory, name and audit journal: what one node ends is refused on the
-// other, failed sign-ins are counted across both, an export approved on one is downloaded once
-// from either, the jobs that change what every node serves run on one node only, and a node
-// killed under writes loses nothing either node acknowledged.
+// other, failed sign-ins are counted across both, an attacker spread over both is blocked on both
+// and a pattern spread over both is found, an export approved on one is downloaded once from
+// either, the jobs that change what every node serves run on one node only, and a node killed
+// under writes loses nothing either node acknowledged.
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -41,6 +42,8 @@ class ClusterTest : public OrgFixture {
   ClusterTest() : OrgFixture({"--store-conninfo", NewPostgresDatabase(), "--node", "a"}) {}
 
   void SetUp() override {
+    // Above one path traversal's score and at most two's (AnAttackerSpreadOverBothNodes...).
+    inst_.AddToSection("defense", "block_score = 50\n");
     OrgFixture::SetUp();
     if (HasFatalFailure()) return;
     // Node b: a's directory (configuration, keys, certificate) without what is a's own (its
@@ -81,6 +84,19 @@ class ClusterTest : public OrgFixture {
   HttpResponse AdminAct(ApiClient& node, const Session& admin, const std::string& user,
                         const std::string& action, const std::string& body = "") {
     return node.As(admin, "POST", "/api/v1/admin/users/" + account_ids_[user] + "/" + action, body);
+  }
+
+  // The security events `action` a search on `node` finds, newest first.
+  boost::json::array SecurityEvents(ApiClient& node, const std::string& action) {
+    auto r = node.As(officer1_, "GET", "/api/v1/security/events?limit=100&action=" + action);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status == 200 ? JsonOf(r).at("items").as_array() : boost::json::array();
+  }
+  // How many of them `name` (the node asked) recorded: its own, which its search sees at once.
+  int OwnEvents(ApiClient& node, const std::string& name, const std::string& action) {
+    int n = 0;
+    for (const auto& e : SecurityEvents(node, action)) n += e.at("node").as_string() == name;
+    return n;
   }
 
   Instance b_{Instance::Made{}};
@@ -205,6 +221,89 @@ TEST_F(ClusterTest, AuditSearchOnEitherNodeCoversBothAndVerifyChecksBoth) {
       EXPECT_EQ(line.ends_with(", the same as this node's journal"), own) << line;
     }
   }
+}
+
+// An attacker whose requests the balancer spreads over the nodes is blocked at the score one node
+// alone would block it at (defense/shared_sources.h): one attack on each node, at half the block
+// score each, blocks it on both, with one block event (from the node whose attack reached the
+// score, whichever was written second) and, when the block ends, one unblock event, from it.
+TEST_F(ClusterTest, AnAttackerSpreadOverBothNodesIsBlockedOnBothWithOneBlockEvent) {
+  inst_.ExpectAttacks();
+  b_.ExpectAttacks();
+  ApiClient on_a(inst_), on_b(b_);
+  on_a.set_source("127.0.0.9");
+  on_b.set_source("127.0.0.9");
+  const std::string attack = "/api/v1/records?q=..%2F..%2F..%2Fetc%2Fpasswd";
+  ASSERT_EQ(on_a.Call("GET", attack, "").status, 403);
+  ASSERT_TRUE(WaitFor([&] { return OwnEvents(api_, "a", "security.attack") == 1; },
+                      std::chrono::seconds(5)));
+  const int score = std::stoi(
+      std::string(SecurityEvents(api_, "security.attack")[0].at("detail").at("score").as_string()));
+  ASSERT_TRUE(score < 50 && 2 * score >= 50)
+      << "the block score is 50; one attack scores " << score;
+  EXPECT_EQ(on_a.Call("GET", "/healthz", "").status, 200) << "not blocked by one";
+  ASSERT_EQ(on_b.Call("GET", attack, "").status, 403);
+  for (auto* node : {&on_a, &on_b}) {
+    EXPECT_TRUE(WaitFor([&] { return node->Call("GET", "/healthz", "").status == 429; },
+                        std::chrono::seconds(5)))
+        << "blocked on both nodes";
+  }
+  EXPECT_EQ(api_.Call("GET", "/healthz", "").status, 200) << "only that source";
+  // Each node's search sees its own events at once: one of them blocked it.
+  const int by_a = OwnEvents(api_, "a", "security.block");
+  const int by_b = OwnEvents(b_api_, "b", "security.block");
+  EXPECT_EQ(by_a + by_b, 1) << "one block event, a's " << by_a << ", b's " << by_b;
+  EXPECT_EQ(ScrapeMetric(inst_.port(), "strongroom_security_blocked_sources"), 1);
+  EXPECT_EQ(ScrapeMetric(b_.port(), "strongroom_security_blocked_sources"), 1);
+
+  Advance(900);                        // block_s, by default
+  officer1_ = api_.SignIn(kOfficer1);  // the officer's session has timed out meanwhile
+  for (auto* node : {&on_a, &on_b}) {
+    EXPECT_TRUE(WaitFor([&] { return node->Call("GET", "/healthz", "").status == 200; },
+                        std::chrono::seconds(5)))
+        << "released on both nodes";
+  }
+  auto& blocker = by_a == 1 ? api_ : b_api_;
+  auto& other = by_a == 1 ? b_api_ : api_;
+  const std::string blocker_name = by_a == 1 ? "a" : "b";
+  EXPECT_TRUE(WaitFor([&] { return OwnEvents(blocker, blocker_name, "security.unblock") == 1; },
+                      std::chrono::seconds(5)))
+      << "ended by the node that blocked it";
+  EXPECT_EQ(OwnEvents(other, blocker_name == "a" ? "b" : "a", "security.unblock"), 0)
+      << "and by no other";
+}
+
+// Credential stuffing spread over the nodes (ten usernames failing from one address, five on each
+// node: neither node's share is a pattern) is found by the node that watches every node's events
+// (defense/audit_tail.h), once.
+TEST_F(ClusterTest, CredentialStuffingSpreadOverBothNodesIsFoundOnce) {
+  inst_.ExpectAttacks();
+  b_.ExpectAttacks();
+  ApiClient on_a(inst_), on_b(b_);
+  on_a.set_source("127.0.0.9");
+  on_b.set_source("127.0.0.9");
+  for (int i = 0; i < 10; ++i) {
+    const auto r =
+        (i % 2 ? on_b : on_a)
+            .Call("POST", "/api/v1/auth/login",
+                  boost::json::serialize(boost::json::object{
+                      {"username", "victim." + std::to_string(i)}, {"password", "Summer2026!"}}));
+    EXPECT_EQ(r.status, 401) << i;
+  }
+  int by_a = 0;
+  int by_b = 0;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        by_a = OwnEvents(api_, "a", "security.credential_stuffing");
+        by_b = OwnEvents(b_api_, "b", "security.credential_stuffing");
+        return by_a + by_b > 0;
+      },
+      std::chrono::seconds(5)));
+  EXPECT_EQ(by_a + by_b, 1) << "a's " << by_a << ", b's " << by_b;
+  const auto found = SecurityEvents(by_a == 1 ? api_ : b_api_, "security.credential_stuffing");
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(found[0].at("source").as_string(), "127.0.0.9");
+  EXPECT_EQ(found[0].at("detail").at("count").as_string(), "10");
 }
 
 // The purge, account expiry and the certificates' check run where their lease is held
