@@ -79,31 +79,41 @@ Result<int> AuditTail::RunShared() {
   RETURN_IF_ERROR(log_.CopyToStore());
   store::Store& store = *shared_->store;
   const auto now = shared_->clock->Now();
-  const bool took = !leased_at_;
-  if (!leased_at_ || now - *leased_at_ >= kLeaseRenew || now < *leased_at_) {
-    auto holder = store::TakeLease(store, kBehaviourLease, shared_->node, now, kLeaseTerm);
-    if (!holder || *holder != shared_->node) {
-      leased_at_.reset();  // another node watches (or none can, just now): from the heads next
+  // A lease not renewed within its term may be another node's by now, and what it reads with it.
+  if (leased_at_ && (now - *leased_at_ >= kLeaseTerm || now < *leased_at_)) {
+    leased_at_.reset();
+    read_.clear();
+  }
+  if (!tried_at_ || now - *tried_at_ >= kLeaseRenew || now < *tried_at_) {
+    tried_at_ = now;  // (a failed attempt is tried again as a renewal would be)
+    ASSIGN_OR_RETURN(auto holder,
+                     store::TakeLease(store, kBehaviourLease, shared_->node, now, kLeaseTerm));
+    if (holder != shared_->node) {
+      leased_at_.reset();  // another node watches: from the heads when this one takes over
       read_.clear();
-      if (!holder) return std::unexpected(holder.error());
       return 0;
     }
-    leased_at_ = now;
     // The nodes there are: each from its head when the lease is taken, from its first record
     // when it appears later.
+    const bool taken = !leased_at_;
     ASSIGN_OR_RETURN(auto nodes, audit::KnownNodes(store));
+    auto cursors = read_;
     RETURN_IF_ERROR(store.Read([&](store::Transaction& tx) -> Result<void> {
+      cursors = read_;
       for (const auto& node : nodes) {
-        if (read_.contains(node)) continue;
+        if (cursors.contains(node)) continue;
         int64_t from = 0;
-        if (took) {
+        if (taken) {
           ASSIGN_OR_RETURN(from, audit::CopiedHead(tx, node));
         }
-        read_[node] = {from, audit::RecordKind::kSeal};
+        cursors[node] = {from, audit::RecordKind::kSeal};
       }
       return {};
     }));
+    read_ = std::move(cursors);
+    leased_at_ = now;
   }
+  if (!leased_at_) return 0;
   // Up to a batch from each node, in one snapshot; where each ends is kept only once it is read.
   auto next = read_;
   std::vector<std::string> texts;

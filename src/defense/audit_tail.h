@@ -10,10 +10,12 @@
 // Several nodes on one database (Shared): a pattern may be spread over the nodes (an attacker's
 // sign-ins, through a balancer), so one node watches them all. Each round, every node brings its
 // journal's copy in the database up to its head (audit/audit_copy.h); the node that holds the
-// lease kBehaviourLease (store/leases.h: taken for kLeaseTerm, renewed every kLeaseRenew) reads
-// every node's copied events from where it last read (each node's from its head when it took the
-// lease, or from the first for a node that appears later) and reports what it finds, once for the
-// cluster. If it stops, another node takes over once its lease lapses, from the heads then.
+// lease kBehaviourLease (store/leases.h: taken for kLeaseTerm, renewed every kLeaseRenew; the
+// others try every kLeaseRenew) reads every node's copied events from where it last read (each
+// node's from its head when it took the lease, or from the first for a node that appears later)
+// and reports what it finds, once for the cluster. If it stops, or cannot renew within the term,
+// another node takes over once its lease lapses, from the heads then (and so does it, should it
+// take the lease back). The nodes' clocks must agree to well within kLeaseTerm - kLeaseRenew.
 //
 // Thread-safety: Start and Stop from one thread; RunOnce is what the thread runs (tests call it).
 
@@ -30,8 +32,8 @@
 namespace strongroom::defense {
 
 inline constexpr std::string_view kBehaviourLease = "attack-behaviour";
-inline constexpr std::chrono::seconds kLeaseTerm{10};
-inline constexpr std::chrono::seconds kLeaseRenew{3};
+inline constexpr std::chrono::seconds kLeaseTerm{30};
+inline constexpr std::chrono::seconds kLeaseRenew{5};
 
 class AuditTail {
  public:
@@ -69,9 +71,11 @@ class AuditTail {
   std::optional<audit::JournalReader> reader_;
   const std::optional<Shared> shared_;
   // Several nodes, while holding the lease: each node's last copied record read (sequence,
-  // kind), and when the lease was last taken (on the shared clock). The thread's.
+  // kind), and when the lease was last taken; when it was last tried for (on the shared clock).
+  // The thread's.
   std::map<std::string, std::pair<int64_t, audit::RecordKind>> read_;
   std::optional<TimePoint> leased_at_;
+  std::optional<TimePoint> tried_at_;
   std::chrono::steady_clock::time_point last_warning_{};  // the thread's
   BackgroundThread thread_;
 };

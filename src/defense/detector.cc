@@ -49,8 +49,9 @@ Detector::~Detector() { Stop(); }
 Result<void> Detector::ShareScores(store::Store& store, std::string node) {
   shared_ = std::make_unique<SharedSources>(
       store, sources_.policy(), clock_, std::move(node),
-      SharedSourcesHooks{[this](const std::string& key, TimePoint until) {
-                           (void)sources_.Block(key, until, /*own=*/false);
+      SharedSourcesHooks{[this](const std::string& key, TimePoint until, bool own) {
+                           // (Detect mode refuses nobody, whoever blocked them.)
+                           if (options_.block) (void)sources_.Block(key, until, own);
                          },
                          [this](const std::string& key, double score, TimePoint until) {
                            (void)sources_.Block(key, until, /*own=*/true);

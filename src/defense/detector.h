@@ -169,7 +169,6 @@ class Detector final : public http::Inspector {
 
   std::unique_ptr<Crs> crs_;  // used only on the detector's thread (or by Decide in tests)
   Sources sources_;
-  std::unique_ptr<SharedSources> shared_;  // several nodes: where the scores are
   ScanWatch scans_;
   const Clock& clock_;
   const DetectorOptions options_;
@@ -189,6 +188,8 @@ class Detector final : public http::Inspector {
   std::unordered_map<std::string, int> waiting_;  // jobs queued, by SourceKey; guarded by mu_
   static constexpr size_t kMaxTracked = 100'000;
   std::thread thread_;
+  // Several nodes: where the scores are. Last: its hooks use the rest until it is gone.
+  std::unique_ptr<SharedSources> shared_;
 };
 
 }  // namespace strongroom::defense

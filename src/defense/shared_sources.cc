@@ -34,6 +34,7 @@ Result<void> SharedSources::Start() {
     thread_.Wake();
   });
   RETURN_IF_ERROR(RunOnce());
+  last_prune_ = std::chrono::steady_clock::now();
   thread_.Start(kRound, [this] {
     Result<void> r;
     try {
@@ -54,9 +55,10 @@ Result<void> SharedSources::Start() {
                       r.error().message);
       }
     }
-    return kRound;
+    // More than a round's sources waited: on at once.
+    std::lock_guard lock(mu_);
+    return r && !pending_.empty() ? std::chrono::milliseconds(0) : kRound;
   });
-  last_prune_ = std::chrono::steady_clock::now();
   return {};
 }
 
@@ -64,7 +66,34 @@ void SharedSources::Stop() {
   thread_.Stop();
   if (watch_ != 0) store_.Unwatch(watch_);
   watch_ = 0;
-  (void)WriteRaises();  // what waits still counts, on the other nodes
+  // What waits still counts, on the other nodes.
+  for (int i = 0; i < 10; ++i) {
+    {
+      std::lock_guard lock(mu_);
+      if (pending_.empty()) break;
+    }
+    if (!WriteRaises()) break;
+  }
+}
+
+bool SharedSources::Queue(const std::string& key, const Pending& raise) {
+  auto it = pending_.find(key);
+  if (it == pending_.end()) {
+    if (pending_.size() >= policy_.max_sources) {
+      const auto at = std::chrono::steady_clock::now();
+      if (at - dropped_warning_ >= std::chrono::minutes(1)) {
+        dropped_warning_ = at;
+        spdlog::error("attack detection: {} sources' scores wait to be shared; more are dropped",
+                      pending_.size());
+      }
+      return false;
+    }
+    it = pending_.emplace(key, Pending{0, raise.at, false}).first;
+  }
+  it->second.points += raise.points;
+  it->second.at = std::max(it->second.at, raise.at);
+  it->second.may_block = it->second.may_block || raise.may_block;
+  return true;
 }
 
 double SharedSources::Raise(const std::string& key, double points, TimePoint now, bool may_block) {
@@ -72,27 +101,11 @@ double SharedSources::Raise(const std::string& key, double points, TimePoint now
   double score = points;
   {
     std::lock_guard lock(mu_);
-    auto it = pending_.find(key);
-    if (it == pending_.end()) {
-      if (pending_.size() >= policy_.max_sources) {
-        const auto at = std::chrono::steady_clock::now();
-        if (at - dropped_warning_ >= std::chrono::minutes(1)) {
-          dropped_warning_ = at;
-          spdlog::error("attack detection: {} sources' scores wait to be shared; more are dropped",
-                        pending_.size());
-        }
-        return points;
-      }
-      it = pending_.emplace(key, Pending{0, now, false}).first;
-      wake = pending_.size() == 1;
-    }
-    it->second.points += points;
-    it->second.at = std::max(it->second.at, now);
-    it->second.may_block = it->second.may_block || may_block;
+    if (!Queue(key, {points, now, may_block})) return points;
+    wake = pending_.size() == 1;
+    score = pending_[key].points;
     if (const auto k = known_.find(key); k != known_.end()) {
-      score = Decayed(policy_, k->second, now) + it->second.points;
-    } else {
-      score = it->second.points;
+      score += Decayed(policy_, k->second, now);
     }
   }
   if (wake) thread_.Wake();
@@ -100,26 +113,31 @@ double SharedSources::Raise(const std::string& key, double points, TimePoint now
 }
 
 Result<void> SharedSources::RunOnce() {
-  RETURN_IF_ERROR(WriteRaises());
+  auto written = WriteRaises();
   bool changed = false;
   {
     std::lock_guard lock(mu_);
     std::swap(changed, changed_);
   }
-  if (!changed) return {};
-  if (auto r = Read(); !r) {
-    std::lock_guard lock(mu_);
-    changed_ = true;  // read again next round
-    return r;
+  // Read even when the write failed: the other nodes' blocks hold here all the same.
+  if (changed) {
+    if (auto r = ReadBlocks(); !r) {
+      std::lock_guard lock(mu_);
+      changed_ = true;  // read again next round
+      return r;
+    }
   }
-  return {};
+  return written;
 }
 
 Result<void> SharedSources::WriteRaises() {
-  std::unordered_map<std::string, Pending> raises;
+  std::vector<std::pair<std::string, Pending>> raises;
   {
     std::lock_guard lock(mu_);
-    raises.swap(pending_);
+    for (auto it = pending_.begin(); it != pending_.end() && raises.size() < kSourcesPerRound;) {
+      raises.emplace_back(it->first, it->second);
+      it = pending_.erase(it);
+    }
   }
   if (raises.empty()) return {};
   struct Outcome {
@@ -161,15 +179,9 @@ Result<void> SharedSources::WriteRaises() {
     return {};
   });
   if (!written) {
-    // Kept for the next round, added to whatever came meanwhile.
+    // Kept for the next round, added to whatever came meanwhile (as far as the bound allows).
     std::lock_guard lock(mu_);
-    for (auto& [key, raise] : raises) {
-      auto [it, fresh] = pending_.try_emplace(key, raise);
-      if (fresh) continue;
-      it->second.points += raise.points;
-      it->second.at = std::max(it->second.at, raise.at);
-      it->second.may_block = it->second.may_block || raise.may_block;
-    }
+    for (const auto& [key, raise] : raises) (void)Queue(key, raise);
     return std::unexpected(written.error());
   }
   {
@@ -183,41 +195,28 @@ Result<void> SharedSources::WriteRaises() {
   return {};
 }
 
-Result<void> SharedSources::Read() {
+Result<void> SharedSources::ReadBlocks() {
   const auto now = clock_.Now();
-  // The scores raised since the last read (a minute's grace for the nodes' clocks), and every
-  // block in force.
-  const auto since = read_at_ ? *read_at_ - std::chrono::minutes(1) : TimePoint();
-  struct Seen {
+  struct Block {
     std::string key;
-    Score score;
+    TimePoint until;
+    bool own = false;
   };
-  std::vector<Seen> seen;
+  std::vector<Block> blocks;
   RETURN_IF_ERROR(store_.Read([&](store::Transaction& tx) -> Result<void> {
-    seen.clear();
-    ASSIGN_OR_RETURN(
-        auto rows, tx.Query("SELECT source, score, scored_ms, blocked_until_ms FROM attack_sources "
-                            "WHERE blocked_until_ms > ? OR scored_ms >= ? LIMIT ?",
-                            {Ms(now), Ms(since), static_cast<int64_t>(policy_.max_sources)}));
+    blocks.clear();
+    // The longest first: if more are in force than a node keeps, the soonest to end are left out.
+    ASSIGN_OR_RETURN(auto rows,
+                     tx.Query("SELECT source, blocked_until_ms, blocked_by FROM attack_sources "
+                              "WHERE blocked_until_ms > ? ORDER BY blocked_until_ms DESC LIMIT ?",
+                              {Ms(now), static_cast<int64_t>(policy_.max_sources)}));
     for (const auto& row : rows) {
-      Score s{row.Real(1), At(row.Int(2)), std::nullopt};
-      if (!row.IsNull(3)) s.blocked_until = At(row.Int(3));
-      seen.push_back({row.Text(0), s});
+      blocks.push_back({row.Text(0), At(row.Int(1)), row.Text(2) == node_});
     }
     return {};
   }));
-  read_at_ = now;
-  {
-    std::lock_guard lock(mu_);
-    if (known_.size() + seen.size() > policy_.max_sources) known_.clear();
-    for (const auto& s : seen) known_[s.key] = s.score;
-  }
   if (hooks_.enforce) {
-    for (const auto& s : seen) {
-      if (s.score.blocked_until && *s.score.blocked_until > now) {
-        hooks_.enforce(s.key, *s.score.blocked_until);
-      }
-    }
+    for (const auto& b : blocks) hooks_.enforce(b.key, b.until, b.own);
   }
   return {};
 }

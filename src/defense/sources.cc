@@ -59,9 +59,11 @@ bool Sources::Block(std::string_view key, TimePoint until, bool own) {
   }
   Score& s = it->second.score;
   if (s.blocked_until && *s.blocked_until >= until) return false;
+  // A block of this node's own, ended but not yet released, lengthened by another node's: its
+  // end stays this node's to report.
+  it->second.own = own || (s.blocked_until && it->second.own);
   if (!s.blocked_until) ++blocked_;
   s = {0, {}, until};
-  it->second.own = own;
   return true;
 }
 

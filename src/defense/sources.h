@@ -67,8 +67,9 @@ class Sources {
   Raised Raise(std::string_view source, double points, TimePoint now, bool may_block = true);
 
   // Enforces a block the shared scores reached (defense/shared_sources.h) until `until`: `own` if
-  // this node's raise reached it (Release reports it), otherwise another node's. The source's
-  // local score is not kept (the shared one is). True if it was not already blocked until then.
+  // this node's raise reached it (Release reports it), otherwise another node's (a block of this
+  // node's own that it lengthens stays this node's). The source's local score is not kept (the
+  // shared one is). True if it was not already blocked until then.
   bool Block(std::string_view key, TimePoint until, bool own);
 
   // Removes the blocks that have ended by `now`, returning whose they were (this node's own).

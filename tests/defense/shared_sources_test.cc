@@ -5,13 +5,14 @@
 
 #include "defense/shared_sources.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <map>
 
 #include "defense/detector.h"
-#include "fakes/forwarding_store.h"
+#include "fakes/failing_store.h"
 #include "fakes/wait.h"
 #include "postgres/test_postgres.h"
 #include "store/migrations.h"
@@ -26,29 +27,22 @@ using store::PgStore;
 
 const std::string kKey = "192.0.2.7";
 
-// A store whose writes fail while `failing` is set (a database that went away).
-class FailingStore : public testing::ForwardingStore {
- public:
-  using ForwardingStore::ForwardingStore;
-  Result<void> Write(store::TransactionFn fn) override {
-    if (failing) return Fail(ErrorCode::kUnavailable, "the database is unreachable");
-    return inner_.Write(std::move(fn));
-  }
-  std::atomic<bool> failing = false;
-};
-
 struct Node {
   std::string name;
   std::unique_ptr<PgStore> store;
-  std::unique_ptr<FailingStore> failing;
+  std::unique_ptr<testing::FailingStore> failing;
   std::unique_ptr<SharedSources> shared;
   std::mutex mu;
-  std::map<std::string, TimePoint> enforced;            // guarded by mu
-  std::vector<std::pair<std::string, double>> blocked;  // guarded by mu
+  std::map<std::string, std::pair<TimePoint, bool>> enforced;  // until, own; guarded by mu
+  std::vector<std::pair<std::string, double>> blocked;         // guarded by mu
 
   bool Enforces(const std::string& key) {
     std::lock_guard lock(mu);
     return enforced.contains(key);
+  }
+  bool EnforcesAsOwn(const std::string& key) {
+    std::lock_guard lock(mu);
+    return enforced.contains(key) && enforced.at(key).second;
   }
   std::vector<std::pair<std::string, double>> Blocked() {
     std::lock_guard lock(mu);
@@ -81,13 +75,13 @@ class SharedSourcesTest : public ::testing::Test {
     if (!store) return n;
     n->store = std::move(*store);
     EXPECT_TRUE(store::Migrate(*n->store));
-    n->failing = std::make_unique<FailingStore>(*n->store);
+    n->failing = std::make_unique<testing::FailingStore>(*n->store);
     auto* node = n.get();
     n->shared = std::make_unique<SharedSources>(
         *n->failing, policy_, clock_, name,
-        SharedSourcesHooks{[node](const std::string& key, TimePoint until) {
+        SharedSourcesHooks{[node](const std::string& key, TimePoint until, bool own) {
                              std::lock_guard lock(node->mu);
-                             node->enforced[key] = until;
+                             node->enforced[key] = {until, own};
                            },
                            [node](const std::string& key, double score, TimePoint) {
                              std::lock_guard lock(node->mu);
@@ -161,7 +155,9 @@ TEST_F(SharedSourcesTest, ABlockIsEnforcedOnEveryNodeAsSoonAsItIsToldAndByANodeS
   b_->shared->Raise(kKey, 25, clock_.Now(), true);
   EXPECT_TRUE(testing::WaitFor([&] { return a_->Enforces(kKey); }, std::chrono::seconds(5)))
       << "a hears of b's block";
-  EXPECT_TRUE(b_->Enforces(kKey));
+  EXPECT_TRUE(testing::WaitFor([&] { return b_->EnforcesAsOwn(kKey); }, std::chrono::seconds(5)))
+      << "b reads its own block back as its own";
+  EXPECT_FALSE(a_->EnforcesAsOwn(kKey)) << "another node's, on a";
   EXPECT_EQ(b_->Blocked().size(), 1u);
   EXPECT_TRUE(a_->Blocked().empty()) << "enforced, not reported, by the node that did not decide";
 
@@ -169,6 +165,13 @@ TEST_F(SharedSourcesTest, ABlockIsEnforcedOnEveryNodeAsSoonAsItIsToldAndByANodeS
   ASSERT_TRUE(c_->shared->Start());
   EXPECT_TRUE(c_->Enforces(kKey)) << "the blocks in force, read at start";
   EXPECT_TRUE(c_->Blocked().empty());
+  // b, started again, reads its block as its own (it reports the block's end).
+  b_->shared.reset();
+  b_->store->Close();
+  b_ = Open("node-b");
+  ASSERT_TRUE(b_->shared->Start());
+  EXPECT_TRUE(b_->EnforcesAsOwn(kKey));
+  EXPECT_TRUE(b_->Blocked().empty()) << "not reported again";
   // A block that has ended is not read.
   clock_.Advance(seconds(900));
   auto d = Open("node-d");
@@ -176,17 +179,6 @@ TEST_F(SharedSourcesTest, ABlockIsEnforcedOnEveryNodeAsSoonAsItIsToldAndByANodeS
   EXPECT_FALSE(d->Enforces(kKey));
   d->shared.reset();
   d->store->Close();
-}
-
-TEST_F(SharedSourcesTest, WhatRaiseAnswersCountsTheOtherNodesRaisesOnceTold) {
-  ASSERT_TRUE(a_->shared->Start());
-  ASSERT_TRUE(b_->shared->Start());
-  const auto now = clock_.Now();
-  EXPECT_DOUBLE_EQ(a_->shared->Raise(kKey, 5, now, true), 5);
-  EXPECT_TRUE(testing::WaitFor([&] { return b_->shared->Raise(kKey, 0, now, true) == 5; },
-                               std::chrono::seconds(5)))
-      << "b hears of a's raise and reads its score";
-  EXPECT_DOUBLE_EQ(b_->shared->Raise(kKey, 3, now, true), 8);
 }
 
 TEST_F(SharedSourcesTest, ScoresHalveAcrossNodesAndAnEndedBlockStartsFromZero) {
@@ -222,17 +214,62 @@ TEST_F(SharedSourcesTest, DetectModeScoresButNeverBlocks) {
 }
 
 TEST_F(SharedSourcesTest, RaisesThatCannotBeWrittenWaitForTheNextRoundAndAreNotLost) {
-  a_->failing->failing = true;
+  a_->failing->failing_writes = true;
   a_->shared->Raise(kKey, 15, clock_.Now(), true);
   const auto failed = a_->shared->RunOnce();
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
   EXPECT_FALSE(RowOf(kKey));
   a_->shared->Raise(kKey, 5, clock_.Now(), true);
-  a_->failing->failing = false;
+  a_->failing->failing_writes = false;
   ASSERT_TRUE(a_->shared->RunOnce());
   EXPECT_DOUBLE_EQ(RowOf(kKey)->score, 20) << "both raises, one write";
   EXPECT_EQ(a_->Blocked().size(), 1u);
+}
+
+TEST_F(SharedSourcesTest, ANodeThatCannotWriteStillEnforcesTheOtherNodesBlocks) {
+  b_->shared->Raise(kKey, 25, clock_.Now(), true);
+  ASSERT_TRUE(b_->shared->RunOnce());
+  a_->failing->failing_writes = true;
+  a_->shared->Raise("192.0.2.8", 5, clock_.Now(), true);
+  EXPECT_FALSE(a_->shared->RunOnce()) << "its write failed";
+  EXPECT_TRUE(a_->Enforces(kKey)) << "and it read b's block all the same";
+}
+
+TEST_F(SharedSourcesTest, WhatWaitsIsBoundedAndOneRoundWritesAtMostItsShare) {
+  policy_.max_sources = 3;
+  c_ = Open("node-c");
+  c_->failing->failing_writes = true;
+  for (int i = 1; i <= 3; ++i) {
+    c_->shared->Raise("192.0.2." + std::to_string(i), 1, clock_.Now(), true);
+  }
+  ASSERT_FALSE(c_->shared->RunOnce());
+  c_->shared->Raise("192.0.2.4", 1, clock_.Now(), true);
+  c_->failing->failing_writes = false;
+  ASSERT_TRUE(c_->shared->RunOnce());
+  EXPECT_TRUE(RowOf("192.0.2.1") && RowOf("192.0.2.2") && RowOf("192.0.2.3"));
+  EXPECT_FALSE(RowOf("192.0.2.4")) << "dropped: three sources waited";
+
+  // One round writes at most kSourcesPerRound sources (a transaction that holds every node's
+  // writers stays short); the rest go in the next.
+  const auto many = static_cast<int64_t>(kSourcesPerRound) + 5;
+  for (int64_t i = 0; i < many; ++i) {
+    a_->shared->Raise(fmt::format("198.51.{}.{}", i / 256, i % 256), 1, clock_.Now(), true);
+  }
+  auto rows = [&] {
+    int64_t n = 0;
+    EXPECT_TRUE(a_->store->Read([&](store::Transaction& tx) -> Result<void> {
+      ASSIGN_OR_RETURN(auto r, tx.Query("SELECT COUNT(*) FROM attack_sources WHERE source LIKE ?",
+                                        {std::string("198.51.%")}));
+      n = r[0].Int(0);
+      return {};
+    }));
+    return n;
+  };
+  ASSERT_TRUE(a_->shared->RunOnce());
+  EXPECT_EQ(rows(), static_cast<int64_t>(kSourcesPerRound));
+  ASSERT_TRUE(a_->shared->RunOnce());
+  EXPECT_EQ(rows(), many);
 }
 
 TEST_F(SharedSourcesTest, PruneForgetsScoresDecayedToNothingAndEndedBlocksOnly) {
@@ -321,10 +358,16 @@ TEST_F(SharedSourcesTest, AnAttackerSpreadOverTwoDetectorsIsBlockedOnBothAtTheOn
       testing::WaitFor([&] { return refused(*da) && refused(*db); }, std::chrono::seconds(5)))
       << "blocked on both nodes";
   EXPECT_FALSE(refused_from(*da, "198.51.100.1")) << "only that source";
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        std::lock_guard lock(rb.mu);
+        return rb.blocks == 1;
+      },
+      std::chrono::seconds(5)))
+      << "reported by the node whose raise reached the score";
   {
     std::scoped_lock lock(ra.mu, rb.mu);
     EXPECT_EQ(ra.blocks + rb.blocks, 1) << "one report for the cluster";
-    EXPECT_EQ(rb.blocks, 1) << "by the node whose raise reached the score";
   }
   EXPECT_EQ(db->stats().blocked_sources, 1u);
   EXPECT_EQ(da->stats().blocked_sources, 1u);

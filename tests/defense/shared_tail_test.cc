@@ -6,6 +6,7 @@
 
 #include "audit/audit_fixture.h"
 #include "defense/audit_tail.h"
+#include "fakes/failing_store.h"
 #include "fakes/temp_dir.h"
 #include "postgres/test_postgres.h"
 #include "store/migrations.h"
@@ -20,6 +21,7 @@ using store::PgStore;
 struct Node {
   std::string name;
   std::unique_ptr<PgStore> store;
+  std::unique_ptr<testing::FailingStore> failing;  // what the tail reads and takes its lease in
   std::unique_ptr<audit::AuditLog> log;
   std::vector<Pattern> found;
   std::unique_ptr<AuditTail> tail;
@@ -55,10 +57,11 @@ class SharedTailTest : public ::testing::Test {
     EXPECT_TRUE(log) << log.error().message;
     if (!log) return n;
     n->log = std::move(*log);
+    n->failing = std::make_unique<testing::FailingStore>(*n->store);
     auto* node = n.get();
     n->tail = std::make_unique<AuditTail>(
         *n->log, Behaviour(500), [node](const Pattern& p) { node->found.push_back(p); },
-        std::chrono::milliseconds(250), AuditTail::Shared{n->store.get(), name, &clock_});
+        std::chrono::milliseconds(250), AuditTail::Shared{n->failing.get(), name, &clock_});
     return n;
   }
 
@@ -71,6 +74,13 @@ class SharedTailTest : public ::testing::Test {
       e.allowed = false;
       ASSERT_TRUE(n.log->Record(e));
     }
+  }
+
+  // One round of `n`'s tail: how many events it read, or -1 (and a failure) if it failed.
+  static int Run(Node& n) {
+    const auto read = n.tail->RunOnce();
+    EXPECT_TRUE(read) << n.name << ": " << read.error().message;
+    return read ? *read : -1;
   }
 
   static int Stuffing(const Node& n) {
@@ -89,51 +99,73 @@ class SharedTailTest : public ::testing::Test {
 constexpr const char* kAttacker = "192.0.2.44";
 
 TEST_F(SharedTailTest, SignInsFailedOnTwoNodesAreOnePatternFoundOnceByTheLeaseHolder) {
-  ASSERT_EQ(*a_->tail->RunOnce(), 0);  // a takes the lease, at the heads
-  ASSERT_EQ(*b_->tail->RunOnce(), 0);  // b does not hold it
+  ASSERT_EQ(Run(*a_), 0);  // a takes the lease, at the heads
+  ASSERT_EQ(Run(*b_), 0);  // b does not hold it
   const int half = kStuffingUsernames / 2;
   FailSignIns(*a_, kAttacker, "on-a-", half);
   FailSignIns(*b_, kAttacker, "on-b-", kStuffingUsernames - half);
-  EXPECT_EQ(*b_->tail->RunOnce(), 0) << "b copies its events, and reads none";
-  EXPECT_EQ(*a_->tail->RunOnce(), kStuffingUsernames) << "a reads both nodes' events";
+  EXPECT_EQ(Run(*b_), 0) << "b copies its events, and reads none";
+  EXPECT_EQ(Run(*a_), kStuffingUsernames) << "a reads both nodes' events";
   ASSERT_EQ(Stuffing(*a_), 1);
   EXPECT_EQ(a_->found[0].source, kAttacker);
   EXPECT_EQ(a_->found[0].count, kStuffingUsernames);
   EXPECT_TRUE(b_->found.empty());
-  EXPECT_EQ(*a_->tail->RunOnce(), 0) << "each event once";
+  EXPECT_EQ(Run(*a_), 0) << "each event once";
 }
 
 TEST_F(SharedTailTest, EventsBeforeTheLeaseWasTakenAreNotReplayed) {
   FailSignIns(*a_, kAttacker, "before-", kStuffingUsernames);
   ASSERT_TRUE(b_->log->CopyToStore());
-  EXPECT_EQ(*a_->tail->RunOnce(), 0);
+  EXPECT_EQ(Run(*a_), 0);
   EXPECT_TRUE(a_->found.empty());
   FailSignIns(*b_, kAttacker, "after-", kStuffingUsernames - 1);
-  ASSERT_TRUE(b_->tail->RunOnce());
-  EXPECT_EQ(*a_->tail->RunOnce(), kStuffingUsernames - 1);
+  ASSERT_GE(Run(*b_), 0);
+  EXPECT_EQ(Run(*a_), kStuffingUsernames - 1);
   EXPECT_TRUE(a_->found.empty()) << "one short, as the old ones were not counted";
 }
 
 TEST_F(SharedTailTest, AnotherNodeTakesOverOnceTheHoldersLeaseLapses) {
-  ASSERT_TRUE(a_->tail->RunOnce());
-  ASSERT_TRUE(b_->tail->RunOnce());
+  ASSERT_GE(Run(*a_), 0);
+  ASSERT_GE(Run(*b_), 0);
   clock_.Advance(kLeaseTerm);  // a stopped reading: its lease lapses
-  ASSERT_TRUE(b_->tail->RunOnce()) << "b takes the lease";
+  ASSERT_GE(Run(*b_), 0) << "b takes the lease";
   FailSignIns(*a_, kAttacker, "u", kStuffingUsernames);
-  EXPECT_EQ(*a_->tail->RunOnce(), 0) << "a renews, finds b holding, and reads nothing";
-  EXPECT_EQ(*b_->tail->RunOnce(), kStuffingUsernames);
+  EXPECT_EQ(Run(*a_), 0) << "a renews, finds b holding, and reads nothing";
+  EXPECT_EQ(Run(*b_), kStuffingUsernames);
   EXPECT_EQ(Stuffing(*b_), 1);
   EXPECT_TRUE(a_->found.empty());
 }
 
+TEST_F(SharedTailTest, AHolderThatCannotRenewForAWhileKeepsItsPlace) {
+  ASSERT_EQ(Run(*a_), 0);
+  FailSignIns(*a_, kAttacker, "u", kStuffingUsernames);
+  clock_.Advance(kLeaseRenew);
+  a_->failing->failing_writes = true;  // the renewal fails; the events wait
+  EXPECT_FALSE(a_->tail->RunOnce());
+  a_->failing->failing_writes = false;
+  clock_.Advance(kLeaseRenew);
+  EXPECT_EQ(Run(*a_), kStuffingUsernames) << "renewed within its term: read on from where it was";
+  EXPECT_EQ(Stuffing(*a_), 1);
+}
+
+TEST_F(SharedTailTest, AFirstReadOfTheHeadsThatFailsReplaysNothing) {
+  FailSignIns(*a_, kAttacker, "old", kStuffingUsernames);
+  a_->failing->failing_reads = true;  // the lease is taken, the heads not read
+  EXPECT_FALSE(a_->tail->RunOnce());
+  a_->failing->failing_reads = false;
+  clock_.Advance(kLeaseRenew);
+  EXPECT_EQ(Run(*a_), 0) << "from the heads, still";
+  EXPECT_TRUE(a_->found.empty());
+}
+
 TEST_F(SharedTailTest, ANodeThatAppearsLaterIsReadFromItsFirstEvent) {
-  ASSERT_TRUE(a_->tail->RunOnce());
+  ASSERT_GE(Run(*a_), 0);
   c_ = Open("node-c");
   FailSignIns(*c_, kAttacker, "u", kStuffingUsernames);
-  ASSERT_TRUE(c_->tail->RunOnce());
-  EXPECT_EQ(*a_->tail->RunOnce(), 0) << "c is not known until a renews its lease";
+  ASSERT_GE(Run(*c_), 0);
+  EXPECT_EQ(Run(*a_), 0) << "c is not known until a renews its lease";
   clock_.Advance(kLeaseRenew);
-  EXPECT_EQ(*a_->tail->RunOnce(), kStuffingUsernames);
+  EXPECT_EQ(Run(*a_), kStuffingUsernames);
   EXPECT_EQ(Stuffing(*a_), 1);
   EXPECT_TRUE(c_->found.empty());
 }

@@ -250,8 +250,15 @@ TEST_F(ClusterTest, AnAttackerSpreadOverBothNodesIsBlockedOnBothWithOneBlockEven
   }
   EXPECT_EQ(api_.Call("GET", "/healthz", "").status, 200) << "only that source";
   // Each node's search sees its own events at once: one of them blocked it.
-  const int by_a = OwnEvents(api_, "a", "security.block");
-  const int by_b = OwnEvents(b_api_, "b", "security.block");
+  int by_a = 0;
+  int by_b = 0;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        by_a = OwnEvents(api_, "a", "security.block");
+        by_b = OwnEvents(b_api_, "b", "security.block");
+        return by_a + by_b > 0;
+      },
+      std::chrono::seconds(5)));
   EXPECT_EQ(by_a + by_b, 1) << "one block event, a's " << by_a << ", b's " << by_b;
   EXPECT_EQ(ScrapeMetric(inst_.port(), "strongroom_security_blocked_sources"), 1);
   EXPECT_EQ(ScrapeMetric(b_.port(), "strongroom_security_blocked_sources"), 1);
