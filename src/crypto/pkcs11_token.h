@@ -1,0 +1,70 @@
+#pragma once
+// An AES-256 key inside a PKCS#11 token (a hardware security module; SoftHSM2 in the tests) that
+// encrypts and decrypts short secrets (organisation keys) with AES-256-GCM inside the token: the
+// key is made there, marked sensitive and never extractable, and its bytes never reach this
+// process. What the master key will be with `[keys] provider = "pkcs11"`.
+//
+// The module (the vendor's PKCS#11 library) is loaded with dlopen; the token is found by its label
+// (slot numbers move), the user logged in with the PIN, and the key found by its id (CKA_ID).
+// Opening refuses, naming why: a module that will not load, no token with the label (and which
+// tokens there are), a wrong PIN, no key with the id, or a key the token would let out (not
+// sensitive, extractable, ever extractable, or not made in the token).
+//
+// A sealed secret is `iv (12) || ciphertext || tag (16)`, bound to its associated data (which must
+// not be empty); anything that does not open is kDataLoss (a token says little about why).
+//
+// A module is opened once per process (PKCS#11 initialises it once): a second Pkcs11Token on the
+// same module while the first is open is refused.
+//
+// Thread-safety: every method may be called from any thread (one session, one call at a time).
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+
+#include "common/bytes.h"
+#include "common/error.h"
+#include "common/secret.h"
+
+namespace strongroom::crypto {
+
+struct Pkcs11Options {
+  std::filesystem::path module;  // e.g. /usr/lib/softhsm/libsofthsm2.so
+  std::string token_label;
+  Secret pin;
+};
+
+class Pkcs11Token {
+ public:
+  // Loads the module, finds the token and logs in.
+  static Result<std::unique_ptr<Pkcs11Token>> Open(const Pkcs11Options& options);
+  ~Pkcs11Token();
+  Pkcs11Token(const Pkcs11Token&) = delete;
+  Pkcs11Token& operator=(const Pkcs11Token&) = delete;
+
+  // Makes a new AES-256 key in the token under `id` (kAlreadyExists if one has it).
+  Result<void> GenerateKey(std::span<const uint8_t> id);
+  // Whether a key with `id` is there, and fit to be the master key (the refusals above).
+  Result<void> CheckKey(std::span<const uint8_t> id);
+  // Removes the key `id` (a rotation's old key); kNotFound if there is none.
+  Result<void> DestroyKey(std::span<const uint8_t> id);
+
+  Result<Bytes> Seal(std::span<const uint8_t> id, const Secret& secret,
+                     std::span<const uint8_t> aad);
+  Result<Secret> Unseal(std::span<const uint8_t> id, std::span<const uint8_t> sealed,
+                        std::span<const uint8_t> aad);
+
+ private:
+  struct Module;
+  explicit Pkcs11Token(std::unique_ptr<Module> module);
+  // The key object `id`, or kNotFound. Requires mu_.
+  Result<unsigned long> FindKey(std::span<const uint8_t> id);
+
+  std::mutex mu_;
+  std::unique_ptr<Module> module_;  // guarded by mu_
+};
+
+}  // namespace strongroom::crypto
