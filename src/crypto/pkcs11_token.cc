@@ -18,6 +18,7 @@ namespace {
 constexpr size_t kIvBytes = 12;
 constexpr size_t kTagBytes = 16;
 constexpr unsigned long kKeyBytes = 32;
+constexpr size_t kMaxSecretBytes = 1024;
 constexpr unsigned char kTrue = 1;
 constexpr unsigned char kFalse = 0;
 
@@ -110,18 +111,21 @@ Result<std::unique_ptr<Pkcs11Token>> Pkcs11Token::Open(const Pkcs11Options& opti
   }
   m->initialized = true;
 
-  unsigned long count = 0;
-  if (const auto rv = m->f->C_GetSlotList(kTrue, nullptr, &count); rv != CKR_OK) {
-    return Fail(ErrorCode::kFailedPrecondition,
-                fmt::format("the PKCS#11 module {} lists no slots: {}", module, Named(rv)));
-  }
-  std::vector<ck_slot_id_t> slots(count);
-  if (count > 0) {
-    if (const auto rv = m->f->C_GetSlotList(kTrue, slots.data(), &count); rv != CKR_OK) {
-      return Fail(ErrorCode::kFailedPrecondition,
-                  fmt::format("the PKCS#11 module {} lists no slots: {}", module, Named(rv)));
-    }
+  // (Slots may come between asking how many and asking which: asked again then.)
+  std::vector<ck_slot_id_t> slots;
+  ck_rv_t listed = CKR_BUFFER_TOO_SMALL;
+  for (int attempt = 0; attempt < 4 && listed == CKR_BUFFER_TOO_SMALL; ++attempt) {
+    unsigned long count = 0;
+    listed = m->f->C_GetSlotList(kTrue, nullptr, &count);
+    if (listed != CKR_OK) break;
     slots.resize(count);
+    if (count == 0) break;
+    listed = m->f->C_GetSlotList(kTrue, slots.data(), &count);
+    if (listed == CKR_OK) slots.resize(count);
+  }
+  if (listed != CKR_OK) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                fmt::format("the PKCS#11 module {} lists no slots: {}", module, Named(listed)));
   }
   std::optional<ck_slot_id_t> slot;
   std::vector<std::string> present;
@@ -156,6 +160,11 @@ Result<std::unique_ptr<Pkcs11Token>> Pkcs11Token::Open(const Pkcs11Options& opti
                             Named(rv)));
   }
   m->open = true;
+  if (options.pin.empty()) {
+    return Fail(ErrorCode::kPermissionDenied,
+                fmt::format("cannot log in to the PKCS#11 token \"{}\": the PIN is empty",
+                            options.token_label));
+  }
   // (A PIN is bytes; the token reads it and keeps nothing of ours.)
   auto* pin = const_cast<unsigned char*>(options.pin.view().data());
   if (const auto rv = m->f->C_Login(m->session, CKU_USER, pin, options.pin.size());
@@ -168,14 +177,20 @@ Result<std::unique_ptr<Pkcs11Token>> Pkcs11Token::Open(const Pkcs11Options& opti
 }
 
 Result<unsigned long> Pkcs11Token::FindKey(std::span<const uint8_t> id) {
+  if (id.empty()) return Fail(ErrorCode::kInvalidArgument, "a PKCS#11 key id is never empty");
   auto* f = module_->f;
   const auto session = module_->session;
   ck_object_class_t cls = CKO_SECRET_KEY;
+  ck_key_type_t type = CKK_AES;
+  unsigned char on_token = kTrue;
   struct ck_attribute find[] = {
       {CKA_CLASS, &cls, sizeof cls},
+      {CKA_KEY_TYPE, &type, sizeof type},
+      {CKA_TOKEN, &on_token, sizeof on_token},
       {CKA_ID, const_cast<uint8_t*>(id.data()), id.size()},
   };
-  if (const auto rv = f->C_FindObjectsInit(session, find, 2); rv != CKR_OK) {
+  if (const auto rv = f->C_FindObjectsInit(session, find, sizeof find / sizeof find[0]);
+      rv != CKR_OK) {
     return Fail(ErrorCode::kUnavailable, "the PKCS#11 token cannot search: " + Named(rv));
   }
   ck_object_handle_t found[2] = {};
@@ -209,17 +224,17 @@ Result<void> Pkcs11Token::GenerateKey(std::span<const uint8_t> id) {
       {CKA_CLASS, &cls, sizeof cls},
       {CKA_KEY_TYPE, &type, sizeof type},
       {CKA_VALUE_LEN, &length, sizeof length},
-      {CKA_TOKEN, &yes, 1},
-      {CKA_PRIVATE, &yes, 1},
-      {CKA_SENSITIVE, &yes, 1},
-      {CKA_EXTRACTABLE, &no, 1},
-      {CKA_ENCRYPT, &yes, 1},
-      {CKA_DECRYPT, &yes, 1},
-      {CKA_WRAP, &no, 1},
-      {CKA_UNWRAP, &no, 1},
-      {CKA_SIGN, &no, 1},
-      {CKA_VERIFY, &no, 1},
-      {CKA_DERIVE, &no, 1},
+      {CKA_TOKEN, &yes, sizeof yes},
+      {CKA_PRIVATE, &yes, sizeof yes},
+      {CKA_SENSITIVE, &yes, sizeof yes},
+      {CKA_EXTRACTABLE, &no, sizeof no},
+      {CKA_ENCRYPT, &yes, sizeof yes},
+      {CKA_DECRYPT, &yes, sizeof yes},
+      {CKA_WRAP, &no, sizeof no},
+      {CKA_UNWRAP, &no, sizeof no},
+      {CKA_SIGN, &no, sizeof no},
+      {CKA_VERIFY, &no, sizeof no},
+      {CKA_DERIVE, &no, sizeof no},
       {CKA_LABEL, label, sizeof label - 1},
       {CKA_ID, const_cast<uint8_t*>(id.data()), id.size()},
   };
@@ -237,9 +252,14 @@ Result<void> Pkcs11Token::GenerateKey(std::span<const uint8_t> id) {
 
 Result<void> Pkcs11Token::CheckKey(std::span<const uint8_t> id) {
   std::lock_guard lock(mu_);
+  RETURN_IF_ERROR(UsableKey(id));
+  return {};
+}
+
+Result<unsigned long> Pkcs11Token::UsableKey(std::span<const uint8_t> id) {
   ASSIGN_OR_RETURN(const auto key, FindKey(id));
   unsigned char sensitive = 0, extractable = 1, never_extractable = 0, always_sensitive = 0,
-                local = 0;
+                local = 0, is_private = 0;
   ck_key_type_t type = 0;
   unsigned long length = 0;
   struct ck_attribute get[] = {
@@ -248,6 +268,7 @@ Result<void> Pkcs11Token::CheckKey(std::span<const uint8_t> id) {
       {CKA_NEVER_EXTRACTABLE, &never_extractable, 1},
       {CKA_ALWAYS_SENSITIVE, &always_sensitive, 1},
       {CKA_LOCAL, &local, 1},
+      {CKA_PRIVATE, &is_private, 1},
       {CKA_KEY_TYPE, &type, sizeof type},
       {CKA_VALUE_LEN, &length, sizeof length},
   };
@@ -260,12 +281,14 @@ Result<void> Pkcs11Token::CheckKey(std::span<const uint8_t> id) {
   if (type != CKK_AES || length != kKeyBytes) {
     return Fail(ErrorCode::kFailedPrecondition, "the PKCS#11 key is not an AES-256 key");
   }
-  if (!sensitive || extractable || !never_extractable || !always_sensitive || !local) {
+  if (!sensitive || extractable || !never_extractable || !always_sensitive || !local ||
+      !is_private) {
     return Fail(ErrorCode::kFailedPrecondition,
-                "the PKCS#11 key could leave the token (it must be made there, sensitive and "
-                "never extractable): make one with `strongroom keys` instead");
+                "the PKCS#11 key could leave the token, or be used without its PIN (it must be "
+                "made there, private, sensitive and never extractable): make one with "
+                "`strongroom keys` instead");
   }
-  return {};
+  return key;
 }
 
 Result<void> Pkcs11Token::DestroyKey(std::span<const uint8_t> id) {
@@ -280,20 +303,26 @@ Result<void> Pkcs11Token::DestroyKey(std::span<const uint8_t> id) {
 Result<Bytes> Pkcs11Token::Seal(std::span<const uint8_t> id, const Secret& secret,
                                 std::span<const uint8_t> aad) {
   if (aad.empty()) return Fail(ErrorCode::kInvalidArgument, "a sealed secret needs its context");
+  // (An empty input would leave the token's operation open: refused before it starts.)
+  if (secret.empty() || secret.size() > kMaxSecretBytes) {
+    return Fail(ErrorCode::kInvalidArgument, "a sealed secret is 1 to 1024 bytes");
+  }
   std::lock_guard lock(mu_);
-  ASSIGN_OR_RETURN(const auto key, FindKey(id));
-  Bytes out = DefaultRandom().RandomBytes(kIvBytes);
+  ASSIGN_OR_RETURN(const auto key, UsableKey(id));
+  Bytes out(kIvBytes + secret.size() + kTagBytes);
+  DefaultRandom().Fill(std::span(out).first(kIvBytes));
   Gcm gcm(out.data(), aad);
   auto* f = module_->f;
   if (const auto rv = f->C_EncryptInit(module_->session, &gcm.mechanism, key); rv != CKR_OK) {
     return Fail(ErrorCode::kUnavailable, "the PKCS#11 token cannot encrypt: " + Named(rv));
   }
-  out.resize(kIvBytes + secret.size() + kTagBytes);
   unsigned long written = secret.size() + kTagBytes;
   if (const auto rv = f->C_Encrypt(module_->session, const_cast<uint8_t*>(secret.view().data()),
                                    secret.size(), out.data() + kIvBytes, &written);
       rv != CKR_OK || written != secret.size() + kTagBytes) {
-    return Fail(ErrorCode::kUnavailable, "the PKCS#11 token cannot encrypt: " + Named(rv));
+    return Fail(ErrorCode::kUnavailable,
+                rv != CKR_OK ? "the PKCS#11 token cannot encrypt: " + Named(rv)
+                             : "the PKCS#11 token encrypted to an unexpected length");
   }
   return out;
 }
@@ -301,11 +330,12 @@ Result<Bytes> Pkcs11Token::Seal(std::span<const uint8_t> id, const Secret& secre
 Result<Secret> Pkcs11Token::Unseal(std::span<const uint8_t> id, std::span<const uint8_t> sealed,
                                    std::span<const uint8_t> aad) {
   if (aad.empty()) return Fail(ErrorCode::kInvalidArgument, "a sealed secret needs its context");
-  if (sealed.size() < kIvBytes + kTagBytes) {
-    return Fail(ErrorCode::kDataLoss, "a sealed secret is too short");
+  if (sealed.size() <= kIvBytes + kTagBytes ||
+      sealed.size() > kIvBytes + kMaxSecretBytes + kTagBytes) {
+    return Fail(ErrorCode::kDataLoss, "a sealed secret is not as long as one is");
   }
   std::lock_guard lock(mu_);
-  ASSIGN_OR_RETURN(const auto key, FindKey(id));
+  ASSIGN_OR_RETURN(const auto key, UsableKey(id));
   Bytes iv(sealed.begin(), sealed.begin() + kIvBytes);
   Gcm gcm(iv.data(), aad);
   auto* f = module_->f;
@@ -318,9 +348,14 @@ Result<Secret> Pkcs11Token::Unseal(std::span<const uint8_t> id, std::span<const 
   if (const auto rv = f->C_Decrypt(module_->session, const_cast<uint8_t*>(body.data()), body.size(),
                                    out.mutable_view().data(), &written);
       rv != CKR_OK || written != body.size() - kTagBytes) {
-    // (A token answers a wrong tag as it pleases: SoftHSM2 with CKR_GENERAL_ERROR.)
-    return Fail(ErrorCode::kDataLoss,
-                "a sealed secret does not open with the PKCS#11 key in its context");
+    // A wrong tag, as tokens answer it (SoftHSM2 with CKR_GENERAL_ERROR); anything else is the
+    // token's trouble, not the data's.
+    if (rv == CKR_OK || rv == CKR_GENERAL_ERROR || rv == CKR_ENCRYPTED_DATA_INVALID ||
+        rv == CKR_ENCRYPTED_DATA_LEN_RANGE) {
+      return Fail(ErrorCode::kDataLoss,
+                  "a sealed secret does not open with the PKCS#11 key in its context");
+    }
+    return Fail(ErrorCode::kUnavailable, "the PKCS#11 token cannot decrypt: " + Named(rv));
   }
   return Secret(out.view().first(written));
 }

@@ -7,11 +7,13 @@
 // The module (the vendor's PKCS#11 library) is loaded with dlopen; the token is found by its label
 // (slot numbers move), the user logged in with the PIN, and the key found by its id (CKA_ID).
 // Opening refuses, naming why: a module that will not load, no token with the label (and which
-// tokens there are), a wrong PIN, no key with the id, or a key the token would let out (not
-// sensitive, extractable, ever extractable, or not made in the token).
+// tokens there are), an empty or wrong PIN, no key with the id, or a key the token would let out
+// or use without the PIN (not private, not sensitive, extractable, ever extractable, or not made
+// in the token).
 //
-// A sealed secret is `iv (12) || ciphertext || tag (16)`, bound to its associated data (which must
-// not be empty); anything that does not open is kDataLoss (a token says little about why).
+// A secret is 1 to 1024 bytes; sealed, it is `iv (12) || ciphertext || tag (16)`, bound to its
+// associated data (which must not be empty). Seal and Unseal use only a key CheckKey passes. What
+// does not open is kDataLoss; a token in trouble (gone, logged out) is kUnavailable.
 //
 // A module is opened once per process (PKCS#11 initialises it once): a second Pkcs11Token on the
 // same module while the first is open is refused.
@@ -60,8 +62,10 @@ class Pkcs11Token {
  private:
   struct Module;
   explicit Pkcs11Token(std::unique_ptr<Module> module);
-  // The key object `id`, or kNotFound. Requires mu_.
+  // The key object `id` (an AES key on the token), or kNotFound. Requires mu_.
   Result<unsigned long> FindKey(std::span<const uint8_t> id);
+  // FindKey, refusing a key that is not fit (CheckKey). Requires mu_.
+  Result<unsigned long> UsableKey(std::span<const uint8_t> id);
 
   std::mutex mu_;
   std::unique_ptr<Module> module_;  // guarded by mu_

@@ -5,10 +5,13 @@
 
 #include "crypto/pkcs11_token.h"
 
+#include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <openssl/crypto.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 
 #include "fakes/temp_dir.h"
 #include "integration/process.h"
@@ -24,6 +27,17 @@ Secret SecretOf(std::string_view text) {
   return Secret(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 Bytes BytesOf(std::string_view text) { return Bytes(text.begin(), text.end()); }
+
+// Why `r` failed; nothing if it did not.
+template <typename T>
+std::optional<ErrorCode> CodeOf(const Result<T>& r) {
+  if (r) return std::nullopt;
+  return r.error().code;
+}
+template <typename T>
+std::string MessageOf(const Result<T>& r) {
+  return r ? std::string("(it did not fail)") : r.error().message;
+}
 
 class Pkcs11TokenTest : public ::testing::Test {
  protected:
@@ -42,6 +56,13 @@ class Pkcs11TokenTest : public ::testing::Test {
     const auto r = testing::RunProgram("/usr/bin/softhsm2-util", args);
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   }
+  // OpenSC's tool, making a key in the token as someone else might.
+  static void Tool(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--module", kModule.string(), "--token-label", kLabel, "--login",
+                               "--pin", kPin, "--keygen", "--key-type", "AES:32"});
+    const auto r = testing::RunProgram("/usr/bin/pkcs11-tool", args);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
 
   static Result<std::unique_ptr<Pkcs11Token>> OpenToken(
       const std::string& label = kLabel, std::string_view pin = kPin,
@@ -58,45 +79,55 @@ TEST_F(Pkcs11TokenTest, AKeyMadeInTheTokenSealsAndUnsealsAndNothingElseOpensIt) 
   auto token = OpenToken();
   ASSERT_TRUE(token) << token.error().message;
   auto& t = **token;
-  EXPECT_EQ(t.CheckKey(id_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf(t.CheckKey(id_)), ErrorCode::kNotFound);
   ASSERT_TRUE(t.GenerateKey(id_));
-  EXPECT_EQ(t.GenerateKey(id_).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(CodeOf(t.GenerateKey(id_)), ErrorCode::kAlreadyExists);
   ASSERT_TRUE(t.CheckKey(id_)) << "made inside, sensitive, never extractable";
 
   const auto secret = SecretOf("0123456789abcdef0123456789abcdef");
   auto sealed = t.Seal(id_, secret, aad_);
   ASSERT_TRUE(sealed) << sealed.error().message;
   EXPECT_EQ(sealed->size(), 12u + 32u + 16u);
-  EXPECT_NE(*t.Seal(id_, secret, aad_), *sealed) << "a fresh IV each time";
+  const auto resealed = t.Seal(id_, secret, aad_);
+  ASSERT_TRUE(resealed);
+  EXPECT_NE(*resealed, *sealed) << "a fresh IV each time";
   auto opened = t.Unseal(id_, *sealed, aad_);
   ASSERT_TRUE(opened) << opened.error().message;
   EXPECT_TRUE(std::ranges::equal(opened->view(), secret.view()));
 
   // Another context, any byte changed, cut short, another key: nothing opens.
-  EXPECT_EQ(t.Unseal(id_, *sealed, BytesOf("org-key|test|org-2|6f1c029a")).error().code,
+  EXPECT_EQ(CodeOf(t.Unseal(id_, *sealed, BytesOf("org-key|test|org-2|6f1c029a"))),
             ErrorCode::kDataLoss);
   for (size_t at : {size_t{0}, size_t{12}, sealed->size() - 1}) {
     auto changed = *sealed;
     changed[at] ^= 0x01;
-    EXPECT_EQ(t.Unseal(id_, changed, aad_).error().code, ErrorCode::kDataLoss) << at;
+    EXPECT_EQ(CodeOf(t.Unseal(id_, changed, aad_)), ErrorCode::kDataLoss) << at;
   }
-  EXPECT_EQ(t.Unseal(id_, std::span(*sealed).first(27), aad_).error().code, ErrorCode::kDataLoss);
+  EXPECT_EQ(CodeOf(t.Unseal(id_, std::span(*sealed).first(28), aad_)), ErrorCode::kDataLoss);
+  EXPECT_EQ(CodeOf(t.Unseal(id_, Bytes(2000, 0x41), aad_)), ErrorCode::kDataLoss) << "too long";
   const Bytes other = {0x01};
   ASSERT_TRUE(t.GenerateKey(other));
-  EXPECT_EQ(t.Unseal(other, *sealed, aad_).error().code, ErrorCode::kDataLoss);
-  EXPECT_EQ(t.Seal(id_, secret, {}).error().code, ErrorCode::kInvalidArgument)
+  EXPECT_EQ(CodeOf(t.Unseal(other, *sealed, aad_)), ErrorCode::kDataLoss);
+  EXPECT_EQ(CodeOf(t.Seal(id_, secret, {})), ErrorCode::kInvalidArgument)
       << "never without a context";
+  // Nothing, or too much, is refused before the token starts (an empty input would leave its
+  // operation open, and every later call failing).
+  EXPECT_EQ(CodeOf(t.Seal(id_, Secret(), aad_)), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(t.Seal(id_, Secret(1025), aad_)), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(t.Seal(id_, secret, aad_)) << "and the token goes on";
+  EXPECT_EQ(CodeOf(t.CheckKey({})), ErrorCode::kInvalidArgument) << "no key has no id";
 
   // What one session made, another opens (the key lives in the token, not the process).
   token->reset();
-  auto again = OpenToken();
-  ASSERT_TRUE(again) << again.error().message;
+  auto reopened_token = OpenToken();
+  ASSERT_TRUE(reopened_token) << reopened_token.error().message;
+  auto& again = reopened_token;
   auto reopened = (*again)->Unseal(id_, *sealed, aad_);
   ASSERT_TRUE(reopened) << reopened.error().message;
   EXPECT_TRUE(std::ranges::equal(reopened->view(), secret.view()));
   ASSERT_TRUE((*again)->DestroyKey(id_));
-  EXPECT_EQ((*again)->CheckKey(id_).error().code, ErrorCode::kNotFound);
-  EXPECT_EQ((*again)->Unseal(id_, *sealed, aad_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf((*again)->CheckKey(id_)), ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf((*again)->Unseal(id_, *sealed, aad_)), ErrorCode::kNotFound);
 }
 
 TEST_F(Pkcs11TokenTest, OpeningRefusesAndSaysWhy) {
@@ -105,7 +136,10 @@ TEST_F(Pkcs11TokenTest, OpeningRefusesAndSaysWhy) {
   EXPECT_EQ(missing.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_NE(missing.error().message.find("cannot be loaded"), std::string::npos);
 
-  auto not_a_module = OpenToken(kLabel, kPin, "/lib/x86_64-linux-gnu/libz.so.1");
+  // A library that is not a module: OpenSSL's, wherever this machine keeps it.
+  Dl_info info{};
+  ASSERT_NE(dladdr(reinterpret_cast<void*>(&OpenSSL_version), &info), 0);
+  auto not_a_module = OpenToken(kLabel, kPin, info.dli_fname);
   ASSERT_FALSE(not_a_module);
   EXPECT_NE(not_a_module.error().message.find("not a PKCS#11 module"), std::string::npos);
 
@@ -123,13 +157,14 @@ TEST_F(Pkcs11TokenTest, OpeningRefusesAndSaysWhy) {
   EXPECT_EQ(wrong_pin.error().code, ErrorCode::kPermissionDenied);
   EXPECT_NE(wrong_pin.error().message.find("the PIN is wrong"), std::string::npos);
   EXPECT_EQ(wrong_pin.error().message.find("pin-wrong-5c1e"), std::string::npos) << "no PIN";
+  EXPECT_NE(MessageOf(OpenToken(kLabel, "")).find("the PIN is empty"), std::string::npos);
 
   {
     auto first = OpenToken();
     ASSERT_TRUE(first) << first.error().message;
     auto second = OpenToken();
-    ASSERT_FALSE(second);
-    EXPECT_NE(second.error().message.find("already open in this process"), std::string::npos);
+    EXPECT_NE(MessageOf(second).find("already open in this process"), std::string::npos);
+    ASSERT_TRUE((*first)->GenerateKey(id_)) << "the first goes on";
   }
   ASSERT_TRUE(OpenToken()) << "once the first is closed";
 
@@ -151,9 +186,26 @@ TEST_F(Pkcs11TokenTest, AKeyThatCouldLeaveTheTokenIsRefused) {
   ASSERT_TRUE(token) << token.error().message;
   const Bytes id = {0x0a, 0x0b};
   const auto checked = (*token)->CheckKey(id);
-  ASSERT_FALSE(checked);
-  EXPECT_EQ(checked.error().code, ErrorCode::kFailedPrecondition);
-  EXPECT_NE(checked.error().message.find("could leave the token"), std::string::npos);
+  EXPECT_EQ(CodeOf(checked), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(MessageOf(checked).find("could leave the token"), std::string::npos);
+  // Nor is it used.
+  const auto secret = SecretOf("0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(CodeOf((*token)->Seal(id, secret, aad_)), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(CodeOf((*token)->Unseal(id, Bytes(60, 0), aad_)), ErrorCode::kFailedPrecondition);
+}
+
+// Keys made in the token by another tool, one property short each: not sensitive (its value could
+// be read), not private (usable, and on SoftHSM2 stored in the clear, without the PIN). One with
+// both passes: the checks are of properties, not of who made the key.
+TEST_F(Pkcs11TokenTest, AKeyMadeInTheTokenWithoutSensitiveOrPrivateIsRefused) {
+  Tool({"--id", "0c0d", "--label", "not-sensitive", "--private"});
+  Tool({"--id", "0e0f", "--label", "not-private", "--sensitive"});
+  Tool({"--id", "1011", "--label", "both", "--sensitive", "--private"});
+  auto token = OpenToken();
+  ASSERT_TRUE(token) << token.error().message;
+  EXPECT_EQ(CodeOf((*token)->CheckKey(Bytes{0x0c, 0x0d})), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(CodeOf((*token)->CheckKey(Bytes{0x0e, 0x0f})), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE((*token)->CheckKey(Bytes{0x10, 0x11}));
 }
 
 }  // namespace
