@@ -13,6 +13,7 @@
 #include "audit/audit_fixture.h"
 #include "audit/retention.h"
 #include "audit/verifier.h"
+#include "postgres/migrated_store.h"
 #include "postgres/test_postgres.h"
 #include "store/postgres/pg_store.h"
 
@@ -46,12 +47,8 @@ class AuditCopyTest : public ::testing::Test {
   Node Open(const std::string& name, int64_t segment_bytes = 64 << 20,
             Opener opener = Opener::kNode, int readers = 2) {
     Node n{name, nullptr, nullptr};
-    auto store =
-        PgStore::Open({conninfo_, readers, 64, opener, opener == Opener::kNode ? name : ""});
-    EXPECT_TRUE(store) << store.error().message;
-    if (!store) return n;
-    n.store = std::move(*store);
-    EXPECT_TRUE(store::Migrate(*n.store));
+    n.store = testing::OpenMigrated(conninfo_, name, opener, readers);
+    if (!n.store) return n;
     auto log = AuditLog::Open(*n.store, clock_, key_, Environment::kTest,
                               {dir_ / name, name, 4, segment_bytes, opener == Opener::kNode, true});
     EXPECT_TRUE(log) << log.error().message;

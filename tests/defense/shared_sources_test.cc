@@ -14,6 +14,7 @@
 #include "defense/detector.h"
 #include "fakes/failing_store.h"
 #include "fakes/wait.h"
+#include "postgres/migrated_store.h"
 #include "postgres/test_postgres.h"
 #include "store/migrations.h"
 #include "store/postgres/pg_store.h"
@@ -22,7 +23,6 @@ namespace strongroom::defense {
 namespace {
 
 using std::chrono::seconds;
-using store::Opener;
 using store::PgStore;
 
 const std::string kKey = "192.0.2.7";
@@ -70,11 +70,8 @@ class SharedSourcesTest : public ::testing::Test {
   std::unique_ptr<Node> Open(const std::string& name) {
     auto n = std::make_unique<Node>();
     n->name = name;
-    auto store = PgStore::Open({conninfo_, 2, 64, Opener::kNode, name});
-    EXPECT_TRUE(store) << store.error().message;
-    if (!store) return n;
-    n->store = std::move(*store);
-    EXPECT_TRUE(store::Migrate(*n->store));
+    n->store = testing::OpenMigrated(conninfo_, name);
+    if (!n->store) return n;
     n->failing = std::make_unique<testing::FailingStore>(*n->store);
     auto* node = n.get();
     n->shared = std::make_unique<SharedSources>(

@@ -8,6 +8,7 @@
 #include "defense/audit_tail.h"
 #include "fakes/failing_store.h"
 #include "fakes/temp_dir.h"
+#include "postgres/migrated_store.h"
 #include "postgres/test_postgres.h"
 #include "store/migrations.h"
 #include "store/postgres/pg_store.h"
@@ -15,7 +16,6 @@
 namespace strongroom::defense {
 namespace {
 
-using store::Opener;
 using store::PgStore;
 
 struct Node {
@@ -47,11 +47,8 @@ class SharedTailTest : public ::testing::Test {
   std::unique_ptr<Node> Open(const std::string& name) {
     auto n = std::make_unique<Node>();
     n->name = name;
-    auto store = PgStore::Open({conninfo_, 2, 64, Opener::kNode, name});
-    EXPECT_TRUE(store) << store.error().message;
-    if (!store) return n;
-    n->store = std::move(*store);
-    EXPECT_TRUE(store::Migrate(*n->store));
+    n->store = testing::OpenMigrated(conninfo_, name);
+    if (!n->store) return n;
     auto log = audit::AuditLog::Open(*n->store, clock_, key_, Environment::kTest,
                                      {dir_ / name, name, 4, 64 << 20, true, true});
     EXPECT_TRUE(log) << log.error().message;

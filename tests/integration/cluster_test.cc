@@ -98,6 +98,18 @@ class ClusterTest : public OrgFixture {
     for (const auto& e : SecurityEvents(node, action)) n += e.at("node").as_string() == name;
     return n;
   }
+  // How many `action` events a and b each recorded, once either has one (waited for, bounded).
+  std::pair<int, int> EachNodesOwn(const std::string& action) {
+    std::pair<int, int> counts;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          counts = {OwnEvents(api_, "a", action), OwnEvents(b_api_, "b", action)};
+          return counts.first + counts.second > 0;
+        },
+        std::chrono::seconds(5)))
+        << "no " << action << " event on either node";
+    return counts;
+  }
 
   Instance b_{Instance::Made{}};
   ApiClient b_api_{b_, api_};
@@ -250,15 +262,7 @@ TEST_F(ClusterTest, AnAttackerSpreadOverBothNodesIsBlockedOnBothWithOneBlockEven
   }
   EXPECT_EQ(api_.Call("GET", "/healthz", "").status, 200) << "only that source";
   // Each node's search sees its own events at once: one of them blocked it.
-  int by_a = 0;
-  int by_b = 0;
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        by_a = OwnEvents(api_, "a", "security.block");
-        by_b = OwnEvents(b_api_, "b", "security.block");
-        return by_a + by_b > 0;
-      },
-      std::chrono::seconds(5)));
+  const auto [by_a, by_b] = EachNodesOwn("security.block");
   EXPECT_EQ(by_a + by_b, 1) << "one block event, a's " << by_a << ", b's " << by_b;
   EXPECT_EQ(ScrapeMetric(inst_.port(), "strongroom_security_blocked_sources"), 1);
   EXPECT_EQ(ScrapeMetric(b_.port(), "strongroom_security_blocked_sources"), 1);
@@ -297,15 +301,7 @@ TEST_F(ClusterTest, CredentialStuffingSpreadOverBothNodesIsFoundOnce) {
                       {"username", "victim." + std::to_string(i)}, {"password", "Summer2026!"}}));
     EXPECT_EQ(r.status, 401) << i;
   }
-  int by_a = 0;
-  int by_b = 0;
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        by_a = OwnEvents(api_, "a", "security.credential_stuffing");
-        by_b = OwnEvents(b_api_, "b", "security.credential_stuffing");
-        return by_a + by_b > 0;
-      },
-      std::chrono::seconds(5)));
+  const auto [by_a, by_b] = EachNodesOwn("security.credential_stuffing");
   EXPECT_EQ(by_a + by_b, 1) << "a's " << by_a << ", b's " << by_b;
   const auto found = SecurityEvents(by_a == 1 ? api_ : b_api_, "security.credential_stuffing");
   ASSERT_FALSE(found.empty());
