@@ -179,7 +179,7 @@ std::unique_ptr<Clock> MakeClock(const Config& config, OffsetClock** test_clock)
 // What an instance opens before it serves: its files, checked.
 struct Opened {
   std::unique_ptr<store::Store> store;
-  crypto::MasterKey master;
+  crypto::MasterKeyHandle master;
   std::unique_ptr<boost::asio::ssl::context> tls;
   std::unique_ptr<boost::asio::ssl::context> admin_tls;    // null: the admin listener uses `tls`
   std::unique_ptr<boost::asio::ssl::context> metrics_tls;  // null: so does the metrics one
@@ -214,8 +214,7 @@ Result<Opened> Open(const Config& config, const http::ServerOptions& server_opti
                                              store::Opener::kNode, AuditNodeName(config)));
   RETURN_IF_ERROR(store::Migrate(*db));
   RETURN_IF_ERROR(store::CheckEnvironment(*db, config.environment));
-  ASSIGN_OR_RETURN(auto master,
-                   store::OpenMasterKey(*db, config.keys.master_key_file, config.environment));
+  ASSIGN_OR_RETURN(auto master, store::OpenMasterKey(*db, config.keys, config.environment));
   ASSIGN_OR_RETURN(auto tls,
                    http::MakeServerTlsContext(
                        {config.tls.certificate, config.tls.private_key, config.tls.min_version}));
@@ -241,7 +240,7 @@ records::RecordsOptions RecordsOptionsFrom(const RecordsConfig& config) {
 
 // The domain services of a running instance, over one store, audit log and clock.
 struct Services {
-  Services(store::Store& store, audit::AuditLog& audit, const crypto::MasterKey& master,
+  Services(store::Store& store, audit::AuditLog& audit, const crypto::MasterKeyHandle& master,
            const Config& config, const Clock& clock, const identity::CommonPasswords& common)
       : keys(master, config.environment, crypto::DefaultRandom(), clock),
         auth(store, audit, keys, clock, crypto::DefaultRandom(), common),

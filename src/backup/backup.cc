@@ -626,6 +626,11 @@ Result<RestoreReport> Build(const RestoreInput& in, const Manifest& manifest,
   RETURN_IF_ERROR(store::Migrate(*db));
   RETURN_IF_ERROR(store::CheckEnvironment(*db, in.environment));
   RETURN_IF_ERROR(store::CheckWrappedBy(*db, master_key));
+  if (master_key.provider == crypto::KeyProvider::kPkcs11) {
+    // The key is in a token: the one the backup's configuration names must still hold it.
+    store::MasterKeys keys(config.keys, in.environment);
+    if (auto usable = keys.Use(master_key); !usable) return std::unexpected(usable.error());
+  }
   // This host may name its audit node differently: it goes on from where the backup's stood.
   const auto node = AuditNodeName(config);
   if (node != m.node) {

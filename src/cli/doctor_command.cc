@@ -24,8 +24,10 @@
 #include "cli/exit_codes.h"
 #include "common/config.h"
 #include "common/file_util.h"
+#include "crypto/master_key.h"
 #include "crypto/tls_certificate.h"
 #include "defense/crs.h"
+#include "store/key_store.h"
 
 namespace strongroom::cli {
 namespace {
@@ -108,6 +110,9 @@ void CheckFiles(const Config& config, const fs::path& config_path, Findings& out
                    fmt::format("{}: mode {:04o}", config_path.string(), mode)});
   }
   CheckSecretFile(out, "files.master_key", config.keys.master_key_file, owner);
+  if (!config.keys.pkcs11_pin_file.empty()) {
+    CheckSecretFile(out, "files.hsm_pin", config.keys.pkcs11_pin_file, owner);
+  }
   CheckSecretFile(out, "files.audit_key", config.audit.signing_key_file, owner);
   CheckSecretFile(out, "files.tls_key", config.tls.private_key, owner);
   if (!config.tls.admin_private_key.empty()) {
@@ -128,6 +133,37 @@ void CheckFiles(const Config& config, const fs::path& config_path, Findings& out
                                "backup-key creates it)",
                                config.backup.key_file.string())});
   }
+}
+
+// Where the master key is, against [keys] provider; a key in a token, looked for there (the
+// token opened, the key found and fit: made inside, never extractable).
+void CheckMasterKey(const Config& config, Findings& out) {
+  auto key = crypto::ReadMasterKeyFile(config.keys.master_key_file, config.environment);
+  if (!key) {
+    out.push_back({"keys.master", Status::kFail, key.error().message});
+    return;
+  }
+  const auto where = crypto::KeyProviderName(key->provider);
+  if (where != config.keys.provider) {
+    out.push_back({"keys.master", Status::kFail,
+                   fmt::format("master key {} is in the {} provider, but [keys] provider = "
+                               "\"{}\": stop the service and run `strongroom keys rotate`",
+                               key->id, where, config.keys.provider)});
+    return;
+  }
+  if (key->provider == crypto::KeyProvider::kFile) {
+    out.push_back(
+        {"keys.master", Status::kPass, fmt::format("master key {} in its key file", key->id)});
+    return;
+  }
+  store::MasterKeys keys(config.keys, config.environment);
+  if (auto used = keys.Use(*key); !used) {
+    out.push_back({"keys.master", Status::kFail, used.error().message});
+    return;
+  }
+  out.push_back({"keys.master", Status::kPass,
+                 fmt::format("master key {} inside the PKCS#11 token \"{}\" (never extractable)",
+                             key->id, config.keys.pkcs11_token)});
 }
 
 // One certificate, its findings named `prefix`.expiry, .key_strength, .issuer.
@@ -422,6 +458,7 @@ Findings Examine(const Config& config, const fs::path& config_path) {
     out.push_back({"config.ready", Status::kFail, ready.error().message});
   }
   CheckFiles(config, config_path, out);
+  CheckMasterKey(config, out);
   CheckTls(config, out);
   CheckListeners(config, out);
   CheckDefense(config, out);

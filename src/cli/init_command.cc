@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "audit/audit_log.h"
@@ -41,6 +42,10 @@ struct InitOptions {
   std::string store_conninfo;         // "" = the embedded SQLite store
   std::string node;                   // "" = the host name
   std::vector<std::string> officers;  // "username,Full Name,email[,BPSS date]", exactly two
+  // The master key made inside a PKCS#11 token instead of a key file ("" = a key file).
+  std::string pkcs11_module;
+  std::string pkcs11_token;
+  std::string pkcs11_pin_file;  // "" = systemd's credential strongroom-hsm-pin
 };
 
 // TOML basic strings: escape what TOML requires, control characters as \uXXXX (so that the
@@ -57,6 +62,21 @@ std::string TomlString(std::string_view s) {
     out.push_back(c);
   }
   return out + "\"";
+}
+
+// The [keys] section's lines after master_key_file.
+std::string KeysLines(const InitOptions& o) {
+  if (o.pkcs11_module.empty()) {
+    return "# The master key in a PKCS#11 token (an HSM) instead: see docs/operations.md.\n"
+           "provider = \"file\"";
+  }
+  return fmt::format(
+      "# The master key is inside this PKCS#11 token; the file above only names it.\n"
+      "provider = \"pkcs11\"\npkcs11_module = {}\npkcs11_token = {}\n{}",
+      TomlString(fs::absolute(o.pkcs11_module).string()), TomlString(o.pkcs11_token),
+      o.pkcs11_pin_file.empty()
+          ? std::string("# pkcs11_pin_file = \"\"   (systemd's credential strongroom-hsm-pin)")
+          : "pkcs11_pin_file = " + TomlString(fs::absolute(o.pkcs11_pin_file).string()));
 }
 
 // `key = "address"`, or the key commented out when there is no address.
@@ -94,6 +114,7 @@ min_version = "1.2"
 
 [keys]
 master_key_file = "keys/master.key"
+{}
 
 [audit]
 signing_key_file = "keys/audit.key"
@@ -143,7 +164,7 @@ access_log = true
                                  "audit journal and lock stay\n"
                                  "# in this directory.\nbackend = \"postgresql\"\nconninfo = " +
                                      TomlString(o.store_conninfo),
-      o.local_only_audit ? "local_only = true" : "# local_only = false",
+      KeysLines(o), o.local_only_audit ? "local_only = true" : "# local_only = false",
       o.node.empty() ? std::string("# node = \"\"   (the machine's host name)")
                      : "node = " + TomlString(o.node),
       o.environment == "production" ? "gate = \"enforce\"" : "gate = \"off\"");
@@ -165,16 +186,44 @@ std::vector<std::string> CertificateNames(const HostPort& listen) {
   return names;
 }
 
+// The store of a new instance, with its two officers' accounts.
+Result<void> MakeStore(const Config& config, Environment env, store::MasterKeys& masters,
+                       const crypto::MasterKey& master_file,
+                       const std::vector<identity::OfficerSpec>& officers,
+                       std::vector<identity::IssuedEnrolment>* issued) {
+  auto& random = crypto::DefaultRandom();
+  ASSIGN_OR_RETURN(auto db, store::OpenStore(config.store, 1, 1, store::Opener::kSole));
+  RETURN_IF_ERROR(store::Migrate(*db));
+  RETURN_IF_ERROR(store::InitializeInstance(*db, env, random.RandomHex(16)));
+  RETURN_IF_ERROR(db->Write(
+      [&](store::Transaction& tx) { return store::RecordMasterKey(tx, master_file.id); }));
+  ASSIGN_OR_RETURN(auto audit_key, crypto::ReadSigningKeyFile(config.audit.signing_key_file, env));
+  SystemClock clock;
+  ASSIGN_OR_RETURN(auto audit_log, audit::AuditLog::Open(*db, clock, audit_key, env,
+                                                         audit::OptionsFrom(config, true)));
+  auto& audit = *audit_log;
+  ASSIGN_OR_RETURN(auto master, masters.Use(master_file));
+  store::KeyStore keys(master, env, random, clock);
+  ASSIGN_OR_RETURN(*issued, identity::BootstrapOfficers(*db, audit, keys, clock, random, officers));
+  RETURN_IF_ERROR(audit.Checkpoint());
+  audit_log.reset();
+  db->Close();
+  return {};
+}
+
+// Builds the instance in `dir` (a staging directory) and places it at `final_dir`.
 Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen,
                    const std::vector<identity::OfficerSpec>& officers, const fs::path& dir,
-                   std::vector<identity::IssuedEnrolment>* issued) {
+                   const fs::path& final_dir, std::vector<identity::IssuedEnrolment>* issued) {
   // Checked before anything is written: the connection string goes into the configuration file.
   if (!o.store_conninfo.empty()) RETURN_IF_ERROR(store::CheckConninfo(o.store_conninfo));
   RETURN_IF_ERROR(MakePrivateDir(dir));
   RETURN_IF_ERROR(MakePrivateDir(dir / "keys"));
   auto& random = crypto::DefaultRandom();
-  RETURN_IF_ERROR(
-      crypto::WriteMasterKeyFile(dir / "keys/master.key", crypto::GenerateMasterKey(env, random)));
+  // A key file's key, or the name of the key made inside the token once the configuration is.
+  const auto master_file = o.pkcs11_module.empty() ? crypto::GenerateMasterKey(env, random)
+                                                   : crypto::NameTokenMasterKey(env, random);
+  RETURN_IF_ERROR(crypto::WriteMasterKeyFile(dir / "keys/master.key", master_file));
   RETURN_IF_ERROR(
       crypto::WriteSigningKeyFile(dir / "keys/audit.key", crypto::GenerateSigningKey(env, random)));
   RETURN_IF_ERROR(
@@ -196,21 +245,20 @@ Result<void> Build(const InitOptions& o, Environment env, const HostPort& listen
       WriteNewFile(dir / "strongroom.toml", AsBytes(ConfigText(o, cert_path, key_path)), 0600));
   // The configuration must load cleanly before the instance is declared made.
   ASSIGN_OR_RETURN(auto config, LoadConfig(dir / "strongroom.toml"));
-  ASSIGN_OR_RETURN(auto db, store::OpenStore(config.store, 1, 1, store::Opener::kSole));
-  RETURN_IF_ERROR(store::Migrate(*db));
-  RETURN_IF_ERROR(store::InitializeInstance(*db, env, random.RandomHex(16)));
-  ASSIGN_OR_RETURN(auto audit_key, crypto::ReadSigningKeyFile(config.audit.signing_key_file, env));
-  SystemClock clock;
-  ASSIGN_OR_RETURN(auto audit_log, audit::AuditLog::Open(*db, clock, audit_key, env,
-                                                         audit::OptionsFrom(config, true)));
-  auto& audit = *audit_log;
-  ASSIGN_OR_RETURN(auto master, crypto::ReadMasterKeyFile(config.keys.master_key_file, env));
-  store::KeyStore keys(master, env, random, clock);
-  ASSIGN_OR_RETURN(*issued, identity::BootstrapOfficers(*db, audit, keys, clock, random, officers));
-  RETURN_IF_ERROR(audit.Checkpoint());
-  audit_log.reset();
-  db->Close();
-  return {};
+  store::MasterKeys masters(config.keys, env);
+  RETURN_IF_ERROR(masters.Make(master_file));
+  auto made = MakeStore(config, env, masters, master_file, officers, issued);
+  if (made && std::rename(dir.c_str(), final_dir.c_str()) != 0) {
+    made =
+        Fail(ErrorCode::kFailedPrecondition, fmt::format("cannot create {}", final_dir.string()));
+  }
+  if (!made) {
+    (void)masters.Discard(master_file);  // the instance is not made: nor is its key
+    return made;
+  }
+  // The instance exists: its key is in use (the store names it too, which a rotation goes by).
+  (void)masters.Promote(master_file);
+  return SyncDirectory(final_dir.parent_path());
 }
 
 // What a newcomer needs once the instance exists: what to record, and how to sign in.
@@ -228,7 +276,10 @@ void PrintCreated(const InitOptions& o, Environment env, const fs::path& dir,
   }
   fmt::print(
       "Keys to copy somewhere safe, apart from each other and from backups: keys/master.key "
-      "(encrypts the data) and keys/backup.key (encrypts `strongroom backup` archives)\n");
+      "(encrypts the data{}) and keys/backup.key (encrypts `strongroom backup` archives)\n",
+      o.pkcs11_module.empty()
+          ? ""
+          : "; it names the key inside the PKCS#11 token, which never leaves it");
   fmt::print(
       "Security officers (each token is for that person alone, works once, and expires "
       "in 24 hours):\n");
@@ -303,6 +354,18 @@ int RunInit(const InitOptions& o) {
       return kExitUsage;
     }
   }
+  if (o.pkcs11_module.empty() != o.pkcs11_token.empty() ||
+      (o.pkcs11_module.empty() && !o.pkcs11_pin_file.empty())) {
+    PrintError("--pkcs11-module and --pkcs11-token go together (and --pkcs11-pin-file with them)");
+    return kExitUsage;
+  }
+  if (!o.pkcs11_module.empty() && o.pkcs11_pin_file.empty() &&
+      std::getenv("CREDENTIALS_DIRECTORY") == nullptr) {
+    PrintError(
+        "the token's PIN: give --pkcs11-pin-file, or run init with systemd's credential "
+        "strongroom-hsm-pin (systemd-run -p LoadCredential=strongroom-hsm-pin:FILE ...)");
+    return kExitUsage;
+  }
   fs::path dir = fs::absolute(o.data_dir).lexically_normal();
   if (dir.filename().empty()) dir = dir.parent_path();  // "DIR/"
   std::error_code ec;
@@ -316,14 +379,7 @@ int RunInit(const InitOptions& o) {
   fs::path staging = dir;
   staging += ".init-" + crypto::DefaultRandom().RandomHex(4);
   std::vector<identity::IssuedEnrolment> issued;
-  auto built = Build(o, *env, *listen, officers, staging, &issued);
-  if (built) {
-    if (std::rename(staging.c_str(), dir.c_str()) != 0) {
-      built = Fail(ErrorCode::kFailedPrecondition, fmt::format("cannot create {}", dir.string()));
-    } else {
-      built = SyncDirectory(dir.parent_path());
-    }
-  }
+  auto built = Build(o, *env, *listen, officers, staging, dir, &issued);
   if (!built) {
     fs::remove_all(staging, ec);
     PrintError(built.error().message);
@@ -365,6 +421,13 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--node", o->node,
                   "This node's name in its audit events ([audit] node; default: the host "
                   "name); each node serving one PostgreSQL database needs its own");
+  cmd->add_option("--pkcs11-module", o->pkcs11_module,
+                  "Make the master key inside a PKCS#11 token (an HSM) through this module (the "
+                  "vendor's library) instead of in a key file");
+  cmd->add_option("--pkcs11-token", o->pkcs11_token, "The token's label (with --pkcs11-module)");
+  cmd->add_option("--pkcs11-pin-file", o->pkcs11_pin_file,
+                  "A file holding the token's PIN, readable by its owner only (default: systemd's "
+                  "credential strongroom-hsm-pin)");
   cmd->add_flag("--audit-local-only", o->local_only_audit,
                 "Accept keeping the audit log on this machine only (no remote collector yet)");
   cmd->callback([o, exit_code] { *exit_code = RunInit(*o); });

@@ -1,11 +1,13 @@
 #include <fmt/format.h>
 
+#include "audit/audit_log.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/stopped_instance.h"
 #include "common/config.h"
 #include "common/instance_lock.h"
 #include "crypto/random.h"
+#include "crypto/signing.h"
 #include "store/key_store.h"
 #include "store/meta.h"
 #include "store/migrations.h"
@@ -14,10 +16,36 @@
 namespace strongroom::cli {
 namespace {
 
+// Rotates the master key; audited (the event is committed with the re-wrap, or says why not).
 Result<store::RotationResult> Rotate(const std::filesystem::path& config_path) {
   ASSIGN_OR_RETURN(auto inst, OpenStoppedInstance(config_path, 1));
-  auto result = store::RotateMasterKey(*inst.db, inst.config.keys.master_key_file,
-                                       inst.config.environment, crypto::DefaultRandom());
+  const auto& config = inst.config;
+  ASSIGN_OR_RETURN(auto signing,
+                   crypto::ReadSigningKeyFile(config.audit.signing_key_file, config.environment));
+  SystemClock clock;
+  ASSIGN_OR_RETURN(auto log, audit::AuditLog::Open(*inst.db, clock, signing, config.environment,
+                                                   audit::OptionsFrom(config, /*owner=*/true)));
+  const auto event = OperatorEvent(OperatorName(), "keys.rotate", {"master_key", "", ""});
+  bool committed = false;
+  auto result = store::RotateMasterKey(
+      *inst.db, config.keys, config.environment, crypto::DefaultRandom(),
+      [&](store::Transaction& tx, const store::RotationResult& r) -> Result<void> {
+        auto e = event;
+        e.target.id = r.new_key_id;
+        e.outcome = "ok";
+        e.detail = {{"from", r.old_key_id},
+                    {"from_provider", std::string(crypto::KeyProviderName(r.old_provider))},
+                    {"to_provider", std::string(crypto::KeyProviderName(r.new_provider))},
+                    {"rewrapped", std::to_string(r.rewrapped)}};
+        return log->Append(tx, std::move(e));
+      },
+      [&](store::RotationStep step) {
+        committed = committed || step == store::RotationStep::kRewrapCommitted;
+      });
+  // (A rotation that committed has its event; one that failed after is finished at the next start.)
+  if (!result && !committed) (void)log->Failed(event, result.error());
+  (void)log->Checkpoint();
+  log.reset();
   inst.db->Close();
   return result;
 }
@@ -65,8 +93,16 @@ void AddKeysCommand(CLI::App& app, int* exit_code) {
       *exit_code = ExitCodeFor(result.error());
       return;
     }
-    fmt::print("master key rotated: {} -> {}; {} organisation key(s) re-wrapped\n",
-               result->old_key_id, result->new_key_id, result->rewrapped);
+    fmt::print("master key rotated: {} ({}) -> {} ({}); {} organisation key(s) re-wrapped\n",
+               result->old_key_id, crypto::KeyProviderName(result->old_provider),
+               result->new_key_id, crypto::KeyProviderName(result->new_provider),
+               result->rewrapped);
+    if (result->old_provider == crypto::KeyProvider::kPkcs11) {
+      fmt::print(
+          "The old key {} stays in the PKCS#11 token: backups taken before need it. Remove it "
+          "from the token once they have expired.\n",
+          result->old_key_id);
+    }
     *exit_code = kExitOk;
   });
 

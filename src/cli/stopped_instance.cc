@@ -80,7 +80,7 @@ Result<StoppedInstance> OpenStoppedInstance(const std::filesystem::path& config_
   return StoppedInstance{std::move(config), std::move(lock), std::move(db)};
 }
 
-InstanceServices::InstanceServices(crypto::MasterKey master_key, crypto::SigningKey audit_key,
+InstanceServices::InstanceServices(crypto::MasterKeyHandle master_key, crypto::SigningKey audit_key,
                                    Environment environment)
     : master(std::move(master_key)),
       signing(std::move(audit_key)),
@@ -88,8 +88,7 @@ InstanceServices::InstanceServices(crypto::MasterKey master_key, crypto::Signing
 
 Result<std::unique_ptr<InstanceServices>> OpenInstanceServices(StoppedInstance& inst) {
   const auto& config = inst.config;
-  ASSIGN_OR_RETURN(auto master,
-                   store::OpenMasterKey(*inst.db, config.keys.master_key_file, config.environment));
+  ASSIGN_OR_RETURN(auto master, store::OpenMasterKey(*inst.db, config.keys, config.environment));
   ASSIGN_OR_RETURN(auto key,
                    crypto::ReadSigningKeyFile(config.audit.signing_key_file, config.environment));
   auto services =

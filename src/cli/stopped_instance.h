@@ -57,11 +57,11 @@ Result<StoppedInstance> OpenStoppedInstance(const std::filesystem::path& config_
 // and the key store (under the master key), on the system clock. Refers to `inst`, which must
 // outlive it.
 struct InstanceServices {
-  InstanceServices(crypto::MasterKey master_key, crypto::SigningKey audit_key,
+  InstanceServices(crypto::MasterKeyHandle master_key, crypto::SigningKey audit_key,
                    Environment environment);
 
   SystemClock clock;
-  crypto::MasterKey master;
+  crypto::MasterKeyHandle master;
   crypto::SigningKey signing;
   std::unique_ptr<audit::AuditLog> audit;  // opened by OpenInstanceServices
   store::KeyStore keys;

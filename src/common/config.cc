@@ -300,6 +300,16 @@ Result<void> ReadKeys(const toml::table* t, const std::filesystem::path& base, K
   Section sec(t, "keys");
   RETURN_IF_ERROR(sec.Path("master_key_file", base, k.master_key_file));
   if (k.master_key_file.empty()) return ConfigError("keys.master_key_file", "is required");
+  RETURN_IF_ERROR(sec.OneOf("provider", {"file", "pkcs11"}, k.provider));
+  RETURN_IF_ERROR(sec.Path("pkcs11_module", base, k.pkcs11_module));
+  RETURN_IF_ERROR(sec.String("pkcs11_token", 32, k.pkcs11_token));  // PKCS#11 labels: 32 bytes
+  RETURN_IF_ERROR(sec.Path("pkcs11_pin_file", base, k.pkcs11_pin_file));
+  if (k.provider == "pkcs11" && k.pkcs11_module.empty()) {
+    return ConfigError("keys.pkcs11_module", "is required with provider = \"pkcs11\"");
+  }
+  if (k.provider == "pkcs11" && k.pkcs11_token.empty()) {
+    return ConfigError("keys.pkcs11_token", "is required with provider = \"pkcs11\"");
+  }
   return sec.Finish();
 }
 

@@ -87,7 +87,15 @@ struct StoreConfig {
 };
 
 struct KeysConfig {
+  // The key itself (provider "file"), or which key in the token it is (provider "pkcs11").
   std::filesystem::path master_key_file;
+  // Where the master key is kept: "file" or "pkcs11" (a PKCS#11 token: an HSM). `keys rotate`
+  // moves it there from wherever it is now.
+  std::string provider = "file";
+  // The token (needed while the master key, or the key being rotated from, is in one).
+  std::filesystem::path pkcs11_module;    // the vendor's PKCS#11 library
+  std::string pkcs11_token;               // the token's label
+  std::filesystem::path pkcs11_pin_file;  // "": $CREDENTIALS_DIRECTORY/strongroom-hsm-pin
 };
 
 struct AuditConfig {

@@ -72,7 +72,7 @@ Fingerprint FingerprintOf(const Config& config, std::string_view version, std::s
            {"listeners", Listeners(config.server)},
            {"tls", "minimum TLS " + config.tls.min_version},
            {"store", config.store.backend},
-           {"keys", "key file"},
+           {"keys", config.keys.provider == "pkcs11" ? "PKCS#11 token" : "key file"},
            {"detection", Detection(config.defense)},
            {"version", std::string(version)},
            {"host", std::string(host)},

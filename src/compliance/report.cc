@@ -278,11 +278,15 @@ Report Evaluate(const Config& config, const Fingerprint& deployment, const Repor
       "environment, organisation, record and version as associated data; src/crypto/envelope.h, "
       "src/store/key_store.h); TLS in transit",
       {{"keys.master_key_file", config.keys.master_key_file.string()},
+       {"keys.provider", config.keys.provider},
        {"tls.min_version", config.tls.min_version}},
       {{"master key file mode",
         f.files.master_key_mode ? fmt::format("{:04o}", *f.files.master_key_mode) : "unreadable"}},
       {{!key_private, Status::kNotMet, "the master key file is unreadable or readable by others"}},
-      "records are sealed under keys wrapped by a master key only its owner can read"));
+      config.keys.provider == "pkcs11"
+          ? "records are sealed under keys wrapped by a master key that never leaves its "
+            "PKCS#11 token (its file, which only names it, only its owner can read)"
+          : "records are sealed under keys wrapped by a master key only its owner can read"));
 
   const int64_t unsigned_events = f.audit.head - f.audit.checkpointed;
   const auto checkpoint_age = f.audit.checkpointed_at.empty()

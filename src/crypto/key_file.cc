@@ -18,33 +18,39 @@ constexpr size_t kMaxKeyFileBytes = 4096;
 
 }  // namespace
 
-Result<KeyFileText> KeyFileText::Read(const std::filesystem::path& path, std::string_view header) {
+Result<Secret> ReadPrivateFile(const std::filesystem::path& path, std::string_view what,
+                               size_t max_bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     return Fail(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kFailedPrecondition,
-                fmt::format("cannot open key file {}: {}", path.string(), std::strerror(errno)));
+                fmt::format("cannot open {} {}: {}", what, path.string(), std::strerror(errno)));
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     return Fail(ErrorCode::kFailedPrecondition,
-                fmt::format("key file {} is not a regular file", path.string()));
+                fmt::format("{} {} is not a regular file", what, path.string()));
   }
   if ((st.st_mode & 077) != 0) {
     ::close(fd);
     return Fail(ErrorCode::kFailedPrecondition,
-                fmt::format("key file {} is readable by group or others (mode {:o}); run: chmod "
+                fmt::format("{} {} is readable by group or others (mode {:o}); run: chmod "
                             "600 {}",
-                            path.string(), st.st_mode & 0777, path.string()));
+                            what, path.string(), st.st_mode & 0777, path.string()));
   }
-  Secret raw(kMaxKeyFileBytes);
-  const ssize_t n = ::read(fd, raw.mutable_view().data(), kMaxKeyFileBytes);
+  Secret raw(max_bytes + 1);
+  const ssize_t n = ::read(fd, raw.mutable_view().data(), max_bytes + 1);
   ::close(fd);
-  if (n <= 0 || static_cast<size_t>(n) >= kMaxKeyFileBytes) {
+  if (n <= 0 || static_cast<size_t>(n) > max_bytes) {
     return Fail(ErrorCode::kDataLoss,
-                fmt::format("key file {} is empty or too large", path.string()));
+                fmt::format("{} {} is empty or too large", what, path.string()));
   }
-  KeyFileText text(Secret(raw.view().first(static_cast<size_t>(n))));
+  return Secret(raw.view().first(static_cast<size_t>(n)));
+}
+
+Result<KeyFileText> KeyFileText::Read(const std::filesystem::path& path, std::string_view header) {
+  ASSIGN_OR_RETURN(auto raw, ReadPrivateFile(path, "key file", kMaxKeyFileBytes - 1));
+  KeyFileText text(std::move(raw));
   const auto all = AsChars(text.text_.view());
   if (all.substr(0, all.find('\n')) != header) {
     return Fail(ErrorCode::kDataLoss,

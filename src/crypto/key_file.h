@@ -33,6 +33,12 @@ class KeyFileText {
   Secret text_;
 };
 
+// The bytes of a small file that only its owner may read (a regular file, no symlink, no
+// permission for group or others), in a Secret; at most `max_bytes`. The errors are
+// KeyFileText::Read's, naming `what` (e.g. "key file").
+Result<Secret> ReadPrivateFile(const std::filesystem::path& path, std::string_view what,
+                               size_t max_bytes);
+
 using KeyFileField = std::pair<std::string_view, std::string_view>;
 
 // Creates `path` (never overwriting) with mode 0600: the header line, then one line per field.

@@ -219,7 +219,7 @@ Result<void> Pkcs11Token::GenerateKey(std::span<const uint8_t> id) {
   unsigned long length = kKeyBytes;
   unsigned char yes = kTrue;
   unsigned char no = kFalse;
-  char label[] = "strongroom-master";
+  std::string label(kPendingLabel);
   struct ck_attribute tmpl[] = {
       {CKA_CLASS, &cls, sizeof cls},
       {CKA_KEY_TYPE, &type, sizeof type},
@@ -235,7 +235,7 @@ Result<void> Pkcs11Token::GenerateKey(std::span<const uint8_t> id) {
       {CKA_SIGN, &no, sizeof no},
       {CKA_VERIFY, &no, sizeof no},
       {CKA_DERIVE, &no, sizeof no},
-      {CKA_LABEL, label, sizeof label - 1},
+      {CKA_LABEL, label.data(), label.size()},
       {CKA_ID, const_cast<uint8_t*>(id.data()), id.size()},
   };
   struct ck_mechanism mech {
@@ -291,9 +291,32 @@ Result<unsigned long> Pkcs11Token::UsableKey(std::span<const uint8_t> id) {
   return key;
 }
 
-Result<void> Pkcs11Token::DestroyKey(std::span<const uint8_t> id) {
+Result<void> Pkcs11Token::Promote(std::span<const uint8_t> id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(const auto key, FindKey(id));
+  std::string label(kMasterLabel);
+  struct ck_attribute set[] = {{CKA_LABEL, label.data(), label.size()}};
+  if (const auto rv = module_->f->C_SetAttributeValue(module_->session, key, set, 1);
+      rv != CKR_OK) {
+    return Fail(ErrorCode::kUnavailable, "the PKCS#11 token cannot label the key: " + Named(rv));
+  }
+  return {};
+}
+
+Result<void> Pkcs11Token::DiscardPending(std::span<const uint8_t> id) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(const auto key, FindKey(id));
+  char label[64] = {};
+  struct ck_attribute get[] = {{CKA_LABEL, label, sizeof label}};
+  if (const auto rv = module_->f->C_GetAttributeValue(module_->session, key, get, 1);
+      rv != CKR_OK) {
+    return Fail(ErrorCode::kUnavailable,
+                "the PKCS#11 token does not say what the key is: " + Named(rv));
+  }
+  if (std::string_view(label, get[0].value_len) != kPendingLabel) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "the PKCS#11 key is in use or was made elsewhere: it is not removed");
+  }
   if (const auto rv = module_->f->C_DestroyObject(module_->session, key); rv != CKR_OK) {
     return Fail(ErrorCode::kUnavailable, "the PKCS#11 token cannot remove the key: " + Named(rv));
   }

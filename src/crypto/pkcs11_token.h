@@ -26,6 +26,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "common/bytes.h"
 #include "common/error.h"
@@ -47,12 +48,19 @@ class Pkcs11Token {
   Pkcs11Token(const Pkcs11Token&) = delete;
   Pkcs11Token& operator=(const Pkcs11Token&) = delete;
 
-  // Makes a new AES-256 key in the token under `id` (kAlreadyExists if one has it).
+  // Makes a new AES-256 key in the token under `id` (kAlreadyExists if one has it), labelled
+  // kPendingLabel until Promote: a key whose use has not been committed.
   Result<void> GenerateKey(std::span<const uint8_t> id);
+  // Labels the key `id` kMasterLabel: it is in use, and DiscardPending leaves it alone.
+  Result<void> Promote(std::span<const uint8_t> id);
   // Whether a key with `id` is there, and fit to be the master key (the refusals above).
   Result<void> CheckKey(std::span<const uint8_t> id);
-  // Removes the key `id` (a rotation's old key); kNotFound if there is none.
-  Result<void> DestroyKey(std::span<const uint8_t> id);
+  // Removes the key `id` if it is still pending (a rotation that did not commit); kNotFound if
+  // there is none, kFailedPrecondition (removing nothing) if it was promoted or made elsewhere.
+  Result<void> DiscardPending(std::span<const uint8_t> id);
+
+  static constexpr std::string_view kPendingLabel = "strongroom-master-pending";
+  static constexpr std::string_view kMasterLabel = "strongroom-master";
 
   Result<Bytes> Seal(std::span<const uint8_t> id, const Secret& secret,
                      std::span<const uint8_t> aad);

@@ -376,6 +376,50 @@ TEST(ConfigTest, TheGoLiveGateIsEnforcedInProductionAndCannotBeTurnedOffThere) {
   }
 }
 
+TEST(ConfigTest, TheMasterKeyIsInItsFileOrInANamedPkcs11Token) {
+  const auto with = [](const std::string& lines) {
+    std::string text = kMinimal;
+    text.insert(text.find("[audit]"), lines);
+    return Parse(text);
+  };
+  auto file = with("");
+  ASSERT_TRUE(file) << file.error().message;
+  EXPECT_EQ(file->keys.provider, "file");
+  EXPECT_TRUE(file->keys.pkcs11_module.empty());
+
+  auto token = with(
+      "provider = \"pkcs11\"\npkcs11_module = \"/usr/lib/softhsm/libsofthsm2.so\"\n"
+      "pkcs11_token = \"strongroom\"\npkcs11_pin_file = \"keys/hsm.pin\"\n");
+  ASSERT_TRUE(token) << token.error().message;
+  EXPECT_EQ(token->keys.provider, "pkcs11");
+  EXPECT_EQ(token->keys.pkcs11_token, "strongroom");
+  EXPECT_EQ(token->keys.pkcs11_pin_file, "/etc/sr/keys/hsm.pin");
+  auto no_pin = with(
+      "provider = \"pkcs11\"\npkcs11_module = \"/usr/lib/softhsm/libsofthsm2.so\"\n"
+      "pkcs11_token = \"strongroom\"\n");
+  ASSERT_TRUE(no_pin) << "systemd's credential then";
+  EXPECT_TRUE(no_pin->keys.pkcs11_pin_file.empty());
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"provider = \"vault\"\n", "'keys.provider': must be one of 'file', 'pkcs11'"},
+      {"provider = \"pkcs11\"\npkcs11_token = \"strongroom\"\n",
+       "'keys.pkcs11_module': is required with provider = \"pkcs11\""},
+      {"provider = \"pkcs11\"\npkcs11_module = \"/m.so\"\n",
+       "'keys.pkcs11_token': is required with provider = \"pkcs11\""},
+      {"pkcs11_token = \"" + std::string(33, 't') + "\"\n",
+       "'keys.pkcs11_token': must be at most 32 characters"},
+      {"pkcs11_token = \"st\\u0000rongroom\"\n", "'keys.pkcs11_token': must not contain control"},
+      {"pkcs11_pin = \"1234\"\n", "'keys.pkcs11_pin': unknown setting"},
+      {"pkcs11_module = 7\n", "'keys.pkcs11_module': must be a string"},
+  };
+  for (const auto& [lines, message] : bad) {
+    auto r = with(lines);
+    ASSERT_FALSE(r) << lines;
+    EXPECT_NE(r.error().message.find(message), std::string::npos) << r.error().message;
+    EXPECT_EQ(r.error().message.find("1234"), std::string::npos) << "a PIN is never echoed";
+  }
+}
+
 TEST(ConfigTest, RequiredPathsAreRequired) {
   auto cfg = Parse("environment = \"test\"\n[tls]\ncertificate = \"c\"\nprivate_key = \"k\"\n");
   ASSERT_FALSE(cfg);

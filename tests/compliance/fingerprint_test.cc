@@ -59,6 +59,11 @@ TEST(FingerprintTest, EachMajorChangeIsNamed) {
       {{"admin allow-list", Adding("server", "admin_allow = [\"0.0.0.0/0\"]\n")}, "listeners"},
       {{"redirect listener", Adding("server", "redirect_listen = \"0.0.0.0:80\"\n")}, "listeners"},
       {{"TLS minimum", Adding("tls", "min_version = \"1.3\"\n")}, "tls"},
+      {{"master key into an HSM",
+        Adding("keys",
+               "provider = \"pkcs11\"\npkcs11_module = \"/usr/lib/softhsm/libsofthsm2.so\"\n"
+               "pkcs11_token = \"strongroom\"\n")},
+       "keys"},
       {{"detection mode", Adding("defense", "mode = \"detect\"\n")}, "detection"},
       {{"paranoia level", Adding("defense", "paranoia_level = 2\n")}, "detection"},
       {{"anomaly threshold", Adding("defense", "inbound_threshold = 100\n")}, "detection"},

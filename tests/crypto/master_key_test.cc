@@ -45,6 +45,43 @@ TEST_F(MasterKeyTest, ABackupKeyIsItsOwnKindOfFile) {
   EXPECT_FALSE(ReadBackupKeyFile(master, Environment::kTest));
 }
 
+TEST_F(MasterKeyTest, AKeyInATokenIsNamedByItsFileWhichHoldsNoKey) {
+  const auto key = NameTokenMasterKey(Environment::kTest, DefaultRandom());
+  EXPECT_TRUE(key.key.empty());
+  ASSERT_TRUE(WriteMasterKeyFile(path_, key));
+  EXPECT_EQ(testing::ReadFile(path_),
+            "strongroom-master-key 1\nid " + key.id + "\nenvironment test\nprovider pkcs11\n");
+  auto read = ReadMasterKeyFile(path_, Environment::kTest);
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->id, key.id);
+  EXPECT_EQ(read->provider, KeyProvider::kPkcs11);
+  EXPECT_TRUE(read->key.empty());
+  // Its handle works only through the token.
+  MasterKeyHandle unopened(std::move(*read));
+  auto wrapped = unopened.Wrap(DefaultRandom().RandomSecret(32), AsBytes("aad"), DefaultRandom());
+  ASSERT_FALSE(wrapped);
+  EXPECT_EQ(wrapped.error().code, ErrorCode::kFailedPrecondition);
+
+  // A file that names a token and holds a key, names another provider, or is a backup key
+  // naming a token, is refused.
+  const std::string id = "id " + key.id + "\nenvironment test\n";
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"strongroom-master-key 1\n" + id + "provider pkcs11\nkey " + std::string(64, 'a') + "\n",
+       "holds a key and names a token"},
+      {"strongroom-master-key 1\n" + id + "provider vault\n", "unknown key provider"},
+      {"strongroom-master-key 1\n" + id + "provider file\n", "unknown key provider"},
+      {"strongroom-master-key 1\n" + id, "lacks its 'key' line"},
+  };
+  for (const auto& [text, message] : bad) {
+    testing::WriteFile(path_, text, 0600);
+    auto r = ReadMasterKeyFile(path_, Environment::kTest);
+    ASSERT_FALSE(r) << text;
+    EXPECT_NE(r.error().message.find(message), std::string::npos) << r.error().message;
+  }
+  testing::WriteFile(path_, "strongroom-backup-key 1\n" + id + "provider pkcs11\n", 0600);
+  EXPECT_FALSE(ReadBackupKeyFile(path_, Environment::kTest));
+}
+
 TEST_F(MasterKeyTest, NeverOverwritesAnExistingKeyFile) {
   ASSERT_TRUE(WriteMasterKeyFile(path_, GenerateMasterKey(Environment::kTest, DefaultRandom())));
   const auto before = testing::ReadFile(path_);

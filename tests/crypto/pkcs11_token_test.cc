@@ -13,15 +13,16 @@
 #include <fstream>
 #include <optional>
 
+#include "fakes/softhsm.h"
 #include "fakes/temp_dir.h"
 #include "integration/process.h"
 
 namespace strongroom::crypto {
 namespace {
 
-const std::filesystem::path kModule = "/usr/lib/softhsm/libsofthsm2.so";
-constexpr const char* kLabel = "strongroom-test";
-constexpr const char* kPin = "pin-2f8d41";
+const std::filesystem::path kModule = testing::SoftHsm::kModule;
+constexpr const char* kLabel = testing::SoftHsm::kLabel;
+constexpr const char* kPin = testing::SoftHsm::kPin;
 
 Secret SecretOf(std::string_view text) {
   return Secret(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
@@ -41,21 +42,9 @@ std::string MessageOf(const Result<T>& r) {
 
 class Pkcs11TokenTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(std::filesystem::exists(kModule)) << "SoftHSM2 (scripts/install-deps)";
-    std::filesystem::create_directories(dir_ / "tokens");
-    std::ofstream(dir_ / "softhsm2.conf")
-        << "directories.tokendir = " << (dir_ / "tokens").string()
-        << "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n";
-    // The library and its tool read this (the process's own: each test runs in its own).
-    ::setenv("SOFTHSM2_CONF", (dir_ / "softhsm2.conf").c_str(), 1);
-    Util({"--init-token", "--free", "--label", kLabel, "--so-pin", "so-pin-77", "--pin", kPin});
-  }
+  void SetUp() override { hsm_.Start(); }
 
-  static void Util(const std::vector<std::string>& args) {
-    const auto r = testing::RunProgram("/usr/bin/softhsm2-util", args);
-    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  }
+  static void Util(const std::vector<std::string>& args) { testing::SoftHsm::Util(args); }
   // OpenSC's tool, making a key in the token as someone else might.
   static void Tool(std::vector<std::string> args) {
     args.insert(args.begin(), {"--module", kModule.string(), "--token-label", kLabel, "--login",
@@ -70,6 +59,7 @@ class Pkcs11TokenTest : public ::testing::Test {
     return Pkcs11Token::Open({module, label, SecretOf(pin)});
   }
 
+  testing::SoftHsm hsm_;
   testing::TempDir dir_;
   const Bytes id_ = {0x6f, 0x1c, 0x02, 0x9a};
   const Bytes aad_ = BytesOf("org-key|test|org-1|6f1c029a");
@@ -125,9 +115,19 @@ TEST_F(Pkcs11TokenTest, AKeyMadeInTheTokenSealsAndUnsealsAndNothingElseOpensIt) 
   auto reopened = (*again)->Unseal(id_, *sealed, aad_);
   ASSERT_TRUE(reopened) << reopened.error().message;
   EXPECT_TRUE(std::ranges::equal(reopened->view(), secret.view()));
-  ASSERT_TRUE((*again)->DestroyKey(id_));
-  EXPECT_EQ(CodeOf((*again)->CheckKey(id_)), ErrorCode::kNotFound);
-  EXPECT_EQ(CodeOf((*again)->Unseal(id_, *sealed, aad_)), ErrorCode::kNotFound);
+
+  // A key in use (promoted) is never discarded; one still pending is, and is gone.
+  ASSERT_TRUE((*again)->Promote(id_));
+  EXPECT_EQ(CodeOf((*again)->DiscardPending(id_)), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE((*again)->CheckKey(id_)) << "kept";
+  const Bytes pending = {0x77, 0x01};
+  ASSERT_TRUE((*again)->GenerateKey(pending));
+  auto sealed_pending = (*again)->Seal(pending, secret, aad_);
+  ASSERT_TRUE(sealed_pending);
+  ASSERT_TRUE((*again)->DiscardPending(pending));
+  EXPECT_EQ(CodeOf((*again)->CheckKey(pending)), ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf((*again)->Unseal(pending, *sealed_pending, aad_)), ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf((*again)->DiscardPending(pending)), ErrorCode::kNotFound);
 }
 
 TEST_F(Pkcs11TokenTest, OpeningRefusesAndSaysWhy) {
@@ -205,6 +205,9 @@ TEST_F(Pkcs11TokenTest, AKeyMadeInTheTokenWithoutSensitiveOrPrivateIsRefused) {
   ASSERT_TRUE(token) << token.error().message;
   EXPECT_EQ(CodeOf((*token)->CheckKey(Bytes{0x0c, 0x0d})), ErrorCode::kFailedPrecondition);
   EXPECT_EQ(CodeOf((*token)->CheckKey(Bytes{0x0e, 0x0f})), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE((*token)->CheckKey(Bytes{0x10, 0x11}));
+  // Nor is a key someone else made ever discarded as a rotation's leftover.
+  EXPECT_EQ(CodeOf((*token)->DiscardPending(Bytes{0x10, 0x11})), ErrorCode::kFailedPrecondition);
   EXPECT_TRUE((*token)->CheckKey(Bytes{0x10, 0x11}));
 }
 

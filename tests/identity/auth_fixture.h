@@ -157,7 +157,7 @@ class AuthFixture {
   testing::TempDir dir;
   ManualClock clock{TimePoint(std::chrono::milliseconds(1'800'000'000'000))};
   crypto::SigningKey signing;
-  crypto::MasterKey master;
+  crypto::MasterKeyHandle master;
   CommonPasswords common;
   std::unique_ptr<store::SqliteStore> sqlite;
   std::unique_ptr<testing::CountingStore> store;

@@ -37,12 +37,26 @@ Report Doctor(const Instance& inst) {
 TEST(DoctorTest, AFreshInstancePassesItsOwnChecks) {
   Instance inst;
   const auto report = Doctor(inst);
-  for (const char* check :
-       {"files.instance_dir", "files.config", "files.master_key", "files.audit_key",
-        "files.tls_key", "files.store", "files.backup_key", "tls.expiry", "tls.key_strength",
-        "tls.issuer", "listeners.https", "listeners.admin", "listeners.metrics",
-        "process.syscall_filter", "defense.crs", "defense.mode", "versions.libssl3",
-        "versions.libsqlite3-0", "versions.libboost-json1.81.0"}) {
+  for (const char* check : {"files.instance_dir",
+                            "files.config",
+                            "files.master_key",
+                            "keys.master",
+                            "files.audit_key",
+                            "files.tls_key",
+                            "files.store",
+                            "files.backup_key",
+                            "tls.expiry",
+                            "tls.key_strength",
+                            "tls.issuer",
+                            "listeners.https",
+                            "listeners.admin",
+                            "listeners.metrics",
+                            "process.syscall_filter",
+                            "defense.crs",
+                            "defense.mode",
+                            "versions.libssl3",
+                            "versions.libsqlite3-0",
+                            "versions.libboost-json1.81.0"}) {
     ASSERT_TRUE(report.checks.contains(check)) << check;
     EXPECT_EQ(report.checks.at(check).first, "pass")
         << check << ": " << report.checks.at(check).second;

@@ -77,7 +77,7 @@ class RecordsFixture {
   testing::TempDir dir;
   ManualClock clock{TimePoint(std::chrono::milliseconds(1'800'000'000'000))};
   crypto::SigningKey signing;
-  crypto::MasterKey master;
+  crypto::MasterKeyHandle master;
   std::unique_ptr<store::SqliteStore> store;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<store::KeyStore> keys;
