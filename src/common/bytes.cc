@@ -76,4 +76,46 @@ std::optional<Bytes> Base32Decode(std::string_view text) {
   return out;
 }
 
+namespace {
+constexpr std::string_view kBase64Url =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+}  // namespace
+
+std::string Base64UrlEncode(std::span<const uint8_t> bytes) {
+  std::string out;
+  out.reserve((bytes.size() * 4 + 2) / 3);
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (uint8_t b : bytes) {
+    buffer = (buffer << 8) | b;
+    bits += 8;
+    while (bits >= 6) {
+      out.push_back(kBase64Url[(buffer >> (bits - 6)) & 63]);
+      bits -= 6;
+    }
+  }
+  if (bits > 0) out.push_back(kBase64Url[(buffer << (6 - bits)) & 63]);
+  return out;
+}
+
+std::optional<Bytes> Base64UrlDecode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;
+  Bytes out;
+  out.reserve(text.size() * 3 / 4);
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    const auto at = kBase64Url.find(c);
+    if (at == std::string_view::npos) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<uint32_t>(at);
+    bits += 6;
+    if (bits >= 8) {
+      out.push_back(static_cast<uint8_t>(buffer >> (bits - 8)));
+      bits -= 8;
+    }
+  }
+  if ((buffer & ((1u << bits) - 1)) != 0) return std::nullopt;  // bits no byte used
+  return out;
+}
+
 }  // namespace strongroom

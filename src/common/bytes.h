@@ -30,4 +30,10 @@ std::string Base32Encode(std::span<const uint8_t> bytes);
 // Accepts upper or lower case, ignores '=' padding; nullopt on any other character.
 std::optional<Bytes> Base32Decode(std::string_view text);
 
+// RFC 4648 base64url (A-Z, a-z, 0-9, '-', '_') without padding, as WebAuthn carries binary.
+std::string Base64UrlEncode(std::span<const uint8_t> bytes);
+// Strict: nullopt on padding, any other character, a length no encoding has, or unused bits set
+// (so each byte string has exactly one text).
+std::optional<Bytes> Base64UrlDecode(std::string_view text);
+
 }  // namespace strongroom

@@ -98,3 +98,37 @@ TEST(Utf8Test, CountsCodePointsAndRefusesInvalidSequences) {
 
 }  // namespace
 }  // namespace strongroom
+
+namespace strongroom {
+namespace {
+
+TEST(Base64UrlTest, MatchesRfc4648AndRoundTrips) {
+  // RFC 4648's test vectors, in the URL alphabet without padding.
+  const std::vector<std::pair<std::string, std::string>> vectors = {
+      {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},         {"foo", "Zm9v"},
+      {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
+  for (const auto& [plain, text] : vectors) {
+    EXPECT_EQ(Base64UrlEncode(AsBytes(plain)), text);
+    auto back = Base64UrlDecode(text);
+    ASSERT_TRUE(back) << text;
+    EXPECT_EQ(std::string(AsChars(*back)), plain);
+  }
+  const Bytes high = {0xfb, 0xff, 0xbf};
+  EXPECT_EQ(Base64UrlEncode(high), "-_-_");  // the two characters that differ from base64
+  EXPECT_EQ(Base64UrlDecode("-_-_"), high);
+  for (int n = 0; n < 70; ++n) {
+    Bytes b(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) b[static_cast<size_t>(i)] = static_cast<uint8_t>(i * 37 + n);
+    EXPECT_EQ(Base64UrlDecode(Base64UrlEncode(b)), b) << n;
+  }
+}
+
+TEST(Base64UrlTest, RefusesAnythingButOneCanonicalText) {
+  for (const char* bad :
+       {"Zg==", "Zm9v+A", "Zm9v/A", "Zm 9v", "Z", "Zm9vY", "Zh", "Zm9=", "Zm9v\n", "\xc3\xa9"}) {
+    EXPECT_FALSE(Base64UrlDecode(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace strongroom
