@@ -145,7 +145,7 @@ struct RecordsBench {
 
   ManualClock clock;
   crypto::SigningKey signing;
-  crypto::MasterKey master;
+  crypto::MasterKeyHandle master;
   std::unique_ptr<store::SqliteStore> store;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<store::KeyStore> keys;
