@@ -53,7 +53,7 @@ Result<Secret> ReadPin(const KeysConfig& config) {
   auto pin = raw.view();
   while (!pin.empty() && (pin.back() == '\n' || pin.back() == '\r'))
     pin = pin.first(pin.size() - 1);
-  return Secret(pin);
+  return Secret::Locked(pin);
 }
 
 // The key's CKA_ID in its token.

@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "common/bytes.h"
 #include "crypto/master_key.h"
 #include "fakes/softhsm.h"
+#include "fakes/temp_dir.h"
 #include "integration/org_fixture.h"
 #include "integration/process.h"
 
@@ -217,6 +219,65 @@ TEST_F(HsmTest, ABackupRestoresAndOpensThroughTheToken) {
   auto got = api.As(ann, "GET", "/api/v1/records/" + id);
   ASSERT_EQ(got.status, 200) << got.body;
   EXPECT_EQ(JsonOf(got).at("title").as_string(), "Backed up under the token");
+}
+
+// `init` into a token refuses what it cannot use, leaving nothing behind: no directory, and no key
+// in the token (OpenSC's tool lists the token's objects).
+TEST(HsmInitTest, BadTokenSettingsAreRefusedAndLeaveNothing) {
+  SoftHsm hsm;
+  ASSERT_NO_FATAL_FAILURE(hsm.Start());
+  TempDir dir;
+  const auto d = dir.path() / "inst";
+  WriteFile(dir.path() / "wrong.pin", "not-the-pin\n", 0600);
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  const std::string module = SoftHsm::kModule.string();
+  const std::string pin = hsm.pin_file().string();
+  const std::vector<std::vector<std::string>> cases = {
+      {"--pkcs11-module", module},                                     // no token
+      {"--pkcs11-token", SoftHsm::kLabel},                             // no module
+      {"--pkcs11-pin-file", pin},                                      // a PIN for nothing
+      {"--pkcs11-module", module, "--pkcs11-token", SoftHsm::kLabel},  // no PIN source
+      {"--pkcs11-module", module, "--pkcs11-token", std::string(33, 't'), "--pkcs11-pin-file", pin},
+      {"--pkcs11-module", module, "--pkcs11-token", "strong\x1b[2Jroom", "--pkcs11-pin-file", pin},
+      {"--pkcs11-module", module, "--pkcs11-token", "x\nprovider = \"file\"", "--pkcs11-pin-file",
+       pin},
+      {"--pkcs11-module", module, "--pkcs11-token", "'; DROP TABLE org_keys; --",
+       "--pkcs11-pin-file", pin},
+      {"--pkcs11-module", "/etc/hostname", "--pkcs11-token", SoftHsm::kLabel, "--pkcs11-pin-file",
+       pin},
+      {"--pkcs11-module", module, "--pkcs11-token", SoftHsm::kLabel, "--pkcs11-pin-file",
+       (dir.path() / "wrong.pin").string()},
+      {"--pkcs11-module", module, "--pkcs11-token", SoftHsm::kLabel, "--pkcs11-pin-file",
+       (dir.path() / "absent.pin").string()},
+  };
+  for (const auto& args : cases) {
+    std::vector<std::string> full = {"init", "--data-dir", d.string(), "--environment", "test"};
+    full.insert(full.end(), args.begin(), args.end());
+    const auto r = RunBinary(full);
+    EXPECT_NE(r.exit_code, 0) << args[1];
+    EXPECT_FALSE(r.err.empty()) << args[1] << ": it says why";
+    EXPECT_EQ(r.err.find(SoftHsm::kPin), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("not-the-pin"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(d)) << args[1];
+  }
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_EQ(e.path().filename().string().find("inst"), std::string::npos) << e.path();
+  }
+  const auto objects =
+      RunProgram("/usr/bin/pkcs11-tool", {"--module", module, "--token-label", SoftHsm::kLabel,
+                                          "--login", "--pin", SoftHsm::kPin, "--list-objects"});
+  ASSERT_EQ(objects.exit_code, 0) << objects.err;
+  EXPECT_EQ(objects.out.find("Secret Key Object"), std::string::npos) << objects.out;
+
+  // The control: a good init leaves its key there, and the listing shows it.
+  const auto good =
+      RunBinary({"init", "--data-dir", d.string(), "--environment", "test", "--pkcs11-module",
+                 module, "--pkcs11-token", SoftHsm::kLabel, "--pkcs11-pin-file", pin});
+  ASSERT_EQ(good.exit_code, 0) << good.err;
+  const auto after =
+      RunProgram("/usr/bin/pkcs11-tool", {"--module", module, "--token-label", SoftHsm::kLabel,
+                                          "--login", "--pin", SoftHsm::kPin, "--list-objects"});
+  EXPECT_NE(after.out.find("strongroom-master"), std::string::npos) << after.out;
 }
 
 }  // namespace

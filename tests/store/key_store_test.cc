@@ -486,7 +486,10 @@ TEST_F(KeyStoreTest, AKeyInATokenThatIsGoneOrUnreachableIsRefusedSayingWhy) {
   EXPECT_NE(message().find("pkcs11_module and pkcs11_token"), std::string::npos) << message();
   config_.pkcs11_token = testing::SoftHsm::kLabel;
 
-  // A PIN file of nothing but its newline, or that is a symbolic link.
+  // A PIN file of nothing but its newline, one far too long, or one that is a symbolic link.
+  testing::WriteFile(dir_ / "long.pin", std::string(300, '1'), 0600);
+  config_.pkcs11_pin_file = dir_ / "long.pin";
+  EXPECT_NE(message().find("is empty or too large"), std::string::npos) << message();
   testing::WriteFile(dir_ / "empty.pin", "\n", 0600);
   config_.pkcs11_pin_file = dir_ / "empty.pin";
   EXPECT_NE(message().find("the PIN is empty"), std::string::npos) << message();
