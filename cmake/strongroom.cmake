@@ -19,8 +19,10 @@ endif()
 
 add_library(strongroom_options INTERFACE)
 target_compile_options(strongroom_options INTERFACE ${STRONGROOM_WARNINGS})
+# Asio's and Beast's compiled parts are built once, in http/boost_impl.cc, not in every file that
+# includes them.
 target_compile_definitions(strongroom_options INTERFACE
-  BOOST_ASIO_NO_DEPRECATED)
+  BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION)
 if(STRONGROOM_TESTING)
   target_compile_definitions(strongroom_options INTERFACE STRONGROOM_TESTING=1)
 endif()
