@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "api/route.h"
+#include "api/webauthn_json.h"
 #include "http/form.h"
 #include "http/json.h"
 #include "identity/qr_svg.h"
@@ -13,10 +14,6 @@ namespace strongroom::api {
 namespace {
 
 using http::beast_http::verb;
-
-identity::RequestContext Context(const http::Request& r) {
-  return {r.remote_address, r.request_id, r.reach};
-}
 
 boost::json::array Strings(const std::vector<std::string>& items) {
   return boost::json::array(items.begin(), items.end());
@@ -76,7 +73,7 @@ Result<identity::Principal> Authenticate(identity::Auth& auth, const http::Reque
     if (!authorization.starts_with("Bearer ")) {
       return Fail(ErrorCode::kUnauthenticated, "Authorization must be a Bearer API token");
     }
-    return auth.tokens.Authenticate(authorization.substr(7), Context(request));
+    return auth.tokens.Authenticate(authorization.substr(7), ContextOf(request));
   }
   const auto cookie = SessionCookieFor(request, route_surfaces);
   const auto token = cookie.empty() ? "" : request.Cookie(cookie);
@@ -97,7 +94,7 @@ Result<identity::Principal> Authenticate(identity::Auth& auth, const http::Reque
     const auto csrf = csrf_in == CsrfIn::kForm ? http::FormCsrfToken(request)
                                                : std::string(request.Header("X-CSRF-Token"));
     RETURN_IF_ERROR(auth.sessions.CheckChange(principal, origin.empty() || origin == request.origin,
-                                              csrf, Context(request)));
+                                              csrf, ContextOf(request)));
     auth.sessions.Use(principal);  // only now: a refused request keeps no session alive
   }
   return principal;
@@ -163,15 +160,19 @@ Result<http::Response> ConfirmEnrolment(const Deps& d, Call& c) {
 Result<http::Response> Login(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(
       auto f, ReadFields(d, c, "auth.login.password", {{"username", 256}, {"password", 1024}}));
-  ASSIGN_OR_RETURN(auto challenge,
+  ASSIGN_OR_RETURN(auto login,
                    d.auth.sign_in.Login(f[0], f[1], c.request.Cookie(kDeviceCookie), c.context));
-  boost::json::object out{{"mfa_required", true}, {"challenge", challenge}};
+  boost::json::array factors{"totp", "recovery_code"};
+  boost::json::object out{{"mfa_required", true}, {"challenge", login.challenge}};
+  if (login.webauthn) {
+    factors.emplace_back("webauthn");
+    out["webauthn"] = {{"public_key", RequestOptionsJson(*login.webauthn)}};
+  }
+  out["second_factors"] = std::move(factors);
   return http::Response::Json(200, boost::json::serialize(out));
 }
 
-Result<http::Response> CompleteMfa(const Deps& d, Call& c) {
-  ASSIGN_OR_RETURN(auto f, ReadFields(d, c, "auth.login", {{"challenge", 128}, {"code", 32}}));
-  ASSIGN_OR_RETURN(auto session, d.auth.sign_in.CompleteMfa(f[0], f[1], c.context));
+Result<http::Response> SignedIn(const Deps& d, Call& c, const identity::NewSession& session) {
   const auto idle = std::chrono::duration_cast<std::chrono::seconds>(d.auth.options().idle_timeout);
   boost::json::object failed{{"count", session.failed_attempts}};
   if (!session.last_failed_at.empty()) failed["last_at"] = session.last_failed_at;
@@ -182,6 +183,98 @@ Result<http::Response> CompleteMfa(const Deps& d, Call& c) {
   auto resp = http::Response::Json(200, boost::json::serialize(out));
   resp.headers = SignedInCookies(session, c.request, d.auth.options());
   return resp;
+}
+
+Result<http::Response> CompleteMfa(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto f, ReadFields(d, c, "auth.login", {{"challenge", 128}, {"code", 32}}));
+  ASSIGN_OR_RETURN(auto session, d.auth.sign_in.CompleteMfa(f[0], f[1], c.context));
+  return SignedIn(d, c, session);
+}
+
+Result<http::Response> WebAuthnOptions(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto f, ReadFields(d, c, "auth.login", {{"challenge", 128}}));
+  ASSIGN_OR_RETURN(auto options, d.auth.sign_in.WebAuthnOptions(f[0], c.context));
+  boost::json::object out{{"public_key", RequestOptionsJson(options)}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
+
+// {"challenge", "credential": an assertion}, read before anyone is signed in.
+Result<std::pair<std::string, identity::KeyAssertion>> ReadKeySignIn(const Deps& d, Call& c) {
+  const auto refuse = [&](const Error& e) {
+    return d.auth.RefuseUnread("auth.login", e, c.context);
+  };
+  auto body = http::ParseJsonObject(c.request, d.depth);
+  if (!body) return refuse(body.error());
+  http::FieldReader f(*body);
+  auto challenge = f.String("challenge", 128);
+  if (!challenge) return refuse(challenge.error());
+  auto credential = f.Object("credential");
+  if (!credential) return refuse(credential.error());
+  if (auto done = f.Finish(); !done) return refuse(done.error());
+  auto assertion = ReadKeyAssertion(**credential);
+  if (!assertion) return refuse(assertion.error());
+  return std::pair{std::move(*challenge), std::move(*assertion)};
+}
+
+Result<http::Response> CompleteWebAuthn(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto in, ReadKeySignIn(d, c));
+  ASSIGN_OR_RETURN(auto session, d.auth.sign_in.CompleteWebAuthn(in.first, in.second, c.context));
+  return SignedIn(d, c, session);
+}
+
+boost::json::object KeyJson(const identity::SecurityKey& k) {
+  const auto or_null = [](const std::string& v) -> boost::json::value {
+    return v.empty() ? boost::json::value(nullptr) : boost::json::value(v);
+  };
+  return {{"id", k.id},
+          {"name", k.name},
+          {"created_at", k.created_at},
+          {"last_used_at", or_null(k.last_used_at)},
+          {"locked_at", or_null(k.locked_at)},
+          {"format", k.format},
+          {"attestation", k.attestation},
+          {"aaguid", k.aaguid},
+          {"backup_eligible", k.backup_eligible},
+          {"backed_up", k.backed_up}};
+}
+
+Result<http::Response> KeyOptions(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto options, d.auth.security_keys.RegistrationOptions(c.who(), c.context));
+  boost::json::object out{{"public_key", CreationOptionsJson(options)}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
+
+// {"name", "credential": a new key}; a body that cannot be read is refused and audited.
+Result<std::pair<std::string, identity::KeyRegistration>> ReadNewKey(const Deps& d, Call& c) {
+  auto body = http::ParseJsonObject(c.request, d.depth);
+  if (!body) return std::unexpected(body.error());
+  http::FieldReader f(*body);
+  ASSIGN_OR_RETURN(auto name, f.String("name", 256));
+  ASSIGN_OR_RETURN(auto credential, f.Object("credential"));
+  RETURN_IF_ERROR(f.Finish());
+  ASSIGN_OR_RETURN(auto registration, ReadKeyRegistration(*credential));
+  return std::pair{std::move(name), std::move(registration)};
+}
+
+Result<http::Response> RegisterKey(const Deps& d, Call& c) {
+  auto in = ReadNewKey(d, c);
+  if (!in) return d.auth.security_keys.RefuseMalformed(c.who(), in.error(), c.context);
+  ASSIGN_OR_RETURN(auto key,
+                   d.auth.security_keys.Register(c.who(), in->first, in->second, c.context));
+  return http::Response::Json(201, boost::json::serialize(KeyJson(key)));
+}
+
+Result<http::Response> ListKeys(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto keys, d.auth.security_keys.List(c.who()));
+  boost::json::array items;
+  for (const auto& k : keys) items.push_back(KeyJson(k));
+  boost::json::object out{{"items", std::move(items)}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
+
+Result<http::Response> RemoveKey(const Deps& d, Call& c) {
+  RETURN_IF_ERROR(d.auth.security_keys.Remove(c.who(), c.param("id"), c.context));
+  return http::Response::NoContent();
 }
 
 Result<http::Response> Logout(const Deps& d, Call& c) {
@@ -219,10 +312,16 @@ void AddAuthRoutes(RouteTable& table, identity::Auth& auth, int max_json_depth) 
              ObjectSchema({{"token", hex64}, {"code", StringSchema(32)}}),
              ObjectSchema({{"recovery_codes", ArraySchema(StringSchema(16), 10)}}),
              [d](Call& c) { return ConfirmEnrolment(d, c); }});
+  const auto public_key = R"({"type":"object"})";
   table.Add({verb::post, "/api/v1/auth/login", Credentials::kNone,
-             "The password step of signing in; answers an MFA challenge",
+             "The password step of signing in; answers an MFA challenge, the second factors the "
+             "account may use, and a security-key ceremony if it has a key",
              ObjectSchema({{"username", StringSchema(256)}, {"password", StringSchema(1024)}}),
-             ObjectSchema({{"mfa_required", kBooleanSchema}, {"challenge", hex64}}),
+             ObjectSchema({{"mfa_required", kBooleanSchema},
+                           {"challenge", hex64},
+                           {"second_factors", ArraySchema(StringSchema(16), 3)},
+                           {"webauthn", ObjectSchema({{"public_key", public_key}})}},
+                          {"webauthn"}),
              [d](Call& c) { return Login(d, c); }});
   table.Add({verb::post, "/api/v1/auth/mfa", Credentials::kNone,
              "The second factor; sets the session (and device) cookie",
@@ -232,6 +331,43 @@ void AddAuthRoutes(RouteTable& table, identity::Auth& auth, int max_json_depth) 
                            {"idle_timeout_s", kIntegerSchema},
                            {"failed_sign_ins_since_last", kAnyObjectSchema}}),
              [d](Call& c) { return CompleteMfa(d, c); }});
+  table.Add({verb::post, "/api/v1/auth/mfa/webauthn/options", Credentials::kNone,
+             "A new security-key ceremony for a login challenge",
+             ObjectSchema({{"challenge", hex64}}), ObjectSchema({{"public_key", public_key}}),
+             [d](Call& c) { return WebAuthnOptions(d, c); }});
+  table.Add({verb::post, "/api/v1/auth/mfa/webauthn", Credentials::kNone,
+             "The second factor with a security key; sets the session (and device) cookie",
+             ObjectSchema({{"challenge", hex64}, {"credential", KeyAssertionSchema()}}),
+             ObjectSchema({{"account", account},
+                           {"csrf_token", hex64},
+                           {"idle_timeout_s", kIntegerSchema},
+                           {"failed_sign_ins_since_last", kAnyObjectSchema}}),
+             [d](Call& c) { return CompleteWebAuthn(d, c); }});
+  const auto key = ObjectSchema({{"id", StringSchema(20)},
+                                 {"name", StringSchema(256)},
+                                 {"created_at", StringSchema(40, "date-time")},
+                                 {"last_used_at", R"({"type":["string","null"]})"},
+                                 {"locked_at", R"({"type":["string","null"]})"},
+                                 {"format", StringSchema(16)},
+                                 {"attestation", StringSchema(16)},
+                                 {"aaguid", StringSchema(32)},
+                                 {"backup_eligible", kBooleanSchema},
+                                 {"backed_up", kBooleanSchema}});
+  table.Add({verb::post, "/api/v1/auth/webauthn/credentials/options", Credentials::kSession,
+             "A ceremony to register a security key or passkey for this account", kNoBody,
+             ObjectSchema({{"public_key", public_key}}),
+             [d](Call& c) { return KeyOptions(d, c); }});
+  table.Add({verb::post, "/api/v1/auth/webauthn/credentials", Credentials::kSession,
+             "Register the security key made for that ceremony (needs a fresh second factor)",
+             ObjectSchema({{"name", StringSchema(256)}, {"credential", KeyRegistrationSchema()}}),
+             key, [d](Call& c) { return RegisterKey(d, c); }});
+  table.Add({verb::get, "/api/v1/auth/webauthn/credentials", Credentials::kSession,
+             "This account's security keys", "",
+             ObjectSchema({{"items", ArraySchema(key, identity::kMaxSecurityKeys * 10)}}),
+             [d](Call& c) { return ListKeys(d, c); }});
+  table.Add({verb::delete_, "/api/v1/auth/webauthn/credentials/{id}", Credentials::kSession,
+             "Remove one of this account's security keys (needs a fresh second factor)", "", "",
+             [d](Call& c) { return RemoveKey(d, c); }});
   table.Add({verb::post, "/api/v1/auth/logout", Credentials::kSession, "End this session",
              kAnyObjectSchema, "", [d](Call& c) { return Logout(d, c); }});
   table.Add({verb::post, "/api/v1/auth/reauth", Credentials::kSession,

@@ -8,11 +8,11 @@
 #include "common/names.h"
 
 namespace strongroom::api {
-namespace {
-
 identity::RequestContext ContextOf(const http::Request& r) {
-  return {r.remote_address, r.request_id, r.reach};
+  return {r.remote_address, r.request_id, r.reach, std::string(r.origin)};
 }
+
+namespace {
 
 // Where each route is served, by its path: the one place that says so. A path under none of these
 // is a programming error (Add aborts), so that a new route is placed on purpose, never by default.

@@ -39,6 +39,9 @@ std::string_view Name(Credentials credentials);
 
 // A request as a handler sees it: the HTTP request and, unless the route takes no credentials,
 // its authenticated caller.
+// Who is asking, as authentication and the audit log see a request.
+identity::RequestContext ContextOf(const http::Request& r);
+
 struct Call {
   http::Request& request;
   const identity::Principal* caller = nullptr;

@@ -243,7 +243,8 @@ struct Services {
   Services(store::Store& store, audit::AuditLog& audit, const crypto::MasterKeyHandle& master,
            const Config& config, const Clock& clock, const identity::CommonPasswords& common)
       : keys(master, config.environment, crypto::DefaultRandom(), clock),
-        auth(store, audit, keys, clock, crypto::DefaultRandom(), common),
+        auth(store, audit, keys, clock, crypto::DefaultRandom(), common,
+             {.webauthn_rp_id = config.accounts.webauthn_rp_id}),
         records(store, audit, keys, clock, crypto::DefaultRandom(),
                 RecordsOptionsFrom(config.records)),
         lifecycle(store, audit, keys, clock, crypto::DefaultRandom(), auth.sessions,

@@ -180,8 +180,9 @@ Result<void> CheckHostPort(std::string_view key, std::string_view value) {
 }
 
 Result<void> CheckOrigin(std::string_view key, const std::string& origin) {
-  if (!origin.empty() && (!origin.starts_with("https://") || origin.ends_with("/") ||
-                          origin.find_first_of("?#@ ") != std::string::npos)) {
+  if (!origin.empty() &&
+      (!origin.starts_with("https://") || origin.find('/', 8) != std::string::npos ||
+       origin.find_first_of("?#@ ") != std::string::npos)) {
     return ConfigError(key, "must be an https origin such as 'https://records.example.org'");
   }
   return {};
@@ -340,11 +341,38 @@ Result<void> ReadAudit(const toml::table* t, const std::filesystem::path& base, 
   return sec.Finish();
 }
 
+// A DNS name as an RP ID must be: lower-case labels of letters, digits and '-', not starting or
+// ending with '-', joined by '.', with at least one letter (so never an IPv4 address).
+bool IsDomainName(std::string_view name) {
+  bool letter = false;
+  size_t label = 0;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    if (c == '.') {
+      if (label == 0 || name[i - 1] == '-') return false;
+      label = 0;
+      continue;
+    }
+    const bool alpha = c >= 'a' && c <= 'z';
+    if (!alpha && !(c >= '0' && c <= '9') && c != '-') return false;
+    if (c == '-' && label == 0) return false;
+    letter = letter || alpha;
+    if (++label > 63) return false;
+  }
+  return letter && label > 0 && name.back() != '-';
+}
+
 Result<void> ReadAccounts(const toml::table* t, const std::filesystem::path& base,
                           AccountsConfig& a) {
   Section sec(t, "accounts");
   RETURN_IF_ERROR(sec.Path("common_passwords_file", base, a.common_passwords_file));
   RETURN_IF_ERROR(sec.OneOf("certificate_lapse", {"suspend", "warn"}, a.certificate_lapse));
+  RETURN_IF_ERROR(sec.String("webauthn_rp_id", 253, a.webauthn_rp_id));
+  if (!a.webauthn_rp_id.empty() && !IsDomainName(a.webauthn_rp_id)) {
+    return ConfigError("accounts.webauthn_rp_id",
+                       "must be a host name in lower case (letters, digits, '-' and '.'), not an "
+                       "IP address");
+  }
   return sec.Finish();
 }
 

@@ -124,6 +124,9 @@ struct AccountsConfig {
   // When a supplier organisation's certificate lapses: "suspend" it (its people cannot sign in)
   // or only "warn" (an audit event every hour).
   std::string certificate_lapse = "suspend";
+  // The WebAuthn RP ID security keys are registered for: the host name people reach the service
+  // by, or a domain above it ("" = each listener's own host). Keys are bound to it for good.
+  std::string webauthn_rp_id;
 };
 
 struct RecordsConfig {

@@ -1,10 +1,12 @@
 #pragma once
-// Authentication, in its parts: enrolment, sign-in, sessions and API tokens, built on the same
-// services and sharing one count of wrong second factors per account. One Auth per instance.
+// Authentication, in its parts: enrolment, sign-in, sessions, security keys and API tokens, built
+// on the same services and sharing one count of wrong second factors per account. One Auth per
+// instance.
 
 #include "identity/auth_common.h"
 #include "identity/enrolment.h"
 #include "identity/second_factor.h"
+#include "identity/security_keys.h"
 #include "identity/sessions.h"
 #include "identity/sign_in.h"
 #include "identity/tokens.h"
@@ -21,6 +23,7 @@ class Auth {
         enrolment(deps_, factors_),
         sign_in(deps_, factors_),
         sessions(deps_, factors_),
+        security_keys(deps_, sessions),
         tokens(deps_) {}
   Auth(const Auth&) = delete;
   Auth& operator=(const Auth&) = delete;
@@ -43,6 +46,7 @@ class Auth {
   Enrolment enrolment;
   SignIn sign_in;
   Sessions sessions;
+  SecurityKeys security_keys;
   Tokens tokens;
 };
 

@@ -28,6 +28,9 @@ struct RequestContext {
   // What the request's connection reaches (common/surface.h). Everything for callers that are not
   // a listener (the command line, tests).
   Surface reach = Surface::kAll;
+  // The https origin of the listener the request reached, which a WebAuthn ceremony must come
+  // from; "" for callers that are not a listener (no security key can be used there).
+  std::string origin;
 };
 
 // People sign in where their kind of account is served: standard accounts on the public surface,
@@ -59,6 +62,10 @@ struct AuthOptions {
   int sessions_standard = 3;
   int sessions_privileged = 1;
   crypto::Argon2Params argon2;
+  // WebAuthn (security_keys.h): the RP ID ("" = each listener's own host name), and how long a
+  // ceremony's challenge lives (the browser is told the same as its timeout).
+  std::string webauthn_rp_id;
+  std::chrono::milliseconds webauthn_ttl = std::chrono::minutes(2);
 };
 
 // The services the parts of authentication are built on; all outlive them.

@@ -233,6 +233,7 @@ Result<void> EndAccess(store::Transaction& tx, std::string_view account_id, Time
   const auto at = FormatRfc3339(now);
   RETURN_IF_ERROR(EndSessions(tx, id));
   RETURN_IF_ERROR(Exec(tx, "DELETE FROM login_challenges WHERE account_id = ?", {id}));
+  RETURN_IF_ERROR(Exec(tx, "DELETE FROM webauthn_challenges WHERE account_id = ?", {id}));
   RETURN_IF_ERROR(Exec(tx, "DELETE FROM known_devices WHERE account_id = ?", {id}));
   RETURN_IF_ERROR(Exec(tx,
                        "UPDATE enrolment_tokens SET used_at = ? WHERE account_id = ? AND "

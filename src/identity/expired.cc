@@ -13,6 +13,9 @@ Result<ExpiredCounts> DeleteExpired(store::Transaction& tx, TimePoint now,
       tx.Exec("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?", {day_ago, day_ago}));
   ASSIGN_OR_RETURN(out.challenges,
                    tx.Exec("DELETE FROM login_challenges WHERE expires_at <= ?", {now_text}));
+  ASSIGN_OR_RETURN(auto ceremonies,
+                   tx.Exec("DELETE FROM webauthn_challenges WHERE expires_at <= ?", {now_text}));
+  out.challenges += ceremonies;
   ASSIGN_OR_RETURN(out.enrolment_tokens,
                    tx.Exec("DELETE FROM enrolment_tokens WHERE expires_at <= ? OR used_at IS NOT "
                            "NULL",
@@ -28,6 +31,7 @@ Result<Forgotten> ForgetLiveCredentials(store::Transaction& tx, TimePoint now) {
   Forgotten out;
   ASSIGN_OR_RETURN(out.sessions, tx.Exec("DELETE FROM sessions"));
   RETURN_IF_ERROR(tx.Exec("DELETE FROM login_challenges"));
+  RETURN_IF_ERROR(tx.Exec("DELETE FROM webauthn_challenges"));
   ASSIGN_OR_RETURN(out.enrolment_tokens,
                    tx.Exec("UPDATE enrolment_tokens SET used_at = ? WHERE used_at IS NULL",
                            {FormatRfc3339(now)}));

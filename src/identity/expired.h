@@ -1,8 +1,8 @@
 #pragma once
 // What sign-in leaves behind that has outlived its use, deleted by its owner for the purge job:
-// sessions past their lifetime, login challenges and enrolment tokens past their expiry or used,
-// device cookies unused for their lifetime, and sign-in delays a day past their end (failed
-// sign-ins with made-up usernames would otherwise pile up).
+// sessions past their lifetime, login challenges, security-key ceremonies and enrolment tokens
+// past their expiry or used, device cookies unused for their lifetime, and sign-in delays a day
+// past their end (failed sign-ins with made-up usernames would otherwise pile up).
 //
 // Runs inside the caller's write transaction.
 
@@ -17,7 +17,7 @@ namespace strongroom::identity {
 
 struct ExpiredCounts {
   int64_t sessions = 0;
-  int64_t challenges = 0;
+  int64_t challenges = 0;  // login challenges and security-key ceremonies
   int64_t enrolment_tokens = 0;
   int64_t devices = 0;
   int64_t throttles = 0;

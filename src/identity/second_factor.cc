@@ -14,20 +14,27 @@ StoredFactor StoredFactorOf(const store::Row& row, int first_column) {
   return {row.Blob(k), row.Blob(k + 1), row.Int(k + 2), row.Int(k + 3), row.Text(k + 4)};
 }
 
+Result<bool> SecondFactors::Throttled(store::Transaction& tx, const StoredFactor& stored,
+                                      const audit::Event& event, int64_t* wait) {
+  const auto now = deps_.clock.Now();
+  const auto next = ParseRfc3339(stored.next_allowed_at);
+  if (!next || *next <= now) return false;
+  *wait = std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(*next - now).count());
+  auto e = event;
+  e.action = "security.throttled";
+  e.allowed = false;
+  e.reason = "second factor tried again too soon after repeated wrong ones";
+  e.outcome = "resource_exhausted";
+  RETURN_IF_ERROR(deps_.audit.Append(tx, std::move(e)));
+  return true;
+}
+
 Result<Factor> SecondFactors::Check(store::Transaction& tx, const Account& account,
                                     const StoredFactor& stored, std::string_view code,
                                     const audit::Event& event, int64_t* step, int64_t* wait) {
+  ASSIGN_OR_RETURN(auto throttled, Throttled(tx, stored, event, wait));
+  if (throttled) return Factor::kThrottled;
   const auto now = deps_.clock.Now();
-  if (const auto next = ParseRfc3339(stored.next_allowed_at); next && *next > now) {
-    *wait = std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(*next - now).count());
-    auto e = event;
-    e.action = "security.throttled";
-    e.allowed = false;
-    e.reason = "second factor tried again too soon after repeated wrong codes";
-    e.outcome = "resource_exhausted";
-    RETURN_IF_ERROR(deps_.audit.Append(tx, std::move(e)));
-    return Factor::kThrottled;
-  }
   ASSIGN_OR_RETURN(auto secret, deps_.keys.Open(tx, account.org_id, "totp:" + account.id, 1,
                                                 stored.totp_key, stored.totp_secret));
   auto verified = crypto::VerifyTotp(secret, code, now, stored.last_step);

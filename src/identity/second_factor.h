@@ -31,8 +31,11 @@ class SecondFactors {
  public:
   explicit SecondFactors(const AuthDeps& deps) : deps_(deps) {}
 
-  // kThrottled (audited, *wait set) if the code comes too soon after wrong ones; otherwise the
-  // code is checked: kAccepted with *step set, or kWrong (not counted yet: see Failed).
+  // True (audited, *wait set) if a second factor, of any kind, comes too soon after wrong ones.
+  Result<bool> Throttled(store::Transaction& tx, const StoredFactor& stored,
+                         const audit::Event& event, int64_t* wait);
+  // kThrottled (as Throttled) if the code comes too soon after wrong ones; otherwise the code is
+  // checked: kAccepted with *step set, or kWrong (not counted yet: see Failed).
   Result<Factor> Check(store::Transaction& tx, const Account& account, const StoredFactor& stored,
                        std::string_view code, const audit::Event& event, int64_t* step,
                        int64_t* wait);

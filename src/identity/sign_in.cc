@@ -184,14 +184,29 @@ Result<void> SignIn::LoginFailed(audit::Event event, std::string reason, const P
   });
 }
 
+Result<std::optional<RequestOptions>> SignIn::Ceremony(store::Transaction& tx,
+                                                       std::string_view account_id,
+                                                       const RequestContext& ctx) {
+  auto rp_id = RpIdFor(deps_.options.webauthn_rp_id, ctx.origin);
+  if (!rp_id) return std::nullopt;
+  ASSIGN_OR_RETURN(auto ids, UsableKeyIds(tx, account_id));
+  if (ids.empty()) return std::nullopt;
+  return RequestOptions{std::move(*rp_id), deps_.random.RandomBytes(32), std::move(ids), false,
+                        deps_.options.webauthn_ttl.count()};
+}
+
 // A success: the count Reserve took is given back, with any lock it set, and a challenge for the
-// second factor is issued.
-Result<std::string> SignIn::PasswordAccepted(const PasswordStep& step, const audit::Event& event) {
+// second factor is issued (with a security-key ceremony, if the account has a key).
+Result<LoginChallenge> SignIn::PasswordAccepted(const PasswordStep& step, const audit::Event& event,
+                                                const RequestContext& ctx) {
   const auto& account = *step.account;
-  const std::string challenge = deps_.random.RandomHex(32);
+  LoginChallenge out;
+  out.challenge = deps_.random.RandomHex(32);
+  const auto& challenge = out.challenge;
   auto accepted = event;
   accepted.allowed = true;
   accepted.reason = "password accepted; MFA required";
+  const auto now = deps_.clock.Now();
   ASSIGN_OR_RETURN(
       auto ok, deps_.audit.Change<bool>(accepted, [&](store::Transaction& tx) -> Result<bool> {
         if (step.known_device) {
@@ -211,27 +226,30 @@ Result<std::string> SignIn::PasswordAccepted(const PasswordStep& step, const aud
         }
         RETURN_IF_ERROR(tx.Exec("DELETE FROM login_throttle WHERE username = ? AND source = ?",
                                 {step.key, step.throttle_source}));
+        ASSIGN_OR_RETURN(out.webauthn, Ceremony(tx, account.id, ctx));
         RETURN_IF_ERROR(tx.Exec(
-            "INSERT INTO login_challenges (challenge_hash, account_id, expires_at, device_hash) "
-            "VALUES (?, ?, ?, ?)",
-            {HashOf(challenge), account.id,
-             FormatRfc3339(deps_.clock.Now() + deps_.options.challenge_ttl),
-             step.known_device ? store::Value(step.device_hash) : store::Value()}));
+            "INSERT INTO login_challenges (challenge_hash, account_id, expires_at, device_hash, "
+            "webauthn_challenge, webauthn_expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            {HashOf(challenge), account.id, FormatRfc3339(now + deps_.options.challenge_ttl),
+             step.known_device ? store::Value(step.device_hash) : store::Value(),
+             out.webauthn ? store::Value(out.webauthn->challenge) : store::Value(),
+             out.webauthn ? store::Value(FormatRfc3339(now + deps_.options.webauthn_ttl))
+                          : store::Value()}));
         return true;
       }));
   (void)ok;
-  return challenge;
+  return out;
 }
 
-Result<std::string> SignIn::Login(std::string_view username, std::string_view password,
-                                  std::string_view device_token, const RequestContext& ctx) {
+Result<LoginChallenge> SignIn::Login(std::string_view username, std::string_view password,
+                                     std::string_view device_token, const RequestContext& ctx) {
   auto event = AnonymousEvent("auth.login.password", ctx);
   auto name = CanonicalUsername(username, {});
   // Only a well-formed username is recorded: people do type their password into the username
   // field, and the audit log must never hold a password.
   event.actor.username = name ? *name : "(malformed username)";
   const auto key = ThrottleKey(username, name.has_value());
-  auto throttled = [&](int64_t wait, std::string reason) -> Result<std::string> {
+  auto throttled = [&](int64_t wait, std::string reason) -> Result<LoginChallenge> {
     auto e = event;
     e.action = "security.throttled";
     e.allowed = false;
@@ -272,7 +290,7 @@ Result<std::string> SignIn::Login(std::string_view username, std::string_view pa
   const auto& hash = step.password_hash;
   const bool password_ok =
       crypto::VerifyPassword(hash.empty() ? dummy_hash_ : hash, password) && !hash.empty();
-  auto failed = [&](std::string reason) -> Result<std::string> {
+  auto failed = [&](std::string reason) -> Result<LoginChallenge> {
     RETURN_IF_ERROR(LoginFailed(event, std::move(reason), step));
     return NotAuthenticated();
   };
@@ -293,7 +311,7 @@ Result<std::string> SignIn::Login(std::string_view username, std::string_view pa
                   (account.status == "active" ? std::string("past its expiry") : account.status));
   }
   refund();
-  return PasswordAccepted(step, event);
+  return PasswordAccepted(step, event, ctx);
 }
 
 struct SignIn::Challenge {
@@ -303,15 +321,18 @@ struct SignIn::Challenge {
   std::optional<Bytes> device_hash;  // the known device the password came from, if any
   int64_t failures_unseen = 0;       // failed sign-ins since the account last signed in
   std::string last_failure_at;
+  std::optional<Bytes> webauthn_challenge;  // the security-key ceremony's, while it lives
 };
 
 Result<std::optional<SignIn::Challenge>> SignIn::FindChallenge(store::Transaction& tx,
                                                                const Bytes& hash) {
   static const std::string sql = fmt::format(
-      "SELECT {}, {}, c.device_hash, a.failures_unseen, a.last_failure_at FROM login_challenges "
+      "SELECT {}, {}, c.device_hash, a.failures_unseen, a.last_failure_at, "
+      "CASE WHEN c.webauthn_expires_at > ? THEN c.webauthn_challenge END FROM login_challenges "
       "c JOIN accounts a ON a.id = c.account_id WHERE c.challenge_hash = ? AND c.expires_at > ?",
       kAccountColumns, kStoredFactorColumns);
-  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {hash, FormatRfc3339(deps_.clock.Now())}));
+  const auto now = FormatRfc3339(deps_.clock.Now());
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {now, hash, now}));
   if (rows.empty()) return std::nullopt;
   const auto& row = rows.front();
   auto account = AccountOf(row);
@@ -320,6 +341,7 @@ Result<std::optional<SignIn::Challenge>> SignIn::FindChallenge(store::Transactio
   Challenge c{hash,         std::move(*account), StoredFactorOf(row, kAccountColumnCount),
               std::nullopt, row.Int(k + 1),      row.Text(k + 2)};
   if (!row.IsNull(k)) c.device_hash = row.Blob(k);
+  if (!row.IsNull(k + 3)) c.webauthn_challenge = row.Blob(k + 3);
   return c;
 }
 
@@ -347,14 +369,73 @@ Result<Factor> SignIn::CheckCode(store::Transaction& tx, const Challenge& challe
       return Factor::kAccepted;
     }
   }
+  RETURN_IF_ERROR(CountWrong(tx, challenge, event, "wrong MFA code"));
+  return Factor::kWrong;
+}
+
+Result<void> SignIn::CountWrong(store::Transaction& tx, const Challenge& challenge,
+                                audit::Event& event, std::string reason) {
   RETURN_IF_ERROR(
       tx.Exec("UPDATE login_challenges SET failures = failures + 1 WHERE challenge_hash = ?",
               {challenge.hash}));
   RETURN_IF_ERROR(
       tx.Exec("DELETE FROM login_challenges WHERE challenge_hash = ? AND failures >= ?",
               {challenge.hash, static_cast<int64_t>(deps_.options.challenge_attempts)}));
-  event.reason = "wrong MFA code";
-  RETURN_IF_ERROR(factors_.Failed(tx, account.id, challenge.factor.failures + 1, event));
+  event.reason = std::move(reason);
+  return factors_.Failed(tx, challenge.account.id, challenge.factor.failures + 1, event);
+}
+
+// A security key's assertion, for the ceremony the login challenge carries, which it spends.
+Result<Factor> SignIn::CheckKey(store::Transaction& tx, const Challenge& challenge,
+                                const KeyAssertion& assertion, const RequestContext& ctx,
+                                audit::Event& event, int64_t* wait, std::string* refusal) {
+  const auto& account = challenge.account;
+  ASSIGN_OR_RETURN(auto throttled, factors_.Throttled(tx, challenge.factor, event, wait));
+  if (throttled) return Factor::kThrottled;
+  event.detail["method"] = "webauthn";
+  if (!challenge.webauthn_challenge) {
+    *refusal = "no security-key ceremony under way for this login challenge";
+    return Factor::kInvalid;
+  }
+  RETURN_IF_ERROR(
+      tx.Exec("UPDATE login_challenges SET webauthn_challenge = NULL, "
+              "webauthn_expires_at = NULL WHERE challenge_hash = ?",
+              {challenge.hash}));
+  auto expected = ExpectedFor(deps_.options, ctx, *challenge.webauthn_challenge, false);
+  if (!expected) {
+    *refusal = expected.error().message;
+    return Factor::kInvalid;
+  }
+  const auto now = deps_.clock.Now();
+  std::string reason;
+  ASSIGN_OR_RETURN(auto outcome,
+                   CheckKeyAssertion(tx, account.id, *expected, assertion, now, event, &reason));
+  switch (outcome) {
+    case KeyOutcome::kAccepted:
+      RETURN_IF_ERROR(factors_.Accepted(tx, account.id, std::nullopt));
+      return Factor::kAccepted;
+    case KeyOutcome::kWrong:
+      RETURN_IF_ERROR(CountWrong(tx, challenge, event, "security key not accepted: " + reason));
+      return Factor::kWrong;
+    case KeyOutcome::kCloned:
+      break;
+  }
+  // Either holder may be the clone: the key is locked (CheckKeyAssertion), this sign-in ends
+  // here, and so do the account's sessions.
+  RETURN_IF_ERROR(CountWrong(tx, challenge, event, "security key not accepted: " + reason));
+  RETURN_IF_ERROR(
+      tx.Exec("DELETE FROM login_challenges WHERE challenge_hash = ?", {challenge.hash}));
+  RETURN_IF_ERROR(EndSessions(tx, account.id));
+  auto suspected = event;
+  suspected.action = "security.webauthn.clone_suspected";
+  suspected.allowed = false;
+  suspected.outcome = "unauthenticated";
+  suspected.reason = fmt::format(
+      "security key {} may have been cloned ({}): the key is locked and the account's sessions "
+      "ended",
+      event.detail["credential"], reason);
+  suspected.detail = {{"credential", event.detail["credential"]}};
+  RETURN_IF_ERROR(deps_.audit.Append(tx, std::move(suspected)));
   return Factor::kWrong;
 }
 
@@ -412,6 +493,64 @@ Result<void> SignIn::OpenSession(store::Transaction& tx, const Challenge& challe
 
 Result<NewSession> SignIn::CompleteMfa(std::string_view challenge, std::string_view code,
                                        const RequestContext& ctx) {
+  return Complete(
+      challenge, ctx,
+      [&](store::Transaction& tx, const Challenge& found, audit::Event& event, int64_t* wait,
+          std::string*) { return CheckCode(tx, found, code, event, wait); });
+}
+
+Result<NewSession> SignIn::CompleteWebAuthn(std::string_view challenge,
+                                            const KeyAssertion& assertion,
+                                            const RequestContext& ctx) {
+  return Complete(challenge, ctx,
+                  [&](store::Transaction& tx, const Challenge& found, audit::Event& event,
+                      int64_t* wait, std::string* refusal) {
+                    return CheckKey(tx, found, assertion, ctx, event, wait, refusal);
+                  });
+}
+
+Result<SignIn::Renewed> SignIn::Renew(std::string_view challenge, const RequestContext& ctx) {
+  Renewed out;
+  RETURN_IF_ERROR(deps_.store.Write([&](store::Transaction& tx) -> Result<void> {
+    out = Renewed{};
+    if (challenge.size() != 64) return {};
+    ASSIGN_OR_RETURN(auto found, FindChallenge(tx, HashOf(challenge)));
+    if (!found || !SignsInAt(found->account.kind, ctx.reach)) return {};
+    out.challenge_valid = true;
+    ASSIGN_OR_RETURN(out.options, Ceremony(tx, found->account.id, ctx));
+    if (!out.options) return {};
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE login_challenges SET webauthn_challenge = ?, "
+                "webauthn_expires_at = ? WHERE challenge_hash = ?",
+                {out.options->challenge,
+                 FormatRfc3339(deps_.clock.Now() + deps_.options.webauthn_ttl), found->hash}));
+    return {};
+  }));
+  return out;
+}
+
+Result<RequestOptions> SignIn::WebAuthnOptions(std::string_view challenge,
+                                               const RequestContext& ctx) {
+  ASSIGN_OR_RETURN(auto renewed, Renew(challenge, ctx));
+  if (!renewed.challenge_valid) {
+    return RefuseAuthentication(deps_.audit, AnonymousEvent("auth.login", ctx),
+                                "login challenge not valid (security-key options)");
+  }
+  if (!renewed.options) {
+    RETURN_IF_ERROR(RpIdFor(deps_.options.webauthn_rp_id, ctx.origin));
+    return Fail(ErrorCode::kFailedPrecondition, "no security key is registered for this account");
+  }
+  return std::move(*renewed.options);
+}
+
+Result<std::optional<RequestOptions>> SignIn::RenewCeremony(std::string_view challenge,
+                                                            const RequestContext& ctx) {
+  ASSIGN_OR_RETURN(auto renewed, Renew(challenge, ctx));
+  return std::move(renewed.options);
+}
+
+Result<NewSession> SignIn::Complete(std::string_view challenge, const RequestContext& ctx,
+                                    const FactorCheck& check) {
   auto event = AnonymousEvent("auth.login", ctx);
   NewSession session;
   std::string refusal;
@@ -436,7 +575,7 @@ Result<NewSession> SignIn::CompleteMfa(std::string_view challenge, std::string_v
       refusal = WrongListener(account.kind, ctx.reach);
       return {};
     }
-    ASSIGN_OR_RETURN(outcome, CheckCode(tx, *found, code, event, &wait));
+    ASSIGN_OR_RETURN(outcome, check(tx, *found, event, &wait, &refusal));
     if (outcome != Factor::kAccepted) return {};
     return OpenSession(tx, *found, ctx, session, event);
   });

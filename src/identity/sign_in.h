@@ -1,12 +1,16 @@
 #pragma once
 // Sign-in: a password (throttled and counted before it is checked: throttle.h), then a second
-// factor (a TOTP or recovery code) that opens a session and makes the client a known device.
+// factor (a TOTP or recovery code, or a security key: security_keys.h) that opens a session and
+// makes the client a known device. Wrong second factors of every kind are counted together.
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "identity/auth_common.h"
 #include "identity/second_factor.h"
+#include "identity/security_keys.h"
 
 namespace strongroom::identity {
 
@@ -20,16 +24,33 @@ struct NewSession {
   std::string last_failed_at;  // RFC 3339, "" if none
 };
 
+// What the password step answers: a challenge for the second factor and, when the account has a
+// usable security key and the listener offers them, a security-key ceremony for it.
+struct LoginChallenge {
+  std::string challenge;
+  std::optional<RequestOptions> webauthn;
+};
+
 class SignIn {
  public:
   SignIn(const AuthDeps& deps, SecondFactors& factors);
 
-  // The password step: a login challenge for the second factor.
-  Result<std::string> Login(std::string_view username, std::string_view password,
-                            std::string_view device_token, const RequestContext& ctx);
-  // The second factor step: a session.
+  // The password step.
+  Result<LoginChallenge> Login(std::string_view username, std::string_view password,
+                               std::string_view device_token, const RequestContext& ctx);
+  // The second factor step with a TOTP or recovery code: a session.
   Result<NewSession> CompleteMfa(std::string_view challenge, std::string_view code,
                                  const RequestContext& ctx);
+  // A new security-key ceremony for a login challenge, replacing the last (each is spent by the
+  // assertion that tries it). kFailedPrecondition when the account has no usable key.
+  Result<RequestOptions> WebAuthnOptions(std::string_view challenge, const RequestContext& ctx);
+  // As WebAuthnOptions, unaudited, and nullopt where it would refuse: for a page shown again
+  // after a refusal that was audited already.
+  Result<std::optional<RequestOptions>> RenewCeremony(std::string_view challenge,
+                                                      const RequestContext& ctx);
+  // The second factor step with a security key: a session.
+  Result<NewSession> CompleteWebAuthn(std::string_view challenge, const KeyAssertion& assertion,
+                                      const RequestContext& ctx);
 
  private:
   struct PasswordStep;
@@ -39,10 +60,33 @@ class SignIn {
                                const Bytes& device_hash, bool known_device,
                                const RequestContext& ctx);
   Result<void> LoginFailed(audit::Event event, std::string reason, const PasswordStep& step);
-  Result<std::string> PasswordAccepted(const PasswordStep& step, const audit::Event& event);
+  Result<LoginChallenge> PasswordAccepted(const PasswordStep& step, const audit::Event& event,
+                                          const RequestContext& ctx);
   Result<std::optional<Challenge>> FindChallenge(store::Transaction& tx, const Bytes& hash);
+  // A second factor of `challenge`'s account checked by `check`, in one write with the session it
+  // opens: `check` answers the outcome, having counted a wrong one (CountWrong), and for kInvalid
+  // sets *refusal.
+  using FactorCheck = std::function<Result<Factor>(
+      store::Transaction&, const Challenge&, audit::Event&, int64_t* wait, std::string* refusal)>;
+  Result<NewSession> Complete(std::string_view challenge, const RequestContext& ctx,
+                              const FactorCheck& check);
   Result<Factor> CheckCode(store::Transaction& tx, const Challenge& challenge,
                            std::string_view code, audit::Event& event, int64_t* wait);
+  Result<Factor> CheckKey(store::Transaction& tx, const Challenge& challenge,
+                          const KeyAssertion& assertion, const RequestContext& ctx,
+                          audit::Event& event, int64_t* wait, std::string* refusal);
+  // A wrong second factor, counted for the challenge (which dies after too many) and the account.
+  Result<void> CountWrong(store::Transaction& tx, const Challenge& challenge, audit::Event& event,
+                          std::string reason);
+  struct Renewed {
+    bool challenge_valid = false;
+    std::optional<RequestOptions> options;
+  };
+  Result<Renewed> Renew(std::string_view challenge, const RequestContext& ctx);
+  // A ceremony for the account's usable keys, if it has any and the listener offers them.
+  Result<std::optional<RequestOptions>> Ceremony(store::Transaction& tx,
+                                                 std::string_view account_id,
+                                                 const RequestContext& ctx);
   Result<void> OpenSession(store::Transaction& tx, const Challenge& challenge,
                            const RequestContext& ctx, NewSession& session, audit::Event& event);
 

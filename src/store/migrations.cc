@@ -470,6 +470,42 @@ CREATE TABLE attack_sources (
 ))sql",
         "CREATE INDEX attack_sources_blocked ON attack_sources (blocked_until_ms)",
         "CREATE INDEX attack_sources_scored ON attack_sources (scored_ms)"}},
+      {19,
+       "WebAuthn security keys and passkeys as second factors (identity/security_keys.h): each "
+       "account's registered credentials, the ceremonies begun for them, and the sign-in "
+       "ceremony carried by the login challenge",
+       {R"sql(
+CREATE TABLE webauthn_credentials (
+  id              TEXT PRIMARY KEY,
+  account_id      TEXT NOT NULL REFERENCES accounts (id),
+  credential_id   BLOB NOT NULL UNIQUE,
+  public_key      BLOB NOT NULL,
+  sign_count      INTEGER NOT NULL,
+  format          TEXT NOT NULL,
+  attestation     TEXT NOT NULL,
+  aaguid          TEXT NOT NULL,
+  backup_eligible INTEGER NOT NULL,
+  backed_up       INTEGER NOT NULL,
+  user_verified   INTEGER NOT NULL,
+  name            TEXT NOT NULL,
+  created_at      TEXT NOT NULL,
+  last_used_at    TEXT,
+  locked_at       TEXT,
+  lock_reason     TEXT
+))sql",
+        "CREATE INDEX webauthn_credentials_account ON webauthn_credentials (account_id)",
+        R"sql(
+CREATE TABLE webauthn_challenges (
+  bound_to          BLOB NOT NULL,
+  purpose           TEXT NOT NULL CHECK (purpose IN ('register', 'enrol', 'reauth')),
+  account_id        TEXT NOT NULL REFERENCES accounts (id),
+  challenge         BLOB NOT NULL,
+  user_verification INTEGER NOT NULL,
+  expires_at        TEXT NOT NULL,
+  PRIMARY KEY (bound_to, purpose)
+))sql",
+        "ALTER TABLE login_challenges ADD COLUMN webauthn_challenge BLOB",
+        "ALTER TABLE login_challenges ADD COLUMN webauthn_expires_at TEXT"}},
   };
   return kMigrations;
 }

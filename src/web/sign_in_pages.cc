@@ -22,7 +22,7 @@ Result<http::Response> SignIn(const ConsoleDeps& d, Call& c) {
     return FormAgain(d, "sign_in", std::move(data), "username", challenge.error());
   }
   auto data = Titled("Enter your security code");
-  data["challenge"] = *challenge;
+  data["challenge"] = challenge->challenge;
   return Page(d, 200, "sign_in_code", data);
 }
 

@@ -211,6 +211,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "'server.admin_listen': must be HOST:PORT"},
         BadConfig{"BadMetricsListen", "[server]\nmetrics_listen = \"127.0.0.1:99999\"\n",
                   "'server.metrics_listen': port must be"},
+        BadConfig{"OriginWithAPath", "[server]\npublic_origin = \"https://x.example.org/app\"\n",
+                  "'server.public_origin': must be an https origin"},
         BadConfig{"BadAdminOrigin", "[server]\nadmin_origin = \"https://x/?a=b\"\n",
                   "'server.admin_origin': must be an https origin"},
         BadConfig{"AllowNotAList", "[server]\nadmin_allow = \"10.0.0.0/8\"\n",
@@ -232,6 +234,27 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"BadLogLevel", "[log]\nlevel = \"loud\"\n", "'log.level': must be one of"},
         BadConfig{"ControlCharacter", "[log]\nlevel = \"in\\u0007fo\"\n",
                   "'log.level': must not contain control characters"},
+        BadConfig{"RpIdAnAddress", "[accounts]\nwebauthn_rp_id = \"10.0.0.1\"\n",
+                  "'accounts.webauthn_rp_id': must be a host name"},
+        BadConfig{"RpIdUpperCase", "[accounts]\nwebauthn_rp_id = \"Records.Example.org\"\n",
+                  "'accounts.webauthn_rp_id': must be a host name"},
+        BadConfig{"RpIdWithPort", "[accounts]\nwebauthn_rp_id = \"records.example.org:8443\"\n",
+                  "'accounts.webauthn_rp_id': must be a host name"},
+        BadConfig{"RpIdAnOrigin", "[accounts]\nwebauthn_rp_id = \"https://records.example.org\"\n",
+                  "'accounts.webauthn_rp_id': must be a host name"},
+        BadConfig{"RpIdEmptyLabel", "[accounts]\nwebauthn_rp_id = \"records..example.org\"\n",
+                  "'accounts.webauthn_rp_id': must be a host name"},
+        BadConfig{"RpIdTrailingDot", "[accounts]\nwebauthn_rp_id = \"example.org.\"\n",
+                  "'accounts.webauthn_rp_id': must be a host name"},
+        BadConfig{"RpIdHyphenEnd", "[accounts]\nwebauthn_rp_id = \"example-.org\"\n",
+                  "'accounts.webauthn_rp_id': must be a host name"},
+        BadConfig{"RpIdSql", "[accounts]\nwebauthn_rp_id = \"x'; DROP TABLE accounts; --\"\n",
+                  "'accounts.webauthn_rp_id': must be a host name"},
+        BadConfig{"RpIdLabelTooLong",
+                  "[accounts]\nwebauthn_rp_id = \"" + std::string(64, 'a') + ".org\"\n",
+                  "'accounts.webauthn_rp_id': must be a host name"},
+        BadConfig{"RpIdTooLong", "[accounts]\nwebauthn_rp_id = \"" + std::string(254, 'a') + "\"\n",
+                  "'accounts.webauthn_rp_id': must be at most 253 characters"},
         BadConfig{"NotToml", "[server\n", "not valid TOML"}),
     [](const auto& p) { return std::string(p.param.name); });
 
@@ -417,6 +440,17 @@ TEST(ConfigTest, TheMasterKeyIsInItsFileOrInANamedPkcs11Token) {
     ASSERT_FALSE(r) << lines;
     EXPECT_NE(r.error().message.find(message), std::string::npos) << r.error().message;
     EXPECT_EQ(r.error().message.find("1234"), std::string::npos) << "a PIN is never echoed";
+  }
+}
+
+TEST(ConfigTest, TheWebAuthnRpIdIsAHostNameOrEachListenersOwn) {
+  auto cfg = Parse(kMinimal);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->accounts.webauthn_rp_id, "");
+  for (const char* rp : {"localhost", "example.org", "records-1.example.org", "a.b.c.d.e"}) {
+    cfg = Parse(std::string(kMinimal) + "[accounts]\nwebauthn_rp_id = \"" + rp + "\"\n");
+    ASSERT_TRUE(cfg) << rp << ": " << cfg.error().message;
+    EXPECT_EQ(cfg->accounts.webauthn_rp_id, rp);
   }
 }
 

@@ -100,7 +100,7 @@ class AuthFixture {
   Result<NewSession> SignIn(const std::string& username, const std::string& device = "",
                             const RequestContext& from = {"192.0.2.7", "req-test"}) {
     ASSIGN_OR_RETURN(auto challenge, auth->sign_in.Login(username, kPassword, device, from));
-    return auth->sign_in.CompleteMfa(challenge, Code(username), from);
+    return auth->sign_in.CompleteMfa(challenge.challenge, Code(username), from);
   }
 
   std::string Status(const std::string& account_id) {

@@ -73,7 +73,7 @@ TEST_F(DirectoryTest, LeavingEndsEveryWayIn) {
   ASSERT_TRUE(challenge);
   Write([&](store::Transaction& tx) { return MarkLeft(tx, id, f_.clock.Now()); });
   EXPECT_FALSE(f_.auth->sessions.Authenticate(session->token));
-  EXPECT_FALSE(f_.auth->sign_in.CompleteMfa(*challenge, f_.Code("ann.smith"), f_.ctx));
+  EXPECT_FALSE(f_.auth->sign_in.CompleteMfa(challenge->challenge, f_.Code("ann.smith"), f_.ctx));
   EXPECT_EQ(f_.Status(id), "left");
   Write([&](store::Transaction& tx) -> Result<void> {
     ASSIGN_OR_RETURN(auto devices,

@@ -24,13 +24,13 @@ TEST_F(SecondFactorTest, WrongSecondFactorsAcrossChallengesAreThrottledAndLockTh
         Patiently([&] { return f_.auth->sign_in.Login("ann.smith", kPassword, "", f_.ctx); });
     ASSERT_TRUE(challenge) << wrong;
     // A fresh challenge each time, as the tester did: the count is the account's.
-    auto r = f_.auth->sign_in.CompleteMfa(*challenge, "000000", f_.ctx);
+    auto r = f_.auth->sign_in.CompleteMfa(challenge->challenge, "000000", f_.ctx);
     if (!r && r.error().code == ErrorCode::kResourceExhausted) {
       ++throttled;
       EXPECT_EQ(f_.Events("auth.login").size(), static_cast<size_t>(wrong - 1))
           << "a throttled code is not checked";
       f_.clock.Advance(std::chrono::seconds(r.error().retry_after_s));
-      r = f_.auth->sign_in.CompleteMfa(*challenge, "000000", f_.ctx);
+      r = f_.auth->sign_in.CompleteMfa(challenge->challenge, "000000", f_.ctx);
     }
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated) << wrong;
@@ -50,7 +50,7 @@ TEST_F(SecondFactorTest, OnlyACorrectCodeResetsTheCount) {
     for (int i = 0; i < 2; ++i) {  // two wrong, then right: never throttled, never locked
       auto challenge = f_.auth->sign_in.Login("ann.smith", kPassword, "", f_.ctx);
       ASSERT_TRUE(challenge);
-      EXPECT_EQ(f_.auth->sign_in.CompleteMfa(*challenge, "999999", f_.ctx).error().code,
+      EXPECT_EQ(f_.auth->sign_in.CompleteMfa(challenge->challenge, "999999", f_.ctx).error().code,
                 ErrorCode::kUnauthenticated);
     }
     ASSERT_TRUE(f_.SignIn("ann.smith")) << round;

@@ -37,7 +37,7 @@ TEST_F(SessionsTest, WrongReauthenticationCodesEndTheSessionAndCountForTheAccoun
   for (int wrong = 0; wrong < 7; ++wrong) {
     auto r = Patiently([&]() -> Result<NewSession> {
       ASSIGN_OR_RETURN(auto c, f_.auth->sign_in.Login("olly.officer", kPassword, "", f_.ctx));
-      return f_.auth->sign_in.CompleteMfa(c, "000000", f_.ctx);
+      return f_.auth->sign_in.CompleteMfa(c.challenge, "000000", f_.ctx);
     });
     EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated);
   }

@@ -20,6 +20,7 @@
 
 #include "common/bytes.h"
 #include "crypto/hash.h"
+#include "crypto/random.h"
 
 namespace strongroom::testing {
 
@@ -195,5 +196,54 @@ inline Bytes AttestedCredential(const Bytes& aaguid, const Bytes& id, const Byte
                      id,
                      cose_key});
 }
+
+// A security key as a browser drives it: one credential (a P-256 key under a random id), made
+// with a "none" attestation, and assertions whose counter moves on by one each. Copies share the
+// key: a copy is a clone.
+class SoftKey {
+ public:
+  SoftKey()
+      : key_(NewP256Key().release(), PkeyFree()), id_(crypto::DefaultRandom().RandomBytes(16)) {}
+
+  struct Made {
+    Bytes id;
+    Bytes client_data_json;
+    Bytes attestation_object;
+  };
+  // navigator.credentials.create() for `rp_id`, at `origin`, with the ceremony's challenge.
+  Made Create(std::string_view rp_id, std::string_view origin, std::span<const uint8_t> challenge,
+              uint8_t flags = kUp | kAt) const {
+    const auto data = AuthData(rp_id, flags, counter,
+                               AttestedCredential(Bytes(16, 0), id_, CoseKeyOf(key_.get())));
+    return {id_, ClientData("webauthn.create", challenge, origin),
+            cbor::Map({{cbor::Text("fmt"), cbor::Text("none")},
+                       {cbor::Text("attStmt"), cbor::Map({})},
+                       {cbor::Text("authData"), cbor::Blob(data)}})};
+  }
+
+  struct Asserted {
+    Bytes id;
+    Bytes client_data_json;
+    Bytes authenticator_data;
+    Bytes signature;
+  };
+  // navigator.credentials.get(): the counter moves on first.
+  Asserted Get(std::string_view rp_id, std::string_view origin, std::span<const uint8_t> challenge,
+               uint8_t flags = kUp) {
+    ++counter;
+    auto client = ClientData("webauthn.get", challenge, origin);
+    auto data = AuthData(rp_id, flags, counter);
+    const auto hash = crypto::Sha256(client);
+    auto signature = Sign(key_.get(), cbor::Join({data, Bytes(hash.begin(), hash.end())}));
+    return {id_, std::move(client), std::move(data), std::move(signature)};
+  }
+
+  const Bytes& id() const { return id_; }
+  uint32_t counter = 0;
+
+ private:
+  std::shared_ptr<EVP_PKEY> key_;
+  Bytes id_;
+};
 
 }  // namespace strongroom::testing
