@@ -28,6 +28,7 @@ constexpr Placement kPlacements[] = {
     {"/enrol", Surface::kPublic | Surface::kAdmin},
     {"/sign-out", Surface::kPublic | Surface::kAdmin},
     {"/keep-alive", Surface::kPublic | Surface::kAdmin, true},
+    {"/account/", Surface::kPublic | Surface::kAdmin},
     {"/records", Surface::kPublic},
     {"/exports", Surface::kPublic},
     {"/admin/", Surface::kAdmin},

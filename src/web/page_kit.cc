@@ -72,7 +72,8 @@ PageData SignedIn(const ConsoleDeps& d, const Call& c, std::string title) {
                                      {"/admin/leavers", "in_leavers"},
                                      {"/admin/audit", "in_audit"},
                                      {"/admin/retention-orders", "in_holds"},
-                                     {"/admin/security-events", "in_security"}}) {
+                                     {"/admin/security-events", "in_security"},
+                                     {"/account/", "in_account"}}) {
     if (c.request.path.starts_with(prefix)) section = name;
   }
   data[std::string(section)] = true;
@@ -191,12 +192,18 @@ bool NeedsCode(const ConsoleDeps& d, Call& c, authz::AdminAction action) {
 
 Result<identity::Principal> Proven(const ConsoleDeps& d, Call& c, authz::AdminAction action,
                                    const std::string& code) {
-  if (!NeedsCode(d, c, action)) return c.who();
+  if (!authz::RuleFor(action).fresh_second_factor) return c.who();
+  return Proven(d, c, authz::RuleFor(action).name, code);
+}
+
+Result<identity::Principal> Proven(const ConsoleDeps& d, Call& c, std::string_view action,
+                                   const std::string& code) {
+  if (d.auth.sessions.RequireRecentMfa(c.who())) return c.who();
   // No code at all (the form opened while the factor was fresh, and it is not now) is not a wrong
   // one: it is asked for, and counts against nothing.
   if (code.empty()) {
     return d.lifecycle.RefuseMalformed(
-        c.who(), std::string(authz::RuleFor(action).name),
+        c.who(), std::string(action),
         Error{ErrorCode::kInvalidArgument,
               "this needs a fresh second factor: enter the code from your authenticator app"},
         c.context);

@@ -121,6 +121,10 @@ bool NeedsCode(const ConsoleDeps& d, Call& c, authz::AdminAction action);
 // by the next request); a fault is the service's.
 Result<identity::Principal> Proven(const ConsoleDeps& d, Call& c, authz::AdminAction action,
                                    const std::string& code);
+// The same for an action of one's own that always needs a fresh second factor (adding or
+// removing one's security key), audited as `action`.
+Result<identity::Principal> Proven(const ConsoleDeps& d, Call& c, std::string_view action,
+                                   const std::string& code);
 
 // --- Routes -------------------------------------------------------------------------------------
 
@@ -151,5 +155,6 @@ void AddExportPages(PageTable& pages);
 void AddAdminPages(PageTable& pages);
 void AddRetentionPages(PageTable& pages);
 void AddOrgPages(PageTable& pages);
+void AddAccountPages(PageTable& pages);
 
 }  // namespace strongroom::web

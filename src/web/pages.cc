@@ -99,6 +99,7 @@ void AddConsolePages(api::RouteTable& table, const ConsoleDeps& deps) {
   AddAdminPages(pages);
   AddRetentionPages(pages);
   AddOrgPages(pages);
+  AddAccountPages(pages);
   // On a worker, as every anonymous route that audits a refusal: the I/O thread never waits for
   // the audit log. (A browser asks for each asset once per release.)
   pages.Add(api::WithQuery(

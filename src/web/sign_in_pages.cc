@@ -1,11 +1,27 @@
 // The console's sign-in, sign-out and enrolment: forms before any session (AnonymousForm).
 
 #include "api/auth.h"
+#include "api/webauthn_json.h"
 #include "identity/qr_svg.h"
 #include "web/page_kit.h"
 
 namespace strongroom::web {
 namespace {
+
+// How deep the JSON a page's script puts in a form may nest (a credential is one object).
+constexpr int kCredentialDepth = 4;
+
+// The second factor's page: a code, or the account's security key (console.js runs the ceremony
+// in `webauthn_options` and posts its answer; without script, only the code).
+PageData CodePage(std::string_view challenge,
+                  const std::optional<identity::RequestOptions>& webauthn) {
+  auto data = Titled("Enter your security code");
+  data["challenge"] = std::string(challenge);
+  if (webauthn) {
+    data["webauthn_options"] = boost::json::serialize(api::RequestOptionsJson(*webauthn));
+  }
+  return data;
+}
 
 Result<http::Response> SignInPage(const ConsoleDeps& d, Call&) {
   return Page(d, 200, "sign_in", Titled("Sign in"));
@@ -21,25 +37,53 @@ Result<http::Response> SignIn(const ConsoleDeps& d, Call& c) {
     data["username_value"] = form["username"];
     return FormAgain(d, "sign_in", std::move(data), "username", challenge.error());
   }
-  auto data = Titled("Enter your security code");
-  data["challenge"] = challenge->challenge;
-  return Page(d, 200, "sign_in_code", data);
+  return Page(d, 200, "sign_in_code", CodePage(challenge->challenge, challenge->webauthn));
+}
+
+// The account is signed in: to the page it asked for first.
+http::Response SignedInAt(const ConsoleDeps& d, Call& c, const identity::NewSession& session) {
+  auto resp = SeeOther("/");
+  for (auto& cookie : api::SignedInCookies(session, c.request, d.auth.options())) {
+    resp.headers.push_back(std::move(cookie));
+  }
+  return resp;
+}
+
+// The code page again with `error`, and a new ceremony for the key (the last one is spent).
+Result<http::Response> CodeAgain(const ConsoleDeps& d, Call& c, const std::string& challenge,
+                                 std::string_view field, const Error& error) {
+  auto options = d.auth.sign_in.RenewCeremony(challenge, c.context);
+  auto data = CodePage(challenge, options ? std::move(*options) : std::nullopt);
+  return FormAgain(d, "sign_in_code", std::move(data), field, error);
 }
 
 Result<http::Response> CompleteSignIn(const ConsoleDeps& d, Call& c) {
   ASSIGN_OR_RETURN(auto form,
                    AnonymousForm(d, c, "auth.login", {{"challenge", 128}, {"code", 32}}));
   auto session = d.auth.sign_in.CompleteMfa(form["challenge"], form["code"], c.context);
+  if (!session) return CodeAgain(d, c, form["challenge"], "code", session.error());
+  return SignedInAt(d, c, *session);
+}
+
+Result<http::Response> CompleteSignInWithKey(const ConsoleDeps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto form,
+                   AnonymousForm(d, c, "auth.login", {{"challenge", 128}, {"credential", 8192}}));
+  auto assertion = api::ParseKeyAssertion(form["credential"], kCredentialDepth);
+  if (!assertion) {
+    (void)d.auth.RefuseUnread("auth.login", assertion.error(), c.context);
+    return CodeAgain(d, c, form["challenge"], "webauthn",
+                     Error{ErrorCode::kInvalidArgument,
+                           "your security key's answer could not be read: try again"});
+  }
+  auto session = d.auth.sign_in.CompleteWebAuthn(form["challenge"], *assertion, c.context);
   if (!session) {
-    auto data = Titled("Enter your security code");
-    data["challenge"] = form["challenge"];
-    return FormAgain(d, "sign_in_code", std::move(data), "code", session.error());
+    const bool wrong = session.error().code == ErrorCode::kUnauthenticated;
+    return CodeAgain(d, c, form["challenge"], "webauthn",
+                     wrong ? Error{ErrorCode::kUnauthenticated,
+                                   "your security key was not accepted: try again, or enter a code"}
+                           : session.error());
   }
-  auto resp = SeeOther("/");
-  for (auto& cookie : api::SignedInCookies(*session, c.request, d.auth.options())) {
-    resp.headers.push_back(std::move(cookie));
-  }
-  return resp;
+  return SignedInAt(d, c, *session);
 }
 
 // Staying signed in, from the timeout warning (web/assets/console.js): authenticating the request
@@ -126,6 +170,8 @@ void AddSignInPages(PageTable& pages) {
   pages.Add(verb::post, "/sign-in", Credentials::kNone, "Sign in: check the password", SignIn);
   pages.Add(verb::post, "/sign-in/code", Credentials::kNone, "Sign in: the second factor",
             CompleteSignIn);
+  pages.Add(verb::post, "/sign-in/webauthn", Credentials::kNone,
+            "Sign in: the second factor, with a security key", CompleteSignInWithKey);
   pages.Add(verb::get, "/enrol", Credentials::kNone, "Enrolment: the token and a password",
             EnrolPage);
   pages.Add(verb::post, "/enrol", Credentials::kNone, "Enrolment: the authenticator app", Enrol);

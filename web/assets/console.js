@@ -60,3 +60,65 @@ if (dialog && typeof dialog.showModal === 'function') {
   note()
   arm()
 }
+
+// Security keys and passkeys (WebAuthn). A form marked data-webauthn="get" (sign-in) or "create"
+// (adding a key) carries the ceremony's options, as the service wrote them; on submit the browser
+// is asked, and its answer goes into the form's hidden `credential` field as JSON, base64url bytes
+// under snake-case names, for the service to check. Such forms are hidden until this script shows
+// them: without script, codes still work.
+const fromBase64url = text => {
+  const base64 = text.replace(/-/g, '+').replace(/_/g, '/')
+  return Uint8Array.from(atob(base64 + '='.repeat((4 - base64.length % 4) % 4)), c => c.charCodeAt(0))
+}
+const toBase64url = buffer => btoa(String.fromCharCode(...new Uint8Array(buffer)))
+  .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+const descriptors = list => (list || []).map(d => ({ ...d, id: fromBase64url(d.id) }))
+
+async function webauthnAnswer (kind, options) {
+  if (kind === 'get') {
+    const credential = await navigator.credentials.get({
+      publicKey: { ...options, challenge: fromBase64url(options.challenge), allowCredentials: descriptors(options.allowCredentials) }
+    })
+    const r = credential.response
+    return {
+      id: toBase64url(credential.rawId),
+      client_data_json: toBase64url(r.clientDataJSON),
+      authenticator_data: toBase64url(r.authenticatorData),
+      signature: toBase64url(r.signature)
+    }
+  }
+  const credential = await navigator.credentials.create({
+    publicKey: {
+      ...options,
+      challenge: fromBase64url(options.challenge),
+      user: { ...options.user, id: fromBase64url(options.user.id) },
+      excludeCredentials: descriptors(options.excludeCredentials)
+    }
+  })
+  return {
+    id: toBase64url(credential.rawId),
+    client_data_json: toBase64url(credential.response.clientDataJSON),
+    attestation_object: toBase64url(credential.response.attestationObject)
+  }
+}
+
+if (window.PublicKeyCredential) {
+  for (const form of document.querySelectorAll('form[data-webauthn]')) {
+    const shown = form.closest('.app-webauthn') || form
+    shown.hidden = false
+    for (const note of document.querySelectorAll('.app-no-webauthn')) note.hidden = true
+    const failed = form.querySelector('.app-webauthn-failed')
+    form.addEventListener('submit', async event => {
+      if (form.elements.credential.value) return  // the answer is in: let it go
+      event.preventDefault()
+      failed.hidden = true
+      try {
+        const answer = await webauthnAnswer(form.dataset.webauthn, JSON.parse(form.dataset.webauthnOptions))
+        form.elements.credential.value = JSON.stringify(answer)
+        form.submit()
+      } catch {
+        failed.hidden = false  // cancelled, timed out, or no such key here
+      }
+    })
+  }
+}

@@ -10,116 +10,22 @@
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, execFileSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import https from 'node:https'
-import { chromium } from 'playwright-core'
-import { AxeBuilder } from '@axe-core/playwright'
+import { Instance, accessible, launchBrowser, openPage as openIn, password } from './instance.mjs'
 
-const here = new URL('.', import.meta.url).pathname
-const bin = resolve(process.env.STRONGROOM_BIN ?? join(here, '../../build/debug/strongroom'))
-const shots = resolve(process.env.SCREENSHOTS ?? join(here, '../../build/console-screenshots'))
-const password = 'a long and private passphrase'
-
-let dir, server, origin, browser
-let serverOutput = ''
-let offsetSeconds = 0
-const people = {}  // username -> { token, secret }
-
-function run (...args) {
-  return execFileSync(bin, args, { encoding: 'utf8' })
-}
-
-// The API over TLS, trusting only the instance's own certificate.
-function call (method, path, body) {
-  const ca = readFileSync(join(dir, 'tls', 'cert.pem'))
-  const url = new URL(path, origin)
-  return new Promise((resolve, reject) => {
-    const req = https.request(url, { method, ca, headers: { 'Content-Type': 'application/json' } }, res => {
-      let text = ''
-      res.on('data', d => { text += d })
-      res.on('end', () => resolve({ status: res.statusCode, text }))
-    })
-    req.on('error', reject)
-    req.end(body === undefined ? undefined : JSON.stringify(body))
-  })
-}
-
-async function advanceClock (seconds) {
-  const r = await call('POST', '/__test/clock', { advance_ms: seconds * 1000 })
-  assert.equal(r.status, 204, r.text)
-  offsetSeconds += seconds
-}
-
-// The code an authenticator app would show now, by oathtool (an implementation of its own).
-function totp (username) {
-  const now = Math.floor(Date.now() / 1000) + offsetSeconds
-  return execFileSync('oathtool', ['--totp', '-b', people[username].secret, '--now', `@${now}`],
-    { encoding: 'utf8' }).trim()
-}
-
-async function enrol (username) {
-  const begun = await call('POST', '/api/v1/auth/enrol', { token: people[username].token, password })
-  assert.equal(begun.status, 200, begun.text)
-  people[username].secret = new URL(JSON.parse(begun.text).totp_uri).searchParams.get('secret')
-  const done = await call('POST', '/api/v1/auth/enrol/confirm', { token: people[username].token, code: totp(username) })
-  assert.equal(done.status, 200, done.text)
-}
+const inst = new Instance()
+const people = inst.people
+let browser
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'strongroom-console-'))
-  const init = run('init', '--data-dir', dir, '--environment', 'test', '--listen', '127.0.0.1:0',
-    '--admin-listen', '', '--metrics-listen', '')
-  for (const m of init.matchAll(/^\s+(demo\.officer\.\S+)\s+enrolment token ([0-9a-f]{64})/gm)) {
-    people[m[1]] = { token: m[2], roles: 'security_officer', officer: true }
-  }
-  const seeded = run('seed-demo', '--config', join(dir, 'strongroom.toml'),
-    '--organisations', '1', '--people', '4', '--records', '3')
-  for (const line of seeded.split('\n')) {
-    const m = line.match(/^\s+(\S+)\s+.*\s(\S+)\s+remits .* token ([0-9a-f]{64})$/)
-    if (m && !line.includes('privileged')) people[m[1]] = { token: m[3], roles: m[2] }
-  }
-  server = spawn(bin, ['serve', '--config', join(dir, 'strongroom.toml')], { stdio: ['ignore', 'pipe', 'pipe'] })
-  server.stdout.on('data', d => { serverOutput += d })
-  server.stderr.on('data', d => { serverOutput += d })
-  origin = await new Promise((resolve, reject) => {
-    const look = () => {
-      const m = serverOutput.match(/serving (https:\/\/127\.0\.0\.1:\d+)/)
-      if (m) resolve(m[1])
-    }
-    server.stdout.on('data', look)
-    server.stderr.on('data', look)
-    server.on('exit', code => reject(new Error(`serve exited (${code}): ${serverOutput}`)))
-  })
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
-  mkdirSync(shots, { recursive: true })
+  await inst.start()
+  browser = await launchBrowser()
 })
 
-// The server must stop cleanly when asked: a sanitizer's report (the tests can run against the
-// asan build) or a crash during the run fails here, with what the server said.
 after(async () => {
   try {
     await browser?.close()
-    if (server) {
-      if (server.exitCode === null && server.signalCode === null) {
-        const stopped = new Promise(resolve => server.once('exit', resolve))
-        server.kill('SIGTERM')
-        // Its grace period is seconds: one that does not stop within a minute is killed, and fails.
-        const killer = setTimeout(() => server.kill('SIGKILL'), 60 * 1000)
-        await stopped
-        clearTimeout(killer)
-      }
-      assert.deepEqual({ code: server.exitCode, signal: server.signalCode }, { code: 0, signal: null },
-        serverOutput.slice(-4000))
-    }
   } finally {
-    if (dir) rmSync(dir, { recursive: true, force: true })
+    await inst.stop()
   }
 })
 
@@ -129,7 +35,7 @@ async function signIn (page, user) {
   await page.getByLabel('Username').fill(user)
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Continue' }).click()
-  await page.getByLabel('Security code').fill(totp(user))
+  await page.getByLabel('Security code').fill(inst.totp(user))
   await page.getByRole('button', { name: 'Sign in' }).click()
 }
 
@@ -137,25 +43,11 @@ const standard = () => Object.keys(people).filter(u => !people[u].officer)
 function editor () { return standard().find(u => people[u].roles.includes('editor')) }
 function reader () { return standard().find(u => !people[u].roles.includes('editor')) }
 
-// A browser context that records what a page must never do: run a dialog, break its policy, fail
-// a request.
-async function openPage () {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: origin })
-  const page = await context.newPage()
-  const problems = []
-  page.on('dialog', d => { problems.push(`dialog: ${d.message()}`); d.dismiss() })
-  // (A page answered with a 4xx status, as a refused sign-in is, is logged as a failed load.)
-  page.on('console', m => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`)
-  })
-  page.on('pageerror', e => problems.push(`script error: ${e.message}`))
-  page.on('response', r => { if (r.status() === 404) problems.push(`404: ${r.url()}`) })
-  return { context, page, problems }
-}
+function openPage () { return openIn(browser, inst.origin) }
 
 // An officer signed in on a page of their own, on the next code's step; at the join requests.
 async function officerPage (officer) {
-  await advanceClock(30)
+  await inst.advanceClock(30)
   const opened = await openPage()
   await signInAsOfficer(opened.page, officer)
   return opened
@@ -183,7 +75,7 @@ async function askForAccount (page, { username, name, email, kind, role, remits 
 
 // The day `days` ahead on the service's (moved) clock.
 function daysAhead (days) {
-  return new Date((Math.floor(Date.now() / 1000) + offsetSeconds + days * 86400) * 1000)
+  return new Date((Math.floor(Date.now() / 1000) + inst.offsetSeconds + days * 86400) * 1000)
 }
 
 // A GOV.UK date input: the one on the page, or the one whose fields are `name`_day, _month, _year.
@@ -192,17 +84,6 @@ async function fillDate (page, date, name) {
   await field('Day').fill(String(date.getUTCDate()))
   await field('Month').fill(String(date.getUTCMonth() + 1))
   await field('Year').fill(String(date.getUTCFullYear()))
-}
-
-// axe-core on the page as it is: no serious or critical violation of WCAG 2.2 AA; and it must
-// have checked something.
-async function accessible (page, name) {
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze()
-  assert.ok(results.passes.length > 10, `${name}: axe checked ${results.passes.length} rules`)
-  const bad = results.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-  assert.deepEqual(bad.map(v => `${v.id}: ${v.help}`), [], `${name}: accessibility violations`)
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
 }
 
 test('a newcomer enrols, signs in, makes a record with hostile content, and sees it as text', async () => {
@@ -223,13 +104,13 @@ test('a newcomer enrols, signs in, makes a record with hostile content, and sees
   await accessible(page, 'enrol-code')
   people[user].secret = (await page.locator('#secret').textContent()).replace(/\s/g, '')
   assert.match(people[user].secret, /^[A-Z2-7]{32}$/)
-  await page.getByLabel('Enter the 6-digit code your app shows').fill(totp(user))
+  await page.getByLabel('Enter the 6-digit code your app shows').fill(inst.totp(user))
   await page.getByRole('button', { name: 'Confirm' }).click()
   assert.equal(await page.locator('#recovery-codes li').count(), 10)
   await accessible(page, 'enrol-done')
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.waitForURL(/\/sign-in$/)
-  await advanceClock(30)  // the code just used is spent for this step
+  await inst.advanceClock(30)  // the code just used is spent for this step
 
   await page.goto('/')
   assert.match(page.url(), /\/sign-in$/)
@@ -243,7 +124,7 @@ test('a newcomer enrols, signs in, makes a record with hostile content, and sees
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Continue' }).click()
   await accessible(page, 'sign-in-code')
-  await page.getByLabel('Security code').fill(totp(user))
+  await page.getByLabel('Security code').fill(inst.totp(user))
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.waitForURL(/\/records$/)
   await accessible(page, 'records')
@@ -313,8 +194,8 @@ test('a newcomer enrols, signs in, makes a record with hostile content, and sees
 test('a reader signs in by keyboard alone and sees records without edit controls', async () => {
   const user = reader()
   assert.ok(user, 'seed-demo made a reader')
-  await enrol(user)
-  await advanceClock(30)
+  await inst.enrol(user)
+  await inst.advanceClock(30)
   const { context, page, problems } = await openPage()
   await page.goto('/sign-in')
   const focusOn = async (id) => {
@@ -331,7 +212,7 @@ test('a reader signs in by keyboard alone and sees records without edit controls
   await page.keyboard.press('Enter')
   await page.getByLabel('Security code').waitFor()
   await focusOn('code')
-  await page.keyboard.type(totp(user))
+  await page.keyboard.type(inst.totp(user))
   await page.keyboard.press('Enter')
   await page.waitForURL(/\/records$/)
   assert.equal(await page.getByText('Create a record').count(), 0)
@@ -362,7 +243,7 @@ test('a reader signs in by keyboard alone and sees records without edit controls
 })
 
 test('an officer asks for an account and another approves it with a fresh code', async () => {
-  for (const officer of ['demo.officer.one', 'demo.officer.two']) await enrol(officer)
+  for (const officer of ['demo.officer.one', 'demo.officer.two']) await inst.enrol(officer)
   const { context, page, problems } = await officerPage('demo.officer.one')
   await accessible(page, 'admin-join-requests')
   await page.getByRole('button', { name: 'Ask for an account' }).click()
@@ -377,18 +258,18 @@ test('an officer asks for an account and another approves it with a fresh code',
 
   await signInAsOfficer(page, 'demo.officer.two')
   // Past the five minutes in which signing in counts as fresh (using the session on the way).
-  await advanceClock(240)
+  await inst.advanceClock(240)
   await page.getByRole('link', { name: 'Users' }).click()
   await accessible(page, 'admin-users')
-  await advanceClock(120)
+  await inst.advanceClock(120)
   await page.getByRole('link', { name: 'Join requests' }).click()
   await page.getByRole('link', { name: 'Approve nia.newcomer' }).click()
   await accessible(page, 'admin-join-approve')
   await page.getByLabel('Security code').fill('000000')
   await page.getByRole('button', { name: 'Approve' }).click()
   assert.ok(await page.locator('#code-error').isVisible(), 'a wrong code is refused')
-  await advanceClock(30)
-  await page.getByLabel('Security code').fill(totp('demo.officer.two'))
+  await inst.advanceClock(30)
+  await page.getByLabel('Security code').fill(inst.totp('demo.officer.two'))
   await page.getByRole('button', { name: 'Approve' }).click()
   await page.getByText('Account approved').waitFor()
   // (Tested, not matched: a failed match would print the token.)
@@ -533,7 +414,7 @@ test('an officer asks for a service account, another approves it and issues its 
   await page.getByRole('button', { name: /Sign out/ }).click()
   await page.waitForURL(/\/sign-in$/)
 
-  await advanceClock(30)
+  await inst.advanceClock(30)
   await signInAsOfficer(page, 'demo.officer.two')
   await page.getByRole('link', { name: 'Approve sync.bot' }).click()
   await page.getByRole('button', { name: 'Approve' }).click()
@@ -564,7 +445,7 @@ test('an officer asks for a service account, another approves it and issues its 
 
 test('the timeout warning offers to stay signed in, signs out when the time is up, and the moved clock ends a session', async () => {
   const person = editor()
-  await advanceClock(30)
+  await inst.advanceClock(30)
   const { context, page, problems } = await openPage()
   await page.clock.install()
   await signIn(page, person)
@@ -573,7 +454,7 @@ test('the timeout warning offers to stay signed in, signs out when the time is u
   assert.equal(await warning.isVisible(), false)
   // A minute before the session would end for want of use, the warning opens (the browser's
   // clock and the service's moved alike).
-  await advanceClock(240)
+  await inst.advanceClock(240)
   await page.clock.fastForward('04:01')
   await warning.waitFor()
   await accessible(page, 'timeout-warning')
@@ -581,7 +462,7 @@ test('the timeout warning offers to stay signed in, signs out when the time is u
   await warning.waitFor({ state: 'hidden' })
   // Staying was a use of the session: four minutes on (eight since the last page), it still
   // serves pages, and the warning has not come back.
-  await advanceClock(240)
+  await inst.advanceClock(240)
   await page.clock.fastForward('03:00')
   assert.equal(await warning.isVisible(), false)
   await page.getByRole('link', { name: 'Records' }).click()
@@ -592,10 +473,10 @@ test('the timeout warning offers to stay signed in, signs out when the time is u
 
   // Without the script's help: the service's own clock moved past the idle timeout, the next
   // page asks to sign in again.
-  await advanceClock(30)
+  await inst.advanceClock(30)
   await signIn(page, person)
   await page.waitForURL(/\/records$/)
-  await advanceClock(6 * 60)
+  await inst.advanceClock(6 * 60)
   await page.reload()
   assert.match(page.url(), /\/sign-in$/)
   assert.deepEqual(problems, [])

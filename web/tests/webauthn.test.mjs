@@ -1,0 +1,145 @@
+// Security keys in a real browser: Chromium's virtual authenticator (DevTools' WebAuthn domain)
+// stands in for the key, on an instance reached as https://localhost (an IP address is never an
+// RP ID). What it shows: a key added on the console's page and signing in; an assertion replayed
+// refused; a copy of the key (its private key, with its counter behind) caught, the key locked and
+// no longer offered, the original refused with it, and the authenticator app still working.
+
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { Instance, accessible, launchBrowser, openPage, password } from './instance.mjs'
+
+const inst = new Instance()
+let browser
+
+before(async () => {
+  await inst.start({ listen: 'localhost:0' })
+  assert.match(inst.origin, /^https:\/\/localhost:\d+$/)
+  browser = await launchBrowser()
+})
+
+after(async () => {
+  try {
+    await browser?.close()
+  } finally {
+    await inst.stop()
+  }
+})
+
+// A page with a virtual security key of its own (CTAP2 over USB, presence and verification given
+// without a person), and a count of the assertions it made: the test shows it looked.
+async function withKey () {
+  const opened = await openPage(browser, inst.origin)
+  const cdp = await opened.context.newCDPSession(opened.page)
+  await cdp.send('WebAuthn.enable', { enableUI: false })
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      ctap2Version: 'ctap2_1',
+      transport: 'usb',
+      hasResidentKey: false,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true
+    }
+  })
+  const key = { cdp, authenticatorId, asserted: 0 }
+  cdp.on('WebAuthn.credentialAsserted', () => { key.asserted++ })
+  return { ...opened, key }
+}
+
+async function password1 (page, user) {
+  await page.goto('/sign-in')
+  await page.getByLabel('Username').fill(user)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Continue' }).click()
+}
+
+async function signInWithCode (page, user) {
+  await password1(page, user)
+  await page.getByLabel('Security code').fill(inst.totp(user))
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.waitForURL(/\/records$/)
+}
+
+async function signOut (page) {
+  await page.getByRole('button', { name: /^Sign out/ }).click()
+  await page.waitForURL(/\/sign-in$/)
+}
+
+test('a key added on the console signs in; a replay and a copy of it are refused', async () => {
+  const user = Object.keys(inst.people).find(u => !inst.people[u].officer)
+  assert.ok(user, 'seed-demo made a standard account')
+  await inst.enrol(user)
+  await inst.advanceClock(30)
+  const { context, page, problems, key } = await withKey()
+
+  // Signed in with a code, the person adds a key on their security keys page.
+  await signInWithCode(page, user)
+  await page.getByRole('link', { name: 'Security keys' }).click()
+  await page.waitForURL(/\/account\/security-keys$/)
+  await accessible(page, 'account-security-keys')
+  await page.getByLabel('Name').fill('Desk key')
+  await page.getByRole('button', { name: 'Add a security key' }).click()
+  await page.waitForURL(/\/account\/security-keys$/)
+  await page.getByRole('cell', { name: 'Desk key', exact: true }).waitFor()
+  const { credentials } = await key.cdp.send('WebAuthn.getCredentials', { authenticatorId: key.authenticatorId })
+  assert.equal(credentials.length, 1, 'the authenticator made one credential')
+  assert.equal(credentials[0].rpId, 'localhost')
+
+  // Signing in with it: the password, then the key; the browser's answer is kept for a replay.
+  await signOut(page)
+  await password1(page, user)
+  await accessible(page, 'sign-in-security-key')
+  let posted = null
+  page.on('request', r => { if (r.url().endsWith('/sign-in/webauthn')) posted = r.postData() })
+  await page.getByRole('button', { name: 'Use your security key' }).click()
+  await page.waitForURL(/\/records$/)
+  assert.equal(key.asserted, 1, 'the key was asked once')
+  assert.ok(posted?.includes('credential='), 'the form carried the key\'s answer')
+
+  // The same answer again: its ceremony is spent, so no session.
+  const replayed = await context.request.post('/sign-in/webauthn', {
+    data: posted,
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: inst.origin },
+    maxRedirects: 0
+  })
+  assert.notEqual(replayed.status(), 303, 'a replay does not sign in')
+  assert.ok(!replayed.headers()['set-cookie'], 'and sets no cookie')
+
+  // A copy of the key: its private key, with the counter as it was before the last sign-in.
+  await signOut(page)
+  const original = (await key.cdp.send('WebAuthn.getCredentials', { authenticatorId: key.authenticatorId })).credentials[0]
+  assert.ok(original.signCount >= 1, `the key counted its use (${original.signCount})`)
+  const thief = await withKey()
+  await thief.key.cdp.send('WebAuthn.addCredential', {
+    authenticatorId: thief.key.authenticatorId,
+    credential: {
+      credentialId: original.credentialId,
+      isResidentCredential: false,
+      rpId: 'localhost',
+      privateKey: original.privateKey,
+      signCount: 0
+    }
+  })
+  await password1(thief.page, user)
+  await thief.page.getByRole('button', { name: 'Use your security key' }).click()
+  await thief.page.getByText('Your security key was not accepted').first().waitFor()
+  assert.equal(thief.key.asserted, 1, 'the copy was asked, and signed')
+  assert.ok(!thief.page.url().endsWith('/records'))
+
+  // The key is locked for both: no longer offered; the authenticator app still signs in, and the
+  // page shows the key locked.
+  await inst.advanceClock(30)
+  await password1(page, user)
+  assert.equal(await page.getByRole('button', { name: 'Use your security key' }).count(), 0)
+  await page.getByLabel('Security code').fill(inst.totp(user))
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.waitForURL(/\/records$/)
+  await page.goto('/account/security-keys')
+  await page.getByText('Locked: it may have been copied').waitFor()
+
+  assert.deepEqual(problems, [])
+  assert.deepEqual(thief.problems, [])
+  await thief.context.close()
+  await context.close()
+})
