@@ -37,7 +37,9 @@ boost::json::object OrgJson(const lifecycle::Org& o) {
           {"iso27001", CertificateJson(o.iso27001)},
           {"cyber_essentials_plus", CertificateJson(o.cyber_essentials_plus)},
           {"created_at", o.created_at},
-          {"identity_provider_approves", o.identity_provider_approves}};
+          {"identity_provider_approves", o.identity_provider_approves},
+          {"second_factor", identity::Name(o.factors.standard)},
+          {"privileged_second_factor", identity::Name(o.factors.privileged)}};
 }
 
 Result<lifecycle::Certificate> ReadCertificate(http::FieldReader& f, std::string_view name) {
@@ -172,6 +174,24 @@ Result<std::pair<lifecycle::Certificate, lifecycle::Certificate>> ReadCertificat
   return std::pair{iso, cep};
 }
 
+Result<identity::FactorPolicy> ReadFactorPolicy(const http::Request& r, int depth) {
+  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
+  http::FieldReader f(body);
+  identity::FactorPolicy out;
+  for (const auto& [name, field] :
+       {std::pair{"second_factor", &out.standard}, {"privileged_second_factor", &out.privileged}}) {
+    ASSIGN_OR_RETURN(auto text, f.String(name, 32));
+    auto parsed = identity::ParseSecondFactor(text);
+    if (!parsed) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{} must be \"totp-or-webauthn\" or \"webauthn\"", name));
+    }
+    *field = *parsed;
+  }
+  RETURN_IF_ERROR(f.Finish());
+  return out;
+}
+
 Result<bool> ReadDryRun(const http::Request& r) {
   ASSIGN_OR_RETURN(auto q, http::ParseQuery(r.query, {"dry_run"}));
   const auto& d = q["dry_run"];
@@ -206,6 +226,14 @@ Result<http::Response> RenewCertificates(const Deps& d, Call& c) {
                    Input(d, c, "admin.org.certificates", ReadCertificates(c.request, d.depth)));
   ASSIGN_OR_RETURN(auto org, d.lifecycle.organisations.RenewCertificates(
                                  c.who(), c.param("id"), certs.first, certs.second, c.context));
+  return http::Response::Json(200, boost::json::serialize(OrgJson(org)));
+}
+
+Result<http::Response> SetFactorPolicy(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto policy,
+                   Input(d, c, "admin.org.second_factor", ReadFactorPolicy(c.request, d.depth)));
+  ASSIGN_OR_RETURN(auto org, d.lifecycle.organisations.SetFactorPolicy(c.who(), c.param("id"),
+                                                                       policy, c.context));
   return http::Response::Json(200, boost::json::serialize(OrgJson(org)));
 }
 
@@ -457,6 +485,12 @@ struct AdminRoutes {
          "Record an organisation's current supplier certificates",
          ObjectSchema({{"iso27001", s.certificate}, {"cyber_essentials_plus", s.certificate}}),
          kAnyObjectSchema, to(RenewCertificates)});
+    const auto factor = R"({"type":"string","enum":["totp-or-webauthn","webauthn"]})";
+    table.Add({verb::put, "/api/v1/admin/orgs/{id}/second-factor", C::kSessionOrToken,
+               "Set which second factors an organisation's people may sign in with (needs a "
+               "fresh second factor)",
+               ObjectSchema({{"second_factor", factor}, {"privileged_second_factor", factor}}),
+               kAnyObjectSchema, to(SetFactorPolicy)});
     table.Add({verb::post, "/api/v1/admin/orgs/{id}/remits", C::kSessionOrToken, "Create a remit",
                ObjectSchema({{"name", StringSchema(64)}}), kAnyObjectSchema, to(CreateRemit)});
     table.Add({verb::get, "/api/v1/admin/orgs/{id}/remits", C::kSessionOrToken,

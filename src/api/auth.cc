@@ -162,7 +162,9 @@ Result<http::Response> Login(const Deps& d, Call& c) {
       auto f, ReadFields(d, c, "auth.login.password", {{"username", 256}, {"password", 1024}}));
   ASSIGN_OR_RETURN(auto login,
                    d.auth.sign_in.Login(f[0], f[1], c.request.Cookie(kDeviceCookie), c.context));
-  boost::json::array factors{"totp", "recovery_code"};
+  boost::json::array factors;
+  if (login.totp) factors.emplace_back("totp");
+  factors.emplace_back("recovery_code");
   boost::json::object out{{"mfa_required", true}, {"challenge", login.challenge}};
   if (login.webauthn) {
     factors.emplace_back("webauthn");

@@ -37,6 +37,7 @@ enum class AdminAction : uint8_t {
   kOrgCreate,
   kOrgList,
   kOrgCertificates,
+  kOrgSecondFactor,
   kRemitCreate,
   kRemitList,
   kJoinRequest,

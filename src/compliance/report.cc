@@ -220,7 +220,9 @@ Report Evaluate(const Config& config, const Fingerprint& deployment, const Repor
   out.push_back(
       Entry("mfa", "Multi-factor authentication",
             "password and TOTP for every person, with replay protection and recovery codes "
-            "(src/identity/sign_in.h); no sign-in without enrolment",
+            "(src/identity/sign_in.h), and security keys or passkeys (WebAuthn: phishing-"
+            "resistant, required per organisation if it chooses: src/identity/security_keys.h, "
+            "factor_policy.h); no sign-in without enrolment",
             {}, {{"active accounts of people without a second factor", N(p.without_mfa)}},
             {{p.without_mfa > 0, Status::kNotMet,
               N(p.without_mfa) + " active account(s) have no second factor"}},

@@ -14,7 +14,7 @@ namespace {
 constexpr const char* kOrgColumns =
     "id, name, status, agreed_expiry_days, COALESCE(iso27001_ref, ''), "
     "COALESCE(iso27001_expires_on, ''), COALESCE(cep_ref, ''), COALESCE(cep_expires_on, ''), "
-    "created_at, idp_approves";
+    "created_at, idp_approves, second_factor, privileged_second_factor";
 
 Org OrgOf(const store::Row& r) {
   Org o;
@@ -26,6 +26,7 @@ Org OrgOf(const store::Row& r) {
   o.cyber_essentials_plus = {r.Text(6), r.Text(7)};
   o.created_at = r.Text(8);
   o.identity_provider_approves = r.Int(9) != 0;
+  o.factors = {*ParseSecondFactor(r.Text(10)), *ParseSecondFactor(r.Text(11))};
   return o;
 }
 
@@ -75,12 +76,31 @@ Result<Org> InsertOrg(store::Transaction& tx, store::KeyStore& keys, std::string
   return org;
 }
 
+Result<std::optional<Org>> SetFactorPolicy(store::Transaction& tx, std::string_view id,
+                                           const FactorPolicy& policy) {
+  ASSIGN_OR_RETURN(auto n, tx.Exec("UPDATE organisations SET second_factor = ?, "
+                                   "privileged_second_factor = ? WHERE id = ?",
+                                   {std::string(Name(policy.standard)),
+                                    std::string(Name(policy.privileged)), std::string(id)}));
+  if (n == 0) return std::optional<Org>();
+  return FindOrg(tx, id);
+}
+
 Result<std::optional<Org>> FindOrg(store::Transaction& tx, std::string_view id) {
   static const std::string sql =
       fmt::format("SELECT {} FROM organisations WHERE id = ?", kOrgColumns);
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {std::string(id)}));
   if (rows.empty()) return std::optional<Org>();
   return OrgOf(rows.front());
+}
+
+Result<FactorPolicy> FactorPolicyOf(store::Transaction& tx, std::string_view org_id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT second_factor, privileged_second_factor FROM "
+                                       "organisations WHERE id = ?",
+                                       {std::string(org_id)}));
+  if (rows.empty()) return FactorPolicy{};
+  return FactorPolicy{ParseSecondFactor(rows.front().Text(0)).value_or(SecondFactor::kAny),
+                      ParseSecondFactor(rows.front().Text(1)).value_or(SecondFactor::kAny)};
 }
 
 Result<bool> OrgNameTaken(store::Transaction& tx, std::string_view name) {

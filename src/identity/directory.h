@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "crypto/random.h"
 #include "identity/account.h"
+#include "identity/factor_policy.h"
 #include "store/key_store.h"
 #include "store/store.h"
 
@@ -43,12 +44,20 @@ struct Org {
   Certificate cyber_essentials_plus;
   std::string created_at;
   bool identity_provider_approves = false;
+  FactorPolicy factors;  // which second factors its people may sign in with (factor_policy.h)
 };
+
+// Sets which second factors the organisation's people may sign in with; nullopt if there is no
+// such organisation.
+Result<std::optional<Org>> SetFactorPolicy(store::Transaction& tx, std::string_view id,
+                                           const FactorPolicy& policy);
 
 // Makes an active organisation and its key.
 Result<Org> InsertOrg(store::Transaction& tx, store::KeyStore& keys, std::string_view id,
                       const OrgInput& input, TimePoint now);
 Result<std::optional<Org>> FindOrg(store::Transaction& tx, std::string_view id);
+// The organisation's second-factor policy (the default for one that is not there).
+Result<FactorPolicy> FactorPolicyOf(store::Transaction& tx, std::string_view org_id);
 Result<bool> OrgNameTaken(store::Transaction& tx, std::string_view name);
 
 struct OrgFilter {

@@ -85,6 +85,13 @@ std::unexpected<Error> SecondFactors::Refused(Factor outcome, int64_t wait, audi
                                    "too many wrong attempts; wait before trying again", wait});
     case Factor::kWrong:  // counted and audited in the write that checked it
       return NotAuthenticated();
+    case Factor::kNotAllowed:
+      event.reason = std::move(reason);
+      return deps_.audit.Refuse(
+          std::move(event),
+          Error{ErrorCode::kPermissionDenied,
+                "this account signs in with a security key (or a recovery code), not a code "
+                "from an authenticator app"});
     case Factor::kAccepted:
     case Factor::kInvalid:
       break;

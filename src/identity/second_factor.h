@@ -10,6 +10,9 @@
 
 namespace strongroom::identity {
 
+// A recovery code's length (80 random bits in base32); a TOTP code is 6 digits.
+inline constexpr size_t kRecoveryCodeLength = 16;
+
 // An account's sealed TOTP secret and its count of wrong codes.
 struct StoredFactor {
   Bytes totp_key;
@@ -25,7 +28,8 @@ inline constexpr const char* kStoredFactorColumns =
 inline constexpr int kStoredFactorColumnCount = 5;
 StoredFactor StoredFactorOf(const store::Row& row, int first_column);
 
-enum class Factor { kAccepted, kWrong, kThrottled, kInvalid };
+// kNotAllowed: a kind of factor the account's organisation does not accept (factor_policy.h).
+enum class Factor { kAccepted, kWrong, kThrottled, kInvalid, kNotAllowed };
 
 class SecondFactors {
  public:
@@ -50,7 +54,8 @@ class SecondFactors {
                         std::optional<int64_t> step);
 
   // The answer to a code that was not accepted: 429 when too soon, 401 when wrong (audited
-  // already), and for anything else (kInvalid) a refusal audited here with `reason`.
+  // already), 403 for a factor the policy does not accept, and for anything else (kInvalid) a
+  // refusal audited here with `reason` (kNotAllowed: here too).
   std::unexpected<Error> Refused(Factor outcome, int64_t wait, audit::Event event,
                                  std::string reason);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "identity/directory.h"
 #include "identity/sessions.h"
 #include "identity/username.h"
 
@@ -227,6 +228,8 @@ Result<LoginChallenge> SignIn::PasswordAccepted(const PasswordStep& step, const 
         RETURN_IF_ERROR(tx.Exec("DELETE FROM login_throttle WHERE username = ? AND source = ?",
                                 {step.key, step.throttle_source}));
         ASSIGN_OR_RETURN(out.webauthn, Ceremony(tx, account.id, ctx));
+        ASSIGN_OR_RETURN(auto policy, FactorPolicyOf(tx, account.org_id));
+        out.totp = !KeyRequired(policy, account.kind);
         RETURN_IF_ERROR(tx.Exec(
             "INSERT INTO login_challenges (challenge_hash, account_id, expires_at, device_hash, "
             "webauthn_challenge, webauthn_expires_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -322,6 +325,7 @@ struct SignIn::Challenge {
   int64_t failures_unseen = 0;       // failed sign-ins since the account last signed in
   std::string last_failure_at;
   std::optional<Bytes> webauthn_challenge;  // the security-key ceremony's, while it lives
+  bool key_required = false;                // no TOTP code is accepted (factor_policy.h)
 };
 
 Result<std::optional<SignIn::Challenge>> SignIn::FindChallenge(store::Transaction& tx,
@@ -342,6 +346,8 @@ Result<std::optional<SignIn::Challenge>> SignIn::FindChallenge(store::Transactio
               std::nullopt, row.Int(k + 1),      row.Text(k + 2)};
   if (!row.IsNull(k)) c.device_hash = row.Blob(k);
   if (!row.IsNull(k + 3)) c.webauthn_challenge = row.Blob(k + 3);
+  ASSIGN_OR_RETURN(auto policy, FactorPolicyOf(tx, c.account.org_id));
+  c.key_required = KeyRequired(policy, c.account.kind);
   return c;
 }
 
@@ -350,6 +356,11 @@ Result<std::optional<SignIn::Challenge>> SignIn::FindChallenge(store::Transactio
 Result<Factor> SignIn::CheckCode(store::Transaction& tx, const Challenge& challenge,
                                  std::string_view code, audit::Event& event, int64_t* wait) {
   const auto& account = challenge.account;
+  // Under a policy of security keys only, a TOTP code is refused unchecked and uncounted (it
+  // proves nothing either way); recovery codes are still accepted.
+  if (challenge.key_required && code.size() != kRecoveryCodeLength) {
+    return Factor::kNotAllowed;
+  }
   int64_t step = -1;
   ASSIGN_OR_RETURN(auto outcome,
                    factors_.Check(tx, account, challenge.factor, code, event, &step, wait));
@@ -358,7 +369,7 @@ Result<Factor> SignIn::CheckCode(store::Transaction& tx, const Challenge& challe
     return outcome;
   }
   if (outcome != Factor::kWrong) return outcome;
-  if (code.size() == 16) {
+  if (code.size() == kRecoveryCodeLength) {
     ASSIGN_OR_RETURN(auto used,
                      tx.Exec("UPDATE recovery_codes SET used_at = ? WHERE account_id "
                              "= ? AND code_hash = ? AND used_at IS NULL",
@@ -493,10 +504,15 @@ Result<void> SignIn::OpenSession(store::Transaction& tx, const Challenge& challe
 
 Result<NewSession> SignIn::CompleteMfa(std::string_view challenge, std::string_view code,
                                        const RequestContext& ctx) {
-  return Complete(
-      challenge, ctx,
-      [&](store::Transaction& tx, const Challenge& found, audit::Event& event, int64_t* wait,
-          std::string*) { return CheckCode(tx, found, code, event, wait); });
+  return Complete(challenge, ctx,
+                  [&](store::Transaction& tx, const Challenge& found, audit::Event& event,
+                      int64_t* wait, std::string* refusal) -> Result<Factor> {
+                    ASSIGN_OR_RETURN(auto outcome, CheckCode(tx, found, code, event, wait));
+                    if (outcome == Factor::kNotAllowed) {
+                      *refusal = "a TOTP code, where the organisation requires a security key";
+                    }
+                    return outcome;
+                  });
 }
 
 Result<NewSession> SignIn::CompleteWebAuthn(std::string_view challenge,
@@ -517,6 +533,7 @@ Result<SignIn::Renewed> SignIn::Renew(std::string_view challenge, const RequestC
     ASSIGN_OR_RETURN(auto found, FindChallenge(tx, HashOf(challenge)));
     if (!found || !SignsInAt(found->account.kind, ctx.reach)) return {};
     out.challenge_valid = true;
+    out.totp = !found->key_required;
     ASSIGN_OR_RETURN(out.options, Ceremony(tx, found->account.id, ctx));
     if (!out.options) return {};
     RETURN_IF_ERROR(
@@ -543,10 +560,10 @@ Result<RequestOptions> SignIn::WebAuthnOptions(std::string_view challenge,
   return std::move(*renewed.options);
 }
 
-Result<std::optional<RequestOptions>> SignIn::RenewCeremony(std::string_view challenge,
-                                                            const RequestContext& ctx) {
+Result<LoginChallenge> SignIn::RenewCeremony(std::string_view challenge,
+                                             const RequestContext& ctx) {
   ASSIGN_OR_RETURN(auto renewed, Renew(challenge, ctx));
-  return std::move(renewed.options);
+  return LoginChallenge{std::string(challenge), std::move(renewed.options), renewed.totp};
 }
 
 Result<NewSession> SignIn::Complete(std::string_view challenge, const RequestContext& ctx,

@@ -29,6 +29,7 @@ struct NewSession {
 struct LoginChallenge {
   std::string challenge;
   std::optional<RequestOptions> webauthn;
+  bool totp = true;  // a TOTP code is accepted (the organisation's policy: factor_policy.h)
 };
 
 class SignIn {
@@ -44,10 +45,9 @@ class SignIn {
   // A new security-key ceremony for a login challenge, replacing the last (each is spent by the
   // assertion that tries it). kFailedPrecondition when the account has no usable key.
   Result<RequestOptions> WebAuthnOptions(std::string_view challenge, const RequestContext& ctx);
-  // As WebAuthnOptions, unaudited, and nullopt where it would refuse: for a page shown again
-  // after a refusal that was audited already.
-  Result<std::optional<RequestOptions>> RenewCeremony(std::string_view challenge,
-                                                      const RequestContext& ctx);
+  // As WebAuthnOptions, unaudited, with the factors the account may use (no ceremony where it
+  // would refuse): for a page shown again after a refusal that was audited already.
+  Result<LoginChallenge> RenewCeremony(std::string_view challenge, const RequestContext& ctx);
   // The second factor step with a security key: a session.
   Result<NewSession> CompleteWebAuthn(std::string_view challenge, const KeyAssertion& assertion,
                                       const RequestContext& ctx);
@@ -81,6 +81,7 @@ class SignIn {
   struct Renewed {
     bool challenge_valid = false;
     std::optional<RequestOptions> options;
+    bool totp = true;
   };
   Result<Renewed> Renew(std::string_view challenge, const RequestContext& ctx);
   // A ceremony for the account's usable keys, if it has any and the listener offers them.

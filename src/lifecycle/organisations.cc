@@ -140,6 +140,24 @@ Result<Org> Organisations::RenewCertificates(const identity::Principal& admin,
   });
 }
 
+Result<Org> Organisations::SetFactorPolicy(const identity::Principal& admin,
+                                           std::string_view org_id,
+                                           const identity::FactorPolicy& policy,
+                                           const identity::RequestContext& ctx) {
+  auto event = MakeEvent(admin, "admin.org.second_factor", "org", org_id, ctx);
+  event.target.org = std::string(org_id.substr(0, 64));
+  RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kOrgSecondFactor, event));
+  event.allowed = true;
+  event.reason = "security officer";
+  event.detail = {{"second_factor", std::string(identity::Name(policy.standard))},
+                  {"privileged_second_factor", std::string(identity::Name(policy.privileged))}};
+  return d_.audit.Change<Org>(event, [&](store::Transaction& tx) -> Result<Org> {
+    ASSIGN_OR_RETURN(auto org, identity::SetFactorPolicy(tx, org_id, policy));
+    if (!org) return Fail(ErrorCode::kNotFound, "no such organisation");
+    return std::move(*org);
+  });
+}
+
 Result<int> Organisations::CheckCertificates(bool warn_only) {
   const auto now = d_.clock.Now();
   int count = 0;

@@ -46,6 +46,12 @@ class Organisations : private AdminActions {
                                 const Certificate& iso27001,
                                 const Certificate& cyber_essentials_plus,
                                 const identity::RequestContext& ctx);
+  // Which second factors the organisation's people may sign in with (identity/factor_policy.h):
+  // a security officer's, with a fresh second factor. Their sessions go on: the policy applies
+  // from their next sign-in.
+  Result<Org> SetFactorPolicy(const identity::Principal& admin, std::string_view org_id,
+                              const identity::FactorPolicy& policy,
+                              const identity::RequestContext& ctx);
   // The scheduled check: organisations with a lapsed certificate are suspended (or, with
   // `warn_only`, an event says so); how many.
   Result<int> CheckCertificates(bool warn_only);

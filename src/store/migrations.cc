@@ -506,6 +506,15 @@ CREATE TABLE webauthn_challenges (
 ))sql",
         "ALTER TABLE login_challenges ADD COLUMN webauthn_challenge BLOB",
         "ALTER TABLE login_challenges ADD COLUMN webauthn_expires_at TEXT"}},
+      {20,
+       "which second factors an organisation's people may sign in with (identity/"
+       "factor_policy.h): any (a TOTP code or a security key) or a security key only, for its "
+       "standard and its privileged accounts",
+       {"ALTER TABLE organisations ADD COLUMN second_factor TEXT NOT NULL DEFAULT "
+        "'totp-or-webauthn' CHECK (second_factor IN ('totp-or-webauthn', 'webauthn'))",
+        "ALTER TABLE organisations ADD COLUMN privileged_second_factor TEXT NOT NULL DEFAULT "
+        "'totp-or-webauthn' CHECK (privileged_second_factor IN ('totp-or-webauthn', "
+        "'webauthn'))"}},
   };
   return kMigrations;
 }

@@ -2,6 +2,8 @@
 // soon), adding one (security officers), an organisation's page with its certificates and remits,
 // recording renewed certificates, and adding a remit (its org admin too).
 
+#include <fmt/format.h>
+
 #include <charconv>
 
 #include "api/admin.h"
@@ -98,6 +100,18 @@ Result<identity::Org> FindOrg(const ConsoleDeps& d, Call& c) {
 
 constexpr std::string_view kRemitHint = "1 to 64 characters: a to z, 0 to 9, '.', '_' or '-'";
 
+// What an organisation's people sign in with, as a sentence.
+std::string FactorsText(const identity::FactorPolicy& policy) {
+  const auto text = [](identity::SecondFactor f) {
+    return f == identity::SecondFactor::kSecurityKey ? "a security key only"
+                                                     : "an authenticator app or a security key";
+  };
+  return fmt::format("Standard accounts: {}. Privileged accounts: {}.", text(policy.standard),
+                     text(identity::KeyRequired(policy, identity::Kind::kPrivileged)
+                              ? identity::SecondFactor::kSecurityKey
+                              : identity::SecondFactor::kAny));
+}
+
 // An organisation's page; `remit` and `error` are a remit refused, shown again beside its field.
 Result<http::Response> OrgPage(const ConsoleDeps& d, Call& c, const std::string& remit,
                                const Error* error) {
@@ -111,6 +125,10 @@ Result<http::Response> OrgPage(const ConsoleDeps& d, Call& c, const std::string&
   const authz::AdminTarget in_org{org.id, {}, "", {}};
   if (Offered(d, c.who(), authz::AdminAction::kOrgCertificates, in_org)) {
     data["can_certify"] = true;
+  }
+  data["second_factor"] = FactorsText(org.factors);
+  if (Offered(d, c.who(), authz::AdminAction::kOrgSecondFactor, in_org)) {
+    data["can_set_factors"] = true;
   }
   PageData list{PageData::type::list};
   for (const auto& r : remits) {
@@ -237,6 +255,61 @@ Result<http::Response> RenewCertificates(const ConsoleDeps& d, Call& c) {
   return SeeOther("/admin/orgs/" + PercentEncode(c.param("id")));
 }
 
+// --- Second factors ------------------------------------------------------------------------------
+
+Result<http::Response> FactorsPage(const ConsoleDeps& d, Call& c,
+                                   const identity::FactorPolicy& policy, const Error* error,
+                                   std::string_view field) {
+  ASSIGN_OR_RETURN(const auto org, FindOrg(d, c));
+  auto data = SignedIn(d, c, "Second factors");
+  data["id"] = PercentEncode(org.id);
+  data["name"] = org.name;
+  PageData groups{PageData::type::list};
+  for (const auto& [name, legend, value] :
+       {std::tuple{"second_factor", "Its standard accounts sign in with", policy.standard},
+        {"privileged_second_factor", "Its privileged accounts sign in with", policy.privileged}}) {
+    PageData group;
+    group["field"] = std::string(name);
+    group["legend"] = std::string(legend);
+    if (value == identity::SecondFactor::kAny) group["any"] = true;
+    if (error != nullptr && field == name) group["error"] = Sentence(error->message);
+    groups.push_back(std::move(group));
+  }
+  data["groups"] = std::move(groups);
+  if (NeedsCode(d, c, authz::AdminAction::kOrgSecondFactor)) data["needs_code"] = true;
+  if (error == nullptr) return Page(d, 200, "admin_org_second_factor", data);
+  return FormAgain(d, "admin_org_second_factor", std::move(data), field, *error);
+}
+
+Result<http::Response> SetFactors(const ConsoleDeps& d, Call& c) {
+  auto form = http::ParseForm(
+      c.request, {{"second_factor", 32}, {"privileged_second_factor", 32}, {"code", 32}});
+  if (!form) {
+    return d.lifecycle.RefuseMalformed(c.who(), "admin.org.second_factor", form.error(), c.context);
+  }
+  identity::FactorPolicy policy;
+  for (const auto& [name, out] : {std::pair{"second_factor", &policy.standard},
+                                  {"privileged_second_factor", &policy.privileged}}) {
+    auto parsed = identity::ParseSecondFactor((*form)[name]);
+    if (!parsed) {
+      const Error error{ErrorCode::kInvalidArgument, "choose which second factors they use"};
+      (void)d.lifecycle.RefuseMalformed(c.who(), "admin.org.second_factor", error, c.context);
+      return FactorsPage(d, c, policy, &error, name);
+    }
+    *out = *parsed;
+  }
+  auto who = Proven(d, c, authz::AdminAction::kOrgSecondFactor, (*form)["code"]);
+  if (!who) {
+    if (!ShownOnTheForm(who.error()) && who.error().code != ErrorCode::kUnauthenticated) {
+      return std::unexpected(who.error());
+    }
+    return FactorsPage(d, c, policy, &who.error(), "code");
+  }
+  auto set = d.lifecycle.organisations.SetFactorPolicy(*who, c.param("id"), policy, c.context);
+  if (!set) return std::unexpected(set.error());
+  return SeeOther("/admin/orgs/" + PercentEncode(c.param("id")));
+}
+
 // --- A new organisation --------------------------------------------------------------------------
 
 Result<http::Response> NewOrgPage(const ConsoleDeps& d, Call& c, http::Form form,
@@ -311,6 +384,14 @@ void AddOrgPages(PageTable& pages) {
   pages.Add(verb::get, "/admin/orgs/{id}/certificates", Credentials::kSession,
             "The form to record renewed certificates",
             [](const ConsoleDeps& d, Call& c) { return CertificatesPage(d, c, {}, nullptr); });
+  pages.Add(verb::get, "/admin/orgs/{id}/second-factor", Credentials::kSession,
+            "The form to set an organisation's second factors",
+            [](const ConsoleDeps& d, Call& c) -> Result<http::Response> {
+              ASSIGN_OR_RETURN(const auto org, FindOrg(d, c));
+              return FactorsPage(d, c, org.factors, nullptr, "");
+            });
+  pages.Add(verb::post, "/admin/orgs/{id}/second-factor", Credentials::kSession,
+            "Set an organisation's second factors", SetFactors);
   pages.Add(verb::post, "/admin/orgs/{id}/certificates", Credentials::kSession,
             "Record an organisation's renewed certificates", RenewCertificates);
 }

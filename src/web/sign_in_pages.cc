@@ -14,9 +14,10 @@ constexpr int kCredentialDepth = 4;
 // The second factor's page: a code, or the account's security key (console.js runs the ceremony
 // in `webauthn_options` and posts its answer; without script, only the code).
 PageData CodePage(std::string_view challenge,
-                  const std::optional<identity::RequestOptions>& webauthn) {
+                  const std::optional<identity::RequestOptions>& webauthn, bool totp) {
   auto data = Titled("Enter your security code");
   data["challenge"] = std::string(challenge);
+  if (totp) data["totp"] = true;
   if (webauthn) {
     data["webauthn_options"] = boost::json::serialize(api::RequestOptionsJson(*webauthn));
   }
@@ -37,7 +38,8 @@ Result<http::Response> SignIn(const ConsoleDeps& d, Call& c) {
     data["username_value"] = form["username"];
     return FormAgain(d, "sign_in", std::move(data), "username", challenge.error());
   }
-  return Page(d, 200, "sign_in_code", CodePage(challenge->challenge, challenge->webauthn));
+  return Page(d, 200, "sign_in_code",
+              CodePage(challenge->challenge, challenge->webauthn, challenge->totp));
 }
 
 // The account is signed in: to the page it asked for first.
@@ -52,8 +54,9 @@ http::Response SignedInAt(const ConsoleDeps& d, Call& c, const identity::NewSess
 // The code page again with `error`, and a new ceremony for the key (the last one is spent).
 Result<http::Response> CodeAgain(const ConsoleDeps& d, Call& c, const std::string& challenge,
                                  std::string_view field, const Error& error) {
-  auto options = d.auth.sign_in.RenewCeremony(challenge, c.context);
-  auto data = CodePage(challenge, options ? std::move(*options) : std::nullopt);
+  auto renewed = d.auth.sign_in.RenewCeremony(challenge, c.context);
+  auto data = renewed ? CodePage(challenge, renewed->webauthn, renewed->totp)
+                      : CodePage(challenge, std::nullopt, true);
   return FormAgain(d, "sign_in_code", std::move(data), field, error);
 }
 

@@ -85,7 +85,9 @@ class AuthFixture {
     auto start = auth->enrolment.Begin(approved.enrolment_token, kPassword, ctx);
     EXPECT_TRUE(start) << (start ? "" : start.error().message);
     KeepSecret(username, *start);
-    EXPECT_TRUE(auth->enrolment.Confirm(approved.enrolment_token, Code(username), ctx));
+    auto codes = auth->enrolment.Confirm(approved.enrolment_token, Code(username), ctx);
+    EXPECT_TRUE(codes);
+    if (codes) recovery[username] = *codes;
     NextStep();
     return approved.account_id;
   }
@@ -165,6 +167,7 @@ class AuthFixture {
   std::unique_ptr<store::KeyStore> keys;
   std::unique_ptr<Auth> auth;
   std::map<std::string, Bytes> secrets;
+  std::map<std::string, std::vector<std::string>> recovery;  // each enrolled person's codes
 };
 
 // A request from the n-th address of a documentation range.

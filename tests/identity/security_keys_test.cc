@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "identity/auth_fixture.h"
+#include "identity/directory.h"
 #include "webauthn/fake_authenticator.h"
 
 namespace strongroom::identity {
@@ -427,6 +428,61 @@ TEST_F(SecurityKeysTest, WrongKeysAreCountedWithWrongCodesAndThrottled) {
   ASSERT_TRUE(fresh);
   EXPECT_TRUE(f_.auth->sign_in.CompleteWebAuthn(
       login.challenge, AsAssertion(key.Get(kRpId, kOrigin, fresh->challenge)), At()));
+}
+
+TEST(FactorPolicyTest, PrivilegedAccountsFollowTheStricterOfTheTwo) {
+  const auto any = SecondFactor::kAny, key = SecondFactor::kSecurityKey;
+  for (const auto& [policy, standard, privileged] :
+       std::vector<std::tuple<FactorPolicy, bool, bool>>{{{any, any}, false, false},
+                                                         {{key, any}, true, true},
+                                                         {{any, key}, false, true},
+                                                         {{key, key}, true, true}}) {
+    EXPECT_EQ(KeyRequired(policy, Kind::kStandard), standard);
+    EXPECT_EQ(KeyRequired(policy, Kind::kPrivileged), privileged);
+    EXPECT_FALSE(KeyRequired(policy, Kind::kService));
+  }
+  for (const auto* name : {"totp-or-webauthn", "webauthn"}) {
+    EXPECT_EQ(Name(*ParseSecondFactor(name)), name);
+  }
+  for (const auto* name : {"", "WEBAUTHN", "totp", "webauthn ", "any"}) {
+    EXPECT_FALSE(ParseSecondFactor(name)) << name;
+  }
+}
+
+TEST_F(SecurityKeysTest, UnderAPolicyOfKeysOnlyACodeIsRefusedUncountedAndKeysAndRecoveryCodesWork) {
+  testing::SoftKey key;
+  ASSERT_TRUE(Register(Session("ann.smith"), key));
+  ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(
+        auto org, SetFactorPolicy(tx, "org-a", {SecondFactor::kSecurityKey, SecondFactor::kAny}));
+    EXPECT_TRUE(org);
+    return {};
+  }));
+  const auto login = Password("ann.smith");
+  EXPECT_FALSE(login.totp);
+  ASSERT_TRUE(login.webauthn);
+  f_.NextStep();
+  auto code = f_.auth->sign_in.CompleteMfa(login.challenge, f_.Code("ann.smith"), At());
+  ASSERT_FALSE(code);
+  EXPECT_EQ(code.error().code, ErrorCode::kPermissionDenied);
+  const auto refused = f_.Events("auth.login").back();
+  EXPECT_EQ(refused.at("outcome"), "permission_denied");
+  EXPECT_EQ(refused.at("decision").at("reason"),
+            "a TOTP code, where the organisation requires a security key");
+  EXPECT_FALSE(refused.at("detail").as_object().contains("second_factor_failures"));
+  // The same login challenge still takes the key; the next, a recovery code.
+  EXPECT_TRUE(f_.auth->sign_in.CompleteWebAuthn(
+      login.challenge, AsAssertion(key.Get(kRpId, kOrigin, login.webauthn->challenge)), At()));
+  const auto next = Password("ann.smith");
+  EXPECT_TRUE(f_.auth->sign_in.CompleteMfa(next.challenge, f_.recovery["ann.smith"].front(), At()));
+  // Another organisation's policy, or the privileged one's, leaves a standard account as it was.
+  ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(
+        auto org, SetFactorPolicy(tx, "org-a", {SecondFactor::kAny, SecondFactor::kSecurityKey}));
+    EXPECT_TRUE(org);
+    return {};
+  }));
+  EXPECT_TRUE(Password("ann.smith").totp);
 }
 
 }  // namespace

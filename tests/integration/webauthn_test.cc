@@ -24,6 +24,7 @@ class WebAuthnApiTest : public OrgFixture {
  protected:
   void SetUp() override {
     inst_.SetServer({{"public_origin", std::string("\"") + kOrigin + "\""}});
+    inst_.DetectOnly();  // hostile values are sent on purpose: the service's own answers count
     OrgFixture::SetUp();
   }
 
@@ -155,6 +156,63 @@ TEST_F(WebAuthnApiTest, ASecurityKeyRegistersSignsInAndEveryBadCredentialIsRefus
   EXPECT_FALSE(Password("ann.editor").contains("webauthn"));
   EXPECT_EQ(Decided(officer1_, "auth.webauthn.register"), std::make_pair(1, 0));
   EXPECT_EQ(Decided(officer1_, "auth.webauthn.remove"), std::make_pair(1, 0));
+}
+
+TEST_F(WebAuthnApiTest, AnOfficerSetsAnOrganisationToKeysOnlyAndItsPeopleCodesAreRefused) {
+  const std::string path = "/api/v1/admin/orgs/" + org_a_ + "/second-factor";
+  const auto [allowed_before, refused_before] = Decided(officer1_, "admin.org.second_factor");
+  const std::vector<std::pair<std::string, std::string>> hostile = {
+      {"not JSON", "{second_factor: webauthn}"},
+      {"a field missing", R"({"second_factor":"webauthn"})"},
+      {"an unknown value", R"({"second_factor":"sms","privileged_second_factor":"webauthn"})"},
+      {"in capitals", R"({"second_factor":"WEBAUTHN","privileged_second_factor":"webauthn"})"},
+      {"a number", R"({"second_factor":1,"privileged_second_factor":"webauthn"})"},
+      {"an unknown field",
+       R"({"second_factor":"webauthn","privileged_second_factor":"webauthn","grace_days":7})"},
+      {"SQL", R"({"second_factor":"webauthn' OR '1'='1","privileged_second_factor":"webauthn"})"},
+  };
+  for (const auto& [what, body] : hostile) {
+    auto r = api_.As(officer1_, "PUT", path, body);
+    EXPECT_EQ(r.status, 400) << what << ": " << r.body;
+    EXPECT_EQ(r.body.find("OR '1'"), std::string::npos) << what;
+  }
+  const boost::json::object keys_only{{"second_factor", "webauthn"},
+                                      {"privileged_second_factor", "totp-or-webauthn"}};
+  // An org admin of the organisation itself may not: it is a security officer's.
+  EnrolOrgAdmin(org_a_, "ada.orgadmin");
+  EXPECT_EQ(api_.As(api_.SignIn("ada.orgadmin"), "PUT", path, keys_only).status, 403);
+  EXPECT_EQ(
+      api_.As(officer1_, "PUT", "/api/v1/admin/orgs/org-nothere/second-factor", keys_only).status,
+      404);
+  auto org = api_.As(officer1_, "GET", "/api/v1/admin/orgs");
+  ASSERT_EQ(org.status, 200);
+  const auto orgs = JsonOf(org);
+  for (const auto& o : orgs.at("items").as_array()) {
+    EXPECT_EQ(o.at("second_factor"), "totp-or-webauthn") << "nothing changed";
+  }
+  const auto [allowed_mid, refused_mid] = Decided(officer1_, "admin.org.second_factor");
+  // Each attempt audited: the unreadable ones and the org admin's refused; the unknown
+  // organisation's allowed (an officer's) and then found to be none.
+  EXPECT_EQ(allowed_mid, allowed_before + 1);
+  EXPECT_EQ(refused_mid, refused_before + static_cast<int>(hostile.size()) + 1);
+
+  auto set = api_.As(officer1_, "PUT", path, keys_only);
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(JsonOf(set).at("second_factor"), "webauthn");
+  EXPECT_EQ(JsonOf(set).at("privileged_second_factor"), "totp-or-webauthn");
+
+  // Its people are offered no code; one sent is refused (403), and not counted as a wrong one.
+  api_.AdvanceClock(30);
+  auto login = Password("ann.editor");
+  EXPECT_EQ(login.at("second_factors"), (boost::json::array{"recovery_code"}));
+  auto mfa =
+      api_.Call("POST", "/api/v1/auth/mfa",
+                boost::json::serialize(boost::json::object{{"challenge", login.at("challenge")},
+                                                           {"code", api_.Totp("ann.editor")}}));
+  EXPECT_EQ(mfa.status, 403) << mfa.body;
+  EXPECT_TRUE(mfa.set_cookies.empty());
+  // Another organisation's people sign in with codes as before.
+  EXPECT_FALSE(api_.SignIn("bea.other").cookie.empty());
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 // stands in for the key, on an instance reached as https://localhost (an IP address is never an
 // RP ID). What it shows: a key added on the console's page and signing in; an assertion replayed
 // refused; a copy of the key (its private key, with its counter behind) caught, the key locked and
-// no longer offered, the original refused with it, and the authenticator app still working.
+// no longer offered, the original refused with it, and the authenticator app still working; and an
+// organisation set to security keys only, whose people's codes are refused while keys sign in.
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -141,5 +142,53 @@ test('a key added on the console signs in; a replay and a copy of it are refused
   assert.deepEqual(problems, [])
   assert.deepEqual(thief.problems, [])
   await thief.context.close()
+  await context.close()
+})
+
+test('an organisation that requires security keys refuses codes, and its people sign in with keys', async () => {
+  const standard = Object.keys(inst.people).filter(u => !inst.people[u].officer)
+  const user = standard[1]
+  assert.ok(user, 'seed-demo made two standard accounts')
+  const officer = 'demo.officer.one'
+  await inst.enrol(user)
+  await inst.enrol(officer)
+  await inst.advanceClock(30)
+  const { context, page, problems, key } = await withKey()
+  await signInWithCode(page, user)
+  await page.goto('/account/security-keys')
+  await page.getByLabel('Name').fill('Keyring')
+  await page.getByRole('button', { name: 'Add a security key' }).click()
+  await page.getByRole('cell', { name: 'Keyring', exact: true }).waitFor()
+  await signOut(page)
+
+  // An officer sets the organisation (the seeded one) to security keys only, on its page.
+  const desk = await openPage(browser, inst.origin)
+  await password1(desk.page, officer)
+  await desk.page.getByLabel('Security code').fill(inst.totp(officer))
+  await desk.page.getByRole('button', { name: 'Sign in' }).click()
+  await desk.page.waitForURL(/\/admin\/join-requests$/)
+  await desk.page.goto('/admin/orgs')
+  await desk.page.getByRole('link', { name: 'Demo Supplier A' }).click()
+  await desk.page.getByRole('link', { name: 'Change second factors' }).click()
+  await accessible(desk.page, 'admin-org-second-factor')
+  await desk.page.getByRole('group', { name: 'Its standard accounts sign in with' })
+    .getByLabel('A security key only').check()
+  await desk.page.getByRole('button', { name: 'Save' }).click()
+  await desk.page.getByText('Standard accounts: a security key only.').waitFor()
+  assert.deepEqual(desk.problems, [])
+  await desk.context.close()
+
+  // The code page says so, and a code from the app is refused; the key signs in.
+  await inst.advanceClock(30)
+  await password1(page, user)
+  await page.getByText('Your organisation asks you to sign in with a security key').waitFor()
+  await page.getByLabel('Security code').fill(inst.totp(user))
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByText('This account signs in with a security key').first().waitFor()
+  assert.ok(!page.url().endsWith('/records'))
+  await page.getByRole('button', { name: 'Use your security key' }).click()
+  await page.waitForURL(/\/records$/)
+  assert.equal(key.asserted, 1)
+  assert.deepEqual(problems, [])
   await context.close()
 })
