@@ -131,11 +131,17 @@ Result<KeyOutcome> CheckKeyAssertion(store::Transaction& tx, std::string_view ac
     *reason = "the security key's backup eligibility changed since it was registered";
     return KeyOutcome::kWrong;
   }
-  RETURN_IF_ERROR(
-      tx.Exec("UPDATE webauthn_credentials SET sign_count = ?, last_used_at = ?, "
-              "backed_up = ? WHERE id = ?",
-              {static_cast<int64_t>(verified->sign_count), FormatRfc3339(now),
-               static_cast<int64_t>(verified->backed_up ? 1 : 0), key_id}));
+  // Moved on from the count this assertion was checked against, and only from it.
+  ASSIGN_OR_RETURN(auto moved,
+                   tx.Exec("UPDATE webauthn_credentials SET sign_count = ?, "
+                           "last_used_at = ?, backed_up = ? WHERE id = ? AND "
+                           "sign_count = ? AND locked_at IS NULL",
+                           {static_cast<int64_t>(verified->sign_count), FormatRfc3339(now),
+                            static_cast<int64_t>(verified->backed_up ? 1 : 0), key_id, stored}));
+  if (moved != 1) {
+    *reason = "the security key's count changed while this assertion was checked";
+    return KeyOutcome::kWrong;
+  }
   return KeyOutcome::kAccepted;
 }
 

@@ -408,10 +408,16 @@ Result<Factor> SignIn::CheckKey(store::Transaction& tx, const Challenge& challen
     *refusal = "no security-key ceremony under way for this login challenge";
     return Factor::kInvalid;
   }
-  RETURN_IF_ERROR(
-      tx.Exec("UPDATE login_challenges SET webauthn_challenge = NULL, "
-              "webauthn_expires_at = NULL WHERE challenge_hash = ?",
-              {challenge.hash}));
+  // Spent here, and only by this attempt: another that read the same ceremony finds it gone
+  // (writes are serialised, across nodes too; this holds without that).
+  ASSIGN_OR_RETURN(auto spent, tx.Exec("UPDATE login_challenges SET webauthn_challenge = NULL, "
+                                       "webauthn_expires_at = NULL WHERE challenge_hash = ? AND "
+                                       "webauthn_challenge = ?",
+                                       {challenge.hash, *challenge.webauthn_challenge}));
+  if (spent != 1) {
+    *refusal = "no security-key ceremony under way for this login challenge";
+    return Factor::kInvalid;
+  }
   auto expected = ExpectedFor(deps_.options, ctx, *challenge.webauthn_challenge, false);
   if (!expected) {
     *refusal = expected.error().message;
