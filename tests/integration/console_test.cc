@@ -1536,5 +1536,123 @@ TEST_F(ConsoleTest, EnrolsByFormsShowingTheSecretOnceAndRefusingHostileInput) {
   EXPECT_EQ(enrol(token, kTestPassword, kTestPassword).status / 100, 4);
 }
 
+TEST_F(ConsoleTest, SecurityKeyAndSecondFactorFormsRefuseHostileInput) {
+  inst_.ExpectAttacks();  // the payloads are reported
+  // One's own keys: the page, then forms no browser's script would post.
+  const auto cookie = SignInByForms("ann.editor");
+  auto page = Get("/account/security-keys", cookie);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  const auto csrf = HiddenField(page.body, "csrf_token");
+  ASSERT_EQ(csrf.size(), 64u);
+  const auto add = [&](const std::string& name, const std::string& credential) {
+    return FormEncode({{"name", name}, {"credential", credential}, {"csrf_token", csrf}});
+  };
+  const std::string shaped =
+      R"({"id":"AAAA","client_data_json":"AAAA","attestation_object":"AAAA"})";
+  const auto [allowed_before, refused_before] = Decided(officer1_, "auth.webauthn.register");
+  const struct {
+    const char* what;
+    std::string body;
+  } hostile[] = {
+      {"a name too long", add(std::string(300, 'k'), shaped)},
+      {"a name with a control character", add("Desk\x07key", shaped)},
+      {"a name with a line break", add("Desk\nkey", shaped)},
+      {"a script for a name", add("<script>alert(1)</script>", "not json")},
+      {"a credential that is not JSON", add("Desk key", "{\"id\":")},
+      {"a credential that is not an object", add("Desk key", "[1,2]")},
+      {"a credential with a field missing", add("Desk key", R"({"id":"AAAA"})")},
+      {"a credential with an unknown field",
+       add("Desk key", R"({"id":"AAAA","client_data_json":"AAAA","attestation_object":"AAAA",)"
+                       R"("type":"public-key"})")},
+      {"a credential not base64url", add("Desk key", R"({"id":"' OR '1'='1","client_data_json":)"
+                                                     R"("AAAA","attestation_object":"AAAA"})")},
+      {"a credential far too long", add("Desk key", std::string(40000, 'A'))},
+      {"an unknown field", add("Desk key", shaped) + "&kind=admin"},
+      {"invalid UTF-8", "name=%C0%AF&credential=x&csrf_token=" + csrf},
+  };
+  for (const auto& h : hostile) {
+    auto r = Post("/account/security-keys", h.body, cookie);
+    EXPECT_EQ(r.status, 400) << h.what << ": " << Said(r);
+    EXPECT_EQ(r.body.find("<script>alert"), std::string::npos) << h.what;
+  }
+  // Without the form's token: refused before anything is read.
+  EXPECT_EQ(
+      Post("/account/security-keys", FormEncode({{"name", "k"}, {"credential", shaped}}), cookie)
+          .status,
+      403);
+  const auto [allowed_after, refused_after] = Decided(officer1_, "auth.webauthn.register");
+  EXPECT_EQ(allowed_after, allowed_before);
+  EXPECT_EQ(refused_after, refused_before + static_cast<int>(std::size(hostile)));
+  page = Get("/account/security-keys", cookie);
+  EXPECT_NE(page.body.find("You have no security keys."), std::string::npos) << "nothing added";
+  for (const char* id : {"key-zzzzzzzzzzzzzzzz", "nokey", "key-0123456789abcdef"}) {
+    EXPECT_EQ(Get(std::string("/account/security-keys/") + id + "/remove", cookie).status, 404)
+        << id;
+    EXPECT_EQ(Post(std::string("/account/security-keys/") + id + "/remove",
+                   FormEncode({{"csrf_token", csrf}}), cookie)
+                  .status,
+              404)
+        << id;
+  }
+
+  // Signing in with a key: an answer that cannot be read is refused, and signs nobody in.
+  api_.AdvanceClock(30);
+  auto password =
+      Post("/sign-in", FormEncode({{"username", "rob.reader"}, {"password", kTestPassword}}));
+  ASSERT_EQ(password.status, 200) << Said(password);
+  const auto challenge = HiddenField(password.body, "challenge");
+  for (const std::string& credential :
+       {std::string("{"), std::string("[]"), std::string(9000, 'A'),
+        std::string(R"({"id":"AAAA","client_data_json":"AAAA","authenticator_data":"AAAA"})")}) {
+    auto r = Post("/sign-in/webauthn",
+                  FormEncode({{"challenge", challenge}, {"credential", credential}}));
+    EXPECT_EQ(r.status, 400) << credential.substr(0, 40) << ": " << Said(r);
+    EXPECT_TRUE(CookieOf(r).empty());
+  }
+  auto bogus =
+      Post("/sign-in/webauthn",
+           FormEncode({{"challenge", std::string(64, 'f')},
+                       {"credential", R"({"id":"AAAA","client_data_json":"AAAA",)"
+                                      R"("authenticator_data":"AAAA","signature":"AAAA"})"}}));
+  EXPECT_EQ(bogus.status, 401) << Said(bogus);
+  EXPECT_TRUE(CookieOf(bogus).empty());
+
+  // An organisation's second factors: only the two values, nothing else. (Officer one's console
+  // session ends their API one: a privileged account has one session. Officer two searches.)
+  const auto officer = SignInByForms(kOfficer1);
+  const std::string path = "/admin/orgs/" + org_a_ + "/second-factor";
+  auto form = Get(path, officer);
+  ASSERT_EQ(form.status, 200) << Said(form);
+  const auto officer_csrf = HiddenField(form.body, "csrf_token");
+  const auto [set_allowed, set_refused] = Decided(officer2_, "admin.org.second_factor");
+  const struct {
+    const char* what;
+    std::string body;
+  } choices[] = {
+      {"an unknown value", FormEncode({{"second_factor", "sms"},
+                                       {"privileged_second_factor", "webauthn"},
+                                       {"csrf_token", officer_csrf}})},
+      {"SQL", FormEncode({{"second_factor", "webauthn' OR '1'='1"},
+                          {"privileged_second_factor", "webauthn"},
+                          {"csrf_token", officer_csrf}})},
+      {"a value missing",
+       FormEncode({{"second_factor", "webauthn"}, {"csrf_token", officer_csrf}})},
+      {"an unknown field", FormEncode({{"second_factor", "webauthn"},
+                                       {"privileged_second_factor", "webauthn"},
+                                       {"grace_days", "7"},
+                                       {"csrf_token", officer_csrf}})},
+  };
+  for (const auto& h : choices) {
+    auto r = Post(path, h.body, officer);
+    EXPECT_EQ(r.status, 400) << h.what << ": " << Said(r);
+  }
+  EXPECT_EQ(Decided(officer2_, "admin.org.second_factor"),
+            std::pair(set_allowed, set_refused + static_cast<int>(std::size(choices))));
+  auto org = Get("/admin/orgs/" + org_a_, officer);
+  EXPECT_NE(org.body.find("Standard accounts: an authenticator app or a security key."),
+            std::string::npos)
+      << "nothing changed";
+}
+
 }  // namespace
 }  // namespace strongroom::testing
