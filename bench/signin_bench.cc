@@ -8,8 +8,9 @@
 // Each of THREADS threads signs its own account in over and over (the service runs sign-ins on
 // half the cores: the default is as many). The clock is moved on by a TOTP step before each
 // sign-in, on both sides alike, so that every code is new. The rounds alternate (TOTP, WebAuthn,
-// four times over: the machine's speed drifts) and each side's figure is the sum of its four. The client's own work (the key's
-// signature, the code) is timed apart and left out of the CPU per sign-in.
+// four times over: the machine's speed drifts) and each side's figure is the sum of its four. The
+// client's own work (the key's signature, the code) is timed apart and left out of the CPU per
+// sign-in.
 //
 // Usage: signin_bench DIR [seconds-per-round] [threads]   (DIR emptied)
 
@@ -90,8 +91,8 @@ class Bench {
     audit_ = Must(audit::AuditLog::Open(*store_, clock_, signing_, Environment::kTest,
                                         {dir / "audit", "bench", 1000, 64 << 20, true}),
                   "audit");
-    keys_ = std::make_unique<store::KeyStore>(master_, Environment::kTest,
-                                              crypto::DefaultRandom(), clock_);
+    keys_ = std::make_unique<store::KeyStore>(master_, Environment::kTest, crypto::DefaultRandom(),
+                                              clock_);
     // The service's own defaults: Argon2id at its parameters, sessions, ceremonies.
     auth_ = std::make_unique<identity::Auth>(*store_, *audit_, *keys_, clock_,
                                              crypto::DefaultRandom(), common_);
@@ -106,9 +107,16 @@ class Bench {
 
   // An account enrolled with a password and TOTP, and with a security key registered.
   void Enrol(Person& p) {
-    identity::NewAccount a{"org-b",   p.username, "Bench " + p.username,
-                           p.username + "@bench.example", "standard", "reader", "bench", "",
-                           "2026-01-01", "bench"};
+    identity::NewAccount a{"org-b",
+                           p.username,
+                           "Bench " + p.username,
+                           p.username + "@bench.example",
+                           "standard",
+                           "reader",
+                           "bench",
+                           "",
+                           "2026-01-01",
+                           "bench"};
     a.expiry_days = 365;
     identity::MadeAccount made;
     Must(store_->Write([&](store::Transaction& tx) -> Result<void> {

@@ -30,16 +30,18 @@ boost::json::object CertificateJson(const lifecycle::Certificate& c) {
 }
 
 boost::json::object OrgJson(const lifecycle::Org& o) {
-  return {{"id", o.id},
-          {"name", o.name},
-          {"status", o.status},
-          {"agreed_expiry_days", o.agreed_expiry_days},
-          {"iso27001", CertificateJson(o.iso27001)},
-          {"cyber_essentials_plus", CertificateJson(o.cyber_essentials_plus)},
-          {"created_at", o.created_at},
-          {"identity_provider_approves", o.identity_provider_approves},
-          {"second_factor", identity::Name(o.factors.standard)},
-          {"privileged_second_factor", identity::Name(o.factors.privileged)}};
+  return {
+      {"id", o.id},
+      {"name", o.name},
+      {"status", o.status},
+      {"agreed_expiry_days", o.agreed_expiry_days},
+      {"iso27001", CertificateJson(o.iso27001)},
+      {"cyber_essentials_plus", CertificateJson(o.cyber_essentials_plus)},
+      {"created_at", o.created_at},
+      {"identity_provider_approves", o.identity_provider_approves},
+      {"second_factor", identity::Name(o.factors.standard)},
+      {"privileged_second_factor", identity::Name(o.factors.privileged)},
+      {"webauthn_user_verification", identity::UserVerificationName(o.factors.user_verification)}};
 }
 
 Result<lifecycle::Certificate> ReadCertificate(http::FieldReader& f, std::string_view name) {
@@ -188,6 +190,16 @@ Result<identity::FactorPolicy> ReadFactorPolicy(const http::Request& r, int dept
     }
     *field = *parsed;
   }
+  // Optional: left out, keys are asked for presence only.
+  ASSIGN_OR_RETURN(auto uv, f.OptionalString("webauthn_user_verification", 16));
+  if (!uv.empty()) {
+    auto parsed = identity::ParseUserVerification(uv);
+    if (!parsed) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "webauthn_user_verification must be \"required\" or \"discouraged\"");
+    }
+    out.user_verification = *parsed;
+  }
   RETURN_IF_ERROR(f.Finish());
   return out;
 }
@@ -276,8 +288,16 @@ Result<http::Response> ApproveJoin(const Deps& d, Call& c) {
                           {"username", a.username},
                           {"enrolment_token", a.enrolment_token},
                           {"enrolment_token_expires_at", FormatRfc3339(a.token_expires_at)},
-                          {"expires_at", a.account_expires_at}};
+                          {"expires_at", a.account_expires_at},
+                          {"purpose", a.reopened ? "reenrol" : "join"}};
   return http::Response::Json(200, boost::json::serialize(out));
+}
+
+Result<http::Response> RequestReenrolment(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto id,
+                   d.lifecycle.joiners.RequestReenrolment(c.who(), c.param("id"), c.context));
+  boost::json::object out{{"id", id}, {"status", "pending"}, {"purpose", "reenrol"}};
+  return http::Response::Json(201, boost::json::serialize(out));
 }
 
 Result<http::Response> RejectJoin(const Deps& d, Call& c) {
@@ -338,10 +358,10 @@ Result<http::Response> ListJoinRequests(const Deps& d, Call& c) {
   ASSIGN_OR_RETURN(auto list, d.lifecycle.joiners.List(c.who(), status, c.context));
   if ((*q)["format"] == "csv") {
     std::string csv = CsvLine({"id", "org", "username", "kind", "roles", "remits", "requested_by",
-                               "requested_at", "status"});
+                               "requested_at", "status", "purpose", "account_id"});
     for (const auto& j : list) {
       csv += CsvLine({j.id, j.org_id, j.username, j.kind, j.roles, j.remits, j.requested_by,
-                      j.requested_at, j.status});
+                      j.requested_at, j.status, j.purpose, j.account_id});
     }
     return CsvResponse(std::move(csv), "join-requests.csv");
   }
@@ -355,7 +375,10 @@ Result<http::Response> ListJoinRequests(const Deps& d, Call& c) {
                      {"remits", ListJson(j.remits)},
                      {"requested_by", j.requested_by},
                      {"requested_at", j.requested_at},
-                     {"status", j.status}});
+                     {"status", j.status},
+                     {"purpose", j.purpose},
+                     {"account_id", j.account_id.empty() ? boost::json::value(nullptr)
+                                                         : boost::json::value(j.account_id)}});
   }
   boost::json::object out{{"items", std::move(items)}};
   return http::Response::Json(200, boost::json::serialize(out));
@@ -487,9 +510,13 @@ struct AdminRoutes {
          kAnyObjectSchema, to(RenewCertificates)});
     const auto factor = R"({"type":"string","enum":["totp-or-webauthn","webauthn"]})";
     table.Add({verb::put, "/api/v1/admin/orgs/{id}/second-factor", C::kSessionOrToken,
-               "Set which second factors an organisation's people may sign in with (needs a "
-               "fresh second factor)",
-               ObjectSchema({{"second_factor", factor}, {"privileged_second_factor", factor}}),
+               "Set which second factors an organisation's people may sign in with, and whether "
+               "their security keys must verify their user (needs a fresh second factor)",
+               ObjectSchema({{"second_factor", factor},
+                             {"privileged_second_factor", factor},
+                             {"webauthn_user_verification",
+                              R"({"type":"string","enum":["discouraged","required"]})"}},
+                            {"webauthn_user_verification"}),
                kAnyObjectSchema, to(SetFactorPolicy)});
     table.Add({verb::post, "/api/v1/admin/orgs/{id}/remits", C::kSessionOrToken, "Create a remit",
                ObjectSchema({{"name", StringSchema(64)}}), kAnyObjectSchema, to(CreateRemit)});
@@ -524,6 +551,10 @@ struct AdminRoutes {
     table.Add({verb::post, "/api/v1/admin/users/{id}/unlock", C::kSessionOrToken,
                "Lift every lock on an account", s.reason, "",
                [d = d](Call& c) { return LockOrUnlock(d, c, false); }});
+    table.Add({verb::post, "/api/v1/admin/users/{id}/reenrol", C::kSessionOrToken,
+               "Ask for the account's owner to enrol again (a second admin approves, as a join "
+               "request)",
+               kNoBody, kAnyObjectSchema, to(RequestReenrolment)});
     table.Add({verb::post, "/api/v1/admin/users/{id}/leave", C::kSessionOrToken,
                "A leaver: access ends now", kNoBody, "", to(Leave)});
     table.Add(

@@ -293,6 +293,33 @@ Result<http::Response> Reauthenticate(const Deps& d, Call& c) {
   return http::Response::NoContent();
 }
 
+Result<http::Response> ReauthOptions(const Deps& d, Call& c) {
+  ASSIGN_OR_RETURN(auto options, d.auth.security_keys.ReauthOptions(c.who(), c.context));
+  boost::json::object out{{"public_key", RequestOptionsJson(options)}};
+  return http::Response::Json(200, boost::json::serialize(out));
+}
+
+// {"credential": an assertion}; a body that cannot be read is refused and audited.
+Result<identity::KeyAssertion> ReadKeyReauth(const http::Request& r, int depth) {
+  ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
+  http::FieldReader f(body);
+  ASSIGN_OR_RETURN(auto credential, f.Object("credential"));
+  RETURN_IF_ERROR(f.Finish());
+  return ReadKeyAssertion(*credential);
+}
+
+Result<http::Response> ReauthenticateWithKey(const Deps& d, Call& c) {
+  auto assertion = ReadKeyReauth(c.request, d.depth);
+  if (!assertion) {
+    auto event =
+        identity::EventFor(c.who(), "auth.reauth", "session", c.who().session_id, c.context);
+    event.reason = "a security key's answer that cannot be read";
+    return d.auth.Refuse(std::move(event), assertion.error());
+  }
+  RETURN_IF_ERROR(d.auth.security_keys.Reauthenticate(c.who(), *assertion, c.context));
+  return http::Response::NoContent();
+}
+
 Result<http::Response> CurrentSession(const Deps&, Call& c) {
   boost::json::object out{{"account", AccountJson(c.who().account)}};
   return http::Response::Json(200, boost::json::serialize(out));
@@ -376,6 +403,14 @@ void AddAuthRoutes(RouteTable& table, identity::Auth& auth, int max_json_depth) 
              "A fresh second factor before a sensitive action",
              ObjectSchema({{"code", StringSchema(32)}}), "",
              [d](Call& c) { return Reauthenticate(d, c); }});
+  table.Add({verb::post, "/api/v1/auth/reauth/webauthn/options", Credentials::kSession,
+             "A security-key ceremony for a fresh second factor on this session", kNoBody,
+             ObjectSchema({{"public_key", public_key}}),
+             [d](Call& c) { return ReauthOptions(d, c); }});
+  table.Add({verb::post, "/api/v1/auth/reauth/webauthn", Credentials::kSession,
+             "A fresh second factor with a security key, for that ceremony",
+             ObjectSchema({{"credential", KeyAssertionSchema()}}), "",
+             [d](Call& c) { return ReauthenticateWithKey(d, c); }});
   table.Add({verb::get, "/api/v1/auth/session", Credentials::kSessionOrToken,
              "The signed-in account", "", ObjectSchema({{"account", account}}),
              [d](Call& c) { return CurrentSession(d, c); }});

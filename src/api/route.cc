@@ -117,9 +117,20 @@ Result<identity::Principal> RouteTable::Authenticated(const Route& route, http::
 
 Result<http::Response> RouteTable::Run(const Route& route, http::Request& request) {
   Call call{request, nullptr, ContextOf(request)};
-  if (route.credentials == Credentials::kNone) return route.handler(call);
+  // A body sent where none is taken is refused, not ignored: the caller meant something by it.
+  const bool unwanted = route.request_schema == kNoBody && !request.body().empty();
+  const Error no_body{ErrorCode::kInvalidArgument, "this request takes no body"};
+  if (route.credentials == Credentials::kNone) {
+    if (unwanted) return auth_.RefuseUnread("http.body", no_body, call.context);
+    return route.handler(call);
+  }
   auto who = Authenticated(route, request, identity::Sessions::Upkeep::kWait);
   if (!who) return std::unexpected(who.error());
+  if (unwanted) {
+    auto event = identity::EventFor(*who, "http.body", "route", route.path, call.context);
+    event.reason = "a body on a route that takes none";
+    return audit_.Refuse(std::move(event), no_body);
+  }
   call.caller = &*who;
   return route.handler(call);
 }

@@ -48,6 +48,9 @@ constexpr std::array kRules = {
               "lock an account"},
     AdminRule{kUserUnlock, "admin.user.unlock", Who::kAdministrator, Reach::kAccount, true,
               "unlock an account"},
+    AdminRule{kUserReenrol, "admin.user.reenrol", Who::kAdministrator, Reach::kAccount, false,
+              "ask for an account's owner to enrol again (a second admin approves, as a join "
+              "request)"},
     AdminRule{kLeavers, "admin.leavers.apply", Who::kAdministrator, Reach::kOrganisation, false,
               "remove leavers in bulk (each row as for one leaver)"},
     AdminRule{kTokenIssue, "admin.token.issue", Who::kAdministrator, Reach::kAccount, true,

@@ -51,6 +51,7 @@ enum class AdminAction : uint8_t {
   kUserRenew,
   kUserLock,
   kUserUnlock,
+  kUserReenrol,
   kLeavers,
   kTokenIssue,
   kTokenRevoke,

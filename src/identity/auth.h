@@ -36,6 +36,11 @@ class Auth {
                                       const RequestContext& ctx) {
     return deps_.audit.Refuse(AnonymousEvent(std::move(action), ctx), error);
   }
+  // Audits a request refused as `event` (its caller known) before it was acted on, and returns
+  // `error`.
+  std::unexpected<Error> Refuse(audit::Event event, const Error& error) {
+    return deps_.audit.Refuse(std::move(event), error);
+  }
 
  private:
   const AuthOptions options_;

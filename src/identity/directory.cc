@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "identity/bootstrap.h"
+#include "identity/locks.h"
 #include "identity/sessions.h"
 #include "identity/username.h"
 
@@ -14,7 +15,8 @@ namespace {
 constexpr const char* kOrgColumns =
     "id, name, status, agreed_expiry_days, COALESCE(iso27001_ref, ''), "
     "COALESCE(iso27001_expires_on, ''), COALESCE(cep_ref, ''), COALESCE(cep_expires_on, ''), "
-    "created_at, idp_approves, second_factor, privileged_second_factor";
+    "created_at, idp_approves, second_factor, privileged_second_factor, "
+    "webauthn_user_verification";
 
 Org OrgOf(const store::Row& r) {
   Org o;
@@ -26,7 +28,8 @@ Org OrgOf(const store::Row& r) {
   o.cyber_essentials_plus = {r.Text(6), r.Text(7)};
   o.created_at = r.Text(8);
   o.identity_provider_approves = r.Int(9) != 0;
-  o.factors = {*ParseSecondFactor(r.Text(10)), *ParseSecondFactor(r.Text(11))};
+  o.factors = {*ParseSecondFactor(r.Text(10)), *ParseSecondFactor(r.Text(11)),
+               ParseUserVerification(r.Text(12)).value_or(true)};
   return o;
 }
 
@@ -78,10 +81,13 @@ Result<Org> InsertOrg(store::Transaction& tx, store::KeyStore& keys, std::string
 
 Result<std::optional<Org>> SetFactorPolicy(store::Transaction& tx, std::string_view id,
                                            const FactorPolicy& policy) {
-  ASSIGN_OR_RETURN(auto n, tx.Exec("UPDATE organisations SET second_factor = ?, "
-                                   "privileged_second_factor = ? WHERE id = ?",
-                                   {std::string(Name(policy.standard)),
-                                    std::string(Name(policy.privileged)), std::string(id)}));
+  ASSIGN_OR_RETURN(
+      auto n,
+      tx.Exec("UPDATE organisations SET second_factor = ?, "
+              "privileged_second_factor = ?, webauthn_user_verification = ? "
+              "WHERE id = ?",
+              {std::string(Name(policy.standard)), std::string(Name(policy.privileged)),
+               std::string(UserVerificationName(policy.user_verification)), std::string(id)}));
   if (n == 0) return std::optional<Org>();
   return FindOrg(tx, id);
 }
@@ -95,12 +101,14 @@ Result<std::optional<Org>> FindOrg(store::Transaction& tx, std::string_view id) 
 }
 
 Result<FactorPolicy> FactorPolicyOf(store::Transaction& tx, std::string_view org_id) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT second_factor, privileged_second_factor FROM "
-                                       "organisations WHERE id = ?",
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT second_factor, privileged_second_factor, "
+                                       "webauthn_user_verification FROM organisations WHERE id = ?",
                                        {std::string(org_id)}));
   if (rows.empty()) return FactorPolicy{};
-  return FactorPolicy{ParseSecondFactor(rows.front().Text(0)).value_or(SecondFactor::kAny),
-                      ParseSecondFactor(rows.front().Text(1)).value_or(SecondFactor::kAny)};
+  // A value the store should never hold reads as the stricter one.
+  return FactorPolicy{ParseSecondFactor(rows.front().Text(0)).value_or(SecondFactor::kSecurityKey),
+                      ParseSecondFactor(rows.front().Text(1)).value_or(SecondFactor::kSecurityKey),
+                      ParseUserVerification(rows.front().Text(2)).value_or(true)};
 }
 
 Result<bool> OrgNameTaken(store::Transaction& tx, std::string_view name) {
@@ -268,6 +276,53 @@ Result<void> MarkLeft(store::Transaction& tx, std::string_view account_id, TimeP
   RETURN_IF_ERROR(Exec(tx, "UPDATE accounts SET status = 'left', left_at = ? WHERE id = ?",
                        {FormatRfc3339(now), std::string(account_id)}));
   return EndAccess(tx, account_id, now);
+}
+
+Result<std::optional<Holder>> HolderOf(store::Transaction& tx, std::string_view account_id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT p.name, p.email, COALESCE(p.bpss_verified_on, ''), "
+                                       "COALESCE(p.bpss_verified_by, '') FROM accounts a JOIN "
+                                       "people p ON p.id = a.person_id WHERE a.id = ?",
+                                       {std::string(account_id)}));
+  if (rows.empty()) return std::optional<Holder>();
+  const auto& r = rows.front();
+  return Holder{r.Text(0), r.Text(1), r.Text(2), r.Text(3)};
+}
+
+std::string WhyNotReenrol(Kind kind, std::string_view status) {
+  if (kind == Kind::kService) {
+    return "a service account never enrols: issue it a new API token instead";
+  }
+  if (status == "active" || status == "locked" || status == "pending_enrolment") return "";
+  if (status == "left") return "the account has left: a person who returns joins again";
+  return "the account is " + std::string(status) + ": renew it first";
+}
+
+Result<MadeAccount> ReopenEnrolment(store::Transaction& tx, crypto::Random& random, TimePoint now,
+                                    std::string_view account_id,
+                                    std::chrono::hours token_lifetime) {
+  ASSIGN_OR_RETURN(auto account, LoadStoredAccount(tx, account_id));
+  if (!account) return Fail(ErrorCode::kNotFound, "no such user");
+  if (auto why = WhyNotReenrol(account->kind, account->status); !why.empty()) {
+    return Fail(ErrorCode::kFailedPrecondition, std::move(why));
+  }
+  const std::string id(account_id);
+  RETURN_IF_ERROR(EndAccess(tx, id, now));
+  RETURN_IF_ERROR(LiftLocks(tx, id));
+  RETURN_IF_ERROR(Exec(tx,
+                       "UPDATE accounts SET status = 'pending_enrolment', password_hash = NULL, "
+                       "totp_key = NULL, totp_secret = NULL, totp_last_step = -1 WHERE id = ?",
+                       {id}));
+  // The factors of the enrolment that ends: enrolment's recovery codes, security keys' keys.
+  RETURN_IF_ERROR(Exec(tx, "DELETE FROM recovery_codes WHERE account_id = ?", {id}));
+  RETURN_IF_ERROR(Exec(tx, "DELETE FROM webauthn_credentials WHERE account_id = ?", {id}));
+  MadeAccount out;
+  out.account_id = id;
+  out.username = account->username;
+  out.account_expires_at = FormatRfc3339(account->expires_at);
+  out.reopened = true;
+  out.token_expires_at = now + token_lifetime;
+  ASSIGN_OR_RETURN(out.enrolment_token, IssueEnrolmentToken(tx, random, id, out.token_expires_at));
+  return out;
 }
 
 Result<void> Reassign(store::Transaction& tx, std::string_view account_id, std::string_view roles,

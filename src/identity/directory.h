@@ -97,6 +97,7 @@ struct MadeAccount {
   std::string enrolment_token;  // shown once, to the approver, to pass to the person
   TimePoint token_expires_at{};
   std::string account_expires_at;
+  bool reopened = false;  // an account that was there, reopened for enrolment (ReopenEnrolment)
 };
 
 // Makes the account, and its person unless one has the email already; with an enrolment token
@@ -128,6 +129,24 @@ Result<std::optional<Account>> FindAccountNamed(store::Transaction& tx, std::str
 Result<void> EndAccess(store::Transaction& tx, std::string_view account_id, TimePoint now);
 // A leaver: status `left` for good, and its access ended.
 Result<void> MarkLeft(store::Transaction& tx, std::string_view account_id, TimePoint now);
+// The person an account belongs to, as a join request names them; nullopt if no such account.
+struct Holder {
+  std::string name;
+  std::string email;
+  std::string bpss_verified_on;
+  std::string bpss_verified_by;
+};
+Result<std::optional<Holder>> HolderOf(store::Transaction& tx, std::string_view account_id);
+// Why the account's owner may not enrol again (an account that left, expired or is disabled, a
+// service account, which never enrols); "" if they may.
+std::string WhyNotReenrol(Kind kind, std::string_view status);
+// Re-enrolment (lost security keys, authenticator and recovery codes): the account's password,
+// second factors, security keys and recovery codes are forgotten, its access ended (EndAccess)
+// and every lock lifted, and it waits for enrolment, as a new account does, with a new token
+// valid for `token_lifetime`. kNotFound for no such account; kFailedPrecondition with
+// WhyNotReenrol's reason.
+Result<MadeAccount> ReopenEnrolment(store::Transaction& tx, crypto::Random& random, TimePoint now,
+                                    std::string_view account_id, std::chrono::hours token_lifetime);
 // A mover: the assignment replaced (the previous one kept for the record), sessions ended.
 Result<void> Reassign(store::Transaction& tx, std::string_view account_id, std::string_view roles,
                       std::string_view remits, std::string_view grants, std::string_view previous,

@@ -12,6 +12,16 @@ std::optional<SecondFactor> ParseSecondFactor(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view UserVerificationName(bool required) {
+  return required ? "required" : "discouraged";
+}
+
+std::optional<bool> ParseUserVerification(std::string_view name) {
+  if (name == "required") return true;
+  if (name == "discouraged") return false;
+  return std::nullopt;
+}
+
 bool KeyRequired(const FactorPolicy& policy, Kind kind) {
   switch (kind) {
     case Kind::kStandard:

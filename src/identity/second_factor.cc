@@ -90,8 +90,8 @@ std::unexpected<Error> SecondFactors::Refused(Factor outcome, int64_t wait, audi
       return deps_.audit.Refuse(
           std::move(event),
           Error{ErrorCode::kPermissionDenied,
-                "this account signs in with a security key (or a recovery code), not a code "
-                "from an authenticator app"});
+                "this account signs in with a security key, not a code from an authenticator "
+                "app (at sign-in, a recovery code also works)"});
     case Factor::kAccepted:
     case Factor::kInvalid:
       break;

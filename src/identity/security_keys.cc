@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/text.h"
+#include "identity/directory.h"
 #include "identity/sessions.h"
 
 namespace strongroom::identity {
@@ -155,14 +156,7 @@ Result<CreationOptions> SecurityKeys::RegistrationOptions(const Principal& who,
   out.user_name = who.account.username;
   out.timeout_ms = deps_.options.webauthn_ttl.count();
   RETURN_IF_ERROR(deps_.store.Write([&](store::Transaction& tx) -> Result<void> {
-    RETURN_IF_ERROR(
-        tx.Exec("DELETE FROM webauthn_challenges WHERE bound_to = ? AND purpose = 'register'",
-                {who.token_hash}));
-    RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO webauthn_challenges (bound_to, purpose, account_id, challenge, "
-        "user_verification, expires_at) VALUES (?, 'register', ?, ?, ?, ?)",
-        {who.token_hash, who.account.id, out.challenge, int64_t{out.user_verification ? 1 : 0},
-         FormatRfc3339(deps_.clock.Now() + deps_.options.webauthn_ttl)}));
+    ASSIGN_OR_RETURN(out.user_verification, Begin(tx, who, "register", out.challenge));
     ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT credential_id FROM webauthn_credentials WHERE "
                                          "account_id = ? ORDER BY id",
                                          {who.account.id}));
@@ -200,20 +194,12 @@ Result<SecurityKey> SecurityKeys::Register(const Principal& who, std::string_vie
       refusal = std::move(told);
       return {};
     };
-    // The ceremony is spent whatever comes of it.
-    ASSIGN_OR_RETURN(auto ceremony,
-                     tx.Query("SELECT challenge, user_verification FROM webauthn_challenges "
-                              "WHERE bound_to = ? AND purpose = 'register' AND account_id = ? "
-                              "AND expires_at > ?",
-                              {who.token_hash, who.account.id, FormatRfc3339(now)}));
-    RETURN_IF_ERROR(
-        tx.Exec("DELETE FROM webauthn_challenges WHERE bound_to = ? AND purpose = 'register'",
-                {who.token_hash}));
-    if (ceremony.empty()) {
+    ASSIGN_OR_RETURN(auto ceremony, Spend(tx, who, "register"));
+    if (!ceremony) {
       return refuse(not_accepted, "no registration ceremony under way for this session");
     }
     auto expected =
-        ExpectedFor(deps_.options, ctx, ceremony.front().Blob(0), ceremony.front().Int(1) != 0);
+        ExpectedFor(deps_.options, ctx, ceremony->challenge, ceremony->user_verification);
     if (!expected) return refuse(expected.error(), expected.error().message);
     auto made = webauthn::VerifyRegistration(*expected, registration.client_data_json,
                                              registration.attestation_object);
@@ -312,6 +298,107 @@ Result<void> SecurityKeys::Remove(const Principal& who, std::string_view key_id,
                    }));
   (void)removed;
   return {};
+}
+
+Result<void> ReportClone(store::Transaction& tx, audit::AuditLog& audit,
+                         std::string_view account_id, const audit::Event& event,
+                         std::string_view reason) {
+  RETURN_IF_ERROR(EndSessions(tx, account_id));
+  auto suspected = event;
+  const auto credential = event.detail.contains("credential") ? event.detail.at("credential") : "";
+  suspected.action = "security.webauthn.clone_suspected";
+  suspected.allowed = false;
+  suspected.outcome = "unauthenticated";
+  suspected.reason = fmt::format(
+      "security key {} may have been cloned ({}): the key is locked and the account's sessions "
+      "ended",
+      credential, reason);
+  suspected.detail = {{"credential", credential}};
+  return audit.Append(tx, std::move(suspected));
+}
+
+Result<bool> SecurityKeys::Begin(store::Transaction& tx, const Principal& who,
+                                 std::string_view purpose, const Bytes& challenge) {
+  ASSIGN_OR_RETURN(auto policy, FactorPolicyOf(tx, who.account.org_id));
+  RETURN_IF_ERROR(tx.Exec("DELETE FROM webauthn_challenges WHERE bound_to = ? AND purpose = ?",
+                          {who.token_hash, std::string(purpose)}));
+  RETURN_IF_ERROR(
+      tx.Exec("INSERT INTO webauthn_challenges (bound_to, purpose, account_id, challenge, "
+              "user_verification, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+              {who.token_hash, std::string(purpose), who.account.id, challenge,
+               int64_t{policy.user_verification ? 1 : 0},
+               FormatRfc3339(deps_.clock.Now() + deps_.options.webauthn_ttl)}));
+  return policy.user_verification;
+}
+
+Result<std::optional<SecurityKeys::Ceremony>> SecurityKeys::Spend(store::Transaction& tx,
+                                                                  const Principal& who,
+                                                                  std::string_view purpose) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT challenge, user_verification, CASE WHEN "
+                                       "expires_at > ? THEN 1 ELSE 0 END FROM "
+                                       "webauthn_challenges WHERE bound_to = ? AND purpose = ? "
+                                       "AND account_id = ?",
+                                       {FormatRfc3339(deps_.clock.Now()), who.token_hash,
+                                        std::string(purpose), who.account.id}));
+  if (rows.empty()) return std::optional<Ceremony>();
+  const auto& row = rows.front();
+  // Spent by this call only: another that read the same ceremony finds it gone.
+  ASSIGN_OR_RETURN(auto spent, tx.Exec("DELETE FROM webauthn_challenges WHERE bound_to = ? AND "
+                                       "purpose = ? AND challenge = ?",
+                                       {who.token_hash, std::string(purpose), row.Blob(0)}));
+  if (spent != 1 || row.Int(2) == 0) return std::optional<Ceremony>();
+  ASSIGN_OR_RETURN(auto policy, FactorPolicyOf(tx, who.account.org_id));
+  return Ceremony{row.Blob(0), row.Int(1) != 0 || policy.user_verification};
+}
+
+Result<RequestOptions> SecurityKeys::ReauthOptions(const Principal& who,
+                                                   const RequestContext& ctx) {
+  ASSIGN_OR_RETURN(auto rp_id, RpIdFor(deps_.options.webauthn_rp_id, ctx.origin));
+  RequestOptions out;
+  out.rp_id = std::move(rp_id);
+  out.challenge = deps_.random.RandomBytes(kChallengeBytes);
+  out.timeout_ms = deps_.options.webauthn_ttl.count();
+  RETURN_IF_ERROR(deps_.store.Write([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(out.allow, UsableKeyIds(tx, who.account.id));
+    if (out.allow.empty()) return {};
+    ASSIGN_OR_RETURN(out.user_verification, Begin(tx, who, "reauth", out.challenge));
+    return {};
+  }));
+  if (out.allow.empty()) {
+    return Fail(ErrorCode::kFailedPrecondition, "no security key is registered for this account");
+  }
+  return out;
+}
+
+Result<Principal> SecurityKeys::Reauthenticate(const Principal& who, const KeyAssertion& assertion,
+                                               const RequestContext& ctx) {
+  return sessions_.Reauthenticate(
+      who, ctx,
+      [&](store::Transaction& tx, const StoredFactor&, audit::Event& event, int64_t*,
+          std::string* reason) -> Result<Factor> {
+        event.detail["method"] = "webauthn";
+        const auto now = deps_.clock.Now();
+        ASSIGN_OR_RETURN(auto ceremony, Spend(tx, who, "reauth"));
+        if (!ceremony) {
+          *reason = "no security-key ceremony under way for this session";
+          return Factor::kInvalid;
+        }
+        auto expected =
+            ExpectedFor(deps_.options, ctx, ceremony->challenge, ceremony->user_verification);
+        if (!expected) {
+          *reason = expected.error().message;
+          return Factor::kInvalid;
+        }
+        ASSIGN_OR_RETURN(auto outcome, CheckKeyAssertion(tx, who.account.id, *expected, assertion,
+                                                         now, event, reason));
+        if (outcome == KeyOutcome::kAccepted) return Factor::kAccepted;
+        const std::string why = *reason;
+        *reason = "security key not accepted: " + why;
+        if (outcome == KeyOutcome::kCloned) {
+          RETURN_IF_ERROR(ReportClone(tx, deps_.audit, who.account.id, event, why));
+        }
+        return Factor::kWrong;
+      });
 }
 
 }  // namespace strongroom::identity

@@ -10,6 +10,9 @@
 // - A ceremony's challenge is 32 random bytes, lives AuthOptions::webauthn_ttl and is spent by
 //   the write that tries it, accepted or not: a registration's is bound to the session that asked
 //   for it, a sign-in's rides on the login challenge (sign_in.h).
+// - A session proves a fresh second factor with a key as with a code (Sessions::Reauthenticate):
+//   its ceremony is bound to the session; wrong ones count alike. Under a keys-only policy
+//   (factor_policy.h) a code is refused there too.
 // - Registering or removing a key needs a fresh second factor (Sessions::RequireRecentMfa): a
 //   stolen session must not plant a key. A credential id is registered once, to one account.
 // - An assertion whose signature verifies but whose counter did not move on means the key may
@@ -96,10 +99,15 @@ Result<KeyOutcome> CheckKeyAssertion(store::Transaction& tx, std::string_view ac
                                      const webauthn::Expected& expected,
                                      const KeyAssertion& assertion, TimePoint now,
                                      audit::Event& event, std::string* reason);
+// After kCloned: the account's sessions end, and `security.webauthn.clone_suspected` is audited
+// (from `event`, the attempt's, with the key it names and `reason`).
+Result<void> ReportClone(store::Transaction& tx, audit::AuditLog& audit,
+                         std::string_view account_id, const audit::Event& event,
+                         std::string_view reason);
 
 class SecurityKeys {
  public:
-  SecurityKeys(const AuthDeps& deps, const Sessions& sessions) : deps_(deps), sessions_(sessions) {}
+  SecurityKeys(const AuthDeps& deps, Sessions& sessions) : deps_(deps), sessions_(sessions) {}
 
   // A new registration ceremony for the principal's session (replacing any it began before).
   Result<CreationOptions> RegistrationOptions(const Principal& who, const RequestContext& ctx);
@@ -112,9 +120,31 @@ class SecurityKeys {
   Result<std::vector<SecurityKey>> List(const Principal& who);
   Result<void> Remove(const Principal& who, std::string_view key_id, const RequestContext& ctx);
 
+  // A new re-authentication ceremony for the principal's session (replacing any it began
+  // before), offering the account's usable keys; kFailedPrecondition if it has none.
+  Result<RequestOptions> ReauthOptions(const Principal& who, const RequestContext& ctx);
+  // A fresh second factor on the session with a key, for that ceremony, which this attempt spends
+  // whatever comes of it: as Sessions::Reauthenticate with a code, wrong ones counted alike.
+  Result<Principal> Reauthenticate(const Principal& who, const KeyAssertion& assertion,
+                                   const RequestContext& ctx);
+
  private:
+  // A new ceremony for `purpose` bound to the principal's session (replacing any it began
+  // before), with `challenge`; whether the organisation asks keys to verify their user.
+  Result<bool> Begin(store::Transaction& tx, const Principal& who, std::string_view purpose,
+                     const Bytes& challenge);
+  // The session's live ceremony for `purpose`, spent by this call whatever comes of it; nullopt if
+  // none lives. Its user verification: as asked for then, or as the organisation asks now if that
+  // is stricter.
+  struct Ceremony {
+    Bytes challenge;
+    bool user_verification = false;
+  };
+  Result<std::optional<Ceremony>> Spend(store::Transaction& tx, const Principal& who,
+                                        std::string_view purpose);
+
   const AuthDeps& deps_;
-  const Sessions& sessions_;
+  Sessions& sessions_;
 };
 
 }  // namespace strongroom::identity

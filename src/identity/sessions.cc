@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "crypto/hash.h"
+#include "identity/directory.h"
+#include "identity/factor_policy.h"
 
 namespace strongroom::identity {
 
@@ -171,14 +173,34 @@ Result<void> Sessions::Logout(const Principal& principal, const RequestContext& 
 
 Result<Principal> Sessions::Reauthenticate(const Principal& principal, std::string_view code,
                                            const RequestContext& ctx) {
+  const auto& account = principal.account;
+  return Reauthenticate(principal, ctx,
+                        [&](store::Transaction& tx, const StoredFactor& stored, audit::Event& event,
+                            int64_t* step, std::string* reason) -> Result<Factor> {
+                          ASSIGN_OR_RETURN(auto policy, FactorPolicyOf(tx, account.org_id));
+                          if (KeyRequired(policy, account.kind)) {
+                            *reason = "a TOTP code, where the organisation requires a security key";
+                            return Factor::kNotAllowed;
+                          }
+                          int64_t wait = 0;  // (not throttled: checked first)
+                          ASSIGN_OR_RETURN(auto outcome, factors_.Check(tx, account, stored, code,
+                                                                        event, step, &wait));
+                          if (outcome == Factor::kWrong) *reason = "wrong TOTP code";
+                          return outcome;
+                        });
+}
+
+Result<Principal> Sessions::Reauthenticate(const Principal& principal, const RequestContext& ctx,
+                                           const ReauthCheck& check) {
   auto event = EventFor(principal, "auth.reauth", "session", principal.session_id, ctx);
   event.target.org = principal.account.org_id;
   const auto& account = principal.account;
   Factor outcome = Factor::kInvalid;
   int64_t wait = 0;
-  std::string mfa_at;
+  std::string mfa_at, reason;
   auto done = deps_.store.Write([&](store::Transaction& tx) -> Result<void> {
     outcome = Factor::kInvalid;
+    reason = "session not found";
     static const std::string sql = fmt::format(
         "SELECT {}, s.reauth_failures FROM sessions s JOIN accounts a ON a.id = s.account_id "
         "WHERE s.token_hash = ? AND a.id = ?",
@@ -186,11 +208,16 @@ Result<Principal> Sessions::Reauthenticate(const Principal& principal, std::stri
     ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {principal.token_hash, account.id}));
     if (rows.empty()) return {};
     const auto stored = StoredFactorOf(rows.front(), 0);
+    ASSIGN_OR_RETURN(auto throttled, factors_.Throttled(tx, stored, event, &wait));
+    if (throttled) {
+      outcome = Factor::kThrottled;
+      return {};
+    }
     int64_t step = -1;
-    ASSIGN_OR_RETURN(outcome, factors_.Check(tx, account, stored, code, event, &step, &wait));
-    if (outcome == Factor::kThrottled) return {};
+    ASSIGN_OR_RETURN(outcome, check(tx, stored, event, &step, &reason));
+    if (outcome != Factor::kAccepted && outcome != Factor::kWrong) return {};
     if (outcome == Factor::kWrong) {
-      event.reason = "wrong TOTP code";
+      event.reason = reason;
       RETURN_IF_ERROR(factors_.Failed(tx, account.id, stored.failures + 1, event));
       const int64_t tries = rows.front().Int(kStoredFactorColumnCount) + 1;
       if (tries < deps_.options.reauth_attempts) {
@@ -200,11 +227,11 @@ Result<Principal> Sessions::Reauthenticate(const Principal& principal, std::stri
       }
       // Whoever holds this session is guessing: it ends.
       RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE token_hash = ?", {principal.token_hash}));
-      return AppendSecurityEvent(
-          deps_.audit, tx, event, "security.session.ended",
-          fmt::format("{} wrong re-authentication codes: session ended", tries));
+      return AppendSecurityEvent(deps_.audit, tx, event, "security.session.ended",
+                                 fmt::format("{} wrong re-authentications: session ended", tries));
     }
-    RETURN_IF_ERROR(factors_.Accepted(tx, account.id, step));
+    RETURN_IF_ERROR(
+        factors_.Accepted(tx, account.id, step >= 0 ? std::optional<int64_t>(step) : std::nullopt));
     mfa_at = FormatRfc3339(deps_.clock.Now());
     RETURN_IF_ERROR(
         tx.Exec("UPDATE sessions SET mfa_at = ?, reauth_failures = 0 WHERE token_hash = ?",
@@ -217,7 +244,7 @@ Result<Principal> Sessions::Reauthenticate(const Principal& principal, std::stri
   });
   if (!done) return std::unexpected(done.error());
   if (outcome != Factor::kAccepted) {
-    return factors_.Refused(outcome, wait, std::move(event), "session not found");
+    return factors_.Refused(outcome, wait, std::move(event), std::move(reason));
   }
   Principal fresh = principal;
   fresh.mfa_at = std::move(mfa_at);

@@ -7,6 +7,7 @@
 // before it is acknowledged; a request writes nothing, and the sessions' last uses reach the
 // store every kFlushEvery through Flush.
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -58,12 +59,22 @@ class Sessions {
   Result<void> CheckChange(const Principal& principal, bool same_origin,
                            std::string_view csrf_token, const RequestContext& ctx) const;
   Result<void> Logout(const Principal& principal, const RequestContext& ctx);
-  // A fresh second factor on this session; wrong codes count for the account, and end the
-  // session after AuthOptions::reauth_attempts.
-  // The principal with its second factor fresh as of now: for a request that proves it and
-  // then acts at once (the console asks for the code with the action's form).
+  // A fresh second factor on this session; wrong ones count for the account, and end the
+  // session after AuthOptions::reauth_attempts. Returns the principal with its second factor
+  // fresh as of now: for a request that proves it and then acts at once (the console asks for
+  // the code with the action's form).
+  // With a TOTP code; refused (403, unchecked, uncounted) where the organisation requires a
+  // security key (factor_policy.h): then SecurityKeys::Reauthenticate.
   Result<Principal> Reauthenticate(const Principal& principal, std::string_view code,
                                    const RequestContext& ctx);
+  // What a re-authentication checks inside its write, once it is not throttled, given the
+  // account's stored factor: kAccepted (with *step, a TOTP code's), or kWrong (counted here),
+  // kInvalid or kNotAllowed with *reason for the audit log.
+  using ReauthCheck =
+      std::function<Result<Factor>(store::Transaction& tx, const StoredFactor& stored,
+                                   audit::Event& event, int64_t* step, std::string* reason)>;
+  Result<Principal> Reauthenticate(const Principal& principal, const RequestContext& ctx,
+                                   const ReauthCheck& check);
   Result<void> RequireRecentMfa(const Principal& principal) const;
   // Sessions alive as of their last recorded use (recorded every kFlushEvery), for the metrics.
   Result<int64_t> Live() const;

@@ -186,14 +186,15 @@ Result<void> SignIn::LoginFailed(audit::Event event, std::string reason, const P
 }
 
 Result<std::optional<RequestOptions>> SignIn::Ceremony(store::Transaction& tx,
-                                                       std::string_view account_id,
+                                                       const Account& account,
                                                        const RequestContext& ctx) {
   auto rp_id = RpIdFor(deps_.options.webauthn_rp_id, ctx.origin);
   if (!rp_id) return std::nullopt;
-  ASSIGN_OR_RETURN(auto ids, UsableKeyIds(tx, account_id));
+  ASSIGN_OR_RETURN(auto ids, UsableKeyIds(tx, account.id));
   if (ids.empty()) return std::nullopt;
-  return RequestOptions{std::move(*rp_id), deps_.random.RandomBytes(32), std::move(ids), false,
-                        deps_.options.webauthn_ttl.count()};
+  ASSIGN_OR_RETURN(auto policy, FactorPolicyOf(tx, account.org_id));
+  return RequestOptions{std::move(*rp_id), deps_.random.RandomBytes(32), std::move(ids),
+                        policy.user_verification, deps_.options.webauthn_ttl.count()};
 }
 
 // A success: the count Reserve took is given back, with any lock it set, and a challenge for the
@@ -227,7 +228,7 @@ Result<LoginChallenge> SignIn::PasswordAccepted(const PasswordStep& step, const 
         }
         RETURN_IF_ERROR(tx.Exec("DELETE FROM login_throttle WHERE username = ? AND source = ?",
                                 {step.key, step.throttle_source}));
-        ASSIGN_OR_RETURN(out.webauthn, Ceremony(tx, account.id, ctx));
+        ASSIGN_OR_RETURN(out.webauthn, Ceremony(tx, account, ctx));
         ASSIGN_OR_RETURN(auto policy, FactorPolicyOf(tx, account.org_id));
         out.totp = !KeyRequired(policy, account.kind);
         RETURN_IF_ERROR(tx.Exec(
@@ -326,6 +327,7 @@ struct SignIn::Challenge {
   std::string last_failure_at;
   std::optional<Bytes> webauthn_challenge;  // the security-key ceremony's, while it lives
   bool key_required = false;                // no TOTP code is accepted (factor_policy.h)
+  bool user_verification = false;           // a key must verify its user (factor_policy.h)
 };
 
 Result<std::optional<SignIn::Challenge>> SignIn::FindChallenge(store::Transaction& tx,
@@ -348,6 +350,7 @@ Result<std::optional<SignIn::Challenge>> SignIn::FindChallenge(store::Transactio
   if (!row.IsNull(k + 3)) c.webauthn_challenge = row.Blob(k + 3);
   ASSIGN_OR_RETURN(auto policy, FactorPolicyOf(tx, c.account.org_id));
   c.key_required = KeyRequired(policy, c.account.kind);
+  c.user_verification = policy.user_verification;
   return c;
 }
 
@@ -418,7 +421,9 @@ Result<Factor> SignIn::CheckKey(store::Transaction& tx, const Challenge& challen
     *refusal = "no security-key ceremony under way for this login challenge";
     return Factor::kInvalid;
   }
-  auto expected = ExpectedFor(deps_.options, ctx, *challenge.webauthn_challenge, false);
+  // The policy as it is now: one made stricter since the options were given applies.
+  auto expected =
+      ExpectedFor(deps_.options, ctx, *challenge.webauthn_challenge, challenge.user_verification);
   if (!expected) {
     *refusal = expected.error().message;
     return Factor::kInvalid;
@@ -442,17 +447,7 @@ Result<Factor> SignIn::CheckKey(store::Transaction& tx, const Challenge& challen
   RETURN_IF_ERROR(CountWrong(tx, challenge, event, "security key not accepted: " + reason));
   RETURN_IF_ERROR(
       tx.Exec("DELETE FROM login_challenges WHERE challenge_hash = ?", {challenge.hash}));
-  RETURN_IF_ERROR(EndSessions(tx, account.id));
-  auto suspected = event;
-  suspected.action = "security.webauthn.clone_suspected";
-  suspected.allowed = false;
-  suspected.outcome = "unauthenticated";
-  suspected.reason = fmt::format(
-      "security key {} may have been cloned ({}): the key is locked and the account's sessions "
-      "ended",
-      event.detail["credential"], reason);
-  suspected.detail = {{"credential", event.detail["credential"]}};
-  RETURN_IF_ERROR(deps_.audit.Append(tx, std::move(suspected)));
+  RETURN_IF_ERROR(ReportClone(tx, deps_.audit, account.id, event, reason));
   return Factor::kWrong;
 }
 
@@ -540,7 +535,7 @@ Result<SignIn::Renewed> SignIn::Renew(std::string_view challenge, const RequestC
     if (!found || !SignsInAt(found->account.kind, ctx.reach)) return {};
     out.challenge_valid = true;
     out.totp = !found->key_required;
-    ASSIGN_OR_RETURN(out.options, Ceremony(tx, found->account.id, ctx));
+    ASSIGN_OR_RETURN(out.options, Ceremony(tx, found->account, ctx));
     if (!out.options) return {};
     RETURN_IF_ERROR(
         tx.Exec("UPDATE login_challenges SET webauthn_challenge = ?, "

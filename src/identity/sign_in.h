@@ -85,8 +85,7 @@ class SignIn {
   };
   Result<Renewed> Renew(std::string_view challenge, const RequestContext& ctx);
   // A ceremony for the account's usable keys, if it has any and the listener offers them.
-  Result<std::optional<RequestOptions>> Ceremony(store::Transaction& tx,
-                                                 std::string_view account_id,
+  Result<std::optional<RequestOptions>> Ceremony(store::Transaction& tx, const Account& account,
                                                  const RequestContext& ctx);
   Result<void> OpenSession(store::Transaction& tx, const Challenge& challenge,
                            const RequestContext& ctx, NewSession& session, audit::Event& event);

@@ -29,11 +29,14 @@ struct Stored {
   std::string requested_by;
   std::string status;
   std::optional<std::string> external_id;
+  std::string purpose;     // "join" or "reenrol"
+  std::string account_id;  // a re-enrolment's account; a join's once approved
 };
 
 constexpr const char* kStoredColumns =
     "org_id, username, person_name, person_email, kind, roles, remits, grants, "
-    "bpss_verified_on, bpss_verified_by, requested_by, status, external_id";
+    "bpss_verified_on, bpss_verified_by, requested_by, status, external_id, purpose, "
+    "COALESCE(account_id, '')";
 
 Result<std::optional<Stored>> LoadRequest(store::Transaction& tx, std::string_view id) {
   static const std::string sql =
@@ -55,6 +58,8 @@ Result<std::optional<Stored>> LoadRequest(store::Transaction& tx, std::string_vi
   s.requested_by = j.Text(10);
   s.status = j.Text(11);
   if (!j.IsNull(12)) s.external_id = j.Text(12);
+  s.purpose = j.Text(13);
+  s.account_id = j.Text(14);
   return s;
 }
 
@@ -149,17 +154,20 @@ Result<void> Joiners::Check(store::Transaction& tx, const identity::Principal& a
 
 Result<void> Joiners::Insert(store::Transaction& tx, std::string_view id, const JoinInput& in,
                              std::string_view requested_by, std::string_view source,
-                             std::string_view external_id) {
+                             std::string_view external_id, std::string_view reenrol) {
+  auto optional = [](std::string_view v) {
+    return v.empty() ? store::Value{} : store::Value{std::string(v)};
+  };
   RETURN_IF_ERROR(tx.Exec(
       "INSERT INTO join_requests (id, org_id, username, person_name, person_email, kind, "
       "roles, remits, grants, bpss_verified_on, bpss_verified_by, requested_by, "
-      "requested_at, status, source, external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-      "'pending', ?, ?)",
+      "requested_at, status, source, external_id, purpose, account_id) VALUES (?, ?, ?, ?, ?, ?, "
+      "?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
       {std::string(id), in.org_id, in.username, in.person_name, in.person_email, in.kind,
        JoinList(in.roles), JoinList(in.remits), JoinList(in.grants), in.bpss_verified_on,
        in.bpss_verified_by, std::string(requested_by), FormatRfc3339(d_.clock.Now()),
-       std::string(source),
-       external_id.empty() ? store::Value{} : store::Value{std::string(external_id)}}));
+       std::string(source), optional(external_id),
+       std::string(reenrol.empty() ? "join" : "reenrol"), optional(reenrol)}));
   return {};
 }
 
@@ -184,6 +192,56 @@ Result<std::string> Joiners::Request(const identity::Principal& admin, const Joi
       });
 }
 
+Result<std::string> Joiners::RequestReenrolment(const identity::Principal& admin,
+                                                std::string_view account_id,
+                                                const identity::RequestContext& ctx) {
+  const std::string id = "jr-" + d_.random.RandomHex(8);
+  const auto action = authz::AdminAction::kUserReenrol;
+  auto event =
+      MakeEvent(admin, std::string(authz::RuleFor(action).name), "account", account_id, ctx);
+  RETURN_IF_ERROR(Admit(admin, action, event));
+  return d_.audit.Change<std::string>(
+      event, [&](store::Transaction& tx, audit::Event& ev) -> Result<std::string> {
+        ASSIGN_OR_RETURN(auto target, identity::LoadStoredAccount(tx, account_id));
+        if (!target) {
+          ev.reason = "no such account";
+          return Fail(ErrorCode::kNotFound, "no such user");
+        }
+        ev.target.org = target->org_id;
+        RETURN_IF_ERROR(AdmitOn(admin, action, *target, ev));
+        const auto reason = ev.reason;
+        if (auto why = identity::WhyNotReenrol(target->kind, target->status); !why.empty()) {
+          ev.reason = why;
+          return Fail(ErrorCode::kFailedPrecondition, std::move(why));
+        }
+        ASSIGN_OR_RETURN(auto asked, tx.Query("SELECT 1 FROM join_requests WHERE account_id = ? "
+                                              "AND purpose = 'reenrol' AND status = 'pending'",
+                                              {target->id}));
+        if (!asked.empty()) {
+          ev.reason = "a re-enrolment is waiting for approval already";
+          return Fail(ErrorCode::kAlreadyExists,
+                      "a re-enrolment of this account is waiting for approval already");
+        }
+        ASSIGN_OR_RETURN(auto holder, identity::HolderOf(tx, target->id));
+        if (!holder) return Fail(ErrorCode::kInternal, "the account's person cannot be read");
+        const JoinInput in{target->org_id,
+                           target->username,
+                           holder->name,
+                           holder->email,
+                           std::string(identity::Name(target->kind)),
+                           target->roles.Names(),
+                           target->remits,
+                           target->grants,
+                           holder->bpss_verified_on,
+                           holder->bpss_verified_by};
+        RETURN_IF_ERROR(Insert(tx, id, in, admin.account.id, "api", "", target->id));
+        ev.allowed = true;
+        ev.reason = reason;
+        ev.detail = {{"request", id}, {"username", in.username}, {"kind", in.kind}};
+        return id;
+      });
+}
+
 Result<Approved> Joiners::Approve(const identity::Principal& admin, std::string_view request_id,
                                   const identity::RequestContext& ctx) {
   auto event = MakeEvent(admin, "admin.join_request.approve", "join_request", request_id, ctx);
@@ -204,7 +262,7 @@ Result<Approved> Joiners::Approve(const identity::Principal& admin, std::string_
         }
         const auto& in = stored->input;
         ev.target.org = in.org_id;
-        ev.detail = {{"username", in.username}, {"kind", in.kind}};
+        ev.detail = {{"username", in.username}, {"kind", in.kind}, {"purpose", stored->purpose}};
         ASSIGN_OR_RETURN(auto requester, identity::LoadAccount(tx, stored->requested_by));
         if (!requester) {  // the rule needs the requester's person: without it, refuse
           ev.reason = "the requester's account cannot be read";
@@ -243,6 +301,15 @@ Result<Approved> Joiners::Fulfil(store::Transaction& tx, std::string_view reques
   ASSIGN_OR_RETURN(auto stored, LoadRequest(tx, request_id));
   if (!stored || stored->status != "pending") return NoSuchRequest();
   const auto& in = stored->input;
+  const auto now = d_.clock.Now();
+  if (stored->purpose == "reenrol") {
+    ASSIGN_OR_RETURN(auto out, identity::ReopenEnrolment(tx, d_.random, now, stored->account_id,
+                                                         kJoinTokenLifetime));
+    RETURN_IF_ERROR(tx.Exec(
+        "UPDATE join_requests SET status = 'approved', decided_by = ?, decided_at = ? WHERE id = ?",
+        {decided_by, FormatRfc3339(now), std::string(request_id)}));
+    return out;
+  }
   ASSIGN_OR_RETURN(auto org, identity::FindOrg(tx, in.org_id));
   if (!org) return NoSuchRequest();
   const identity::NewAccount a{in.org_id,
@@ -257,7 +324,6 @@ Result<Approved> Joiners::Fulfil(store::Transaction& tx, std::string_view reques
                                in.bpss_verified_by,
                                stored->external_id,
                                org->agreed_expiry_days};
-  const auto now = d_.clock.Now();
   ASSIGN_OR_RETURN(auto out, identity::InsertAccount(
                                  tx, d_.random, now, a,
                                  enrolment_token ? kJoinTokenLifetime : std::chrono::hours(0)));
@@ -324,8 +390,9 @@ Result<std::vector<JoinRequestRow>> Joiners::List(const identity::Principal& adm
         std::string sql =
             "SELECT j.id, j.org_id, j.username, j.kind, j.roles, j.remits, j.requested_by, "
             "j.requested_at, j.status, j.person_name, j.person_email, j.grants, "
-            "j.bpss_verified_on, j.bpss_verified_by, COALESCE(a.username, j.requested_by) "
-            "FROM join_requests j LEFT JOIN accounts a ON a.id = j.requested_by "
+            "j.bpss_verified_on, j.bpss_verified_by, COALESCE(a.username, j.requested_by), "
+            "j.purpose, COALESCE(j.account_id, '') FROM join_requests j LEFT JOIN accounts a ON "
+            "a.id = j.requested_by "
             "WHERE j.status = ?";
         store::Params params{std::string(status)};
         if (!org.empty()) {
@@ -337,7 +404,7 @@ Result<std::vector<JoinRequestRow>> Joiners::List(const identity::Principal& adm
         for (const auto& r : rows) {
           out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5),
                          r.Text(6), r.Text(7), r.Text(8), r.Text(9), r.Text(10), r.Text(11),
-                         r.Text(12), r.Text(13), r.Text(14)});
+                         r.Text(12), r.Text(13), r.Text(14), r.Text(15), r.Text(16)});
         }
         return out;
       });

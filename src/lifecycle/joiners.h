@@ -58,6 +58,8 @@ struct JoinRequestRow {
   std::string bpss_verified_on;
   std::string bpss_verified_by;
   std::string requested_by_username;
+  std::string purpose;     // "join", or "reenrol": the account's owner enrols again
+  std::string account_id;  // the account a re-enrolment is for, or a join made; "" before
 };
 
 // Checks what an account of `kind` in the organisation is to be given: roles that fit the kind
@@ -76,6 +78,14 @@ class Joiners : private AdminActions {
   // The new request's id.
   Result<std::string> Request(const identity::Principal& admin, const JoinInput& input,
                               const identity::RequestContext& ctx);
+  // Asks for the account's owner to enrol again (lost security keys, authenticator and recovery
+  // codes): a request approved, or rejected, as a join request is, by the same rules. Approval
+  // forgets the account's password and second factors and answers a new enrolment token
+  // (identity::ReopenEnrolment). The new request's id.
+  Result<std::string> RequestReenrolment(const identity::Principal& admin,
+                                         std::string_view account_id,
+                                         const identity::RequestContext& ctx);
+  // A join request's approval answers the new account; a re-enrolment's, the account it reopens.
   Result<Approved> Approve(const identity::Principal& admin, std::string_view request_id,
                            const identity::RequestContext& ctx);
   Result<void> Reject(const identity::Principal& admin, std::string_view request_id,
@@ -89,11 +99,13 @@ class Joiners : private AdminActions {
   // Checks a request `admin` raises, canonicalising `input`; the reason goes on `event`.
   Result<void> Check(store::Transaction& tx, const identity::Principal& admin, JoinInput& input,
                      audit::Event& event);
-  // Stores a pending request from `source` ("admin" or "scim").
+  // Stores a pending request from `source` ("admin" or "scim"); naming `reenrol`, an account's,
+  // it is a re-enrolment of that account.
   Result<void> Insert(store::Transaction& tx, std::string_view id, const JoinInput& input,
                       std::string_view requested_by, std::string_view source,
-                      std::string_view external_id);
-  // Makes the account a pending request asks for, and marks the request approved by `decided_by`.
+                      std::string_view external_id, std::string_view reenrol = "");
+  // Makes the account a pending request asks for (reopens a re-enrolment's account), and marks
+  // the request approved by `decided_by`.
   Result<Approved> Fulfil(store::Transaction& tx, std::string_view request_id,
                           const std::string& decided_by, bool enrolment_token);
 };

@@ -150,7 +150,9 @@ Result<Org> Organisations::SetFactorPolicy(const identity::Principal& admin,
   event.allowed = true;
   event.reason = "security officer";
   event.detail = {{"second_factor", std::string(identity::Name(policy.standard))},
-                  {"privileged_second_factor", std::string(identity::Name(policy.privileged))}};
+                  {"privileged_second_factor", std::string(identity::Name(policy.privileged))},
+                  {"webauthn_user_verification",
+                   std::string(identity::UserVerificationName(policy.user_verification))}};
   return d_.audit.Change<Org>(event, [&](store::Transaction& tx) -> Result<Org> {
     ASSIGN_OR_RETURN(auto org, identity::SetFactorPolicy(tx, org_id, policy));
     if (!org) return Fail(ErrorCode::kNotFound, "no such organisation");

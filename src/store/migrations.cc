@@ -515,6 +515,17 @@ CREATE TABLE webauthn_challenges (
         "ALTER TABLE organisations ADD COLUMN privileged_second_factor TEXT NOT NULL DEFAULT "
         "'totp-or-webauthn' CHECK (privileged_second_factor IN ('totp-or-webauthn', "
         "'webauthn'))"}},
+      {21,
+       "re-enrolment through the join-approval rules (lifecycle/joiners.h): a join request may "
+       "name an existing account whose owner is to enrol again",
+       {"ALTER TABLE join_requests ADD COLUMN purpose TEXT NOT NULL DEFAULT 'join' CHECK "
+        "(purpose IN ('join', 'reenrol'))",
+        "CREATE INDEX join_requests_account ON join_requests (account_id, status)"}},
+      {22,
+       "an organisation may require its people's security keys to verify their user (a PIN or "
+       "a biometric), not only their presence (identity/factor_policy.h)",
+       {"ALTER TABLE organisations ADD COLUMN webauthn_user_verification TEXT NOT NULL DEFAULT "
+        "'discouraged' CHECK (webauthn_user_verification IN ('discouraged', 'required'))"}},
   };
   return kMigrations;
 }

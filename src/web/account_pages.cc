@@ -54,7 +54,8 @@ Result<http::Response> AddKey(const ConsoleDeps& d, Call& c) {
   if (!form) {
     return d.auth.security_keys.RefuseMalformed(c.who(), form.error(), c.context);
   }
-  auto who = Proven(d, c, "auth.webauthn.register", Value(*form, "code"));
+  // (The page asks for a code only: its form's own ceremony is the new key's.)
+  auto who = Proven(d, c, "auth.webauthn.register", *form);
   if (!who) {
     if (!ShownOnTheForm(who.error()) && who.error().code != ErrorCode::kUnauthenticated) {
       return std::unexpected(who.error());
@@ -87,17 +88,17 @@ Result<http::Response> RemovePage(const ConsoleDeps& d, Call& c, const Error* er
   auto data = SignedIn(d, c, "Remove a security key");
   data["id"] = PercentEncode(key->id);
   data["name"] = key->name;
-  if (!d.auth.sessions.RequireRecentMfa(c.who())) data["needs_code"] = true;
+  if (!d.auth.sessions.RequireRecentMfa(c.who())) AskFreshFactor(d, c, data);
   if (error != nullptr) return FormAgain(d, "account_key_remove", std::move(data), "code", *error);
   return Page(d, 200, "account_key_remove", data);
 }
 
 Result<http::Response> RemoveKey(const ConsoleDeps& d, Call& c) {
-  auto form = http::ParseForm(c.request, {{"code", 32}});
+  auto form = http::ParseForm(c.request, {{"code", 32}, {"key_answer", 8192}});
   if (!form) {
     return d.lifecycle.RefuseMalformed(c.who(), "auth.webauthn.remove", form.error(), c.context);
   }
-  auto who = Proven(d, c, "auth.webauthn.remove", Value(*form, "code"));
+  auto who = Proven(d, c, "auth.webauthn.remove", *form);
   if (!who) {
     if (!ShownOnTheForm(who.error()) && who.error().code != ErrorCode::kUnauthenticated) {
       return std::unexpected(who.error());

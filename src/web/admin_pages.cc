@@ -31,6 +31,7 @@ void AddJoinRequest(PageData& item, const lifecycle::JoinRequestRow& j,
   item["bpss"] = ReadableDate(j.bpss_verified_on);
   item["bpss_by"] = j.bpss_verified_by;
   item["requested_at"] = Readable(j.requested_at);
+  if (j.purpose == "reenrol") item["reenrol"] = true;
 }
 
 Result<http::Response> JoinRequestsPage(const ConsoleDeps& d, Call& c) {
@@ -194,14 +195,20 @@ Result<http::Response> DecideJoinPage(const ConsoleDeps& d, Call& c, bool approv
   const auto found = std::ranges::find(list, id, &lifecycle::JoinRequestRow::id);
   if (found == list.end()) return Fail(ErrorCode::kNotFound, "no such pending join request");
   ASSIGN_OR_RETURN(auto orgs, OrgNames(d, c));
-  auto data = SignedIn(d, c, approve ? "Approve this account" : "Reject this request");
+  const bool reenrol = found->purpose == "reenrol";
+  auto data = SignedIn(d, c,
+                       !approve  ? "Reject this request"
+                       : reenrol ? "Approve this re-enrolment"
+                                 : "Approve this account");
   AddJoinRequest(data, *found, orgs);
   data["verb"] = approve ? "approve" : "reject";
   data["button"] = approve ? "Approve" : "Reject";
   if (!approve) data["rejecting"] = true;
   const auto action = approve ? authz::AdminAction::kJoinApprove : authz::AdminAction::kJoinReject;
   // A reason refused comes after the factor was proved: not asked for again.
-  if (field == "code" || (field != "reason" && NeedsCode(d, c, action))) data["needs_code"] = true;
+  if (field == "code" || (field != "reason" && NeedsCode(d, c, action))) {
+    AskFreshFactor(d, c, data);
+  }
   if (const auto reason = form.find("reason"); reason != form.end()) {
     data["reason_value"] = reason->second;
   }
@@ -211,12 +218,13 @@ Result<http::Response> DecideJoinPage(const ConsoleDeps& d, Call& c, bool approv
 
 Result<http::Response> DecideJoin(const ConsoleDeps& d, Call& c, bool approve) {
   const std::string action = approve ? "admin.join_request.approve" : "admin.join_request.reject";
-  auto form = approve ? http::ParseForm(c.request, {{"code", 32}})
-                      : http::ParseForm(c.request, {{"code", 32}, {"reason", 2000, true}});
+  auto form = approve
+                  ? http::ParseForm(c.request, {{"code", 32}, {"key_answer", 8192}})
+                  : http::ParseForm(c.request,
+                                    {{"code", 32}, {"key_answer", 8192}, {"reason", 2000, true}});
   if (!form) return d.lifecycle.RefuseMalformed(c.who(), action, form.error(), c.context);
-  auto fresh =
-      Proven(d, c, approve ? authz::AdminAction::kJoinApprove : authz::AdminAction::kJoinReject,
-             (*form)["code"]);
+  auto fresh = Proven(
+      d, c, approve ? authz::AdminAction::kJoinApprove : authz::AdminAction::kJoinReject, *form);
   if (!fresh) {
     if (http::HttpStatusFor(fresh.error().code) >= 500) return std::unexpected(fresh.error());
     return DecideJoinPage(d, c, approve, *form, &fresh.error(), "code");
@@ -232,7 +240,8 @@ Result<http::Response> DecideJoin(const ConsoleDeps& d, Call& c, bool approve) {
     return SeeOther("/admin/join-requests");
   }
   ASSIGN_OR_RETURN(auto made, d.lifecycle.joiners.Approve(*fresh, c.param("id"), c.context));
-  auto data = SignedIn(d, c, "Account approved");
+  auto data = SignedIn(d, c, made.reopened ? "Re-enrolment approved" : "Account approved");
+  if (made.reopened) data["reenrol"] = true;
   data["username"] = made.username;
   data["token"] = made.enrolment_token;
   data["token_expires_at"] = Readable(FormatRfc3339(made.token_expires_at));
@@ -371,6 +380,13 @@ constexpr UserAction kUserActions[] = {
      true},
     {"unlock", authz::AdminAction::kUserUnlock, "Unlock this account", "Unlock the account",
      "Every lock on the account is lifted, and they can sign in again.", Asks::kReason, false},
+    {"reenrol", authz::AdminAction::kUserReenrol, "Ask for them to enrol again",
+     "Ask for a re-enrolment",
+     "For someone who has lost their security keys, authenticator app and recovery codes. A second "
+     "administrator approves it as a join request; then their password, second factors, security "
+     "keys and recovery codes are forgotten, their sessions end, and they enrol again with a new "
+     "enrolment token.",
+     Asks::kNothing, true},
 };
 
 Result<http::Response> UserPage(const ConsoleDeps& d, Call& c) {
@@ -393,6 +409,10 @@ Result<http::Response> UserPage(const ConsoleDeps& d, Call& c) {
     for (const char* can : {"can_move", "can_renew", "can_leave"}) data[can] = true;
     if (u.status != "expired") data["can_expire"] = true;
     data[u.status == "locked" ? "can_unlock" : "can_lock"] = true;
+  }
+  if (const auto kind = identity::ParseKind(u.kind);
+      kind && identity::WhyNotReenrol(*kind, u.status).empty()) {
+    data["can_reenrol"] = true;
   }
   if (u.kind == "service") {
     ASSIGN_OR_RETURN(const auto tokens, d.lifecycle.accounts.Tokens(c.who(), u.id, c.context));
@@ -480,7 +500,7 @@ Result<http::Response> UserActionPage(const ConsoleDeps& d, Call& c, const UserA
   }
   // A reason or a day refused comes after the factor was proved: not asked for again.
   if (field == "code" || (error == nullptr && NeedsCode(d, c, a.action))) {
-    data["needs_code"] = true;
+    AskFreshFactor(d, c, data);
   }
   if (error == nullptr) return Page(d, 200, "admin_user_action", data);
   return FormAgain(d, "admin_user_action", std::move(data), link, *error);
@@ -530,6 +550,11 @@ Result<void> Act(const ConsoleDeps& d, Call& c, const UserAction& a,
       return accounts.Lock(admin, id, form["reason"], c.context);
     case authz::AdminAction::kUserUnlock:
       return accounts.Unlock(admin, id, form["reason"], c.context);
+    case authz::AdminAction::kUserReenrol: {
+      ASSIGN_OR_RETURN(auto request, d.lifecycle.joiners.RequestReenrolment(admin, id, c.context));
+      (void)request;
+      return {};
+    }
     default:
       return Fail(ErrorCode::kInternal, "no such action on an account");
   }
@@ -556,17 +581,21 @@ std::string_view FieldOf(const UserAction& a, std::string_view message) {
 Result<http::Form> UserActionForm(const http::Request& request, Asks asks) {
   switch (asks) {
     case Asks::kNothing:
-      return http::ParseForm(request, {{"code", 32}});
+      return http::ParseForm(request, {{"code", 32}, {"key_answer", 8192}});
     case Asks::kReason:
-      return http::ParseForm(request, {{"code", 32}, {"reason", 2000, true}});
+      return http::ParseForm(request, {{"code", 32}, {"key_answer", 8192}, {"reason", 2000, true}});
     case Asks::kAssignment:
       return http::ParseForm(request, {{"code", 32},
+                                       {"key_answer", 8192},
                                        {"roles", 32, false, true},
                                        {"remits", 64 * 65},
                                        {"grants", 32, false, true}});
     case Asks::kUntil:
-      return http::ParseForm(
-          request, {{"code", 32}, {"until_day", 8}, {"until_month", 8}, {"until_year", 8}});
+      return http::ParseForm(request, {{"code", 32},
+                                       {"key_answer", 8192},
+                                       {"until_day", 8},
+                                       {"until_month", 8},
+                                       {"until_year", 8}});
   }
   return Fail(ErrorCode::kInternal, "no such form");
 }
@@ -577,7 +606,7 @@ Result<http::Response> ActOnUser(const ConsoleDeps& d, Call& c, const UserAction
     return d.lifecycle.RefuseMalformed(c.who(), std::string(authz::RuleFor(a.action).name),
                                        form.error(), c.context);
   }
-  auto fresh = Proven(d, c, a.action, (*form)["code"]);
+  auto fresh = Proven(d, c, a.action, *form);
   if (!fresh) {
     if (http::HttpStatusFor(fresh.error().code) >= 500) return std::unexpected(fresh.error());
     return UserActionPage(d, c, a, &*form, &fresh.error(), "code");
@@ -590,6 +619,8 @@ Result<http::Response> ActOnUser(const ConsoleDeps& d, Call& c, const UserAction
     }
     return UserActionPage(d, c, a, &*form, &done.error(), field);
   }
+  // A re-enrolment waits for a second administrator, among the join requests.
+  if (a.action == authz::AdminAction::kUserReenrol) return SeeOther("/admin/join-requests");
   return SeeOther("/admin/users/" + PercentEncode(c.param("id")));
 }
 
@@ -608,7 +639,7 @@ Result<http::Response> TokenPage(const ConsoleDeps& d, Call& c, http::Form form,
                             form, field == "until" ? message : "");
   // A day refused comes after the factor was proved: not asked for again.
   if (field == "code" || (error == nullptr && NeedsCode(d, c, authz::AdminAction::kTokenIssue))) {
-    data["needs_code"] = true;
+    AskFreshFactor(d, c, data);
   }
   if (error == nullptr) return Page(d, 200, "admin_token_new", data);
   return FormAgain(d, "admin_token_new", std::move(data), field == "until" ? "until_day" : field,
@@ -616,12 +647,15 @@ Result<http::Response> TokenPage(const ConsoleDeps& d, Call& c, http::Form form,
 }
 
 Result<http::Response> IssueToken(const ConsoleDeps& d, Call& c) {
-  auto form = http::ParseForm(
-      c.request, {{"code", 32}, {"until_day", 8}, {"until_month", 8}, {"until_year", 8}});
+  auto form = http::ParseForm(c.request, {{"code", 32},
+                                          {"key_answer", 8192},
+                                          {"until_day", 8},
+                                          {"until_month", 8},
+                                          {"until_year", 8}});
   if (!form) {
     return d.lifecycle.RefuseMalformed(c.who(), "admin.token.issue", form.error(), c.context);
   }
-  auto fresh = Proven(d, c, authz::AdminAction::kTokenIssue, (*form)["code"]);
+  auto fresh = Proven(d, c, authz::AdminAction::kTokenIssue, *form);
   if (!fresh) {
     if (http::HttpStatusFor(fresh.error().code) >= 500) return std::unexpected(fresh.error());
     return TokenPage(d, c, std::move(*form), &fresh.error(), "code");

@@ -106,10 +106,13 @@ std::string FactorsText(const identity::FactorPolicy& policy) {
     return f == identity::SecondFactor::kSecurityKey ? "a security key only"
                                                      : "an authenticator app or a security key";
   };
-  return fmt::format("Standard accounts: {}. Privileged accounts: {}.", text(policy.standard),
+  return fmt::format("Standard accounts: {}. Privileged accounts: {}.{}", text(policy.standard),
                      text(identity::KeyRequired(policy, identity::Kind::kPrivileged)
                               ? identity::SecondFactor::kSecurityKey
-                              : identity::SecondFactor::kAny));
+                              : identity::SecondFactor::kAny),
+                     policy.user_verification
+                         ? " Security keys must check who holds them (a PIN or a fingerprint)."
+                         : "");
 }
 
 // An organisation's page; `remit` and `error` are a remit refused, shown again beside its field.
@@ -276,14 +279,21 @@ Result<http::Response> FactorsPage(const ConsoleDeps& d, Call& c,
     groups.push_back(std::move(group));
   }
   data["groups"] = std::move(groups);
-  if (NeedsCode(d, c, authz::AdminAction::kOrgSecondFactor)) data["needs_code"] = true;
+  if (policy.user_verification) data["user_verification"] = true;
+  if (error != nullptr && field == "webauthn_user_verification") {
+    data["user_verification_error"] = Sentence(error->message);
+  }
+  if (NeedsCode(d, c, authz::AdminAction::kOrgSecondFactor)) AskFreshFactor(d, c, data);
   if (error == nullptr) return Page(d, 200, "admin_org_second_factor", data);
   return FormAgain(d, "admin_org_second_factor", std::move(data), field, *error);
 }
 
 Result<http::Response> SetFactors(const ConsoleDeps& d, Call& c) {
-  auto form = http::ParseForm(
-      c.request, {{"second_factor", 32}, {"privileged_second_factor", 32}, {"code", 32}});
+  auto form = http::ParseForm(c.request, {{"second_factor", 32},
+                                          {"privileged_second_factor", 32},
+                                          {"webauthn_user_verification", 16},
+                                          {"code", 32},
+                                          {"key_answer", 8192}});
   if (!form) {
     return d.lifecycle.RefuseMalformed(c.who(), "admin.org.second_factor", form.error(), c.context);
   }
@@ -298,7 +308,14 @@ Result<http::Response> SetFactors(const ConsoleDeps& d, Call& c) {
     }
     *out = *parsed;
   }
-  auto who = Proven(d, c, authz::AdminAction::kOrgSecondFactor, (*form)["code"]);
+  const auto uv = identity::ParseUserVerification((*form)["webauthn_user_verification"]);
+  if (!uv) {
+    const Error error{ErrorCode::kInvalidArgument, "choose whether keys must check who holds them"};
+    (void)d.lifecycle.RefuseMalformed(c.who(), "admin.org.second_factor", error, c.context);
+    return FactorsPage(d, c, policy, &error, "webauthn_user_verification");
+  }
+  policy.user_verification = *uv;
+  auto who = Proven(d, c, authz::AdminAction::kOrgSecondFactor, *form);
   if (!who) {
     if (!ShownOnTheForm(who.error()) && who.error().code != ErrorCode::kUnauthenticated) {
       return std::unexpected(who.error());

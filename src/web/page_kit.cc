@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "api/auth.h"
+#include "api/webauthn_json.h"
 #include "common/text.h"
 #include "http/error_response.h"
 #include "identity/sessions.h"
@@ -15,6 +16,8 @@ namespace strongroom::web {
 namespace {
 
 constexpr std::string_view kHtml = "text/html; charset=utf-8";
+// How deep the JSON the console's script puts in a form may nest (a credential is one object).
+constexpr int kCredentialDepth = 4;
 
 // A day as people read it, in GOV.UK's style: "3 December 2026".
 std::string ReadableDay(std::chrono::sys_days day) {
@@ -190,17 +193,41 @@ bool NeedsCode(const ConsoleDeps& d, Call& c, authz::AdminAction action) {
   return authz::RuleFor(action).fresh_second_factor && !d.auth.sessions.RequireRecentMfa(c.who());
 }
 
+void AskFreshFactor(const ConsoleDeps& d, Call& c, PageData& data) {
+  data["needs_code"] = true;
+  // No key, or a listener with no RP ID: the code alone.
+  if (auto options = d.auth.security_keys.ReauthOptions(c.who(), c.context)) {
+    data["reauth_options"] = boost::json::serialize(api::RequestOptionsJson(*options));
+  }
+}
+
 Result<identity::Principal> Proven(const ConsoleDeps& d, Call& c, authz::AdminAction action,
-                                   const std::string& code) {
+                                   const http::Form& form) {
   if (!authz::RuleFor(action).fresh_second_factor) return c.who();
-  return Proven(d, c, authz::RuleFor(action).name, code);
+  return Proven(d, c, authz::RuleFor(action).name, form);
 }
 
 Result<identity::Principal> Proven(const ConsoleDeps& d, Call& c, std::string_view action,
-                                   const std::string& code) {
+                                   const http::Form& form) {
   if (d.auth.sessions.RequireRecentMfa(c.who())) return c.who();
-  // No code at all (the form opened while the factor was fresh, and it is not now) is not a wrong
-  // one: it is asked for, and counts against nothing.
+  const auto field = [&](std::string_view name) {
+    const auto at = form.find(name);
+    return at == form.end() ? std::string() : at->second;
+  };
+  const auto answer = field("key_answer");
+  if (!answer.empty()) {
+    auto assertion = api::ParseKeyAssertion(answer, kCredentialDepth);
+    if (!assertion) {
+      return d.lifecycle.RefuseMalformed(c.who(), std::string(action), assertion.error(),
+                                         c.context);
+    }
+    auto fresh = d.auth.security_keys.Reauthenticate(c.who(), *assertion, c.context);
+    if (fresh || fresh.error().code != ErrorCode::kUnauthenticated) return fresh;
+    return Fail(ErrorCode::kUnauthenticated, "your security key was not accepted");
+  }
+  // Neither (the form opened while the factor was fresh, and it is not now) is not a wrong one:
+  // it is asked for, and counts against nothing.
+  const auto code = field("code");
   if (code.empty()) {
     return d.lifecycle.RefuseMalformed(
         c.who(), std::string(action),

@@ -115,16 +115,20 @@ bool Offered(const ConsoleDeps& d, const identity::Principal& who, authz::AdminA
 // Whether the form for `action` must ask for a security code: the action needs a second factor
 // proved within the window (authz/admin.h), and the session's is older.
 bool NeedsCode(const ConsoleDeps& d, Call& c, authz::AdminAction action);
-// Who acts for `action`: the caller, with the form's code proved first when NeedsCode. A code not
-// given (refused and audited as an attempt at `action`, but not counted as a wrong one) or not
-// accepted is for the form to show (a session ended for too many wrong codes is sent to sign in
-// by the next request); a fault is the service's.
+// Marks `data` for a form that asks for a fresh second factor (_code.mustache): a code, and where
+// the account has a security key, a ceremony to use it instead (the console's script puts the
+// key's answer in the form's `key_answer` field: every such form takes {"key_answer", 8192}).
+void AskFreshFactor(const ConsoleDeps& d, Call& c, PageData& data);
+// Who acts for `action`: the caller, with the form's code or key proved first when NeedsCode.
+// Neither given (refused and audited as an attempt at `action`, but not counted as a wrong one),
+// or one not accepted, is for the form to show (a session ended for too many wrong ones is sent to
+// sign in by the next request); a fault is the service's.
 Result<identity::Principal> Proven(const ConsoleDeps& d, Call& c, authz::AdminAction action,
-                                   const std::string& code);
+                                   const http::Form& form);
 // The same for an action of one's own that always needs a fresh second factor (adding or
 // removing one's security key), audited as `action`.
 Result<identity::Principal> Proven(const ConsoleDeps& d, Call& c, std::string_view action,
-                                   const std::string& code);
+                                   const http::Form& form);
 
 // --- Routes -------------------------------------------------------------------------------------
 

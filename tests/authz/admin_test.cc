@@ -62,18 +62,18 @@ Subject CallerOf(Col c) {
 // their own organisation's people; approvers approve others' exports; provisioners drive SCIM.
 const std::map<AdminAction, std::string> kMay = {
     //                 officer, org admin, approver, editor, reader, provisioner
-    {kOrgCreate, "Y-----"},       {kOrgList, "YY----"},       {kOrgCertificates, "Y-----"},
-    {kOrgSecondFactor, "Y-----"}, {kRemitCreate, "YY----"},   {kRemitList, "YY----"},
-    {kJoinRequest, "YY----"},     {kJoinApprove, "YY----"},   {kJoinReject, "YY----"},
-    {kJoinList, "YY----"},        {kUserList, "YY----"},      {kUserLeave, "YY----"},
-    {kUserMove, "YY----"},        {kUserExpire, "YY----"},    {kUserRenew, "YY----"},
-    {kUserLock, "YY----"},        {kUserUnlock, "YY----"},    {kLeavers, "YY----"},
-    {kTokenIssue, "YY----"},      {kTokenRevoke, "YY----"},   {kTokenList, "YY----"},
-    {kOrderCreate, "Y-----"},     {kOrderLift, "Y-----"},     {kOrderList, "Y-----"},
-    {kAuditSearch, "Y-----"},     {kExportApprove, "--Y---"}, {kScimProvision, "-----Y"},
-    {kIthcRecord, "Y-----"},      {kIthcList, "Y-----"},      {kIthcFinding, "Y-----"},
-    {kIthcMitigate, "Y-----"},    {kIthcAccept, "Y-----"},    {kIthcSignOff, "Y-----"},
-    {kComplianceRead, "Y-----"},
+    {kOrgCreate, "Y-----"},       {kOrgList, "YY----"},        {kOrgCertificates, "Y-----"},
+    {kOrgSecondFactor, "Y-----"}, {kRemitCreate, "YY----"},    {kRemitList, "YY----"},
+    {kJoinRequest, "YY----"},     {kJoinApprove, "YY----"},    {kJoinReject, "YY----"},
+    {kJoinList, "YY----"},        {kUserList, "YY----"},       {kUserLeave, "YY----"},
+    {kUserMove, "YY----"},        {kUserExpire, "YY----"},     {kUserRenew, "YY----"},
+    {kUserLock, "YY----"},        {kUserUnlock, "YY----"},     {kUserReenrol, "YY----"},
+    {kLeavers, "YY----"},         {kTokenIssue, "YY----"},     {kTokenRevoke, "YY----"},
+    {kTokenList, "YY----"},       {kOrderCreate, "Y-----"},    {kOrderLift, "Y-----"},
+    {kOrderList, "Y-----"},       {kAuditSearch, "Y-----"},    {kExportApprove, "--Y---"},
+    {kScimProvision, "-----Y"},   {kIthcRecord, "Y-----"},     {kIthcList, "Y-----"},
+    {kIthcFinding, "Y-----"},     {kIthcMitigate, "Y-----"},   {kIthcAccept, "Y-----"},
+    {kIthcSignOff, "Y-----"},     {kComplianceRead, "Y-----"},
 };
 
 enum class Answer { kAllow, kDeny, kHidden };

@@ -485,5 +485,148 @@ TEST_F(SecurityKeysTest, UnderAPolicyOfKeysOnlyACodeIsRefusedUncountedAndKeysAnd
   EXPECT_TRUE(Password("ann.smith").totp);
 }
 
+// An organisation that requires user verification: every ceremony asks for it, and an answer
+// without it (a touch only) is refused and counted; with it, accepted.
+TEST_F(SecurityKeysTest, WhereThePolicyAsksKeysMustVerifyTheirUser) {
+  testing::SoftKey key;
+  const auto ann = Session("ann.smith");
+  ASSERT_TRUE(Register(ann, key));  // registered before the policy: a touch was enough
+  ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto org,
+                     SetFactorPolicy(tx, "org-a", {SecondFactor::kAny, SecondFactor::kAny, true}));
+    EXPECT_TRUE(org && org->factors.user_verification);
+    return {};
+  }));
+  auto login = Password("ann.smith");
+  ASSERT_TRUE(login.webauthn);
+  EXPECT_TRUE(login.webauthn->user_verification);
+  auto touched = f_.auth->sign_in.CompleteWebAuthn(
+      login.challenge,
+      AsAssertion(key.Get(kRpId, kOrigin, login.webauthn->challenge, testing::kUp)), At());
+  ASSERT_FALSE(touched);
+  EXPECT_EQ(touched.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(f_.Events("auth.login").back().at("detail").at("second_factor_failures"), "1");
+  auto renewed = f_.auth->sign_in.WebAuthnOptions(login.challenge, At());
+  ASSERT_TRUE(renewed);
+  EXPECT_TRUE(renewed->user_verification);
+  auto verified = f_.auth->sign_in.CompleteWebAuthn(
+      login.challenge,
+      AsAssertion(key.Get(kRpId, kOrigin, renewed->challenge, testing::kUp | testing::kUv)), At());
+  ASSERT_TRUE(verified) << verified.error().message;
+
+  // Re-authentication and registration ask for it too.
+  const auto fresh = *f_.auth->sessions.Authenticate(verified->token);
+  auto reauth = f_.auth->security_keys.ReauthOptions(fresh, At());
+  ASSERT_TRUE(reauth);
+  EXPECT_TRUE(reauth->user_verification);
+  EXPECT_FALSE(f_.auth->security_keys.Reauthenticate(
+      fresh, AsAssertion(key.Get(kRpId, kOrigin, reauth->challenge, testing::kUp)), At()));
+  auto creation = f_.auth->security_keys.RegistrationOptions(fresh, At());
+  ASSERT_TRUE(creation);
+  EXPECT_TRUE(creation->user_verification);
+  testing::SoftKey second;
+  EXPECT_FALSE(f_.auth->security_keys.Register(
+      fresh, "Touch only",
+      AsRegistration(
+          second.Create(kRpId, kOrigin, creation->challenge, testing::kUp | testing::kAt)),
+      At()));
+}
+
+// Re-authentication with a key: its ceremony is the session's and used once; a fresh second
+// factor as a code gives; wrong ones counted alike; a copy caught; no key, no ceremony.
+TEST_F(SecurityKeysTest, AKeyReauthenticatesTheSessionOnceForItsCeremony) {
+  testing::SoftKey key;
+  const auto ann = Session("ann.smith");
+  ASSERT_TRUE(Register(ann, key));
+  f_.clock.Advance(std::chrono::minutes(6));
+  ASSERT_FALSE(f_.auth->sessions.RequireRecentMfa(ann)) << "stale: a sensitive action waits";
+  auto options = f_.auth->security_keys.ReauthOptions(ann, At());
+  ASSERT_TRUE(options) << options.error().message;
+  EXPECT_EQ(options->rp_id, kRpId);
+  ASSERT_EQ(options->allow.size(), 1u);
+  EXPECT_EQ(options->allow.front(), key.id());
+  const auto assertion = AsAssertion(key.Get(kRpId, kOrigin, options->challenge));
+  auto fresh = f_.auth->security_keys.Reauthenticate(ann, assertion, At());
+  ASSERT_TRUE(fresh) << fresh.error().message;
+  EXPECT_TRUE(f_.auth->sessions.RequireRecentMfa(*fresh));
+  auto replayed = f_.auth->security_keys.Reauthenticate(ann, assertion, At());
+  ASSERT_FALSE(replayed);
+  EXPECT_EQ(replayed.error().code, ErrorCode::kUnauthenticated) << "its ceremony is spent";
+  const auto events = f_.Events("auth.reauth");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].at("outcome"), "ok");
+  EXPECT_EQ(events[0].at("detail").at("method"), "webauthn");
+  EXPECT_EQ(Text(events[1].at("decision").at("reason")),
+            "no security-key ceremony under way for this session");
+
+  // Another session's ceremony is not this one's; another origin's assertion is a wrong one.
+  const auto other = Session("ann.smith");
+  auto theirs = f_.auth->security_keys.ReauthOptions(other, At());
+  ASSERT_TRUE(theirs);
+  EXPECT_FALSE(f_.auth->security_keys.Reauthenticate(
+      ann, AsAssertion(key.Get(kRpId, kOrigin, theirs->challenge)), At()));
+  ASSERT_TRUE(f_.auth->security_keys.ReauthOptions(ann, At()));
+  auto mine = f_.auth->security_keys.ReauthOptions(ann, At());
+  ASSERT_TRUE(mine);
+  auto elsewhere = f_.auth->security_keys.Reauthenticate(
+      ann, AsAssertion(key.Get(kRpId, "https://evil.example.org", mine->challenge)), At());
+  ASSERT_FALSE(elsewhere);
+  EXPECT_EQ(elsewhere.error().code, ErrorCode::kUnauthenticated);
+  const auto wrong = f_.Events("auth.reauth").back();
+  EXPECT_EQ(wrong.at("detail").at("second_factor_failures"), "1") << "counted as a wrong code is";
+
+  // Bob has no key: no ceremony.
+  const auto bob = Session("bob.jones");
+  auto none = f_.auth->security_keys.ReauthOptions(bob, At());
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(SecurityKeysTest, ACopyUsedToReauthenticateIsCaughtAndEndsTheSessions) {
+  testing::SoftKey key;
+  const auto ann = Session("ann.smith");
+  ASSERT_TRUE(Register(ann, key));
+  testing::SoftKey copy = key;
+  ASSERT_TRUE(SignInWithKey("ann.smith", key));  // the original moves on to 1
+  auto options = f_.auth->security_keys.ReauthOptions(ann, At());
+  ASSERT_TRUE(options);
+  auto r = f_.auth->security_keys.Reauthenticate(
+      ann, AsAssertion(copy.Get(kRpId, kOrigin, options->challenge)), At());  // 1 again
+  ASSERT_FALSE(r);
+  EXPECT_EQ(f_.Events("security.webauthn.clone_suspected").size(), 1u);
+  EXPECT_FALSE(f_.auth->sessions.Authenticate(tokens_["ann.smith"])) << "its sessions end";
+  auto listed = f_.auth->security_keys.List(ann);
+  ASSERT_TRUE(listed);
+  EXPECT_FALSE(listed->front().locked_at.empty());
+}
+
+TEST_F(SecurityKeysTest, UnderAPolicyOfKeysOnlyACodeDoesNotReauthenticateAndAKeyDoes) {
+  testing::SoftKey key;
+  const auto ann = Session("ann.smith");
+  const auto bob = Session("bob.jones");
+  ASSERT_TRUE(Register(ann, key));
+  ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(
+        auto org, SetFactorPolicy(tx, "org-a", {SecondFactor::kSecurityKey, SecondFactor::kAny}));
+    EXPECT_TRUE(org);
+    return {};
+  }));
+  f_.NextStep();
+  auto code = f_.auth->sessions.Reauthenticate(ann, f_.Code("ann.smith"), At());
+  ASSERT_FALSE(code);
+  EXPECT_EQ(code.error().code, ErrorCode::kPermissionDenied);
+  const auto refused = f_.Events("auth.reauth").back();
+  EXPECT_EQ(refused.at("outcome"), "permission_denied");
+  EXPECT_FALSE(refused.at("detail").as_object().contains("second_factor_failures"))
+      << "unchecked, uncounted";
+  auto options = f_.auth->security_keys.ReauthOptions(ann, At());
+  ASSERT_TRUE(options);
+  EXPECT_TRUE(f_.auth->security_keys.Reauthenticate(
+      ann, AsAssertion(key.Get(kRpId, kOrigin, options->challenge)), At()));
+  // Bob's organisation is the same, and he has no key: his code is refused too.
+  f_.NextStep();
+  EXPECT_FALSE(f_.auth->sessions.Reauthenticate(bob, f_.Code("bob.jones"), At()));
+}
+
 }  // namespace
 }  // namespace strongroom::identity

@@ -68,7 +68,9 @@ std::string Rendered(const boost::json::object& doc) {
          "and\nthe tables differ. Conventions (errors, cookies, CSRF) are in `shared/API.md`; who "
          "may\ntake each action once signed in is in `docs/authorization.md`. The listener column "
          "is\nthe surface a route is served on (`src/common/surface.h`): asked on a listener that "
-         "does\nnot serve it, a route answers 404 and the attempt is audited as a probe.\n\n"
+         "does\nnot serve it, a route answers 404 and the attempt is audited as a probe. A route "
+         "that\ntakes no body (in OpenAPI: `x-strongroom-body: none`) refuses one with 400, "
+         "audited as\n`http.body`.\n\n"
          "| Method | Path | Listener | Credentials | What it does |\n"
          "|---|---|---|---|---|\n";
   for (const auto& [path, item] : doc.at("paths").as_object()) {

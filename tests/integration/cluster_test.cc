@@ -13,6 +13,7 @@
 #include <csignal>
 #include <filesystem>
 #include <functional>
+#include <latch>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "fakes/wait.h"
 #include "integration/org_fixture.h"
 #include "postgres/test_postgres.h"
+#include "webauthn/fake_authenticator.h"
 
 namespace strongroom::testing {
 namespace {
@@ -399,6 +401,69 @@ TEST_F(ClusterTest, ANodeKilledUnderWritesLosesNothingAcknowledged) {
   for (const auto* node : {&inst_, &b_}) {
     auto verify = RunBinary({"audit", "verify", "--config", node->config().string()});
     EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  }
+}
+
+// Both nodes behind one name (as behind a balancer: the same public origin), one database: a
+// security key's assertion sent to both at once signs in exactly once, for its ceremony is spent
+// in the write that accepts it.
+class ClusterKeyTest : public ClusterTest {
+ protected:
+  static constexpr const char* kOrigin = "https://records.example.org:8443";
+  static constexpr const char* kRpId = "records.example.org";
+  void SetUp() override {
+    inst_.SetServer({{"public_origin", std::string("\"") + kOrigin + "\""}});
+    ClusterTest::SetUp();
+  }
+};
+
+TEST_F(ClusterKeyTest, OneAssertionSentToBothNodesAtOnceSignsInOnce) {
+  const auto& ann = sessions_["ann.editor"];
+  SoftKey key;
+  const auto b64 = [](std::span<const uint8_t> b) { return Base64UrlEncode(b); };
+  const auto bytes = [](const boost::json::value& v) {
+    return Base64UrlDecode(std::string(v.as_string())).value_or(Bytes{});
+  };
+  auto options = api_.As(ann, "POST", "/api/v1/auth/webauthn/credentials/options");
+  ASSERT_EQ(options.status, 200) << options.body;
+  const auto made =
+      key.Create(kRpId, kOrigin, bytes(JsonOf(options).at("public_key").at("challenge")));
+  ASSERT_EQ(api_.As(ann, "POST", "/api/v1/auth/webauthn/credentials",
+                    boost::json::object{{"name", "Desk key"},
+                                        {"credential",
+                                         {{"id", b64(made.id)},
+                                          {"client_data_json", b64(made.client_data_json)},
+                                          {"attestation_object", b64(made.attestation_object)}}}})
+                .status,
+            201);
+  for (int round = 0; round < 3; ++round) {
+    auto login = b_api_.Call("POST", "/api/v1/auth/login",
+                             boost::json::serialize(boost::json::object{
+                                 {"username", "ann.editor"}, {"password", kTestPassword}}));
+    ASSERT_EQ(login.status, 200) << login.body;
+    const auto answer = JsonOf(login);
+    const auto a =
+        key.Get(kRpId, kOrigin, bytes(answer.at("webauthn").at("public_key").at("challenge")));
+    const auto body = boost::json::serialize(
+        boost::json::object{{"challenge", answer.at("challenge")},
+                            {"credential",
+                             {{"id", b64(a.id)},
+                              {"client_data_json", b64(a.client_data_json)},
+                              {"authenticator_data", b64(a.authenticator_data)},
+                              {"signature", b64(a.signature)}}}});
+    std::latch go(2);
+    int status[2] = {0, 0};
+    std::vector<std::thread> both;
+    for (int n = 0; n < 2; ++n) {
+      both.emplace_back([&, n] {
+        ApiClient client(n == 0 ? inst_ : b_, api_);
+        go.arrive_and_wait();
+        status[n] = client.Call("POST", "/api/v1/auth/mfa/webauthn", body).status;
+      });
+    }
+    for (auto& t : both) t.join();
+    EXPECT_EQ(std::min(status[0], status[1]), 200) << "round " << round;
+    EXPECT_EQ(std::max(status[0], status[1]), 401) << "round " << round;
   }
 }
 

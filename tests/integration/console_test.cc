@@ -668,6 +668,67 @@ TEST_F(ConsoleTest, AdministratorsLockUnlockAndRecordLeaversByForms) {
   }
 }
 
+TEST_F(ConsoleTest, AdministratorsReenrolSomeoneWhoLostEveryFactorByForms) {
+  const auto users = JsonOf(api_.As(officer1_, "GET", "/api/v1/admin/users"));
+  std::string id;
+  for (const auto& u : users.at("items").as_array()) {
+    if (u.at("username").as_string() == "rob.reader") id = std::string(u.at("id").as_string());
+  }
+  ASSERT_FALSE(id.empty());
+  const auto one = SignInByForms(kOfficer1);
+  auto page = Get("/admin/users/" + id, one);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_NE(page.body.find("/admin/users/" + id + "/reenrol"), std::string::npos);
+  auto form = Get("/admin/users/" + id + "/reenrol", one);
+  ASSERT_EQ(form.status, 200) << Said(form);
+  EXPECT_NE(form.body.find("enrol again with a new enrolment token"), std::string::npos);
+  const auto csrf = HiddenField(form.body, "csrf_token");
+  const std::string path = "/admin/users/" + id + "/reenrol";
+  // Hostile forms: refused, nothing asked.
+  EXPECT_EQ(Post(path, FormEncode({{"csrf_token", csrf}, {"why", "x"}}), one).status, 400);
+  EXPECT_EQ(Post(path, "", one).status, 403) << "no CSRF token";
+  EXPECT_EQ(
+      Post("/admin/users/acc-0000000000000000/reenrol", FormEncode({{"csrf_token", csrf}}), one)
+          .status,
+      404);
+  EXPECT_NE(Get("/admin/join-requests", one).body.find("No request is waiting"), std::string::npos);
+
+  auto asked = Post(path, FormEncode({{"csrf_token", csrf}}), one);
+  ASSERT_EQ(asked.status, 303) << Said(asked);
+  EXPECT_EQ(asked.headers["location"], "/admin/join-requests");
+  auto list = Get("/admin/join-requests", one);
+  EXPECT_NE(list.body.find("Enrol again"), std::string::npos) << Said(list);
+  const auto request = "jr-" + Between(list.body, "href=\"/admin/join-requests/jr-", '/');
+  ASSERT_EQ(request.size(), 19u) << request;
+  EXPECT_EQ(api_.As(sessions_["rob.reader"], "GET", "/api/v1/records").status, 200)
+      << "nothing happens before approval";
+
+  const auto two = SignInByForms(kOfficer2);
+  auto decide = Get("/admin/join-requests/" + request + "/approve", two);
+  ASSERT_EQ(decide.status, 200) << Said(decide);
+  EXPECT_NE(decide.body.find("Approve this re-enrolment"), std::string::npos);
+  EXPECT_NE(decide.body.find("rob.reader is to enrol again"), std::string::npos);
+  auto approved = Post("/admin/join-requests/" + request + "/approve",
+                       FormEncode({{"csrf_token", HiddenField(decide.body, "csrf_token")}}), two);
+  ASSERT_EQ(approved.status, 200) << Said(approved);
+  EXPECT_NE(approved.body.find("Re-enrolment approved"), std::string::npos);
+  const auto token = Between(approved.body, "id=\"enrolment-token\">", '<');
+  ASSERT_EQ(token.size(), 64u) << Said(approved);
+  EXPECT_EQ(api_.As(sessions_["rob.reader"], "GET", "/api/v1/records").status, 401);
+  EXPECT_TRUE(api_.Enrol("rob.reader", token)) << "the token shown is the one that works";
+  api_.AdvanceClock(30);
+  EXPECT_FALSE(api_.SignIn("rob.reader").cookie.empty());
+
+  // A leaver's page offers no re-enrolment. (Officer one's API session ended when they signed in
+  // by forms: one session for a privileged account.)
+  api_.AdvanceClock(30);
+  ASSERT_EQ(api_.As(api_.SignIn(kOfficer1), "POST", "/api/v1/admin/users/" + id + "/leave").status,
+            204);
+  page = Get("/admin/users/" + id, two);
+  ASSERT_EQ(page.status, 200) << Said(page);
+  EXPECT_EQ(page.body.find("/reenrol\""), std::string::npos);
+}
+
 constexpr const char* kMonthNames[] = {"January",   "February", "March",    "April",
                                        "May",       "June",     "July",     "August",
                                        "September", "October",  "November", "December"};
@@ -1641,6 +1702,10 @@ TEST_F(ConsoleTest, SecurityKeyAndSecondFactorFormsRefuseHostileInput) {
                                        {"privileged_second_factor", "webauthn"},
                                        {"grace_days", "7"},
                                        {"csrf_token", officer_csrf}})},
+      {"an unknown verification", FormEncode({{"second_factor", "webauthn"},
+                                              {"privileged_second_factor", "webauthn"},
+                                              {"webauthn_user_verification", "always"},
+                                              {"csrf_token", officer_csrf}})},
   };
   for (const auto& h : choices) {
     auto r = Post(path, h.body, officer);

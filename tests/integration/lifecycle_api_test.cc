@@ -432,6 +432,81 @@ TEST_F(LifecycleApiTest, JoinRequestsNeedASecondAdminWhoIsNotTheSubject) {
   }
 }
 
+// Someone who has lost every second factor (security keys, authenticator, recovery codes) enrols
+// again through the join-approval rules: one admin asks, a second approves, the old credentials
+// stop working at once, and the new enrolment token sets up the same account again.
+TEST_F(LifecycleApiTest, SomeoneWhoLostEveryFactorEnrolsAgainThroughASecondAdmin) {
+  ASSERT_EQ(SessionStatus("rob.reader"), 200);
+  auto asked = Admin(officer1_, "rob.reader", "reenrol");
+  ASSERT_EQ(asked.status, 201) << asked.body;
+  const auto request = JsonOf(asked);
+  EXPECT_EQ(request.at("purpose"), "reenrol");
+  const std::string id(request.at("id").as_string());
+  EXPECT_EQ(Admin(officer2_, "rob.reader", "reenrol").status, 409) << "one waits already";
+  auto listed = api_.As(officer2_, "GET", "/api/v1/admin/join-requests");
+  ASSERT_EQ(listed.status, 200);
+  const auto items = JsonOf(listed);
+  int found = 0;
+  for (const auto& j : items.at("items").as_array()) {
+    if (j.at("id") != id.c_str()) continue;
+    ++found;
+    EXPECT_EQ(j.at("purpose"), "reenrol");
+    EXPECT_EQ(j.at("account_id"), account_ids_["rob.reader"].c_str());
+    EXPECT_EQ(j.at("username"), "rob.reader");
+  }
+  EXPECT_EQ(found, 1);
+  const std::string approve = "/api/v1/admin/join-requests/" + id + "/approve";
+  EXPECT_EQ(api_.As(officer1_, "POST", approve).status, 403) << "never the one who asked";
+  EXPECT_EQ(SessionStatus("rob.reader"), 200) << "nothing happens before approval";
+
+  auto ok = api_.As(officer2_, "POST", approve);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  const auto approved = JsonOf(ok);
+  EXPECT_EQ(approved.at("purpose"), "reenrol");
+  EXPECT_EQ(approved.at("account_id"), account_ids_["rob.reader"].c_str());
+  const std::string token(approved.at("enrolment_token").as_string());
+  ASSERT_EQ(token.size(), 64u);
+  EXPECT_EQ(SessionStatus("rob.reader"), 401) << "the old session ends at once";
+  EXPECT_TRUE(api_.SignIn("rob.reader").cookie.empty()) << "the old password and code";
+
+  ASSERT_TRUE(api_.Enrol("rob.reader", token));
+  api_.AdvanceClock(30);
+  sessions_["rob.reader"] = api_.SignIn("rob.reader");
+  ASSERT_FALSE(sessions_["rob.reader"].cookie.empty());
+  EXPECT_EQ(ListCount("rob.reader"), 0) << "the same account, its remits as they were";
+  EXPECT_EQ(Users(officer1_, "?status=active").size(), 6u) << "no account was added";
+  EXPECT_EQ(Decided(officer1_, "admin.user.reenrol"), std::make_pair(1, 1));
+}
+
+TEST_F(LifecycleApiTest, HostileReenrolmentsAreRefusedChangeNothingAndAreAudited) {
+  ASSERT_EQ(Admin(officer1_, "sam.south", "leave").status, 204);
+  const std::string base = "/api/v1/admin/users/";
+  const std::string rob = base + account_ids_["rob.reader"] + "/reenrol";
+  Session no_csrf = officer1_;
+  no_csrf.csrf.clear();
+  const std::vector<std::tuple<std::string, HttpResponse, int>> cases = {
+      {"no such account", api_.As(officer1_, "POST", base + "acc-0000000000000000/reenrol"), 404},
+      {"SQL in the id", api_.As(officer1_, "POST", base + "x'%20OR%20'1'%3D'1/reenrol"), 404},
+      {"a long id", api_.As(officer1_, "POST", base + std::string(3000, 'a') + "/reenrol"), 404},
+      {"a leaver", Admin(officer1_, "sam.south", "reenrol"), 409},
+      {"a body where none is taken", api_.As(officer1_, "POST", rob, R"({"why":"lost"})"), 400},
+      {"no CSRF token", api_.As(no_csrf, "POST", rob), 403},
+      {"a standard session", api_.As(sessions_["ann.editor"], "POST", rob), 401},
+  };
+  for (const auto& [what, r, want] : cases) {
+    EXPECT_EQ(r.status, want) << what << ": " << r.body;
+    EXPECT_EQ(r.body.find("DROP"), std::string::npos) << what;
+  }
+  auto pending = api_.As(officer2_, "GET", "/api/v1/admin/join-requests");
+  ASSERT_EQ(pending.status, 200);
+  EXPECT_TRUE(JsonOf(pending).at("items").as_array().empty()) << "nothing asked";
+  EXPECT_EQ(SessionStatus("rob.reader"), 200);
+  // Each is in the audit log: as the action, or as what refused it before the action was read.
+  EXPECT_EQ(Decided(officer1_, "admin.user.reenrol"), std::make_pair(0, 4));
+  EXPECT_EQ(Decided(officer1_, "http.body"), std::make_pair(0, 1));
+  EXPECT_EQ(Decided(officer1_, "auth.csrf").second, 1);
+}
+
 TEST_F(LifecycleApiTest, OrganisationsNeedCurrentCertificates) {
   auto lapsed = Certificates({{"name", "Lapsed Ltd"}});
   lapsed["iso27001"] = {{"reference", "ISO-1"}, {"expires_on", "2020-01-01"}};

@@ -158,6 +158,56 @@ TEST_F(WebAuthnApiTest, ASecurityKeyRegistersSignsInAndEveryBadCredentialIsRefus
   EXPECT_EQ(Decided(officer1_, "auth.webauthn.remove"), std::make_pair(1, 0));
 }
 
+// A fresh second factor with a key: the session's own ceremony, used once; every malformed
+// answer a 400, audited, with the session left as it was.
+TEST_F(WebAuthnApiTest, ASecurityKeyGivesTheSessionAFreshSecondFactor) {
+  const auto& ann = sessions_["ann.editor"];
+  EXPECT_EQ(api_.As(ann, "POST", "/api/v1/auth/reauth/webauthn/options").status, 409)
+      << "no key yet";
+  SoftKey key;
+  auto options = api_.As(ann, "POST", "/api/v1/auth/webauthn/credentials/options");
+  ASSERT_EQ(options.status, 200) << options.body;
+  const auto made =
+      key.Create(kRpId, kOrigin, Bytes64(JsonOf(options).at("public_key").at("challenge")));
+  ASSERT_EQ(api_.As(ann, "POST", "/api/v1/auth/webauthn/credentials",
+                    boost::json::object{{"name", "Desk key"},
+                                        {"credential",
+                                         {{"id", B64(made.id)},
+                                          {"client_data_json", B64(made.client_data_json)},
+                                          {"attestation_object", B64(made.attestation_object)}}}})
+                .status,
+            201);
+  auto asked = api_.As(ann, "POST", "/api/v1/auth/reauth/webauthn/options");
+  ASSERT_EQ(asked.status, 200) << asked.body;
+  const auto request = JsonOf(asked).at("public_key").as_object();
+  EXPECT_EQ(request.at("rpId"), kRpId);
+  EXPECT_EQ(std::string(request.at("allowCredentials").at(0).at("id").as_string()), B64(key.id()));
+  const auto good = Assertion(key, Bytes64(request.at("challenge")));
+  const std::string path = "/api/v1/auth/reauth/webauthn";
+  const std::vector<std::pair<std::string, std::string>> hostile = {
+      {"not JSON", "{"},
+      {"no credential", "{}"},
+      {"an unknown field",
+       boost::json::serialize(boost::json::object{{"credential", good}, {"code", "123456"}})},
+      {"a credential not an object", R"({"credential":"x"})"},
+      {"not base64url",
+       R"({"credential":{"id":"*","client_data_json":"*","authenticator_data":"*",)"
+       R"("signature":"*"}})"},
+  };
+  for (const auto& [what, body] : hostile) {
+    auto r = api_.As(ann, "POST", path, body);
+    EXPECT_EQ(r.status, 400) << what << ": " << r.body;
+  }
+  EXPECT_EQ(Decided(officer1_, "auth.reauth"), std::make_pair(0, static_cast<int>(hostile.size())));
+  auto ok = api_.As(ann, "POST", path, boost::json::object{{"credential", good}});
+  EXPECT_EQ(ok.status, 204) << ok.body;
+  auto again = api_.As(ann, "POST", path, boost::json::object{{"credential", good}});
+  EXPECT_EQ(again.status, 401) << "its ceremony is spent";
+  EXPECT_EQ(Decided(officer1_, "auth.reauth"),
+            std::make_pair(1, static_cast<int>(hostile.size()) + 1));
+  EXPECT_EQ(api_.As(ann, "GET", "/api/v1/auth/session").status, 200);
+}
+
 TEST_F(WebAuthnApiTest, AnOfficerSetsAnOrganisationToKeysOnlyAndItsPeopleCodesAreRefused) {
   const std::string path = "/api/v1/admin/orgs/" + org_a_ + "/second-factor";
   const auto [allowed_before, refused_before] = Decided(officer1_, "admin.org.second_factor");
@@ -170,6 +220,12 @@ TEST_F(WebAuthnApiTest, AnOfficerSetsAnOrganisationToKeysOnlyAndItsPeopleCodesAr
       {"an unknown field",
        R"({"second_factor":"webauthn","privileged_second_factor":"webauthn","grace_days":7})"},
       {"SQL", R"({"second_factor":"webauthn' OR '1'='1","privileged_second_factor":"webauthn"})"},
+      {"an unknown verification",
+       R"({"second_factor":"webauthn","privileged_second_factor":"webauthn",)"
+       R"("webauthn_user_verification":"always"})"},
+      {"a verification not a string",
+       R"({"second_factor":"webauthn","privileged_second_factor":"webauthn",)"
+       R"("webauthn_user_verification":true})"},
   };
   for (const auto& [what, body] : hostile) {
     auto r = api_.As(officer1_, "PUT", path, body);
@@ -200,6 +256,12 @@ TEST_F(WebAuthnApiTest, AnOfficerSetsAnOrganisationToKeysOnlyAndItsPeopleCodesAr
   ASSERT_EQ(set.status, 200) << set.body;
   EXPECT_EQ(JsonOf(set).at("second_factor"), "webauthn");
   EXPECT_EQ(JsonOf(set).at("privileged_second_factor"), "totp-or-webauthn");
+  EXPECT_EQ(JsonOf(set).at("webauthn_user_verification"), "discouraged") << "left out: presence";
+  auto strict = keys_only;
+  strict["webauthn_user_verification"] = "required";
+  auto verified = api_.As(officer1_, "PUT", path, strict);
+  ASSERT_EQ(verified.status, 200) << verified.body;
+  EXPECT_EQ(JsonOf(verified).at("webauthn_user_verification"), "required");
 
   // Its people are offered no code; one sent is refused (403), and not counted as a wrong one.
   api_.AdvanceClock(30);

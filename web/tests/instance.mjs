@@ -26,11 +26,12 @@ export class Instance {
     return execFileSync(bin, args, { encoding: 'utf8' })
   }
 
-  // init (listening at `listen`, one listener for everything), seed-demo, and serve.
-  async start ({ listen = '127.0.0.1:0' } = {}) {
+  // init (listening at `listen`: one listener for everything, unless `adminListen` gives the admin
+  // surface one of its own), seed-demo, and serve.
+  async start ({ listen = '127.0.0.1:0', adminListen = '' } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'strongroom-console-'))
     const init = this.run('init', '--data-dir', this.dir, '--environment', 'test', '--listen', listen,
-      '--admin-listen', '', '--metrics-listen', '')
+      '--admin-listen', adminListen, '--metrics-listen', '')
     for (const m of init.matchAll(/^\s+(demo\.officer\.\S+)\s+enrolment token ([0-9a-f]{64})/gm)) {
       this.people[m[1]] = { token: m[2], roles: 'security_officer', officer: true }
     }
@@ -45,8 +46,10 @@ export class Instance {
     this.server.stderr.on('data', d => { this.output += d })
     this.origin = await new Promise((resolve, reject) => {
       const look = () => {
-        const m = this.output.match(/serving (https:\/\/[^\s,]+:\d+)/)
-        if (m) resolve(m[1])
+        const m = this.output.match(/serving (https:\/\/[^\s,]+:\d+)[^\n]*\n/)
+        if (!m) return
+        this.adminOrigin = m[0].match(/; admin (https:\/\/[^\s;]+:\d+)/)?.[1] ?? m[1]
+        resolve(m[1])
       }
       this.server.stdout.on('data', look)
       this.server.stderr.on('data', look)
@@ -76,10 +79,11 @@ export class Instance {
     }
   }
 
-  // The API over TLS, trusting only the instance's own certificate.
-  call (method, path, body) {
+  // The API over TLS, trusting only the instance's own certificate; at the public listener unless
+  // `origin` names another.
+  call (method, path, body, origin = this.origin) {
     const ca = readFileSync(join(this.dir, 'tls', 'cert.pem'))
-    const url = new URL(path, this.origin)
+    const url = new URL(path, origin)
     return new Promise((resolve, reject) => {
       const req = https.request(url, { method, ca, headers: { 'Content-Type': 'application/json' } }, res => {
         let text = ''
@@ -104,12 +108,14 @@ export class Instance {
       { encoding: 'utf8' }).trim()
   }
 
+  // Privileged accounts enrol where they sign in: the admin listener.
   async enrol (username) {
     const person = this.people[username]
-    const begun = await this.call('POST', '/api/v1/auth/enrol', { token: person.token, password })
+    const at = person.officer ? this.adminOrigin : this.origin
+    const begun = await this.call('POST', '/api/v1/auth/enrol', { token: person.token, password }, at)
     assert.equal(begun.status, 200, begun.text)
     person.secret = new URL(JSON.parse(begun.text).totp_uri).searchParams.get('secret')
-    const done = await this.call('POST', '/api/v1/auth/enrol/confirm', { token: person.token, code: this.totp(username) })
+    const done = await this.call('POST', '/api/v1/auth/enrol/confirm', { token: person.token, code: this.totp(username) }, at)
     assert.equal(done.status, 200, done.text)
     person.recovery = JSON.parse(done.text).recovery_codes
   }
