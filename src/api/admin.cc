@@ -176,10 +176,14 @@ Result<std::pair<lifecycle::Certificate, lifecycle::Certificate>> ReadCertificat
   return std::pair{iso, cep};
 }
 
-Result<identity::FactorPolicy> ReadFactorPolicy(const http::Request& r, int depth) {
+// The policy's factors, and whether keys must verify their user (nullopt: left out, unchanged).
+using FactorPolicyInput = std::pair<identity::FactorPolicy, std::optional<bool>>;
+
+Result<FactorPolicyInput> ReadFactorPolicy(const http::Request& r, int depth) {
   ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(r, depth));
   http::FieldReader f(body);
   identity::FactorPolicy out;
+  std::optional<bool> verification;
   for (const auto& [name, field] :
        {std::pair{"second_factor", &out.standard}, {"privileged_second_factor", &out.privileged}}) {
     ASSIGN_OR_RETURN(auto text, f.String(name, 32));
@@ -190,18 +194,18 @@ Result<identity::FactorPolicy> ReadFactorPolicy(const http::Request& r, int dept
     }
     *field = *parsed;
   }
-  // Optional: left out, keys are asked for presence only.
+  // Optional: left out, it stays as it is.
+  const bool given = body.if_contains("webauthn_user_verification") != nullptr;
   ASSIGN_OR_RETURN(auto uv, f.OptionalString("webauthn_user_verification", 16));
-  if (!uv.empty()) {
-    auto parsed = identity::ParseUserVerification(uv);
-    if (!parsed) {
+  if (given) {
+    verification = identity::ParseUserVerification(uv);
+    if (!verification) {
       return Fail(ErrorCode::kInvalidArgument,
                   "webauthn_user_verification must be \"required\" or \"discouraged\"");
     }
-    out.user_verification = *parsed;
   }
   RETURN_IF_ERROR(f.Finish());
-  return out;
+  return FactorPolicyInput{out, verification};
 }
 
 Result<bool> ReadDryRun(const http::Request& r) {
@@ -242,10 +246,10 @@ Result<http::Response> RenewCertificates(const Deps& d, Call& c) {
 }
 
 Result<http::Response> SetFactorPolicy(const Deps& d, Call& c) {
-  ASSIGN_OR_RETURN(auto policy,
+  ASSIGN_OR_RETURN(auto in,
                    Input(d, c, "admin.org.second_factor", ReadFactorPolicy(c.request, d.depth)));
-  ASSIGN_OR_RETURN(auto org, d.lifecycle.organisations.SetFactorPolicy(c.who(), c.param("id"),
-                                                                       policy, c.context));
+  ASSIGN_OR_RETURN(auto org, d.lifecycle.organisations.SetFactorPolicy(
+                                 c.who(), c.param("id"), in.first, in.second, c.context));
   return http::Response::Json(200, boost::json::serialize(OrgJson(org)));
 }
 

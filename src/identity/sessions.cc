@@ -5,6 +5,7 @@
 #include "crypto/hash.h"
 #include "identity/directory.h"
 #include "identity/factor_policy.h"
+#include "identity/security_keys.h"
 
 namespace strongroom::identity {
 
@@ -174,20 +175,26 @@ Result<void> Sessions::Logout(const Principal& principal, const RequestContext& 
 Result<Principal> Sessions::Reauthenticate(const Principal& principal, std::string_view code,
                                            const RequestContext& ctx) {
   const auto& account = principal.account;
-  return Reauthenticate(principal, ctx,
-                        [&](store::Transaction& tx, const StoredFactor& stored, audit::Event& event,
-                            int64_t* step, std::string* reason) -> Result<Factor> {
-                          ASSIGN_OR_RETURN(auto policy, FactorPolicyOf(tx, account.org_id));
-                          if (KeyRequired(policy, account.kind)) {
-                            *reason = "a TOTP code, where the organisation requires a security key";
-                            return Factor::kNotAllowed;
-                          }
-                          int64_t wait = 0;  // (not throttled: checked first)
-                          ASSIGN_OR_RETURN(auto outcome, factors_.Check(tx, account, stored, code,
-                                                                        event, step, &wait));
-                          if (outcome == Factor::kWrong) *reason = "wrong TOTP code";
-                          return outcome;
-                        });
+  return Reauthenticate(
+      principal, ctx,
+      [&](store::Transaction& tx, const StoredFactor& stored, audit::Event& event, int64_t* step,
+          std::string* reason) -> Result<Factor> {
+        ASSIGN_OR_RETURN(auto policy, FactorPolicyOf(tx, account.org_id));
+        if (KeyRequired(policy, account.kind)) {
+          // Without a key of its own yet (a newcomer, or someone re-enrolled, signed in with a
+          // recovery code) the code is how the first key gets added.
+          ASSIGN_OR_RETURN(auto keys, UsableKeyIds(tx, account.id));
+          if (!keys.empty()) {
+            *reason = "a TOTP code, where the organisation requires a security key";
+            return Factor::kNotAllowed;
+          }
+        }
+        int64_t wait = 0;  // (not throttled: checked first)
+        ASSIGN_OR_RETURN(auto outcome,
+                         factors_.Check(tx, account, stored, code, event, step, &wait));
+        if (outcome == Factor::kWrong) *reason = "wrong TOTP code";
+        return outcome;
+      });
 }
 
 Result<Principal> Sessions::Reauthenticate(const Principal& principal, const RequestContext& ctx,

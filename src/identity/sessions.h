@@ -64,7 +64,7 @@ class Sessions {
   // fresh as of now: for a request that proves it and then acts at once (the console asks for
   // the code with the action's form).
   // With a TOTP code; refused (403, unchecked, uncounted) where the organisation requires a
-  // security key (factor_policy.h): then SecurityKeys::Reauthenticate.
+  // security key (factor_policy.h) and the account has one: then SecurityKeys::Reauthenticate.
   Result<Principal> Reauthenticate(const Principal& principal, std::string_view code,
                                    const RequestContext& ctx);
   // What a re-authentication checks inside its write, once it is not throttled, given the

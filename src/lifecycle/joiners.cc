@@ -209,6 +209,12 @@ Result<std::string> Joiners::RequestReenrolment(const identity::Principal& admin
         }
         ev.target.org = target->org_id;
         RETURN_IF_ERROR(AdmitOn(admin, action, *target, ev));
+        // Two people other than its subject: nobody asks for their own (any account of theirs).
+        if (target->person_id == admin.account.person_id) {
+          ev.reason = "a re-enrolment of the requester's own person";
+          return Fail(ErrorCode::kPermissionDenied,
+                      "nobody asks for their own re-enrolment: another administrator must");
+        }
         const auto reason = ev.reason;
         if (auto why = identity::WhyNotReenrol(target->kind, target->status); !why.empty()) {
           ev.reason = why;
@@ -277,6 +283,12 @@ Result<Approved> Joiners::Approve(const identity::Principal& admin, std::string_
         if (!two.allowed) {
           ev.reason = two.reason;
           return std::unexpected(two.error);
+        }
+        // (Refused when asked; checked again, as the rule that makes a re-enrolment two people
+        // other than its subject.)
+        if (stored->purpose == "reenrol" && subject && subject->id == requester->person_id) {
+          ev.reason = "a re-enrolment asked for by its subject";
+          return Fail(ErrorCode::kPermissionDenied, "a re-enrolment its subject asked for");
         }
         if (!d.allow) {
           ev.reason = d.reason;

@@ -141,19 +141,25 @@ Result<Org> Organisations::RenewCertificates(const identity::Principal& admin,
 }
 
 Result<Org> Organisations::SetFactorPolicy(const identity::Principal& admin,
-                                           std::string_view org_id,
-                                           const identity::FactorPolicy& policy,
+                                           std::string_view org_id, identity::FactorPolicy policy,
+                                           std::optional<bool> user_verification,
                                            const identity::RequestContext& ctx) {
   auto event = MakeEvent(admin, "admin.org.second_factor", "org", org_id, ctx);
   event.target.org = std::string(org_id.substr(0, 64));
   RETURN_IF_ERROR(Admit(admin, authz::AdminAction::kOrgSecondFactor, event));
   event.allowed = true;
   event.reason = "security officer";
-  event.detail = {{"second_factor", std::string(identity::Name(policy.standard))},
-                  {"privileged_second_factor", std::string(identity::Name(policy.privileged))},
-                  {"webauthn_user_verification",
-                   std::string(identity::UserVerificationName(policy.user_verification))}};
-  return d_.audit.Change<Org>(event, [&](store::Transaction& tx) -> Result<Org> {
+  return d_.audit.Change<Org>(event, [&](store::Transaction& tx, audit::Event& ev) -> Result<Org> {
+    if (user_verification) {
+      policy.user_verification = *user_verification;
+    } else {
+      ASSIGN_OR_RETURN(auto now, identity::FactorPolicyOf(tx, org_id));
+      policy.user_verification = now.user_verification;
+    }
+    ev.detail = {{"second_factor", std::string(identity::Name(policy.standard))},
+                 {"privileged_second_factor", std::string(identity::Name(policy.privileged))},
+                 {"webauthn_user_verification",
+                  std::string(identity::UserVerificationName(policy.user_verification))}};
     ASSIGN_OR_RETURN(auto org, identity::SetFactorPolicy(tx, org_id, policy));
     if (!org) return Fail(ErrorCode::kNotFound, "no such organisation");
     return std::move(*org);

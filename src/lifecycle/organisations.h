@@ -48,9 +48,10 @@ class Organisations : private AdminActions {
                                 const identity::RequestContext& ctx);
   // Which second factors the organisation's people may sign in with (identity/factor_policy.h):
   // a security officer's, with a fresh second factor. Their sessions go on: the policy applies
-  // from their next sign-in.
+  // from their next sign-in. Without `user_verification`, the organisation's stays as it is
+  // (policy.user_verification is not read).
   Result<Org> SetFactorPolicy(const identity::Principal& admin, std::string_view org_id,
-                              const identity::FactorPolicy& policy,
+                              identity::FactorPolicy policy, std::optional<bool> user_verification,
                               const identity::RequestContext& ctx);
   // The scheduled check: organisations with a lapsed certificate are suspended (or, with
   // `warn_only`, an event says so); how many.

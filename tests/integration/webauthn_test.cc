@@ -262,6 +262,13 @@ TEST_F(WebAuthnApiTest, AnOfficerSetsAnOrganisationToKeysOnlyAndItsPeopleCodesAr
   auto verified = api_.As(officer1_, "PUT", path, strict);
   ASSERT_EQ(verified.status, 200) << verified.body;
   EXPECT_EQ(JsonOf(verified).at("webauthn_user_verification"), "required");
+  // A PUT that leaves it out leaves it as it is (a client that knows only the two factors).
+  auto kept = api_.As(officer1_, "PUT", path, keys_only);
+  ASSERT_EQ(kept.status, 200) << kept.body;
+  EXPECT_EQ(JsonOf(kept).at("webauthn_user_verification"), "required");
+  auto empty = keys_only;
+  empty["webauthn_user_verification"] = "";
+  EXPECT_EQ(api_.As(officer1_, "PUT", path, empty).status, 400) << "given, it must be one";
 
   // Its people are offered no code; one sent is refused (403), and not counted as a wrong one.
   api_.AdvanceClock(30);

@@ -175,11 +175,31 @@ TEST_F(ReenrolTest, RefusedForWhatCannotEnrolAgainAndHostileIdsAndEachAudited) {
   auto own = service_.joiners.RequestReenrolment(officer, officer.account.id, f_.ctx);
   ASSERT_FALSE(own);
   EXPECT_EQ(own.error().code, ErrorCode::kPermissionDenied) << "nobody acts on their own account";
+  // Nor on another account of their own person: two people other than its subject.
+  identity::MadeAccount standard;
+  ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
+    identity::NewAccount mine{"org-a",
+                              "olly.reader",
+                              "Person olly.officer",
+                              "olly.officer@example.org",
+                              "standard",
+                              "reader",
+                              "north",
+                              "",
+                              "2026-01-01",
+                              "HR"};
+    ASSIGN_OR_RETURN(standard, identity::InsertAccount(tx, crypto::DefaultRandom(), f_.clock.Now(),
+                                                       mine, kJoinTokenLifetime));
+    return {};
+  }));
+  auto person = service_.joiners.RequestReenrolment(officer, standard.account_id, f_.ctx);
+  ASSERT_FALSE(person);
+  EXPECT_EQ(person.error().code, ErrorCode::kPermissionDenied);
   auto pending = service_.joiners.List(admin, "pending", f_.ctx);
   ASSERT_TRUE(pending);
   EXPECT_TRUE(pending->empty()) << "nothing asked";
   const auto events = f_.Events("admin.user.reenrol");
-  ASSERT_EQ(events.size(), cases.size() + 1) << "each audited";
+  ASSERT_EQ(events.size(), cases.size() + 2) << "each audited";
   for (const auto& e : events) EXPECT_FALSE(e.at("decision").at("allow").as_bool());
 
   // An account that leaves while its re-enrolment waits is not reopened by the approval.

@@ -123,20 +123,22 @@ if (window.PublicKeyCredential) {
   }
   // A form that asks for a fresh second factor may offer the account's security key instead of a
   // code: its button asks the key, puts the answer in the form's key_answer field and sends the
-  // form (the action and its proof together, as with a code).
+  // form (the action and its proof together, as with a code; a form that adds a key then asks
+  // for the new one, as its own submit does).
   for (const button of document.querySelectorAll('button[data-webauthn-reauth]')) {
     const shown = button.closest('.app-webauthn')
     shown.hidden = false
-    const failed = shown.querySelector('.app-webauthn-failed')
+    const failed = shown.querySelector('.app-webauthn-reauth-failed')
     button.addEventListener('click', async () => {
       failed.hidden = true
       try {
         const answer = await webauthnAnswer('get', JSON.parse(button.dataset.webauthnReauth))
         button.form.elements.key_answer.value = JSON.stringify(answer)
-        button.form.submit()
       } catch {
         failed.hidden = false
+        return
       }
+      button.form.requestSubmit()
     })
   }
 }
