@@ -37,6 +37,7 @@
 #include "compliance/gate.h"
 #include "compliance/ithc_register.h"
 #include "compliance/report.h"
+#include "crypto/password.h"
 #include "crypto/signing.h"
 #include "defense/audit_tail.h"
 #include "defense/detector.h"
@@ -209,7 +210,7 @@ Result<Opened> Open(const Config& config, const http::ServerOptions& server_opti
   const int readers = config.store.reader_connections > 0
                           ? config.store.reader_connections
                           : server_options.io_threads + server_options.worker_threads +
-                                server_options.anonymous_workers;
+                                http::AnonymousThreads(server_options);
   ASSIGN_OR_RETURN(auto db, store::OpenStore(config.store, readers, config.store.max_batch,
                                              store::Opener::kNode, AuditNodeName(config)));
   RETURN_IF_ERROR(store::Migrate(*db));
@@ -703,6 +704,9 @@ int Serve(const std::filesystem::path& config_path) {
   // The listeners are bound first, with whatever privilege that takes; then it goes for good, and
   // everything in the instance is opened as its owner (common/privileges.h).
   auto server_options = ServerOptionsFrom(config->server);
+  // Sign-ins and enrolments hash on the anonymous workers' share of the cores, however many
+  // threads run them.
+  crypto::LimitConcurrentHashes(server_options.anonymous_workers);
   if (auto r = http::Prebind(server_options); !r) return Fatal(r.error());
   auto dropped = DropPrivileges(*config);
   if (!dropped) return Fatal(dropped.error());

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "common/gate.h"
 
 namespace strongroom::crypto {
 
@@ -27,5 +28,13 @@ bool VerifyPassword(std::string_view encoded, std::string_view password);
 // the hash): lets tests show that two paths did the same work.
 uint64_t ArgonVerifications();
 bool NeedsRehash(std::string_view encoded, const Argon2Params& params = {});
+
+// At most `n` Argon2id computations (HashPassword, VerifyPassword) run at once in this process,
+// each holding a core and Argon2Params::memory_bytes; more wait their turn. 0, the default, is no
+// bound. The service sets it to the cores it gives anonymous requests, so that more threads than
+// that may run them: one's durable writes then wait on the disk while another hashes.
+void LimitConcurrentHashes(int n);
+// The bound's gate: how many compute now, wait now, and the most that ever computed at once.
+const Gate& HashGate();
 
 }  // namespace strongroom::crypto

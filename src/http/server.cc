@@ -297,9 +297,8 @@ Result<void> Server::Listen() {
   }
   // The workers are ready (and the anonymous ones at their priority) before the first request.
   impl_->pool = std::make_unique<WorkerPool>(
-      impl_->clock,
-      WorkerPoolOptions{o.worker_threads, o.worker_queue, std::max(1, o.anonymous_workers),
-                        o.anonymous_target, o.anonymous_interval});
+      impl_->clock, WorkerPoolOptions{o.worker_threads, o.worker_queue, AnonymousThreads(o),
+                                      o.anonymous_target, o.anonymous_interval});
   // Signals are caught from here on, so a SIGTERM that arrives before Run is not lost.
   impl_->signals.emplace(first, SIGTERM, SIGINT);
   impl_->signals->async_wait([this](boost::system::error_code ec, int) {

@@ -21,6 +21,7 @@
 //
 // Thread-safety: Shutdown and the port accessors may be called from any thread.
 
+#include <algorithm>
 #include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <functional>
@@ -63,11 +64,21 @@ struct ServerOptions {
   int io_threads = 1;
   int worker_threads = 2;
   int worker_queue = 1024;
-  int anonymous_workers = 1;  // workers that may run anonymous requests at once
+  // Anonymous requests (sign-in, enrolment: an Argon2id hash each) that may hash at once: the
+  // caller bounds the hashes (crypto::LimitConcurrentHashes). They run on kAnonymousThreadsPer-
+  // Worker times as many threads, so that one's durable writes wait on the disk while another
+  // hashes.
+  int anonymous_workers = 1;
   std::chrono::milliseconds anonymous_target{250};  // their queue's CoDel target and interval
   std::chrono::milliseconds anonymous_interval{1000};
   ClientLimits limits;
 };
+
+inline constexpr int kAnonymousThreadsPerWorker = 4;
+// The threads that run anonymous requests.
+inline int AnonymousThreads(const ServerOptions& o) {
+  return kAnonymousThreadsPerWorker * std::max(1, o.anonymous_workers);
+}
 
 // One line per completed request: method, route template (never the raw path or query), status,
 // duration, request id.
