@@ -1717,6 +1717,37 @@ TEST_F(ConsoleTest, SecurityKeyAndSecondFactorFormsRefuseHostileInput) {
   EXPECT_NE(org.body.find("Standard accounts: an authenticator app or a security key."),
             std::string::npos)
       << "nothing changed";
+
+  // With the session's factor stale, a security key's answer that cannot be read (not JSON, not
+  // an object, a script, far too long) proves nothing: 400, audited, nothing changed.
+  const auto [before_allowed, before_refused] = Decided(officer2_, "admin.org.second_factor");
+  api_.AdvanceClock(4 * 60);
+  ASSERT_EQ(Get("/admin/orgs", officer).status, 200);
+  api_.AdvanceClock(2 * 60);
+  const auto stale = Get(path, officer);
+  ASSERT_EQ(stale.status, 200) << Said(stale);
+  ASSERT_NE(stale.body.find("id=\"code\""), std::string::npos) << "a fresh factor is asked for";
+  const std::string answers[] = {"not json", "[1,2]", "<script>alert(1)</script>",
+                                 std::string(8000, '{')};
+  for (const auto& answer : answers) {
+    auto r = Post(path,
+                  FormEncode({{"second_factor", "webauthn"},
+                              {"privileged_second_factor", "webauthn"},
+                              {"webauthn_user_verification", "discouraged"},
+                              {"key_answer", answer},
+                              {"csrf_token", HiddenField(stale.body, "csrf_token")}}),
+                  officer);
+    EXPECT_EQ(r.status, 400) << answer.substr(0, 20) << ": " << Said(r);
+    EXPECT_EQ(r.body.find("<script>alert"), std::string::npos);
+  }
+  // (Officer two's API session idled out meanwhile: signed in again to search.)
+  const auto two = api_.SignIn(kOfficer2);
+  EXPECT_EQ(Decided(two, "admin.org.second_factor"),
+            std::pair(before_allowed, before_refused + static_cast<int>(std::size(answers))));
+  org = Get("/admin/orgs/" + org_a_, officer);
+  EXPECT_NE(org.body.find("Standard accounts: an authenticator app or a security key."),
+            std::string::npos)
+      << "nothing changed";
 }
 
 }  // namespace
