@@ -64,6 +64,11 @@ Result<bool> HeldByOrder(store::Transaction& tx, std::string_view id) {
 
 }  // namespace
 
+std::string NewRecordId(TimePoint now, crypto::Random& random) {
+  const auto ms = static_cast<uint64_t>(now.time_since_epoch().count());
+  return fmt::format("rec-{:012x}{}", ms & 0xffff'ffff'ffffULL, random.RandomHex(10));
+}
+
 struct RecordService::Stored {
   std::string org_id;
   RecordSummary summary;
@@ -236,7 +241,7 @@ Result<Written> RecordService::Create(const identity::Principal& who, const Reco
 void RecordService::CreateAsync(const identity::Principal& who, const RecordInput& input,
                                 const identity::RequestContext& ctx,
                                 std::function<void(Result<Written>)> done) {
-  std::string id = "rec-" + random_.RandomHex(16);
+  std::string id = NewRecordId(clock_.Now(), random_);
   auto event = MakeEvent(who, "record.create", id, ctx);
   if (auto v = Validate(input, true); !v) return done(RefuseInput(std::move(event), v.error()));
   const auto& subject = who.account;

@@ -93,6 +93,14 @@ RecordsOptions OptionsFrom(const RecordsConfig& config);
 // `input.retain_until`, else `now` plus the retention period of its classification.
 TimePoint RetainUntil(const RecordsOptions& options, const RecordInput& input, TimePoint now);
 
+// A new record's id: "rec-", then 12 hex digits of `now` in milliseconds since the epoch (the
+// lower 48 bits), then 20 random hex digits (80 bits: ids are still not to be guessed). Ids made
+// one after the other sort one after the other, so a new record's index entries go at the end of
+// each index instead of onto a random page: a batch of creates writes a few pages, not several
+// per record. The time it says is the record's `created_at`, which whoever can see the record
+// sees anyway.
+std::string NewRecordId(TimePoint now, crypto::Random& random);
+
 // A new record's first version as it is stored: a fresh data key wrapped by the organisation
 // key, and title and body sealed under it.
 struct SealedNew {

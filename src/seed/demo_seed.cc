@@ -198,7 +198,7 @@ class Seeder {
     return store_.Write([&](store::Transaction& tx) -> Result<void> {
       const auto now = clock_.Now();
       for (const auto& in : batch) {
-        const std::string id = "rec-" + random_.RandomHex(16);
+        const std::string id = records::NewRecordId(now, random_);
         RETURN_IF_ERROR(records::InsertRecord(tx, keys_, id, org_id, author, in,
                                               records::RetainUntil(options_, in, now), now));
         RETURN_IF_ERROR(Audit(tx, "seed.record.create", "record", id, org_id,

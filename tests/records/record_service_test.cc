@@ -1,9 +1,12 @@
 #include "records/record_service.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
+#include <set>
 #include <sstream>
 #include <utility>
 
@@ -280,6 +283,31 @@ TEST_F(RecordServiceTest, ListPagesWithoutGapsOrRepeats) {
   } while (!cursor.empty());
   EXPECT_EQ(pages, 3);
   EXPECT_EQ(seen, made);
+}
+
+// Ids made later sort later (so that new index entries go at the end of each index), keep the
+// one shape every route checks, and stay unguessable: what follows the time is random.
+TEST_F(RecordServiceTest, IdsSortInTheOrderTheyWereMadeAndEndInRandomDigits) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(Create("t" + std::to_string(i)).id);
+    f_.clock.Advance(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
+  for (const auto& id : ids) {
+    ASSERT_EQ(id.size(), 36u) << id;
+    EXPECT_TRUE(f_.service->Get(editor_, id, f_.ctx)) << id;
+  }
+  // The time part is the creation's, in milliseconds.
+  const auto ms = f_.clock.Now().time_since_epoch().count() - 1;
+  EXPECT_EQ(ids.back().substr(4, 12), fmt::format("{:012x}", ms));
+  // Made in the same millisecond, two ids share the time and differ in the random part.
+  std::set<std::string> same_ms;
+  for (int i = 0; i < 100; ++i)
+    same_ms.insert(NewRecordId(f_.clock.Now(), crypto::DefaultRandom()));
+  EXPECT_EQ(same_ms.size(), 100u);
+  for (const auto& id : same_ms) EXPECT_EQ(id.substr(0, 16), same_ms.begin()->substr(0, 16));
 }
 
 TEST_F(RecordServiceTest, ContentIsEncryptedAtRest) {
