@@ -671,7 +671,8 @@ Result<RestoreReport> Build(const RestoreInput& in, const Manifest& manifest,
                    }));
   report.sessions_ended = forgotten.sessions;
   report.enrolment_tokens_spent = forgotten.enrolment_tokens;
-  ASSIGN_OR_RETURN(report.purged, records::Purge(*db, *log, in.clock).Run(false));
+  ASSIGN_OR_RETURN(report.purged,
+                   records::Purge(*db, *log, in.clock).Run(false, records::Purge::Pace::kAlone));
   RETURN_IF_ERROR(log->Checkpoint());
   int64_t committed = 0;
   RETURN_IF_ERROR(db->Read([&](store::Transaction& tx) -> Result<void> {

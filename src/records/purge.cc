@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <thread>
+
 #include "identity/expired.h"
 #include "identity/throttle.h"
 #include "retention/holds.h"
@@ -112,15 +115,19 @@ Result<void> Purge::DeleteExpired(PurgeReport& report) {
   });
 }
 
-Result<PurgeReport> Purge::Run(bool dry_run, int batch) {
+Result<PurgeReport> Purge::Run(bool dry_run, Pace pace) {
   PurgeReport report;
   RETURN_IF_ERROR(CountDue(report, dry_run));
   if (dry_run) return report;
+  const bool beside = pace == Pace::kBesideService;
+  const int batch = beside ? 50 : 500;
   // Records, a batch per transaction so that reads go on meanwhile.
   for (;;) {
+    const auto started = std::chrono::steady_clock::now();
     ASSIGN_OR_RETURN(auto purged, PurgeBatch(batch));
     report.records += purged;
     if (purged < batch) break;
+    if (beside) std::this_thread::sleep_for(std::chrono::steady_clock::now() - started);
   }
   RETURN_IF_ERROR(DeleteExpired(report));
   // Old page images of what was purged must not linger in the write-ahead log.

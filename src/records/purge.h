@@ -51,8 +51,17 @@ class Purge {
   Purge(store::Store& store, audit::AuditLog& audit, const Clock& clock)
       : store_(store), audit_(audit), clock_(clock) {}
 
-  // Purges up to `batch` records per transaction until none is left. `dry_run` counts only.
-  Result<PurgeReport> Run(bool dry_run, int batch = 200);
+  // How a purge shares the store's one writer.
+  enum class Pace {
+    // Beside a serving instance: small batches, and after each the writer is left to others for
+    // as long as the batch took. A view's audit event then rarely waits behind a purge batch's
+    // commit; the purge runs at about a quarter of its full rate (bench/purge_bench).
+    kBesideService,
+    // Nothing else is served (a restore before it serves): large batches, back to back.
+    kAlone,
+  };
+  // Purges records a batch per transaction until none is left. `dry_run` counts only.
+  Result<PurgeReport> Run(bool dry_run, Pace pace = Pace::kBesideService);
 
  private:
   // What is due (and, for a dry run, which); one batch crypto-shredded; the rest.
