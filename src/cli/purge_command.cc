@@ -14,7 +14,8 @@ namespace {
 Result<records::PurgeReport> Purge(const std::filesystem::path& config_path, bool dry_run) {
   return ChangeStoppedInstance<records::PurgeReport>(
       config_path, 64, [&](StoppedInstance& inst, InstanceServices& s) {
-        return records::Purge(*inst.db, s.log(), s.clock).Run(dry_run);
+        return records::Purge(*inst.db, s.log(), s.clock)
+            .Run(dry_run, records::Purge::Pace::kAlone);
       });
 }
 
