@@ -97,8 +97,8 @@ TimePoint RetainUntil(const RecordsOptions& options, const RecordInput& input, T
 // lower 48 bits), then 20 random hex digits (80 bits: ids are still not to be guessed). Ids made
 // one after the other sort one after the other, so a new record's index entries go at the end of
 // each index instead of onto a random page: a batch of creates writes a few pages, not several
-// per record. The time it says is the record's `created_at`, which whoever can see the record
-// sees anyway.
+// per record. The time it says is when the record was made (its `created_at`, to within the
+// write's wait), which whoever can see the record sees anyway.
 std::string NewRecordId(TimePoint now, crypto::Random& random);
 
 // A new record's first version as it is stored: a fresh data key wrapped by the organisation
