@@ -43,6 +43,9 @@ class Maintenance {
                std::function<Result<int>()> job) const;
   void Start();
   void Stop();
+  // For a long job: true once Stop has been called. The job should end at its next safe point
+  // and leave the rest to its next run (the next start's).
+  bool Stopping() { return thread_.Stopping(); }
 
  private:
   void Round();

@@ -280,12 +280,14 @@ struct Services {
 // The background jobs, on their timers, and (test builds) on demand under /__test/jobs.
 void ScheduleJobs(Maintenance& maintenance, http::Router& router, Services& s,
                   const Config& config) {
-  std::function<Result<int>()> purge = [&s]() -> Result<int> {
+  std::function<Result<int>()> purge = [&s, &maintenance]() -> Result<int> {
     ASSIGN_OR_RETURN(auto expired, s.exports.ExpireDue());
     if (expired > 0) spdlog::info("purge: {} exports expired", expired);
-    ASSIGN_OR_RETURN(auto report, s.purge.Run(false));
-    spdlog::info("purge: {} records crypto-shredded, {} held by orders", report.records,
-                 report.held);
+    ASSIGN_OR_RETURN(auto report, s.purge.Run(false, records::Purge::Pace::kBesideService,
+                                              [&maintenance] { return maintenance.Stopping(); }));
+    spdlog::info(
+        "purge: {} records crypto-shredded, {} held by orders{}", report.records, report.held,
+        report.stopped ? "; stopped early as the service stops, the rest at its next run" : "");
     return static_cast<int>(report.records);
   };
   const bool warn_only = config.accounts.certificate_lapse == "warn";

@@ -3,8 +3,8 @@
 // before the next, Wake ends that wait early (the next round runs at once), and Stop wakes it and
 // joins the thread.
 //
-// Start and Stop are called by the owner's thread, Wake by any; the rounds run on the background
-// thread.
+// Start and Stop are called by the owner's thread, Wake and Stopping by any; the rounds run on the
+// background thread.
 
 #include <chrono>
 #include <condition_variable>
@@ -38,6 +38,12 @@ class BackgroundThread {
       woken_ = true;
     }
     cv_.notify_all();
+  }
+
+  // True once Stop has been called: a long round asks, to end early.
+  bool Stopping() {
+    std::lock_guard lock(mu_);
+    return stopping_;
   }
 
   void Stop() {

@@ -115,7 +115,7 @@ Result<void> Purge::DeleteExpired(PurgeReport& report) {
   });
 }
 
-Result<PurgeReport> Purge::Run(bool dry_run, Pace pace) {
+Result<PurgeReport> Purge::Run(bool dry_run, Pace pace, const std::function<bool()>& stopping) {
   PurgeReport report;
   RETURN_IF_ERROR(CountDue(report, dry_run));
   if (dry_run) return report;
@@ -127,6 +127,10 @@ Result<PurgeReport> Purge::Run(bool dry_run, Pace pace) {
     ASSIGN_OR_RETURN(auto purged, PurgeBatch(batch));
     report.records += purged;
     if (purged < batch) break;
+    if (stopping && stopping()) {
+      report.stopped = true;
+      break;
+    }
     if (beside) std::this_thread::sleep_for(std::chrono::steady_clock::now() - started);
   }
   RETURN_IF_ERROR(DeleteExpired(report));

@@ -9,6 +9,7 @@
 //
 // Thread-safety: Run may be called from any thread.
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct PurgeReport {
   int64_t throttles = 0;  // sign-in delays that ended over a day ago
   int64_t export_archives = 0;
   std::vector<std::string> record_ids;  // purged (or, on a dry run, that would be)
+  bool stopped = false;  // ended early because the service is stopping: the rest is the next run's
 };
 
 // What the compliance report (compliance/report.h) reads of the records at `now`: how many are
@@ -62,8 +64,10 @@ class Purge {
     // serves): large batches, back to back.
     kAlone,
   };
-  // Purges records a batch per transaction until none is left. `dry_run` counts only.
-  Result<PurgeReport> Run(bool dry_run, Pace pace = Pace::kBesideService);
+  // Purges records a batch per transaction until none is left, or until `stopping` (asked
+  // between batches) says the service is stopping. `dry_run` counts only.
+  Result<PurgeReport> Run(bool dry_run, Pace pace = Pace::kBesideService,
+                          const std::function<bool()>& stopping = nullptr);
 
  private:
   // What is due (and, for a dry run, which); one batch crypto-shredded; the rest.

@@ -29,6 +29,32 @@ TEST(PurgeTest, ADryRunCountsAndChangesNothing) {
   EXPECT_TRUE(f.service->List(editor, "", 10, "", f.ctx)->items.empty());
 }
 
+// A purge beside the service asks between batches whether the service is stopping: one that is
+// ends after the batch under way (50 records), says so, and the next run purges the rest.
+TEST(PurgeTest, AStoppingServiceEndsThePurgeBetweenBatchesAndTheNextRunFinishesIt) {
+  RecordsFixture f;
+  Purge purge(*f.store, *f.audit, f.clock);
+  auto editor = f.Who("acc-ed", "org-a", "standard", "editor", "north", "");
+  for (int i = 0; i < 120; ++i) {
+    auto in = RecordsFixture::Input("north", "t", "OFFICIAL", {}, "{}");
+    in.retain_until = f.clock.Now() + std::chrono::hours(1);
+    ASSERT_TRUE(f.service->Create(editor, in, f.ctx));
+  }
+  f.clock.Advance(std::chrono::hours(2));
+  int asked = 0;
+  auto first = purge.Run(false, Purge::Pace::kBesideService, [&asked] { return ++asked > 0; });
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_TRUE(first->stopped);
+  EXPECT_EQ(first->records, 50);
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(purge.Run(true)->records, 70);
+  auto rest = purge.Run(false, Purge::Pace::kBesideService, [] { return false; });
+  ASSERT_TRUE(rest) << rest.error().message;
+  EXPECT_FALSE(rest->stopped);
+  EXPECT_EQ(rest->records, 70);
+  EXPECT_EQ(purge.Run(true)->records, 0);
+}
+
 // Sign-in leaves rows behind for every failed attempt (one per username tried from each address)
 // and for every device signed in from: the purge bounds both.
 TEST(PurgeTest, StaleDeviceCookiesAndEndedSignInDelaysGo) {
