@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <memory>
 
+#include "common/bulk_lane.h"
+
 namespace strongroom::app {
 namespace {
 
@@ -167,11 +169,14 @@ Result<void> InstallSyscallFilter() {
   for (int call : kNever) RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_KILL_PROCESS, call));
   // Threads may name themselves; nothing else is set or read through prctl.
   RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)));
-  // The anonymous workers lower their own CPU priority to the lowest (http/worker_pool.h): their
-  // own (`who` 0), to that, and nothing else.
-  RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setpriority),
-                       SCMP_A0(SCMP_CMP_EQ, PRIO_PROCESS), SCMP_A1(SCMP_CMP_EQ, 0),
-                       SCMP_A2(SCMP_CMP_EQ, 19)));
+  // The anonymous workers lower their own CPU priority to the lowest (http/worker_pool.h), the
+  // bulk lane its own to BulkLane::kNice (common/bulk_lane.h): a thread's own (`who` 0), to one
+  // of those, and nothing else.
+  for (int nice : {19, BulkLane::kNice}) {
+    RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setpriority),
+                         SCMP_A0(SCMP_CMP_EQ, PRIO_PROCESS), SCMP_A1(SCMP_CMP_EQ, 0),
+                         SCMP_A2(SCMP_CMP_EQ, static_cast<scmp_datum_t>(nice))));
+  }
   // New threads, never new processes. clone3's flags are out of a filter's sight: it answers
   // ENOSYS, and the C library falls back to clone.
   RETURN_IF_ERROR(Rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone),

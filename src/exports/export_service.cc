@@ -103,9 +103,9 @@ Result<ExportRequest> ExportService::Request(const identity::Principal& who, std
 }
 
 // The writer only writes: the decision, the read of up to kMaxExportRecords records, their
-// decryption and the archive's sealing happen on a reader; the write then checks that what they
-// depended on (the request, the requester's account, the organisation's records) is as it was,
-// and records the approval. If something changed in between, it starts again.
+// decryption and the archive's sealing happen on a reader, on the bulk lane; the write then checks
+// that what they depended on (the request, the requester's account, the organisation's records) is
+// as it was, and records the approval. If something changed in between, it starts again.
 Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std::string_view id,
                                              const identity::RequestContext& ctx) {
   constexpr int kAttempts = 3;
@@ -113,9 +113,12 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
     auto event = MakeEvent(who, "export.approve", id, ctx);
     std::optional<Prepared> prepared;
     bool changed = false;
-    auto read = store_.Read([&](store::Transaction& tx) -> Result<void> {
-      ASSIGN_OR_RETURN(prepared, Prepare(tx, who, id, event));
-      return {};
+    Result<void> read;
+    bulk_.Run([&] {
+      read = store_.Read([&](store::Transaction& tx) -> Result<void> {
+        ASSIGN_OR_RETURN(prepared, Prepare(tx, who, id, event));
+        return {};
+      });
     });
     if (!read) return audit_.Refuse(std::move(event), read.error());
     auto done = audit_.Change<ExportRequest>(

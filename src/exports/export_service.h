@@ -17,6 +17,7 @@
 #include <string>
 
 #include "audit/audit_log.h"
+#include "common/bulk_lane.h"
 #include "common/clock.h"
 #include "crypto/random.h"
 #include "identity/auth.h"
@@ -125,6 +126,9 @@ class ExportService {
   records::RecordService& records_;
   const Clock& clock_;
   crypto::Random& random_;
+  // An approval's archive is read, decrypted and sealed here, at a lower CPU priority than the
+  // views beside it (common/bulk_lane.h).
+  BulkLane bulk_;
 };
 
 }  // namespace strongroom::exports

@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/bulk_lane.h"
 #include "integration/instance.h"
 #include "integration/tls_client.h"
 
@@ -78,7 +79,8 @@ TEST(ProcessTest, TheServerRunsHardened) {
   if (!refused) {
     EXPECT_GE(std::stol(field(server, "VmLck")), 8) << field(server, "VmLck");
   }
-  // The workers for anonymous requests run at the lowest CPU priority; everything else does not.
+  // The workers for anonymous requests run at the lowest CPU priority, the bulk lane (export
+  // archives) lower than the rest; everything else does not.
   std::map<int, int> threads_by_nice;
   for (const auto& task : std::filesystem::directory_iterator(
            "/proc/" + std::to_string(inst.process().pid()) + "/task")) {
@@ -89,8 +91,9 @@ TEST(ProcessTest, TheServerRunsHardened) {
     ++threads_by_nice[std::stoi(value)];
   }
   EXPECT_GE(threads_by_nice[19], 1) << "an anonymous worker";
+  EXPECT_EQ(threads_by_nice[BulkLane::kNice], 1) << "the bulk lane";
   EXPECT_GE(threads_by_nice[0], 3) << "the main, I/O and signed-in workers";
-  EXPECT_EQ(threads_by_nice.size(), 2u);
+  EXPECT_EQ(threads_by_nice.size(), 3u);
   const auto limits = ReadFile("/proc/" + std::to_string(inst.process().pid()) + "/limits");
   EXPECT_NE(limits.find("Max core file size        0                    0"), std::string::npos)
       << limits;
