@@ -1719,7 +1719,10 @@ TEST_F(ConsoleTest, SecurityKeyAndSecondFactorFormsRefuseHostileInput) {
       << "nothing changed";
 
   // With the session's factor stale, a security key's answer that cannot be read (not JSON, not
-  // an object, a script, far too long) proves nothing: 400, audited, nothing changed.
+  // an object, a script, nested too deep, longer than the field may be) proves nothing: 400,
+  // audited, nothing changed. The long one is of plain letters: 8,000 brackets once met this
+  // address's share of attack inspection in the full suite under the sanitizers (the answer was
+  // a closed connection, then 429s), which is not what this test is about.
   const auto [before_allowed, before_refused] = Decided(officer2_, "admin.org.second_factor");
   api_.AdvanceClock(4 * 60);
   ASSERT_EQ(Get("/admin/orgs", officer).status, 200);
@@ -1728,7 +1731,7 @@ TEST_F(ConsoleTest, SecurityKeyAndSecondFactorFormsRefuseHostileInput) {
   ASSERT_EQ(stale.status, 200) << Said(stale);
   ASSERT_NE(stale.body.find("id=\"code\""), std::string::npos) << "a fresh factor is asked for";
   const std::string answers[] = {"not json", "[1,2]", "<script>alert(1)</script>",
-                                 std::string(8000, '{')};
+                                 std::string(64, '{'), std::string(9000, 'a')};
   for (const auto& answer : answers) {
     auto r = Post(path,
                   FormEncode({{"second_factor", "webauthn"},
