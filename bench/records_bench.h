@@ -28,7 +28,15 @@ using SteadyClock = std::chrono::steady_clock;
 struct Reads {
   double p99_ms = 0;
   int64_t count = 0;
+  std::vector<double> latencies_ms;  // every view's, to pool rounds
 };
+
+// The p99 of `ms` (sorted here), 0 if empty.
+inline double P99(std::vector<double>& ms) {
+  if (ms.empty()) return 0;
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() * 99 / 100];
+}
 
 // Audited views of random records of `ids` by `threads` threads until `stop`.
 inline Reads MeasureReads(records::RecordService& service, const identity::Principal& reader,
@@ -49,13 +57,10 @@ inline Reads MeasureReads(records::RecordService& service, const identity::Princ
     });
   }
   for (auto& th : pool) th.join();
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   Reads out;
-  out.count = static_cast<int64_t>(all.size());
-  if (all.empty()) return out;
-  std::sort(all.begin(), all.end());
-  out.p99_ms = all[all.size() * 99 / 100];
+  for (auto& l : latencies) out.latencies_ms.insert(out.latencies_ms.end(), l.begin(), l.end());
+  out.count = static_cast<int64_t>(out.latencies_ms.size());
+  out.p99_ms = P99(out.latencies_ms);
   return out;
 }
 
