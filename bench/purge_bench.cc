@@ -3,7 +3,8 @@
 //
 //   purge      records purged per second (each one deleted with its wrapped key and audited).
 //   reads      p99 latency of audited record views by 4 threads while the purge runs, against
-//              their p99 with no purge (target: report the ratio; lower is better).
+//              their p99 with no purge, 3 s before it and 3 s after it pooled (target: ratio
+//              <= 2).
 //
 // Usage: purge_bench DIR [records]   (default 1,000,000; DIR on the disk to measure; emptied)
 
@@ -27,7 +28,9 @@ int main(int argc, char** argv) {
   const auto kept = b.WriteRecords(n + 10'000, n);
   b.clock.Advance(std::chrono::hours(2));
 
-  const auto quiet = bench::MeasureReadsFor(*b.service, b.reader, kept, 5, 4);
+  // Views alone are timed before the purge and after it, and pooled: this shared machine's speed
+  // drifts within a run, and one figure taken ahead of the rest drifts with it.
+  auto quiet = bench::MeasureReadsFor(*b.service, b.reader, kept, 3, 4);
   std::atomic<bool> stop{false};
   int64_t purged = 0;
   double seconds = 0;
@@ -40,14 +43,19 @@ int main(int argc, char** argv) {
   });
   const auto busy = bench::MeasureReads(*b.service, b.reader, kept, stop, 4);
   purger.join();
+  const auto after = bench::MeasureReadsFor(*b.service, b.reader, kept, 3, 4);
+  quiet.latencies_ms.insert(quiet.latencies_ms.end(), after.latencies_ms.begin(),
+                            after.latencies_ms.end());
+  quiet.count = static_cast<int64_t>(quiet.latencies_ms.size());
+  quiet.p99_ms = bench::P99(quiet.latencies_ms);
 
   fmt::print(
       "  purge: {} records in {:.1f} s = {:.0f} records/s (each deleted with its key and "
       "audited)\n",
       purged, seconds, static_cast<double>(purged) / seconds);
   fmt::print(
-      "  reads, 4 threads: p99 {:.2f} ms during the purge ({} views) vs {:.2f} ms without "
-      "({} views): ratio {:.2f}\n",
+      "  reads, 4 threads: p99 {:.2f} ms during the purge ({} views) vs {:.2f} ms before and "
+      "after it ({} views): ratio {:.2f}\n",
       busy.p99_ms, busy.count, quiet.p99_ms, quiet.count, busy.p99_ms / quiet.p99_ms);
   b.store->Close();
   std::filesystem::remove_all(dir);
