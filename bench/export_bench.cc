@@ -63,12 +63,11 @@ int main(int argc, char** argv) {
   // this shared machine's speed drifts within a run, and a quiet figure taken once, before the
   // rest, drifts with it.
   constexpr int kRounds = 3;
-  std::vector<double> quiet, busy;
+  bench::Reads quiet, busy;
   std::vector<double> took;
   bool failed = false;
   for (int round = 0; round < kRounds && !failed; ++round) {
-    auto alone = bench::MeasureReadsFor(*b.service, b.reader, ids, 2, 4);
-    quiet.insert(quiet.end(), alone.latencies_ms.begin(), alone.latencies_ms.end());
+    bench::Pool(quiet, bench::MeasureReadsFor(*b.service, b.reader, ids, 2, 4));
     std::atomic<bool> stop{false};
     const size_t before = took.size();
     std::thread approvals([&] {
@@ -90,10 +89,8 @@ int main(int argc, char** argv) {
     });
     auto beside = bench::MeasureReads(*b.service, b.reader, ids, stop, 4);
     approvals.join();
-    busy.insert(busy.end(), beside.latencies_ms.begin(), beside.latencies_ms.end());
+    bench::Pool(busy, beside);
   }
-  const double quiet_p99 = bench::P99(quiet);
-  const double busy_p99 = bench::P99(busy);
 
   double total = 0;
   for (double t : took) total += t;
@@ -102,8 +99,9 @@ int main(int argc, char** argv) {
   fmt::print(
       "  reads, 4 threads, {} alternating rounds: p99 {:.2f} ms during the approvals ({} views) "
       "vs {:.2f} ms without ({} views): ratio {:.2f}  (target <= 2.00: {})\n",
-      kRounds, busy_p99, busy.size(), quiet_p99, quiet.size(),
-      quiet_p99 > 0 ? busy_p99 / quiet_p99 : 0.0, busy_p99 <= 2 * quiet_p99 ? "met" : "NOT met");
+      kRounds, busy.p99_ms, busy.count, quiet.p99_ms, quiet.count,
+      quiet.p99_ms > 0 ? busy.p99_ms / quiet.p99_ms : 0.0,
+      busy.p99_ms <= 2 * quiet.p99_ms ? "met" : "NOT met");
   b.store->Close();
   std::filesystem::remove_all(dir);
   return failed ? 1 : 0;

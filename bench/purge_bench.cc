@@ -43,11 +43,7 @@ int main(int argc, char** argv) {
   });
   const auto busy = bench::MeasureReads(*b.service, b.reader, kept, stop, 4);
   purger.join();
-  const auto after = bench::MeasureReadsFor(*b.service, b.reader, kept, 3, 4);
-  quiet.latencies_ms.insert(quiet.latencies_ms.end(), after.latencies_ms.begin(),
-                            after.latencies_ms.end());
-  quiet.count = static_cast<int64_t>(quiet.latencies_ms.size());
-  quiet.p99_ms = bench::P99(quiet.latencies_ms);
+  bench::Pool(quiet, bench::MeasureReadsFor(*b.service, b.reader, kept, 3, 4));
 
   fmt::print(
       "  purge: {} records in {:.1f} s = {:.0f} records/s (each deleted with its key and "

@@ -38,6 +38,14 @@ inline double P99(std::vector<double>& ms) {
   return ms[ms.size() * 99 / 100];
 }
 
+// Adds `more`'s views to `into`, its count and p99 made again over both.
+inline void Pool(Reads& into, const Reads& more) {
+  into.latencies_ms.insert(into.latencies_ms.end(), more.latencies_ms.begin(),
+                           more.latencies_ms.end());
+  into.count = static_cast<int64_t>(into.latencies_ms.size());
+  into.p99_ms = P99(into.latencies_ms);
+}
+
 // Audited views of random records of `ids` by `threads` threads until `stop`.
 inline Reads MeasureReads(records::RecordService& service, const identity::Principal& reader,
                           const std::vector<std::string>& ids, std::atomic<bool>& stop,

@@ -10,16 +10,21 @@
 namespace strongroom::records {
 namespace {
 
-TEST(PurgeTest, ADryRunCountsAndChangesNothing) {
-  RecordsFixture f;
-  Purge purge(*f.store, *f.audit, f.clock);
-  auto editor = f.Who("acc-ed", "org-a", "standard", "editor", "north", "");
-  for (int i = 0; i < 3; ++i) {
+// `n` records by `editor` kept for an hour, then the clock two hours on: all of them are due.
+void CreateDue(RecordsFixture& f, const identity::Principal& editor, int n) {
+  for (int i = 0; i < n; ++i) {
     auto in = RecordsFixture::Input("north", "t", "OFFICIAL", {}, "{}");
     in.retain_until = f.clock.Now() + std::chrono::hours(1);
     ASSERT_TRUE(f.service->Create(editor, in, f.ctx));
   }
   f.clock.Advance(std::chrono::hours(2));
+}
+
+TEST(PurgeTest, ADryRunCountsAndChangesNothing) {
+  RecordsFixture f;
+  Purge purge(*f.store, *f.audit, f.clock);
+  auto editor = f.Who("acc-ed", "org-a", "standard", "editor", "north", "");
+  ASSERT_NO_FATAL_FAILURE(CreateDue(f, editor, 3));
   auto dry = purge.Run(true);
   ASSERT_TRUE(dry);
   EXPECT_EQ(dry->records, 3);
@@ -35,12 +40,7 @@ TEST(PurgeTest, AStoppingServiceEndsThePurgeBetweenBatchesAndTheNextRunFinishesI
   RecordsFixture f;
   Purge purge(*f.store, *f.audit, f.clock);
   auto editor = f.Who("acc-ed", "org-a", "standard", "editor", "north", "");
-  for (int i = 0; i < 120; ++i) {
-    auto in = RecordsFixture::Input("north", "t", "OFFICIAL", {}, "{}");
-    in.retain_until = f.clock.Now() + std::chrono::hours(1);
-    ASSERT_TRUE(f.service->Create(editor, in, f.ctx));
-  }
-  f.clock.Advance(std::chrono::hours(2));
+  ASSERT_NO_FATAL_FAILURE(CreateDue(f, editor, 120));
   int asked = 0;
   auto first = purge.Run(false, Purge::Pace::kBesideService, [&asked] { return ++asked > 0; });
   ASSERT_TRUE(first) << first.error().message;
