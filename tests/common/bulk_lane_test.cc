@@ -7,6 +7,8 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -59,6 +61,49 @@ TEST(BulkLaneTest, AJobsExceptionReachesItsCallerAndTheLaneGoesOn) {
   bool ran = false;
   lane.Run([&] { ran = true; });
   EXPECT_TRUE(ran);
+}
+
+// Post returns before its job runs: the poster's thread is free at once, and the jobs run on the
+// lane in the order they were posted, among those run by waiting callers.
+TEST(BulkLaneTest, APostedJobRunsLaterOnTheLaneInOrderWhileThePosterGoesOn) {
+  BulkLane lane;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::vector<int> order;
+  // The lane is held by a first job until the poster has returned from both posts.
+  lane.Post([&] {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return release; });
+    order.push_back(1);
+  });
+  std::thread::id ran_on;
+  lane.Post([&] {
+    std::lock_guard lock(mu);
+    order.push_back(2);
+    ran_on = std::this_thread::get_id();
+  });
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(order.empty()) << "neither has run: Post did not wait";
+    release = true;
+  }
+  cv.notify_all();
+  lane.Run([&] {
+    std::lock_guard lock(mu);
+    order.push_back(3);
+  });
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+}
+
+TEST(BulkLaneTest, JobsStillQueuedRunBeforeTheLaneEnds) {
+  std::atomic<int> ran{0};
+  {
+    BulkLane lane;
+    for (int i = 0; i < 20; ++i) lane.Post([&] { ++ran; });
+  }
+  EXPECT_EQ(ran.load(), 20);
 }
 
 }  // namespace
