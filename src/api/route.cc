@@ -115,22 +115,26 @@ Result<identity::Principal> RouteTable::Authenticated(const Route& route, http::
                                            : "this route takes an API token, not a session"});
 }
 
+Result<void> RouteTable::RefuseUnwantedBody(const Route& route, http::Request& request,
+                                            const identity::Principal* who,
+                                            const identity::RequestContext& ctx) {
+  if (route.request_schema != kNoBody || request.body().empty()) return {};
+  const Error no_body{ErrorCode::kInvalidArgument, "this request takes no body"};
+  if (who == nullptr) return auth_.RefuseUnread("http.body", no_body, ctx);
+  auto event = identity::EventFor(*who, "http.body", "route", route.path, ctx);
+  event.reason = "a body on a route that takes none";
+  return audit_.Refuse(std::move(event), no_body);
+}
+
 Result<http::Response> RouteTable::Run(const Route& route, http::Request& request) {
   Call call{request, nullptr, ContextOf(request)};
-  // A body sent where none is taken is refused, not ignored: the caller meant something by it.
-  const bool unwanted = route.request_schema == kNoBody && !request.body().empty();
-  const Error no_body{ErrorCode::kInvalidArgument, "this request takes no body"};
   if (route.credentials == Credentials::kNone) {
-    if (unwanted) return auth_.RefuseUnread("http.body", no_body, call.context);
+    RETURN_IF_ERROR(RefuseUnwantedBody(route, request, nullptr, call.context));
     return route.handler(call);
   }
   auto who = Authenticated(route, request, identity::Sessions::Upkeep::kWait);
   if (!who) return std::unexpected(who.error());
-  if (unwanted) {
-    auto event = identity::EventFor(*who, "http.body", "route", route.path, call.context);
-    event.reason = "a body on a route that takes none";
-    return audit_.Refuse(std::move(event), no_body);
-  }
+  RETURN_IF_ERROR(RefuseUnwantedBody(route, request, &*who, call.context));
   call.caller = &*who;
   return route.handler(call);
 }
@@ -151,6 +155,9 @@ void RouteTable::Install(http::Router& router) {
             auto who = Authenticated(route, r, upkeep);
             if (!who) return respond(std::unexpected(who.error()));
             Call call{r, &*who, ContextOf(r)};
+            if (auto body = RefuseUnwantedBody(route, r, &*who, call.context); !body) {
+              return respond(std::unexpected(body.error()));
+            }
             route.async(call, std::move(respond));
           },
           route.dispatch == http::Dispatch::kInline ? &PresentsSession : nullptr, CallerOf(route),

@@ -113,6 +113,11 @@ class RouteTable {
   Result<identity::Principal> Authenticated(const Route& route, http::Request& request,
                                             identity::Sessions::Upkeep upkeep);
   Result<http::Response> Run(const Route& route, http::Request& request);
+  // A body sent where none is taken is refused, not ignored: the caller meant something by it.
+  // Audited as an attempt at "http.body", by `who` when the route takes credentials.
+  Result<void> RefuseUnwantedBody(const Route& route, http::Request& request,
+                                  const identity::Principal* who,
+                                  const identity::RequestContext& ctx);
 
   identity::Auth& auth_;
   audit::AuditLog& audit_;
