@@ -69,10 +69,15 @@ Result<http::Response> ListExports(const Deps& d, Call& c) {
   return http::Response::Json(200, boost::json::serialize(out));
 }
 
-Result<http::Response> ApproveExport(const Deps& d, Call& c) {
-  ASSIGN_OR_RETURN(auto req, d.exports.Approve(c.who(), c.param("id"), c.context));
-  boost::json::object out{{"id", req.id}, {"status", req.status}, {"records", req.records}};
-  return http::Response::Json(200, boost::json::serialize(out));
+// Answered from the bulk lane when the approval is written: no worker waits for it meanwhile.
+void ApproveExport(const Deps& d, Call& c, http::Respond respond) {
+  d.exports.ApproveAsync(c.who(), c.param("id"), c.context,
+                         [respond = std::move(respond)](Result<exports::ExportRequest> req) {
+                           if (!req) return respond(std::unexpected(req.error()));
+                           boost::json::object out{
+                               {"id", req->id}, {"status", req->status}, {"records", req->records}};
+                           respond(http::Response::Json(200, boost::json::serialize(out)));
+                         });
 }
 
 Result<http::Response> DownloadExport(const Deps& d, Call& c) {
@@ -111,7 +116,8 @@ void AddExportRoutes(RouteTable& table, exports::ExportService& exports, int max
        "Approve another person's export, which builds its archive", kNoBody,
        ObjectSchema(
            {{"id", StringSchema(64)}, {"status", StringSchema(16)}, {"records", kIntegerSchema}}),
-       [d](Call& c) { return ApproveExport(d, c); }});
+       nullptr, http::Dispatch::kWorker,
+       [d](Call& c, http::Respond respond) { ApproveExport(d, c, std::move(respond)); }});
   table.Add({verb::get, "/api/v1/exports/{id}/download", Credentials::kSessionOrToken,
              "The requester's one download of the encrypted archive", "", "",
              [d](Call& c) { return DownloadExport(d, c); }});

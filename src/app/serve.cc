@@ -786,6 +786,9 @@ int Serve(const std::filesystem::path& config_path) {
   AnnounceServing(*config, server);
 
   server.Run();
+  // Approvals answered from the bulk lane (exports/export_service.h) finish while the server,
+  // whose connections their answers go to, still exists.
+  services.exports.FinishApprovals();
   if (tail) tail->Stop();
   if (*detector) (*detector)->Stop();
   maintenance.Stop();

@@ -24,19 +24,21 @@ struct StoredExport {
   std::string expires_at;
   std::string archive_expires_at;
   Bytes wrapped_key;
-  Bytes archive;
+  std::string archive_build;  // the build whose parts are the approved archive
   int64_t record_count = 0;
 };
 
 Result<std::optional<StoredExport>> LoadExport(store::Transaction& tx, std::string_view id) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT org_id, requester_id, remit, status, expires_at, "
-                                       "COALESCE(archive_expires_at, ''), wrapped_key, archive, "
-                                       "COALESCE(record_count, 0) FROM exports WHERE id = ?",
-                                       {std::string(id)}));
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT org_id, requester_id, remit, status, expires_at, "
+               "COALESCE(archive_expires_at, ''), wrapped_key, COALESCE(archive_build, ''), "
+               "COALESCE(record_count, 0) FROM exports WHERE id = ?",
+               {std::string(id)}));
   if (rows.empty()) return std::optional<StoredExport>();
   const auto& r = rows.front();
   return StoredExport{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4),
-                      r.Text(5), r.Blob(6), r.Blob(7), r.Int(8)};
+                      r.Text(5), r.Blob(6), r.Text(7), r.Int(8)};
 }
 
 }  // namespace
@@ -55,13 +57,14 @@ Result<Bytes> OpenArchive(const ExportArchive& archive, std::string_view id) {
 
 ExportService::ExportService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
                              records::RecordService& records, const Clock& clock,
-                             crypto::Random& random)
+                             crypto::Random& random, ArchivePace pace)
     : store_(store),
       audit_(audit),
       keys_(keys),
       records_(records),
       clock_(clock),
-      random_(random) {}
+      random_(random),
+      pace_(std::move(pace)) {}
 
 audit::Event ExportService::MakeEvent(const identity::Principal& who, std::string action,
                                       std::string_view id,
@@ -102,25 +105,56 @@ Result<ExportRequest> ExportService::Request(const identity::Principal& who, std
       });
 }
 
-// The writer only writes: the decision, the read of up to kMaxExportRecords records, their
-// decryption and the archive's sealing happen on a reader, on the bulk lane; the write then checks
-// that what they depended on (the request, the requester's account, the organisation's records) is
-// as it was, and records the approval. If something changed in between, it starts again.
 Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std::string_view id,
                                              const identity::RequestContext& ctx) {
+  Result<ExportRequest> out = Fail(ErrorCode::kInternal, "the approval did not run");
+  bulk_.Run([&] { out = ApproveOnLane(who, id, ctx); });
+  return out;
+}
+
+void ExportService::ApproveAsync(identity::Principal who, std::string id,
+                                 identity::RequestContext ctx,
+                                 std::function<void(Result<ExportRequest>)> done) {
+  bulk_.Post([this, who = std::move(who), id = std::move(id), ctx = std::move(ctx),
+              done = std::move(done)] {
+    Result<ExportRequest> out = Fail(ErrorCode::kInternal, "the approval failed");
+    try {
+      out = ApproveOnLane(who, id, ctx);
+    } catch (...) {
+      // Out of memory, say: the caller is answered all the same.
+    }
+    done(std::move(out));
+  });
+}
+
+void ExportService::FinishApprovals() {
+  bulk_.Run([] {});  // the lane runs its jobs in order: those before this one are done
+}
+
+// The writer only writes: the decision, the read of up to kMaxExportRecords records, their
+// decryption and the archive's sealing happen on a reader; the archive's parts are written at the
+// pace; the last write then checks that what they depended on (the request, the requester's
+// account, the organisation's records) is as it was, and records the approval. If something
+// changed in between, it starts again.
+Result<ExportRequest> ExportService::ApproveOnLane(const identity::Principal& who,
+                                                   std::string_view id,
+                                                   const identity::RequestContext& ctx) {
   constexpr int kAttempts = 3;
   for (int attempt = 1;; ++attempt) {
     auto event = MakeEvent(who, "export.approve", id, ctx);
     std::optional<Prepared> prepared;
     bool changed = false;
-    Result<void> read;
-    bulk_.Run([&] {
-      read = store_.Read([&](store::Transaction& tx) -> Result<void> {
-        ASSIGN_OR_RETURN(prepared, Prepare(tx, who, id, event));
-        return {};
-      });
+    auto read = store_.Read([&](store::Transaction& tx) -> Result<void> {
+      ASSIGN_OR_RETURN(prepared, Prepare(tx, who, id, event));
+      return {};
     });
     if (!read) return audit_.Refuse(std::move(event), read.error());
+    const std::string build = random_.RandomHex(8);
+    if (auto written = WriteParts(id, build, prepared->archive); !written) {
+      DropParts(id, build);
+      event.reason = "its archive could not be written";
+      return audit_.Refuse(std::move(event), written.error());
+    }
     auto done = audit_.Change<ExportRequest>(
         event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ExportRequest> {
           ASSIGN_OR_RETURN(auto basis, BasisOf(tx, id, who.account.id));
@@ -137,15 +171,20 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
           }
           RETURN_IF_ERROR(tx.Exec(
               "UPDATE exports SET status = 'approved', approved_by = ?, approved_at = ?, "
-              "archive_expires_at = ?, record_count = ?, wrapped_key = ?, archive = ? WHERE id = ?",
+              "archive_expires_at = ?, record_count = ?, wrapped_key = ?, archive_build = ? "
+              "WHERE id = ?",
               {who.account.id, FormatRfc3339(now), FormatRfc3339(now + kExportArchiveLifetime),
-               prepared->records, prepared->wrapped_key, prepared->archive, std::string(id)}));
+               prepared->records, prepared->wrapped_key, build, std::string(id)}));
+          // Another build's parts (one cut off by a stop) are no archive of anyone's.
+          RETURN_IF_ERROR(tx.Exec("DELETE FROM export_parts WHERE export_id = ? AND build <> ?",
+                                  {std::string(id), build}));
           ev.allowed = true;
           ev.reason = "approver in the organisation, not the requester";
           ev.detail = {{"requester", prepared->basis.requester.id},
                        {"records", std::to_string(prepared->records)}};
           return ExportRequest{std::string(id), "approved", prepared->records};
         });
+    if (!done) DropParts(id, build);
     // A refusal that could not be recorded is that error, not a change to build again for.
     if (done || !changed || done.error().code == ErrorCode::kUnavailable) return done;
     if (attempt == kAttempts) {
@@ -153,6 +192,35 @@ Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std
                   "the export's records kept changing while it was being built: try again");
     }
   }
+}
+
+Result<void> ExportService::WriteParts(std::string_view id, const std::string& build,
+                                       const Bytes& archive) {
+  const size_t size = std::max<size_t>(1, pace_.part_bytes);
+  std::chrono::nanoseconds last{0};
+  int64_t part = 0;
+  for (size_t at = 0; at < archive.size(); at += size, ++part) {
+    if (part > 0) pace_.pause(last * pace_.pause_factor);
+    const auto started = std::chrono::steady_clock::now();
+    const auto end = archive.begin() + static_cast<ptrdiff_t>(std::min(archive.size(), at + size));
+    RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
+      RETURN_IF_ERROR(
+          tx.Exec("INSERT INTO export_parts (export_id, build, part, data) VALUES (?, ?, ?, ?)",
+                  {std::string(id), build, part,
+                   Bytes(archive.begin() + static_cast<ptrdiff_t>(at), end)}));
+      return {};
+    }));
+    last = std::chrono::steady_clock::now() - started;
+  }
+  return {};
+}
+
+void ExportService::DropParts(std::string_view id, const std::string& build) {
+  (void)store_.Write([&](store::Transaction& tx) -> Result<void> {
+    RETURN_IF_ERROR(tx.Exec("DELETE FROM export_parts WHERE export_id = ? AND build = ?",
+                            {std::string(id), build}));
+    return {};
+  });
 }
 
 Result<std::optional<ExportService::Basis>> ExportService::BasisOf(store::Transaction& tx,
@@ -308,11 +376,21 @@ Result<ExportArchive> ExportService::Download(const identity::Principal& who, st
                       "that export is not ready, or has been downloaded or expired");
         }
         ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, e->org_id, id, e->wrapped_key));
-        ExportArchive out{std::move(e->archive), std::move(key), e->record_count};
+        ASSIGN_OR_RETURN(auto parts,
+                         tx.Query("SELECT data FROM export_parts WHERE export_id = ? AND build = ? "
+                                  "ORDER BY part",
+                                  {std::string(id), e->archive_build}));
+        if (parts.empty()) return Fail(ErrorCode::kDataLoss, "the export's archive is missing");
+        ExportArchive out{{}, std::move(key), e->record_count};
+        for (const auto& p : parts) {
+          const auto data = p.Blob(0);
+          out.ciphertext.insert(out.ciphertext.end(), data.begin(), data.end());
+        }
         // Once: the archive and its key leave the store with this answer.
+        RETURN_IF_ERROR(tx.Exec("DELETE FROM export_parts WHERE export_id = ?", {std::string(id)}));
         RETURN_IF_ERROR(
             tx.Exec("UPDATE exports SET status = 'downloaded', wrapped_key = NULL, "
-                    "archive = NULL WHERE id = ?",
+                    "archive_build = NULL WHERE id = ?",
                     {std::string(id)}));
         ev.allowed = true;
         ev.reason = "the requester, once";
@@ -329,14 +407,24 @@ Result<int64_t> ExportService::ExpireDue() {
                                      "'pending' AND expires_at <= ?",
                                      {now}));
     ASSIGN_OR_RETURN(auto b, tx.Exec("UPDATE exports SET status = 'expired', wrapped_key = NULL, "
-                                     "archive = NULL WHERE status = 'approved' AND "
+                                     "archive_build = NULL WHERE status = 'approved' AND "
                                      "archive_expires_at <= ?",
                                      {now}));
+    // The expired archives' parts, and any build's that was never approved (cut off by a stop)
+    // once its request is no longer pending.
+    ASSIGN_OR_RETURN(auto c, tx.Exec("DELETE FROM export_parts WHERE NOT EXISTS (SELECT 1 FROM "
+                                     "exports e WHERE e.id = export_parts.export_id AND "
+                                     "(e.status = 'pending' OR e.archive_build = "
+                                     "export_parts.build))"));
     n = a + b;
-    if (n == 0) return {};
-    auto event = audit::SystemEvent("export.expire", {"export", "", ""},
-                                    "unapproved after 72 hours, or not downloaded within 24 hours");
-    event.detail = {{"requests", std::to_string(a)}, {"archives", std::to_string(b)}};
+    if (n == 0 && c == 0) return {};
+    auto event =
+        audit::SystemEvent("export.expire", {"export", "", ""},
+                           n > 0 ? "unapproved after 72 hours, or not downloaded within 24 hours"
+                                 : "the parts of an archive that was never approved");
+    event.detail = {{"requests", std::to_string(a)},
+                    {"archives", std::to_string(b)},
+                    {"parts", std::to_string(c)}};
     RETURN_IF_ERROR(audit_.Append(tx, event));
     return {};
   }));

@@ -6,15 +6,25 @@
 //
 // On approval the archive is built at once from what the requester may see, held encrypted under
 // its own key (wrapped by the organisation key; the approver never sees content), and may be
-// downloaded once, by the requester only, within 24 hours. The download is the archive encrypted
-// with AES-256-GCM (12-byte nonce || ciphertext || 16-byte tag, associated data: the export id in
-// UTF-8) and the key, given to the requester with it; both are then deleted from the store.
+// downloaded once, by the requester only, within 24 hours.
+//
+// The archive (10 MB for 10,000 records of 1 KiB) is written to the store in parts (ArchivePace),
+// one write each, and after each the disk is left to others for several times as long as the
+// part took: the views beside it wait for their audit events to reach the disk, and a burst of
+// archive makes each of those flushes wait behind it. The parts of a build that is not approved
+// in the end are deleted by the approval; any that a stop leaves behind, by the purge job
+// (ExpireDue). The download is the archive encrypted with AES-256-GCM (12-byte nonce || ciphertext
+// || 16-byte tag, associated data: the export id in UTF-8) and the key, given to the requester with
+// it; both are then deleted from the store.
 //
 // Every step is audited.
 //
 // Thread-safety: all methods may be called from any thread.
 
+#include <chrono>
+#include <functional>
 #include <string>
+#include <thread>
 
 #include "audit/audit_log.h"
 #include "common/bulk_lane.h"
@@ -76,16 +86,40 @@ Result<Bytes> OpenArchive(const ExportArchive& archive, std::string_view id);
 Result<bool> ApprovedExportSince(store::Transaction& tx, std::string_view account_id,
                                  TimePoint since);
 
+// How an approval writes its archive: parts of `part_bytes`, each a write of its own, with a pause
+// of `pause_factor` times the last part's write before the next. Measured with bench/export_bench
+// on a machine of two cores whose disk is shared, for archives of 10,000 records: written whole,
+// the p99 of views beside the approvals rose 3.3 to 4.5 times, and an approval took 0.3 s; in
+// parts of 64 KiB with pauses of 4 times, 0.9 to 1.7 times, and 1.2 s (of 256 KiB with 9 times:
+// 2.1 to 2.6 times, and 1.4 s).
+struct ArchivePace {
+  size_t part_bytes = 64 * 1024;
+  int pause_factor = 4;  // the archive has at most a fifth of the disk's time
+  std::function<void(std::chrono::nanoseconds)> pause = [](std::chrono::nanoseconds d) {
+    std::this_thread::sleep_for(d);
+  };
+};
+
 class ExportService {
  public:
   // Everything passed must outlive the service.
   ExportService(store::Store& store, audit::AuditLog& audit, store::KeyStore& keys,
-                records::RecordService& records, const Clock& clock, crypto::Random& random);
+                records::RecordService& records, const Clock& clock, crypto::Random& random,
+                ArchivePace pace = {});
 
   Result<ExportRequest> Request(const identity::Principal& who, std::string_view remit,
                                 std::string_view reason, const identity::RequestContext& ctx);
+  // An approval runs on the bulk lane, one at a time: it reads, decrypts and seals the records,
+  // writes the archive at its pace (a second or more for 10,000 records) and then records the
+  // approval. Approve waits for it; ApproveAsync returns at once and hands `done` the outcome, on
+  // the lane's thread (for a route that answers without holding a worker meanwhile).
   Result<ExportRequest> Approve(const identity::Principal& who, std::string_view id,
                                 const identity::RequestContext& ctx);
+  void ApproveAsync(identity::Principal who, std::string id, identity::RequestContext ctx,
+                    std::function<void(Result<ExportRequest>)> done);
+  // Returns once every approval asked for before the call has been answered: a server that has
+  // stopped serving calls it before it goes, as its answers need it.
+  void FinishApprovals();
   // Audited as a read ("export.list").
   Result<ExportList> List(const identity::Principal& who, const identity::RequestContext& ctx);
   Result<ExportArchive> Download(const identity::Principal& who, std::string_view id,
@@ -94,7 +128,9 @@ class ExportService {
   // at `action` ("export.list", ...) and returns `error`.
   std::unexpected<Error> RefuseMalformed(const identity::Principal& who, std::string action,
                                          const Error& error, const identity::RequestContext& ctx);
-  // Expires unapproved requests and undownloaded archives (called by the purge job).
+  // Expires unapproved requests and undownloaded archives, and deletes the parts of archives
+  // that were never approved (a build cut off by a stop) once their request is no longer pending
+  // (called by the purge job).
   Result<int64_t> ExpireDue();
 
  private:
@@ -113,6 +149,12 @@ class ExportService {
     Bytes wrapped_key;
     Bytes archive;
   };
+  Result<ExportRequest> ApproveOnLane(const identity::Principal& who, std::string_view id,
+                                      const identity::RequestContext& ctx);
+  // Writes `archive` as the parts of build `build` of export `id`, at the pace.
+  Result<void> WriteParts(std::string_view id, const std::string& build, const Bytes& archive);
+  // Deletes what a build that was not approved wrote (best effort: ExpireDue deletes any left).
+  void DropParts(std::string_view id, const std::string& build);
   static Result<std::optional<Basis>> BasisOf(store::Transaction& tx, std::string_view id,
                                               const std::string& approver_id);
   Result<Prepared> Prepare(store::Transaction& tx, const identity::Principal& who,
@@ -126,8 +168,8 @@ class ExportService {
   records::RecordService& records_;
   const Clock& clock_;
   crypto::Random& random_;
-  // An approval's archive is read, decrypted and sealed here, at a lower CPU priority than the
-  // views beside it (common/bulk_lane.h).
+  const ArchivePace pace_;
+  // Approvals run here, at a lower CPU priority than the views beside them (common/bulk_lane.h).
   BulkLane bulk_;
 };
 

@@ -526,6 +526,23 @@ CREATE TABLE webauthn_challenges (
        "a biometric), not only their presence (identity/factor_policy.h)",
        {"ALTER TABLE organisations ADD COLUMN webauthn_user_verification TEXT NOT NULL DEFAULT "
         "'discouraged' CHECK (webauthn_user_verification IN ('discouraged', 'required'))"}},
+      {23,
+       "an approved export's archive is kept in parts (exports/export_service.h), written one "
+       "at a time at a pace that leaves the disk to the audit journal; an archive already made "
+       "becomes one part",
+       {R"sql(
+CREATE TABLE export_parts (
+  export_id TEXT NOT NULL REFERENCES exports (id),
+  build     TEXT NOT NULL,
+  part      INTEGER NOT NULL,
+  data      BLOB NOT NULL,
+  PRIMARY KEY (export_id, build, part)
+))sql",
+        "ALTER TABLE exports ADD COLUMN archive_build TEXT",
+        "INSERT INTO export_parts (export_id, build, part, data) SELECT id, 'whole', 0, archive "
+        "FROM exports WHERE archive IS NOT NULL",
+        "UPDATE exports SET archive_build = 'whole' WHERE archive IS NOT NULL",
+        "ALTER TABLE exports DROP COLUMN archive"}},
   };
   return kMigrations;
 }

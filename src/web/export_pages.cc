@@ -87,10 +87,16 @@ Result<void> ButtonForm(const ConsoleDeps& d, Call& c, std::string action) {
   return {};
 }
 
-Result<http::Response> ApproveExport(const ConsoleDeps& d, Call& c) {
-  RETURN_IF_ERROR(ButtonForm(d, c, "export.approve"));
-  RETURN_IF_ERROR(d.exports.Approve(c.who(), c.param("id"), c.context));
-  return SeeOther("/exports");
+// Answered from the bulk lane when the approval is written: no worker waits for it meanwhile.
+void ApproveExport(const ConsoleDeps& d, Call& c, http::Respond respond) {
+  if (auto form = ButtonForm(d, c, "export.approve"); !form) {
+    return respond(std::unexpected(form.error()));
+  }
+  d.exports.ApproveAsync(c.who(), c.param("id"), c.context,
+                         [respond = std::move(respond)](Result<exports::ExportRequest> req) {
+                           if (!req) return respond(std::unexpected(req.error()));
+                           respond(SeeOther("/exports"));
+                         });
 }
 
 // The requester's one download, opened: a file for the browser to save, not a page.
@@ -111,8 +117,11 @@ void AddExportPages(PageTable& pages) {
   pages.Add(verb::get, "/exports", Credentials::kSession, "Exports: yours, and those to approve",
             [](const ConsoleDeps& d, Call& c) { return ExportsPage(d, c, {}, nullptr); });
   pages.Add(verb::post, "/exports", Credentials::kSession, "Ask for an export", RequestExport);
-  pages.Add(verb::post, "/exports/{id}/approve", Credentials::kSession, "Approve an export",
-            ApproveExport);
+  pages.Add({verb::post, "/exports/{id}/approve", Credentials::kSession, "Approve an export", "",
+             "", nullptr, http::Dispatch::kWorker,
+             [d = pages.deps()](Call& c, http::Respond respond) {
+               ApproveExport(d, c, std::move(respond));
+             }});
   pages.Add(verb::post, "/exports/{id}/download", Credentials::kSession, "Download an export, once",
             DownloadExport);
 }

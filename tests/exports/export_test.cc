@@ -47,6 +47,19 @@ class ExportServiceTest : public ::testing::Test {
     return f_.Who(id, "org-a", "standard", roles, "north", "");
   }
 
+  // The parts the store holds for export `id`: how many, and of how many builds.
+  std::pair<int64_t, int64_t> Parts(const std::string& id) {
+    std::pair<int64_t, int64_t> out{-1, -1};
+    EXPECT_TRUE(f_.store->Read([&](store::Transaction& tx) -> Result<void> {
+      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*), COUNT(DISTINCT build) FROM "
+                                           "export_parts WHERE export_id = ?",
+                                           {id}));
+      out = {rows.front().Int(0), rows.front().Int(1)};
+      return {};
+    }));
+    return out;
+  }
+
   RecordsFixture f_;
   exports::ExportService exports_{*f_.store,   *f_.audit, *f_.keys,
                                   *f_.service, f_.clock,  crypto::DefaultRandom()};
@@ -149,11 +162,13 @@ TEST_F(ExportServiceTest, AnArchiveWhoseRecordsKeepChangingIsNotApproved) {
   auto r = exports.Approve(As("acc-p2", "reader,approver"), req->id, f_.ctx);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Parts(req->id).first, 0) << "the builds that were not approved left no parts";
   hooked.after_read = nullptr;
   // Still pending: a later approval goes through.
   auto ok = exports.Approve(As("acc-p2", "reader,approver"), req->id, f_.ctx);
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(ok->records, 4);
+  EXPECT_EQ(Parts(req->id).second, 1) << "one build: the approved one";
 }
 
 // The approver as the store has them when the approval is written, not as their session said.
@@ -202,6 +217,81 @@ TEST_F(ExportServiceTest, RequestsNeedARecordRoleAndAReason) {
   auto officer = f_.Who("acc-o", "org-a", "privileged", "security_officer", "north", "");
   EXPECT_EQ(exports_.Request(officer, "", "audit", f_.ctx).error().code,
             ErrorCode::kPermissionDenied);
+}
+
+// The archive goes into the store a part at a time, with a pause after each part but the last of
+// the pace's factor times that part's write; the download is the parts in order, whole, and then
+// none are left.
+TEST_F(ExportServiceTest, AnArchiveIsWrittenInPartsAtItsPaceAndDownloadedWhole) {
+  std::vector<std::chrono::nanoseconds> pauses;
+  exports::ExportService paced(
+      *f_.store, *f_.audit, *f_.keys, *f_.service, f_.clock, crypto::DefaultRandom(),
+      {.part_bytes = 100, .pause_factor = 9, .pause = [&](std::chrono::nanoseconds d) {
+         pauses.push_back(d);
+       }});
+  auto editor = f_.Who("acc-ed", "org-a", "standard", "editor", "north", "");
+  ASSERT_TRUE(f_.service->Create(
+      editor, RecordsFixture::Input("north", "second", "OFFICIAL", {}, R"({"n":2})"), f_.ctx));
+  auto req = paced.Request(As("acc-p1-main", "reader,approver"), "", "audit", f_.ctx);
+  ASSERT_TRUE(req) << req.error().message;
+  ASSERT_TRUE(paced.Approve(As("acc-p2", "reader,approver"), req->id, f_.ctx));
+  const auto [parts, builds] = Parts(req->id);
+  EXPECT_EQ(builds, 1);
+  ASSERT_GT(parts, 3);
+  EXPECT_EQ(static_cast<int64_t>(pauses.size()), parts - 1) << "a pause between parts";
+  for (auto d : pauses) EXPECT_GT(d.count(), 0) << "nine times a write's time, which is some";
+  auto got = paced.Download(As("acc-p1-main", "reader,approver"), req->id, f_.ctx);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_GT(got->ciphertext.size(), 100u * static_cast<size_t>(parts - 1));
+  EXPECT_LE(got->ciphertext.size(), 100u * static_cast<size_t>(parts));
+  auto plain = OpenArchive(*got, req->id);
+  ASSERT_TRUE(plain) << "the parts in order are the sealed archive: " << plain.error().message;
+  const auto doc = boost::json::parse(std::string(plain->begin(), plain->end()));
+  EXPECT_EQ(doc.at("records").as_array().size(), 2u);
+  EXPECT_EQ(Parts(req->id).first, 0) << "gone with the download";
+}
+
+// A stop between an approval's parts and its last write leaves parts no one approved: the next
+// approval of that request deletes them, and the purge job deletes those of a request that is no
+// longer pending (audited), keeping the approved archive's.
+TEST_F(ExportServiceTest, PartsLeftByAStopAreDeletedByTheApprovalOrThePurgeJob) {
+  auto stray = [&](const std::string& id, const std::string& build) {
+    ASSERT_TRUE(f_.store->Write([&](store::Transaction& tx) -> Result<void> {
+      RETURN_IF_ERROR(
+          tx.Exec("INSERT INTO export_parts (export_id, build, part, data) VALUES "
+                  "(?, ?, 0, X'00ff')",
+                  {id, build}));
+      return {};
+    }));
+  };
+  auto req = exports_.Request(As("acc-p1-main", "reader,approver"), "", "audit", f_.ctx);
+  ASSERT_TRUE(req);
+  stray(req->id, "cut-off-1");
+  ASSERT_TRUE(exports_.ExpireDue());
+  EXPECT_EQ(Parts(req->id).first, 1) << "pending: its approval may still be writing them";
+  ASSERT_TRUE(exports_.Approve(As("acc-p2", "reader,approver"), req->id, f_.ctx));
+  EXPECT_EQ(Parts(req->id).second, 1) << "the approval deleted the other build's";
+  const auto approved = Parts(req->id).first;
+  stray(req->id, "cut-off-2");
+  auto expired = exports_.ExpireDue();
+  ASSERT_TRUE(expired) << expired.error().message;
+  EXPECT_EQ(*expired, 0) << "no request or archive expired";
+  EXPECT_EQ(Parts(req->id).first, approved) << "the approved archive's parts are kept";
+  const auto event = f_.LastEvent("export.expire");
+  EXPECT_EQ(event.at("detail").at("parts").as_string(), "1");
+  EXPECT_EQ(event.at("decision").at("reason").as_string(),
+            "the parts of an archive that was never approved");
+  auto got = exports_.Download(As("acc-p1-main", "reader,approver"), req->id, f_.ctx);
+  ASSERT_TRUE(got);
+  EXPECT_TRUE(OpenArchive(*got, req->id));
+  // An archive not downloaded in time goes, parts and all.
+  auto req2 = exports_.Request(As("acc-p1-main", "reader,approver"), "", "audit", f_.ctx);
+  ASSERT_TRUE(req2);
+  ASSERT_TRUE(exports_.Approve(As("acc-p2", "reader,approver"), req2->id, f_.ctx));
+  EXPECT_GT(Parts(req2->id).first, 0);
+  f_.clock.Advance(exports::kExportArchiveLifetime + std::chrono::seconds(1));
+  EXPECT_EQ(*exports_.ExpireDue(), 1);
+  EXPECT_EQ(Parts(req2->id).first, 0);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/secret.h"
@@ -73,6 +75,37 @@ TEST_F(ExportApiTest, ASecondPersonApprovesAndOnlyTheRequesterDownloadsOnce) {
   EXPECT_EQ(archive.at("records").as_array().size(), 3u);
   EXPECT_NE(std::string(plain->begin(), plain->end()).find("export me 2"), std::string::npos);
   EXPECT_EQ(Download("ann.editor", id).status, 409) << "downloaded once only";
+}
+
+// The approval answers from the bulk lane; what is refused before it runs is refused as on any
+// route: a body where none is taken, an id that is no export's, and each is audited.
+TEST_F(ExportApiTest, AnApprovalWithABodyOrAHostileIdIsRefusedAndChangesNothing) {
+  inst_.ExpectAttacks();  // the SQL in a body and in an id is reported, or refused at the edge
+  const auto id = RequestExport("ann.editor");
+  const std::string approve = "/api/v1/exports/" + id + "/approve";
+  const auto& amy = sessions_["amy.approver"];
+  const std::vector<std::tuple<std::string, HttpResponse, std::set<int>>> cases = {
+      {"a body where none is taken", api_.As(amy, "POST", approve, R"({"why":"now"})"), {400}},
+      {"SQL for a body", api_.As(amy, "POST", approve, "' OR 1=1 --"), {400, 403}},
+      {"a long body", api_.As(amy, "POST", approve, std::string(70000, 'a')), {400, 413}},
+      {"no such export", Approve("amy.approver", "exp-0000000000000000"), {404}},
+      {"SQL in the id", Approve("amy.approver", "x'%20OR%20'1'%3D'1"), {403, 404}},
+      {"a long id", Approve("amy.approver", std::string(3000, 'e')), {404}},
+  };
+  for (const auto& [what, r, want] : cases) {
+    EXPECT_TRUE(want.contains(r.status)) << what << ": " << r.status << " " << r.body;
+    EXPECT_EQ(r.body.find("SELECT"), std::string::npos) << what;
+  }
+  auto mine = api_.As(sessions_["ann.editor"], "GET", "/api/v1/exports");
+  ASSERT_EQ(mine.status, 200);
+  EXPECT_EQ(JsonOf(mine).at("mine").as_array().at(0).at("status").as_string(), "pending")
+      << "nothing approved";
+  // Each is in the audit log: as what refused the body before the approval was read, or as a
+  // refused approval.
+  EXPECT_GE(Decided(officer1_, "http.body").second, 1);
+  EXPECT_GE(Decided(officer1_, "export.approve").second, 2);
+  auto ok = Approve("amy.approver", id);
+  EXPECT_EQ(ok.status, 200) << ok.body;
 }
 
 TEST_F(ExportApiTest, ListsOnesOwnAndThoseToApproveOnly) {
