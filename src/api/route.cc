@@ -95,6 +95,10 @@ RouteTable::RouteTable(identity::Auth& auth, audit::AuditLog& audit, AuthRoutesO
 void RouteTable::Add(Route route) {
   // Programming errors: see route.h.
   if (installed_ || SurfacesOf(route.path) == Surface::kNone) std::abort();
+  // Refusing a body is audited, which waits for the disk: never on the I/O thread.
+  if (route.async && route.dispatch == http::Dispatch::kInline && route.request_schema == kNoBody) {
+    std::abort();
+  }
   routes_.push_back(std::move(route));
 }
 

@@ -99,7 +99,8 @@ class RouteTable {
   RouteTable& operator=(const RouteTable&) = delete;
 
   // Every Add comes before Install (a later one would move the routes the router refers to),
-  // and names a path SurfacesOf places.
+  // names a path SurfacesOf places, and is not an async kInline route that takes no body (its
+  // refusal of a body is audited, which would wait on the I/O thread).
   void Add(Route route);
   // Installs every route added, and GET /api/v1/openapi.json.
   void Install(http::Router& router);

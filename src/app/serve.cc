@@ -786,8 +786,10 @@ int Serve(const std::filesystem::path& config_path) {
   AnnounceServing(*config, server);
 
   server.Run();
-  // Approvals answered from the bulk lane (exports/export_service.h) finish while the server,
-  // whose connections their answers go to, still exists.
+  // Approvals answered from the bulk lane (exports/export_service.h) end while the server, whose
+  // connections their answers go to, still exists: those waiting are refused, the one under way
+  // stops between its parts.
+  services.exports.RefuseApprovals();
   services.exports.FinishApprovals();
   if (tail) tail->Stop();
   if (*detector) (*detector)->Stop();

@@ -107,14 +107,17 @@ Result<ExportRequest> ExportService::Request(const identity::Principal& who, std
 
 Result<ExportRequest> ExportService::Approve(const identity::Principal& who, std::string_view id,
                                              const identity::RequestContext& ctx) {
+  if (auto queued = Queue(who, id, ctx); !queued) return std::unexpected(queued.error());
   Result<ExportRequest> out = Fail(ErrorCode::kInternal, "the approval did not run");
   bulk_.Run([&] { out = ApproveOnLane(who, id, ctx); });
+  --waiting_;
   return out;
 }
 
 void ExportService::ApproveAsync(identity::Principal who, std::string id,
                                  identity::RequestContext ctx,
                                  std::function<void(Result<ExportRequest>)> done) {
+  if (auto queued = Queue(who, id, ctx); !queued) return done(std::unexpected(queued.error()));
   bulk_.Post([this, who = std::move(who), id = std::move(id), ctx = std::move(ctx),
               done = std::move(done)] {
     Result<ExportRequest> out = Fail(ErrorCode::kInternal, "the approval failed");
@@ -123,9 +126,23 @@ void ExportService::ApproveAsync(identity::Principal who, std::string id,
     } catch (...) {
       // Out of memory, say: the caller is answered all the same.
     }
+    --waiting_;
     done(std::move(out));
   });
 }
+
+Result<void> ExportService::Queue(const identity::Principal& who, std::string_view id,
+                                  const identity::RequestContext& ctx) {
+  if (waiting_.fetch_add(1) < kMaxApprovalsWaiting) return {};
+  --waiting_;
+  auto event = MakeEvent(who, "export.approve", id, ctx);
+  event.reason = "too many approvals waiting to be built";
+  return audit_.Refuse(
+      std::move(event),
+      {ErrorCode::kUnavailable, "other exports are being built: approve this one again shortly"});
+}
+
+void ExportService::RefuseApprovals() { stopping_ = true; }
 
 void ExportService::FinishApprovals() {
   bulk_.Run([] {});  // the lane runs its jobs in order: those before this one are done
@@ -135,55 +152,72 @@ void ExportService::FinishApprovals() {
 // decryption and the archive's sealing happen on a reader; the archive's parts are written at the
 // pace; the last write then checks that what they depended on (the request, the requester's
 // account, the organisation's records) is as it was, and records the approval. If something
-// changed in between, it starts again.
+// changed in between (found there, or by a re-read while the parts are written), it starts again.
 Result<ExportRequest> ExportService::ApproveOnLane(const identity::Principal& who,
                                                    std::string_view id,
                                                    const identity::RequestContext& ctx) {
   constexpr int kAttempts = 3;
+  const auto changed_error = [] {
+    return Error{ErrorCode::kFailedPrecondition, "the export changed while it was being built"};
+  };
+  constexpr std::string_view kChangedReason =
+      "the request, its requester or the records changed while it was built";
   for (int attempt = 1;; ++attempt) {
     auto event = MakeEvent(who, "export.approve", id, ctx);
+    if (stopping_) {
+      event.reason = "the service was stopping";
+      return audit_.Refuse(std::move(event), Stopping());
+    }
     std::optional<Prepared> prepared;
-    bool changed = false;
     auto read = store_.Read([&](store::Transaction& tx) -> Result<void> {
       ASSIGN_OR_RETURN(prepared, Prepare(tx, who, id, event));
       return {};
     });
     if (!read) return audit_.Refuse(std::move(event), read.error());
     const std::string build = random_.RandomHex(8);
-    if (auto written = WriteParts(id, build, prepared->archive); !written) {
-      DropParts(id, build);
+    bool changed = false;
+    Result<ExportRequest> done = std::unexpected(changed_error());
+    auto written = WriteParts(id, build, *prepared, who.account.id);
+    if (!written) {
       event.reason = "its archive could not be written";
-      return audit_.Refuse(std::move(event), written.error());
+      done = audit_.Refuse(std::move(event), written.error());
+    } else if (*written == Written::kStopping) {
+      event.reason = "the service was stopping";
+      done = audit_.Refuse(std::move(event), Stopping());
+    } else if (*written == Written::kChanged) {
+      changed = true;
+      event.reason = std::string(kChangedReason);
+      done = audit_.Refuse(std::move(event), changed_error());
+    } else {
+      done = audit_.Change<ExportRequest>(
+          event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ExportRequest> {
+            ASSIGN_OR_RETURN(auto basis, BasisOf(tx, id, who.account.id));
+            if (!basis || *basis != prepared->basis) {
+              changed = true;
+              ev.reason = std::string(kChangedReason);
+              return std::unexpected(changed_error());
+            }
+            const auto now = clock_.Now();
+            if (ParseRfc3339(basis->expires_at).value_or(TimePoint{}) <= now) {
+              ev.reason = "the request expired while its archive was built";
+              return Fail(ErrorCode::kFailedPrecondition, "that export request has expired");
+            }
+            RETURN_IF_ERROR(tx.Exec(
+                "UPDATE exports SET status = 'approved', approved_by = ?, approved_at = ?, "
+                "archive_expires_at = ?, record_count = ?, wrapped_key = ?, archive_build = ? "
+                "WHERE id = ?",
+                {who.account.id, FormatRfc3339(now), FormatRfc3339(now + kExportArchiveLifetime),
+                 prepared->records, prepared->wrapped_key, build, std::string(id)}));
+            // Another build's parts (one cut off by a stop) are no archive of anyone's.
+            RETURN_IF_ERROR(tx.Exec("DELETE FROM export_parts WHERE export_id = ? AND build <> ?",
+                                    {std::string(id), build}));
+            ev.allowed = true;
+            ev.reason = "approver in the organisation, not the requester";
+            ev.detail = {{"requester", prepared->basis.requester.id},
+                         {"records", std::to_string(prepared->records)}};
+            return ExportRequest{std::string(id), "approved", prepared->records};
+          });
     }
-    auto done = audit_.Change<ExportRequest>(
-        event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ExportRequest> {
-          ASSIGN_OR_RETURN(auto basis, BasisOf(tx, id, who.account.id));
-          if (!basis || *basis != prepared->basis) {
-            changed = true;
-            ev.reason = "the request, its requester or the records changed while it was built";
-            return Fail(ErrorCode::kFailedPrecondition,
-                        "the export changed while it was being built");
-          }
-          const auto now = clock_.Now();
-          if (ParseRfc3339(basis->expires_at).value_or(TimePoint{}) <= now) {
-            ev.reason = "the request expired while its archive was built";
-            return Fail(ErrorCode::kFailedPrecondition, "that export request has expired");
-          }
-          RETURN_IF_ERROR(tx.Exec(
-              "UPDATE exports SET status = 'approved', approved_by = ?, approved_at = ?, "
-              "archive_expires_at = ?, record_count = ?, wrapped_key = ?, archive_build = ? "
-              "WHERE id = ?",
-              {who.account.id, FormatRfc3339(now), FormatRfc3339(now + kExportArchiveLifetime),
-               prepared->records, prepared->wrapped_key, build, std::string(id)}));
-          // Another build's parts (one cut off by a stop) are no archive of anyone's.
-          RETURN_IF_ERROR(tx.Exec("DELETE FROM export_parts WHERE export_id = ? AND build <> ?",
-                                  {std::string(id), build}));
-          ev.allowed = true;
-          ev.reason = "approver in the organisation, not the requester";
-          ev.detail = {{"requester", prepared->basis.requester.id},
-                       {"records", std::to_string(prepared->records)}};
-          return ExportRequest{std::string(id), "approved", prepared->records};
-        });
     if (!done) DropParts(id, build);
     // A refusal that could not be recorded is that error, not a change to build again for.
     if (done || !changed || done.error().code == ErrorCode::kUnavailable) return done;
@@ -194,13 +228,34 @@ Result<ExportRequest> ExportService::ApproveOnLane(const identity::Principal& wh
   }
 }
 
-Result<void> ExportService::WriteParts(std::string_view id, const std::string& build,
-                                       const Bytes& archive) {
+Error ExportService::Stopping() {
+  return {ErrorCode::kUnavailable,
+          "the service is stopping: approve the export again once it is back"};
+}
+
+Result<ExportService::Written> ExportService::WriteParts(std::string_view id,
+                                                         const std::string& build,
+                                                         const Prepared& prepared,
+                                                         const std::string& approver_id) {
+  const Bytes& archive = prepared.archive;
   const size_t size = std::max<size_t>(1, pace_.part_bytes);
+  const int64_t check_every = std::max(1, pace_.check_every);
   std::chrono::nanoseconds last{0};
   int64_t part = 0;
   for (size_t at = 0; at < archive.size(); at += size, ++part) {
-    if (part > 0) pace_.pause(last * pace_.pause_factor);
+    if (part > 0) {
+      pace_.pause(last * pace_.pause_factor);
+      if (stopping_) return Written::kStopping;
+    }
+    // Now and then, what the archive depends on is read again: a build that can no longer be
+    // approved stops writing at once.
+    if (part > 0 && part % check_every == 0) {
+      ASSIGN_OR_RETURN(auto basis,
+                       store::ReadValue<std::optional<Basis>>(store_, [&](store::Transaction& tx) {
+                         return BasisOf(tx, id, approver_id);
+                       }));
+      if (!basis || *basis != prepared.basis) return Written::kChanged;
+    }
     const auto started = std::chrono::steady_clock::now();
     const auto end = archive.begin() + static_cast<ptrdiff_t>(std::min(archive.size(), at + size));
     RETURN_IF_ERROR(store_.Write([&](store::Transaction& tx) -> Result<void> {
@@ -212,13 +267,17 @@ Result<void> ExportService::WriteParts(std::string_view id, const std::string& b
     }));
     last = std::chrono::steady_clock::now() - started;
   }
-  return {};
+  return Written::kWhole;
 }
 
 void ExportService::DropParts(std::string_view id, const std::string& build) {
+  // Never the approved archive's: a commit whose outcome was unknown (a connection lost as it
+  // committed) may have approved this build after all.
   (void)store_.Write([&](store::Transaction& tx) -> Result<void> {
-    RETURN_IF_ERROR(tx.Exec("DELETE FROM export_parts WHERE export_id = ? AND build = ?",
-                            {std::string(id), build}));
+    RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM export_parts WHERE export_id = ? AND build = ? AND NOT EXISTS "
+                "(SELECT 1 FROM exports WHERE id = ? AND archive_build = ?)",
+                {std::string(id), build, std::string(id), build}));
     return {};
   });
 }

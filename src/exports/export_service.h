@@ -21,6 +21,7 @@
 //
 // Thread-safety: all methods may be called from any thread.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -40,6 +41,8 @@ namespace strongroom::exports {
 inline constexpr std::chrono::hours kExportRequestLifetime{72};
 inline constexpr std::chrono::hours kExportArchiveLifetime{24};
 inline constexpr size_t kMaxExportRecords = 10'000;
+// Approvals asked for and not yet answered (each a second or more for 10,000 records).
+inline constexpr int kMaxApprovalsWaiting = 8;
 
 struct ExportRequest {
   std::string id;
@@ -95,6 +98,9 @@ Result<bool> ApprovedExportSince(store::Transaction& tx, std::string_view accoun
 struct ArchivePace {
   size_t part_bytes = 64 * 1024;
   int pause_factor = 4;  // the archive has at most a fifth of the disk's time
+  // Parts between re-reads of what the archive depends on (2 MiB): one that changed stops the
+  // build there rather than at the end.
+  int check_every = 32;
   std::function<void(std::chrono::nanoseconds)> pause = [](std::chrono::nanoseconds d) {
     std::this_thread::sleep_for(d);
   };
@@ -112,13 +118,17 @@ class ExportService {
   // An approval runs on the bulk lane, one at a time: it reads, decrypts and seals the records,
   // writes the archive at its pace (a second or more for 10,000 records) and then records the
   // approval. Approve waits for it; ApproveAsync returns at once and hands `done` the outcome, on
-  // the lane's thread (for a route that answers without holding a worker meanwhile).
+  // the lane's thread (for a route that answers without holding a worker meanwhile). Past
+  // kMaxApprovalsWaiting asked and not yet answered, more are refused (kUnavailable, audited).
   Result<ExportRequest> Approve(const identity::Principal& who, std::string_view id,
                                 const identity::RequestContext& ctx);
   void ApproveAsync(identity::Principal who, std::string id, identity::RequestContext ctx,
                     std::function<void(Result<ExportRequest>)> done);
-  // Returns once every approval asked for before the call has been answered: a server that has
-  // stopped serving calls it before it goes, as its answers need it.
+  // From now on approvals are refused (kUnavailable, audited): those waiting when they reach the
+  // lane, the one under way between its parts. Returns at once.
+  void RefuseApprovals();
+  // Returns once every approval asked for before the call has been answered. A server that has
+  // stopped serving calls both before it goes, as the approvals' answers need it.
   void FinishApprovals();
   // Audited as a read ("export.list").
   Result<ExportList> List(const identity::Principal& who, const identity::RequestContext& ctx);
@@ -149,10 +159,17 @@ class ExportService {
     Bytes wrapped_key;
     Bytes archive;
   };
+  // Counts an approval in, or refuses it (audited) past kMaxApprovalsWaiting.
+  Result<void> Queue(const identity::Principal& who, std::string_view id,
+                     const identity::RequestContext& ctx);
   Result<ExportRequest> ApproveOnLane(const identity::Principal& who, std::string_view id,
                                       const identity::RequestContext& ctx);
-  // Writes `archive` as the parts of build `build` of export `id`, at the pace.
-  Result<void> WriteParts(std::string_view id, const std::string& build, const Bytes& archive);
+  static Error Stopping();
+  enum class Written { kWhole, kChanged, kStopping };
+  // Writes the prepared archive as the parts of build `build` of export `id`, at the pace; stops
+  // early if what it depends on changed, or the service is stopping.
+  Result<Written> WriteParts(std::string_view id, const std::string& build,
+                             const Prepared& prepared, const std::string& approver_id);
   // Deletes what a build that was not approved wrote (best effort: ExpireDue deletes any left).
   void DropParts(std::string_view id, const std::string& build);
   static Result<std::optional<Basis>> BasisOf(store::Transaction& tx, std::string_view id,
@@ -169,6 +186,8 @@ class ExportService {
   const Clock& clock_;
   crypto::Random& random_;
   const ArchivePace pace_;
+  std::atomic<int> waiting_{0};  // approvals asked for and not yet answered
+  std::atomic<bool> stopping_{false};
   // Approvals run here, at a lower CPU priority than the views beside them (common/bulk_lane.h).
   BulkLane bulk_;
 };

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
 
 #include "common/bytes.h"
 #include "crypto/aead.h"
@@ -77,6 +80,7 @@ TEST_F(ExportServiceTest, NoAccountOfTheRequestersPersonApproves) {
   // it claimed the role.
   auto other = f_.Who("acc-p1-other", "org-a", "privileged", "org_admin,approver", "", "");
   EXPECT_EQ(exports_.Approve(other, req->id, f_.ctx).error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(Parts(req->id).first, 0) << "a refused approver writes nothing";
   auto ok = exports_.Approve(As("acc-p2", "reader,approver"), req->id, f_.ctx);
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(ok->records, 1);
@@ -292,6 +296,140 @@ TEST_F(ExportServiceTest, PartsLeftByAStopAreDeletedByTheApprovalOrThePurgeJob) 
   f_.clock.Advance(exports::kExportArchiveLifetime + std::chrono::seconds(1));
   EXPECT_EQ(*exports_.ExpireDue(), 1);
   EXPECT_EQ(Parts(req2->id).first, 0);
+}
+
+// A Store that runs `after_write` after each write it passes on.
+class WriteHookStore final : public testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Result<void> Write(store::TransactionFn fn) override {
+    auto r = inner_.Write(std::move(fn));
+    ++writes;
+    if (after_write) after_write();
+    return r;
+  }
+  std::function<void()> after_write;
+  int writes = 0;
+};
+
+// What the archive depends on is read again every few parts: a record made while the parts are
+// written stops that build there (audited, its parts deleted), and the next build has it.
+TEST_F(ExportServiceTest, AChangeWhileThePartsAreWrittenStopsTheBuildThere) {
+  WriteHookStore hooked(*f_.store);
+  exports::ExportService paced(hooked, *f_.audit, *f_.keys, *f_.service, f_.clock,
+                               crypto::DefaultRandom(),
+                               {.part_bytes = 50,
+                                .pause_factor = 0,
+                                .check_every = 2,
+                                .pause = [](std::chrono::nanoseconds) {}});
+  auto req = paced.Request(As("acc-p1-main", "reader,approver"), "", "audit", f_.ctx);
+  ASSERT_TRUE(req) << req.error().message;
+  auto editor = f_.Who("acc-ed", "org-a", "standard", "editor", "north", "");
+  const int before = hooked.writes;
+  hooked.after_write = [&] {
+    if (hooked.writes - before != 3) return;  // after the third part
+    ASSERT_TRUE(f_.service->Create(
+        editor, RecordsFixture::Input("north", "made meanwhile", "OFFICIAL", {}, "{}"), f_.ctx));
+  };
+  auto ok = paced.Approve(As("acc-p2", "reader,approver"), req->id, f_.ctx);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->records, 2) << "built again with the record made meanwhile";
+  const auto [parts, builds] = Parts(req->id);
+  EXPECT_EQ(builds, 1);
+  ASSERT_GT(parts, 8) << "a build long enough to have been stopped early";
+  // The first build: four parts (the change found at the re-read before the fifth), then the
+  // delete of them; the second build: all of its parts.
+  EXPECT_EQ(hooked.writes - before, 4 + 1 + parts);
+  const auto attempts = testing::JournalEvents(f_.dir / "audit", "export.approve");
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].at("decision").at("reason").as_string(),
+            "the request, its requester or the records changed while it was built");
+  EXPECT_TRUE(attempts[1].at("decision").at("allow").as_bool());
+}
+
+// A pause that holds the lane at its first call until released.
+struct HeldPause {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool holding = false;
+  bool released = false;
+  void Pause() {
+    std::unique_lock lock(mu);
+    if (released) return;
+    holding = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+  }
+  void AwaitHolding() {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return holding; });
+  }
+  void Release() {
+    std::lock_guard lock(mu);
+    released = true;
+    cv.notify_all();
+  }
+};
+
+// Approvals answered later, on the lane: collected here.
+struct Answers {
+  std::mutex mu;
+  std::vector<Result<exports::ExportRequest>> got;
+  std::function<void(Result<exports::ExportRequest>)> Collect() {
+    return [this](Result<exports::ExportRequest> r) {
+      std::lock_guard lock(mu);
+      got.push_back(std::move(r));
+    };
+  }
+  size_t Count() {
+    std::lock_guard lock(mu);
+    return got.size();
+  }
+};
+
+// ApproveAsync returns before the approval runs; a full queue refuses more at once (503,
+// audited); a stop refuses those waiting and ends the one under way between its parts, each
+// answered and audited, nothing approved and no parts left.
+TEST_F(ExportServiceTest, ApprovalsWaitOnTheLaneUpToALimitAndAStopRefusesThem) {
+  HeldPause held;
+  exports::ExportService paced(
+      *f_.store, *f_.audit, *f_.keys, *f_.service, f_.clock, crypto::DefaultRandom(),
+      {.part_bytes = 50, .pause_factor = 1, .pause = [&](std::chrono::nanoseconds) {
+         held.Pause();
+       }});
+  const auto approver = As("acc-p2", "reader,approver");
+  auto req = paced.Request(As("acc-p1-main", "reader,approver"), "", "audit", f_.ctx);
+  ASSERT_TRUE(req) << req.error().message;
+  Answers answers;
+  paced.ApproveAsync(approver, req->id, f_.ctx, answers.Collect());
+  held.AwaitHolding();  // the first approval is under way, held after its first part
+  for (int i = 1; i < exports::kMaxApprovalsWaiting; ++i) {
+    paced.ApproveAsync(approver, req->id, f_.ctx, answers.Collect());
+  }
+  EXPECT_EQ(answers.Count(), 0u) << "all waiting on the lane";
+  paced.ApproveAsync(approver, req->id, f_.ctx, answers.Collect());
+  ASSERT_EQ(answers.Count(), 1u) << "one too many: answered at once";
+  EXPECT_EQ(answers.got[0].error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(f_.LastEvent("export.approve").at("decision").at("reason").as_string(),
+            "too many approvals waiting to be built");
+
+  paced.RefuseApprovals();
+  held.Release();
+  paced.FinishApprovals();
+  ASSERT_EQ(answers.Count(), static_cast<size_t>(exports::kMaxApprovalsWaiting) + 1);
+  for (const auto& a : answers.got) EXPECT_EQ(a.error().code, ErrorCode::kUnavailable);
+  const auto attempts = testing::JournalEvents(f_.dir / "audit", "export.approve");
+  ASSERT_EQ(attempts.size(), static_cast<size_t>(exports::kMaxApprovalsWaiting) + 1);
+  int stopped = 0;
+  for (const auto& e : attempts) {
+    EXPECT_FALSE(e.at("decision").at("allow").as_bool());
+    stopped += e.at("decision").at("reason").as_string() == "the service was stopping";
+  }
+  EXPECT_EQ(stopped, exports::kMaxApprovalsWaiting) << "the one under way and those waiting";
+  EXPECT_EQ(Parts(req->id).first, 0);
+  auto listed = paced.List(As("acc-p1-main", "reader,approver"), f_.ctx);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->mine.at(0).status, "pending");
 }
 
 }  // namespace
