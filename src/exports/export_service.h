@@ -98,9 +98,11 @@ Result<bool> ApprovedExportSince(store::Transaction& tx, std::string_view accoun
 struct ArchivePace {
   size_t part_bytes = 64 * 1024;
   int pause_factor = 4;  // the archive has at most a fifth of the disk's time
-  // Parts between re-reads of what the archive depends on (2 MiB): one that changed stops the
-  // build there rather than at the end.
-  int check_every = 32;
+  // Parts between re-reads of what the archive depends on (4 MiB): one that changed stops the
+  // build there rather than at the end. Each re-read scans the organisation's records on a
+  // reader the views share: every 2 MiB, the views' p99 beside the approvals rose to 2.1-3.0
+  // times (against 1.7-1.8 without re-reads); every 4 MiB, 1.5-1.8 times.
+  int check_every = 64;
   std::function<void(std::chrono::nanoseconds)> pause = [](std::chrono::nanoseconds d) {
     std::this_thread::sleep_for(d);
   };
