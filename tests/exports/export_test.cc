@@ -113,9 +113,9 @@ TEST_F(ExportServiceTest, TheArchiveHoldsEachBodyAsStored) {
   EXPECT_EQ(boost::json::parse(text).at("records").as_array().size(), 2u) << "valid JSON";
 }
 
-// A Store that runs `after_read` after each read it passes on: a change that lands while an
-// approval's archive is being built on a reader.
-class ReadHookStore final : public testing::ForwardingStore {
+// A Store that runs `after_read` after each read it passes on (a change that lands while an
+// approval's archive is being built on a reader), and `after_write` after each write, counted.
+class HookStore final : public testing::ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
   Result<void> Read(store::TransactionFn fn) override {
@@ -123,13 +123,21 @@ class ReadHookStore final : public testing::ForwardingStore {
     if (after_read) after_read();
     return r;
   }
+  Result<void> Write(store::TransactionFn fn) override {
+    auto r = inner_.Write(std::move(fn));
+    ++writes;
+    if (after_write) after_write();
+    return r;
+  }
   std::function<void()> after_read;
+  std::function<void()> after_write;
+  int writes = 0;
 };
 
 // The archive is built on a reader, not on the writer: a record created in between is seen when
 // the approval is written, and the archive is built again with it.
 TEST_F(ExportServiceTest, AnArchiveBuiltWhileARecordChangedIsBuiltAgain) {
-  ReadHookStore hooked(*f_.store);
+  HookStore hooked(*f_.store);
   exports::ExportService exports(hooked, *f_.audit, *f_.keys, *f_.service, f_.clock,
                                  crypto::DefaultRandom());
   auto req = exports.Request(As("acc-p1-main", "reader,approver"), "", "audit", f_.ctx);
@@ -153,7 +161,7 @@ TEST_F(ExportServiceTest, AnArchiveBuiltWhileARecordChangedIsBuiltAgain) {
 }
 
 TEST_F(ExportServiceTest, AnArchiveWhoseRecordsKeepChangingIsNotApproved) {
-  ReadHookStore hooked(*f_.store);
+  HookStore hooked(*f_.store);
   exports::ExportService exports(hooked, *f_.audit, *f_.keys, *f_.service, f_.clock,
                                  crypto::DefaultRandom());
   auto req = exports.Request(As("acc-p1-main", "reader,approver"), "", "audit", f_.ctx);
@@ -177,7 +185,7 @@ TEST_F(ExportServiceTest, AnArchiveWhoseRecordsKeepChangingIsNotApproved) {
 
 // The approver as the store has them when the approval is written, not as their session said.
 TEST_F(ExportServiceTest, AnApproverWhoLeavesWhileTheArchiveIsBuiltDoesNotApprove) {
-  ReadHookStore hooked(*f_.store);
+  HookStore hooked(*f_.store);
   exports::ExportService exports(hooked, *f_.audit, *f_.keys, *f_.service, f_.clock,
                                  crypto::DefaultRandom());
   auto req = exports.Request(As("acc-p1-main", "reader,approver"), "", "audit", f_.ctx);
@@ -298,24 +306,10 @@ TEST_F(ExportServiceTest, PartsLeftByAStopAreDeletedByTheApprovalOrThePurgeJob) 
   EXPECT_EQ(Parts(req2->id).first, 0);
 }
 
-// A Store that runs `after_write` after each write it passes on.
-class WriteHookStore final : public testing::ForwardingStore {
- public:
-  using ForwardingStore::ForwardingStore;
-  Result<void> Write(store::TransactionFn fn) override {
-    auto r = inner_.Write(std::move(fn));
-    ++writes;
-    if (after_write) after_write();
-    return r;
-  }
-  std::function<void()> after_write;
-  int writes = 0;
-};
-
 // What the archive depends on is read again every few parts: a record made while the parts are
 // written stops that build there (audited, its parts deleted), and the next build has it.
 TEST_F(ExportServiceTest, AChangeWhileThePartsAreWrittenStopsTheBuildThere) {
-  WriteHookStore hooked(*f_.store);
+  HookStore hooked(*f_.store);
   exports::ExportService paced(hooked, *f_.audit, *f_.keys, *f_.service, f_.clock,
                                crypto::DefaultRandom(),
                                {.part_bytes = 50,
