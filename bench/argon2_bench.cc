@@ -1,5 +1,6 @@
-// Raw Argon2id verification rate at Strongroom's parameters, on THREADS threads (default one per
-// core): the peer that the end-to-end login benchmark is compared with.
+// Raw Argon2id verification rate at Strongroom's parameters (crypto::VerifyPassword, as a sign-in
+// calls it), on THREADS threads (default one per core): the peer that the end-to-end login
+// benchmark is compared with.
 //
 // Usage: argon2_bench [seconds] [threads]
 

@@ -58,10 +58,11 @@ struct Finding {
 using Findings = std::vector<Finding>;
 
 // The Debian packages of the libraries the binary runs on, as `dpkg-query` names them.
-constexpr const char* kPackages[] = {
-    "libssl3",          "libsqlite3-0",    "libboost-json1.81.0", "libsodium23", "libseccomp2",
-    "libqrencode4",     "libc6",           "libstdc++6",          "libfmt9",     "libspdlog1.10",
-    "libtomlplusplus3", "libmodsecurity3", "modsecurity-crs"};
+constexpr const char* kPackages[] = {"libssl3",         "libsqlite3-0",   "libboost-json1.81.0",
+                                     "libsodium23",     "libargon2-1",    "libseccomp2",
+                                     "libqrencode4",    "libc6",          "libstdc++6",
+                                     "libfmt9",         "libspdlog1.10",  "libtomlplusplus3",
+                                     "libmodsecurity3", "modsecurity-crs"};
 
 // Standard output of a fixed command line (never built from input), or nullopt if it failed.
 std::optional<std::string> Output(const std::string& command) {

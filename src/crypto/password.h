@@ -1,8 +1,10 @@
 #pragma once
-// Password hashing with Argon2id (libsodium), OWASP parameters by default: 19 MiB of memory,
-// 2 passes, 1 lane. The encoded hash ("$argon2id$v=19$m=19456,t=2,p=1$salt$hash") carries its own
-// parameters, so raising them later still verifies old hashes, and `NeedsRehash` says when to
-// re-hash at the next successful login.
+// Password hashing with Argon2id, OWASP parameters by default: 19 MiB of memory, 2 passes, 1 lane.
+// The encoded hash ("$argon2id$v=19$m=19456,t=2,p=1$salt$hash") carries its own parameters, so
+// raising them later still verifies old hashes, and `NeedsRehash` says when to re-hash at the next
+// successful login. libsodium makes the hash; libargon2 verifies it, in working memory the process
+// keeps from one verification to the next (one area of the hash's memory for each verification
+// running at once: see LimitConcurrentHashes), so that a sign-in does not fault in 19 MiB anew.
 //
 // Hashing is deliberately slow and memory-hungry: callers run it on a bounded worker pool, never
 // on an I/O thread. Thread-safety: all functions may be called from any thread.
@@ -27,6 +29,9 @@ bool VerifyPassword(std::string_view encoded, std::string_view password);
 // How many Argon2id verifications this process has computed (VerifyPassword calls that reached
 // the hash): lets tests show that two paths did the same work.
 uint64_t ArgonVerifications();
+// How many working areas verification keeps (in use or free): at most the verifications that ever
+// ran at once.
+size_t ArgonAreas();
 bool NeedsRehash(std::string_view encoded, const Argon2Params& params = {});
 
 // At most `n` Argon2id computations (HashPassword, VerifyPassword) run at once in this process,
