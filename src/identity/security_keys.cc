@@ -148,9 +148,14 @@ Result<KeyOutcome> CheckKeyAssertion(store::Transaction& tx, std::string_view ac
 
 Result<CreationOptions> SecurityKeys::RegistrationOptions(const Principal& who,
                                                           const RequestContext& ctx) {
-  ASSIGN_OR_RETURN(auto rp_id, RpIdFor(deps_.options.webauthn_rp_id, ctx.origin));
+  auto rp_id = RpIdFor(deps_.options.webauthn_rp_id, ctx.origin);
+  if (!rp_id) {
+    auto event = EventFor(who, "auth.webauthn.register", "account", who.account.id, ctx);
+    event.target.org = who.account.org_id;
+    return deps_.audit.Refuse(std::move(event), rp_id.error());
+  }
   CreationOptions out;
-  out.rp_id = std::move(rp_id);
+  out.rp_id = std::move(*rp_id);
   out.challenge = deps_.random.RandomBytes(kChallengeBytes);
   out.user_handle = Bytes(who.account.id.begin(), who.account.id.end());
   out.user_name = who.account.username;
@@ -353,9 +358,13 @@ Result<std::optional<SecurityKeys::Ceremony>> SecurityKeys::Spend(store::Transac
 
 Result<RequestOptions> SecurityKeys::ReauthOptions(const Principal& who,
                                                    const RequestContext& ctx) {
-  ASSIGN_OR_RETURN(auto rp_id, RpIdFor(deps_.options.webauthn_rp_id, ctx.origin));
+  const auto refuse = [&](const Error& error) {
+    return deps_.audit.Refuse(EventFor(who, "auth.reauth", "session", who.session_id, ctx), error);
+  };
+  auto rp_id = RpIdFor(deps_.options.webauthn_rp_id, ctx.origin);
+  if (!rp_id) return refuse(rp_id.error());
   RequestOptions out;
-  out.rp_id = std::move(rp_id);
+  out.rp_id = std::move(*rp_id);
   out.challenge = deps_.random.RandomBytes(kChallengeBytes);
   out.timeout_ms = deps_.options.webauthn_ttl.count();
   RETURN_IF_ERROR(deps_.store.Write([&](store::Transaction& tx) -> Result<void> {
@@ -365,7 +374,8 @@ Result<RequestOptions> SecurityKeys::ReauthOptions(const Principal& who,
     return {};
   }));
   if (out.allow.empty()) {
-    return Fail(ErrorCode::kFailedPrecondition, "no security key is registered for this account");
+    return refuse(
+        {ErrorCode::kFailedPrecondition, "no security key is registered for this account"});
   }
   return out;
 }

@@ -534,6 +534,7 @@ Result<SignIn::Renewed> SignIn::Renew(std::string_view challenge, const RequestC
     ASSIGN_OR_RETURN(auto found, FindChallenge(tx, HashOf(challenge)));
     if (!found || !SignsInAt(found->account.kind, ctx.reach)) return {};
     out.challenge_valid = true;
+    out.account = found->account;
     out.totp = !found->key_required;
     ASSIGN_OR_RETURN(out.options, Ceremony(tx, found->account, ctx));
     if (!out.options) return {};
@@ -555,8 +556,16 @@ Result<RequestOptions> SignIn::WebAuthnOptions(std::string_view challenge,
                                 "login challenge not valid (security-key options)");
   }
   if (!renewed.options) {
-    RETURN_IF_ERROR(RpIdFor(deps_.options.webauthn_rp_id, ctx.origin));
-    return Fail(ErrorCode::kFailedPrecondition, "no security key is registered for this account");
+    // Asked for by someone past the password: refused (409), and audited as the account's.
+    auto event = AnonymousEvent("auth.login", ctx);
+    const auto& account = renewed.account;
+    event.actor = {account.id, account.username, std::string(Name(account.kind)), ""};
+    event.target = {"account", account.id, account.org_id};
+    auto rp_id = RpIdFor(deps_.options.webauthn_rp_id, ctx.origin);
+    return deps_.audit.Refuse(std::move(event),
+                              rp_id ? Error{ErrorCode::kFailedPrecondition,
+                                            "no security key is registered for this account"}
+                                    : rp_id.error());
   }
   return std::move(*renewed.options);
 }

@@ -80,6 +80,7 @@ class SignIn {
                           std::string reason);
   struct Renewed {
     bool challenge_valid = false;
+    Account account;  // the challenge's, when it is valid
     std::optional<RequestOptions> options;
     bool totp = true;
   };
