@@ -166,8 +166,8 @@ Result<void> SharedSources::WriteRaises() {
       }
       const bool blocked = Add(policy_, s, raise.points, raise.at, raise.may_block);
       if (blocked) blocked_by = node_;
-      const store::Value until =
-          s.blocked_until ? store::Value(Ms(*s.blocked_until)) : store::Value();
+      store::Value until;  // NULL while it is not blocked
+      if (s.blocked_until) until = store::Value(Ms(*s.blocked_until));
       RETURN_IF_ERROR(tx.Exec(
           "INSERT INTO attack_sources (source, score, scored_ms, blocked_until_ms, blocked_by) "
           "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET score = excluded.score, "
