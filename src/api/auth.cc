@@ -241,8 +241,12 @@ boost::json::object KeyJson(const identity::SecurityKey& k) {
 }
 
 Result<http::Response> KeyOptions(const Deps& d, Call& c) {
-  ASSIGN_OR_RETURN(auto options, d.auth.security_keys.RegistrationOptions(c.who(), c.context));
-  boost::json::object out{{"public_key", CreationOptionsJson(options)}};
+  auto options = d.auth.security_keys.RegistrationOptions(c.who(), c.context);
+  if (!options) {
+    return d.auth.security_keys.Refuse(c.who(), identity::SecurityKeys::Attempt::kRegistration,
+                                       options.error(), c.context);
+  }
+  boost::json::object out{{"public_key", CreationOptionsJson(*options)}};
   return http::Response::Json(200, boost::json::serialize(out));
 }
 
@@ -260,7 +264,9 @@ Result<std::pair<std::string, identity::KeyRegistration>> ReadNewKey(const Deps&
 
 Result<http::Response> RegisterKey(const Deps& d, Call& c) {
   auto in = ReadNewKey(d, c);
-  if (!in) return d.auth.security_keys.RefuseMalformed(c.who(), in.error(), c.context);
+  if (!in)
+    return d.auth.security_keys.Refuse(c.who(), identity::SecurityKeys::Attempt::kRegistration,
+                                       in.error(), c.context);
   ASSIGN_OR_RETURN(auto key,
                    d.auth.security_keys.Register(c.who(), in->first, in->second, c.context));
   return http::Response::Json(201, boost::json::serialize(KeyJson(key)));
@@ -294,8 +300,12 @@ Result<http::Response> Reauthenticate(const Deps& d, Call& c) {
 }
 
 Result<http::Response> ReauthOptions(const Deps& d, Call& c) {
-  ASSIGN_OR_RETURN(auto options, d.auth.security_keys.ReauthOptions(c.who(), c.context));
-  boost::json::object out{{"public_key", RequestOptionsJson(options)}};
+  auto options = d.auth.security_keys.ReauthOptions(c.who(), c.context);
+  if (!options) {
+    return d.auth.security_keys.Refuse(c.who(), identity::SecurityKeys::Attempt::kReauthentication,
+                                       options.error(), c.context);
+  }
+  boost::json::object out{{"public_key", RequestOptionsJson(*options)}};
   return http::Response::Json(200, boost::json::serialize(out));
 }
 

@@ -148,14 +148,9 @@ Result<KeyOutcome> CheckKeyAssertion(store::Transaction& tx, std::string_view ac
 
 Result<CreationOptions> SecurityKeys::RegistrationOptions(const Principal& who,
                                                           const RequestContext& ctx) {
-  auto rp_id = RpIdFor(deps_.options.webauthn_rp_id, ctx.origin);
-  if (!rp_id) {
-    auto event = EventFor(who, "auth.webauthn.register", "account", who.account.id, ctx);
-    event.target.org = who.account.org_id;
-    return deps_.audit.Refuse(std::move(event), rp_id.error());
-  }
+  ASSIGN_OR_RETURN(auto rp_id, RpIdFor(deps_.options.webauthn_rp_id, ctx.origin));
   CreationOptions out;
-  out.rp_id = std::move(*rp_id);
+  out.rp_id = std::move(rp_id);
   out.challenge = deps_.random.RandomBytes(kChallengeBytes);
   out.user_handle = Bytes(who.account.id.begin(), who.account.id.end());
   out.user_name = who.account.username;
@@ -262,8 +257,11 @@ Result<SecurityKey> SecurityKeys::Register(const Principal& who, std::string_vie
   return key;
 }
 
-std::unexpected<Error> SecurityKeys::RefuseMalformed(const Principal& who, const Error& error,
-                                                     const RequestContext& ctx) {
+std::unexpected<Error> SecurityKeys::Refuse(const Principal& who, Attempt attempt,
+                                            const Error& error, const RequestContext& ctx) {
+  if (attempt == Attempt::kReauthentication) {
+    return deps_.audit.Refuse(EventFor(who, "auth.reauth", "session", who.session_id, ctx), error);
+  }
   auto event = EventFor(who, "auth.webauthn.register", "account", who.account.id, ctx);
   event.target.org = who.account.org_id;
   return deps_.audit.Refuse(std::move(event), error);
@@ -358,13 +356,9 @@ Result<std::optional<SecurityKeys::Ceremony>> SecurityKeys::Spend(store::Transac
 
 Result<RequestOptions> SecurityKeys::ReauthOptions(const Principal& who,
                                                    const RequestContext& ctx) {
-  const auto refuse = [&](const Error& error) {
-    return deps_.audit.Refuse(EventFor(who, "auth.reauth", "session", who.session_id, ctx), error);
-  };
-  auto rp_id = RpIdFor(deps_.options.webauthn_rp_id, ctx.origin);
-  if (!rp_id) return refuse(rp_id.error());
+  ASSIGN_OR_RETURN(auto rp_id, RpIdFor(deps_.options.webauthn_rp_id, ctx.origin));
   RequestOptions out;
-  out.rp_id = std::move(*rp_id);
+  out.rp_id = std::move(rp_id);
   out.challenge = deps_.random.RandomBytes(kChallengeBytes);
   out.timeout_ms = deps_.options.webauthn_ttl.count();
   RETURN_IF_ERROR(deps_.store.Write([&](store::Transaction& tx) -> Result<void> {
@@ -374,8 +368,7 @@ Result<RequestOptions> SecurityKeys::ReauthOptions(const Principal& who,
     return {};
   }));
   if (out.allow.empty()) {
-    return refuse(
-        {ErrorCode::kFailedPrecondition, "no security key is registered for this account"});
+    return Fail(ErrorCode::kFailedPrecondition, "no security key is registered for this account");
   }
   return out;
 }

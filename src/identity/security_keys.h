@@ -114,9 +114,13 @@ class SecurityKeys {
   // Registers the key the browser made for that ceremony, named `name` (1 to 64 characters).
   Result<SecurityKey> Register(const Principal& who, std::string_view name,
                                const KeyRegistration& registration, const RequestContext& ctx);
-  // Audits a registration refused before it could be read (a malformed body) and returns `error`.
-  std::unexpected<Error> RefuseMalformed(const Principal& who, const Error& error,
-                                         const RequestContext& ctx);
+  // Audits an attempt at registering a key ("auth.webauthn.register") or re-authenticating with
+  // one ("auth.reauth") refused before those calls: a body that cannot be read, or ceremony
+  // options refused to a request for them (the API's; the console asks for options only to know
+  // what to offer). Returns `error`.
+  enum class Attempt { kRegistration, kReauthentication };
+  std::unexpected<Error> Refuse(const Principal& who, Attempt attempt, const Error& error,
+                                const RequestContext& ctx);
   Result<std::vector<SecurityKey>> List(const Principal& who);
   Result<void> Remove(const Principal& who, std::string_view key_id, const RequestContext& ctx);
 

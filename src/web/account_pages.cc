@@ -53,7 +53,8 @@ Result<http::Response> AddKey(const ConsoleDeps& d, Call& c) {
   auto form = http::ParseForm(
       c.request, {{"name", 256}, {"credential", 32768}, {"code", 32}, {"key_answer", 8192}});
   if (!form) {
-    return d.auth.security_keys.RefuseMalformed(c.who(), form.error(), c.context);
+    return d.auth.security_keys.Refuse(c.who(), identity::SecurityKeys::Attempt::kRegistration,
+                                       form.error(), c.context);
   }
   auto who = Proven(d, c, "auth.webauthn.register", *form);
   if (!who) {
@@ -64,7 +65,8 @@ Result<http::Response> AddKey(const ConsoleDeps& d, Call& c) {
   }
   auto registration = api::ParseKeyRegistration((*form)["credential"], kCredentialDepth);
   if (!registration) {
-    (void)d.auth.security_keys.RefuseMalformed(*who, registration.error(), c.context);
+    (void)d.auth.security_keys.Refuse(*who, identity::SecurityKeys::Attempt::kRegistration,
+                                      registration.error(), c.context);
     const Error unread{ErrorCode::kInvalidArgument,
                        "your security key's answer could not be read: try again"};
     return KeysPage(d, c, &*form, &unread, "webauthn");

@@ -160,6 +160,19 @@ TEST_F(WebAuthnApiTest, ASecurityKeyRegistersSignsInAndEveryBadCredentialIsRefus
 
 // A fresh second factor with a key: the session's own ceremony, used once; every malformed
 // answer a 400, audited, with the session left as it was.
+// Options asked for where there is no key to offer: 409, and the attempt is audited as the
+// account's; the login challenge still stands for a code.
+TEST_F(WebAuthnApiTest, KeyOptionsForAnAccountWithoutAKeyAreRefusedAndAudited) {
+  const auto login = Password("ann.editor");
+  const std::string challenge(login.at("challenge").as_string());
+  const auto [allowed_before, refused_before] = Decided(officer1_, "auth.login");
+  auto r = api_.Call("POST", "/api/v1/auth/mfa/webauthn/options",
+                     boost::json::serialize(boost::json::object{{"challenge", challenge}}));
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_NE(r.body.find("no security key is registered"), std::string::npos) << r.body;
+  EXPECT_EQ(Decided(officer1_, "auth.login"), std::make_pair(allowed_before, refused_before + 1));
+}
+
 TEST_F(WebAuthnApiTest, ASecurityKeyGivesTheSessionAFreshSecondFactor) {
   const auto& ann = sessions_["ann.editor"];
   EXPECT_EQ(api_.As(ann, "POST", "/api/v1/auth/reauth/webauthn/options").status, 409)
