@@ -1,13 +1,14 @@
 // Export benchmark: approving exports of 10,000 records (each approval reads, decrypts and seals
-// them into one archive, writes it in parts at its pace, then records it), and what that does to
-// reads running at the same time.
+// them into one archive, writes it in parts at its pace, then records it) and downloading each
+// (its parts then deleted at the same pace), and what that does to reads running at the same
+// time.
 // Printed against a peer measured in the same run:
 //
-//   reads      p99 latency of audited record views by 4 threads while approvals run back to
-//              back, against their p99 with none (target: ratio <= 2); three rounds of each
-//              alternate (2 s without, a third of the time with) and each side's views are
+//   reads      p99 latency of audited record views by 4 threads while approvals and downloads
+//              run back to back, against their p99 with none (target: ratio <= 2); three rounds of
+//              each alternate (2 s without, a third of the time with) and each side's views are
 //              pooled.
-//   approvals  how long each took, and how many ran.
+//   approvals  how long each took, and how many ran; and how long each download took.
 //
 // Usage: export_bench DIR [seconds]   (default 10 s of approvals; DIR emptied)
 
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
   // rest, drifts with it.
   constexpr int kRounds = 3;
   bench::Reads quiet, busy;
-  std::vector<double> took;
+  std::vector<double> took, downloads;
   bool failed = false;
   for (int round = 0; round < kRounds && !failed; ++round) {
     bench::Pool(quiet, bench::MeasureReadsFor(*b.service, b.reader, ids, 2, 4));
@@ -85,6 +86,18 @@ int main(int argc, char** argv) {
           break;
         }
         took.push_back(std::chrono::duration<double>(bench::SteadyClock::now() - start).count());
+        // The requester downloads it: the archive is read and its key taken away; its parts are
+        // deleted behind the answer, on the lane the next approval waits for.
+        const auto fetched = bench::SteadyClock::now();
+        auto got = exports.Download(requester, req->id, {"bench", ""});
+        if (!got || got->records != n) {
+          fmt::print(stderr, "export_bench: download: {}\n",
+                     got ? "short archive" : got.error().message);
+          failed = true;
+          break;
+        }
+        downloads.push_back(
+            std::chrono::duration<double>(bench::SteadyClock::now() - fetched).count());
       }
       stop = true;
     });
@@ -93,8 +106,9 @@ int main(int argc, char** argv) {
     bench::Pool(busy, beside);
   }
 
-  double total = 0;
+  double total = 0, fetching = 0;
   for (double t : took) total += t;
+  for (double t : downloads) fetching += t;
   const exports::ArchivePace pace;
   fmt::print(
       "  approvals: {} of {} records each, {:.2f} s each on average (archive written in parts of "
@@ -102,7 +116,12 @@ int main(int argc, char** argv) {
       took.size(), n, took.empty() ? 0.0 : total / static_cast<double>(took.size()),
       pace.part_bytes / 1024, pace.pause_factor);
   fmt::print(
-      "  reads, 4 threads, {} alternating rounds: p99 {:.2f} ms during the approvals ({} views) "
+      "  downloads: each approved archive once, {:.0f} ms each on average (its parts then deleted "
+      "at the same pace, before the next approval)\n",
+      downloads.empty() ? 0.0 : 1e3 * fetching / static_cast<double>(downloads.size()));
+  fmt::print(
+      "  reads, 4 threads, {} alternating rounds: p99 {:.2f} ms during the approvals and downloads "
+      "({} views) "
       "vs {:.2f} ms without ({} views): ratio {:.2f}  (target <= 2.00: {})\n",
       kRounds, busy.p99_ms, busy.count, quiet.p99_ms, quiet.count,
       quiet.p99_ms > 0 ? busy.p99_ms / quiet.p99_ms : 0.0,

@@ -418,11 +418,34 @@ Result<ExportList> ExportService::List(const identity::Principal& who,
       });
 }
 
+// The writer only writes: the archive (10 MB for 10,000 records) is read on a reader, and the
+// write checks that it is still this requester's approved archive of that build as it takes the
+// archive's key away with the answer: from then on the archive cannot be opened. Its parts are
+// then deleted on the bulk lane a part at a time, at the pace: secure_delete writes each over, and
+// all at once that was 10 MB for the disk in one burst. Any a stop leaves, the purge job deletes.
 Result<ExportArchive> ExportService::Download(const identity::Principal& who, std::string_view id,
                                               const identity::RequestContext& ctx) {
   auto event = MakeEvent(who, "export.download", id, ctx);
+  std::string build;
+  Bytes ciphertext;
+  auto read = store_.Read([&](store::Transaction& tx) -> Result<void> {
+    ASSIGN_OR_RETURN(auto e, LoadExport(tx, id));
+    // Anything else is refused by the write below, which decides.
+    if (!e || e->requester_id != who.account.id || e->status != "approved") return {};
+    ASSIGN_OR_RETURN(auto parts,
+                     tx.Query("SELECT data FROM export_parts WHERE export_id = ? AND build = ? "
+                              "ORDER BY part",
+                              {std::string(id), e->archive_build}));
+    build = e->archive_build;
+    for (const auto& p : parts) {
+      const auto data = p.Blob(0);
+      ciphertext.insert(ciphertext.end(), data.begin(), data.end());
+    }
+    return {};
+  });
+  if (!read) return audit_.Refuse(std::move(event), read.error());
   const auto now = FormatRfc3339(clock_.Now());
-  return audit_.Change<ExportArchive>(
+  auto out = audit_.Change<ExportArchive>(
       event, [&](store::Transaction& tx, audit::Event& ev) -> Result<ExportArchive> {
         ASSIGN_OR_RETURN(auto e, LoadExport(tx, id));
         if (!e || e->requester_id != who.account.id) {
@@ -434,28 +457,54 @@ Result<ExportArchive> ExportService::Download(const identity::Principal& who, st
           return Fail(ErrorCode::kFailedPrecondition,
                       "that export is not ready, or has been downloaded or expired");
         }
-        ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, e->org_id, id, e->wrapped_key));
-        ASSIGN_OR_RETURN(auto parts,
-                         tx.Query("SELECT data FROM export_parts WHERE export_id = ? AND build = ? "
-                                  "ORDER BY part",
-                                  {std::string(id), e->archive_build}));
-        if (parts.empty()) return Fail(ErrorCode::kDataLoss, "the export's archive is missing");
-        ExportArchive out{{}, std::move(key), e->record_count};
-        for (const auto& p : parts) {
-          const auto data = p.Blob(0);
-          out.ciphertext.insert(out.ciphertext.end(), data.begin(), data.end());
+        if (e->archive_build != build) {  // approved between the read and this write
+          ev.reason = "approved while it was read";
+          return Fail(ErrorCode::kFailedPrecondition,
+                      "that export was approved as it was being read: download it again");
         }
-        // Once: the archive and its key leave the store with this answer.
-        RETURN_IF_ERROR(tx.Exec("DELETE FROM export_parts WHERE export_id = ?", {std::string(id)}));
+        if (ciphertext.empty())
+          return Fail(ErrorCode::kDataLoss, "the export's archive is missing");
+        ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, e->org_id, id, e->wrapped_key));
+        // Once: the archive's key leaves the store with this answer.
         RETURN_IF_ERROR(
             tx.Exec("UPDATE exports SET status = 'downloaded', wrapped_key = NULL, "
                     "archive_build = NULL WHERE id = ?",
                     {std::string(id)}));
         ev.allowed = true;
         ev.reason = "the requester, once";
-        ev.detail["records"] = std::to_string(out.records);
-        return out;
+        ev.detail["records"] = std::to_string(e->record_count);
+        return ExportArchive{std::move(ciphertext), std::move(key), e->record_count};
       });
+  if (out) {
+    bulk_.Post([this, id = std::string(id), build] { DeleteParts(id, build); });
+  }
+  return out;
+}
+
+void ExportService::DeleteParts(const std::string& id, const std::string& build) {
+  auto last = store::ReadValue<int64_t>(store_, [&](store::Transaction& tx) -> Result<int64_t> {
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COALESCE(MAX(part), -1) FROM export_parts WHERE "
+                                         "export_id = ? AND build = ?",
+                                         {id, build}));
+    return rows.front().Int(0);
+  });
+  if (!last) return;  // the purge job deletes them
+  std::chrono::nanoseconds took{0};
+  for (int64_t part = 0; part <= *last; ++part) {
+    if (part > 0) pace_.pause(took * pace_.pause_factor);
+    if (stopping_) return;  // the purge job deletes the rest
+    const auto started = std::chrono::steady_clock::now();
+    // Never an approved archive's (as DropParts).
+    auto deleted = store_.Write([&](store::Transaction& tx) -> Result<void> {
+      RETURN_IF_ERROR(
+          tx.Exec("DELETE FROM export_parts WHERE export_id = ? AND build = ? AND part = ? AND NOT "
+                  "EXISTS (SELECT 1 FROM exports WHERE id = ? AND archive_build = ?)",
+                  {id, build, part, id, build}));
+      return {};
+    });
+    if (!deleted) return;
+    took = std::chrono::steady_clock::now() - started;
+  }
 }
 
 Result<int64_t> ExportService::ExpireDue() {
@@ -469,8 +518,8 @@ Result<int64_t> ExportService::ExpireDue() {
                                      "archive_build = NULL WHERE status = 'approved' AND "
                                      "archive_expires_at <= ?",
                                      {now}));
-    // The expired archives' parts, and any build's that was never approved (cut off by a stop)
-    // once its request is no longer pending.
+    // The expired archives' parts; any build's that was never approved (cut off by a stop), once
+    // its request is no longer pending; and any parts of a downloaded archive that a stop left.
     ASSIGN_OR_RETURN(auto c, tx.Exec("DELETE FROM export_parts WHERE NOT EXISTS (SELECT 1 FROM "
                                      "exports e WHERE e.id = export_parts.export_id AND "
                                      "(e.status = 'pending' OR e.archive_build = "
@@ -480,7 +529,8 @@ Result<int64_t> ExportService::ExpireDue() {
     auto event =
         audit::SystemEvent("export.expire", {"export", "", ""},
                            n > 0 ? "unapproved after 72 hours, or not downloaded within 24 hours"
-                                 : "the parts of an archive that was never approved");
+                                 : "the parts of an archive no longer held (never approved, or "
+                                   "downloaded and not yet deleted)");
     event.detail = {{"requests", std::to_string(a)},
                     {"archives", std::to_string(b)},
                     {"parts", std::to_string(c)}};

@@ -15,7 +15,8 @@
 // in the end are deleted by the approval; any that a stop leaves behind, by the purge job
 // (ExpireDue). The download is the archive encrypted with AES-256-GCM (12-byte nonce || ciphertext
 // || 16-byte tag, associated data: the export id in UTF-8) and the key, given to the requester with
-// it; both are then deleted from the store.
+// it. The key leaves the store with that answer, so the archive can no longer be opened; its parts
+// are then deleted a part at a time at the same pace (any a stop leaves, by the purge job).
 //
 // Every step is audited.
 //
@@ -129,8 +130,9 @@ class ExportService {
   // From now on approvals are refused (kUnavailable, audited): those waiting when they reach the
   // lane, the one under way between its parts. Returns at once.
   void RefuseApprovals();
-  // Returns once every approval asked for before the call has been answered. A server that has
-  // stopped serving calls both before it goes, as the approvals' answers need it.
+  // Returns once every approval asked for before the call has been answered, and every archive
+  // downloaded before it deleted (or, after RefuseApprovals, left to the purge job). A server that
+  // has stopped serving calls both before it goes, as the approvals' answers need it.
   void FinishApprovals();
   // Audited as a read ("export.list").
   Result<ExportList> List(const identity::Principal& who, const identity::RequestContext& ctx);
@@ -174,6 +176,9 @@ class ExportService {
                              const Prepared& prepared, const std::string& approver_id);
   // Deletes what a build that was not approved wrote (best effort: ExpireDue deletes any left).
   void DropParts(std::string_view id, const std::string& build);
+  // Deletes a downloaded archive's parts, one a write, at the pace; on the bulk lane. Stops when
+  // the service does (ExpireDue deletes what is left).
+  void DeleteParts(const std::string& id, const std::string& build);
   static Result<std::optional<Basis>> BasisOf(store::Transaction& tx, std::string_view id,
                                               const std::string& approver_id);
   Result<Prepared> Prepare(store::Transaction& tx, const identity::Principal& who,

@@ -51,6 +51,20 @@ class ExportServiceTest : public ::testing::Test {
   }
 
   // The parts the store holds for export `id`: how many, and of how many builds.
+  // Exports `id` whose archive key the store still holds (0 or 1).
+  int64_t WrappedKeys(const std::string& id) {
+    int64_t n = -1;
+    EXPECT_TRUE(f_.store->Read([&](store::Transaction& tx) -> Result<void> {
+      ASSIGN_OR_RETURN(auto rows,
+                       tx.Query("SELECT COUNT(*) FROM exports WHERE id = ? AND wrapped_key IS NOT "
+                                "NULL",
+                                {id}));
+      n = rows.front().Int(0);
+      return {};
+    }));
+    return n;
+  }
+
   std::pair<int64_t, int64_t> Parts(const std::string& id) {
     std::pair<int64_t, int64_t> out{-1, -1};
     EXPECT_TRUE(f_.store->Read([&](store::Transaction& tx) -> Result<void> {
@@ -232,8 +246,8 @@ TEST_F(ExportServiceTest, RequestsNeedARecordRoleAndAReason) {
 }
 
 // The archive goes into the store a part at a time, with a pause after each part but the last of
-// the pace's factor times that part's write; the download is the parts in order, whole, and then
-// none are left.
+// the pace's factor times that part's write; the download is the parts in order, whole. Its key
+// leaves with the answer, and its parts follow on the lane, one a write, at the same pace.
 TEST_F(ExportServiceTest, AnArchiveIsWrittenInPartsAtItsPaceAndDownloadedWhole) {
   std::vector<std::chrono::nanoseconds> pauses;
   exports::ExportService paced(
@@ -252,6 +266,8 @@ TEST_F(ExportServiceTest, AnArchiveIsWrittenInPartsAtItsPaceAndDownloadedWhole) 
   ASSERT_GT(parts, 3);
   EXPECT_EQ(static_cast<int64_t>(pauses.size()), parts - 1) << "a pause between parts";
   for (auto d : pauses) EXPECT_GT(d.count(), 0) << "nine times a write's time, which is some";
+  // (The lane appends the deletions' pauses from here on: read again only once it is done.)
+  const size_t written_pauses = pauses.size();
   auto got = paced.Download(As("acc-p1-main", "reader,approver"), req->id, f_.ctx);
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_GT(got->ciphertext.size(), 100u * static_cast<size_t>(parts - 1));
@@ -260,7 +276,35 @@ TEST_F(ExportServiceTest, AnArchiveIsWrittenInPartsAtItsPaceAndDownloadedWhole) 
   ASSERT_TRUE(plain) << "the parts in order are the sealed archive: " << plain.error().message;
   const auto doc = boost::json::parse(std::string(plain->begin(), plain->end()));
   EXPECT_EQ(doc.at("records").as_array().size(), 2u);
-  EXPECT_EQ(Parts(req->id).first, 0) << "gone with the download";
+  EXPECT_EQ(WrappedKeys(req->id), 0) << "the key is gone with the answer";
+  paced.FinishApprovals();
+  EXPECT_EQ(Parts(req->id).first, 0) << "and the parts after it";
+  EXPECT_EQ(static_cast<int64_t>(pauses.size() - written_pauses), parts - 1)
+      << "a pause between deletions";
+  EXPECT_EQ(paced.Download(As("acc-p1-main", "reader,approver"), req->id, f_.ctx).error().code,
+            ErrorCode::kFailedPrecondition);
+}
+
+// A stop before a downloaded archive's parts are deleted leaves them, unreadable without the key;
+// the purge job deletes them (audited).
+TEST_F(ExportServiceTest, PartsADownloadLeavesAtAStopAreDeletedByThePurgeJob) {
+  exports::ExportService paced(*f_.store, *f_.audit, *f_.keys, *f_.service, f_.clock,
+                               crypto::DefaultRandom(),
+                               {.part_bytes = 100, .pause = [](std::chrono::nanoseconds) {}});
+  auto req = paced.Request(As("acc-p1-main", "reader,approver"), "", "audit", f_.ctx);
+  ASSERT_TRUE(req);
+  ASSERT_TRUE(paced.Approve(As("acc-p2", "reader,approver"), req->id, f_.ctx));
+  const auto parts = Parts(req->id).first;
+  ASSERT_GT(parts, 1);
+  paced.RefuseApprovals();  // as a stop does, before the deletion reaches the lane
+  ASSERT_TRUE(paced.Download(As("acc-p1-main", "reader,approver"), req->id, f_.ctx));
+  paced.FinishApprovals();
+  EXPECT_EQ(Parts(req->id).first, parts) << "the stop left them";
+  EXPECT_EQ(WrappedKeys(req->id), 0);
+  ASSERT_TRUE(paced.ExpireDue());
+  EXPECT_EQ(Parts(req->id).first, 0);
+  const auto event = f_.LastEvent("export.expire");
+  EXPECT_EQ(event.at("detail").at("parts").as_string(), std::to_string(parts));
 }
 
 // A stop between an approval's parts and its last write leaves parts no one approved: the next
@@ -292,7 +336,8 @@ TEST_F(ExportServiceTest, PartsLeftByAStopAreDeletedByTheApprovalOrThePurgeJob) 
   const auto event = f_.LastEvent("export.expire");
   EXPECT_EQ(event.at("detail").at("parts").as_string(), "1");
   EXPECT_EQ(event.at("decision").at("reason").as_string(),
-            "the parts of an archive that was never approved");
+            "the parts of an archive no longer held (never approved, or downloaded and not yet "
+            "deleted)");
   auto got = exports_.Download(As("acc-p1-main", "reader,approver"), req->id, f_.ctx);
   ASSERT_TRUE(got);
   EXPECT_TRUE(OpenArchive(*got, req->id));
