@@ -462,8 +462,9 @@ Result<ExportArchive> ExportService::Download(const identity::Principal& who, st
           return Fail(ErrorCode::kFailedPrecondition,
                       "that export was approved as it was being read: download it again");
         }
-        if (ciphertext.empty())
+        if (ciphertext.empty()) {
           return Fail(ErrorCode::kDataLoss, "the export's archive is missing");
+        }
         ASSIGN_OR_RETURN(auto key, keys_.OpenRecordKey(tx, e->org_id, id, e->wrapped_key));
         // Once: the archive's key leaves the store with this answer.
         RETURN_IF_ERROR(
