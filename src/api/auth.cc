@@ -264,9 +264,10 @@ Result<std::pair<std::string, identity::KeyRegistration>> ReadNewKey(const Deps&
 
 Result<http::Response> RegisterKey(const Deps& d, Call& c) {
   auto in = ReadNewKey(d, c);
-  if (!in)
+  if (!in) {
     return d.auth.security_keys.Refuse(c.who(), identity::SecurityKeys::Attempt::kRegistration,
                                        in.error(), c.context);
+  }
   ASSIGN_OR_RETURN(auto key,
                    d.auth.security_keys.Register(c.who(), in->first, in->second, c.context));
   return http::Response::Json(201, boost::json::serialize(KeyJson(key)));
