@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
+#include <limits>
 
 #include "approvals/two_person.h"
 #include "authz/admin.h"
@@ -270,15 +271,21 @@ Result<ExportService::Written> ExportService::WriteParts(std::string_view id,
   return Written::kWhole;
 }
 
+// Deletes parts `first` to `last` of build `build` of export `id`, unless the export names that
+// build as its archive: a commit whose outcome was unknown (a connection lost as it committed) may
+// have approved a build that looked refused.
+Result<void> ExportService::DeletePartsOf(store::Transaction& tx, const std::string& id,
+                                          const std::string& build, int64_t first, int64_t last) {
+  RETURN_IF_ERROR(
+      tx.Exec("DELETE FROM export_parts WHERE export_id = ? AND build = ? AND part BETWEEN ? AND "
+              "? AND NOT EXISTS (SELECT 1 FROM exports WHERE id = ? AND archive_build = ?)",
+              {id, build, first, last, id, build}));
+  return {};
+}
+
 void ExportService::DropParts(std::string_view id, const std::string& build) {
-  // Never the approved archive's: a commit whose outcome was unknown (a connection lost as it
-  // committed) may have approved this build after all.
   (void)store_.Write([&](store::Transaction& tx) -> Result<void> {
-    RETURN_IF_ERROR(
-        tx.Exec("DELETE FROM export_parts WHERE export_id = ? AND build = ? AND NOT EXISTS "
-                "(SELECT 1 FROM exports WHERE id = ? AND archive_build = ?)",
-                {std::string(id), build, std::string(id), build}));
-    return {};
+    return DeletePartsOf(tx, std::string(id), build, 0, std::numeric_limits<int64_t>::max());
   });
 }
 
@@ -495,14 +502,8 @@ void ExportService::DeleteParts(const std::string& id, const std::string& build)
     if (part > 0) pace_.pause(took * pace_.pause_factor);
     if (stopping_) return;  // the purge job deletes the rest
     const auto started = std::chrono::steady_clock::now();
-    // Never an approved archive's (as DropParts).
-    auto deleted = store_.Write([&](store::Transaction& tx) -> Result<void> {
-      RETURN_IF_ERROR(
-          tx.Exec("DELETE FROM export_parts WHERE export_id = ? AND build = ? AND part = ? AND NOT "
-                  "EXISTS (SELECT 1 FROM exports WHERE id = ? AND archive_build = ?)",
-                  {id, build, part, id, build}));
-      return {};
-    });
+    auto deleted = store_.Write(
+        [&](store::Transaction& tx) { return DeletePartsOf(tx, id, build, part, part); });
     if (!deleted) return;
     took = std::chrono::steady_clock::now() - started;
   }

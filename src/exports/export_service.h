@@ -179,6 +179,9 @@ class ExportService {
   // Deletes a downloaded archive's parts, one a write, at the pace; on the bulk lane. Stops when
   // the service does (ExpireDue deletes what is left).
   void DeleteParts(const std::string& id, const std::string& build);
+  // The one delete of a build's parts, for both of the above (see the .cc).
+  static Result<void> DeletePartsOf(store::Transaction& tx, const std::string& id,
+                                    const std::string& build, int64_t first, int64_t last);
   static Result<std::optional<Basis>> BasisOf(store::Transaction& tx, std::string_view id,
                                               const std::string& approver_id);
   Result<Prepared> Prepare(store::Transaction& tx, const identity::Principal& who,

@@ -108,6 +108,38 @@ TEST_F(ExportApiTest, AnApprovalWithABodyOrAHostileIdIsRefusedAndChangesNothing)
   EXPECT_EQ(ok.status, 200) << ok.body;
 }
 
+// The download reads the archive before its write decides: an id that is no approved export of
+// the caller's is refused there (audited), and the real archive is untouched by the attempts.
+TEST_F(ExportApiTest, ADownloadOfAHostileIdIsRefusedAndChangesNothing) {
+  inst_.ExpectAttacks();  // the SQL in an id is reported, or refused at the edge
+  const auto id = RequestExport("ann.editor");
+  ASSERT_EQ(Approve("amy.approver", id).status, 200);
+  const auto refused_before = Decided(officer1_, "export.download").second;
+  const std::vector<std::tuple<std::string, HttpResponse, std::set<int>>> cases = {
+      {"no such export", Download("ann.editor", "exp-0000000000000000"), {404}},
+      {"SQL in the id", Download("ann.editor", "x'%20OR%20'1'%3D'1"), {403, 404}},
+      {"the id with SQL after it", Download("ann.editor", id + "'%20OR%20'1'%3D'1"), {403, 404}},
+      {"a long id", Download("ann.editor", std::string(3000, 'e')), {404}},
+      {"a control character", Download("ann.editor", id + "%0A"), {400, 403, 404}},
+      {"a script", Download("ann.editor", "%3Cscript%3Ealert(1)%3C%2Fscript%3E"), {403, 404}},
+  };
+  int reached = 0;
+  for (const auto& [what, r, want] : cases) {
+    EXPECT_TRUE(want.contains(r.status)) << what << ": " << r.status << " " << r.body;
+    EXPECT_EQ(r.body.find("<script>"), std::string::npos) << what;
+    EXPECT_FALSE(r.headers.contains("x-strongroom-archive-key")) << what;
+    if (r.status == 404) ++reached;
+  }
+  // Each that reached the service is a refused download in the audit log.
+  EXPECT_GE(reached, 2);
+  EXPECT_EQ(Decided(officer1_, "export.download").second, refused_before + reached);
+  auto got = Download("ann.editor", id);
+  ASSERT_EQ(got.status, 200) << got.body;
+  const auto key = HexDecode(got.headers["x-strongroom-archive-key"]);
+  ASSERT_TRUE(key);
+  EXPECT_TRUE(crypto::Open(Secret(*key), AsBytes(got.body), AsBytes(id))) << "the archive, whole";
+}
+
 TEST_F(ExportApiTest, ListsOnesOwnAndThoseToApproveOnly) {
   const auto id = RequestExport("ann.editor");
   const auto list = [&](const std::string& user, const std::string& query = "") {
